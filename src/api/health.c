@@ -1,0 +1,62 @@
+/* health.c: operations routes: liveness, readiness, metrics, and (test_mode only) the
+ * settable clock that time-based tests use. */
+#include "config.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "db/db.h"
+#include "http/input.h"
+#include "http/metrics.h"
+#include "http/request.h"
+#include "http/router.h"
+
+static const struct db_sql health_sql[] = {
+#define SQL_PING 0
+	{"health.ping", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
+};
+DB_SQL_TABLE(health, health_sql);
+
+static void get_healthz(struct request *req)
+{
+	req_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void get_readyz(struct request *req)
+{
+	struct db *db = db_thread();
+	struct db_stmt *st = db ? db_prepare(db, &health_sql[SQL_PING]) : NULL;
+	int rc = st ? db_step(st) : DB_ERROR;
+	if (rc != DB_ROW) {
+		req_fail(req, 503, "not_ready", "数据库暂不可用");
+		req->err.retry_after = 5;
+		return;
+	}
+	int64_t v = db_col_int(st, 0);
+	db_reset(st);
+	req_reply_json(req, 200, json_pack("{s:s, s:I}", "status", "ok", "schema", (json_int_t)v));
+}
+
+static void get_metrics(struct request *req)
+{
+	size_t len;
+	const char *text = metrics_render(req->arena, &len);
+	req_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+/* test_mode: PUT /api/v1/test/clock {"offset": seconds} shifts clock_now. */
+static void put_test_clock(struct request *req)
+{
+	json_t *b = in_body(req);
+	int64_t off = 0;
+	if (!b || !in_int(req, b, "offset", IN_REQUIRED, -3650LL * 86400, 3650LL * 86400, &off))
+		return;
+	clock_set_offset(off);
+	req_reply_json(req, 200, json_pack("{s:I, s:I}", "offset", (json_int_t)off, "now", (json_int_t)clock_now()));
+}
+
+static const struct route health_routes[] = {
+	{"GET", "/healthz", get_healthz, PERM_PUBLIC, 0, 0, "liveness"},
+	{"GET", "/readyz", get_readyz, PERM_PUBLIC, 0, 0, "readiness: the database answers"},
+	{"GET", "/metrics", get_metrics, PERM_PUBLIC, 0, 0, "Prometheus metrics (keep behind the proxy)"},
+	{"PUT", "/api/v1/test/clock", put_test_clock, PERM_PUBLIC, RF_TEST | RF_NO_CSRF, 0, "test mode: shift the clock"},
+};
+ROUTE_TABLE(health);

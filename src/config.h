@@ -1,0 +1,63 @@
+/* config.h: every option of the platform, declared once in the table in config.c. The
+ * defaults, the INI file (--config FILE, via libinih), the environment (DANGJIAN_<NAME>)
+ * and flags (--name=value) are read from that one table, in that order, the later
+ * winning; --print-config prints the result (redis-style). */
+#ifndef DJ_CONFIG_H
+#define DJ_CONFIG_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+	/* server */
+	char *listen;
+	int64_t port;
+	int64_t workers;
+	char *web_root;
+	int64_t connection_timeout; /* seconds of inactivity */
+	int64_t connection_limit;
+	int64_t per_ip_limit;
+	int64_t conn_memory_limit; /* bytes per connection */
+	int64_t request_deadline;  /* absolute seconds per request */
+	int64_t body_cap;          /* default body cap in bytes; routes may set their own */
+	int64_t max_uri;           /* bytes */
+	int64_t max_headers;       /* bytes of all request headers */
+	int64_t shutdown_grace;    /* seconds to drain in-flight requests */
+	char *trusted_proxy;       /* address whose X-Forwarded-For is believed, or "" */
+	bool test_mode;            /* enables the test-only routes (clock); never in production */
+	/* storage */
+	char *db;
+	int64_t busy_timeout_ms;
+	int64_t mmap_size;
+	int64_t cache_kib;
+	char *key_dir; /* key files, outside the database */
+	/* logging */
+	char *log_file;
+	char *log_level;
+	/* identity */
+	char *password_policy; /* dengbao | asvs */
+	int64_t session_idle;
+	int64_t session_absolute;
+	int64_t lock_threshold;
+	int64_t lock_window;
+	int64_t lock_duration;
+	int64_t ip_login_limit; /* login attempts per IP per lock_window */
+	int64_t pwhash_mem_kib;
+	int64_t pwhash_ops;
+};
+
+extern struct config cfg;
+
+/* Fills cfg from defaults, the config file, the environment and the flags in argv.
+ * Consumes recognised --options from argv (argc updated); leaves the rest in order.
+ * Returns 0, or -1 after printing a message to stderr. */
+int config_load(int *argc, char **argv);
+/* Sets one option by name from text. Returns 0, or -1 for an unknown name or bad value. */
+int config_set(const char *name, const char *value);
+/* Prints every option as INI, in table order. */
+void config_print(FILE *out);
+/* Prints the options with their help lines (for `dangjian help`). */
+void config_usage(FILE *out);
+/* Resets cfg to its defaults (tests). */
+void config_defaults(void);
+#endif

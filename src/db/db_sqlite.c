@@ -1,0 +1,479 @@
+/* db_sqlite.c: the SQLite implementation of db.h. One connection per worker thread,
+ * each with its own cache of prepared statements keyed by the db_sql pointer. */
+#include "db/db.h"
+#include "config.h"
+#include "core/log.h"
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DJ_APPLICATION_ID_TEXT "1145717297" /* 0x444A4A31, "DJJ1" */
+#define MAX_PARAMS 64
+
+struct db_stmt {
+	const struct db_sql *key;
+	sqlite3_stmt *st;
+	struct db *db;
+	int nparams;
+	int idx[MAX_PARAMS + 1]; /* $n → SQLite parameter index */
+};
+
+struct db {
+	sqlite3 *h;
+	struct db_stmt *cache; /* open addressing on key */
+	size_t cap, used;
+	bool in_tx;
+	struct db *next_all; /* the list of thread connections */
+};
+
+static _Atomic uint64_t busy_count;
+static pthread_mutex_t all_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct db *all_dbs;
+static _Thread_local struct db *tl_db;
+
+uint64_t db_busy_count(void)
+{
+	return atomic_load(&busy_count);
+}
+
+static enum db_rc map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return DB_OK;
+	case SQLITE_ROW:
+		return DB_ROW;
+	case SQLITE_DONE:
+		return DB_DONE;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		atomic_fetch_add(&busy_count, 1);
+		return DB_BUSY;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		return rc == SQLITE_FULL || (rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_WRITE ? DB_FULL : DB_ERROR;
+	default:
+		return DB_ERROR;
+	}
+}
+
+static int exec_pragma(sqlite3 *h, const char *sql)
+{
+	/* pragmas here are constant strings of this file, not request data */
+	char *err = NULL;
+	int rc = sqlite3_exec(h, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, NULL, "db: %s: %s", sql, err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+	}
+	return rc;
+}
+
+struct db *db_open(const char *path, int flags)
+{
+	sqlite3 *h = NULL;
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & DB_OPEN_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &h, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, NULL, "db: cannot open database: %s", sqlite3_errstr(rc));
+		sqlite3_close(h);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(h, 1);
+	sqlite3_busy_timeout(h, (int)cfg.busy_timeout_ms);
+	char pragma[128];
+	int bad = 0;
+	if (!(flags & DB_OPEN_READONLY)) {
+		bad |= exec_pragma(h, "PRAGMA journal_mode=WAL");
+		bad |= exec_pragma(h, "PRAGMA application_id=" DJ_APPLICATION_ID_TEXT);
+	}
+	bad |= exec_pragma(h, "PRAGMA synchronous=FULL");
+	bad |= exec_pragma(h, "PRAGMA foreign_keys=ON");
+	bad |= exec_pragma(h, "PRAGMA secure_delete=ON");
+	/* PRAGMA values cannot be bound; these are integers from the config, never request data */
+	snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%lld", (long long)cfg.mmap_size); /* codecheck-ok: config integer */
+	exec_pragma(h, pragma);
+	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%lld", (long long)cfg.cache_kib); /* codecheck-ok: config integer */
+	exec_pragma(h, pragma);
+	if (bad) {
+		sqlite3_close(h);
+		return NULL;
+	}
+	struct db *db = calloc(1, sizeof *db);
+	if (!db) {
+		sqlite3_close(h);
+		return NULL;
+	}
+	db->h = h;
+	return db;
+}
+
+static void cache_clear(struct db *db)
+{
+	for (size_t i = 0; i < db->cap; i++)
+		if (db->cache[i].st)
+			sqlite3_finalize(db->cache[i].st);
+	free(db->cache);
+	db->cache = NULL;
+	db->cap = db->used = 0;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->in_tx)
+		exec_pragma(db->h, "ROLLBACK");
+	cache_clear(db);
+	sqlite3_close(db->h);
+	free(db);
+}
+
+int db_self_check(struct db *db, char *why, size_t whylen)
+{
+	static const struct {
+		const char *pragma;
+		const char *want;
+	} checks[] = {
+		{"PRAGMA journal_mode", "wal"},
+		{"PRAGMA synchronous", "2"},
+		{"PRAGMA foreign_keys", "1"},
+		{"PRAGMA secure_delete", "1"},
+	};
+	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+		sqlite3_stmt *st = NULL;
+		int ok = 0;
+		if (sqlite3_prepare_v2(db->h, checks[i].pragma, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+			ok = v && strcmp(v, checks[i].want) == 0;
+		}
+		sqlite3_finalize(st);
+		if (!ok) {
+			snprintf(why, whylen, "%s is not %s", checks[i].pragma, checks[i].want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct db *db_thread(void)
+{
+	if (tl_db)
+		return tl_db;
+	struct db *db = db_open(cfg.db, 0);
+	if (!db)
+		return NULL;
+	pthread_mutex_lock(&all_mu);
+	db->next_all = all_dbs;
+	all_dbs = db;
+	pthread_mutex_unlock(&all_mu);
+	tl_db = db;
+	return db;
+}
+
+void db_close_all(void)
+{
+	pthread_mutex_lock(&all_mu);
+	struct db *db = all_dbs;
+	all_dbs = NULL;
+	pthread_mutex_unlock(&all_mu);
+	while (db) {
+		struct db *next = db->next_all;
+		db_close(db);
+		db = next;
+	}
+	tl_db = NULL;
+}
+
+static size_t hash_ptr(const void *p, size_t cap)
+{
+	uintptr_t x = (uintptr_t)p;
+	x ^= x >> 17;
+	x *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(x >> 7) & (cap - 1);
+}
+
+static struct db_stmt *cache_slot(struct db *db, const struct db_sql *key)
+{
+	if (db->used * 2 >= db->cap) {
+		size_t ncap = db->cap ? db->cap * 2 : 64;
+		struct db_stmt *n = calloc(ncap, sizeof *n);
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < db->cap; i++) {
+			if (!db->cache[i].key)
+				continue;
+			size_t j = hash_ptr(db->cache[i].key, ncap);
+			while (n[j].key)
+				j = (j + 1) & (ncap - 1);
+			n[j] = db->cache[i];
+		}
+		free(db->cache);
+		db->cache = n;
+		db->cap = ncap;
+	}
+	size_t j = hash_ptr(key, db->cap);
+	while (db->cache[j].key && db->cache[j].key != key)
+		j = (j + 1) & (db->cap - 1);
+	return &db->cache[j];
+}
+
+static int map_params(struct db_stmt *s)
+{
+	int count = sqlite3_bind_parameter_count(s->st);
+	s->nparams = 0;
+	for (int n = 1; n <= MAX_PARAMS; n++) {
+		char name[16];
+		snprintf(name, sizeof name, "$%d", n);
+		int idx = sqlite3_bind_parameter_index(s->st, name);
+		s->idx[n] = idx;
+		if (idx)
+			s->nparams = n;
+	}
+	/* every parameter must be $n: anything else (?, :name) is a bug in the SQL table */
+	int named = 0;
+	for (int n = 1; n <= s->nparams; n++)
+		named += s->idx[n] != 0;
+	return named == count ? 0 : -1;
+}
+
+struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
+{
+	struct db_stmt *s = cache_slot(db, sql);
+	if (!s)
+		return NULL;
+	if (s->key) {
+		sqlite3_reset(s->st);
+		sqlite3_clear_bindings(s->st);
+		return s;
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(db->h, sql->text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, NULL, "db: prepare %s: %s", sql->name, sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	s->key = sql;
+	s->st = st;
+	s->db = db;
+	db->used++;
+	if (map_params(s) != 0)
+		log_msg(LOG_ERROR, NULL, "db: %s uses parameters other than $n", sql->name);
+	return s;
+}
+
+void db_bind_int(struct db_stmt *s, int n, int64_t v)
+{
+	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
+		sqlite3_bind_int64(s->st, s->idx[n], v);
+}
+
+void db_bind_double(struct db_stmt *s, int n, double v)
+{
+	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
+		sqlite3_bind_double(s->st, s->idx[n], v);
+}
+
+void db_bind_text(struct db_stmt *s, int n, const char *t, long len)
+{
+	if (n <= 0 || n > MAX_PARAMS || !s->idx[n])
+		return;
+	if (!t)
+		sqlite3_bind_null(s->st, s->idx[n]);
+	else
+		sqlite3_bind_text(s->st, s->idx[n], t, (int)len, SQLITE_TRANSIENT);
+}
+
+void db_bind_blob(struct db_stmt *s, int n, const void *p, size_t len)
+{
+	if (n <= 0 || n > MAX_PARAMS || !s->idx[n])
+		return;
+	if (!p)
+		sqlite3_bind_null(s->st, s->idx[n]);
+	else
+		sqlite3_bind_blob(s->st, s->idx[n], p, (int)len, SQLITE_TRANSIENT);
+}
+
+void db_bind_null(struct db_stmt *s, int n)
+{
+	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
+		sqlite3_bind_null(s->st, s->idx[n]);
+}
+
+enum db_rc db_step(struct db_stmt *s)
+{
+	int rc = sqlite3_step(s->st);
+	enum db_rc r = map_rc(rc);
+	if (r == DB_ERROR || r == DB_FULL)
+		log_msg(LOG_ERROR, NULL, "db: step %s: %s", s->key->name, sqlite3_errmsg(s->db->h));
+	if (r != DB_ROW)
+		sqlite3_reset(s->st);
+	return r;
+}
+
+void db_reset(struct db_stmt *s)
+{
+	sqlite3_reset(s->st);
+}
+
+int64_t db_col_int(struct db_stmt *s, int i)
+{
+	return sqlite3_column_int64(s->st, i);
+}
+
+double db_col_double(struct db_stmt *s, int i)
+{
+	return sqlite3_column_double(s->st, i);
+}
+
+const char *db_col_text(struct db_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s->st, i);
+}
+
+const void *db_col_blob(struct db_stmt *s, int i)
+{
+	return sqlite3_column_blob(s->st, i);
+}
+
+size_t db_col_len(struct db_stmt *s, int i)
+{
+	return (size_t)sqlite3_column_bytes(s->st, i);
+}
+
+bool db_col_null(struct db_stmt *s, int i)
+{
+	return sqlite3_column_type(s->st, i) == SQLITE_NULL;
+}
+
+int64_t db_changes(struct db *db)
+{
+	return sqlite3_changes64(db->h);
+}
+
+static enum db_rc exec_simple(struct db *db, const char *sql)
+{
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	return map_rc(rc);
+}
+
+enum db_rc db_tx_begin(struct db *db, bool write)
+{
+	enum db_rc rc = exec_simple(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	if (rc == DB_OK)
+		db->in_tx = true;
+	return rc;
+}
+
+enum db_rc db_tx_commit(struct db *db)
+{
+	enum db_rc rc = exec_simple(db, "COMMIT");
+	if (rc == DB_OK) {
+		db->in_tx = false;
+	} else {
+		log_msg(LOG_WARN, NULL, "db: commit failed: %s", sqlite3_errmsg(db->h));
+		db_tx_rollback(db);
+	}
+	return rc;
+}
+
+void db_tx_rollback(struct db *db)
+{
+	if (sqlite3_get_autocommit(db->h) == 0)
+		exec_simple(db, "ROLLBACK");
+	db->in_tx = false;
+}
+
+bool db_in_tx(struct db *db)
+{
+	return db->in_tx;
+}
+
+enum db_rc db_exec_script(struct db *db, const char *sql)
+{
+	char *err = NULL;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		log_msg(LOG_ERROR, NULL, "db: script: %s", err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+	}
+	return map_rc(rc);
+}
+
+const char *db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+int db_integrity_check(struct db *db, char *why, size_t whylen)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = -1;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		snprintf(why, whylen, "%s", v ? v : "(null)");
+		ok = v && strcmp(v, "ok") == 0 ? 0 : -1;
+	} else {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(db->h));
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int db_check_statements(struct db *db, void (*report)(const char *, const char *, const char *))
+{
+	int failed = 0;
+	for (const struct db_sql_table *const *t = db_sql_tables; *t; t++) {
+		for (size_t i = 0; i < (*t)->n; i++) {
+			sqlite3_stmt *st = NULL;
+			if (sqlite3_prepare_v2(db->h, (*t)->sql[i].text, -1, &st, NULL) != SQLITE_OK) {
+				failed++;
+				if (report)
+					report((*t)->name, (*t)->sql[i].name, sqlite3_errmsg(db->h));
+			}
+			sqlite3_finalize(st);
+		}
+	}
+	return failed;
+}
+
+int db_backup(struct db *db, const char *dest, char *why, size_t whylen)
+{
+	sqlite3 *out = NULL;
+	int rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(why, whylen, "cannot open %s: %s", dest, sqlite3_errstr(rc));
+		sqlite3_close(out);
+		return -1;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(out, "main", db->h, "main");
+	if (!b) {
+		snprintf(why, whylen, "%s", sqlite3_errmsg(out));
+		sqlite3_close(out);
+		return -1;
+	}
+	/* copy in slices so writers keep going while the backup runs */
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	int ret = rc == SQLITE_DONE ? 0 : -1;
+	if (ret)
+		snprintf(why, whylen, "%s", sqlite3_errstr(rc));
+	else
+		sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+	sqlite3_close(out);
+	return ret;
+}

@@ -1,0 +1,132 @@
+/* request.c: handler-side helpers over struct request; see request.h. */
+#include "http/request.h"
+#include "core/arena.h"
+#include "db/db.h"
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *req_param(struct request *req, const char *name)
+{
+	for (int i = 0; i < req->match.nparams; i++)
+		if (strcmp(req->match.params[i].name, name) == 0)
+			return req->match.params[i].value;
+	return NULL;
+}
+
+int64_t req_param_id(struct request *req, const char *name)
+{
+	const char *v = req_param(req, name);
+	if (v && *v && strlen(v) <= 18 && strspn(v, "0123456789") == strlen(v) && v[0] != '0')
+		return strtoll(v, NULL, 10);
+	req_fail(req, 404, "not_found", "请求的对象不存在");
+	return 0;
+}
+
+const char *req_query(struct request *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int64_t req_query_int(struct request *req, const char *name, int64_t def, int64_t min, int64_t max)
+{
+	const char *v = req_query(req, name);
+	if (!v || !*v)
+		return def;
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || *end || n < min || n > max) {
+		req_field_error(req, name, "invalid_integer",
+				arena_printf(req->arena, "应为 %lld 到 %lld 之间的整数", (long long)min, (long long)max));
+		return def;
+	}
+	return n;
+}
+
+const char *req_header(struct request *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void req_fail(struct request *req, int status, const char *code, const char *detail)
+{
+	if (req->err.status)
+		return;
+	req->err.status = status;
+	req->err.code = code;
+	req->err.detail = detail;
+}
+
+void req_field_error(struct request *req, const char *field, const char *code, const char *message)
+{
+	if (!req->err.status)
+		req_fail(req, 400, "validation_failed", "提交的数据有误，请检查标出的字段");
+	if (req->err.status != 400)
+		return;
+	if (!req->err.fields)
+		req->err.fields = json_array();
+	json_array_append_new(req->err.fields,
+			      json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message", message));
+}
+
+bool req_failed(const struct request *req)
+{
+	return req->err.status != 0;
+}
+
+void req_fail_db(struct request *req, int rc)
+{
+	switch (rc) {
+	case DB_BUSY:
+		req_fail(req, 503, "db_busy", "系统繁忙，请稍后重试");
+		req->err.retry_after = 1;
+		break;
+	case DB_FULL:
+		req_fail(req, 507, "storage_full", "存储空间不足，暂时无法保存，请联系管理员");
+		break;
+	case DB_CONSTRAINT:
+		req_fail(req, 409, "conflict", "数据与现有记录冲突");
+		break;
+	default:
+		req_fail(req, 500, "internal_error", "服务器内部错误，请稍后重试");
+		break;
+	}
+}
+
+void req_reply_json(struct request *req, int status, json_t *body)
+{
+	if (req->out)
+		json_decref(req->out);
+	req->status = status;
+	req->out = body;
+}
+
+void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len)
+{
+	req->status = status;
+	req->out_type = type;
+	req->out_body = data;
+	req->out_len = len;
+}
+
+void req_reply_stream(struct request *req, int status, const char *type, struct req_stream s)
+{
+	req->status = status;
+	req->out_type = type;
+	req->stream = s;
+}
+
+void req_add_header(struct request *req, const char *name, const char *value)
+{
+	struct req_header *h = arena_alloc(req->arena, sizeof *h);
+	h->name = arena_strdup(req->arena, name);
+	h->value = arena_strdup(req->arena, value);
+	h->next = req->headers;
+	req->headers = h;
+}

@@ -1,0 +1,109 @@
+/* request.h: one HTTP request as handlers see it, passed explicitly (no globals).
+ * Memory: everything hanging off a request is arena-owned and released when the
+ * request completes, except json_t values, which the request decrefs then.
+ * Errors are sticky (SQLite's mallocFailed): the first req_fail/req_field_error wins,
+ * later calls add field errors or do nothing, and the dispatcher renders the problem
+ * once. A handler that sees req_failed() just returns. */
+#ifndef DJ_REQUEST_H
+#define DJ_REQUEST_H
+#include "http/router.h"
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+struct db;
+struct MHD_Connection;
+struct auth_session;
+
+struct req_header {
+	const char *name, *value;
+	struct req_header *next;
+};
+
+/* A streamed response body: read() fills buf and returns bytes, 0 at the end, -1 on
+ * error (connection closed). done() runs once at completion; both run on the worker. */
+struct req_stream {
+	long (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
+struct request {
+	struct arena *arena;
+	struct MHD_Connection *conn;
+	char id[24];            /* X-Request-Id */
+	const char *method;
+	const char *path;       /* percent-decoded, no query string */
+	size_t uri_len;         /* raw request-target length */
+	const char *ip;         /* the client (a forwarded one only from the trusted proxy) */
+	bool tls;               /* came over TLS (directly or from the trusted proxy) */
+	double t0;              /* clock_mono_ms at arrival */
+	double deadline;        /* clock_mono_ms after which the request is refused */
+
+	struct route_match match;
+	const struct route *route;
+
+	char *body;             /* request body, NUL-terminated; malloc-owned (may be large) */
+	size_t body_len, body_cap;
+	bool body_too_large;
+	json_t *json;           /* parsed JSON body (owned) */
+
+	struct db *db;          /* this worker's connection, when the route needs one */
+	struct auth_session *session; /* set by auth_authenticate; arena-owned */
+	bool commit_anyway;     /* commit the transaction even though the request failed
+				   (security events such as failed logins must be recorded) */
+
+	struct {
+		int status;
+		const char *code, *detail;
+		json_t *fields; /* array of {field, code, message} */
+		int retry_after;
+		const char *allow;
+	} err;
+
+	int status;
+	json_t *out;            /* JSON reply (owned) */
+	const char *out_body;   /* or a raw reply, arena-owned */
+	size_t out_len;
+	const char *out_type;
+	struct req_stream stream; /* or a streamed reply, when stream.read is set */
+	int out_fd;             /* or a file (static files), when >= 0; closed by the server */
+	uint64_t out_fd_size;
+	struct req_header *headers;
+	bool no_store_off;      /* static files: allow caching */
+	unsigned long long bytes_out;
+	bool responded;         /* a response was queued */
+	bool in_flight_counted;
+};
+
+/* Path parameter by name ({id}); NULL when absent. Arena-owned. */
+const char *req_param(struct request *req, const char *name);
+/* Path parameter as a positive integer id. A malformed id is a missing object:
+ * sets 404 and returns 0. */
+int64_t req_param_id(struct request *req, const char *name);
+/* Query-string argument (decoded) or NULL. Valid for the request. */
+const char *req_query(struct request *req, const char *name);
+/* Query argument as an integer in [min,max]; absent → def; malformed → field error. */
+int64_t req_query_int(struct request *req, const char *name, int64_t def, int64_t min, int64_t max);
+/* A request header or NULL. */
+const char *req_header(struct request *req, const char *name);
+
+/* Sticky errors. detail is Chinese, for the user; code is the stable machine code. */
+void req_fail(struct request *req, int status, const char *code, const char *detail);
+/* Adds a field error; sets 400 validation_failed unless an error is already set. */
+void req_field_error(struct request *req, const char *field, const char *code, const char *message);
+bool req_failed(const struct request *req);
+/* 503 db_busy with Retry-After, 507 storage_full or 500 for a failed database step. */
+void req_fail_db(struct request *req, int db_rc);
+
+/* Replies. req_reply_json steals body (may be NULL for 204). */
+void req_reply_json(struct request *req, int status, json_t *body);
+/* Raw bytes (arena-owned or static) with a content type. */
+void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
+/* Streamed reply of unknown length. */
+void req_reply_stream(struct request *req, int status, const char *type, struct req_stream s);
+/* Adds a response header (name and value copied into the arena). */
+void req_add_header(struct request *req, const char *name, const char *value);
+#endif

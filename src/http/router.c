@@ -1,0 +1,182 @@
+/* router.c: the merged route table and path matching; see router.h. */
+#include "http/router.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct route *all_routes;
+static size_t n_routes;
+
+static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+
+bool router_unsafe_method(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
+}
+
+int router_init(bool test_mode)
+{
+	size_t total = 0;
+	for (const struct route_table *const *t = route_tables; *t; t++)
+		total += (*t)->n;
+	free(all_routes);
+	all_routes = calloc(total ? total : 1, sizeof *all_routes);
+	if (!all_routes)
+		return -1;
+	n_routes = 0;
+	int bad = 0;
+	for (const struct route_table *const *t = route_tables; *t; t++) {
+		for (size_t i = 0; i < (*t)->n; i++) {
+			const struct route *r = &(*t)->routes[i];
+			bool known = false;
+			for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++)
+				known |= strcmp(r->method, methods[k]) == 0;
+			if (!known || !r->pattern || r->pattern[0] != '/' || !r->handler) {
+				fprintf(stderr, "route %s %s (%s): bad method, pattern or handler\n", r->method,
+					r->pattern ? r->pattern : "?", (*t)->name);
+				bad++;
+			}
+			if (!r->perm || !*r->perm) {
+				fprintf(stderr, "route %s %s (%s) declares no permission\n", r->method, r->pattern, (*t)->name);
+				bad++;
+			}
+			if ((r->flags & RF_TX_READ) && (r->flags & RF_TX_WRITE)) {
+				fprintf(stderr, "route %s %s: both read and write transaction\n", r->method, r->pattern);
+				bad++;
+			}
+			if ((r->flags & RF_TEST) && !test_mode)
+				continue;
+			for (size_t j = 0; j < n_routes; j++)
+				if (!strcmp(all_routes[j].method, r->method) && !strcmp(all_routes[j].pattern, r->pattern)) {
+					fprintf(stderr, "route %s %s declared twice\n", r->method, r->pattern);
+					bad++;
+				}
+			all_routes[n_routes++] = *r;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+const struct route *router_all(size_t *n)
+{
+	*n = n_routes;
+	return all_routes;
+}
+
+/* Matches one pattern against path. Returns -1 for no match, else a score: a bit per
+ * literal segment, the earliest the most significant. */
+static long match_pattern(const char *pat, const char *path, struct route_match *m,
+			  char *(*copy)(void *, const char *, size_t), void *ctx, bool capture)
+{
+	long score = 0;
+	int seg = 0, np = 0;
+	const char *p = pat, *s = path;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return -1;
+		p++;
+		s++;
+		const char *pe = strchr(p, '/');
+		const char *se = strchr(s, '/');
+		size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+		size_t sl = se ? (size_t)(se - s) : strlen(s);
+		if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
+			if (sl == 0 || np >= ROUTE_MAX_PARAMS)
+				return -1;
+			if (capture) {
+				size_t nl = pl - 2 < sizeof m->param_names[0] - 1 ? pl - 2 : sizeof m->param_names[0] - 1;
+				memcpy(m->param_names[np], p + 1, nl);
+				m->param_names[np][nl] = 0;
+				m->params[np].name = m->param_names[np];
+				m->params[np].value = copy(ctx, s, sl);
+			}
+			np++;
+		} else {
+			if (pl != sl || memcmp(p, s, pl) != 0)
+				return -1;
+			if (seg < 30)
+				score |= 1L << (30 - seg);
+		}
+		seg++;
+		p += pl;
+		s += sl;
+	}
+	if (*p || *s)
+		return -1;
+	if (capture)
+		m->nparams = np;
+	return score;
+}
+
+void router_match(const char *method, const char *path, struct route_match *m,
+		  char *(*copy)(void *, const char *, size_t), void *ctx)
+{
+	memset(m, 0, sizeof *m);
+	m->index = -1;
+	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	long best = -1;
+	int best_i = -1;
+	bool path_known = false;
+	for (size_t i = 0; i < n_routes; i++) {
+		long sc = match_pattern(all_routes[i].pattern, path, m, copy, ctx, false);
+		if (sc < 0)
+			continue;
+		path_known = true;
+		if (strcmp(all_routes[i].method, want) != 0)
+			continue;
+		if (sc > best) {
+			best = sc;
+			best_i = (int)i;
+		}
+	}
+	if (best_i >= 0) {
+		m->route = &all_routes[best_i];
+		m->index = best_i;
+		match_pattern(m->route->pattern, path, m, copy, ctx, true);
+		return;
+	}
+	if (!path_known) {
+		m->status = 404;
+		return;
+	}
+	/* 405: list every method some pattern of this path allows */
+	m->status = 405;
+	size_t len = 0;
+	for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++) {
+		bool allowed = false;
+		for (size_t i = 0; i < n_routes && !allowed; i++)
+			allowed = strcmp(all_routes[i].method, methods[k]) == 0 &&
+				  match_pattern(all_routes[i].pattern, path, m, copy, ctx, false) >= 0;
+		if (!allowed)
+			continue;
+		int w = snprintf(m->allow + len, sizeof m->allow - len, "%s%s", len ? ", " : "", methods[k]);
+		if (w > 0 && (size_t)w < sizeof m->allow - len)
+			len += (size_t)w;
+		if (k == 0) {
+			w = snprintf(m->allow + len, sizeof m->allow - len, ", HEAD");
+			if (w > 0 && (size_t)w < sizeof m->allow - len)
+				len += (size_t)w;
+		}
+	}
+}
+
+void router_print(void)
+{
+	static const char *const flag_names[] = {"tx-read", "tx-write", "no-csrf", "raw-body", "any-state", "test"};
+	printf("%-7s %-48s %-16s %s\n", "METHOD", "PATH", "PERMISSION", "FLAGS");
+	for (size_t i = 0; i < n_routes; i++) {
+		const struct route *r = &all_routes[i];
+		char flags[128] = "";
+		size_t len = 0;
+		for (size_t b = 0; b < sizeof flag_names / sizeof flag_names[0]; b++)
+			if (r->flags & (1u << b)) {
+				int w = snprintf(flags + len, sizeof flags - len, "%s%s", len ? "," : "", flag_names[b]);
+				if (w > 0)
+					len += (size_t)w;
+			}
+		if (r->body_cap) {
+			snprintf(flags + len, sizeof flags - len, "%sbody<=%zu", len ? "," : "", r->body_cap);
+		}
+		printf("%-7s %-48s %-16s %s\n", r->method, r->pattern, r->perm, *flags ? flags : "-");
+	}
+}
