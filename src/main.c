@@ -2,6 +2,7 @@
  * register themselves (CLI_COMMAND) and are dispatched here. */
 #include "cli.h"
 #include "config.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "db/db.h"
 #include "http/router.h"
@@ -47,6 +48,7 @@ static void make_parent_dir(const char *path)
 struct db *cli_open_db(void)
 {
 	make_parent_dir(cfg.db);
+	make_parent_dir(cfg.key_dir[0] ? cfg.key_dir : "var/keys");
 	struct db *db = db_open(cfg.db, DB_OPEN_CREATE);
 	if (!db) {
 		fprintf(stderr, "dangjian: cannot open database %s\n", cfg.db);
@@ -55,6 +57,12 @@ struct db *cli_open_db(void)
 	char why[256];
 	if (db_self_check(db, why, sizeof why) != 0) {
 		fprintf(stderr, "dangjian: database settings refused: %s\n", why);
+		db_close(db);
+		return NULL;
+	}
+	char kwhy[256];
+	if (dj_crypto_init(cfg.key_dir, kwhy, sizeof kwhy) != 0) {
+		fprintf(stderr, "dangjian: keys: %s\n", kwhy);
 		db_close(db);
 		return NULL;
 	}

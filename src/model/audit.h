@@ -1,0 +1,32 @@
+/* audit.h: the tamper-evident audit log (DESIGN.md §5, SECURITY.md S9/S10). One row
+ * per mutation and per security event, written in the same transaction as the change
+ * it records: if the audit row cannot be written the caller fails the request and the
+ * change rolls back. Rows are chained with a keyed BLAKE2b (dj_chain_mac); triggers
+ * refuse UPDATE and DELETE. Summaries never hold secrets or full personal data.
+ * Implemented by the identity module (src/model/audit.c). */
+#ifndef DJ_AUDIT_H
+#define DJ_AUDIT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct request;
+struct db;
+
+struct audit_event {
+	const char *action;      /* catalogued, dotted: "member.create", "session.login" */
+	const char *object_type; /* "member", "org", "user", … or NULL */
+	int64_t object_id;       /* 0 when none */
+	int64_t org_id;          /* the organization the object belongs to, 0 when none */
+	bool success;
+	const char *summary;     /* short Chinese or key=value text; no secrets, no full PII */
+};
+
+/* Writes the event for the request's actor (user, role, IP) on req->db, inside the
+ * request's transaction when there is one. Returns 0, or -1 after setting a 500 on
+ * the request (so the change rolls back). */
+int audit_record(struct request *req, const struct audit_event *ev);
+
+/* The same for work outside a request (CLI, jobs): actor_id 0 = the system. */
+int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
+		    const struct audit_event *ev);
+#endif
