@@ -1,0 +1,484 @@
+/* demo.c: `dangjian demo --orgs N --members M [--seed S]`: a realistic district for
+ * demonstrations and benchmarks. 街道党工委 → 社区党委 → 网格党支部 → 楼院党小组 (with
+ * grids and buildings), plus 机关, 学校, 国企 and 两新 organizations; members with
+ * plausible names, valid ID numbers and dates that pass member_validate (every row is
+ * checked, so the demo obeys the same rules as the API). Deterministic for a seed (own
+ * PRNG; the date is fixed by the clock). Loads in one transaction with the secondary
+ * indexes built after the load (DESIGN.md §10). Refuses a database that already has
+ * organizations. */
+#include "cli.h"
+#include "config.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/idcard.h"
+#include "core/prng.h"
+#include "model/demo.h"
+#include "model/grid.h"
+#include "model/member.h"
+#include "model/org.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const surnames[] = {
+	"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
+	"高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田",
+	"董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈", "姚",
+	"卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金", "石", "廖", "贾", "夏", "韦", "付", "方", "白",
+	"邹", "孟", "熊", "秦", "邱", "江", "尹", "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎", "贺",
+	"顾", "毛", "郝", "龚", "邵", "万", "钱", "严", "覃", "武", "戴", "莫", "孔", "向", "汤", "欧阳", "司马"};
+static const unsigned surname_w[] = {
+	74, 72, 70, 54, 46, 32, 24, 20, 20, 18, 18, 15, 14, 13, 13, 12, 12, 12, 12, 10, 10, 10, 9, 9, 8, 8,
+	7, 7, 7, 6, 6, 6, 6, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 1, 1};
+static const char *const given_m[] = {
+	"伟", "强", "磊", "军", "勇", "杰", "涛", "斌", "超", "明", "刚", "平", "辉", "鹏", "华", "飞", "鑫",
+	"波", "宇", "浩", "凯", "健", "俊", "帆", "帅", "旭", "宁", "龙", "林", "建国", "建华", "志强", "国庆",
+	"海涛", "文博", "子轩", "浩然", "宇航", "振华", "卫东", "德明", "永刚", "晓东", "立新", "红军", "天佑"};
+static const char *const given_f[] = {
+	"芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "燕", "玲", "桂英", "秀英", "婷", "雪", "慧", "莹",
+	"晶", "倩", "颖", "琳", "欣怡", "梓涵", "诗涵", "雨桐", "淑华", "秀兰", "玉兰", "海燕", "丽华", "春梅",
+	"红梅", "晓红", "雅琴", "佳怡", "思雨", "文静", "美玲", "凤英", "秋菊", "丹"};
+static const char *const roads[] = {"长乐路", "建国西路", "永康路", "嘉善路", "陕西南路", "复兴中路",
+				    "肇嘉浜路", "瑞金二路", "天平路", "衡山路", "宛平路", "桂林路"};
+static const char *const provinces[] = {"上海", "江苏", "浙江", "安徽", "山东", "河南", "湖北",
+					"四川", "江西", "福建", "湖南", "河北"};
+/* areas of birth: the district itself (mostly) and a few other places */
+static const char *const areas[] = {"310104", "310104", "310104", "310101", "310105", "320102",
+				    "330106", "340104", "370102", "410105", "420106", "510107"};
+static const char *const minorities[] = {"02", "03", "04", "05", "06", "08", "10", "11", "15", "22"};
+static const char *const units_fg[] = {"科技", "信息", "物业", "餐饮", "贸易", "设计", "物流", "医药"};
+static const char *const units_sz[] = {"志愿者协会", "社工服务中心", "养老服务社", "律师协会", "商会"};
+
+struct branch {
+	int64_t id;
+	const char *domain;
+	int64_t groups[4];
+	int ngroups;
+	int64_t grid_id;
+	unsigned weight;
+	int64_t members;
+	char names[5][32];
+	int nnames;
+	int sec_sex;
+};
+
+struct demo {
+	struct db *db;
+	struct arena *a;
+	struct prng p;
+	int64_t budget, orgs;
+	struct date today;
+	char today_s[11];
+	struct branch *br;
+	size_t nbr, capbr;
+	int64_t now;
+};
+
+static void pick_name(struct demo *d, int sex, char *buf, size_t cap)
+{
+	const char *s = surnames[prng_weighted(&d->p, surname_w, sizeof surname_w / sizeof surname_w[0])];
+	const char *g = sex == 1 ? given_m[prng_below(&d->p, sizeof given_m / sizeof given_m[0])]
+				 : given_f[prng_below(&d->p, sizeof given_f / sizeof given_f[0])];
+	snprintf(buf, cap, "%s%s", s, g);
+}
+
+static const char *date_str(struct demo *d, struct date t)
+{
+	char b[11];
+	date_format(t, b);
+	return arena_strdup(d->a, b);
+}
+
+/* A term started 0–6 years ago: some current, some due within 6 months, some overdue. */
+static const char *term_start(struct demo *d)
+{
+	int64_t days = date_to_days(d->today) - prng_range(&d->p, 30, 6 * 365);
+	return date_str(d, date_from_days(days));
+}
+
+static int64_t add_org(struct demo *d, int64_t parent, const char *name, const char *type, const char *label,
+		       const char *domain, int64_t grid_id)
+{
+	if (d->budget <= 0)
+		return 0;
+	struct org_rec o;
+	memset(&o, 0, sizeof o);
+	o.parent_id = parent;
+	o.name = name;
+	o.type = type;
+	o.label = label;
+	o.domain = domain;
+	o.grid_id = grid_id;
+	char sec[32];
+	int sec_sex = prng_chance(&d->p, 60) ? 1 : 2;
+	pick_name(d, sec_sex, sec, sizeof sec);
+	o.secretary = sec;
+	o.founded_on = date_str(d, date_from_days(date_to_days(d->today) - prng_range(&d->p, 3 * 365, 40 * 365)));
+	if (strcmp(type, "党小组") != 0)
+		o.term_started_on = term_start(d);
+	o.address = arena_printf(d->a, "%s%d号", roads[prng_below(&d->p, 12)], (int)prng_range(&d->p, 1, 999));
+	o.created_at = d->now;
+	if (org_insert(d->db, d->a, &o) != DB_OK)
+		return -1;
+	d->budget--;
+	d->orgs++;
+	bool branch = strcmp(type, "党支部") == 0 || strcmp(type, "联合党支部") == 0;
+	if (branch) {
+		if (d->nbr == d->capbr) {
+			d->capbr = d->capbr ? d->capbr * 2 : 64;
+			d->br = realloc(d->br, d->capbr * sizeof *d->br);
+			if (!d->br)
+				abort();
+		}
+		struct branch *b = &d->br[d->nbr++];
+		memset(b, 0, sizeof *b);
+		b->id = o.id;
+		b->domain = domain;
+		b->grid_id = grid_id;
+		b->weight = (unsigned)prng_range(&d->p, 8, 60);
+		snprintf(b->names[0], sizeof b->names[0], "%s", sec);
+		b->nnames = 1;
+		b->sec_sex = sec_sex;
+	}
+	return o.id;
+}
+
+static struct branch *last_branch(struct demo *d, int64_t id)
+{
+	return d->nbr && d->br[d->nbr - 1].id == id ? &d->br[d->nbr - 1] : NULL;
+}
+
+static int build_community(struct demo *d, int64_t root, int k)
+{
+	static const char *const names[] = {"康乐", "新华", "湖南", "天平", "枫林", "斜土", "田林", "虹梅",
+					    "长桥", "凌云", "华泾", "龙华", "徐家汇", "漕河泾", "康健", "永嘉"};
+	const char *base = names[k % 16];
+	const char *cname = k < 16 ? arena_printf(d->a, "%s社区党委", base)
+				   : arena_printf(d->a, "%s第%d社区党委", base, k / 16 + 1);
+	int64_t c = add_org(d, root, cname, "党委", prng_chance(&d->p, 50) ? "社区党委" : "区域党委", "社区", 0);
+	if (c <= 0)
+		return (int)c;
+	int ngrids = (int)prng_range(&d->p, 3, 5);
+	for (int g = 1; g <= ngrids && d->budget > 0; g++) {
+		int64_t grid;
+		if (grid_insert(d->db, c, arena_printf(d->a, "第%d网格", g), arena_printf(d->a, "G%lld-%d", (long long)c, g),
+				&grid) != DB_OK)
+			return -1;
+		int64_t b = add_org(d, c, arena_printf(d->a, "%s第%d网格党支部", base, g), "党支部", "网格党支部", "社区", grid);
+		if (b < 0)
+			return -1;
+		struct branch *br = last_branch(d, b);
+		int ng = (int)prng_range(&d->p, 1, 3);
+		for (int h = 1; h <= ng && br && d->budget > 0; h++) {
+			const char *road = roads[prng_below(&d->p, 12)];
+			int no = (int)prng_range(&d->p, 1, 300);
+			int64_t grp = add_org(d, b, arena_printf(d->a, "%s%d弄楼院党小组", road, no), "党小组", "楼院党小组",
+					      "社区", grid);
+			if (grp < 0)
+				return -1;
+			int64_t bld;
+			if (building_insert(d->db, grid, grp, arena_printf(d->a, "%s%d弄", road, no),
+					    arena_printf(d->a, "%s%d弄", road, no), &bld) != DB_OK)
+				return -1;
+			br->groups[br->ngroups++] = grp;
+		}
+	}
+	return 0;
+}
+
+/* A unit with a committee of kind type over nb branches in domain. */
+static int build_unit(struct demo *d, int64_t root, const char *uname, const char *type, const char *domain, int nb)
+{
+	int64_t u = add_org(d, root, arena_printf(d->a, "%s%s", uname, type), type, NULL, domain, 0);
+	if (u <= 0)
+		return (int)u;
+	for (int i = 1; i <= nb && d->budget > 0; i++)
+		if (add_org(d, u, arena_printf(d->a, "%s第%d党支部", uname, i), "党支部", NULL, domain, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int build_tree(struct demo *d)
+{
+	int64_t root = add_org(d, 0, "徐汇区枫林街道党工委", "党工委", "街道党工委", "社区", 0);
+	if (root <= 0)
+		return -1;
+	static const char kinds[] = "CCJCSCGFCZCFC";
+	int k = 0, comm = 0, jg = 0, xx = 0, gq = 0, fg = 0, sz = 0;
+	while (d->budget > 0) {
+		int rc = 0;
+		switch (kinds[k++ % (sizeof kinds - 1)]) {
+		case 'C': rc = build_community(d, root, comm++); break;
+		case 'J':
+			rc = build_unit(d, root, arena_printf(d->a, "区%s局机关", (const char *[]){"民政", "教育", "卫健", "财政", "司法"}[jg++ % 5]),
+					"党总支", "机关", (int)prng_range(&d->p, 2, 3));
+			break;
+		case 'S':
+			rc = build_unit(d, root, arena_printf(d->a, "枫林第%d中学", ++xx), "党总支", "学校", (int)prng_range(&d->p, 2, 4));
+			break;
+		case 'G':
+			rc = build_unit(d, root, arena_printf(d->a, "上海%s集团", (const char *[]){"城建", "电气", "申通", "光明"}[gq++ % 4]),
+					"党委", "国企", (int)prng_range(&d->p, 3, 5));
+			break;
+		case 'F':
+			rc = add_org(d, root, arena_printf(d->a, "上海枫林%s有限公司党支部", units_fg[fg++ % 8]), "党支部", NULL, "非公企业", 0) < 0 ? -1 : 0;
+			break;
+		case 'Z':
+			rc = add_org(d, root, arena_printf(d->a, "枫林街道%s联合党支部", units_sz[sz++ % 5]), "联合党支部", NULL, "社会组织", 0) < 0 ? -1 : 0;
+			break;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (d->nbr == 0) { /* a tiny district: members belong to the root */
+		d->budget = 0;
+		d->br = calloc(1, sizeof *d->br);
+		if (!d->br)
+			abort();
+		d->br[0].id = root;
+		d->br[0].domain = "社区";
+		d->br[0].weight = 1;
+		d->nbr = 1;
+		d->capbr = 1;
+	}
+	return 0;
+}
+
+static void member_profile(struct demo *d, const struct branch *b, struct member_rec *r, int sex, char *idbuf,
+			   char *mobile, char *name, size_t namecap, const char *fixed_name)
+{
+	/* age by domain: communities are older, schools and 两新 younger */
+	bool comm = strcmp(b->domain, "社区") == 0;
+	bool young = strcmp(b->domain, "非公企业") == 0 || strcmp(b->domain, "社会组织") == 0;
+	int age;
+	if (comm)
+		age = (int)(prng_chance(&d->p, 55) ? prng_range(&d->p, 60, 92) : prng_range(&d->p, 22, 59));
+	else if (young)
+		age = (int)prng_range(&d->p, 22, 50);
+	else
+		age = (int)(prng_chance(&d->p, 10) ? prng_range(&d->p, 19, 23) : prng_range(&d->p, 24, 62));
+	struct date birth = date_from_days(date_to_days(d->today) - (int64_t)age * 365 - prng_range(&d->p, 0, 364));
+	int seq = (int)prng_range(&d->p, 0, 499) * 2 + (sex == 1 ? 1 : 0);
+	idcard_make(areas[prng_below(&d->p, 12)], birth, seq, idbuf);
+	r->id_number = idbuf;
+	/* joined at 19–45 (never before 18: R-DEV-01), not in the future */
+	int join_age = (int)prng_range(&d->p, 19, age < 45 ? age : 45);
+	int64_t jd = date_to_days(date_add_years(birth, join_age)) + prng_range(&d->p, 0, 300);
+	if (jd > date_to_days(d->today))
+		jd = date_to_days(d->today) - prng_range(&d->p, 1, 200);
+	struct date joined = date_from_days(jd);
+	r->joined_on = date_str(d, joined);
+	struct date conf = date_add_years(joined, 1); /* R-DEV-11: 预备期 one year from 入党时间 */
+	if (prng_chance(&d->p, 3))
+		conf = date_add_months(conf, 6); /* R-DEV-12: an extension of 6 months */
+	if (date_cmp(conf, d->today) <= 0) {
+		r->party_status = "formal";
+		r->confirmed_on = date_str(d, conf);
+	} else {
+		r->party_status = "probationary";
+		r->confirmed_on = NULL;
+	}
+	if (fixed_name)
+		snprintf(name, namecap, "%s", fixed_name);
+	else
+		pick_name(d, sex, name, namecap);
+	r->name = name;
+	snprintf(mobile, 12, "1%c%09llu", "3456789"[prng_below(&d->p, 7)],
+		 (unsigned long long)prng_below(&d->p, 1000000000ULL));
+	r->mobile = prng_chance(&d->p, 95) ? mobile : NULL;
+	r->ethnicity = prng_chance(&d->p, 94) ? "01" : minorities[prng_below(&d->p, 10)];
+	r->native_place = provinces[prng_below(&d->p, 12)];
+	r->address = arena_printf(d->a, "%s%d弄%d号%d室", roads[prng_below(&d->p, 12)], (int)prng_range(&d->p, 1, 300),
+				  (int)prng_range(&d->p, 1, 40), (int)prng_range(&d->p, 101, 1805));
+	static const char *const edu_hi[] = {"14", "21", "21", "21", "31", "31", "11"};
+	static const char *const edu_lo[] = {"31", "41", "44", "47", "61", "71", "81", "21"};
+	bool hi = !comm || age < 50 ? prng_chance(&d->p, 80) : prng_chance(&d->p, 30);
+	r->education = hi ? edu_hi[prng_below(&d->p, 7)] : edu_lo[prng_below(&d->p, 8)];
+	r->grid_id = b->grid_id;
+	r->group_org_id = b->ngroups ? b->groups[prng_below(&d->p, (uint64_t)b->ngroups)] : 0;
+	if (comm) {
+		r->unit_type = age >= 60 ? "社区" : (const char *[]){"社区", "非公企业", "事业", "其他"}[prng_below(&d->p, 4)];
+		r->category = age >= 60 ? "retired" : (const char *[]){"worker", "professional", "manager", "other"}[prng_below(&d->p, 4)];
+		r->work_unit = age >= 60 ? NULL : "枫林街道社区";
+	} else if (strcmp(b->domain, "机关") == 0) {
+		r->unit_type = "机关", r->category = "official", r->work_unit = "区级机关";
+	} else if (strcmp(b->domain, "学校") == 0) {
+		r->unit_type = "事业";
+		r->category = age < 24 ? "student" : "professional";
+		r->work_unit = "枫林中学";
+	} else if (strcmp(b->domain, "国企") == 0) {
+		r->unit_type = "国企", r->category = prng_chance(&d->p, 50) ? "worker" : "manager", r->work_unit = "国有企业";
+	} else {
+		r->unit_type = b->domain;
+		r->category = prng_chance(&d->p, 50) ? "worker" : "professional";
+		r->work_unit = strcmp(b->domain, "非公企业") == 0 ? "非公有制企业" : "社会组织";
+	}
+	r->post = NULL;
+	static const unsigned st_w[] = {970, 15, 5, 5, 5};
+	static const char *const states[] = {"normal", "floating", "lost", "abroad", "deceased"};
+	r->state = states[prng_weighted(&d->p, st_w, 5)];
+	r->dues_base = r->category && strcmp(r->category, "retired") == 0 ? prng_range(&d->p, 3000, 8000) * 100
+	 : strcmp(r->category, "student") == 0 ? -1 : prng_range(&d->p, 3000, 20000) * 100;
+	char ym[8];
+	memcpy(ym, d->today_s, 7);
+	ym[7] = 0;
+	r->dues_paid_to = arena_strdup(d->a, ym);
+	r->introducers_json = NULL;
+}
+
+static void demo_err(void *ctx, const char *field, const char *code, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "demo: generated member fails %s (%s): %s\n", field, code, message);
+}
+
+int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, FILE *out)
+{
+	struct demo d;
+	memset(&d, 0, sizeof d);
+	d.db = db;
+	d.a = arena_new();
+	prng_seed(&d.p, seed);
+	d.budget = norgs;
+	d.now = clock_now();
+	clock_today(d.today_s);
+	date_parse(d.today_s, &d.today);
+	int rc = -1;
+	if (org_max_id(db) != 0) {
+		fprintf(stderr, "demo: the database already has organizations; use a new database\n");
+		arena_free(d.a);
+		return -1;
+	}
+	if (db_tx_begin(db, true) != DB_OK) {
+		fprintf(stderr, "demo: cannot begin: %s\n", db_errmsg(db));
+		arena_free(d.a);
+		return -1;
+	}
+	bool bulk = nmembers >= 10000 && member_count(db) == 0;
+	if (build_tree(&d) != 0 || (bulk && member_bulk_begin(db) != DB_OK))
+		goto fail;
+	unsigned *w = calloc(d.nbr, sizeof *w);
+	if (!w)
+		abort();
+	for (size_t i = 0; i < d.nbr; i++)
+		w[i] = d.br[i].weight;
+	/* every branch gets members in proportion to its weight, its secretary first */
+	uint64_t wsum = 0;
+	for (size_t i = 0; i < d.nbr; i++)
+		wsum += w[i];
+	int64_t done = 0;
+	struct arena *ma = arena_new();
+	for (size_t i = 0; i < d.nbr; i++) {
+		struct branch *b = &d.br[i];
+		int64_t share = i + 1 == d.nbr ? nmembers - done : (int64_t)((uint64_t)nmembers * w[i] / wsum);
+		if (share > nmembers - done)
+			share = nmembers - done;
+		for (int64_t k = 0; k < share; k++) {
+			if ((done & 4095) == 0) {
+				arena_free(ma);
+				ma = arena_new();
+			}
+			struct arena *keep = d.a;
+			d.a = ma;
+			struct member_rec r;
+			memset(&r, 0, sizeof r);
+			r.org_id = b->id;
+			r.created_at = d.now;
+			char idbuf[19], mobile[12], name[32];
+			int sex = k == 0 && b->sec_sex ? b->sec_sex : (prng_chance(&d.p, 52) ? 1 : 2);
+			member_profile(&d, b, &r, sex, idbuf, mobile, name, sizeof name, k == 0 ? b->names[0] : NULL);
+			if (k == 0) /* the secretary is a formal member in the normal state */
+				r.state = "normal";
+			if (member_validate(&r, d.today, ma, demo_err, NULL) != 0) {
+				d.a = keep;
+				free(w);
+				arena_free(ma);
+				goto fail;
+			}
+			enum db_rc mrc;
+			int tries = 0;
+			while ((mrc = member_insert(db, ma, &r)) == DB_CONSTRAINT && tries++ < 50) {
+				/* the same person by chance: another sequence number */
+				struct idcard c;
+				idcard_parse(r.id_number, d.today, &c);
+				int seq = (int)prng_range(&d.p, 0, 499) * 2 + (c.sex == 1);
+				char area[7];
+				memcpy(area, r.id_number, 6);
+				area[6] = 0;
+				idcard_make(area, c.birth, seq, idbuf);
+				r.id_number = idbuf;
+			}
+			d.a = keep;
+			if (mrc != DB_OK) {
+				fprintf(stderr, "demo: insert failed: %s\n", db_errmsg(db));
+				free(w);
+				arena_free(ma);
+				goto fail;
+			}
+			if (k > 0 && k < 5 && b->nnames < 5)
+				snprintf(b->names[b->nnames++], sizeof b->names[0], "%s", name);
+			b->members++;
+			done++;
+		}
+	}
+	arena_free(ma);
+	free(w);
+	/* R-ORG-04: a branch with ≥ 7 members gets a committee of 3–5 of its members */
+	static const char *const roles[] = {"secretary", "organization", "propaganda", "discipline", "deputy_secretary"};
+	for (size_t i = 0; i < d.nbr; i++) {
+		struct branch *b = &d.br[i];
+		if (b->members < 7)
+			continue;
+		int n = b->nnames < 3 ? b->nnames : (int)prng_range(&d.p, 3, b->nnames);
+		for (int j = 0; j < n; j++)
+			if (org_committee_add(db, b->id, b->names[j], roles[j], NULL) != DB_OK)
+				goto fail;
+	}
+	if (bulk && member_bulk_end(db) != DB_OK)
+		goto fail;
+	if (db_tx_commit(db) != DB_OK)
+		goto fail;
+	fprintf(out, "demo: %lld organizations (%zu branches), %lld members, seed %llu\n", (long long)d.orgs, d.nbr,
+		(long long)done, (unsigned long long)seed);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "demo: failed: %s\n", db_errmsg(db));
+	db_tx_rollback(db);
+out:
+	free(d.br);
+	arena_free(d.a);
+	return rc;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	int64_t norgs = 60, nmembers = 3000;
+	uint64_t seed = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end = NULL;
+		long long n = v ? strtoll(v, &end, 10) : -1;
+		bool ok = v && end && *end == 0 && n >= 0;
+		if (strcmp(argv[i], "--orgs") == 0 && ok && n >= 1 && n <= 1000000)
+			norgs = n;
+		else if (strcmp(argv[i], "--members") == 0 && ok && n <= 20000000)
+			nmembers = n;
+		else if (strcmp(argv[i], "--seed") == 0 && ok)
+			seed = (uint64_t)n;
+		else {
+			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S]\n");
+			return 2;
+		}
+		i++;
+	}
+	struct db *db = cli_open_db();
+	if (!db)
+		return 1;
+	int rc = demo_build(db, norgs, nmembers, seed, stdout);
+	db_close(db);
+	return rc == 0 ? 0 : 1;
+}
+CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S]", "build a demo district (deterministic for a seed)");

@@ -1,0 +1,12 @@
+/* grid.h: grids (网格) and buildings (楼院) attached to organizations (DOMAIN.md §1, §3). */
+#ifndef DJ_GRID_H
+#define DJ_GRID_H
+#include "db/db.h"
+#include <stdint.h>
+
+/* Inserts a grid of org_id; sets *id. DB_CONSTRAINT when the name exists in the org. */
+enum db_rc grid_insert(struct db *db, int64_t org_id, const char *name, const char *code, int64_t *id);
+/* Inserts a building of grid_id (optionally kept by org_id, its 楼院党小组); sets *id. */
+enum db_rc building_insert(struct db *db, int64_t grid_id, int64_t org_id, const char *name, const char *address,
+			   int64_t *id);
+#endif

@@ -1,0 +1,300 @@
+/* member.c: SQL, validation and storage of member records (see member.h). */
+#include "model/member.h"
+#include "core/arena.h"
+#include "core/idcard.h"
+#include "model/codes.h"
+#include <string.h>
+
+static const struct db_sql member_sql[] = {
+#define SQL_INSERT 0
+	{"member.insert",
+	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
+	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
+	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
+	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at)"
+	 " SELECT $1, o.path, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32 FROM orgs o WHERE o.id = $1"
+	 " RETURNING id, org_path"},
+#define SQL_BY_BLIND 1
+	{"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
+#define SQL_COUNT 2
+	{"member.count", "SELECT COUNT(*) FROM members"},
+#define SQL_BULK_DROP 3 /* the secondary indexes of 0020_roster, dropped for a bulk load… */
+	{"member.bulk_drop1", "DROP INDEX IF EXISTS members_path_name"},
+	{"member.bulk_drop2", "DROP INDEX IF EXISTS members_name"},
+	{"member.bulk_drop3", "DROP INDEX IF EXISTS members_joined"},
+	{"member.bulk_drop4", "DROP INDEX IF EXISTS members_org"},
+	{"member.bulk_drop5", "DROP INDEX IF EXISTS members_mobile_blind"},
+	{"member.bulk_drop6", "DROP INDEX IF EXISTS members_stats"},
+#define SQL_BULK_CREATE 9 /* … and built again after it, exactly as 0020_roster defines them */
+	{"member.bulk_create1", "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name, id)"},
+	{"member.bulk_create2", "CREATE INDEX IF NOT EXISTS members_name ON members (name, id)"},
+	{"member.bulk_create3", "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id)"},
+	{"member.bulk_create4", "CREATE INDEX IF NOT EXISTS members_org ON members (org_id)"},
+	{"member.bulk_create5", "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
+	{"member.bulk_create6",
+	 "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, party_status, sex, ethnicity,"
+	 " education, birth_date, two_new, joined_on, state)"},
+#define SQL_BULK_N 6
+};
+DB_SQL_TABLE(member, member_sql);
+
+static bool blank(const char *s)
+{
+	return !s || !*s;
+}
+
+int member_validate(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx)
+{
+	int n = 0;
+#define ERR(f, c, m) (n++, err(ctx, f, c, m))
+	if (blank(r->name))
+		ERR("name", "required", "请填写姓名");
+	else if (strlen(r->name) > 60)
+		ERR("name", "too_long", "姓名过长");
+
+	struct idcard id;
+	bool id_ok = false;
+	if (blank(r->id_number)) {
+		ERR("id_number", "required", "请填写身份证号码");
+	} else {
+		enum idcard_err e = idcard_parse(r->id_number, today, &id);
+		if (e != IDCARD_OK) {
+			ERR("id_number", idcard_err_code(e), idcard_err_message(e));
+		} else {
+			id_ok = true;
+			r->id_number = arena_strdup(a, id.number);
+		}
+	}
+	if (id_ok) {
+		const char *sex = id.sex == 1 ? "1" : "2";
+		if (!blank(r->sex) && strcmp(r->sex, sex) != 0)
+			ERR("sex", "id_sex_mismatch", "性别与身份证号码不一致");
+		r->sex = sex;
+		char b[11];
+		date_format(id.birth, b);
+		if (!blank(r->birth_date) && strcmp(r->birth_date, b) != 0)
+			ERR("birth_date", "id_birth_mismatch", "出生日期与身份证号码不一致");
+		r->birth_date = arena_strdup(a, b);
+	} else if (!blank(r->sex) && !codes_valid("sex", r->sex)) {
+		ERR("sex", "invalid_code", "性别代码无效");
+	}
+
+	if (!blank(r->mobile) && !mobile_valid(r->mobile))
+		ERR("mobile", "mobile_format", "手机号码应为11位数字");
+	if (blank(r->ethnicity))
+		r->ethnicity = "01";
+	else if (!codes_valid("ethnicity", r->ethnicity))
+		ERR("ethnicity", "invalid_code", "民族代码无效");
+	if (!blank(r->education) && !codes_valid("education", r->education))
+		ERR("education", "invalid_code", "学历代码无效");
+	if (!blank(r->category) && !codes_valid("person_category", r->category))
+		ERR("category", "invalid_code", "人员类别无效");
+	if (!blank(r->unit_type) && !codes_valid("unit_type", r->unit_type))
+		ERR("unit_type", "invalid_code", "工作单位性质无效");
+	r->two_new = codes_two_new_unit(r->unit_type);
+	if (blank(r->state))
+		r->state = "normal";
+	else if (!codes_valid("member_state", r->state))
+		ERR("state", "invalid_code", "党籍状态无效");
+	if (blank(r->party_status))
+		ERR("party_status", "required", "请选择正式党员或预备党员");
+	else if (!codes_valid("party_status", r->party_status))
+		ERR("party_status", "invalid_code", "党员类别应为正式党员或预备党员");
+	if (!blank(r->dues_paid_to)) {
+		char d[11];
+		if (strlen(r->dues_paid_to) != 7 || (memcpy(d, r->dues_paid_to, 7), memcpy(d + 7, "-01", 4), !date_valid(d)))
+			ERR("dues_paid_to", "invalid_month", "党费交至应为“年-月”，如 2026-10");
+	}
+
+	struct date joined, confirmed, birth;
+	bool have_joined = false;
+	if (blank(r->joined_on)) {
+		ERR("joined_on", "required", "请填写入党时间");
+	} else if (!date_parse(r->joined_on, &joined)) {
+		ERR("joined_on", "invalid_date", "入党时间不是有效日期");
+	} else if (date_cmp(joined, today) > 0) {
+		ERR("joined_on", "in_future", "入党时间晚于今天");
+	} else {
+		have_joined = true;
+		if (id_ok && date_parse(r->birth_date, &birth) && date_years_between(birth, joined) < 18)
+			ERR("joined_on", "R-DEV-01", "入党时未满18周岁");
+	}
+	bool formal = r->party_status && strcmp(r->party_status, "formal") == 0;
+	if (!blank(r->confirmed_on)) {
+		if (!date_parse(r->confirmed_on, &confirmed)) {
+			ERR("confirmed_on", "invalid_date", "转正时间不是有效日期");
+		} else if (!formal) {
+			ERR("confirmed_on", "probationary_confirmed", "预备党员不应有转正时间");
+		} else if (date_cmp(confirmed, today) > 0) {
+			ERR("confirmed_on", "in_future", "转正时间晚于今天");
+		} else if (have_joined) {
+			/* R-DEV-11: the 预备期 lasts 1 year from 入党时间; R-DEV-12: at most one
+			 * extension of ≤ 12 months, and approval within 3 months. */
+			if (date_cmp(confirmed, date_add_years(joined, 1)) < 0)
+				ERR("confirmed_on", "R-DEV-11", "转正时间早于预备期满（入党时间后一年）");
+			else if (date_cmp(confirmed, date_add_months(date_add_years(joined, 2), 3)) > 0)
+				ERR("confirmed_on", "R-DEV-12", "转正时间晚于预备期（含延长）届满后三个月");
+		}
+	} else if (formal && have_joined) {
+		ERR("confirmed_on", "required", "正式党员请填写转正时间");
+	}
+	if (!formal && have_joined && r->party_status && strcmp(r->party_status, "probationary") == 0 &&
+	    date_cmp(today, date_add_months(date_add_years(joined, 2), 3)) > 0)
+		ERR("party_status", "R-DEV-12", "预备期（含延长）已届满，请办理转正或取消资格");
+#undef ERR
+	return n;
+}
+
+int member_party_age(const char *confirmed_on, struct date today)
+{
+	struct date c;
+	if (!confirmed_on || !date_parse(confirmed_on, &c))
+		return 0;
+	int y = date_years_between(c, today);
+	return y > 0 ? y : 0;
+}
+
+void member_political_birthday(const char *joined_on, char buf[6])
+{
+	buf[0] = 0;
+	if (joined_on && date_valid(joined_on)) {
+		memcpy(buf, joined_on + 5, 5);
+		buf[5] = 0;
+	}
+}
+
+void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN])
+{
+	dj_blind_index("member.id_number", id_number, strlen(id_number), out);
+}
+
+static void bind_opt(struct db_stmt *st, int n, const char *s)
+{
+	db_bind_text(st, n, s && *s ? s : NULL, -1);
+}
+
+static void bind_id(struct db_stmt *st, int n, int64_t v)
+{
+	if (v > 0)
+		db_bind_int(st, n, v);
+	else
+		db_bind_null(st, n);
+}
+
+enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
+{
+	unsigned char blind[DJ_BLIND_LEN], mblind[DJ_BLIND_LEN];
+	size_t idlen, mlen = 0;
+	unsigned char *idc = dj_seal(a, r->id_number, strlen(r->id_number), "member.id_number", &idlen);
+	member_id_blind(r->id_number, blind);
+	unsigned char *mc = NULL;
+	if (!blank(r->mobile)) {
+		mc = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &mlen);
+		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), mblind);
+	}
+	struct db_stmt *st = db_prepare(db, &member_sql[SQL_INSERT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, r->org_id);
+	bind_id(st, 2, r->group_org_id);
+	db_bind_text(st, 3, r->name, -1);
+	bind_opt(st, 4, r->former_name);
+	db_bind_text(st, 5, r->sex, -1);
+	db_bind_text(st, 6, r->birth_date, -1);
+	db_bind_blob(st, 7, idc, idlen);
+	db_bind_blob(st, 8, blind, sizeof blind);
+	if (mc) {
+		db_bind_blob(st, 9, mc, mlen);
+		db_bind_blob(st, 10, mblind, sizeof mblind);
+	} else {
+		db_bind_null(st, 9);
+		db_bind_null(st, 10);
+	}
+	db_bind_text(st, 11, r->ethnicity, -1);
+	bind_opt(st, 12, r->native_place);
+	bind_opt(st, 13, r->address);
+	bind_id(st, 14, r->grid_id);
+	bind_id(st, 15, r->building_id);
+	bind_opt(st, 16, r->education);
+	bind_opt(st, 17, r->degree);
+	bind_opt(st, 18, r->work_unit);
+	bind_opt(st, 19, r->unit_type);
+	db_bind_int(st, 20, r->two_new);
+	bind_opt(st, 21, r->post);
+	bind_opt(st, 22, r->category);
+	db_bind_text(st, 23, r->party_status, -1);
+	db_bind_text(st, 24, r->state, -1);
+	bind_opt(st, 25, r->party_post);
+	db_bind_text(st, 26, r->joined_on, -1);
+	bind_opt(st, 27, r->confirmed_on);
+	bind_opt(st, 28, r->introducers_json);
+	if (r->dues_base >= 0)
+		db_bind_int(st, 29, r->dues_base);
+	else
+		db_bind_null(st, 29);
+	bind_opt(st, 30, r->dues_paid_to);
+	bind_opt(st, 31, r->tags_json);
+	db_bind_int(st, 32, r->created_at);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		r->id = db_col_int(st, 0);
+		r->org_path = arena_strdup(a, db_col_text(st, 1));
+		rc = DB_OK;
+	} else if (rc == DB_DONE) {
+		rc = DB_CONSTRAINT; /* no such organization */
+	}
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
+				int64_t *id, const char **org_path)
+{
+	struct db_stmt *st = db_prepare(db, &member_sql[SQL_BY_BLIND]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_blob(st, 1, blind, DJ_BLIND_LEN);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_col_int(st, 0);
+		*org_path = arena_strdup(a, db_col_text(st, 1));
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+static enum db_rc run_all(struct db *db, int first, int n)
+{
+	for (int i = first; i < first + n; i++) {
+		struct db_stmt *st = db_prepare(db, &member_sql[i]);
+		if (!st)
+			return DB_ERROR;
+		enum db_rc rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc;
+	}
+	return DB_OK;
+}
+
+enum db_rc member_bulk_begin(struct db *db)
+{
+	return run_all(db, SQL_BULK_DROP, SQL_BULK_N);
+}
+
+enum db_rc member_bulk_end(struct db *db)
+{
+	return run_all(db, SQL_BULK_CREATE, SQL_BULK_N);
+}
+
+int64_t member_count(struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, &member_sql[SQL_COUNT]);
+	if (!st || db_step(st) != DB_ROW)
+		return -1;
+	int64_t v = db_col_int(st, 0);
+	db_reset(st);
+	return v;
+}

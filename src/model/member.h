@@ -1,0 +1,59 @@
+/* member.h: the member roster (DOMAIN.md §8.7). ID numbers and mobiles are kept only
+ * as AEAD ciphertexts (dj_seal, ad "member.id_number" / "member.mobile") with keyed
+ * blind indexes; the ID's blind index is UNIQUE, so one person exists once in the
+ * deployment. Validation is pure (member_validate) so the API, the importer and the
+ * demo apply the same rules. */
+#ifndef DJ_MEMBER_H
+#define DJ_MEMBER_H
+#include "core/crypto.h"
+#include "core/date.h"
+#include "db/db.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+struct arena;
+
+struct member_rec {
+	int64_t id, org_id, group_org_id, grid_id, building_id;
+	const char *org_path;                 /* filled by member_insert from org_id */
+	const char *name, *former_name;
+	const char *sex;                      /* "1"/"2"; derived from the ID when absent */
+	const char *birth_date;               /* derived from the ID when absent */
+	const char *id_number, *mobile;       /* plaintext, only in memory */
+	const char *ethnicity, *native_place, *address, *education, *degree, *work_unit,
+		*unit_type, *post, *category, *party_status, *state, *party_post, *joined_on,
+		*confirmed_on, *introducers_json, *dues_paid_to, *tags_json;
+	int64_t dues_base;                    /* fen; -1 when absent */
+	bool two_new;                         /* derived from unit_type */
+	int64_t created_at, updated_at;
+};
+
+/* Field error sink: field names are the API's (id_number, joined_on, …). */
+typedef void (*member_err_fn)(void *ctx, const char *field, const char *code, const char *message);
+
+/* Checks and normalizes r in place (ID upper-cased and upgraded from 15 digits, sex
+ * and birth date derived and cross-checked, two_new derived, codes checked, dates
+ * consistent with R-DEV-01/11/12/13). Strings it sets are arena-owned. Returns the
+ * number of errors reported through err. */
+int member_validate(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx);
+
+/* Derived values: 党龄 in whole years from 转正 (R-DEV-13; 0 while probationary) and
+ * the political birthday (MM-DD of 入党时间, R-BDAY-01) into buf[6]. */
+int member_party_age(const char *confirmed_on, struct date today);
+void member_political_birthday(const char *joined_on, char buf[6]);
+
+/* The blind index of a normalized ID number. */
+void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN]);
+
+/* Inserts a validated record (sealing ID and mobile; org_path looked up from org_id;
+ * sets r->id). DB_CONSTRAINT when the person exists already (or the org is missing). */
+enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r);
+/* The member holding this ID blind index: id and its org path (arena-owned), or DB_DONE. */
+enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
+				int64_t *id, const char **org_path);
+/* Bulk loads into an empty roster: drop the secondary indexes before and build them
+ * after (DESIGN.md §10). Call inside the loading transaction. */
+enum db_rc member_bulk_begin(struct db *db);
+enum db_rc member_bulk_end(struct db *db);
+int64_t member_count(struct db *db);
+#endif

@@ -1,0 +1,193 @@
+/* org.c: SQL and functions of the organization tree (see org.h). Identity's 0010
+ * creates the minimal orgs table; 0020_roster adds the rest of the record. */
+#include "model/org.h"
+#include "core/arena.h"
+#include "model/codes.h"
+#include <string.h>
+
+static const struct db_sql org_sql[] = {
+#define SQL_INSERT 0
+	{"org.insert",
+	 "INSERT INTO orgs (id, parent_id, path, name, short_name, code, type, label, domain, two_new, unit_name,"
+	 " unit_nature, credit_code, secretary, contact, phone, address, grid_id, founded_on, term_started_on,"
+	 " term_years, extended_until, extension_reason, created_at, updated_at)"
+	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+	 " $21, $22, $23, $24, $24)"},
+#define SQL_MAX_ID 1
+	{"org.max_id", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
+#define SQL_PATH 2
+	{"org.path", "SELECT path FROM orgs WHERE id = $1"},
+#define SQL_GET 3
+	{"org.get",
+	 "SELECT id, COALESCE(parent_id, 0), path, name, short_name, code, type, label, domain, two_new, unit_name,"
+	 " unit_nature, credit_code, secretary, contact, phone, address, COALESCE(grid_id, 0), founded_on,"
+	 " term_started_on, COALESCE(term_years, 0), extended_until, extension_reason, created_at, updated_at"
+	 " FROM orgs WHERE id = $1"},
+#define SQL_COMMITTEE_ADD 4
+	{"org.committee_add", "INSERT INTO org_committee (org_id, name, role, started_on) VALUES ($1, $2, $3, $4)"},
+};
+DB_SQL_TABLE(org, org_sql);
+
+int org_default_term_years(const char *type, const char *domain)
+{
+	if (domain && (strcmp(domain, "社区") == 0 || strcmp(domain, "农村") == 0))
+		return 5;
+	if (type && (strcmp(type, "党委") == 0 || strcmp(type, "党工委") == 0))
+		return 5;
+	return 3;
+}
+
+bool org_term_end(const struct org_rec *o, char buf[11])
+{
+	struct date d;
+	if (o->extended_until && date_parse(o->extended_until, &d)) {
+		date_format(d, buf);
+		return true;
+	}
+	if (!o->term_started_on || !date_parse(o->term_started_on, &d))
+		return false;
+	int years = o->term_years > 0 ? o->term_years : org_default_term_years(o->type, o->domain);
+	date_format(date_add_years(d, years), buf);
+	return true;
+}
+
+int64_t org_max_id(struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, &org_sql[SQL_MAX_ID]);
+	if (!st || db_step(st) != DB_ROW)
+		return -1;
+	int64_t v = db_col_int(st, 0);
+	db_reset(st);
+	return v;
+}
+
+static void bind_opt(struct db_stmt *st, int n, const char *s)
+{
+	db_bind_text(st, n, s && *s ? s : NULL, -1);
+}
+
+enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
+{
+	const char *parent_path = "/";
+	if (o->parent_id > 0) {
+		struct db_stmt *p = db_prepare(db, &org_sql[SQL_PATH]);
+		if (!p)
+			return DB_ERROR;
+		db_bind_int(p, 1, o->parent_id);
+		enum db_rc rc = db_step(p);
+		if (rc != DB_ROW) {
+			db_reset(p);
+			return rc == DB_DONE ? DB_CONSTRAINT : rc;
+		}
+		parent_path = arena_strdup(a, db_col_text(p, 0));
+		db_reset(p);
+	}
+	if (o->id <= 0) {
+		int64_t max = org_max_id(db);
+		if (max < 0)
+			return DB_ERROR;
+		o->id = max + 1;
+	}
+	o->path = arena_printf(a, "%s%lld/", parent_path, (long long)o->id);
+	o->two_new = codes_two_new_domain(o->domain);
+	struct db_stmt *st = db_prepare(db, &org_sql[SQL_INSERT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, o->id);
+	if (o->parent_id > 0)
+		db_bind_int(st, 2, o->parent_id);
+	else
+		db_bind_null(st, 2);
+	db_bind_text(st, 3, o->path, -1);
+	db_bind_text(st, 4, o->name, -1);
+	bind_opt(st, 5, o->short_name);
+	bind_opt(st, 6, o->code);
+	db_bind_text(st, 7, o->type, -1);
+	bind_opt(st, 8, o->label);
+	db_bind_text(st, 9, o->domain, -1);
+	db_bind_int(st, 10, o->two_new);
+	bind_opt(st, 11, o->unit_name);
+	bind_opt(st, 12, o->unit_nature);
+	bind_opt(st, 13, o->credit_code);
+	bind_opt(st, 14, o->secretary);
+	bind_opt(st, 15, o->contact);
+	bind_opt(st, 16, o->phone);
+	bind_opt(st, 17, o->address);
+	if (o->grid_id > 0)
+		db_bind_int(st, 18, o->grid_id);
+	else
+		db_bind_null(st, 18);
+	bind_opt(st, 19, o->founded_on);
+	bind_opt(st, 20, o->term_started_on);
+	if (o->term_years > 0)
+		db_bind_int(st, 21, o->term_years);
+	else
+		db_bind_null(st, 21);
+	bind_opt(st, 22, o->extended_until);
+	bind_opt(st, 23, o->extension_reason);
+	db_bind_int(st, 24, o->created_at);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+static const char *col_dup(struct arena *a, struct db_stmt *st, int i)
+{
+	const char *s = db_col_text(st, i);
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o)
+{
+	struct db_stmt *st = db_prepare(db, &org_sql[SQL_GET]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc;
+	}
+	memset(o, 0, sizeof *o);
+	o->id = db_col_int(st, 0);
+	o->parent_id = db_col_int(st, 1);
+	o->path = col_dup(a, st, 2);
+	o->name = col_dup(a, st, 3);
+	o->short_name = col_dup(a, st, 4);
+	o->code = col_dup(a, st, 5);
+	o->type = col_dup(a, st, 6);
+	o->label = col_dup(a, st, 7);
+	o->domain = col_dup(a, st, 8);
+	o->two_new = db_col_int(st, 9) != 0;
+	o->unit_name = col_dup(a, st, 10);
+	o->unit_nature = col_dup(a, st, 11);
+	o->credit_code = col_dup(a, st, 12);
+	o->secretary = col_dup(a, st, 13);
+	o->contact = col_dup(a, st, 14);
+	o->phone = col_dup(a, st, 15);
+	o->address = col_dup(a, st, 16);
+	o->grid_id = db_col_int(st, 17);
+	o->founded_on = col_dup(a, st, 18);
+	o->term_started_on = col_dup(a, st, 19);
+	o->term_years = (int)db_col_int(st, 20);
+	o->extended_until = col_dup(a, st, 21);
+	o->extension_reason = col_dup(a, st, 22);
+	o->created_at = db_col_int(st, 23);
+	o->updated_at = db_col_int(st, 24);
+	db_reset(st);
+	return DB_OK;
+}
+
+enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, const char *role, const char *started_on)
+{
+	struct db_stmt *st = db_prepare(db, &org_sql[SQL_COMMITTEE_ADD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, org_id);
+	db_bind_text(st, 2, name, -1);
+	db_bind_text(st, 3, role, -1);
+	bind_opt(st, 4, started_on);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
