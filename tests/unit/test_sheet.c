@@ -1,0 +1,211 @@
+/* test_sheet.c: spreadsheet reading and writing (src/core/sheet_*.c): CSV in UTF-8
+ * with and without BOM and in GBK, quoting; xlsx written by our writer and read back;
+ * Excel date serials. (A workbook written by another library, exceljs, is read in the
+ * API import test.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/sheet.h"
+#include "core/sheet_write.h"
+
+struct rows {
+	char text[64][256];
+	long rowno[64];
+	size_t n;
+	int stop_at;
+};
+
+/* joins a row's cells with | */
+static int collect(void *ctx, long rowno, const char *const *cells, size_t n)
+{
+	struct rows *r = ctx;
+	if (r->n >= 64)
+		return 1;
+	char *t = r->text[r->n];
+	t[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strncat(t, "|", 255 - strlen(t));
+		strncat(t, cells[i], 255 - strlen(t));
+	}
+	r->rowno[r->n++] = rowno;
+	return r->stop_at && (int)r->n == r->stop_at ? 7 : 0;
+}
+
+static void test_csv_utf8_plain_and_quotes(void **state)
+{
+	(void)state;
+	const char *csv = "姓名,身份证号码,备注\r\n张三,11010519491231002X,\"含,逗号\"\r\n\"李\"\"四\",,\"两\n行\"\n\n王五,x";
+	struct rows r = {0};
+	char why[200];
+	enum sheet_encoding e;
+	assert_int_equal(sheet_csv(csv, strlen(csv), collect, &r, &e, why, sizeof why), 0);
+	assert_int_equal(e, SHEET_UTF8);
+	assert_int_equal(r.n, 4);
+	assert_string_equal(r.text[0], "姓名|身份证号码|备注");
+	assert_string_equal(r.text[1], "张三|11010519491231002X|含,逗号");
+	assert_string_equal(r.text[2], "李\"四||两\n行");
+	assert_string_equal(r.text[3], "王五|x");
+	assert_int_equal(r.rowno[0], 1);
+	assert_int_equal(r.rowno[1], 2);
+}
+
+static void test_csv_utf8_bom(void **state)
+{
+	(void)state;
+	const char *csv = "\xEF\xBB\xBF姓名,性别\n赵六,男\n";
+	struct rows r = {0};
+	char why[200];
+	enum sheet_encoding e;
+	assert_int_equal(sheet_csv(csv, strlen(csv), collect, &r, &e, why, sizeof why), 0);
+	assert_int_equal(e, SHEET_UTF8_BOM);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.text[0], "姓名|性别");
+}
+
+static void test_csv_gbk_detected_and_converted(void **state)
+{
+	(void)state;
+	const char *utf8 = "姓名,民族,学历\n钱七,汉族,大学本科\n";
+	iconv_t cd = iconv_open("GBK", "UTF-8");
+	char gbk[256];
+	char *in = (char *)utf8, *out = gbk;
+	size_t il = strlen(utf8), ol = sizeof gbk;
+	assert_true(iconv(cd, &in, &il, &out, &ol) != (size_t)-1);
+	iconv_close(cd);
+	size_t glen = sizeof gbk - ol;
+	assert_false(sheet_utf8_valid(gbk, glen));
+	struct rows r = {0};
+	char why[200];
+	enum sheet_encoding e;
+	assert_int_equal(sheet_csv(gbk, glen, collect, &r, &e, why, sizeof why), 0);
+	assert_int_equal(e, SHEET_GB18030);
+	assert_string_equal(r.text[1], "钱七|汉族|大学本科");
+}
+
+static void test_csv_errors(void **state)
+{
+	(void)state;
+	struct rows r = {0};
+	char why[200] = "";
+	const char *bad = "a,\"unterminated\n";
+	assert_int_equal(sheet_csv(bad, strlen(bad), collect, &r, NULL, why, sizeof why), -1);
+	assert_non_null(strstr(why, "引号"));
+	const char *badbom = "\xEF\xBB\xBF\xFF\xFE";
+	assert_int_equal(sheet_csv(badbom, strlen(badbom), collect, &r, NULL, why, sizeof why), -1);
+	/* the callback stops the parse and its value comes back */
+	struct rows s = {.stop_at = 1};
+	const char *two = "a\nb\n";
+	assert_int_equal(sheet_csv(two, strlen(two), collect, &s, NULL, why, sizeof why), 7);
+	assert_int_equal(s.n, 1);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *p = malloc((size_t)n);
+	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+static void test_xlsx_write_then_read(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/dj_test_sheet_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	const char *hdr[] = {"姓名", "身份证号码", "入党时间"};
+	struct xlsx_out *x = xlsx_out_open(path, NULL, "党员名册", hdr, 3);
+	assert_non_null(x);
+	const char *r1[] = {"张三", "11010519491231002X", "1975-07-01"};
+	const char *r2[] = {"李四", NULL, "<&>\"'"};
+	assert_int_equal(xlsx_out_row(x, r1, 3), 0);
+	assert_int_equal(xlsx_out_row(x, r2, 3), 0);
+	assert_int_equal(xlsx_out_close(x), 0);
+	size_t len;
+	char *data = slurp(path, &len);
+	unlink(path);
+	struct rows r = {0};
+	char why[200];
+	assert_int_equal(sheet_xlsx(data, len, collect, &r, why, sizeof why), 0);
+	free(data);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.text[0], "姓名|身份证号码|入党时间");
+	assert_string_equal(r.text[1], "张三|11010519491231002X|1975-07-01");
+	assert_string_equal(r.text[2], "李四||<&>\"'");
+	assert_int_equal(r.rowno[2], 3);
+}
+
+static void test_xlsx_garbage_refused(void **state)
+{
+	(void)state;
+	struct rows r = {0};
+	char why[200] = "";
+	assert_int_equal(sheet_xlsx("PK\3\4garbage", 12, collect, &r, why, sizeof why), -1);
+	assert_true(strlen(why) > 0);
+	assert_int_equal(sheet_xlsx("", 0, collect, &r, why, sizeof why), -1);
+}
+
+static void test_serial_dates(void **state)
+{
+	(void)state;
+	struct date d;
+	assert_true(sheet_serial_date("1", &d));
+	assert_int_equal(d.y, 1900);
+	assert_int_equal(d.m, 1);
+	assert_int_equal(d.d, 1);
+	assert_true(sheet_serial_date("61", &d)); /* after Excel's fictitious 29 Feb 1900 */
+	assert_int_equal(d.m, 3);
+	assert_int_equal(d.d, 1);
+	assert_true(sheet_serial_date("45292", &d));
+	assert_int_equal(d.y, 2024);
+	assert_int_equal(d.m, 1);
+	assert_int_equal(d.d, 1);
+	assert_true(sheet_serial_date("45292.75", &d));
+	assert_false(sheet_serial_date("60", &d));
+	assert_false(sheet_serial_date("abc", &d));
+	assert_false(sheet_serial_date("", &d));
+}
+
+static void test_csv_out_quotes_and_formula_injection(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const char *cells[] = {"a,b", "say \"hi\"", "=HYPERLINK(1)", "plain", NULL};
+	csv_out_row(f, cells, 5);
+	fclose(f);
+	assert_string_equal(buf, "\"a,b\",\"say \"\"hi\"\"\",\"'=HYPERLINK(1)\",plain,\r\n");
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csv_utf8_plain_and_quotes),
+		cmocka_unit_test(test_csv_utf8_bom),
+		cmocka_unit_test(test_csv_gbk_detected_and_converted),
+		cmocka_unit_test(test_csv_errors),
+		cmocka_unit_test(test_xlsx_write_then_read),
+		cmocka_unit_test(test_xlsx_garbage_refused),
+		cmocka_unit_test(test_serial_dates),
+		cmocka_unit_test(test_csv_out_quotes_and_formula_injection),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
