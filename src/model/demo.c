@@ -173,7 +173,7 @@ static int build_community(struct demo *d, int64_t root, int k)
 		int ng = (int)prng_range(&d->p, 1, 3);
 		for (int h = 1; h <= ng && br && d->budget > 0; h++) {
 			const char *road = roads[prng_below(&d->p, 12)];
-			int no = (int)prng_range(&d->p, 1, 300);
+			int no = (int)prng_range(&d->p, 1, 99) + (h - 1) * 100; /* distinct within the grid */
 			int64_t grp = add_org(d, b, arena_printf(d->a, "%s%d弄楼院党小组", road, no), "党小组", "楼院党小组",
 					      "社区", grid);
 			if (grp < 0)

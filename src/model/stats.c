@@ -1,0 +1,216 @@
+/* stats.c: see stats.h. */
+#include "model/stats.h"
+#include "model/codes.h"
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_sql stats_sql[] = {
+#define SQL_MEMBERS 0
+	{"stats.members",
+	 "SELECT org_id, party_status, sex, ethnicity, education, birth_date, two_new, joined_on, state"
+	 " FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
+#define SQL_ORG_DOMAINS 1
+	{"stats.org_domains", "SELECT id, domain FROM orgs WHERE path >= $1 AND path < $2 ORDER BY id"},
+};
+DB_SQL_TABLE(stats, stats_sql);
+
+static int domain_index(const char *domain)
+{
+	const struct code_table *t = codes_table("org_domain");
+	for (size_t i = 0; domain && i < t->n && i < 16; i++)
+		if (strcmp(t->items[i].code, domain) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct org_dom {
+	int64_t id;
+	int dom;
+};
+
+enum db_rc stats_members(struct db *db, const char *prefix, const char *end, struct date today, struct member_stats *s)
+{
+	memset(s, 0, sizeof *s);
+	/* organizations of the subtree and their domains, sorted by id for lookup */
+	struct db_stmt *st = db_prepare(db, &stats_sql[SQL_ORG_DOMAINS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	size_t n = 0, cap = 0;
+	struct org_dom *orgs = NULL;
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct org_dom *q = realloc(orgs, cap * sizeof *q);
+			if (!q) {
+				free(orgs);
+				db_reset(st);
+				return DB_ERROR;
+			}
+			orgs = q;
+		}
+		orgs[n].id = db_col_int(st, 0);
+		orgs[n].dom = domain_index(db_col_text(st, 1));
+		n++;
+	}
+	db_reset(st);
+	if (rc != DB_DONE) {
+		free(orgs);
+		return rc;
+	}
+	char cut35[11], cut61[11];
+	date_format(date_add_years(today, -35), cut35);
+	date_format(date_add_years(today, -61), cut61);
+
+	st = db_prepare(db, &stats_sql[SQL_MEMBERS]);
+	if (!st) {
+		free(orgs);
+		return DB_ERROR;
+	}
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	int64_t last_org = -1;
+	int last_dom = -1;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *state = db_col_text(st, 8);
+		if (state && (strcmp(state, "deceased") == 0 || strcmp(state, "withdrawn") == 0 ||
+			      strcmp(state, "removed") == 0 || strcmp(state, "expelled") == 0))
+			continue;
+		s->total++;
+		int64_t org = db_col_int(st, 0);
+		if (org != last_org) {
+			size_t lo = 0, hi = n;
+			last_dom = -1;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (orgs[mid].id < org)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < n && orgs[lo].id == org)
+				last_dom = orgs[lo].dom;
+			last_org = org;
+		}
+		if (last_dom >= 0)
+			s->domain[last_dom]++;
+		const char *ps = db_col_text(st, 1);
+		if (ps && ps[0] == 'f')
+			s->formal++;
+		else
+			s->probationary++;
+		const char *sex = db_col_text(st, 2);
+		if (sex && sex[0] == '1')
+			s->male++;
+		else if (sex && sex[0] == '2')
+			s->female++;
+		const char *eth = db_col_text(st, 3);
+		if (eth && strcmp(eth, "01") == 0)
+			s->han++;
+		else
+			s->minority++;
+		if (codes_edu_college_plus(db_col_text(st, 4)))
+			s->college_plus++;
+		else
+			s->below++;
+		const char *birth = db_col_text(st, 5);
+		if (birth) {
+			if (strcmp(birth, cut35) > 0)
+				s->under_35++;
+			else if (strcmp(birth, cut61) > 0)
+				s->from_35_to_60++;
+			else
+				s->over_60++;
+		}
+		if (db_col_int(st, 6))
+			s->two_new++;
+		const char *j = db_col_text(st, 7);
+		if (j && strlen(j) >= 4) {
+			int y = (j[0] - '0') * 1000 + (j[1] - '0') * 100 + (j[2] - '0') * 10 + (j[3] - '0');
+			if (y >= STATS_YEAR0 && y < STATS_YEAR0 + STATS_YEARS)
+				s->joined[y - STATS_YEAR0]++;
+		}
+	}
+	db_reset(st);
+	free(orgs);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+json_t *stats_members_json(const struct member_stats *s)
+{
+	json_t *dom = json_object();
+	const struct code_table *t = codes_table("org_domain");
+	for (size_t i = 0; i < t->n && i < 16; i++)
+		json_object_set_new(dom, t->items[i].code, json_integer(s->domain[i]));
+	json_t *years = json_array();
+	for (int i = 0; i < STATS_YEARS; i++)
+		if (s->joined[i])
+			json_array_append_new(years, json_pack("{s:i, s:I}", "year", STATS_YEAR0 + i, "count", (json_int_t)s->joined[i]));
+	return json_pack("{s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:o, s:I, s:o}",
+			 "total", (json_int_t)s->total,
+			 "party_status", "formal", (json_int_t)s->formal, "probationary", (json_int_t)s->probationary,
+			 "sex", "male", (json_int_t)s->male, "female", (json_int_t)s->female,
+			 "ethnicity", "han", (json_int_t)s->han, "minority", (json_int_t)s->minority,
+			 "education", "college_plus", (json_int_t)s->college_plus, "below", (json_int_t)s->below,
+			 "age", "under_35", (json_int_t)s->under_35, "from_35_to_60", (json_int_t)s->from_35_to_60,
+			 "over_60", (json_int_t)s->over_60,
+			 "domain", dom, "two_new", (json_int_t)s->two_new, "joined_per_year", years);
+}
+
+#include "cli.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "model/org.h"
+#include <stdio.h>
+
+/* `dangjian stats [--org ID]`: the same figures from the command line (and a way to
+ * time the pass on a large database). */
+static int cmd_stats(int argc, char **argv)
+{
+	int64_t org = 1;
+	if (argc == 3 && strcmp(argv[1], "--org") == 0)
+		org = strtoll(argv[2], NULL, 10);
+	else if (argc != 1) {
+		fprintf(stderr, "usage: dangjian stats [--org ID]\n");
+		return 2;
+	}
+	struct db *db = cli_open_db();
+	if (!db)
+		return 1;
+	struct arena *a = arena_new();
+	struct org_rec o;
+	int rc = 1;
+	if (org_get(db, a, org, &o) != DB_OK) {
+		fprintf(stderr, "dangjian: no organization %lld\n", (long long)org);
+		goto out;
+	}
+	char today_s[11];
+	struct date today;
+	clock_today(today_s);
+	date_parse(today_s, &today);
+	/* the path range end: the prefix with its last '/' replaced by '0' ('/' + 1) */
+	char *end = arena_strdup(a, o.path);
+	end[strlen(end) - 1] = '0';
+	struct member_stats s;
+	double t0 = clock_mono_ms();
+	if (db_tx_begin(db, false) != DB_OK || stats_members(db, o.path, end, today, &s) != DB_OK) {
+		fprintf(stderr, "dangjian: stats failed: %s\n", db_errmsg(db));
+		goto out;
+	}
+	db_tx_rollback(db);
+	double ms = clock_mono_ms() - t0;
+	json_t *j = stats_members_json(&s);
+	char *text = json_dumps(j, JSON_COMPACT);
+	printf("%s\n", text);
+	fprintf(stderr, "stats: %s (%s) in %.1f ms\n", o.name, o.path, ms);
+	free(text);
+	json_decref(j);
+	rc = 0;
+out:
+	arena_free(a);
+	db_close(db);
+	return rc;
+}
+CLI_COMMAND(stats, cmd_stats, "stats [--org ID]", "member statistics of an organization's subtree (JSON)");
