@@ -1,6 +1,6 @@
 /* prng.h: a small deterministic generator (xoshiro256** seeded by splitmix64) for
  * demo data and property tests: the same seed gives the same district everywhere.
- * Never for secrets (those come from libsodium's CSPRNG). rand() is banned. */
+ * Never for secrets (those come from libsodium's CSPRNG); the C library generator is banned. */
 #ifndef DJ_PRNG_H
 #define DJ_PRNG_H
 #include <stdint.h>

@@ -1,0 +1,275 @@
+/* jobs.c: the job runner (see jobs.h). One worker thread, a FIFO of pending work under
+ * a mutex; the jobs table is the source of truth for status and progress. */
+#include "jobs/jobs.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_sql job_sql[] = {
+#define SQL_INSERT 0
+	{"job.insert",
+	 "INSERT INTO jobs (kind, status, progress, owner_id, org_id, params, created_at, updated_at)"
+	 " VALUES ($1, 'queued', 0, $2, $3, $4, $5, $5) RETURNING id"},
+#define SQL_RUNNING 1
+	{"job.running", "UPDATE jobs SET status = 'running', updated_at = $2 WHERE id = $1"},
+#define SQL_PROGRESS 2
+	{"job.progress", "UPDATE jobs SET progress = $2, updated_at = $3 WHERE id = $1 AND progress < $2"},
+#define SQL_FINISH 3
+	{"job.finish", "UPDATE jobs SET status = $2, progress = $3, result = $4, updated_at = $5 WHERE id = $1"},
+#define SQL_GET 4
+	{"job.get",
+	 "SELECT id, kind, status, progress, result, created_at, updated_at, COALESCE(owner_id, 0),"
+	 " COALESCE(org_id, 0) FROM jobs WHERE id = $1"},
+#define SQL_RECOVER 5
+	{"job.recover",
+	 "UPDATE jobs SET status = 'failed', result = $1, updated_at = $2 WHERE status IN ('queued', 'running')"},
+};
+DB_SQL_TABLE(job, job_sql);
+
+struct job {
+	int64_t id;
+	job_fn fn;
+	void *arg;
+	job_free_fn free_arg;
+	struct db *db;
+	int pct;
+	struct job *next;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static struct job *head, *tail;
+static bool worker_started, busy;
+static pthread_once_t recover_once = PTHREAD_ONCE_INIT;
+static struct db *recover_db;
+
+static void recover_run(void)
+{
+	jobs_recover(recover_db);
+}
+
+void jobs_recover(struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, &job_sql[SQL_RECOVER]);
+	if (!st)
+		return;
+	db_bind_text(st, 1, "{\"error\":\"服务重启，任务已中断，请重新提交\"}", -1);
+	db_bind_int(st, 2, clock_now());
+	db_step(st);
+	db_reset(st);
+}
+
+static void ensure_recovered(struct db *db)
+{
+	pthread_mutex_lock(&mu);
+	recover_db = db;
+	pthread_once(&recover_once, recover_run);
+	pthread_mutex_unlock(&mu);
+}
+
+int64_t jobs_create(struct db *db, const char *kind, int64_t owner_id, int64_t org_id, const char *params,
+		    enum db_rc *rc)
+{
+	ensure_recovered(db);
+	struct db_stmt *st = db_prepare(db, &job_sql[SQL_INSERT]);
+	if (!st) {
+		*rc = DB_ERROR;
+		return 0;
+	}
+	db_bind_text(st, 1, kind, -1);
+	db_bind_int(st, 2, owner_id);
+	if (org_id > 0)
+		db_bind_int(st, 3, org_id);
+	else
+		db_bind_null(st, 3);
+	db_bind_text(st, 4, params, -1);
+	db_bind_int(st, 5, clock_now());
+	*rc = db_step(st);
+	int64_t id = 0;
+	if (*rc == DB_ROW) {
+		id = db_col_int(st, 0);
+		*rc = DB_OK;
+	}
+	db_reset(st);
+	return id;
+}
+
+/* A status write from the worker: retried while another writer holds the lock, since
+ * losing a job's outcome is worse than waiting. */
+static void exec_retry(struct db *db, const struct db_sql *sql, int64_t id, const char *status, int pct,
+		       const char *result)
+{
+	for (int attempt = 0; attempt < 50; attempt++) {
+		struct db_stmt *st = db_prepare(db, sql);
+		if (!st)
+			return;
+		db_bind_int(st, 1, id);
+		if (sql == &job_sql[SQL_RUNNING]) {
+			db_bind_int(st, 2, clock_now());
+		} else if (sql == &job_sql[SQL_PROGRESS]) {
+			db_bind_int(st, 2, pct);
+			db_bind_int(st, 3, clock_now());
+		} else {
+			db_bind_text(st, 2, status, -1);
+			db_bind_int(st, 3, pct);
+			db_bind_text(st, 4, result, -1);
+			db_bind_int(st, 5, clock_now());
+		}
+		enum db_rc rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_BUSY)
+			return;
+		if (sql == &job_sql[SQL_PROGRESS])
+			return; /* progress is a hint; the next one will do */
+	}
+	log_msg(LOG_ERROR, NULL, "jobs: could not record the outcome of job %lld", (long long)id);
+}
+
+static void run_one(struct job *j)
+{
+	struct db *db = db_thread();
+	if (!db) {
+		log_msg(LOG_ERROR, NULL, "jobs: no database connection for job %lld", (long long)j->id);
+		return;
+	}
+	j->db = db;
+	exec_retry(db, &job_sql[SQL_RUNNING], j->id, NULL, 0, NULL);
+	char why[512] = "";
+	json_t *res = j->fn(j, db, j->arg, why, sizeof why);
+	if (db_in_tx(db))
+		db_tx_rollback(db); /* the work forgot its transaction: nothing half-done stays */
+	char *text;
+	if (res) {
+		text = json_dumps(res, JSON_COMPACT);
+		exec_retry(db, &job_sql[SQL_FINISH], j->id, "done", 100, text);
+	} else {
+		json_t *e = json_pack("{s:s}", "error", why[0] ? why : "任务失败");
+		text = json_dumps(e, JSON_COMPACT);
+		json_decref(e);
+		exec_retry(db, &job_sql[SQL_FINISH], j->id, "failed", j->pct, text);
+	}
+	free(text);
+	json_decref(res);
+}
+
+static void *worker(void *unused)
+{
+	(void)unused;
+	for (;;) {
+		pthread_mutex_lock(&mu);
+		while (!head) {
+			busy = false;
+			pthread_cond_broadcast(&idle_cv);
+			pthread_cond_wait(&cv, &mu);
+		}
+		struct job *j = head;
+		head = j->next;
+		if (!head)
+			tail = NULL;
+		busy = true;
+		pthread_mutex_unlock(&mu);
+		run_one(j);
+		if (j->free_arg)
+			j->free_arg(j->arg);
+		free(j);
+	}
+	return NULL;
+}
+
+int jobs_start(int64_t id, job_fn fn, void *arg, job_free_fn free_arg)
+{
+	struct job *j = calloc(1, sizeof *j);
+	if (!j) {
+		if (free_arg)
+			free_arg(arg);
+		return -1;
+	}
+	j->id = id;
+	j->fn = fn;
+	j->arg = arg;
+	j->free_arg = free_arg;
+	pthread_mutex_lock(&mu);
+	if (!worker_started) {
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, worker, NULL) != 0) {
+			pthread_attr_destroy(&at);
+			pthread_mutex_unlock(&mu);
+			if (free_arg)
+				free_arg(arg);
+			free(j);
+			return -1;
+		}
+		pthread_attr_destroy(&at);
+		worker_started = true;
+	}
+	busy = true;
+	if (tail)
+		tail->next = j;
+	else
+		head = j;
+	tail = j;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+void jobs_progress(struct job *j, int pct)
+{
+	if (pct < 0)
+		pct = 0;
+	if (pct > 99)
+		pct = 99;
+	if (pct <= j->pct)
+		return;
+	j->pct = pct;
+	exec_retry(j->db, &job_sql[SQL_PROGRESS], j->id, NULL, pct, NULL);
+}
+
+int64_t jobs_id(const struct job *j)
+{
+	return j->id;
+}
+
+void jobs_drain(void)
+{
+	pthread_mutex_lock(&mu);
+	while (busy || head)
+		pthread_cond_wait(&idle_cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc)
+{
+	ensure_recovered(db);
+	struct db_stmt *st = db_prepare(db, &job_sql[SQL_GET]);
+	if (!st) {
+		*rc = DB_ERROR;
+		return NULL;
+	}
+	db_bind_int(st, 1, id);
+	*rc = db_step(st);
+	if (*rc != DB_ROW) {
+		db_reset(st);
+		return NULL;
+	}
+	*rc = DB_OK;
+	const char *rt = db_col_text(st, 4);
+	json_t *result = rt ? json_loads(rt, 0, NULL) : NULL;
+	char c[21], u[21];
+	clock_rfc3339(db_col_int(st, 5), c);
+	clock_rfc3339(db_col_int(st, 6), u);
+	json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:o, s:s, s:s}", "id", (json_int_t)db_col_int(st, 0), "kind",
+			      db_col_text(st, 1), "status", db_col_text(st, 2), "progress", (json_int_t)db_col_int(st, 3),
+			      "result", result ? result : json_null(), "created_at", c, "updated_at", u);
+	*owner = db_col_int(st, 7);
+	*org = db_col_int(st, 8);
+	db_reset(st);
+	return j;
+}
