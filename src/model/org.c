@@ -3,6 +3,7 @@
 #include "model/org.h"
 #include "core/arena.h"
 #include "model/codes.h"
+#include <stdio.h>
 #include <string.h>
 
 static const struct db_sql org_sql[] = {
@@ -190,4 +191,71 @@ enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, co
 	enum db_rc rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
+}
+
+bool org_is_branch(const char *type)
+{
+	return type && (strcmp(type, "党支部") == 0 || strcmp(type, "联合党支部") == 0);
+}
+
+const char *org_alert_code_name(enum org_alert_code c)
+{
+	static const char *const names[] = {"term_due", "term_overdue", "committee_required", "too_few_members",
+					    "extension_too_long"};
+	return c < ORG_ALERT__MAX ? names[c] : "unknown";
+}
+
+const char *org_alert_message(enum org_alert_code c)
+{
+	static const char *const msgs[] = {
+		"本届任期将在6个月内届满，请做好换届准备",
+		"任期已届满且未批准延期，请及时换届",
+		"正式党员7人以上的党支部应设立支部委员会（3至7人）",
+		"正式党员不足3人，应与其他单位成立联合党支部",
+		"延期换届超过1年",
+	};
+	return c < ORG_ALERT__MAX ? msgs[c] : "";
+}
+
+int org_alerts(const struct org_rec *o, int64_t formal_count, int committee_size, struct date today,
+	       struct org_alert *out, int max)
+{
+	int n = 0;
+#define ADD(c, lvl, due)                                                   \
+	do {                                                               \
+		if (n < max) {                                             \
+			out[n].code = (c);                                 \
+			out[n].level = (lvl);                              \
+			snprintf(out[n].due_on, sizeof out[n].due_on, "%s", (due)); \
+			n++;                                               \
+		}                                                          \
+	} while (0)
+	bool group = o->type && strcmp(o->type, "党小组") == 0;
+	char end[11];
+	if (!group && org_term_end(o, end)) {
+		struct date e;
+		date_parse(end, &e);
+		if (o->extended_until && o->term_started_on) {
+			/* R-ORG-03: an extension moves the regular end by at most a year */
+			struct org_rec plain = *o;
+			plain.extended_until = NULL;
+			char regular[11];
+			struct date r;
+			if (org_term_end(&plain, regular) && date_parse(regular, &r) &&
+			    date_cmp(e, date_add_years(r, 1)) > 0)
+				ADD(ORG_ALERT_EXTENSION_TOO_LONG, "error", end);
+		}
+		if (date_cmp(today, e) >= 0)
+			ADD(ORG_ALERT_TERM_OVERDUE, "error", end);
+		else if (date_cmp(date_add_months(today, 6), e) >= 0)
+			ADD(ORG_ALERT_TERM_DUE, "warning", end);
+	}
+	if (org_is_branch(o->type)) {
+		if (formal_count >= 7 && (committee_size < 3 || committee_size > 7))
+			ADD(ORG_ALERT_COMMITTEE_REQUIRED, "warning", "");
+		if (formal_count < 3)
+			ADD(ORG_ALERT_TOO_FEW_MEMBERS, "warning", "");
+	}
+#undef ADD
+	return n;
 }

@@ -37,4 +37,27 @@ int64_t org_max_id(struct db *db);
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o);
 /* Adds a committee member (role from the committee_role code table). */
 enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, const char *role, const char *started_on);
+/* The R-ORG rules over one organization (DOMAIN.md §3), pure: */
+enum org_alert_code {
+	ORG_ALERT_TERM_DUE,          /* R-ORG-02: the term ends within 6 months */
+	ORG_ALERT_TERM_OVERDUE,      /* R-ORG-03: the term has ended without an approved extension */
+	ORG_ALERT_COMMITTEE_REQUIRED,/* R-ORG-04: ≥ 7 正式党员 and no committee of 3–7 */
+	ORG_ALERT_TOO_FEW_MEMBERS,   /* R-ORG-05: a branch with < 3 正式党员 */
+	ORG_ALERT_EXTENSION_TOO_LONG,/* R-ORG-03: an extension moves the date by more than a year */
+	ORG_ALERT__MAX
+};
+struct org_alert {
+	enum org_alert_code code;
+	const char *level;     /* "warning" | "error" */
+	char due_on[11];       /* the date the alert is about (term end), "" when none */
+};
+/* Stable codes for the API ("term_due", …) and Chinese messages. */
+const char *org_alert_code_name(enum org_alert_code c);
+const char *org_alert_message(enum org_alert_code c);
+/* Computes the alerts of o on today given its count of 正式党员 and the size of its
+ * current committee; writes at most max into out and returns how many. */
+int org_alerts(const struct org_rec *o, int64_t formal_count, int committee_size, struct date today,
+	       struct org_alert *out, int max);
+/* True for the types that hold members directly (党支部, 联合党支部). */
+bool org_is_branch(const char *type);
 #endif
