@@ -97,6 +97,7 @@ CREATE TABLE members (
   dues_base      INTEGER,                   -- fen per month
   dues_paid_to   TEXT,                      -- YYYY-MM
   tags           TEXT,                      -- JSON array
+  stats_key      INTEGER NOT NULL,          -- the statistics' fields packed (member_stats_key)
   created_at     INTEGER NOT NULL,
   updated_at     INTEGER NOT NULL
 );
@@ -106,7 +107,7 @@ CREATE INDEX members_joined ON members (joined_on, id);
 CREATE INDEX members_org ON members (org_id);
 CREATE INDEX members_mobile_blind ON members (mobile_blind);
 -- covering index for statistics: one pass over the subtree range (DESIGN.md §10)
-CREATE INDEX members_stats ON members (org_path, org_id, party_status, sex, ethnicity, education, birth_date, two_new, joined_on, state);
+CREATE INDEX members_stats ON members (org_path, org_id, stats_key);
 
 CREATE TABLE member_history (
   id          INTEGER PRIMARY KEY,

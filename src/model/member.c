@@ -11,9 +11,9 @@ static const struct db_sql member_sql[] = {
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
 	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
 	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
-	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at)"
+	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key)"
 	 " SELECT $1, o.path, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32 FROM orgs o WHERE o.id = $1"
+	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33 FROM orgs o WHERE o.id = $1"
 	 " RETURNING id, org_path"},
 #define SQL_BY_BLIND 1
 	{"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
@@ -32,9 +32,7 @@ static const struct db_sql member_sql[] = {
 	{"member.bulk_create3", "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id)"},
 	{"member.bulk_create4", "CREATE INDEX IF NOT EXISTS members_org ON members (org_id)"},
 	{"member.bulk_create5", "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
-	{"member.bulk_create6",
-	 "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, party_status, sex, ethnicity,"
-	 " education, birth_date, two_new, joined_on, state)"},
+	{"member.bulk_create6", "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
 #define SQL_BULK_N 6
 };
 DB_SQL_TABLE(member, member_sql);
@@ -236,6 +234,7 @@ enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 	bind_opt(st, 30, r->dues_paid_to);
 	bind_opt(st, 31, r->tags_json);
 	db_bind_int(st, 32, r->created_at);
+	db_bind_int(st, 33, member_stats_key(r));
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		r->id = db_col_int(st, 0);
@@ -297,4 +296,35 @@ int64_t member_count(struct db *db)
 	int64_t v = db_col_int(st, 0);
 	db_reset(st);
 	return v;
+}
+
+bool member_state_in_roster(const char *state)
+{
+	return !state || !(strcmp(state, "deceased") == 0 || strcmp(state, "withdrawn") == 0 ||
+			   strcmp(state, "removed") == 0 || strcmp(state, "expelled") == 0);
+}
+
+int64_t member_stats_key(const struct member_rec *r)
+{
+	uint64_t k = 0;
+	if (r->party_status && strcmp(r->party_status, "formal") == 0)
+		k |= MSK_FORMAL;
+	if (r->sex && r->sex[0] == '1')
+		k |= (uint64_t)1 << MSK_SEX_SHIFT;
+	else if (r->sex && r->sex[0] == '2')
+		k |= (uint64_t)2 << MSK_SEX_SHIFT;
+	if (!r->ethnicity || strcmp(r->ethnicity, "01") == 0)
+		k |= MSK_HAN;
+	if (codes_edu_college_plus(r->education))
+		k |= MSK_COLLEGE;
+	if (r->two_new)
+		k |= MSK_TWO_NEW;
+	if (member_state_in_roster(r->state))
+		k |= MSK_IN_ROSTER;
+	struct date d;
+	if (r->birth_date && date_parse(r->birth_date, &d))
+		k |= (uint64_t)(date_to_days(d) - date_to_days((struct date){1900, 1, 1})) << MSK_BIRTH_SHIFT;
+	if (r->joined_on && date_parse(r->joined_on, &d))
+		k |= (uint64_t)(d.y - 1900) << MSK_JOINED_SHIFT;
+	return (int64_t)k;
 }

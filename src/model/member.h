@@ -56,4 +56,19 @@ enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned c
 enum db_rc member_bulk_begin(struct db *db);
 enum db_rc member_bulk_end(struct db *db);
 int64_t member_count(struct db *db);
+
+/* True unless the state means the member has left the roster (去世, 出党). */
+bool member_state_in_roster(const char *state);
+/* The statistics' fields of a validated record packed into one integer, stored in
+ * members.stats_key and read through the covering index (org_path, org_id, stats_key)
+ * so that GET /stats/members decodes integers instead of text (DESIGN.md §10). */
+#define MSK_FORMAL (1u << 0)
+#define MSK_SEX_SHIFT 1 /* 2 bits: 1 男, 2 女, 0 other */
+#define MSK_HAN (1u << 3)
+#define MSK_COLLEGE (1u << 4)
+#define MSK_TWO_NEW (1u << 5)
+#define MSK_IN_ROSTER (1u << 6)
+#define MSK_BIRTH_SHIFT 8   /* 20 bits: days since 1900-01-01 */
+#define MSK_JOINED_SHIFT 28 /* 9 bits: year − 1900 */
+int64_t member_stats_key(const struct member_rec *r);
 #endif

@@ -1,14 +1,14 @@
 /* stats.c: see stats.h. */
 #include "model/stats.h"
 #include "model/codes.h"
+#include "model/member.h"
 #include <stdlib.h>
 #include <string.h>
 
 static const struct db_sql stats_sql[] = {
 #define SQL_MEMBERS 0
 	{"stats.members",
-	 "SELECT org_id, party_status, sex, ethnicity, education, birth_date, two_new, joined_on, state"
-	 " FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
+	 "SELECT org_id, stats_key FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
 #define SQL_ORG_DOMAINS 1
 	{"stats.org_domains", "SELECT id, domain FROM orgs WHERE path >= $1 AND path < $2 ORDER BY id"},
 };
@@ -60,9 +60,11 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 		free(orgs);
 		return rc;
 	}
-	char cut35[11], cut61[11];
-	date_format(date_add_years(today, -35), cut35);
-	date_format(date_add_years(today, -61), cut61);
+	/* age bands as birth-day thresholds: under 35 ⇔ born after today − 35 years;
+	 * over 60 ⇔ 61 or older ⇔ born on or before today − 61 years */
+	int64_t day0 = date_to_days((struct date){1900, 1, 1});
+	int64_t cut35 = date_to_days(date_add_years(today, -35)) - day0;
+	int64_t cut61 = date_to_days(date_add_years(today, -61)) - day0;
 
 	st = db_prepare(db, &stats_sql[SQL_MEMBERS]);
 	if (!st) {
@@ -74,9 +76,8 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 	int64_t last_org = -1;
 	int last_dom = -1;
 	while ((rc = db_step(st)) == DB_ROW) {
-		const char *state = db_col_text(st, 8);
-		if (state && (strcmp(state, "deceased") == 0 || strcmp(state, "withdrawn") == 0 ||
-			      strcmp(state, "removed") == 0 || strcmp(state, "expelled") == 0))
+		uint64_t k = (uint64_t)db_col_int(st, 1);
+		if (!(k & MSK_IN_ROSTER))
 			continue;
 		s->total++;
 		int64_t org = db_col_int(st, 0);
@@ -96,42 +97,33 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 		}
 		if (last_dom >= 0)
 			s->domain[last_dom]++;
-		const char *ps = db_col_text(st, 1);
-		if (ps && ps[0] == 'f')
+		if (k & MSK_FORMAL)
 			s->formal++;
 		else
 			s->probationary++;
-		const char *sex = db_col_text(st, 2);
-		if (sex && sex[0] == '1')
-			s->male++;
-		else if (sex && sex[0] == '2')
-			s->female++;
-		const char *eth = db_col_text(st, 3);
-		if (eth && strcmp(eth, "01") == 0)
+		unsigned sex = (k >> MSK_SEX_SHIFT) & 3;
+		s->male += sex == 1;
+		s->female += sex == 2;
+		if (k & MSK_HAN)
 			s->han++;
 		else
 			s->minority++;
-		if (codes_edu_college_plus(db_col_text(st, 4)))
+		if (k & MSK_COLLEGE)
 			s->college_plus++;
 		else
 			s->below++;
-		const char *birth = db_col_text(st, 5);
-		if (birth) {
-			if (strcmp(birth, cut35) > 0)
-				s->under_35++;
-			else if (strcmp(birth, cut61) > 0)
-				s->from_35_to_60++;
-			else
-				s->over_60++;
-		}
-		if (db_col_int(st, 6))
+		int64_t birth = (int64_t)((k >> MSK_BIRTH_SHIFT) & 0xFFFFF);
+		if (birth > cut35)
+			s->under_35++;
+		else if (birth > cut61)
+			s->from_35_to_60++;
+		else
+			s->over_60++;
+		if (k & MSK_TWO_NEW)
 			s->two_new++;
-		const char *j = db_col_text(st, 7);
-		if (j && strlen(j) >= 4) {
-			int y = (j[0] - '0') * 1000 + (j[1] - '0') * 100 + (j[2] - '0') * 10 + (j[3] - '0');
-			if (y >= STATS_YEAR0 && y < STATS_YEAR0 + STATS_YEARS)
-				s->joined[y - STATS_YEAR0]++;
-		}
+		unsigned y = (unsigned)((k >> MSK_JOINED_SHIFT) & 0x1FF);
+		if (y < STATS_YEARS)
+			s->joined[y]++;
 	}
 	db_reset(st);
 	free(orgs);
