@@ -24,7 +24,7 @@ ALTER TABLE orgs ADD COLUMN extension_reason TEXT;
 ALTER TABLE orgs ADD COLUMN sort INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orgs ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orgs ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX orgs_parent ON orgs (parent_id, name);
+CREATE INDEX orgs_parent_name ON orgs (parent_id, name);
 
 CREATE TABLE org_committee (
   id          INTEGER PRIMARY KEY,
