@@ -72,3 +72,53 @@ bool member_state_in_roster(const char *state);
 #define MSK_JOINED_SHIFT 28 /* 9 bits: year − 1900 */
 int64_t member_stats_key(const struct member_rec *r);
 #endif
+
+/* ---- reading, changing and listing (member_query.c) ---- */
+#include <jansson.h>
+
+/* Loads member id with its organization's name and path (in r->org_path) and, when
+ * decrypt, the plaintext ID number and mobile (arena-owned). DB_DONE when missing. */
+enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
+		       const char **org_name);
+/* Rewrites every column of r->id from r (validated; ID and mobile sealed anew; org_path
+ * from r->org_id). DB_CONSTRAINT when the ID now matches another person. */
+enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r);
+/* Deletes the member and its history (secure_delete overwrites the bytes). */
+enum db_rc member_delete(struct db *db, int64_t id);
+/* Sets the state and appends a history row (the caller audits). */
+enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *to, const char *reason,
+			       const char *date, int64_t actor_id, const char *actor_name, int64_t now);
+/* The history of member id, newest first, as API items. */
+enum db_rc member_history(struct db *db, int64_t id, json_t *items);
+
+/* The member as the API shows it (docs/api-contract.md). reveal: the full ID number
+ * and mobile, else masked. today: for 党龄. */
+json_t *member_json(const struct member_rec *r, const char *org_name, bool reveal, struct date today);
+
+/* List filters (GET /members); NULL / -1 = not filtered. */
+struct member_filter {
+	const char *prefix, *end; /* the organization subtree's path range */
+	const char *party_status, *state, *sex, *eth_eq, *eth_ne, *birth_after, *birth_upto, *joined_from,
+		*joined_to, *name_like;
+	int edu_college; /* 1 大专及以上, 0 below, -1 any */
+	int two_new;     /* 1, 0, -1 any */
+	bool sort_joined;
+};
+
+/* One row of a list page. */
+struct member_row {
+	int64_t id;
+	const char *key; /* the sort key (name or joined_on) */
+	struct member_rec r;
+	const char *org_name;
+};
+
+/* Up to limit rows of f after the keyset cursor (key, id) — key "" and id 0 for the
+ * first page — into rows (arena array, *n set). The plan is chosen by the subtree's
+ * size (DESIGN.md §10). */
+enum db_rc member_page(struct db *db, struct arena *a, const struct member_filter *f, const char *ckey, int64_t cid,
+		       int limit, struct member_row **rows, size_t *n);
+/* How many members f selects. */
+enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);
+/* Decrypts a row's ID number and mobile into its record (for export). */
+void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, size_t idl, const void *mc, size_t ml);

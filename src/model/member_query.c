@@ -1,0 +1,456 @@
+/* member_query.c: reading, changing and listing member records (see member.h). The list
+ * chooses its plan in code (DESIGN.md §10): a small subtree reads the (org_path, name,
+ * id) index and sorts; a large one walks the (name, id) or (joined_on, id) index and
+ * filters by path. Pages are keyset pages: (key, id) > (cursor key, cursor id). */
+#include "core/arena.h"
+#include "core/crypto.h"
+#include "core/idcard.h"
+#include "model/codes.h"
+#include "core/clock.h"
+#include "model/member.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMBER_COLS                                                                                              \
+	"m.id, m.org_id, m.org_path, m.group_org_id, m.name, m.former_name, m.sex, m.birth_date, m.id_cipher,"   \
+	" m.mobile_cipher, m.ethnicity, m.native_place, m.address, m.grid_id, m.building_id, m.education,"       \
+	" m.degree, m.work_unit, m.unit_type, m.two_new, m.post, m.category, m.party_status, m.state,"            \
+	" m.party_post, m.joined_on, m.confirmed_on, m.introducers, m.dues_base, m.dues_paid_to, m.tags,"        \
+	" m.created_at, m.updated_at, o.name"
+
+#define MEMBER_FILTER                                                                                             \
+	" m.org_path >= $1 AND m.org_path < $2 AND ($3 IS NULL OR m.party_status = $3)"                           \
+	" AND ($4 IS NULL OR m.state = $4)"                                                                       \
+	" AND ($5 IS NULL OR (COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40') = ($5 = 1))" \
+	" AND ($6 IS NULL OR m.birth_date > $6) AND ($7 IS NULL OR m.birth_date <= $7)"                           \
+	" AND ($8 IS NULL OR m.sex = $8) AND ($9 IS NULL OR m.ethnicity = $9) AND ($10 IS NULL OR m.ethnicity <> $10)" \
+	" AND ($11 IS NULL OR m.two_new = $11) AND ($12 IS NULL OR m.joined_on >= $12)"                           \
+	" AND ($13 IS NULL OR m.joined_on <= $13) AND ($14 IS NULL OR m.name LIKE $14 ESCAPE '\\')"
+
+static const struct db_sql mq_sql[] = {
+#define SQL_LOAD 0
+	{"member.load", "SELECT " MEMBER_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
+#define SQL_UPDATE 1
+	{"member.update",
+	 "UPDATE members SET org_id = $2, org_path = (SELECT path FROM orgs WHERE id = $2), group_org_id = $3,"
+	 " name = $4, former_name = $5, sex = $6, birth_date = $7, id_cipher = $8, id_blind = $9, mobile_cipher = $10,"
+	 " mobile_blind = $11, ethnicity = $12, native_place = $13, address = $14, grid_id = $15, building_id = $16,"
+	 " education = $17, degree = $18, work_unit = $19, unit_type = $20, two_new = $21, post = $22, category = $23,"
+	 " party_status = $24, state = $25, party_post = $26, joined_on = $27, confirmed_on = $28, introducers = $29,"
+	 " dues_base = $30, dues_paid_to = $31, tags = $32, updated_at = $33, stats_key = $34"
+	 " WHERE id = $1 AND EXISTS (SELECT 1 FROM orgs WHERE id = $2) RETURNING org_path"},
+#define SQL_DELETE 2
+	{"member.delete", "DELETE FROM members WHERE id = $1"},
+#define SQL_DELETE_HISTORY 3
+	{"member.delete_history", "DELETE FROM member_history WHERE member_id = $1"},
+#define SQL_STATE 4
+	{"member.state", "UPDATE members SET state = $2, stats_key = $3, updated_at = $4 WHERE id = $1"},
+#define SQL_HISTORY_ADD 5
+	{"member.history_add",
+	 "INSERT INTO member_history (member_id, at, date, from_state, to_state, reason, actor_id, actor_name)"
+	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+#define SQL_HISTORY 6
+	{"member.history",
+	 "SELECT id, at, date, from_state, to_state, reason, actor_name FROM member_history WHERE member_id = $1"
+	 " ORDER BY id DESC"},
+#define SQL_PAGE_SMALL_NAME 7
+	{"member.page_small_name",
+	 "SELECT " MEMBER_COLS ", m.name FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+#define SQL_PAGE_LARGE_NAME 8
+	{"member.page_large_name",
+	 "SELECT " MEMBER_COLS ", m.name FROM members m INDEXED BY members_name JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+#define SQL_PAGE_SMALL_JOINED 9
+	{"member.page_small_joined",
+	 "SELECT " MEMBER_COLS ", m.joined_on FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
+#define SQL_PAGE_LARGE_JOINED 10
+	{"member.page_large_joined",
+	 "SELECT " MEMBER_COLS ", m.joined_on FROM members m INDEXED BY members_joined JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
+#define SQL_COUNT_FILTERED 11
+	{"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
+#define SQL_SUBTREE_SIZE 12
+	{"member.subtree_size",
+	 "SELECT COUNT(*) FROM (SELECT 1 FROM members INDEXED BY members_path_name"
+	 " WHERE org_path >= $1 AND org_path < $2 LIMIT 5001)"},
+};
+DB_SQL_TABLE(member_query, mq_sql);
+
+#define SMALL_SUBTREE 5000
+
+static const char *dup_col(struct arena *a, struct db_stmt *st, int i)
+{
+	const char *s = db_col_text(st, i);
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, size_t idl, const void *mc, size_t ml)
+{
+	r->id_number = idc ? dj_open(a, idc, idl, "member.id_number", NULL) : NULL;
+	r->mobile = mc ? dj_open(a, mc, ml, "member.mobile", NULL) : NULL;
+}
+
+/* Fills r from a row of MEMBER_COLS; returns the org name. */
+static const char *read_row(struct db_stmt *st, struct arena *a, bool decrypt, struct member_rec *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = db_col_int(st, 0);
+	r->org_id = db_col_int(st, 1);
+	r->org_path = dup_col(a, st, 2);
+	r->group_org_id = db_col_int(st, 3);
+	r->name = dup_col(a, st, 4);
+	r->former_name = dup_col(a, st, 5);
+	r->sex = dup_col(a, st, 6);
+	r->birth_date = dup_col(a, st, 7);
+	/* always open the ciphertexts: masking needs the first 6 and last 4 */
+	member_row_decrypt(a, r, db_col_blob(st, 8), db_col_len(st, 8), db_col_null(st, 9) ? NULL : db_col_blob(st, 9),
+			   db_col_len(st, 9));
+	(void)decrypt;
+	r->ethnicity = dup_col(a, st, 10);
+	r->native_place = dup_col(a, st, 11);
+	r->address = dup_col(a, st, 12);
+	r->grid_id = db_col_int(st, 13);
+	r->building_id = db_col_int(st, 14);
+	r->education = dup_col(a, st, 15);
+	r->degree = dup_col(a, st, 16);
+	r->work_unit = dup_col(a, st, 17);
+	r->unit_type = dup_col(a, st, 18);
+	r->two_new = db_col_int(st, 19) != 0;
+	r->post = dup_col(a, st, 20);
+	r->category = dup_col(a, st, 21);
+	r->party_status = dup_col(a, st, 22);
+	r->state = dup_col(a, st, 23);
+	r->party_post = dup_col(a, st, 24);
+	r->joined_on = dup_col(a, st, 25);
+	r->confirmed_on = dup_col(a, st, 26);
+	r->introducers_json = dup_col(a, st, 27);
+	r->dues_base = db_col_null(st, 28) ? -1 : db_col_int(st, 28);
+	r->dues_paid_to = dup_col(a, st, 29);
+	r->tags_json = dup_col(a, st, 30);
+	r->created_at = db_col_int(st, 31);
+	r->updated_at = db_col_int(st, 32);
+	return dup_col(a, st, 33);
+}
+
+enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
+		       const char **org_name)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_LOAD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *on = read_row(st, a, decrypt, r);
+		if (org_name)
+			*org_name = on;
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+static void bind_opt(struct db_stmt *st, int n, const char *s)
+{
+	db_bind_text(st, n, s && *s ? s : NULL, -1);
+}
+
+static void bind_id(struct db_stmt *st, int n, int64_t v)
+{
+	if (v > 0)
+		db_bind_int(st, n, v);
+	else
+		db_bind_null(st, n);
+}
+
+enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r)
+{
+	unsigned char blind[DJ_BLIND_LEN], mblind[DJ_BLIND_LEN];
+	size_t idlen, mlen = 0;
+	unsigned char *idc = dj_seal(a, r->id_number, strlen(r->id_number), "member.id_number", &idlen);
+	member_id_blind(r->id_number, blind);
+	unsigned char *mc = NULL;
+	if (r->mobile && *r->mobile) {
+		mc = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &mlen);
+		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), mblind);
+	}
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_UPDATE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, r->org_id);
+	bind_id(st, 3, r->group_org_id);
+	db_bind_text(st, 4, r->name, -1);
+	bind_opt(st, 5, r->former_name);
+	db_bind_text(st, 6, r->sex, -1);
+	db_bind_text(st, 7, r->birth_date, -1);
+	db_bind_blob(st, 8, idc, idlen);
+	db_bind_blob(st, 9, blind, sizeof blind);
+	if (mc) {
+		db_bind_blob(st, 10, mc, mlen);
+		db_bind_blob(st, 11, mblind, sizeof mblind);
+	} else {
+		db_bind_null(st, 10);
+		db_bind_null(st, 11);
+	}
+	db_bind_text(st, 12, r->ethnicity, -1);
+	bind_opt(st, 13, r->native_place);
+	bind_opt(st, 14, r->address);
+	bind_id(st, 15, r->grid_id);
+	bind_id(st, 16, r->building_id);
+	bind_opt(st, 17, r->education);
+	bind_opt(st, 18, r->degree);
+	bind_opt(st, 19, r->work_unit);
+	bind_opt(st, 20, r->unit_type);
+	db_bind_int(st, 21, r->two_new);
+	bind_opt(st, 22, r->post);
+	bind_opt(st, 23, r->category);
+	db_bind_text(st, 24, r->party_status, -1);
+	db_bind_text(st, 25, r->state, -1);
+	bind_opt(st, 26, r->party_post);
+	db_bind_text(st, 27, r->joined_on, -1);
+	bind_opt(st, 28, r->confirmed_on);
+	bind_opt(st, 29, r->introducers_json);
+	if (r->dues_base >= 0)
+		db_bind_int(st, 30, r->dues_base);
+	else
+		db_bind_null(st, 30);
+	bind_opt(st, 31, r->dues_paid_to);
+	bind_opt(st, 32, r->tags_json);
+	db_bind_int(st, 33, r->updated_at);
+	db_bind_int(st, 34, member_stats_key(r));
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		r->org_path = arena_strdup(a, db_col_text(st, 0));
+		rc = DB_OK;
+	} else if (rc == DB_DONE) {
+		rc = DB_CONSTRAINT;
+	}
+	db_reset(st);
+	return rc;
+}
+
+static enum db_rc exec1(struct db *db, const struct db_sql *sql, int64_t id)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc member_delete(struct db *db, int64_t id)
+{
+	enum db_rc rc = exec1(db, &mq_sql[SQL_DELETE_HISTORY], id);
+	return rc == DB_OK ? exec1(db, &mq_sql[SQL_DELETE], id) : rc;
+}
+
+enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *to, const char *reason,
+			       const char *date, int64_t actor_id, const char *actor_name, int64_t now)
+{
+	const char *from = r->state;
+	r->state = to;
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_STATE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, r->id);
+	db_bind_text(st, 2, to, -1);
+	db_bind_int(st, 3, member_stats_key(r));
+	db_bind_int(st, 4, now);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	st = db_prepare(db, &mq_sql[SQL_HISTORY_ADD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, now);
+	db_bind_text(st, 3, date, -1);
+	db_bind_text(st, 4, from, -1);
+	db_bind_text(st, 5, to, -1);
+	bind_opt(st, 6, reason);
+	bind_id(st, 7, actor_id);
+	bind_opt(st, 8, actor_name);
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc member_history(struct db *db, int64_t id, json_t *items)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_HISTORY]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		char at[21];
+		clock_rfc3339(db_col_int(st, 1), at);
+		json_t *it = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?}", "id", (json_int_t)db_col_int(st, 0), "at",
+				       at, "date", db_col_text(st, 2), "from_state", db_col_text(st, 3), "to_state",
+				       db_col_text(st, 4), "reason", db_col_text(st, 5), "actor_name", db_col_text(st, 6));
+		json_array_append_new(items, it);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+static json_t *json_list_or_empty(const char *text)
+{
+	json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+	if (!json_is_array(v)) {
+		json_decref(v);
+		v = json_array();
+	}
+	return v;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *member_json(const struct member_rec *r, const char *org_name, bool reveal, struct date today)
+{
+	char idm[IDCARD_LEN + 1], mm[12], bday[6];
+	const char *id = r->id_number, *mobile = r->mobile;
+	if (!reveal) {
+		idcard_mask(id ? id : "", idm);
+		id = idm;
+		if (mobile) {
+			mobile_mask(mobile, mm);
+			mobile = mm;
+		}
+	}
+	member_political_birthday(r->joined_on, bday);
+	char c[21], u[21];
+	clock_rfc3339(r->created_at, c);
+	clock_rfc3339(r->updated_at, u);
+	json_t *j = json_object();
+#define S(k, v) json_object_set_new(j, k, str_or_null(v))
+#define I(k, v) json_object_set_new(j, k, (v) > 0 ? json_integer(v) : json_null())
+	json_object_set_new(j, "id", json_integer(r->id));
+	json_object_set_new(j, "org_id", json_integer(r->org_id));
+	S("org_name", org_name);
+	I("group_org_id", r->group_org_id);
+	S("name", r->name);
+	S("former_name", r->former_name);
+	S("sex", r->sex);
+	S("birth_date", r->birth_date);
+	S("id_number", id);
+	S("ethnicity", r->ethnicity);
+	S("native_place", r->native_place);
+	S("mobile", mobile);
+	S("address", r->address);
+	I("grid_id", r->grid_id);
+	I("building_id", r->building_id);
+	S("education", r->education);
+	S("degree", r->degree);
+	S("work_unit", r->work_unit);
+	S("unit_type", r->unit_type);
+	json_object_set_new(j, "two_new", json_boolean(r->two_new));
+	S("post", r->post);
+	S("category", r->category);
+	S("party_status", r->party_status);
+	S("state", r->state);
+	S("party_post", r->party_post);
+	S("joined_on", r->joined_on);
+	S("confirmed_on", r->confirmed_on);
+	json_object_set_new(j, "party_age", json_integer(member_party_age(r->confirmed_on, today)));
+	S("political_birthday", bday[0] ? bday : NULL);
+	json_object_set_new(j, "introducers", json_list_or_empty(r->introducers_json));
+	json_object_set_new(j, "dues_base", r->dues_base >= 0 ? json_real((double)r->dues_base / 100.0) : json_null());
+	S("dues_paid_to", r->dues_paid_to);
+	json_object_set_new(j, "tags", json_list_or_empty(r->tags_json));
+	S("created_at", c);
+	S("updated_at", u);
+#undef S
+#undef I
+	return j;
+}
+
+static void bind_filter(struct db_stmt *st, const struct member_filter *f)
+{
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	db_bind_text(st, 3, f->party_status, -1);
+	db_bind_text(st, 4, f->state, -1);
+	if (f->edu_college >= 0)
+		db_bind_int(st, 5, f->edu_college);
+	else
+		db_bind_null(st, 5);
+	db_bind_text(st, 6, f->birth_after, -1);
+	db_bind_text(st, 7, f->birth_upto, -1);
+	db_bind_text(st, 8, f->sex, -1);
+	db_bind_text(st, 9, f->eth_eq, -1);
+	db_bind_text(st, 10, f->eth_ne, -1);
+	if (f->two_new >= 0)
+		db_bind_int(st, 11, f->two_new);
+	else
+		db_bind_null(st, 11);
+	db_bind_text(st, 12, f->joined_from, -1);
+	db_bind_text(st, 13, f->joined_to, -1);
+	db_bind_text(st, 14, f->name_like, -1);
+}
+
+enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_COUNT_FILTERED]);
+	if (!st)
+		return DB_ERROR;
+	bind_filter(st, f);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = db_col_int(st, 0);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc member_page(struct db *db, struct arena *a, const struct member_filter *f, const char *ckey, int64_t cid,
+		       int limit, struct member_row **rows, size_t *n)
+{
+	*rows = NULL;
+	*n = 0;
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_SUBTREE_SIZE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	enum db_rc rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_reset(st);
+		return rc;
+	}
+	bool large = db_col_int(st, 0) > SMALL_SUBTREE;
+	db_reset(st);
+	int which = f->sort_joined ? (large ? SQL_PAGE_LARGE_JOINED : SQL_PAGE_SMALL_JOINED)
+				   : (large ? SQL_PAGE_LARGE_NAME : SQL_PAGE_SMALL_NAME);
+	st = db_prepare(db, &mq_sql[which]);
+	if (!st)
+		return DB_ERROR;
+	bind_filter(st, f);
+	db_bind_text(st, 15, ckey ? ckey : "", -1);
+	db_bind_int(st, 16, cid);
+	db_bind_int(st, 17, limit);
+	struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
+	size_t k = 0;
+	while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
+		out[k].org_name = read_row(st, a, true, &out[k].r);
+		out[k].id = out[k].r.id;
+		out[k].key = dup_col(a, st, 34);
+		k++;
+	}
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
+		return rc;
+	*rows = out;
+	*n = k;
+	return DB_OK;
+}
