@@ -173,7 +173,7 @@ void server_dispatch(struct request *req)
 
 /* ---- responses ----------------------------------------------------------------- */
 
-static json_t *problem_json(struct request *req)
+json_t *server_problem(struct request *req)
 {
 	json_t *p = json_object();
 	json_object_set_new(p, "type", json_string(arena_printf(req->arena, "urn:dangjian:problem:%s", req->err.code)));
@@ -242,7 +242,7 @@ static enum MHD_Result queue(struct request *req)
 			req->stream.read = NULL;
 			req->stream.done = NULL;
 		}
-		json_t *p = problem_json(req);
+		json_t *p = server_problem(req);
 		char *text = json_dumps(p, JSON_COMPACT);
 		json_decref(p);
 		status = req->err.status;
