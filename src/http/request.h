@@ -48,6 +48,7 @@ struct request {
 	char *body;             /* request body, NUL-terminated; malloc-owned (may be large) */
 	size_t body_len, body_cap;
 	bool body_too_large;
+	size_t body_discarded;  /* bytes past the cap read and thrown away */
 	json_t *json;           /* parsed JSON body (owned) */
 
 	struct db *db;          /* this worker's connection, when the route needs one */

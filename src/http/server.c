@@ -283,7 +283,7 @@ static enum MHD_Result queue(struct request *req)
 		MHD_add_response_header(resp, "Connection", "close");
 	enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
-	req->responded = true;
+	req->responded = rc == MHD_YES;
 	return rc;
 }
 
@@ -439,6 +439,13 @@ static void limit_idle(struct request *req, double now)
 	MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT, idle);
 }
 
+/* How much of an oversized body is read and dropped so that the client still gets
+ * its 413 (a client that keeps sending past this is cut off). */
+static size_t discard_max(const struct request *req)
+{
+	return req->body_cap + 256 * 1024;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				 const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -461,26 +468,33 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		/* libmicrohttpd 0.9.75 refuses a response queued while the body is being
+		 * received (only before the first byte of it or after its end): past the cap
+		 * the rest is read and dropped, within a bound, and the 413 goes out when the
+		 * body ends; past the bound or the deadline the connection is closed. */
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (req->responded || req->body_too_large)
-			return MHD_YES; /* discard */
+		if (req->responded || req->body_too_large) {
+			req->body_discarded += n;
+			return req->body_discarded > discard_max(req) ? MHD_NO : MHD_YES;
+		}
 		double now = clock_mono_ms();
 		if (now > req->deadline) {
 			req_fail(req, 408, "request_timeout", "请求超时");
-			req->close_conn = true;
-			return queue(req);
+			return MHD_NO; /* cannot answer mid-body: close; logged as 408 */
 		}
 		/* a body that stops arriving must not outlive the deadline either: shrink
 		 * the inactivity timeout to what is left of it */
 		limit_idle(req, now);
 		if (req->body_len + n > req->body_cap) {
 			req->body_too_large = true;
+			req->body_discarded = req->body_len + n;
 			free(req->body);
 			req->body = NULL;
+			req->body_len = 0;
 			req_fail(req, 413, "body_too_large", arena_printf(req->arena, "请求体不能超过 %zu 字节", req->body_cap));
 			req->close_conn = true;
-			return queue(req);
+			return req->body_discarded > discard_max(req) ? MHD_NO : MHD_YES;
 		}
 		char *nb = realloc(req->body, req->body_len + n + 1);
 		if (!nb)
@@ -514,7 +528,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cfg.connection_timeout);
 	*con_cls = NULL;
 	double ms = clock_mono_ms() - req->t0;
-	int status = req->responded ? req->status : 499; /* client went away first */
+	/* 499: the client went away first; an error we could not send (the connection
+	 * was cut) is logged with its own status */
+	int status = req->responded ? req->status : req->err.status ? req->err.status : 499;
 	if (req->method) {
 		metrics_observe(req->route ? req->match.index : -1, status, ms);
 		char user[24] = "";
