@@ -8,6 +8,7 @@
 #include "core/crypto.h"
 #include "core/date.h"
 #include "db/db.h"
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,10 +72,8 @@ bool member_state_in_roster(const char *state);
 #define MSK_BIRTH_SHIFT 8   /* 20 bits: days since 1900-01-01 */
 #define MSK_JOINED_SHIFT 28 /* 9 bits: year − 1900 */
 int64_t member_stats_key(const struct member_rec *r);
-#endif
 
 /* ---- reading, changing and listing (member_query.c) ---- */
-#include <jansson.h>
 
 /* Loads member id with its organization's name and path (in r->org_path) and, when
  * decrypt, the plaintext ID number and mobile (arena-owned). DB_DONE when missing. */
@@ -122,3 +121,4 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);
 /* Decrypts a row's ID number and mobile into its record (for export). */
 void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, size_t idl, const void *mc, size_t ml);
+#endif

@@ -1,0 +1,28 @@
+/* roster_util.h: helpers the roster's handlers share (orgs, members, import, export,
+ * stats): today's date, organization look-up under the caller's scope (a foreign
+ * organization is a missing one: 404), keyset cursors, files served from a temporary
+ * file. All results are request-arena owned. */
+#ifndef DJ_ROSTER_UTIL_H
+#define DJ_ROSTER_UTIL_H
+#include "core/date.h"
+#include "http/request.h"
+#include "model/org.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+struct date roster_today(void);
+/* Loads org id when it lies in the caller's scope for perm; otherwise sets 404 (or the
+ * database error) and returns false. */
+bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, struct org_rec *o);
+/* The caller's scope roots for perm as path ranges (prefix, end); 0 when none. */
+size_t roster_ranges(struct request *req, const char *perm, const char ***prefixes, const char ***ends);
+/* Opaque cursors for (key, id). Decoding failure sets a field error on "cursor". */
+const char *roster_cursor_encode(struct request *req, const char *key, int64_t id);
+bool roster_cursor_decode(struct request *req, const char *cursor, const char **key, int64_t *id);
+/* A new empty temporary file path next to the database (mode 0600), or NULL + 500. */
+char *roster_tmpfile(struct request *req, const char *suffix);
+/* Replies with the file at path (then unlinks it) as an attachment named name. */
+void roster_reply_file(struct request *req, const char *path, const char *type, const char *name);
+/* The query argument "1"/"true" → true. */
+bool roster_query_flag(struct request *req, const char *name);
+#endif
