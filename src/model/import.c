@@ -399,6 +399,12 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 		goto out;
 	}
 	bool commit = !o->dry_run && m.imported > 0 && (m.bad == 0 || o->good_only);
+	if (commit && o->before_commit && o->before_commit(o->commit_ctx, db, m.imported, m.bad) != 0) {
+		db_tx_rollback(db);
+		*db_rc = DB_ERROR;
+		snprintf(why, whylen, "无法记录审计日志，导入已撤销");
+		goto out;
+	}
 	if (commit) {
 		rc = db_tx_commit(db);
 		if (rc != DB_OK) {

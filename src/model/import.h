@@ -25,6 +25,10 @@ struct import_opts {
 	/* progress in percent (of bytes parsed); may be NULL */
 	void (*progress)(void *ctx, int pct);
 	void *progress_ctx;
+	/* called inside the import's transaction just before it commits (the audit row of
+	 * the import belongs there); non-zero rolls the import back. May be NULL. */
+	int (*before_commit)(void *ctx, struct db *db, int64_t imported, int64_t bad);
+	void *commit_ctx;
 };
 
 /* The template's column headers, in order, and how many. */
