@@ -11,6 +11,8 @@ static const struct db_sql grid_sql[] = {
 	{"grid.list", "SELECT id, name, code FROM grids WHERE org_id = $1 ORDER BY name, id"},
 #define SQL_BUILDING_LIST 3
 	{"grid.building_list", "SELECT id, org_id, name, address FROM buildings WHERE grid_id = $1 ORDER BY name, id"},
+#define SQL_GRID_ORG 4
+	{"grid.org", "SELECT org_id FROM grids WHERE id = $1"},
 };
 DB_SQL_TABLE(grid, grid_sql);
 
@@ -50,4 +52,46 @@ enum db_rc building_insert(struct db *db, int64_t grid_id, int64_t org_id, const
 	db_bind_text(st, 3, name, -1);
 	db_bind_text(st, 4, address, -1);
 	return step_id(st, id);
+}
+
+enum db_rc grid_list(struct db *db, int64_t org_id, json_t *items)
+{
+	struct db_stmt *st = db_prepare(db, &grid_sql[SQL_GRID_LIST]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, org_id);
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_array_append_new(items, json_pack("{s:I, s:I, s:s, s:s?}", "id", (json_int_t)db_col_int(st, 0), "org_id",
+						       (json_int_t)org_id, "name", db_col_text(st, 1), "code", db_col_text(st, 2)));
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc building_list(struct db *db, int64_t grid_id, json_t *items)
+{
+	struct db_stmt *st = db_prepare(db, &grid_sql[SQL_BUILDING_LIST]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, grid_id);
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		json_t *org = db_col_null(st, 1) ? json_null() : json_integer(db_col_int(st, 1));
+		json_array_append_new(items, json_pack("{s:I, s:I, s:o, s:s, s:s?}", "id", (json_int_t)db_col_int(st, 0),
+						       "grid_id", (json_int_t)grid_id, "org_id", org, "name",
+						       db_col_text(st, 2), "address", db_col_text(st, 3)));
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+int64_t grid_org(struct db *db, int64_t grid_id)
+{
+	struct db_stmt *st = db_prepare(db, &grid_sql[SQL_GRID_ORG]);
+	if (!st)
+		return 0;
+	db_bind_int(st, 1, grid_id);
+	int64_t v = db_step(st) == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	return v;
 }

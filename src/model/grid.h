@@ -9,4 +9,10 @@ enum db_rc grid_insert(struct db *db, int64_t org_id, const char *name, const ch
 /* Inserts a building of grid_id (optionally kept by org_id, its 楼院党小组); sets *id. */
 enum db_rc building_insert(struct db *db, int64_t grid_id, int64_t org_id, const char *name, const char *address,
 			   int64_t *id);
+/* Grids of an organization and buildings of a grid as API items. */
+#include <jansson.h>
+enum db_rc grid_list(struct db *db, int64_t org_id, json_t *items);
+enum db_rc building_list(struct db *db, int64_t grid_id, json_t *items);
+/* The organization a grid belongs to; 0 when there is no such grid. */
+int64_t grid_org(struct db *db, int64_t grid_id);
 #endif

@@ -60,4 +60,45 @@ int org_alerts(const struct org_rec *o, int64_t formal_count, int committee_size
 	       struct org_alert *out, int max);
 /* True for the types that hold members directly (党支部, 联合党支部). */
 bool org_is_branch(const char *type);
+
+/* ---- changes, lists, counts (org.c) ---- */
+#include <jansson.h>
+
+/* Rewrites the record's columns (not parent or path: see org_move). */
+enum db_rc org_update(struct db *db, const struct org_rec *o, int64_t now);
+/* Moves o under new_parent (whose path is new_parent_path) rewriting the paths of the
+ * whole subtree and of its members (one statement each, in the caller's transaction). */
+enum db_rc org_move(struct db *db, struct arena *a, const struct org_rec *o, int64_t new_parent,
+		    const char *new_parent_path, int64_t now);
+/* Deletes an organization without children or members (committee, ratings, grids and
+ * buildings go with it). DB_CONSTRAINT when something still refers to it. */
+enum db_rc org_delete(struct db *db, int64_t id);
+/* Direct children; direct members: all, 正式, 预备 (people on the roster). */
+enum db_rc org_counts(struct db *db, int64_t id, int64_t *children, int64_t *members, int64_t *formal,
+		      int64_t *probationary);
+/* The committee as API items [{id, name, role, role_name, started_on, ended_on}]. */
+enum db_rc org_committee(struct db *db, int64_t id, json_t *items, int *current);
+/* Replaces the committee with items [{name, role, started_on?, ended_on?}] (validated). */
+enum db_rc org_committee_replace(struct db *db, int64_t id, json_t *items);
+
+/* Summary rows of organizations in [prefix, end) matching the optional filters (parent,
+ * name contains, type, domain) after id cursor, ordered by id. */
+struct org_filter {
+	const char *prefix, *end;
+	int64_t parent_id; /* 0 any */
+	const char *name_like, *type, *domain;
+	int64_t after_id;
+	int limit;
+};
+enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, json_t *items, int64_t *last_id,
+		    size_t *n);
+/* A summary JSON of o (list items and the tree). */
+json_t *org_summary_json(const struct org_rec *o, int64_t child_count);
+/* The whole record with counts, committee and alerts. */
+json_t *org_json(struct db *db, const struct org_rec *o, struct date today, enum db_rc *rc);
+/* The subtree of o to depth levels as nested {id, name, type, label, domain, child_count, children}. */
+json_t *org_tree(struct db *db, struct arena *a, const struct org_rec *o, int depth, enum db_rc *rc);
+/* Alerts of every organization in [prefix, end) (R-ORG-02…05) as API items. */
+enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
+			    json_t *items);
 #endif

@@ -1,0 +1,473 @@
+/* org_query.c: changes, lists, counts, committee, tree and alerts of organizations (see
+ * org.h). Moving a subtree rewrites the materialized paths of the organizations and of
+ * their members with one range UPDATE each (DESIGN.md §4). */
+#include "core/arena.h"
+#include "core/clock.h"
+#include "model/codes.h"
+#include "model/member.h"
+#include "model/org.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF_ROSTER "('deceased', 'withdrawn', 'removed', 'expelled')"
+
+static const struct db_sql oq_sql[] = {
+#define SQL_UPDATE 0
+	{"org.update",
+	 "UPDATE orgs SET name = $2, short_name = $3, code = $4, type = $5, label = $6, domain = $7, two_new = $8,"
+	 " unit_name = $9, unit_nature = $10, credit_code = $11, secretary = $12, contact = $13, phone = $14,"
+	 " address = $15, grid_id = $16, founded_on = $17, term_started_on = $18, term_years = $19,"
+	 " extended_until = $20, extension_reason = $21, updated_at = $22 WHERE id = $1"},
+#define SQL_MOVE_PATHS 1
+	{"org.move_paths", "UPDATE orgs SET path = $2 || substr(path, $3) WHERE path >= $1 AND path < $4"},
+#define SQL_MOVE_PARENT 2
+	{"org.move_parent", "UPDATE orgs SET parent_id = $2, updated_at = $3 WHERE id = $1"},
+#define SQL_MOVE_MEMBERS 3
+	{"org.move_members", "UPDATE members SET org_path = $2 || substr(org_path, $3) WHERE org_path >= $1 AND org_path < $4"},
+#define SQL_DEL_BUILDINGS 4
+	{"org.delete_buildings", "DELETE FROM buildings WHERE grid_id IN (SELECT id FROM grids WHERE org_id = $1)"},
+#define SQL_DEL_BUILDING_KEEPER 5
+	{"org.delete_building_keeper", "UPDATE buildings SET org_id = NULL WHERE org_id = $1"},
+#define SQL_DEL_GRIDS 6
+	{"org.delete_grids", "DELETE FROM grids WHERE org_id = $1"},
+#define SQL_DEL_COMMITTEE 7
+	{"org.delete_committee", "DELETE FROM org_committee WHERE org_id = $1"},
+#define SQL_DEL_RATINGS 8
+	{"org.delete_ratings", "DELETE FROM org_ratings WHERE org_id = $1"},
+#define SQL_DEL_ORG 9
+	{"org.delete", "DELETE FROM orgs WHERE id = $1"},
+#define SQL_COUNTS 10
+	{"org.counts",
+	 "SELECT (SELECT COUNT(*) FROM orgs WHERE parent_id = $1), COUNT(*),"
+	 " COALESCE(SUM(CASE WHEN party_status = 'formal' THEN 1 ELSE 0 END), 0),"
+	 " COALESCE(SUM(CASE WHEN party_status = 'probationary' THEN 1 ELSE 0 END), 0)"
+	 " FROM members WHERE org_id = $1 AND state NOT IN " OFF_ROSTER},
+#define SQL_COMMITTEE 11
+	{"org.committee", "SELECT id, name, role, started_on, ended_on FROM org_committee WHERE org_id = $1 ORDER BY id"},
+#define SQL_COMMITTEE_ADD 12
+	{"org.committee_insert",
+	 "INSERT INTO org_committee (org_id, name, role, started_on, ended_on) VALUES ($1, $2, $3, $4, $5)"},
+#define SQL_LIST 13
+	{"org.list",
+	 "SELECT o.id, COALESCE(o.parent_id, 0), o.path, o.name, o.short_name, o.type, o.label, o.domain, o.two_new,"
+	 " (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) FROM orgs o"
+	 " WHERE o.path >= $1 AND o.path < $2 AND ($3 IS NULL OR o.parent_id = $3)"
+	 " AND ($4 IS NULL OR o.name LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR o.type = $5)"
+	 " AND ($6 IS NULL OR o.domain = $6) AND o.id > $7 ORDER BY o.id LIMIT $8"},
+#define SQL_TREE 14
+	{"org.tree",
+	 "SELECT o.id, COALESCE(o.parent_id, 0), o.path, o.name, o.type, o.label, o.domain,"
+	 " (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) FROM orgs o"
+	 " WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path"},
+#define SQL_ALERT_ORGS 15
+	{"org.alert_orgs",
+	 "SELECT o.id, o.name, o.type, o.domain, o.term_started_on, COALESCE(o.term_years, 0), o.extended_until,"
+	 " (SELECT COUNT(*) FROM org_committee c WHERE c.org_id = o.id AND c.ended_on IS NULL)"
+	 " FROM orgs o WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path"},
+#define SQL_ALERT_FORMAL 16
+	{"org.alert_formal",
+	 "SELECT org_id, COUNT(*) FROM members INDEXED BY members_stats"
+	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $3 GROUP BY org_id"},
+};
+DB_SQL_TABLE(org_query, oq_sql);
+
+static void bind_opt(struct db_stmt *st, int n, const char *s)
+{
+	db_bind_text(st, n, s && *s ? s : NULL, -1);
+}
+
+static enum db_rc done(struct db_stmt *st)
+{
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc org_update(struct db *db, const struct org_rec *o, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_UPDATE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, o->id);
+	db_bind_text(st, 2, o->name, -1);
+	bind_opt(st, 3, o->short_name);
+	bind_opt(st, 4, o->code);
+	db_bind_text(st, 5, o->type, -1);
+	bind_opt(st, 6, o->label);
+	db_bind_text(st, 7, o->domain, -1);
+	db_bind_int(st, 8, codes_two_new_domain(o->domain));
+	bind_opt(st, 9, o->unit_name);
+	bind_opt(st, 10, o->unit_nature);
+	bind_opt(st, 11, o->credit_code);
+	bind_opt(st, 12, o->secretary);
+	bind_opt(st, 13, o->contact);
+	bind_opt(st, 14, o->phone);
+	bind_opt(st, 15, o->address);
+	if (o->grid_id > 0)
+		db_bind_int(st, 16, o->grid_id);
+	else
+		db_bind_null(st, 16);
+	bind_opt(st, 17, o->founded_on);
+	bind_opt(st, 18, o->term_started_on);
+	if (o->term_years > 0)
+		db_bind_int(st, 19, o->term_years);
+	else
+		db_bind_null(st, 19);
+	bind_opt(st, 20, o->extended_until);
+	bind_opt(st, 21, o->extension_reason);
+	db_bind_int(st, 22, now);
+	return done(st);
+}
+
+static enum db_rc rewrite(struct db *db, int which, const char *old, const char *new_prefix, const char *end)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[which]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, old, -1);
+	db_bind_text(st, 2, new_prefix, -1);
+	db_bind_int(st, 3, (int64_t)strlen(old) + 1);
+	db_bind_text(st, 4, end, -1);
+	return done(st);
+}
+
+enum db_rc org_move(struct db *db, struct arena *a, const struct org_rec *o, int64_t new_parent,
+		    const char *new_parent_path, int64_t now)
+{
+	char *end = arena_strdup(a, o->path);
+	end[strlen(end) - 1] = '0'; /* '/' + 1 */
+	char *np = arena_printf(a, "%s%lld/", new_parent_path, (long long)o->id);
+	enum db_rc rc = rewrite(db, SQL_MOVE_PATHS, o->path, np, end);
+	if (rc == DB_OK)
+		rc = rewrite(db, SQL_MOVE_MEMBERS, o->path, np, end);
+	if (rc != DB_OK)
+		return rc;
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_MOVE_PARENT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, o->id);
+	db_bind_int(st, 2, new_parent);
+	db_bind_int(st, 3, now);
+	return done(st);
+}
+
+enum db_rc org_delete(struct db *db, int64_t id)
+{
+	for (int q = SQL_DEL_BUILDINGS; q <= SQL_DEL_ORG; q++) {
+		struct db_stmt *st = db_prepare(db, &oq_sql[q]);
+		if (!st)
+			return DB_ERROR;
+		db_bind_int(st, 1, id);
+		enum db_rc rc = done(st);
+		if (rc != DB_OK)
+			return rc;
+	}
+	return DB_OK;
+}
+
+enum db_rc org_counts(struct db *db, int64_t id, int64_t *children, int64_t *members, int64_t *formal,
+		      int64_t *probationary)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_COUNTS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*children = db_col_int(st, 0);
+		*members = db_col_int(st, 1);
+		*formal = db_col_int(st, 2);
+		*probationary = db_col_int(st, 3);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc org_committee(struct db *db, int64_t id, json_t *items, int *current)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_COMMITTEE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc;
+	*current = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *role = db_col_text(st, 2);
+		if (db_col_null(st, 4))
+			(*current)++;
+		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?}", "id", (json_int_t)db_col_int(st, 0),
+						       "name", db_col_text(st, 1), "role", role, "role_name",
+						       codes_name("committee_role", role), "started_on", db_col_text(st, 3),
+						       "ended_on", db_col_text(st, 4)));
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc org_committee_replace(struct db *db, int64_t id, json_t *items)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_DEL_COMMITTEE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = done(st);
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		if (rc != DB_OK)
+			break;
+		st = db_prepare(db, &oq_sql[SQL_COMMITTEE_ADD]);
+		if (!st)
+			return DB_ERROR;
+		db_bind_int(st, 1, id);
+		db_bind_text(st, 2, json_string_value(json_object_get(it, "name")), -1);
+		db_bind_text(st, 3, json_string_value(json_object_get(it, "role")), -1);
+		db_bind_text(st, 4, json_string_value(json_object_get(it, "started_on")), -1);
+		db_bind_text(st, 5, json_string_value(json_object_get(it, "ended_on")), -1);
+		rc = done(st);
+	}
+	return rc;
+}
+
+json_t *org_summary_json(const struct org_rec *o, int64_t child_count)
+{
+	return json_pack("{s:I, s:o, s:s, s:s?, s:s, s:s?, s:s, s:b, s:I}", "id", (json_int_t)o->id, "parent_id",
+			 o->parent_id > 0 ? json_integer(o->parent_id) : json_null(), "name", o->name, "short_name",
+			 o->short_name, "type", o->type, "label", o->label, "domain", o->domain, "two_new", o->two_new,
+			 "child_count", (json_int_t)child_count);
+}
+
+enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, json_t *items, int64_t *last_id,
+		    size_t *n)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_LIST]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	if (f->parent_id > 0)
+		db_bind_int(st, 3, f->parent_id);
+	else
+		db_bind_null(st, 3);
+	db_bind_text(st, 4, f->name_like, -1);
+	db_bind_text(st, 5, f->type, -1);
+	db_bind_text(st, 6, f->domain, -1);
+	db_bind_int(st, 7, f->after_id);
+	db_bind_int(st, 8, f->limit);
+	enum db_rc rc;
+	*n = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct org_rec o;
+		memset(&o, 0, sizeof o);
+		o.id = db_col_int(st, 0);
+		o.parent_id = db_col_int(st, 1);
+		o.name = db_col_text(st, 3);
+		o.short_name = db_col_text(st, 4);
+		o.type = db_col_text(st, 5);
+		o.label = db_col_text(st, 6);
+		o.domain = db_col_text(st, 7);
+		o.two_new = db_col_int(st, 8) != 0;
+		json_array_append_new(items, org_summary_json(&o, db_col_int(st, 9)));
+		*last_id = o.id;
+		(*n)++;
+	}
+	(void)a;
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+static json_t *alerts_json(const struct org_alert *al, int n)
+{
+	json_t *arr = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s?}", "code", org_alert_code_name(al[i].code), "level",
+						     al[i].level, "message", org_alert_message(al[i].code), "due_on",
+						     al[i].due_on[0] ? al[i].due_on : NULL));
+	return arr;
+}
+
+json_t *org_json(struct db *db, const struct org_rec *o, struct date today, enum db_rc *rc)
+{
+	int64_t children, members, formal, prob;
+	*rc = org_counts(db, o->id, &children, &members, &formal, &prob);
+	if (*rc != DB_OK)
+		return NULL;
+	json_t *committee = json_array();
+	int current = 0;
+	*rc = org_committee(db, o->id, committee, &current);
+	if (*rc != DB_OK) {
+		json_decref(committee);
+		return NULL;
+	}
+	struct org_alert al[8];
+	int nal = org_alerts(o, formal, current, today, al, 8);
+	char end[11];
+	bool has_end = org_term_end(o, end);
+	json_t *j = org_summary_json(o, children);
+#define S(k, v) json_object_set_new(j, k, (v) ? json_string(v) : json_null())
+	S("code", o->code);
+	S("unit_name", o->unit_name);
+	S("unit_nature", o->unit_nature);
+	S("credit_code", o->credit_code);
+	S("secretary", o->secretary);
+	S("contact", o->contact);
+	S("phone", o->phone);
+	S("address", o->address);
+	S("founded_on", o->founded_on);
+	S("term_started_on", o->term_started_on);
+	S("extended_until", o->extended_until);
+	S("extension_reason", o->extension_reason);
+	S("path", o->path);
+#undef S
+	json_object_set_new(j, "grid_id", o->grid_id > 0 ? json_integer(o->grid_id) : json_null());
+	json_object_set_new(j, "term_years", json_integer(o->term_years > 0 ? o->term_years
+									    : org_default_term_years(o->type, o->domain)));
+	json_object_set_new(j, "term_ends_on", has_end ? json_string(end) : json_null());
+	json_object_set_new(j, "member_count", json_integer(members));
+	json_object_set_new(j, "formal_count", json_integer(formal));
+	json_object_set_new(j, "probationary_count", json_integer(prob));
+	json_object_set_new(j, "committee", committee);
+	json_object_set_new(j, "alerts", alerts_json(al, nal));
+	return j;
+}
+
+struct node {
+	int64_t id;
+	int depth;
+	json_t *j;
+};
+
+json_t *org_tree(struct db *db, struct arena *a, const struct org_rec *o, int depth, enum db_rc *rc)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_TREE]);
+	if (!st) {
+		*rc = DB_ERROR;
+		return NULL;
+	}
+	char *end = arena_strdup(a, o->path);
+	end[strlen(end) - 1] = '0';
+	db_bind_text(st, 1, o->path, -1);
+	db_bind_text(st, 2, end, -1);
+	size_t cap = 256, n = 0;
+	struct node *nodes = malloc(cap * sizeof *nodes);
+	json_t *root = NULL;
+	int base = 0;
+	for (const char *p = o->path; *p; p++)
+		base += *p == '/';
+	while ((*rc = db_step(st)) == DB_ROW) {
+		int d = -base;
+		for (const char *p = db_col_text(st, 2); *p; p++)
+			d += *p == '/';
+		if (d > depth)
+			continue;
+		json_t *j = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:I, s:[]}", "id", (json_int_t)db_col_int(st, 0), "name",
+				      db_col_text(st, 3), "type", db_col_text(st, 4), "label", db_col_text(st, 5), "domain",
+				      db_col_text(st, 6), "child_count", (json_int_t)db_col_int(st, 7), "children");
+		int64_t parent = db_col_int(st, 1);
+		if (!root) {
+			root = j;
+		} else {
+			/* paths sort parents first: find the parent among the nodes so far */
+			json_t *pj = NULL;
+			for (size_t k = n; k-- > 0;)
+				if (nodes[k].id == parent) {
+					pj = nodes[k].j;
+					break;
+				}
+			if (!pj) {
+				json_decref(j);
+				continue;
+			}
+			json_array_append_new(json_object_get(pj, "children"), j);
+		}
+		if (n == cap) {
+			cap *= 2;
+			struct node *q = realloc(nodes, cap * sizeof *q);
+			if (!q)
+				abort();
+			nodes = q;
+		}
+		nodes[n++] = (struct node){db_col_int(st, 0), d, j};
+	}
+	db_reset(st);
+	free(nodes);
+	if (*rc != DB_DONE) {
+		json_decref(root);
+		return NULL;
+	}
+	*rc = DB_OK;
+	return root;
+}
+
+struct formal {
+	int64_t org, n;
+};
+
+static int formal_cmp(const void *a, const void *b)
+{
+	const struct formal *x = a, *y = b;
+	return x->org < y->org ? -1 : x->org > y->org;
+}
+
+enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
+			    json_t *items)
+{
+	(void)a;
+	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_ALERT_FORMAL]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	db_bind_int(st, 3, MSK_FORMAL | MSK_IN_ROSTER);
+	size_t n = 0, cap = 256;
+	struct formal *f = malloc(cap * sizeof *f);
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			struct formal *q = realloc(f, cap * sizeof *q);
+			if (!q)
+				abort();
+			f = q;
+		}
+		f[n++] = (struct formal){db_col_int(st, 0), db_col_int(st, 1)};
+	}
+	db_reset(st);
+	if (rc != DB_DONE) {
+		free(f);
+		return rc;
+	}
+	qsort(f, n, sizeof *f, formal_cmp);
+	st = db_prepare(db, &oq_sql[SQL_ALERT_ORGS]);
+	if (!st) {
+		free(f);
+		return DB_ERROR;
+	}
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct org_rec o;
+		memset(&o, 0, sizeof o);
+		o.id = db_col_int(st, 0);
+		o.name = db_col_text(st, 1);
+		o.type = db_col_text(st, 2);
+		o.domain = db_col_text(st, 3);
+		o.term_started_on = db_col_text(st, 4);
+		o.term_years = (int)db_col_int(st, 5);
+		o.extended_until = db_col_text(st, 6);
+		int committee = (int)db_col_int(st, 7);
+		struct formal key = {o.id, 0}, *hit = bsearch(&key, f, n, sizeof *f, formal_cmp);
+		struct org_alert al[8];
+		int nal = org_alerts(&o, hit ? hit->n : 0, committee, today, al, 8);
+		for (int i = 0; i < nal; i++)
+			json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?}", "org_id", (json_int_t)o.id,
+							       "org_name", o.name, "code", org_alert_code_name(al[i].code),
+							       "level", al[i].level, "message", org_alert_message(al[i].code),
+							       "due_on", al[i].due_on[0] ? al[i].due_on : NULL));
+	}
+	db_reset(st);
+	free(f);
+	return rc == DB_DONE ? DB_OK : rc;
+}
