@@ -205,12 +205,17 @@ static int build_tree(struct demo *d)
 	int64_t root = add_org(d, 0, "徐汇区枫林街道党工委", "党工委", "街道党工委", "社区", 0);
 	if (root <= 0)
 		return -1;
-	static const char kinds[] = "CCJCSCGFCZCFC";
+	/* about a third of the organizations outside the communities (机关, 学校, 国企,
+	 * 两新), built first so that even a small district has every domain; the
+	 * communities (社区党委 → 网格党支部 → 楼院党小组) take the rest */
+	static const char kinds[] = "JGFSZFZJGF";
 	int k = 0, comm = 0, jg = 0, xx = 0, gq = 0, fg = 0, sz = 0;
-	while (d->budget > 0) {
+	int64_t keep = d->budget - d->budget / 3;
+	while (d->budget > keep) {
+		int64_t before = d->budget;
+		d->budget -= keep; /* a unit may not eat into the communities' share */
 		int rc = 0;
 		switch (kinds[k++ % (sizeof kinds - 1)]) {
-		case 'C': rc = build_community(d, root, comm++); break;
 		case 'J':
 			rc = build_unit(d, root, arena_printf(d->a, "区%s局机关", (const char *[]){"民政", "教育", "卫健", "财政", "司法"}[jg++ % 5]),
 					"党总支", "机关", (int)prng_range(&d->p, 2, 3));
@@ -229,8 +234,18 @@ static int build_tree(struct demo *d)
 			rc = add_org(d, root, arena_printf(d->a, "枫林街道%s联合党支部", units_sz[sz++ % 5]), "联合党支部", NULL, "社会组织", 0) < 0 ? -1 : 0;
 			break;
 		}
+		d->budget += keep;
 		if (rc < 0)
 			return -1;
+		if (d->budget == before)
+			break;
+	}
+	while (d->budget > 0) {
+		int64_t before = d->budget;
+		if (build_community(d, root, comm++) < 0)
+			return -1;
+		if (d->budget == before)
+			break;
 	}
 	if (d->nbr == 0) { /* a tiny district: members belong to the root */
 		d->budget = 0;
