@@ -1,7 +1,7 @@
 // Turning an ApiError into words for the user. Known codes get our Chinese text;
 // otherwise the server's Chinese `detail` is shown (as text, never HTML).
 import { ElMessage } from 'element-plus'
-import { reactive } from 'vue'
+import { nextTick, reactive } from 'vue'
 import { t, te } from '../i18n/index.js'
 import { ApiError } from '../api/client.js'
 
@@ -51,6 +51,10 @@ export function useServerErrors() {
     Object.assign(errs, fields)
     if (Object.keys(fields).length > 0) {
       state.banner = err.detail || t('common.fixErrors')
+      nextTick(() => {
+        const el = document.querySelector('.el-form-item.is-error') || document.querySelector('[data-testid=form-error]')
+        if (el) el.scrollIntoView({ block: 'center' })
+      })
       return true
     }
     return false
