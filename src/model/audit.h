@@ -29,4 +29,13 @@ int audit_record(struct request *req, const struct audit_event *ev);
 /* The same for work outside a request (CLI, jobs): actor_id 0 = the system. */
 int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
 		    const struct audit_event *ev);
+/* The full form: an explicit actor (login attempts before a session exists). role and
+ * ip may be NULL. Opens and commits its own transaction when db is not in one. */
+int audit_write(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
+		const struct audit_event *ev);
+
+/* Walks the whole chain. Returns 0 when every link and the head verify, 1 when broken
+ * (*first_broken = the first row whose link fails, or the first missing id when rows
+ * were cut off the end), -1 on a database error. *count = rows read. */
+int audit_verify(struct db *db, int64_t *count, int64_t *first_broken);
 #endif
