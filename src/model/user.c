@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "db/db.h"
 #include "model/audit.h"
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -524,4 +525,15 @@ int session_touch(struct db *db, int64_t id, int64_t now)
 		db_bind_int(st, 2, now);
 	}
 	return exec_done(st);
+}
+
+json_t *user_roles_json(const struct auth_assignment *as, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o}", "role", as[i].role->code, "role_name",
+						     as[i].role->name, "org_id",
+						     as[i].org_id ? json_integer(as[i].org_id) : json_null(), "org_name",
+						     as[i].org_name ? json_string(as[i].org_name) : json_null()));
+	return arr;
 }

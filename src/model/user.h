@@ -75,4 +75,7 @@ int session_find(struct db *db, const char *token, struct session_row *s);
 int session_touch(struct db *db, int64_t id, int64_t now);
 /* The mobile number masked like 138****5678. */
 const char *user_mask_mobile(struct arena *a, const char *mobile);
+/* [{role, role_name, org_id, org_name}] of docs/api-contract.md (new reference). */
+#include <jansson.h>
+json_t *user_roles_json(const struct auth_assignment *as, size_t n);
 #endif
