@@ -137,6 +137,7 @@ static void post_session(struct request *req)
 	/* the second factor, for enrolled users */
 	int64_t step = 0;
 	const char *fail_code = NULL;
+	bool code_wrong = false;
 	if (ok && u.totp_secret) {
 		if (!code) {
 			fail_code = "totp_required";
@@ -146,11 +147,13 @@ static void post_session(struct request *req)
 			step = secret && slen == TOTP_SECRET_LEN
 				       ? totp_check((const unsigned char *)secret, code, now, u.totp_last_step)
 				       : -1;
-			if (step < 0)
+			if (step < 0) {
 				fail_code = "totp_invalid";
+				code_wrong = true;
+			}
 		}
 	}
-	if (!ok || (fail_code && strcmp(fail_code, "totp_invalid") == 0)) {
+	if (!ok || code_wrong) {
 		int64_t count = u.failed_count, since = u.failed_since;
 		if (count == 0 || now - since >= cfg.lock_window) {
 			count = 0;

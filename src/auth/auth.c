@@ -3,6 +3,7 @@
  * token; the database keeps only its hash. Permissions are computed once per request
  * from the user's assignments (Fossil-style), so a role change applies at once. */
 #include "auth/auth.h"
+#include "auth/password.h"
 #include "auth/policy.h"
 #include "auth/session.h"
 #include "config.h"
@@ -106,7 +107,7 @@ bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, co
 	}
 	s->n_as = (size_t)n;
 	s->totp_required = user_assignments_admin(s->as, s->n_as);
-	s->password_expired = s->totp_required && strcmp(cfg.password_policy, "asvs") != 0 &&
+	s->password_expired = s->totp_required && !password_policy_asvs() &&
 			      clock_now() - u.password_changed_at > ADMIN_PASSWORD_MAX_AGE;
 	if (token)
 		auth_csrf_for(token, s->csrf);

@@ -105,9 +105,10 @@ static int user_change(const char *username, bool disable)
 
 static int cmd_user(int argc, char **argv)
 {
+	static const char reset[] = "reset-password";
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return user_add(argc - 1, argv + 1);
-	if (argc == 3 && strcmp(argv[1], "reset-password") == 0)
+	if (argc == 3 && strcmp(argv[1], reset) == 0)
 		return user_change(argv[2], false);
 	if (argc == 3 && strcmp(argv[1], "disable") == 0)
 		return user_change(argv[2], true);

@@ -61,6 +61,12 @@ bool password_needs_rehash(const char *verifier)
 	return crypto_pwhash_str_needs_rehash(verifier, ops(), (size_t)mem_bytes()) != 0;
 }
 
+bool password_policy_asvs(void)
+{
+	const char *policy = cfg.password_policy;
+	return strcmp(policy, "asvs") == 0;
+}
+
 size_t password_chars(const char *s)
 {
 	size_t n = 0;
@@ -143,7 +149,7 @@ static bool contains_ci(const char *hay, const char *needle)
 
 const char *password_policy_check(const char *password, const char *username, const char **message)
 {
-	bool dengbao = strcmp(cfg.password_policy, "asvs") != 0;
+	bool dengbao = !password_policy_asvs();
 	size_t chars = password_chars(password);
 	size_t min = dengbao ? 12 : 8;
 	if (chars < min) {

@@ -31,6 +31,8 @@ bool password_is_common(const char *password);
 /* A random one-time password of 16 characters from an unambiguous alphabet with
  * upper, lower case and digits, into out[17]. */
 void password_one_time(char out[17]);
+/* True when cfg.password_policy is asvs (else dengbao). */
+bool password_policy_asvs(void);
 /* UTF-8 code points in s. */
 size_t password_chars(const char *s);
 #endif

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/request.h"
+#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@ static const struct db_sql audit_sql[] = {
 	 "FROM audit_log ORDER BY id"},
 #define SQL_HEAD 4
 	{"audit.head", "SELECT last_id, head_mac FROM audit_head WHERE one = 1"},
+#define AUDIT_FILTER                                                                                            \
+	"($1 IS NULL OR actor_id = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR object_type = $3) AND " \
+	"($4 IS NULL OR object_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at <= $6)"
+#define SQL_LIST 5
+	{"audit.list",
+	 "SELECT id, at, actor_id, actor_name, role, org_id, ip, action, object_type, object_id, outcome, summary "
+	 "FROM audit_log WHERE " AUDIT_FILTER " AND id < $7 ORDER BY id DESC LIMIT $8"},
+#define SQL_COUNT 6
+	{"audit.count", "SELECT COUNT(*) FROM audit_log WHERE " AUDIT_FILTER},
 };
 DB_SQL_TABLE(audit, audit_sql);
 
@@ -332,4 +342,76 @@ int audit_verify(struct db *db, int64_t *count, int64_t *first_broken)
 		return 1;
 	}
 	return 0;
+}
+
+static void bind_filter(struct db_stmt *st, const struct audit_filter *f)
+{
+	if (f->actor_id)
+		db_bind_int(st, 1, f->actor_id);
+	else
+		db_bind_null(st, 1);
+	db_bind_text(st, 2, f->action, -1);
+	db_bind_text(st, 3, f->object_type, -1);
+	if (f->object_id)
+		db_bind_int(st, 4, f->object_id);
+	else
+		db_bind_null(st, 4);
+	if (f->from)
+		db_bind_int(st, 5, f->from);
+	else
+		db_bind_null(st, 5);
+	if (f->to)
+		db_bind_int(st, 6, f->to);
+	else
+		db_bind_null(st, 6);
+}
+
+static json_t *text_or_null(struct db_stmt *st, int i)
+{
+	const char *s = db_col_text(st, i);
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *int_or_null(struct db_stmt *st, int i)
+{
+	return db_col_null(st, i) ? json_null() : json_integer(db_col_int(st, i));
+}
+
+json_t *audit_list(struct db *db, const struct audit_filter *f, int64_t before_id, int64_t limit, int64_t *last_id,
+		   int64_t *total)
+{
+	struct db_stmt *st = db_prepare(db, &audit_sql[SQL_COUNT]);
+	if (!st)
+		return NULL;
+	bind_filter(st, f);
+	if (db_step(st) != DB_ROW)
+		return NULL;
+	*total = db_col_int(st, 0);
+	db_reset(st);
+	st = db_prepare(db, &audit_sql[SQL_LIST]);
+	if (!st)
+		return NULL;
+	bind_filter(st, f);
+	db_bind_int(st, 7, before_id > 0 ? before_id : INT64_MAX);
+	db_bind_int(st, 8, limit);
+	json_t *items = json_array();
+	int rc;
+	*last_id = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		char at[21];
+		clock_rfc3339(db_col_int(st, 1), at);
+		*last_id = db_col_int(st, 0);
+		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+						       "id", (json_int_t)*last_id, "at", at, "actor_id", int_or_null(st, 2),
+						       "actor_name", text_or_null(st, 3), "role", text_or_null(st, 4),
+						       "org_id", int_or_null(st, 5), "ip", text_or_null(st, 6), "action",
+						       text_or_null(st, 7), "object_type", text_or_null(st, 8), "object_id",
+						       int_or_null(st, 9), "outcome", text_or_null(st, 10), "summary",
+						       text_or_null(st, 11)));
+	}
+	if (rc != DB_DONE) {
+		json_decref(items);
+		return NULL;
+	}
+	return items;
 }

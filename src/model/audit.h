@@ -38,4 +38,17 @@ int audit_write(struct db *db, int64_t actor_id, const char *actor_name, const c
  * (*first_broken = the first row whose link fails, or the first missing id when rows
  * were cut off the end), -1 on a database error. *count = rows read. */
 int audit_verify(struct db *db, int64_t *count, int64_t *first_broken);
+
+/* GET /audit: rows matching the filter (0 / NULL fields match all), newest first,
+ * with id < before_id (0: from the newest), at most limit. Returns a new JSON array of
+ * the contract's items and sets *last_id (the cursor) and *total; NULL on error. */
+struct audit_filter {
+	int64_t actor_id;
+	const char *action, *object_type;
+	int64_t object_id;
+	int64_t from, to; /* unix seconds, inclusive; 0 = open */
+};
+#include <jansson.h>
+json_t *audit_list(struct db *db, const struct audit_filter *f, int64_t before_id, int64_t limit, int64_t *last_id,
+		   int64_t *total);
 #endif

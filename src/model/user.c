@@ -80,6 +80,13 @@ static const struct db_sql user_sql[] = {
 	{"session.touch", "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2"},
 #define SQL_ORG_EXISTS 22
 	{"user.org_exists", "SELECT 1 FROM orgs WHERE id = $1"},
+#define SQL_LIST 23
+	{"user.list",
+	 "SELECT id FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\') "
+	 "AND id > $2 ORDER BY id LIMIT $3"},
+#define SQL_COUNT 24
+	{"user.count",
+	 "SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\')"},
 };
 DB_SQL_TABLE(user, user_sql);
 
@@ -536,4 +543,57 @@ json_t *user_roles_json(const struct auth_assignment *as, size_t n)
 						     as[i].org_id ? json_integer(as[i].org_id) : json_null(), "org_name",
 						     as[i].org_name ? json_string(as[i].org_name) : json_null()));
 	return arr;
+}
+
+bool user_org_exists(struct db *db, int64_t org_id)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_ORG_EXISTS]);
+	if (!st)
+		return false;
+	db_bind_int(st, 1, org_id);
+	bool found = db_step(st) == DB_ROW;
+	db_reset(st);
+	return found;
+}
+
+/* q as a LIKE pattern with %, _ and \\ escaped, or NULL. */
+static const char *like_pattern(struct arena *a, const char *q)
+{
+	if (!q || !*q)
+		return NULL;
+	char *out = arena_alloc(a, 2 * strlen(q) + 3), *o = out;
+	*o++ = '%';
+	for (const char *p = q; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o++ = '%';
+	*o = 0;
+	return out;
+}
+
+long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after, int64_t limit, int64_t *ids,
+		   int64_t *total)
+{
+	const char *pat = like_pattern(a, q);
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_COUNT]);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, pat, -1);
+	if (db_step(st) != DB_ROW)
+		return -1;
+	*total = db_col_int(st, 0);
+	db_reset(st);
+	st = db_prepare(db, &user_sql[SQL_LIST]);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, pat, -1);
+	db_bind_int(st, 2, after);
+	db_bind_int(st, 3, limit);
+	long n = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		ids[n++] = db_col_int(st, 0);
+	return rc == DB_DONE ? n : -1;
 }

@@ -78,4 +78,10 @@ const char *user_mask_mobile(struct arena *a, const char *mobile);
 /* [{role, role_name, org_id, org_name}] of docs/api-contract.md (new reference). */
 #include <jansson.h>
 json_t *user_roles_json(const struct auth_assignment *as, size_t n);
+/* True when the organization exists. */
+bool user_org_exists(struct db *db, int64_t org_id);
+/* Up to limit user ids after the cursor id, filtered by q (substring of username or
+ * name), into ids; *total = all matching. Returns the count or -1. */
+long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after, int64_t limit, int64_t *ids,
+		   int64_t *total);
 #endif
