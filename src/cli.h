@@ -19,4 +19,7 @@ extern const struct cli_command *const cli_commands[];
 /* Opens cfg.db, applies migrations and checks the pragmas; for commands that need the
  * database. Returns the connection (free with db_close) or NULL after printing why. */
 struct db *cli_open_db(void);
+/* The usage text: commands and options. */
+#include <stdio.h>
+void cli_usage(FILE *out);
 #endif
