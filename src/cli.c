@@ -1,6 +1,7 @@
-/* cli.c: the general subcommands (serve, migrate, check, routes, backup, version,
- * help) and what subcommands share (cli_open_db). Kept out of main.c so that the
- * generated registry, which names every command, links into unit tests too. */
+/* cli.c: the foundation's subcommands (serve, migrate, check, routes, backup, version,
+ * help) and the helpers every command shares. Other modules register their own
+ * commands next to their code with CLI_COMMAND. Lives in the library (not main.c) so
+ * that unit tests and fuzzers can link the generated registry. */
 #include "cli.h"
 #include "config.h"
 #include "core/crypto.h"
@@ -8,6 +9,7 @@
 #include "db/db.h"
 #include "http/router.h"
 #include "http/server.h"
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +17,17 @@
 #ifndef DJ_VERSION
 #define DJ_VERSION "0.1.0"
 #endif
+
+void cli_usage(FILE *out)
+{
+	fprintf(out, "dangjian %s: 党建服务平台\n\nusage: dangjian COMMAND [options]\n\ncommands:\n", DJ_VERSION);
+	for (const struct cli_command *const *c = cli_commands; *c; c++)
+		fprintf(out, "  %-44s %s\n", (*c)->usage, (*c)->help);
+	fprintf(out, "\noptions (also DANGJIAN_<NAME> in the environment, or NAME = value in --config FILE):\n");
+	config_usage(out);
+	fprintf(out, "  --%-20s %s\n", "config FILE", "read options from an INI file");
+	fprintf(out, "  --%-20s %s\n", "print-config", "print the options in effect and exit");
+}
 
 /* Creates the directory holding path's file, so a first run needs no set-up. */
 static void make_parent_dir(const char *path)
@@ -61,18 +74,6 @@ struct db *cli_open_db(void)
 		return NULL;
 	}
 	return db;
-}
-
-
-void cli_usage(FILE *out)
-{
-	fprintf(out, "dangjian %s: 党建服务平台\n\nusage: dangjian COMMAND [options]\n\ncommands:\n", DJ_VERSION);
-	for (const struct cli_command *const *c = cli_commands; *c; c++)
-		fprintf(out, "  %-44s %s\n", (*c)->usage, (*c)->help);
-	fprintf(out, "\noptions (also DANGJIAN_<NAME> in the environment, or NAME = value in --config FILE):\n");
-	config_usage(out);
-	fprintf(out, "  --%-20s %s\n", "config FILE", "read options from an INI file");
-	fprintf(out, "  --%-20s %s\n", "print-config", "print the options in effect and exit");
 }
 
 static int cmd_serve(int argc, char **argv)

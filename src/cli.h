@@ -3,6 +3,7 @@
  * and main.c dispatches. */
 #ifndef DJ_CLI_H
 #define DJ_CLI_H
+#include <stdio.h>
 
 struct cli_command {
 	const char *name;
@@ -16,10 +17,10 @@ struct cli_command {
 
 extern const struct cli_command *const cli_commands[];
 
+/* The usage text: commands and options. */
+void cli_usage(FILE *out);
+
 /* Opens cfg.db, applies migrations and checks the pragmas; for commands that need the
  * database. Returns the connection (free with db_close) or NULL after printing why. */
 struct db *cli_open_db(void);
-/* The usage text: commands and options. */
-#include <stdio.h>
-void cli_usage(FILE *out);
 #endif

@@ -1,20 +1,12 @@
 /* main.c: the dangjian command. Options come from config.c's table; the subcommands
- * register themselves (CLI_COMMAND) and are dispatched here. */
+ * register themselves (CLI_COMMAND, see cli.h and cli.c) and are dispatched here. */
 #include "cli.h"
 #include "config.h"
-#include "core/crypto.h"
 #include "core/log.h"
-#include "db/db.h"
 #include "http/router.h"
-#include "http/server.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#ifndef DJ_VERSION
-#define DJ_VERSION "0.1.0"
-#endif
 
 int main(int argc, char **argv)
 {

@@ -12,6 +12,9 @@
 static const struct db_sql health_sql[] = {
 #define SQL_PING 0
 	{"health.ping", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
+#define SQL_TEST_WRITE 1
+	{"health.test_write",
+	 "INSERT INTO jobs (kind, status, progress, created_at, updated_at) VALUES ('test', 'done', 100, $1, $1) RETURNING id"},
 };
 DB_SQL_TABLE(health, health_sql);
 
@@ -53,10 +56,32 @@ static void put_test_clock(struct request *req)
 	req_reply_json(req, 200, json_pack("{s:I, s:I}", "offset", (json_int_t)off, "now", (json_int_t)clock_now()));
 }
 
+/* test_mode: POST /api/v1/test/write adds a row in a write transaction, so tests can
+ * load the store (backup under load, lock contention answering 503). */
+static void post_test_write(struct request *req)
+{
+	struct db_stmt *st = db_prepare(req->db, &health_sql[SQL_TEST_WRITE]);
+	if (!st) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
+	db_bind_int(st, 1, clock_now());
+	int rc = db_step(st);
+	if (rc != DB_ROW) {
+		req_fail_db(req, rc);
+		return;
+	}
+	json_int_t id = (json_int_t)db_col_int(st, 0);
+	db_reset(st);
+	req_reply_json(req, 201, json_pack("{s:I}", "id", id));
+}
+
 static const struct route health_routes[] = {
 	{"GET", "/healthz", get_healthz, PERM_PUBLIC, 0, 0, "liveness"},
 	{"GET", "/readyz", get_readyz, PERM_PUBLIC, 0, 0, "readiness: the database answers"},
 	{"GET", "/metrics", get_metrics, PERM_PUBLIC, 0, 0, "Prometheus metrics (keep behind the proxy)"},
 	{"PUT", "/api/v1/test/clock", put_test_clock, PERM_PUBLIC, RF_TEST | RF_NO_CSRF, 0, "test mode: shift the clock"},
+	{"POST", "/api/v1/test/write", post_test_write, PERM_PUBLIC, RF_TEST | RF_NO_CSRF | RF_TX_WRITE, 0,
+	 "test mode: one row written in a write transaction"},
 };
 ROUTE_TABLE(health);

@@ -73,6 +73,13 @@ void log_json_escape(char *buf, size_t cap, size_t *len, const char *s)
 			buf[n++] = (char)c;
 		}
 	}
+	if (s && *s) {
+		/* cut short: never leave half a UTF-8 character behind */
+		while (n > *len && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+			n--;
+		if (n > *len && (unsigned char)buf[n - 1] >= 0xC0)
+			n--;
+	}
 	buf[n < cap ? n : cap - 1] = 0;
 	*len = n;
 }
@@ -130,17 +137,21 @@ void log_msg(enum log_level lvl, const char *req_id, const char *fmt, ...)
 	write_line(buf);
 }
 
+/* Appends ,"key":"value" with the value cut at 512 bytes, always leaving room for
+ * the fields that close the line, so that every line stays valid JSON. */
 static void put_str(char *buf, size_t cap, size_t *len, const char *key, const char *val)
 {
-	if (!val)
+	const size_t reserve = 160; /* status, ms, bytes and the closing brace */
+	if (!val || *len + strlen(key) + 16 + reserve >= cap)
 		return;
 	*len += (size_t)snprintf(buf + *len, cap - *len, ",\"%s\":\"", key);
-	if (*len >= cap)
-		*len = cap - 1;
-	log_json_escape(buf, cap - 3, len, val);
+	size_t limit = *len + 512 + 8;
+	if (limit > cap - reserve)
+		limit = cap - reserve;
+	log_json_escape(buf, limit, len, val);
+	if (*len >= limit)
+		*len = limit - 1;
 	*len += (size_t)snprintf(buf + *len, cap - *len, "\"");
-	if (*len >= cap)
-		*len = cap - 1;
 }
 
 void log_access_line(const struct log_access *a)

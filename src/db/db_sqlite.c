@@ -262,12 +262,15 @@ struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
 		sqlite3_finalize(st);
 		return NULL;
 	}
-	s->key = sql;
-	s->st = st;
-	s->db = db;
-	db->used++;
-	if (map_params(s) != 0)
+	struct db_stmt tmp = {.key = sql, .st = st, .db = db};
+	if (map_params(&tmp) != 0) {
+		/* ?, ?NNN or :name would bind differently on PostgreSQL: a bug in the table */
 		log_msg(LOG_ERROR, NULL, "db: %s uses parameters other than $n", sql->name);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	*s = tmp;
+	db->used++;
 	return s;
 }
 
@@ -440,6 +443,13 @@ int db_check_statements(struct db *db, void (*report)(const char *, const char *
 				failed++;
 				if (report)
 					report((*t)->name, (*t)->sql[i].name, sqlite3_errmsg(db->h));
+			} else {
+				struct db_stmt tmp = {.st = st};
+				if (map_params(&tmp) != 0) {
+					failed++;
+					if (report)
+						report((*t)->name, (*t)->sql[i].name, "parameters must be written $1 … $n");
+				}
 			}
 			sqlite3_finalize(st);
 		}

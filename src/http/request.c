@@ -122,6 +122,34 @@ void req_reply_stream(struct request *req, int status, const char *type, struct 
 	req->stream = s;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t http_unescape(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r;) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+			unsigned v = (unsigned)(hi * 16 + lo);
+			*w++ = v ? (char)v : '\x01';
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = 0;
+	return (size_t)(w - s);
+}
+
 void req_add_header(struct request *req, const char *name, const char *value)
 {
 	struct req_header *h = arena_alloc(req->arena, sizeof *h);

@@ -48,6 +48,7 @@ struct request {
 	char *body;             /* request body, NUL-terminated; malloc-owned (may be large) */
 	size_t body_len, body_cap;
 	bool body_too_large;
+	size_t body_discarded;  /* bytes past the cap read and thrown away */
 	json_t *json;           /* parsed JSON body (owned) */
 
 	struct db *db;          /* this worker's connection, when the route needs one */
@@ -75,6 +76,7 @@ struct request {
 	bool no_store_off;      /* static files: allow caching */
 	unsigned long long bytes_out;
 	bool responded;         /* a response was queued */
+	bool close_conn;        /* answered before the body was read: close the connection */
 	bool in_flight_counted;
 };
 
@@ -104,6 +106,11 @@ void req_reply_json(struct request *req, int status, json_t *body);
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
 /* Streamed reply of unknown length. */
 void req_reply_stream(struct request *req, int status, const char *type, struct req_stream s);
+/* Percent-decodes s in place (path and query arguments) and returns the new length.
+ * A %00 becomes 0x01 so that a NUL cannot cut a path short unseen: static_path_ok
+ * then refuses the control byte. '+' is left alone (paths) . Malformed escapes ("%4",
+ * "%zz") stay as they are. */
+size_t http_unescape(char *s);
 /* Adds a response header (name and value copied into the arena). */
 void req_add_header(struct request *req, const char *name, const char *value);
 #endif

@@ -16,8 +16,13 @@ bool router_unsafe_method(const char *method)
 
 int router_init(bool test_mode)
 {
+	return router_init_tables(route_tables, test_mode);
+}
+
+int router_init_tables(const struct route_table *const *tables, bool test_mode)
+{
 	size_t total = 0;
-	for (const struct route_table *const *t = route_tables; *t; t++)
+	for (const struct route_table *const *t = tables; *t; t++)
 		total += (*t)->n;
 	free(all_routes);
 	all_routes = calloc(total ? total : 1, sizeof *all_routes);
@@ -25,7 +30,7 @@ int router_init(bool test_mode)
 		return -1;
 	n_routes = 0;
 	int bad = 0;
-	for (const struct route_table *const *t = route_tables; *t; t++) {
+	for (const struct route_table *const *t = tables; *t; t++) {
 		for (size_t i = 0; i < (*t)->n; i++) {
 			const struct route *r = &(*t)->routes[i];
 			bool known = false;

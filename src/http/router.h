@@ -69,6 +69,8 @@ struct route_match {
 /* Builds the merged route list from route_tables; checks every route declares a
  * permission and a known method. Returns 0, or -1 after printing why. */
 int router_init(bool test_mode);
+/* The same over the given NULL-terminated tables (unit tests and fuzzing). */
+int router_init_tables(const struct route_table *const *tables, bool test_mode);
 /* The merged routes and their count. */
 const struct route *router_all(size_t *n);
 /* Matches method and path (already percent-decoded). On a match, parameter values

@@ -173,7 +173,7 @@ void server_dispatch(struct request *req)
 
 /* ---- responses ----------------------------------------------------------------- */
 
-static json_t *problem_json(struct request *req)
+json_t *server_problem(struct request *req)
 {
 	json_t *p = json_object();
 	json_object_set_new(p, "type", json_string(arena_printf(req->arena, "urn:dangjian:problem:%s", req->err.code)));
@@ -242,7 +242,7 @@ static enum MHD_Result queue(struct request *req)
 			req->stream.read = NULL;
 			req->stream.done = NULL;
 		}
-		json_t *p = problem_json(req);
+		json_t *p = server_problem(req);
 		char *text = json_dumps(p, JSON_COMPACT);
 		json_decref(p);
 		status = req->err.status;
@@ -279,11 +279,11 @@ static enum MHD_Result queue(struct request *req)
 	}
 	if (req->err.allow)
 		MHD_add_response_header(resp, "Allow", req->err.allow);
-	if (req->err.status == 413 || req->err.status == 408)
+	if (req->close_conn)
 		MHD_add_response_header(resp, "Connection", "close");
 	enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
-	req->responded = true;
+	req->responded = rc == MHD_YES;
 	return rc;
 }
 
@@ -346,6 +346,40 @@ static void client_address(struct request *req)
 	}
 }
 
+/* Request framing and header syntax that libmicrohttpd 0.9.75 accepts but a proxy in
+ * front of us might read differently (SECURITY.md R11: request smuggling). */
+struct framing {
+	int content_length, transfer_encoding;
+	bool te_chunked_only, bad_name, bad_value;
+};
+
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if (!*key)
+		f->bad_name = true;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		if (!is_tchar(*p))
+			f->bad_name = true;
+	for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			f->bad_value = true;
+	if (strcasecmp(key, "Content-Length") == 0)
+		f->content_length++;
+	if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		f->transfer_encoding++;
+		f->te_chunked_only = value && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
 /* First call: everything that can be decided from the request line and headers. */
 static void first_call(struct request *req, const char *url, const char *method)
 {
@@ -363,6 +397,17 @@ static void first_call(struct request *req, const char *url, const char *method)
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hdr);
 	if (hdr > (size_t)cfg.max_headers) {
 		req_fail(req, 431, "headers_too_large", "请求头过大");
+		return;
+	}
+	struct framing fr = {0};
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, check_header, &fr);
+	if (fr.bad_name || fr.bad_value) {
+		req_fail(req, 400, "bad_header", "请求头格式无效");
+		return;
+	}
+	if (fr.content_length > 1 || fr.transfer_encoding > 1 || (fr.content_length && fr.transfer_encoding) ||
+	    (fr.transfer_encoding && !fr.te_chunked_only)) {
+		req_fail(req, 400, "bad_framing", "请求的长度信息有歧义");
 		return;
 	}
 	if (!static_path_ok(req->path)) {
@@ -385,6 +430,22 @@ static void first_call(struct request *req, const char *url, const char *method)
 	}
 }
 
+static void limit_idle(struct request *req, double now)
+{
+	double left_s = (req->deadline - now) / 1000.0;
+	unsigned idle = (unsigned)cfg.connection_timeout;
+	if (left_s < (double)idle)
+		idle = left_s < 1.0 ? 1u : (unsigned)left_s + 1u;
+	MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT, idle);
+}
+
+/* How much of an oversized body is read and dropped so that the client still gets
+ * its 413 (a client that keeps sending past this is cut off). */
+static size_t discard_max(const struct request *req)
+{
+	return req->body_cap + 256 * 1024;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				 const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -399,25 +460,41 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (!req->method) {
 		first_call(req, url, method);
-		if (req_failed(req) && (req->err.status == 413 || req->err.status == 414 || req->err.status == 431))
+		limit_idle(req, req->t0);
+		if (req_failed(req)) {
+			req->close_conn = true;
 			return queue(req); /* refuse before reading any body; the connection closes */
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		/* libmicrohttpd 0.9.75 refuses a response queued while the body is being
+		 * received (only before the first byte of it or after its end): past the cap
+		 * the rest is read and dropped, within a bound, and the 413 goes out when the
+		 * body ends; past the bound or the deadline the connection is closed. */
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (req->responded || req->body_too_large)
-			return MHD_YES; /* discard */
-		if (clock_mono_ms() > req->deadline) {
-			req_fail(req, 408, "request_timeout", "请求超时");
-			return queue(req);
+		if (req->responded || req->body_too_large) {
+			req->body_discarded += n;
+			return req->body_discarded > discard_max(req) ? MHD_NO : MHD_YES;
 		}
+		double now = clock_mono_ms();
+		if (now > req->deadline) {
+			req_fail(req, 408, "request_timeout", "请求超时");
+			return MHD_NO; /* cannot answer mid-body: close; logged as 408 */
+		}
+		/* a body that stops arriving must not outlive the deadline either: shrink
+		 * the inactivity timeout to what is left of it */
+		limit_idle(req, now);
 		if (req->body_len + n > req->body_cap) {
 			req->body_too_large = true;
+			req->body_discarded = req->body_len + n;
 			free(req->body);
 			req->body = NULL;
+			req->body_len = 0;
 			req_fail(req, 413, "body_too_large", arena_printf(req->arena, "请求体不能超过 %zu 字节", req->body_cap));
-			return queue(req);
+			req->close_conn = true;
+			return req->body_discarded > discard_max(req) ? MHD_NO : MHD_YES;
 		}
 		char *nb = realloc(req->body, req->body_len + n + 1);
 		if (!nb)
@@ -444,13 +521,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	struct request *req = *con_cls;
 	if (!req)
 		return;
+	if (conn) /* the next request on this connection starts with the normal idle timeout */
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cfg.connection_timeout);
 	*con_cls = NULL;
 	double ms = clock_mono_ms() - req->t0;
-	int status = req->responded ? req->status : 499; /* client went away first */
+	/* 499: the client went away first; an error we could not send (the connection
+	 * was cut) is logged with its own status */
+	int status = req->responded ? req->status : req->err.status ? req->err.status : 499;
 	if (req->method) {
 		metrics_observe(req->route ? req->match.index : -1, status, ms);
 		char user[24] = "";
@@ -486,25 +566,12 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(req);
 }
 
-/* Percent-decoding of the path and arguments. A %00 becomes 0x01 so that a NUL in a
- * path cannot cut it short unseen: static_path_ok then refuses the control byte. */
+/* Percent-decoding of the path and arguments (http_unescape in request.c). */
 static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
-	char *w = s;
-	for (const char *r = s; *r;) {
-		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
-			char hex[3] = {r[1], r[2], 0};
-			unsigned v = (unsigned)strtoul(hex, NULL, 16);
-			*w++ = v ? (char)v : '\x01';
-			r += 3;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = 0;
-	return (size_t)(w - s);
+	return http_unescape(s);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -569,7 +636,6 @@ int server_run(void)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg.per_ip_limit,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg.conn_memory_limit,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,

@@ -12,4 +12,9 @@ int server_run(void);
  * set) as the server would. For `dangjian` self-tests and fuzzing of the routing. */
 struct request;
 void server_dispatch(struct request *req);
+/* The RFC 9457 problem document for req's sticky error (which must be set): type,
+ * title, status, code, Chinese detail, instance (the request id), errors[] for field
+ * errors, plus any members a handler added to its reply. New reference: json_decref. */
+#include <jansson.h>
+json_t *server_problem(struct request *req);
 #endif

@@ -1,0 +1,275 @@
+// bench/run.mjs: `make bench`. Generates (once, cached in bench/data/) a district of
+// 100,000 organizations and 1,000,000 members with `dangjian demo`, starts the release
+// binary on it, logs a benchmark user in, runs every scenario of issue 6 with wrk
+// (2 threads, 64 connections, keep-alive, 3 runs of 10 s), measures the static-file
+// ceiling through our binary and through nginx in the same run, and rewrites
+// bench/results.md. Loopback only; every loop is bounded.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import os from 'node:os';
+
+const ROOT = resolve(new URL('..', import.meta.url).pathname);
+const BIN = join(ROOT, 'build/release/dangjian');
+const DATA = join(ROOT, 'bench/data');
+const DB = join(DATA, 'bench.db');
+const KEYS = join(DATA, 'keys');
+const WWW = join(DATA, 'www');
+const ORGS = Number(process.env.BENCH_ORGS || 100000);
+const MEMBERS = Number(process.env.BENCH_MEMBERS || 1000000);
+const SEED = 20261129;
+const RUNS = Number(process.env.BENCH_RUNS || 3);
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const QUICK = process.env.BENCH_QUICK === '1';
+
+mkdirSync(DATA, { recursive: true });
+const results = { scenarios: [], once: [], notes: [] };
+const log = (...a) => console.log('[bench]', ...a);
+
+function dj(args, opts = {}) {
+  const r = spawnSync(BIN, [...args, '--db', opts.db || DB, '--key-dir', opts.keys || KEYS,
+    '--log-file', join(DATA, 'cli.log')], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`dangjian ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+  return r;
+}
+
+function timed(fn) { const t0 = process.hrtime.bigint(); const v = fn(); return [Number(process.hrtime.bigint() - t0) / 1e9, v]; }
+
+// ---- dataset --------------------------------------------------------------------
+const stamp = join(DATA, `dataset-${ORGS}-${MEMBERS}-${SEED}.ok`);
+if (!existsSync(stamp)) {
+  rmSync(DB, { force: true }); rmSync(DB + '-wal', { force: true }); rmSync(DB + '-shm', { force: true });
+  rmSync(KEYS, { recursive: true, force: true });
+  log(`generating ${ORGS} organizations and ${MEMBERS} members (once; cached)`);
+  const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED)]));
+  results.once.push({ name: `dataset generation (${ORGS} orgs, ${MEMBERS} members)`, value: `${s.toFixed(1)} s` });
+  writeFileSync(stamp, String(s));
+} else {
+  results.once.push({ name: 'dataset generation (cached from an earlier run)', value: `${Number(readFileSync(stamp, 'utf8')).toFixed(1)} s` });
+}
+
+// ---- static ceiling files -------------------------------------------------------
+rmSync(WWW, { recursive: true, force: true });
+if (existsSync(join(ROOT, 'web/dist'))) cpSync(join(ROOT, 'web/dist'), WWW, { recursive: true });
+mkdirSync(WWW, { recursive: true });
+writeFileSync(join(WWW, 'bench-1k.txt'), 'x'.repeat(1023) + '\n');
+
+// ---- server ---------------------------------------------------------------------
+async function startServer() {
+  const args = ['serve', '--db', DB, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
+    '--log-file', join(DATA, 'server.log'), '--workers', '2'];
+  const t0 = process.hrtime.bigint();
+  const child = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const port = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error('server did not start in 120 s')), 120000);
+    child.stdout.on('data', (d) => { out += d; const m = out.match(/serving on http:\/\/[^:]+:(\d+)/); if (m) { clearTimeout(timer); res(Number(m[1])); } });
+    child.on('exit', (c) => { clearTimeout(timer); rej(new Error(`server exited ${c}`)); });
+  });
+  const startup = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { child, port, base: `http://127.0.0.1:${port}`, startup };
+}
+
+function vm(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k) => Number((s.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0);
+  let anon = 0, pss = 0;
+  try {
+    const r = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    anon = Number((r.match(/Anonymous:\s+(\d+)/) || [])[1] || 0);
+    pss = Number((r.match(/^Pss:\s+(\d+)/m) || [])[1] || 0);
+  } catch { /* older kernels */ }
+  return { hwm: get('VmHWM'), rss: get('VmRSS'), anon, pss };
+}
+
+// ---- wrk ------------------------------------------------------------------------
+function wrkOnce(url, { script = 'bench/report.lua', env = {}, threads = 2, conns = 64, seconds = SECONDS } = {}) {
+  const r = spawnSync('wrk', ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--timeout', '5s',
+    '-s', join(ROOT, script), url], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: ROOT });
+  const m = (r.stdout || '').match(/BENCH (\{.*\})/);
+  if (!m) throw new Error(`wrk produced no result for ${url}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(m[1]);
+}
+
+function wrkAsync(url, opts = {}) {
+  const { script = 'bench/report.lua', env = {}, threads = 2, conns = 64, seconds = SECONDS } = opts;
+  return new Promise((res) => {
+    const c = spawn('wrk', ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--timeout', '5s',
+      '-s', join(ROOT, script), url], { env: { ...process.env, ...env }, cwd: ROOT });
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.on('exit', () => { const m = out.match(/BENCH (\{.*\})/); res(m ? JSON.parse(m[1]) : null); });
+  });
+}
+
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+function scenario(name, url, opts = {}) {
+  const runs = [];
+  for (let i = 0; i < (QUICK ? 1 : RUNS); i++) runs.push(wrkOnce(url, opts));
+  const bad = runs.reduce((n, r) => n + r.errors + Object.entries(r.status).filter(([k]) => !k.startsWith('2') && k !== '304').reduce((s, [, v]) => s + v, 0), 0);
+  const row = {
+    name, url: url.replace(/^http:\/\/[^/]+/, ''),
+    rps: median(runs.map((r) => r.rps)), min: Math.min(...runs.map((r) => r.rps)), max: Math.max(...runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50_us)) / 1000, p99: median(runs.map((r) => r.p99_us)) / 1000, bad,
+  };
+  log(`${name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${bad ? `, ${bad} non-2xx/errors` : ''}`);
+  results.scenarios.push(row);
+  return row;
+}
+
+// ---- session --------------------------------------------------------------------
+async function http(base, method, path, { body, cookie, csrf } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (cookie) headers.cookie = cookie;
+  if (csrf) headers['x-csrf-token'] = csrf;
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json; try { json = JSON.parse(text); } catch { json = text; }
+  return { status: res.status, headers: res.headers, body: json };
+}
+
+const cookieOf = (res) => (res.headers.get('set-cookie') || '').split(';')[0];
+
+async function login(base) {
+  const PASSWORD = 'Bench-Pass-2026-党建!';
+  let r = dj(['user', 'add', '--username', 'bench', '--name', '压测账号', '--role', 'district_admin', '--org', '1'], { allowFail: true });
+  if (r.status !== 0) r = dj(['user', 'reset-password', 'bench']);
+  const otp = (r.stdout.match(/(?:password|密码)[^:：]*[:：]\s*(\S+)/i) || [])[1];
+  if (!otp) throw new Error(`no one-time password in: ${r.stdout}`);
+  let s = await http(base, 'POST', '/api/v1/session', { body: { username: 'bench', password: otp } });
+  let cookie = cookieOf(s);
+  s = await http(base, 'PUT', '/api/v1/session/password', { body: { old_password: otp, new_password: PASSWORD }, cookie, csrf: s.body.csrf_token });
+  if (s.status !== 200) throw new Error(`password change: ${s.status} ${JSON.stringify(s.body)}`);
+  cookie = cookieOf(s) || cookie;
+  return { cookie, csrf: s.body.csrf_token, password: PASSWORD };
+}
+
+// ---- main -----------------------------------------------------------------------
+const srv = await startServer();
+results.once.push({ name: `start-up time on the ${MEMBERS.toLocaleString('en')}-member database`, value: `${srv.startup.toFixed(0)} ms` });
+let hwmPeak = 0;
+const hwmTimer = setInterval(() => { try { hwmPeak = Math.max(hwmPeak, vm(srv.child.pid).hwm); } catch { /* exited */ } }, 500);
+try {
+  const sess = await login(srv.base);
+  const env = { DJ_COOKIE: sess.cookie };
+  const get = (p) => http(srv.base, 'GET', p, { cookie: sess.cookie });
+
+  // the organizations to measure: a ~10% subtree, a street, a leaf branch
+  const root = (await get('/api/v1/orgs/1')).body;
+  const total = root.member_count;
+  let best = root, frontier = [root];
+  for (let depth = 0; depth < 4 && frontier.length; depth++) {
+    const next = [];
+    for (const o of frontier.slice(0, 50)) {
+      const kids = (await get(`/api/v1/orgs?parent_id=${o.id}&limit=200`)).body.items || [];
+      for (const k of kids) {
+        if (Math.abs(k.member_count - total / 10) < Math.abs(best.member_count - total / 10)) best = k;
+        next.push(k);
+      }
+    }
+    frontier = next.sort((a, b) => b.member_count - a.member_count);
+  }
+  const streets = ((await get('/api/v1/orgs?parent_id=1&limit=200')).body.items || []).sort((a, b) => b.member_count - a.member_count);
+  const street = streets[0];
+  let leaf = street;
+  for (let i = 0; i < 8; i++) {
+    const kids = ((await get(`/api/v1/orgs?parent_id=${leaf.id}&limit=200`)).body.items || []).filter((k) => k.member_count > 0);
+    if (!kids.length) break;
+    leaf = kids[0];
+  }
+  log(`district ${total} members; 10% subtree ${best.name} (${best.member_count}); street ${street.name} (${street.member_count}); leaf ${leaf.name} (${leaf.member_count})`);
+  results.notes.push(`Subtrees measured: 10% subtree “${best.name}” (${best.member_count} members), street “${street.name}” (${street.member_count}), leaf “${leaf.name}” (${leaf.member_count}); whole district ${total}.`);
+
+  const page1 = (await get(`/api/v1/members?org_id=${best.id}&limit=20`)).body;
+  const leaf1 = (await get(`/api/v1/members?org_id=${leaf.id}&limit=20`)).body;
+  const memberId = page1.items[0].id;
+
+  const A = scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
+  if (page1.next_cursor) scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
+  const AL = scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
+  if (leaf1.next_cursor) scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
+  scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
+  scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
+  scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
+  scenario('d. an organization with its children', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
+  const OWN = scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
+
+  // nginx on the same box, same file
+  const nport = 18000 + Math.floor(Math.random() * 1000);
+  const nconf = join(DATA, 'nginx.conf');
+  writeFileSync(nconf, `daemon off; worker_processes 2; user root; pid ${DATA}/nginx.pid; error_log ${DATA}/nginx-error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nport}; root ${WWW}; location / { } } }\n`);
+  const ng = spawn('nginx', ['-c', nconf, '-p', DATA], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 700));
+  let NG = null;
+  try { NG = scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
+
+  // logins do not starve reads: scenario a (10% subtree) during a login storm
+  writeFileSync(join(DATA, 'login.json'), JSON.stringify({ username: 'bench', password: sess.password }));
+  const storm = wrkAsync(`${srv.base}/api/v1/session`, { env: { DJ_METHOD: 'POST', DJ_BODY: JSON.stringify({ username: 'bench', password: sess.password }) }, threads: 1, conns: 4 });
+  const during = wrkOnce(`${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
+  const st = await storm;
+  results.once.push({ name: 'logins per second (Argon2id) during scenario a', value: st ? `${st.rps.toFixed(1)} /s (p99 ${(st.p99_us / 1000).toFixed(0)} ms)` : 'n/a' });
+  results.once.push({ name: 'scenario a p99 during the login storm', value: `${(during.p99_us / 1000).toFixed(2)} ms (without: ${A.p99.toFixed(2)} ms; ratio ${(during.p99_us / 1000 / A.p99).toFixed(2)})` });
+
+  // member creations per second (synchronous=FULL)
+  const cr = wrkOnce(`${srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_ORG: String(leaf.id), DJ_SEED: String(Date.now() % 1000) }, conns: 16 });
+  results.once.push({ name: 'member creations per second (synchronous=FULL)', value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; statuses ${JSON.stringify(cr.status)})` });
+
+  // export the whole district, then import it into an empty district
+  for (const fmt of ['xlsx', 'csv']) {
+    const file = join(DATA, `export.${fmt}`);
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(`${srv.base}/api/v1/members/export?format=${fmt}&org_id=1&reveal=1&purpose=${encodeURIComponent('性能测试')}`, { headers: { cookie: sess.cookie } });
+    const buf = Buffer.from(await res.arrayBuffer());
+    writeFileSync(file, buf);
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    results.once.push({ name: `export of the whole district to .${fmt}`, value: `${s.toFixed(1)} s (${(buf.length / 1e6).toFixed(0)} MB, HTTP ${res.status})` });
+  }
+  for (const fmt of ['xlsx', 'csv']) {
+    const idb = join(DATA, `import-${fmt}.db`);
+    for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
+    dj(['demo', '--orgs', '1', '--members', '0', '--seed', '1'], { db: idb });
+    const [s, r] = timed(() => dj(['import', join(DATA, `export.${fmt}`), '--org', '1'], { db: idb, allowFail: true }));
+    const lastLine = (r.stdout.trim().split('\n').pop() || r.stderr.trim().split('\n').pop() || '').slice(0, 160);
+    results.once.push({ name: `import of the export from .${fmt} into an empty district`, value: `${s.toFixed(1)} s (exit ${r.status}: ${lastLine})` });
+    for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
+  }
+  results.ratio = { own: OWN.rps, nginx: NG ? NG.rps : null, leafList: AL.rps };
+} finally {
+  clearInterval(hwmTimer);
+  try { const v = vm(srv.child.pid); hwmPeak = Math.max(hwmPeak, v.hwm); results.mem = { ...v, hwm: hwmPeak }; } catch { /* gone */ }
+  srv.child.kill('SIGTERM');
+  await new Promise((r) => srv.child.on('exit', r));
+}
+
+// ---- results.md -----------------------------------------------------------------
+const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model;
+let commit = 'unknown';
+try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* no git */ }
+const own = results.ratio?.own, ngx = results.ratio?.nginx;
+const lines = [];
+lines.push('# Benchmark results', '', 'Rewritten by each `make bench` run (bench/run.mjs). Numbers are from one box; ratios to the static ceilings measured in the same run hold better than absolute figures.', '');
+lines.push(`- Machine: ${os.cpus().length} cores, ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
+lines.push(`- Date: ${new Date().toISOString()}`, `- Commit: ${commit}`);
+lines.push(`- Dataset: ${ORGS.toLocaleString('en')} organizations, ${MEMBERS.toLocaleString('en')} members (seed ${SEED}); wrk 2 threads, 64 connections, keep-alive, ${QUICK ? 1 : RUNS} × ${SECONDS} s per scenario`);
+lines.push('', '## Scenarios', '', '| scenario | median req/s (min–max) | p50 ms | p99 ms | vs our static | vs nginx | non-2xx |', '|---|---|---|---|---|---|---|');
+for (const r of results.scenarios) {
+  lines.push(`| ${r.name} | ${r.rps.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)}) | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${own ? (100 * r.rps / own).toFixed(0) + '%' : '–'} | ${ngx ? (100 * r.rps / ngx).toFixed(0) + '%' : '–'} | ${r.bad} |`);
+}
+lines.push('', '## Once each', '');
+for (const o of results.once) lines.push(`- ${o.name}: ${o.value}`);
+if (results.mem) lines.push(`- server memory at the end: peak RSS (VmHWM) ${(results.mem.hwm / 1024).toFixed(0)} MB, RSS ${(results.mem.rss / 1024).toFixed(0)} MB, anonymous ${(results.mem.anon / 1024).toFixed(0)} MB, PSS ${(results.mem.pss / 1024).toFixed(0)} MB (RSS counts the mmap'd database file; anonymous is the server's own memory)`);
+for (const n of results.notes) lines.push(`- ${n}`);
+let keep = '';
+const prev = join(ROOT, 'bench/results.md');
+if (existsSync(prev)) {
+  const m = readFileSync(prev, 'utf8').match(/## What the profile showed[\s\S]*/);
+  if (m) keep = m[0];
+}
+lines.push('', keep || '## What the profile showed\n\n(filled in by hand after profiling)\n');
+writeFileSync(prev, lines.join('\n'));
+log('wrote bench/results.md');
