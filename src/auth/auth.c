@@ -136,8 +136,10 @@ bool auth_authenticate(struct request *req)
 	}
 	if (!auth_load_user(req, sr.user_id, sr.id, token))
 		return false;
-	/* keep the idle clock running; a busy database only delays this, never refuses */
-	if (session_touch(req->db, sr.id, now) != DB_OK)
+	/* keep the idle clock running, at most once a minute (a write per request would
+	   queue every reader behind the write lock); a busy database never refuses */
+	int64_t every = cfg.session_idle >= 600 ? 60 : cfg.session_idle / 10;
+	if (now - sr.last_seen_at >= every && session_touch(req->db, sr.id, now) != DB_OK)
 		log_msg(LOG_DEBUG, req->id, "session touch skipped");
 	const struct auth_session *s = req->session;
 	bool any_state = req->route && (req->route->flags & RF_ANY_STATE);
