@@ -6,6 +6,8 @@
 #include "http/request.h"
 #include "http/router.h"
 #include "model/audit.h"
+#include "model/user.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,20 +33,46 @@ static int64_t query_instant(struct request *req, const char *name, bool end_of_
 		int64_t t = date_to_days(d) * 86400;
 		if (len == 10)
 			return end_of_day ? t + 86399 : t;
-		int hh, mm, ss;
-		char z;
-		if (len == 20 && v[10] == 'T' && sscanf(v + 11, "%2d:%2d:%2d%c", &hh, &mm, &ss, &z) == 4 && z == 'Z' &&
-		    hh < 24 && mm < 60 && ss < 61 && hh >= 0 && mm >= 0 && ss >= 0)
-			return t + hh * 3600 + mm * 60 + ss;
+		/* HH:MM:SS, optional fraction (what Date.toISOString sends), then Z */
+		int hh, mm, ss, used = 0;
+		if (len >= 20 && v[10] == 'T' && sscanf(v + 11, "%2d:%2d:%2d%n", &hh, &mm, &ss, &used) == 3 && used == 8 &&
+		    hh < 24 && mm < 60 && ss < 61 && hh >= 0 && mm >= 0 && ss >= 0) {
+			const char *p = v + 19;
+			if (*p == '.')
+				for (p++; *p >= '0' && *p <= '9'; p++)
+					;
+			if (p[0] == 'Z' && p[1] == 0)
+				return t + hh * 3600 + mm * 60 + ss;
+		}
 	}
 	req_field_error(req, name, "invalid_instant", "时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM:SSZ");
 	return 0;
 }
 
+/* actor=: a user id, or a username (resolved to its id; an unknown one matches
+ * nothing). 0 when absent. */
+static int64_t query_actor(struct request *req)
+{
+	const char *v = req_query(req, "actor");
+	if (!v || !*v)
+		return 0;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (!*end && n > 0)
+		return n;
+	struct user_row u;
+	int rc = user_get_by_username(req->db, req->arena, v, &u);
+	if (rc == DB_ROW)
+		return u.id;
+	if (rc != DB_DONE)
+		req_fail_db(req, rc);
+	return -1;
+}
+
 static void list_audit(struct request *req)
 {
 	struct audit_filter f = {
-		.actor_id = req_query_int(req, "actor", 0, 0, INT64_MAX),
+		.actor_id = query_actor(req),
 		.action = req_query(req, "action"),
 		.object_type = req_query(req, "object_type"),
 		.object_id = req_query_int(req, "object_id", 0, 0, INT64_MAX),

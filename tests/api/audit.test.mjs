@@ -107,13 +107,20 @@ test('GET /audit filters and keyset pagination; auditor only', async () => {
   assert.ok(logins.body.items.length > 0 && logins.body.items.every((i) => i.action === 'session.login'));
   const mine = await aud.call('GET', `/api/v1/audit?actor=${sys.user.id}`);
   assert.ok(mine.body.items.every((i) => i.actor_id === sys.user.id));
+  const byName = await aud.call('GET', `/api/v1/audit?actor=${sys.username}`); // the UI sends an id or a username
+  assert.deepEqual(byName.body.items.map((i) => i.id), mine.body.items.map((i) => i.id));
+  assert.equal((await aud.call('GET', '/api/v1/audit?actor=no.such.user')).body.total, 0);
   const obj = await aud.call('GET', `/api/v1/audit?object_type=user&object_id=${sec.user.id}`);
   assert.ok(obj.body.total >= 1 && obj.body.items.every((i) => i.object_id === sec.user.id));
   const future = await aud.call('GET', '/api/v1/audit?from=2199-01-01');
   assert.equal(future.body.total, 0);
   const today = new Date().toISOString().slice(0, 10);
   assert.equal((await aud.call('GET', `/api/v1/audit?from=${today}&to=${today}T23:59:59Z&limit=200`)).body.total, total);
+  // what the browser's Date.toISOString() sends, milliseconds included
+  const hourAgo = new Date(Date.now() - 3600e3).toISOString(), inHour = new Date(Date.now() + 3600e3).toISOString();
+  assert.equal((await aud.call('GET', `/api/v1/audit?from=${hourAgo}&to=${inHour}&limit=200`)).body.total, total);
   problemOk(null, await aud.call('GET', '/api/v1/audit?from=yesterday'), 400, 'validation_failed');
+  problemOk(null, await aud.call('GET', '/api/v1/audit?from=2026-01-01T10:00:00.5'), 400, 'validation_failed');
   problemOk(null, await sys.call('GET', '/api/v1/audit'), 403, 'forbidden');
   problemOk(null, await sec.call('GET', '/api/v1/audit/verify'), 403, 'forbidden');
 });
