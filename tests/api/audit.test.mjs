@@ -91,6 +91,15 @@ test('S9 each security event writes exactly one audit row with its facts and no 
   await expectEvents(() => sys.call('POST', '/api/v1/users', { username: '' }), []);
 });
 
+test('S9 the audit IP is the peer; X-Forwarded-For counts only from a configured trusted proxy', async () => {
+  const otp = addUser(srv, { username: 'ip1', role: 'member' });
+  const before = await lastId();
+  assert.equal((await login(srv, 'ip1', otp, undefined, { 'x-forwarded-for': '203.0.113.9' })).status, 200);
+  const rows = await rowsAfter(before);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].ip, '127.0.0.1'); // this server trusts no proxy
+});
+
 test('GET /audit filters and keyset pagination; auditor only', async () => {
   const all = await aud.call('GET', '/api/v1/audit?limit=200');
   const total = all.body.total;

@@ -45,6 +45,13 @@ test('S7 session cookie flags and token size; the login reply is the session obj
   const tls = await login(srv, 'cookie1', otp, undefined, { 'x-forwarded-proto': 'https' });
   assert.equal(tls.status, 200);
   assert.match(tls.headers.getSetCookie()[0], /^__Host-dj_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Secure$/);
+  // the plain cookie name is not accepted over TLS, the __Host- one is
+  const hostCookie = tls.headers.getSetCookie()[0].split(';')[0];
+  assert.equal((await api(srv, 'GET', '/api/v1/session', { headers: { cookie: hostCookie, 'x-forwarded-proto': 'https' } })).status, 200);
+  assert.equal((await api(srv, 'GET', '/api/v1/session', { headers: { cookie: hostCookie.replace('__Host-', ''), 'x-forwarded-proto': 'https' } })).status, 401);
+  // from the trusted proxy, the forwarded client address is what the audit records
+  await login(srv, 'cookie1', otp, undefined, { 'x-forwarded-for': '198.51.100.7' });
+  assert.equal(sql("SELECT ip FROM audit_log WHERE action = 'session.login' ORDER BY id DESC LIMIT 1"), '198.51.100.7');
 });
 
 test('S7 token rotated at login; replay after logout, password change and disable → 401', async () => {
