@@ -40,7 +40,8 @@ test('S1 access matrix: every role × every route × own/child/sibling/parent/fo
       for (const pos of positions) {
         let id = '1';
         if (fx && fx.object) id = String(await fx.object(ctx, pos ? ORG_AT[pos] : undefined));
-        const path = route.path.replace(/\{[^}]+\}/, id).replace(/\{[^}]+\}/g, '1');
+        let path = route.path.replace(/\{[^}]+\}/, id).replace(/\{[^}]+\}/g, '1');
+        if (fx && fx.path) path = await fx.path(ctx, pos ? ORG_AT[pos] : undefined, id);
         const body = route.method === 'GET' ? undefined : (fx && fx.body ? fx.body(ctx, role) : {});
         const want = expected(role, route, fx, pos);
         const r = await call(ctx, role, route, path, body, fx && fx.fresh);
@@ -52,4 +53,19 @@ test('S1 access matrix: every role × every route × own/child/sibling/parent/fo
   }
   assert.deepEqual(failures, [], `${failures.length} of ${cells} cells disagree with the policy`);
   assert.ok(cells >= routes.length * 9);
+});
+
+test('S1 the matrix oracle: scope positions for organization-scoped objects', () => {
+  const route = { method: 'GET', path: '/api/v1/members/{id}', perm: 'member.read' };
+  const fx = { orgScoped: true };
+  const row = (role) => POSITIONS.map((p) => expected(role, route, fx, p));
+  assert.deepEqual(row('branch_secretary'), ['allow', 'allow', 'hidden', 'hidden', 'hidden']);
+  assert.deepEqual(row('district_admin'), ['allow', 'allow', 'hidden', 'hidden', 'hidden']); // assigned at own, too
+  assert.deepEqual(row('member'), Array(5).fill('forbidden'));
+  assert.deepEqual(row('auditor'), Array(5).fill('forbidden'));
+  assert.deepEqual(row('anonymous'), Array(5).fill('unauthenticated'));
+  assert.equal(expected('resident', { perm: 'session' }, null, null), 'allow');
+  assert.equal(judge('hidden', { status: 403, body: { code: 'forbidden', status: 403 }, text: '' }) !== null, true);
+  assert.equal(judge('forbidden', { status: 200, body: { items: [] }, text: '{}' }) !== null, true);
+  assert.equal(judge('allow', { status: 400, body: { code: 'validation_failed', status: 400 }, text: '' }), null);
 });

@@ -13,9 +13,12 @@
 // file tests/api/lib/fixtures/<resource>.mjs exporting `fixtures`, an object keyed by
 // "METHOD /pattern" (or "/pattern" for every method), each with:
 //   orgScoped: true        the object belongs to an organization: run the 5 positions
-//   object(ctx, orgId)     async: create (or reuse) an object in orgId, return its id
-//                          for the pattern's first {param} (ctx.admin is a district
-//                          admin session over the root, ctx.srv the server)
+//   object(ctx, orgId)     async: create (or reuse: it is called for every cell, so
+//                          cache per orgId) an object in orgId, return its id for the
+//                          pattern's first {param} (ctx.admin is a district admin
+//                          session over the root org 1, ctx.srv the server)
+//   path(ctx, orgId, id)   optional: the full path to call instead (list routes:
+//                          `/api/v1/members?org_id=${orgId}`)
 //   body(ctx, role)        the JSON body to send (default {}): prefer one that is valid
 //                          but harmless, or invalid so that nothing changes (400)
 //   fresh: true            the call spends the caller's session (logout): use a new one
@@ -111,8 +114,8 @@ export function judge(want, r) {
       return r.status === 401 && !data ? null : `want 401, got ${r.status}`;
     case 'forbidden':
       return (r.status === 403 || r.status === 401) && !data ? null : `want 403, got ${r.status} ${r.text.slice(0, 120)}`;
-    case 'hidden':
-      return (r.status === 404 || r.status === 403) && !data ? null : `want 404, got ${r.status} ${r.text.slice(0, 120)}`;
+    case 'hidden': // another organization's object answers exactly as a missing one
+      return r.status === 404 && !data ? null : `want 404, got ${r.status} ${r.text.slice(0, 120)}`;
     default:
       return r.status >= 500 || r.status === 401 || r.status === 403 || r.status === 404
         ? `want success, got ${r.status} ${r.text.slice(0, 160)}` : null;
