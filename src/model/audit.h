@@ -23,7 +23,10 @@ struct audit_event {
 
 /* Writes the event for the request's actor (user, role, IP) on req->db, inside the
  * request's transaction when there is one. Returns 0, or -1 after setting a 500 on
- * the request (so the change rolls back). */
+ * the request (so the change rolls back). A route that audits (every mutation, every
+ * full view or export of personal data, even a GET) declares RF_TX_WRITE: a write
+ * inside a read transaction may fail with SQLITE_BUSY_SNAPSHOT. role is the caller's
+ * role that grants the route's permission; org_id 0 takes that assignment's org. */
 int audit_record(struct request *req, const struct audit_event *ev);
 
 /* The same for work outside a request (CLI, jobs): actor_id 0 = the system. */
