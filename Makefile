@@ -103,6 +103,7 @@ fuzzbins: $(FUZZ_BIN)
 web: web/dist/index.html
 web/dist/index.html: web/package.json web/package-lock.json $(shell find web/src web/index.html web/vite.config.* 2>/dev/null)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	find web/dist -type f \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.html' \) -size +1k -exec gzip -k -9 -f {} +
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error && touch $@

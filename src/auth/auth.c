@@ -1,41 +1,239 @@
-/* auth.c: request authentication for the dispatcher; see auth.h. Until the identity
- * module (users, sessions) exists there are no accounts, so every non-public route
- * answers 401: the safe default. */
+/* auth.c: request authentication for the dispatcher (see auth.h) and the signed-in
+ * caller's facts for handlers (session.h). The session cookie carries a 256-bit random
+ * token; the database keeps only its hash. Permissions are computed once per request
+ * from the user's assignments (Fossil-style), so a role change applies at once. */
 #include "auth/auth.h"
+#include "auth/password.h"
+#include "auth/policy.h"
+#include "auth/session.h"
+#include "config.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "db/db.h"
 #include "http/request.h"
+#include "model/user.h"
+#include <sodium.h>
 #include <string.h>
+#include <strings.h>
 
-bool auth_check_origin(struct request *req)
+#define ADMIN_PASSWORD_MAX_AGE (90 * 86400) /* dengbao: administrators rotate every 90 days */
+
+static const char *cookie_name(const struct request *req)
 {
-	const char *site = req_header(req, "Sec-Fetch-Site");
-	if (site && strcmp(site, "cross-site") == 0) {
-		req_fail(req, 403, "csrf_failed", "跨站请求已被拒绝");
+	return req->tls ? "__Host-dj_session" : "dj_session";
+}
+
+void auth_csrf_for(const char *token, char out[33])
+{
+	unsigned char h[DJ_BLIND_LEN];
+	dj_blind_index("session.csrf", token, strlen(token), h);
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < DJ_BLIND_LEN; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[32] = 0;
+}
+
+void auth_set_cookie(struct request *req, const char *token)
+{
+	const char *secure = req->tls ? "; Secure" : "";
+	if (token)
+		req_add_header(req, "Set-Cookie",
+			       arena_printf(req->arena, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", cookie_name(req), token,
+					    secure));
+	else
+		req_add_header(req, "Set-Cookie",
+			       arena_printf(req->arena, "%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s",
+					    cookie_name(req), secure));
+}
+
+/* The value of our cookie in the Cookie header, arena-owned, or NULL. */
+static const char *session_cookie(struct request *req)
+{
+	const char *h = req_header(req, "Cookie");
+	if (!h)
+		return NULL;
+	const char *want = cookie_name(req);
+	size_t wl = strlen(want);
+	const char *p = h;
+	while (*p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > wl && strncmp(p, want, wl) == 0 && p[wl] == '=') {
+			const char *v = p + wl + 1;
+			size_t vl = len - wl - 1;
+			while (vl && v[vl - 1] == ' ')
+				vl--;
+			if (vl == 0 || vl > 128)
+				return NULL;
+			return arena_strndup(req->arena, v, vl);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return NULL;
+}
+
+bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, const char *token)
+{
+	struct db *db = req->db ? req->db : db_thread();
+	struct user_row u;
+	int rc = db ? user_get(db, req->arena, user_id, &u) : DB_ERROR;
+	if (rc != DB_ROW) {
+		if (rc == DB_DONE)
+			req_fail(req, 401, "unauthenticated", "请先登录");
+		else
+			req_fail_db(req, rc);
 		return false;
 	}
+	struct auth_session *s = arena_alloc(req->arena, sizeof *s);
+	s->session_id = session_id;
+	s->user_id = u.id;
+	s->username = u.username;
+	s->name = u.name;
+	s->member_id = u.member_id;
+	s->must_change_password = u.must_change_password;
+	s->totp_enrolled = u.totp_secret != NULL;
+	long n = user_assignments(db, req->arena, u.id, &s->as);
+	if (n < 0) {
+		req_fail_db(req, DB_ERROR);
+		return false;
+	}
+	s->n_as = (size_t)n;
+	s->totp_required = user_assignments_admin(s->as, s->n_as);
+	s->password_expired = s->totp_required && !password_policy_asvs() &&
+			      clock_now() - u.password_changed_at > ADMIN_PASSWORD_MAX_AGE;
+	if (token)
+		auth_csrf_for(token, s->csrf);
+	req->session = s;
 	return true;
 }
 
 bool auth_authenticate(struct request *req)
 {
-	req_fail(req, 401, "unauthenticated", "请先登录");
+	const char *token = session_cookie(req);
+	struct session_row sr;
+	int rc = token && req->db ? session_find(req->db, token, &sr) : DB_DONE;
+	if (rc != DB_ROW && rc != DB_DONE) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	int64_t now = clock_now();
+	if (rc == DB_DONE) {
+		req_fail(req, 401, "unauthenticated", "请先登录");
+		return false;
+	}
+	if (now - sr.created_at >= cfg.session_absolute || now - sr.last_seen_at >= cfg.session_idle) {
+		(void)session_delete(req->db, sr.id);
+		req_fail(req, 401, "unauthenticated", "登录已过期，请重新登录");
+		return false;
+	}
+	if (!auth_load_user(req, sr.user_id, sr.id, token))
+		return false;
+	/* keep the idle clock running, at most once a minute (a write per request would
+	   queue every reader behind the write lock); a busy database never refuses */
+	int64_t every = cfg.session_idle >= 600 ? 60 : cfg.session_idle / 10;
+	if (now - sr.last_seen_at >= every && session_touch(req->db, sr.id, now) != DB_OK)
+		log_msg(LOG_DEBUG, req->id, "session touch skipped");
+	const struct auth_session *s = req->session;
+	bool any_state = req->route && (req->route->flags & RF_ANY_STATE);
+	if (!any_state && (s->must_change_password || s->password_expired)) {
+		req_fail(req, 403, "password_change_required", "请先修改密码");
+		return false;
+	}
+	if (!any_state && s->totp_required && !s->totp_enrolled) {
+		req_fail(req, 403, "totp_enrolment_required", "管理员须先绑定动态口令（TOTP）");
+		return false;
+	}
+	return true;
+}
+
+bool auth_holds(const struct request *req, const char *perm)
+{
+	const struct auth_session *s = req->session;
+	if (!s || !perm)
+		return false;
+	for (size_t i = 0; i < s->n_as; i++)
+		if (policy_role_has(s->as[i].role, perm))
+			return true;
 	return false;
 }
 
 bool auth_has_permission(struct request *req, const char *perm)
 {
-	(void)perm;
+	if (auth_holds(req, perm))
+		return true;
 	req_fail(req, 403, "forbidden", "没有执行此操作的权限");
 	return false;
 }
 
 bool auth_check_csrf(struct request *req)
 {
+	const char *got = req_header(req, "X-CSRF-Token");
+	const struct auth_session *s = req->session;
+	if (s && got && strlen(got) == 32 && sodium_memcmp(got, s->csrf, 32) == 0)
+		return true;
 	req_fail(req, 403, "csrf_failed", "安全令牌无效，请刷新页面后重试");
 	return false;
 }
 
+bool auth_check_origin(struct request *req)
+{
+	const char *site = req_header(req, "Sec-Fetch-Site");
+	bool bad = site && (strcasecmp(site, "cross-site") == 0 || strcasecmp(site, "same-site") == 0);
+	const char *origin = req_header(req, "Origin");
+	if (!bad && origin) {
+		const char *host = req_header(req, "Host");
+		const char *scheme = req->tls ? "https://" : "http://";
+		size_t sl = strlen(scheme);
+		bad = !host || strncasecmp(origin, scheme, sl) != 0 || strcasecmp(origin + sl, host) != 0;
+	}
+	if (bad) {
+		req_fail(req, 403, "csrf_failed", "跨站请求已被拒绝");
+		return false;
+	}
+	return true;
+}
+
 long long auth_user_id(const struct request *req)
 {
-	(void)req;
-	return 0;
+	return req->session ? (long long)req->session->user_id : 0;
+}
+
+long long auth_member_id(const struct request *req)
+{
+	return req->session ? (long long)req->session->member_id : 0;
+}
+
+bool auth_actor(const struct request *req, const char *perm, const char **name, const char **role,
+		int64_t *org_id)
+{
+	const struct auth_session *s = req->session;
+	if (name)
+		*name = s ? s->name : NULL;
+	if (role)
+		*role = NULL;
+	if (org_id)
+		*org_id = 0;
+	if (!s)
+		return false;
+	for (size_t i = 0; i < s->n_as; i++) {
+		const struct auth_assignment *a = &s->as[i];
+		bool grants = !perm || !strcmp(perm, PERM_SESSION) || !strcmp(perm, PERM_PUBLIC) ||
+			      policy_role_has(a->role, perm);
+		if (grants) {
+			if (role)
+				*role = a->role->code;
+			if (org_id)
+				*org_id = a->org_id;
+			return true;
+		}
+	}
+	return true;
 }

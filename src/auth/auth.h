@@ -23,4 +23,7 @@ bool auth_has_permission(struct request *req, const char *perm);
 bool auth_check_csrf(struct request *req);
 /* The signed-in user's id for logs and audit, or 0. */
 long long auth_user_id(const struct request *req);
+/* The member record of a `member`-role caller (users.member_id), or 0. More about the
+ * caller (display name, role for audit, assignments): src/auth/session.h. */
+long long auth_member_id(const struct request *req);
 #endif

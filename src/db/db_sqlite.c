@@ -74,6 +74,16 @@ static int exec_pragma(sqlite3 *h, const char *sql)
 	return rc;
 }
 
+static long long read_application_id(sqlite3 *h)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+	if (sqlite3_prepare_v2(h, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 struct db *db_open(const char *path, int flags)
 {
 	sqlite3 *h = NULL;
@@ -93,7 +103,10 @@ struct db *db_open(const char *path, int flags)
 	int bad = 0;
 	if (!(flags & DB_OPEN_READONLY)) {
 		bad |= exec_pragma(h, "PRAGMA journal_mode=WAL");
-		bad |= exec_pragma(h, "PRAGMA application_id=" DJ_APPLICATION_ID_TEXT);
+		/* stamp the id once; rewriting it needs the write lock, which another
+		   connection may hold (R5) */
+		if (read_application_id(h) != strtoll(DJ_APPLICATION_ID_TEXT, NULL, 10))
+			bad |= exec_pragma(h, "PRAGMA application_id=" DJ_APPLICATION_ID_TEXT);
 	}
 	bad |= exec_pragma(h, "PRAGMA synchronous=FULL");
 	bad |= exec_pragma(h, "PRAGMA foreign_keys=ON");

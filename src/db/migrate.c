@@ -68,8 +68,8 @@ int db_migrate(struct db *db)
 		for (const struct embedded_file *f = embedded_files; f->name; f++)
 			if (migration_number(f->name) == n)
 				mig = f;
-		if (!mig) /* numbers are allotted in ranges per module (0010 identity, 0020 roster): gaps are normal */
-			continue;
+		if (!mig)
+			continue; /* numbers are reserved in ranges per module (0010-0019 identity, …): gaps are normal */
 		if (db_tx_begin(db, true) != DB_OK)
 			return -1;
 		if (db_exec_script(db, mig->data) != DB_OK) {

@@ -1,0 +1,327 @@
+/* users.c: user accounts for the system administrator (user.read / user.manage) and
+ * role assignments for the security administrator (role.assign); docs/api-contract.md
+ * "Users, roles, audit". Accounts are global (not organization-scoped): only the
+ * administrator roles hold these permissions, and they hold no business permission. */
+#include "auth/password.h"
+#include "auth/policy.h"
+#include "auth/session.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "db/db.h"
+#include "http/input.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "model/audit.h"
+#include "model/user.h"
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *instant(int64_t t)
+{
+	if (!t)
+		return json_null();
+	char buf[21];
+	clock_rfc3339(t, buf);
+	return json_string(buf);
+}
+
+static const char *shown_status(const struct user_row *u)
+{
+	if (!strcmp(u->status, "locked") && u->locked_until <= clock_now())
+		return "active";
+	return u->status;
+}
+
+/* The *user* object; NULL after setting the request's error. */
+static json_t *user_json(struct request *req, const struct user_row *u)
+{
+	struct auth_assignment *as;
+	long n = user_assignments(req->db, req->arena, u->id, &as);
+	if (n < 0) {
+		req_fail_db(req, DB_ERROR);
+		return NULL;
+	}
+	return json_pack("{s:I, s:s, s:s, s:o, s:s, s:b, s:b, s:o, s:o, s:o}", "id", (json_int_t)u->id, "username",
+			 u->username, "name", u->name, "mobile",
+			 u->mobile_masked ? json_string(u->mobile_masked) : json_null(), "status", shown_status(u),
+			 "must_change_password", u->must_change_password, "totp_enrolled", u->totp_secret != NULL,
+			 "roles", user_roles_json(as, (size_t)n), "created_at", instant(u->created_at),
+			 "last_login_at", instant(u->last_login_at));
+}
+
+/* The user named by {id}, or NULL after a 404. */
+static bool load_user(struct request *req, struct user_row *u)
+{
+	int64_t id = req_param_id(req, "id");
+	if (!id)
+		return false;
+	int rc = user_get(req->db, req->arena, id, u);
+	if (rc == DB_DONE)
+		req_fail(req, 404, "not_found", "用户不存在");
+	else if (rc != DB_ROW)
+		req_fail_db(req, rc);
+	return rc == DB_ROW;
+}
+
+static bool mobile_ok(const char *m)
+{
+	if (strlen(m) != 11 || m[0] != '1' || m[1] < '3' || m[1] > '9')
+		return false;
+	for (int i = 2; i < 11; i++)
+		if (m[i] < '0' || m[i] > '9')
+			return false;
+	return true;
+}
+
+static bool username_ok(const char *u)
+{
+	for (const char *p = u; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '_' || *p == '-'))
+			return false;
+	return strlen(u) >= 2;
+}
+
+static void list_users(struct request *req)
+{
+	int64_t limit = req_query_int(req, "limit", 20, 1, 200);
+	int64_t after = 0;
+	const char *cursor = req_query(req, "cursor");
+	if (cursor && *cursor) {
+		char *end;
+		after = strtoll(cursor, &end, 10);
+		if (*end || after < 0)
+			req_field_error(req, "cursor", "invalid", "分页游标无效");
+	}
+	if (req_failed(req))
+		return;
+	int64_t *ids = arena_alloc(req->arena, (size_t)limit * sizeof *ids), total = 0;
+	long n = user_list_ids(req->db, req->arena, req_query(req, "q"), after, limit, ids, &total);
+	if (n < 0)
+		return req_fail_db(req, DB_ERROR);
+	json_t *items = json_array();
+	for (long i = 0; i < n; i++) {
+		struct user_row u;
+		if (user_get(req->db, req->arena, ids[i], &u) != DB_ROW)
+			continue;
+		json_t *j = user_json(req, &u);
+		if (!j) {
+			json_decref(items);
+			return;
+		}
+		json_array_append_new(items, j);
+	}
+	json_t *next = n == limit ? json_string(arena_printf(req->arena, "%lld", (long long)ids[n - 1])) : json_null();
+	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total", (json_int_t)total));
+}
+
+static void get_user(struct request *req)
+{
+	struct user_row u;
+	if (!load_user(req, &u))
+		return;
+	json_t *j = user_json(req, &u);
+	if (j)
+		req_reply_json(req, 200, j);
+}
+
+static void post_user(struct request *req)
+{
+	json_t *b = in_body(req);
+	if (!b)
+		return;
+	const char *username = in_str(req, b, "username", IN_REQUIRED, 64);
+	const char *name = in_str(req, b, "name", IN_REQUIRED, 100);
+	const char *mobile = in_str(req, b, "mobile", IN_OPTIONAL, 11);
+	if (username && !username_ok(username))
+		req_field_error(req, "username", "invalid", "用户名只能包含字母、数字、点、下划线和连字符，至少 2 个字符");
+	if (mobile && !mobile_ok(mobile))
+		req_field_error(req, "mobile", "invalid_mobile", "手机号码格式不正确");
+	if (req_failed(req))
+		return;
+	char otp[17], hash[PASSWORD_HASH_LEN];
+	password_one_time(otp);
+	if (password_hash(otp, hash) != 0)
+		return req_fail(req, 500, "internal", "服务器内部错误");
+	int64_t id;
+	int rc = user_insert(req->db, req->arena, username, name, mobile, hash, &id);
+	if (rc == DB_CONSTRAINT)
+		return req_field_error(req, "username", "taken", "用户名已被使用");
+	if (rc != DB_OK)
+		return req_fail_db(req, rc);
+	struct audit_event ev = {.action = "user.create", .object_type = "user", .object_id = id, .success = true,
+				 .summary = arena_printf(req->arena, "username=%s", username)};
+	if (audit_record(req, &ev) != 0)
+		return;
+	struct user_row u;
+	if (user_get(req->db, req->arena, id, &u) != DB_ROW)
+		return req_fail_db(req, DB_ERROR);
+	json_t *j = user_json(req, &u);
+	if (j)
+		req_reply_json(req, 201, json_pack("{s:o, s:s}", "user", j, "one_time_password", otp));
+	sodium_memzero(otp, sizeof otp);
+}
+
+static void patch_user(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct user_row u;
+	if (!b || !load_user(req, &u))
+		return;
+	static const char *const statuses[] = {"active", "disabled", NULL};
+	const char *name = in_str(req, b, "name", IN_OPTIONAL, 100);
+	const char *mobile = in_str(req, b, "mobile", IN_NULLABLE, 11);
+	const char *status = in_enum(req, b, "status", IN_OPTIONAL, statuses);
+	if (mobile && !mobile_ok(mobile))
+		req_field_error(req, "mobile", "invalid_mobile", "手机号码格式不正确");
+	if (req_failed(req))
+		return;
+	if (status && !strcmp(status, "disabled") && u.id == req->session->user_id)
+		return req_fail(req, 409, "cannot_disable_self", "不能停用自己的账户");
+	bool set_mobile = in_has(b, "mobile");
+	int rc = user_set_profile(req->db, req->arena, u.id, name, set_mobile, mobile);
+	char fields[64] = "";
+	size_t fl = 0;
+	if (name)
+		fl += (size_t)snprintf(fields + fl, sizeof fields - fl, "name,");
+	if (set_mobile)
+		fl += (size_t)snprintf(fields + fl, sizeof fields - fl, "mobile,");
+	if (rc == DB_OK && status && strcmp(status, shown_status(&u)) != 0) {
+		fl += (size_t)snprintf(fields + fl, sizeof fields - fl, "status,");
+		rc = user_set_status(req->db, u.id, status, 0);
+		if (rc == DB_OK && !strcmp(status, "disabled"))
+			rc = session_delete_user(req->db, u.id);
+		const char *action = !strcmp(status, "disabled")        ? "user.disable"
+				     : !strcmp(shown_status(&u), "locked") ? "user.unlock"
+									   : "user.enable";
+		struct audit_event ev = {.action = action, .object_type = "user", .object_id = u.id, .success = true,
+					 .summary = arena_printf(req->arena, "status=%s->%s", shown_status(&u), status)};
+		if (rc == DB_OK && audit_record(req, &ev) != 0)
+			return;
+	}
+	if (rc != DB_OK)
+		return req_fail_db(req, rc);
+	if (fl && fields[fl - 1] == ',')
+		fields[fl - 1] = 0;
+	if (name || set_mobile) {
+		struct audit_event ev = {.action = "user.update", .object_type = "user", .object_id = u.id, .success = true,
+					 .summary = arena_printf(req->arena, "fields=%s", fields)};
+		if (audit_record(req, &ev) != 0)
+			return;
+	}
+	if (user_get(req->db, req->arena, u.id, &u) != DB_ROW)
+		return req_fail_db(req, DB_ERROR);
+	json_t *j = user_json(req, &u);
+	if (j)
+		req_reply_json(req, 200, j);
+}
+
+static void reset_password(struct request *req)
+{
+	struct user_row u;
+	if (!load_user(req, &u))
+		return;
+	char otp[17], hash[PASSWORD_HASH_LEN];
+	password_one_time(otp);
+	if (password_hash(otp, hash) != 0)
+		return req_fail(req, 500, "internal", "服务器内部错误");
+	int rc = user_set_password(req->db, u.id, hash, true);
+	if (rc == DB_OK)
+		rc = session_delete_user(req->db, u.id);
+	if (rc != DB_OK)
+		return req_fail_db(req, rc);
+	struct audit_event ev = {.action = "user.reset_password", .object_type = "user", .object_id = u.id,
+				 .success = true, .summary = "sessions_revoked=all"};
+	if (audit_record(req, &ev) != 0)
+		return;
+	req_reply_json(req, 200, json_pack("{s:s}", "one_time_password", otp));
+	sodium_memzero(otp, sizeof otp);
+}
+
+static const char *roles_text(struct request *req, const struct auth_assignment *as, size_t n)
+{
+	const char *s = "";
+	for (size_t i = 0; i < n; i++)
+		s = arena_printf(req->arena, "%s%s%s@%lld", s, i ? "," : "", as[i].role->code, (long long)as[i].org_id);
+	return *s ? s : "none";
+}
+
+static void put_roles(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct user_row u;
+	if (!b || !load_user(req, &u))
+		return;
+	if (u.id == req->session->user_id)
+		return req_fail(req, 409, "cannot_change_own_roles", "不能修改自己的角色");
+	json_t *arr = json_object_get(b, "roles");
+	if (!json_is_array(arr) || json_array_size(arr) > 50)
+		return req_field_error(req, "roles", "invalid", "roles 须为角色数组（最多 50 项）");
+	size_t n = json_array_size(arr);
+	const char **codes = arena_alloc(req->arena, (n + 1) * sizeof *codes);
+	int64_t *orgs = arena_alloc(req->arena, (n + 1) * sizeof *orgs);
+	size_t admins = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(arr, i);
+		const char *field = arena_printf(req->arena, "roles[%zu]", i);
+		const struct role_def *r = json_is_object(e) ? policy_role(json_string_value(json_object_get(e, "role"))) : NULL;
+		if (!r) {
+			req_field_error(req, field, "unknown_role", "未知角色");
+			continue;
+		}
+		json_t *o = json_object_get(e, "org_id");
+		int64_t org = json_is_integer(o) ? json_integer_value(o) : 0;
+		if (o && !json_is_null(o) && (!json_is_integer(o) || org <= 0)) {
+			req_field_error(req, field, "invalid_org", "组织编号无效");
+			continue;
+		}
+		if (r->admin && org)
+			req_field_error(req, field, "admin_role_global", "管理员角色不关联组织");
+		else if (r->needs_org && !org)
+			req_field_error(req, field, "org_required", "该角色须指定组织");
+		else if (org && !user_org_exists(req->db, org))
+			req_field_error(req, field, "org_not_found", "组织不存在");
+		for (size_t k = 0; k < i; k++)
+			if (codes[k] && !strcmp(codes[k], r->code) && orgs[k] == org)
+				req_field_error(req, field, "duplicate", "角色重复");
+		admins += r->admin;
+		codes[i] = r->code;
+		orgs[i] = org;
+	}
+	if (!req_failed(req) && admins && n > 1)
+		req_field_error(req, "roles", "admin_roles_exclusive",
+				"系统管理员、安全管理员、审计管理员三者互斥，且不能与其他角色兼任");
+	if (req_failed(req))
+		return;
+	struct auth_assignment *before;
+	long nb = user_assignments(req->db, req->arena, u.id, &before);
+	if (nb < 0)
+		return req_fail_db(req, DB_ERROR);
+	int rc = user_set_roles(req->db, u.id, codes, orgs, n);
+	if (rc != DB_OK)
+		return req_fail_db(req, rc);
+	struct auth_assignment *after;
+	long na = user_assignments(req->db, req->arena, u.id, &after);
+	if (na < 0)
+		return req_fail_db(req, DB_ERROR);
+	struct audit_event ev = {.action = "role.assign", .object_type = "user", .object_id = u.id, .success = true,
+				 .summary = arena_printf(req->arena, "before=%s after=%s", roles_text(req, before, (size_t)nb),
+							 roles_text(req, after, (size_t)na))};
+	if (audit_record(req, &ev) != 0)
+		return;
+	json_t *j = user_json(req, &u);
+	if (j)
+		req_reply_json(req, 200, j);
+}
+
+static const struct route users_routes[] = {
+	{"GET", "/api/v1/users", list_users, "user.read", RF_TX_READ, 0, "list users (?q=&cursor=&limit=)"},
+	{"POST", "/api/v1/users", post_user, "user.manage", RF_TX_WRITE, 4096, "create a user; returns a one-time password"},
+	{"GET", "/api/v1/users/{id}", get_user, "user.read", RF_TX_READ, 0, "one user"},
+	{"PATCH", "/api/v1/users/{id}", patch_user, "user.manage", RF_TX_WRITE, 4096, "change name, mobile or status"},
+	{"POST", "/api/v1/users/{id}/reset-password", reset_password, "user.manage", RF_TX_WRITE, 0,
+	 "new one-time password; revokes the user's sessions"},
+	{"PUT", "/api/v1/users/{id}/roles", put_roles, "role.assign", RF_TX_WRITE, 16384, "replace the user's role assignments"},
+};
+ROUTE_TABLE(users);

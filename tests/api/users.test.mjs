@@ -1,0 +1,125 @@
+// users.test.mjs: user accounts (sysadmin), role assignments (secadmin), the
+// catalogues, and the separation of the three administrators (SECURITY.md S8).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, cli, problemOk } from './lib/server.mjs';
+import { signIn, login, addOrgs, strongPassword } from './lib/auth.mjs';
+
+let srv, sys, sec, aud;
+before(async () => {
+  srv = await startServer();
+  addOrgs(srv, [{ id: 1, name: '示范区委' }, { id: 2, parent: 1, name: '东街道党工委' }]);
+  sys = await signIn(srv, { role: 'sysadmin' });
+  sec = await signIn(srv, { role: 'secadmin' });
+  aud = await signIn(srv, { role: 'auditor' });
+});
+after(async () => { await srv.stop(); });
+
+test('catalogues: permissions and roles with Chinese names', async () => {
+  const p = await sys.call('GET', '/api/v1/permissions');
+  assert.equal(p.status, 200);
+  for (const code of ['org.read', 'org.write', 'member.read', 'member.write', 'pii.view', 'pii.export', 'user.manage', 'role.assign', 'audit.read'])
+    assert.ok(p.body.items.some((i) => i.code === code && /[\u4e00-\u9fff]/.test(i.name)), code);
+  const r = await sys.call('GET', '/api/v1/roles');
+  const byCode = Object.fromEntries(r.body.items.map((i) => [i.code, i]));
+  assert.equal(byCode.sysadmin.name, '系统管理员');
+  assert.equal(byCode.committee_admin.name, '党(工)委管理员');
+  assert.equal(byCode.branch_secretary.name, '支部书记');
+  assert.deepEqual(byCode.auditor.permissions, ['audit.read']);
+});
+
+test('S8 the three administrator roles share no permission and hold no business permission', async () => {
+  const r = await sys.call('GET', '/api/v1/roles');
+  const admins = r.body.items.filter((i) => i.admin);
+  assert.deepEqual(admins.map((i) => i.code).sort(), ['auditor', 'secadmin', 'sysadmin']);
+  const business = /^(org|member|pii|stats|self)\./;
+  const seen = new Map();
+  for (const a of admins) {
+    for (const p of a.permissions) {
+      assert.ok(!business.test(p), `${a.code} holds ${p}`);
+      // user.read is shared by sysadmin and secadmin (both must see accounts); no write is shared
+      if (p !== 'user.read') { assert.ok(!seen.has(p), `${p} in ${seen.get(p)} and ${a.code}`); seen.set(p, a.code); }
+    }
+  }
+});
+
+test('users CRUD by the system administrator; mobile masked; one-time password', async () => {
+  const c = await sys.call('POST', '/api/v1/users', { username: 'li.si', name: '李四', mobile: '13912345678' });
+  assert.equal(c.status, 201, c.text);
+  assert.equal(c.body.user.mobile, '139****5678');
+  assert.equal(c.body.user.must_change_password, true);
+  assert.match(c.body.one_time_password, /^[A-Za-z2-9]{16}$/);
+  assert.ok(!c.text.includes('13912345678'));
+  const id = c.body.user.id;
+  problemOk(null, await sys.call('POST', '/api/v1/users', { username: 'li.si', name: '重复' }), 400, 'validation_failed');
+  const bad = await sys.call('POST', '/api/v1/users', { username: 'x y', name: '', mobile: '12345' });
+  assert.deepEqual(bad.body.errors.map((e) => e.field).sort(), ['mobile', 'name', 'username']);
+  const g = await sys.call('GET', `/api/v1/users/${id}`);
+  assert.equal(g.body.username, 'li.si');
+  problemOk(null, await sys.call('GET', '/api/v1/users/999999'), 404, 'not_found');
+  const l = await sys.call('GET', '/api/v1/users?q=li.&limit=1');
+  assert.equal(l.body.total, 1);
+  assert.equal(l.body.items[0].id, id);
+  const all = await sys.call('GET', '/api/v1/users?limit=2');
+  assert.ok(all.body.total >= 4);
+  const page2 = await sys.call('GET', `/api/v1/users?limit=2&cursor=${all.body.next_cursor}`);
+  assert.ok(page2.body.items[0].id > all.body.items[1].id);
+  const p = await sys.call('PATCH', `/api/v1/users/${id}`, { name: '李四新', mobile: null });
+  assert.equal(p.body.name, '李四新');
+  assert.equal(p.body.mobile, null);
+  // reset password and disable revoke sessions
+  const s = (await login(srv, 'li.si', c.body.one_time_password)).session;
+  const rp = await sys.call('POST', `/api/v1/users/${id}/reset-password`);
+  assert.equal(rp.status, 200);
+  problemOk(null, await s.call('GET', '/api/v1/session'), 401, 'unauthenticated');
+  const s2 = (await login(srv, 'li.si', rp.body.one_time_password)).session;
+  const dis = await sys.call('PATCH', `/api/v1/users/${id}`, { status: 'disabled' });
+  assert.equal(dis.body.status, 'disabled');
+  problemOk(null, await s2.call('GET', '/api/v1/session'), 401, 'unauthenticated');
+  problemOk(null, await login(srv, 'li.si', rp.body.one_time_password), 401, 'invalid_credentials');
+  problemOk(null, await sys.call('PATCH', `/api/v1/users/${sys.user.id}`, { status: 'disabled' }), 409, 'cannot_disable_self');
+});
+
+test('role assignments by the security administrator; S8 administrator roles exclusive', async () => {
+  const c = await sys.call('POST', '/api/v1/users', { username: 'wang.wu', name: '王五' });
+  const id = c.body.user.id;
+  const ok = await sec.call('PUT', `/api/v1/users/${id}/roles`, { roles: [{ role: 'branch_secretary', org_id: 2 }, { role: 'member', org_id: 2 }] });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.body.roles.map((r) => [r.role, r.org_id, r.org_name]), [['branch_secretary', 2, '东街道党工委'], ['member', 2, '东街道党工委']]);
+  for (const [roles, code] of [
+    [[{ role: 'sysadmin' }, { role: 'auditor' }], 'admin_roles_exclusive'],
+    [[{ role: 'secadmin' }, { role: 'member', org_id: 2 }], 'admin_roles_exclusive'],
+    [[{ role: 'sysadmin', org_id: 1 }], 'admin_role_global'],
+    [[{ role: 'district_admin' }], 'org_required'],
+    [[{ role: 'district_admin', org_id: 77 }], 'org_not_found'],
+    [[{ role: 'king' }], 'unknown_role'],
+  ]) {
+    const r = await sec.call('PUT', `/api/v1/users/${id}/roles`, { roles });
+    problemOk(null, r, 400, 'validation_failed');
+    assert.ok(r.body.errors.some((e) => e.code === code), `${JSON.stringify(roles)} → ${r.text}`);
+  }
+  problemOk(null, await sec.call('PUT', `/api/v1/users/${sec.user.id}/roles`, { roles: [{ role: 'sysadmin' }] }), 409, 'cannot_change_own_roles');
+  // the system administrator manages accounts but cannot assign roles; the auditor neither
+  problemOk(null, await sys.call('PUT', `/api/v1/users/${id}/roles`, { roles: [] }), 403, 'forbidden');
+  problemOk(null, await aud.call('PUT', `/api/v1/users/${id}/roles`, { roles: [] }), 403, 'forbidden');
+  problemOk(null, await sec.call('POST', '/api/v1/users', { username: 'zz', name: 'z' }), 403, 'forbidden');
+  // the CLI refuses the same mixtures
+  const cl = cli(srv.dir, ['user', 'add', '--username', 'bad1', '--name', 'x', '--role', 'auditor', '--org', '1']);
+  assert.notEqual(cl.status, 0);
+  // a role change applies at the next request
+  const s = (await login(srv, 'wang.wu', c.body.one_time_password)).session;
+  const pw = strongPassword();
+  s.update((await s.call('PUT', '/api/v1/session/password', { old_password: c.body.one_time_password, new_password: pw })).body);
+  assert.ok(s.body.permissions.includes('member.read'));
+  await sec.call('PUT', `/api/v1/users/${id}/roles`, { roles: [{ role: 'member', org_id: 2 }] });
+  assert.deepEqual((await s.call('GET', '/api/v1/session')).body.permissions, ['self.read']);
+});
+
+test('S8 the auditor cannot write business data or accounts', async () => {
+  for (const [m, p, b] of [['POST', '/api/v1/users', { username: 'q', name: 'q' }], ['PATCH', `/api/v1/users/${sys.user.id}`, { name: 'x' }],
+    ['POST', `/api/v1/users/${sys.user.id}/reset-password`], ['GET', '/api/v1/users']]) {
+    problemOk(null, await aud.call(m, p, b), 403, 'forbidden');
+  }
+  const s = await aud.call('GET', '/api/v1/session');
+  assert.deepEqual(s.body.permissions, ['audit.read']);
+});

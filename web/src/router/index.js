@@ -1,0 +1,116 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { useSessionStore } from '../stores/session.js'
+import { setAuthHooks } from '../api/client.js'
+import { PAGE_PERMS } from '../permissions.js'
+import { t } from '../i18n/index.js'
+
+const AdminLayout = () => import('../layouts/AdminLayout.vue')
+const MobileLayout = () => import('../layouts/MobileLayout.vue')
+
+const routes = [
+  { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  { path: '/password', name: 'password', component: () => import('../views/ChangePasswordView.vue'), meta: { title: 'password.title' } },
+  { path: '/totp', name: 'totp', component: () => import('../views/TotpEnrolView.vue'), meta: { title: 'totp.title' } },
+  {
+    path: '/',
+    component: AdminLayout,
+    children: [
+      { path: '', name: 'home', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'nav.home' } },
+      { path: 'orgs', name: 'orgs', component: () => import('../views/OrgsView.vue'), meta: { title: 'nav.orgs', perms: PAGE_PERMS.orgs, icon: 'OfficeBuilding' } },
+      { path: 'members', name: 'members', component: () => import('../views/MembersView.vue'), meta: { title: 'nav.members', perms: PAGE_PERMS.members, icon: 'User' } },
+      { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
+      { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
+      { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
+    ]
+  },
+  {
+    path: '/m',
+    component: MobileLayout,
+    children: [
+      { path: '', redirect: '/m/me' },
+      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } }
+    ]
+  },
+  { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
+]
+
+export const MENU_ROUTES = ['orgs', 'members', 'stats', 'users', 'audit']
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 })
+})
+
+/** Only local paths are accepted as redirect targets (no open redirect). */
+export function safeRedirect(r) {
+  if (typeof r !== 'string' || !r.startsWith('/') || r.startsWith('//') || r.startsWith('/\\')) return null
+  if (r.startsWith('/login')) return null
+  return r
+}
+
+export function homeFor(session) {
+  for (const name of MENU_ROUTES) {
+    const rec = routes[3].children.find((c) => c.name === name)
+    if (session.canAny(rec.meta.perms)) return { name }
+  }
+  return { name: 'me' }
+}
+
+router.beforeEach(async (to) => {
+  const s = useSessionStore()
+  if (!s.loaded) {
+    try {
+      await s.load()
+    } catch {
+      /* unreachable server: the login page will say so when used */
+    }
+  }
+  if (to.meta.public) {
+    if (to.name === 'login' && s.loggedIn) {
+      return safeRedirect(to.query.redirect) || homeFor(s)
+    }
+    return true
+  }
+  if (!s.loggedIn) return { name: 'login', query: { redirect: to.fullPath } }
+  if (s.mustChangePassword && to.name !== 'password') {
+    return { name: 'password', query: { redirect: to.name === 'home' ? undefined : to.fullPath } }
+  }
+  if (!s.mustChangePassword && s.needsTotpEnrolment && to.name !== 'totp' && to.name !== 'password') {
+    return { name: 'totp', query: { redirect: to.name === 'home' ? undefined : to.fullPath } }
+  }
+  if (to.name === 'home') return homeFor(s)
+  if (to.meta.perms && !s.canAny(to.meta.perms)) return { name: 'forbidden' }
+  return true
+})
+
+router.afterEach((to) => {
+  const app = t('app.name')
+  document.title = to.meta.title ? `${t(to.meta.title)} - ${app}` : app
+})
+
+setAuthHooks({
+  unauthenticated() {
+    const s = useSessionStore()
+    s.clear()
+    const cur = router.currentRoute.value
+    if (cur.name === 'login') return
+    router.push({ name: 'login', query: { redirect: cur.fullPath, reason: 'expired' } })
+  },
+  passwordChangeRequired() {
+    const s = useSessionStore()
+    if (s.user) s.user.must_change_password = true
+    const cur = router.currentRoute.value
+    if (cur.name !== 'password') router.push({ name: 'password', query: { redirect: cur.fullPath } })
+  },
+  totpEnrolmentRequired() {
+    const s = useSessionStore()
+    if (s.user) {
+      s.user.totp_required = true
+      s.user.totp_enrolled = false
+    }
+    const cur = router.currentRoute.value
+    if (cur.name !== 'totp') router.push({ name: 'totp', query: { redirect: cur.fullPath } })
+  }
+})

@@ -1,0 +1,70 @@
+// Display helpers. All output is plain text.
+const pad = (n) => String(n).padStart(2, '0')
+
+export function fmtDateTime(iso) {
+  if (!iso) return ''
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return String(iso)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+}
+
+export function fmtDate(s) {
+  return s ? String(s).slice(0, 10) : ''
+}
+
+export function fmtSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}
+
+/** Days from today until the next anniversary of a YYYY-MM-DD date (29 Feb → 28 Feb). */
+export function daysToNextAnniversary(ymd, today = new Date()) {
+  if (!ymd) return null
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd)
+  if (!m) return null
+  const month = Number(m[2]) - 1
+  const day = Number(m[3])
+  const base = new Date(today.getFullYear(), today.getMonth(), today.getDate())
+  const at = (y) => {
+    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+    return new Date(y, month, month === 1 && day === 29 && !leap ? 28 : day)
+  }
+  let next = at(base.getFullYear())
+  if (next < base) next = at(base.getFullYear() + 1)
+  return Math.round((next - base) / 86400000)
+}
+
+export function localISODate(d = new Date()) {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
+}
+
+/** Save a blob through a temporary object URL (the file name comes from the server). */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename || 'download'
+  a.rel = 'noopener'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10000)
+}
+
+export async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text)
+    return
+  }
+  const ta = document.createElement('textarea')
+  ta.value = text
+  ta.setAttribute('readonly', '')
+  ta.style.position = 'fixed'
+  ta.style.opacity = '0'
+  document.body.appendChild(ta)
+  ta.select()
+  const ok = document.execCommand('copy')
+  ta.remove()
+  if (!ok) throw new Error('copy failed')
+}
