@@ -145,12 +145,14 @@ static int row_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-enum db_rc member_filter_page(struct request *req, const struct member_list_query *q, const char *ckey, int64_t cid,
-			      int limit, struct member_row **rows, size_t *n, int64_t *total)
+enum db_rc member_filter_page(struct request *req, struct arena *a, const struct member_list_query *q,
+			      const char *ckey, int64_t cid, int limit, struct member_row **rows, size_t *n,
+			      int64_t *total)
 {
 	*rows = NULL;
 	*n = 0;
-	*total = 0;
+	if (total)
+		*total = 0;
 	struct member_row *all = NULL;
 	size_t nall = 0;
 	for (size_t i = 0; i < q->nranges; i++) {
@@ -159,18 +161,20 @@ enum db_rc member_filter_page(struct request *req, const struct member_list_quer
 		f.end = q->end[i];
 		struct member_row *part;
 		size_t np;
-		enum db_rc rc = member_page(req->db, req->arena, &f, ckey, cid, limit + 1, &part, &np);
+		enum db_rc rc = member_page(req->db, a, &f, ckey, cid, limit + 1, &part, &np);
 		if (rc != DB_OK)
 			return rc;
 		int64_t c = 0;
-		if (total && (rc = member_count_filtered(req->db, &f, &c)) != DB_OK)
-			return rc;
-		*total += c;
+		if (total) {
+			if ((rc = member_count_filtered(req->db, &f, &c)) != DB_OK)
+				return rc;
+			*total += c;
+		}
 		if (q->nranges == 1) {
 			all = part, nall = np;
 			break;
 		}
-		struct member_row *m = arena_alloc(req->arena, sizeof *m * (nall + np + 1));
+		struct member_row *m = arena_alloc(a, sizeof *m * (nall + np + 1));
 		if (nall)
 			memcpy(m, all, sizeof *m * nall);
 		if (np)

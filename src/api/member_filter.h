@@ -18,8 +18,10 @@ struct member_list_query {
  * age_band, sex, ethnicity, two_new, joined_from, joined_to and sort. False after
  * setting the request's error. */
 bool member_filter_from_query(struct request *req, const char *perm, struct member_list_query *q);
-/* Up to limit + 1 rows after (ckey, cid) over all ranges, merged in order; total counts
- * every selected member. */
-enum db_rc member_filter_page(struct request *req, const struct member_list_query *q, const char *ckey, int64_t cid,
-			      int limit, struct member_row **rows, size_t *n, int64_t *total);
+/* Up to limit + 1 rows after (ckey, cid) over all ranges, merged in order, allocated
+ * from a (the request's arena, or a page arena for exports); total (may be NULL)
+ * counts every selected member. */
+enum db_rc member_filter_page(struct request *req, struct arena *a, const struct member_list_query *q,
+			      const char *ckey, int64_t cid, int limit, struct member_row **rows, size_t *n,
+			      int64_t *total);
 #endif

@@ -1,0 +1,390 @@
+/* members.c: the member roster's routes (docs/api-contract.md "Members"): list with
+ * filters and keyset pages, one record (masked unless pii.view and ?reveal=1, audited),
+ * create, change, state changes with history, delete (secure_delete), and GET /me.
+ * Every record is reached through its organization's path: outside the caller's scope
+ * it answers 404 like a missing one. */
+#include "api/member_filter.h"
+#include "api/roster_util.h"
+#include "auth/auth.h"
+#include "auth/scope.h"
+#include "auth/session.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "http/input.h"
+#include "model/audit.h"
+#include "model/codes.h"
+#include "model/member.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads the record's fields from body into r; with patch, absent fields keep r's. */
+static void read_body(struct request *req, json_t *b, struct member_rec *r, bool patch)
+{
+#define STR(field, dst, max)                                                     \
+	do {                                                                     \
+		if (!patch || in_has(b, field))                                  \
+			dst = in_str(req, b, field, IN_OPTIONAL | IN_NULLABLE, max); \
+	} while (0)
+	STR("name", r->name, 50);
+	STR("former_name", r->former_name, 50);
+	STR("sex", r->sex, 1);
+	STR("id_number", r->id_number, 18);
+	STR("birth_date", r->birth_date, 10);
+	STR("ethnicity", r->ethnicity, 2);
+	STR("native_place", r->native_place, 50);
+	STR("mobile", r->mobile, 11);
+	STR("address", r->address, 200);
+	STR("education", r->education, 2);
+	STR("degree", r->degree, 30);
+	STR("work_unit", r->work_unit, 100);
+	STR("unit_type", r->unit_type, 20);
+	STR("post", r->post, 50);
+	STR("category", r->category, 20);
+	STR("party_status", r->party_status, 20);
+	STR("party_post", r->party_post, 50);
+	STR("dues_paid_to", r->dues_paid_to, 7);
+#undef STR
+	if (!patch || in_has(b, "joined_on"))
+		r->joined_on = in_date(req, b, "joined_on", IN_OPTIONAL);
+	if (!patch || in_has(b, "confirmed_on"))
+		r->confirmed_on = in_date(req, b, "confirmed_on", IN_OPTIONAL);
+	int64_t v;
+	if (!patch || in_has(b, "org_id")) {
+		if (in_int(req, b, "org_id", IN_REQUIRED, 1, INT64_MAX, &v))
+			r->org_id = v;
+	}
+	if (in_has(b, "group_org_id"))
+		r->group_org_id = in_int(req, b, "group_org_id", IN_OPTIONAL, 1, INT64_MAX, &v) ? v : 0;
+	if (in_has(b, "grid_id"))
+		r->grid_id = in_int(req, b, "grid_id", IN_OPTIONAL, 1, INT64_MAX, &v) ? v : 0;
+	if (in_has(b, "building_id"))
+		r->building_id = in_int(req, b, "building_id", IN_OPTIONAL, 1, INT64_MAX, &v) ? v : 0;
+	if (!patch)
+		r->dues_base = -1;
+	if (in_has(b, "dues_base")) {
+		json_t *d = json_object_get(b, "dues_base");
+		if (json_is_null(d))
+			r->dues_base = -1;
+		else if (json_is_number(d) && json_number_value(d) >= 0 && json_number_value(d) <= 1e7)
+			r->dues_base = (int64_t)(json_number_value(d) * 100 + 0.5);
+		else
+			req_field_error(req, "dues_base", "invalid_number", "党费基数应为不小于0的金额（元）");
+	}
+	json_t *lists[2] = {json_object_get(b, "introducers"), json_object_get(b, "tags")};
+	const char **dst[2] = {&r->introducers_json, &r->tags_json};
+	const char *names[2] = {"introducers", "tags"};
+	for (int i = 0; i < 2; i++) {
+		if (!lists[i])
+			continue;
+		if (json_is_null(lists[i])) {
+			*dst[i] = NULL;
+			continue;
+		}
+		bool ok = json_is_array(lists[i]) && json_array_size(lists[i]) <= (i == 0 ? 2 : 20);
+		size_t k;
+		json_t *e;
+		json_array_foreach(lists[i], k, e) ok = ok && json_is_string(e) && in_utf8_len(json_string_value(e)) <= 50;
+		if (!ok) {
+			req_field_error(req, names[i], "invalid_list", i == 0 ? "入党介绍人最多2人，每人不超过50字" : "标签最多20个");
+			continue;
+		}
+		char *t = json_dumps(lists[i], JSON_COMPACT);
+		*dst[i] = arena_strdup(req->arena, t);
+		free(t);
+	}
+}
+
+static void field_err(void *ctx, const char *field, const char *code, const char *message)
+{
+	req_field_error(ctx, field, code, message);
+}
+
+/* 409 duplicate_person; names the existing record only inside the caller's scope. */
+static bool check_duplicate(struct request *req, const char *id_number, int64_t self_id)
+{
+	unsigned char blind[DJ_BLIND_LEN];
+	member_id_blind(id_number, blind);
+	int64_t id;
+	const char *path;
+	enum db_rc rc = member_find_by_blind(req->db, req->arena, blind, &id, &path);
+	if (rc == DB_DONE || (rc == DB_OK && id == self_id))
+		return true;
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	req_fail(req, 409, "duplicate_person", "此人已在党员名册中（身份证号码相同），不能重复录入");
+	if (scope_allows(req, "member.read", path)) {
+		json_decref(req->out);
+		req->out = json_pack("{s:I}", "existing_id", (json_int_t)id);
+	}
+	return false;
+}
+
+static int audit(struct request *req, const char *action, int64_t id, int64_t org_id, const char *summary)
+{
+	struct audit_event ev = {action, "member", id, org_id, true, summary};
+	return audit_record(req, &ev);
+}
+
+/* Loads member id inside the caller's scope for perm, or 404. */
+static bool load_in_scope(struct request *req, int64_t id, const char *perm, struct member_rec *r,
+			  const char **org_name)
+{
+	if (id <= 0)
+		return false;
+	enum db_rc rc = member_load(req->db, req->arena, id, true, r, org_name);
+	if (rc == DB_DONE || (rc == DB_OK && !scope_allows(req, perm, r->org_path))) {
+		req_fail(req, 404, "not_found", "党员不存在");
+		return false;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	return true;
+}
+
+static void get_members(struct request *req)
+{
+	struct member_list_query q;
+	if (!member_filter_from_query(req, "member.read", &q))
+		return;
+	int64_t limit = req_query_int(req, "limit", 20, 1, 200);
+	const char *cursor = req_query(req, "cursor");
+	const char *ckey = "";
+	int64_t cid = 0;
+	if (cursor && !roster_cursor_decode(req, cursor, &ckey, &cid))
+		return;
+	if (req_failed(req))
+		return;
+	struct member_row *rows;
+	size_t n;
+	int64_t total;
+	enum db_rc rc = member_filter_page(req, req->arena, &q, ckey, cid, (int)limit, &rows, &n, &total);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	struct date today = roster_today();
+	json_t *items = json_array();
+	size_t shown = n > (size_t)limit ? (size_t)limit : n;
+	for (size_t i = 0; i < shown; i++)
+		json_array_append_new(items, member_json(&rows[i].r, rows[i].org_name, false, today));
+	json_t *next = n > (size_t)limit ? json_string(roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id))
+					 : json_null();
+	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total", (json_int_t)total));
+}
+
+/* Own transaction: a read one, or a write one when ?reveal=1 must be audited (so that
+ * ordinary reads never wait for the write lock). */
+static void get_member(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return;
+	bool reveal = roster_query_flag(req, "reveal");
+	enum db_rc rc = db_tx_begin(req->db, reveal);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	struct member_rec r;
+	const char *org_name;
+	if (!load_in_scope(req, id, "member.read", &r, &org_name))
+		goto out;
+	if (reveal) {
+		if (!scope_allows(req, "pii.view", r.org_path)) {
+			req_fail(req, 403, "forbidden", "没有查看完整个人信息的权限");
+			goto out;
+		}
+		if (audit(req, "member.pii_view", r.id, r.org_id, "查看完整身份证号码和手机号码") != 0)
+			goto out;
+	}
+	rc = db_tx_commit(req->db);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		goto out;
+	}
+	req_reply_json(req, 200, member_json(&r, org_name, reveal, roster_today()));
+out:
+	if (db_in_tx(req->db))
+		db_tx_rollback(req->db);
+}
+
+static void post_member(struct request *req)
+{
+	json_t *b = in_body(req);
+	if (!b)
+		return;
+	struct member_rec r;
+	memset(&r, 0, sizeof r);
+	read_body(req, b, &r, false);
+	if (in_has(b, "state"))
+		req_field_error(req, "state", "read_only", "党籍状态请通过状态变更办理");
+	if (req_failed(req))
+		return;
+	struct org_rec o;
+	if (!roster_org_in_scope(req, r.org_id, "member.write", &o)) {
+		req->err.status = 0; /* a missing org is a field error here, not a 404 */
+		req_field_error(req, "org_id", "not_found", "党组织不存在");
+		return;
+	}
+	member_validate(&r, roster_today(), req->arena, field_err, req);
+	if (req_failed(req) || !check_duplicate(req, r.id_number, 0))
+		return;
+	r.created_at = r.updated_at = clock_now();
+	enum db_rc rc = member_insert(req->db, req->arena, &r);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 %s", r.name)) != 0)
+		return;
+	req_reply_json(req, 201, member_json(&r, o.name, false, roster_today()));
+}
+
+static void patch_member(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	json_t *b = in_body(req);
+	struct member_rec r;
+	const char *org_name;
+	if (!b || !load_in_scope(req, id, "member.write", &r, &org_name))
+		return;
+	int64_t old_org = r.org_id;
+	read_body(req, b, &r, true);
+	if (in_has(b, "state"))
+		req_field_error(req, "state", "read_only", "党籍状态请通过状态变更办理");
+	if (in_has(b, "id_number") || in_has(b, "sex") || in_has(b, "birth_date")) {
+		/* re-derive from the (new) ID unless given explicitly */
+		if (!in_has(b, "sex"))
+			r.sex = NULL;
+		if (!in_has(b, "birth_date"))
+			r.birth_date = NULL;
+	} else {
+		r.sex = NULL, r.birth_date = NULL; /* derived again from the stored ID */
+	}
+	if (req_failed(req))
+		return;
+	if (r.org_id != old_org) {
+		struct org_rec o;
+		if (!roster_org_in_scope(req, r.org_id, "member.write", &o)) {
+			req->err.status = 0;
+			req_field_error(req, "org_id", "not_found", "党组织不存在");
+			return;
+		}
+		org_name = o.name;
+	}
+	member_validate(&r, roster_today(), req->arena, field_err, req);
+	if (req_failed(req) || !check_duplicate(req, r.id_number, r.id))
+		return;
+	r.updated_at = clock_now();
+	enum db_rc rc = member_update(req->db, req->arena, &r);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "member.update", r.id, r.org_id, arena_printf(req->arena, "修改党员 %s", r.name)) != 0)
+		return;
+	req_reply_json(req, 200, member_json(&r, org_name, false, roster_today()));
+}
+
+static void delete_member(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	struct member_rec r;
+	const char *org_name;
+	if (!load_in_scope(req, id, "member.write", &r, &org_name))
+		return;
+	enum db_rc rc = member_delete(req->db, id);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "member.delete", id, r.org_id, "删除党员记录") != 0)
+		return;
+	req_reply_json(req, 204, NULL);
+}
+
+static void post_state(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	json_t *b = in_body(req);
+	struct member_rec r;
+	const char *org_name;
+	if (!b || !load_in_scope(req, id, "member.write", &r, &org_name))
+		return;
+	const char *state = in_str(req, b, "state", IN_REQUIRED, 20);
+	const char *reason = in_str(req, b, "reason", IN_OPTIONAL | IN_MULTILINE, 500);
+	const char *date = in_date(req, b, "date", IN_REQUIRED);
+	if (state && !codes_valid("member_state", state))
+		req_field_error(req, "state", "invalid_code", "党籍状态无效");
+	else if (state && r.state && strcmp(state, r.state) == 0)
+		req_field_error(req, "state", "same_state", "党籍状态没有变化");
+	struct date d, today = roster_today();
+	if (date && date_parse(date, &d) && date_cmp(d, today) > 0)
+		req_field_error(req, "date", "in_future", "日期不能晚于今天");
+	if (state && strcmp(state, "normal") != 0 && !reason)
+		req_field_error(req, "reason", "required", "请填写变更原因");
+	if (state && strcmp(state, "lost") == 0 && reason && !codes_lookup("lost_contact_reason", reason))
+		req_field_error(req, "reason", "invalid_code", "失联原因应为代码表 lost_contact_reason 中的一项");
+	if (req_failed(req))
+		return;
+	if (strcmp(state, "lost") == 0)
+		reason = codes_name("lost_contact_reason", codes_lookup("lost_contact_reason", reason));
+	const char *actor = NULL;
+	auth_actor(req, "member.write", &actor, NULL, NULL);
+	const char *from = r.state;
+	enum db_rc rc = member_change_state(req->db, &r, state, reason, date, auth_user_id(req), actor, clock_now());
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "member.state", r.id, r.org_id, arena_printf(req->arena, "党籍状态 %s → %s", from, state)) != 0)
+		return;
+	req_reply_json(req, 200, member_json(&r, org_name, false, today));
+}
+
+static void get_history(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	struct member_rec r;
+	const char *org_name;
+	if (!load_in_scope(req, id, "member.read", &r, &org_name))
+		return;
+	json_t *items = json_array();
+	enum db_rc rc = member_history(req->db, id, items);
+	if (rc != DB_OK) {
+		json_decref(items);
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_json(req, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor", "total",
+					   (json_int_t)json_array_size(items)));
+}
+
+static void get_me(struct request *req)
+{
+	long long id = auth_member_id(req);
+	struct member_rec r;
+	const char *org_name;
+	if (id <= 0 || member_load(req->db, req->arena, id, true, &r, &org_name) != DB_OK) {
+		req_fail(req, 404, "not_found", "没有与此账号关联的党员信息");
+		return;
+	}
+	req_reply_json(req, 200, member_json(&r, org_name, false, roster_today()));
+}
+
+static const struct route members_routes[] = {
+	{"GET", "/api/v1/members", get_members, "member.read", RF_TX_READ, 0, "members in scope, filtered, keyset pages"},
+	{"POST", "/api/v1/members", post_member, "member.write", RF_TX_WRITE, 0, "add a member"},
+	{"GET", "/api/v1/members/{id}", get_member, "member.read", 0, 0, "one member (?reveal=1 audited)"},
+	{"PATCH", "/api/v1/members/{id}", patch_member, "member.write", RF_TX_WRITE, 0, "change a member"},
+	{"DELETE", "/api/v1/members/{id}", delete_member, "member.write", RF_TX_WRITE, 0, "delete a member record"},
+	{"POST", "/api/v1/members/{id}/state", post_state, "member.write", RF_TX_WRITE, 0, "change the membership state"},
+	{"GET", "/api/v1/members/{id}/history", get_history, "member.read", RF_TX_READ, 0, "state history"},
+	{"GET", "/api/v1/me", get_me, "self.read", RF_TX_READ, 0, "the caller's own member record"},
+};
+ROUTE_TABLE(members);

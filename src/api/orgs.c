@@ -1,0 +1,555 @@
+/* orgs.c: the organization tree's routes (docs/api-contract.md "Organizations"): list
+ * and search within the caller's scope, one record with counts, committee and R-ORG
+ * alerts, the subtree, create, change, move (no cycles; the subtree's paths rewritten in
+ * the request's one transaction), delete only when empty, alerts over the scope, grids
+ * and buildings. A foreign organization answers 404 like a missing one. */
+#include "api/roster_util.h"
+#include "auth/scope.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "http/input.h"
+#include "model/audit.h"
+#include "model/codes.h"
+#include "model/grid.h"
+#include "model/org.h"
+#include <stdlib.h>
+#include <string.h>
+
+static int audit(struct request *req, const char *action, int64_t id, const char *summary)
+{
+	struct audit_event ev = {action, "org", id, id, true, summary};
+	return audit_record(req, &ev);
+}
+
+/* 统一社会信用代码 (GB 32100): 18 characters, the last a check over the first 17. */
+static bool credit_code_valid(const char *s)
+{
+	static const char cs[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+	static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+	if (strlen(s) != 18)
+		return false;
+	int sum = 0;
+	for (int i = 0; i < 18; i++) {
+		const char *p = strchr(cs, s[i]);
+		if (!p || !s[i])
+			return false;
+		if (i < 17)
+			sum += (int)(p - cs) * w[i];
+		else
+			return (31 - sum % 31) % 31 == (int)(p - cs);
+	}
+	return false;
+}
+
+/* Reads the record's fields from b into o (absent fields keep o's with patch). */
+static void read_org(struct request *req, json_t *b, struct org_rec *o, bool patch)
+{
+#define STR(field, dst, max)                                                     \
+	do {                                                                     \
+		if (!patch || in_has(b, field))                                  \
+			dst = in_str(req, b, field, IN_OPTIONAL | IN_NULLABLE, max); \
+	} while (0)
+#define DATE(field, dst)                                                 \
+	do {                                                             \
+		if (!patch || in_has(b, field))                          \
+			dst = in_date(req, b, field, IN_OPTIONAL | IN_NULLABLE); \
+	} while (0)
+	if (!patch || in_has(b, "name"))
+		o->name = in_str(req, b, "name", IN_REQUIRED, 100);
+	STR("short_name", o->short_name, 50);
+	STR("code", o->code, 50);
+	if (!patch || in_has(b, "type"))
+		o->type = in_str(req, b, "type", IN_REQUIRED, 10);
+	STR("label", o->label, 20);
+	if (!patch || in_has(b, "domain"))
+		o->domain = in_str(req, b, "domain", IN_REQUIRED, 10);
+	STR("unit_name", o->unit_name, 100);
+	STR("unit_nature", o->unit_nature, 50);
+	STR("credit_code", o->credit_code, 18);
+	STR("secretary", o->secretary, 50);
+	STR("contact", o->contact, 50);
+	STR("phone", o->phone, 20);
+	STR("address", o->address, 200);
+	STR("extension_reason", o->extension_reason, 200);
+	DATE("founded_on", o->founded_on);
+	DATE("term_started_on", o->term_started_on);
+	DATE("extended_until", o->extended_until);
+#undef STR
+#undef DATE
+	int64_t v;
+	if (in_has(b, "term_years"))
+		o->term_years = in_int(req, b, "term_years", IN_OPTIONAL | IN_NULLABLE, 1, 10, &v) ? (int)v : 0;
+	if (in_has(b, "grid_id"))
+		o->grid_id = in_int(req, b, "grid_id", IN_OPTIONAL | IN_NULLABLE, 1, INT64_MAX, &v) ? v : 0;
+	if (o->type && !codes_valid("org_type", o->type))
+		req_field_error(req, "type", "invalid_code", "党组织类别应为 党委、党工委、党总支、党支部、联合党支部 或 党小组");
+	if (o->domain && !codes_valid("org_domain", o->domain))
+		req_field_error(req, "domain", "invalid_code", "所在领域无效");
+	if (o->label && !codes_valid("org_label", o->label))
+		req_field_error(req, "label", "invalid_code", "习惯称谓无效");
+	if (o->credit_code && !credit_code_valid(o->credit_code))
+		req_field_error(req, "credit_code", "credit_code_invalid", "统一社会信用代码无效（18位，校验位不符）");
+	struct date today = roster_today(), d;
+	if (o->founded_on && date_parse(o->founded_on, &d) && date_cmp(d, today) > 0)
+		req_field_error(req, "founded_on", "in_future", "成立日期不能晚于今天");
+	if (o->term_started_on && date_parse(o->term_started_on, &d) && date_cmp(d, today) > 0)
+		req_field_error(req, "term_started_on", "in_future", "换届日期不能晚于今天");
+	if (o->extended_until) {
+		/* R-ORG-03: an extension moves the regular end by at most a year */
+		struct org_rec plain = *o;
+		plain.extended_until = NULL;
+		char reg[11];
+		struct date r, e;
+		if (!org_term_end(&plain, reg))
+			req_field_error(req, "extended_until", "no_term", "没有本届换届日期，不能延期");
+		else if (date_parse(reg, &r) && date_parse(o->extended_until, &e) &&
+			 (date_cmp(e, date_add_years(r, 1)) > 0 || date_cmp(e, r) < 0))
+			req_field_error(req, "extended_until", "R-ORG-03", "延期换届不得超过届满后1年");
+		if (!o->extension_reason)
+			req_field_error(req, "extension_reason", "required", "请填写延期换届的批准情况");
+	}
+	o->two_new = codes_two_new_domain(o->domain);
+}
+
+/* Validates a committee list [{name, role, started_on?, ended_on?}]: 3–7 current ones
+ * are what R-ORG-04 asks of a branch, but any list is stored; alerts say the rest. */
+static json_t *read_committee(struct request *req, json_t *b)
+{
+	json_t *c = json_object_get(b, "committee");
+	if (!c)
+		return NULL;
+	if (!json_is_array(c) || json_array_size(c) > 15) {
+		req_field_error(req, "committee", "invalid_list", "委员名单应为不超过15人的列表");
+		return NULL;
+	}
+	size_t i;
+	json_t *it;
+	json_array_foreach(c, i, it)
+	{
+		const char *f = arena_printf(req->arena, "committee[%zu]", i);
+		json_t *name = json_object_get(it, "name"), *role = json_object_get(it, "role");
+		json_t *s = json_object_get(it, "started_on"), *e = json_object_get(it, "ended_on");
+		if (!json_is_object(it) || !json_is_string(name) || json_string_length(name) == 0 ||
+		    in_utf8_len(json_string_value(name)) > 50)
+			req_field_error(req, f, "invalid_name", "请填写委员姓名（不超过50字）");
+		else if (!json_is_string(role) || !codes_valid("committee_role", json_string_value(role)))
+			req_field_error(req, f, "invalid_code", "委员职务无效");
+		else if ((s && !json_is_null(s) && !(json_is_string(s) && date_valid(json_string_value(s)))) ||
+			 (e && !json_is_null(e) && !(json_is_string(e) && date_valid(json_string_value(e)))))
+			req_field_error(req, f, "invalid_date", "任职日期应为有效的 YYYY-MM-DD");
+	}
+	return c;
+}
+
+static void reply_org(struct request *req, int status, const struct org_rec *o)
+{
+	enum db_rc rc;
+	json_t *j = org_json(req->db, o, roster_today(), &rc);
+	if (!j) {
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_json(req, status, j);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
+	return x < y ? -1 : x > y;
+}
+
+static void get_orgs(struct request *req)
+{
+	struct org_filter f = {0};
+	const char *v;
+	int64_t limit = req_query_int(req, "limit", 50, 1, 200);
+	f.limit = (int)limit + 1;
+	f.after_id = req_query_int(req, "cursor", 0, 0, INT64_MAX);
+	if ((v = req_query(req, "parent_id")) && *v)
+		f.parent_id = req_query_int(req, "parent_id", 0, 1, INT64_MAX);
+	if ((v = req_query(req, "type")) && *v) {
+		if (!codes_valid("org_type", v))
+			req_field_error(req, "type", "invalid_choice", "党组织类别无效");
+		f.type = v;
+	}
+	if ((v = req_query(req, "domain")) && *v) {
+		if (!codes_valid("org_domain", v))
+			req_field_error(req, "domain", "invalid_choice", "所在领域无效");
+		f.domain = v;
+	}
+	if ((v = req_query(req, "q")) && *v) {
+		char *like = arena_alloc(req->arena, strlen(v) * 2 + 3);
+		size_t k = 0;
+		like[k++] = '%';
+		for (const char *p = v; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				like[k++] = '\\';
+			like[k++] = *p;
+		}
+		like[k++] = '%';
+		f.name_like = like;
+	}
+	if (req_failed(req))
+		return;
+	const char **prefix, **end;
+	size_t nr = roster_ranges(req, "org.read", &prefix, &end);
+	json_t *items = json_array();
+	if (!f.parent_id && !f.type && !f.domain && !f.name_like) {
+		/* no filter: the roots of the caller's scope, the top of the tree they see */
+		for (size_t i = 0; i < nr; i++) {
+			const char *p = prefix[i] + strlen(prefix[i]) - 1;
+			while (p > prefix[i] && p[-1] != '/')
+				p--;
+			struct org_rec o;
+			int64_t children, members, formal, prob;
+			enum db_rc rc = org_get(req->db, req->arena, strtoll(p, NULL, 10), &o);
+			if (rc == DB_OK)
+				rc = org_counts(req->db, o.id, &children, &members, &formal, &prob);
+			if (rc != DB_OK) {
+				json_decref(items);
+				req_fail_db(req, rc);
+				return;
+			}
+			json_array_append_new(items, org_summary_json(&o, children));
+		}
+		req_reply_json(req, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor", "total", (json_int_t)nr));
+		return;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		f.prefix = prefix[i];
+		f.end = end[i];
+		int64_t last = 0;
+		size_t n;
+		enum db_rc rc = org_list(req->db, req->arena, &f, items, &last, &n);
+		if (rc != DB_OK) {
+			json_decref(items);
+			req_fail_db(req, rc);
+			return;
+		}
+	}
+	/* each range gave its first limit+1 by id: merge them in id order and cut */
+	size_t n = json_array_size(items);
+	json_t **v_ = arena_alloc(req->arena, sizeof *v_ * (n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		v_[i] = json_incref(json_array_get(items, i));
+	qsort(v_, n, sizeof *v_, by_id);
+	json_array_clear(items);
+	for (size_t i = 0; i < n; i++) {
+		if (i < (size_t)limit)
+			json_array_append(items, v_[i]);
+		json_decref(v_[i]);
+	}
+	json_t *next = n > (size_t)limit
+			       ? json_string(arena_printf(req->arena, "%lld",
+							  (long long)json_integer_value(json_object_get(json_array_get(items, (size_t)limit - 1), "id"))))
+			       : json_null();
+	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total",
+					   (json_int_t)json_array_size(items)));
+}
+
+static void get_org(struct request *req)
+{
+	struct org_rec o;
+	if (roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
+		reply_org(req, 200, &o);
+}
+
+static void get_tree(struct request *req)
+{
+	struct org_rec o;
+	int64_t depth = req_query_int(req, "depth", 2, 0, 10);
+	if (req_failed(req) || !roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
+		return;
+	enum db_rc rc;
+	json_t *t = org_tree(req->db, req->arena, &o, (int)depth, &rc);
+	if (!t) {
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_json(req, 200, t);
+}
+
+static void post_org(struct request *req)
+{
+	json_t *b = in_body(req);
+	if (!b)
+		return;
+	struct org_rec o;
+	memset(&o, 0, sizeof o);
+	int64_t parent = 0;
+	in_int(req, b, "parent_id", IN_REQUIRED, 1, INT64_MAX, &parent);
+	read_org(req, b, &o, false);
+	json_t *committee = read_committee(req, b);
+	if (req_failed(req))
+		return;
+	struct org_rec p;
+	if (!roster_org_in_scope(req, parent, "org.write", &p)) {
+		req->err.status = 0;
+		req_field_error(req, "parent_id", "not_found", "上级党组织不存在");
+		return;
+	}
+	if (strcmp(p.type, "党小组") == 0) {
+		req_field_error(req, "parent_id", "invalid_parent", "党小组下不能再设党组织");
+		return;
+	}
+	o.parent_id = parent;
+	o.created_at = clock_now();
+	enum db_rc rc = org_insert(req->db, req->arena, &o);
+	if (rc == DB_OK && committee)
+		rc = org_committee_replace(req->db, o.id, committee);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "org.create", o.id, arena_printf(req->arena, "新建党组织 %s", o.name)) != 0)
+		return;
+	reply_org(req, 201, &o);
+}
+
+static void patch_org(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct org_rec o;
+	if (!b || !roster_org_in_scope(req, req_param_id(req, "id"), "org.write", &o))
+		return;
+	if (in_has(b, "parent_id"))
+		req_field_error(req, "parent_id", "read_only", "调整上级党组织请使用“移动”");
+	read_org(req, b, &o, true);
+	json_t *committee = read_committee(req, b);
+	if (req_failed(req))
+		return;
+	enum db_rc rc = org_update(req->db, &o, clock_now());
+	if (rc == DB_OK && committee)
+		rc = org_committee_replace(req->db, o.id, committee);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "org.update", o.id, arena_printf(req->arena, "修改党组织 %s", o.name)) != 0)
+		return;
+	reply_org(req, 200, &o);
+}
+
+static void post_move(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct org_rec o, p;
+	int64_t parent = 0;
+	if (!b || !roster_org_in_scope(req, req_param_id(req, "id"), "org.write", &o))
+		return;
+	if (!in_int(req, b, "parent_id", IN_REQUIRED, 1, INT64_MAX, &parent))
+		return;
+	if (!roster_org_in_scope(req, parent, "org.write", &p)) {
+		req->err.status = 0;
+		req_field_error(req, "parent_id", "not_found", "上级党组织不存在");
+		return;
+	}
+	if (strncmp(p.path, o.path, strlen(o.path)) == 0) {
+		req_fail(req, 409, "move_cycle", "不能把党组织移到它自己或它的下级之下");
+		return;
+	}
+	if (strcmp(p.type, "党小组") == 0) {
+		req_field_error(req, "parent_id", "invalid_parent", "党小组下不能再设党组织");
+		return;
+	}
+	if (o.parent_id == parent) {
+		reply_org(req, 200, &o);
+		return;
+	}
+	enum db_rc rc = org_move(req->db, req->arena, &o, parent, p.path, clock_now());
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "org.move", o.id, arena_printf(req->arena, "%s 移至 %s", o.name, p.name)) != 0)
+		return;
+	struct org_rec moved;
+	rc = org_get(req->db, req->arena, o.id, &moved);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	reply_org(req, 200, &moved);
+}
+
+static void delete_org(struct request *req)
+{
+	struct org_rec o;
+	if (!roster_org_in_scope(req, req_param_id(req, "id"), "org.write", &o))
+		return;
+	int64_t children, members, formal, prob;
+	enum db_rc rc = org_counts(req->db, o.id, &children, &members, &formal, &prob);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (children > 0 || members > 0) {
+		req_fail(req, 409, "org_not_empty", "该党组织还有下级组织或党员，不能删除");
+		return;
+	}
+	rc = org_delete(req->db, o.id);
+	if (rc == DB_CONSTRAINT) {
+		req_fail(req, 409, "org_in_use", "该党组织仍被其他记录（党员、账号权限等）引用，不能删除");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "org.delete", o.id, arena_printf(req->arena, "删除党组织 %s", o.name)) != 0)
+		return;
+	req_reply_json(req, 204, NULL);
+}
+
+static void get_alerts(struct request *req)
+{
+	const char *v = req_query(req, "org_id");
+	const char **prefix, **end;
+	size_t n;
+	const char *one[1], *one_end[1];
+	if (v && *v) {
+		struct org_rec o;
+		if (!roster_org_in_scope(req, strtoll(v, NULL, 10), "org.read", &o))
+			return;
+		one[0] = o.path;
+		one_end[0] = scope_path_end(req->arena, o.path);
+		prefix = one, end = one_end, n = 1;
+	} else {
+		n = roster_ranges(req, "org.read", &prefix, &end);
+	}
+	json_t *items = json_array();
+	struct date today = roster_today();
+	for (size_t i = 0; i < n; i++) {
+		enum db_rc rc = org_alerts_range(req->db, req->arena, prefix[i], end[i], today, items);
+		if (rc != DB_OK) {
+			json_decref(items);
+			req_fail_db(req, rc);
+			return;
+		}
+	}
+	req_reply_json(req, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor", "total",
+					   (json_int_t)json_array_size(items)));
+}
+
+static void get_grids(struct request *req)
+{
+	struct org_rec o;
+	if (!roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
+		return;
+	json_t *items = json_array();
+	enum db_rc rc = grid_list(req->db, o.id, items);
+	if (rc != DB_OK) {
+		json_decref(items);
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static void post_grid(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct org_rec o;
+	if (!b || !roster_org_in_scope(req, req_param_id(req, "id"), "org.write", &o))
+		return;
+	const char *name = in_str(req, b, "name", IN_REQUIRED, 50), *code = in_str(req, b, "code", IN_OPTIONAL, 30);
+	if (req_failed(req))
+		return;
+	int64_t id;
+	enum db_rc rc = grid_insert(req->db, o.id, name, code, &id);
+	if (rc == DB_CONSTRAINT) {
+		req_field_error(req, "name", "duplicate", "同名网格已存在");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "org.grid_create", o.id, arena_printf(req->arena, "新建网格 %s", name)) != 0)
+		return;
+	req_reply_json(req, 201, json_pack("{s:I, s:I, s:s, s:s?}", "id", (json_int_t)id, "org_id", (json_int_t)o.id,
+					   "name", name, "code", code));
+}
+
+/* The grid {grid_id} of org {id} in scope, or 404. */
+static bool grid_in_org(struct request *req, const char *perm, struct org_rec *o, int64_t *grid)
+{
+	if (!roster_org_in_scope(req, req_param_id(req, "id"), perm, o))
+		return false;
+	*grid = req_param_id(req, "grid_id");
+	if (req_failed(req))
+		return false;
+	if (grid_org(req->db, *grid) != o->id) {
+		req_fail(req, 404, "not_found", "网格不存在");
+		return false;
+	}
+	return true;
+}
+
+static void get_buildings(struct request *req)
+{
+	struct org_rec o;
+	int64_t grid;
+	if (!grid_in_org(req, "org.read", &o, &grid))
+		return;
+	json_t *items = json_array();
+	enum db_rc rc = building_list(req->db, grid, items);
+	if (rc != DB_OK) {
+		json_decref(items);
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static void post_building(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct org_rec o;
+	int64_t grid, keeper = 0;
+	if (!b || !grid_in_org(req, "org.write", &o, &grid))
+		return;
+	const char *name = in_str(req, b, "name", IN_REQUIRED, 50),
+		   *address = in_str(req, b, "address", IN_OPTIONAL, 200);
+	if (in_has(b, "org_id") && in_int(req, b, "org_id", IN_OPTIONAL, 1, INT64_MAX, &keeper)) {
+		struct org_rec k;
+		if (!roster_org_in_scope(req, keeper, "org.write", &k)) {
+			req->err.status = 0;
+			req_field_error(req, "org_id", "not_found", "党组织不存在");
+		}
+	}
+	if (req_failed(req))
+		return;
+	int64_t id;
+	enum db_rc rc = building_insert(req->db, grid, keeper, name, address, &id);
+	if (rc == DB_CONSTRAINT) {
+		req_field_error(req, "name", "duplicate", "同名楼院已存在");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "org.building_create", o.id, arena_printf(req->arena, "新建楼院 %s", name)) != 0)
+		return;
+	req_reply_json(req, 201, json_pack("{s:I, s:I, s:o, s:s, s:s?}", "id", (json_int_t)id, "grid_id", (json_int_t)grid,
+					   "org_id", keeper ? json_integer(keeper) : json_null(), "name", name, "address",
+					   address));
+}
+
+static const struct route orgs_routes[] = {
+	{"GET", "/api/v1/orgs", get_orgs, "org.read", RF_TX_READ, 0, "organizations in scope (roots, children, search)"},
+	{"POST", "/api/v1/orgs", post_org, "org.write", RF_TX_WRITE, 0, "create an organization"},
+	{"GET", "/api/v1/orgs/alerts", get_alerts, "org.read", RF_TX_READ, 0, "R-ORG alerts: terms due/overdue, committees"},
+	{"GET", "/api/v1/orgs/{id}", get_org, "org.read", RF_TX_READ, 0, "one organization with counts and alerts"},
+	{"PATCH", "/api/v1/orgs/{id}", patch_org, "org.write", RF_TX_WRITE, 0, "change an organization"},
+	{"DELETE", "/api/v1/orgs/{id}", delete_org, "org.write", RF_TX_WRITE, 0, "delete an empty organization"},
+	{"GET", "/api/v1/orgs/{id}/tree", get_tree, "org.read", RF_TX_READ, 0, "the subtree to ?depth="},
+	{"POST", "/api/v1/orgs/{id}/move", post_move, "org.write", RF_TX_WRITE, 0, "move under another parent"},
+	{"GET", "/api/v1/orgs/{id}/grids", get_grids, "org.read", RF_TX_READ, 0, "grids of an organization"},
+	{"POST", "/api/v1/orgs/{id}/grids", post_grid, "org.write", RF_TX_WRITE, 0, "add a grid"},
+	{"GET", "/api/v1/orgs/{id}/grids/{grid_id}/buildings", get_buildings, "org.read", RF_TX_READ, 0, "buildings of a grid"},
+	{"POST", "/api/v1/orgs/{id}/grids/{grid_id}/buildings", post_building, "org.write", RF_TX_WRITE, 0, "add a building"},
+};
+ROUTE_TABLE(orgs);

@@ -1,0 +1,46 @@
+/* stats.c: GET /api/v1/stats/members?org_id=: the roster's figures over a subtree (or
+ * the caller's whole scope), from one pass over the covering index (model/stats.c). */
+#include "api/roster_util.h"
+#include "auth/scope.h"
+#include "http/request.h"
+#include "model/stats.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void get_member_stats(struct request *req)
+{
+	const char *v = req_query(req, "org_id");
+	const char **prefix, **end;
+	size_t n;
+	const char *one[1], *one_end[1];
+	if (v && *v) {
+		struct org_rec o;
+		if (!roster_org_in_scope(req, strtoll(v, NULL, 10), "stats.read", &o))
+			return;
+		one[0] = o.path;
+		one_end[0] = scope_path_end(req->arena, o.path);
+		prefix = one, end = one_end, n = 1;
+	} else {
+		n = roster_ranges(req, "stats.read", &prefix, &end);
+	}
+	struct member_stats total, s;
+	memset(&total, 0, sizeof total);
+	struct date today = roster_today();
+	for (size_t i = 0; i < n; i++) {
+		enum db_rc rc = stats_members(req->db, prefix[i], end[i], today, &s);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		int64_t *t = (int64_t *)&total;
+		const int64_t *p = (const int64_t *)&s;
+		for (size_t k = 0; k < sizeof s / sizeof(int64_t); k++)
+			t[k] += p[k];
+	}
+	req_reply_json(req, 200, stats_members_json(&total));
+}
+
+static const struct route stats_routes[] = {
+	{"GET", "/api/v1/stats/members", get_member_stats, "stats.read", RF_TX_READ, 0, "member statistics of a subtree"},
+};
+ROUTE_TABLE(stats);

@@ -1,0 +1,67 @@
+// tests/api/lib/roster_api.mjs: a demo district behind a running server, signed-in
+// sessions of the roster's roles, raw uploads and binary downloads, and a recorder of
+// every response body for S3.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, startServer } from './server.mjs';
+import { signIn } from './auth.mjs';
+import { sql } from './roster.mjs';
+
+// A fresh directory with a demo district, and a server on it.
+export async function district({ orgs = 40, members = 400, seed = 1, args = [] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-roster-api-'));
+  const r = cli(dir, ['demo', '--orgs', String(orgs), '--members', String(members), '--seed', String(seed)]);
+  if (r.status !== 0) throw new Error(`demo: ${r.stderr}`);
+  const srv = await startServer({ dir, args });
+  srv.sql = (q) => sql(dir, q);
+  srv.branch = (n = 0) => Number(sql(dir, `SELECT id FROM orgs WHERE type = '党支部' ORDER BY id LIMIT 1 OFFSET ${n}`));
+  srv.community = (n = 0) => Number(sql(dir, `SELECT id FROM orgs WHERE label IN ('社区党委', '区域党委') ORDER BY id LIMIT 1 OFFSET ${n}`));
+  return srv;
+}
+
+// Every body seen by the sessions made through here (S3 scans them).
+export const seen = [];
+
+export async function as(srv, role, org) {
+  const s = await signIn(srv, { role, org });
+  const call = s.call.bind(s);
+  s.call = async (...a) => {
+    const r = await call(...a);
+    seen.push({ role, pii: ['district_admin', 'committee_admin'].includes(role), path: a[1], text: r.text });
+    return r;
+  };
+  s.role = role;
+  return s;
+}
+
+// Raw body upload (imports) with the session's cookie and CSRF token.
+export async function upload(srv, s, path, buf, type = 'application/octet-stream') {
+  const res = await fetch(srv.base + path, {
+    method: 'POST', body: buf,
+    headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': type },
+  });
+  const text = await res.text();
+  let body; try { body = JSON.parse(text); } catch { body = undefined; }
+  seen.push({ role: s.role, pii: false, path, text });
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+// A binary download (exports, the template).
+export async function download(srv, s, path) {
+  const res = await fetch(srv.base + path, { headers: { cookie: s.cookie } });
+  const buf = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, buf, text: buf.toString('utf8') };
+}
+
+// Polls a job until it is done or failed.
+export async function waitJob(s, id, timeoutMs = 60000) {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await s.call('GET', `/api/v1/jobs/${id}`);
+    if (r.status !== 200) throw new Error(`job ${id}: ${r.status} ${r.text}`);
+    if (r.body.status === 'done' || r.body.status === 'failed') return r.body;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} still ${r.body.status}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

@@ -1,0 +1,103 @@
+// roster_reliability.test.mjs: S13 (a deleted member's bytes are gone from the database
+// and WAL after a checkpoint: secure_delete), R5 (a held write lock gives 503 +
+// Retry-After, never 500) and R1 (200 kill -9 during member writes: every acknowledged
+// write present after restart, integrity_check ok).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, appendFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer } from './lib/server.mjs';
+import { district, as } from './lib/roster_api.mjs';
+import { idNumber } from './lib/roster.mjs';
+
+function member(org, i, name = `写入${i}`) {
+  const y = 1950 + (i % 50), d = 1 + (Math.floor(i / 50) % 28), m = 1 + (Math.floor(i / 1400) % 12);
+  return { org_id: org, name, id_number: idNumber('440305', `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`, (i * 2 + 1) % 1000),
+    party_status: 'formal', joined_on: '2000-07-01', confirmed_on: '2001-07-01', mobile: '13800000000' };
+}
+
+test('S13 a deleted member is gone from database and WAL bytes after a checkpoint', async () => {
+  const srv = await district({ orgs: 10, members: 50 });
+  try {
+    const admin = await as(srv, 'district_admin', 1);
+    const marker = '销毁标记乙丙丁';
+    const m = await admin.call('POST', '/api/v1/members', { ...member(srv.branch(0), 7, marker), address: `${marker}路1号` });
+    assert.equal(m.status, 201, m.text);
+    const bytes = () => ['dj.db', 'dj.db-wal'].map((f) => join(srv.dir, f)).filter(existsSync).map((f) => readFileSync(f));
+    srv.sql('PRAGMA wal_checkpoint(TRUNCATE)');
+    assert.ok(bytes().some((b) => b.includes(Buffer.from(marker))));
+    const d = await admin.call('DELETE', `/api/v1/members/${m.body.id}`);
+    assert.equal(d.status, 204, d.text);
+    srv.sql('PRAGMA wal_checkpoint(TRUNCATE)');
+    for (const b of bytes()) assert.equal(b.indexOf(Buffer.from(marker)), -1);
+  } finally { await srv.stop(); }
+});
+
+test('R5 a held write lock gives 503 + Retry-After, never 500', async () => {
+  const srv = await district({ orgs: 10, members: 20, args: ['--busy-timeout-ms', '200'] });
+  try {
+    const admin = await as(srv, 'district_admin', 1);
+    const lock = spawn('sqlite3', [join(srv.dir, 'dj.db')], { stdio: ['pipe', 'ignore', 'ignore'] });
+    lock.stdin.write('BEGIN IMMEDIATE;\nUPDATE orgs SET name = name WHERE id = 1;\n');
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    const statuses = [];
+    let i = 0;
+    while (Date.now() - t0 < 2500) {
+      const batch = await Promise.all(Array.from({ length: 8 }, () => admin.call('POST', '/api/v1/members', member(srv.branch(0), 5000 + i++))));
+      for (const r of batch) {
+        statuses.push(r.status);
+        if (r.status === 503) {
+          assert.equal(r.body.code, 'db_busy');
+          assert.ok(Number(r.headers.get('retry-after')) >= 1);
+        }
+      }
+    }
+    lock.stdin.end('COMMIT;\n');
+    await new Promise((r) => lock.on('exit', r));
+    assert.ok(statuses.includes(503), statuses.join(','));
+    assert.ok(statuses.every((s) => s === 201 || s === 503), statuses.join(','));
+    const after = await admin.call('POST', '/api/v1/members', member(srv.branch(0), 9999));
+    assert.equal(after.status, 201, after.text);
+  } finally { await srv.stop(); }
+});
+
+test('R1 200 kill -9 during member writes: every acknowledged write survives, integrity ok', async () => {
+  const first = await district({ orgs: 10, members: 0 });
+  const dir = first.dir;
+  const admin = await as(first, 'district_admin', 1);
+  const org = first.branch(0);
+  const ackFile = join(dir, 'acked.txt');
+  const acked = [];
+  let srv = first, n = 0;
+  const t0 = Date.now();
+  for (let round = 0; round < 200; round++) {
+    admin.srv = srv;
+    // a short burst of writes; acknowledged ids are fsynced before the kill
+    const burst = Array.from({ length: 4 }, () => admin.call('POST', '/api/v1/members', member(org, n++)).catch(() => null));
+    const killer = new Promise((r) => setTimeout(r, 5 + (round % 7) * 5)).then(() => srv.child.kill('SIGKILL'));
+    const res = await Promise.all(burst);
+    await killer;
+    await srv.exited;
+    const now = res.filter((r) => r && r.status === 201).map((r) => r.body.id);
+    acked.push(...now);
+    const fd = openSync(ackFile, 'a');
+    appendFileSync(fd, now.map((id) => `${id}\n`).join(''));
+    fsyncSync(fd);
+    closeSync(fd);
+    const ic = spawnSync('sqlite3', [join(dir, 'dj.db'), 'PRAGMA integrity_check'], { encoding: 'utf8' });
+    assert.equal(ic.stdout.trim(), 'ok', `round ${round}`);
+    srv = await startServer({ dir });
+  }
+  admin.srv = srv;
+  try {
+    assert.ok(acked.length > 0, 'some writes were acknowledged');
+    const have = new Set(spawnSync('sqlite3', [join(dir, 'dj.db'), 'SELECT id FROM members'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number));
+    const lost = acked.filter((id) => !have.has(id));
+    assert.deepEqual(lost, []);
+    const r = await admin.call('GET', `/api/v1/members?org_id=${org}&limit=1`);
+    assert.equal(r.body.total, have.size);
+    assert.ok(Date.now() - t0 < 180000, 'bounded in time');
+  } finally { await srv.stop(); }
+});

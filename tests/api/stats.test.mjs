@@ -1,0 +1,59 @@
+// stats.test.mjs: GET /stats/members over a subtree equals the same figures computed
+// by SQL over the database (the covering-index pass in C must agree with GROUP BY).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { problemOk } from './lib/server.mjs';
+import { district, as } from './lib/roster_api.mjs';
+
+let srv, admin, sec;
+before(async () => {
+  srv = await district({ orgs: 60, members: 2000, seed: 5 });
+  admin = await as(srv, 'district_admin', 1);
+  sec = await as(srv, 'branch_secretary', srv.branch(0));
+});
+after(async () => { await srv.stop(); });
+
+function truth(where) {
+  const w = `(${where}) AND state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')`;
+  const n = (q) => Number(srv.sql(`SELECT COUNT(*) FROM members m WHERE ${w} AND (${q})`));
+  const today = srv.sql("SELECT date('now', '+8 hours')");
+  return {
+    total: n('1'),
+    party_status: { formal: n("party_status = 'formal'"), probationary: n("party_status = 'probationary'") },
+    sex: { male: n("sex = '1'"), female: n("sex = '2'") },
+    ethnicity: { han: n("ethnicity = '01'"), minority: n("ethnicity <> '01'") },
+    education: { college_plus: n("education >= '10' AND education < '40'"), below: n("NOT (COALESCE(education, '99') >= '10' AND COALESCE(education, '99') < '40')") },
+    age: {
+      under_35: n(`birth_date > date('${today}', '-35 years')`),
+      from_35_to_60: n(`birth_date <= date('${today}', '-35 years') AND birth_date > date('${today}', '-61 years')`),
+      over_60: n(`birth_date <= date('${today}', '-61 years')`),
+    },
+    two_new: n('two_new = 1'),
+    joined: srv.sql(`SELECT substr(joined_on, 1, 4) || ':' || COUNT(*) FROM members m WHERE ${w} GROUP BY 1 ORDER BY 1`).split('\n'),
+    domain: srv.sql(`SELECT o.domain || ':' || COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id WHERE ${w} GROUP BY 1 ORDER BY 1`).split('\n'),
+  };
+}
+
+function compare(got, want) {
+  for (const k of ['total', 'two_new']) assert.equal(got[k], want[k], k);
+  for (const k of ['party_status', 'sex', 'ethnicity', 'education', 'age']) assert.deepEqual(got[k], want[k], k);
+  assert.deepEqual(got.joined_per_year.map((y) => `${y.year}:${y.count}`), want.joined);
+  assert.deepEqual(Object.entries(got.domain).filter(([, v]) => v > 0).map(([k, v]) => `${k}:${v}`).sort(), want.domain.sort());
+}
+
+test('stats over the whole district equal SQL over the database', async () => {
+  const r = await admin.call('GET', '/api/v1/stats/members');
+  assert.equal(r.status, 200, r.text);
+  compare(r.body, truth('1'));
+  const one = await admin.call('GET', '/api/v1/stats/members?org_id=1');
+  assert.deepEqual(one.body, r.body);
+});
+
+test('stats over a subtree; a branch secretary sees only their branch', async () => {
+  const c = srv.community(0);
+  const r = await admin.call('GET', `/api/v1/stats/members?org_id=${c}`);
+  compare(r.body, truth(`org_path >= (SELECT path FROM orgs WHERE id = ${c}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${c})`));
+  const mine = await sec.call('GET', '/api/v1/stats/members');
+  compare(mine.body, truth(`org_id IN (SELECT id FROM orgs WHERE path LIKE (SELECT path FROM orgs WHERE id = ${srv.branch(0)}) || '%')`));
+  problemOk(null, await sec.call('GET', `/api/v1/stats/members?org_id=${c}`), 404, 'not_found');
+});
