@@ -112,7 +112,7 @@ test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
   const org = srv.branch(0);
   const noPurpose = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1`);
   assert.equal(noPurpose.status, 400);
-  const noPerm = await download(srv, cadmin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('换届统计')}`);
+  const noPerm = await download(srv, cadmin, `/api/v1/members/export?format=csv&org_id=${srv.community(0)}&reveal=1&purpose=${encodeURIComponent('换届统计')}`);
   assert.equal(noPerm.status, 403); // 党(工)委管理员 has pii.view but not pii.export
   const ok = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('组织关系核查')}`);
   assert.equal(ok.status, 200);

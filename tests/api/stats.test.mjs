@@ -29,8 +29,8 @@ function truth(where) {
       over_60: n(`birth_date <= date('${today}', '-61 years')`),
     },
     two_new: n('two_new = 1'),
-    joined: srv.sql(`SELECT substr(joined_on, 1, 4) || ':' || COUNT(*) FROM members m WHERE ${w} GROUP BY 1 ORDER BY 1`).split('\n'),
-    domain: srv.sql(`SELECT o.domain || ':' || COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id WHERE ${w} GROUP BY 1 ORDER BY 1`).split('\n'),
+    joined: srv.sql(`SELECT substr(joined_on, 1, 4) || ':' || COUNT(*) FROM members m WHERE ${w} GROUP BY substr(joined_on, 1, 4) ORDER BY 1`).split('\n'),
+    domain: srv.sql(`SELECT o.domain || ':' || COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id WHERE ${w} GROUP BY o.domain ORDER BY 1`).split('\n'),
   };
 }
 
