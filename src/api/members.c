@@ -240,7 +240,7 @@ static void post_member(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 %s", r.name)) != 0)
+	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 id=%lld", (long long)r.id)) != 0)
 		return;
 	req_reply_json(req, 201, member_json(&r, o.name, false, roster_today()));
 }
@@ -286,7 +286,7 @@ static void patch_member(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (audit(req, "member.update", r.id, r.org_id, arena_printf(req->arena, "修改党员 %s", r.name)) != 0)
+	if (audit(req, "member.update", r.id, r.org_id, arena_printf(req->arena, "修改党员 id=%lld", (long long)r.id)) != 0)
 		return;
 	req_reply_json(req, 200, member_json(&r, org_name, false, roster_today()));
 }

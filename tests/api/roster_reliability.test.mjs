@@ -12,7 +12,7 @@ import { district, as } from './lib/roster_api.mjs';
 import { idNumber } from './lib/roster.mjs';
 
 function member(org, i, name = `写入${i}`) {
-  const y = 1950 + (i % 50), d = 1 + (Math.floor(i / 50) % 28), m = 1 + (Math.floor(i / 1400) % 12);
+  const y = 1930 + (i % 50), d = 1 + (Math.floor(i / 50) % 28), m = 1 + (Math.floor(i / 1400) % 12);
   return { org_id: org, name, id_number: idNumber('440305', `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`, (i * 2 + 1) % 1000),
     party_status: 'formal', joined_on: '2000-07-01', confirmed_on: '2001-07-01', mobile: '13800000000' };
 }
