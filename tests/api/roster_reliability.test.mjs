@@ -92,8 +92,9 @@ test('R1 200 kill -9 during member writes: every acknowledged write survives, in
   }
   admin.srv = srv;
   try {
-    assert.ok(acked.length > 0, 'some writes were acknowledged');
     const have = new Set(spawnSync('sqlite3', [join(dir, 'dj.db'), 'SELECT id FROM members'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number));
+    console.log(`R1: ${acked.length} acknowledged writes over 200 kills, ${have.size} rows present`);
+    assert.ok(acked.length >= 100, `only ${acked.length} writes were acknowledged`);
     const lost = acked.filter((id) => !have.has(id));
     assert.deepEqual(lost, []);
     const r = await admin.call('GET', `/api/v1/members?org_id=${org}&limit=1`);
