@@ -16,6 +16,7 @@
 #include "model/grid.h"
 #include "model/member.h"
 #include "model/org.h"
+#include "model/user.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,6 +473,7 @@ static int cmd_demo(int argc, char **argv)
 {
 	int64_t norgs = 60, nmembers = 3000;
 	uint64_t seed = 1;
+	const char *admin = "admin";
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		char *end = NULL;
@@ -483,8 +485,13 @@ static int cmd_demo(int argc, char **argv)
 			nmembers = n;
 		else if (strcmp(argv[i], "--seed") == 0 && ok)
 			seed = (uint64_t)n;
-		else {
-			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S]\n");
+		else if (strcmp(argv[i], "--admin") == 0 && v && strlen(v) < 64)
+			admin = v;
+		else if (strcmp(argv[i], "--no-admin") == 0) {
+			admin = NULL;
+			continue;
+		} else {
+			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S] [--admin USERNAME | --no-admin]\n");
 			return 2;
 		}
 		i++;
@@ -493,7 +500,17 @@ static int cmd_demo(int argc, char **argv)
 	if (!db)
 		return 1;
 	int rc = demo_build(db, norgs, nmembers, seed, stdout);
+	if (rc == 0 && admin) {
+		/* the district's 组织部管理员 over the root, so that a newcomer sees data at once
+		 * (DESIGN.md §5: no default passwords, a one-time one that must be changed) */
+		char otp[64];
+		if (user_create(db, admin, "组织部管理员", "district_admin", 1, otp, sizeof otp) == 0)
+			printf("demo: user %s (组织部管理员 over the district) created; one-time password: %s\n", admin, otp);
+		else
+			rc = -1;
+	}
 	db_close(db);
 	return rc == 0 ? 0 : 1;
 }
-CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S]", "build a demo district (deterministic for a seed)");
+CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S] [--admin U|--no-admin]",
+	    "build a demo district (deterministic for a seed) and its 组织部管理员 account");
