@@ -1,0 +1,68 @@
+// limits.test.mjs: connection limits that need their own server settings: the absolute
+// per-request deadline (SECURITY.md R8) and the per-address connection cap (R10).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startServer, rawRequest } from './lib/server.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function open(port) {
+  return new Promise((res) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.data = '';
+    s.gone = false;
+    s.on('data', (d) => { s.data += d; });
+    s.on("close", () => { s.gone = true; });
+    s.on('error', () => {});
+    s.on('connect', () => res(s));
+  });
+}
+
+test('R8 a body trickled past the request deadline is cut off (408 logged, connection closed)', async () => {
+  const srv = await startServer({ args: ['--request-deadline', '1'] });
+  try {
+    const s = await open(srv.port);
+    const body = '{"offset":0}     ';
+    s.write(`PUT /api/v1/test/clock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    let sent = 0;
+    for (; sent < body.length && !s.gone; sent++) {
+      s.write(body[sent]);
+      await sleep(250);
+    }
+    await sleep(300);
+    assert.ok(s.gone, 'the server closed the connection');
+    assert.ok(sent < body.length, 'before the whole body arrived');
+    assert.doesNotMatch(s.data, /HTTP\/1\.1 200/);
+    const line = srv.log().trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'access' && l.route === '/api/v1/test/clock');
+    assert.equal(line.status, 408);
+  } finally { await srv.stop(); }
+});
+
+test('R8 a body that stops arriving is closed at the deadline, not at the idle timeout', async () => {
+  const srv = await startServer({ args: ['--request-deadline', '1', '--connection-timeout', '30'] });
+  try {
+    const s = await open(srv.port);
+    s.write('PUT /api/v1/test/clock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"off');
+    for (let i = 0; i < 40 && !s.gone; i++) await sleep(250);
+    assert.ok(s.gone, 'closed within 10 s although the idle timeout is 30 s');
+  } finally { await srv.stop(); }
+});
+
+test('R10 connections from one address are capped at per_ip_limit', async () => {
+  const srv = await startServer({ args: ['--per-ip-limit', '3'] });
+  try {
+    const held = [await open(srv.port), await open(srv.port), await open(srv.port)];
+    await sleep(200);
+    const extra = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 2000 });
+    assert.equal(extra, '', 'a 4th connection from the same address is refused');
+    assert.ok(held.every((s) => !s.gone), 'the held connections stay open');
+    held[0].write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(300);
+    assert.match(held[0].data, /^HTTP\/1\.1 200 /);
+    held.forEach((s) => s.destroy());
+    await sleep(300);
+    const again = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(again, /^HTTP\/1\.1 200 /);
+  } finally { await srv.stop(); }
+});
