@@ -574,7 +574,8 @@ static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 	return http_unescape(s);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's own messages; the format comes from the library */
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	char msg[512];
