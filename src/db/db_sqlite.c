@@ -74,6 +74,19 @@ static int exec_pragma(sqlite3 *h, const char *sql)
 	return rc;
 }
 
+/* 1 when the pragma's value is want, 0 when not, -1 on error. */
+static int pragma_text_is(sqlite3 *h, const char *pragma, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+	if (sqlite3_prepare_v2(h, pragma, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		r = v && strcmp(v, want) == 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 struct db *db_open(const char *path, int flags)
 {
 	sqlite3 *h = NULL;
@@ -93,7 +106,10 @@ struct db *db_open(const char *path, int flags)
 	int bad = 0;
 	if (!(flags & DB_OPEN_READONLY)) {
 		bad |= exec_pragma(h, "PRAGMA journal_mode=WAL");
-		bad |= exec_pragma(h, "PRAGMA application_id=" DJ_APPLICATION_ID_TEXT);
+		/* writing the header needs the write lock: only when it is not set yet, so that
+		 * a worker's first connection opens while another process holds the lock */
+		if (pragma_text_is(h, "PRAGMA application_id", DJ_APPLICATION_ID_TEXT) == 0)
+			bad |= exec_pragma(h, "PRAGMA application_id=" DJ_APPLICATION_ID_TEXT);
 	}
 	bad |= exec_pragma(h, "PRAGMA synchronous=FULL");
 	bad |= exec_pragma(h, "PRAGMA foreign_keys=ON");

@@ -129,3 +129,23 @@ test('serve refuses an address it cannot listen on', () => {
     assert.ok(existsSync(join(dir, 'dj.db')));
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('every route of `dangjian routes` is documented in docs/openapi.yaml', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { ROOT } = await import('./lib/server.mjs');
+  const doc = new Set();
+  let path = null;
+  for (const line of readFileSync(join(ROOT, 'docs/openapi.yaml'), 'utf8').split('\n')) {
+    let m = line.match(/^  (\/\S*):\s*$/);
+    if (m) { path = m[1]; continue; }
+    if (/^\S/.test(line) || /^  \S/.test(line)) path = null;
+    m = line.match(/^    (get|post|put|patch|delete):/);
+    if (m && path) doc.add(`${m[1].toUpperCase()} ${path}`);
+  }
+  const dir = fresh();
+  try {
+    const rows = cli(dir, ['routes', '--test-mode']).stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+    const missing = rows.map((r) => `${r[0]} ${r[1]}`).filter((r) => !doc.has(r));
+    assert.deepEqual(missing, []);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -49,7 +49,7 @@ export async function startServer(opts = {}) {
     // Stops with SIGTERM (or the given signal); rejects on a sanitizer report.
     async stop(signal = 'SIGTERM', { keep = false } = {}) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 30000))]);
+      const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 30000).unref())]);
       if (!r) { child.kill('SIGKILL'); await exited; throw new Error('server did not stop within 30 s'); }
       if (SANITIZER.test(stderr)) throw new Error(`sanitizer report:\n${stderr}`);
       if (signal !== 'SIGKILL' && r.code !== 0) throw new Error(`server exited with ${r.code}:\n${stderr}`);
