@@ -66,3 +66,29 @@ test('R10 connections from one address are capped at per_ip_limit', async () => 
     assert.match(again, /^HTTP\/1\.1 200 /);
   } finally { await srv.stop(); }
 });
+
+test('R8 an idle connection is closed after connection_timeout', async () => {
+  const srv = await startServer({ args: ['--connection-timeout', '1'] });
+  try {
+    const idle = await open(srv.port);
+    const kept = await open(srv.port);
+    kept.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let i = 0; i < 40 && !idle.gone; i++) await sleep(250);
+    assert.ok(idle.gone, 'an idle connection is closed (within 10 s, timeout 1 s)');
+    assert.match(kept.data, /^HTTP\/1\.1 200 /);
+  } finally { await srv.stop(); }
+});
+
+test('R10 connection_limit caps open connections overall', async () => {
+  const srv = await startServer({ args: ['--connection-limit', '2', '--per-ip-limit', '100'] });
+  try {
+    const held = [await open(srv.port), await open(srv.port)];
+    await sleep(200);
+    const extra = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 2000 });
+    assert.doesNotMatch(extra, /^HTTP\/1\.1 200 /);
+    held.forEach((s) => s.destroy());
+    await sleep(300);
+    const again = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(again, /^HTTP\/1\.1 200 /);
+  } finally { await srv.stop(); }
+});
