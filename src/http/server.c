@@ -518,6 +518,35 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	return queue(req);
 }
 
+/* The path of an unmatched request as it may be logged: runs of 6 or more digits
+ * (an ID or phone number typed into a URL) become "#", so that no personal number
+ * reaches the log (S3). Arena-owned. */
+static const char *log_safe_path(struct arena *a, const char *path)
+{
+	if (!path)
+		return NULL;
+	size_t n = strlen(path);
+	char *out = arena_alloc(a, n + 1);
+	size_t w = 0;
+	for (size_t i = 0; i < n;) {
+		size_t run = 0;
+		while (i + run < n && path[i + run] >= '0' && path[i + run] <= '9')
+			run++;
+		if (run >= 6) {
+			out[w++] = '#';
+			i += run;
+		} else if (run) {
+			memcpy(out + w, path + i, run);
+			w += run;
+			i += run;
+		} else {
+			out[w++] = path[i++];
+		}
+	}
+	out[w] = 0;
+	return out;
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
@@ -541,7 +570,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			.req_id = req->id,
 			.method = req->method,
 			.route = req->route ? req->route->pattern : NULL,
-			.path = req->route ? NULL : req->path,
+			.path = req->route ? NULL : log_safe_path(req->arena, req->path),
 			.ip = req->ip,
 			.user = uid ? user : NULL,
 			.status = status,
