@@ -92,3 +92,39 @@ test('R10 connection_limit caps open connections overall', async () => {
     assert.match(again, /^HTTP\/1\.1 200 /);
   } finally { await srv.stop(); }
 });
+
+test('R8 slow headers (one byte at a time) are cut off at the request deadline; others are served meanwhile', async () => {
+  const srv = await startServer({ args: ['--request-deadline', '2', '--connection-timeout', '30'] });
+  try {
+    const slow = await open(srv.port);
+    slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    const header = 'X-Slow: ' + 'a'.repeat(200);
+    let sent = 0;
+    const t0 = Date.now();
+    while (!slow.gone && sent < header.length && Date.now() - t0 < 15000) {
+      slow.write(header[sent++]);
+      await sleep(250);
+      if (sent === 4) {
+        const r = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        assert.match(r, /^HTTP\/1\.1 200 /, 'a normal client is served while the slow one trickles');
+      }
+    }
+    assert.ok(slow.gone, 'the slow connection was closed');
+    assert.ok(sent < header.length, 'before its headers were complete');
+    assert.equal(slow.data, '');
+    assert.match(srv.log(), /request headers outlived the deadline/);
+  } finally { await srv.stop(); }
+});
+
+test('R8 a keep-alive connection is not cut while its requests keep coming', async () => {
+  const srv = await startServer({ args: ['--request-deadline', '1'] });
+  try {
+    const s = await open(srv.port);
+    for (let i = 0; i < 6; i++) {
+      s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await sleep(400);
+    }
+    assert.equal(s.gone, false);
+    assert.equal(s.data.match(/HTTP\/1\.1 200 /g).length, 6);
+  } finally { await srv.stop(); }
+});
