@@ -23,8 +23,9 @@ static int user_add(int argc, char **argv)
 {
 	const char *username = flag(argc, argv, "--username"), *name = flag(argc, argv, "--name");
 	const char *role = flag(argc, argv, "--role"), *org = flag(argc, argv, "--org");
+	const char *member = flag(argc, argv, "--member");
 	if (!username || !name || !role) {
-		fprintf(stderr, "usage: dangjian user add --username U --name N --role R [--org ID]\n");
+		fprintf(stderr, "usage: dangjian user add --username U --name N --role R [--org ID] [--member ID]\n");
 		return 2;
 	}
 	if (strlen(username) > 64 || strlen(name) > 200 || !*username || !*name) {
@@ -45,6 +46,14 @@ static int user_add(int argc, char **argv)
 		return 1;
 	char otp[17];
 	int rc = user_create(db, username, name, role, org_id, otp, sizeof otp);
+	if (rc == 0 && member) {
+		char *end;
+		long long member_id = strtoll(member, &end, 10);
+		if (*end || member_id <= 0 || user_link_member(db, username, member_id) != 0) {
+			fprintf(stderr, "dangjian: user %s created, but linking member %s failed\n", username, member);
+			rc = -1;
+		}
+	}
 	db_close(db);
 	if (rc != 0)
 		return 1;

@@ -74,14 +74,17 @@ static int exec_pragma(sqlite3 *h, const char *sql)
 	return rc;
 }
 
-static long long read_application_id(sqlite3 *h)
+/* 1 when the pragma's value is want, 0 when not, -1 on error. */
+static int pragma_text_is(sqlite3 *h, const char *pragma, const char *want)
 {
 	sqlite3_stmt *st = NULL;
-	long long v = -1;
-	if (sqlite3_prepare_v2(h, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
+	int r = -1;
+	if (sqlite3_prepare_v2(h, pragma, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		r = v && strcmp(v, want) == 0;
+	}
 	sqlite3_finalize(st);
-	return v;
+	return r;
 }
 
 struct db *db_open(const char *path, int flags)
@@ -103,9 +106,9 @@ struct db *db_open(const char *path, int flags)
 	int bad = 0;
 	if (!(flags & DB_OPEN_READONLY)) {
 		bad |= exec_pragma(h, "PRAGMA journal_mode=WAL");
-		/* stamp the id once; rewriting it needs the write lock, which another
-		   connection may hold (R5) */
-		if (read_application_id(h) != strtoll(DJ_APPLICATION_ID_TEXT, NULL, 10))
+		/* writing the header needs the write lock: only when it is not set yet, so that
+		 * a worker's first connection opens while another process holds the lock */
+		if (pragma_text_is(h, "PRAGMA application_id", DJ_APPLICATION_ID_TEXT) == 0)
 			bad |= exec_pragma(h, "PRAGMA application_id=" DJ_APPLICATION_ID_TEXT);
 	}
 	bad |= exec_pragma(h, "PRAGMA synchronous=FULL");

@@ -21,7 +21,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -287,6 +290,90 @@ static enum MHD_Result queue(struct request *req)
 	return rc;
 }
 
+/* ---- slow-header deadline ----------------------------------------------------------
+ * MHD's connection timeout measures inactivity only: a client sending one header byte
+ * every few seconds would hold a connection for ever (slowloris, SECURITY.md R8). Every
+ * connection is tracked from MHD's connect notification; while no request is being
+ * processed on it (headers still arriving, or idle between keep-alive requests) the
+ * main thread shuts its socket down once request_deadline has passed, and MHD then
+ * closes it. The list lock is also held by the close notification, which MHD sends
+ * before closing the socket, so a tracked descriptor is always still ours. */
+struct conn_track {
+	int fd;
+	double phase_start; /* clock_mono_ms when the current header phase began */
+	bool in_request;
+	struct conn_track *prev, *next;
+};
+
+static pthread_mutex_t track_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct conn_track *tracked;
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn_track *t = calloc(1, sizeof *t);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!t || !ci) {
+			free(t);
+			return;
+		}
+		t->fd = ci->connect_fd;
+		t->phase_start = clock_mono_ms();
+		pthread_mutex_lock(&track_mu);
+		t->next = tracked;
+		if (tracked)
+			tracked->prev = t;
+		tracked = t;
+		pthread_mutex_unlock(&track_mu);
+		*socket_context = t;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+		struct conn_track *t = *socket_context;
+		pthread_mutex_lock(&track_mu);
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			tracked = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		pthread_mutex_unlock(&track_mu);
+		free(t);
+		*socket_context = NULL;
+	}
+}
+
+/* Marks the connection as processing a request (the body deadline then applies) or,
+ * when it ends, as starting a new header phase. */
+static void track_request(struct MHD_Connection *conn, bool in_request)
+{
+	const union MHD_ConnectionInfo *ci = conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct conn_track *t = ci ? ci->socket_context : NULL;
+	if (!t)
+		return;
+	pthread_mutex_lock(&track_mu);
+	t->in_request = in_request;
+	t->phase_start = clock_mono_ms();
+	pthread_mutex_unlock(&track_mu);
+}
+
+/* Shuts down connections whose headers did not arrive within the deadline. */
+static void sweep_slow_headers(void)
+{
+	double limit = clock_mono_ms() - (double)cfg.request_deadline * 1000.0;
+	int n = 0;
+	pthread_mutex_lock(&track_mu);
+	for (struct conn_track *t = tracked; t; t = t->next)
+		if (!t->in_request && t->phase_start < limit && t->fd >= 0) {
+			shutdown(t->fd, SHUT_RDWR);
+			t->fd = -1; /* once */
+			n++;
+		}
+	pthread_mutex_unlock(&track_mu);
+	if (n)
+		log_msg(LOG_INFO, NULL, "closed %d connection(s) whose request headers outlived the deadline", n);
+}
+
 /* ---- MHD callbacks -------------------------------------------------------------- */
 
 /* A new request. (Not MHD's URI log callback: a request MHD refuses on its own
@@ -459,6 +546,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		*con_cls = req;
 	}
 	if (!req->method) {
+		track_request(conn, true);
 		first_call(req, url, method);
 		limit_idle(req, req->t0);
 		if (req_failed(req)) {
@@ -518,14 +606,45 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	return queue(req);
 }
 
+/* The path of an unmatched request as it may be logged: runs of 6 or more digits
+ * (an ID or phone number typed into a URL) become "#", so that no personal number
+ * reaches the log (S3). Arena-owned. */
+static const char *log_safe_path(struct arena *a, const char *path)
+{
+	if (!path)
+		return NULL;
+	size_t n = strlen(path);
+	char *out = arena_alloc(a, n + 1);
+	size_t w = 0;
+	for (size_t i = 0; i < n;) {
+		size_t run = 0;
+		while (i + run < n && path[i + run] >= '0' && path[i + run] <= '9')
+			run++;
+		if (run >= 6) {
+			out[w++] = '#';
+			i += run;
+		} else if (run) {
+			memcpy(out + w, path + i, run);
+			w += run;
+			i += run;
+		} else {
+			out[w++] = path[i++];
+		}
+	}
+	out[w] = 0;
+	return out;
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	struct request *req = *con_cls;
 	if (!req)
 		return;
-	if (conn) /* the next request on this connection starts with the normal idle timeout */
+	if (conn) { /* the next request on this connection starts with the normal idle timeout */
 		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)cfg.connection_timeout);
+		track_request(conn, false);
+	}
 	*con_cls = NULL;
 	double ms = clock_mono_ms() - req->t0;
 	/* 499: the client went away first; an error we could not send (the connection
@@ -541,7 +660,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			.req_id = req->id,
 			.method = req->method,
 			.route = req->route ? req->route->pattern : NULL,
-			.path = req->route ? NULL : req->path,
+			.path = req->route ? NULL : log_safe_path(req->arena, req->path),
 			.ip = req->ip,
 			.user = uid ? user : NULL,
 			.status = status,
@@ -574,7 +693,8 @@ static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
 	return http_unescape(s);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's own messages; the format comes from the library */
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	char msg[512];
@@ -637,6 +757,7 @@ int server_run(void)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg.conn_memory_limit,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 		MHD_OPTION_END);
@@ -651,9 +772,13 @@ int server_run(void)
 	log_msg(LOG_INFO, NULL, "listening on %s:%u with %ld workers", cfg.listen, port, workers);
 
 	for (;;) {
-		int sig = 0;
-		if (sigwait(&set, &sig) != 0)
+		struct timespec tick = {1, 0};
+		int sig = sigtimedwait(&set, NULL, &tick);
+		if (sig < 0) {
+			if (errno == EAGAIN)
+				sweep_slow_headers();
 			continue;
+		}
 		if (sig == SIGHUP) {
 			log_request_reopen();
 			log_msg(LOG_INFO, NULL, "SIGHUP: log reopened");

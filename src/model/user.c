@@ -87,6 +87,8 @@ static const struct db_sql user_sql[] = {
 #define SQL_COUNT 24
 	{"user.count",
 	 "SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\')"},
+#define SQL_LINK_MEMBER 25
+	{"user.link_member", "UPDATE users SET member_id = $2, updated_at = $3 WHERE username = $1"},
 };
 DB_SQL_TABLE(user, user_sql);
 
@@ -596,4 +598,31 @@ long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after,
 	while ((rc = db_step(st)) == DB_ROW)
 		ids[n++] = db_col_int(st, 0);
 	return rc == DB_DONE ? n : -1;
+}
+
+int user_link_member(struct db *db, const char *username, int64_t member_id)
+{
+	int rc = db_tx_begin(db, true);
+	struct db_stmt *st = rc == DB_OK ? db_prepare(db, &user_sql[SQL_LINK_MEMBER]) : NULL;
+	if (st) {
+		db_bind_text(st, 1, username, -1);
+		db_bind_int(st, 2, member_id);
+		db_bind_int(st, 3, clock_now());
+		rc = db_step(st) == DB_DONE && db_changes(db) == 1 ? DB_OK : DB_ERROR;
+	} else if (rc == DB_OK) {
+		rc = DB_ERROR;
+	}
+	if (rc == DB_OK) {
+		struct arena *a = arena_new();
+		struct audit_event ev = {.action = "user.link_member", .object_type = "user", .success = true,
+					 .summary = arena_printf(a, "username=%s member_id=%lld via=cli", username,
+								 (long long)member_id)};
+		rc = audit_record_as(db, 0, "system", "cli", &ev) == 0 ? DB_OK : DB_ERROR;
+		arena_free(a);
+	}
+	if (rc == DB_OK)
+		rc = db_tx_commit(db);
+	else
+		db_tx_rollback(db);
+	return rc == DB_OK ? 0 : -1;
 }

@@ -46,6 +46,9 @@ int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, con
  * message printed to stderr (unknown role, missing organization, taken username). */
 int user_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
 		char *otp_out, size_t otp_len);
+/* Links a user to the member record that `GET /api/v1/me` shows (the `member` role),
+ * in its own transaction with its audit row. 0, or -1 when there is no such user. */
+int user_link_member(struct db *db, const char *username, int64_t member_id);
 
 /* Small updates, inside the caller's transaction. */
 int user_set_password(struct db *db, int64_t id, const char *hash, bool must_change);

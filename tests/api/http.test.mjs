@@ -226,6 +226,15 @@ test('X-Request-Id on every response and in the access log; no query strings log
   assert.ok(!log.includes('?'), 'no query string in the log at all');
 });
 
+test('S3 a personal number typed into an unknown path does not reach the log', async () => {
+  const r = await api(srv, 'GET', '/api/v1/lookup/11010519491231002X/13812345678');
+  assert.equal(r.status, 404);
+  await new Promise((res) => setTimeout(res, 100));
+  const line = srv.log().trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.req === r.headers.get('x-request-id'));
+  assert.equal(line.path, '/api/v1/lookup/#X/#');
+  assert.doesNotMatch(srv.log(), /\d{17}[\dXx]|1[3-9]\d{9}/);
+});
+
 test('keep-alive: two requests on one connection get two responses, connection stays open', async () => {
   const req = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
   const { data, closedByServer } = await exchange(srv.port, [[req, 300], [req, 300]], { timeoutMs: 1500 });

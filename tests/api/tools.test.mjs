@@ -1,0 +1,55 @@
+// tools.test.mjs: the build checks themselves can fail: tools/codecheck (STYLE.md bans,
+// S11 "no SQL built from request data") and tools/hardening-check (S16).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib/server.mjs';
+
+function codecheck(files) {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-cc-'));
+  mkdirSync(join(dir, 'src/db'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const r = spawnSync(join(ROOT, 'tools/codecheck'), [dir], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  return r;
+}
+
+test('S11 codecheck passes clean code and the real tree', () => {
+  const r = codecheck({ 'src/ok.c': 'static const char *q = "SELECT id FROM t WHERE id = $1";\nint f(char *b) { return snprintf(b, 4, "%d", 1); }\n// sprintf( in a comment is fine\n' });
+  assert.equal(r.status, 0, r.stdout);
+  assert.equal(spawnSync(join(ROOT, 'tools/codecheck'), { encoding: 'utf8' }).status, 0);
+});
+
+const BAD = {
+  'banned sprintf': 'void f(char *b) { sprintf(b, "%d", 1); }\n',
+  'banned strcpy': 'void f(char *a, const char *b) { strcpy(a, b); }\n',
+  'banned rand': 'int f(void) { return rand(); }\n',
+  'SQL assembled with printf': 'void f(char *b, const char *n) { snprintf(b, 99, "SELECT * FROM t WHERE name = \'%s\'", n); }\n',
+  'SQL assembled with arena_printf': 'void f(struct arena *a, const char *n) { arena_printf(a, "DELETE FROM t WHERE id = %s", n); }\n',
+  'sqlite outside src/db': 'void f(sqlite3 *h) { sqlite3_exec(h, "x", 0, 0, 0); }\n',
+  'strcmp on a secret': 'int f(const char *a, const char *token) { return strcmp(a, token); }\n',
+  'JSON built with printf': 'void f(char *b) { snprintf(b, 9, "{\\"a\\":%d}", 1); }\n',
+};
+for (const [name, text] of Object.entries(BAD)) {
+  test(`S11 codecheck refuses: ${name}`, () => {
+    const r = codecheck({ 'src/bad.c': text });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /src\/bad\.c:1:/);
+  });
+}
+
+test('S16 hardening-check fails a binary built without the flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-hc-'));
+  try {
+    writeFileSync(join(dir, 'x.c'), 'int main(void) { return 0; }\n');
+    const cc = spawnSync('cc', ['-no-pie', '-fno-stack-protector', '-Wl,-z,norelro', '-o', join(dir, 'x'), join(dir, 'x.c')]);
+    assert.equal(cc.status, 0);
+    const r = spawnSync(join(ROOT, 'tools/hardening-check'), [join(dir, 'x')], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /FAIL\s+PIE/);
+    assert.match(r.stdout, /FAIL\s+RELRO segment/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
