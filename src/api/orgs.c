@@ -61,8 +61,9 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 	if (!patch || in_has(b, "type"))
 		o->type = in_str(req, b, "type", IN_REQUIRED, 10);
 	STR("label", o->label, 20);
+	/* a new organization without a domain takes its parent's (post_org) */
 	if (!patch || in_has(b, "domain"))
-		o->domain = in_str(req, b, "domain", IN_REQUIRED, 10);
+		o->domain = in_str(req, b, "domain", patch ? IN_REQUIRED : IN_OPTIONAL, 10);
 	STR("unit_name", o->unit_name, 100);
 	STR("unit_nature", o->unit_nature, 50);
 	STR("credit_code", o->credit_code, 18);
@@ -291,6 +292,12 @@ static void post_org(struct request *req)
 	}
 	if (strcmp(p.type, "党小组") == 0) {
 		req_field_error(req, "parent_id", "invalid_parent", "党小组下不能再设党组织");
+		return;
+	}
+	if (!o.domain)
+		o.domain = p.domain;
+	if (!o.domain) {
+		req_field_error(req, "domain", "required", "此项必填");
 		return;
 	}
 	o.parent_id = parent;
