@@ -12,6 +12,7 @@
 #include "model/codes.h"
 #include "model/grid.h"
 #include "model/org.h"
+#include "model/stats.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,11 +250,25 @@ static void get_orgs(struct request *req)
 					   (json_int_t)json_array_size(items)));
 }
 
+/* One organization's record, with the members of its whole subtree counted as well
+ * (the counts on the record itself are its own members, which R-ORG-04/05 judge). */
 static void get_org(struct request *req)
 {
 	struct org_rec o;
-	if (roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
-		reply_org(req, 200, &o);
+	if (!roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
+		return;
+	reply_org(req, 200, &o);
+	if (req_failed(req))
+		return;
+	struct member_stats *ms = arena_alloc(req->arena, sizeof *ms);
+	enum db_rc rc = stats_members(req->db, o.path, scope_path_end(req->arena, o.path), roster_today(), ms);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	json_object_set_new(req->out, "subtree", json_pack("{s:I, s:I, s:I}", "member_count", (json_int_t)ms->total,
+							   "formal_count", (json_int_t)ms->formal,
+							   "probationary_count", (json_int_t)ms->probationary));
 }
 
 static void get_tree(struct request *req)

@@ -162,6 +162,21 @@ void member_political_birthday(const char *joined_on, char buf[6])
 	}
 }
 
+bool member_next_political_birthday(const char *joined_on, struct date today, struct date *next, int *days, int *years)
+{
+	struct date j;
+	if (!joined_on || !date_parse(joined_on, &j) || date_cmp(j, today) > 0)
+		return false;
+	/* R-BDAY-01: the anniversary of 入党时间; 29 Feb falls on 28 Feb in a common year */
+	struct date cand = date_add_years(j, today.y - j.y);
+	if (date_cmp(cand, today) < 0)
+		cand = date_add_years(j, today.y + 1 - j.y);
+	*next = cand;
+	*days = (int)(date_to_days(cand) - date_to_days(today));
+	*years = cand.y - j.y;
+	return true;
+}
+
 void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN])
 {
 	dj_blind_index("member.id_number", id_number, strlen(id_number), out);

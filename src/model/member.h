@@ -41,6 +41,10 @@ int member_validate(struct member_rec *r, struct date today, struct arena *a, me
 /* Derived values: 党龄 in whole years from 转正 (R-DEV-13; 0 while probationary) and
  * the political birthday (MM-DD of 入党时间, R-BDAY-01) into buf[6]. */
 int member_party_age(const char *confirmed_on, struct date today);
+/* The next 政治生日 on or after today (R-BDAY-01: 29 Feb → 28 Feb in a common year),
+ * the days until it and the years of membership it marks. False without a valid,
+ * past 入党时间. */
+bool member_next_political_birthday(const char *joined_on, struct date today, struct date *next, int *days, int *years);
 void member_political_birthday(const char *joined_on, char buf[6]);
 
 /* The blind index of a normalized ID number. */

@@ -369,6 +369,15 @@ json_t *member_json(const struct member_rec *r, const char *org_name, bool revea
 	S("confirmed_on", r->confirmed_on);
 	json_object_set_new(j, "party_age", json_integer(member_party_age(r->confirmed_on, today)));
 	S("political_birthday", bday[0] ? bday : NULL);
+	struct date nb;
+	int nb_days, nb_years;
+	if (member_next_political_birthday(r->joined_on, today, &nb, &nb_days, &nb_years)) {
+		char nbs[11];
+		date_format(nb, nbs);
+		json_object_set_new(j, "next_political_birthday", json_string(nbs));
+		json_object_set_new(j, "days_to_political_birthday", json_integer(nb_days));
+		json_object_set_new(j, "political_years", json_integer(nb_years));
+	}
 	json_object_set_new(j, "introducers", json_list_or_empty(r->introducers_json));
 	json_object_set_new(j, "dues_base", r->dues_base >= 0 ? json_real((double)r->dues_base / 100.0) : json_null());
 	S("dues_paid_to", r->dues_paid_to);

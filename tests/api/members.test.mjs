@@ -211,3 +211,28 @@ test('S3 no full ID number or mobile in any response without pii.view, nor in th
   assert.doesNotMatch(log, ID);
   assert.doesNotMatch(log, MOBILE);
 });
+
+test('R-BDAY-01 political birthday: 29 Feb falls on 28 Feb in a common year, with the years it marks', async () => {
+  const r = await sec.call('POST', '/api/v1/members', person({
+    name: '闰日党员', id_number: idNumber('310104', '1978-06-02', 45), mobile: null,
+    joined_on: '2004-02-29', confirmed_on: '2005-03-01',
+  }));
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.political_birthday, '02-29');
+  // move the server's clock to 2027-01-15 (08:00 in Beijing): the next one is 2027-02-28
+  const target = Date.UTC(2027, 0, 15, 0, 0, 0) / 1000;
+  const shift = async (offset) => fetch(`${srv.base}/api/v1/test/clock`, {
+    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ offset }),
+  });
+  await shift(Math.round(target - Date.now() / 1000));
+  try {
+    // sessions do not survive a jump of weeks: sign in again at the new date
+    const later = await as(srv, 'branch_secretary', srv.branch(0));
+    const m = await later.call('GET', `/api/v1/members/${r.body.id}`);
+    assert.equal(m.body.next_political_birthday, '2027-02-28');
+    assert.equal(m.body.days_to_political_birthday, 44);
+    assert.equal(m.body.political_years, 23);
+  } finally {
+    await shift(0);
+  }
+});

@@ -88,6 +88,11 @@ test('R-ORG-04 a branch with ≥ 7 正式党员 needs a committee of 3–7; R-OR
   const seven = await admin.call('GET', `/api/v1/orgs/${b.id}`);
   assert.equal(seven.body.formal_count, 7);
   assert.equal(seven.body.member_count, 7);
+  assert.deepEqual(seven.body.subtree, { member_count: 7, formal_count: 7, probationary_count: 0 });
+  // the parent's record counts its own members; its subtree counts include these seven
+  const parent = await admin.call('GET', `/api/v1/orgs/${seven.body.parent_id}`);
+  assert.ok(parent.body.subtree.member_count >= parent.body.member_count + 7, parent.text);
+  assert.ok(parent.body.subtree.formal_count >= 7);
   assert.ok(seven.body.alerts.some((a) => a.code === 'committee_required'));
   assert.ok(!seven.body.alerts.some((a) => a.code === 'too_few_members'));
   const c = await admin.call('PATCH', `/api/v1/orgs/${b.id}`, { committee: [

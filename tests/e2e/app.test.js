@@ -367,6 +367,8 @@ test('me: the member\'s own page at 390×844', { skip: skipAll }, async () => {
   await settle(page)
   if (accounts.member) {
     await page.locator('[data-testid=political-birthday]').waitFor()
+    assert.match(await page.locator('[data-testid=political-birthday]').innerText(), /^\d{1,2}月\d{1,2}日$/)
+    assert.match(await page.locator('.t-sub').first().innerText(), /政治生日/)
     assert.match(await page.locator('[data-testid=party-age]').innerText(), /\d|预备期/)
   }
   await capture(page, problems, 'me-390x844')

@@ -19,21 +19,6 @@ export function fmtSize(bytes) {
 }
 
 /** Days from today until the next anniversary of a YYYY-MM-DD date (29 Feb → 28 Feb). */
-export function daysToNextAnniversary(ymd, today = new Date()) {
-  if (!ymd) return null
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd)
-  if (!m) return null
-  const month = Number(m[2]) - 1
-  const day = Number(m[3])
-  const base = new Date(today.getFullYear(), today.getMonth(), today.getDate())
-  const at = (y) => {
-    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
-    return new Date(y, month, month === 1 && day === 29 && !leap ? 28 : day)
-  }
-  let next = at(base.getFullYear())
-  if (next < base) next = at(base.getFullYear() + 1)
-  return Math.round((next - base) / 86400000)
-}
 
 export function localISODate(d = new Date()) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
