@@ -61,11 +61,9 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 	if (!patch || in_has(b, "type"))
 		o->type = in_str(req, b, "type", IN_REQUIRED, 10);
 	STR("label", o->label, 20);
-	if (in_has(b, "domain")) { /* absent on create: the parent's domain (post_org) */
-		const char *d = in_str(req, b, "domain", IN_OPTIONAL, 10);
-		if (d || !patch)
-			o->domain = d;
-	}
+	/* a new organization without a domain takes its parent's (post_org) */
+	if (!patch || in_has(b, "domain"))
+		o->domain = in_str(req, b, "domain", patch ? IN_REQUIRED : IN_OPTIONAL, 10);
 	STR("unit_name", o->unit_name, 100);
 	STR("unit_nature", o->unit_nature, 50);
 	STR("credit_code", o->credit_code, 18);
@@ -296,10 +294,13 @@ static void post_org(struct request *req)
 		req_field_error(req, "parent_id", "invalid_parent", "党小组下不能再设党组织");
 		return;
 	}
-	o.parent_id = parent;
 	if (!o.domain)
 		o.domain = p.domain;
-	o.two_new = codes_two_new_domain(o.domain);
+	if (!o.domain) {
+		req_field_error(req, "domain", "required", "此项必填");
+		return;
+	}
+	o.parent_id = parent;
 	o.created_at = clock_now();
 	enum db_rc rc = org_insert(req->db, req->arena, &o);
 	if (rc == DB_OK && committee)
