@@ -45,6 +45,11 @@ test('create: types, domains and the 两新 flag; field errors in Chinese', asyn
   const bad = await admin.call('POST', '/api/v1/orgs', { parent_id: 1, name: '', type: '党员之家', domain: '火星', credit_code: '123' });
   problemOk(null, bad, 400, 'validation_failed');
   for (const f of ['name', 'type', 'domain', 'credit_code']) assert.ok(bad.body.errors.some((e) => e.field === f), f);
+  // without a domain a new organization takes its parent's
+  const inherit = await admin.call('POST', '/api/v1/orgs', { parent_id: o.id, name: '继承领域党小组', type: '党小组' });
+  assert.equal(inherit.status, 201, inherit.text);
+  assert.equal(inherit.body.domain, '非公企业');
+  assert.equal(inherit.body.two_new, true);
   const child = await admin.call('POST', '/api/v1/orgs', { parent_id: o.id, name: '第一党小组', type: '党小组', domain: '非公企业' });
   assert.equal(child.status, 201);
   const under = await admin.call('POST', '/api/v1/orgs', { parent_id: child.body.id, name: 'x', type: '党小组', domain: '其他' });
