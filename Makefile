@@ -69,15 +69,18 @@ $(B)/gen/embedded.c: $(B)/tools/embed $(SQL)
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/libdj.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(B)/dangjian: $(B)/obj/src/main.o $(B)/libdj.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/metrics.h"
+#include "jobs/jobs.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "http/static.h"
@@ -794,6 +795,14 @@ int server_run(void)
 	while (metrics_inflight() > 0 && clock_mono_ms() < until)
 		usleep(20 * 1000);
 	MHD_stop_daemon(d);
+	/* long work (imports) finishes too, within what is left of the grace period; a job
+	 * still running then keeps its connection: its transaction is rolled back by the
+	 * next start, never half-applied */
+	double left = (until - clock_mono_ms()) / 1000.0;
+	if (!jobs_drain_for(left > 1 ? left : 1)) {
+		log_msg(LOG_WARN, NULL, "stopping with a job still running; it will be marked failed at the next start");
+		return 0;
+	}
 	db_close_all();
 	log_msg(LOG_INFO, NULL, "stopped");
 	return 0;

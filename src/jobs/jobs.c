@@ -3,7 +3,9 @@
 #include "jobs/jobs.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +245,20 @@ void jobs_drain(void)
 	while (busy || head)
 		pthread_cond_wait(&idle_cv, &mu);
 	pthread_mutex_unlock(&mu);
+}
+
+bool jobs_drain_for(double seconds)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	pthread_mutex_lock(&mu);
+	int rc = 0;
+	while ((busy || head) && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&idle_cv, &mu, &until);
+	bool idle = !busy && !head;
+	pthread_mutex_unlock(&mu);
+	return idle;
 }
 
 json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc)

@@ -7,6 +7,7 @@
 #define DJ_JOBS_H
 #include "db/db.h"
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ int64_t jobs_id(const struct job *j);
 json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc);
 /* Waits until no job is queued or running (tests, CLI, shutdown). */
 void jobs_drain(void);
+/* The same for at most seconds (SIGTERM); true when the worker is idle. */
+bool jobs_drain_for(double seconds);
 /* Marks jobs of a previous process failed. Called once automatically. */
 void jobs_recover(struct db *db);
 #endif
