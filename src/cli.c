@@ -3,6 +3,7 @@
  * commands next to their code with CLI_COMMAND. Lives in the library (not main.c) so
  * that unit tests and fuzzers can link the generated registry. */
 #include "cli.h"
+#include "api/roster_util.h"
 #include "config.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -84,6 +85,7 @@ static int cmd_serve(int argc, char **argv)
 	if (!db)
 		return 1;
 	db_close(db);
+	roster_tmp_sweep();
 	return server_run();
 }
 CLI_COMMAND(serve, cmd_serve, "serve", "serve HTTP on --listen:--port until SIGTERM");

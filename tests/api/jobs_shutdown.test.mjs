@@ -31,3 +31,19 @@ test('an import in progress at SIGTERM finishes before the process exits', async
     await again.stop();
   }
 });
+
+test('S4: an export file left behind by a process that died mid-export is removed at start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-sweep-'));
+  const { writeFileSync, existsSync } = await import('node:fs');
+  const first = await startServer({ dir });
+  await first.stop('SIGTERM', { keep: true });
+  const left = join(dir, '.export-AbC123.xlsx');
+  writeFileSync(left, 'personal data of an interrupted export');
+  const again = await startServer({ dir });
+  try {
+    assert.equal(existsSync(left), false);
+    assert.match(again.log(), /removed 1 export file/);
+  } finally {
+    await again.stop();
+  }
+});
