@@ -61,11 +61,11 @@ $(B)/tools/embed: tools/embed.c
 
 $(B)/gen/registry.c: $(SRC) tools/gen_registry
 	@mkdir -p $(dir $@)
-	tools/gen_registry $(SRC) > $@.tmp && mv $@.tmp $@
+	@tools/gen_registry $(SRC) > $@.tmp && mv $@.tmp $@
 
 $(B)/gen/embedded.c: $(B)/tools/embed $(SQL)
 	@mkdir -p $(dir $@)
-	$(B)/tools/embed $(SQL) > $@.tmp && mv $@.tmp $@
+	@$(B)/tools/embed $(SQL) > $@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
@@ -119,7 +119,7 @@ node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error && touch $@
 
 compile_commands.json: $(SRC) Makefile
-	tools/compile_commands "$(CC)" "$(CFLAGS)" $(SRC) $(UNIT_SRC) > $@
+	@tools/compile_commands "$(CC)" "$(CFLAGS)" $(SRC) $(UNIT_SRC) > $@
 
 asan:
 	$(MAKE) MODE=asan server unit fuzzbins
