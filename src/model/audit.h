@@ -52,6 +52,9 @@ struct audit_filter {
 	int64_t from, to; /* unix seconds, inclusive; 0 = open */
 };
 #include <jansson.h>
+/* The Chinese name of a catalogued action, or NULL. */
+const char *audit_action_name(const char *code);
+
 json_t *audit_list(struct db *db, const struct audit_filter *f, int64_t before_id, int64_t limit, int64_t *last_id,
 		   int64_t *total);
 #endif

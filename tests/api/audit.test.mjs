@@ -114,6 +114,8 @@ test('GET /audit filters and keyset pagination; auditor only', async () => {
   assert.deepEqual(seen, all.body.items.map((i) => i.id));
   const logins = await aud.call('GET', '/api/v1/audit?action=session.login&limit=200');
   assert.ok(logins.body.items.length > 0 && logins.body.items.every((i) => i.action === 'session.login'));
+  // catalogued actions carry their Chinese name for the audit page
+  assert.ok(logins.body.items.every((i) => i.action_name === '登录'));
   const mine = await aud.call('GET', `/api/v1/audit?actor=${sys.user.id}`);
   assert.ok(mine.body.items.every((i) => i.actor_id === sys.user.id));
   const byName = await aud.call('GET', `/api/v1/audit?actor=${sys.username}`); // the UI sends an id or a username
