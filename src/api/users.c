@@ -239,6 +239,25 @@ static void reset_password(struct request *req)
 	sodium_memzero(otp, sizeof otp);
 }
 
+/* A lost authenticator: the user enrols a new TOTP secret at the next login; every
+ * session of the user ends now. */
+static void reset_totp(struct request *req)
+{
+	struct user_row u;
+	if (!load_user(req, &u))
+		return;
+	int rc = user_reset_totp(req->db, u.id);
+	if (rc == DB_OK)
+		rc = session_delete_user(req->db, u.id);
+	if (rc != DB_OK)
+		return req_fail_db(req, rc);
+	struct audit_event ev = {.action = "user.reset_totp", .object_type = "user", .object_id = u.id,
+				 .success = true, .summary = "sessions_revoked=all"};
+	if (audit_record(req, &ev) != 0)
+		return;
+	req_reply_json(req, 200, json_pack("{s:b}", "totp_enrolled", 0));
+}
+
 static const char *roles_text(struct request *req, const struct auth_assignment *as, size_t n)
 {
 	const char *s = "";
@@ -320,6 +339,8 @@ static const struct route users_routes[] = {
 	{"POST", "/api/v1/users", post_user, "user.manage", RF_TX_WRITE, 4096, "create a user; returns a one-time password"},
 	{"GET", "/api/v1/users/{id}", get_user, "user.read", RF_TX_READ, 0, "one user"},
 	{"PATCH", "/api/v1/users/{id}", patch_user, "user.manage", RF_TX_WRITE, 4096, "change name, mobile or status"},
+	{"POST", "/api/v1/users/{id}/reset-totp", reset_totp, "user.manage", RF_TX_WRITE, 0,
+	 "forget the user's TOTP secret (enrol again at next login)"},
 	{"POST", "/api/v1/users/{id}/reset-password", reset_password, "user.manage", RF_TX_WRITE, 0,
 	 "new one-time password; revokes the user's sessions"},
 	{"PUT", "/api/v1/users/{id}/roles", put_roles, "role.assign", RF_TX_WRITE, 16384, "replace the user's role assignments"},

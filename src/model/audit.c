@@ -393,6 +393,7 @@ static const struct {
 	{"user.lock", "账户锁定"},
 	{"user.unlock", "账户解锁"},
 	{"user.reset_password", "重置密码"},
+	{"user.reset_totp", "重置动态验证码"},
 	{"user.link_member", "关联党员档案"},
 	{"role.assign", "分配角色"},
 	{"org.create", "新建党组织"},

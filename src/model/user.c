@@ -89,6 +89,9 @@ static const struct db_sql user_sql[] = {
 	 "SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\')"},
 #define SQL_LINK_MEMBER 25
 	{"user.link_member", "UPDATE users SET member_id = $2, updated_at = $3 WHERE username = $1"},
+#define SQL_TOTP_RESET 26
+	{"user.totp_reset",
+	 "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = 0, updated_at = $2 WHERE id = $1"},
 };
 DB_SQL_TABLE(user, user_sql);
 
@@ -625,4 +628,14 @@ int user_link_member(struct db *db, const char *username, int64_t member_id)
 	else
 		db_tx_rollback(db);
 	return rc == DB_OK ? 0 : -1;
+}
+
+int user_reset_totp(struct db *db, int64_t id)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_TOTP_RESET]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, clock_now());
+	return db_step(st) == DB_DONE ? DB_OK : DB_ERROR;
 }

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, cli, problemOk } from './lib/server.mjs';
-import { signIn, login, addOrgs, strongPassword } from './lib/auth.mjs';
+import { signIn, login, addOrgs, strongPassword, setClock, totp, serverNow } from './lib/auth.mjs';
 
 let srv, sys, sec, aud;
 before(async () => {
@@ -115,6 +115,23 @@ test('role assignments by the security administrator; S8 administrator roles exc
   assert.deepEqual((await s.call('GET', '/api/v1/session')).body.permissions, ['self.read']);
 });
 
+test('S8 a lost authenticator: the system administrator resets TOTP; the user enrols again', async () => {
+  const a2 = await signIn(srv, { role: 'auditor' });
+  const r = await sys.call('POST', `/api/v1/users/${a2.user.id}/reset-totp`);
+  assert.equal(r.status, 200, r.text);
+  // every session of the user ends; the next login (password only) must enrol again
+  problemOk(null, await a2.call('GET', '/api/v1/session'), 401, 'unauthenticated');
+  const again = await login(srv, a2.username, a2.password);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.user.totp_enrolled, false);
+  problemOk(null, await again.session.call('GET', '/api/v1/audit'), 403, 'totp_enrolment_required');
+  // only user.manage may do it
+  problemOk(null, await sec.call('POST', `/api/v1/users/${a2.user.id}/reset-totp`), 403, 'forbidden');
+  const rows = await aud.call('GET', `/api/v1/audit?action=user.reset_totp`);
+  assert.equal(rows.body.items.length, 1);
+  assert.equal(rows.body.items[0].action_name, '重置动态验证码');
+});
+
 test('S8 the auditor cannot write business data or accounts', async () => {
   for (const [m, p, b] of [['POST', '/api/v1/users', { username: 'q', name: 'q' }], ['PATCH', `/api/v1/users/${sys.user.id}`, { name: 'x' }],
     ['POST', `/api/v1/users/${sys.user.id}/reset-password`], ['GET', '/api/v1/users']]) {
@@ -122,4 +139,21 @@ test('S8 the auditor cannot write business data or accounts', async () => {
   }
   const s = await aud.call('GET', '/api/v1/session');
   assert.deepEqual(s.body.permissions, ['audit.read']);
+});
+
+test('dengbao policy: an administrator whose password is 90 days old must change it first', async () => {
+  const adm = await signIn(srv, { role: 'secadmin' });
+  await setClock(srv, 91 * 86400);
+  try {
+    const r = await login(srv, adm.username, adm.password, totp(adm.secret, serverNow(srv)));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.user.must_change_password, true);
+    problemOk(null, await r.session.call('GET', '/api/v1/users'), 403, 'password_change_required');
+    const fresh = strongPassword();
+    const ch = await r.session.call('PUT', '/api/v1/session/password', { old_password: adm.password, new_password: fresh });
+    assert.equal(ch.status, 200, ch.text);
+    assert.equal(ch.body.user.must_change_password, false);
+  } finally {
+    await setClock(srv, 0);
+  }
 });
