@@ -246,6 +246,9 @@ static void reset_totp(struct request *req)
 	struct user_row u;
 	if (!load_user(req, &u))
 		return;
+	/* a session must not strip its own second factor: another administrator does it */
+	if (u.id == req->session->user_id)
+		return req_fail(req, 409, "cannot_reset_self", "不能重置自己的动态验证码");
 	int rc = user_reset_totp(req->db, u.id);
 	if (rc == DB_OK)
 		rc = session_delete_user(req->db, u.id);

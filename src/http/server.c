@@ -391,7 +391,8 @@ static struct request *request_new(const char *uri, struct MHD_Connection *conn)
 	req->deadline = req->t0 + (double)cfg.request_deadline * 1000.0;
 	req->uri_len = uri ? strlen(uri) : 0;
 	uint64_t n = atomic_fetch_add(&req_counter, 1);
-	snprintf(req->id, sizeof req->id, "%08x%08llx", req_prefix, (unsigned long long)n);
+	/* a dash keeps digit runs short: an id never looks like a phone or ID number (S3) */
+	snprintf(req->id, sizeof req->id, "%08x-%llx", req_prefix, (unsigned long long)n);
 	req->in_flight_counted = true;
 	metrics_inflight_add(1);
 	return req;

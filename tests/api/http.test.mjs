@@ -15,7 +15,7 @@ const SECURITY_HEADERS = {
   'x-content-type-options': /^nosniff$/,
   'content-security-policy': /default-src 'self'.*frame-ancestors 'none'/,
   'referrer-policy': /^same-origin$/,
-  'x-request-id': /^[0-9a-f]{16,}$/,
+  'x-request-id': /^[0-9a-f]{8}-[0-9a-f]+$/,
 };
 function headersOk(h, { api: isApi = true } = {}) {
   for (const [k, re] of Object.entries(SECURITY_HEADERS)) assert.match(h.get(k) || '', re, k);

@@ -28,7 +28,7 @@ function secHeaders(h) {
   assert.equal(h.get('x-content-type-options'), 'nosniff');
   assert.match(h.get('content-security-policy'), /frame-ancestors 'none'/);
   assert.equal(h.get('referrer-policy'), 'same-origin');
-  assert.match(h.get('x-request-id'), /^[0-9a-f]+$/);
+  assert.match(h.get('x-request-id'), /^[0-9a-f]{8}-[0-9a-f]+$/);
 }
 
 test('index.html with an ETag, revalidated (no-cache), 304 on If-None-Match', async () => {

@@ -125,7 +125,8 @@ test('S8 a lost authenticator: the system administrator resets TOTP; the user en
   assert.equal(again.status, 200, again.text);
   assert.equal(again.body.user.totp_enrolled, false);
   problemOk(null, await again.session.call('GET', '/api/v1/audit'), 403, 'totp_enrolment_required');
-  // only user.manage may do it
+  // not one's own, and only with user.manage
+  problemOk(null, await sys.call('POST', `/api/v1/users/${sys.user.id}/reset-totp`), 409, 'cannot_reset_self');
   problemOk(null, await sec.call('POST', `/api/v1/users/${a2.user.id}/reset-totp`), 403, 'forbidden');
   const rows = await aud.call('GET', `/api/v1/audit?action=user.reset_totp`);
   assert.equal(rows.body.items.length, 1);
