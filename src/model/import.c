@@ -179,22 +179,38 @@ static const char *code_of(struct imp *m, const char *table, const char *text, i
 	return code;
 }
 
+/* The length of the separator at p (",", ";", " ", "，", "、", "；"), or 0. */
+static size_t name_separator(const char *p)
+{
+	static const char *const seps[] = {",", ";", " ", "，", "、", "；"};
+	for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++)
+		if (strncmp(p, seps[i], strlen(seps[i])) == 0)
+			return strlen(seps[i]);
+	return 0;
+}
+
+/* "李四、王五" → ["李四", "王五"]: walks whole UTF-8 characters, so a separator byte
+ * never matches inside another character. */
 static json_t *split_names(const char *s)
 {
 	json_t *a = json_array();
 	if (!s)
 		return a;
-	const char *p = s;
-	while (*p) {
-		size_t n = strcspn(p, ",，、; ；");
-		if (n)
-			json_array_append_new(a, json_stringn(p, n));
-		p += n;
-		/* skip one separator, ASCII or a 3-byte CJK one */
-		if (*p == ',' || *p == ';' || *p == ' ')
+	const char *start = s, *p = s;
+	for (;;) {
+		size_t sep = *p ? name_separator(p) : 0;
+		if (!*p || sep) {
+			if (p > start)
+				json_array_append_new(a, json_stringn(start, (size_t)(p - start)));
+			if (!*p)
+				break;
+			p += sep;
+			start = p;
+			continue;
+		}
+		p++;
+		while ((*p & 0xC0) == 0x80) /* continuation bytes of the same character */
 			p++;
-		else if ((unsigned char)*p >= 0x80)
-			p += 3;
 	}
 	return a;
 }

@@ -129,3 +129,15 @@ test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
   assert.equal(masked.status, 200);
   assert.doesNotMatch(masked.text, /\d{17}[\dX]/);
 });
+
+test('import: introducers split on Chinese and ASCII separators, whole characters only', async () => {
+  const rows = rosterRows(4, 91);
+  const lists = ['李四、王五', '张三,赵六', '陈一峰', '王一；刘二 周三'];
+  rows.forEach((row, i) => { row['入党介绍人'] = lists[i]; });
+  const csv = writeCsv(join(tmp, 'intro.csv'), rows);
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(3)}&format=csv`, csv, 'text/csv');
+  const job = await waitJob(admin, r.body.id);
+  assert.equal(job.result.imported, 4, JSON.stringify(job.result));
+  const got = rows.map((row) => JSON.parse(srv.sql(`SELECT introducers FROM members WHERE name = '${row['姓名']}' AND org_id = ${srv.branch(3)} ORDER BY id DESC LIMIT 1`)));
+  assert.deepEqual(got, [['李四', '王五'], ['张三', '赵六'], ['陈一峰'], ['王一', '刘二', '周三']]);
+});
