@@ -14,6 +14,8 @@
 #define SHEET_MAX_ROWS 2000000
 #define SHEET_MAX_CELL 32767      /* bytes of one cell (Excel's own limit in characters) */
 #define SHEET_MAX_XML (1u << 30)  /* uncompressed bytes of one XML part */
+#define SHEET_MAX_SST 8000000     /* shared strings in one workbook */
+#define SHEET_MAX_SST_BYTES (256u << 20) /* memory the shared strings may take */
 
 /* Called for each row (rowno 1-based, as the user sees it in the spreadsheet); cells
  * are NUL-terminated UTF-8, valid only during the call; missing cells are "".

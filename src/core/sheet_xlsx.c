@@ -125,6 +125,16 @@ static void sst_end(void *ud, const char *name)
 		t->in_rph--;
 	} else if (strcmp(l, "si") == 0) {
 		t->in_si = 0;
+		if (t->failed)
+			return;
+		/* every entry costs memory even when empty: bound their number and count
+		 * their overhead, so a small file cannot expand into gigabytes */
+		size_t len = t->cur.p ? strlen(t->cur.p) : 0;
+		t->bytes += len + 1 + sizeof(char *) + 16;
+		if (t->n >= SHEET_MAX_SST || t->bytes > SHEET_MAX_SST_BYTES) {
+			t->failed = true;
+			return;
+		}
 		if (t->n == t->cap) {
 			size_t ncap = t->cap ? t->cap * 2 : 256;
 			char **q = realloc(t->s, ncap * sizeof *q);
@@ -148,8 +158,7 @@ static void sst_text(void *ud, const char *s, int len)
 	struct sst *t = ud;
 	if (!t->in_t || t->in_rph || t->failed)
 		return;
-	t->bytes += (size_t)len;
-	if (t->bytes > SHEET_MAX_XML || t->cur.len + (size_t)len > SHEET_MAX_CELL || buf_add(&t->cur, s, (size_t)len))
+	if (t->cur.len + (size_t)len > SHEET_MAX_CELL || buf_add(&t->cur, s, (size_t)len))
 		t->failed = true;
 }
 

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <zip.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +164,67 @@ static void test_xlsx_garbage_refused(void **state)
 	assert_int_equal(sheet_xlsx("", 0, collect, &r, why, sizeof why), -1);
 }
 
+/* A tiny workbook whose sharedStrings.xml expands into millions of empty entries: the
+ * reader refuses it instead of growing without bound (review finding, S: memory). */
+static void test_xlsx_shared_string_bomb_refused(void **state)
+{
+	(void)state;
+	static const char ct[] = "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>";
+	static const char wb[] = "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+				 "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
+				 "<sheets><sheet name=\"s\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>";
+	static const char rels[] = "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+				   "<Relationship Id=\"rId1\" Target=\"worksheets/sheet1.xml\" "
+				   "Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\"/>"
+				   "</Relationships>";
+	static const char sheet[] = "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+				    "<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>";
+	size_t n = 9000000, len = 0;
+	char *sst = malloc(n * 5 + 200);
+	len += (size_t)snprintf(sst, 200, "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">");
+	for (size_t i = 0; i < n; i++, len += 5)
+		memcpy(sst + len, "<si/>", 5);
+	memcpy(sst + len, "</sst>", 7);
+	len += 6;
+
+	zip_error_t ze;
+	zip_error_init(&ze);
+	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+	assert_non_null(src);
+	zip_t *z = zip_open_from_source(src, ZIP_TRUNCATE, &ze);
+	assert_non_null(z);
+	zip_source_keep(src);
+	const struct {
+		const char *name, *data;
+		size_t len;
+	} parts[] = {{"[Content_Types].xml", ct, sizeof ct - 1},
+		     {"xl/workbook.xml", wb, sizeof wb - 1},
+		     {"xl/_rels/workbook.xml.rels", rels, sizeof rels - 1},
+		     {"xl/worksheets/sheet1.xml", sheet, sizeof sheet - 1},
+		     {"xl/sharedStrings.xml", sst, len}};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		zip_source_t *ps = zip_source_buffer(z, parts[i].data, parts[i].len, 0);
+		assert_true(zip_file_add(z, parts[i].name, ps, ZIP_FL_OVERWRITE) >= 0);
+	}
+	assert_int_equal(zip_close(z), 0);
+	assert_int_equal(zip_source_open(src), 0);
+	zip_source_seek(src, 0, SEEK_END);
+	zip_int64_t zlen = zip_source_tell(src);
+	zip_source_seek(src, 0, SEEK_SET);
+	char *zbuf = malloc((size_t)zlen);
+	assert_int_equal(zip_source_read(src, zbuf, (zip_uint64_t)zlen), zlen);
+	zip_source_close(src);
+	zip_source_free(src);
+	assert_true(zlen < 2 * 1024 * 1024); /* the bomb is small */
+
+	struct rows g = {0};
+	char why[256] = "";
+	assert_int_not_equal(sheet_xlsx(zbuf, (size_t)zlen, collect, &g, why, sizeof why), 0);
+	assert_true(why[0] != 0);
+	free(zbuf);
+	free(sst);
+}
+
 static void test_serial_dates(void **state)
 {
 	(void)state;
@@ -204,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_csv_errors),
 		cmocka_unit_test(test_xlsx_write_then_read),
 		cmocka_unit_test(test_xlsx_garbage_refused),
+		cmocka_unit_test(test_xlsx_shared_string_bomb_refused),
 		cmocka_unit_test(test_serial_dates),
 		cmocka_unit_test(test_csv_out_quotes_and_formula_injection),
 	};
