@@ -14,6 +14,8 @@
 #include "http/input.h"
 #include "model/audit.h"
 #include "model/codes.h"
+#include "model/grid.h"
+#include "model/org.h"
 #include "model/member.h"
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +215,44 @@ out:
 		db_tx_rollback(req->db);
 }
 
+/* True when one of the two paths lies on the other's line (same, ancestor or
+ * descendant organization). */
+static bool same_line(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	return strncmp(a, b, la < lb ? la : lb) == 0;
+}
+
+/* The 党小组, grid and building a member is placed in must exist and belong with the
+ * member's own organization: a foreign id would otherwise reveal that it exists and
+ * pin another organization's objects (they could no longer be deleted). */
+static void check_placement(struct request *req, const struct member_rec *r, const char *org_path)
+{
+	struct org_rec x;
+	if (r->group_org_id > 0 &&
+	    (org_get(req->db, req->arena, r->group_org_id, &x) != DB_OK || strcmp(x.type, "党小组") != 0 ||
+	     r->group_org_id == r->org_id || strncmp(x.path, org_path, strlen(org_path)) != 0))
+		req_field_error(req, "group_org_id", "not_found", "党小组不存在，或不属于该党员所在的党组织");
+	int64_t grid = r->grid_id;
+	if (grid > 0) {
+		int64_t gorg = grid_org(req->db, grid);
+		if (!gorg || org_get(req->db, req->arena, gorg, &x) != DB_OK || !same_line(x.path, org_path))
+			req_field_error(req, "grid_id", "not_found", "网格不存在，或不属于该党员所在党组织的辖区");
+	}
+	if (r->building_id > 0) {
+		int64_t bgrid = building_grid(req->db, r->building_id);
+		bool ok = bgrid > 0;
+		if (ok && grid > 0)
+			ok = bgrid == grid;
+		else if (ok) {
+			int64_t gorg = grid_org(req->db, bgrid);
+			ok = gorg && org_get(req->db, req->arena, gorg, &x) == DB_OK && same_line(x.path, org_path);
+		}
+		if (!ok)
+			req_field_error(req, "building_id", "not_found", "楼院不存在，或不属于所选网格");
+	}
+}
+
 static void post_member(struct request *req)
 {
 	json_t *b = in_body(req);
@@ -231,6 +271,7 @@ static void post_member(struct request *req)
 		req_field_error(req, "org_id", "not_found", "党组织不存在");
 		return;
 	}
+	check_placement(req, &r, o.path);
 	member_validate(&r, roster_today(), req->arena, field_err, req);
 	if (req_failed(req) || !check_duplicate(req, r.id_number, 0))
 		return;
@@ -276,7 +317,10 @@ static void patch_member(struct request *req)
 			return;
 		}
 		org_name = o.name;
+		r.org_path = o.path;
 	}
+	if (in_has(b, "group_org_id") || in_has(b, "grid_id") || in_has(b, "building_id") || r.org_id != old_org)
+		check_placement(req, &r, r.org_path);
 	member_validate(&r, roster_today(), req->arena, field_err, req);
 	if (req_failed(req) || !check_duplicate(req, r.id_number, r.id))
 		return;

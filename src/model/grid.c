@@ -13,6 +13,8 @@ static const struct db_sql grid_sql[] = {
 	{"grid.building_list", "SELECT id, org_id, name, address FROM buildings WHERE grid_id = $1 ORDER BY name, id"},
 #define SQL_GRID_ORG 4
 	{"grid.org", "SELECT org_id FROM grids WHERE id = $1"},
+#define SQL_BUILDING_GRID 5
+	{"grid.building_grid", "SELECT grid_id FROM buildings WHERE id = $1"},
 };
 DB_SQL_TABLE(grid, grid_sql);
 
@@ -91,6 +93,17 @@ int64_t grid_org(struct db *db, int64_t grid_id)
 	if (!st)
 		return 0;
 	db_bind_int(st, 1, grid_id);
+	int64_t v = db_step(st) == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	return v;
+}
+
+int64_t building_grid(struct db *db, int64_t building_id)
+{
+	struct db_stmt *st = db_prepare(db, &grid_sql[SQL_BUILDING_GRID]);
+	if (!st)
+		return 0;
+	db_bind_int(st, 1, building_id);
 	int64_t v = db_step(st) == DB_ROW ? db_col_int(st, 0) : 0;
 	db_reset(st);
 	return v;

@@ -15,4 +15,6 @@ enum db_rc grid_list(struct db *db, int64_t org_id, json_t *items);
 enum db_rc building_list(struct db *db, int64_t grid_id, json_t *items);
 /* The organization a grid belongs to; 0 when there is no such grid. */
 int64_t grid_org(struct db *db, int64_t grid_id);
+/* The grid a building belongs to, 0 when there is no such building. */
+int64_t building_grid(struct db *db, int64_t building_id);
 #endif

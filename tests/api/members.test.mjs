@@ -236,3 +236,31 @@ test('R-BDAY-01 political birthday: 29 Feb falls on 28 Feb in a common year, wit
     await shift(0);
   }
 });
+
+test('placement: the 党小组, grid and building must belong with the member’s own organization', async () => {
+  const mine = srv.branch(0), theirs = srv.branch(1);
+  // a 党小组 under each branch, a grid and a building under each branch
+  const gMine = await admin.call('POST', '/api/v1/orgs', { parent_id: mine, name: '本支部第一党小组', type: '党小组' });
+  const gTheirs = await admin.call('POST', '/api/v1/orgs', { parent_id: theirs, name: '他支部第一党小组', type: '党小组' });
+  const gridMine = await admin.call('POST', `/api/v1/orgs/${mine}/grids`, { name: '本网格' });
+  const gridTheirs = await admin.call('POST', `/api/v1/orgs/${theirs}/grids`, { name: '他网格' });
+  const bTheirs = await admin.call('POST', `/api/v1/orgs/${theirs}/grids/${gridTheirs.body.id}/buildings`, { name: '9号楼' });
+  for (const r of [gMine, gTheirs, gridMine, gridTheirs, bTheirs]) assert.equal(r.status, 201, r.text);
+  const m = await sec.call('POST', '/api/v1/members', person({ name: '落位党员', id_number: idNumber('310104', '1982-03-03', 61), mobile: null }));
+  assert.equal(m.status, 201, m.text);
+  for (const [body, field] of [
+    [{ group_org_id: gTheirs.body.id }, 'group_org_id'], [{ group_org_id: 999999 }, 'group_org_id'],
+    [{ group_org_id: mine }, 'group_org_id'], [{ grid_id: gridTheirs.body.id }, 'grid_id'],
+    [{ building_id: bTheirs.body.id }, 'building_id'], [{ grid_id: gridMine.body.id, building_id: bTheirs.body.id }, 'building_id'],
+  ]) {
+    const r = await sec.call('PATCH', `/api/v1/members/${m.body.id}`, body);
+    problemOk(null, r, 400, 'validation_failed');
+    assert.ok(r.body.errors.some((e) => e.field === field && e.code === 'not_found'), `${JSON.stringify(body)}: ${r.text}`);
+  }
+  const ok = await sec.call('PATCH', `/api/v1/members/${m.body.id}`, { group_org_id: gMine.body.id, grid_id: gridMine.body.id });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.group_org_id, gMine.body.id);
+  // the other branch can still delete its own 党小组: nothing of ours points at it
+  const del = await admin.call('DELETE', `/api/v1/orgs/${gTheirs.body.id}`);
+  assert.equal(del.status, 204, del.text);
+});
