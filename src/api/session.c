@@ -100,6 +100,16 @@ static void post_session(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
+	/* the limits, the lock and the failure counters are read again under the write
+	 * lock: concurrent attempts must not all act on the same count (S6) */
+	if (login_failures_count(req->db, req->ip, now - cfg.lock_window) >= cfg.ip_login_limit) {
+		db_tx_rollback(req->db);
+		req_fail(req, 429, "rate_limited", "登录尝试过于频繁，请稍后再试");
+		req->err.retry_after = (int)cfg.lock_window;
+		return;
+	}
+	if (known && (rc = user_get_by_username(req->db, req->arena, username, &u)) != DB_ROW)
+		return fail_tx(req, rc == DB_DONE ? DB_ERROR : rc);
 	struct audit_event ev = {.action = "session.login", .object_type = "user", .object_id = known ? u.id : 0};
 	const char *actor = known ? u.name : NULL;
 	if (!known || !strcmp(u.status, "disabled")) {
