@@ -64,6 +64,27 @@ static bool load_user(struct request *req, struct user_row *u)
 	return rc == DB_ROW;
 }
 
+/* 三权分立: the system administrator manages ordinary accounts; the accounts of the
+ * three administrators (itself included, but for its own profile) are reset, disabled
+ * or changed only on the server with `dangjian user …`, so that no administrator can
+ * take another's account over the API. */
+static bool admin_account_protected(struct request *req, const struct user_row *u, bool self_ok)
+{
+	if (self_ok && u->id == req->session->user_id)
+		return false;
+	struct auth_assignment *as = NULL;
+	long n = user_assignments(req->db, req->arena, u->id, &as);
+	if (n < 0) {
+		req_fail_db(req, DB_ERROR);
+		return true;
+	}
+	if (!user_assignments_admin(as, (size_t)n))
+		return false;
+	req_fail(req, 409, "admin_account_protected",
+		 "系统管理员、安全管理员和审计管理员的账户只能由服务器管理人员用命令行重置或停用（三权分立）");
+	return true;
+}
+
 static bool mobile_ok(const char *m)
 {
 	if (strlen(m) != 11 || m[0] != '1' || m[1] < '3' || m[1] > '9')
@@ -167,7 +188,7 @@ static void patch_user(struct request *req)
 {
 	json_t *b = in_body(req);
 	struct user_row u;
-	if (!b || !load_user(req, &u))
+	if (!b || !load_user(req, &u) || admin_account_protected(req, &u, true))
 		return;
 	static const char *const statuses[] = {"active", "disabled", NULL};
 	const char *name = in_str(req, b, "name", IN_OPTIONAL, 100);
@@ -220,7 +241,7 @@ static void patch_user(struct request *req)
 static void reset_password(struct request *req)
 {
 	struct user_row u;
-	if (!load_user(req, &u))
+	if (!load_user(req, &u) || admin_account_protected(req, &u, false))
 		return;
 	char otp[17], hash[PASSWORD_HASH_LEN];
 	password_one_time(otp);
@@ -237,28 +258,6 @@ static void reset_password(struct request *req)
 		return;
 	req_reply_json(req, 200, json_pack("{s:s}", "one_time_password", otp));
 	sodium_memzero(otp, sizeof otp);
-}
-
-/* A lost authenticator: the user enrols a new TOTP secret at the next login; every
- * session of the user ends now. */
-static void reset_totp(struct request *req)
-{
-	struct user_row u;
-	if (!load_user(req, &u))
-		return;
-	/* a session must not strip its own second factor: another administrator does it */
-	if (u.id == req->session->user_id)
-		return req_fail(req, 409, "cannot_reset_self", "不能重置自己的动态验证码");
-	int rc = user_reset_totp(req->db, u.id);
-	if (rc == DB_OK)
-		rc = session_delete_user(req->db, u.id);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
-	struct audit_event ev = {.action = "user.reset_totp", .object_type = "user", .object_id = u.id,
-				 .success = true, .summary = "sessions_revoked=all"};
-	if (audit_record(req, &ev) != 0)
-		return;
-	req_reply_json(req, 200, json_pack("{s:b}", "totp_enrolled", 0));
 }
 
 static const char *roles_text(struct request *req, const struct auth_assignment *as, size_t n)
@@ -342,8 +341,6 @@ static const struct route users_routes[] = {
 	{"POST", "/api/v1/users", post_user, "user.manage", RF_TX_WRITE, 4096, "create a user; returns a one-time password"},
 	{"GET", "/api/v1/users/{id}", get_user, "user.read", RF_TX_READ, 0, "one user"},
 	{"PATCH", "/api/v1/users/{id}", patch_user, "user.manage", RF_TX_WRITE, 4096, "change name, mobile or status"},
-	{"POST", "/api/v1/users/{id}/reset-totp", reset_totp, "user.manage", RF_TX_WRITE, 0,
-	 "forget the user's TOTP secret (enrol again at next login)"},
 	{"POST", "/api/v1/users/{id}/reset-password", reset_password, "user.manage", RF_TX_WRITE, 0,
 	 "new one-time password; revokes the user's sessions"},
 	{"PUT", "/api/v1/users/{id}/roles", put_roles, "role.assign", RF_TX_WRITE, 16384, "replace the user's role assignments"},

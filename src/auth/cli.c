@@ -61,9 +61,14 @@ static int user_add(int argc, char **argv)
 	return 0;
 }
 
-/* reset-password and disable: one user by name, in a transaction with its audit row. */
-static int user_change(const char *username, bool disable)
+enum user_op { OP_RESET_PASSWORD, OP_DISABLE, OP_RESET_TOTP };
+
+/* reset-password, disable and reset-totp: one user by name, in a transaction with its
+ * audit row; every session of the user ends. The administrators' accounts are changed
+ * only here, on the server (三权分立: no administrator resets another over the API). */
+static int user_change(const char *username, enum user_op op)
 {
+	bool disable = op == OP_DISABLE;
 	struct db *db = cli_open_db();
 	if (!db)
 		return 1;
@@ -77,7 +82,7 @@ static int user_change(const char *username, bool disable)
 		return 1;
 	}
 	char otp[17], hash[PASSWORD_HASH_LEN];
-	if (!disable) {
+	if (op == OP_RESET_PASSWORD) {
 		password_one_time(otp);
 		if (password_hash(otp, hash) != 0) {
 			arena_free(a);
@@ -87,10 +92,13 @@ static int user_change(const char *username, bool disable)
 	}
 	rc = db_tx_begin(db, true);
 	if (rc == DB_OK)
-		rc = disable ? user_set_status(db, u.id, "disabled", 0) : user_set_password(db, u.id, hash, true);
+		rc = op == OP_DISABLE	  ? user_set_status(db, u.id, "disabled", 0)
+		     : op == OP_RESET_TOTP ? user_reset_totp(db, u.id)
+					   : user_set_password(db, u.id, hash, true);
 	if (rc == DB_OK)
 		rc = session_delete_user(db, u.id);
-	struct audit_event ev = {.action = disable ? "user.disable" : "user.reset_password", .object_type = "user",
+	static const char *const actions[] = {"user.reset_password", "user.disable", "user.reset_totp"};
+	struct audit_event ev = {.action = actions[op], .object_type = "user",
 				 .object_id = u.id, .success = true,
 				 .summary = "via=cli sessions_revoked=all"};
 	if (rc == DB_OK && audit_record_as(db, 0, "system", "cli", &ev) != 0)
@@ -107,6 +115,8 @@ static int user_change(const char *username, bool disable)
 	}
 	if (disable)
 		printf("user %s disabled; every session revoked\n", username);
+	else if (op == OP_RESET_TOTP)
+		printf("user %s: TOTP forgotten; a new authenticator is enrolled at the next login\n", username);
 	else
 		printf("user %s: one-time password: %s\n(it must be changed at first login)\n", username, otp);
 	return 0;
@@ -114,19 +124,22 @@ static int user_change(const char *username, bool disable)
 
 static int cmd_user(int argc, char **argv)
 {
-	static const char reset[] = "reset-password";
+	static const char reset[] = "reset-password", lost_factor[] = "reset-totp";
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return user_add(argc - 1, argv + 1);
 	if (argc == 3 && strcmp(argv[1], reset) == 0)
-		return user_change(argv[2], false);
+		return user_change(argv[2], OP_RESET_PASSWORD);
 	if (argc == 3 && strcmp(argv[1], "disable") == 0)
-		return user_change(argv[2], true);
-	fprintf(stderr, "usage: dangjian user add --username U --name N --role R [--org ID]\n"
-			"       dangjian user reset-password U\n       dangjian user disable U\n");
+		return user_change(argv[2], OP_DISABLE);
+	if (argc == 3 && strcmp(argv[1], lost_factor) == 0)
+		return user_change(argv[2], OP_RESET_TOTP);
+	fprintf(stderr, "usage: dangjian user add --username U --name N --role R [--org ID] [--member ID]\n"
+			"       dangjian user reset-password U\n       dangjian user reset-totp U\n"
+			"       dangjian user disable U\n");
 	return 2;
 }
-CLI_COMMAND(user, cmd_user, "user add|reset-password|disable …",
-	    "create a user (prints a one-time password), reset a password, disable a user");
+CLI_COMMAND(user, cmd_user, "user add|reset-password|reset-totp|disable …",
+	    "create a user (prints a one-time password), reset a password or a lost TOTP, disable a user");
 
 static int cmd_audit(int argc, char **argv)
 {

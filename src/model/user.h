@@ -59,7 +59,8 @@ int user_record_failure(struct db *db, int64_t id, int64_t count, int64_t since)
 int user_record_login(struct db *db, int64_t id, int64_t totp_step);
 int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len);
 int user_confirm_totp(struct db *db, int64_t id, int64_t step);
-/* Forgets the user's TOTP secret (a lost phone): the next login enrols again. */
+/* Forgets the user's TOTP secret (a lost phone): the next login enrols again.
+ * Inside the caller's transaction (`dangjian user reset-totp`). */
 int user_reset_totp(struct db *db, int64_t id);
 
 /* Per-IP failed login counting (the per-address limit). */

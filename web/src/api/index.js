@@ -48,7 +48,6 @@ export const api = {
   createUser: (body) => http.post('/users', body),
   updateUser: (id, body) => http.patch(`/users/${enc(id)}`, body),
   resetPassword: (id) => http.post(`/users/${enc(id)}/reset-password`, {}),
-  resetTotp: (id) => http.post(`/users/${enc(id)}/reset-totp`, {}),
   setUserRoles: (id, roles) => http.put(`/users/${enc(id)}/roles`, { roles }),
   listAudit: (query) => http.get('/audit', query),
   verifyAudit: () => http.get('/audit/verify')
