@@ -3,6 +3,7 @@
  * commands next to their code with CLI_COMMAND. Lives in the library (not main.c) so
  * that unit tests and fuzzers can link the generated registry. */
 #include "cli.h"
+#include "jobs/jobs.h"
 #include "api/roster_util.h"
 #include "config.h"
 #include "core/crypto.h"
@@ -84,6 +85,7 @@ static int cmd_serve(int argc, char **argv)
 	struct db *db = cli_open_db();
 	if (!db)
 		return 1;
+	jobs_recover(db); /* before any request: jobs of an earlier process cannot resume */
 	db_close(db);
 	roster_tmp_sweep();
 	return server_run();

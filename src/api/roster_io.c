@@ -144,6 +144,7 @@ static void post_import(struct request *req)
 		return;
 	}
 	if (jobs_start(id, run_import, ij, import_job_free) != 0) {
+		jobs_fail(req->db, id, "后台任务无法启动，请稍后重新提交");
 		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
 		req->err.retry_after = 5;
 		return;

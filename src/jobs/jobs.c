@@ -46,13 +46,6 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
 static struct job *head, *tail;
 static bool worker_started, busy;
-static pthread_once_t recover_once = PTHREAD_ONCE_INIT;
-static struct db *recover_db;
-
-static void recover_run(void)
-{
-	jobs_recover(recover_db);
-}
 
 void jobs_recover(struct db *db)
 {
@@ -65,18 +58,10 @@ void jobs_recover(struct db *db)
 	db_reset(st);
 }
 
-static void ensure_recovered(struct db *db)
-{
-	pthread_mutex_lock(&mu);
-	recover_db = db;
-	pthread_once(&recover_once, recover_run);
-	pthread_mutex_unlock(&mu);
-}
 
 int64_t jobs_create(struct db *db, const char *kind, int64_t owner_id, int64_t org_id, const char *params,
 		    enum db_rc *rc)
 {
-	ensure_recovered(db);
 	struct db_stmt *st = db_prepare(db, &job_sql[SQL_INSERT]);
 	if (!st) {
 		*rc = DB_ERROR;
@@ -263,7 +248,6 @@ bool jobs_drain_for(double seconds)
 
 json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc)
 {
-	ensure_recovered(db);
 	struct db_stmt *st = db_prepare(db, &job_sql[SQL_GET]);
 	if (!st) {
 		*rc = DB_ERROR;
@@ -289,3 +273,13 @@ json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum d
 	db_reset(st);
 	return j;
 }
+
+void jobs_fail(struct db *db, int64_t id, const char *why)
+{
+	json_t *e = json_pack("{s:s}", "error", why);
+	char *text = json_dumps(e, JSON_COMPACT);
+	json_decref(e);
+	exec_retry(db, &job_sql[SQL_FINISH], id, "failed", 0, text);
+	free(text);
+}
+

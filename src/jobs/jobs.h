@@ -2,7 +2,7 @@
  * progress in percent and a result. Submitting answers at once with the job's id; the
  * work runs on the worker with its own database connection (db_thread), one job at a
  * time in submission order. Jobs left queued or running by a previous process are
- * marked failed on first use (their input lived in that process's memory). */
+ * marked failed when the server starts (jobs_recover). */
 #ifndef DJ_JOBS_H
 #define DJ_JOBS_H
 #include "db/db.h"
@@ -39,6 +39,9 @@ json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum d
 void jobs_drain(void);
 /* The same for at most seconds (SIGTERM); true when the worker is idle. */
 bool jobs_drain_for(double seconds);
-/* Marks jobs of a previous process failed. Called once automatically. */
+/* Marks jobs of a previous process failed: `dangjian serve` calls it once at start,
+ * before any request (their input lived in that process's memory). */
 void jobs_recover(struct db *db);
+/* Marks job id failed with a Chinese reason (a job that could not be started). */
+void jobs_fail(struct db *db, int64_t id, const char *why);
 #endif

@@ -47,3 +47,20 @@ test('S4: an export file left behind by a process that died mid-export is remove
     await again.stop();
   }
 });
+
+test('jobs a previous process left queued or running are marked failed when the server starts', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'dj-recover-'));
+  const first = await startServer({ dir });
+  await first.stop('SIGTERM', { keep: true });
+  const db = join(dir, 'dj.db');
+  const ins = spawnSync('sqlite3', [db, "INSERT INTO jobs (kind, status, progress, created_at, updated_at) VALUES ('member.import', 'running', 40, 1, 1), ('member.import', 'queued', 0, 1, 1)"], { encoding: 'utf8' });
+  assert.equal(ins.status, 0, ins.stderr);
+  const again = await startServer({ dir });
+  try {
+    const rows = spawnSync('sqlite3', [db, 'SELECT status FROM jobs ORDER BY id'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.deepEqual(rows, ['failed', 'failed']);
+  } finally {
+    await again.stop();
+  }
+});
