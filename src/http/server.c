@@ -256,6 +256,8 @@ static enum MHD_Result queue(struct request *req)
 		api = true;
 	} else if (req->out_fd >= 0) {
 		resp = MHD_create_response_from_fd64(req->out_fd_size, req->out_fd);
+		if (!resp)
+			close(req->out_fd);
 		req->out_fd = -1; /* MHD closes it */
 		req->bytes_out = req->out_fd_size;
 	} else if (req->stream.read) {

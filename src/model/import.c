@@ -302,7 +302,7 @@ static int on_row(void *ctx, long rowno, const char *const *cells, size_t n)
 	if (dues) {
 		char *end;
 		double v = strtod(dues, &end);
-		if (end == dues || *end || v < 0 || v > 10000000)
+		if (end == dues || *end || !(v >= 0 && v <= 10000000)) /* NaN fails both */
 			add_error(m, rowno, "党费基数", "invalid_number", "党费基数应为金额（元）");
 		else
 			r.dues_base = (int64_t)(v * 100 + 0.5);

@@ -42,14 +42,23 @@ static bool blank(const char *s)
 	return !s || !*s;
 }
 
+/* Characters (UTF-8 code points) in s. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 int member_validate(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx)
 {
 	int n = 0;
 #define ERR(f, c, m) (n++, err(ctx, f, c, m))
 	if (blank(r->name))
 		ERR("name", "required", "请填写姓名");
-	else if (strlen(r->name) > 60)
-		ERR("name", "too_long", "姓名过长");
+	else if (utf8_chars(r->name) > 50)
+		ERR("name", "too_long", "姓名不能超过 50 个字");
 
 	struct idcard id;
 	bool id_ok = false;
