@@ -71,10 +71,11 @@ static const struct db_sql mq_sql[] = {
 	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
 #define SQL_COUNT_FILTERED 11
 	{"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
-#define SQL_SUBTREE_SIZE 12
-	{"member.subtree_size",
-	 "SELECT COUNT(*) FROM (SELECT 1 FROM members INDEXED BY members_path_name"
-	 " WHERE org_path >= $1 AND org_path < $2 LIMIT 5001)"},
+#define SQL_SUBTREE_TOTAL 12
+	/* every member of the subtree, from the organizations' counters (0040_member_counts):
+	 * ~10,000 index entries for a 10% subtree instead of ~100,000 members */
+	{"member.subtree_total",
+	 "SELECT COALESCE(SUM(n_members), 0) FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2"},
 #define SQL_COUNT_PACKED 13
 	/* the count when every filter can be read from stats_key (member.h): a pass over
 	 * the covering index instead of the table (DESIGN.md §10) */
@@ -337,11 +338,12 @@ json_t *member_json(const struct member_rec *r, const char *org_name, bool revea
 	char c[21], u[21];
 	clock_rfc3339(r->created_at, c);
 	clock_rfc3339(r->updated_at, u);
+	/* the keys are constant ASCII: _nocheck skips a UTF-8 scan of each (bench/results.md) */
 	json_t *j = json_object();
-#define S(k, v) json_object_set_new(j, k, str_or_null(v))
-#define I(k, v) json_object_set_new(j, k, (v) > 0 ? json_integer(v) : json_null())
-	json_object_set_new(j, "id", json_integer(r->id));
-	json_object_set_new(j, "org_id", json_integer(r->org_id));
+#define S(k, v) json_object_set_new_nocheck(j, k, str_or_null(v))
+#define I(k, v) json_object_set_new_nocheck(j, k, (v) > 0 ? json_integer(v) : json_null())
+	json_object_set_new_nocheck(j, "id", json_integer(r->id));
+	json_object_set_new_nocheck(j, "org_id", json_integer(r->org_id));
 	S("org_name", org_name);
 	I("group_org_id", r->group_org_id);
 	S("name", r->name);
@@ -359,7 +361,7 @@ json_t *member_json(const struct member_rec *r, const char *org_name, bool revea
 	S("degree", r->degree);
 	S("work_unit", r->work_unit);
 	S("unit_type", r->unit_type);
-	json_object_set_new(j, "two_new", json_boolean(r->two_new));
+	json_object_set_new_nocheck(j, "two_new", json_boolean(r->two_new));
 	S("post", r->post);
 	S("category", r->category);
 	S("party_status", r->party_status);
@@ -367,21 +369,21 @@ json_t *member_json(const struct member_rec *r, const char *org_name, bool revea
 	S("party_post", r->party_post);
 	S("joined_on", r->joined_on);
 	S("confirmed_on", r->confirmed_on);
-	json_object_set_new(j, "party_age", json_integer(member_party_age(r->confirmed_on, today)));
+	json_object_set_new_nocheck(j, "party_age", json_integer(member_party_age(r->confirmed_on, today)));
 	S("political_birthday", bday[0] ? bday : NULL);
 	struct date nb;
 	int nb_days, nb_years;
 	if (member_next_political_birthday(r->joined_on, today, &nb, &nb_days, &nb_years)) {
 		char nbs[11];
 		date_format(nb, nbs);
-		json_object_set_new(j, "next_political_birthday", json_string(nbs));
-		json_object_set_new(j, "days_to_political_birthday", json_integer(nb_days));
-		json_object_set_new(j, "political_years", json_integer(nb_years));
+		json_object_set_new_nocheck(j, "next_political_birthday", json_string(nbs));
+		json_object_set_new_nocheck(j, "days_to_political_birthday", json_integer(nb_days));
+		json_object_set_new_nocheck(j, "political_years", json_integer(nb_years));
 	}
-	json_object_set_new(j, "introducers", json_list_or_empty(r->introducers_json));
-	json_object_set_new(j, "dues_base", r->dues_base >= 0 ? json_real((double)r->dues_base / 100.0) : json_null());
+	json_object_set_new_nocheck(j, "introducers", json_list_or_empty(r->introducers_json));
+	json_object_set_new_nocheck(j, "dues_base", r->dues_base >= 0 ? json_real((double)r->dues_base / 100.0) : json_null());
 	S("dues_paid_to", r->dues_paid_to);
-	json_object_set_new(j, "tags", json_list_or_empty(r->tags_json));
+	json_object_set_new_nocheck(j, "tags", json_list_or_empty(r->tags_json));
 	S("created_at", c);
 	S("updated_at", u);
 #undef S
@@ -456,11 +458,31 @@ static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
 	return true;
 }
 
+/* Every member of the subtree [prefix, end): the sum of its organizations' counters. */
+static enum db_rc subtree_total(struct db *db, const char *prefix, const char *end, int64_t *n)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_SUBTREE_TOTAL]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = db_col_int(st, 0);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n)
 {
 	int64_t mask, value;
 	struct db_stmt *st;
-	if (packed(f, &mask, &value)) {
+	bool p = packed(f, &mask, &value);
+	if (p && mask == 0 && !f->birth_after && !f->birth_upto)
+		return subtree_total(db, f->prefix, f->end, n);
+	if (p) {
 		st = db_prepare(db, &mq_sql[SQL_COUNT_PACKED]);
 		if (!st)
 			return DB_ERROR;
@@ -490,18 +512,12 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 {
 	*rows = NULL;
 	*n = 0;
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_SUBTREE_SIZE]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, f->prefix, -1);
-	db_bind_text(st, 2, f->end, -1);
-	enum db_rc rc = db_step(st);
-	if (rc != DB_ROW) {
-		db_reset(st);
+	int64_t size;
+	enum db_rc rc = subtree_total(db, f->prefix, f->end, &size);
+	if (rc != DB_OK)
 		return rc;
-	}
-	bool large = db_col_int(st, 0) > SMALL_SUBTREE;
-	db_reset(st);
+	bool large = size > SMALL_SUBTREE;
+	struct db_stmt *st;
 	int which = f->sort_joined ? (large ? SQL_PAGE_LARGE_JOINED : SQL_PAGE_SMALL_JOINED)
 				   : (large ? SQL_PAGE_LARGE_NAME : SQL_PAGE_SMALL_NAME);
 	st = db_prepare(db, &mq_sql[which]);
