@@ -105,9 +105,21 @@ function wrkAsync(url, opts = {}) {
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
-function scenario(name, url, opts = {}) {
+// When wrk stops, the requests it had in flight are still being served (64 slow
+// statistics requests are seconds of work): wait until a cheap request answers quickly
+// again, so that one scenario's backlog is not measured as the next one's latency.
+async function drain(base) {
+  for (let i = 0, fast = 0; i < 120 && fast < 2; i++) {
+    const t0 = Date.now();
+    try { await fetch(base + '/healthz'); } catch { /* retry */ }
+    fast = Date.now() - t0 < 20 ? fast + 1 : 0;
+    if (fast < 2) await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function scenario(name, url, opts = {}) {
   const runs = [];
-  for (let i = 0; i < (QUICK ? 1 : RUNS); i++) runs.push(wrkOnce(url, opts));
+  for (let i = 0; i < (QUICK ? 1 : RUNS); i++) { await drain(url.match(/^http:\/\/[^/]+/)[0]); runs.push(wrkOnce(url, opts)); }
   const bad = runs.reduce((n, r) => n + r.errors + Object.entries(r.status).filter(([k]) => !k.startsWith('2') && k !== '304').reduce((s, [, v]) => s + v, 0), 0);
   const row = {
     name, url: url.replace(/^http:\/\/[^/]+/, ''),
@@ -199,18 +211,18 @@ try {
   const leaf1 = (await get(`/api/v1/members?org_id=${leaf.id}&limit=20`)).body;
   const memberId = page1.items[0].id;
 
-  const A = scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
-  if (page1.next_cursor) scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
-  const AL = scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
-  if (leaf1.next_cursor) scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
-  scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
-  scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
-  scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
+  const A = await scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
+  if (page1.next_cursor) await scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
+  const AL = await scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
+  if (leaf1.next_cursor) await scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
+  await scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
+  await scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
+  await scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
   // the time of one statistics request (the target), without 64 connections queueing
-  scenario('c. members statistics, whole district, 1 connection', `${srv.base}/api/v1/stats/members?org_id=1`, { env, threads: 1, conns: 1 });
-  scenario('d. an organization with its children (a community)', `${srv.base}/api/v1/orgs/${community.id}/tree?depth=1`, { env });
-  scenario('d. an organization with its children (a street, ~3,000 children)', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
-  const OWN = scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
+  await scenario('c. members statistics, whole district, 1 connection', `${srv.base}/api/v1/stats/members?org_id=1`, { env, threads: 1, conns: 1 });
+  await scenario('d. an organization with its children (a community)', `${srv.base}/api/v1/orgs/${community.id}/tree?depth=1`, { env });
+  await scenario('d. an organization with its children (a street, ~3,000 children)', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
+  const OWN = await scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
 
   // nginx on the same box, same file
   const nport = 18000 + Math.floor(Math.random() * 1000);
@@ -221,10 +233,11 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   const ng = spawn('nginx', ['-c', nconf, '-p', DATA], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 700));
   let NG = null;
-  try { NG = scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
+  try { NG = await scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
 
   // logins do not starve reads: scenario a (10% subtree) during a login storm
   writeFileSync(join(DATA, 'login.json'), JSON.stringify({ username: 'bench', password: sess.password }));
+  await drain(srv.base);
   const storm = wrkAsync(`${srv.base}/api/v1/session`, { env: { DJ_METHOD: 'POST', DJ_BODY: JSON.stringify({ username: 'bench', password: sess.password }) }, threads: 1, conns: 4 });
   const during = wrkOnce(`${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
   const st = await storm;
@@ -232,6 +245,7 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   results.once.push({ name: 'scenario a p99 during the login storm', value: `${(during.p99_us / 1000).toFixed(2)} ms (without: ${A.p99.toFixed(2)} ms; ratio ${(during.p99_us / 1000 / A.p99).toFixed(2)})` });
 
   // member creations per second (synchronous=FULL)
+  await drain(srv.base);
   const cr = wrkOnce(`${srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_ORG: String(leaf.id), DJ_SEED: String(Math.floor(Date.now() / 1000) % 500) }, conns: 16 });
   results.once.push({ name: 'member creations per second (synchronous=FULL)', value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; ${cr.requests} requests, ${cr.errors} non-2xx/errors)` });
 
