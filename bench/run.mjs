@@ -5,14 +5,15 @@
 // ceiling through our binary and through nginx in the same run, and rewrites
 // bench/results.md. Loopback only; every loop is bounded.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import os from 'node:os';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const BIN = process.env.BENCH_BIN || join(ROOT, 'build/release/dangjian');
 const DATA = join(ROOT, 'bench/data');
-const DB = join(DATA, 'bench.db');
+const DB = join(DATA, 'bench.db'); // the generated dataset, never written by a run
+const RUNDB = join(DATA, 'run.db'); // a fresh copy of it for each run (creations land here)
 const KEYS = join(DATA, 'keys');
 const WWW = join(DATA, 'www');
 const ORGS = Number(process.env.BENCH_ORGS || 100000);
@@ -28,7 +29,7 @@ const results = { scenarios: [], once: [], notes: [] };
 const log = (...a) => console.log('[bench]', ...a);
 
 function dj(args, opts = {}) {
-  const r = spawnSync(BIN, [...args, '--db', opts.db || DB, '--key-dir', opts.keys || KEYS,
+  const r = spawnSync(BIN, [...args, '--db', opts.db || RUNDB, '--key-dir', opts.keys || KEYS,
     '--log-file', join(DATA, 'cli.log')], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
   if (r.status !== 0 && !opts.allowFail) throw new Error(`dangjian ${args.join(' ')}: ${r.stderr}${r.stdout}`);
   return r;
@@ -42,12 +43,16 @@ if (!existsSync(stamp)) {
   rmSync(DB, { force: true }); rmSync(DB + '-wal', { force: true }); rmSync(DB + '-shm', { force: true });
   rmSync(KEYS, { recursive: true, force: true });
   log(`generating ${ORGS} organizations in ${STREETS} streets and ${MEMBERS} members (once; cached)`);
-  const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED), '--streets', String(STREETS)]));
+  const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED), '--streets', String(STREETS)], { db: DB }));
   results.once.push({ name: `dataset generation (${ORGS} orgs, ${MEMBERS} members)`, value: `${s.toFixed(1)} s` });
   writeFileSync(stamp, String(s));
 } else {
   results.once.push({ name: 'dataset generation (cached from an earlier run)', value: `${Number(readFileSync(stamp, 'utf8')).toFixed(1)} s` });
 }
+
+for (const x of ['', '-wal', '-shm']) rmSync(RUNDB + x, { force: true });
+copyFileSync(DB, RUNDB);
+if (existsSync(DB + '-wal')) copyFileSync(DB + '-wal', RUNDB + '-wal');
 
 // ---- static ceiling files -------------------------------------------------------
 rmSync(WWW, { recursive: true, force: true });
@@ -57,7 +62,7 @@ writeFileSync(join(WWW, 'bench-1k.txt'), 'x'.repeat(1023) + '\n');
 
 // ---- server ---------------------------------------------------------------------
 async function startServer() {
-  const args = ['serve', '--db', DB, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
+  const args = ['serve', '--db', RUNDB, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
     '--log-file', join(DATA, 'server.log'), '--workers', '2'];
   const t0 = process.hrtime.bigint();
   const child = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

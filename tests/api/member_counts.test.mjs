@@ -2,6 +2,8 @@
 // give an unfiltered members list its `total` stay exact under every write path:
 // create, a move to another organization, a state change, delete, an import job, and
 // an organization moved under another parent; the total equals a count of the rows.
+// An import into an empty roster takes the bulk path (indexes dropped and rebuilt in its
+// transaction) and leaves every index as the migrations define it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -69,4 +71,34 @@ test('member counters: exact after an import job and after an organization moves
   assert.equal(mv.status, 200, mv.text);
   await exact(target);
   await exact(to);
+});
+
+test('import into an empty roster: the bulk load rebuilds every index and the counters stay exact', async () => {
+  const empty = await district({ orgs: 12, members: 0, seed: 6 });
+  try {
+    const adm = await as(empty, 'district_admin', 1);
+    const branch = empty.branch(0);
+    const buf = writeCsv(join(mkdtempSync(join(tmpdir(), 'dj-bulk-')), 'b.csv'), rosterRows(60, 78));
+    const r = await upload(empty, adm, `/api/v1/members/import?org_id=${branch}`, buf, 'text/csv');
+    assert.equal(r.status, 202, r.text);
+    const job = await waitJob(adm, r.body.id);
+    assert.equal(job.result.imported, 60);
+    const idx = empty.sql("SELECT group_concat(name || ':' || sql, ' | ') FROM (SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members' AND sql IS NOT NULL ORDER BY name)");
+    for (const want of ['members_path_name:CREATE INDEX members_path_name ON members (org_path, name, id)',
+      'members_name:CREATE INDEX members_name ON members (name, id, org_path)',
+      'members_joined:CREATE INDEX members_joined ON members (joined_on, id, org_path)',
+      'members_org:', 'members_mobile_blind:', 'members_stats:']) assert.ok(idx.includes(want), `${want} in ${idx}`);
+    assert.equal(Number(empty.sql(`SELECT n_members FROM orgs WHERE id = ${branch}`)), 60);
+    const list = await adm.call('GET', '/api/v1/members?org_id=1&limit=5');
+    assert.equal(list.body.total, 60);
+    assert.equal(list.body.items.length, 5);
+    // a second import into the now non-empty roster takes the ordinary path
+    const again = await upload(empty, adm, `/api/v1/members/import?org_id=${branch}`, writeCsv(join(mkdtempSync(join(tmpdir(), 'dj-bulk-')), 'c.csv'), rosterRows(10, 79)), 'text/csv');
+    const j2 = await waitJob(adm, again.body.id);
+    assert.equal(j2.status, 'done');
+    const n = Number(empty.sql('SELECT COUNT(*) FROM members'));
+    assert.equal((await adm.call('GET', '/api/v1/members?org_id=1&limit=1')).body.total, n);
+  } finally {
+    await empty.stop();
+  }
 });
