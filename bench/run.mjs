@@ -5,19 +5,21 @@
 // ceiling through our binary and through nginx in the same run, and rewrites
 // bench/results.md. Loopback only; every loop is bounded.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import os from 'node:os';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
-const BIN = join(ROOT, 'build/release/dangjian');
+const BIN = process.env.BENCH_BIN || join(ROOT, 'build/release/dangjian');
 const DATA = join(ROOT, 'bench/data');
-const DB = join(DATA, 'bench.db');
+const DB = join(DATA, 'bench.db'); // the generated dataset, never written by a run
+const RUNDB = join(DATA, 'run.db'); // a fresh copy of it for each run (creations land here)
 const KEYS = join(DATA, 'keys');
 const WWW = join(DATA, 'www');
 const ORGS = Number(process.env.BENCH_ORGS || 100000);
 const MEMBERS = Number(process.env.BENCH_MEMBERS || 1000000);
 const SEED = 20261129;
+const STREETS = Number(process.env.BENCH_STREETS || 10);
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -27,7 +29,7 @@ const results = { scenarios: [], once: [], notes: [] };
 const log = (...a) => console.log('[bench]', ...a);
 
 function dj(args, opts = {}) {
-  const r = spawnSync(BIN, [...args, '--db', opts.db || DB, '--key-dir', opts.keys || KEYS,
+  const r = spawnSync(BIN, [...args, '--db', opts.db || RUNDB, '--key-dir', opts.keys || KEYS,
     '--log-file', join(DATA, 'cli.log')], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 });
   if (r.status !== 0 && !opts.allowFail) throw new Error(`dangjian ${args.join(' ')}: ${r.stderr}${r.stdout}`);
   return r;
@@ -36,17 +38,21 @@ function dj(args, opts = {}) {
 function timed(fn) { const t0 = process.hrtime.bigint(); const v = fn(); return [Number(process.hrtime.bigint() - t0) / 1e9, v]; }
 
 // ---- dataset --------------------------------------------------------------------
-const stamp = join(DATA, `dataset-${ORGS}-${MEMBERS}-${SEED}.ok`);
+const stamp = join(DATA, `dataset-${ORGS}-${MEMBERS}-${SEED}-${STREETS}.ok`);
 if (!existsSync(stamp)) {
   rmSync(DB, { force: true }); rmSync(DB + '-wal', { force: true }); rmSync(DB + '-shm', { force: true });
   rmSync(KEYS, { recursive: true, force: true });
-  log(`generating ${ORGS} organizations and ${MEMBERS} members (once; cached)`);
-  const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED)]));
+  log(`generating ${ORGS} organizations in ${STREETS} streets and ${MEMBERS} members (once; cached)`);
+  const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED), '--streets', String(STREETS)], { db: DB }));
   results.once.push({ name: `dataset generation (${ORGS} orgs, ${MEMBERS} members)`, value: `${s.toFixed(1)} s` });
   writeFileSync(stamp, String(s));
 } else {
   results.once.push({ name: 'dataset generation (cached from an earlier run)', value: `${Number(readFileSync(stamp, 'utf8')).toFixed(1)} s` });
 }
+
+for (const x of ['', '-wal', '-shm']) rmSync(RUNDB + x, { force: true });
+copyFileSync(DB, RUNDB);
+if (existsSync(DB + '-wal')) copyFileSync(DB + '-wal', RUNDB + '-wal');
 
 // ---- static ceiling files -------------------------------------------------------
 rmSync(WWW, { recursive: true, force: true });
@@ -56,7 +62,7 @@ writeFileSync(join(WWW, 'bench-1k.txt'), 'x'.repeat(1023) + '\n');
 
 // ---- server ---------------------------------------------------------------------
 async function startServer() {
-  const args = ['serve', '--db', DB, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
+  const args = ['serve', '--db', RUNDB, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
     '--log-file', join(DATA, 'server.log'), '--workers', '2'];
   const t0 = process.hrtime.bigint();
   const child = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -104,9 +110,21 @@ function wrkAsync(url, opts = {}) {
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
-function scenario(name, url, opts = {}) {
+// When wrk stops, the requests it had in flight are still being served (64 slow
+// statistics requests are seconds of work): wait until a cheap request answers quickly
+// again, so that one scenario's backlog is not measured as the next one's latency.
+async function drain(base) {
+  for (let i = 0, fast = 0; i < 120 && fast < 2; i++) {
+    const t0 = Date.now();
+    try { await fetch(base + '/healthz'); } catch { /* retry */ }
+    fast = Date.now() - t0 < 20 ? fast + 1 : 0;
+    if (fast < 2) await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function scenario(name, url, opts = {}) {
   const runs = [];
-  for (let i = 0; i < (QUICK ? 1 : RUNS); i++) runs.push(wrkOnce(url, opts));
+  for (let i = 0; i < (QUICK ? 1 : RUNS); i++) { await drain(url.match(/^http:\/\/[^/]+/)[0]); runs.push(wrkOnce(url, opts)); }
   const bad = runs.reduce((n, r) => n + r.errors + Object.entries(r.status).filter(([k]) => !k.startsWith('2') && k !== '304').reduce((s, [, v]) => s + v, 0), 0);
   const row = {
     name, url: url.replace(/^http:\/\/[^/]+/, ''),
@@ -133,7 +151,7 @@ async function http(base, method, path, { body, cookie, csrf } = {}) {
 const cookieOf = (res) => (res.headers.get('set-cookie') || '').split(';')[0];
 
 async function login(base) {
-  const PASSWORD = 'Bench-Pass-2026-党建!';
+  const PASSWORD = 'Speed-Test-2026-党建!';
   let r = dj(['user', 'add', '--username', 'bench', '--name', '压测账号', '--role', 'district_admin', '--org', '1'], { allowFail: true });
   if (r.status !== 0) r = dj(['user', 'reset-password', 'bench']);
   const otp = (r.stdout.match(/(?:password|密码)[^:：]*[:：]\s*(\S+)/i) || [])[1];
@@ -156,29 +174,41 @@ try {
   const env = { DJ_COOKIE: sess.cookie };
   const get = (p) => http(srv.base, 'GET', p, { cookie: sess.cookie });
 
-  // the organizations to measure: a ~10% subtree, a street, a leaf branch
-  const root = (await get('/api/v1/orgs/1')).body;
-  const total = root.member_count;
-  let best = root, frontier = [root];
-  for (let depth = 0; depth < 4 && frontier.length; depth++) {
-    const next = [];
-    for (const o of frontier.slice(0, 50)) {
-      const kids = (await get(`/api/v1/orgs?parent_id=${o.id}&limit=200`)).body.items || [];
-      for (const k of kids) {
-        if (Math.abs(k.member_count - total / 10) < Math.abs(best.member_count - total / 10)) best = k;
-        next.push(k);
-      }
-    }
-    frontier = next.sort((a, b) => b.member_count - a.member_count);
-  }
-  const streets = ((await get('/api/v1/orgs?parent_id=1&limit=200')).body.items || []).sort((a, b) => b.member_count - a.member_count);
-  const street = streets[0];
-  let leaf = street;
-  for (let i = 0; i < 8; i++) {
-    const kids = ((await get(`/api/v1/orgs?parent_id=${leaf.id}&limit=200`)).body.items || []).filter((k) => k.member_count > 0);
+  // the organizations to measure: a ~10% subtree, a street, a leaf branch. List items
+  // carry no counts; the detail's `subtree.member_count` counts the whole subtree.
+  const detail = async (id) => {
+    const d = (await get(`/api/v1/orgs/${id}`)).body;
+    return { ...d, sub: d.subtree ? d.subtree.member_count : 0 };
+  };
+  const kidsOf = async (id) => (await get(`/api/v1/orgs?parent_id=${id}&limit=200`)).body.items || [];
+  const root = await detail(1);
+  const total = root.sub;
+  const target = total / 10;
+  let best = root, cur = root, street = null;
+  for (let depth = 0; depth < 5 && cur; depth++) {
+    const kids = [];
+    for (const k of (await kidsOf(cur.id)).slice(0, 60)) kids.push(await detail(k.id));
     if (!kids.length) break;
-    leaf = kids[0];
+    kids.sort((a, b) => b.sub - a.sub);
+    if (depth === 0) street = kids[0];
+    for (const k of kids) if (Math.abs(k.sub - target) < Math.abs(best.sub - target)) best = k;
+    cur = kids.find((k) => k.sub >= target && k.sub < cur.sub) || null;
   }
+  street = street || root;
+  let leaf = null, node = street;
+  for (let i = 0; i < 8 && node && !leaf; i++) {
+    const kids = await kidsOf(node.id);
+    // a branch (党支部): the lowest organization holding members (党小组 below it hold none)
+    for (const k of kids.filter((x) => /支部$/.test(x.type)).slice(0, 20)) {
+      const d = await detail(k.id);
+      if (d.member_count > 0) { leaf = d; break; }
+    }
+    node = kids.find((x) => x.child_count > 0 && !/支部$/.test(x.type));
+  }
+  leaf = leaf || street;
+  // a community (社区党委) of the street: an organization with a handful of children
+  const community = (await kidsOf(street.id)).find((x) => x.child_count > 0 && x.type === '党委') || street;
+  best.member_count = best.sub; street.member_count = street.sub; leaf.member_count = leaf.sub;
   log(`district ${total} members; 10% subtree ${best.name} (${best.member_count}); street ${street.name} (${street.member_count}); leaf ${leaf.name} (${leaf.member_count})`);
   results.notes.push(`Subtrees measured: 10% subtree “${best.name}” (${best.member_count} members), street “${street.name}” (${street.member_count}), leaf “${leaf.name}” (${leaf.member_count}); whole district ${total}.`);
 
@@ -186,15 +216,18 @@ try {
   const leaf1 = (await get(`/api/v1/members?org_id=${leaf.id}&limit=20`)).body;
   const memberId = page1.items[0].id;
 
-  const A = scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
-  if (page1.next_cursor) scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
-  const AL = scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
-  if (leaf1.next_cursor) scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
-  scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
-  scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
-  scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
-  scenario('d. an organization with its children', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
-  const OWN = scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
+  const A = await scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
+  if (page1.next_cursor) await scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
+  const AL = await scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
+  if (leaf1.next_cursor) await scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
+  await scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
+  await scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
+  await scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
+  // the time of one statistics request (the target), without 64 connections queueing
+  await scenario('c. members statistics, whole district, 1 connection', `${srv.base}/api/v1/stats/members?org_id=1`, { env, threads: 1, conns: 1 });
+  await scenario('d. an organization with its children (a community)', `${srv.base}/api/v1/orgs/${community.id}/tree?depth=1`, { env });
+  await scenario('d. an organization with its children (a street, ~3,000 children)', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
+  const OWN = await scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
 
   // nginx on the same box, same file
   const nport = 18000 + Math.floor(Math.random() * 1000);
@@ -205,10 +238,11 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   const ng = spawn('nginx', ['-c', nconf, '-p', DATA], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 700));
   let NG = null;
-  try { NG = scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
+  try { NG = await scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
 
   // logins do not starve reads: scenario a (10% subtree) during a login storm
   writeFileSync(join(DATA, 'login.json'), JSON.stringify({ username: 'bench', password: sess.password }));
+  await drain(srv.base);
   const storm = wrkAsync(`${srv.base}/api/v1/session`, { env: { DJ_METHOD: 'POST', DJ_BODY: JSON.stringify({ username: 'bench', password: sess.password }) }, threads: 1, conns: 4 });
   const during = wrkOnce(`${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
   const st = await storm;
@@ -216,11 +250,12 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
   results.once.push({ name: 'scenario a p99 during the login storm', value: `${(during.p99_us / 1000).toFixed(2)} ms (without: ${A.p99.toFixed(2)} ms; ratio ${(during.p99_us / 1000 / A.p99).toFixed(2)})` });
 
   // member creations per second (synchronous=FULL)
-  const cr = wrkOnce(`${srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_ORG: String(leaf.id), DJ_SEED: String(Date.now() % 1000) }, conns: 16 });
-  results.once.push({ name: 'member creations per second (synchronous=FULL)', value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; statuses ${JSON.stringify(cr.status)})` });
+  await drain(srv.base);
+  const cr = wrkOnce(`${srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_ORG: String(leaf.id), DJ_SEED: String(Math.floor(Date.now() / 1000) % 500) }, conns: 16 });
+  results.once.push({ name: 'member creations per second (synchronous=FULL)', value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; ${cr.requests} requests, ${cr.errors} non-2xx/errors)` });
 
   // export the whole district, then import it into an empty district
-  for (const fmt of ['xlsx', 'csv']) {
+  for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
     const file = join(DATA, `export.${fmt}`);
     const t0 = process.hrtime.bigint();
     const res = await fetch(`${srv.base}/api/v1/members/export?format=${fmt}&org_id=1&reveal=1&purpose=${encodeURIComponent('性能测试')}`, { headers: { cookie: sess.cookie } });
@@ -229,7 +264,7 @@ http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${n
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     results.once.push({ name: `export of the whole district to .${fmt}`, value: `${s.toFixed(1)} s (${(buf.length / 1e6).toFixed(0)} MB, HTTP ${res.status})` });
   }
-  for (const fmt of ['xlsx', 'csv']) {
+  for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
     const idb = join(DATA, `import-${fmt}.db`);
     for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
     dj(['demo', '--orgs', '1', '--members', '0', '--seed', '1'], { db: idb });

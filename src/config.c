@@ -39,7 +39,7 @@ static const struct option_def options[] = {
 	O(test_mode, OPT_BOOL, "0", "enable test-only routes (settable clock); never in production"),
 	O(db, OPT_STR, "var/dangjian.db", "SQLite database file"),
 	O(busy_timeout_ms, OPT_INT, "2000", "ms to wait for the write lock before answering 503"),
-	O(mmap_size, OPT_INT, "268435456", "SQLite mmap_size in bytes"),
+	O(mmap_size, OPT_INT, "0", "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
 	O(cache_kib, OPT_INT, "8192", "SQLite page cache per connection in KiB"),
 	O(key_dir, OPT_STR, "var/keys", "directory of key files (kept outside the database)"),
 	O(log_file, OPT_STR, "-", "log file, - for stderr"),

@@ -75,6 +75,7 @@ struct demo {
 	struct branch *br;
 	size_t nbr, capbr;
 	int64_t now;
+	int streets;
 };
 
 static void pick_name(struct demo *d, int sex, char *buf, size_t cap)
@@ -201,11 +202,9 @@ static int build_unit(struct demo *d, int64_t root, const char *uname, const cha
 	return 0;
 }
 
-static int build_tree(struct demo *d)
+/* One street's organizations under root, until the budget is spent. */
+static int build_street(struct demo *d, int64_t root)
 {
-	int64_t root = add_org(d, 0, "徐汇区枫林街道党工委", "党工委", "街道党工委", "社区", 0);
-	if (root <= 0)
-		return -1;
 	/* about a third of the organizations outside the communities (机关, 学校, 国企,
 	 * 两新), built first so that even a small district has every domain; the
 	 * communities (社区党委 → 网格党支部 → 楼院党小组) take the rest */
@@ -248,12 +247,41 @@ static int build_tree(struct demo *d)
 		if (d->budget == before)
 			break;
 	}
+	return 0;
+}
+
+/* The district: one street as the root (the default), or with streets > 0 a district
+ * committee over that many streets sharing the organizations evenly (5 levels: 区委 →
+ * 街道党工委 → 社区党委 → 网格党支部 → 党小组; the shape `make bench` measures). */
+static int build_tree(struct demo *d)
+{
+	static const char *const snames[] = {"枫林", "漕河泾", "虹梅", "田林", "康健", "长桥", "凌云", "龙华", "斜土", "华泾"};
+	if (d->streets <= 0) {
+		int64_t root = add_org(d, 0, "徐汇区枫林街道党工委", "党工委", "街道党工委", "社区", 0);
+		if (root <= 0 || build_street(d, root) < 0)
+			return -1;
+	} else {
+		int64_t root = add_org(d, 0, "徐汇区委", "党委", "区委", "机关", 0);
+		if (root <= 0)
+			return -1;
+		int64_t left = d->budget;
+		for (int i = 0; i < d->streets && left > 0; i++) {
+			int64_t share = left / (d->streets - i);
+			d->budget = share;
+			const char *nm = arena_printf(d->a, "徐汇区%s%s街道党工委", snames[i % 10], i < 10 ? "" : arena_printf(d->a, "%d", i / 10 + 1));
+			int64_t st = add_org(d, root, nm, "党工委", "街道党工委", "社区", 0);
+			if (st < 0 || (st > 0 && build_street(d, st) < 0))
+				return -1;
+			left -= share - d->budget;
+		}
+		d->budget = 0;
+	}
 	if (d->nbr == 0) { /* a tiny district: members belong to the root */
 		d->budget = 0;
 		d->br = calloc(1, sizeof *d->br);
 		if (!d->br)
 			abort();
-		d->br[0].id = root;
+		d->br[0].id = 1; /* the root: the first organization */
 		d->br[0].domain = "社区";
 		d->br[0].weight = 1;
 		d->nbr = 1;
@@ -350,7 +378,7 @@ static void demo_err(void *ctx, const char *field, const char *code, const char 
 	fprintf(stderr, "demo: generated member fails %s (%s): %s\n", field, code, message);
 }
 
-int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, FILE *out)
+int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, int streets, FILE *out)
 {
 	struct demo d;
 	memset(&d, 0, sizeof d);
@@ -358,6 +386,7 @@ int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, FI
 	d.a = arena_new();
 	prng_seed(&d.p, seed);
 	d.budget = norgs;
+	d.streets = streets;
 	d.now = clock_now();
 	clock_today(d.today_s);
 	date_parse(d.today_s, &d.today);
@@ -473,6 +502,7 @@ static int cmd_demo(int argc, char **argv)
 {
 	int64_t norgs = 60, nmembers = 3000;
 	uint64_t seed = 1;
+	int streets = 0;
 	const char *admin = "admin";
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -485,13 +515,15 @@ static int cmd_demo(int argc, char **argv)
 			nmembers = n;
 		else if (strcmp(argv[i], "--seed") == 0 && ok)
 			seed = (uint64_t)n;
+		else if (strcmp(argv[i], "--streets") == 0 && ok && n <= 100)
+			streets = (int)n;
 		else if (strcmp(argv[i], "--admin") == 0 && v && strlen(v) < 64)
 			admin = v;
 		else if (strcmp(argv[i], "--no-admin") == 0) {
 			admin = NULL;
 			continue;
 		} else {
-			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S] [--admin USERNAME | --no-admin]\n");
+			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S] [--streets K] [--admin USERNAME | --no-admin]\n");
 			return 2;
 		}
 		i++;
@@ -499,7 +531,7 @@ static int cmd_demo(int argc, char **argv)
 	struct db *db = cli_open_db();
 	if (!db)
 		return 1;
-	int rc = demo_build(db, norgs, nmembers, seed, stdout);
+	int rc = demo_build(db, norgs, nmembers, seed, streets, stdout);
 	if (rc == 0 && admin) {
 		/* the district's 组织部管理员 over the root, so that a newcomer sees data at once
 		 * (DESIGN.md §5: no default passwords, a one-time one that must be changed) */
@@ -512,5 +544,5 @@ static int cmd_demo(int argc, char **argv)
 	db_close(db);
 	return rc == 0 ? 0 : 1;
 }
-CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S] [--admin U|--no-admin]",
+CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S] [--streets K] [--admin U|--no-admin]",
 	    "build a demo district (deterministic for a seed) and its 组织部管理员 account");

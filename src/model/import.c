@@ -392,6 +392,16 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 	}
 	/* the org record's strings live in m.a, which on_row recycles: keep only the id */
 	m.org.name = m.org.path = NULL;
+	/* into an empty roster (the first load of a district), load the way `demo` does: the
+	 * secondary indexes are dropped inside this transaction and rebuilt before commit
+	 * (a rollback restores them); with six live indexes and the whole file in one
+	 * transaction, pages spill to the WAL again and again (bench/results.md) */
+	bool bulk = !o->dry_run && member_count(db) == 0;
+	if (bulk && member_bulk_begin(db) != DB_OK) {
+		db_tx_rollback(db);
+		*db_rc = DB_ERROR;
+		goto out;
+	}
 	enum sheet_encoding enc = SHEET_UTF8;
 	int prc = o->format == IMPORT_CSV ? sheet_csv(data, len, on_row, &m, &enc, why, whylen)
 					  : sheet_xlsx(data, len, on_row, &m, why, whylen);
@@ -419,6 +429,12 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 		db_tx_rollback(db);
 		*db_rc = DB_ERROR;
 		snprintf(why, whylen, "无法记录审计日志，导入已撤销");
+		goto out;
+	}
+	if (commit && bulk && member_bulk_end(db) != DB_OK) {
+		db_tx_rollback(db);
+		*db_rc = DB_ERROR;
+		snprintf(why, whylen, "无法重建索引，导入已撤销");
 		goto out;
 	}
 	if (commit) {

@@ -26,10 +26,10 @@ static const struct db_sql member_sql[] = {
 	{"member.bulk_drop4", "DROP INDEX IF EXISTS members_org"},
 	{"member.bulk_drop5", "DROP INDEX IF EXISTS members_mobile_blind"},
 	{"member.bulk_drop6", "DROP INDEX IF EXISTS members_stats"},
-#define SQL_BULK_CREATE 9 /* … and built again after it, exactly as 0020_roster defines them */
+#define SQL_BULK_CREATE 9 /* … and built again after it, exactly as the migrations define them (0020, 0041) */
 	{"member.bulk_create1", "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name, id)"},
-	{"member.bulk_create2", "CREATE INDEX IF NOT EXISTS members_name ON members (name, id)"},
-	{"member.bulk_create3", "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id)"},
+	{"member.bulk_create2", "CREATE INDEX IF NOT EXISTS members_name ON members (name, id, org_path)"},
+	{"member.bulk_create3", "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id, org_path)"},
 	{"member.bulk_create4", "CREATE INDEX IF NOT EXISTS members_org ON members (org_id)"},
 	{"member.bulk_create5", "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
 	{"member.bulk_create6", "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},

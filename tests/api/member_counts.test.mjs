@@ -1,0 +1,104 @@
+// member_counts.test.mjs: the organizations' member counters (0040_member_counts) that
+// give an unfiltered members list its `total` stay exact under every write path:
+// create, a move to another organization, a state change, delete, an import job, and
+// an organization moved under another parent; the total equals a count of the rows.
+// An import into an empty roster takes the bulk path (indexes dropped and rebuilt in its
+// transaction) and leaves every index as the migrations define it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { district, as, upload, waitJob } from './lib/roster_api.mjs';
+import { idNumber, rosterRows, writeCsv } from './lib/roster.mjs';
+
+let srv, admin;
+before(async () => {
+  srv = await district({ orgs: 40, members: 300, seed: 5 });
+  admin = await as(srv, 'district_admin', 1);
+});
+after(async () => { await srv.stop(); });
+
+// Every organization's counter equals a count of its member rows, and the list's total
+// for org equals a count of the rows under its path.
+async function exact(org) {
+  const wrong = srv.sql('SELECT COUNT(*) FROM orgs o WHERE n_members <> (SELECT COUNT(*) FROM members m WHERE m.org_id = o.id)');
+  assert.equal(Number(wrong), 0, 'every counter equals a count of the rows');
+  for (const id of [1, org]) {
+    const path = srv.sql(`SELECT path FROM orgs WHERE id = ${Number(id)}`);
+    const rows = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE substr(org_path, 1, length('${path}')) = '${path}'`));
+    const r = await admin.call('GET', `/api/v1/members?org_id=${id}&limit=5`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.total, rows, `total of org ${id}`);
+  }
+}
+
+const person = (org, seq) => ({
+  org_id: org, name: '计数党员', id_number: idNumber('110105', '1970-03-04', seq), party_status: 'formal',
+  joined_on: '1995-07-01', confirmed_on: '1996-07-01', ethnicity: '01', education: '21',
+});
+
+test('member counters: exact after the demo load, create, move, state change and delete', async () => {
+  const a = srv.branch(0), b = srv.branch(3);
+  await exact(a);
+  const c = await admin.call('POST', '/api/v1/members', person(a, 301));
+  assert.equal(c.status, 201, c.text);
+  await exact(a);
+  const m = await admin.call('PATCH', `/api/v1/members/${c.body.id}`, { org_id: b });
+  assert.equal(m.status, 200, m.text);
+  await exact(a);
+  await exact(b);
+  const s = await admin.call('POST', `/api/v1/members/${c.body.id}/state`, { state: 'floating', date: '2026-01-05', reason: '外出务工' });
+  assert.equal(s.status, 200, s.text);
+  await exact(b);
+  const d = await admin.call('DELETE', `/api/v1/members/${c.body.id}`);
+  assert.ok(d.status === 200 || d.status === 204, d.text);
+  await exact(b);
+});
+
+test('member counters: exact after an import job and after an organization moves', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dj-counts-'));
+  const target = srv.branch(2);
+  const buf = writeCsv(join(tmp, 'c.csv'), rosterRows(40, 77));
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${target}`, buf, 'text/csv');
+  assert.equal(r.status, 202, r.text);
+  const job = await waitJob(admin, r.body.id);
+  assert.equal(job.result.imported, 40);
+  await exact(target);
+  // the branch moves under another community: its members' paths change, counts follow
+  const to = srv.community(1);
+  const mv = await admin.call('POST', `/api/v1/orgs/${target}/move`, { parent_id: to });
+  assert.equal(mv.status, 200, mv.text);
+  await exact(target);
+  await exact(to);
+});
+
+test('import into an empty roster: the bulk load rebuilds every index and the counters stay exact', async () => {
+  const empty = await district({ orgs: 12, members: 0, seed: 6 });
+  try {
+    const adm = await as(empty, 'district_admin', 1);
+    const branch = empty.branch(0);
+    const buf = writeCsv(join(mkdtempSync(join(tmpdir(), 'dj-bulk-')), 'b.csv'), rosterRows(60, 78));
+    const r = await upload(empty, adm, `/api/v1/members/import?org_id=${branch}`, buf, 'text/csv');
+    assert.equal(r.status, 202, r.text);
+    const job = await waitJob(adm, r.body.id);
+    assert.equal(job.result.imported, 60);
+    const idx = empty.sql("SELECT group_concat(name || ':' || sql, ' | ') FROM (SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members' AND sql IS NOT NULL ORDER BY name)");
+    for (const want of ['members_path_name:CREATE INDEX members_path_name ON members (org_path, name, id)',
+      'members_name:CREATE INDEX members_name ON members (name, id, org_path)',
+      'members_joined:CREATE INDEX members_joined ON members (joined_on, id, org_path)',
+      'members_org:', 'members_mobile_blind:', 'members_stats:']) assert.ok(idx.includes(want), `${want} in ${idx}`);
+    assert.equal(Number(empty.sql(`SELECT n_members FROM orgs WHERE id = ${branch}`)), 60);
+    const list = await adm.call('GET', '/api/v1/members?org_id=1&limit=5');
+    assert.equal(list.body.total, 60);
+    assert.equal(list.body.items.length, 5);
+    // a second import into the now non-empty roster takes the ordinary path
+    const again = await upload(empty, adm, `/api/v1/members/import?org_id=${branch}`, writeCsv(join(mkdtempSync(join(tmpdir(), 'dj-bulk-')), 'c.csv'), rosterRows(10, 79)), 'text/csv');
+    const j2 = await waitJob(adm, again.body.id);
+    assert.equal(j2.status, 'done');
+    const n = Number(empty.sql('SELECT COUNT(*) FROM members'));
+    assert.equal((await adm.call('GET', '/api/v1/members?org_id=1&limit=1')).body.total, n);
+  } finally {
+    await empty.stop();
+  }
+});
