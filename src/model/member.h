@@ -122,6 +122,10 @@ struct member_row {
 enum db_rc member_page(struct db *db, struct arena *a, const struct member_filter *f, const char *ckey, int64_t cid,
 		       int limit, struct member_row **rows, size_t *n);
 /* How many members f selects. */
+/* The members' revision (0040, 0042): it rises in the same transaction as every write
+ * that changes a subtree's list total or statistics; epoch is random per database.
+ * *rev is -1 when the table is missing. */
+enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev);
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);
 /* Decrypts a row's ID number and mobile into its record (for export). */
 void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, size_t idl, const void *mc, size_t ml);

@@ -505,8 +505,7 @@ static void total_store(const char *prefix, int64_t epoch, int64_t rev, int64_t 
 	pthread_mutex_unlock(&total_mu);
 }
 
-/* Every member of the subtree [prefix, end): the sum of its organizations' counters. */
-static enum db_rc read_rev(struct db *db, int64_t *epoch, int64_t *rev)
+enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev)
 {
 	*rev = -1;
 	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_REV]);
@@ -524,7 +523,7 @@ static enum db_rc read_rev(struct db *db, int64_t *epoch, int64_t *rev)
 static enum db_rc subtree_total(struct db *db, const char *prefix, const char *end, int64_t *n)
 {
 	int64_t epoch = 0, rev;
-	enum db_rc rc = read_rev(db, &epoch, &rev);
+	enum db_rc rc = member_revision(db, &epoch, &rev);
 	if (rc != DB_OK)
 		return rc;
 	if (rev >= 0 && total_cached(prefix, epoch, rev, n))
@@ -543,7 +542,7 @@ static enum db_rc subtree_total(struct db *db, const char *prefix, const char *e
 	/* stored only when the revision is the same after the sum: inside a transaction it
 	 * always is; outside one, no write that moves a member committed in between */
 	int64_t epoch2 = 0, rev2;
-	if (rc == DB_OK && rev >= 0 && read_rev(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
+	if (rc == DB_OK && rev >= 0 && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
 		total_store(prefix, epoch, rev, *n);
 	return rc;
 }

@@ -57,3 +57,31 @@ test('stats over a subtree; a branch secretary sees only their branch', async ()
   compare(mine.body, truth(`org_id IN (SELECT id FROM orgs WHERE path LIKE (SELECT path FROM orgs WHERE id = ${srv.branch(0)}) || '%')`));
   problemOk(null, await sec.call('GET', `/api/v1/stats/members?org_id=${c}`), 404, 'not_found');
 });
+
+test('stats stay exact after every kind of write (the figures are cached per members revision)', async () => {
+  const { idNumber } = await import('./lib/roster.mjs');
+  const b = srv.branch(2);
+  const where = `org_id IN (SELECT id FROM orgs WHERE path LIKE (SELECT path FROM orgs WHERE id = ${b}) || '%')`;
+  const check = async (what) => {
+    const r = await admin.call('GET', `/api/v1/stats/members?org_id=${b}`);
+    assert.equal(r.status, 200, r.text);
+    try { compare(r.body, truth(where)); } catch (e) { e.message = `after ${what}: ${e.message}`; throw e; }
+    const district = await admin.call('GET', '/api/v1/stats/members');
+    compare(district.body, truth('1'));
+  };
+  await check('nothing'); // fills the cache
+  const m = await admin.call('POST', '/api/v1/members', {
+    org_id: b, name: '统计党员', id_number: idNumber('310104', '1996-04-04', 71), party_status: 'probationary',
+    joined_on: '2025-07-01', ethnicity: '03', education: '21',
+  });
+  assert.equal(m.status, 201, m.text);
+  await check('a new member');
+  assert.equal((await admin.call('PATCH', `/api/v1/members/${m.body.id}`, { ethnicity: '01', education: '61' })).status, 200);
+  await check('an edit of the counted fields');
+  assert.equal((await admin.call('POST', `/api/v1/members/${m.body.id}/state`, { state: 'deceased', reason: '病故', date: '2026-01-05' })).status, 200);
+  await check('a state change that leaves the roster');
+  const org = await admin.call('GET', `/api/v1/orgs/${b}`);
+  const other = org.body.domain === '社区' ? '机关' : '社区';
+  assert.equal((await admin.call('PATCH', `/api/v1/orgs/${b}`, { domain: other })).status, 200);
+  await check('a change of the organization’s domain');
+});
