@@ -49,7 +49,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all server web run test asan valgrind fuzz bench unit clean compile_commands.json deps check-deps
+.PHONY: FORCE all server web run test asan valgrind fuzz bench unit clean compile_commands.json deps check-deps
 all: server web compile_commands.json
 
 server: $(B)/dangjian
@@ -59,11 +59,21 @@ $(B)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -O1 -Wall -Wextra -o $@ $<
 
-$(B)/gen/registry.c: $(SRC) tools/gen_registry
+# the lists of inputs, rewritten only when a file is added or removed, so that a
+# removed migration or source file also regenerates what embeds or registers it
+$(B)/gen/sources.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SRC)' | cmp -s - $@ || echo '$(SRC)' > $@
+$(B)/gen/embedded.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SQL)' | cmp -s - $@ || echo '$(SQL)' > $@
+FORCE:
+
+$(B)/gen/registry.c: $(SRC) tools/gen_registry $(B)/gen/sources.list
 	@mkdir -p $(dir $@)
 	@tools/gen_registry $(SRC) > $@.tmp && mv $@.tmp $@
 
-$(B)/gen/embedded.c: $(B)/tools/embed $(SQL)
+$(B)/gen/embedded.c: $(B)/tools/embed $(SQL) $(B)/gen/embedded.list
 	@mkdir -p $(dir $@)
 	@$(B)/tools/embed $(SQL) > $@.tmp && mv $@.tmp $@
 
