@@ -13,7 +13,7 @@
 #define SHEET_MAX_COLS 64
 #define SHEET_MAX_ROWS 2000000
 #define SHEET_MAX_CELL 32767      /* bytes of one cell (Excel's own limit in characters) */
-#define SHEET_MAX_XML (1u << 30)  /* uncompressed bytes of one XML part */
+#define SHEET_MAX_XML ((size_t)8 << 30) /* uncompressed bytes of one XML part: a 1M-row sheet is ~1.2 GiB; parsed as a stream */
 #define SHEET_MAX_SST 8000000     /* shared strings in one workbook */
 #define SHEET_MAX_SST_BYTES (256u << 20) /* memory the shared strings may take */
 
