@@ -426,20 +426,10 @@ static void delete_org(struct request *req)
 
 static void get_alerts(struct request *req)
 {
-	const char *v = req_query(req, "org_id");
-	const char **prefix, **end;
-	size_t n;
-	const char *one[1], *one_end[1];
-	if (v && *v) {
-		struct org_rec o;
-		if (!roster_org_in_scope(req, strtoll(v, NULL, 10), "org.read", &o))
-			return;
-		one[0] = o.path;
-		one_end[0] = scope_path_end(req->arena, o.path);
-		prefix = one, end = one_end, n = 1;
-	} else {
-		n = roster_ranges(req, "org.read", &prefix, &end);
-	}
+	const char **prefix = NULL, **end = NULL;
+	size_t n = roster_query_ranges(req, "org.read", &prefix, &end);
+	if (req_failed(req))
+		return;
 	json_t *items = json_array();
 	struct date today = roster_today();
 	for (size_t i = 0; i < n; i++) {

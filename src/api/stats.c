@@ -9,20 +9,10 @@
 
 static void get_member_stats(struct request *req)
 {
-	const char *v = req_query(req, "org_id");
-	const char **prefix, **end;
-	size_t n;
-	const char *one[1], *one_end[1];
-	if (v && *v) {
-		struct org_rec o;
-		if (!roster_org_in_scope(req, strtoll(v, NULL, 10), "stats.read", &o))
-			return;
-		one[0] = o.path;
-		one_end[0] = scope_path_end(req->arena, o.path);
-		prefix = one, end = one_end, n = 1;
-	} else {
-		n = roster_ranges(req, "stats.read", &prefix, &end);
-	}
+	const char **prefix = NULL, **end = NULL;
+	size_t n = roster_query_ranges(req, "stats.read", &prefix, &end);
+	if (req_failed(req))
+		return;
 	struct member_stats total, s;
 	memset(&total, 0, sizeof total);
 	struct date today = roster_today();
