@@ -204,7 +204,7 @@ static void bind_id(struct db_stmt *st, int n, int64_t v)
 		db_bind_null(st, n);
 }
 
-enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
+void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp)
 {
 	unsigned char blind[DJ_BLIND_LEN], mblind[DJ_BLIND_LEN];
 	size_t idlen, mlen = 0;
@@ -215,50 +215,51 @@ enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 		mc = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &mlen);
 		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), mblind);
 	}
+	int n = base;
+	db_bind_int(st, ++n, r->org_id);
+	bind_id(st, ++n, r->group_org_id);
+	db_bind_text(st, ++n, r->name, -1);
+	bind_opt(st, ++n, r->former_name);
+	db_bind_text(st, ++n, r->sex, -1);
+	db_bind_text(st, ++n, r->birth_date, -1);
+	db_bind_blob(st, ++n, idc, idlen);
+	db_bind_blob(st, ++n, blind, sizeof blind);
+	db_bind_blob(st, ++n, mc, mlen); /* NULL binds SQL NULL */
+	db_bind_blob(st, ++n, mc ? mblind : NULL, sizeof mblind);
+	db_bind_text(st, ++n, r->ethnicity, -1);
+	bind_opt(st, ++n, r->native_place);
+	bind_opt(st, ++n, r->address);
+	bind_id(st, ++n, r->grid_id);
+	bind_id(st, ++n, r->building_id);
+	bind_opt(st, ++n, r->education);
+	bind_opt(st, ++n, r->degree);
+	bind_opt(st, ++n, r->work_unit);
+	bind_opt(st, ++n, r->unit_type);
+	db_bind_int(st, ++n, r->two_new);
+	bind_opt(st, ++n, r->post);
+	bind_opt(st, ++n, r->category);
+	db_bind_text(st, ++n, r->party_status, -1);
+	db_bind_text(st, ++n, r->state, -1);
+	bind_opt(st, ++n, r->party_post);
+	db_bind_text(st, ++n, r->joined_on, -1);
+	bind_opt(st, ++n, r->confirmed_on);
+	bind_opt(st, ++n, r->introducers_json);
+	if (r->dues_base >= 0)
+		db_bind_int(st, ++n, r->dues_base);
+	else
+		db_bind_null(st, ++n);
+	bind_opt(st, ++n, r->dues_paid_to);
+	bind_opt(st, ++n, r->tags_json);
+	db_bind_int(st, ++n, stamp);
+	db_bind_int(st, ++n, member_stats_key(r));
+}
+
+enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
+{
 	struct db_stmt *st = db_prepare(db, &member_sql[SQL_INSERT]);
 	if (!st)
 		return DB_ERROR;
-	db_bind_int(st, 1, r->org_id);
-	bind_id(st, 2, r->group_org_id);
-	db_bind_text(st, 3, r->name, -1);
-	bind_opt(st, 4, r->former_name);
-	db_bind_text(st, 5, r->sex, -1);
-	db_bind_text(st, 6, r->birth_date, -1);
-	db_bind_blob(st, 7, idc, idlen);
-	db_bind_blob(st, 8, blind, sizeof blind);
-	if (mc) {
-		db_bind_blob(st, 9, mc, mlen);
-		db_bind_blob(st, 10, mblind, sizeof mblind);
-	} else {
-		db_bind_null(st, 9);
-		db_bind_null(st, 10);
-	}
-	db_bind_text(st, 11, r->ethnicity, -1);
-	bind_opt(st, 12, r->native_place);
-	bind_opt(st, 13, r->address);
-	bind_id(st, 14, r->grid_id);
-	bind_id(st, 15, r->building_id);
-	bind_opt(st, 16, r->education);
-	bind_opt(st, 17, r->degree);
-	bind_opt(st, 18, r->work_unit);
-	bind_opt(st, 19, r->unit_type);
-	db_bind_int(st, 20, r->two_new);
-	bind_opt(st, 21, r->post);
-	bind_opt(st, 22, r->category);
-	db_bind_text(st, 23, r->party_status, -1);
-	db_bind_text(st, 24, r->state, -1);
-	bind_opt(st, 25, r->party_post);
-	db_bind_text(st, 26, r->joined_on, -1);
-	bind_opt(st, 27, r->confirmed_on);
-	bind_opt(st, 28, r->introducers_json);
-	if (r->dues_base >= 0)
-		db_bind_int(st, 29, r->dues_base);
-	else
-		db_bind_null(st, 29);
-	bind_opt(st, 30, r->dues_paid_to);
-	bind_opt(st, 31, r->tags_json);
-	db_bind_int(st, 32, r->created_at);
-	db_bind_int(st, 33, member_stats_key(r));
+	member_bind_record(st, 0, a, r, r->created_at);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		r->id = db_col_int(st, 0);

@@ -125,6 +125,10 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 /* The members' revision (0040, 0042): it rises in the same transaction as every write
  * that changes a subtree's list total or statistics; epoch is random per database.
  * *rev is -1 when the table is missing. */
+/* Binds a record's columns as $base+1 … $base+33 (org_id … tags, then stamp, then
+ * stats_key), sealing the ID number and mobile with their blind indexes: the one
+ * layout shared by member.insert and member.update. Ciphertexts are arena-owned. */
+void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp);
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev);
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);
 /* Decrypts a row's ID number and mobile into its record (for export). */

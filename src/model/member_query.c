@@ -182,60 +182,11 @@ static void bind_id(struct db_stmt *st, int n, int64_t v)
 
 enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r)
 {
-	unsigned char blind[DJ_BLIND_LEN], mblind[DJ_BLIND_LEN];
-	size_t idlen, mlen = 0;
-	unsigned char *idc = dj_seal(a, r->id_number, strlen(r->id_number), "member.id_number", &idlen);
-	member_id_blind(r->id_number, blind);
-	unsigned char *mc = NULL;
-	if (r->mobile && *r->mobile) {
-		mc = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &mlen);
-		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), mblind);
-	}
 	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_UPDATE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, r->id);
-	db_bind_int(st, 2, r->org_id);
-	bind_id(st, 3, r->group_org_id);
-	db_bind_text(st, 4, r->name, -1);
-	bind_opt(st, 5, r->former_name);
-	db_bind_text(st, 6, r->sex, -1);
-	db_bind_text(st, 7, r->birth_date, -1);
-	db_bind_blob(st, 8, idc, idlen);
-	db_bind_blob(st, 9, blind, sizeof blind);
-	if (mc) {
-		db_bind_blob(st, 10, mc, mlen);
-		db_bind_blob(st, 11, mblind, sizeof mblind);
-	} else {
-		db_bind_null(st, 10);
-		db_bind_null(st, 11);
-	}
-	db_bind_text(st, 12, r->ethnicity, -1);
-	bind_opt(st, 13, r->native_place);
-	bind_opt(st, 14, r->address);
-	bind_id(st, 15, r->grid_id);
-	bind_id(st, 16, r->building_id);
-	bind_opt(st, 17, r->education);
-	bind_opt(st, 18, r->degree);
-	bind_opt(st, 19, r->work_unit);
-	bind_opt(st, 20, r->unit_type);
-	db_bind_int(st, 21, r->two_new);
-	bind_opt(st, 22, r->post);
-	bind_opt(st, 23, r->category);
-	db_bind_text(st, 24, r->party_status, -1);
-	db_bind_text(st, 25, r->state, -1);
-	bind_opt(st, 26, r->party_post);
-	db_bind_text(st, 27, r->joined_on, -1);
-	bind_opt(st, 28, r->confirmed_on);
-	bind_opt(st, 29, r->introducers_json);
-	if (r->dues_base >= 0)
-		db_bind_int(st, 30, r->dues_base);
-	else
-		db_bind_null(st, 30);
-	bind_opt(st, 31, r->dues_paid_to);
-	bind_opt(st, 32, r->tags_json);
-	db_bind_int(st, 33, r->updated_at);
-	db_bind_int(st, 34, member_stats_key(r));
+	member_bind_record(st, 1, a, r, r->updated_at);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		r->org_path = arena_strdup(a, db_col_text(st, 0));
