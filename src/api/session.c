@@ -61,14 +61,37 @@ static void fail_tx(struct request *req, int rc)
 	req_fail_db(req, rc);
 }
 
+/* A login between its two halves: the request-side checks, then the Argon2id work on
+ * the offload thread (req_offload), then the decision and its writes. */
+struct login {
+	const char *username, *password, *code;
+	int64_t now;
+	bool known, ok;
+	struct user_row u;
+	char newhash[PASSWORD_HASH_LEN];
+};
+
+/* On the offload thread: the password work only (no database, no request). Always one
+ * full Argon2id verification, against a dummy verifier when the user is unknown (S6). */
+static void login_hash(void *ctx)
+{
+	struct login *l = ctx;
+	l->ok = password_verify(l->known ? l->u.password_hash : NULL, l->password);
+	if (l->ok && password_needs_rehash(l->u.password_hash) && password_hash(l->password, l->newhash) != 0)
+		l->newhash[0] = 0;
+}
+
+static void login_finish(struct request *req, void *ctx);
+
 static void post_session(struct request *req)
 {
 	json_t *b = in_body(req);
 	if (!b)
 		return;
-	const char *username = in_str(req, b, "username", IN_REQUIRED, 64);
-	const char *password = in_password(req, b, "password");
-	const char *code = in_str(req, b, "totp", IN_OPTIONAL, 6);
+	struct login *l = arena_alloc(req->arena, sizeof *l);
+	l->username = in_str(req, b, "username", IN_REQUIRED, 64);
+	l->password = in_password(req, b, "password");
+	l->code = in_str(req, b, "totp", IN_OPTIONAL, 6);
 	if (req_failed(req))
 		return;
 	req->db = db_thread();
@@ -76,26 +99,36 @@ static void post_session(struct request *req)
 		req_fail(req, 503, "db_unavailable", "数据库暂不可用，请稍后重试");
 		return;
 	}
-	int64_t now = clock_now();
-	if (login_failures_count(req->db, req->ip, now - cfg.lock_window) >= cfg.ip_login_limit) {
+	l->now = clock_now();
+	if (login_failures_count(req->db, req->ip, l->now - cfg.lock_window) >= cfg.ip_login_limit) {
 		req_fail(req, 429, "rate_limited", "登录尝试过于频繁，请稍后再试");
 		req->err.retry_after = (int)cfg.lock_window;
 		return;
 	}
-	struct user_row u;
-	int rc = user_get_by_username(req->db, req->arena, username, &u);
+	int rc = user_get_by_username(req->db, req->arena, l->username, &l->u);
 	if (rc != DB_ROW && rc != DB_DONE) {
 		req_fail_db(req, rc);
 		return;
 	}
-	bool known = rc == DB_ROW;
-	/* always one full Argon2id verification, against a dummy verifier when unknown (S6) */
-	bool ok = password_verify(known ? u.password_hash : NULL, password);
-	char newhash[PASSWORD_HASH_LEN] = "";
-	if (ok && password_needs_rehash(u.password_hash) && password_hash(password, newhash) != 0)
-		newhash[0] = 0;
+	l->known = rc == DB_ROW;
+	req_offload(req, login_hash, login_finish, l);
+}
 
-	rc = db_tx_begin(req->db, true);
+static void login_finish(struct request *req, void *ctx)
+{
+	struct login *l = ctx;
+	const char *username = l->username, *code = l->code;
+	int64_t now = l->now;
+	bool known = l->known, ok = l->ok;
+	struct user_row u = l->u;
+	char *newhash = l->newhash;
+	req->db = db_thread();
+	if (!req->db) {
+		req_fail(req, 503, "db_unavailable", "数据库暂不可用，请稍后重试");
+		return;
+	}
+
+	int rc = db_tx_begin(req->db, true);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
@@ -216,7 +249,7 @@ static void post_session(struct request *req)
 	rc = db_tx_commit(req->db);
 	if (rc != DB_OK)
 		return req_fail_db(req, rc);
-	sodium_memzero(newhash, sizeof newhash);
+	sodium_memzero(l->newhash, sizeof l->newhash);
 	if (!auth_load_user(req, u.id, sid, token))
 		return;
 	auth_set_cookie(req, token);

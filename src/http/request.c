@@ -150,6 +150,14 @@ size_t http_unescape(char *s)
 	return (size_t)(w - s);
 }
 
+void req_offload(struct request *req, void (*work)(void *), void (*then)(struct request *, void *), void *ctx)
+{
+	req->offload.work = work;
+	req->offload.then = then;
+	req->offload.ctx = ctx;
+	req->offload.state = 1;
+}
+
 void req_add_header(struct request *req, const char *name, const char *value)
 {
 	struct req_header *h = arena_alloc(req->arena, sizeof *h);

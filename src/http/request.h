@@ -30,6 +30,15 @@ struct req_stream {
 	void *ctx;
 };
 
+/* CPU-heavy work (Argon2id) run off the HTTP worker: see req_offload. */
+struct req_offload {
+	void (*work)(void *ctx);                   /* on the offload thread: no database, no request */
+	void (*then)(struct request *req, void *ctx); /* back on an HTTP worker, to finish the request */
+	void *ctx;                                 /* arena-owned */
+	int state;                                 /* 0 none, 1 queued or running, 2 finished */
+	struct request *next;
+};
+
 struct request {
 	struct arena *arena;
 	struct MHD_Connection *conn;
@@ -75,6 +84,7 @@ struct request {
 	struct req_header *headers;
 	bool no_store_off;      /* static files: allow caching */
 	unsigned long long bytes_out;
+	struct req_offload offload;
 	bool responded;         /* a response was queued */
 	bool close_conn;        /* answered before the body was read: close the connection */
 	bool in_flight_counted;
@@ -111,6 +121,11 @@ void req_reply_stream(struct request *req, int status, const char *type, struct 
  * then refuses the control byte. '+' is left alone (paths) . Malformed escapes ("%4",
  * "%zz") stay as they are. */
 size_t http_unescape(char *s);
+/* Hands CPU-heavy work to the offload thread: the handler calls it last and returns;
+ * the connection is suspended (its HTTP worker serves other connections meanwhile),
+ * work(ctx) runs on the offload thread, then then(req, ctx) finishes the request on an
+ * HTTP worker. No transaction may be open across it. */
+void req_offload(struct request *req, void (*work)(void *), void (*then)(struct request *, void *), void *ctx);
 /* Adds a response header (name and value copied into the arena). */
 void req_add_header(struct request *req, const char *name, const char *value);
 #endif

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -377,6 +378,81 @@ static void sweep_slow_headers(void)
 		log_msg(LOG_INFO, NULL, "closed %d connection(s) whose request headers outlived the deadline", n);
 }
 
+/* ---- offload: CPU-heavy work off the HTTP workers ------------------------------- */
+
+/* One thread runs the offloaded work (Argon2id) in arrival order: a worker that
+ * hashed would stall every other connection it serves (bench/results.md, item 6), and
+ * one hash at a time keeps a login storm to one core and one 19 MiB block. */
+static pthread_mutex_t off_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t off_cv = PTHREAD_COND_INITIALIZER;
+static struct request *off_head, *off_tail;
+static bool off_started;
+
+static void *offload_main(void *unused)
+{
+	(void)unused;
+	/* below the HTTP workers: on a busy box reads get the cores first, logins wait */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) != 0)
+		log_msg(LOG_DEBUG, NULL, "offload thread keeps normal priority");
+	for (;;) {
+		pthread_mutex_lock(&off_mu);
+		while (!off_head)
+			pthread_cond_wait(&off_cv, &off_mu);
+		struct request *req = off_head;
+		off_head = req->offload.next;
+		if (!off_head)
+			off_tail = NULL;
+		pthread_mutex_unlock(&off_mu);
+		req->offload.work(req->offload.ctx);
+		req->offload.state = 2;
+		MHD_resume_connection(req->conn);
+	}
+	return NULL;
+}
+
+/* Suspends the request's connection and queues its work. False when the thread cannot
+ * start (the work then runs here, as before). */
+static bool offload_submit(struct request *req)
+{
+	pthread_mutex_lock(&off_mu);
+	if (!off_started) {
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		off_started = pthread_create(&t, &at, offload_main, NULL) == 0;
+		pthread_attr_destroy(&at);
+		if (!off_started) {
+			pthread_mutex_unlock(&off_mu);
+			return false;
+		}
+	}
+	MHD_suspend_connection(req->conn);
+	req->offload.next = NULL;
+	if (off_tail)
+		off_tail->offload.next = req;
+	else
+		off_head = req;
+	off_tail = req;
+	pthread_cond_signal(&off_cv);
+	pthread_mutex_unlock(&off_mu);
+	return true;
+}
+
+/* After the handler: a pending offload suspends instead of answering (returns true);
+ * without the thread the work runs inline and the request finishes at once. */
+static bool offload_pending(struct request *req)
+{
+	if (req->offload.state != 1 || req_failed(req))
+		return false;
+	if (offload_submit(req))
+		return true;
+	req->offload.work(req->offload.ctx);
+	req->offload.state = 0;
+	req->offload.then(req, req->offload.ctx);
+	return false;
+}
+
 /* ---- MHD callbacks -------------------------------------------------------------- */
 
 /* A new request. (Not MHD's URI log callback: a request MHD refuses on its own
@@ -599,6 +675,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (req->responded)
 		return MHD_YES;
+	if (req->offload.state == 1)
+		return MHD_YES; /* suspended work still running */
+	if (req->offload.state == 2) {
+		/* resumed: finish on this worker with the offloaded result */
+		req->offload.state = 0;
+		req->offload.then(req, req->offload.ctx);
+		return queue(req);
+	}
 	if (!req_failed(req)) {
 		if (clock_mono_ms() > req->deadline)
 			req_fail(req, 408, "request_timeout", "请求超时");
@@ -606,6 +690,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 			run_route(req);
 		else
 			server_dispatch(req);
+		if (offload_pending(req))
+			return MHD_YES;
 	}
 	return queue(req);
 }
@@ -724,7 +810,7 @@ int server_run(void)
 	struct sockaddr_in sin = {0};
 	struct sockaddr_in6 sin6 = {0};
 	const struct sockaddr *sa;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (inet_pton(AF_INET, cfg.listen, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)cfg.port);
