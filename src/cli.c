@@ -32,7 +32,7 @@ void cli_usage(FILE *out)
 }
 
 /* Creates the directory holding path's file, so a first run needs no set-up. */
-static void make_parent_dir(const char *path)
+void cli_make_parent_dir(const char *path)
 {
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s", path);
@@ -51,8 +51,8 @@ static void make_parent_dir(const char *path)
 
 struct db *cli_open_db(void)
 {
-	make_parent_dir(cfg.db);
-	make_parent_dir(cfg.key_dir[0] ? cfg.key_dir : "var/keys");
+	cli_make_parent_dir(cfg.db);
+	cli_make_parent_dir(cfg.key_dir[0] ? cfg.key_dir : "var/keys");
 	struct db *db = db_open(cfg.db, DB_OPEN_CREATE);
 	if (!db) {
 		fprintf(stderr, "dangjian: cannot open database %s\n", cfg.db);

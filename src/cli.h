@@ -23,4 +23,6 @@ void cli_usage(FILE *out);
 /* Opens cfg.db, applies migrations and checks the pragmas; for commands that need the
  * database. Returns the connection (free with db_close) or NULL after printing why. */
 struct db *cli_open_db(void);
+/* Creates the directories above a file's path (0750), so a first run needs no set-up. */
+void cli_make_parent_dir(const char *path);
 #endif

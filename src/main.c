@@ -26,6 +26,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		if (strcmp(cfg.log_level, levels[i]) == 0)
 			lvl = (enum log_level)i;
+	if (strcmp(cfg.log_file, "-") != 0)
+		cli_make_parent_dir(cfg.log_file);
 	if (log_open(cfg.log_file, lvl) != 0)
 		fprintf(stderr, "dangjian: cannot open log file %s; logging to stderr\n", cfg.log_file);
 	if (router_init(cfg.test_mode) != 0) {

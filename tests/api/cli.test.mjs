@@ -149,3 +149,12 @@ test('every route of `dangjian routes` is documented in docs/openapi.yaml', asyn
     assert.deepEqual(missing, []);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('a log file in a directory that does not exist yet is created on first run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-logdir-'));
+  const log = join(dir, 'logs', 'nested', 'dj.log');
+  const r = spawnSync(BIN, ['migrate', '--db', join(dir, 'db', 'dj.db'), '--key-dir', join(dir, 'keys'), '--log-file', log], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /cannot open log file/);
+  assert.ok(existsSync(log));
+});
