@@ -91,10 +91,8 @@ static void list_audit(struct request *req)
 	json_t *items = audit_list(req->db, &f, cursor, limit, &last, &total);
 	if (!items)
 		return req_fail_db(req, DB_ERROR);
-	json_t *next = (int64_t)json_array_size(items) == limit && last > 1
-			       ? json_string(arena_printf(req->arena, "%lld", (long long)last))
-			       : json_null();
-	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total", (json_int_t)total));
+	bool more = (int64_t)json_array_size(items) == limit && last > 1;
+	req_reply_list(req, items, more ? arena_printf(req->arena, "%lld", (long long)last) : NULL, total);
 }
 
 static void verify_audit(struct request *req)

@@ -174,9 +174,8 @@ static void get_members(struct request *req)
 	size_t shown = n > (size_t)limit ? (size_t)limit : n;
 	for (size_t i = 0; i < shown; i++)
 		json_array_append_new(items, member_json(&rows[i].r, rows[i].org_name, false, today));
-	json_t *next = n > (size_t)limit ? json_string(roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id))
-					 : json_null();
-	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total", (json_int_t)total));
+	req_reply_list(req, items, n > (size_t)limit ? roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id) : NULL,
+		       total);
 }
 
 /* Own transaction: a read one, or a write one when ?reveal=1 must be audited (so that
@@ -405,8 +404,7 @@ static void get_history(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	req_reply_json(req, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor", "total",
-					   (json_int_t)json_array_size(items)));
+	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 
 static void get_me(struct request *req)

@@ -215,7 +215,7 @@ static void get_orgs(struct request *req)
 			}
 			json_array_append_new(items, org_summary_json(&o, children));
 		}
-		req_reply_json(req, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor", "total", (json_int_t)nr));
+		req_reply_list(req, items, NULL, (int64_t)nr);
 		return;
 	}
 	for (size_t i = 0; i < nr; i++) {
@@ -242,12 +242,11 @@ static void get_orgs(struct request *req)
 			json_array_append(items, v_[i]);
 		json_decref(v_[i]);
 	}
-	json_t *next = n > (size_t)limit
-			       ? json_string(arena_printf(req->arena, "%lld",
-							  (long long)json_integer_value(json_object_get(json_array_get(items, (size_t)limit - 1), "id"))))
-			       : json_null();
-	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total",
-					   (json_int_t)json_array_size(items)));
+	const char *next = n > (size_t)limit
+				   ? arena_printf(req->arena, "%lld",
+						  (long long)json_integer_value(json_object_get(json_array_get(items, (size_t)limit - 1), "id")))
+				   : NULL;
+	req_reply_list(req, items, next, (int64_t)json_array_size(items));
 }
 
 /* One organization's record, with the members of its whole subtree counted as well
@@ -440,8 +439,7 @@ static void get_alerts(struct request *req)
 			return;
 		}
 	}
-	req_reply_json(req, 200, json_pack("{s:o, s:n, s:I}", "items", items, "next_cursor", "total",
-					   (json_int_t)json_array_size(items)));
+	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 
 static void get_grids(struct request *req)
@@ -456,7 +454,7 @@ static void get_grids(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	req_reply_json(req, 200, json_pack("{s:o}", "items", items));
+	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 
 static void post_grid(struct request *req)
@@ -512,7 +510,7 @@ static void get_buildings(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	req_reply_json(req, 200, json_pack("{s:o}", "items", items));
+	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 
 static void post_building(struct request *req)

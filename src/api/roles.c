@@ -12,7 +12,7 @@ static void get_permissions(struct request *req)
 	json_t *items = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(items, json_pack("{s:s, s:s}", "code", p[i].code, "name", p[i].name));
-	req_reply_json(req, 200, json_pack("{s:o}", "items", items));
+	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 
 static void get_roles(struct request *req)
@@ -28,7 +28,7 @@ static void get_roles(struct request *req)
 						       "permissions", perms, "admin", r[i].admin, "needs_org",
 						       r[i].needs_org));
 	}
-	req_reply_json(req, 200, json_pack("{s:o}", "items", items));
+	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 
 static const struct route roles_routes[] = {

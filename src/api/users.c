@@ -133,8 +133,7 @@ static void list_users(struct request *req)
 		}
 		json_array_append_new(items, j);
 	}
-	json_t *next = n == limit ? json_string(arena_printf(req->arena, "%lld", (long long)ids[n - 1])) : json_null();
-	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", next, "total", (json_int_t)total));
+	req_reply_list(req, items, n == limit ? arena_printf(req->arena, "%lld", (long long)ids[n - 1]) : NULL, total);
 }
 
 static void get_user(struct request *req)

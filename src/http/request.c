@@ -107,6 +107,12 @@ void req_reply_json(struct request *req, int status, json_t *body)
 	req->out = body;
 }
 
+void req_reply_list(struct request *req, json_t *items, const char *next_cursor, int64_t total)
+{
+	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor",
+					   next_cursor ? json_string(next_cursor) : json_null(), "total", (json_int_t)total));
+}
+
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len)
 {
 	req->status = status;

@@ -112,6 +112,9 @@ void req_fail_db(struct request *req, int db_rc);
 
 /* Replies. req_reply_json steals body (may be NULL for 204). */
 void req_reply_json(struct request *req, int status, json_t *body);
+/* 200 with the list envelope of DESIGN.md §6: {"items", "next_cursor", "total"}.
+ * Steals items; next_cursor NULL means the last page (arena-owned or static text). */
+void req_reply_list(struct request *req, json_t *items, const char *next_cursor, int64_t total);
 /* Raw bytes (arena-owned or static) with a content type. */
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
 /* Streamed reply of unknown length. */
