@@ -74,6 +74,9 @@ void db_bind_double(struct db_stmt *st, int n, double v);
 void db_bind_text(struct db_stmt *st, int n, const char *s, long len);
 void db_bind_blob(struct db_stmt *st, int n, const void *p, size_t len);
 void db_bind_null(struct db_stmt *st, int n);
+/* Optional values: an empty or NULL text, or an id <= 0, binds SQL NULL. */
+void db_bind_opt_text(struct db_stmt *st, int n, const char *s);
+void db_bind_opt_id(struct db_stmt *st, int n, int64_t v);
 /* One step: DB_ROW, DB_DONE or an error code. */
 enum db_rc db_step(struct db_stmt *st);
 /* Resets the statement so the connection is free of it (call when done early). */
@@ -86,6 +89,9 @@ const char *db_col_text(struct db_stmt *st, int i);
 const void *db_col_blob(struct db_stmt *st, int i);
 size_t db_col_len(struct db_stmt *st, int i);
 bool db_col_null(struct db_stmt *st, int i);
+/* Column i's text copied into the arena (NULL for SQL NULL): valid after the step. */
+struct arena;
+const char *db_col_dup(struct arena *a, struct db_stmt *st, int i);
 /* Rows changed by the last INSERT/UPDATE/DELETE on the connection. */
 int64_t db_changes(struct db *db);
 

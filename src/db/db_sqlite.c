@@ -1,6 +1,7 @@
 /* db_sqlite.c: the SQLite implementation of db.h. One connection per worker thread,
  * each with its own cache of prepared statements keyed by the db_sql pointer. */
 #include "db/db.h"
+#include "core/arena.h"
 #include "config.h"
 #include "core/log.h"
 #include <pthread.h>
@@ -326,6 +327,25 @@ void db_bind_null(struct db_stmt *s, int n)
 {
 	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
 		sqlite3_bind_null(s->st, s->idx[n]);
+}
+
+void db_bind_opt_text(struct db_stmt *s, int n, const char *t)
+{
+	db_bind_text(s, n, t && *t ? t : NULL, -1);
+}
+
+void db_bind_opt_id(struct db_stmt *s, int n, int64_t v)
+{
+	if (v > 0)
+		db_bind_int(s, n, v);
+	else
+		db_bind_null(s, n);
+}
+
+const char *db_col_dup(struct arena *a, struct db_stmt *s, int i)
+{
+	const char *t = db_col_text(s, i);
+	return t ? arena_strdup(a, t) : NULL;
 }
 
 enum db_rc db_step(struct db_stmt *s)

@@ -191,19 +191,6 @@ void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN])
 	dj_blind_index("member.id_number", id_number, strlen(id_number), out);
 }
 
-static void bind_opt(struct db_stmt *st, int n, const char *s)
-{
-	db_bind_text(st, n, s && *s ? s : NULL, -1);
-}
-
-static void bind_id(struct db_stmt *st, int n, int64_t v)
-{
-	if (v > 0)
-		db_bind_int(st, n, v);
-	else
-		db_bind_null(st, n);
-}
-
 void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp)
 {
 	unsigned char blind[DJ_BLIND_LEN], mblind[DJ_BLIND_LEN];
@@ -217,9 +204,9 @@ void member_bind_record(struct db_stmt *st, int base, struct arena *a, const str
 	}
 	int n = base;
 	db_bind_int(st, ++n, r->org_id);
-	bind_id(st, ++n, r->group_org_id);
+	db_bind_opt_id(st, ++n, r->group_org_id);
 	db_bind_text(st, ++n, r->name, -1);
-	bind_opt(st, ++n, r->former_name);
+	db_bind_opt_text(st, ++n, r->former_name);
 	db_bind_text(st, ++n, r->sex, -1);
 	db_bind_text(st, ++n, r->birth_date, -1);
 	db_bind_blob(st, ++n, idc, idlen);
@@ -227,29 +214,29 @@ void member_bind_record(struct db_stmt *st, int base, struct arena *a, const str
 	db_bind_blob(st, ++n, mc, mlen); /* NULL binds SQL NULL */
 	db_bind_blob(st, ++n, mc ? mblind : NULL, sizeof mblind);
 	db_bind_text(st, ++n, r->ethnicity, -1);
-	bind_opt(st, ++n, r->native_place);
-	bind_opt(st, ++n, r->address);
-	bind_id(st, ++n, r->grid_id);
-	bind_id(st, ++n, r->building_id);
-	bind_opt(st, ++n, r->education);
-	bind_opt(st, ++n, r->degree);
-	bind_opt(st, ++n, r->work_unit);
-	bind_opt(st, ++n, r->unit_type);
+	db_bind_opt_text(st, ++n, r->native_place);
+	db_bind_opt_text(st, ++n, r->address);
+	db_bind_opt_id(st, ++n, r->grid_id);
+	db_bind_opt_id(st, ++n, r->building_id);
+	db_bind_opt_text(st, ++n, r->education);
+	db_bind_opt_text(st, ++n, r->degree);
+	db_bind_opt_text(st, ++n, r->work_unit);
+	db_bind_opt_text(st, ++n, r->unit_type);
 	db_bind_int(st, ++n, r->two_new);
-	bind_opt(st, ++n, r->post);
-	bind_opt(st, ++n, r->category);
+	db_bind_opt_text(st, ++n, r->post);
+	db_bind_opt_text(st, ++n, r->category);
 	db_bind_text(st, ++n, r->party_status, -1);
 	db_bind_text(st, ++n, r->state, -1);
-	bind_opt(st, ++n, r->party_post);
+	db_bind_opt_text(st, ++n, r->party_post);
 	db_bind_text(st, ++n, r->joined_on, -1);
-	bind_opt(st, ++n, r->confirmed_on);
-	bind_opt(st, ++n, r->introducers_json);
+	db_bind_opt_text(st, ++n, r->confirmed_on);
+	db_bind_opt_text(st, ++n, r->introducers_json);
 	if (r->dues_base >= 0)
 		db_bind_int(st, ++n, r->dues_base);
 	else
 		db_bind_null(st, ++n);
-	bind_opt(st, ++n, r->dues_paid_to);
-	bind_opt(st, ++n, r->tags_json);
+	db_bind_opt_text(st, ++n, r->dues_paid_to);
+	db_bind_opt_text(st, ++n, r->tags_json);
 	db_bind_int(st, ++n, stamp);
 	db_bind_int(st, ++n, member_stats_key(r));
 }

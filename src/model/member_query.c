@@ -95,12 +95,6 @@ DB_SQL_TABLE(member_query, mq_sql);
  * most ~1M / 2,000 × 21 ≈ 10,000 index entries are passed: both ≲ 2 ms at 1M members. */
 #define SMALL_SUBTREE 2000
 
-static const char *dup_col(struct arena *a, struct db_stmt *st, int i)
-{
-	const char *s = db_col_text(st, i);
-	return s ? arena_strdup(a, s) : NULL;
-}
-
 void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, size_t idl, const void *mc, size_t ml)
 {
 	r->id_number = idc ? dj_open(a, idc, idl, "member.id_number", NULL) : NULL;
@@ -113,40 +107,40 @@ static const char *read_row(struct db_stmt *st, struct arena *a, bool decrypt, s
 	memset(r, 0, sizeof *r);
 	r->id = db_col_int(st, 0);
 	r->org_id = db_col_int(st, 1);
-	r->org_path = dup_col(a, st, 2);
+	r->org_path = db_col_dup(a, st, 2);
 	r->group_org_id = db_col_int(st, 3);
-	r->name = dup_col(a, st, 4);
-	r->former_name = dup_col(a, st, 5);
-	r->sex = dup_col(a, st, 6);
-	r->birth_date = dup_col(a, st, 7);
+	r->name = db_col_dup(a, st, 4);
+	r->former_name = db_col_dup(a, st, 5);
+	r->sex = db_col_dup(a, st, 6);
+	r->birth_date = db_col_dup(a, st, 7);
 	/* always open the ciphertexts: masking needs the first 6 and last 4 */
 	member_row_decrypt(a, r, db_col_blob(st, 8), db_col_len(st, 8), db_col_null(st, 9) ? NULL : db_col_blob(st, 9),
 			   db_col_len(st, 9));
 	(void)decrypt;
-	r->ethnicity = dup_col(a, st, 10);
-	r->native_place = dup_col(a, st, 11);
-	r->address = dup_col(a, st, 12);
+	r->ethnicity = db_col_dup(a, st, 10);
+	r->native_place = db_col_dup(a, st, 11);
+	r->address = db_col_dup(a, st, 12);
 	r->grid_id = db_col_int(st, 13);
 	r->building_id = db_col_int(st, 14);
-	r->education = dup_col(a, st, 15);
-	r->degree = dup_col(a, st, 16);
-	r->work_unit = dup_col(a, st, 17);
-	r->unit_type = dup_col(a, st, 18);
+	r->education = db_col_dup(a, st, 15);
+	r->degree = db_col_dup(a, st, 16);
+	r->work_unit = db_col_dup(a, st, 17);
+	r->unit_type = db_col_dup(a, st, 18);
 	r->two_new = db_col_int(st, 19) != 0;
-	r->post = dup_col(a, st, 20);
-	r->category = dup_col(a, st, 21);
-	r->party_status = dup_col(a, st, 22);
-	r->state = dup_col(a, st, 23);
-	r->party_post = dup_col(a, st, 24);
-	r->joined_on = dup_col(a, st, 25);
-	r->confirmed_on = dup_col(a, st, 26);
-	r->introducers_json = dup_col(a, st, 27);
+	r->post = db_col_dup(a, st, 20);
+	r->category = db_col_dup(a, st, 21);
+	r->party_status = db_col_dup(a, st, 22);
+	r->state = db_col_dup(a, st, 23);
+	r->party_post = db_col_dup(a, st, 24);
+	r->joined_on = db_col_dup(a, st, 25);
+	r->confirmed_on = db_col_dup(a, st, 26);
+	r->introducers_json = db_col_dup(a, st, 27);
 	r->dues_base = db_col_null(st, 28) ? -1 : db_col_int(st, 28);
-	r->dues_paid_to = dup_col(a, st, 29);
-	r->tags_json = dup_col(a, st, 30);
+	r->dues_paid_to = db_col_dup(a, st, 29);
+	r->tags_json = db_col_dup(a, st, 30);
 	r->created_at = db_col_int(st, 31);
 	r->updated_at = db_col_int(st, 32);
-	return dup_col(a, st, 33);
+	return db_col_dup(a, st, 33);
 }
 
 enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
@@ -165,19 +159,6 @@ enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt,
 	}
 	db_reset(st);
 	return rc;
-}
-
-static void bind_opt(struct db_stmt *st, int n, const char *s)
-{
-	db_bind_text(st, n, s && *s ? s : NULL, -1);
-}
-
-static void bind_id(struct db_stmt *st, int n, int64_t v)
-{
-	if (v > 0)
-		db_bind_int(st, n, v);
-	else
-		db_bind_null(st, n);
 }
 
 enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r)
@@ -239,9 +220,9 @@ enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *
 	db_bind_text(st, 3, date, -1);
 	db_bind_text(st, 4, from, -1);
 	db_bind_text(st, 5, to, -1);
-	bind_opt(st, 6, reason);
-	bind_id(st, 7, actor_id);
-	bind_opt(st, 8, actor_name);
+	db_bind_opt_text(st, 6, reason);
+	db_bind_opt_id(st, 7, actor_id);
+	db_bind_opt_text(st, 8, actor_name);
 	rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
@@ -555,7 +536,7 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 	while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
 		out[k].org_name = read_row(st, a, true, &out[k].r);
 		out[k].id = out[k].r.id;
-		out[k].key = dup_col(a, st, 34);
+		out[k].key = db_col_dup(a, st, 34);
 		k++;
 	}
 	db_reset(st);

@@ -62,11 +62,6 @@ int64_t org_max_id(struct db *db)
 	return v;
 }
 
-static void bind_opt(struct db_stmt *st, int n, const char *s)
-{
-	db_bind_text(st, n, s && *s ? s : NULL, -1);
-}
-
 enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 {
 	const char *parent_path = "/";
@@ -101,41 +96,35 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 		db_bind_null(st, 2);
 	db_bind_text(st, 3, o->path, -1);
 	db_bind_text(st, 4, o->name, -1);
-	bind_opt(st, 5, o->short_name);
-	bind_opt(st, 6, o->code);
+	db_bind_opt_text(st, 5, o->short_name);
+	db_bind_opt_text(st, 6, o->code);
 	db_bind_text(st, 7, o->type, -1);
-	bind_opt(st, 8, o->label);
+	db_bind_opt_text(st, 8, o->label);
 	db_bind_text(st, 9, o->domain, -1);
 	db_bind_int(st, 10, o->two_new);
-	bind_opt(st, 11, o->unit_name);
-	bind_opt(st, 12, o->unit_nature);
-	bind_opt(st, 13, o->credit_code);
-	bind_opt(st, 14, o->secretary);
-	bind_opt(st, 15, o->contact);
-	bind_opt(st, 16, o->phone);
-	bind_opt(st, 17, o->address);
+	db_bind_opt_text(st, 11, o->unit_name);
+	db_bind_opt_text(st, 12, o->unit_nature);
+	db_bind_opt_text(st, 13, o->credit_code);
+	db_bind_opt_text(st, 14, o->secretary);
+	db_bind_opt_text(st, 15, o->contact);
+	db_bind_opt_text(st, 16, o->phone);
+	db_bind_opt_text(st, 17, o->address);
 	if (o->grid_id > 0)
 		db_bind_int(st, 18, o->grid_id);
 	else
 		db_bind_null(st, 18);
-	bind_opt(st, 19, o->founded_on);
-	bind_opt(st, 20, o->term_started_on);
+	db_bind_opt_text(st, 19, o->founded_on);
+	db_bind_opt_text(st, 20, o->term_started_on);
 	if (o->term_years > 0)
 		db_bind_int(st, 21, o->term_years);
 	else
 		db_bind_null(st, 21);
-	bind_opt(st, 22, o->extended_until);
-	bind_opt(st, 23, o->extension_reason);
+	db_bind_opt_text(st, 22, o->extended_until);
+	db_bind_opt_text(st, 23, o->extension_reason);
 	db_bind_int(st, 24, o->created_at);
 	enum db_rc rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
-}
-
-static const char *col_dup(struct arena *a, struct db_stmt *st, int i)
-{
-	const char *s = db_col_text(st, i);
-	return s ? arena_strdup(a, s) : NULL;
 }
 
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o)
@@ -152,27 +141,27 @@ enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o
 	memset(o, 0, sizeof *o);
 	o->id = db_col_int(st, 0);
 	o->parent_id = db_col_int(st, 1);
-	o->path = col_dup(a, st, 2);
-	o->name = col_dup(a, st, 3);
-	o->short_name = col_dup(a, st, 4);
-	o->code = col_dup(a, st, 5);
-	o->type = col_dup(a, st, 6);
-	o->label = col_dup(a, st, 7);
-	o->domain = col_dup(a, st, 8);
+	o->path = db_col_dup(a, st, 2);
+	o->name = db_col_dup(a, st, 3);
+	o->short_name = db_col_dup(a, st, 4);
+	o->code = db_col_dup(a, st, 5);
+	o->type = db_col_dup(a, st, 6);
+	o->label = db_col_dup(a, st, 7);
+	o->domain = db_col_dup(a, st, 8);
 	o->two_new = db_col_int(st, 9) != 0;
-	o->unit_name = col_dup(a, st, 10);
-	o->unit_nature = col_dup(a, st, 11);
-	o->credit_code = col_dup(a, st, 12);
-	o->secretary = col_dup(a, st, 13);
-	o->contact = col_dup(a, st, 14);
-	o->phone = col_dup(a, st, 15);
-	o->address = col_dup(a, st, 16);
+	o->unit_name = db_col_dup(a, st, 10);
+	o->unit_nature = db_col_dup(a, st, 11);
+	o->credit_code = db_col_dup(a, st, 12);
+	o->secretary = db_col_dup(a, st, 13);
+	o->contact = db_col_dup(a, st, 14);
+	o->phone = db_col_dup(a, st, 15);
+	o->address = db_col_dup(a, st, 16);
 	o->grid_id = db_col_int(st, 17);
-	o->founded_on = col_dup(a, st, 18);
-	o->term_started_on = col_dup(a, st, 19);
+	o->founded_on = db_col_dup(a, st, 18);
+	o->term_started_on = db_col_dup(a, st, 19);
 	o->term_years = (int)db_col_int(st, 20);
-	o->extended_until = col_dup(a, st, 21);
-	o->extension_reason = col_dup(a, st, 22);
+	o->extended_until = db_col_dup(a, st, 21);
+	o->extension_reason = db_col_dup(a, st, 22);
 	o->created_at = db_col_int(st, 23);
 	o->updated_at = db_col_int(st, 24);
 	db_reset(st);
@@ -187,7 +176,7 @@ enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, co
 	db_bind_int(st, 1, org_id);
 	db_bind_text(st, 2, name, -1);
 	db_bind_text(st, 3, role, -1);
-	bind_opt(st, 4, started_on);
+	db_bind_opt_text(st, 4, started_on);
 	enum db_rc rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;

@@ -71,11 +71,6 @@ static const struct db_sql oq_sql[] = {
 };
 DB_SQL_TABLE(org_query, oq_sql);
 
-static void bind_opt(struct db_stmt *st, int n, const char *s)
-{
-	db_bind_text(st, n, s && *s ? s : NULL, -1);
-}
-
 static enum db_rc done(struct db_stmt *st)
 {
 	enum db_rc rc = db_step(st);
@@ -90,31 +85,31 @@ enum db_rc org_update(struct db *db, const struct org_rec *o, int64_t now)
 		return DB_ERROR;
 	db_bind_int(st, 1, o->id);
 	db_bind_text(st, 2, o->name, -1);
-	bind_opt(st, 3, o->short_name);
-	bind_opt(st, 4, o->code);
+	db_bind_opt_text(st, 3, o->short_name);
+	db_bind_opt_text(st, 4, o->code);
 	db_bind_text(st, 5, o->type, -1);
-	bind_opt(st, 6, o->label);
+	db_bind_opt_text(st, 6, o->label);
 	db_bind_text(st, 7, o->domain, -1);
 	db_bind_int(st, 8, codes_two_new_domain(o->domain));
-	bind_opt(st, 9, o->unit_name);
-	bind_opt(st, 10, o->unit_nature);
-	bind_opt(st, 11, o->credit_code);
-	bind_opt(st, 12, o->secretary);
-	bind_opt(st, 13, o->contact);
-	bind_opt(st, 14, o->phone);
-	bind_opt(st, 15, o->address);
+	db_bind_opt_text(st, 9, o->unit_name);
+	db_bind_opt_text(st, 10, o->unit_nature);
+	db_bind_opt_text(st, 11, o->credit_code);
+	db_bind_opt_text(st, 12, o->secretary);
+	db_bind_opt_text(st, 13, o->contact);
+	db_bind_opt_text(st, 14, o->phone);
+	db_bind_opt_text(st, 15, o->address);
 	if (o->grid_id > 0)
 		db_bind_int(st, 16, o->grid_id);
 	else
 		db_bind_null(st, 16);
-	bind_opt(st, 17, o->founded_on);
-	bind_opt(st, 18, o->term_started_on);
+	db_bind_opt_text(st, 17, o->founded_on);
+	db_bind_opt_text(st, 18, o->term_started_on);
 	if (o->term_years > 0)
 		db_bind_int(st, 19, o->term_years);
 	else
 		db_bind_null(st, 19);
-	bind_opt(st, 20, o->extended_until);
-	bind_opt(st, 21, o->extension_reason);
+	db_bind_opt_text(st, 20, o->extended_until);
+	db_bind_opt_text(st, 21, o->extension_reason);
 	db_bind_int(st, 22, now);
 	return done(st);
 }

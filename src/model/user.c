@@ -95,11 +95,6 @@ static const struct db_sql user_sql[] = {
 };
 DB_SQL_TABLE(user, user_sql);
 
-static const char *dup_text(struct arena *a, struct db_stmt *st, int i)
-{
-	return arena_strdup(a, db_col_text(st, i));
-}
-
 static const unsigned char *dup_blob(struct arena *a, struct db_stmt *st, int i, size_t *len)
 {
 	*len = db_col_len(st, i);
@@ -112,11 +107,11 @@ static void read_user(struct arena *a, struct db_stmt *st, struct user_row *u)
 {
 	memset(u, 0, sizeof *u);
 	u->id = db_col_int(st, 0);
-	u->username = dup_text(a, st, 1);
-	u->name = dup_text(a, st, 2);
-	u->status = dup_text(a, st, 3);
-	u->password_hash = dup_text(a, st, 4);
-	u->mobile_masked = dup_text(a, st, 5);
+	u->username = db_col_dup(a, st, 1);
+	u->name = db_col_dup(a, st, 2);
+	u->status = db_col_dup(a, st, 3);
+	u->password_hash = db_col_dup(a, st, 4);
+	u->mobile_masked = db_col_dup(a, st, 5);
 	u->must_change_password = db_col_int(st, 6) != 0;
 	u->password_changed_at = db_col_int(st, 7);
 	u->totp_secret = dup_blob(a, st, 8, &u->totp_secret_len);
