@@ -153,6 +153,7 @@ static void get_members(struct request *req)
 	struct member_list_query q;
 	if (!member_filter_from_query(req, "member.read", &q))
 		return;
+	q.f.list_cols = true;
 	int64_t limit = req_query_int(req, "limit", 20, 1, 200);
 	const char *cursor = req_query(req, "cursor");
 	const char *ckey = "";
@@ -169,13 +170,12 @@ static void get_members(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	struct date today = roster_today();
-	json_t *items = json_array();
 	size_t shown = n > (size_t)limit ? (size_t)limit : n;
+	struct jsonw *w = req_list_begin(req, 512 + shown * 400);
 	for (size_t i = 0; i < shown; i++)
-		json_array_append_new(items, member_json(&rows[i].r, rows[i].org_name, false, today));
-	req_reply_list(req, items, n > (size_t)limit ? roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id) : NULL,
-		       total);
+		member_list_write(w, &rows[i].r, rows[i].org_name);
+	req_list_end(req, w, n > (size_t)limit ? roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id) : NULL,
+		     total);
 }
 
 /* Own transaction: a read one, or a write one when ?reveal=1 must be audited (so that

@@ -1,5 +1,6 @@
 /* request.c: handler-side helpers over struct request; see request.h. */
 #include "http/request.h"
+#include "core/jsonw.h"
 #include "core/arena.h"
 #include "db/db.h"
 #include <errno.h>
@@ -111,6 +112,29 @@ void req_reply_list(struct request *req, json_t *items, const char *next_cursor,
 {
 	req_reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor",
 					   next_cursor ? json_string(next_cursor) : json_null(), "total", (json_int_t)total));
+}
+
+struct jsonw *req_list_begin(struct request *req, size_t hint)
+{
+	struct jsonw *w = arena_alloc(req->arena, sizeof *w);
+	jw_init(w, req->arena, hint);
+	jw_object(w);
+	jw_key(w, "items");
+	jw_array(w);
+	return w;
+}
+
+void req_list_end(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total)
+{
+	jw_array_end(w);
+	jw_kstr(w, "next_cursor", next_cursor);
+	jw_kint(w, "total", total);
+	jw_object_end(w);
+	if (req->out) {
+		json_decref(req->out);
+		req->out = NULL;
+	}
+	req_reply_raw(req, 200, "application/json", w->buf, w->len);
 }
 
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len)

@@ -115,6 +115,12 @@ void req_reply_json(struct request *req, int status, json_t *body);
 /* 200 with the list envelope of DESIGN.md §6: {"items", "next_cursor", "total"}.
  * Steals items; next_cursor NULL means the last page (arena-owned or static text). */
 void req_reply_list(struct request *req, json_t *items, const char *next_cursor, int64_t total);
+/* The same envelope written by a streaming writer (core/jsonw.h) for hot lists: begin
+ * writes {"items":[ and returns the writer for the items (one jw_object each); end
+ * closes the array, adds next_cursor and total, and replies 200. */
+struct jsonw;
+struct jsonw *req_list_begin(struct request *req, size_t hint);
+void req_list_end(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total);
 /* Raw bytes (arena-owned or static) with a content type. */
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
 /* Streamed reply of unknown length. */

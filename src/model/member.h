@@ -97,6 +97,11 @@ enum db_rc member_history(struct db *db, int64_t id, json_t *items);
 /* The member as the API shows it (docs/api-contract.md). reveal: the full ID number
  * and mobile, else masked. today: for 党龄. */
 json_t *member_json(const struct member_rec *r, const char *org_name, bool reveal, struct date today);
+/* A list page's item (GET /members): the columns a roster table shows, always masked;
+ * the whole record is GET /members/{id}. Written straight into the page's buffer: see
+ * core/jsonw.h for why. */
+struct jsonw;
+void member_list_write(struct jsonw *w, const struct member_rec *r, const char *org_name);
 
 /* List filters (GET /members); NULL / -1 = not filtered. */
 struct member_filter {
@@ -106,6 +111,7 @@ struct member_filter {
 	int edu_college; /* 1 大专及以上, 0 below, -1 any */
 	int two_new;     /* 1, 0, -1 any */
 	bool sort_joined;
+	bool list_cols; /* rows carry only what member_list_write shows (a list page) */
 };
 
 /* One row of a list page. */

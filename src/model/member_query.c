@@ -8,6 +8,7 @@
 #include "model/codes.h"
 #include "core/clock.h"
 #include "model/member.h"
+#include "core/jsonw.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,12 @@
 	" m.degree, m.work_unit, m.unit_type, m.two_new, m.post, m.category, m.party_status, m.state,"            \
 	" m.party_post, m.joined_on, m.confirmed_on, m.introducers, m.dues_base, m.dues_paid_to, m.tags,"        \
 	" m.created_at, m.updated_at, o.name"
+
+/* a list page's columns (member_list_write): a third of MEMBER_COLS to read and copy */
+#define MEMBER_LIST_COLS                                                                                         \
+	"m.id, m.org_id, m.name, m.sex, m.birth_date, m.id_cipher, m.mobile_cipher, m.education, m.category,"     \
+	" m.party_status, m.state, m.party_post, m.joined_on, o.name"
+#define LIST_KEY_COL 14
 
 #define MEMBER_FILTER                                                                                             \
 	" m.org_path >= $1 AND m.org_path < $2 AND ($3 IS NULL OR m.party_status = $3)"                           \
@@ -87,8 +94,22 @@ static const struct db_sql mq_sql[] = {
 #define SQL_REV 14
 	/* the revision of the members' placement (0040_member_counts) */
 	{"member.rev", "SELECT epoch, rev FROM member_rev WHERE id = 1"},
+#define SQL_LIST_SMALL_NAME 15 /* SQL_PAGE_* with MEMBER_LIST_COLS, in the same order */
+	{"member.list_small_name",
+	 "SELECT " MEMBER_LIST_COLS ", m.name FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	{"member.list_large_name",
+	 "SELECT " MEMBER_LIST_COLS ", m.name FROM members m INDEXED BY members_name JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	{"member.list_small_joined",
+	 "SELECT " MEMBER_LIST_COLS ", m.joined_on FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
+	{"member.list_large_joined",
+	 "SELECT " MEMBER_LIST_COLS ", m.joined_on FROM members m INDEXED BY members_joined JOIN orgs o ON o.id = m.org_id"
+	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
 };
 DB_SQL_TABLE(member_query, mq_sql);
+_Static_assert(sizeof mq_sql / sizeof *mq_sql == SQL_LIST_SMALL_NAME + 4, "the list statements end the table");
 
 /* A subtree up to this size reads its rows by path and sorts them (≤ 2,000 table rows);
  * a larger one walks the name (or joined) index, whose entries carry org_path, so at
@@ -141,6 +162,28 @@ static const char *read_row(struct db_stmt *st, struct arena *a, bool decrypt, s
 	r->created_at = db_col_int(st, 31);
 	r->updated_at = db_col_int(st, 32);
 	return db_col_dup(a, st, 33);
+}
+
+/* Fills the fields member_list_write shows from a row of MEMBER_LIST_COLS; returns the
+ * org name. */
+static const char *read_list_row(struct db_stmt *st, struct arena *a, struct member_rec *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = db_col_int(st, 0);
+	r->org_id = db_col_int(st, 1);
+	r->name = db_col_dup(a, st, 2);
+	r->sex = db_col_dup(a, st, 3);
+	r->birth_date = db_col_dup(a, st, 4);
+	member_row_decrypt(a, r, db_col_blob(st, 5), db_col_len(st, 5), db_col_null(st, 6) ? NULL : db_col_blob(st, 6),
+			   db_col_len(st, 6));
+	r->education = db_col_dup(a, st, 7);
+	r->category = db_col_dup(a, st, 8);
+	r->party_status = db_col_dup(a, st, 9);
+	r->state = db_col_dup(a, st, 10);
+	r->party_post = db_col_dup(a, st, 11);
+	r->joined_on = db_col_dup(a, st, 12);
+	r->dues_base = -1;
+	return db_col_dup(a, st, 13);
 }
 
 enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
@@ -260,6 +303,30 @@ static json_t *json_list_or_empty(const char *text)
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+void member_list_write(struct jsonw *w, const struct member_rec *r, const char *org_name)
+{
+	char idm[IDCARD_LEN + 1], mm[12];
+	idcard_mask(r->id_number ? r->id_number : "", idm);
+	if (r->mobile)
+		mobile_mask(r->mobile, mm);
+	jw_object(w);
+	jw_kint(w, "id", r->id);
+	jw_kint(w, "org_id", r->org_id);
+	jw_kstr(w, "org_name", org_name);
+	jw_kstr(w, "name", r->name);
+	jw_kstr(w, "sex", r->sex);
+	jw_kstr(w, "birth_date", r->birth_date);
+	jw_kstr(w, "id_number", idm);
+	jw_kstr(w, "mobile", r->mobile ? mm : NULL);
+	jw_kstr(w, "education", r->education);
+	jw_kstr(w, "category", r->category);
+	jw_kstr(w, "party_status", r->party_status);
+	jw_kstr(w, "state", r->state);
+	jw_kstr(w, "party_post", r->party_post);
+	jw_kstr(w, "joined_on", r->joined_on);
+	jw_object_end(w);
 }
 
 json_t *member_json(const struct member_rec *r, const char *org_name, bool reveal, struct date today)
@@ -524,6 +591,8 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 	struct db_stmt *st;
 	int which = f->sort_joined ? (large ? SQL_PAGE_LARGE_JOINED : SQL_PAGE_SMALL_JOINED)
 				   : (large ? SQL_PAGE_LARGE_NAME : SQL_PAGE_SMALL_NAME);
+	if (f->list_cols)
+		which += SQL_LIST_SMALL_NAME - SQL_PAGE_SMALL_NAME;
 	st = db_prepare(db, &mq_sql[which]);
 	if (!st)
 		return DB_ERROR;
@@ -534,9 +603,14 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 	struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
 	size_t k = 0;
 	while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
-		out[k].org_name = read_row(st, a, true, &out[k].r);
+		if (f->list_cols) {
+			out[k].org_name = read_list_row(st, a, &out[k].r);
+			out[k].key = db_col_dup(a, st, LIST_KEY_COL);
+		} else {
+			out[k].org_name = read_row(st, a, true, &out[k].r);
+			out[k].key = db_col_dup(a, st, 34);
+		}
 		out[k].id = out[k].r.id;
-		out[k].key = db_col_dup(a, st, 34);
 		k++;
 	}
 	db_reset(st);
