@@ -28,6 +28,9 @@ struct db {
 	size_t cap, used;
 	bool in_tx;
 	struct db *next_all; /* the list of thread connections */
+	db_row_fn scan_fn;   /* db_scan's callback while its statement runs */
+	void *scan_ctx;
+	int64_t scan_rows;
 };
 
 static _Atomic uint64_t busy_count;
@@ -88,6 +91,30 @@ static int pragma_text_is(sqlite3 *h, const char *pragma, const char *want)
 	return r;
 }
 
+/* dj_row(a, b, …): db_scan's aggregate. Each row's integer arguments go to the
+ * connection's callback from inside the engine, without a sqlite3_step per row. */
+static void scan_step(sqlite3_context *c, int n, sqlite3_value **v)
+{
+	struct db *db = sqlite3_user_data(c);
+	int64_t vals[DB_SCAN_MAX];
+	if (!db->scan_fn || n > DB_SCAN_MAX) {
+		sqlite3_result_error(c, "dj_row outside db_scan", -1);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		vals[i] = sqlite3_value_int64(v[i]);
+	db->scan_fn(db->scan_ctx, vals, n);
+	db->scan_rows++;
+}
+
+static void scan_final(sqlite3_context *c)
+{
+	struct db *db = sqlite3_user_data(c);
+	sqlite3_result_int64(c, db->scan_rows);
+}
+
+void db_close(struct db *db);
+
 struct db *db_open(const char *path, int flags)
 {
 	sqlite3 *h = NULL;
@@ -130,6 +157,11 @@ struct db *db_open(const char *path, int flags)
 		return NULL;
 	}
 	db->h = h;
+	if (sqlite3_create_function(h, "dj_row", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, db, NULL, scan_step, scan_final) !=
+	    SQLITE_OK) {
+		db_close(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -359,6 +391,21 @@ enum db_rc db_step(struct db_stmt *s)
 	return r;
 }
 
+enum db_rc db_scan(struct db_stmt *s, db_row_fn fn, void *ctx, int64_t *rows)
+{
+	struct db *db = s->db;
+	db->scan_fn = fn;
+	db->scan_ctx = ctx;
+	db->scan_rows = 0;
+	enum db_rc rc = db_step(s);
+	if (rc == DB_ROW && rows)
+		*rows = db_col_int(s, 0);
+	db_reset(s);
+	db->scan_fn = NULL;
+	db->scan_ctx = NULL;
+	return rc == DB_ROW ? DB_OK : rc;
+}
+
 void db_reset(struct db_stmt *s)
 {
 	sqlite3_reset(s->st);
@@ -399,15 +446,28 @@ int64_t db_changes(struct db *db)
 	return sqlite3_changes64(db->h);
 }
 
-static enum db_rc exec_simple(struct db *db, const char *sql)
+/* Transaction control as cached statements: every request begins and ends one, and
+ * sqlite3_exec would parse the text each time (bench/results.md). */
+static const struct db_sql tx_sql[] = {
+	{"tx.begin", "BEGIN"},
+	{"tx.begin_immediate", "BEGIN IMMEDIATE"},
+	{"tx.commit", "COMMIT"},
+	{"tx.rollback", "ROLLBACK"},
+};
+DB_SQL_TABLE(tx, tx_sql);
+
+static enum db_rc exec_simple(struct db *db, const struct db_sql *sql)
 {
-	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-	return map_rc(rc);
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return map_rc(sqlite3_exec(db->h, sql->text, NULL, NULL, NULL)); /* no statement (out of memory) */
+	enum db_rc rc = db_step(st);
+	return rc == DB_DONE ? DB_OK : rc;
 }
 
 enum db_rc db_tx_begin(struct db *db, bool write)
 {
-	enum db_rc rc = exec_simple(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	enum db_rc rc = exec_simple(db, &tx_sql[write ? 1 : 0]);
 	if (rc == DB_OK)
 		db->in_tx = true;
 	return rc;
@@ -415,7 +475,7 @@ enum db_rc db_tx_begin(struct db *db, bool write)
 
 enum db_rc db_tx_commit(struct db *db)
 {
-	enum db_rc rc = exec_simple(db, "COMMIT");
+	enum db_rc rc = exec_simple(db, &tx_sql[2]);
 	if (rc == DB_OK) {
 		db->in_tx = false;
 	} else {
@@ -428,7 +488,7 @@ enum db_rc db_tx_commit(struct db *db)
 void db_tx_rollback(struct db *db)
 {
 	if (sqlite3_get_autocommit(db->h) == 0)
-		exec_simple(db, "ROLLBACK");
+		exec_simple(db, &tx_sql[3]);
 	db->in_tx = false;
 }
 

@@ -9,26 +9,23 @@
 
 static const struct db_sql stats_sql[] = {
 #define SQL_MEMBERS 0
+	/* one pass over the covering index, each row handed to count_row (db_scan) */
 	{"stats.members",
-	 "SELECT org_id, stats_key FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
+	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
 #define SQL_ORG_DOMAINS 1
-	{"stats.org_domains", "SELECT id, domain FROM orgs WHERE path >= $1 AND path < $2 ORDER BY id"},
+	{"stats.org_domains", "SELECT id, domain FROM orgs WHERE path >= $1 AND path < $2"},
+#define SQL_MAX_ORG 2
+	{"stats.max_org", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
 };
 DB_SQL_TABLE(stats, stats_sql);
 
-static int domain_index(const char *domain)
+static int domain_index(const struct code_table *t, const char *domain)
 {
-	const struct code_table *t = codes_table("org_domain");
 	for (size_t i = 0; domain && i < t->n && i < 16; i++)
 		if (strcmp(t->items[i].code, domain) == 0)
 			return (int)i;
 	return -1;
 }
-
-struct org_dom {
-	int64_t id;
-	int dom;
-};
 
 /* Statistics computed at a revision of the members (0040, 0042) and a date: the pass
  * over 1M members costs ~225 ms here, and the figures only change with a write (which
@@ -90,107 +87,103 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 }
 
 /* The pass itself: one read of the covering index members_stats over the subtree. */
+struct pass {
+	struct member_stats *s;
+	const signed char *dom; /* domain index by organization id, -1 none */
+	int64_t ndom;
+	int64_t cut35, cut61; /* birth-day thresholds of the age bands */
+};
+
+static void count_row(void *ctx, const int64_t *v, int n)
+{
+	struct pass *p = ctx;
+	struct member_stats *s = p->s;
+	uint64_t k = (uint64_t)v[1];
+	if (n != 2 || !(k & MSK_IN_ROSTER))
+		return;
+	s->total++;
+	if (v[0] > 0 && v[0] < p->ndom && p->dom[v[0]] >= 0)
+		s->domain[p->dom[v[0]]]++;
+	if (k & MSK_FORMAL)
+		s->formal++;
+	else
+		s->probationary++;
+	unsigned sex = (k >> MSK_SEX_SHIFT) & 3;
+	s->male += sex == 1;
+	s->female += sex == 2;
+	if (k & MSK_HAN)
+		s->han++;
+	else
+		s->minority++;
+	if (k & MSK_COLLEGE)
+		s->college_plus++;
+	else
+		s->below++;
+	int64_t birth = (int64_t)((k >> MSK_BIRTH_SHIFT) & 0xFFFFF);
+	if (birth > p->cut35)
+		s->under_35++;
+	else if (birth > p->cut61)
+		s->from_35_to_60++;
+	else
+		s->over_60++;
+	if (k & MSK_TWO_NEW)
+		s->two_new++;
+	unsigned y = (unsigned)((k >> MSK_JOINED_SHIFT) & 0x1FF);
+	if (y < STATS_YEARS)
+		s->joined[y]++;
+}
+
 static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end, struct date today,
 			     struct member_stats *s)
 {
 	memset(s, 0, sizeof *s);
-	/* organizations of the subtree and their domains, sorted by id for lookup */
-	struct db_stmt *st = db_prepare(db, &stats_sql[SQL_ORG_DOMAINS]);
+	/* the subtree's organizations' domains, in an array indexed by id (ids are dense:
+	 * a byte per organization ever created) */
+	struct db_stmt *st = db_prepare(db, &stats_sql[SQL_MAX_ORG]);
 	if (!st)
 		return DB_ERROR;
+	enum db_rc rc = db_step(st);
+	int64_t max_id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc;
+	struct pass p = {.s = s, .ndom = max_id + 1};
+	signed char *dom = malloc((size_t)p.ndom);
+	if (!dom)
+		return DB_ERROR;
+	memset(dom, -1, (size_t)p.ndom);
+	p.dom = dom;
+	if (!(st = db_prepare(db, &stats_sql[SQL_ORG_DOMAINS]))) {
+		free(dom);
+		return DB_ERROR;
+	}
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
-	size_t n = 0, cap = 0;
-	struct org_dom *orgs = NULL;
-	enum db_rc rc;
+	const struct code_table *t = codes_table("org_domain");
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct org_dom *q = realloc(orgs, cap * sizeof *q);
-			if (!q) {
-				free(orgs);
-				db_reset(st);
-				return DB_ERROR;
-			}
-			orgs = q;
-		}
-		orgs[n].id = db_col_int(st, 0);
-		orgs[n].dom = domain_index(db_col_text(st, 1));
-		n++;
+		int64_t id = db_col_int(st, 0);
+		if (id > 0 && id < p.ndom)
+			dom[id] = (signed char)domain_index(t, db_col_text(st, 1));
 	}
 	db_reset(st);
 	if (rc != DB_DONE) {
-		free(orgs);
+		free(dom);
 		return rc;
 	}
 	/* age bands as birth-day thresholds: under 35 ⇔ born after today − 35 years;
 	 * over 60 ⇔ 61 or older ⇔ born on or before today − 61 years */
 	int64_t day0 = date_to_days((struct date){1900, 1, 1});
-	int64_t cut35 = date_to_days(date_add_years(today, -35)) - day0;
-	int64_t cut61 = date_to_days(date_add_years(today, -61)) - day0;
-
-	st = db_prepare(db, &stats_sql[SQL_MEMBERS]);
-	if (!st) {
-		free(orgs);
+	p.cut35 = date_to_days(date_add_years(today, -35)) - day0;
+	p.cut61 = date_to_days(date_add_years(today, -61)) - day0;
+	if (!(st = db_prepare(db, &stats_sql[SQL_MEMBERS]))) {
+		free(dom);
 		return DB_ERROR;
 	}
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
-	int64_t last_org = -1;
-	int last_dom = -1;
-	while ((rc = db_step(st)) == DB_ROW) {
-		uint64_t k = (uint64_t)db_col_int(st, 1);
-		if (!(k & MSK_IN_ROSTER))
-			continue;
-		s->total++;
-		int64_t org = db_col_int(st, 0);
-		if (org != last_org) {
-			size_t lo = 0, hi = n;
-			last_dom = -1;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (orgs[mid].id < org)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (lo < n && orgs[lo].id == org)
-				last_dom = orgs[lo].dom;
-			last_org = org;
-		}
-		if (last_dom >= 0)
-			s->domain[last_dom]++;
-		if (k & MSK_FORMAL)
-			s->formal++;
-		else
-			s->probationary++;
-		unsigned sex = (k >> MSK_SEX_SHIFT) & 3;
-		s->male += sex == 1;
-		s->female += sex == 2;
-		if (k & MSK_HAN)
-			s->han++;
-		else
-			s->minority++;
-		if (k & MSK_COLLEGE)
-			s->college_plus++;
-		else
-			s->below++;
-		int64_t birth = (int64_t)((k >> MSK_BIRTH_SHIFT) & 0xFFFFF);
-		if (birth > cut35)
-			s->under_35++;
-		else if (birth > cut61)
-			s->from_35_to_60++;
-		else
-			s->over_60++;
-		if (k & MSK_TWO_NEW)
-			s->two_new++;
-		unsigned y = (unsigned)((k >> MSK_JOINED_SHIFT) & 0x1FF);
-		if (y < STATS_YEARS)
-			s->joined[y]++;
-	}
-	db_reset(st);
-	free(orgs);
-	return rc == DB_DONE ? DB_OK : rc;
+	rc = db_scan(st, count_row, &p, NULL);
+	free(dom);
+	return rc;
 }
 
 json_t *stats_members_json(const struct member_stats *s)
