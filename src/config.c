@@ -29,7 +29,7 @@ static const struct option_def options[] = {
 	O(connection_timeout, OPT_INT, "30", "seconds a connection may stay idle"),
 	O(connection_limit, OPT_INT, "4096", "open connections at most"),
 	O(per_ip_limit, OPT_INT, "128", "open connections per client address at most"),
-	O(conn_memory_limit, OPT_INT, "131072", "bytes of buffer per connection"),
+	O(conn_memory_limit, OPT_INT, "65536", "bytes of buffer per connection (MHD zeroes it after each request: keep it near max_headers)"),
 	O(request_deadline, OPT_INT, "120", "absolute seconds a request may take, body upload included"),
 	O(body_cap, OPT_INT, "1048576", "default request body cap in bytes"),
 	O(max_uri, OPT_INT, "8192", "longest request target in bytes (414 above)"),
