@@ -51,6 +51,7 @@ if (!existsSync(stamp)) {
 }
 
 for (const x of ['', '-wal', '-shm']) rmSync(RUNDB + x, { force: true });
+for (const f of ['server.log', 'cli.log']) rmSync(join(DATA, f), { force: true }); // one run's logs, not every run's
 copyFileSync(DB, RUNDB);
 if (existsSync(DB + '-wal')) copyFileSync(DB + '-wal', RUNDB + '-wal');
 

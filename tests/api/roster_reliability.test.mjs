@@ -74,9 +74,17 @@ test('R1 200 kill -9 during member writes: every acknowledged write survives, in
   const t0 = Date.now();
   for (let round = 0; round < 200; round++) {
     admin.srv = srv;
-    // a short burst of writes; acknowledged ids are fsynced before the kill
+    // a short burst of writes; acknowledged ids are fsynced before the kill. Even rounds
+    // kill after 5–35 ms, odd ones just after the first write is acknowledged (while the
+    // others are in flight), so that a loaded box still acknowledges writes to check.
     const burst = Array.from({ length: 4 }, () => admin.call('POST', '/api/v1/members', member(org, n++)).catch(() => null));
-    const killer = new Promise((r) => setTimeout(r, 5 + (round % 7) * 5)).then(() => srv.child.kill('SIGKILL'));
+    const firstAck = new Promise((res) => {
+      for (const p of burst) p.then((r) => { if (r && r.status === 201) res(); });
+      Promise.all(burst).then(res);
+    });
+    const start = round % 2 ? firstAck : Promise.resolve();
+    const killer = start.then(() => new Promise((r) => setTimeout(r, round % 2 ? round % 3 : 5 + (round % 7) * 5)))
+      .then(() => srv.child.kill('SIGKILL'));
     const res = await Promise.all(burst);
     await killer;
     await srv.exited;
