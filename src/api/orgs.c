@@ -12,6 +12,7 @@
 #include "model/codes.h"
 #include "model/grid.h"
 #include "model/org.h"
+#include "core/jsonw.h"
 #include "model/stats.h"
 #include <stdlib.h>
 #include <string.h>
@@ -276,13 +277,14 @@ static void get_tree(struct request *req)
 	int64_t depth = req_query_int(req, "depth", 2, 0, 10);
 	if (req_failed(req) || !roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
 		return;
-	enum db_rc rc;
-	json_t *t = org_tree(req->db, req->arena, &o, (int)depth, &rc);
-	if (!t) {
+	struct jsonw w;
+	jw_init(&w, req->arena, 4096);
+	enum db_rc rc = org_tree_write(req->db, &o, (int)depth, &w);
+	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
 	}
-	req_reply_json(req, 200, t);
+	req_reply_raw(req, 200, "application/json", w.buf, w.len);
 }
 
 static void post_org(struct request *req)

@@ -51,6 +51,13 @@ void arena_free(struct arena *a)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+	void *p = arena_alloc_raw(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t n)
+{
 	size_t need = (n + 15) & ~(size_t)15;
 	if (need < n)
 		abort(); /* overflow: a caller computed a size past SIZE_MAX */
@@ -73,7 +80,6 @@ void *arena_alloc(struct arena *a, size_t n)
 	void *p = c->data + c->used;
 	c->used += need;
 	a->total += need;
-	memset(p, 0, n);
 	return p;
 }
 

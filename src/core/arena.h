@@ -16,6 +16,8 @@ void arena_free(struct arena *a);
 
 /* n bytes, aligned to 16, zeroed. Arena-owned. */
 void *arena_alloc(struct arena *a, size_t n);
+/* The same, not zeroed: for a buffer written before it is read (core/jsonw.c). */
+void *arena_alloc_raw(struct arena *a, size_t n);
 /* Copies of strings, arena-owned. arena_strndup copies at most n bytes and adds a NUL. */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

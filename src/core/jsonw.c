@@ -11,7 +11,7 @@ static void grow(struct jsonw *w, size_t need)
 	while (cap < w->len + need)
 		cap *= 2;
 	/* the arena cannot realloc: the old block stays until the request ends (≤ the final size) */
-	char *nb = arena_alloc(w->arena, cap);
+	char *nb = arena_alloc_raw(w->arena, cap);
 	if (w->len)
 		memcpy(nb, w->buf, w->len);
 	w->buf = nb;

@@ -96,8 +96,11 @@ enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, 
 json_t *org_summary_json(const struct org_rec *o, int64_t child_count);
 /* The whole record with counts, committee and alerts. */
 json_t *org_json(struct db *db, const struct org_rec *o, struct date today, enum db_rc *rc);
-/* The subtree of o to depth levels as nested {id, name, type, label, domain, child_count, children}. */
-json_t *org_tree(struct db *db, struct arena *a, const struct org_rec *o, int depth, enum db_rc *rc);
+/* The subtree of o to depth levels as nested {id, name, type, label, domain, child_count,
+ * children}, written into w (a street's ~3,000 children are ~20,000 values: jansson's
+ * per-value objects were most of the cost, bench/results.md). */
+struct jsonw;
+enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, struct jsonw *w);
 /* Alerts of every organization in [prefix, end) (R-ORG-02…05) as API items. */
 enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
 			    json_t *items);

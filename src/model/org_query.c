@@ -6,6 +6,7 @@
 #include "model/codes.h"
 #include "model/member.h"
 #include "model/org.h"
+#include "core/jsonw.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,10 +56,13 @@ static const struct db_sql oq_sql[] = {
 	 " AND ($4 IS NULL OR o.name LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR o.type = $5)"
 	 " AND ($6 IS NULL OR o.domain = $6) AND o.id > $7 ORDER BY o.id LIMIT $8"},
 #define SQL_TREE 14
+	/* the organizations down to depth $2 only (a street's whole subtree is ~10,000), in
+	 * path order: a parent before its children, each subtree contiguous */
 	{"org.tree",
-	 "SELECT o.id, COALESCE(o.parent_id, 0), o.path, o.name, o.type, o.label, o.domain,"
-	 " (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) FROM orgs o"
-	 " WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path"},
+	 "WITH RECURSIVE t(id, d) AS (SELECT $1, 0"
+	 " UNION ALL SELECT c.id, t.d + 1 FROM t JOIN orgs c ON c.parent_id = t.id WHERE t.d < $2)"
+	 " SELECT o.id, t.d, o.name, o.type, o.label, o.domain, (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id)"
+	 " FROM t JOIN orgs o ON o.id = t.id ORDER BY o.path"},
 #define SQL_ALERT_ORGS 15
 	{"org.alert_orgs",
 	 "SELECT o.id, o.name, o.type, o.domain, o.term_started_on, COALESCE(o.term_years, 0), o.extended_until,"
@@ -328,72 +332,43 @@ json_t *org_json(struct db *db, const struct org_rec *o, struct date today, enum
 	return j;
 }
 
-struct node {
-	int64_t id;
-	int depth;
-	json_t *j;
-};
-
-json_t *org_tree(struct db *db, struct arena *a, const struct org_rec *o, int depth, enum db_rc *rc)
+enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, struct jsonw *w)
 {
 	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_TREE]);
-	if (!st) {
-		*rc = DB_ERROR;
-		return NULL;
-	}
-	char *end = arena_strdup(a, o->path);
-	end[strlen(end) - 1] = '0';
-	db_bind_text(st, 1, o->path, -1);
-	db_bind_text(st, 2, end, -1);
-	size_t cap = 256, n = 0;
-	struct node *nodes = malloc(cap * sizeof *nodes);
-	json_t *root = NULL;
-	int base = 0;
-	for (const char *p = o->path; *p; p++)
-		base += *p == '/';
-	while ((*rc = db_step(st)) == DB_ROW) {
-		int d = -base;
-		for (const char *p = db_col_text(st, 2); *p; p++)
-			d += *p == '/';
-		if (d > depth)
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, o->id);
+	db_bind_int(st, 2, depth);
+	enum db_rc rc;
+	int open = -1; /* depth of the innermost node whose children array is open */
+	while ((rc = db_step(st)) == DB_ROW) {
+		int d = (int)db_col_int(st, 1);
+		if (d > open + 1) /* a gap in preorder: parent_id and path disagree (never written so) */
 			continue;
-		json_t *j = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:I, s:[]}", "id", (json_int_t)db_col_int(st, 0), "name",
-				      db_col_text(st, 3), "type", db_col_text(st, 4), "label", db_col_text(st, 5), "domain",
-				      db_col_text(st, 6), "child_count", (json_int_t)db_col_int(st, 7), "children");
-		int64_t parent = db_col_int(st, 1);
-		if (!root) {
-			root = j;
-		} else {
-			/* paths sort parents first: find the parent among the nodes so far */
-			json_t *pj = NULL;
-			for (size_t k = n; k-- > 0;)
-				if (nodes[k].id == parent) {
-					pj = nodes[k].j;
-					break;
-				}
-			if (!pj) {
-				json_decref(j);
-				continue;
-			}
-			json_array_append_new(json_object_get(pj, "children"), j);
+		for (; open >= d; open--) {
+			jw_array_end(w);
+			jw_object_end(w);
 		}
-		if (n == cap) {
-			cap *= 2;
-			struct node *q = realloc(nodes, cap * sizeof *q);
-			if (!q)
-				abort();
-			nodes = q;
-		}
-		nodes[n++] = (struct node){db_col_int(st, 0), d, j};
+		jw_object(w);
+		jw_kint(w, "id", db_col_int(st, 0));
+		jw_kstr(w, "name", db_col_text(st, 2));
+		jw_kstr(w, "type", db_col_text(st, 3));
+		jw_kstr(w, "label", db_col_text(st, 4));
+		jw_kstr(w, "domain", db_col_text(st, 5));
+		jw_kint(w, "child_count", db_col_int(st, 6));
+		jw_key(w, "children");
+		jw_array(w);
+		open = d;
 	}
 	db_reset(st);
-	free(nodes);
-	if (*rc != DB_DONE) {
-		json_decref(root);
-		return NULL;
+	bool any = open >= 0;
+	for (; open >= 0; open--) {
+		jw_array_end(w);
+		jw_object_end(w);
 	}
-	*rc = DB_OK;
-	return root;
+	if (rc == DB_DONE && !any)
+		jw_null(w); /* o was deleted meanwhile: the caller read it in this transaction, so never */
+	return rc == DB_DONE ? DB_OK : rc;
 }
 
 struct formal {

@@ -35,6 +35,9 @@ static void test_big_blocks_and_strings(void **state)
 	assert_string_equal(arena_strndup(a, "abcdef", 3), "abc");
 	assert_string_equal(arena_printf(a, "%s-%d", "x", 42), "x-42");
 	assert_null(arena_strdup(a, NULL));
+	unsigned char *raw = arena_alloc_raw(a, 100); /* not zeroed, still aligned and usable */
+	assert_int_equal((uintptr_t)raw % 16, 0);
+	memset(raw, 0x5A, 100);
 	assert_true(arena_used(a) >= (1 << 20));
 	arena_free(a);
 	arena_free(NULL);
