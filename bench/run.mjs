@@ -105,7 +105,7 @@ function wrkAsync(url, opts = {}) {
       '-s', join(ROOT, script), url], { env: { ...process.env, ...env }, cwd: ROOT });
     let out = '';
     c.stdout.on('data', (d) => { out += d; });
-    c.on('exit', () => { const m = out.match(/BENCH (\{.*\})/); res(m ? JSON.parse(m[1]) : null); });
+    c.on('close', () => { const m = out.match(/BENCH (\{.*\})/); res(m ? JSON.parse(m[1]) : null); });
   });
 }
 
