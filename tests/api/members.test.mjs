@@ -149,6 +149,12 @@ test('list: filters and keyset pages return every member of the scope exactly on
     ['state=floating', "state = 'floating'"],
     [`org_id=${srv.community(0)}`, `org_path >= (SELECT path FROM orgs WHERE id = ${srv.community(0)}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${srv.community(0)})`],
     ['age_band=over_60', "birth_date <= date('now', '-61 years')"],
+    // totals counted from an index (a name alone, a joined date alone) agree too
+    [`q=${encodeURIComponent('测试')}`, "instr(name, '测试') > 0"],
+    [`q=${encodeURIComponent('张')}&org_id=${srv.community(0)}`, `instr(name, '张') > 0 AND org_path >= (SELECT path FROM orgs WHERE id = ${srv.community(0)}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${srv.community(0)})`],
+    ['q=%25', "instr(name, '%') > 0"],
+    ['joined_from=2015-01-01', "joined_on >= '2015-01-01'"],
+    ['joined_to=1990-12-31', "joined_on <= '1990-12-31'"],
   ];
   for (const [q, where] of checks) {
     const r = await admin.call('GET', `/api/v1/members?limit=200&${q}`);
