@@ -129,8 +129,14 @@ bool auth_authenticate(struct request *req)
 		req_fail(req, 401, "unauthenticated", "请先登录");
 		return false;
 	}
+	/* inside a read transaction (RF_TX_READ routes) the session's writes wait for its end
+	 * (auth_after_tx): a write would turn it into a write transaction */
+	bool later = db_in_tx(req->db);
 	if (now - sr.created_at >= cfg.session_absolute || now - sr.last_seen_at >= cfg.session_idle) {
-		(void)session_delete(req->db, sr.id);
+		if (later)
+			req->auth_later.drop_id = sr.id;
+		else
+			(void)session_delete(req->db, sr.id);
 		req_fail(req, 401, "unauthenticated", "登录已过期，请重新登录");
 		return false;
 	}
@@ -139,8 +145,14 @@ bool auth_authenticate(struct request *req)
 	/* keep the idle clock running, at most once a minute (a write per request would
 	   queue every reader behind the write lock); a busy database never refuses */
 	int64_t every = cfg.session_idle >= 600 ? 60 : cfg.session_idle / 10;
-	if (now - sr.last_seen_at >= every && session_touch(req->db, sr.id, now) != DB_OK)
-		log_msg(LOG_DEBUG, req->id, "session touch skipped");
+	if (now - sr.last_seen_at >= every) {
+		if (later) {
+			req->auth_later.touch_id = sr.id;
+			req->auth_later.touch_at = now;
+		} else if (session_touch(req->db, sr.id, now) != DB_OK) {
+			log_msg(LOG_DEBUG, req->id, "session touch skipped");
+		}
+	}
 	const struct auth_session *s = req->session;
 	bool any_state = req->route && (req->route->flags & RF_ANY_STATE);
 	if (!any_state && (s->must_change_password || s->password_expired)) {
@@ -152,6 +164,16 @@ bool auth_authenticate(struct request *req)
 		return false;
 	}
 	return true;
+}
+
+void auth_after_tx(struct request *req)
+{
+	if (req->auth_later.drop_id)
+		(void)session_delete(req->db, req->auth_later.drop_id);
+	if (req->auth_later.touch_id &&
+	    session_touch(req->db, req->auth_later.touch_id, req->auth_later.touch_at) != DB_OK)
+		log_msg(LOG_DEBUG, req->id, "session touch skipped");
+	req->auth_later.drop_id = req->auth_later.touch_id = 0;
 }
 
 bool auth_holds(const struct request *req, const char *perm)

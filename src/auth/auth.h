@@ -16,6 +16,9 @@ bool auth_check_origin(struct request *req);
  * is none or it expired; 403 password_change_required / totp_enrolment_required while
  * one is pending, unless the route allows any state. Returns true when signed in. */
 bool auth_authenticate(struct request *req);
+/* Called inside a read transaction, auth_authenticate only reads: the idle-clock touch
+ * and an expired session's deletion are done here, once the transaction has ended. */
+void auth_after_tx(struct request *req);
 /* True when the session holds perm through any of its role assignments; otherwise
  * 403 forbidden and false. */
 bool auth_has_permission(struct request *req, const char *perm);

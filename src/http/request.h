@@ -62,6 +62,9 @@ struct request {
 
 	struct db *db;          /* this worker's connection, when the route needs one */
 	struct auth_session *session; /* set by auth_authenticate; arena-owned */
+	struct {                /* session writes put off until the read transaction ends */
+		int64_t touch_id, touch_at, drop_id;
+	} auth_later;
 	bool commit_anyway;     /* commit the transaction even though the request failed
 				   (security events such as failed logins must be recorded) */
 
