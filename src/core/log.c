@@ -107,10 +107,15 @@ static size_t put_head(char *buf, size_t cap, const char *level, const char *req
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	struct tm tm;
-	gmtime_r(&tv.tv_sec, &tm);
-	char ts[32];
-	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* the formatted second, once per second per thread (every request logs a line) */
+	static _Thread_local time_t ts_sec = -1;
+	static _Thread_local char ts[32];
+	if (tv.tv_sec != ts_sec) {
+		struct tm tm;
+		gmtime_r(&tv.tv_sec, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		ts_sec = tv.tv_sec;
+	}
 	int n = snprintf(buf, cap, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\"", ts, (int)(tv.tv_usec / 1000), level);
 	size_t len = (size_t)n;
 	if (req_id) {
