@@ -10,12 +10,17 @@
 struct xlsx_out;
 
 /* Creates path with one worksheet named sheet and a bold header row. NULL on error.
- * tmpdir: where libxlsxwriter keeps its row files (NULL: the system's). */
+ * tmpdir: where libxlsxwriter keeps its row files (NULL: the system's). The rows are
+ * handed to libxlsxwriter on a writer thread of x's own (written in the caller if the
+ * thread cannot start); x itself belongs to one thread, the caller's. */
 struct xlsx_out *xlsx_out_open(const char *path, const char *tmpdir, const char *sheet, const char *const *headers,
 			       size_t n);
-/* Appends a row of UTF-8 texts (NULL = empty). 0, or -1 on error. */
+/* Appends a row of UTF-8 texts (NULL = empty), copied: cells may be freed on return.
+ * 0, or -1 on error. A cell libxlsxwriter refuses (over 32,767 characters) may be
+ * reported by a later call or only by xlsx_out_close. */
 int xlsx_out_row(struct xlsx_out *x, const char *const *cells, size_t n);
-/* Finishes the file and frees x. 0, or -1 on error. */
+/* Waits for the writer, finishes the file and frees x. 0, or -1 on error (including
+ * any refused row: the file is then incomplete and the caller removes it). */
 int xlsx_out_close(struct xlsx_out *x);
 
 /* One CSV row into out (the caller writes the BOM once first: SHEET_CSV_BOM). */
