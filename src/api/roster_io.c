@@ -233,6 +233,7 @@ static void get_export(struct request *req)
 	struct member_list_query q;
 	if (!member_filter_from_query(req, "member.export", &q))
 		return;
+	q.f.no_org_name = true; /* export_cells has no organization column */
 	const char *fmt = req_query(req, "format");
 	bool csv = fmt && strcmp(fmt, "csv") == 0;
 	if (fmt && *fmt && !csv && strcmp(fmt, "xlsx") != 0) {

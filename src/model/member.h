@@ -112,6 +112,7 @@ struct member_filter {
 	int two_new;     /* 1, 0, -1 any */
 	bool sort_joined;
 	bool list_cols; /* rows carry only what member_list_write shows (a list page) */
+	bool no_org_name; /* full rows with org_name NULL, read without the join (exports) */
 };
 
 /* One row of a list page. */
