@@ -11,10 +11,11 @@
 #include <string.h>
 #include <xlsxwriter.h>
 
-/* A batch closes at either bound (~1,000 members' rows); the queue holds at most
- * QUEUE_MAX batches, so the rows in flight stay around a few MB. */
-#define BATCH_CELLS 16384
-#define BATCH_BYTES (512u << 10)
+/* A batch closes at either bound (~190 members' rows of 22 cells); with QUEUE_MAX
+ * queued, one being filled and one being written, ~1 MB is in flight: the server's
+ * peak RSS is a target (bench/results.md), and larger batches bought no speed. */
+#define BATCH_CELLS 4096
+#define BATCH_BYTES (128u << 10)
 #define QUEUE_MAX 4
 
 struct cell {
