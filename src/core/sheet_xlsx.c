@@ -338,6 +338,7 @@ static int fast_tag(struct fast *f)
 	f->names[f->depth][n] = 0;
 	f->namelen[f->depth] = n;
 	const char *atts[2 * FAST_ATTS + 1];
+	size_t attlen[FAST_ATTS];
 	size_t na = 0;
 	for (;;) {
 		char *ws = q;
@@ -367,11 +368,13 @@ static int fast_tag(struct fast *f)
 		long vl = decode(v, ve, true);
 		if (vl < 0)
 			return FAST_GIVE_UP;
+		size_t anl = (size_t)(an_end - an);
+		for (size_t i = 0; i < na; i++)
+			if (attlen[i] == anl && memcmp(atts[2 * i], an, anl) == 0)
+				return FAST_GIVE_UP; /* a duplicate attribute */
 		*an_end = 0; /* the '=' or a space, read already */
 		v[vl] = 0;   /* at most the closing quote */
-		for (size_t i = 0; i < na; i++)
-			if (strcmp(atts[2 * i], an) == 0)
-				return FAST_GIVE_UP; /* a duplicate attribute */
+		attlen[na] = anl;
 		atts[2 * na] = an;
 		atts[2 * na + 1] = v;
 		na++;
@@ -682,7 +685,14 @@ static void sh_start(void *ud, const char *name, const char **atts)
 		for (size_t i = 0; i < SHEET_MAX_COLS; i++)
 			s->cells[i].len = 0;
 	} else if (el == EL_C) {
-		const char *r = attr(atts, "r"), *t = attr(atts, "t");
+		const char *r = NULL, *t = NULL; /* attr(atts, "r") and attr(atts, "t") in one pass */
+		for (int i = 0; atts[i]; i += 2) {
+			const char *l = local(atts[i]);
+			if (l[0] == 'r' && !l[1] && !r)
+				r = atts[i + 1];
+			else if (l[0] == 't' && !l[1] && !t)
+				t = atts[i + 1];
+		}
 		s->col = r ? col_of_ref(r) : s->nextcol;
 		s->nextcol = s->col + 1;
 		t = t ? t : "n";
