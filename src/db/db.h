@@ -83,6 +83,10 @@ void db_bind_double(struct db_stmt *st, int n, double v);
 void db_bind_text(struct db_stmt *st, int n, const char *s, long len);
 void db_bind_blob(struct db_stmt *st, int n, const void *p, size_t len);
 void db_bind_null(struct db_stmt *st, int n);
+/* Until the next db_prepare of st, text and blobs are bound without a copy: the caller
+ * keeps them unchanged until the step is done and the statement reset (for a bulk
+ * load, where the copies cost more than the insert). */
+void db_bind_nocopy(struct db_stmt *st);
 /* Optional values: an empty or NULL text, or an id <= 0, binds SQL NULL. */
 void db_bind_opt_text(struct db_stmt *st, int n, const char *s);
 void db_bind_opt_id(struct db_stmt *st, int n, int64_t v);
@@ -101,6 +105,10 @@ bool db_col_null(struct db_stmt *st, int i);
 /* Column i's text copied into the arena (NULL for SQL NULL): valid after the step. */
 struct arena;
 const char *db_col_dup(struct arena *a, struct db_stmt *st, int i);
+/* Sets this connection's page cache to kib KiB (PRAGMA cache_size); kib <= 0 sets the
+ * configured size (cfg.cache_kib) back, and the pages above it are freed. For a bulk
+ * load that would otherwise spill its dirty pages to the WAL again and again. */
+void db_cache_kib(struct db *db, int64_t kib);
 /* Rows changed by the last INSERT/UPDATE/DELETE on the connection. */
 int64_t db_changes(struct db *db);
 

@@ -4,6 +4,7 @@
 #include "core/arena.h"
 #include "config.h"
 #include "core/log.h"
+#include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@ struct db_stmt {
 	const struct db_sql *key;
 	sqlite3_stmt *st;
 	struct db *db;
+	bool nocopy; /* db_bind_nocopy: text and blobs are bound without a copy */
 	int nparams;
 	int idx[MAX_PARAMS + 1]; /* $n → SQLite parameter index */
 };
@@ -302,6 +304,7 @@ struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
 	if (s->key) {
 		sqlite3_reset(s->st);
 		sqlite3_clear_bindings(s->st);
+		s->nocopy = false;
 		return s;
 	}
 	sqlite3_stmt *st = NULL;
@@ -342,7 +345,7 @@ void db_bind_text(struct db_stmt *s, int n, const char *t, long len)
 	if (!t)
 		sqlite3_bind_null(s->st, s->idx[n]);
 	else
-		sqlite3_bind_text(s->st, s->idx[n], t, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s->st, s->idx[n], t, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
 }
 
 void db_bind_blob(struct db_stmt *s, int n, const void *p, size_t len)
@@ -352,7 +355,12 @@ void db_bind_blob(struct db_stmt *s, int n, const void *p, size_t len)
 	if (!p)
 		sqlite3_bind_null(s->st, s->idx[n]);
 	else
-		sqlite3_bind_blob(s->st, s->idx[n], p, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(s->st, s->idx[n], p, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
+}
+
+void db_bind_nocopy(struct db_stmt *s)
+{
+	s->nocopy = true;
 }
 
 void db_bind_null(struct db_stmt *s, int n)
@@ -439,6 +447,17 @@ size_t db_col_len(struct db_stmt *s, int i)
 bool db_col_null(struct db_stmt *s, int i)
 {
 	return sqlite3_column_type(s->st, i) == SQLITE_NULL;
+}
+
+void db_cache_kib(struct db *db, int64_t kib)
+{
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%lld", (long long)(kib > 0 ? kib : cfg.cache_kib)); /* codecheck-ok: integer */
+	exec_pragma(db->h, pragma);
+	if (kib <= 0) {
+		sqlite3_db_release_memory(db->h);
+		malloc_trim(0); /* and the heap gives the freed pages back to the system */
+	}
 }
 
 int64_t db_changes(struct db *db)

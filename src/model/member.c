@@ -5,6 +5,15 @@
 #include "model/codes.h"
 #include <string.h>
 
+/* the counting trigger of 0040 after its CREATE TRIGGER, as SQLite stores it (it keeps
+ * "CREATE TRIGGER " and the text from the name on, without an IF NOT EXISTS) */
+#define COUNT_TRIGGER_BODY                                                   \
+	"members_count_insert AFTER INSERT ON members\n"                      \
+	"BEGIN\n"                                                             \
+	"  UPDATE orgs SET n_members = n_members + 1 WHERE id = NEW.org_id;\n" \
+	"  UPDATE member_rev SET rev = rev + 1 WHERE id = 1;\n"                \
+	"END"
+
 static const struct db_sql member_sql[] = {
 #define SQL_INSERT 0
 	{"member.insert",
@@ -34,6 +43,28 @@ static const struct db_sql member_sql[] = {
 	{"member.bulk_create5", "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
 	{"member.bulk_create6", "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
 #define SQL_BULK_N 6
+#define SQL_INSERT_SEALED 15 /* member.insert's columns, with the path bound and nothing read back */
+	{"member.insert_sealed",
+	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
+	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
+	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
+	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key)"
+	 " VALUES ($1, $34, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33)"},
+/* The counting trigger of 0040, exactly as stored: a bulk load checks that the database
+ * holds this very definition before it drops it and sets the counts itself, so a later
+ * migration that changes the trigger turns the shortcut off instead of losing it. */
+#define SQL_TRIGGER_IS 16
+	{"member.count_trigger_is",
+	 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'members_count_insert' AND sql = $1"},
+#define SQL_TRIGGER_DROP 17
+	{"member.count_trigger_drop", "DROP TRIGGER members_count_insert"},
+#define SQL_TRIGGER_CREATE 18
+	{"member.count_trigger_create", "CREATE TRIGGER IF NOT EXISTS " COUNT_TRIGGER_BODY},
+#define SQL_COUNT_ADD 19 /* what the trigger would have done for $2 inserted rows */
+	{"member.count_add", "UPDATE orgs SET n_members = n_members + $2 WHERE id = $1"},
+#define SQL_REV_ADD 20
+	{"member.rev_add", "UPDATE member_rev SET rev = rev + $1 WHERE id = 1"},
 };
 DB_SQL_TABLE(member, member_sql);
 
@@ -191,17 +222,25 @@ void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN])
 	dj_blind_index("member.id_number", id_number, strlen(id_number), out);
 }
 
-void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp)
+void member_seal(struct arena *a, const struct member_rec *r, const unsigned char *id_blind, struct member_sealed *s)
 {
-	unsigned char blind[DJ_BLIND_LEN], mblind[DJ_BLIND_LEN];
-	size_t idlen, mlen = 0;
-	unsigned char *idc = dj_seal(a, r->id_number, strlen(r->id_number), "member.id_number", &idlen);
-	member_id_blind(r->id_number, blind);
-	unsigned char *mc = NULL;
+	s->id_cipher = dj_seal(a, r->id_number, strlen(r->id_number), "member.id_number", &s->id_len);
+	if (id_blind)
+		memcpy(s->id_blind, id_blind, DJ_BLIND_LEN);
+	else
+		member_id_blind(r->id_number, s->id_blind);
+	s->mobile_cipher = NULL;
+	s->mobile_len = 0;
 	if (!blank(r->mobile)) {
-		mc = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &mlen);
-		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), mblind);
+		s->mobile_cipher = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &s->mobile_len);
+		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), s->mobile_blind);
 	}
+}
+
+/* Binds the record's columns as $base+1 … $base+33 (see member_bind_record). */
+static void bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
+			int64_t stamp)
+{
 	int n = base;
 	db_bind_int(st, ++n, r->org_id);
 	db_bind_opt_id(st, ++n, r->group_org_id);
@@ -209,10 +248,10 @@ void member_bind_record(struct db_stmt *st, int base, struct arena *a, const str
 	db_bind_opt_text(st, ++n, r->former_name);
 	db_bind_text(st, ++n, r->sex, -1);
 	db_bind_text(st, ++n, r->birth_date, -1);
-	db_bind_blob(st, ++n, idc, idlen);
-	db_bind_blob(st, ++n, blind, sizeof blind);
-	db_bind_blob(st, ++n, mc, mlen); /* NULL binds SQL NULL */
-	db_bind_blob(st, ++n, mc ? mblind : NULL, sizeof mblind);
+	db_bind_blob(st, ++n, s->id_cipher, s->id_len);
+	db_bind_blob(st, ++n, s->id_blind, DJ_BLIND_LEN);
+	db_bind_blob(st, ++n, s->mobile_cipher, s->mobile_len); /* NULL binds SQL NULL */
+	db_bind_blob(st, ++n, s->mobile_cipher ? s->mobile_blind : NULL, DJ_BLIND_LEN);
 	db_bind_text(st, ++n, r->ethnicity, -1);
 	db_bind_opt_text(st, ++n, r->native_place);
 	db_bind_opt_text(st, ++n, r->address);
@@ -241,6 +280,13 @@ void member_bind_record(struct db_stmt *st, int base, struct arena *a, const str
 	db_bind_int(st, ++n, member_stats_key(r));
 }
 
+void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp)
+{
+	struct member_sealed s;
+	member_seal(a, r, NULL, &s);
+	bind_sealed(st, base, r, &s, stamp);
+}
+
 enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 {
 	struct db_stmt *st = db_prepare(db, &member_sql[SQL_INSERT]);
@@ -255,6 +301,23 @@ enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 	} else if (rc == DB_DONE) {
 		rc = DB_CONSTRAINT; /* no such organization */
 	}
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const struct member_sealed *s,
+				const char *org_path)
+{
+	struct db_stmt *st = db_prepare(db, &member_sql[SQL_INSERT_SEALED]);
+	if (!st)
+		return DB_ERROR;
+	/* r, s and org_path outlive the step; the blinds are in *s, not on this stack */
+	db_bind_nocopy(st);
+	bind_sealed(st, 0, r, s, r->created_at);
+	db_bind_text(st, 34, org_path, -1);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_DONE)
+		rc = DB_OK;
 	db_reset(st);
 	return rc;
 }
@@ -298,6 +361,44 @@ enum db_rc member_bulk_begin(struct db *db)
 enum db_rc member_bulk_end(struct db *db)
 {
 	return run_all(db, SQL_BULK_CREATE, SQL_BULK_N);
+}
+
+enum db_rc member_bulk_counts_begin(struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, &member_sql[SQL_TRIGGER_IS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, "CREATE TRIGGER " COUNT_TRIGGER_BODY, -1);
+	enum db_rc rc = db_step(st);
+	int64_t same = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc;
+	if (same != 1)
+		return DB_DONE;
+	return run_all(db, SQL_TRIGGER_DROP, 1);
+}
+
+enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n)
+{
+	struct db_stmt *st = db_prepare(db, &member_sql[SQL_COUNT_ADD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, n);
+	enum db_rc rc = db_step(st);
+	if (rc != DB_DONE)
+		return rc == DB_OK ? DB_ERROR : rc;
+	if (db_changes(db) != 1)
+		return DB_ERROR;
+	st = db_prepare(db, &member_sql[SQL_REV_ADD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, n);
+	rc = db_step(st);
+	if (rc != DB_DONE)
+		return rc == DB_OK ? DB_ERROR : rc;
+	return run_all(db, SQL_TRIGGER_CREATE, 1);
 }
 
 int64_t member_count(struct db *db)

@@ -53,6 +53,21 @@ void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN]);
 /* Inserts a validated record (sealing ID and mobile; org_path looked up from org_id;
  * sets r->id). DB_CONSTRAINT when the person exists already (or the org is missing). */
 enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r);
+/* A record's ID number and mobile sealed, with their blind indexes (the ciphertexts
+ * arena-owned). member_seal needs no database, so an importer may seal on another
+ * thread; id_blind, when not NULL, is the ID's blind index computed already. */
+struct member_sealed {
+	unsigned char *id_cipher, *mobile_cipher; /* mobile_cipher NULL without a mobile */
+	size_t id_len, mobile_len;
+	unsigned char id_blind[DJ_BLIND_LEN], mobile_blind[DJ_BLIND_LEN];
+};
+void member_seal(struct arena *a, const struct member_rec *r, const unsigned char *id_blind, struct member_sealed *s);
+/* member_insert for a bulk load: the record sealed already, org_path the path of
+ * r->org_id as read in the same transaction, and nothing read back (r->id is not set).
+ * The statement has neither a SELECT nor RETURNING, so SQLite needs no temporary table
+ * per row (with the counting triggers of 0040, INSERT … SELECT … RETURNING built two). */
+enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const struct member_sealed *s,
+				const char *org_path);
 /* The member holding this ID blind index: id and its org path (arena-owned), or DB_DONE. */
 enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
 				int64_t *id, const char **org_path);
@@ -60,6 +75,15 @@ enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned c
  * after (DESIGN.md §10). Call inside the loading transaction. */
 enum db_rc member_bulk_begin(struct db *db);
 enum db_rc member_bulk_end(struct db *db);
+/* A bulk load into one organization may also leave the counting of 0040 to its end:
+ * member_bulk_counts_begin drops the per-row trigger members_count_insert (DB_OK), or
+ * answers DB_DONE and changes nothing when the database's trigger is not the one this
+ * code knows (then it keeps counting row by row). member_bulk_counts_end adds n to the
+ * organization's n_members and to the members' revision, as n firings of the trigger
+ * would have, and creates the trigger again. Both inside the loading transaction, and
+ * only when every inserted row went to org_id. */
+enum db_rc member_bulk_counts_begin(struct db *db);
+enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n);
 int64_t member_count(struct db *db);
 
 /* True unless the state means the member has left the roster (去世, 出党). */

@@ -78,6 +78,10 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
   try {
     const adm = await as(empty, 'district_admin', 1);
     const branch = empty.branch(0);
+    const trigger = () => empty.sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'members_count_insert'");
+    const trig0 = trigger();
+    assert.match(trig0, /n_members = n_members \+ 1/);
+    const rev0 = Number(empty.sql('SELECT rev FROM member_rev'));
     const buf = writeCsv(join(mkdtempSync(join(tmpdir(), 'dj-bulk-')), 'b.csv'), rosterRows(60, 78));
     const r = await upload(empty, adm, `/api/v1/members/import?org_id=${branch}`, buf, 'text/csv');
     assert.equal(r.status, 202, r.text);
@@ -89,6 +93,10 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
       'members_joined:CREATE INDEX members_joined ON members (joined_on, id, org_path)',
       'members_org:', 'members_mobile_blind:', 'members_stats:']) assert.ok(idx.includes(want), `${want} in ${idx}`);
     assert.equal(Number(empty.sql(`SELECT n_members FROM orgs WHERE id = ${branch}`)), 60);
+    // the bulk load counts once at the end instead of by the per-row trigger: the same
+    // counts and revision as 60 firings, and the trigger is back as 0040 defined it
+    assert.equal(Number(empty.sql('SELECT rev FROM member_rev')), rev0 + 60);
+    assert.equal(trigger(), trig0);
     const list = await adm.call('GET', '/api/v1/members?org_id=1&limit=5');
     assert.equal(list.body.total, 60);
     assert.equal(list.body.items.length, 5);
@@ -98,6 +106,8 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
     assert.equal(j2.status, 'done');
     const n = Number(empty.sql('SELECT COUNT(*) FROM members'));
     assert.equal((await adm.call('GET', '/api/v1/members?org_id=1&limit=1')).body.total, n);
+    assert.equal(Number(empty.sql(`SELECT n_members FROM orgs WHERE id = ${branch}`)), n);
+    assert.equal(Number(empty.sql('SELECT rev FROM member_rev')), rev0 + n);
   } finally {
     await empty.stop();
   }
