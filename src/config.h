@@ -30,6 +30,7 @@ struct config {
 	int64_t busy_timeout_ms;
 	int64_t mmap_size;
 	int64_t cache_kib;
+	int64_t import_cache_kib;
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;

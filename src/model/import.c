@@ -5,6 +5,7 @@
  * the transaction is rolled back at the end for a dry run or when a bad row forbids
  * the all-or-nothing commit. */
 #include "model/import.h"
+#include "config.h"
 #include "cli.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -77,9 +78,6 @@ static long seen_put(struct seen *s, const unsigned char k[DJ_BLIND_LEN], long r
 	}
 }
 
-/* The page cache of the importing connection while it writes (KiB): enough to hold a
- * 1M-row load. */
-#define IMPORT_CACHE_KIB (1024 * 1024)
 
 /* The two-thread load (an import into an empty roster): a reader thread parses,
  * validates, checks duplicates and seals rows into batches; the caller's thread, which
@@ -608,7 +606,7 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 	 * commit, instead of spilling to the WAL again and again (~600 MB for 1M rows,
 	 * taken as the pages fill; the configured size is set back at the end) */
 	if (!o->dry_run) {
-		db_cache_kib(db, IMPORT_CACHE_KIB);
+		db_cache_kib(db, cfg.import_cache_kib); /* config: 1 GiB holds a 1M-row load */
 		cache_set = true;
 	}
 	if (bulk && member_bulk_begin(db) != DB_OK) {
