@@ -50,6 +50,9 @@ if (!existsSync(stamp)) {
   results.once.push({ name: 'dataset generation (cached from an earlier run)', value: `${Number(readFileSync(stamp, 'utf8')).toFixed(1)} s` });
 }
 
+// a dataset cached by an older binary is brought to this one's schema once, here, so
+// that the start-up time below measures a start and not a migration
+dj(['migrate'], { db: DB });
 for (const x of ['', '-wal', '-shm']) rmSync(RUNDB + x, { force: true });
 for (const f of ['server.log', 'cli.log']) rmSync(join(DATA, f), { force: true }); // one run's logs, not every run's
 copyFileSync(DB, RUNDB);

@@ -41,6 +41,7 @@ static const struct option_def options[] = {
 	O(busy_timeout_ms, OPT_INT, "2000", "ms to wait for the write lock before answering 503"),
 	O(mmap_size, OPT_INT, "0", "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
 	O(cache_kib, OPT_INT, "8192", "SQLite page cache per connection in KiB"),
+	O(stats_parallel_orgs, OPT_INT, "5000", "a statistics pass over at least this many organizations runs in two halves on two connections"),
 	O(import_cache_kib, OPT_INT, "1048576", "page cache of a connection while it imports, in KiB (filled only as pages are written; given back after)"),
 	O(key_dir, OPT_STR, "var/keys", "directory of key files (kept outside the database)"),
 	O(log_file, OPT_STR, "-", "log file, - for stderr"),

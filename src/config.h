@@ -31,6 +31,7 @@ struct config {
 	int64_t mmap_size;
 	int64_t cache_kib;
 	int64_t import_cache_kib;
+	int64_t stats_parallel_orgs;
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;

@@ -1,8 +1,10 @@
 /* stats.c: see stats.h. */
 #include "model/stats.h"
+#include "config.h"
 #include "model/codes.h"
 #include "model/member.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +15,13 @@ static const struct db_sql stats_sql[] = {
 	{"stats.members",
 	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
 #define SQL_ORG_DOMAINS 1
-	{"stats.org_domains", "SELECT id, domain FROM orgs WHERE path >= $1 AND path < $2"},
+	{"stats.org_domains", "SELECT id, domain FROM orgs INDEXED BY orgs_path_domain WHERE path >= $1 AND path < $2"},
 #define SQL_MAX_ORG 2
 	{"stats.max_org", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
+#define SQL_SPLIT 3
+	/* the path that halves the subtree's organizations (members are spread about evenly) */
+	{"stats.split",
+	 "SELECT path FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2 ORDER BY path LIMIT 1 OFFSET $3"},
 };
 DB_SQL_TABLE(stats, stats_sql);
 
@@ -67,8 +73,8 @@ static void stats_store(const char *prefix, int64_t epoch, int64_t rev, int64_t 
 	pthread_mutex_unlock(&stats_mu);
 }
 
-static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end, struct date today,
-			     struct member_stats *s);
+static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end, struct date today, int64_t epoch,
+			     int64_t rev, struct member_stats *s);
 
 enum db_rc stats_members(struct db *db, const char *prefix, const char *end, struct date today, struct member_stats *s)
 {
@@ -78,7 +84,7 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 		return rc;
 	if (rev >= 0 && stats_cached(prefix, epoch, rev, day, s))
 		return DB_OK;
-	rc = stats_pass(db, prefix, end, today, s);
+	rc = stats_pass(db, prefix, end, today, epoch, rev, s);
 	/* kept only when no write raised the revision meanwhile (always so in a transaction) */
 	int64_t epoch2 = 0, rev2 = -1;
 	if (rc == DB_OK && rev >= 0 && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
@@ -133,8 +139,60 @@ static void count_row(void *ctx, const int64_t *v, int n)
 		s->joined[y]++;
 }
 
-static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end, struct date today,
-			     struct member_stats *s)
+static enum db_rc scan_range(struct db *db, const char *prefix, const char *end, struct pass *p)
+{
+	struct db_stmt *st = db_prepare(db, &stats_sql[SQL_MEMBERS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	return db_scan(st, count_row, p, NULL);
+}
+
+/* The second half of a parallel pass, on a thread of its own with its own connection
+ * and read transaction: it counts only if that transaction sees the same members
+ * revision as the request's (the revision rises with every write that changes a figure,
+ * in the same transaction), else the request counts the half itself. */
+struct half {
+	const char *prefix, *end;
+	struct pass p;
+	struct member_stats s;
+	int64_t epoch, rev;
+	enum db_rc rc;
+};
+
+static atomic_flag half_busy = ATOMIC_FLAG_INIT;
+
+static void *half_main(void *arg)
+{
+	struct half *h = arg;
+	h->rc = DB_ERROR;
+	struct db *db = db_open(cfg.db, 0);
+	if (!db)
+		return NULL;
+	db_cache_kib(db, 1024); /* one sequential read of cold pages: a cache would not be hit */
+	if (db_tx_begin(db, false) == DB_OK) {
+		h->rc = member_revision(db, &h->epoch, &h->rev);
+		if (h->rc == DB_OK)
+			h->rc = scan_range(db, h->prefix, h->end, &h->p);
+		db_tx_rollback(db);
+	}
+	db_close(db);
+	return NULL;
+}
+
+static void stats_add(struct member_stats *to, const struct member_stats *from)
+{
+	/* every member of struct member_stats is an int64_t counter */
+	_Static_assert(sizeof *to % sizeof(int64_t) == 0, "member_stats holds counters only");
+	int64_t *t = (int64_t *)to;
+	const int64_t *f = (const int64_t *)from;
+	for (size_t i = 0; i < sizeof *to / sizeof(int64_t); i++)
+		t[i] += f[i];
+}
+
+static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end, struct date today, int64_t epoch,
+			     int64_t rev, struct member_stats *s)
 {
 	memset(s, 0, sizeof *s);
 	/* the subtree's organizations' domains, in an array indexed by id (ids are dense:
@@ -160,10 +218,12 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
 	const struct code_table *t = codes_table("org_domain");
+	int64_t norgs = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t id = db_col_int(st, 0);
 		if (id > 0 && id < p.ndom)
 			dom[id] = (signed char)domain_index(t, db_col_text(st, 1));
+		norgs++;
 	}
 	db_reset(st);
 	if (rc != DB_DONE) {
@@ -175,13 +235,37 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	int64_t day0 = date_to_days((struct date){1900, 1, 1});
 	p.cut35 = date_to_days(date_add_years(today, -35)) - day0;
 	p.cut61 = date_to_days(date_add_years(today, -61)) - day0;
-	if (!(st = db_prepare(db, &stats_sql[SQL_MEMBERS]))) {
-		free(dom);
-		return DB_ERROR;
+	/* a large subtree is counted in two halves at once, on two connections: reading the
+	 * ~40 MB index through a page cache emptied by the last write is most of a pass */
+	char *mid = NULL;
+	if (rev >= 0 && db_in_tx(db) && norgs >= 2 && norgs >= cfg.stats_parallel_orgs &&
+	    (st = db_prepare(db, &stats_sql[SQL_SPLIT]))) {
+		db_bind_text(st, 1, prefix, -1);
+		db_bind_text(st, 2, end, -1);
+		db_bind_int(st, 3, norgs / 2);
+		if (db_step(st) == DB_ROW)
+			mid = strdup(db_col_text(st, 0));
+		db_reset(st);
 	}
-	db_bind_text(st, 1, prefix, -1);
-	db_bind_text(st, 2, end, -1);
-	rc = db_scan(st, count_row, &p, NULL);
+	struct half h = {.prefix = mid, .end = end, .p = p};
+	h.p.s = &h.s;
+	pthread_t th;
+	/* one second connection at a time in the process: memory stays bounded */
+	bool two = mid && !atomic_flag_test_and_set(&half_busy);
+	if (two && pthread_create(&th, NULL, half_main, &h) != 0) {
+		atomic_flag_clear(&half_busy);
+		two = false;
+	}
+	rc = scan_range(db, prefix, two ? mid : end, &p);
+	if (two) {
+		pthread_join(th, NULL);
+		atomic_flag_clear(&half_busy);
+		if (rc == DB_OK && h.rc == DB_OK && h.epoch == epoch && h.rev == rev)
+			stats_add(s, &h.s);
+		else if (rc == DB_OK) /* the half saw another revision, or failed: count it here */
+			rc = scan_range(db, mid, end, &p);
+	}
+	free(mid);
 	free(dom);
 	return rc;
 }
