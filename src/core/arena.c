@@ -85,16 +85,17 @@ void *arena_alloc_raw(struct arena *a, size_t n)
 
 void *arena_memdup(struct arena *a, const void *p, size_t n)
 {
-	void *d = arena_alloc(a, n + 1);
+	unsigned char *d = arena_alloc_raw(a, n + 1);
 	if (n)
 		memcpy(d, p, n);
+	d[n] = 0; /* as arena_alloc would have left it: callers may read it as text */
 	return d;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);
-	char *d = arena_alloc(a, len + 1);
+	char *d = arena_alloc_raw(a, len + 1); /* every byte is written below */
 	memcpy(d, s, len);
 	d[len] = 0;
 	return d;
@@ -113,7 +114,7 @@ char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return arena_strdup(a, "");
-	char *s = arena_alloc(a, (size_t)n + 1);
+	char *s = arena_alloc_raw(a, (size_t)n + 1);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	return s;
 }

@@ -117,8 +117,17 @@ static void scan_final(sqlite3_context *c)
 
 void db_close(struct db *db);
 
+/* Before the first connection: no global memory statistics, whose mutex every
+ * sqlite3_malloc of every thread would take (nothing here reads them). */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct db *db_open(const char *path, int flags)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_setup);
 	sqlite3 *h = NULL;
 	int oflags = SQLITE_OPEN_NOMUTEX;
 	oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
