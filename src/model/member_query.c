@@ -39,6 +39,19 @@
 	" AND ($11 IS NULL OR m.two_new = $11) AND ($12 IS NULL OR m.joined_on >= $12)"                           \
 	" AND ($13 IS NULL OR m.joined_on <= $13) AND ($14 IS NULL OR m.name LIKE $14 ESCAPE '\\')"
 
+/* The four plans of a list page, for a set of columns: a small subtree reads its rows
+ * by path and sorts them, a large one walks the sort key's index (SMALL_SUBTREE below);
+ * sorted by name or by joined date. The sort key is the last column. */
+#define PAGE_PLANS(name, cols, join)                                                                            \
+	{name "_small_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_path_name" join            \
+	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},                \
+	{name "_large_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_name" join                 \
+	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},                \
+	{name "_small_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_path_name" join     \
+	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},      \
+	{name "_large_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_joined" join        \
+	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"}
+
 static const struct db_sql mq_sql[] = {
 #define SQL_LOAD 0
 	{"member.load", "SELECT " MEMBER_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
@@ -65,22 +78,8 @@ static const struct db_sql mq_sql[] = {
 	{"member.history",
 	 "SELECT id, at, date, from_state, to_state, reason, actor_name FROM member_history WHERE member_id = $1"
 	 " ORDER BY id DESC"},
-#define SQL_PAGE_SMALL_NAME 7
-	{"member.page_small_name",
-	 "SELECT " MEMBER_COLS ", m.name FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
-#define SQL_PAGE_LARGE_NAME 8
-	{"member.page_large_name",
-	 "SELECT " MEMBER_COLS ", m.name FROM members m INDEXED BY members_name JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
-#define SQL_PAGE_SMALL_JOINED 9
-	{"member.page_small_joined",
-	 "SELECT " MEMBER_COLS ", m.joined_on FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
-#define SQL_PAGE_LARGE_JOINED 10
-	{"member.page_large_joined",
-	 "SELECT " MEMBER_COLS ", m.joined_on FROM members m INDEXED BY members_joined JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
+#define SQL_PAGE 7 /* 7–10: PAGE_PLANS with every column */
+	PAGE_PLANS("member.page", MEMBER_COLS, " JOIN orgs o ON o.id = m.org_id"),
 #define SQL_COUNT_FILTERED 11
 	{"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
 #define SQL_SUBTREE_TOTAL 12
@@ -97,51 +96,26 @@ static const struct db_sql mq_sql[] = {
 #define SQL_REV 14
 	/* the revision of the members' placement (0040_member_counts) */
 	{"member.rev", "SELECT epoch, rev FROM member_rev WHERE id = 1"},
-#define SQL_LIST_SMALL_NAME 15 /* SQL_PAGE_* with MEMBER_LIST_COLS, in the same order */
-	{"member.list_small_name",
-	 "SELECT " MEMBER_LIST_COLS ", m.name FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
-	{"member.list_large_name",
-	 "SELECT " MEMBER_LIST_COLS ", m.name FROM members m INDEXED BY members_name JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
-	{"member.list_small_joined",
-	 "SELECT " MEMBER_LIST_COLS ", m.joined_on FROM members m INDEXED BY members_path_name JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
-	{"member.list_large_joined",
-	 "SELECT " MEMBER_LIST_COLS ", m.joined_on FROM members m INDEXED BY members_joined JOIN orgs o ON o.id = m.org_id"
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
-#define SQL_COUNT_NAME 19
+#define SQL_COUNT_NAME 15
 	/* a name search's total, read from an index that holds path and name (no table row) */
 	{"member.count_name",
 	 "SELECT COUNT(*) FROM members INDEXED BY members_path_name WHERE org_path >= $1 AND org_path < $2"
 	 " AND name LIKE $3 ESCAPE '\\'"},
-#define SQL_COUNT_JOINED 20
+#define SQL_COUNT_JOINED 16
 	/* a joined-date range's total: the range of members_joined, whose entries carry the path */
 	{"member.count_joined",
 	 "SELECT COUNT(*) FROM members INDEXED BY members_joined WHERE joined_on >= $1 AND joined_on <= $2"
 	 " AND org_path >= $3 AND org_path < $4"},
-	/* SQL_PAGE_* for rows without org_name (member_filter.no_org_name), in the same order:
-	 * the join reads an orgs row per member in name order, which the 8 MiB page cache
-	 * does not hold for 100,000 organizations (~1/3 of a 1M-row export's read) */
-#define SQL_PAGE_SMALL_NAME_NO_ORG 21
-	{"member.page_small_name_no_org",
-	 "SELECT " MEMBER_COLS_NO_ORG ", m.name FROM members m INDEXED BY members_path_name"
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
-	{"member.page_large_name_no_org",
-	 "SELECT " MEMBER_COLS_NO_ORG ", m.name FROM members m INDEXED BY members_name"
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
-	{"member.page_small_joined_no_org",
-	 "SELECT " MEMBER_COLS_NO_ORG ", m.joined_on FROM members m INDEXED BY members_path_name"
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
-#define SQL_PAGE_LARGE_JOINED_NO_ORG 24
-	{"member.page_large_joined_no_org",
-	 "SELECT " MEMBER_COLS_NO_ORG ", m.joined_on FROM members m INDEXED BY members_joined"
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},
+#define SQL_LIST 17 /* 17–20: a list page's columns (member_filter.list_cols) */
+	PAGE_PLANS("member.list", MEMBER_LIST_COLS, " JOIN orgs o ON o.id = m.org_id"),
+	/* 21–24: rows without org_name (member_filter.no_org_name; exports): the join reads an
+	 * orgs row per member in name order, which the 8 MiB page cache does not hold for
+	 * 100,000 organizations (~1/3 of a 1M-row export's read) */
+#define SQL_PAGE_NO_ORG 21
+	PAGE_PLANS("member.page_no_org", MEMBER_COLS_NO_ORG, ""),
 };
 DB_SQL_TABLE(member_query, mq_sql);
-_Static_assert(sizeof mq_sql / sizeof *mq_sql == SQL_PAGE_LARGE_JOINED_NO_ORG + 1, "every statement has its index");
-_Static_assert(SQL_PAGE_LARGE_JOINED_NO_ORG - SQL_PAGE_SMALL_NAME_NO_ORG == SQL_PAGE_LARGE_JOINED - SQL_PAGE_SMALL_NAME,
-	       "the no_org plans follow the page plans in the same order");
+_Static_assert(sizeof mq_sql / sizeof *mq_sql == SQL_PAGE_NO_ORG + 4, "every statement has its index");
 
 /* A subtree up to this size reads its rows by path and sorts them (≤ 2,000 table rows);
  * a larger one walks the name (or joined) index, whose entries carry org_path, so at
@@ -640,12 +614,8 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 		return rc;
 	bool large = size > SMALL_SUBTREE;
 	struct db_stmt *st;
-	int which = f->sort_joined ? (large ? SQL_PAGE_LARGE_JOINED : SQL_PAGE_SMALL_JOINED)
-				   : (large ? SQL_PAGE_LARGE_NAME : SQL_PAGE_SMALL_NAME);
-	if (f->list_cols)
-		which += SQL_LIST_SMALL_NAME - SQL_PAGE_SMALL_NAME;
-	else if (f->no_org_name) /* members.org_id references orgs: the same rows without the join */
-		which += SQL_PAGE_SMALL_NAME_NO_ORG - SQL_PAGE_SMALL_NAME;
+	int which = (f->list_cols ? SQL_LIST : f->no_org_name ? SQL_PAGE_NO_ORG : SQL_PAGE) + (f->sort_joined ? 2 : 0) +
+		    (large ? 1 : 0); /* PAGE_PLANS' order */
 	st = db_prepare(db, &mq_sql[which]);
 	if (!st)
 		return DB_ERROR;
