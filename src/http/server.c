@@ -407,7 +407,8 @@ static void sweep_slow_headers(void)
 static pthread_mutex_t off_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t off_cv = PTHREAD_COND_INITIALIZER;
 static struct request *off_head, *off_tail;
-static bool off_started;
+static bool off_started, off_stop;
+static pthread_t off_thread;
 
 static void *offload_main(void *unused)
 {
@@ -417,8 +418,12 @@ static void *offload_main(void *unused)
 		log_msg(LOG_DEBUG, NULL, "offload thread keeps normal priority");
 	for (;;) {
 		pthread_mutex_lock(&off_mu);
-		while (!off_head)
+		while (!off_head && !off_stop)
 			pthread_cond_wait(&off_cv, &off_mu);
+		if (!off_head) { /* stopping, and nothing left to do */
+			pthread_mutex_unlock(&off_mu);
+			return NULL;
+		}
 		struct request *req = off_head;
 		off_head = req->offload.next;
 		if (!off_head)
@@ -437,12 +442,7 @@ static bool offload_submit(struct request *req)
 {
 	pthread_mutex_lock(&off_mu);
 	if (!off_started) {
-		pthread_t t;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		off_started = pthread_create(&t, &at, offload_main, NULL) == 0;
-		pthread_attr_destroy(&at);
+		off_started = pthread_create(&off_thread, NULL, offload_main, NULL) == 0;
 		if (!off_started) {
 			pthread_mutex_unlock(&off_mu);
 			return false;
@@ -458,6 +458,18 @@ static bool offload_submit(struct request *req)
 	pthread_cond_signal(&off_cv);
 	pthread_mutex_unlock(&off_mu);
 	return true;
+}
+
+/* At shutdown, once no request is in flight: the thread ends after its queue. */
+static void offload_stop(void)
+{
+	pthread_mutex_lock(&off_mu);
+	bool started = off_started;
+	off_stop = true;
+	pthread_cond_broadcast(&off_cv);
+	pthread_mutex_unlock(&off_mu);
+	if (started)
+		pthread_join(off_thread, NULL);
 }
 
 /* After the handler: a pending offload suspends instead of answering (returns true);
@@ -904,6 +916,7 @@ int server_run(void)
 	double until = clock_mono_ms() + (double)cfg.shutdown_grace * 1000.0;
 	while (metrics_inflight() > 0 && clock_mono_ms() < until)
 		usleep(20 * 1000);
+	offload_stop();
 	MHD_stop_daemon(d);
 	/* long work (imports) finishes too, within what is left of the grace period; a job
 	 * still running then keeps its connection: its transaction is rolled back by the

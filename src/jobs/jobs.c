@@ -45,7 +45,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
 static struct job *head, *tail;
-static bool worker_started, busy;
+static bool worker_started, busy, stopping;
+static pthread_t worker_thread;
 
 void jobs_recover(struct db *db)
 {
@@ -151,6 +152,10 @@ static void *worker(void *unused)
 		while (!head) {
 			busy = false;
 			pthread_cond_broadcast(&idle_cv);
+			if (stopping) {
+				pthread_mutex_unlock(&mu);
+				return NULL;
+			}
 			pthread_cond_wait(&cv, &mu);
 		}
 		struct job *j = head;
@@ -181,19 +186,13 @@ int jobs_start(int64_t id, job_fn fn, void *arg, job_free_fn free_arg)
 	j->free_arg = free_arg;
 	pthread_mutex_lock(&mu);
 	if (!worker_started) {
-		pthread_t t;
-		pthread_attr_t at;
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&t, &at, worker, NULL) != 0) {
-			pthread_attr_destroy(&at);
+		if (pthread_create(&worker_thread, NULL, worker, NULL) != 0) {
 			pthread_mutex_unlock(&mu);
 			if (free_arg)
 				free_arg(arg);
 			free(j);
 			return -1;
 		}
-		pthread_attr_destroy(&at);
 		worker_started = true;
 	}
 	busy = true;
@@ -242,7 +241,19 @@ bool jobs_drain_for(double seconds)
 	while ((busy || head) && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&idle_cv, &mu, &until);
 	bool idle = !busy && !head;
+	/* idle at shutdown: the worker thread ends and is joined (a new job starts another) */
+	bool join = idle && worker_started;
+	if (join) {
+		stopping = true;
+		pthread_cond_broadcast(&cv);
+	}
 	pthread_mutex_unlock(&mu);
+	if (join) {
+		pthread_join(worker_thread, NULL);
+		pthread_mutex_lock(&mu);
+		worker_started = stopping = false;
+		pthread_mutex_unlock(&mu);
+	}
 	return idle;
 }
 

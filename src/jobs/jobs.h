@@ -37,7 +37,8 @@ int64_t jobs_id(const struct job *j);
 json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc);
 /* Waits until no job is queued or running (tests, CLI, shutdown). */
 void jobs_drain(void);
-/* The same for at most seconds (SIGTERM); true when the worker is idle. */
+/* The same for at most seconds (SIGTERM); true when the worker is idle, whose thread
+ * then ends and is joined (a later job starts another). */
 bool jobs_drain_for(double seconds);
 /* Marks jobs of a previous process failed: `dangjian serve` calls it once at start,
  * before any request (their input lived in that process's memory). */

@@ -107,6 +107,8 @@ test('R1 200 kill -9 during member writes: every acknowledged write survives, in
     assert.deepEqual(lost, []);
     const r = await admin.call('GET', `/api/v1/members?org_id=${org}&limit=1`);
     assert.equal(r.body.total, have.size);
-    assert.ok(Date.now() - t0 < 180000, 'bounded in time');
+    // the test's own run time is bounded (not the product's speed); under valgrind 200
+    // restarts of the instrumented binary take longer than any bound worth having
+    if (!process.env.DJ_VALGRIND) assert.ok(Date.now() - t0 < 180000, 'bounded in time');
   } finally { await srv.stop(); }
 });
