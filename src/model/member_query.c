@@ -9,7 +9,7 @@
 #include "core/clock.h"
 #include "model/member.h"
 #include "core/jsonw.h"
-#include <pthread.h>
+#include "model/revcache.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,39 +476,7 @@ static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
  * unchanged revision the same sum is read back from here. A cached total is exact for
  * every snapshot at its (epoch, rev), as the revision rises in the same transaction as
  * every write that moves a member in or out of a subtree (0040_member_counts). */
-#define TOTAL_CACHE 64
-static struct {
-	char prefix[96];
-	int64_t epoch, rev, total;
-} total_cache[TOTAL_CACHE];
-static unsigned total_next;
-static pthread_mutex_t total_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static bool total_cached(const char *prefix, int64_t epoch, int64_t rev, int64_t *n)
-{
-	bool hit = false;
-	pthread_mutex_lock(&total_mu);
-	for (unsigned i = 0; i < TOTAL_CACHE && !hit; i++)
-		if (total_cache[i].epoch == epoch && total_cache[i].rev == rev && strcmp(total_cache[i].prefix, prefix) == 0) {
-			*n = total_cache[i].total;
-			hit = true;
-		}
-	pthread_mutex_unlock(&total_mu);
-	return hit;
-}
-
-static void total_store(const char *prefix, int64_t epoch, int64_t rev, int64_t n)
-{
-	if (strlen(prefix) >= sizeof total_cache[0].prefix)
-		return;
-	pthread_mutex_lock(&total_mu);
-	unsigned i = total_next++ % TOTAL_CACHE;
-	snprintf(total_cache[i].prefix, sizeof total_cache[i].prefix, "%s", prefix);
-	total_cache[i].epoch = epoch;
-	total_cache[i].rev = rev;
-	total_cache[i].total = n;
-	pthread_mutex_unlock(&total_mu);
-}
+REVCACHE_DEFINE(total_cache, 64, int64_t);
 
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev)
 {
@@ -531,7 +499,7 @@ static enum db_rc subtree_total(struct db *db, const char *prefix, const char *e
 	enum db_rc rc = member_revision(db, &epoch, &rev);
 	if (rc != DB_OK)
 		return rc;
-	if (rev >= 0 && total_cached(prefix, epoch, rev, n))
+	if (rev >= 0 && revcache_get(&total_cache, prefix, epoch, rev, 0, n))
 		return DB_OK;
 	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_SUBTREE_TOTAL]);
 	if (!st)
@@ -548,7 +516,7 @@ static enum db_rc subtree_total(struct db *db, const char *prefix, const char *e
 	 * always is; outside one, no write that moves a member committed in between */
 	int64_t epoch2 = 0, rev2;
 	if (rc == DB_OK && rev >= 0 && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
-		total_store(prefix, epoch, rev, *n);
+		revcache_put(&total_cache, prefix, epoch, rev, 0, n);
 	return rc;
 }
 

@@ -1,5 +1,6 @@
 /* stats.c: see stats.h. */
 #include "model/stats.h"
+#include "model/revcache.h"
 #include "config.h"
 #include "model/codes.h"
 #include "model/member.h"
@@ -36,42 +37,7 @@ static int domain_index(const struct code_table *t, const char *domain)
 /* Statistics computed at a revision of the members (0040, 0042) and a date: the pass
  * over 1M members costs ~225 ms here, and the figures only change with a write (which
  * raises the revision in its own transaction) or with the date (ages). */
-#define STATS_CACHE 16
-static struct {
-	char prefix[96];
-	int64_t epoch, rev, day;
-	struct member_stats s;
-} stats_cache[STATS_CACHE];
-static unsigned stats_next;
-static pthread_mutex_t stats_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static bool stats_cached(const char *prefix, int64_t epoch, int64_t rev, int64_t day, struct member_stats *s)
-{
-	bool hit = false;
-	pthread_mutex_lock(&stats_mu);
-	for (unsigned i = 0; i < STATS_CACHE && !hit; i++)
-		if (stats_cache[i].rev == rev && stats_cache[i].epoch == epoch && stats_cache[i].day == day &&
-		    strcmp(stats_cache[i].prefix, prefix) == 0) {
-			*s = stats_cache[i].s;
-			hit = true;
-		}
-	pthread_mutex_unlock(&stats_mu);
-	return hit;
-}
-
-static void stats_store(const char *prefix, int64_t epoch, int64_t rev, int64_t day, const struct member_stats *s)
-{
-	if (strlen(prefix) >= sizeof stats_cache[0].prefix)
-		return;
-	pthread_mutex_lock(&stats_mu);
-	unsigned i = stats_next++ % STATS_CACHE;
-	snprintf(stats_cache[i].prefix, sizeof stats_cache[i].prefix, "%s", prefix);
-	stats_cache[i].epoch = epoch;
-	stats_cache[i].rev = rev;
-	stats_cache[i].day = day;
-	stats_cache[i].s = *s;
-	pthread_mutex_unlock(&stats_mu);
-}
+REVCACHE_DEFINE(stats_cache, 16, struct member_stats);
 
 static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end, struct date today, int64_t epoch,
 			     int64_t rev, struct member_stats *s);
@@ -82,13 +48,13 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 	enum db_rc rc = member_revision(db, &epoch, &rev);
 	if (rc != DB_OK)
 		return rc;
-	if (rev >= 0 && stats_cached(prefix, epoch, rev, day, s))
+	if (rev >= 0 && revcache_get(&stats_cache, prefix, epoch, rev, day, s))
 		return DB_OK;
 	rc = stats_pass(db, prefix, end, today, epoch, rev, s);
 	/* kept only when no write raised the revision meanwhile (always so in a transaction) */
 	int64_t epoch2 = 0, rev2 = -1;
 	if (rc == DB_OK && rev >= 0 && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
-		stats_store(prefix, epoch, rev, day, s);
+		revcache_put(&stats_cache, prefix, epoch, rev, day, s);
 	return rc;
 }
 
