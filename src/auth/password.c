@@ -63,10 +63,9 @@ bool password_verify(const char *verifier, const char *password)
 {
 	if (!verifier) {
 		pthread_once(&dummy_once, make_dummy);
-		if (dummy[0]) {
-			bool ignored = verify_locked(dummy, password);
-			(void)ignored;
-		}
+		/* the cost of a verification is the point; the answer for no user is always no */
+		if (dummy[0])
+			(void)verify_locked(dummy, password);
 		return false;
 	}
 	return verify_locked(verifier, password);
