@@ -118,6 +118,11 @@ enum db_rc db_tx_begin(struct db *db, bool write);
 enum db_rc db_tx_commit(struct db *db);
 void db_tx_rollback(struct db *db);
 bool db_in_tx(struct db *db);
+/* The one way for work outside a request (CLI commands, jobs, an import's batches) to
+ * run a transaction: begins (BEGIN IMMEDIATE when write), runs fn, commits when fn
+ * returns DB_OK and rolls back otherwise. Returns fn's code, or the begin's or
+ * commit's failure. Requests never call it: their transaction is the dispatcher's. */
+enum db_rc db_tx_run(struct db *db, bool write, enum db_rc (*fn)(struct db *db, void *ctx), void *ctx);
 
 /* Runs a script of trusted, embedded SQL (migrations only; never request data). */
 enum db_rc db_exec_script(struct db *db, const char *sql);

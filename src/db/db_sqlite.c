@@ -525,6 +525,19 @@ bool db_in_tx(struct db *db)
 	return db->in_tx;
 }
 
+enum db_rc db_tx_run(struct db *db, bool write, enum db_rc (*fn)(struct db *db, void *ctx), void *ctx)
+{
+	enum db_rc rc = db_tx_begin(db, write);
+	if (rc != DB_OK)
+		return rc;
+	rc = fn(db, ctx);
+	if (rc != DB_OK) {
+		db_tx_rollback(db);
+		return rc;
+	}
+	return db_tx_commit(db);
+}
+
 enum db_rc db_exec_script(struct db *db, const char *sql)
 {
 	char *err = NULL;

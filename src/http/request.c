@@ -196,3 +196,15 @@ void req_add_header(struct request *req, const char *name, const char *value)
 	h->next = req->headers;
 	req->headers = h;
 }
+
+void req_on_failure(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx)
+{
+	struct req_hook *h = arena_alloc(req->arena, sizeof *h);
+	h->fn = fn;
+	h->ctx = ctx;
+	h->next = NULL;
+	struct req_hook **p = &req->on_failure;
+	while (*p)
+		p = &(*p)->next;
+	*p = h;
+}

@@ -39,6 +39,13 @@ struct req_offload {
 	struct request *next;
 };
 
+/* Work that must be recorded although the request fails (req_on_failure). */
+struct req_hook {
+	int (*fn)(struct request *req, void *ctx); /* returns DB_OK to commit */
+	void *ctx;
+	struct req_hook *next;
+};
+
 struct request {
 	struct arena *arena;
 	struct MHD_Connection *conn;
@@ -65,8 +72,7 @@ struct request {
 	struct {                /* session writes put off until the read transaction ends */
 		int64_t touch_id, touch_at, drop_id;
 	} auth_later;
-	bool commit_anyway;     /* commit the transaction even though the request failed
-				   (security events such as failed logins must be recorded) */
+	struct req_hook *on_failure; /* see req_on_failure; arena-owned */
 
 	struct {
 		int status;
@@ -136,8 +142,18 @@ size_t http_unescape(char *s);
 /* Hands CPU-heavy work to the offload thread: the handler calls it last and returns;
  * the connection is suspended (its HTTP worker serves other connections meanwhile),
  * work(ctx) runs on the offload thread, then then(req, ctx) finishes the request on an
- * HTTP worker. No transaction may be open across it. */
+ * HTTP worker. The dispatcher ends the handler's transaction (committed unless the
+ * request failed) before work runs, and runs then inside a fresh transaction of the
+ * route's declared kind, closed by the dispatcher as a handler's is. */
 void req_offload(struct request *req, void (*work)(void *), void (*then)(struct request *, void *), void *ctx);
+/* Registers fn to run when the request fails: security events that must be recorded
+ * although the change is refused (a failed login's counters and audit row, a wrong old
+ * password). The dispatcher rolls the request's transaction back, then runs each fn, in
+ * the order registered, in a write transaction of its own, committed when fn returns
+ * DB_OK (enum db_rc) and rolled back otherwise; the request's error answer stays as it
+ * is. Not run when the request succeeds. ctx must outlive the request's handler
+ * (arena-owned). */
+void req_on_failure(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx);
 /* Adds a response header (name and value copied into the arena). */
 void req_add_header(struct request *req, const char *name, const char *value);
 #endif

@@ -19,6 +19,7 @@
 #include "http/router.h"
 #include "http/static.h"
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -91,6 +92,103 @@ static void parse_json_body(struct request *req)
 	}
 }
 
+/* ---- the transaction contract (DESIGN.md §3) ---------------------------------------
+ * The only place that begins, commits and rolls back a request's transaction. A route
+ * declares none, RF_TX_READ or RF_TX_WRITE; the handler (and an offloaded request's
+ * `then`) runs inside it; a failed request rolls back, then each req_on_failure
+ * callback runs in a write transaction of its own. Handlers and models never call
+ * db_tx_*: tools/codecheck refuses it outside src/db, src/http/server.c and src/cli. */
+
+static bool tx_open(struct request *req)
+{
+	unsigned kind = req->route->flags & (RF_TX_READ | RF_TX_WRITE);
+	if (!kind || db_in_tx(req->db))
+		return true;
+	int rc = db_tx_begin(req->db, kind == RF_TX_WRITE);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	return true;
+}
+
+static void run_failure_hooks(struct request *req)
+{
+	for (struct req_hook *h = req->on_failure; h; h = h->next) {
+		int rc = db_tx_begin(req->db, true);
+		if (rc == DB_OK) {
+			rc = h->fn(req, h->ctx);
+			if (rc == DB_OK)
+				rc = db_tx_commit(req->db);
+			else
+				db_tx_rollback(req->db);
+		}
+		if (rc != DB_OK) /* the request already failed: the answer stays, the log says */
+			log_msg(LOG_ERROR, req->id, "recording a failed request's events: db rc %d", rc);
+	}
+	req->on_failure = NULL;
+}
+
+/* Commits when the request succeeded (a failed commit replaces the answer), rolls back
+ * otherwise and then records its failure events; never leaves a transaction open. */
+static void tx_close(struct request *req)
+{
+	if (!req->db)
+		return;
+	if (db_in_tx(req->db)) {
+		if (req_failed(req)) {
+			db_tx_rollback(req->db);
+		} else {
+			int rc = db_tx_commit(req->db);
+			if (rc != DB_OK) {
+				/* the change did not happen: say so, whatever the handler prepared */
+				json_decref(req->out);
+				req->out = NULL;
+				req->out_body = NULL;
+				req->err.status = 0;
+				req_fail_db(req, rc);
+			}
+		}
+	}
+	if (req_failed(req) && req->on_failure)
+		run_failure_hooks(req);
+	assert(!db_in_tx(req->db));
+}
+
+/* The handler, or an offloaded request's continuation, inside the route's transaction. */
+static void run_in_tx(struct request *req, void (*fn)(struct request *, void *), void *ctx)
+{
+	if (tx_open(req))
+		fn(req, ctx);
+	tx_close(req);
+}
+
+static void call_handler(struct request *req, void *unused)
+{
+	(void)unused;
+	req->route->handler(req);
+}
+
+static void call_then(struct request *req, void *unused)
+{
+	(void)unused;
+	req->offload.then(req, req->offload.ctx);
+}
+
+/* An offloaded request, back on an HTTP worker with its work done. */
+static void run_offload_then(struct request *req)
+{
+	req->offload.state = 0;
+	req->db = db_thread();
+	if (!req->db) {
+		req_fail(req, 503, "db_unavailable", "数据库暂不可用，请稍后重试");
+		req->err.retry_after = 5;
+		return;
+	}
+	run_in_tx(req, call_then, NULL);
+	auth_after_tx(req);
+}
+
 static void run_checked(struct request *req, bool public_route, bool unsafe);
 
 static void run_route(struct request *req)
@@ -111,18 +209,13 @@ static void run_route(struct request *req)
 	}
 	/* a read route's transaction starts before the session check: each statement outside
 	 * one takes and drops the WAL read lock by itself (bench/results.md) */
-	if (r->flags & RF_TX_READ) {
-		int rc = db_tx_begin(req->db, false);
-		if (rc != DB_OK) {
-			req_fail_db(req, rc);
-			return;
-		}
-	}
+	if (r->flags & RF_TX_READ && !tx_open(req))
+		return;
 	run_checked(req, public_route, unsafe);
-	if (req->db && db_in_tx(req->db))
-		db_tx_rollback(req->db); /* refused before its handler ran */
-	if (req->db)
+	if (req->db) {
+		tx_close(req); /* refused before its handler ran, or already closed */
 		auth_after_tx(req);
+	}
 }
 
 static void run_checked(struct request *req, bool public_route, bool unsafe)
@@ -141,33 +234,8 @@ static void run_checked(struct request *req, bool public_route, bool unsafe)
 		if (req_failed(req))
 			return;
 	}
-	if (r->flags & (RF_TX_READ | RF_TX_WRITE)) {
-		int rc = (r->flags & RF_TX_READ) ? DB_OK : db_tx_begin(req->db, true);
-		if (rc != DB_OK) {
-			req_fail_db(req, rc);
-			return;
-		}
-		r->handler(req);
-		if (req_failed(req) && !req->commit_anyway) {
-			db_tx_rollback(req->db);
-			return;
-		}
-		rc = db_tx_commit(req->db);
-		if (rc != DB_OK) {
-			/* the change did not happen: say so, whatever the handler prepared */
-			json_decref(req->out);
-			req->out = NULL;
-			req->err.status = 0;
-			req_fail_db(req, rc);
-		}
-		return;
-	}
-	r->handler(req);
-	if (req->db && db_in_tx(req->db)) {
-		/* a handler that opened its own transaction must close it; never leak one */
-		log_msg(LOG_ERROR, req->id, "handler left a transaction open: %s %s", r->method, r->pattern);
-		db_tx_rollback(req->db);
-	}
+	/* an offloading handler's transaction ends here too, before its work runs */
+	run_in_tx(req, call_handler, NULL);
 }
 
 void server_dispatch(struct request *req)
@@ -481,8 +549,7 @@ static bool offload_pending(struct request *req)
 	if (offload_submit(req))
 		return true;
 	req->offload.work(req->offload.ctx);
-	req->offload.state = 0;
-	req->offload.then(req, req->offload.ctx);
+	run_offload_then(req);
 	return false;
 }
 
@@ -712,8 +779,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES; /* suspended work still running */
 	if (req->offload.state == 2) {
 		/* resumed: finish on this worker with the offloaded result */
-		req->offload.state = 0;
-		req->offload.then(req, req->offload.ctx);
+		run_offload_then(req);
 		return queue(req);
 	}
 	if (!req_failed(req)) {

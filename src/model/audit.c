@@ -262,7 +262,6 @@ int audit_record(struct request *req, const struct audit_event *ev)
 	struct db *db = req->db ? req->db : db_thread();
 	if (!db || audit_write(db, req->session ? req->session->user_id : 0, name, role, req->ip, &e) != 0) {
 		req_fail(req, 500, "audit_failed", "审计日志写入失败，操作未执行");
-		req->commit_anyway = false;
 		return -1;
 	}
 	return 0;
