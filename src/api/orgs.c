@@ -4,6 +4,7 @@
  * the request's one transaction), delete only when empty, alerts over the scope, grids
  * and buildings. A foreign organization answers 404 like a missing one. */
 #include "api/roster_util.h"
+#include "auth/audit.h"
 #include "auth/scope.h"
 #include "core/arena.h"
 #include "core/clock.h"

@@ -5,6 +5,7 @@
  * sets the request's sticky error itself when it says no. */
 #ifndef DJ_AUTH_H
 #define DJ_AUTH_H
+#include "auth/audit.h"
 #include <stdbool.h>
 
 struct request;

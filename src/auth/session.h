@@ -2,6 +2,7 @@
  * and the scope and audit functions. Arena-owned, valid for the request. */
 #ifndef DJ_AUTH_SESSION_H
 #define DJ_AUTH_SESSION_H
+#include "auth/audit.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>

@@ -2,14 +2,14 @@
  * dj_chain_mac(previous mac, canonical encoding of the row including its id); the
  * first row chains from 32 zero bytes. audit_head keeps a keyed MAC of the last row
  * so that truncation is detected as well as change, insertion, deletion and reorder.
- * The GET /audit listing lives in src/api/audit.c with its own statements. */
+ * Also the reading side: verification (dangjian audit verify, GET /audit/verify) and
+ * the GET /audit listing with its action catalogue. */
 #include "model/audit.h"
-#include "auth/session.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "db/db.h"
-#include "http/request.h"
+#include <assert.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -135,19 +135,19 @@ static int row_mac(const unsigned char prev[DJ_MAC_LEN], const struct audit_row 
 }
 
 /* The keyed MAC audit_head stores for the last row (domain-separated from row macs,
- * whose encoding starts with 'I'). */
-static void head_mac(const unsigned char last[DJ_MAC_LEN], int64_t last_id, unsigned char out[DJ_MAC_LEN])
+ * whose encoding starts with 'I'). -1 when out of memory. */
+static int head_mac(const unsigned char last[DJ_MAC_LEN], int64_t last_id, unsigned char out[DJ_MAC_LEN])
 {
 	struct canon c = {0};
 	canon_put(&c, "audit-head", 10);
 	canon_int(&c, false, last_id);
 	if (c.oom) {
-		memset(out, 0, DJ_MAC_LEN);
 		free(c.p);
-		return;
+		return -1;
 	}
 	dj_chain_mac(last, c.p, c.len, out);
 	free(c.p);
+	return 0;
 }
 
 static int write_row(struct db *db, struct audit_row *r)
@@ -196,7 +196,8 @@ static int write_row(struct db *db, struct audit_row *r)
 	rc = db_step(st);
 	if (rc != DB_DONE)
 		return rc;
-	head_mac(mac, r->id, head);
+	if (head_mac(mac, r->id, head) != 0)
+		return DB_ERROR;
 	st = db_prepare(db, &audit_sql[SQL_HEAD_SET]);
 	if (!st)
 		return DB_ERROR;
@@ -206,18 +207,20 @@ static int write_row(struct db *db, struct audit_row *r)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-int audit_write(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
-		const struct audit_event *ev)
+/* (audit_write) in parentheses: the name, not the compatibility macro of audit.h */
+int(audit_write)(struct db *db, const struct audit_actor *actor, const struct audit_event *ev)
 {
+	assert(db_in_tx(db)); /* the caller's transaction: the row goes with the change */
+	assert(ev->action);
 	struct audit_row r = {
 		.at = clock_now(),
-		.actor_null = actor_id == 0,
-		.actor_id = actor_id,
-		.actor_name = actor_name,
-		.role = role,
-		.org_null = ev->org_id == 0,
-		.org_id = ev->org_id,
-		.ip = ip,
+		.actor_null = actor->user_id == 0,
+		.actor_id = actor->user_id,
+		.actor_name = actor->name,
+		.role = actor->role,
+		.org_null = ev->org_id == 0 && actor->org_id == 0,
+		.org_id = ev->org_id ? ev->org_id : actor->org_id,
+		.ip = actor->ip,
 		.action = ev->action,
 		.object_type = ev->object_type,
 		.object_null = ev->object_id == 0,
@@ -225,46 +228,23 @@ int audit_write(struct db *db, int64_t actor_id, const char *actor_name, const c
 		.outcome = ev->success ? "success" : "failure",
 		.summary = ev->summary,
 	};
-	bool own = !db_in_tx(db);
-	if (own && db_tx_begin(db, true) != DB_OK) {
-		log_msg(LOG_ERROR, NULL, "audit: cannot begin a transaction for %s", ev->action);
-		return -1;
-	}
 	int rc = write_row(db, &r);
-	if (rc != DB_OK) {
+	if (rc != DB_OK)
 		log_msg(LOG_ERROR, NULL, "audit: writing %s failed: %s", ev->action, db_errmsg(db));
-		if (own)
-			db_tx_rollback(db);
-		return -1;
-	}
-	if (own && db_tx_commit(db) != DB_OK) {
-		log_msg(LOG_ERROR, NULL, "audit: commit of %s failed", ev->action);
-		return -1;
-	}
-	return 0;
+	return rc;
+}
+
+int audit_write_args(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
+		     const struct audit_event *ev)
+{
+	struct audit_actor a = {.user_id = actor_id, .name = actor_name, .role = role, .ip = ip};
+	return (audit_write)(db, &a, ev);
 }
 
 int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
 		    const struct audit_event *ev)
 {
-	return audit_write(db, actor_id, actor_name, NULL, ip, ev);
-}
-
-int audit_record(struct request *req, const struct audit_event *ev)
-{
-	const char *name = NULL, *role = NULL;
-	int64_t org = 0;
-	const char *perm = req->route ? req->route->perm : NULL;
-	auth_actor(req, perm, &name, &role, &org);
-	struct audit_event e = *ev;
-	if (!e.org_id)
-		e.org_id = org;
-	struct db *db = req->db ? req->db : db_thread();
-	if (!db || audit_write(db, req->session ? req->session->user_id : 0, name, role, req->ip, &e) != 0) {
-		req_fail(req, 500, "audit_failed", "审计日志写入失败，操作未执行");
-		return -1;
-	}
-	return 0;
+	return audit_write_args(db, actor_id, actor_name, NULL, ip, ev);
 }
 
 static const char *col_text(struct db_stmt *st, int i, char **keep, int k)
@@ -332,7 +312,10 @@ int audit_verify(struct db *db, int64_t *count, int64_t *first_broken)
 		return -1;
 	int64_t head_id = db_col_int(st, 0);
 	unsigned char want[DJ_MAC_LEN];
-	head_mac(prev, last_id, want);
+	if (head_mac(prev, last_id, want) != 0) {
+		db_reset(st);
+		return -1;
+	}
 	bool ok = head_id == last_id && db_col_len(st, 1) == DJ_MAC_LEN &&
 		  sodium_memcmp(want, db_col_blob(st, 1), DJ_MAC_LEN) == 0;
 	db_reset(st);

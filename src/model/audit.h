@@ -1,15 +1,16 @@
 /* audit.h: the tamper-evident audit log (DESIGN.md §5, SECURITY.md S9/S10). One row
  * per mutation and per security event, written in the same transaction as the change
- * it records: if the audit row cannot be written the caller fails the request and the
- * change rolls back. Rows are chained with a keyed BLAKE2b (dj_chain_mac); triggers
- * refuse UPDATE and DELETE. Summaries never hold secrets or full personal data.
- * Implemented by the identity module (src/model/audit.c). */
+ * it records: if the audit row cannot be written the caller fails and the change rolls
+ * back. Rows are chained with a keyed BLAKE2b (dj_chain_mac); triggers refuse UPDATE
+ * and DELETE. Summaries never hold secrets or full personal data.
+ * The model sees no request: who acted is an audit_actor value. Handlers record with
+ * audit_record(req, ev) (src/auth/audit.h), which fills the actor from the session. */
 #ifndef DJ_AUDIT_H
 #define DJ_AUDIT_H
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-struct request;
 struct db;
 
 struct audit_event {
@@ -21,26 +22,41 @@ struct audit_event {
 	const char *summary;     /* short Chinese or key=value text; no secrets, no full PII */
 };
 
-/* Writes the event for the request's actor (user, role, IP) on req->db, inside the
- * request's transaction when there is one. Returns 0, or -1 after setting a 500 on
- * the request (so the change rolls back). A route that audits (every mutation, every
- * full view or export of personal data, even a GET) declares RF_TX_WRITE: a write
- * inside a read transaction may fail with SQLITE_BUSY_SNAPSHOT. role is the caller's
- * role that grants the route's permission; org_id 0 takes that assignment's org. */
-int audit_record(struct request *req, const struct audit_event *ev);
+/* Who acted: filled by auth from the request (audit_record), or by the caller outside
+ * a request (CLI: the system; a job: its owner). Every field may be 0 / NULL. */
+struct audit_actor {
+	int64_t user_id;              /* 0: the system, or a user not known (a failed login) */
+	const char *name, *role, *ip; /* display name; the role that grants the action; address */
+	int64_t org_id;               /* that role's organization: the row's org when ev->org_id is 0 */
+};
 
-/* The same for work outside a request (CLI, jobs): actor_id 0 = the system. */
+/* Appends ev for actor. Requires the caller's open write transaction (asserted; it
+ * never opens one): the row commits or rolls back with the change it records.
+ * Returns 0 (DB_OK), or the enum db_rc of the failed step after logging it. */
+int audit_write(struct db *db, const struct audit_actor *actor, const struct audit_event *ev);
+
+/* TEMPORARY compatibility forms, for callers written before the actor value (the
+ * branches of this wave still call them: src/api/session.c uses the six-argument
+ * audit_write, src/model/user.c and src/api/roster_io.c use audit_record_as). Same
+ * contract as audit_write. The integrator deletes these, the macro below and
+ * audit_write_args in audit.c once no caller is left (grep audit_record_as,
+ * audit_write_args). */
 int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
 		    const struct audit_event *ev);
-/* The full form: an explicit actor (login attempts before a session exists). role and
- * ip may be NULL. Opens and commits its own transaction when db is not in one. */
-int audit_write(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
-		const struct audit_event *ev);
+int audit_write_args(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
+		     const struct audit_event *ev);
+/* audit_write with six arguments calls audit_write_args, with three audit_write. */
+#define AUDIT_WRITE_PICK_(a1, a2, a3, a4, a5, a6, fn, ...) fn
+#define audit_write(...) \
+	AUDIT_WRITE_PICK_(__VA_ARGS__, audit_write_args, -, -, audit_write, -, -)(__VA_ARGS__)
 
 /* Walks the whole chain. Returns 0 when every link and the head verify, 1 when broken
  * (*first_broken = the first row whose link fails, or the first missing id when rows
  * were cut off the end), -1 on a database error. *count = rows read. */
 int audit_verify(struct db *db, int64_t *count, int64_t *first_broken);
+
+/* The Chinese name of a catalogued action, or NULL. */
+const char *audit_action_name(const char *code);
 
 /* GET /audit: rows matching the filter (0 / NULL fields match all), newest first,
  * with id < before_id (0: from the newest), at most limit. Returns a new JSON array of
@@ -51,10 +67,6 @@ struct audit_filter {
 	int64_t object_id;
 	int64_t from, to; /* unix seconds, inclusive; 0 = open */
 };
-#include <jansson.h>
-/* The Chinese name of a catalogued action, or NULL. */
-const char *audit_action_name(const char *code);
-
 json_t *audit_list(struct db *db, const struct audit_filter *f, int64_t before_id, int64_t limit, int64_t *last_id,
 		   int64_t *total);
 #endif

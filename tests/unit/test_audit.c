@@ -37,16 +37,25 @@ static int raw(sqlite3 *h, const char *sql)
 	return rc;
 }
 
+/* One row per transaction, as requests write them; actor and event vary over every
+ * NULL / non-NULL combination the encoding distinguishes. */
+static enum db_rc fill_one(struct db *db, void *ctx)
+{
+	int i = *(int *)ctx;
+	char summary[64];
+	snprintf(summary, sizeof summary, "第 %d 条 n=%d", i, i * 7);
+	struct audit_event ev = {.action = i % 3 ? "member.update" : "session.login", .object_type = "member",
+				 .object_id = i % 5 ? i + 100 : 0, .org_id = i % 4, .success = i % 7 != 0,
+				 .summary = i % 6 ? summary : NULL};
+	struct audit_actor actor = {.user_id = i % 9, .name = i % 9 ? "张三" : NULL, .role = i % 8 ? "branch_admin" : NULL,
+				    .ip = i % 2 ? "10.0.0.1" : NULL, .org_id = i % 11 ? 0 : 7};
+	return audit_write(db, &actor, &ev);
+}
+
 static void fill(struct db *db)
 {
-	for (int i = 0; i < ROWS; i++) {
-		char summary[64];
-		snprintf(summary, sizeof summary, "第 %d 条 n=%d", i, i * 7);
-		struct audit_event ev = {.action = i % 3 ? "member.update" : "session.login", .object_type = "member",
-					 .object_id = i % 5 ? i + 100 : 0, .org_id = i % 4, .success = i % 7 != 0,
-					 .summary = i % 6 ? summary : NULL};
-		assert_int_equal(audit_record_as(db, i % 9, i % 9 ? "张三" : NULL, i % 2 ? "10.0.0.1" : NULL, &ev), 0);
-	}
+	for (int i = 0; i < ROWS; i++)
+		assert_int_equal(db_tx_run(db, true, fill_one, &i), DB_OK);
 }
 
 static void test_S10_triggers_refuse_update_and_delete(void **state)
@@ -185,6 +194,61 @@ static void test_S10_failed_audit_write_rolls_the_change_back(void **state)
 	dbtest_close(db);
 }
 
+static enum db_rc write_for_actor(struct db *db, void *ctx)
+{
+	const struct audit_actor *actor = ctx;
+	struct audit_event ev = {.action = "member.update", .object_type = "member", .object_id = 5, .success = true};
+	return audit_write(db, actor, &ev);
+}
+
+/* The actor value is what the row says: its user, name, role, address, and the role's
+ * organization when the event names none (as audit_record fills it from a session). */
+static void test_audit_write_records_the_actor(void **state)
+{
+	(void)state;
+	struct db *db = dbtest_open();
+	assert_non_null(db);
+	struct audit_actor actor = {.user_id = 42, .name = "李四", .role = "community_admin", .ip = "192.0.2.7",
+				    .org_id = 17};
+	assert_int_equal(db_tx_run(db, true, write_for_actor, &actor), DB_OK);
+	assert_int_equal(db_tx_begin(db, false), DB_OK);
+	struct audit_filter f = {0};
+	int64_t last = 0, total = 0;
+	json_t *items = audit_list(db, &f, 0, 10, &last, &total);
+	db_tx_rollback(db);
+	assert_non_null(items);
+	assert_int_equal(total, 1);
+	json_t *row = json_array_get(items, 0);
+	assert_int_equal(json_integer_value(json_object_get(row, "actor_id")), 42);
+	assert_string_equal(json_string_value(json_object_get(row, "actor_name")), "李四");
+	assert_string_equal(json_string_value(json_object_get(row, "role")), "community_admin");
+	assert_string_equal(json_string_value(json_object_get(row, "ip")), "192.0.2.7");
+	assert_int_equal(json_integer_value(json_object_get(row, "org_id")), 17);
+	json_decref(items);
+	dbtest_close(db);
+}
+
+static enum db_rc write_then_fail(struct db *db, void *ctx)
+{
+	enum db_rc rc = write_for_actor(db, ctx);
+	return rc == DB_OK ? DB_CONSTRAINT : rc; /* the change it records is refused */
+}
+
+/* audit_write never commits by itself: the row goes with its caller's transaction. */
+static void test_audit_row_rolls_back_with_the_callers_transaction(void **state)
+{
+	(void)state;
+	struct db *db = dbtest_open();
+	assert_non_null(db);
+	struct audit_actor system = {.name = "system", .ip = "cli"};
+	assert_int_equal(db_tx_run(db, true, write_then_fail, &system), DB_CONSTRAINT);
+	assert_int_equal(db_tx_run(db, true, write_for_actor, &system), DB_OK);
+	int64_t count, broken;
+	assert_int_equal(audit_verify(db, &count, &broken), 0);
+	assert_int_equal(count, 1);
+	dbtest_close(db);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -193,6 +257,8 @@ int main(void)
 		cmocka_unit_test(test_S10_triggers_refuse_update_and_delete),
 		cmocka_unit_test(test_S10_chain_detects_1000_random_mutations),
 		cmocka_unit_test(test_S10_failed_audit_write_rolls_the_change_back),
+		cmocka_unit_test(test_audit_write_records_the_actor),
+		cmocka_unit_test(test_audit_row_rolls_back_with_the_callers_transaction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
