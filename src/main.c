@@ -1,6 +1,6 @@
 /* main.c: the dangjian command. Options come from config.c's table; the subcommands
- * register themselves (CLI_COMMAND, see cli.h and cli.c) and are dispatched here. */
-#include "cli.h"
+ * register themselves (CLI_COMMAND, see src/cli/cli.h) and are dispatched here. */
+#include "cli/cli.h"
 #include "config.h"
 #include "core/log.h"
 #include "http/router.h"

@@ -5,7 +5,6 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/clock.h"
-#include <dirent.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -119,29 +118,6 @@ char *roster_tmpfile(struct request *req, const char *suffix)
 	fchmod(fd, 0600);
 	close(fd);
 	return path;
-}
-
-void roster_tmp_sweep(void)
-{
-	const char *db = cfg.db ? cfg.db : "var/dangjian.db";
-	const char *slash = strrchr(db, '/');
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - db) : 1, slash ? db : ".");
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, ".export-", 8) != 0)
-			continue;
-		char path[4096 + 256];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		n += unlink(path) == 0;
-	}
-	closedir(d);
-	if (n)
-		log_msg(LOG_WARN, NULL, "removed %d export file(s) left by an earlier process", n);
 }
 
 void roster_reply_file(struct request *req, const char *path, const char *type, const char *name)

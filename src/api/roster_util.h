@@ -23,10 +23,8 @@ size_t roster_query_ranges(struct request *req, const char *perm, const char ***
 /* Opaque cursors for (key, id). Decoding failure sets a field error on "cursor". */
 const char *roster_cursor_encode(struct request *req, const char *key, int64_t id);
 bool roster_cursor_decode(struct request *req, const char *cursor, const char **key, int64_t *id);
-/* Removes the export files (.export-*) an earlier process left next to the database
- * when it died mid-export: they may hold personal data. Called at server start. */
-void roster_tmp_sweep(void);
-/* A new empty temporary file path next to the database (mode 0600), or NULL + 500. */
+/* A new empty temporary file path next to the database (mode 0600), or NULL + 500.
+ * Named .export-*: `dangjian serve` removes those an earlier process left behind. */
 char *roster_tmpfile(struct request *req, const char *suffix);
 /* Replies with the file at path (then unlinks it) as an attachment named name. */
 void roster_reply_file(struct request *req, const char *path, const char *type, const char *name);

@@ -4,7 +4,6 @@
 #include "auth/scope.h"
 #include "http/request.h"
 #include "model/stats.h"
-#include <stdlib.h>
 #include <string.h>
 
 static void get_member_stats(struct request *req)
@@ -22,10 +21,7 @@ static void get_member_stats(struct request *req)
 			req_fail_db(req, rc);
 			return;
 		}
-		int64_t *t = (int64_t *)&total;
-		const int64_t *p = (const int64_t *)&s;
-		for (size_t k = 0; k < sizeof s / sizeof(int64_t); k++)
-			t[k] += p[k];
+		stats_add(&total, &s);
 	}
 	req_reply_json(req, 200, stats_members_json(&total));
 }

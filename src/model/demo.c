@@ -1,13 +1,11 @@
-/* demo.c: `dangjian demo --orgs N --members M [--seed S]`: a realistic district for
- * demonstrations and benchmarks. 街道党工委 → 社区党委 → 网格党支部 → 楼院党小组 (with
+/* demo.c: the demo district generator behind `dangjian demo` (src/cli/demo.c): a
+ * realistic district for demonstrations and benchmarks. 街道党工委 → 社区党委 → 网格党支部 → 楼院党小组 (with
  * grids and buildings), plus 机关, 学校, 国企 and 两新 organizations; members with
  * plausible names, valid ID numbers and dates that pass member_validate (every row is
  * checked, so the demo obeys the same rules as the API). Deterministic for a seed (own
- * PRNG; the date is fixed by the clock). Loads in one transaction with the secondary
- * indexes built after the load (DESIGN.md §10). Refuses a database that already has
- * organizations. */
-#include "cli.h"
-#include "config.h"
+ * PRNG; the date is fixed by the clock). Loads in its caller's transaction with the
+ * secondary indexes built after the load (DESIGN.md §10). Refuses a database that
+ * already has organizations. */
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/idcard.h"
@@ -17,6 +15,7 @@
 #include "model/member.h"
 #include "model/org.h"
 #include "model/user.h"
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,34 +371,41 @@ static void member_profile(struct demo *d, const struct branch *b, struct member
 	r->introducers_json = NULL;
 }
 
+struct why {
+	char *buf;
+	size_t len;
+};
+
 static void demo_err(void *ctx, const char *field, const char *code, const char *message)
 {
-	(void)ctx;
-	fprintf(stderr, "demo: generated member fails %s (%s): %s\n", field, code, message);
+	struct why *w = ctx;
+	if (!w->buf[0]) /* the first failure */
+		snprintf(w->buf, w->len, "generated member fails %s (%s): %s", field, code, message);
 }
 
-int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, int streets, FILE *out)
+enum db_rc demo_build(struct db *db, const struct demo_spec *spec, struct demo_counts *out, char *why, size_t whylen)
 {
+	assert(db_in_tx(db) && whylen > 0);
+	int64_t norgs = spec->orgs, nmembers = spec->members;
+	struct why first_error = {why, whylen};
+	why[0] = 0;
 	struct demo d;
 	memset(&d, 0, sizeof d);
 	d.db = db;
 	d.a = arena_new();
-	prng_seed(&d.p, seed);
+	prng_seed(&d.p, spec->seed);
 	d.budget = norgs;
-	d.streets = streets;
+	d.streets = spec->streets;
 	d.now = clock_now();
 	clock_today(d.today_s);
 	date_parse(d.today_s, &d.today);
-	int rc = -1;
-	if (org_max_id(db) != 0) {
-		fprintf(stderr, "demo: the database already has organizations; use a new database\n");
+	enum db_rc rc = DB_ERROR;
+	int64_t max_id = org_max_id(db);
+	if (max_id != 0) {
+		snprintf(why, whylen, "%s", max_id < 0 ? "cannot read the organizations" :
+			 "the database already has organizations; use a new database");
 		arena_free(d.a);
-		return -1;
-	}
-	if (db_tx_begin(db, true) != DB_OK) {
-		fprintf(stderr, "demo: cannot begin: %s\n", db_errmsg(db));
-		arena_free(d.a);
-		return -1;
+		return max_id < 0 ? DB_ERROR : DB_CONSTRAINT;
 	}
 	bool bulk = nmembers >= 10000 && member_count(db) == 0;
 	if (build_tree(&d) != 0 || (bulk && member_bulk_begin(db) != DB_OK))
@@ -436,7 +442,7 @@ int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, in
 			member_profile(&d, b, &r, sex, idbuf, mobile, name, sizeof name, k == 0 ? b->names[0] : NULL);
 			if (k == 0) /* the secretary is a formal member in the normal state */
 				r.state = "normal";
-			if (member_validate(&r, d.today, ma, demo_err, NULL) != 0) {
+			if (member_validate(&r, d.today, ma, demo_err, &first_error) != 0) {
 				d.a = keep;
 				free(w);
 				arena_free(ma);
@@ -457,7 +463,6 @@ int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, in
 			}
 			d.a = keep;
 			if (mrc != DB_OK) {
-				fprintf(stderr, "demo: insert failed: %s\n", db_errmsg(db));
 				free(w);
 				arena_free(ma);
 				goto fail;
@@ -483,66 +488,16 @@ int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, in
 	}
 	if (bulk && member_bulk_end(db) != DB_OK)
 		goto fail;
-	if (db_tx_commit(db) != DB_OK)
-		goto fail;
-	fprintf(out, "demo: %lld organizations (%zu branches), %lld members, seed %llu\n", (long long)d.orgs, d.nbr,
-		(long long)done, (unsigned long long)seed);
-	rc = 0;
+	out->orgs = d.orgs;
+	out->branches = (int64_t)d.nbr;
+	out->members = done;
+	rc = DB_OK;
 	goto out;
 fail:
-	fprintf(stderr, "demo: failed: %s\n", db_errmsg(db));
-	db_tx_rollback(db);
+	if (!why[0])
+		snprintf(why, whylen, "%s", db_errmsg(db));
 out:
 	free(d.br);
 	arena_free(d.a);
 	return rc;
 }
-
-static int cmd_demo(int argc, char **argv)
-{
-	int64_t norgs = 60, nmembers = 3000;
-	uint64_t seed = 1;
-	int streets = 0;
-	const char *admin = "admin";
-	for (int i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end = NULL;
-		long long n = v ? strtoll(v, &end, 10) : -1;
-		bool ok = v && end && *end == 0 && n >= 0;
-		if (strcmp(argv[i], "--orgs") == 0 && ok && n >= 1 && n <= 1000000)
-			norgs = n;
-		else if (strcmp(argv[i], "--members") == 0 && ok && n <= 20000000)
-			nmembers = n;
-		else if (strcmp(argv[i], "--seed") == 0 && ok)
-			seed = (uint64_t)n;
-		else if (strcmp(argv[i], "--streets") == 0 && ok && n <= 100)
-			streets = (int)n;
-		else if (strcmp(argv[i], "--admin") == 0 && v && strlen(v) < 64)
-			admin = v;
-		else if (strcmp(argv[i], "--no-admin") == 0) {
-			admin = NULL;
-			continue;
-		} else {
-			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S] [--streets K] [--admin USERNAME | --no-admin]\n");
-			return 2;
-		}
-		i++;
-	}
-	struct db *db = cli_open_db();
-	if (!db)
-		return 1;
-	int rc = demo_build(db, norgs, nmembers, seed, streets, stdout);
-	if (rc == 0 && admin) {
-		/* the district's 组织部管理员 over the root, so that a newcomer sees data at once
-		 * (DESIGN.md §5: no default passwords, a one-time one that must be changed) */
-		char otp[64];
-		if (user_create(db, admin, "组织部管理员", "district_admin", 1, otp, sizeof otp) == 0)
-			printf("demo: user %s (组织部管理员 over the district) created; one-time password: %s\n", admin, otp);
-		else
-			rc = -1;
-	}
-	db_close(db);
-	return rc == 0 ? 0 : 1;
-}
-CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S] [--streets K] [--admin U|--no-admin]",
-	    "build a demo district (deterministic for a seed) and its 组织部管理员 account");

@@ -1,12 +1,23 @@
-/* demo.h: the demo district generator (see demo.c). */
+/* demo.h: the demo district generator (see demo.c; the command is src/cli/demo.c). */
 #ifndef DJ_DEMO_H
 #define DJ_DEMO_H
 #include "db/db.h"
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-/* Builds norgs organizations (under one street, or with streets > 0 under a district
- * committee over that many streets) and nmembers members into an empty database in one
- * transaction; prints a summary to out. 0, or -1 after printing why to stderr. */
-int demo_build(struct db *db, int64_t norgs, int64_t nmembers, uint64_t seed, int streets, FILE *out);
+struct demo_spec {
+	int64_t orgs, members;
+	uint64_t seed;
+	int streets; /* 0: one street; k > 0: a district committee over k streets */
+};
+
+struct demo_counts {
+	int64_t orgs, branches, members;
+};
+
+/* Builds spec's organizations and members into a database without organizations,
+ * inside the caller's write transaction (asserted; the caller commits). DB_OK with
+ * *out set; DB_CONSTRAINT when the database already has organizations; DB_ERROR
+ * otherwise. On failure why (whylen > 0) holds one line saying what failed. */
+enum db_rc demo_build(struct db *db, const struct demo_spec *spec, struct demo_counts *out, char *why, size_t whylen);
 #endif

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "model/codes.h"
 #include "model/member.h"
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 
 enum db_rc stats_members(struct db *db, const char *prefix, const char *end, struct date today, struct member_stats *s)
 {
+	/* the revision read here stays true while the pass counts: same snapshot */
+	assert(db_in_tx(db));
 	int64_t epoch = 0, rev = -1, day = date_to_days(today);
 	enum db_rc rc = member_revision(db, &epoch, &rev);
 	if (rc != DB_OK)
@@ -51,9 +54,7 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 	if (rev >= 0 && revcache_get(&stats_cache, prefix, epoch, rev, day, s))
 		return DB_OK;
 	rc = stats_pass(db, prefix, end, today, epoch, rev, s);
-	/* kept only when no write raised the revision meanwhile (always so in a transaction) */
-	int64_t epoch2 = 0, rev2 = -1;
-	if (rc == DB_OK && rev >= 0 && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
+	if (rc == DB_OK && rev >= 0)
 		revcache_put(&stats_cache, prefix, epoch, rev, day, s);
 	return rc;
 }
@@ -129,6 +130,13 @@ struct half {
 
 static atomic_flag half_busy = ATOMIC_FLAG_INIT;
 
+static enum db_rc half_count(struct db *db, void *arg)
+{
+	struct half *h = arg;
+	enum db_rc rc = member_revision(db, &h->epoch, &h->rev);
+	return rc == DB_OK ? scan_range(db, h->prefix, h->end, &h->p) : rc;
+}
+
 static void *half_main(void *arg)
 {
 	struct half *h = arg;
@@ -137,17 +145,12 @@ static void *half_main(void *arg)
 	if (!db)
 		return NULL;
 	db_cache_kib(db, 1024); /* one sequential read of cold pages: a cache would not be hit */
-	if (db_tx_begin(db, false) == DB_OK) {
-		h->rc = member_revision(db, &h->epoch, &h->rev);
-		if (h->rc == DB_OK)
-			h->rc = scan_range(db, h->prefix, h->end, &h->p);
-		db_tx_rollback(db);
-	}
+	h->rc = db_tx_run(db, false, half_count, h); /* a read transaction: nothing to commit */
 	db_close(db);
 	return NULL;
 }
 
-static void stats_add(struct member_stats *to, const struct member_stats *from)
+void stats_add(struct member_stats *to, const struct member_stats *from)
 {
 	/* every member of struct member_stats is an int64_t counter */
 	_Static_assert(sizeof *to % sizeof(int64_t) == 0, "member_stats holds counters only");
@@ -204,7 +207,7 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	/* a large subtree is counted in two halves at once, on two connections: reading the
 	 * ~40 MB index through a page cache emptied by the last write is most of a pass */
 	char *mid = NULL;
-	if (rev >= 0 && db_in_tx(db) && norgs >= 2 && norgs >= cfg.stats_parallel_orgs &&
+	if (rev >= 0 && norgs >= 2 && norgs >= cfg.stats_parallel_orgs &&
 	    (st = db_prepare(db, &stats_sql[SQL_SPLIT]))) {
 		db_bind_text(st, 1, prefix, -1);
 		db_bind_text(st, 2, end, -1);
@@ -256,59 +259,3 @@ json_t *stats_members_json(const struct member_stats *s)
 			 "over_60", (json_int_t)s->over_60,
 			 "domain", dom, "two_new", (json_int_t)s->two_new, "joined_per_year", years);
 }
-
-#include "cli.h"
-#include "core/arena.h"
-#include "core/clock.h"
-#include "model/org.h"
-#include <stdio.h>
-
-/* `dangjian stats [--org ID]`: the same figures from the command line (and a way to
- * time the pass on a large database). */
-static int cmd_stats(int argc, char **argv)
-{
-	int64_t org = 1;
-	if (argc == 3 && strcmp(argv[1], "--org") == 0)
-		org = strtoll(argv[2], NULL, 10);
-	else if (argc != 1) {
-		fprintf(stderr, "usage: dangjian stats [--org ID]\n");
-		return 2;
-	}
-	struct db *db = cli_open_db();
-	if (!db)
-		return 1;
-	struct arena *a = arena_new();
-	struct org_rec o;
-	int rc = 1;
-	if (org_get(db, a, org, &o) != DB_OK) {
-		fprintf(stderr, "dangjian: no organization %lld\n", (long long)org);
-		goto out;
-	}
-	char today_s[11];
-	struct date today;
-	clock_today(today_s);
-	date_parse(today_s, &today);
-	/* the path range end: the prefix with its last '/' replaced by '0' ('/' + 1) */
-	char *end = arena_strdup(a, o.path);
-	end[strlen(end) - 1] = '0';
-	struct member_stats s;
-	double t0 = clock_mono_ms();
-	if (db_tx_begin(db, false) != DB_OK || stats_members(db, o.path, end, today, &s) != DB_OK) {
-		fprintf(stderr, "dangjian: stats failed: %s\n", db_errmsg(db));
-		goto out;
-	}
-	db_tx_rollback(db);
-	double ms = clock_mono_ms() - t0;
-	json_t *j = stats_members_json(&s);
-	char *text = json_dumps(j, JSON_COMPACT);
-	printf("%s\n", text);
-	fprintf(stderr, "stats: %s (%s) in %.1f ms\n", o.name, o.path, ms);
-	free(text);
-	json_decref(j);
-	rc = 0;
-out:
-	arena_free(a);
-	db_close(db);
-	return rc;
-}
-CLI_COMMAND(stats, cmd_stats, "stats [--org ID]", "member statistics of an organization's subtree (JSON)");

@@ -19,8 +19,13 @@ struct member_stats {
 	int64_t joined[STATS_YEARS];
 };
 
-/* Counts the members whose org_path lies in [prefix, end). Ages on today. */
+/* Counts the members whose org_path lies in [prefix, end). Ages on today. Inside the
+ * caller's read transaction (a request's, or db_tx_run's): a large subtree's second
+ * half is then counted at once on a connection of its own, on a thread of its own,
+ * when that connection sees the same members revision. */
 enum db_rc stats_members(struct db *db, const char *prefix, const char *end, struct date today, struct member_stats *s);
+/* Adds every counter of from to to (the figures of several disjoint ranges). */
+void stats_add(struct member_stats *to, const struct member_stats *from);
 /* The reply shape of GET /api/v1/stats/members (docs/api-contract.md). New reference. */
 json_t *stats_members_json(const struct member_stats *s);
 #endif

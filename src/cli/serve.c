@@ -1,0 +1,72 @@
+/* serve.c: `dangjian serve` (the HTTP server until SIGTERM) and `dangjian routes` (the
+ * merged route table). The only commands that reach into src/http: they start it or
+ * print its table. */
+#include "cli/cli.h"
+#include "config.h"
+#include "core/log.h"
+#include "db/db.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "jobs/jobs.h"
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Removes the export files (.export-*, see roster_tmpfile in src/api/roster_util.c) an
+ * earlier process left next to the database when it died mid-export: they may hold
+ * personal data. */
+static void sweep_exports(void)
+{
+	const char *slash = strrchr(cfg.db, '/');
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - cfg.db) : 1, slash ? cfg.db : ".");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, ".export-", 8) != 0)
+			continue;
+		char path[4096 + 256];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		n += unlink(path) == 0;
+	}
+	closedir(d);
+	if (n)
+		log_msg(LOG_WARN, NULL, "removed %d export file(s) left by an earlier process", n);
+}
+
+static enum db_rc recover_jobs(struct db *db, void *ctx)
+{
+	(void)ctx;
+	jobs_recover(db);
+	return DB_OK;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct db *db = cli_open_db();
+	if (!db)
+		return 1;
+	/* before any request: jobs of an earlier process cannot resume */
+	enum db_rc rc = db_tx_run(db, true, recover_jobs, NULL);
+	if (rc != DB_OK) /* as before: the server starts; those jobs stay "running" */
+		log_msg(LOG_WARN, NULL, "marking the jobs of an earlier process failed: %s", db_errmsg(db));
+	db_close(db);
+	sweep_exports();
+	return server_run();
+}
+CLI_COMMAND(serve, cmd_serve, "serve", "serve HTTP on --listen:--port until SIGTERM");
+
+static int cmd_routes(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	router_print();
+	return 0;
+}
+CLI_COMMAND(routes, cmd_routes, "routes", "list every route with its permission and flags");
