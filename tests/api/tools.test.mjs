@@ -2,7 +2,7 @@
 // S11 "no SQL built from request data") and tools/hardening-check (S16).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,5 +51,36 @@ test('S16 hardening-check fails a binary built without the flags', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /FAIL\s+PIE/);
     assert.match(r.stdout, /FAIL\s+RELRO segment/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+// DESIGN.md §7: calls go api → auth → model → db → core; tools/codecheck fails a file
+// that includes a header of a layer above it, and names the file, line and header.
+test('codecheck refuses an include that points up a layer, and allows the table\'s', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-cc-'));
+  try {
+    for (const d of ['core', 'db', 'model', 'auth', 'http', 'api', 'cli']) mkdirSync(join(dir, 'src', d), { recursive: true });
+    const run = () => spawnSync(join(ROOT, 'tools/codecheck'), [dir], { encoding: 'utf8' });
+    writeFileSync(join(dir, 'src/model/m.c'), '#include "db/db.h"\n#include "core/arena.h"\n#include "model/org.h"\n');
+    writeFileSync(join(dir, 'src/auth/a.c'), '#include "model/user.h"\n#include "http/request.h"\n');
+    writeFileSync(join(dir, 'src/api/h.c'), '#include "auth/scope.h"\n#include "http/router.h"\n#include "model/org.h"\n');
+    writeFileSync(join(dir, 'src/cli/c.c'), '#include "auth/password.h"\n#include "http/server.h"\n');
+    assert.equal(run().status, 0, run().stdout);
+    const bad = { // file: [text, the line named]
+      'src/model/m.c': ['#include "db/db.h"\n#include "http/request.h"\n', 2],
+      'src/core/k.c': ['#include "db/db.h"\n', 1],
+      'src/auth/a.c': ['#include "http/server.h"\n', 1],
+      'src/cli/c.c': ['#include "api/roster_util.h"\n', 1],
+      'src/http/s.c': ['// #include "api/x.h" in a comment is fine\n#include "model/org.h"\n', 2],
+    };
+    for (const [name, [text, line]] of Object.entries(bad)) {
+      const keep = existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : null;
+      writeFileSync(join(dir, name), text);
+      const r = run();
+      assert.equal(r.status, 1, `${name}: ${r.stdout}`);
+      assert.match(r.stdout, /include from a layer above/);
+      assert.ok(r.stdout.includes(`${name}:${line}: `), r.stdout);
+      if (keep === null) rmSync(join(dir, name)); else writeFileSync(join(dir, name), keep);
+    }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
