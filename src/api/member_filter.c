@@ -113,18 +113,7 @@ bool member_filter_from_query(struct request *req, const char *perm, struct memb
 		if (strlen(v) > 60) {
 			req_field_error(req, "q", "too_long", "搜索词过长");
 		} else {
-			/* contains, with LIKE's own characters escaped */
-			char *like = arena_alloc(req->arena, strlen(v) * 2 + 3);
-			size_t k = 0;
-			like[k++] = '%';
-			for (const char *p = v; *p; p++) {
-				if (*p == '%' || *p == '_' || *p == '\\')
-					like[k++] = '\\';
-				like[k++] = *p;
-			}
-			like[k++] = '%';
-			like[k] = 0;
-			f->name_like = like;
+			f->name_like = arena_like_contains(req->arena, v);
 		}
 	}
 	if ((v = req_query(req, "sort")) && *v) {

@@ -182,18 +182,7 @@ static void get_orgs(struct request *req)
 			req_field_error(req, "domain", "invalid_choice", "所在领域无效");
 		f.domain = v;
 	}
-	if ((v = req_query(req, "q")) && *v) {
-		char *like = arena_alloc(req->arena, strlen(v) * 2 + 3);
-		size_t k = 0;
-		like[k++] = '%';
-		for (const char *p = v; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				like[k++] = '\\';
-			like[k++] = *p;
-		}
-		like[k++] = '%';
-		f.name_like = like;
-	}
+	f.name_like = arena_like_contains(req->arena, req_query(req, "q"));
 	if (req_failed(req))
 		return;
 	const char **prefix, **end;

@@ -106,6 +106,22 @@ char *arena_strdup(struct arena *a, const char *s)
 	return s ? arena_strndup(a, s, SIZE_MAX) : NULL;
 }
 
+char *arena_like_contains(struct arena *a, const char *q)
+{
+	if (!q || !*q)
+		return NULL;
+	char *out = arena_alloc_raw(a, 2 * strlen(q) + 3), *o = out;
+	*o++ = '%';
+	for (const char *p = q; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o++ = '%';
+	*o = 0;
+	return out;
+}
+
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -22,6 +22,10 @@ void *arena_alloc_raw(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
+/* A "contains" pattern for `LIKE $n ESCAPE '\'`: "%q%" with LIKE's own characters
+ * (%, _ and \) escaped, arena-owned; NULL for a NULL or empty q. The one LIKE-escape
+ * of the code base: every LIKE over user text binds what this returns. */
+char *arena_like_contains(struct arena *a, const char *q);
 /* printf into the arena (no JSON may be built this way: STYLE.md). */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

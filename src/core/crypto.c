@@ -130,13 +130,6 @@ void dj_chain_mac(const unsigned char prev[DJ_MAC_LEN], const void *msg, size_t 
 	crypto_generichash_final(&st, out, DJ_MAC_LEN);
 }
 
-char *dj_hex(struct arena *a, const unsigned char *p, size_t n)
-{
-	char *s = arena_alloc(a, n * 2 + 1);
-	sodium_bin2hex(s, n * 2 + 1, p, n);
-	return s;
-}
-
 char *dj_random_token(struct arena *a, size_t nbytes)
 {
 	unsigned char buf[64];

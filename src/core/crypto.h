@@ -46,8 +46,6 @@ void dj_blind_index(const char *purpose, const void *value, size_t len, unsigned
 /* Keyed BLAKE2b (audit key) over prev || msg: one link of the audit chain. */
 void dj_chain_mac(const unsigned char prev[DJ_MAC_LEN], const void *msg, size_t len, unsigned char out[DJ_MAC_LEN]);
 
-/* Lower-case hex of n bytes into an arena string. */
-char *dj_hex(struct arena *a, const unsigned char *p, size_t n);
 /* n random bytes as URL-safe base64 without padding, arena-owned (tokens, passwords). */
 char *dj_random_token(struct arena *a, size_t nbytes);
 #endif

@@ -3,9 +3,9 @@
  * grids and buildings), plus 机关, 学校, 国企 and 两新 organizations; members with
  * plausible names, valid ID numbers and dates that pass member_validate (every row is
  * checked, so the demo obeys the same rules as the API). Deterministic for a seed (own
- * PRNG; the date is fixed by the clock). Loads in its caller's transaction with the
- * secondary indexes built after the load (DESIGN.md §10). Refuses a database that
- * already has organizations. */
+ * PRNG; the date is fixed by the clock). Loads in its caller's transaction; from
+ * 10,000 members into an empty roster, the secondary indexes are built after the load
+ * (DESIGN.md §10). Refuses a database that already has organizations. */
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/idcard.h"

@@ -1,6 +1,7 @@
 /* org.h: the organization tree (DOMAIN.md §3): records, materialized paths, moves,
- * counts, and the R-ORG rules. SQL lives in org.c; callers pass a connection and an
- * arena (everything returned is arena-owned). */
+ * counts, and the R-ORG rules. SQL lives in org.c (records, inserts, the rules) and
+ * org_query.c (changes, lists, counts, tree, alerts); callers pass a connection and,
+ * where text is returned, an arena (arena-owned); JSON results are new references. */
 #ifndef DJ_ORG_H
 #define DJ_ORG_H
 #include "core/date.h"
@@ -31,7 +32,7 @@ bool org_term_end(const struct org_rec *o, char buf[11]);
 /* Inserts o under its parent (or as a root), computing its path; sets o->id and
  * o->path (arena-owned). DB_CONSTRAINT for a missing parent. */
 enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o);
-/* The largest id so far (0 when none). */
+/* The largest id so far: 0 when none, -1 on a database error. */
 int64_t org_max_id(struct db *db);
 /* Loads one organization; DB_DONE when missing. */
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o);
@@ -61,7 +62,7 @@ int org_alerts(const struct org_rec *o, int64_t formal_count, int committee_size
 /* True for the types that hold members directly (党支部, 联合党支部). */
 bool org_is_branch(const char *type);
 
-/* ---- changes, lists, counts (org.c) ---- */
+/* ---- changes, lists, counts, committee, tree, alerts (org_query.c) ---- */
 #include <jansson.h>
 
 /* Rewrites the record's columns (not parent or path: see org_move). */

@@ -7,6 +7,7 @@
 #include "model/member.h"
 #include "model/org.h"
 #include "core/jsonw.h"
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,8 +344,9 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 	int open = -1; /* depth of the innermost node whose children array is open */
 	while ((rc = db_step(st)) == DB_ROW) {
 		int d = (int)db_col_int(st, 1);
-		if (d > open + 1) /* a gap in preorder: parent_id and path disagree (never written so) */
-			continue;
+		/* preorder without gaps: parent_id and path agree (org_insert and org_move
+		 * write both in one transaction) */
+		assert(d <= open + 1);
 		for (; open >= d; open--) {
 			jw_array_end(w);
 			jw_object_end(w);
@@ -361,13 +363,12 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 		open = d;
 	}
 	db_reset(st);
-	bool any = open >= 0;
+	/* o itself is the first row: the caller read it in this transaction */
+	assert(rc != DB_DONE || open >= 0);
 	for (; open >= 0; open--) {
 		jw_array_end(w);
 		jw_object_end(w);
 	}
-	if (rc == DB_DONE && !any)
-		jw_null(w); /* o was deleted meanwhile: the caller read it in this transaction, so never */
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
@@ -393,14 +394,16 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 	db_bind_int(st, 3, MSK_FORMAL | MSK_IN_ROSTER);
 	size_t n = 0, cap = 256;
 	struct formal *f = malloc(cap * sizeof *f);
-	enum db_rc rc;
-	while ((rc = db_step(st)) == DB_ROW) {
+	enum db_rc rc = f ? DB_ROW : DB_ERROR;
+	while (f && (rc = db_step(st)) == DB_ROW) {
 		if (n == cap) {
-			cap *= 2;
-			struct formal *q = realloc(f, cap * sizeof *q);
-			if (!q)
-				abort();
+			struct formal *q = realloc(f, 2 * cap * sizeof *q);
+			if (!q) {
+				rc = DB_ERROR;
+				break;
+			}
 			f = q;
+			cap *= 2;
 		}
 		f[n++] = (struct formal){db_col_int(st, 0), db_col_int(st, 1)};
 	}

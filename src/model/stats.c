@@ -27,9 +27,17 @@ static const struct db_sql stats_sql[] = {
 };
 DB_SQL_TABLE(stats, stats_sql);
 
+/* The org_domain code table, whose order indexes member_stats.domain. */
+static const struct code_table *domains(void)
+{
+	const struct code_table *t = codes_table("org_domain");
+	assert(t && t->n <= sizeof((struct member_stats *)0)->domain / sizeof(int64_t));
+	return t;
+}
+
 static int domain_index(const struct code_table *t, const char *domain)
 {
-	for (size_t i = 0; domain && i < t->n && i < 16; i++)
+	for (size_t i = 0; domain && i < t->n; i++)
 		if (strcmp(t->items[i].code, domain) == 0)
 			return (int)i;
 	return -1;
@@ -71,8 +79,9 @@ static void count_row(void *ctx, const int64_t *v, int n)
 {
 	struct pass *p = ctx;
 	struct member_stats *s = p->s;
+	assert(n == 2); /* stats.members selects dj_row(org_id, stats_key) */
 	uint64_t k = (uint64_t)v[1];
-	if (n != 2 || !(k & MSK_IN_ROSTER))
+	if (!(k & MSK_IN_ROSTER))
 		return;
 	s->total++;
 	if (v[0] > 0 && v[0] < p->ndom && p->dom[v[0]] >= 0)
@@ -186,7 +195,7 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	}
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
-	const struct code_table *t = codes_table("org_domain");
+	const struct code_table *t = domains();
 	int64_t norgs = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t id = db_col_int(st, 0);
@@ -242,8 +251,8 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 json_t *stats_members_json(const struct member_stats *s)
 {
 	json_t *dom = json_object();
-	const struct code_table *t = codes_table("org_domain");
-	for (size_t i = 0; i < t->n && i < 16; i++)
+	const struct code_table *t = domains();
+	for (size_t i = 0; i < t->n; i++)
 		json_object_set_new(dom, t->items[i].code, json_integer(s->domain[i]));
 	json_t *years = json_array();
 	for (int i = 0; i < STATS_YEARS; i++)

@@ -43,11 +43,24 @@ static void test_big_blocks_and_strings(void **state)
 	arena_free(NULL);
 }
 
+/* LIKE's own characters match themselves: "100%" finds "100%", not "1000". */
+static void test_like_contains_escapes_likes_characters(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	assert_null(arena_like_contains(a, NULL));
+	assert_null(arena_like_contains(a, ""));
+	assert_string_equal(arena_like_contains(a, "张三"), "%张三%");
+	assert_string_equal(arena_like_contains(a, "100%_a\\b"), "%100\\%\\_a\\\\b%");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_is_zeroed_and_aligned),
 		cmocka_unit_test(test_big_blocks_and_strings),
+		cmocka_unit_test(test_like_contains_escapes_likes_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
