@@ -84,3 +84,21 @@ test('codecheck refuses an include that points up a layer, and allows the table\
     }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+// Transactions belong to the dispatcher (BRIEF contract 1): a handler, model or command
+// that begins, commits or rolls back fails the check; db_tx_run and src/db do not.
+test('codecheck refuses a transaction begun outside the dispatcher', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dj-cc-'));
+  try {
+    for (const d of ['db', 'model', 'cli']) mkdirSync(join(dir, 'src', d), { recursive: true });
+    writeFileSync(join(dir, 'src/db/d.c'), 'void f(struct db *db) { db_tx_begin(db, true); db_tx_commit(db); }\n');
+    writeFileSync(join(dir, 'src/cli/c.c'), 'int f(struct db *db) { return db_tx_run(db, true, g, 0); }\n');
+    let r = spawnSync(join(ROOT, 'tools/codecheck'), [dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout);
+    writeFileSync(join(dir, 'src/model/m.c'), 'int f(struct db *db) {\n\treturn db_tx_begin(db, true);\n}\n');
+    r = spawnSync(join(ROOT, 'tools/codecheck'), [dir], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /transaction opened outside the dispatcher/);
+    assert.ok(r.stdout.includes('src/model/m.c:2:'), r.stdout);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
