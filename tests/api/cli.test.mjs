@@ -158,3 +158,45 @@ test('a log file in a directory that does not exist yet is created on first run'
   assert.doesNotMatch(r.stderr, /cannot open log file/);
   assert.ok(existsSync(log));
 });
+
+// src/cli/user.c and src/cli/audit.c: each change is one audit row, written in the
+// change's own transaction (db_tx_run); an unknown user changes nothing and writes none.
+test('user commands: one audit row per change; an unknown user changes nothing', () => {
+  const dir = fresh();
+  try {
+    assert.equal(cli(dir, ['user', 'add', '--username', 'wang', '--name', '王五', '--role', 'member']).status, 0);
+    for (const op of ['reset-password', 'reset-totp', 'disable']) {
+      const r = cli(dir, ['user', op, 'wang']);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.match(cli(dir, ['user', 'reset-password', 'wang']).stdout, /one-time password: \S{16}/);
+    for (const op of ['reset-password', 'reset-totp', 'disable']) {
+      const r = cli(dir, ['user', op, 'nobody']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /no user nobody/);
+    }
+    const v = cli(dir, ['audit', 'verify']);
+    assert.equal(v.status, 0, v.stdout);
+    assert.match(v.stdout, /audit chain ok: 5 rows/); // create, reset, reset-totp, disable, reset
+    assert.equal(cli(dir, ['audit']).status, 2);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+// src/cli/stats.c: the subtree's figures in one read transaction, as GET /stats/members.
+test('stats: a subtree\'s figures as JSON; an unknown organization is refused', () => {
+  const dir = fresh();
+  try {
+    assert.equal(cli(dir, ['demo', '--orgs', '12', '--members', '150', '--no-admin']).status, 0);
+    const r = cli(dir, ['stats']);
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.total, s.party_status.formal + s.party_status.probationary);
+    assert.ok(s.total > 0 && s.total <= 150);
+    const none = cli(dir, ['stats', '--org', '999999']);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /no organization 999999/);
+    const again = cli(dir, ['demo', '--orgs', '3', '--members', '3']);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /already has organizations/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
