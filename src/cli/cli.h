@@ -1,6 +1,7 @@
 /* cli.h: subcommands of the dangjian binary. Each command group is a file of src/cli/
- * (cli.c, serve.c, database.c, user.c, audit.c, demo.c, stats.c) that registers its commands at file scope with CLI_COMMAND; tools/gen_registry
- * collects them and main.c dispatches. A command calls models as a handler does, and
+ * (cli.c, serve.c, database.c, user.c, audit.c, demo.c, stats.c) that registers its
+ * commands at file scope with CLI_COMMAND; tools/gen_registry collects them and main.c
+ * dispatches. A command calls models as a handler does, and
  * wraps its writes in db_tx_run (db.h): outside a request nobody else opens the
  * transaction.
  * IMPORT: the import command moves to src/cli/import.c on branch sec-import; on this
