@@ -27,13 +27,6 @@ static json_t *instant(int64_t t)
 	return json_string(buf);
 }
 
-static const char *shown_status(const struct user_row *u)
-{
-	if (!strcmp(u->status, "locked") && u->locked_until <= clock_now())
-		return "active";
-	return u->status;
-}
-
 /* The *user* object; NULL after setting the request's error. */
 static json_t *user_json(struct request *req, const struct user_row *u)
 {
@@ -45,7 +38,7 @@ static json_t *user_json(struct request *req, const struct user_row *u)
 	}
 	return json_pack("{s:I, s:s, s:s, s:o, s:s, s:b, s:b, s:o, s:o, s:o}", "id", (json_int_t)u->id, "username",
 			 u->username, "name", u->name, "mobile",
-			 u->mobile_masked ? json_string(u->mobile_masked) : json_null(), "status", shown_status(u),
+			 u->mobile_masked ? json_string(u->mobile_masked) : json_null(), "status", u->status,
 			 "must_change_password", u->must_change_password, "totp_enrolled", u->totp_secret != NULL,
 			 "roles", account_roles_json(as, (size_t)n), "created_at", instant(u->created_at),
 			 "last_login_at", instant(u->last_login_at));
@@ -240,16 +233,14 @@ static void patch_user(struct request *req)
 		fl += (size_t)snprintf(fields + fl, sizeof fields - fl, "name,");
 	if (set_mobile)
 		fl += (size_t)snprintf(fields + fl, sizeof fields - fl, "mobile,");
-	if (rc == DB_OK && status && strcmp(status, shown_status(&u)) != 0) {
+	if (rc == DB_OK && status && strcmp(status, u.status) != 0) {
 		fl += (size_t)snprintf(fields + fl, sizeof fields - fl, "status,");
 		rc = user_set_status(req->db, u.id, status, 0);
 		if (rc == DB_OK && !strcmp(status, "disabled"))
 			rc = session_delete_user(req->db, u.id);
-		const char *action = !strcmp(status, "disabled")        ? "user.disable"
-				     : !strcmp(shown_status(&u), "locked") ? "user.unlock"
-									   : "user.enable";
+		const char *action = !strcmp(status, "disabled") ? "user.disable" : "user.enable";
 		struct audit_event ev = {.action = action, .object_type = "user", .object_id = u.id, .success = true,
-					 .summary = arena_printf(req->arena, "status=%s->%s", shown_status(&u), status)};
+					 .summary = arena_printf(req->arena, "status=%s->%s", u.status, status)};
 		if (rc == DB_OK && audit_record(req, &ev) != 0)
 			return;
 	}
