@@ -9,7 +9,6 @@
 #include "core/crypto.h"
 #include "db/db.h"
 #include "model/audit.h"
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
