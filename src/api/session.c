@@ -1,7 +1,9 @@
 /* session.c: signing in and out, the password change and TOTP enrolment
- * (docs/api-contract.md "Session and identity"; SECURITY.md S6, S7, S8). Login runs
- * the Argon2id verification outside any transaction (it takes ~50 ms) and records the
- * outcome in a short write transaction with its audit row. */
+ * (docs/api-contract.md "Session and identity"; SECURITY.md S6, S7, S8, S21, S23).
+ * Every password check runs its Argon2id work on the offload thread, outside any
+ * transaction (it takes ~50 ms), between two write transactions of the dispatcher's;
+ * a refused check records its counters and audit row through req_on_failure. */
+#include "auth/account.h"
 #include "auth/password.h"
 #include "auth/policy.h"
 #include "auth/session.h"
@@ -19,6 +21,21 @@
 #include <sodium.h>
 #include <string.h>
 
+/* The last password reset by someone else ({by, at}), or null: shown to the holder at
+ * every sign-in (S22), whoever signed in first with the one-time password. */
+static json_t *reset_json(struct request *req, int64_t user_id)
+{
+	struct user_row u;
+	if (!req->db || user_get(req->db, req->arena, user_id, &u) != DB_ROW || !u.reset_at)
+		return json_null();
+	char at[21], first[21];
+	clock_rfc3339(u.reset_at, at);
+	if (u.reset_login_at)
+		clock_rfc3339(u.reset_login_at, first);
+	return json_pack("{s:s, s:s, s:o}", "by", u.reset_by_name ? u.reset_by_name : "system", "at", at,
+			 "first_login_at", u.reset_login_at ? json_string(first) : json_null());
+}
+
 static json_t *session_json(struct request *req)
 {
 	const struct auth_session *s = req->session;
@@ -32,11 +49,11 @@ static json_t *session_json(struct request *req)
 				break;
 			}
 	}
-	return json_pack("{s:{s:I, s:s, s:s, s:b, s:b, s:b}, s:o, s:o, s:s}", "user", "id", (json_int_t)s->user_id,
-			 "username", s->username, "name", s->name, "must_change_password",
+	return json_pack("{s:{s:I, s:s, s:s, s:b, s:b, s:b, s:o}, s:o, s:o, s:s}", "user", "id",
+			 (json_int_t)s->user_id, "username", s->username, "name", s->name, "must_change_password",
 			 s->must_change_password || s->password_expired, "totp_enrolled", s->totp_enrolled,
-			 "totp_required", s->totp_required, "roles", user_roles_json(s->as, s->n_as), "permissions",
-			 perms, "csrf_token", s->csrf);
+			 "totp_required", s->totp_required, "password_reset", reset_json(req, s->user_id), "roles",
+			 account_roles_json(s->as, s->n_as), "permissions", perms, "csrf_token", s->csrf);
 }
 
 /* A password field: not trimmed, at most 128 characters. */
@@ -55,10 +72,118 @@ static const char *in_password(struct request *req, json_t *b, const char *field
 	return s;
 }
 
-static void fail_tx(struct request *req, int rc)
+/* ---- throttling (SECURITY.md S6, S21, S23; docs/OPERATIONS.md "Login throttling") ----
+ * Every password check (the login, the password change) counts its failures per
+ * (name as typed, client address) and per address. A pair's first lock_threshold - 1
+ * failures cost nothing; from the lock_threshold-th on it waits 60 s, doubling with
+ * each further failure up to lock_duration, and a pair quiet for lock_window after its
+ * delay is forgotten. An attempt inside the delay is refused (429 + Retry-After)
+ * before any password work. ip_login_limit failures from one address within
+ * lock_window delay every login from it until the oldest leaves the window. There is
+ * no account-wide lock: a name's failures at another address never keep its holder
+ * out, and known and unknown names are counted and answered alike. */
+
+static int64_t throttle_delay(int64_t failures)
 {
-	db_tx_rollback(req->db);
-	req_fail_db(req, rc);
+	if (failures < cfg.lock_threshold)
+		return 0;
+	int64_t shift = failures - cfg.lock_threshold;
+	int64_t d = shift >= 20 ? cfg.lock_duration : (int64_t)60 << shift;
+	return d < cfg.lock_duration ? d : cfg.lock_duration;
+}
+
+enum throttle { THROTTLE_OK, THROTTLE_PAIR, THROTTLE_FAILED };
+
+/* Reads the address's and the (name, address) pair's failures. THROTTLE_OK with the
+ * pair's live count in *failures; THROTTLE_PAIR after a 429 for the pair; otherwise
+ * THROTTLE_FAILED with the request's error set (429 for the address, or the database
+ * error: an unreadable count refuses, it never lets the attempt through). */
+static enum throttle throttle_check(struct request *req, const char *name, int64_t now, int64_t *failures)
+{
+	*failures = 0;
+	int64_t n = 0, oldest = 0;
+	int rc = login_failures_count(req->db, req->ip, now - cfg.lock_window, &n, &oldest);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return THROTTLE_FAILED;
+	}
+	if (n >= cfg.ip_login_limit) {
+		req_fail(req, 429, "rate_limited", "登录尝试过于频繁，请稍后再试");
+		req->err.retry_after = (int)(oldest + cfg.lock_window - now > 0 ? oldest + cfg.lock_window - now : 1);
+		return THROTTLE_FAILED;
+	}
+	int64_t f, last;
+	rc = login_throttle_get(req->db, name, req->ip, &f, &last);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return THROTTLE_FAILED;
+	}
+	int64_t d = throttle_delay(f);
+	if (f && now - last >= cfg.lock_window + d)
+		f = 0; /* quiet long enough: forgotten */
+	*failures = f;
+	if (d && f && now < last + d) {
+		req_fail(req, 429, "rate_limited", "登录尝试过于频繁，请稍后再试");
+		req->err.retry_after = (int)(last + d - now);
+		return THROTTLE_PAIR;
+	}
+	return THROTTLE_OK;
+}
+
+/* A refused password check, recorded although the request fails (req_on_failure):
+ * the pair's and the address's counters (unless the attempt was refused before any
+ * check) and its audit row. Arena-owned. */
+struct check_failure {
+	const char *name;      /* the pair's name */
+	int64_t failures, now; /* the pair's new count */
+	bool counted;
+	int64_t user_id;       /* 0: unknown name */
+	const char *actor;
+	bool as_session;       /* audit as the signed-in caller (password change) */
+	struct audit_event ev;
+};
+
+static int record_check_failure(struct request *req, void *ctx)
+{
+	struct check_failure *f = ctx;
+	int rc = DB_OK;
+	if (f->counted) {
+		rc = login_throttle_set(req->db, f->name, req->ip, f->failures, f->now,
+					f->now - cfg.lock_window - cfg.lock_duration);
+		if (rc == DB_OK)
+			rc = login_failure_add(req->db, req->ip, f->now, f->now - cfg.lock_window);
+	}
+	if (rc != DB_OK)
+		return rc;
+	struct user_row u;
+	if (!f->as_session && !f->user_id) { /* refused unchecked: name the account for the auditor */
+		rc = user_get_by_username(req->db, req->arena, f->name, &u);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+		if (rc == DB_ROW) {
+			f->user_id = f->ev.object_id = u.id;
+			f->actor = u.name;
+		}
+	}
+	int arc = f->as_session ? audit_record(req, &f->ev)
+				: audit_write(req->db, f->user_id, f->actor, NULL, req->ip, &f->ev);
+	return arc == 0 ? DB_OK : DB_ERROR;
+}
+
+static struct check_failure *check_failed(struct request *req, const char *name, int64_t failures, int64_t now,
+					  bool counted, const char *action, const char *reason)
+{
+	struct check_failure *f = arena_alloc(req->arena, sizeof *f);
+	memset(f, 0, sizeof *f);
+	f->name = name;
+	f->failures = failures + counted;
+	f->now = now;
+	f->counted = counted;
+	f->ev.action = action;
+	f->ev.object_type = "user";
+	f->ev.summary = arena_printf(req->arena, "reason=%s failures=%lld", reason, (long long)f->failures);
+	req_on_failure(req, record_check_failure, f);
+	return f;
 }
 
 /* A login between its two halves: the request-side checks, then the Argon2id work on
@@ -83,6 +208,9 @@ static void login_hash(void *ctx)
 
 static void login_finish(struct request *req, void *ctx);
 
+/* POST /session runs in two write transactions of the dispatcher's: this half reads the
+ * throttle and the verifier (refusing a throttled attempt before any hashing), then the
+ * hash runs on the offload thread outside any transaction, then login_finish decides. */
 static void post_session(struct request *req)
 {
 	json_t *b = in_body(req);
@@ -94,162 +222,110 @@ static void post_session(struct request *req)
 	l->code = in_str(req, b, "totp", IN_OPTIONAL, 6);
 	if (req_failed(req))
 		return;
-	req->db = db_thread();
-	if (!req->db) {
-		req_fail(req, 503, "db_unavailable", "数据库暂不可用，请稍后重试");
-		return;
-	}
 	l->now = clock_now();
-	if (login_failures_count(req->db, req->ip, l->now - cfg.lock_window) >= cfg.ip_login_limit) {
-		req_fail(req, 429, "rate_limited", "登录尝试过于频繁，请稍后再试");
-		req->err.retry_after = (int)cfg.lock_window;
+	int64_t failures;
+	enum throttle t = throttle_check(req, l->username, l->now, &failures);
+	if (t == THROTTLE_PAIR)
+		check_failed(req, l->username, failures, l->now, false, "session.login", "throttled");
+	if (t != THROTTLE_OK)
 		return;
-	}
 	int rc = user_get_by_username(req->db, req->arena, l->username, &l->u);
-	if (rc != DB_ROW && rc != DB_DONE) {
-		req_fail_db(req, rc);
-		return;
-	}
+	if (rc != DB_ROW && rc != DB_DONE)
+		return req_fail_db(req, rc);
 	l->known = rc == DB_ROW;
 	req_offload(req, login_hash, login_finish, l);
 }
 
+/* The second factor of an enrolled user: the step used (> 0), or -1 when the code is
+ * missing, wrong or replayed. */
+static int64_t login_totp(struct request *req, const struct user_row *u, const char *code, int64_t now)
+{
+	if (!code)
+		return -1;
+	size_t slen;
+	char *secret = dj_open(req->arena, u->totp_secret, u->totp_secret_len, "user.totp", &slen);
+	return secret && slen == TOTP_SECRET_LEN ? totp_check((const unsigned char *)secret, code, now, u->totp_last_step)
+						 : -1;
+}
+
+/* Same verifier string (the one the offloaded check used is still the stored one). */
+static bool same_verifier(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return n == strlen(b) && sodium_memcmp(a, b, n) == 0;
+}
+
+/* Inside the dispatcher's write transaction. Every refusal (unknown name, disabled
+ * account, wrong password, missing or wrong TOTP) answers the same 401 and counts the
+ * same way (S6, S23, issue 11 #7): only a right password with, for an enrolled user, a
+ * right code tells the client anything. */
 static void login_finish(struct request *req, void *ctx)
 {
 	struct login *l = ctx;
-	const char *username = l->username, *code = l->code;
-	int64_t now = l->now;
-	bool known = l->known, ok = l->ok;
 	struct user_row u = l->u;
-	char *newhash = l->newhash;
-	req->db = db_thread();
-	if (!req->db) {
-		req_fail(req, 503, "db_unavailable", "数据库暂不可用，请稍后重试");
+	int64_t now = l->now;
+	/* the throttle is read again under the write lock: concurrent attempts must not all
+	 * act on the same count (S6) */
+	int64_t failures;
+	enum throttle t = throttle_check(req, l->username, now, &failures);
+	if (t == THROTTLE_PAIR)
+		check_failed(req, l->username, failures, now, false, "session.login", "throttled");
+	if (t != THROTTLE_OK)
 		return;
-	}
-
-	int rc = db_tx_begin(req->db, true);
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return;
-	}
-	/* the limits, the lock and the failure counters are read again under the write
-	 * lock: concurrent attempts must not all act on the same count (S6) */
-	if (login_failures_count(req->db, req->ip, now - cfg.lock_window) >= cfg.ip_login_limit) {
-		db_tx_rollback(req->db);
-		req_fail(req, 429, "rate_limited", "登录尝试过于频繁，请稍后再试");
-		req->err.retry_after = (int)cfg.lock_window;
-		return;
-	}
-	if (known && (rc = user_get_by_username(req->db, req->arena, username, &u)) != DB_ROW)
-		return fail_tx(req, rc == DB_DONE ? DB_ERROR : rc);
-	struct audit_event ev = {.action = "session.login", .object_type = "user", .object_id = known ? u.id : 0};
-	const char *actor = known ? u.name : NULL;
-	if (!known || !strcmp(u.status, "disabled")) {
-		ev.summary = arena_printf(req->arena, "reason=%s", known ? "disabled" : "unknown_user");
-		rc = login_failure_add(req->db, req->ip, now, now - cfg.lock_window);
-		if (rc == DB_OK)
-			rc = audit_write(req->db, known ? u.id : 0, actor, NULL, req->ip, &ev) == 0 ? DB_OK : DB_ERROR;
-		if (rc != DB_OK)
-			return fail_tx(req, rc);
-		rc = db_tx_commit(req->db);
-		if (rc != DB_OK)
+	bool known = l->known;
+	if (known) {
+		int rc = user_get_by_username(req->db, req->arena, l->username, &u);
+		if (rc != DB_ROW && rc != DB_DONE)
 			return req_fail_db(req, rc);
-		req_fail(req, 401, "invalid_credentials", "用户名或密码错误");
-		return;
+		known = rc == DB_ROW && u.id == l->u.id;
 	}
-	if (!strcmp(u.status, "locked")) {
-		if (u.locked_until > now) {
-			ev.summary = "reason=locked";
-			if (audit_write(req->db, u.id, actor, NULL, req->ip, &ev) != 0)
-				return fail_tx(req, DB_ERROR);
-			rc = db_tx_commit(req->db);
-			if (rc != DB_OK)
-				return req_fail_db(req, rc);
-			req_fail(req, 423, "account_locked", "账户已锁定，请稍后再试");
-			req->err.retry_after = (int)(u.locked_until - now);
-			return;
-		}
-		struct audit_event un = {.action = "user.unlock", .object_type = "user", .object_id = u.id,
-					 .success = true, .summary = "reason=lock_expired"};
-		rc = user_set_status(req->db, u.id, "active", 0);
-		if (rc != DB_OK || audit_write(req->db, 0, "system", NULL, req->ip, &un) != 0)
-			return fail_tx(req, rc != DB_OK ? rc : DB_ERROR);
-		u.failed_count = 0;
-	}
-	/* the second factor, for enrolled users */
+	const char *reason = NULL;
 	int64_t step = 0;
-	const char *fail_code = NULL;
-	bool code_wrong = false;
-	if (ok && u.totp_secret) {
-		if (!code) {
-			fail_code = "totp_required";
-		} else {
-			size_t slen;
-			char *secret = dj_open(req->arena, u.totp_secret, u.totp_secret_len, "user.totp", &slen);
-			step = secret && slen == TOTP_SECRET_LEN
-				       ? totp_check((const unsigned char *)secret, code, now, u.totp_last_step)
-				       : -1;
-			if (step < 0) {
-				fail_code = "totp_invalid";
-				code_wrong = true;
-			}
-		}
-	}
-	if (!ok || code_wrong) {
-		int64_t count = u.failed_count, since = u.failed_since;
-		if (count == 0 || now - since >= cfg.lock_window) {
-			count = 0;
-			since = now;
-		}
-		count++;
-		ev.summary = !ok ? "reason=wrong_password" : "reason=totp_invalid";
-		rc = user_record_failure(req->db, u.id, count, since);
-		if (rc == DB_OK)
-			rc = login_failure_add(req->db, req->ip, now, now - cfg.lock_window);
-		if (rc == DB_OK)
-			rc = audit_write(req->db, u.id, actor, NULL, req->ip, &ev) == 0 ? DB_OK : DB_ERROR;
-		if (rc == DB_OK && count >= cfg.lock_threshold) {
-			struct audit_event lk = {.action = "user.lock", .object_type = "user", .object_id = u.id,
-						 .success = true,
-						 .summary = arena_printf(req->arena, "failures=%lld", (long long)count)};
-			rc = user_set_status(req->db, u.id, "locked", now + cfg.lock_duration);
-			if (rc == DB_OK)
-				rc = audit_write(req->db, 0, "system", NULL, req->ip, &lk) == 0 ? DB_OK : DB_ERROR;
-		}
-		if (rc != DB_OK)
-			return fail_tx(req, rc);
-		rc = db_tx_commit(req->db);
-		if (rc != DB_OK)
-			return req_fail_db(req, rc);
-		if (!ok)
-			req_fail(req, 401, "invalid_credentials", "用户名或密码错误");
-		else
-			req_fail(req, 401, "totp_invalid", "动态口令错误");
-		return;
-	}
-	if (fail_code) { /* password right, code missing: ask for it */
-		db_tx_rollback(req->db);
-		req_fail(req, 401, "totp_required", "请输入动态口令");
+	if (!known)
+		reason = "unknown_user";
+	else if (!l->ok || !same_verifier(u.password_hash, l->u.password_hash))
+		reason = "wrong_password";
+	else if (strcmp(u.status, "active") != 0)
+		reason = u.status; /* disabled: answered as a wrong password */
+	else if (u.totp_secret && (step = login_totp(req, &u, l->code, now)) < 0)
+		reason = l->code ? "totp_invalid" : "totp_missing";
+	if (reason) {
+		struct check_failure *f = check_failed(req, l->username, failures, now, true, "session.login", reason);
+		f->user_id = known ? u.id : 0;
+		f->actor = known ? u.name : NULL;
+		f->ev.object_id = f->user_id;
+		req_fail(req, 401, "invalid_credentials", "用户名或密码错误");
 		return;
 	}
 	const char *token;
 	int64_t sid;
-	rc = user_record_login(req->db, u.id, step);
-	if (rc == DB_OK && newhash[0])
-		rc = user_set_password(req->db, u.id, newhash, u.must_change_password);
+	bool first_after_reset = u.reset_at && !u.reset_login_at;
+	int rc = login_throttle_clear(req->db, l->username, req->ip);
+	if (rc == DB_OK)
+		rc = user_record_login(req->db, u.id, step);
+	if (rc == DB_OK && l->newhash[0])
+		rc = user_set_password(req->db, u.id, l->newhash, u.must_change_password);
+	if (rc == DB_OK && first_after_reset)
+		rc = user_mark_reset_login(req->db, u.id, now);
 	if (rc == DB_OK)
 		rc = session_create(req->db, req->arena, u.id, req->ip, &token, &sid);
-	ev.success = true;
-	ev.summary = newhash[0] ? "rehashed=1" : NULL;
+	struct audit_event ev = {.action = "session.login", .object_type = "user", .object_id = u.id, .success = true,
+				 .summary = l->newhash[0] ? "rehashed=1" : NULL};
 	if (rc == DB_OK)
-		rc = audit_write(req->db, u.id, actor, NULL, req->ip, &ev) == 0 ? DB_OK : DB_ERROR;
-	if (rc != DB_OK)
-		return fail_tx(req, rc);
-	rc = db_tx_commit(req->db);
+		rc = audit_write(req->db, u.id, u.name, NULL, req->ip, &ev) == 0 ? DB_OK : DB_ERROR;
+	if (rc == DB_OK && first_after_reset) {
+		/* S22: the first sign-in with a password someone else set, for the auditor; the
+		 * address tells whether it came from where the reset was made */
+		struct audit_event re = {
+			.action = "user.reset_login", .object_type = "user", .object_id = u.id, .success = true,
+			.summary = arena_printf(req->arena, "reset_by=%lld reset_at=%lld same_address=%d",
+						(long long)u.reset_by, (long long)u.reset_at,
+						u.reset_ip && req->ip && !strcmp(u.reset_ip, req->ip))};
+		rc = audit_write(req->db, u.id, u.name, NULL, req->ip, &re) == 0 ? DB_OK : DB_ERROR;
+	}
+	sodium_memzero(l->newhash, sizeof l->newhash);
 	if (rc != DB_OK)
 		return req_fail_db(req, rc);
-	sodium_memzero(l->newhash, sizeof l->newhash);
 	if (!auth_load_user(req, u.id, sid, token))
 		return;
 	auth_set_cookie(req, token);
@@ -274,59 +350,117 @@ static void delete_session(struct request *req)
 	req_reply_json(req, 204, NULL);
 }
 
+/* A password change between its halves: the old password is checked and the new one
+ * hashed on the offload thread, like a login's (S21). */
+struct pwchange {
+	const char *old, *new;
+	const char *verifier; /* the stored verifier the check used */
+	int64_t now;
+	bool ok, hashed;
+	char hash[PASSWORD_HASH_LEN];
+};
+
+static void pwchange_hash(void *ctx)
+{
+	struct pwchange *p = ctx;
+	p->ok = password_verify(p->verifier, p->old);
+	p->hashed = p->ok && password_hash(p->new, p->hash) == 0;
+}
+
+static void pwchange_finish(struct request *req, void *ctx);
+
+/* PUT /session/password: the old password is a password check like a login's: counted
+ * with the login failures of the caller's name and address, throttled alike, and
+ * audited each time (S21). */
 static void put_password(struct request *req)
 {
 	json_t *b = in_body(req);
 	if (!b)
 		return;
-	const char *old = in_password(req, b, "old_password");
-	const char *new = in_password(req, b, "new_password");
+	struct pwchange *p = arena_alloc(req->arena, sizeof *p);
+	p->old = in_password(req, b, "old_password");
+	p->new = in_password(req, b, "new_password");
 	if (req_failed(req))
 		return;
 	const struct auth_session *s = req->session;
 	const char *msg;
-	const char *code = password_policy_check(new, s->username, &msg);
+	const char *code = password_policy_check(p->new, s->username, &msg);
 	if (code)
 		return req_field_error(req, "new_password", code, msg);
-	if (strlen(old) == strlen(new) && sodium_memcmp(old, new, strlen(new)) == 0)
+	if (strlen(p->old) == strlen(p->new) && sodium_memcmp(p->old, p->new, strlen(p->new)) == 0)
 		return req_field_error(req, "new_password", "password_same", "新密码不能与旧密码相同");
+	p->now = clock_now();
+	int64_t failures;
+	enum throttle t = throttle_check(req, s->username, p->now, &failures);
+	if (t == THROTTLE_PAIR) {
+		struct check_failure *f = check_failed(req, s->username, failures, p->now, false, "password.change", "throttled");
+		f->as_session = true;
+		f->ev.object_id = s->user_id;
+	}
+	if (t != THROTTLE_OK)
+		return;
 	struct user_row u;
 	int rc = user_get(req->db, req->arena, s->user_id, &u);
 	if (rc != DB_ROW)
-		return req_fail_db(req, rc);
-	/* the slow part outside the transaction */
-	if (!password_verify(u.password_hash, old))
-		return req_field_error(req, "old_password", "wrong_password", "原密码错误");
-	char hash[PASSWORD_HASH_LEN];
-	if (password_hash(new, hash) != 0)
-		return req_fail(req, 500, "internal", "服务器内部错误");
-	rc = db_tx_begin(req->db, true);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+		return req_fail_db(req, rc == DB_DONE ? DB_ERROR : rc);
+	p->verifier = u.password_hash;
+	req_offload(req, pwchange_hash, pwchange_finish, p);
+}
+
+static void pwchange_finish(struct request *req, void *ctx)
+{
+	struct pwchange *p = ctx;
+	const struct auth_session *s = req->session;
+	int64_t failures;
+	enum throttle t = throttle_check(req, s->username, p->now, &failures);
+	if (t == THROTTLE_PAIR) {
+		struct check_failure *f = check_failed(req, s->username, failures, p->now, false, "password.change", "throttled");
+		f->as_session = true;
+		f->ev.object_id = s->user_id;
+	}
+	if (t != THROTTLE_OK)
+		goto out;
+	struct user_row u;
+	int rc = user_get(req->db, req->arena, s->user_id, &u);
+	if (rc != DB_ROW) {
+		req_fail_db(req, rc == DB_DONE ? DB_ERROR : rc);
+		goto out;
+	}
+	if (!p->ok || !same_verifier(u.password_hash, p->verifier)) {
+		struct check_failure *f = check_failed(req, s->username, failures, p->now, true, "password.change",
+						       "wrong_password");
+		f->as_session = true;
+		f->ev.object_id = u.id;
+		req_field_error(req, "old_password", "wrong_password", "原密码错误");
+		goto out;
+	}
+	if (!p->hashed) {
+		req_fail(req, 500, "internal_error", "服务器内部错误");
+		goto out;
+	}
 	const char *token;
 	int64_t sid;
-	rc = user_set_password(req->db, u.id, hash, false);
+	rc = login_throttle_clear(req->db, s->username, req->ip);
+	if (rc == DB_OK)
+		rc = user_set_password(req->db, u.id, p->hash, false);
 	if (rc == DB_OK)
 		rc = session_delete_user(req->db, u.id);
 	if (rc == DB_OK)
 		rc = session_create(req->db, req->arena, u.id, req->ip, &token, &sid);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		goto out;
+	}
 	struct audit_event ev = {.action = "password.change", .object_type = "user", .object_id = u.id,
 				 .success = true, .summary = "sessions_revoked=all"};
-	if (rc == DB_OK && audit_record(req, &ev) != 0)
-		rc = DB_ERROR;
-	if (rc != DB_OK) {
-		db_tx_rollback(req->db);
-		if (!req_failed(req))
-			req_fail_db(req, rc);
-		return;
-	}
-	rc = db_tx_commit(req->db);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (audit_record(req, &ev) != 0)
+		goto out;
 	if (!auth_load_user(req, u.id, sid, token))
-		return;
+		goto out;
 	auth_set_cookie(req, token);
 	req_reply_json(req, 200, session_json(req));
+out:
+	sodium_memzero(p->hash, sizeof p->hash);
 }
 
 /* Percent-encodes s for an otpauth URI label or parameter. */
@@ -407,10 +541,10 @@ static void put_totp(struct request *req)
 }
 
 static const struct route session_routes[] = {
-	{"POST", "/api/v1/session", post_session, PERM_PUBLIC, RF_NO_CSRF | RF_ANY_STATE, 4096, "sign in"},
+	{"POST", "/api/v1/session", post_session, PERM_PUBLIC, RF_TX_WRITE | RF_NO_CSRF | RF_ANY_STATE, 4096, "sign in"},
 	{"GET", "/api/v1/session", get_session, PERM_SESSION, RF_ANY_STATE, 0, "the signed-in session"},
 	{"DELETE", "/api/v1/session", delete_session, PERM_SESSION, RF_TX_WRITE | RF_ANY_STATE, 0, "sign out"},
-	{"PUT", "/api/v1/session/password", put_password, PERM_SESSION, RF_ANY_STATE, 4096,
+	{"PUT", "/api/v1/session/password", put_password, PERM_SESSION, RF_TX_WRITE | RF_ANY_STATE, 4096,
 	 "change the own password (revokes every other session)"},
 	{"POST", "/api/v1/session/totp", post_totp, PERM_SESSION, RF_TX_WRITE | RF_ANY_STATE, 0,
 	 "start TOTP enrolment"},

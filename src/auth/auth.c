@@ -3,6 +3,7 @@
  * token; the database keeps only its hash. Permissions are computed once per request
  * from the user's assignments (Fossil-style), so a role change applies at once. */
 #include "auth/auth.h"
+#include "auth/account.h"
 #include "auth/password.h"
 #include "auth/policy.h"
 #include "auth/session.h"
@@ -96,13 +97,13 @@ bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, co
 	s->member_id = u.member_id;
 	s->must_change_password = u.must_change_password;
 	s->totp_enrolled = u.totp_secret != NULL;
-	long n = user_assignments(db, req->arena, u.id, &s->as);
+	long n = account_assignments(db, req->arena, u.id, &s->as);
 	if (n < 0) {
 		req_fail_db(req, DB_ERROR);
 		return false;
 	}
 	s->n_as = (size_t)n;
-	s->totp_required = user_assignments_admin(s->as, s->n_as);
+	s->totp_required = account_is_admin(s->as, s->n_as);
 	s->password_expired = s->totp_required && !password_policy_asvs() &&
 			      clock_now() - u.password_changed_at > ADMIN_PASSWORD_MAX_AGE;
 	if (token)

@@ -1,15 +1,14 @@
 /* user.c: the SQL of users, role assignments, sessions and login throttling; see
- * user.h. Business rules (policy, audit, answers) belong to src/api and src/auth. */
+ * user.h. Business rules (policy, audit, answers) belong to src/api and src/auth, and
+ * so does every password verifier: this file stores the ones it is given. No function
+ * here opens a transaction: each runs inside its caller's (a request's, or the CLI's
+ * db_tx_run). */
 #include "model/user.h"
-#include "auth/password.h"
-#include "auth/policy.h"
-#include "auth/session.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "db/db.h"
 #include "model/audit.h"
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +16,8 @@
 #define USER_COLS                                                                                              \
 	"id, username, name, status, password_hash, mobile_masked, must_change_password, password_changed_at, "   \
 	"totp_secret, totp_pending, totp_last_step, failed_count, failed_since, locked_until, "                   \
-	"COALESCE(member_id, 0), created_at, updated_at, COALESCE(last_login_at, 0)"
+	"COALESCE(member_id, 0), created_at, updated_at, COALESCE(last_login_at, 0), admin_role, "                \
+	"COALESCE(reset_by, 0), reset_by_name, COALESCE(reset_at, 0), reset_ip, COALESCE(reset_login_at, 0)"
 
 static const struct db_sql user_sql[] = {
 #define SQL_GET 0
@@ -92,6 +92,24 @@ static const struct db_sql user_sql[] = {
 #define SQL_TOTP_RESET 26
 	{"user.totp_reset",
 	 "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = 0, updated_at = $2 WHERE id = $1"},
+#define SQL_THROTTLE_GET 27
+	{"user.throttle_get", "SELECT failures, last_at FROM login_throttle WHERE name = $1 AND ip = $2"},
+#define SQL_THROTTLE_SET 28
+	{"user.throttle_set",
+	 "INSERT INTO login_throttle (name, ip, failures, last_at) VALUES ($1, $2, $3, $4) "
+	 "ON CONFLICT (name, ip) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at"},
+#define SQL_THROTTLE_CLEAR 29
+	{"user.throttle_clear", "DELETE FROM login_throttle WHERE name = $1 AND ip = $2"},
+#define SQL_THROTTLE_PRUNE 30
+	{"user.throttle_prune", "DELETE FROM login_throttle WHERE last_at < $1"},
+#define SQL_RESET_MARK 31
+	{"user.reset_mark",
+	 "UPDATE users SET reset_by = $2, reset_by_name = $3, reset_at = $4, reset_ip = $5, reset_login_at = NULL "
+	 "WHERE id = $1"},
+#define SQL_RESET_LOGIN 32
+	{"user.reset_login", "UPDATE users SET reset_login_at = $2 WHERE id = $1 AND reset_at IS NOT NULL"},
+#define SQL_IP_OLDEST 33
+	{"user.ip_failures_oldest", "SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE ip = $1 AND at > $2"},
 };
 DB_SQL_TABLE(user, user_sql);
 
@@ -124,6 +142,12 @@ static void read_user(struct arena *a, struct db_stmt *st, struct user_row *u)
 	u->created_at = db_col_int(st, 15);
 	u->updated_at = db_col_int(st, 16);
 	u->last_login_at = db_col_int(st, 17);
+	u->admin_role = db_col_dup(a, st, 18);
+	u->reset_by = db_col_int(st, 19);
+	u->reset_by_name = db_col_dup(a, st, 20);
+	u->reset_at = db_col_int(st, 21);
+	u->reset_ip = db_col_dup(a, st, 22);
+	u->reset_login_at = db_col_int(st, 23);
 }
 
 static int get_one(struct db *db, struct arena *a, const struct db_sql *sql, int64_t id, const char *name,
@@ -154,7 +178,7 @@ int user_get_by_username(struct db *db, struct arena *a, const char *username, s
 	return get_one(db, a, &user_sql[SQL_GET_NAME], 0, username, u);
 }
 
-long user_assignments(struct db *db, struct arena *a, int64_t user_id, struct auth_assignment **out)
+long user_roles(struct db *db, struct arena *a, int64_t user_id, struct user_role **out)
 {
 	*out = NULL;
 	struct db_stmt *st = db_prepare(db, &user_sql[SQL_ROLES]);
@@ -162,36 +186,25 @@ long user_assignments(struct db *db, struct arena *a, int64_t user_id, struct au
 		return -1;
 	db_bind_int(st, 1, user_id);
 	size_t cap = 8, n = 0;
-	struct auth_assignment *as = arena_alloc(a, cap * sizeof *as);
+	struct user_role *rs = arena_alloc(a, cap * sizeof *rs);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		const struct role_def *r = policy_role(db_col_text(st, 0));
-		if (!r)
-			continue; /* a role this binary no longer knows grants nothing */
 		if (n == cap) {
-			struct auth_assignment *bigger = arena_alloc(a, 2 * cap * sizeof *as);
-			memcpy(bigger, as, cap * sizeof *as);
-			as = bigger;
+			struct user_role *bigger = arena_alloc(a, 2 * cap * sizeof *rs);
+			memcpy(bigger, rs, cap * sizeof *rs);
+			rs = bigger;
 			cap *= 2;
 		}
-		as[n].role = r;
-		as[n].org_id = db_col_int(st, 1);
-		as[n].org_path = arena_strdup(a, db_col_text(st, 2));
-		as[n].org_name = arena_strdup(a, db_col_text(st, 3));
+		rs[n].role = db_col_dup(a, st, 0);
+		rs[n].org_id = db_col_int(st, 1);
+		rs[n].org_path = db_col_dup(a, st, 2);
+		rs[n].org_name = db_col_dup(a, st, 3);
 		n++;
 	}
 	if (rc != DB_DONE)
 		return -1;
-	*out = as;
+	*out = rs;
 	return (long)n;
-}
-
-bool user_assignments_admin(const struct auth_assignment *as, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (as[i].role->admin)
-			return true;
-	return false;
 }
 
 const char *user_mask_mobile(struct arena *a, const char *mobile)
@@ -261,81 +274,6 @@ int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, con
 	return rc;
 }
 
-int user_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
-		char *otp_out, size_t otp_len)
-{
-	const struct role_def *r = policy_role(role);
-	if (!r) {
-		fprintf(stderr, "dangjian: unknown role %s\n", role ? role : "(none)");
-		return -1;
-	}
-	if (r->admin && org_id) {
-		fprintf(stderr, "dangjian: the administrator role %s is global; give no --org\n", role);
-		return -1;
-	}
-	if (r->needs_org && !org_id) {
-		fprintf(stderr, "dangjian: the role %s needs --org ID\n", role);
-		return -1;
-	}
-	if (otp_len < 17)
-		return -1;
-	char otp[17], hash[PASSWORD_HASH_LEN];
-	password_one_time(otp);
-	if (password_hash(otp, hash) != 0) {
-		fprintf(stderr, "dangjian: password hashing failed (memory)\n");
-		return -1;
-	}
-	struct arena *a = arena_new();
-	int rc = db_tx_begin(db, true);
-	int64_t id = 0;
-	if (rc == DB_OK && org_id) {
-		struct db_stmt *st = db_prepare(db, &user_sql[SQL_ORG_EXISTS]);
-		if (st)
-			db_bind_int(st, 1, org_id);
-		rc = st ? db_step(st) : DB_ERROR;
-		if (rc == DB_DONE) {
-			fprintf(stderr, "dangjian: no organization %lld\n", (long long)org_id);
-			db_tx_rollback(db);
-			arena_free(a);
-			return -1;
-		}
-		if (rc == DB_ROW) {
-			db_reset(st);
-			rc = DB_OK;
-		}
-	}
-	if (rc == DB_OK)
-		rc = user_insert(db, a, username, name, NULL, hash, &id);
-	if (rc == DB_CONSTRAINT) {
-		fprintf(stderr, "dangjian: the username %s is taken\n", username);
-		db_tx_rollback(db);
-		arena_free(a);
-		return -1;
-	}
-	const char *roles[1] = {r->code};
-	int64_t orgs[1] = {org_id};
-	if (rc == DB_OK)
-		rc = user_set_roles(db, id, roles, orgs, 1);
-	if (rc == DB_OK) {
-		struct audit_event ev = {.action = "user.create", .object_type = "user", .object_id = id,
-					 .org_id = org_id, .success = true,
-					 .summary = arena_printf(a, "username=%s role=%s via=cli", username, r->code)};
-		rc = audit_record_as(db, 0, "system", "cli", &ev) == 0 ? DB_OK : DB_ERROR;
-	}
-	if (rc == DB_OK)
-		rc = db_tx_commit(db);
-	else
-		db_tx_rollback(db);
-	arena_free(a);
-	if (rc != DB_OK) {
-		fprintf(stderr, "dangjian: creating the user failed: %s\n", db_errmsg(db));
-		return -1;
-	}
-	memcpy(otp_out, otp, 17);
-	sodium_memzero(otp, sizeof otp);
-	return 0;
-}
-
 int user_set_password(struct db *db, int64_t id, const char *hash, bool must_change)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SET_PASSWORD]);
@@ -393,17 +331,6 @@ int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *nam
 	return rc;
 }
 
-int user_record_failure(struct db *db, int64_t id, int64_t count, int64_t since)
-{
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_FAILURE]);
-	if (st) {
-		db_bind_int(st, 1, id);
-		db_bind_int(st, 2, count);
-		db_bind_int(st, 3, since);
-	}
-	return exec_done(st);
-}
-
 int user_record_login(struct db *db, int64_t id, int64_t totp_step)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[SQL_LOGIN]);
@@ -437,16 +364,97 @@ int user_confirm_totp(struct db *db, int64_t id, int64_t step)
 	return exec_done(st);
 }
 
-int64_t login_failures_count(struct db *db, const char *ip, int64_t since)
+int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[SQL_IP_COUNT]);
 	if (!st)
-		return 0;
+		return DB_ERROR;
 	db_bind_text(st, 1, ip, -1);
 	db_bind_int(st, 2, since);
-	int64_t n = db_step(st) == DB_ROW ? db_col_int(st, 0) : 0;
+	int rc = db_step(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_ERROR : rc;
+	*count = db_col_int(st, 0);
 	db_reset(st);
-	return n;
+	st = db_prepare(db, &user_sql[SQL_IP_OLDEST]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, ip, -1);
+	db_bind_int(st, 2, since);
+	rc = db_step(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_ERROR : rc;
+	*oldest = db_col_int(st, 0);
+	db_reset(st);
+	return DB_OK;
+}
+
+int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_THROTTLE_GET]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, name, -1);
+	db_bind_text(st, 2, ip, -1);
+	*failures = *last_at = 0;
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*failures = db_col_int(st, 0);
+		*last_at = db_col_int(st, 1);
+		db_reset(st);
+		return DB_OK;
+	}
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
+		       int64_t prune_before)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_THROTTLE_PRUNE]);
+	if (st)
+		db_bind_int(st, 1, prune_before);
+	int rc = exec_done(st);
+	st = rc == DB_OK ? db_prepare(db, &user_sql[SQL_THROTTLE_SET]) : NULL;
+	if (st) {
+		db_bind_text(st, 1, name, -1);
+		db_bind_text(st, 2, ip, -1);
+		db_bind_int(st, 3, failures);
+		db_bind_int(st, 4, at);
+	}
+	return rc == DB_OK ? exec_done(st) : rc;
+}
+
+int login_throttle_clear(struct db *db, const char *name, const char *ip)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_THROTTLE_CLEAR]);
+	if (st) {
+		db_bind_text(st, 1, name, -1);
+		db_bind_text(st, 2, ip, -1);
+	}
+	return exec_done(st);
+}
+
+int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_RESET_MARK]);
+	if (st) {
+		db_bind_int(st, 1, id);
+		db_bind_int(st, 2, by_id);
+		db_bind_text(st, 3, by_name, -1);
+		db_bind_int(st, 4, at);
+		db_bind_text(st, 5, ip, -1);
+	}
+	return exec_done(st);
+}
+
+int user_mark_reset_login(struct db *db, int64_t id, int64_t at)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_RESET_LOGIN]);
+	if (st) {
+		db_bind_int(st, 1, id);
+		db_bind_int(st, 2, at);
+	}
+	return exec_done(st);
 }
 
 int login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before)
@@ -534,17 +542,6 @@ int session_touch(struct db *db, int64_t id, int64_t now)
 	return exec_done(st);
 }
 
-json_t *user_roles_json(const struct auth_assignment *as, size_t n)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o}", "role", as[i].role->code, "role_name",
-						     as[i].role->name, "org_id",
-						     as[i].org_id ? json_integer(as[i].org_id) : json_null(), "org_name",
-						     as[i].org_name ? json_string(as[i].org_name) : json_null()));
-	return arr;
-}
-
 bool user_org_exists(struct db *db, int64_t org_id)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[SQL_ORG_EXISTS]);
@@ -600,29 +597,24 @@ long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after,
 
 int user_link_member(struct db *db, const char *username, int64_t member_id)
 {
-	int rc = db_tx_begin(db, true);
-	struct db_stmt *st = rc == DB_OK ? db_prepare(db, &user_sql[SQL_LINK_MEMBER]) : NULL;
-	if (st) {
-		db_bind_text(st, 1, username, -1);
-		db_bind_int(st, 2, member_id);
-		db_bind_int(st, 3, clock_now());
-		rc = db_step(st) == DB_DONE && db_changes(db) == 1 ? DB_OK : DB_ERROR;
-	} else if (rc == DB_OK) {
-		rc = DB_ERROR;
-	}
-	if (rc == DB_OK) {
-		struct arena *a = arena_new();
-		struct audit_event ev = {.action = "user.link_member", .object_type = "user", .success = true,
-					 .summary = arena_printf(a, "username=%s member_id=%lld via=cli", username,
-								 (long long)member_id)};
-		rc = audit_record_as(db, 0, "system", "cli", &ev) == 0 ? DB_OK : DB_ERROR;
-		arena_free(a);
-	}
-	if (rc == DB_OK)
-		rc = db_tx_commit(db);
-	else
-		db_tx_rollback(db);
-	return rc == DB_OK ? 0 : -1;
+	struct db_stmt *st = db_prepare(db, &user_sql[SQL_LINK_MEMBER]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, username, -1);
+	db_bind_int(st, 2, member_id);
+	db_bind_int(st, 3, clock_now());
+	int rc = db_step(st);
+	if (rc != DB_DONE)
+		return rc;
+	if (db_changes(db) != 1)
+		return DB_DONE;
+	struct arena *a = arena_new();
+	struct audit_event ev = {.action = "user.link_member", .object_type = "user", .success = true,
+				 .summary = arena_printf(a, "username=%s member_id=%lld via=cli", username,
+							 (long long)member_id)};
+	rc = audit_record_as(db, 0, "system", "cli", &ev) == 0 ? DB_OK : DB_ERROR;
+	arena_free(a);
+	return rc;
 }
 
 int user_reset_totp(struct db *db, int64_t id)

@@ -9,7 +9,6 @@
 
 struct db;
 struct arena;
-struct auth_assignment;
 
 struct user_row {
 	int64_t id;
@@ -22,40 +21,61 @@ struct user_row {
 	size_t totp_pending_len;
 	int64_t totp_last_step, failed_count, failed_since, locked_until, member_id;
 	int64_t created_at, updated_at, last_login_at;
+	const char *admin_role; /* the administrator role ever held (never cleared), or NULL */
+	/* the last password reset by someone else: who (0 and "system": the server CLI),
+	 * when (0: never), from where, and the first login after it (0: none yet) */
+	int64_t reset_by;
+	const char *reset_by_name;
+	int64_t reset_at;
+	const char *reset_ip;
+	int64_t reset_login_at;
 };
 
 /* Loads a user by id / username. DB_ROW when found, DB_DONE when not, else an error. */
 int user_get(struct db *db, struct arena *a, int64_t id, struct user_row *u);
 int user_get_by_username(struct db *db, struct arena *a, const char *username, struct user_row *u);
+/* One stored assignment (user, role, organization), as stored: the role code is not
+ * interpreted here (src/auth/account.c maps it to the policy). */
+struct user_role {
+	const char *role;
+	int64_t org_id;       /* 0 = none */
+	const char *org_path; /* NULL when org_id is 0 */
+	const char *org_name;
+};
 /* The user's assignments with their organizations' paths and names, in a stable order.
  * Returns the count (*out arena-owned), or -1 on error. */
-long user_assignments(struct db *db, struct arena *a, int64_t user_id, struct auth_assignment **out);
-/* True when any assignment's role is an administrator role. */
-bool user_assignments_admin(const struct auth_assignment *as, size_t n);
+long user_roles(struct db *db, struct arena *a, int64_t user_id, struct user_role **out);
 
-/* Inserts a new active user with a one-time password (must change at first login).
- * mobile may be NULL. Returns DB_OK with *id, DB_CONSTRAINT for a taken username,
- * or another error. No audit: the caller records it. */
+/* Inserts a new active user with the verifier of a one-time password (must change at
+ * first login; the verifier comes from auth/password.c). mobile may be NULL. Returns
+ * DB_OK with *id, DB_CONSTRAINT for a taken username, or another error. No audit: the
+ * caller records it. */
 int user_insert(struct db *db, struct arena *a, const char *username, const char *name, const char *mobile,
 		const char *password_hash, int64_t *id);
-/* Replaces the user's assignments. Each org_id 0 is stored NULL. */
+/* Replaces the user's assignments. Each org_id 0 is stored NULL. An account that ever
+ * held an administrator role refuses any other role (a trigger: DB_CONSTRAINT). */
 int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n);
-/* Creates a user with one role for the CLI and the demo, in its own transaction with
- * its audit row (actor: the system). org_id 0 = none (the administrator roles).
- * Writes the one-time password into otp_out (>= 17 bytes). Returns 0, or -1 with a
- * message printed to stderr (unknown role, missing organization, taken username). */
+/* Creates a user with one role for the CLI and the demo: implemented by the auth layer
+ * (src/auth/account.c, which hashes the one-time password) and declared here only until
+ * the CLI's command bodies (src/cli/) call account_create inside db_tx_run themselves.
+ * Runs in a transaction of its own. Returns 0, or -1 with a message on stderr. */
 int user_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
 		char *otp_out, size_t otp_len);
 /* Links a user to the member record that `GET /api/v1/me` shows (the `member` role),
- * in its own transaction with its audit row. 0, or -1 when there is no such user. */
+ * with its audit row (actor: the system), inside the caller's transaction. DB_OK,
+ * DB_DONE when there is no such user, or an error. */
 int user_link_member(struct db *db, const char *username, int64_t member_id);
+/* Marks a password reset by someone other than the holder (by_id 0, by_name "system"
+ * for the server CLI) and forgets the first login after the previous one. */
+int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip);
+/* Records the first login after a reset (no-op without a reset). */
+int user_mark_reset_login(struct db *db, int64_t id, int64_t at);
 
 /* Small updates, inside the caller's transaction. */
 int user_set_password(struct db *db, int64_t id, const char *hash, bool must_change);
 int user_set_status(struct db *db, int64_t id, const char *status, int64_t locked_until);
 int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *name, bool set_mobile,
 		     const char *mobile);
-int user_record_failure(struct db *db, int64_t id, int64_t count, int64_t since);
 int user_record_login(struct db *db, int64_t id, int64_t totp_step);
 int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len);
 int user_confirm_totp(struct db *db, int64_t id, int64_t step);
@@ -63,9 +83,18 @@ int user_confirm_totp(struct db *db, int64_t id, int64_t step);
  * Inside the caller's transaction (`dangjian user reset-totp`). */
 int user_reset_totp(struct db *db, int64_t id);
 
-/* Per-IP failed login counting (the per-address limit). */
-int64_t login_failures_count(struct db *db, const char *ip, int64_t since);
+/* Per-address failed password checks (the per-address limit): the count after since
+ * and the oldest of them (0 when none). DB_OK or an error: never a guess (a caller
+ * that can not read the count refuses the login). */
+int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest);
 int login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before);
+/* Per-(name, address) failed password checks: the name as typed, known or not.
+ * get: 0/0 when none. set: stores the pair's count and last time, pruning pairs last
+ * seen before prune_before. clear: after a correct password. DB_OK or an error. */
+int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at);
+int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
+		       int64_t prune_before);
+int login_throttle_clear(struct db *db, const char *name, const char *ip);
 
 /* Sessions. The token is 32 random bytes, URL-safe base64 (43 chars); only its
  * BLAKE2b hash is stored. */
@@ -81,9 +110,6 @@ int session_find(struct db *db, const char *token, struct session_row *s);
 int session_touch(struct db *db, int64_t id, int64_t now);
 /* The mobile number masked like 138****5678. */
 const char *user_mask_mobile(struct arena *a, const char *mobile);
-/* [{role, role_name, org_id, org_name}] of docs/api-contract.md (new reference). */
-#include <jansson.h>
-json_t *user_roles_json(const struct auth_assignment *as, size_t n);
 /* True when the organization exists. */
 bool user_org_exists(struct db *db, int64_t org_id);
 /* Up to limit user ids after the cursor id, filtered by q (substring of username or

@@ -2,6 +2,8 @@
 // catalogues, and the separation of the three administrators (SECURITY.md S8).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startServer, cli, problemOk } from './lib/server.mjs';
 import { signIn, login, addOrgs, strongPassword, setClock, totp, serverNow } from './lib/auth.mjs';
 
@@ -160,4 +162,68 @@ test('dengbao policy: an administrator whose password is 90 days old must change
   } finally {
     await setClock(srv, 0);
   }
+});
+
+const dbsql = (q) => spawnSync('sqlite3', [join(srv.dir, 'dj.db'), q], { encoding: 'utf8' });
+
+test('S22 the security administrator alone can not reuse an administrator account, present or past, for any other role', async () => {
+  const a3 = await signIn(srv, { role: 'auditor' });
+  const put = (roles) => sec.call('PUT', `/api/v1/users/${a3.user.id}/roles`, { roles });
+  problemOk(null, await put([{ role: 'district_admin', org_id: 1 }]), 409, 'admin_account_reuse');
+  // removing the auditor's role is allowed (and audited) …
+  assert.equal((await put([])).status, 200);
+  // … but the account stays an auditor's for good: no business role, no other administrator role
+  for (const roles of [[{ role: 'district_admin', org_id: 1 }], [{ role: 'member', org_id: 2 }], [{ role: 'sysadmin' }], [{ role: 'secadmin' }]]) {
+    problemOk(null, await put(roles), 409, 'admin_account_reuse');
+  }
+  const refused = await aud.call('GET', `/api/v1/audit?action=role.assign&object_type=user&object_id=${a3.user.id}`);
+  assert.equal(refused.body.items.filter((i) => i.outcome === 'failure' && /refused=admin_account_reuse/.test(i.summary)).length, 5);
+  // the record is durable: not cleared by hand, and the database refuses the role itself
+  assert.notEqual(dbsql(`UPDATE users SET admin_role = NULL WHERE id = ${a3.user.id}`).status, 0);
+  assert.notEqual(dbsql(`INSERT INTO user_roles (user_id, role, org_id, created_at) VALUES (${a3.user.id}, 'district_admin', 1, 0)`).status, 0);
+  assert.equal(dbsql(`SELECT admin_role FROM users WHERE id = ${a3.user.id}`).stdout.trim(), 'auditor');
+  // its own role it may get back
+  assert.equal((await put([{ role: 'auditor' }])).status, 200);
+  // the security administrator can not reset a password or create an account either
+  problemOk(null, await sec.call('POST', `/api/v1/users/${a3.user.id}/reset-password`), 403, 'forbidden');
+});
+
+test('S22 the system administrator alone: a reset shows the one-time password once, marks the account, tells its holder and is audited', async () => {
+  const m = await signIn(srv, { role: 'member' });
+  const reset = await sys.call('POST', `/api/v1/users/${m.user.id}/reset-password`);
+  assert.equal(reset.status, 200, reset.text);
+  const otp = reset.body.one_time_password;
+  assert.match(otp, /^[A-Za-z0-9]{16}$/);
+  const sysName = dbsql(`SELECT name FROM users WHERE id = ${sys.user.id}`).stdout.trim();
+  assert.equal(dbsql(`SELECT reset_by || '|' || reset_by_name FROM users WHERE id = ${m.user.id}`).stdout.trim(), `${sys.user.id}|${sysName}`);
+  // the administrator signs in with it: possible, but not undetected
+  const first = await login(srv, m.username, otp);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.user.must_change_password, true);
+  assert.equal(first.body.user.password_reset.by, sysName);
+  assert.match(first.body.user.password_reset.at, /^\d{4}-\d\d-\d\dT/);
+  problemOk(null, await first.session.call('GET', '/api/v1/me'), 403, 'password_change_required');
+  // the holder's next sign-in names who reset the password, when, and that someone signed in since
+  const second = await login(srv, m.username, otp);
+  assert.equal(second.body.user.password_reset.by, sysName);
+  assert.match(second.body.user.password_reset.first_login_at, /^\d{4}-\d\d-\d\dT/);
+  // the auditor sees the reset and the first sign-in after it, once each
+  const ev = async (action) => (await aud.call('GET', `/api/v1/audit?action=${action}&object_type=user&object_id=${m.user.id}`)).body.items;
+  const resets = await ev('user.reset_password');
+  assert.equal(resets.length, 1);
+  assert.equal(resets[0].actor_id, sys.user.id);
+  const firsts = await ev('user.reset_login');
+  assert.equal(firsts.length, 1);
+  assert.match(firsts[0].summary, new RegExp(`reset_by=${sys.user.id} .*same_address=1`));
+  // and it can not hand the account a role
+  problemOk(null, await sys.call('PUT', `/api/v1/users/${m.user.id}/roles`, { roles: [{ role: 'district_admin', org_id: 1 }] }), 403, 'forbidden');
+});
+
+test('S22 the auditor alone can not reset, create, or assign', async () => {
+  const m = await signIn(srv, { role: 'member' });
+  for (const [mt, p, b] of [['POST', `/api/v1/users/${m.user.id}/reset-password`], ['POST', '/api/v1/users', { username: 'aud-made', name: 'x' }],
+    ['PUT', `/api/v1/users/${m.user.id}/roles`, { roles: [{ role: 'district_admin', org_id: 1 }] }], ['PUT', `/api/v1/users/${aud.user.id}/roles`, { roles: [] }]]) {
+    problemOk(null, await aud.call(mt, p, b), 403, 'forbidden');
+  }
+  assert.equal(dbsql(`SELECT COUNT(*) FROM users WHERE username = 'aud-made'`).stdout.trim(), '0');
 });

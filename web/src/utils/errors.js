@@ -6,8 +6,8 @@ import { t, te } from '../i18n/index.js'
 import { ApiError } from '../api/client.js'
 
 const OWN_TEXT_FIRST = new Set([
-  'network_error', 'invalid_credentials', 'account_locked', 'rate_limited',
-  'totp_invalid', 'totp_required', 'unauthenticated'
+  'network_error', 'invalid_credentials', 'rate_limited',
+  'totp_invalid', 'unauthenticated'
 ])
 
 export function errorText(err) {
