@@ -49,10 +49,10 @@ static const struct option_def options[] = {
 	O(password_policy, OPT_STR, "dengbao", "dengbao (GB/T 22239 level 3) or asvs"),
 	O(session_idle, OPT_INT, "1800", "session idle timeout in seconds"),
 	O(session_absolute, OPT_INT, "43200", "session absolute lifetime in seconds"),
-	O(lock_threshold, OPT_INT, "5", "failed logins that lock an account"),
+	O(lock_threshold, OPT_INT, "5", "failed logins of one (name, address) before it must wait (docs/OPERATIONS.md)"),
 	O(lock_window, OPT_INT, "900", "seconds in which the failures are counted"),
-	O(lock_duration, OPT_INT, "900", "seconds an account stays locked"),
-	O(ip_login_limit, OPT_INT, "30", "login attempts per client address per lock_window"),
+	O(lock_duration, OPT_INT, "900", "longest wait, in seconds, a throttled (name, address) is given"),
+	O(ip_login_limit, OPT_INT, "30", "failed logins per client address per lock_window before every login from it waits"),
 	O(pwhash_mem_kib, OPT_INT, "19456", "Argon2id memory in KiB (>= 19456)"),
 	O(pwhash_ops, OPT_INT, "2", "Argon2id passes (>= 2)"),
 };

@@ -165,8 +165,8 @@ static int record_check_failure(struct request *req, void *ctx)
 			f->actor = u.name;
 		}
 	}
-	int arc = f->as_session ? audit_record(req, &f->ev)
-				: audit_write(req->db, f->user_id, f->actor, NULL, req->ip, &f->ev);
+	const struct audit_actor who = {.user_id = f->user_id, .name = f->actor, .ip = req->ip};
+	int arc = f->as_session ? audit_record(req, &f->ev) : audit_write(req->db, &who, &f->ev);
 	return arc == 0 ? DB_OK : DB_ERROR;
 }
 
@@ -309,10 +309,11 @@ static void login_finish(struct request *req, void *ctx)
 		rc = user_mark_reset_login(req->db, u.id, now);
 	if (rc == DB_OK)
 		rc = session_create(req->db, req->arena, u.id, req->ip, &token, &sid);
+	const struct audit_actor self = {.user_id = u.id, .name = u.name, .ip = req->ip};
 	struct audit_event ev = {.action = "session.login", .object_type = "user", .object_id = u.id, .success = true,
 				 .summary = l->newhash[0] ? "rehashed=1" : NULL};
 	if (rc == DB_OK)
-		rc = audit_write(req->db, u.id, u.name, NULL, req->ip, &ev) == 0 ? DB_OK : DB_ERROR;
+		rc = audit_write(req->db, &self, &ev) == 0 ? DB_OK : DB_ERROR;
 	if (rc == DB_OK && first_after_reset) {
 		/* S22: the first sign-in with a password someone else set, for the auditor; the
 		 * address tells whether it came from where the reset was made */
@@ -321,7 +322,7 @@ static void login_finish(struct request *req, void *ctx)
 			.summary = arena_printf(req->arena, "reset_by=%lld reset_at=%lld same_address=%d",
 						(long long)u.reset_by, (long long)u.reset_at,
 						u.reset_ip && req->ip && !strcmp(u.reset_ip, req->ip))};
-		rc = audit_write(req->db, u.id, u.name, NULL, req->ip, &re) == 0 ? DB_OK : DB_ERROR;
+		rc = audit_write(req->db, &self, &re) == 0 ? DB_OK : DB_ERROR;
 	}
 	sodium_memzero(l->newhash, sizeof l->newhash);
 	if (rc != DB_OK)

@@ -92,37 +92,11 @@ int account_create(struct db *db, const char *username, const char *name, const 
 		struct audit_event ev = {.action = "user.create", .object_type = "user", .object_id = id,
 					 .org_id = org_id, .success = true,
 					 .summary = arena_printf(a, "username=%s role=%s via=cli", username, r->code)};
-		rc = audit_record_as(db, 0, "system", "cli", &ev) == 0 ? DB_OK : DB_ERROR;
+		rc = audit_write(db, &audit_system_cli, &ev) == 0 ? DB_OK : DB_ERROR;
 	}
 	if (rc != DB_OK && rc != DB_CONSTRAINT)
 		fprintf(stderr, "dangjian: creating the user failed: %s\n", db_errmsg(db));
 	arena_free(a);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
-}
-
-/* ---- until the CLI's bodies move to src/cli/ (integrator: delete this part) ------ */
-struct create_args {
-	const char *username, *name, *role;
-	int64_t org_id;
-	char otp[17];
-};
-
-static enum db_rc create_in_tx(struct db *db, void *ctx)
-{
-	struct create_args *c = ctx;
-	return (enum db_rc)account_create(db, c->username, c->name, c->role, c->org_id, c->otp);
-}
-
-int user_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
-		char *otp_out, size_t otp_len)
-{
-	if (otp_len < 17)
-		return -1;
-	struct create_args c = {username, name, role, org_id, {0}};
-	int rc = db_tx_run(db, true, create_in_tx, &c);
-	if (rc == DB_OK)
-		memcpy(otp_out, c.otp, 17);
-	sodium_memzero(c.otp, sizeof c.otp);
-	return rc == DB_OK ? 0 : -1;
 }

@@ -1,6 +1,7 @@
 /* demo.c: `dangjian demo --orgs N --members M [--seed S] [--streets K] [--admin U |
  * --no-admin]`: builds the demo district (model/demo.c) in one transaction, then its
  * 组织部管理员 account with a one-time password (DESIGN.md §5: no default passwords). */
+#include "auth/account.h"
 #include "cli/cli.h"
 #include "db/db.h"
 #include "model/demo.h"
@@ -20,6 +21,17 @@ static enum db_rc demo_tx(struct db *db, void *ctx)
 {
 	struct demo_run *r = ctx;
 	return demo_build(db, &r->spec, &r->done, r->why, sizeof r->why);
+}
+
+struct demo_admin {
+	const char *username;
+	char otp[17];
+};
+
+static enum db_rc demo_admin_tx(struct db *db, void *ctx)
+{
+	struct demo_admin *d = ctx;
+	return (enum db_rc)account_create(db, d->username, "组织部管理员", "district_admin", 1, d->otp);
 }
 
 static int cmd_demo(int argc, char **argv)
@@ -63,12 +75,10 @@ static int cmd_demo(int argc, char **argv)
 	       (long long)r.done.branches, (long long)r.done.members, (unsigned long long)r.spec.seed);
 	int status = 0;
 	if (admin) {
-		/* the district's 组织部管理员 over the root, so that a newcomer sees data at once.
-		 * INTEGRATOR: user_create (src/model/user.c, branch sec-auth) opens its own
-		 * transaction on this branch; once it does not, call it inside db_tx_run. */
-		char otp[64];
-		if (user_create(db, admin, "组织部管理员", "district_admin", 1, otp, sizeof otp) == 0)
-			printf("demo: user %s (组织部管理员 over the district) created; one-time password: %s\n", admin, otp);
+		/* the district's 组织部管理员 over the root, so that a newcomer sees data at once */
+		struct demo_admin da = {admin, {0}};
+		if (db_tx_run(db, true, demo_admin_tx, &da) == DB_OK)
+			printf("demo: user %s (组织部管理员 over the district) created; one-time password: %s\n", admin, da.otp);
 		else
 			status = 1;
 	}

@@ -2,9 +2,11 @@
  * the first account: there are no default accounts; the administrators' accounts are
  * changed only here). Each change writes its audit row (actor: the system, address
  * "cli") in the transaction of the change. */
+#include "auth/account.h"
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "db/db.h"
 #include "model/audit.h"
 #include "model/user.h"
@@ -19,6 +21,26 @@ static const char *flag(int argc, char **argv, const char *name)
 		if (strcmp(argv[i], name) == 0)
 			return argv[i + 1];
 	return NULL;
+}
+
+struct user_add {
+	const char *username, *name, *role;
+	int64_t org_id, member_id;
+	char otp[17];
+	bool not_linked; /* user_link_member found nothing to link */
+};
+
+static enum db_rc user_add_tx(struct db *db, void *ctx)
+{
+	struct user_add *c = ctx;
+	enum db_rc rc = (enum db_rc)account_create(db, c->username, c->name, c->role, c->org_id, c->otp);
+	if (rc == DB_OK && c->member_id) {
+		rc = (enum db_rc)user_link_member(db, c->username, c->member_id);
+		c->not_linked = rc == DB_DONE;
+		if (rc == DB_DONE)
+			rc = DB_ERROR;
+	}
+	return rc;
 }
 
 static int user_add(int argc, char **argv)
@@ -46,23 +68,27 @@ static int user_add(int argc, char **argv)
 	struct db *db = cli_open_db();
 	if (!db)
 		return 1;
-	char otp[17];
-	/* INTEGRATOR: user_create and user_link_member (src/model/user.c, branch sec-auth)
-	 * open their own transaction on this branch; once they no longer do, wrap these two
-	 * calls in one db_tx_run, as user_change does below. */
-	int rc = user_create(db, username, name, role, org_id, otp, sizeof otp);
-	if (rc == 0 && member) {
+	struct user_add add = {username, name, role, org_id, 0, {0}, false};
+	if (member) {
 		char *end;
-		long long member_id = strtoll(member, &end, 10);
-		if (*end || member_id <= 0 || user_link_member(db, username, member_id) != 0) {
-			fprintf(stderr, "dangjian: user %s created, but linking member %s failed\n", username, member);
-			rc = -1;
+		add.member_id = strtoll(member, &end, 10);
+		if (*end || add.member_id <= 0) {
+			fprintf(stderr, "dangjian: --member needs a member id\n");
+			db_close(db);
+			return 2;
 		}
 	}
+	/* the account, its link to a member and their audit rows: all or nothing */
+	enum db_rc rc = db_tx_run(db, true, user_add_tx, &add);
 	db_close(db);
-	if (rc != 0)
+	if (rc != DB_OK) {
+		if (add.not_linked)
+			fprintf(stderr, "dangjian: no member %s to link (or it already has an account)\n", member);
+		sodium_memzero(add.otp, sizeof add.otp);
 		return 1;
-	printf("user %s created; one-time password: %s\n(it must be changed at first login)\n", username, otp);
+	}
+	printf("user %s created; one-time password: %s\n(it must be changed at first login)\n", username, add.otp);
+	sodium_memzero(add.otp, sizeof add.otp);
 	return 0;
 }
 
@@ -88,14 +114,15 @@ static enum db_rc user_change_tx(struct db *db, void *ctx)
 	rc = c->op == OP_DISABLE      ? user_set_status(db, u.id, "disabled", 0)
 	     : c->op == OP_RESET_TOTP ? user_reset_totp(db, u.id)
 				      : user_set_password(db, u.id, c->hash, true);
+	if (rc == DB_OK && c->op == OP_RESET_PASSWORD) /* S22: the holder is told at the next login */
+		rc = user_mark_reset(db, u.id, 0, "system", clock_now(), "cli");
 	if (rc == DB_OK)
 		rc = session_delete_user(db, u.id);
 	static const char *const actions[] = {"user.reset_password", "user.disable", "user.reset_totp"};
 	struct audit_event ev = {.action = actions[c->op], .object_type = "user", .object_id = u.id,
 				 .success = true, .summary = "via=cli sessions_revoked=all"};
-	struct audit_actor system = {.name = "system", .ip = "cli"};
 	if (rc == DB_OK)
-		rc = audit_write(db, &system, &ev);
+		rc = audit_write(db, &audit_system_cli, &ev);
 	return rc;
 }
 

@@ -234,17 +234,14 @@ int(audit_write)(struct db *db, const struct audit_actor *actor, const struct au
 	return rc;
 }
 
-int audit_write_args(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
-		     const struct audit_event *ev)
-{
-	struct audit_actor a = {.user_id = actor_id, .name = actor_name, .role = role, .ip = ip};
-	return (audit_write)(db, &a, ev);
-}
+const struct audit_actor audit_system_cli = {.name = "system", .ip = "cli"};
 
+/* TEMPORARY: src/api/roster_io.c's import job until sec-import's branch is merged. */
 int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
 		    const struct audit_event *ev)
 {
-	return audit_write_args(db, actor_id, actor_name, NULL, ip, ev);
+	struct audit_actor a = {.user_id = actor_id, .name = actor_name, .ip = ip};
+	return audit_write(db, &a, ev);
 }
 
 static const char *col_text(struct db_stmt *st, int i, char **keep, int k)
@@ -375,6 +372,7 @@ static const struct {
 	{"user.lock", "账户锁定"},
 	{"user.unlock", "账户解锁"},
 	{"user.reset_password", "重置密码"},
+	{"user.reset_login", "重置密码后首次登录"},
 	{"user.reset_totp", "重置动态验证码"},
 	{"user.link_member", "关联党员档案"},
 	{"role.assign", "分配角色"},

@@ -35,20 +35,11 @@ struct audit_actor {
  * Returns 0 (DB_OK), or the enum db_rc of the failed step after logging it. */
 int audit_write(struct db *db, const struct audit_actor *actor, const struct audit_event *ev);
 
-/* TEMPORARY compatibility forms, for callers written before the actor value (the
- * branches of this wave still call them: src/api/session.c uses the six-argument
- * audit_write, src/model/user.c and src/api/roster_io.c use audit_record_as). Same
- * contract as audit_write. The integrator deletes these, the macro below and
- * audit_write_args in audit.c once no caller is left (grep audit_record_as,
- * audit_write_args). */
+/* The actor of work done from the command line (the system, address "cli"). */
+extern const struct audit_actor audit_system_cli;
+/* TEMPORARY, for src/api/roster_io.c until sec-import's branch is merged. */
 int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
 		    const struct audit_event *ev);
-int audit_write_args(struct db *db, int64_t actor_id, const char *actor_name, const char *role, const char *ip,
-		     const struct audit_event *ev);
-/* audit_write with six arguments calls audit_write_args, with three audit_write. */
-#define AUDIT_WRITE_PICK_(a1, a2, a3, a4, a5, a6, fn, ...) fn
-#define audit_write(...) \
-	AUDIT_WRITE_PICK_(__VA_ARGS__, audit_write_args, -, -, audit_write, -, -)(__VA_ARGS__)
 
 /* Walks the whole chain. Returns 0 when every link and the head verify, 1 when broken
  * (*first_broken = the first row whose link fails, or the first missing id when rows

@@ -553,27 +553,10 @@ bool user_org_exists(struct db *db, int64_t org_id)
 	return found;
 }
 
-/* q as a LIKE pattern with %, _ and \\ escaped, or NULL. */
-static const char *like_pattern(struct arena *a, const char *q)
-{
-	if (!q || !*q)
-		return NULL;
-	char *out = arena_alloc(a, 2 * strlen(q) + 3), *o = out;
-	*o++ = '%';
-	for (const char *p = q; *p; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
-	}
-	*o++ = '%';
-	*o = 0;
-	return out;
-}
-
 long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after, int64_t limit, int64_t *ids,
 		   int64_t *total)
 {
-	const char *pat = like_pattern(a, q);
+	const char *pat = arena_like_contains(a, q);
 	struct db_stmt *st = db_prepare(db, &user_sql[SQL_COUNT]);
 	if (!st)
 		return -1;
@@ -612,7 +595,7 @@ int user_link_member(struct db *db, const char *username, int64_t member_id)
 	struct audit_event ev = {.action = "user.link_member", .object_type = "user", .success = true,
 				 .summary = arena_printf(a, "username=%s member_id=%lld via=cli", username,
 							 (long long)member_id)};
-	rc = audit_record_as(db, 0, "system", "cli", &ev) == 0 ? DB_OK : DB_ERROR;
+	rc = audit_write(db, &audit_system_cli, &ev) == 0 ? DB_OK : DB_ERROR;
 	arena_free(a);
 	return rc;
 }

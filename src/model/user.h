@@ -55,12 +55,6 @@ int user_insert(struct db *db, struct arena *a, const char *username, const char
 /* Replaces the user's assignments. Each org_id 0 is stored NULL. An account that ever
  * held an administrator role refuses any other role (a trigger: DB_CONSTRAINT). */
 int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n);
-/* Creates a user with one role for the CLI and the demo: implemented by the auth layer
- * (src/auth/account.c, which hashes the one-time password) and declared here only until
- * the CLI's command bodies (src/cli/) call account_create inside db_tx_run themselves.
- * Runs in a transaction of its own. Returns 0, or -1 with a message on stderr. */
-int user_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
-		char *otp_out, size_t otp_len);
 /* Links a user to the member record that `GET /api/v1/me` shows (the `member` role),
  * with its audit row (actor: the system), inside the caller's transaction. DB_OK,
  * DB_DONE when there is no such user, or an error. */
