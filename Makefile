@@ -19,7 +19,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 WARN    := -std=c17 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
-           -Wno-unused-parameter -Werror
+           -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 HARDEN  := -fPIE -fstack-protector-strong -fstack-clash-protection
 LDHARD  := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 

@@ -3,34 +3,43 @@
 #include "api/roster_util.h"
 #include "auth/scope.h"
 #include "core/arena.h"
+#include <assert.h>
 #include "model/codes.h"
 #include <stdlib.h>
 #include <string.h>
 
-static bool one_of(const char *v, const char *const *allowed)
+const char *const member_filter_edu_groups[] = {"college_plus", "below", NULL};
+const char *const member_filter_age_bands[] = {"under_35", "35_60", "over_60", NULL};
+const char *const member_filter_sorts[] = {"name", "joined", NULL};
+
+bool member_filter_sex_ok(const char *v)
 {
-	for (; *allowed; allowed++)
-		if (strcmp(v, *allowed) == 0)
-			return true;
-	return false;
+	return codes_valid("sex", v);
 }
 
-bool member_filter_from_query(struct request *req, const char *perm, struct member_list_query *q)
+bool member_filter_state_ok(const char *v)
+{
+	return codes_valid("member_state", v);
+}
+
+bool member_filter_party_status_ok(const char *v)
+{
+	return codes_valid("party_status", v);
+}
+
+bool member_filter_ethnicity_ok(const char *v)
+{
+	return strcmp(v, "han") == 0 || strcmp(v, "minority") == 0 || codes_valid("ethnicity", v);
+}
+
+bool member_filter_build(struct request *req, const char *perm, const struct member_filter_in *in,
+			 struct member_list_query *q)
 {
 	memset(q, 0, sizeof *q);
 	struct member_filter *f = &q->f;
-	f->edu_college = -1;
-	f->two_new = -1;
-	const char *v;
-	if ((v = req_query(req, "org_id")) && *v) {
-		char *end;
-		long long id = strtoll(v, &end, 10);
+	if (in->org_id) {
 		struct org_rec o;
-		if (*end || id <= 0) {
-			req_field_error(req, "org_id", "invalid_integer", "党组织编号无效");
-			return false;
-		}
-		if (!roster_org_in_scope(req, id, perm, &o))
+		if (!roster_org_in_scope(req, in->org_id, perm, &o))
 			return false;
 		q->prefix[0] = o.path;
 		q->end[0] = scope_path_end(req->arena, o.path);
@@ -44,85 +53,34 @@ bool member_filter_from_query(struct request *req, const char *perm, struct memb
 			q->prefix[i] = p[i], q->end[i] = e[i];
 		q->nranges = n;
 	}
-	if ((v = req_query(req, "party_status")) && *v) {
-		if (!codes_valid("party_status", v))
-			req_field_error(req, "party_status", "invalid_choice", "应为 formal 或 probationary");
-		f->party_status = v;
-	}
-	if ((v = req_query(req, "state")) && *v) {
-		if (!codes_valid("member_state", v))
-			req_field_error(req, "state", "invalid_choice", "党籍状态无效");
-		f->state = v;
-	}
-	if ((v = req_query(req, "edu_group")) && *v) {
-		if (strcmp(v, "college_plus") == 0)
-			f->edu_college = 1;
-		else if (strcmp(v, "below") == 0)
-			f->edu_college = 0;
-		else
-			req_field_error(req, "edu_group", "invalid_choice", "应为 college_plus 或 below");
-	}
-	if ((v = req_query(req, "age_band")) && *v) {
+	f->party_status = in->party_status;
+	f->state = in->state;
+	f->sex = in->sex;
+	f->edu_college = !in->edu_group ? -1 : strcmp(in->edu_group, "college_plus") == 0;
+	if (in->age_band) {
 		struct date t = roster_today();
 		char c35[11], c61[11];
 		date_format(date_add_years(t, -35), c35);
 		date_format(date_add_years(t, -61), c61);
-		if (strcmp(v, "under_35") == 0) {
+		if (strcmp(in->age_band, "under_35") == 0) {
 			f->birth_after = arena_strdup(req->arena, c35);
-		} else if (strcmp(v, "35_60") == 0) {
+		} else if (strcmp(in->age_band, "35_60") == 0) {
 			f->birth_after = arena_strdup(req->arena, c61);
 			f->birth_upto = arena_strdup(req->arena, c35);
-		} else if (strcmp(v, "over_60") == 0) {
+		} else {
+			assert(strcmp(in->age_band, "over_60") == 0); /* the route's enum */
 			f->birth_upto = arena_strdup(req->arena, c61);
-		} else {
-			req_field_error(req, "age_band", "invalid_choice", "应为 under_35、35_60 或 over_60");
 		}
 	}
-	if ((v = req_query(req, "sex")) && *v) {
-		if (!codes_valid("sex", v))
-			req_field_error(req, "sex", "invalid_choice", "性别代码无效");
-		f->sex = v;
-	}
-	if ((v = req_query(req, "ethnicity")) && *v) {
-		if (strcmp(v, "han") == 0)
-			f->eth_eq = "01";
-		else if (strcmp(v, "minority") == 0)
-			f->eth_ne = "01";
-		else if (codes_valid("ethnicity", v))
-			f->eth_eq = v;
-		else
-			req_field_error(req, "ethnicity", "invalid_choice", "应为 han、minority 或民族代码");
-	}
-	if ((v = req_query(req, "two_new")) && *v) {
-		static const char *const bools[] = {"0", "1", NULL};
-		if (!one_of(v, bools))
-			req_field_error(req, "two_new", "invalid_choice", "应为 0 或 1");
-		f->two_new = v[0] == '1';
-	}
-	if ((v = req_query(req, "joined_from")) && *v) {
-		if (!date_valid(v))
-			req_field_error(req, "joined_from", "invalid_date", "日期应为有效的 YYYY-MM-DD");
-		f->joined_from = v;
-	}
-	if ((v = req_query(req, "joined_to")) && *v) {
-		if (!date_valid(v))
-			req_field_error(req, "joined_to", "invalid_date", "日期应为有效的 YYYY-MM-DD");
-		f->joined_to = v;
-	}
-	if ((v = req_query(req, "q")) && *v) {
-		if (strlen(v) > 60) {
-			req_field_error(req, "q", "too_long", "搜索词过长");
-		} else {
-			f->name_like = arena_like_contains(req->arena, v);
-		}
-	}
-	if ((v = req_query(req, "sort")) && *v) {
-		if (strcmp(v, "joined") == 0)
-			f->sort_joined = true;
-		else if (strcmp(v, "name") != 0)
-			req_field_error(req, "sort", "invalid_choice", "应为 name 或 joined");
-	}
-	return !req_failed(req);
+	if (in->ethnicity)
+		*(strcmp(in->ethnicity, "minority") == 0 ? &f->eth_ne : &f->eth_eq) =
+			strcmp(in->ethnicity, "han") == 0 || strcmp(in->ethnicity, "minority") == 0 ? "01" : in->ethnicity;
+	f->two_new = in->two_new;
+	f->joined_from = in->joined_from;
+	f->joined_to = in->joined_to;
+	f->name_like = arena_like_contains(req->arena, in->q);
+	f->sort_joined = in->sort && strcmp(in->sort, "joined") == 0;
+	return true;
 }
 
 static int row_cmp(const void *pa, const void *pb)

@@ -148,19 +148,29 @@ static bool load_in_scope(struct request *req, int64_t id, const char *perm, str
 	return true;
 }
 
+struct members_in {
+	struct member_filter_in f;
+	int64_t limit;
+	const char *cursor;
+};
+static const struct param members_params[] = {
+	MEMBER_FILTER_PARAMS(struct members_in),
+	PARAM_INT(struct members_in, limit, 1, 200, 20),
+	PARAM_STR(struct members_in, cursor, 512),
+};
+static const struct params members_in = PARAMS(struct members_in, members_params);
+
 static void get_members(struct request *req)
 {
+	const struct members_in *in = req->in;
 	struct member_list_query q;
-	if (!member_filter_from_query(req, "member.read", &q))
+	if (!member_filter_build(req, "member.read", &in->f, &q))
 		return;
 	q.f.list_cols = true;
-	int64_t limit = req_query_int(req, "limit", 20, 1, 200);
-	const char *cursor = req_query(req, "cursor");
+	int64_t limit = in->limit;
 	const char *ckey = "";
 	int64_t cid = 0;
-	if (cursor && !roster_cursor_decode(req, cursor, &ckey, &cid))
-		return;
-	if (req_failed(req))
+	if (in->cursor && !roster_cursor_decode(req, in->cursor, &ckey, &cid))
 		return;
 	struct member_row *rows;
 	size_t n;
@@ -420,7 +430,8 @@ static void get_me(struct request *req)
 }
 
 static const struct route members_routes[] = {
-	{"GET", "/api/v1/members", get_members, "member.read", RF_TX_READ, 0, "members in scope, filtered, keyset pages"},
+	{"GET", "/api/v1/members", get_members, "member.read", RF_TX_READ, 0, "members in scope, filtered, keyset pages",
+	 &members_in},
 	{"POST", "/api/v1/members", post_member, "member.write", RF_TX_WRITE, 0, "add a member"},
 	{"GET", "/api/v1/members/{id}", get_member, "member.read", 0, 0, "one member (?reveal=1 audited)"},
 	{"PATCH", "/api/v1/members/{id}", patch_member, "member.write", RF_TX_WRITE, 0, "change a member"},

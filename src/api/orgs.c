@@ -4,10 +4,11 @@
  * the request's one transaction), delete only when empty, alerts over the scope, grids
  * and buildings. A foreign organization answers 404 like a missing one. */
 #include "api/roster_util.h"
-#include "auth/audit.h"
 #include "auth/scope.h"
 #include "core/arena.h"
+#include "auth/audit.h"
 #include "core/clock.h"
+#include "http/params.h"
 #include "http/input.h"
 #include "model/audit.h"
 #include "model/codes.h"
@@ -163,28 +164,42 @@ static int by_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool org_type_ok(const char *v)
+{
+	return codes_valid("org_type", v);
+}
+
+static bool org_domain_ok(const char *v)
+{
+	return codes_valid("org_domain", v);
+}
+
+struct orgs_in {
+	int64_t limit, cursor, parent_id;
+	const char *type, *domain, *q;
+};
+static const struct param orgs_params[] = {
+	PARAM_INT(struct orgs_in, limit, 1, 200, 50),
+	PARAM_INT(struct orgs_in, cursor, 0, INT64_MAX, 0),
+	PARAM_ID(struct orgs_in, parent_id, "上级党组织编号无效"),
+	PARAM_CHECK(struct orgs_in, type, org_type_ok, "党组织类别无效"),
+	PARAM_CHECK(struct orgs_in, domain, org_domain_ok, "所在领域无效"),
+	PARAM_STR(struct orgs_in, q, 60),
+};
+static const struct params orgs_in = PARAMS(struct orgs_in, orgs_params);
+
 static void get_orgs(struct request *req)
 {
-	struct org_filter f = {0};
-	const char *v;
-	int64_t limit = req_query_int(req, "limit", 50, 1, 200);
-	f.limit = (int)limit + 1;
-	f.after_id = req_query_int(req, "cursor", 0, 0, INT64_MAX);
-	if ((v = req_query(req, "parent_id")) && *v)
-		f.parent_id = req_query_int(req, "parent_id", 0, 1, INT64_MAX);
-	if ((v = req_query(req, "type")) && *v) {
-		if (!codes_valid("org_type", v))
-			req_field_error(req, "type", "invalid_choice", "党组织类别无效");
-		f.type = v;
-	}
-	if ((v = req_query(req, "domain")) && *v) {
-		if (!codes_valid("org_domain", v))
-			req_field_error(req, "domain", "invalid_choice", "所在领域无效");
-		f.domain = v;
-	}
-	f.name_like = arena_like_contains(req->arena, req_query(req, "q"));
-	if (req_failed(req))
-		return;
+	const struct orgs_in *in = req->in;
+	struct org_filter f = {
+		.limit = (int)in->limit + 1,
+		.after_id = in->cursor,
+		.parent_id = in->parent_id,
+		.type = in->type,
+		.domain = in->domain,
+		.name_like = arena_like_contains(req->arena, in->q),
+	};
+	int64_t limit = in->limit;
 	const char **prefix, **end;
 	size_t nr = roster_ranges(req, "org.read", &prefix, &end);
 	json_t *items = json_array();
@@ -261,11 +276,18 @@ static void get_org(struct request *req)
 							   "probationary_count", (json_int_t)ms->probationary));
 }
 
+struct tree_in {
+	int64_t depth;
+};
+static const struct param tree_params[] = {PARAM_INT(struct tree_in, depth, 0, 10, 2)};
+static const struct params tree_in = PARAMS(struct tree_in, tree_params);
+
 static void get_tree(struct request *req)
 {
+	const struct tree_in *in = req->in;
 	struct org_rec o;
-	int64_t depth = req_query_int(req, "depth", 2, 0, 10);
-	if (req_failed(req) || !roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
+	int64_t depth = in->depth;
+	if (!roster_org_in_scope(req, req_param_id(req, "id"), "org.read", &o))
 		return;
 	struct jsonw w;
 	jw_init(&w, req->arena, 4096);
@@ -541,13 +563,14 @@ static void post_building(struct request *req)
 }
 
 static const struct route orgs_routes[] = {
-	{"GET", "/api/v1/orgs", get_orgs, "org.read", RF_TX_READ, 0, "organizations in scope (roots, children, search)"},
+	{"GET", "/api/v1/orgs", get_orgs, "org.read", RF_TX_READ, 0, "organizations in scope (roots, children, search)",
+	 &orgs_in},
 	{"POST", "/api/v1/orgs", post_org, "org.write", RF_TX_WRITE, 0, "create an organization"},
 	{"GET", "/api/v1/orgs/alerts", get_alerts, "org.read", RF_TX_READ, 0, "R-ORG alerts: terms due/overdue, committees"},
 	{"GET", "/api/v1/orgs/{id}", get_org, "org.read", RF_TX_READ, 0, "one organization with counts and alerts"},
 	{"PATCH", "/api/v1/orgs/{id}", patch_org, "org.write", RF_TX_WRITE, 0, "change an organization"},
 	{"DELETE", "/api/v1/orgs/{id}", delete_org, "org.write", RF_TX_WRITE, 0, "delete an empty organization"},
-	{"GET", "/api/v1/orgs/{id}/tree", get_tree, "org.read", RF_TX_READ, 0, "the subtree to ?depth="},
+	{"GET", "/api/v1/orgs/{id}/tree", get_tree, "org.read", RF_TX_READ, 0, "the subtree to ?depth=", &tree_in},
 	{"POST", "/api/v1/orgs/{id}/move", post_move, "org.write", RF_TX_WRITE, 0, "move under another parent"},
 	{"GET", "/api/v1/orgs/{id}/grids", get_grids, "org.read", RF_TX_READ, 0, "grids of an organization"},
 	{"POST", "/api/v1/orgs/{id}/grids", post_grid, "org.write", RF_TX_WRITE, 0, "add a grid"},

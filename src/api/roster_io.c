@@ -4,6 +4,7 @@
  * mode, or CSV; masked unless pii.export and a purpose; audited with its row count,
  * SECURITY.md S14) and GET /jobs/{id}. */
 #include "api/member_filter.h"
+#include "http/params.h"
 #include "api/roster_util.h"
 #include "auth/auth.h"
 #include "auth/scope.h"
@@ -228,20 +229,30 @@ static void export_cells(struct arena *a, const struct member_rec *r, bool revea
 		c[i] = vals[i];
 }
 
+struct export_in {
+	struct member_filter_in f;
+	const char *format, *purpose;
+	int reveal;
+};
+static const char *const export_formats[] = {"xlsx", "csv", NULL};
+static const struct param export_params[] = {
+	MEMBER_FILTER_PARAMS(struct export_in),
+	PARAM_ENUM(struct export_in, format, export_formats, "应为 xlsx 或 csv"),
+	PARAM_STR(struct export_in, purpose, 200),
+	PARAM_BOOL(struct export_in, reveal),
+};
+static const struct params export_in = PARAMS(struct export_in, export_params);
+
 static void get_export(struct request *req)
 {
+	const struct export_in *in = req->in;
 	struct member_list_query q;
-	if (!member_filter_from_query(req, "member.export", &q))
+	if (!member_filter_build(req, "member.export", &in->f, &q))
 		return;
 	q.f.no_org_name = true; /* export_cells has no organization column */
-	const char *fmt = req_query(req, "format");
-	bool csv = fmt && strcmp(fmt, "csv") == 0;
-	if (fmt && *fmt && !csv && strcmp(fmt, "xlsx") != 0) {
-		req_field_error(req, "format", "invalid_choice", "应为 xlsx 或 csv");
-		return;
-	}
-	bool reveal = roster_query_flag(req, "reveal");
-	const char *purpose = req_query(req, "purpose");
+	bool csv = in->format && strcmp(in->format, "csv") == 0;
+	bool reveal = in->reveal == 1;
+	const char *purpose = in->purpose;
 	if (reveal) {
 		for (size_t i = 0; i < q.nranges; i++)
 			if (!scope_allows(req, "pii.export", q.prefix[i])) {
@@ -340,7 +351,8 @@ static const struct route roster_io_routes[] = {
 	{"POST", "/api/v1/members/import", post_import, "member.import", RF_RAW_BODY, IMPORT_CAP,
 	 "import members from .xlsx/.csv as a job"},
 	{"GET", "/api/v1/members/import/template.xlsx", get_template, "member.import", 0, 0, "the import template"},
-	{"GET", "/api/v1/members/export", get_export, "member.export", 0, 0, "export members (xlsx/csv), audited"},
+	{"GET", "/api/v1/members/export", get_export, "member.export", 0, 0, "export members (xlsx/csv), audited",
+	 &export_in},
 	{"GET", "/api/v1/jobs/{id}", get_job, PERM_SESSION, RF_TX_READ, 0, "a job of the caller, with progress"},
 };
 ROUTE_TABLE(roster_io);

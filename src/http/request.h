@@ -66,6 +66,7 @@ struct request {
 	bool body_too_large;
 	size_t body_discarded;  /* bytes past the cap read and thrown away */
 	json_t *json;           /* parsed JSON body (owned) */
+	void *in;               /* the route's declared inputs, parsed and valid (arena) */
 
 	struct db *db;          /* this worker's connection, when the route needs one */
 	struct auth_session *session; /* set by auth_authenticate; arena-owned */

@@ -1,5 +1,6 @@
 /* router.c: the merged route table and path matching; see router.h. */
 #include "http/router.h"
+#include "http/params.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ int router_init_tables(const struct route_table *const *tables, bool test_mode)
 				fprintf(stderr, "route %s %s: both read and write transaction\n", r->method, r->pattern);
 				bad++;
 			}
+			if (r->in && params_validate(r->pattern, r->in) != 0)
+				bad++;
 			if ((r->flags & RF_TEST) && !test_mode)
 				continue;
 			for (size_t j = 0; j < n_routes; j++)

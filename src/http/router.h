@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct request;
+struct params;
 typedef void (*route_handler)(struct request *req);
 
 /* Permission pseudo-codes: no session needed / any signed-in user. */
@@ -35,6 +36,8 @@ struct route {
 	unsigned flags;      /* enum route_flag */
 	size_t body_cap;     /* bytes; 0 = cfg.body_cap */
 	const char *summary; /* one line, for `dangjian routes` */
+	const struct params *in; /* its declared query/body fields (http/params.h), or NULL:
+				    parsed into req->in before the handler runs */
 };
 
 struct route_table {

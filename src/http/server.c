@@ -17,6 +17,7 @@
 #include "jobs/jobs.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "http/params.h"
 #include "http/static.h"
 #include <arpa/inet.h>
 #include <assert.h>
@@ -234,6 +235,8 @@ static void run_checked(struct request *req, bool public_route, bool unsafe)
 		if (req_failed(req))
 			return;
 	}
+	if (r->in && !(req->in = params_parse(req, r->in, NULL, NULL)))
+		return;
 	/* an offloading handler's transaction ends here too, before its work runs */
 	run_in_tx(req, call_handler, NULL);
 }
