@@ -437,10 +437,17 @@ static void delete_org(struct request *req)
 	req_reply_json(req, 204, NULL);
 }
 
+struct alerts_in {
+	int64_t org_id;
+};
+static const struct param alerts_params[] = {PARAM_ID(struct alerts_in, org_id, "党组织编号无效")};
+static const struct params alerts_in = PARAMS(struct alerts_in, alerts_params);
+
 static void get_alerts(struct request *req)
 {
+	const struct alerts_in *in = req->in;
 	const char **prefix = NULL, **end = NULL;
-	size_t n = roster_query_ranges(req, "org.read", &prefix, &end);
+	size_t n = roster_org_ranges(req, "org.read", in->org_id, &prefix, &end);
 	if (req_failed(req))
 		return;
 	json_t *items = json_array();
@@ -566,7 +573,8 @@ static const struct route orgs_routes[] = {
 	{"GET", "/api/v1/orgs", get_orgs, "org.read", RF_TX_READ, 0, "organizations in scope (roots, children, search)",
 	 &orgs_in},
 	{"POST", "/api/v1/orgs", post_org, "org.write", RF_TX_WRITE, 0, "create an organization"},
-	{"GET", "/api/v1/orgs/alerts", get_alerts, "org.read", RF_TX_READ, 0, "R-ORG alerts: terms due/overdue, committees"},
+	{"GET", "/api/v1/orgs/alerts", get_alerts, "org.read", RF_TX_READ, 0, "R-ORG alerts: terms due/overdue, committees",
+	 &alerts_in},
 	{"GET", "/api/v1/orgs/{id}", get_org, "org.read", RF_TX_READ, 0, "one organization with counts and alerts"},
 	{"PATCH", "/api/v1/orgs/{id}", patch_org, "org.write", RF_TX_WRITE, 0, "change an organization"},
 	{"DELETE", "/api/v1/orgs/{id}", delete_org, "org.write", RF_TX_WRITE, 0, "delete an empty organization"},

@@ -52,14 +52,13 @@ size_t roster_ranges(struct request *req, const char *perm, const char ***prefix
 	return n;
 }
 
-size_t roster_query_ranges(struct request *req, const char *perm, const char ***prefixes, const char ***ends)
+size_t roster_org_ranges(struct request *req, const char *perm, int64_t org_id, const char ***prefixes,
+			 const char ***ends)
 {
-	const char *v = req_query(req, "org_id");
-	if (!v || !*v)
+	if (!org_id)
 		return roster_ranges(req, perm, prefixes, ends);
-	int64_t id = req_query_int(req, "org_id", 0, 1, INT64_MAX);
 	struct org_rec o;
-	if (req_failed(req) || !roster_org_in_scope(req, id, perm, &o))
+	if (!roster_org_in_scope(req, org_id, perm, &o))
 		return 0;
 	const char **p = arena_alloc(req->arena, sizeof *p), **e = arena_alloc(req->arena, sizeof *e);
 	p[0] = o.path;

@@ -16,10 +16,11 @@ struct date roster_today(void);
 bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, struct org_rec *o);
 /* The caller's scope roots for perm as path ranges (prefix, end); 0 when none. */
 size_t roster_ranges(struct request *req, const char *perm, const char ***prefixes, const char ***ends);
-/* The ranges of ?org_id= (that organization's subtree, 404 when outside the caller's
- * scope for perm) or, without it, of the caller's whole scope. 0 with the request
- * failed, or when nothing is visible. */
-size_t roster_query_ranges(struct request *req, const char *perm, const char ***prefixes, const char ***ends);
+/* The ranges of the organization org_id (its subtree, 404 when outside the caller's
+ * scope for perm) or, for 0, of the caller's whole scope. 0 with the request failed,
+ * or when nothing is visible. */
+size_t roster_org_ranges(struct request *req, const char *perm, int64_t org_id, const char ***prefixes,
+			 const char ***ends);
 /* Opaque cursors for (key, id). Decoding failure sets a field error on "cursor". */
 const char *roster_cursor_encode(struct request *req, const char *key, int64_t id);
 bool roster_cursor_decode(struct request *req, const char *cursor, const char **key, int64_t *id);

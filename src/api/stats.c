@@ -2,14 +2,22 @@
  * the caller's whole scope), from one pass over the covering index (model/stats.c). */
 #include "api/roster_util.h"
 #include "auth/scope.h"
+#include "http/params.h"
 #include "http/request.h"
 #include "model/stats.h"
 #include <string.h>
 
+struct stats_in {
+	int64_t org_id;
+};
+static const struct param stats_params[] = {PARAM_ID(struct stats_in, org_id, "党组织编号无效")};
+static const struct params stats_in = PARAMS(struct stats_in, stats_params);
+
 static void get_member_stats(struct request *req)
 {
+	const struct stats_in *in = req->in;
 	const char **prefix = NULL, **end = NULL;
-	size_t n = roster_query_ranges(req, "stats.read", &prefix, &end);
+	size_t n = roster_org_ranges(req, "stats.read", in->org_id, &prefix, &end);
 	if (req_failed(req))
 		return;
 	struct member_stats total, s;
@@ -27,6 +35,7 @@ static void get_member_stats(struct request *req)
 }
 
 static const struct route stats_routes[] = {
-	{"GET", "/api/v1/stats/members", get_member_stats, "stats.read", RF_TX_READ, 0, "member statistics of a subtree"},
+	{"GET", "/api/v1/stats/members", get_member_stats, "stats.read", RF_TX_READ, 0, "member statistics of a subtree",
+	 &stats_in},
 };
 ROUTE_TABLE(stats);

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "db/db.h"
 #include "http/input.h"
+#include "http/params.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "model/audit.h"
@@ -98,21 +99,23 @@ static bool username_ok(const char *u)
 	return strlen(u) >= 2;
 }
 
+struct users_in {
+	int64_t limit, cursor;
+	const char *q;
+};
+static const struct param users_params[] = {
+	PARAM_INT(struct users_in, limit, 1, 200, 20),
+	PARAM_INT(struct users_in, cursor, 0, INT64_MAX, 0),
+	PARAM_STR(struct users_in, q, 60),
+};
+static const struct params users_in = PARAMS(struct users_in, users_params);
+
 static void list_users(struct request *req)
 {
-	int64_t limit = req_query_int(req, "limit", 20, 1, 200);
-	int64_t after = 0;
-	const char *cursor = req_query(req, "cursor");
-	if (cursor && *cursor) {
-		char *end;
-		after = strtoll(cursor, &end, 10);
-		if (*end || after < 0)
-			req_field_error(req, "cursor", "invalid", "分页游标无效");
-	}
-	if (req_failed(req))
-		return;
+	const struct users_in *in = req->in;
+	int64_t limit = in->limit, after = in->cursor;
 	int64_t *ids = arena_alloc(req->arena, (size_t)limit * sizeof *ids), total = 0;
-	long n = user_list_ids(req->db, req->arena, req_query(req, "q"), after, limit, ids, &total);
+	long n = user_list_ids(req->db, req->arena, in->q, after, limit, ids, &total);
 	if (n < 0)
 		return req_fail_db(req, DB_ERROR);
 	json_t *items = json_array();
@@ -400,7 +403,7 @@ static void put_roles(struct request *req)
 }
 
 static const struct route users_routes[] = {
-	{"GET", "/api/v1/users", list_users, "user.read", RF_TX_READ, 0, "list users (?q=&cursor=&limit=)"},
+	{"GET", "/api/v1/users", list_users, "user.read", RF_TX_READ, 0, "list users (?q=&cursor=&limit=)", &users_in},
 	{"POST", "/api/v1/users", post_user, "user.manage", RF_TX_WRITE, 4096, "create a user; returns a one-time password"},
 	{"GET", "/api/v1/users/{id}", get_user, "user.read", RF_TX_READ, 0, "one user"},
 	{"PATCH", "/api/v1/users/{id}", patch_user, "user.manage", RF_TX_WRITE, 4096, "change name, mobile or status"},

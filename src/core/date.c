@@ -1,5 +1,7 @@
 /* date.c: see date.h. Proleptic Gregorian, civil-from-days after H. Hinnant. */
 #include "core/date.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool date_is_leap(int y)
@@ -112,4 +114,41 @@ int date_years_between(struct date a, struct date b)
 	if (b.m < a.m || (b.m == a.m && b.d < a.d))
 		years--;
 	return years;
+}
+
+bool date_parse_instant(const char *v, bool end_of_day, int64_t *out)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (!*end && n > 0) {
+		*out = n;
+		return true;
+	}
+	size_t len = strlen(v);
+	char day[11];
+	struct date d;
+	if (len < 10)
+		return false;
+	memcpy(day, v, 10);
+	day[10] = 0;
+	if (!date_parse(day, &d))
+		return false;
+	int64_t t = date_to_days(d) * 86400;
+	if (len == 10) {
+		*out = end_of_day ? t + 86399 : t;
+		return true;
+	}
+	/* HH:MM:SS, an optional fraction (what Date.toISOString sends), then Z */
+	int hh, mm, ss, used = 0;
+	if (len < 20 || v[10] != 'T' || sscanf(v + 11, "%2d:%2d:%2d%n", &hh, &mm, &ss, &used) != 3 || used != 8 ||
+	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+		return false;
+	const char *p = v + 19;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (p[0] != 'Z' || p[1] != 0)
+		return false;
+	*out = t + hh * 3600 + mm * 60 + ss;
+	return true;
 }

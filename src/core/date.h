@@ -16,6 +16,9 @@ bool date_valid(const char *s);
 void date_format(struct date d, char buf[11]);
 /* Days since 1970-01-01 (may be negative) and back. */
 int64_t date_to_days(struct date d);
+/* An instant as a filter gives it: unix seconds, YYYY-MM-DD (the day's first second in
+ * UTC, or its last when end_of_day) or YYYY-MM-DDTHH:MM:SS[.fff]Z. False when malformed. */
+bool date_parse_instant(const char *v, bool end_of_day, int64_t *out);
 struct date date_from_days(int64_t days);
 /* Adds calendar months (negative allowed); the day is clamped to the month's end. */
 struct date date_add_months(struct date d, int months);

@@ -106,6 +106,11 @@ static void query_field(struct request *req, const struct param *p, const char *
 		if (!p->check(v))
 			return bad(req, p, "invalid_choice", "不是允许的选项");
 		break;
+	case PARAM_T_INSTANT:
+		if (!date_parse_instant(v, p->max == 1, &n))
+			return bad(req, p, "invalid_instant", "时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM:SSZ");
+		memcpy(slot, &n, sizeof n);
+		return;
 	case PARAM_T__MAX:
 		return;
 	}
@@ -120,6 +125,14 @@ static void body_field(struct request *req, const struct param *p, json_t *obj, 
 	int64_t n;
 	bool b;
 	switch (p->type) {
+	case PARAM_T_INSTANT: /* bodies carry instants as RFC 3339 text */
+		s = in_str(req, obj, p->name, fl, 40);
+		if (s && !date_parse_instant(s, p->max == 1, &n)) {
+			bad(req, p, "invalid_instant", "时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM:SSZ");
+		} else if (s) {
+			memcpy(slot, &n, sizeof n);
+		}
+		return;
 	case PARAM_T_INT:
 	case PARAM_T_ID:
 		if (in_int(req, obj, p->name, fl, p->type == PARAM_T_ID ? 1 : p->min, p->type == PARAM_T_ID ? INT64_MAX : p->max, &n))
@@ -197,6 +210,7 @@ static size_t slot_size(enum param_type t)
 	switch (t) {
 	case PARAM_T_INT:
 	case PARAM_T_ID:
+	case PARAM_T_INSTANT:
 		return sizeof(int64_t);
 	case PARAM_T_BOOL:
 		return sizeof(int);

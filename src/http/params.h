@@ -30,6 +30,7 @@ enum param_type {
 	PARAM_T_DATE,  /* const char *, a real YYYY-MM-DD; absent → NULL */
 	PARAM_T_BOOL,  /* int: 1 for 1/true, 0 for 0/false, -1 when absent */
 	PARAM_T_CHECK, /* const char * accepted by check() (a code table); absent → NULL */
+	PARAM_T_INSTANT, /* int64_t unix seconds from date_parse_instant; absent → 0; .max = 1: end of a bare day */
 	PARAM_T__MAX
 };
 
@@ -66,6 +67,7 @@ struct params {
 #define PARAM_ENUM(T, field, values, msg) {PARAM_F_(T, field, #field, PARAM_T_ENUM, 0), .allowed = values, .message = msg}
 #define PARAM_DATE(T, field) {PARAM_F_(T, field, #field, PARAM_T_DATE, 0)}
 #define PARAM_BOOL(T, field) {PARAM_F_(T, field, #field, PARAM_T_BOOL, 0)}
+#define PARAM_INSTANT(T, field, end_of_day) {PARAM_F_(T, field, #field, PARAM_T_INSTANT, 0), .max = end_of_day}
 #define PARAM_CHECK(T, field, fn, msg) {PARAM_F_(T, field, #field, PARAM_T_CHECK, 0), .check = fn, .message = msg}
 
 /* Where values come from: the query string by default; lookup(ctx, name) returns the
