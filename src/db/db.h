@@ -6,23 +6,27 @@
  * `…_STMT__MAX` and filled with designated initializers, registered with DB_SQL_TABLE:
  *
  *   enum member_stmt { STMT_MEMBER_INSERT, STMT_MEMBER_COUNT, MEMBER_STMT__MAX };
- *   enum member_key_col { MEMBER_KEY_COL_ID, MEMBER_KEY_COL_ORG_PATH, MEMBER_KEY_COL__MAX };
+ *   enum member_key_col { MEMBER_COL_ID, MEMBER_COL_ORG_PATH }; // member.insert's RETURNING
  *   static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
  *       [STMT_MEMBER_INSERT] = {"member.insert", "INSERT … RETURNING id, org_path"},
  *       [STMT_MEMBER_COUNT] = {"member.count", "SELECT COUNT(*) FROM members"},
  *   };
  *   DB_SQL_TABLE(member, member_sql);
+ *   … db_prepare(db, &member_sql[STMT_MEMBER_INSERT]) … db_col_int(st, MEMBER_COL_ID) …
  *
  * An entry left out is a hole (NULL text): the first db_open refuses to run with one and
- * `dangjian check` names it. Result columns are read through a column enum, one per
- * result shape, written next to the table in the order of the SELECT list; a one-value
- * result is read as DB_COL_ONLY. Parameters are written
- * $1 … $n (PostgreSQL's form, which SQLite reads as named parameters) and bound by
- * number. Binding a $n the statement does not have, or reading a column it does not
- * have (or with no current row), is a bug: an assert in builds without NDEBUG (test and
- * sanitizer builds); in release the misuse is logged once with the statement's name and
- * the statement's next db_step answers DB_ERROR. No SQL text is ever assembled at run
- * time (tools/codecheck refuses it, and the old hand-numbered form).
+ * `dangjian check` names it. Statements run as a sequence are a range of the enum named
+ * by a _FIRST/_LAST pair, or a small index array; never arithmetic on numbers. Result
+ * columns are read through a column enum, one per result shape, written next to the
+ * table in the order of the SELECT list; a one-value result is read as DB_COL_ONLY.
+ * Parameters are written $1 … $n (PostgreSQL's form, which SQLite reads as named
+ * parameters) and bound by number; a comment on a long statement says what each is.
+ * Binding a $n the statement does not have, or reading a column it does not have (or
+ * with no current row), is a bug: an assert in builds without NDEBUG (the test and
+ * sanitizer builds); in release (NDEBUG) the misuse is logged once with the statement's
+ * name and the statement's next db_step answers DB_ERROR, until its next db_prepare. No
+ * SQL text is ever assembled at run time (tools/codecheck refuses it, and the old
+ * hand-numbered form).
  * Dates are ISO TEXT, instants INTEGER Unix seconds, booleans INTEGER 0/1; use
  * ON CONFLICT, RETURNING, COALESCE and CTEs rather than dialect-only forms. */
 #ifndef DJ_DB_H
