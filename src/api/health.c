@@ -9,11 +9,14 @@
 #include "http/request.h"
 #include "http/router.h"
 
-static const struct db_sql health_sql[] = {
-#define SQL_PING 0
-	{"health.ping", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
-#define SQL_TEST_WRITE 1
-	{"health.test_write",
+enum health_stmt {
+	STMT_HEALTH_PING,
+	STMT_HEALTH_TEST_WRITE,
+	HEALTH_STMT__MAX
+};
+static const struct db_sql health_sql[HEALTH_STMT__MAX] = {
+	[STMT_HEALTH_PING] = {"health.ping", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
+	[STMT_HEALTH_TEST_WRITE] = {"health.test_write",
 	 "INSERT INTO jobs (kind, status, progress, created_at, updated_at) VALUES ('test', 'done', 100, $1, $1) RETURNING id"},
 };
 DB_SQL_TABLE(health, health_sql);
@@ -26,14 +29,14 @@ static void get_healthz(struct request *req)
 static void get_readyz(struct request *req)
 {
 	struct db *db = db_thread();
-	struct db_stmt *st = db ? db_prepare(db, &health_sql[SQL_PING]) : NULL;
+	struct db_stmt *st = db ? db_prepare(db, &health_sql[STMT_HEALTH_PING]) : NULL;
 	int rc = st ? db_step(st) : DB_ERROR;
 	if (rc != DB_ROW) {
 		req_fail(req, 503, "not_ready", "数据库暂不可用");
 		req->err.retry_after = 5;
 		return;
 	}
-	int64_t v = db_col_int(st, 0);
+	int64_t v = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	req_reply_json(req, 200, json_pack("{s:s, s:I}", "status", "ok", "schema", (json_int_t)v));
 }
@@ -60,7 +63,7 @@ static void put_test_clock(struct request *req)
  * load the store (backup under load, lock contention answering 503). */
 static void post_test_write(struct request *req)
 {
-	struct db_stmt *st = db_prepare(req->db, &health_sql[SQL_TEST_WRITE]);
+	struct db_stmt *st = db_prepare(req->db, &health_sql[STMT_HEALTH_TEST_WRITE]);
 	if (!st) {
 		req_fail_db(req, DB_ERROR);
 		return;
@@ -71,7 +74,7 @@ static void post_test_write(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	json_int_t id = (json_int_t)db_col_int(st, 0);
+	json_int_t id = (json_int_t)db_col_int(st, DB_COL_ONLY); /* RETURNING id */
 	db_reset(st);
 	req_reply_json(req, 201, json_pack("{s:I}", "id", id));
 }

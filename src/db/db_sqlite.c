@@ -1,9 +1,12 @@
 /* db_sqlite.c: the SQLite implementation of db.h. One connection per worker thread,
- * each with its own cache of prepared statements keyed by the db_sql pointer. */
+ * each with its own cache of prepared statements keyed by the db_sql pointer. Binds and
+ * column reads are checked against the statement (db.h: a misuse asserts, or fails the
+ * next step in release). */
 #include "db/db.h"
 #include "core/arena.h"
 #include "config.h"
 #include "core/log.h"
+#include <assert.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -20,6 +23,7 @@ struct db_stmt {
 	sqlite3_stmt *st;
 	struct db *db;
 	bool nocopy; /* db_bind_nocopy: text and blobs are bound without a copy */
+	bool misuse; /* a $n or a column it does not have was used since db_prepare */
 	int nparams;
 	int idx[MAX_PARAMS + 1]; /* $n → SQLite parameter index */
 };
@@ -117,17 +121,32 @@ static void scan_final(sqlite3_context *c)
 
 void db_close(struct db *db);
 
+static void report_hole(const char *table, const char *name, const char *msg)
+{
+	log_msg(LOG_ERROR, NULL, "db: statement table %s, entry %s: %s", table, name, msg);
+}
+
+static int table_holes; /* holes in the registered statement tables, counted once */
+
 /* Before the first connection: no global memory statistics, whose mutex every
- * sqlite3_malloc of every thread would take (nothing here reads them). */
+ * sqlite3_malloc of every thread would take (nothing here reads them); and the
+ * statement tables checked for entries left out, so that a binary with a hole never
+ * runs against a database. */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	table_holes = db_sql_tables_check(report_hole);
 }
 
 struct db *db_open(const char *path, int flags)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, sqlite_setup);
+	if (table_holes) {
+		log_msg(LOG_ERROR, NULL, "db: %d statement(s) missing from their tables: not opening the database",
+			table_holes);
+		return NULL;
+	}
 	sqlite3 *h = NULL;
 	int oflags = SQLITE_OPEN_NOMUTEX;
 	oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
@@ -314,7 +333,14 @@ struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
 		sqlite3_reset(s->st);
 		sqlite3_clear_bindings(s->st);
 		s->nocopy = false;
+		s->misuse = false;
 		return s;
+	}
+	if (!sql->text) { /* a hole: db_open refuses to run with one, so never */
+		log_msg(LOG_ERROR, NULL, "db: prepare %s: no statement text", sql->name ? sql->name : "(unnamed)");
+		if (db_misuse_asserts)
+			assert(!"a statement table entry without text");
+		return NULL;
 	}
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v3(db->h, sql->text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
@@ -335,36 +361,69 @@ struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
 	return s;
 }
 
+/* A bind of a $n, or a read of a column, that the statement does not have: logged once
+ * with the statement's name, and the statement's next step fails (db.h). */
+static void misuse(struct db_stmt *s, const char *what, int n)
+{
+	if (!s->misuse)
+		log_msg(LOG_ERROR, NULL, "db: %s: %s%d does not exist (a bug in the caller)", s->key->name, what, n);
+	s->misuse = true;
+	if (db_misuse_asserts)
+		assert(!"db_bind_* of a $n or db_col_* of a column that the statement does not have");
+}
+
+/* The SQLite index of $n, or 0 after recording the misuse. */
+static int param(struct db_stmt *s, int n)
+{
+	if (n > 0 && n <= s->nparams && s->idx[n])
+		return s->idx[n];
+	misuse(s, "parameter $", n);
+	return 0;
+}
+
+/* Whether column i exists in the current row (recording the misuse when not). */
+static bool column(struct db_stmt *s, int i)
+{
+	if (i >= 0 && i < sqlite3_data_count(s->st)) /* 0 when no row is current */
+		return true;
+	misuse(s, sqlite3_data_count(s->st) ? "column " : "column (no current row) ", i);
+	return false;
+}
+
 void db_bind_int(struct db_stmt *s, int n, int64_t v)
 {
-	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
-		sqlite3_bind_int64(s->st, s->idx[n], v);
+	int j = param(s, n);
+	if (j)
+		sqlite3_bind_int64(s->st, j, v);
 }
 
 void db_bind_double(struct db_stmt *s, int n, double v)
 {
-	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
-		sqlite3_bind_double(s->st, s->idx[n], v);
+	int j = param(s, n);
+	if (j)
+		sqlite3_bind_double(s->st, j, v);
 }
 
 void db_bind_text(struct db_stmt *s, int n, const char *t, long len)
 {
-	if (n <= 0 || n > MAX_PARAMS || !s->idx[n])
+	int j = param(s, n);
+	if (!j)
 		return;
 	if (!t)
-		sqlite3_bind_null(s->st, s->idx[n]);
+		sqlite3_bind_null(s->st, j);
 	else
-		sqlite3_bind_text(s->st, s->idx[n], t, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
+		sqlite3_bind_text(s->st, j, t, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
 }
 
 void db_bind_blob(struct db_stmt *s, int n, const void *p, size_t len)
 {
-	if (n <= 0 || n > MAX_PARAMS || !s->idx[n])
+	int j = param(s, n);
+	if (!j)
 		return;
 	if (!p)
-		sqlite3_bind_null(s->st, s->idx[n]);
+		sqlite3_bind_null(s->st, j);
 	else
-		sqlite3_bind_blob(s->st, s->idx[n], p, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
+		sqlite3_bind_blob(s->st, j, p, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
 }
 
 void db_bind_nocopy(struct db_stmt *s)
@@ -374,8 +433,9 @@ void db_bind_nocopy(struct db_stmt *s)
 
 void db_bind_null(struct db_stmt *s, int n)
 {
-	if (n > 0 && n <= MAX_PARAMS && s->idx[n])
-		sqlite3_bind_null(s->st, s->idx[n]);
+	int j = param(s, n);
+	if (j)
+		sqlite3_bind_null(s->st, j);
 }
 
 void db_bind_opt_text(struct db_stmt *s, int n, const char *t)
@@ -399,6 +459,10 @@ const char *db_col_dup(struct arena *a, struct db_stmt *s, int i)
 
 enum db_rc db_step(struct db_stmt *s)
 {
+	if (s->misuse) { /* logged when it happened */
+		sqlite3_reset(s->st);
+		return DB_ERROR;
+	}
 	int rc = sqlite3_step(s->st);
 	enum db_rc r = map_rc(rc);
 	if (r == DB_ERROR || r == DB_FULL)
@@ -416,7 +480,7 @@ enum db_rc db_scan(struct db_stmt *s, db_row_fn fn, void *ctx, int64_t *rows)
 	db->scan_rows = 0;
 	enum db_rc rc = db_step(s);
 	if (rc == DB_ROW && rows)
-		*rows = db_col_int(s, 0);
+		*rows = db_col_int(s, DB_COL_ONLY); /* dj_row's aggregate: the rows passed */
 	db_reset(s);
 	db->scan_fn = NULL;
 	db->scan_ctx = NULL;
@@ -430,32 +494,32 @@ void db_reset(struct db_stmt *s)
 
 int64_t db_col_int(struct db_stmt *s, int i)
 {
-	return sqlite3_column_int64(s->st, i);
+	return column(s, i) ? sqlite3_column_int64(s->st, i) : 0;
 }
 
 double db_col_double(struct db_stmt *s, int i)
 {
-	return sqlite3_column_double(s->st, i);
+	return column(s, i) ? sqlite3_column_double(s->st, i) : 0;
 }
 
 const char *db_col_text(struct db_stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(s->st, i);
+	return column(s, i) ? (const char *)sqlite3_column_text(s->st, i) : NULL;
 }
 
 const void *db_col_blob(struct db_stmt *s, int i)
 {
-	return sqlite3_column_blob(s->st, i);
+	return column(s, i) ? sqlite3_column_blob(s->st, i) : NULL;
 }
 
 size_t db_col_len(struct db_stmt *s, int i)
 {
-	return (size_t)sqlite3_column_bytes(s->st, i);
+	return column(s, i) ? (size_t)sqlite3_column_bytes(s->st, i) : 0;
 }
 
 bool db_col_null(struct db_stmt *s, int i)
 {
-	return sqlite3_column_type(s->st, i) == SQLITE_NULL;
+	return column(s, i) ? sqlite3_column_type(s->st, i) == SQLITE_NULL : true;
 }
 
 void db_cache_kib(struct db *db, int64_t kib)
@@ -476,11 +540,12 @@ int64_t db_changes(struct db *db)
 
 /* Transaction control as cached statements: every request begins and ends one, and
  * sqlite3_exec would parse the text each time (bench/results.md). */
-static const struct db_sql tx_sql[] = {
-	{"tx.begin", "BEGIN"},
-	{"tx.begin_immediate", "BEGIN IMMEDIATE"},
-	{"tx.commit", "COMMIT"},
-	{"tx.rollback", "ROLLBACK"},
+enum tx_stmt { STMT_TX_BEGIN, STMT_TX_BEGIN_IMMEDIATE, STMT_TX_COMMIT, STMT_TX_ROLLBACK, TX_STMT__MAX };
+static const struct db_sql tx_sql[TX_STMT__MAX] = {
+	[STMT_TX_BEGIN] = {"tx.begin", "BEGIN"},
+	[STMT_TX_BEGIN_IMMEDIATE] = {"tx.begin_immediate", "BEGIN IMMEDIATE"},
+	[STMT_TX_COMMIT] = {"tx.commit", "COMMIT"},
+	[STMT_TX_ROLLBACK] = {"tx.rollback", "ROLLBACK"},
 };
 DB_SQL_TABLE(tx, tx_sql);
 
@@ -495,7 +560,7 @@ static enum db_rc exec_simple(struct db *db, const struct db_sql *sql)
 
 enum db_rc db_tx_begin(struct db *db, bool write)
 {
-	enum db_rc rc = exec_simple(db, &tx_sql[write ? 1 : 0]);
+	enum db_rc rc = exec_simple(db, &tx_sql[write ? STMT_TX_BEGIN_IMMEDIATE : STMT_TX_BEGIN]);
 	if (rc == DB_OK)
 		db->in_tx = true;
 	return rc;
@@ -503,7 +568,7 @@ enum db_rc db_tx_begin(struct db *db, bool write)
 
 enum db_rc db_tx_commit(struct db *db)
 {
-	enum db_rc rc = exec_simple(db, &tx_sql[2]);
+	enum db_rc rc = exec_simple(db, &tx_sql[STMT_TX_COMMIT]);
 	if (rc == DB_OK) {
 		db->in_tx = false;
 	} else {
@@ -516,7 +581,7 @@ enum db_rc db_tx_commit(struct db *db)
 void db_tx_rollback(struct db *db)
 {
 	if (sqlite3_get_autocommit(db->h) == 0)
-		exec_simple(db, &tx_sql[3]);
+		exec_simple(db, &tx_sql[STMT_TX_ROLLBACK]);
 	db->in_tx = false;
 }
 
@@ -570,23 +635,28 @@ int db_integrity_check(struct db *db, char *why, size_t whylen)
 	return ok;
 }
 
-int db_check_statements(struct db *db, void (*report)(const char *, const char *, const char *))
+int db_check_statements(struct db *db, db_report_fn report)
 {
 	int failed = 0;
 	for (const struct db_sql_table *const *t = db_sql_tables; *t; t++) {
+		failed += db_sql_table_check(*t, report);
 		for (size_t i = 0; i < (*t)->n; i++) {
+			const struct db_sql *q = &(*t)->sql[i];
+			if (!q->text)
+				continue; /* a hole, counted above */
 			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v2(db->h, (*t)->sql[i].text, -1, &st, NULL) != SQLITE_OK) {
-				failed++;
-				if (report)
-					report((*t)->name, (*t)->sql[i].name, sqlite3_errmsg(db->h));
+			const char *why = NULL;
+			if (sqlite3_prepare_v2(db->h, q->text, -1, &st, NULL) != SQLITE_OK) {
+				why = sqlite3_errmsg(db->h);
 			} else {
 				struct db_stmt tmp = {.st = st};
-				if (map_params(&tmp) != 0) {
-					failed++;
-					if (report)
-						report((*t)->name, (*t)->sql[i].name, "parameters must be written $1 … $n");
-				}
+				if (map_params(&tmp) != 0)
+					why = "parameters must be written $1 … $n";
+			}
+			if (why) {
+				failed++;
+				if (report)
+					report((*t)->name, q->name, why);
 			}
 			sqlite3_finalize(st);
 		}

@@ -7,15 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_sql migrate_sql[] = {
-#define SQL_CREATE 0
-	{"migrate.create",
+enum migrate_stmt {
+	STMT_MIGRATE_CREATE,
+	STMT_MIGRATE_VERSION,
+	STMT_MIGRATE_RECORD,
+	MIGRATE_STMT__MAX
+};
+static const struct db_sql migrate_sql[MIGRATE_STMT__MAX] = {
+	[STMT_MIGRATE_CREATE] = {"migrate.create",
 	 "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"},
-#define SQL_VERSION 1
-	{"migrate.version", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
-#define SQL_RECORD 2
-	{"migrate.record", "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"},
+	[STMT_MIGRATE_VERSION] = {"migrate.version", "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"},
+	[STMT_MIGRATE_RECORD] = {"migrate.record", "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"},
 };
 DB_SQL_TABLE(migrate, migrate_sql);
 
@@ -46,13 +49,13 @@ int db_schema_latest(void)
 
 int db_schema_version(struct db *db)
 {
-	struct db_stmt *st = db_prepare(db, &migrate_sql[SQL_CREATE]);
+	struct db_stmt *st = db_prepare(db, &migrate_sql[STMT_MIGRATE_CREATE]);
 	if (!st || db_step(st) != DB_DONE)
 		return -1;
-	st = db_prepare(db, &migrate_sql[SQL_VERSION]);
+	st = db_prepare(db, &migrate_sql[STMT_MIGRATE_VERSION]);
 	if (!st || db_step(st) != DB_ROW)
 		return -1;
-	int v = (int)db_col_int(st, 0);
+	int v = (int)db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return v;
 }
@@ -77,7 +80,7 @@ int db_migrate(struct db *db)
 			log_msg(LOG_ERROR, NULL, "migrate: %s failed", mig->name);
 			return -1;
 		}
-		struct db_stmt *st = db_prepare(db, &migrate_sql[SQL_RECORD]);
+		struct db_stmt *st = db_prepare(db, &migrate_sql[STMT_MIGRATE_RECORD]);
 		if (!st) {
 			db_tx_rollback(db);
 			return -1;

@@ -10,23 +10,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_sql job_sql[] = {
-#define SQL_INSERT 0
-	{"job.insert",
+enum job_stmt {
+	STMT_JOB_INSERT,
+	STMT_JOB_RUNNING,
+	STMT_JOB_PROGRESS,
+	STMT_JOB_FINISH,
+	STMT_JOB_GET,
+	STMT_JOB_RECOVER,
+	JOB_STMT__MAX
+};
+/* job.get's row */
+enum job_col {
+	JOB_COL_ID,
+	JOB_COL_KIND,
+	JOB_COL_STATUS,
+	JOB_COL_PROGRESS,
+	JOB_COL_RESULT,
+	JOB_COL_CREATED_AT,
+	JOB_COL_UPDATED_AT,
+	JOB_COL_OWNER_ID,
+	JOB_COL_ORG_ID,
+};
+
+static const struct db_sql job_sql[JOB_STMT__MAX] = {
+	[STMT_JOB_INSERT] = {"job.insert",
 	 "INSERT INTO jobs (kind, status, progress, owner_id, org_id, params, created_at, updated_at)"
 	 " VALUES ($1, 'queued', 0, $2, $3, $4, $5, $5) RETURNING id"},
-#define SQL_RUNNING 1
-	{"job.running", "UPDATE jobs SET status = 'running', updated_at = $2 WHERE id = $1"},
-#define SQL_PROGRESS 2
-	{"job.progress", "UPDATE jobs SET progress = $2, updated_at = $3 WHERE id = $1 AND progress < $2"},
-#define SQL_FINISH 3
-	{"job.finish", "UPDATE jobs SET status = $2, progress = $3, result = $4, updated_at = $5 WHERE id = $1"},
-#define SQL_GET 4
-	{"job.get",
+	[STMT_JOB_RUNNING] = {"job.running", "UPDATE jobs SET status = 'running', updated_at = $2 WHERE id = $1"},
+	[STMT_JOB_PROGRESS] = {"job.progress", "UPDATE jobs SET progress = $2, updated_at = $3 WHERE id = $1 AND progress < $2"},
+	[STMT_JOB_FINISH] = {"job.finish", "UPDATE jobs SET status = $2, progress = $3, result = $4, updated_at = $5 WHERE id = $1"},
+	[STMT_JOB_GET] = {"job.get",
 	 "SELECT id, kind, status, progress, result, created_at, updated_at, COALESCE(owner_id, 0),"
 	 " COALESCE(org_id, 0) FROM jobs WHERE id = $1"},
-#define SQL_RECOVER 5
-	{"job.recover",
+	[STMT_JOB_RECOVER] = {"job.recover",
 	 "UPDATE jobs SET status = 'failed', result = $1, updated_at = $2 WHERE status IN ('queued', 'running')"},
 };
 DB_SQL_TABLE(job, job_sql);
@@ -50,7 +66,7 @@ static pthread_t worker_thread;
 
 void jobs_recover(struct db *db)
 {
-	struct db_stmt *st = db_prepare(db, &job_sql[SQL_RECOVER]);
+	struct db_stmt *st = db_prepare(db, &job_sql[STMT_JOB_RECOVER]);
 	if (!st)
 		return;
 	db_bind_text(st, 1, "{\"error\":\"服务重启，任务已中断，请重新提交\"}", -1);
@@ -63,7 +79,7 @@ void jobs_recover(struct db *db)
 int64_t jobs_create(struct db *db, const char *kind, int64_t owner_id, int64_t org_id, const char *params,
 		    enum db_rc *rc)
 {
-	struct db_stmt *st = db_prepare(db, &job_sql[SQL_INSERT]);
+	struct db_stmt *st = db_prepare(db, &job_sql[STMT_JOB_INSERT]);
 	if (!st) {
 		*rc = DB_ERROR;
 		return 0;
@@ -79,7 +95,7 @@ int64_t jobs_create(struct db *db, const char *kind, int64_t owner_id, int64_t o
 	*rc = db_step(st);
 	int64_t id = 0;
 	if (*rc == DB_ROW) {
-		id = db_col_int(st, 0);
+		id = db_col_int(st, DB_COL_ONLY); /* RETURNING id */
 		*rc = DB_OK;
 	}
 	db_reset(st);
@@ -96,9 +112,9 @@ static void exec_retry(struct db *db, const struct db_sql *sql, int64_t id, cons
 		if (!st)
 			return;
 		db_bind_int(st, 1, id);
-		if (sql == &job_sql[SQL_RUNNING]) {
+		if (sql == &job_sql[STMT_JOB_RUNNING]) {
 			db_bind_int(st, 2, clock_now());
-		} else if (sql == &job_sql[SQL_PROGRESS]) {
+		} else if (sql == &job_sql[STMT_JOB_PROGRESS]) {
 			db_bind_int(st, 2, pct);
 			db_bind_int(st, 3, clock_now());
 		} else {
@@ -111,7 +127,7 @@ static void exec_retry(struct db *db, const struct db_sql *sql, int64_t id, cons
 		db_reset(st);
 		if (rc != DB_BUSY)
 			return;
-		if (sql == &job_sql[SQL_PROGRESS])
+		if (sql == &job_sql[STMT_JOB_PROGRESS])
 			return; /* progress is a hint; the next one will do */
 	}
 	log_msg(LOG_ERROR, NULL, "jobs: could not record the outcome of job %lld", (long long)id);
@@ -125,7 +141,7 @@ static void run_one(struct job *j)
 		return;
 	}
 	j->db = db;
-	exec_retry(db, &job_sql[SQL_RUNNING], j->id, NULL, 0, NULL);
+	exec_retry(db, &job_sql[STMT_JOB_RUNNING], j->id, NULL, 0, NULL);
 	char why[512] = "";
 	json_t *res = j->fn(j, db, j->arg, why, sizeof why);
 	if (db_in_tx(db))
@@ -133,12 +149,12 @@ static void run_one(struct job *j)
 	char *text;
 	if (res) {
 		text = json_dumps(res, JSON_COMPACT);
-		exec_retry(db, &job_sql[SQL_FINISH], j->id, "done", 100, text);
+		exec_retry(db, &job_sql[STMT_JOB_FINISH], j->id, "done", 100, text);
 	} else {
 		json_t *e = json_pack("{s:s}", "error", why[0] ? why : "任务失败");
 		text = json_dumps(e, JSON_COMPACT);
 		json_decref(e);
-		exec_retry(db, &job_sql[SQL_FINISH], j->id, "failed", j->pct, text);
+		exec_retry(db, &job_sql[STMT_JOB_FINISH], j->id, "failed", j->pct, text);
 	}
 	free(text);
 	json_decref(res);
@@ -215,7 +231,7 @@ void jobs_progress(struct job *j, int pct)
 	if (pct <= j->pct)
 		return;
 	j->pct = pct;
-	exec_retry(j->db, &job_sql[SQL_PROGRESS], j->id, NULL, pct, NULL);
+	exec_retry(j->db, &job_sql[STMT_JOB_PROGRESS], j->id, NULL, pct, NULL);
 }
 
 int64_t jobs_id(const struct job *j)
@@ -259,7 +275,7 @@ bool jobs_drain_for(double seconds)
 
 json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc)
 {
-	struct db_stmt *st = db_prepare(db, &job_sql[SQL_GET]);
+	struct db_stmt *st = db_prepare(db, &job_sql[STMT_JOB_GET]);
 	if (!st) {
 		*rc = DB_ERROR;
 		return NULL;
@@ -271,16 +287,17 @@ json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum d
 		return NULL;
 	}
 	*rc = DB_OK;
-	const char *rt = db_col_text(st, 4);
+	const char *rt = db_col_text(st, JOB_COL_RESULT);
 	json_t *result = rt ? json_loads(rt, 0, NULL) : NULL;
 	char c[21], u[21];
-	clock_rfc3339(db_col_int(st, 5), c);
-	clock_rfc3339(db_col_int(st, 6), u);
-	json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:o, s:s, s:s}", "id", (json_int_t)db_col_int(st, 0), "kind",
-			      db_col_text(st, 1), "status", db_col_text(st, 2), "progress", (json_int_t)db_col_int(st, 3),
+	clock_rfc3339(db_col_int(st, JOB_COL_CREATED_AT), c);
+	clock_rfc3339(db_col_int(st, JOB_COL_UPDATED_AT), u);
+	json_t *j = json_pack("{s:I, s:s, s:s, s:I, s:o, s:s, s:s}", "id", (json_int_t)db_col_int(st, JOB_COL_ID),
+			      "kind", db_col_text(st, JOB_COL_KIND), "status", db_col_text(st, JOB_COL_STATUS), "progress",
+			      (json_int_t)db_col_int(st, JOB_COL_PROGRESS),
 			      "result", result ? result : json_null(), "created_at", c, "updated_at", u);
-	*owner = db_col_int(st, 7);
-	*org = db_col_int(st, 8);
+	*owner = db_col_int(st, JOB_COL_OWNER_ID);
+	*org = db_col_int(st, JOB_COL_ORG_ID);
 	db_reset(st);
 	return j;
 }
@@ -290,7 +307,7 @@ void jobs_fail(struct db *db, int64_t id, const char *why)
 	json_t *e = json_pack("{s:s}", "error", why);
 	char *text = json_dumps(e, JSON_COMPACT);
 	json_decref(e);
-	exec_retry(db, &job_sql[SQL_FINISH], id, "failed", 0, text);
+	exec_retry(db, &job_sql[STMT_JOB_FINISH], id, "failed", 0, text);
 	free(text);
 }
 

@@ -14,9 +14,50 @@
 	"  UPDATE member_rev SET rev = rev + 1 WHERE id = 1;\n"                \
 	"END"
 
-static const struct db_sql member_sql[] = {
-#define SQL_INSERT 0
-	{"member.insert",
+enum member_stmt {
+	STMT_MEMBER_INSERT,
+	STMT_MEMBER_BY_BLIND,
+	STMT_MEMBER_COUNT,
+	/* the secondary indexes of 0020_roster, dropped for a bulk load… */
+	STMT_MEMBER_BULK_DROP1,
+	STMT_MEMBER_BULK_DROP2,
+	STMT_MEMBER_BULK_DROP3,
+	STMT_MEMBER_BULK_DROP4,
+	STMT_MEMBER_BULK_DROP5,
+	STMT_MEMBER_BULK_DROP6,
+	/* … and built again after it */
+	STMT_MEMBER_BULK_CREATE1,
+	STMT_MEMBER_BULK_CREATE2,
+	STMT_MEMBER_BULK_CREATE3,
+	STMT_MEMBER_BULK_CREATE4,
+	STMT_MEMBER_BULK_CREATE5,
+	STMT_MEMBER_BULK_CREATE6,
+	STMT_MEMBER_INSERT_SEALED,
+	STMT_MEMBER_TRIGGER_IS,
+	STMT_MEMBER_TRIGGER_DROP,
+	STMT_MEMBER_TRIGGER_CREATE,
+	STMT_MEMBER_COUNT_ADD,
+	STMT_MEMBER_REV_ADD,
+	MEMBER_STMT__MAX
+};
+/* the ranges that member_bulk_begin and member_bulk_end run, first to last */
+enum {
+	MEMBER_BULK_DROP_FIRST = STMT_MEMBER_BULK_DROP1,
+	MEMBER_BULK_DROP_LAST = STMT_MEMBER_BULK_DROP6,
+	MEMBER_BULK_CREATE_FIRST = STMT_MEMBER_BULK_CREATE1,
+	MEMBER_BULK_CREATE_LAST = STMT_MEMBER_BULK_CREATE6,
+};
+_Static_assert(MEMBER_BULK_DROP_LAST - MEMBER_BULK_DROP_FIRST == MEMBER_BULK_CREATE_LAST - MEMBER_BULK_CREATE_FIRST,
+	       "every index dropped for a bulk load is built again");
+/* the rows of member.insert's RETURNING and of member.by_blind */
+enum member_key_col { MEMBER_COL_ID, MEMBER_COL_ORG_PATH };
+
+/* member.insert and member.insert_sealed: $1 … $33 are the record's columns as
+ * bind_sealed binds them ($1 org_id, $2 group_org_id, $3 name, … $32 the time stamp
+ * (created_at and updated_at), $33 stats_key); member.insert reads the path from the
+ * organization, member.insert_sealed is given it as $34. */
+static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
+	[STMT_MEMBER_INSERT] = {"member.insert",
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
 	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
 	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
@@ -24,47 +65,45 @@ static const struct db_sql member_sql[] = {
 	 " SELECT $1, o.path, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
 	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33 FROM orgs o WHERE o.id = $1"
 	 " RETURNING id, org_path"},
-#define SQL_BY_BLIND 1
-	{"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
-#define SQL_COUNT 2
-	{"member.count", "SELECT COUNT(*) FROM members"},
-#define SQL_BULK_DROP 3 /* the secondary indexes of 0020_roster, dropped for a bulk load… */
-	{"member.bulk_drop1", "DROP INDEX IF EXISTS members_path_name"},
-	{"member.bulk_drop2", "DROP INDEX IF EXISTS members_name"},
-	{"member.bulk_drop3", "DROP INDEX IF EXISTS members_joined"},
-	{"member.bulk_drop4", "DROP INDEX IF EXISTS members_org"},
-	{"member.bulk_drop5", "DROP INDEX IF EXISTS members_mobile_blind"},
-	{"member.bulk_drop6", "DROP INDEX IF EXISTS members_stats"},
-#define SQL_BULK_CREATE 9 /* … and built again after it, exactly as the migrations define them (0020, 0041) */
-	{"member.bulk_create1", "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name, id)"},
-	{"member.bulk_create2", "CREATE INDEX IF NOT EXISTS members_name ON members (name, id, org_path)"},
-	{"member.bulk_create3", "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id, org_path)"},
-	{"member.bulk_create4", "CREATE INDEX IF NOT EXISTS members_org ON members (org_id)"},
-	{"member.bulk_create5", "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
-	{"member.bulk_create6", "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
-#define SQL_BULK_N 6
-#define SQL_INSERT_SEALED 15 /* member.insert's columns, with the path bound and nothing read back */
-	{"member.insert_sealed",
+	[STMT_MEMBER_BY_BLIND] = {"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
+	[STMT_MEMBER_COUNT] = {"member.count", "SELECT COUNT(*) FROM members"},
+	[STMT_MEMBER_BULK_DROP1] = {"member.bulk_drop1", "DROP INDEX IF EXISTS members_path_name"},
+	[STMT_MEMBER_BULK_DROP2] = {"member.bulk_drop2", "DROP INDEX IF EXISTS members_name"},
+	[STMT_MEMBER_BULK_DROP3] = {"member.bulk_drop3", "DROP INDEX IF EXISTS members_joined"},
+	[STMT_MEMBER_BULK_DROP4] = {"member.bulk_drop4", "DROP INDEX IF EXISTS members_org"},
+	[STMT_MEMBER_BULK_DROP5] = {"member.bulk_drop5", "DROP INDEX IF EXISTS members_mobile_blind"},
+	[STMT_MEMBER_BULK_DROP6] = {"member.bulk_drop6", "DROP INDEX IF EXISTS members_stats"},
+	/* exactly as the migrations define them (0020, 0041) */
+	[STMT_MEMBER_BULK_CREATE1] = {"member.bulk_create1",
+	 "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name, id)"},
+	[STMT_MEMBER_BULK_CREATE2] = {"member.bulk_create2",
+	 "CREATE INDEX IF NOT EXISTS members_name ON members (name, id, org_path)"},
+	[STMT_MEMBER_BULK_CREATE3] = {"member.bulk_create3",
+	 "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id, org_path)"},
+	[STMT_MEMBER_BULK_CREATE4] = {"member.bulk_create4", "CREATE INDEX IF NOT EXISTS members_org ON members (org_id)"},
+	[STMT_MEMBER_BULK_CREATE5] = {"member.bulk_create5",
+	 "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
+	[STMT_MEMBER_BULK_CREATE6] = {"member.bulk_create6",
+	 "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
+	/* member.insert's columns, with the path bound and nothing read back */
+	[STMT_MEMBER_INSERT_SEALED] = {"member.insert_sealed",
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
 	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
 	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
 	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key)"
 	 " VALUES ($1, $34, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
 	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33)"},
-/* The counting trigger of 0040, exactly as stored: a bulk load checks that the database
- * holds this very definition before it drops it and sets the counts itself, so a later
- * migration that changes the trigger turns the shortcut off instead of losing it. */
-#define SQL_TRIGGER_IS 16
-	{"member.count_trigger_is",
+	/* The counting trigger of 0040, exactly as stored: a bulk load checks that the
+	 * database holds this very definition before it drops it and sets the counts
+	 * itself, so a later migration that changes the trigger turns the shortcut off
+	 * instead of losing it. */
+	[STMT_MEMBER_TRIGGER_IS] = {"member.count_trigger_is",
 	 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'members_count_insert' AND sql = $1"},
-#define SQL_TRIGGER_DROP 17
-	{"member.count_trigger_drop", "DROP TRIGGER members_count_insert"},
-#define SQL_TRIGGER_CREATE 18
-	{"member.count_trigger_create", "CREATE TRIGGER IF NOT EXISTS " COUNT_TRIGGER_BODY},
-#define SQL_COUNT_ADD 19 /* what the trigger would have done for $2 inserted rows */
-	{"member.count_add", "UPDATE orgs SET n_members = n_members + $2 WHERE id = $1"},
-#define SQL_REV_ADD 20
-	{"member.rev_add", "UPDATE member_rev SET rev = rev + $1 WHERE id = 1"},
+	[STMT_MEMBER_TRIGGER_DROP] = {"member.count_trigger_drop", "DROP TRIGGER members_count_insert"},
+	[STMT_MEMBER_TRIGGER_CREATE] = {"member.count_trigger_create", "CREATE TRIGGER IF NOT EXISTS " COUNT_TRIGGER_BODY},
+	/* what the trigger would have done for $2 rows inserted into organization $1 */
+	[STMT_MEMBER_COUNT_ADD] = {"member.count_add", "UPDATE orgs SET n_members = n_members + $2 WHERE id = $1"},
+	[STMT_MEMBER_REV_ADD] = {"member.rev_add", "UPDATE member_rev SET rev = rev + $1 WHERE id = 1"},
 };
 DB_SQL_TABLE(member, member_sql);
 
@@ -289,14 +328,14 @@ void member_bind_record(struct db_stmt *st, int base, struct arena *a, const str
 
 enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 {
-	struct db_stmt *st = db_prepare(db, &member_sql[SQL_INSERT]);
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_INSERT]);
 	if (!st)
 		return DB_ERROR;
 	member_bind_record(st, 0, a, r, r->created_at);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		r->id = db_col_int(st, 0);
-		r->org_path = arena_strdup(a, db_col_text(st, 1));
+		r->id = db_col_int(st, MEMBER_COL_ID);
+		r->org_path = arena_strdup(a, db_col_text(st, MEMBER_COL_ORG_PATH));
 		rc = DB_OK;
 	} else if (rc == DB_DONE) {
 		rc = DB_CONSTRAINT; /* no such organization */
@@ -308,7 +347,7 @@ enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const struct member_sealed *s,
 				const char *org_path)
 {
-	struct db_stmt *st = db_prepare(db, &member_sql[SQL_INSERT_SEALED]);
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_INSERT_SEALED]);
 	if (!st)
 		return DB_ERROR;
 	/* r, s and org_path outlive the step; the blinds are in *s, not on this stack */
@@ -325,23 +364,24 @@ enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const
 enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
 				int64_t *id, const char **org_path)
 {
-	struct db_stmt *st = db_prepare(db, &member_sql[SQL_BY_BLIND]);
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_BY_BLIND]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_blob(st, 1, blind, DJ_BLIND_LEN);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		*id = db_col_int(st, 0);
-		*org_path = arena_strdup(a, db_col_text(st, 1));
+		*id = db_col_int(st, MEMBER_COL_ID);
+		*org_path = arena_strdup(a, db_col_text(st, MEMBER_COL_ORG_PATH));
 		rc = DB_OK;
 	}
 	db_reset(st);
 	return rc;
 }
 
-static enum db_rc run_all(struct db *db, int first, int n)
+/* Runs the statements first … last (inclusive), which return no rows. */
+static enum db_rc run_all(struct db *db, int first, int last)
 {
-	for (int i = first; i < first + n; i++) {
+	for (int i = first; i <= last; i++) {
 		struct db_stmt *st = db_prepare(db, &member_sql[i]);
 		if (!st)
 			return DB_ERROR;
@@ -355,33 +395,33 @@ static enum db_rc run_all(struct db *db, int first, int n)
 
 enum db_rc member_bulk_begin(struct db *db)
 {
-	return run_all(db, SQL_BULK_DROP, SQL_BULK_N);
+	return run_all(db, MEMBER_BULK_DROP_FIRST, MEMBER_BULK_DROP_LAST);
 }
 
 enum db_rc member_bulk_end(struct db *db)
 {
-	return run_all(db, SQL_BULK_CREATE, SQL_BULK_N);
+	return run_all(db, MEMBER_BULK_CREATE_FIRST, MEMBER_BULK_CREATE_LAST);
 }
 
 enum db_rc member_bulk_counts_begin(struct db *db)
 {
-	struct db_stmt *st = db_prepare(db, &member_sql[SQL_TRIGGER_IS]);
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_TRIGGER_IS]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, "CREATE TRIGGER " COUNT_TRIGGER_BODY, -1);
 	enum db_rc rc = db_step(st);
-	int64_t same = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	int64_t same = rc == DB_ROW ? db_col_int(st, DB_COL_ONLY) : 0;
 	db_reset(st);
 	if (rc != DB_ROW)
 		return rc;
 	if (same != 1)
 		return DB_DONE;
-	return run_all(db, SQL_TRIGGER_DROP, 1);
+	return run_all(db, STMT_MEMBER_TRIGGER_DROP, STMT_MEMBER_TRIGGER_DROP);
 }
 
 enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n)
 {
-	struct db_stmt *st = db_prepare(db, &member_sql[SQL_COUNT_ADD]);
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_COUNT_ADD]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, org_id);
@@ -391,22 +431,22 @@ enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n)
 		return rc == DB_OK ? DB_ERROR : rc;
 	if (db_changes(db) != 1)
 		return DB_ERROR;
-	st = db_prepare(db, &member_sql[SQL_REV_ADD]);
+	st = db_prepare(db, &member_sql[STMT_MEMBER_REV_ADD]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, n);
 	rc = db_step(st);
 	if (rc != DB_DONE)
 		return rc == DB_OK ? DB_ERROR : rc;
-	return run_all(db, SQL_TRIGGER_CREATE, 1);
+	return run_all(db, STMT_MEMBER_TRIGGER_CREATE, STMT_MEMBER_TRIGGER_CREATE);
 }
 
 int64_t member_count(struct db *db)
 {
-	struct db_stmt *st = db_prepare(db, &member_sql[SQL_COUNT]);
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_COUNT]);
 	if (!st || db_step(st) != DB_ROW)
 		return -1;
-	int64_t v = db_col_int(st, 0);
+	int64_t v = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return v;
 }

@@ -28,8 +28,82 @@
 #define MEMBER_LIST_COLS                                                                                         \
 	"m.id, m.org_id, m.name, m.sex, m.birth_date, m.id_cipher, m.mobile_cipher, m.education, m.category,"     \
 	" m.party_status, m.state, m.party_post, m.joined_on, o.name"
-#define LIST_KEY_COL 14
 
+/* The columns of MEMBER_COLS (and MEMBER_COLS_NO_ORG), in their order: member.load's
+ * rows; a page plan adds its sort key after them. */
+enum member_rec_col {
+	MEMBER_REC_COL_ID,
+	MEMBER_REC_COL_ORG_ID,
+	MEMBER_REC_COL_ORG_PATH,
+	MEMBER_REC_COL_GROUP_ORG_ID,
+	MEMBER_REC_COL_NAME,
+	MEMBER_REC_COL_FORMER_NAME,
+	MEMBER_REC_COL_SEX,
+	MEMBER_REC_COL_BIRTH_DATE,
+	MEMBER_REC_COL_ID_CIPHER,
+	MEMBER_REC_COL_MOBILE_CIPHER,
+	MEMBER_REC_COL_ETHNICITY,
+	MEMBER_REC_COL_NATIVE_PLACE,
+	MEMBER_REC_COL_ADDRESS,
+	MEMBER_REC_COL_GRID_ID,
+	MEMBER_REC_COL_BUILDING_ID,
+	MEMBER_REC_COL_EDUCATION,
+	MEMBER_REC_COL_DEGREE,
+	MEMBER_REC_COL_WORK_UNIT,
+	MEMBER_REC_COL_UNIT_TYPE,
+	MEMBER_REC_COL_TWO_NEW,
+	MEMBER_REC_COL_POST,
+	MEMBER_REC_COL_CATEGORY,
+	MEMBER_REC_COL_PARTY_STATUS,
+	MEMBER_REC_COL_STATE,
+	MEMBER_REC_COL_PARTY_POST,
+	MEMBER_REC_COL_JOINED_ON,
+	MEMBER_REC_COL_CONFIRMED_ON,
+	MEMBER_REC_COL_INTRODUCERS,
+	MEMBER_REC_COL_DUES_BASE,
+	MEMBER_REC_COL_DUES_PAID_TO,
+	MEMBER_REC_COL_TAGS,
+	MEMBER_REC_COL_CREATED_AT,
+	MEMBER_REC_COL_UPDATED_AT,
+	MEMBER_REC_COL_ORG_NAME,
+	MEMBER_REC_COL_PAGE_KEY, /* PAGE_PLANS: the sort key, last */
+};
+/* The columns of MEMBER_LIST_COLS, in their order, then a page plan's sort key. */
+enum member_list_col {
+	MEMBER_LIST_COL_ID,
+	MEMBER_LIST_COL_ORG_ID,
+	MEMBER_LIST_COL_NAME,
+	MEMBER_LIST_COL_SEX,
+	MEMBER_LIST_COL_BIRTH_DATE,
+	MEMBER_LIST_COL_ID_CIPHER,
+	MEMBER_LIST_COL_MOBILE_CIPHER,
+	MEMBER_LIST_COL_EDUCATION,
+	MEMBER_LIST_COL_CATEGORY,
+	MEMBER_LIST_COL_PARTY_STATUS,
+	MEMBER_LIST_COL_STATE,
+	MEMBER_LIST_COL_PARTY_POST,
+	MEMBER_LIST_COL_JOINED_ON,
+	MEMBER_LIST_COL_ORG_NAME,
+	MEMBER_LIST_COL_PAGE_KEY,
+};
+/* member.history's rows */
+enum member_history_col {
+	MEMBER_HISTORY_COL_ID,
+	MEMBER_HISTORY_COL_AT,
+	MEMBER_HISTORY_COL_DATE,
+	MEMBER_HISTORY_COL_FROM_STATE,
+	MEMBER_HISTORY_COL_TO_STATE,
+	MEMBER_HISTORY_COL_REASON,
+	MEMBER_HISTORY_COL_ACTOR_NAME,
+};
+/* member.rev's row */
+enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
+
+/* The list filter's parameters: $1 prefix and $2 end of the subtree's paths, $3
+ * party_status, $4 state, $5 college education (1/0), $6 born after, $7 born on or before,
+ * $8 sex, $9 ethnicity is, $10 ethnicity is not, $11 two_new, $12 joined from, $13 joined
+ * to, $14 name LIKE (NULL: no condition); see bind_filter. A page plan adds $15 the
+ * cursor's key, $16 the cursor's id and $17 the limit. */
 #define MEMBER_FILTER                                                                                             \
 	" m.org_path >= $1 AND m.org_path < $2 AND ($3 IS NULL OR m.party_status = $3)"                           \
 	" AND ($4 IS NULL OR m.state = $4)"                                                                       \
@@ -41,22 +115,53 @@
 
 /* The four plans of a list page, for a set of columns: a small subtree reads its rows
  * by path and sorts them, a large one walks the sort key's index (SMALL_SUBTREE below);
- * sorted by name or by joined date. The sort key is the last column. */
-#define PAGE_PLANS(name, cols, join)                                                                            \
-	{name "_small_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_path_name" join            \
+ * sorted by name or by joined date. The sort key is the last column. F names the
+ * family's statements: STMT_<F>_SMALL_NAME … STMT_<F>_LARGE_JOINED. */
+#define PAGE_PLAN_STMTS(F) STMT_##F##_SMALL_NAME, STMT_##F##_LARGE_NAME, STMT_##F##_SMALL_JOINED, STMT_##F##_LARGE_JOINED
+#define PAGE_PLANS(F, name, cols, join)                                                                          \
+	[STMT_##F##_SMALL_NAME] = {name "_small_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_path_name" join \
 	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},                \
-	{name "_large_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_name" join                 \
+	[STMT_##F##_LARGE_NAME] = {name "_large_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_name" join \
 	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},                \
-	{name "_small_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_path_name" join     \
+	[STMT_##F##_SMALL_JOINED] = {name "_small_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_path_name" join \
 	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},      \
-	{name "_large_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_joined" join        \
+	[STMT_##F##_LARGE_JOINED] = {name "_large_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_joined" join \
 	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"}
 
-static const struct db_sql mq_sql[] = {
-#define SQL_LOAD 0
-	{"member.load", "SELECT " MEMBER_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
-#define SQL_UPDATE 1
-	{"member.update",
+enum member_query_stmt {
+	STMT_MEMBER_LOAD,
+	STMT_MEMBER_UPDATE,
+	STMT_MEMBER_DELETE,
+	STMT_MEMBER_DELETE_HISTORY,
+	STMT_MEMBER_STATE,
+	STMT_MEMBER_HISTORY_ADD,
+	STMT_MEMBER_HISTORY,
+	PAGE_PLAN_STMTS(MEMBER_PAGE),
+	STMT_MEMBER_COUNT_FILTERED,
+	STMT_MEMBER_SUBTREE_TOTAL,
+	STMT_MEMBER_COUNT_PACKED,
+	STMT_MEMBER_REV,
+	STMT_MEMBER_COUNT_NAME,
+	STMT_MEMBER_COUNT_JOINED,
+	PAGE_PLAN_STMTS(MEMBER_LIST),
+	PAGE_PLAN_STMTS(MEMBER_PAGE_NO_ORG),
+	MEMBER_QUERY_STMT__MAX
+};
+
+/* A list page's statement: page_plan[family][plan]. */
+enum page_family { PAGE_ALL_COLS, PAGE_LIST_COLS, PAGE_NO_ORG, PAGE_FAMILY__MAX };
+enum page_plan { PLAN_SMALL_NAME, PLAN_LARGE_NAME, PLAN_SMALL_JOINED, PLAN_LARGE_JOINED, PAGE_PLAN__MAX };
+static const enum member_query_stmt page_plan[PAGE_FAMILY__MAX][PAGE_PLAN__MAX] = {
+	[PAGE_ALL_COLS] = {PAGE_PLAN_STMTS(MEMBER_PAGE)},
+	[PAGE_LIST_COLS] = {PAGE_PLAN_STMTS(MEMBER_LIST)},
+	[PAGE_NO_ORG] = {PAGE_PLAN_STMTS(MEMBER_PAGE_NO_ORG)},
+};
+
+static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
+	[STMT_MEMBER_LOAD] = {"member.load",
+	 "SELECT " MEMBER_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
+	/* $1 the member's id; $2 … $34 its columns as member_bind_record binds them */
+	[STMT_MEMBER_UPDATE] = {"member.update",
 	 "UPDATE members SET org_id = $2, org_path = (SELECT path FROM orgs WHERE id = $2), group_org_id = $3,"
 	 " name = $4, former_name = $5, sex = $6, birth_date = $7, id_cipher = $8, id_blind = $9, mobile_cipher = $10,"
 	 " mobile_blind = $11, ethnicity = $12, native_place = $13, address = $14, grid_id = $15, building_id = $16,"
@@ -64,58 +169,46 @@ static const struct db_sql mq_sql[] = {
 	 " party_status = $24, state = $25, party_post = $26, joined_on = $27, confirmed_on = $28, introducers = $29,"
 	 " dues_base = $30, dues_paid_to = $31, tags = $32, updated_at = $33, stats_key = $34"
 	 " WHERE id = $1 AND EXISTS (SELECT 1 FROM orgs WHERE id = $2) RETURNING org_path"},
-#define SQL_DELETE 2
-	{"member.delete", "DELETE FROM members WHERE id = $1"},
-#define SQL_DELETE_HISTORY 3
-	{"member.delete_history", "DELETE FROM member_history WHERE member_id = $1"},
-#define SQL_STATE 4
-	{"member.state", "UPDATE members SET state = $2, stats_key = $3, updated_at = $4 WHERE id = $1"},
-#define SQL_HISTORY_ADD 5
-	{"member.history_add",
+	[STMT_MEMBER_DELETE] = {"member.delete", "DELETE FROM members WHERE id = $1"},
+	[STMT_MEMBER_DELETE_HISTORY] = {"member.delete_history", "DELETE FROM member_history WHERE member_id = $1"},
+	[STMT_MEMBER_STATE] = {"member.state",
+	 "UPDATE members SET state = $2, stats_key = $3, updated_at = $4 WHERE id = $1"},
+	[STMT_MEMBER_HISTORY_ADD] = {"member.history_add",
 	 "INSERT INTO member_history (member_id, at, date, from_state, to_state, reason, actor_id, actor_name)"
 	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
-#define SQL_HISTORY 6
-	{"member.history",
+	[STMT_MEMBER_HISTORY] = {"member.history",
 	 "SELECT id, at, date, from_state, to_state, reason, actor_name FROM member_history WHERE member_id = $1"
 	 " ORDER BY id DESC"},
-#define SQL_PAGE 7 /* 7–10: PAGE_PLANS with every column */
-	PAGE_PLANS("member.page", MEMBER_COLS, " JOIN orgs o ON o.id = m.org_id"),
-#define SQL_COUNT_FILTERED 11
-	{"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
-#define SQL_SUBTREE_TOTAL 12
+	/* the page plans with every column */
+	PAGE_PLANS(MEMBER_PAGE, "member.page", MEMBER_COLS, " JOIN orgs o ON o.id = m.org_id"),
+	[STMT_MEMBER_COUNT_FILTERED] = {"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
 	/* every member of the subtree, from the organizations' counters (0040_member_counts):
 	 * ~10,000 index entries for a 10% subtree instead of ~100,000 members */
-	{"member.subtree_total",
+	[STMT_MEMBER_SUBTREE_TOTAL] = {"member.subtree_total",
 	 "SELECT COALESCE(SUM(n_members), 0) FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2"},
-#define SQL_COUNT_PACKED 13
 	/* the count when every filter can be read from stats_key (member.h): a pass over
 	 * the covering index instead of the table (DESIGN.md §10) */
-	{"member.count_packed",
+	[STMT_MEMBER_COUNT_PACKED] = {"member.count_packed",
 	 "SELECT COUNT(*) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"
 	 " AND (stats_key & $3) = $4 AND ((stats_key / 256) % 1048576) > $5 AND ((stats_key / 256) % 1048576) <= $6"},
-#define SQL_REV 14
 	/* the revision of the members' placement (0040_member_counts) */
-	{"member.rev", "SELECT epoch, rev FROM member_rev WHERE id = 1"},
-#define SQL_COUNT_NAME 15
+	[STMT_MEMBER_REV] = {"member.rev", "SELECT epoch, rev FROM member_rev WHERE id = 1"},
 	/* a name search's total, read from an index that holds path and name (no table row) */
-	{"member.count_name",
+	[STMT_MEMBER_COUNT_NAME] = {"member.count_name",
 	 "SELECT COUNT(*) FROM members INDEXED BY members_path_name WHERE org_path >= $1 AND org_path < $2"
 	 " AND name LIKE $3 ESCAPE '\\'"},
-#define SQL_COUNT_JOINED 16
 	/* a joined-date range's total: the range of members_joined, whose entries carry the path */
-	{"member.count_joined",
+	[STMT_MEMBER_COUNT_JOINED] = {"member.count_joined",
 	 "SELECT COUNT(*) FROM members INDEXED BY members_joined WHERE joined_on >= $1 AND joined_on <= $2"
 	 " AND org_path >= $3 AND org_path < $4"},
-#define SQL_LIST 17 /* 17–20: a list page's columns (member_filter.list_cols) */
-	PAGE_PLANS("member.list", MEMBER_LIST_COLS, " JOIN orgs o ON o.id = m.org_id"),
-	/* 21–24: rows without org_name (member_filter.no_org_name; exports): the join reads an
+	/* the page plans with a list page's columns (member_filter.list_cols) */
+	PAGE_PLANS(MEMBER_LIST, "member.list", MEMBER_LIST_COLS, " JOIN orgs o ON o.id = m.org_id"),
+	/* rows without org_name (member_filter.no_org_name; exports): the join reads an
 	 * orgs row per member in name order, which the 8 MiB page cache does not hold for
 	 * 100,000 organizations (~1/3 of a 1M-row export's read) */
-#define SQL_PAGE_NO_ORG 21
-	PAGE_PLANS("member.page_no_org", MEMBER_COLS_NO_ORG, ""),
+	PAGE_PLANS(MEMBER_PAGE_NO_ORG, "member.page_no_org", MEMBER_COLS_NO_ORG, ""),
 };
 DB_SQL_TABLE(member_query, mq_sql);
-_Static_assert(sizeof mq_sql / sizeof *mq_sql == SQL_PAGE_NO_ORG + 4, "every statement has its index");
 
 /* A subtree up to this size reads its rows by path and sorts them (≤ 2,000 table rows);
  * a larger one walks the name (or joined) index, whose entries carry org_path, so at
@@ -132,42 +225,43 @@ void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, 
 static const char *read_row(struct db_stmt *st, struct arena *a, bool decrypt, struct member_rec *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = db_col_int(st, 0);
-	r->org_id = db_col_int(st, 1);
-	r->org_path = db_col_dup(a, st, 2);
-	r->group_org_id = db_col_int(st, 3);
-	r->name = db_col_dup(a, st, 4);
-	r->former_name = db_col_dup(a, st, 5);
-	r->sex = db_col_dup(a, st, 6);
-	r->birth_date = db_col_dup(a, st, 7);
+	r->id = db_col_int(st, MEMBER_REC_COL_ID);
+	r->org_id = db_col_int(st, MEMBER_REC_COL_ORG_ID);
+	r->org_path = db_col_dup(a, st, MEMBER_REC_COL_ORG_PATH);
+	r->group_org_id = db_col_int(st, MEMBER_REC_COL_GROUP_ORG_ID);
+	r->name = db_col_dup(a, st, MEMBER_REC_COL_NAME);
+	r->former_name = db_col_dup(a, st, MEMBER_REC_COL_FORMER_NAME);
+	r->sex = db_col_dup(a, st, MEMBER_REC_COL_SEX);
+	r->birth_date = db_col_dup(a, st, MEMBER_REC_COL_BIRTH_DATE);
 	/* always open the ciphertexts: masking needs the first 6 and last 4 */
-	member_row_decrypt(a, r, db_col_blob(st, 8), db_col_len(st, 8), db_col_null(st, 9) ? NULL : db_col_blob(st, 9),
-			   db_col_len(st, 9));
+	member_row_decrypt(a, r, db_col_blob(st, MEMBER_REC_COL_ID_CIPHER), db_col_len(st, MEMBER_REC_COL_ID_CIPHER),
+			   db_col_null(st, MEMBER_REC_COL_MOBILE_CIPHER) ? NULL : db_col_blob(st, MEMBER_REC_COL_MOBILE_CIPHER),
+			   db_col_len(st, MEMBER_REC_COL_MOBILE_CIPHER));
 	(void)decrypt;
-	r->ethnicity = db_col_dup(a, st, 10);
-	r->native_place = db_col_dup(a, st, 11);
-	r->address = db_col_dup(a, st, 12);
-	r->grid_id = db_col_int(st, 13);
-	r->building_id = db_col_int(st, 14);
-	r->education = db_col_dup(a, st, 15);
-	r->degree = db_col_dup(a, st, 16);
-	r->work_unit = db_col_dup(a, st, 17);
-	r->unit_type = db_col_dup(a, st, 18);
-	r->two_new = db_col_int(st, 19) != 0;
-	r->post = db_col_dup(a, st, 20);
-	r->category = db_col_dup(a, st, 21);
-	r->party_status = db_col_dup(a, st, 22);
-	r->state = db_col_dup(a, st, 23);
-	r->party_post = db_col_dup(a, st, 24);
-	r->joined_on = db_col_dup(a, st, 25);
-	r->confirmed_on = db_col_dup(a, st, 26);
-	r->introducers_json = db_col_dup(a, st, 27);
-	r->dues_base = db_col_null(st, 28) ? -1 : db_col_int(st, 28);
-	r->dues_paid_to = db_col_dup(a, st, 29);
-	r->tags_json = db_col_dup(a, st, 30);
-	r->created_at = db_col_int(st, 31);
-	r->updated_at = db_col_int(st, 32);
-	return db_col_dup(a, st, 33);
+	r->ethnicity = db_col_dup(a, st, MEMBER_REC_COL_ETHNICITY);
+	r->native_place = db_col_dup(a, st, MEMBER_REC_COL_NATIVE_PLACE);
+	r->address = db_col_dup(a, st, MEMBER_REC_COL_ADDRESS);
+	r->grid_id = db_col_int(st, MEMBER_REC_COL_GRID_ID);
+	r->building_id = db_col_int(st, MEMBER_REC_COL_BUILDING_ID);
+	r->education = db_col_dup(a, st, MEMBER_REC_COL_EDUCATION);
+	r->degree = db_col_dup(a, st, MEMBER_REC_COL_DEGREE);
+	r->work_unit = db_col_dup(a, st, MEMBER_REC_COL_WORK_UNIT);
+	r->unit_type = db_col_dup(a, st, MEMBER_REC_COL_UNIT_TYPE);
+	r->two_new = db_col_int(st, MEMBER_REC_COL_TWO_NEW) != 0;
+	r->post = db_col_dup(a, st, MEMBER_REC_COL_POST);
+	r->category = db_col_dup(a, st, MEMBER_REC_COL_CATEGORY);
+	r->party_status = db_col_dup(a, st, MEMBER_REC_COL_PARTY_STATUS);
+	r->state = db_col_dup(a, st, MEMBER_REC_COL_STATE);
+	r->party_post = db_col_dup(a, st, MEMBER_REC_COL_PARTY_POST);
+	r->joined_on = db_col_dup(a, st, MEMBER_REC_COL_JOINED_ON);
+	r->confirmed_on = db_col_dup(a, st, MEMBER_REC_COL_CONFIRMED_ON);
+	r->introducers_json = db_col_dup(a, st, MEMBER_REC_COL_INTRODUCERS);
+	r->dues_base = db_col_null(st, MEMBER_REC_COL_DUES_BASE) ? -1 : db_col_int(st, MEMBER_REC_COL_DUES_BASE);
+	r->dues_paid_to = db_col_dup(a, st, MEMBER_REC_COL_DUES_PAID_TO);
+	r->tags_json = db_col_dup(a, st, MEMBER_REC_COL_TAGS);
+	r->created_at = db_col_int(st, MEMBER_REC_COL_CREATED_AT);
+	r->updated_at = db_col_int(st, MEMBER_REC_COL_UPDATED_AT);
+	return db_col_dup(a, st, MEMBER_REC_COL_ORG_NAME);
 }
 
 /* Fills the fields member_list_write shows from a row of MEMBER_LIST_COLS; returns the
@@ -175,27 +269,29 @@ static const char *read_row(struct db_stmt *st, struct arena *a, bool decrypt, s
 static const char *read_list_row(struct db_stmt *st, struct arena *a, struct member_rec *r)
 {
 	memset(r, 0, sizeof *r);
-	r->id = db_col_int(st, 0);
-	r->org_id = db_col_int(st, 1);
-	r->name = db_col_dup(a, st, 2);
-	r->sex = db_col_dup(a, st, 3);
-	r->birth_date = db_col_dup(a, st, 4);
-	member_row_decrypt(a, r, db_col_blob(st, 5), db_col_len(st, 5), db_col_null(st, 6) ? NULL : db_col_blob(st, 6),
-			   db_col_len(st, 6));
-	r->education = db_col_dup(a, st, 7);
-	r->category = db_col_dup(a, st, 8);
-	r->party_status = db_col_dup(a, st, 9);
-	r->state = db_col_dup(a, st, 10);
-	r->party_post = db_col_dup(a, st, 11);
-	r->joined_on = db_col_dup(a, st, 12);
+	r->id = db_col_int(st, MEMBER_LIST_COL_ID);
+	r->org_id = db_col_int(st, MEMBER_LIST_COL_ORG_ID);
+	r->name = db_col_dup(a, st, MEMBER_LIST_COL_NAME);
+	r->sex = db_col_dup(a, st, MEMBER_LIST_COL_SEX);
+	r->birth_date = db_col_dup(a, st, MEMBER_LIST_COL_BIRTH_DATE);
+	member_row_decrypt(a, r, db_col_blob(st, MEMBER_LIST_COL_ID_CIPHER), db_col_len(st, MEMBER_LIST_COL_ID_CIPHER),
+			   db_col_null(st, MEMBER_LIST_COL_MOBILE_CIPHER) ? NULL
+									  : db_col_blob(st, MEMBER_LIST_COL_MOBILE_CIPHER),
+			   db_col_len(st, MEMBER_LIST_COL_MOBILE_CIPHER));
+	r->education = db_col_dup(a, st, MEMBER_LIST_COL_EDUCATION);
+	r->category = db_col_dup(a, st, MEMBER_LIST_COL_CATEGORY);
+	r->party_status = db_col_dup(a, st, MEMBER_LIST_COL_PARTY_STATUS);
+	r->state = db_col_dup(a, st, MEMBER_LIST_COL_STATE);
+	r->party_post = db_col_dup(a, st, MEMBER_LIST_COL_PARTY_POST);
+	r->joined_on = db_col_dup(a, st, MEMBER_LIST_COL_JOINED_ON);
 	r->dues_base = -1;
-	return db_col_dup(a, st, 13);
+	return db_col_dup(a, st, MEMBER_LIST_COL_ORG_NAME);
 }
 
 enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
 		       const char **org_name)
 {
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_LOAD]);
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_LOAD]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
@@ -212,14 +308,14 @@ enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt,
 
 enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r)
 {
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_UPDATE]);
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_UPDATE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, r->id);
 	member_bind_record(st, 1, a, r, r->updated_at);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		r->org_path = arena_strdup(a, db_col_text(st, 0));
+		r->org_path = arena_strdup(a, db_col_text(st, DB_COL_ONLY)); /* RETURNING org_path */
 		rc = DB_OK;
 	} else if (rc == DB_DONE) {
 		rc = DB_CONSTRAINT;
@@ -241,8 +337,8 @@ static enum db_rc exec1(struct db *db, const struct db_sql *sql, int64_t id)
 
 enum db_rc member_delete(struct db *db, int64_t id)
 {
-	enum db_rc rc = exec1(db, &mq_sql[SQL_DELETE_HISTORY], id);
-	return rc == DB_OK ? exec1(db, &mq_sql[SQL_DELETE], id) : rc;
+	enum db_rc rc = exec1(db, &mq_sql[STMT_MEMBER_DELETE_HISTORY], id);
+	return rc == DB_OK ? exec1(db, &mq_sql[STMT_MEMBER_DELETE], id) : rc;
 }
 
 enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *to, const char *reason,
@@ -250,7 +346,7 @@ enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *
 {
 	const char *from = r->state;
 	r->state = to;
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_STATE]);
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_STATE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, r->id);
@@ -261,7 +357,7 @@ enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *
 	db_reset(st);
 	if (rc != DB_DONE)
 		return rc;
-	st = db_prepare(db, &mq_sql[SQL_HISTORY_ADD]);
+	st = db_prepare(db, &mq_sql[STMT_MEMBER_HISTORY_ADD]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, r->id);
@@ -279,17 +375,21 @@ enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *
 
 enum db_rc member_history(struct db *db, int64_t id, json_t *items)
 {
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_HISTORY]);
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_HISTORY]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
 	enum db_rc rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		char at[21];
-		clock_rfc3339(db_col_int(st, 1), at);
-		json_t *it = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?}", "id", (json_int_t)db_col_int(st, 0), "at",
-				       at, "date", db_col_text(st, 2), "from_state", db_col_text(st, 3), "to_state",
-				       db_col_text(st, 4), "reason", db_col_text(st, 5), "actor_name", db_col_text(st, 6));
+		clock_rfc3339(db_col_int(st, MEMBER_HISTORY_COL_AT), at);
+		json_t *it = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:s?}", "id",
+				       (json_int_t)db_col_int(st, MEMBER_HISTORY_COL_ID), "at", at, "date",
+				       db_col_text(st, MEMBER_HISTORY_COL_DATE), "from_state",
+				       db_col_text(st, MEMBER_HISTORY_COL_FROM_STATE), "to_state",
+				       db_col_text(st, MEMBER_HISTORY_COL_TO_STATE), "reason",
+				       db_col_text(st, MEMBER_HISTORY_COL_REASON), "actor_name",
+				       db_col_text(st, MEMBER_HISTORY_COL_ACTOR_NAME));
 		json_array_append_new(items, it);
 	}
 	db_reset(st);
@@ -481,13 +581,13 @@ REVCACHE_DEFINE(total_cache, 64, int64_t);
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev)
 {
 	*rev = -1;
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_REV]);
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_REV]);
 	if (!st)
 		return DB_ERROR;
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		*epoch = db_col_int(st, 0);
-		*rev = db_col_int(st, 1);
+		*epoch = db_col_int(st, MEMBER_REV_COL_EPOCH);
+		*rev = db_col_int(st, MEMBER_REV_COL_REV);
 	}
 	db_reset(st);
 	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
@@ -501,14 +601,14 @@ static enum db_rc subtree_total(struct db *db, const char *prefix, const char *e
 		return rc;
 	if (rev >= 0 && revcache_get(&total_cache, prefix, epoch, rev, 0, n))
 		return DB_OK;
-	struct db_stmt *st = db_prepare(db, &mq_sql[SQL_SUBTREE_TOTAL]);
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_SUBTREE_TOTAL]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
 	rc = db_step(st);
 	if (rc == DB_ROW) {
-		*n = db_col_int(st, 0);
+		*n = db_col_int(st, DB_COL_ONLY);
 		rc = DB_OK;
 	}
 	db_reset(st);
@@ -532,14 +632,14 @@ enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, i
 	bool others = f->party_status || f->state || f->sex || f->eth_eq || f->eth_ne || f->birth_after || f->birth_upto ||
 		      f->edu_college >= 0 || f->two_new >= 0;
 	if (!others && f->name_like && !f->joined_from && !f->joined_to) {
-		st = db_prepare(db, &mq_sql[SQL_COUNT_NAME]);
+		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_NAME]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_text(st, 1, f->prefix, -1);
 		db_bind_text(st, 2, f->end, -1);
 		db_bind_text(st, 3, f->name_like, -1);
 	} else if (!others && !f->name_like && (f->joined_from || f->joined_to)) {
-		st = db_prepare(db, &mq_sql[SQL_COUNT_JOINED]);
+		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_JOINED]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_text(st, 1, f->joined_from ? f->joined_from : "", -1);
@@ -547,7 +647,7 @@ enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, i
 		db_bind_text(st, 3, f->prefix, -1);
 		db_bind_text(st, 4, f->end, -1);
 	} else if (p) {
-		st = db_prepare(db, &mq_sql[SQL_COUNT_PACKED]);
+		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_PACKED]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_text(st, 1, f->prefix, -1);
@@ -557,14 +657,14 @@ enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, i
 		db_bind_int(st, 5, birth_key(f->birth_after, -1));
 		db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
 	} else {
-		st = db_prepare(db, &mq_sql[SQL_COUNT_FILTERED]);
+		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_FILTERED]);
 		if (!st)
 			return DB_ERROR;
 		bind_filter(st, f);
 	}
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		*n = db_col_int(st, 0);
+		*n = db_col_int(st, DB_COL_ONLY);
 		rc = DB_OK;
 	}
 	db_reset(st);
@@ -582,9 +682,10 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 		return rc;
 	bool large = size > SMALL_SUBTREE;
 	struct db_stmt *st;
-	int which = (f->list_cols ? SQL_LIST : f->no_org_name ? SQL_PAGE_NO_ORG : SQL_PAGE) + (f->sort_joined ? 2 : 0) +
-		    (large ? 1 : 0); /* PAGE_PLANS' order */
-	st = db_prepare(db, &mq_sql[which]);
+	enum page_family fam = f->list_cols ? PAGE_LIST_COLS : f->no_org_name ? PAGE_NO_ORG : PAGE_ALL_COLS;
+	enum page_plan plan = f->sort_joined ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
+					     : (large ? PLAN_LARGE_NAME : PLAN_SMALL_NAME);
+	st = db_prepare(db, &mq_sql[page_plan[fam][plan]]);
 	if (!st)
 		return DB_ERROR;
 	bind_filter(st, f);
@@ -596,10 +697,10 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 	while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
 		if (f->list_cols) {
 			out[k].org_name = read_list_row(st, a, &out[k].r);
-			out[k].key = db_col_dup(a, st, LIST_KEY_COL);
+			out[k].key = db_col_dup(a, st, MEMBER_LIST_COL_PAGE_KEY);
 		} else {
 			out[k].org_name = read_row(st, a, true, &out[k].r);
-			out[k].key = db_col_dup(a, st, 34);
+			out[k].key = db_col_dup(a, st, MEMBER_REC_COL_PAGE_KEY);
 		}
 		out[k].id = out[k].r.id;
 		k++;

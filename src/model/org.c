@@ -6,26 +6,60 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct db_sql org_sql[] = {
-#define SQL_INSERT 0
-	{"org.insert",
+enum org_stmt {
+	STMT_ORG_INSERT,
+	STMT_ORG_MAX_ID,
+	STMT_ORG_PATH,
+	STMT_ORG_GET,
+	STMT_ORG_COMMITTEE_ADD,
+	ORG_STMT__MAX
+};
+/* org.get's rows */
+enum org_col {
+	ORG_COL_ID,
+	ORG_COL_PARENT_ID,
+	ORG_COL_PATH,
+	ORG_COL_NAME,
+	ORG_COL_SHORT_NAME,
+	ORG_COL_CODE,
+	ORG_COL_TYPE,
+	ORG_COL_LABEL,
+	ORG_COL_DOMAIN,
+	ORG_COL_TWO_NEW,
+	ORG_COL_UNIT_NAME,
+	ORG_COL_UNIT_NATURE,
+	ORG_COL_CREDIT_CODE,
+	ORG_COL_SECRETARY,
+	ORG_COL_CONTACT,
+	ORG_COL_PHONE,
+	ORG_COL_ADDRESS,
+	ORG_COL_GRID_ID,
+	ORG_COL_FOUNDED_ON,
+	ORG_COL_TERM_STARTED_ON,
+	ORG_COL_TERM_YEARS,
+	ORG_COL_EXTENDED_UNTIL,
+	ORG_COL_EXTENSION_REASON,
+	ORG_COL_CREATED_AT,
+	ORG_COL_UPDATED_AT,
+};
+
+static const struct db_sql org_sql[ORG_STMT__MAX] = {
+	/* $1 … $23 the record's columns in the order of the column list; $24 the time stamp
+	 * (created_at and updated_at) */
+	[STMT_ORG_INSERT] = {"org.insert",
 	 "INSERT INTO orgs (id, parent_id, path, name, short_name, code, type, label, domain, two_new, unit_name,"
 	 " unit_nature, credit_code, secretary, contact, phone, address, grid_id, founded_on, term_started_on,"
 	 " term_years, extended_until, extension_reason, created_at, updated_at)"
 	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
 	 " $21, $22, $23, $24, $24)"},
-#define SQL_MAX_ID 1
-	{"org.max_id", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
-#define SQL_PATH 2
-	{"org.path", "SELECT path FROM orgs WHERE id = $1"},
-#define SQL_GET 3
-	{"org.get",
+	[STMT_ORG_MAX_ID] = {"org.max_id", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
+	[STMT_ORG_PATH] = {"org.path", "SELECT path FROM orgs WHERE id = $1"},
+	[STMT_ORG_GET] = {"org.get",
 	 "SELECT id, COALESCE(parent_id, 0), path, name, short_name, code, type, label, domain, two_new, unit_name,"
 	 " unit_nature, credit_code, secretary, contact, phone, address, COALESCE(grid_id, 0), founded_on,"
 	 " term_started_on, COALESCE(term_years, 0), extended_until, extension_reason, created_at, updated_at"
 	 " FROM orgs WHERE id = $1"},
-#define SQL_COMMITTEE_ADD 4
-	{"org.committee_add", "INSERT INTO org_committee (org_id, name, role, started_on) VALUES ($1, $2, $3, $4)"},
+	[STMT_ORG_COMMITTEE_ADD] = {"org.committee_add", "INSERT INTO org_committee (org_id, name, role, started_on) VALUES ($1, $2, $3, $4)"},
 };
 DB_SQL_TABLE(org, org_sql);
 
@@ -54,10 +88,10 @@ bool org_term_end(const struct org_rec *o, char buf[11])
 
 int64_t org_max_id(struct db *db)
 {
-	struct db_stmt *st = db_prepare(db, &org_sql[SQL_MAX_ID]);
+	struct db_stmt *st = db_prepare(db, &org_sql[STMT_ORG_MAX_ID]);
 	if (!st || db_step(st) != DB_ROW)
 		return -1;
-	int64_t v = db_col_int(st, 0);
+	int64_t v = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return v;
 }
@@ -66,7 +100,7 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 {
 	const char *parent_path = "/";
 	if (o->parent_id > 0) {
-		struct db_stmt *p = db_prepare(db, &org_sql[SQL_PATH]);
+		struct db_stmt *p = db_prepare(db, &org_sql[STMT_ORG_PATH]);
 		if (!p)
 			return DB_ERROR;
 		db_bind_int(p, 1, o->parent_id);
@@ -75,7 +109,7 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 			db_reset(p);
 			return rc == DB_DONE ? DB_CONSTRAINT : rc;
 		}
-		parent_path = arena_strdup(a, db_col_text(p, 0));
+		parent_path = arena_strdup(a, db_col_text(p, DB_COL_ONLY));
 		db_reset(p);
 	}
 	if (o->id <= 0) {
@@ -86,7 +120,7 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 	}
 	o->path = arena_printf(a, "%s%lld/", parent_path, (long long)o->id);
 	o->two_new = codes_two_new_domain(o->domain);
-	struct db_stmt *st = db_prepare(db, &org_sql[SQL_INSERT]);
+	struct db_stmt *st = db_prepare(db, &org_sql[STMT_ORG_INSERT]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, o->id);
@@ -129,7 +163,7 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o)
 {
-	struct db_stmt *st = db_prepare(db, &org_sql[SQL_GET]);
+	struct db_stmt *st = db_prepare(db, &org_sql[STMT_ORG_GET]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
@@ -139,38 +173,38 @@ enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o
 		return rc;
 	}
 	memset(o, 0, sizeof *o);
-	o->id = db_col_int(st, 0);
-	o->parent_id = db_col_int(st, 1);
-	o->path = db_col_dup(a, st, 2);
-	o->name = db_col_dup(a, st, 3);
-	o->short_name = db_col_dup(a, st, 4);
-	o->code = db_col_dup(a, st, 5);
-	o->type = db_col_dup(a, st, 6);
-	o->label = db_col_dup(a, st, 7);
-	o->domain = db_col_dup(a, st, 8);
-	o->two_new = db_col_int(st, 9) != 0;
-	o->unit_name = db_col_dup(a, st, 10);
-	o->unit_nature = db_col_dup(a, st, 11);
-	o->credit_code = db_col_dup(a, st, 12);
-	o->secretary = db_col_dup(a, st, 13);
-	o->contact = db_col_dup(a, st, 14);
-	o->phone = db_col_dup(a, st, 15);
-	o->address = db_col_dup(a, st, 16);
-	o->grid_id = db_col_int(st, 17);
-	o->founded_on = db_col_dup(a, st, 18);
-	o->term_started_on = db_col_dup(a, st, 19);
-	o->term_years = (int)db_col_int(st, 20);
-	o->extended_until = db_col_dup(a, st, 21);
-	o->extension_reason = db_col_dup(a, st, 22);
-	o->created_at = db_col_int(st, 23);
-	o->updated_at = db_col_int(st, 24);
+	o->id = db_col_int(st, ORG_COL_ID);
+	o->parent_id = db_col_int(st, ORG_COL_PARENT_ID);
+	o->path = db_col_dup(a, st, ORG_COL_PATH);
+	o->name = db_col_dup(a, st, ORG_COL_NAME);
+	o->short_name = db_col_dup(a, st, ORG_COL_SHORT_NAME);
+	o->code = db_col_dup(a, st, ORG_COL_CODE);
+	o->type = db_col_dup(a, st, ORG_COL_TYPE);
+	o->label = db_col_dup(a, st, ORG_COL_LABEL);
+	o->domain = db_col_dup(a, st, ORG_COL_DOMAIN);
+	o->two_new = db_col_int(st, ORG_COL_TWO_NEW) != 0;
+	o->unit_name = db_col_dup(a, st, ORG_COL_UNIT_NAME);
+	o->unit_nature = db_col_dup(a, st, ORG_COL_UNIT_NATURE);
+	o->credit_code = db_col_dup(a, st, ORG_COL_CREDIT_CODE);
+	o->secretary = db_col_dup(a, st, ORG_COL_SECRETARY);
+	o->contact = db_col_dup(a, st, ORG_COL_CONTACT);
+	o->phone = db_col_dup(a, st, ORG_COL_PHONE);
+	o->address = db_col_dup(a, st, ORG_COL_ADDRESS);
+	o->grid_id = db_col_int(st, ORG_COL_GRID_ID);
+	o->founded_on = db_col_dup(a, st, ORG_COL_FOUNDED_ON);
+	o->term_started_on = db_col_dup(a, st, ORG_COL_TERM_STARTED_ON);
+	o->term_years = (int)db_col_int(st, ORG_COL_TERM_YEARS);
+	o->extended_until = db_col_dup(a, st, ORG_COL_EXTENDED_UNTIL);
+	o->extension_reason = db_col_dup(a, st, ORG_COL_EXTENSION_REASON);
+	o->created_at = db_col_int(st, ORG_COL_CREATED_AT);
+	o->updated_at = db_col_int(st, ORG_COL_UPDATED_AT);
 	db_reset(st);
 	return DB_OK;
 }
 
 enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, const char *role, const char *started_on)
 {
-	struct db_stmt *st = db_prepare(db, &org_sql[SQL_COMMITTEE_ADD]);
+	struct db_stmt *st = db_prepare(db, &org_sql[STMT_ORG_COMMITTEE_ADD]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, org_id);

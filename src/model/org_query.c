@@ -13,64 +13,127 @@
 
 #define OFF_ROSTER "('deceased', 'withdrawn', 'removed', 'expelled')"
 
-static const struct db_sql oq_sql[] = {
-#define SQL_UPDATE 0
-	{"org.update",
+enum org_query_stmt {
+	STMT_ORG_UPDATE,
+	STMT_ORG_MOVE_PATHS,
+	STMT_ORG_MOVE_PARENT,
+	STMT_ORG_MOVE_MEMBERS,
+	STMT_ORG_DELETE_BUILDINGS,
+	STMT_ORG_DELETE_BUILDING_KEEPER,
+	STMT_ORG_DELETE_GRIDS,
+	STMT_ORG_DELETE_COMMITTEE,
+	STMT_ORG_DELETE_RATINGS,
+	STMT_ORG_DELETE,
+	STMT_ORG_COUNTS,
+	STMT_ORG_COMMITTEE,
+	STMT_ORG_COMMITTEE_INSERT,
+	STMT_ORG_LIST,
+	STMT_ORG_TREE,
+	STMT_ORG_ALERT_ORGS,
+	STMT_ORG_ALERT_FORMAL,
+	ORG_QUERY_STMT__MAX
+};
+/* org_delete runs these in order, first to last: what refers to the organization, then
+ * the organization */
+enum { ORG_DELETE_FIRST = STMT_ORG_DELETE_BUILDINGS, ORG_DELETE_LAST = STMT_ORG_DELETE };
+/* org.counts' row */
+enum org_counts_col {
+	ORG_COUNTS_COL_CHILDREN,
+	ORG_COUNTS_COL_MEMBERS,
+	ORG_COUNTS_COL_FORMAL,
+	ORG_COUNTS_COL_PROBATIONARY,
+};
+/* org.committee's rows */
+enum org_committee_col {
+	ORG_COMMITTEE_COL_ID,
+	ORG_COMMITTEE_COL_NAME,
+	ORG_COMMITTEE_COL_ROLE,
+	ORG_COMMITTEE_COL_STARTED_ON,
+	ORG_COMMITTEE_COL_ENDED_ON,
+};
+/* org.list's rows */
+enum org_list_col {
+	ORG_LIST_COL_ID,
+	ORG_LIST_COL_PARENT_ID,
+	ORG_LIST_COL_PATH,
+	ORG_LIST_COL_NAME,
+	ORG_LIST_COL_SHORT_NAME,
+	ORG_LIST_COL_TYPE,
+	ORG_LIST_COL_LABEL,
+	ORG_LIST_COL_DOMAIN,
+	ORG_LIST_COL_TWO_NEW,
+	ORG_LIST_COL_CHILD_COUNT,
+};
+/* org.tree's rows */
+enum org_tree_col {
+	ORG_TREE_COL_ID,
+	ORG_TREE_COL_DEPTH,
+	ORG_TREE_COL_NAME,
+	ORG_TREE_COL_TYPE,
+	ORG_TREE_COL_LABEL,
+	ORG_TREE_COL_DOMAIN,
+	ORG_TREE_COL_CHILD_COUNT,
+};
+/* org.alert_orgs' rows */
+enum org_alert_col {
+	ORG_ALERT_COL_ID,
+	ORG_ALERT_COL_NAME,
+	ORG_ALERT_COL_TYPE,
+	ORG_ALERT_COL_DOMAIN,
+	ORG_ALERT_COL_TERM_STARTED_ON,
+	ORG_ALERT_COL_TERM_YEARS,
+	ORG_ALERT_COL_EXTENDED_UNTIL,
+	ORG_ALERT_COL_COMMITTEE,
+};
+/* org.alert_formal's rows */
+enum org_formal_col {
+	ORG_FORMAL_COL_ORG_ID,
+	ORG_FORMAL_COL_FORMAL,
+};
+
+static const struct db_sql oq_sql[ORG_QUERY_STMT__MAX] = {
+	[STMT_ORG_UPDATE] = {"org.update",
 	 "UPDATE orgs SET name = $2, short_name = $3, code = $4, type = $5, label = $6, domain = $7, two_new = $8,"
 	 " unit_name = $9, unit_nature = $10, credit_code = $11, secretary = $12, contact = $13, phone = $14,"
 	 " address = $15, grid_id = $16, founded_on = $17, term_started_on = $18, term_years = $19,"
 	 " extended_until = $20, extension_reason = $21, updated_at = $22 WHERE id = $1"},
-#define SQL_MOVE_PATHS 1
-	{"org.move_paths", "UPDATE orgs SET path = $2 || substr(path, $3) WHERE path >= $1 AND path < $4"},
-#define SQL_MOVE_PARENT 2
-	{"org.move_parent", "UPDATE orgs SET parent_id = $2, updated_at = $3 WHERE id = $1"},
-#define SQL_MOVE_MEMBERS 3
-	{"org.move_members", "UPDATE members SET org_path = $2 || substr(org_path, $3) WHERE org_path >= $1 AND org_path < $4"},
-#define SQL_DEL_BUILDINGS 4
-	{"org.delete_buildings", "DELETE FROM buildings WHERE grid_id IN (SELECT id FROM grids WHERE org_id = $1)"},
-#define SQL_DEL_BUILDING_KEEPER 5
-	{"org.delete_building_keeper", "UPDATE buildings SET org_id = NULL WHERE org_id = $1"},
-#define SQL_DEL_GRIDS 6
-	{"org.delete_grids", "DELETE FROM grids WHERE org_id = $1"},
-#define SQL_DEL_COMMITTEE 7
-	{"org.delete_committee", "DELETE FROM org_committee WHERE org_id = $1"},
-#define SQL_DEL_RATINGS 8
-	{"org.delete_ratings", "DELETE FROM org_ratings WHERE org_id = $1"},
-#define SQL_DEL_ORG 9
-	{"org.delete", "DELETE FROM orgs WHERE id = $1"},
-#define SQL_COUNTS 10
-	{"org.counts",
+	/* org.move_paths and org.move_members: the paths from $1 up to $4 (the old subtree)
+	 * get the prefix $2 instead of their first $3 - 1 characters */
+	[STMT_ORG_MOVE_PATHS] = {"org.move_paths", "UPDATE orgs SET path = $2 || substr(path, $3) WHERE path >= $1 AND path < $4"},
+	[STMT_ORG_MOVE_PARENT] = {"org.move_parent", "UPDATE orgs SET parent_id = $2, updated_at = $3 WHERE id = $1"},
+	[STMT_ORG_MOVE_MEMBERS] = {"org.move_members", "UPDATE members SET org_path = $2 || substr(org_path, $3) WHERE org_path >= $1 AND org_path < $4"},
+	[STMT_ORG_DELETE_BUILDINGS] = {"org.delete_buildings", "DELETE FROM buildings WHERE grid_id IN (SELECT id FROM grids WHERE org_id = $1)"},
+	[STMT_ORG_DELETE_BUILDING_KEEPER] = {"org.delete_building_keeper", "UPDATE buildings SET org_id = NULL WHERE org_id = $1"},
+	[STMT_ORG_DELETE_GRIDS] = {"org.delete_grids", "DELETE FROM grids WHERE org_id = $1"},
+	[STMT_ORG_DELETE_COMMITTEE] = {"org.delete_committee", "DELETE FROM org_committee WHERE org_id = $1"},
+	[STMT_ORG_DELETE_RATINGS] = {"org.delete_ratings", "DELETE FROM org_ratings WHERE org_id = $1"},
+	[STMT_ORG_DELETE] = {"org.delete", "DELETE FROM orgs WHERE id = $1"},
+	[STMT_ORG_COUNTS] = {"org.counts",
 	 "SELECT (SELECT COUNT(*) FROM orgs WHERE parent_id = $1), COUNT(*),"
 	 " COALESCE(SUM(CASE WHEN party_status = 'formal' THEN 1 ELSE 0 END), 0),"
 	 " COALESCE(SUM(CASE WHEN party_status = 'probationary' THEN 1 ELSE 0 END), 0)"
 	 " FROM members WHERE org_id = $1 AND state NOT IN " OFF_ROSTER},
-#define SQL_COMMITTEE 11
-	{"org.committee", "SELECT id, name, role, started_on, ended_on FROM org_committee WHERE org_id = $1 ORDER BY id"},
-#define SQL_COMMITTEE_ADD 12
-	{"org.committee_insert",
+	[STMT_ORG_COMMITTEE] = {"org.committee", "SELECT id, name, role, started_on, ended_on FROM org_committee WHERE org_id = $1 ORDER BY id"},
+	[STMT_ORG_COMMITTEE_INSERT] = {"org.committee_insert",
 	 "INSERT INTO org_committee (org_id, name, role, started_on, ended_on) VALUES ($1, $2, $3, $4, $5)"},
-#define SQL_LIST 13
-	{"org.list",
+	[STMT_ORG_LIST] = {"org.list",
 	 "SELECT o.id, COALESCE(o.parent_id, 0), o.path, o.name, o.short_name, o.type, o.label, o.domain, o.two_new,"
 	 " (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) FROM orgs o"
 	 " WHERE o.path >= $1 AND o.path < $2 AND ($3 IS NULL OR o.parent_id = $3)"
 	 " AND ($4 IS NULL OR o.name LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR o.type = $5)"
 	 " AND ($6 IS NULL OR o.domain = $6) AND o.id > $7 ORDER BY o.id LIMIT $8"},
-#define SQL_TREE 14
 	/* the organizations down to depth $2 only (a street's whole subtree is ~10,000), in
 	 * path order: a parent before its children, each subtree contiguous */
-	{"org.tree",
+	[STMT_ORG_TREE] = {"org.tree",
 	 "WITH RECURSIVE t(id, d) AS (SELECT $1, 0"
 	 " UNION ALL SELECT c.id, t.d + 1 FROM t JOIN orgs c ON c.parent_id = t.id WHERE t.d < $2)"
 	 " SELECT o.id, t.d, o.name, o.type, o.label, o.domain, (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id)"
 	 " FROM t JOIN orgs o ON o.id = t.id ORDER BY o.path"},
-#define SQL_ALERT_ORGS 15
-	{"org.alert_orgs",
+	[STMT_ORG_ALERT_ORGS] = {"org.alert_orgs",
 	 "SELECT o.id, o.name, o.type, o.domain, o.term_started_on, COALESCE(o.term_years, 0), o.extended_until,"
 	 " (SELECT COUNT(*) FROM org_committee c WHERE c.org_id = o.id AND c.ended_on IS NULL)"
 	 " FROM orgs o WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path"},
-#define SQL_ALERT_FORMAL 16
-	{"org.alert_formal",
+	[STMT_ORG_ALERT_FORMAL] = {"org.alert_formal",
 	 "SELECT org_id, COUNT(*) FROM members INDEXED BY members_stats"
 	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $3 GROUP BY org_id"},
 };
@@ -85,7 +148,7 @@ static enum db_rc done(struct db_stmt *st)
 
 enum db_rc org_update(struct db *db, const struct org_rec *o, int64_t now)
 {
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_UPDATE]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_UPDATE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, o->id);
@@ -119,7 +182,8 @@ enum db_rc org_update(struct db *db, const struct org_rec *o, int64_t now)
 	return done(st);
 }
 
-static enum db_rc rewrite(struct db *db, int which, const char *old, const char *new_prefix, const char *end)
+static enum db_rc rewrite(struct db *db, enum org_query_stmt which, const char *old, const char *new_prefix,
+			  const char *end)
 {
 	struct db_stmt *st = db_prepare(db, &oq_sql[which]);
 	if (!st)
@@ -137,12 +201,12 @@ enum db_rc org_move(struct db *db, struct arena *a, const struct org_rec *o, int
 	char *end = arena_strdup(a, o->path);
 	end[strlen(end) - 1] = '0'; /* '/' + 1 */
 	char *np = arena_printf(a, "%s%lld/", new_parent_path, (long long)o->id);
-	enum db_rc rc = rewrite(db, SQL_MOVE_PATHS, o->path, np, end);
+	enum db_rc rc = rewrite(db, STMT_ORG_MOVE_PATHS, o->path, np, end);
 	if (rc == DB_OK)
-		rc = rewrite(db, SQL_MOVE_MEMBERS, o->path, np, end);
+		rc = rewrite(db, STMT_ORG_MOVE_MEMBERS, o->path, np, end);
 	if (rc != DB_OK)
 		return rc;
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_MOVE_PARENT]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_MOVE_PARENT]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, o->id);
@@ -153,7 +217,7 @@ enum db_rc org_move(struct db *db, struct arena *a, const struct org_rec *o, int
 
 enum db_rc org_delete(struct db *db, int64_t id)
 {
-	for (int q = SQL_DEL_BUILDINGS; q <= SQL_DEL_ORG; q++) {
+	for (int q = ORG_DELETE_FIRST; q <= ORG_DELETE_LAST; q++) {
 		struct db_stmt *st = db_prepare(db, &oq_sql[q]);
 		if (!st)
 			return DB_ERROR;
@@ -168,16 +232,16 @@ enum db_rc org_delete(struct db *db, int64_t id)
 enum db_rc org_counts(struct db *db, int64_t id, int64_t *children, int64_t *members, int64_t *formal,
 		      int64_t *probationary)
 {
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_COUNTS]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_COUNTS]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
-		*children = db_col_int(st, 0);
-		*members = db_col_int(st, 1);
-		*formal = db_col_int(st, 2);
-		*probationary = db_col_int(st, 3);
+		*children = db_col_int(st, ORG_COUNTS_COL_CHILDREN);
+		*members = db_col_int(st, ORG_COUNTS_COL_MEMBERS);
+		*formal = db_col_int(st, ORG_COUNTS_COL_FORMAL);
+		*probationary = db_col_int(st, ORG_COUNTS_COL_PROBATIONARY);
 		rc = DB_OK;
 	}
 	db_reset(st);
@@ -186,20 +250,22 @@ enum db_rc org_counts(struct db *db, int64_t id, int64_t *children, int64_t *mem
 
 enum db_rc org_committee(struct db *db, int64_t id, json_t *items, int *current)
 {
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_COMMITTEE]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_COMMITTEE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
 	enum db_rc rc;
 	*current = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
-		const char *role = db_col_text(st, 2);
-		if (db_col_null(st, 4))
+		const char *role = db_col_text(st, ORG_COMMITTEE_COL_ROLE);
+		if (db_col_null(st, ORG_COMMITTEE_COL_ENDED_ON))
 			(*current)++;
-		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?}", "id", (json_int_t)db_col_int(st, 0),
-						       "name", db_col_text(st, 1), "role", role, "role_name",
-						       codes_name("committee_role", role), "started_on", db_col_text(st, 3),
-						       "ended_on", db_col_text(st, 4)));
+		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?}", "id",
+						       (json_int_t)db_col_int(st, ORG_COMMITTEE_COL_ID), "name",
+						       db_col_text(st, ORG_COMMITTEE_COL_NAME), "role", role, "role_name",
+						       codes_name("committee_role", role), "started_on",
+						       db_col_text(st, ORG_COMMITTEE_COL_STARTED_ON), "ended_on",
+						       db_col_text(st, ORG_COMMITTEE_COL_ENDED_ON)));
 	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
@@ -207,7 +273,7 @@ enum db_rc org_committee(struct db *db, int64_t id, json_t *items, int *current)
 
 enum db_rc org_committee_replace(struct db *db, int64_t id, json_t *items)
 {
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_DEL_COMMITTEE]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_DELETE_COMMITTEE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
@@ -218,7 +284,7 @@ enum db_rc org_committee_replace(struct db *db, int64_t id, json_t *items)
 	{
 		if (rc != DB_OK)
 			break;
-		st = db_prepare(db, &oq_sql[SQL_COMMITTEE_ADD]);
+		st = db_prepare(db, &oq_sql[STMT_ORG_COMMITTEE_INSERT]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_int(st, 1, id);
@@ -242,7 +308,7 @@ json_t *org_summary_json(const struct org_rec *o, int64_t child_count)
 enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, json_t *items, int64_t *last_id,
 		    size_t *n)
 {
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_LIST]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_LIST]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, f->prefix, -1);
@@ -261,15 +327,15 @@ enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, 
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct org_rec o;
 		memset(&o, 0, sizeof o);
-		o.id = db_col_int(st, 0);
-		o.parent_id = db_col_int(st, 1);
-		o.name = db_col_text(st, 3);
-		o.short_name = db_col_text(st, 4);
-		o.type = db_col_text(st, 5);
-		o.label = db_col_text(st, 6);
-		o.domain = db_col_text(st, 7);
-		o.two_new = db_col_int(st, 8) != 0;
-		json_array_append_new(items, org_summary_json(&o, db_col_int(st, 9)));
+		o.id = db_col_int(st, ORG_LIST_COL_ID);
+		o.parent_id = db_col_int(st, ORG_LIST_COL_PARENT_ID);
+		o.name = db_col_text(st, ORG_LIST_COL_NAME);
+		o.short_name = db_col_text(st, ORG_LIST_COL_SHORT_NAME);
+		o.type = db_col_text(st, ORG_LIST_COL_TYPE);
+		o.label = db_col_text(st, ORG_LIST_COL_LABEL);
+		o.domain = db_col_text(st, ORG_LIST_COL_DOMAIN);
+		o.two_new = db_col_int(st, ORG_LIST_COL_TWO_NEW) != 0;
+		json_array_append_new(items, org_summary_json(&o, db_col_int(st, ORG_LIST_COL_CHILD_COUNT)));
 		*last_id = o.id;
 		(*n)++;
 	}
@@ -335,7 +401,7 @@ json_t *org_json(struct db *db, const struct org_rec *o, struct date today, enum
 
 enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, struct jsonw *w)
 {
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_TREE]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_TREE]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, o->id);
@@ -343,7 +409,7 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 	enum db_rc rc;
 	int open = -1; /* depth of the innermost node whose children array is open */
 	while ((rc = db_step(st)) == DB_ROW) {
-		int d = (int)db_col_int(st, 1);
+		int d = (int)db_col_int(st, ORG_TREE_COL_DEPTH);
 		/* preorder without gaps: parent_id and path agree (org_insert and org_move
 		 * write both in one transaction) */
 		assert(d <= open + 1);
@@ -352,12 +418,12 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 			jw_object_end(w);
 		}
 		jw_object(w);
-		jw_kint(w, "id", db_col_int(st, 0));
-		jw_kstr(w, "name", db_col_text(st, 2));
-		jw_kstr(w, "type", db_col_text(st, 3));
-		jw_kstr(w, "label", db_col_text(st, 4));
-		jw_kstr(w, "domain", db_col_text(st, 5));
-		jw_kint(w, "child_count", db_col_int(st, 6));
+		jw_kint(w, "id", db_col_int(st, ORG_TREE_COL_ID));
+		jw_kstr(w, "name", db_col_text(st, ORG_TREE_COL_NAME));
+		jw_kstr(w, "type", db_col_text(st, ORG_TREE_COL_TYPE));
+		jw_kstr(w, "label", db_col_text(st, ORG_TREE_COL_LABEL));
+		jw_kstr(w, "domain", db_col_text(st, ORG_TREE_COL_DOMAIN));
+		jw_kint(w, "child_count", db_col_int(st, ORG_TREE_COL_CHILD_COUNT));
 		jw_key(w, "children");
 		jw_array(w);
 		open = d;
@@ -386,7 +452,7 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 			    json_t *items)
 {
 	(void)a;
-	struct db_stmt *st = db_prepare(db, &oq_sql[SQL_ALERT_FORMAL]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_ALERT_FORMAL]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, prefix, -1);
@@ -405,7 +471,7 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 			f = q;
 			cap *= 2;
 		}
-		f[n++] = (struct formal){db_col_int(st, 0), db_col_int(st, 1)};
+		f[n++] = (struct formal){db_col_int(st, ORG_FORMAL_COL_ORG_ID), db_col_int(st, ORG_FORMAL_COL_FORMAL)};
 	}
 	db_reset(st);
 	if (rc != DB_DONE) {
@@ -413,7 +479,7 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 		return rc;
 	}
 	qsort(f, n, sizeof *f, formal_cmp);
-	st = db_prepare(db, &oq_sql[SQL_ALERT_ORGS]);
+	st = db_prepare(db, &oq_sql[STMT_ORG_ALERT_ORGS]);
 	if (!st) {
 		free(f);
 		return DB_ERROR;
@@ -423,14 +489,14 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct org_rec o;
 		memset(&o, 0, sizeof o);
-		o.id = db_col_int(st, 0);
-		o.name = db_col_text(st, 1);
-		o.type = db_col_text(st, 2);
-		o.domain = db_col_text(st, 3);
-		o.term_started_on = db_col_text(st, 4);
-		o.term_years = (int)db_col_int(st, 5);
-		o.extended_until = db_col_text(st, 6);
-		int committee = (int)db_col_int(st, 7);
+		o.id = db_col_int(st, ORG_ALERT_COL_ID);
+		o.name = db_col_text(st, ORG_ALERT_COL_NAME);
+		o.type = db_col_text(st, ORG_ALERT_COL_TYPE);
+		o.domain = db_col_text(st, ORG_ALERT_COL_DOMAIN);
+		o.term_started_on = db_col_text(st, ORG_ALERT_COL_TERM_STARTED_ON);
+		o.term_years = (int)db_col_int(st, ORG_ALERT_COL_TERM_YEARS);
+		o.extended_until = db_col_text(st, ORG_ALERT_COL_EXTENDED_UNTIL);
+		int committee = (int)db_col_int(st, ORG_ALERT_COL_COMMITTEE);
 		struct formal key = {o.id, 0}, *hit = bsearch(&key, f, n, sizeof *f, formal_cmp);
 		struct org_alert al[8];
 		int nal = org_alerts(&o, hit ? hit->n : 0, committee, today, al, 8);

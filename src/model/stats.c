@@ -11,18 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_sql stats_sql[] = {
-#define SQL_MEMBERS 0
+enum stats_stmt {
+	STMT_STATS_MEMBERS,
+	STMT_STATS_ORG_DOMAINS,
+	STMT_STATS_MAX_ORG,
+	STMT_STATS_SPLIT,
+	STATS_STMT__MAX
+};
+/* stats.org_domains' rows */
+enum stats_domain_col { STATS_DOMAIN_COL_ID, STATS_DOMAIN_COL_DOMAIN };
+
+static const struct db_sql stats_sql[STATS_STMT__MAX] = {
 	/* one pass over the covering index, each row handed to count_row (db_scan) */
-	{"stats.members",
+	[STMT_STATS_MEMBERS] = {"stats.members",
 	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
-#define SQL_ORG_DOMAINS 1
-	{"stats.org_domains", "SELECT id, domain FROM orgs INDEXED BY orgs_path_domain WHERE path >= $1 AND path < $2"},
-#define SQL_MAX_ORG 2
-	{"stats.max_org", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
-#define SQL_SPLIT 3
+	[STMT_STATS_ORG_DOMAINS] = {"stats.org_domains", "SELECT id, domain FROM orgs INDEXED BY orgs_path_domain WHERE path >= $1 AND path < $2"},
+	[STMT_STATS_MAX_ORG] = {"stats.max_org", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
 	/* the path that halves the subtree's organizations (members are spread about evenly) */
-	{"stats.split",
+	[STMT_STATS_SPLIT] = {"stats.split",
 	 "SELECT path FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2 ORDER BY path LIMIT 1 OFFSET $3"},
 };
 DB_SQL_TABLE(stats, stats_sql);
@@ -117,7 +123,7 @@ static void count_row(void *ctx, const int64_t *v, int n)
 
 static enum db_rc scan_range(struct db *db, const char *prefix, const char *end, struct pass *p)
 {
-	struct db_stmt *st = db_prepare(db, &stats_sql[SQL_MEMBERS]);
+	struct db_stmt *st = db_prepare(db, &stats_sql[STMT_STATS_MEMBERS]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, prefix, -1);
@@ -175,11 +181,11 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	memset(s, 0, sizeof *s);
 	/* the subtree's organizations' domains, in an array indexed by id (ids are dense:
 	 * a byte per organization ever created) */
-	struct db_stmt *st = db_prepare(db, &stats_sql[SQL_MAX_ORG]);
+	struct db_stmt *st = db_prepare(db, &stats_sql[STMT_STATS_MAX_ORG]);
 	if (!st)
 		return DB_ERROR;
 	enum db_rc rc = db_step(st);
-	int64_t max_id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	int64_t max_id = rc == DB_ROW ? db_col_int(st, DB_COL_ONLY) : 0;
 	db_reset(st);
 	if (rc != DB_ROW)
 		return rc;
@@ -189,7 +195,7 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 		return DB_ERROR;
 	memset(dom, -1, (size_t)p.ndom);
 	p.dom = dom;
-	if (!(st = db_prepare(db, &stats_sql[SQL_ORG_DOMAINS]))) {
+	if (!(st = db_prepare(db, &stats_sql[STMT_STATS_ORG_DOMAINS]))) {
 		free(dom);
 		return DB_ERROR;
 	}
@@ -198,9 +204,9 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	const struct code_table *t = domains();
 	int64_t norgs = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
-		int64_t id = db_col_int(st, 0);
+		int64_t id = db_col_int(st, STATS_DOMAIN_COL_ID);
 		if (id > 0 && id < p.ndom)
-			dom[id] = (signed char)domain_index(t, db_col_text(st, 1));
+			dom[id] = (signed char)domain_index(t, db_col_text(st, STATS_DOMAIN_COL_DOMAIN));
 		norgs++;
 	}
 	db_reset(st);
@@ -217,12 +223,12 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	 * ~40 MB index through a page cache emptied by the last write is most of a pass */
 	char *mid = NULL;
 	if (rev >= 0 && norgs >= 2 && norgs >= cfg.stats_parallel_orgs &&
-	    (st = db_prepare(db, &stats_sql[SQL_SPLIT]))) {
+	    (st = db_prepare(db, &stats_sql[STMT_STATS_SPLIT]))) {
 		db_bind_text(st, 1, prefix, -1);
 		db_bind_text(st, 2, end, -1);
 		db_bind_int(st, 3, norgs / 2);
 		if (db_step(st) == DB_ROW)
-			mid = strdup(db_col_text(st, 0));
+			mid = strdup(db_col_text(st, DB_COL_ONLY));
 		db_reset(st);
 	}
 	struct half h = {.prefix = mid, .end = end, .p = p};

@@ -1,17 +1,21 @@
 // tools.test.mjs: the build checks themselves can fail: tools/codecheck (STYLE.md bans,
-// S11 "no SQL built from request data") and tools/hardening-check (S16).
+// S11 "no SQL built from request data", the statement-table form of DESIGN.md §4) and
+// tools/hardening-check (S16).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './lib/server.mjs';
 
 function codecheck(files) {
   const dir = mkdtempSync(join(tmpdir(), 'dj-cc-'));
   mkdirSync(join(dir, 'src/db'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, dirname(name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   const r = spawnSync(join(ROOT, 'tools/codecheck'), [dir], { encoding: 'utf8' });
   rmSync(dir, { recursive: true, force: true });
   return r;
@@ -32,6 +36,11 @@ const BAD = {
   'sqlite outside src/db': 'void f(sqlite3 *h) { sqlite3_exec(h, "x", 0, 0, 0); }\n',
   'strcmp on a secret': 'int f(const char *a, const char *token) { return strcmp(a, token); }\n',
   'JSON built with printf': 'void f(char *b) { snprintf(b, 9, "{\\"a\\":%d}", 1); }\n',
+  'hand-numbered statement': '#define SQL_FIND 3\n',
+  'statement indexed by a number': 'const struct db_sql *f(void) { return &member_sql[2]; }\n',
+  'statement table without its size': 'static const struct db_sql t_sql[] = {[STMT_A] = {"a", "SELECT 1"}};\n',
+  'column read by a number': 'int64_t f(struct db_stmt *st) { return db_col_int(st, 3); }\n',
+  'column copied by a number': 'const char *f(struct arena *a, struct db_stmt *st) { return db_col_dup(a, st, 0); }\n',
 };
 for (const [name, text] of Object.entries(BAD)) {
   test(`S11 codecheck refuses: ${name}`, () => {
@@ -40,6 +49,23 @@ for (const [name, text] of Object.entries(BAD)) {
     assert.match(r.stdout, /src\/bad\.c:1:/);
   });
 }
+
+// the new form passes; the old form passes only in the files of the temporary legacy list
+const NEW_FORM = 'enum t_stmt { STMT_T_FIND, T_STMT__MAX };\nenum t_col { T_COL_ID, T_COL_NAME };\n' +
+  'static const struct db_sql t_sql[T_STMT__MAX] = {\n\t[STMT_T_FIND] = {"t.find", "SELECT id, name FROM t WHERE id = $1"},\n};\n' +
+  'const char *f(struct arena *a, struct db_stmt *st) { db_bind_int(st, 1, 7); return db_col_int(st, T_COL_ID) ? db_col_dup(a, st, T_COL_NAME) : NULL; }\n';
+const OLD_FORM = 'static const struct db_sql t_sql[] = {\n#define SQL_FIND 0\n\t{"t.find", "SELECT id FROM t"},\n};\n' +
+  'int64_t f(struct db *db) { struct db_stmt *st = db_prepare(db, &t_sql[0]); return db_col_int(st, 0); }\n';
+test('codecheck: statement tables in the enum form pass, the old form only in LEGACY_SQL_FILES', () => {
+  let r = codecheck({ 'src/model/t.c': NEW_FORM });
+  assert.equal(r.status, 0, r.stdout);
+  r = codecheck({ 'src/model/user.c': OLD_FORM, 'src/model/audit.c': OLD_FORM });
+  assert.equal(r.status, 0, r.stdout);
+  r = codecheck({ 'src/model/t.c': OLD_FORM });
+  assert.equal(r.status, 1, r.stdout);
+  for (const what of [/hand-numbered/, /indexed by a number/, /without its size/, /column read by a number/])
+    assert.match(r.stdout, what);
+});
 
 test('S16 hardening-check fails a binary built without the flags', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dj-hc-'));

@@ -1,7 +1,8 @@
 /* test_db.c: the SQLite store (src/db/): the $n placeholder scheme that lets one SQL
  * text serve SQLite and PostgreSQL (DESIGN.md §4), the pragmas of every connection
  * (R2), BEGIN IMMEDIATE answering DB_BUSY rather than an error, migrations and the
- * statement check. */
+ * statement check; binding a $n or reading a column that a statement does not have
+ * fails loudly, and a statement table with an entry left out is caught. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,11 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -18,14 +23,28 @@
 static char dir[64];
 static char path[128];
 
-static const struct db_sql t_sql[] = {
-	{"t.create", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b INTEGER NOT NULL, c TEXT)"},
+enum t_stmt { T_CREATE, T_INSERT, T_FIND, T_COUNT, T_QMARK, T_TWO, T_STMT__MAX };
+enum { T_INSERT_COL_ID, T_INSERT_COL_C };
+enum { T_FIND_COL_A, T_FIND_COL_B, T_FIND_COL_C };
+enum { T_TWO_COL_SUM, T_TWO_COL_DIFF };
+static const struct db_sql t_sql[T_STMT__MAX] = {
+	[T_CREATE] = {"t.create", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b INTEGER NOT NULL, c TEXT)"},
 	/* $2 used twice and before $1: bound by number, not by position */
-	{"t.insert", "INSERT INTO t (a, b, c) VALUES ($2, $1, $2 || '/' || $3) RETURNING id, c"},
-	{"t.find", "SELECT a, b, c FROM t WHERE b >= $1 AND a <> $2 ORDER BY id"},
-	{"t.count", "SELECT COUNT(*) FROM t"},
-	{"t.qmark", "SELECT ? + 1"},
+	[T_INSERT] = {"t.insert", "INSERT INTO t (a, b, c) VALUES ($2, $1, $2 || '/' || $3) RETURNING id, c"},
+	[T_FIND] = {"t.find", "SELECT a, b, c FROM t WHERE b >= $1 AND a <> $2 ORDER BY id"},
+	[T_COUNT] = {"t.count", "SELECT COUNT(*) FROM t"},
+	[T_QMARK] = {"t.qmark", "SELECT ? + 1"},
+	/* two parameters, two columns */
+	[T_TWO] = {"t.two", "SELECT $1 + $2, $1 - $2"},
 };
+
+/* A table with its middle entry left out, as a forgotten designated initializer leaves it. */
+enum holes_stmt { H_FIRST, H_FORGOTTEN, H_LAST, HOLES_STMT__MAX };
+static const struct db_sql holes_sql[HOLES_STMT__MAX] = {
+	[H_FIRST] = {"holes.first", "SELECT 1"},
+	[H_LAST] = {"holes.last", "SELECT 3"},
+};
+DB_SQL_TABLE(test_holes, holes_sql);
 
 static int setup(void **state)
 {
@@ -56,37 +75,37 @@ static void test_dollar_n_placeholders_bind_by_number(void **state)
 	(void)state;
 	struct db *db = db_open(path, DB_OPEN_CREATE);
 	assert_non_null(db);
-	struct db_stmt *st = db_prepare(db, &t_sql[0]);
+	struct db_stmt *st = db_prepare(db, &t_sql[T_CREATE]);
 	assert_non_null(st);
 	assert_int_equal(db_step(st), DB_DONE);
 
-	st = db_prepare(db, &t_sql[1]);
+	st = db_prepare(db, &t_sql[T_INSERT]);
 	db_bind_int(st, 1, 42);
 	db_bind_text(st, 2, "党建", -1);
 	db_bind_text(st, 3, "x", -1);
 	assert_int_equal(db_step(st), DB_ROW);
-	assert_int_equal(db_col_int(st, 0), 1);
-	assert_string_equal(db_col_text(st, 1), "党建/x");
+	assert_int_equal(db_col_int(st, T_INSERT_COL_ID), 1);
+	assert_string_equal(db_col_text(st, T_INSERT_COL_C), "党建/x");
 	db_reset(st);
 
 	/* the cached statement comes back with its bindings cleared */
-	st = db_prepare(db, &t_sql[1]);
+	st = db_prepare(db, &t_sql[T_INSERT]);
 	db_bind_int(st, 1, 7);
 	db_bind_text(st, 2, "abcdef", 3);
 	assert_int_equal(db_step(st), DB_ROW);
-	assert_true(db_col_null(st, 1)); /* $3 unbound → NULL, so the concatenation is NULL */
+	assert_true(db_col_null(st, T_INSERT_COL_C)); /* $3 unbound → NULL, so the concatenation is NULL */
 	db_reset(st);
 
-	st = db_prepare(db, &t_sql[2]);
+	st = db_prepare(db, &t_sql[T_FIND]);
 	db_bind_int(st, 1, 10);
 	db_bind_text(st, 2, "zzz", -1);
 	assert_int_equal(db_step(st), DB_ROW);
-	assert_string_equal(db_col_text(st, 0), "党建");
-	assert_int_equal(db_col_int(st, 1), 42);
+	assert_string_equal(db_col_text(st, T_FIND_COL_A), "党建");
+	assert_int_equal(db_col_int(st, T_FIND_COL_B), 42);
 	assert_int_equal(db_step(st), DB_DONE);
 
 	/* a parameter that is not $n would bind differently on PostgreSQL: refused */
-	assert_null(db_prepare(db, &t_sql[4]));
+	assert_null(db_prepare(db, &t_sql[T_QMARK]));
 	db_close(db);
 }
 
@@ -116,7 +135,7 @@ static void test_R5_write_lock_busy_is_db_busy(void **state)
 	assert_true(db_busy_count() > before);
 	/* readers are not blocked by the writer (WAL) */
 	assert_int_equal(db_tx_begin(b, false), DB_OK);
-	struct db_stmt *st = db_prepare(b, &t_sql[3]);
+	struct db_stmt *st = db_prepare(b, &t_sql[T_COUNT]);
 	assert_non_null(st);
 	assert_int_equal(db_step(st), DB_ROW);
 	db_reset(st);
@@ -132,7 +151,7 @@ static void test_constraint_maps_to_db_constraint(void **state)
 {
 	(void)state;
 	struct db *db = db_open(path, DB_OPEN_CREATE);
-	struct db_stmt *st = db_prepare(db, &t_sql[1]);
+	struct db_stmt *st = db_prepare(db, &t_sql[T_INSERT]);
 	db_bind_int(st, 1, 1);
 	/* a NULL for a NOT NULL column */
 	assert_int_equal(db_step(st), DB_CONSTRAINT);
@@ -162,6 +181,125 @@ static void test_migrate_check_and_backup(void **state)
 	db_close(copy);
 }
 
+/* Runs fn(st) in a child process; true when the child died of SIGABRT (an assert). */
+static bool aborts(void (*fn)(struct db_stmt *), struct db_stmt *st)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 2); /* the assert's message and the log line are expected */
+		fn(st);
+		_exit(0);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void bind_5(struct db_stmt *st)
+{
+	db_bind_int(st, 5, 1);
+}
+
+static void read_col_7(struct db_stmt *st)
+{
+	(void)db_col_int(st, 7);
+}
+
+static void test_binding_5_on_a_2_parameter_statement_fails(void **state)
+{
+	(void)state;
+	struct db *db = db_open(path, DB_OPEN_CREATE);
+	assert_non_null(db);
+	struct db_stmt *st = db_prepare(db, &t_sql[T_TWO]);
+	assert_non_null(st);
+	/* a test build asserts */
+	assert_true(aborts(bind_5, st));
+	/* a release build (no assert) fails the statement's next step instead of binding
+	 * nothing and running it */
+	db_misuse_asserts = false;
+	db_bind_int(st, 1, 5);
+	db_bind_int(st, 2, 3);
+	db_bind_int(st, 5, 1);
+	db_bind_text(st, 0, "x", -1);
+	assert_int_equal(db_step(st), DB_ERROR);
+	assert_int_equal(db_step(st), DB_ERROR); /* until the statement is prepared again */
+	db_misuse_asserts = true;
+	/* prepared again, the statement is clean: both parameters bind */
+	st = db_prepare(db, &t_sql[T_TWO]);
+	db_bind_int(st, 1, 5);
+	db_bind_int(st, 2, 3);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_col_int(st, T_TWO_COL_SUM), 8);
+	assert_int_equal(db_col_int(st, T_TWO_COL_DIFF), 2);
+	db_reset(st);
+	db_close(db);
+}
+
+static void test_reading_column_7_of_a_2_column_row_fails(void **state)
+{
+	(void)state;
+	struct db *db = db_open(path, DB_OPEN_CREATE);
+	assert_non_null(db);
+	struct db_stmt *st = db_prepare(db, &t_sql[T_TWO]);
+	db_bind_int(st, 1, 5);
+	db_bind_int(st, 2, 3);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_true(aborts(read_col_7, st));
+	db_misuse_asserts = false;
+	assert_int_equal(db_col_int(st, 7), 0);
+	assert_null(db_col_text(st, 2));
+	assert_null(db_col_blob(st, -1));
+	assert_int_equal(db_col_int(st, T_TWO_COL_SUM), 8); /* the columns it has still read */
+	assert_int_equal(db_step(st), DB_ERROR);
+	db_misuse_asserts = true;
+	/* no current row: after the last step, a column is not there either */
+	st = db_prepare(db, &t_sql[T_TWO]);
+	db_bind_int(st, 1, 1);
+	db_bind_int(st, 2, 1);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_step(st), DB_DONE);
+	assert_true(aborts(read_col_7, st));
+	db_misuse_asserts = false;
+	assert_int_equal(db_col_int(st, T_TWO_COL_SUM), 0);
+	assert_int_equal(db_step(st), DB_ERROR);
+	db_misuse_asserts = true;
+	db_close(db);
+}
+
+static int holes_seen;
+static char hole_name[32];
+
+static void report_hole(const char *table, const char *name, const char *msg)
+{
+	(void)msg;
+	assert_string_equal(table, "test_holes");
+	snprintf(hole_name, sizeof hole_name, "%s", name);
+	holes_seen++;
+}
+
+static void test_a_table_with_a_missing_entry_is_caught(void **state)
+{
+	(void)state;
+	assert_int_equal(db_sql_table_test_holes.n, 3); /* the enum's __MAX, not the entries written */
+	assert_int_equal(db_sql_table_check(&db_sql_table_test_holes, report_hole), 1);
+	assert_int_equal(holes_seen, 1);
+	assert_string_equal(hole_name, "#1");
+	/* the product's registered tables have none (db_open refuses to run otherwise) */
+	assert_int_equal(db_sql_tables_check(NULL), 0);
+	/* and the hole does not prepare */
+	struct db *db = db_open(path, DB_OPEN_CREATE);
+	assert_non_null(db);
+	db_misuse_asserts = false;
+	assert_null(db_prepare(db, &holes_sql[H_FORGOTTEN]));
+	db_misuse_asserts = true;
+	assert_non_null(db_prepare(db, &holes_sql[H_LAST]));
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +308,9 @@ int main(void)
 		cmocka_unit_test(test_R5_write_lock_busy_is_db_busy),
 		cmocka_unit_test(test_constraint_maps_to_db_constraint),
 		cmocka_unit_test(test_migrate_check_and_backup),
+		cmocka_unit_test(test_binding_5_on_a_2_parameter_statement_fails),
+		cmocka_unit_test(test_reading_column_7_of_a_2_column_row_fails),
+		cmocka_unit_test(test_a_table_with_a_missing_entry_is_caught),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
