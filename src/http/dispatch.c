@@ -28,15 +28,20 @@ static char *arena_copy_cb(void *ctx, const char *s, size_t n)
 	return arena_strndup(ctx, s, n);
 }
 
+/* A JSON route's body must say it is JSON: 415 otherwise (a missing type too). */
+static bool json_type_ok(struct request *req)
+{
+	const char *ct = req->content_type;
+	if (ct && (strncasecmp(ct, "application/json", 16) == 0 || strncasecmp(ct, "application/merge-patch+json", 28) == 0))
+		return true;
+	req_fail(req, 415, "unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）");
+	return false;
+}
+
 static void parse_json_body(struct request *req)
 {
-	if (!req->body_len)
+	if (!req->body_len || !json_type_ok(req))
 		return;
-	const char *ct = req_header(req, "Content-Type");
-	if (ct && strncasecmp(ct, "application/json", 16) != 0 && strncasecmp(ct, "application/merge-patch+json", 28) != 0) {
-		req_fail(req, 415, "unsupported_media_type", "请求体应为 JSON（Content-Type: application/json）");
-		return;
-	}
 	json_error_t jerr;
 	req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->json) {
@@ -176,6 +181,34 @@ static void run_checked(struct request *req, bool public_route, bool unsafe)
 	}
 	/* an offloading handler's transaction ends here too, before its work runs */
 	run_in_tx(req, call_handler, NULL);
+}
+
+void dispatch_gate(struct request *req)
+{
+	const struct route *r = req->route;
+	if (!r) {
+		/* whatever the body, the answer is 404 or 405: give it now */
+		if (http_is_api_path(req->path) || (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0))
+			server_dispatch(req);
+		return;
+	}
+	bool unsafe = router_unsafe_method(req->method);
+	if (unsafe && !auth_check_origin(req))
+		return;
+	if (strcmp(r->perm, PERM_PUBLIC) != 0) {
+		/* the checks in a scope of their own, as dispatch_route makes them: a read route
+		 * in a read transaction, closed here; the last call makes them again (the session
+		 * may end while the body arrives) */
+		if (!need_db(req))
+			return;
+		if (!(r->flags & RF_TX_READ) || tx_open(req))
+			identity_checks(req, unsafe);
+		tx_close(req);
+		auth_after_tx(req);
+		req->db = NULL;
+	}
+	if (!req_failed(req) && !(r->flags & RF_RAW_BODY))
+		json_type_ok(req);
 }
 
 void dispatch_route(struct request *req)

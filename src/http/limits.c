@@ -3,6 +3,7 @@
  * and the header deadline that MHD's inactivity timeout does not give (slowloris). What
  * belongs here: refusing a request or a connection for its size, shape or slowness.
  * What does not: who may send it (dispatch.c) and its body (body.c). */
+#include "auth/auth.h"
 #include "config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -10,6 +11,7 @@
 #include "http/request.h"
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,4 +175,93 @@ void limits_sweep_slow_headers(void)
 	pthread_mutex_unlock(&track_mu);
 	if (n)
 		log_msg(LOG_INFO, NULL, "closed %d connection(s) whose request headers outlived the deadline", n);
+}
+
+/* ---- bytes in flight ---------------------------------------------------------------
+ * Body bytes being received or held by requests, per owner (the signed-in user, or
+ * the client address before sign-in) and in total, so that neither one account nor
+ * everyone together can fill the disk or memory with uploads (SECURITY.md S17). A body
+ * with a Content-Length is counted whole at its first call, before a byte is read; a
+ * chunked one as it arrives. Released when the request ends. The owners with bytes in
+ * flight are few (one per upload): a list under one lock is enough. */
+struct inflight_owner {
+	char key[64];
+	uint64_t bytes;
+	struct inflight_owner *next;
+};
+
+static pthread_mutex_t inflight_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct inflight_owner *owners;
+static uint64_t inflight_total;
+
+static struct inflight_owner **owner_slot(const char *key)
+{
+	struct inflight_owner **p = &owners;
+	while (*p && strcmp((*p)->key, key) != 0)
+		p = &(*p)->next;
+	return p;
+}
+
+bool limits_body_reserve(struct request *req, uint64_t n)
+{
+	if (!req->in.key[0]) {
+		long long uid = req->session ? auth_user_id(req) : 0;
+		if (uid)
+			snprintf(req->in.key, sizeof req->in.key, "u:%lld", uid);
+		else
+			snprintf(req->in.key, sizeof req->in.key, "ip:%s", req->ip ? req->ip : "?");
+	}
+	pthread_mutex_lock(&inflight_mu);
+	struct inflight_owner **slot = owner_slot(req->in.key);
+	uint64_t mine = *slot ? (*slot)->bytes : 0;
+	int refuse = 0;
+	if (inflight_total + n > (uint64_t)cfg.body_inflight_total)
+		refuse = 503;
+	else if (mine + n > (uint64_t)cfg.body_inflight_user)
+		refuse = 429;
+	else if (!*slot && !(*slot = calloc(1, sizeof **slot)))
+		refuse = 503;
+	if (!refuse) {
+		if (!(*slot)->key[0])
+			snprintf((*slot)->key, sizeof (*slot)->key, "%s", req->in.key);
+		(*slot)->bytes += n;
+		inflight_total += n;
+		req->in.reserved += n;
+	}
+	pthread_mutex_unlock(&inflight_mu);
+	if (refuse == 429) {
+		req_fail(req, 429, "uploads_in_flight", "您同时上传的数据过多，请等当前上传完成后再试");
+		req->err.retry_after = 5;
+	} else if (refuse == 503) {
+		req_fail(req, 503, "server_busy", "服务器正在接收的数据过多，请稍后重试");
+		req->err.retry_after = 5;
+	}
+	return !refuse;
+}
+
+void limits_body_release(struct request *req)
+{
+	if (!req->in.reserved)
+		return;
+	pthread_mutex_lock(&inflight_mu);
+	struct inflight_owner **slot = owner_slot(req->in.key);
+	if (*slot) {
+		(*slot)->bytes -= req->in.reserved;
+		if (!(*slot)->bytes) {
+			struct inflight_owner *o = *slot;
+			*slot = o->next;
+			free(o);
+		}
+	}
+	inflight_total -= req->in.reserved;
+	pthread_mutex_unlock(&inflight_mu);
+	req->in.reserved = 0;
+}
+
+uint64_t limits_body_inflight(void)
+{
+	pthread_mutex_lock(&inflight_mu);
+	uint64_t n = inflight_total;
+	pthread_mutex_unlock(&inflight_mu);
+	return n;
 }

@@ -61,10 +61,20 @@ struct request {
 	struct route_match match;
 	const struct route *route;
 
-	char *body;             /* request body, NUL-terminated; malloc-owned (may be large) */
+	char *body;             /* request body, NUL-terminated and read-only; owned by the
+				 * request (malloc'd, or a mapping of a spooled body): see
+				 * req_body_take to keep it past the request */
 	size_t body_len, body_cap;
 	bool body_too_large;
 	size_t body_discarded;  /* bytes past the cap read and thrown away */
+	const char *content_type; /* the Content-Type header, or NULL (set at the first call) */
+	struct {                /* body intake (src/http/body.c) */
+		bool spooled;   /* the body goes to the unlinked temporary file fd */
+		int fd;
+		size_t map_len; /* > 0: body is a read-only mapping of this many bytes */
+		uint64_t reserved; /* bytes counted in flight for key (limits.c) */
+		char key[64];   /* "u:<user id>" or "ip:<address>" */
+	} in;
 	json_t *json;           /* parsed JSON body (owned) */
 
 	struct db *db;          /* this worker's connection, when the route needs one */
@@ -130,6 +140,11 @@ void req_reply_list(struct request *req, json_t *items, const char *next_cursor,
 struct jsonw;
 struct jsonw *req_list_begin(struct request *req, size_t hint);
 void req_list_end(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total);
+/* Takes the body over, for work that outlives the request (an import job): returns it
+ * (NUL-terminated, *len bytes, read-only; NULL when there is none) and leaves the request
+ * without a body. Free it with req_body_free(body, len), never with free(). */
+char *req_body_take(struct request *req, size_t *len);
+void req_body_free(char *body, size_t len);
 /* Raw bytes (arena-owned or static) with a content type. */
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
 /* Streamed reply of unknown length. */

@@ -55,6 +55,7 @@ static struct request *request_new(const char *uri, struct MHD_Connection *conn)
 	req->arena = arena_new();
 	req->conn = conn;
 	req->out_fd = -1;
+	req->in.fd = -1;
 	req->t0 = clock_mono_ms();
 	req->deadline = req->t0 + (double)cfg.request_deadline * 1000.0;
 	req->uri_len = uri ? strlen(uri) : 0;
@@ -95,11 +96,33 @@ static void client_address(struct request *req)
 	}
 }
 
-/* First call: everything that can be decided from the request line and headers. */
+/* The announced body length: Content-Length's value, UINT64_MAX for a chunked body
+ * (its length is unknown), 0 for none; a malformed Content-Length sets 400. */
+static uint64_t announced_length(struct request *req)
+{
+	const char *cl = req_header(req, "Content-Length");
+	if (!cl)
+		return req_header(req, "Transfer-Encoding") ? UINT64_MAX : 0;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(cl, &end, 10);
+	if (errno == ERANGE)
+		return UINT64_MAX - 1; /* over any cap: 413 */
+	if (errno || end == cl || *end || *cl == '-' || *cl == '+' || *cl == ' ') {
+		req_fail(req, 400, "bad_framing", "请求的长度信息有歧义");
+		return 0;
+	}
+	return n;
+}
+
+/* First call: everything that can be decided from the request line and headers, the
+ * route's own checks included when a body follows (no byte of it is read before they
+ * pass: SECURITY.md S17). */
 static void first_call(struct request *req, const char *url, const char *method)
 {
 	req->method = arena_strdup(req->arena, method);
 	req->path = arena_strdup(req->arena, url);
+	req->content_type = req_header(req, "Content-Type");
 	client_address(req);
 	limits_check_head(req);
 	if (req_failed(req))
@@ -112,16 +135,19 @@ static void first_call(struct request *req, const char *url, const char *method)
 	req->route = req->match.route;
 	size_t cap = req->route && req->route->body_cap ? req->route->body_cap : (size_t)cfg.body_cap;
 	req->body_cap = cap;
-	const char *cl = req_header(req, "Content-Length");
-	if (cl) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(cl, &end, 10);
-		if (errno || *end || n > cap) {
-			req_fail(req, 413, "body_too_large", arena_printf(req->arena, "请求体不能超过 %zu 字节", cap));
-			req->body_too_large = true;
-		}
+	uint64_t len = announced_length(req);
+	if (!len || req_failed(req))
+		return;
+	dispatch_gate(req);
+	if (req_failed(req))
+		return;
+	if (len != UINT64_MAX && len > cap) {
+		req_fail(req, 413, "body_too_large", arena_printf(req->arena, "请求体不能超过 %zu 字节", cap));
+		req->body_too_large = true;
+		return;
 	}
+	if (len != UINT64_MAX)
+		(void)limits_body_reserve(req, len); /* refused: the error is set */
 }
 
 static void limit_idle(struct request *req, double now)
@@ -141,12 +167,13 @@ static size_t discard_max(const struct request *req)
 }
 
 /* One chunk of the body. libmicrohttpd 0.9.75 refuses a response queued while the body
- * is being received (only before the first byte of it or after its end): past the cap
- * the rest is read and dropped, within a bound, and the 413 goes out when the body
- * ends; past the bound or the deadline the connection is closed (MHD_NO). */
+ * is being received (only before the first byte of it or after its end): once the
+ * request has failed (past the cap, over the bytes in flight, a full disk) the rest is
+ * read and dropped, within a bound, and the answer goes out when the body ends; past
+ * the bound or the deadline the connection is closed (MHD_NO). */
 static enum MHD_Result receive_chunk(struct request *req, const char *data, size_t n)
 {
-	if (req->responded || req->body_too_large) {
+	if (req->responded || req_failed(req)) {
 		req->body_discarded += n;
 		return req->body_discarded > discard_max(req) ? MHD_NO : MHD_YES;
 	}
@@ -158,23 +185,23 @@ static enum MHD_Result receive_chunk(struct request *req, const char *data, size
 	/* a body that stops arriving must not outlive the deadline either: shrink the
 	 * inactivity timeout to what is left of it */
 	limit_idle(req, now);
+	bool ok;
 	if (req->body_len + n > req->body_cap) {
 		req->body_too_large = true;
-		req->body_discarded = req->body_len + n;
-		free(req->body);
-		req->body = NULL;
-		req->body_len = 0;
 		req_fail(req, 413, "body_too_large", arena_printf(req->arena, "请求体不能超过 %zu 字节", req->body_cap));
+		ok = false;
+	} else {
+		/* a chunked body is counted in flight as it arrives */
+		uint64_t counted = req->in.reserved;
+		ok = (req->body_len + n <= counted || limits_body_reserve(req, req->body_len + n - counted)) &&
+		     body_append(req, data, n);
+	}
+	if (!ok) {
+		req->body_discarded = req->body_len + n;
+		body_release(req);
 		req->close_conn = true;
 		return req->body_discarded > discard_max(req) ? MHD_NO : MHD_YES;
 	}
-	char *nb = realloc(req->body, req->body_len + n + 1);
-	if (!nb)
-		return MHD_NO;
-	memcpy(nb + req->body_len, data, n);
-	req->body = nb;
-	req->body_len += n;
-	req->body[req->body_len] = 0;
 	return MHD_YES;
 }
 
@@ -191,7 +218,7 @@ static enum MHD_Result final_call(struct request *req)
 		dispatch_offload_then(req);
 		return respond_queue(req);
 	}
-	if (!req_failed(req)) {
+	if (!req_failed(req) && body_finish(req)) {
 		if (clock_mono_ms() > req->deadline)
 			req_fail(req, 408, "request_timeout", "请求超时");
 		else if (req->route)
@@ -306,7 +333,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	json_decref(req->json);
 	json_decref(req->out);
 	json_decref(req->err.fields);
-	free(req->body);
+	body_release(req);
+	limits_body_release(req);
 	arena_free(req->arena);
 	if (req->in_flight_counted)
 		metrics_inflight_add(-1);
