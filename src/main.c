@@ -7,9 +7,13 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int main(int argc, char **argv)
 {
+	/* every file we create (database, WAL, backups, logs, spooled uploads) is the
+	 * owner's alone: 0600, directories 0700; key files are made 0400 (SECURITY.md S25) */
+	umask(077);
 	if (sodium_init() < 0) {
 		fputs("dangjian: libsodium failed to initialise\n", stderr);
 		return 1;
