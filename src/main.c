@@ -39,6 +39,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *name = argc > 1 ? argv[1] : "help";
+	/* serve takes no arguments of its own: what config_load left is not an option */
+	if (strcmp(name, "serve") == 0 && argc > 2) {
+		fprintf(stderr, "dangjian: unknown option %s\n", argv[2]);
+		return 2;
+	}
 	for (const struct cli_command *const *c = cli_commands; *c; c++)
 		if (strcmp((*c)->name, name) == 0)
 			return (*c)->run(argc - 1, argv + 1);

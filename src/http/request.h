@@ -22,14 +22,6 @@ struct req_header {
 	struct req_header *next;
 };
 
-/* A streamed response body: read() fills buf and returns bytes, 0 at the end, -1 on
- * error (connection closed). done() runs once at completion; both run on the worker. */
-struct req_stream {
-	long (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
-	void (*done)(void *ctx);
-	void *ctx;
-};
-
 /* CPU-heavy work (Argon2id) run off the HTTP worker: see req_offload. */
 struct req_offload {
 	void (*work)(void *ctx);                   /* on the offload thread: no database, no request */
@@ -97,7 +89,6 @@ struct request {
 	const char *out_body;   /* or a raw reply, arena-owned */
 	size_t out_len;
 	const char *out_type;
-	struct req_stream stream; /* or a streamed reply, when stream.read is set */
 	int out_fd;             /* or a file (static files), when >= 0; closed by the server */
 	uint64_t out_fd_size;
 	struct req_header *headers;
@@ -120,6 +111,9 @@ const char *req_query(struct request *req, const char *name);
 int64_t req_query_int(struct request *req, const char *name, int64_t def, int64_t min, int64_t max);
 /* A request header or NULL. */
 const char *req_header(struct request *req, const char *name);
+/* A cookie's value as libmicrohttpd parsed the Cookie header, or NULL. Valid for the
+ * request. */
+const char *req_cookie(struct request *req, const char *name);
 
 /* Sticky errors. detail is Chinese, for the user; code is the stable machine code. */
 void req_fail(struct request *req, int status, const char *code, const char *detail);
@@ -147,8 +141,6 @@ char *req_body_take(struct request *req, size_t *len);
 void req_body_free(char *body, size_t len);
 /* Raw bytes (arena-owned or static) with a content type. */
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
-/* Streamed reply of unknown length. */
-void req_reply_stream(struct request *req, int status, const char *type, struct req_stream s);
 /* Percent-decodes s in place (path and query arguments) and returns the new length.
  * A %00 becomes 0x01 so that a NUL cannot cut a path short unseen: static_path_ok
  * then refuses the control byte. '+' is left alone (paths) . Malformed escapes ("%4",

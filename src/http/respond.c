@@ -1,5 +1,5 @@
 /* respond.c: a finished request becomes an HTTP response: the problem+json of a failed
- * one (RFC 9457), the JSON, raw, streamed or file body of a successful one, and the
+ * one (RFC 9457), the JSON, raw or file body of a successful one, and the
  * headers every response carries (DESIGN.md §6). What belongs here: rendering. What
  * does not: deciding the answer (dispatch.c and the handlers). */
 #include "core/arena.h"
@@ -55,18 +55,6 @@ json_t *server_problem(struct request *req)
 	return p;
 }
 
-static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	struct request *req = cls;
-	long n = req->stream.read(req->stream.ctx, pos, buf, max);
-	if (n < 0)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
-	if (n == 0)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	req->bytes_out += (unsigned long long)n;
-	return n;
-}
-
 static void add_common_headers(struct request *req, struct MHD_Response *resp, bool api)
 {
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
@@ -90,11 +78,6 @@ static struct MHD_Response *problem_response(struct request *req)
 		close(req->out_fd);
 		req->out_fd = -1;
 	}
-	if (req->stream.done) {
-		req->stream.done(req->stream.ctx);
-		req->stream.read = NULL;
-		req->stream.done = NULL;
-	}
 	json_t *p = server_problem(req);
 	char *text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
@@ -102,7 +85,7 @@ static struct MHD_Response *problem_response(struct request *req)
 	return MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 }
 
-/* The body of a successful request: a file, a stream, JSON or raw bytes. */
+/* The body of a successful request: a file, JSON or raw bytes. */
 static struct MHD_Response *reply_response(struct request *req, const char **type)
 {
 	struct MHD_Response *resp;
@@ -112,8 +95,6 @@ static struct MHD_Response *reply_response(struct request *req, const char **typ
 			close(req->out_fd);
 		req->out_fd = -1; /* MHD closes it */
 		req->bytes_out = req->out_fd_size;
-	} else if (req->stream.read) {
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_reader, req, NULL);
 	} else if (req->out) {
 		char *text = json_dumps(req->out, JSON_COMPACT | JSON_ENCODE_ANY);
 		*type = *type ? *type : "application/json";

@@ -326,8 +326,6 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->responded)
 			log_msg(LOG_DEBUG, req->id, "request ended early (%d)", (int)toe);
 	}
-	if (req->stream.done)
-		req->stream.done(req->stream.ctx);
 	if (req->out_fd >= 0)
 		close(req->out_fd);
 	json_decref(req->json);
