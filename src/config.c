@@ -1,5 +1,6 @@
 /* config.c: the declarative option table and its readers; see config.h. */
 #include "config.h"
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -12,51 +13,73 @@ struct config cfg;
 
 enum opt_type { OPT_STR, OPT_INT, OPT_BOOL };
 
+/* One option: its type, default, and what values it allows (the bounds of an integer,
+ * the choices of a string, "not empty"). A value outside them is refused wherever it
+ * comes from, with one line naming the option (STYLE.md: a table with bounds, not free
+ * text that silently falls back to a default). */
 struct option_def {
 	const char *name;
 	enum opt_type type;
 	size_t off;
 	const char *def;
+	int64_t min, max;           /* OPT_INT */
+	const char *const *choices; /* OPT_STR: the allowed values, NULL-terminated; NULL = any */
+	bool nonempty;              /* OPT_STR */
 	const char *help;
 };
 
-#define O(n, t, d, h) {#n, t, offsetof(struct config, n), d, h}
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const password_policies[] = {"dengbao", "asvs", NULL};
+
+#define KIB 1024LL
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * 1024 * 1024)
+#define I(n, d, lo, hi, h) {#n, OPT_INT, offsetof(struct config, n), d, lo, hi, NULL, false, h}
+#define S(n, d, ch, ne, h) {#n, OPT_STR, offsetof(struct config, n), d, 0, 0, ch, ne, h}
+#define B(n, d, h) {#n, OPT_BOOL, offsetof(struct config, n), d, 0, 1, NULL, false, h}
 static const struct option_def options[] = {
-	O(listen, OPT_STR, "127.0.0.1", "address to listen on (behind a TLS proxy in production)"),
-	O(port, OPT_INT, "8080", "TCP port"),
-	O(workers, OPT_INT, "0", "HTTP worker threads; 0 = one per core"),
-	O(web_root, OPT_STR, "web/dist", "directory of the built front end"),
-	O(connection_timeout, OPT_INT, "30", "seconds a connection may stay idle"),
-	O(connection_limit, OPT_INT, "4096", "open connections at most"),
-	O(per_ip_limit, OPT_INT, "128", "open connections per client address at most"),
-	O(conn_memory_limit, OPT_INT, "65536", "bytes of buffer per connection (MHD zeroes it after each request: keep it near max_headers)"),
-	O(request_deadline, OPT_INT, "120", "absolute seconds a request may take, body upload included"),
-	O(body_cap, OPT_INT, "1048576", "default request body cap in bytes"),
-	O(max_uri, OPT_INT, "8192", "longest request target in bytes (414 above)"),
-	O(max_headers, OPT_INT, "32768", "total request header bytes (431 above)"),
-	O(shutdown_grace, OPT_INT, "30", "seconds to finish in-flight requests at SIGTERM"),
-	O(trusted_proxy, OPT_STR, "", "proxy address whose X-Forwarded-For/-Proto are trusted"),
-	O(test_mode, OPT_BOOL, "0", "enable test-only routes (settable clock); never in production"),
-	O(db, OPT_STR, "var/dangjian.db", "SQLite database file"),
-	O(busy_timeout_ms, OPT_INT, "2000", "ms to wait for the write lock before answering 503"),
-	O(mmap_size, OPT_INT, "0", "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
-	O(cache_kib, OPT_INT, "8192", "SQLite page cache per connection in KiB"),
-	O(stats_parallel_orgs, OPT_INT, "5000", "a statistics pass over at least this many organizations runs in two halves on two connections"),
-	O(import_cache_kib, OPT_INT, "1048576", "page cache of a connection while it imports, in KiB (filled only as pages are written; given back after)"),
-	O(key_dir, OPT_STR, "var/keys", "directory of key files (kept outside the database)"),
-	O(log_file, OPT_STR, "-", "log file, - for stderr"),
-	O(log_level, OPT_STR, "info", "debug, info, warn or error"),
-	O(password_policy, OPT_STR, "dengbao", "dengbao (GB/T 22239 level 3) or asvs"),
-	O(session_idle, OPT_INT, "1800", "session idle timeout in seconds"),
-	O(session_absolute, OPT_INT, "43200", "session absolute lifetime in seconds"),
-	O(lock_threshold, OPT_INT, "5", "failed logins of one (name, address) before it must wait (docs/OPERATIONS.md)"),
-	O(lock_window, OPT_INT, "900", "seconds in which the failures are counted"),
-	O(lock_duration, OPT_INT, "900", "longest wait, in seconds, a throttled (name, address) is given"),
-	O(ip_login_limit, OPT_INT, "30", "failed logins per client address per lock_window before every login from it waits"),
-	O(pwhash_mem_kib, OPT_INT, "19456", "Argon2id memory in KiB (>= 19456)"),
-	O(pwhash_ops, OPT_INT, "2", "Argon2id passes (>= 2)"),
+	/* listen is checked when the server starts (an IP address; the database is made first) */
+	S(listen, "127.0.0.1", NULL, true, "address to listen on (behind a TLS proxy in production)"),
+	I(port, "8080", 0, 65535, "TCP port"),
+	I(workers, "0", 0, 256, "HTTP worker threads; 0 = one per core"),
+	S(web_root, "web/dist", NULL, true, "directory of the built front end"),
+	I(connection_timeout, "30", 1, 3600, "seconds a connection may stay idle"),
+	I(connection_limit, "4096", 1, 1000000, "open connections at most"),
+	I(per_ip_limit, "128", 1, 1000000, "open connections per client address at most"),
+	I(conn_memory_limit, "65536", 4 * KIB, 16 * MIB, "bytes of buffer per connection (MHD zeroes it after each request: keep it near max_headers)"),
+	I(request_deadline, "120", 1, 86400, "absolute seconds a request may take, body upload included"),
+	I(body_cap, "1048576", 64, 1 * GIB, "default request body cap in bytes"),
+	I(max_uri, "8192", 256, 1 * MIB, "longest request target in bytes (414 above)"),
+	I(max_headers, "32768", 1 * KIB, 1 * MIB, "total request header bytes (431 above)"),
+	I(shutdown_grace, "30", 0, 3600, "seconds to finish in-flight requests at SIGTERM"),
+	I(body_spool_threshold, "262144", 4 * KIB, 64 * MIB, "bytes of an upload kept in memory; past this it goes to an unlinked file in tmp_dir"),
+	I(body_inflight_user, "134217728", 64 * KIB, 1024 * GIB, "request body bytes in flight per user (or client address before sign-in); 429 above"),
+	I(body_inflight_total, "536870912", 64 * KIB, 1024 * GIB, "request body bytes in flight in total; 503 above"),
+	S(tmp_dir, "", NULL, false, "directory of spooled uploads (mode 0600, unlinked at once); empty: the database's directory"),
+	S(trusted_proxy, "", NULL, false, "proxy address whose X-Forwarded-For/-Proto are trusted"),
+	B(test_mode, "0", "enable test-only routes (settable clock); never in production"),
+	S(db, "var/dangjian.db", NULL, true, "SQLite database file"),
+	I(busy_timeout_ms, "2000", 0, 600000, "ms to wait for the write lock before answering 503"),
+	I(mmap_size, "0", 0, 1024 * GIB, "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
+	I(cache_kib, "8192", 64, 16 * MIB, "SQLite page cache per connection in KiB"),
+	I(stats_parallel_orgs, "5000", 1, 1000000000, "a statistics pass over at least this many organizations runs in two halves on two connections"),
+	I(import_cache_kib, "1048576", 1024, 64 * MIB, "page cache of a connection while it imports, in KiB (filled only as pages are written; given back after)"),
+	S(key_dir, "var/keys", NULL, true, "directory of key files (kept outside the database)"),
+	S(log_file, "-", NULL, true, "log file, - for stderr"),
+	S(log_level, "info", log_levels, true, "debug, info, warn or error"),
+	S(password_policy, "dengbao", password_policies, true, "dengbao (GB/T 22239 level 3) or asvs"),
+	I(session_idle, "1800", 60, 7 * 86400, "session idle timeout in seconds"),
+	I(session_absolute, "43200", 60, 30 * 86400, "session absolute lifetime in seconds"),
+	I(lock_threshold, "5", 1, 1000000, "failed logins of one (name, address) before it must wait (docs/OPERATIONS.md)"),
+	I(lock_window, "900", 1, 30 * 86400, "seconds in which the failures are counted"),
+	I(lock_duration, "900", 1, 30 * 86400, "longest wait, in seconds, a throttled (name, address) is given"),
+	I(ip_login_limit, "30", 1, 1000000000, "failed logins per client address per lock_window before every login from it waits"),
+	I(pwhash_mem_kib, "19456", 19456, 4 * MIB, "Argon2id memory in KiB (>= 19456)"),
+	I(pwhash_ops, "2", 1, 16, "Argon2id passes (fewer than 2 count as 2)"),
 };
-#undef O
+#undef I
+#undef S
+#undef B
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
 static const struct option_def *find_option(const char *name)
@@ -67,7 +90,58 @@ static const struct option_def *find_option(const char *name)
 	return NULL;
 }
 
-static int set_value(const struct option_def *o, const char *value)
+/* Why value is not allowed for o, in a few words for the one-line message; NULL when
+ * it is (then *iv holds an integer's value). */
+static const char *refusal(const struct option_def *o, const char *value, long long *iv)
+{
+	switch (o->type) {
+	case OPT_STR:
+		if (o->nonempty && !*value)
+			return "must not be empty";
+		if (o->choices) {
+			for (const char *const *c = o->choices; *c; c++)
+				if (strcmp(*c, value) == 0)
+					return NULL;
+			return "is not one of the allowed values";
+		}
+		return NULL;
+	case OPT_INT: {
+		char *end;
+		errno = 0;
+		*iv = strtoll(value, &end, 10);
+		if (errno || end == value || *end)
+			return "is not an integer";
+		if (*iv < o->min || *iv > o->max)
+			return "is out of range";
+		return NULL;
+	}
+	case OPT_BOOL:
+		return strcmp(value, "1") && strcmp(value, "true") && strcmp(value, "yes") && strcmp(value, "on") &&
+				       strcmp(value, "0") && strcmp(value, "false") && strcmp(value, "no") && strcmp(value, "off")
+			       ? "is not a boolean (1/0, true/false, yes/no, on/off)"
+			       : NULL;
+	}
+	return "has an unknown type";
+}
+
+/* Prints the one line saying why value was refused for o; where names the option as it
+ * was given ("--port", "DANGJIAN_PORT", "port in FILE"). */
+static void print_refusal(const struct option_def *o, const char *value, const char *why, const char *where)
+{
+	fprintf(stderr, "dangjian: bad value for %s: \"%s\" %s", where, value, why);
+	if (o->type == OPT_INT)
+		fprintf(stderr, " (%lld..%lld)", (long long)o->min, (long long)o->max);
+	if (o->choices) {
+		fputs(" (", stderr);
+		for (const char *const *c = o->choices; *c; c++)
+			fprintf(stderr, "%s%s", c == o->choices ? "" : ", ", *c);
+		fputs(")", stderr);
+	}
+	fputc('\n', stderr);
+}
+
+/* Stores value (already allowed) into cfg. */
+static int store(const struct option_def *o, const char *value, long long iv)
 {
 	char *field = (char *)&cfg + o->off;
 	switch (o->type) {
@@ -80,47 +154,61 @@ static int set_value(const struct option_def *o, const char *value)
 		*p = copy;
 		return 0;
 	}
-	case OPT_INT: {
-		char *end;
-		errno = 0;
-		long long v = strtoll(value, &end, 10);
-		if (errno || end == value || *end)
-			return -1;
-		*(int64_t *)(void *)field = v;
+	case OPT_INT:
+		*(int64_t *)(void *)field = iv;
 		return 0;
-	}
 	case OPT_BOOL:
-		if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on"))
-			*(bool *)field = true;
-		else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off"))
-			*(bool *)field = false;
-		else
-			return -1;
+		*(bool *)field = !strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on");
 		return 0;
 	}
 	return -1;
 }
 
+/* Sets o from value; where (non-NULL) names the source for the message on refusal. */
+static int set_value(const struct option_def *o, const char *value, const char *where)
+{
+	long long iv = 0;
+	const char *why = refusal(o, value, &iv);
+	if (why) {
+		if (where)
+			print_refusal(o, value, why, where);
+		return -1;
+	}
+	return store(o, value, iv);
+}
+
 int config_set(const char *name, const char *value)
 {
 	const struct option_def *o = find_option(name);
-	return o ? set_value(o, value) : -1;
+	return o ? set_value(o, value, NULL) : -1;
 }
 
 void config_defaults(void)
 {
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		set_value(&options[i], options[i].def);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		int rc = set_value(&options[i], options[i].def, options[i].name);
+		assert(rc == 0); /* the table's defaults are within its own bounds */
+		(void)rc;
+	}
 }
+
+static bool ini_reported; /* the line handler said why already: one line is enough */
 
 static int config_ini_line(void *user, const char *section, const char *name, const char *value)
 {
 	(void)section; /* sections are allowed for readability and ignored */
 	const char *file = user;
-	if (config_set(name, value) != 0) {
-		fprintf(stderr, "dangjian: %s: bad option %s = %s\n", file, name, value);
+	const struct option_def *o = find_option(name);
+	ini_reported = true;
+	if (!o) {
+		fprintf(stderr, "dangjian: unknown option %s in %s\n", name, file);
 		return 0;
 	}
+	char where[4200];
+	snprintf(where, sizeof where, "%s in %s", o->name, file);
+	if (set_value(o, value, where) != 0)
+		return 0;
+	ini_reported = false;
 	return 1;
 }
 
@@ -132,65 +220,99 @@ static void drop_args(int *argc, char **argv, int i, int n)
 	*argc -= n;
 }
 
-int config_load(int *argc, char **argv)
+/* 1. the file named by --config (or DANGJIAN_CONFIG) */
+static int read_file(int argc, char **argv)
 {
-	config_defaults();
-	/* 1. the file named by --config (or DANGJIAN_CONFIG) */
 	const char *file = getenv("DANGJIAN_CONFIG");
-	for (int i = 1; i < *argc; i++) {
-		if (!strcmp(argv[i], "--config") && i + 1 < *argc)
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			file = argv[i + 1];
 		else if (!strncmp(argv[i], "--config=", 9))
 			file = argv[i] + 9;
 	}
-	if (file) {
-		int rc = ini_parse(file, config_ini_line, (void *)file);
-		if (rc < 0) {
-			fprintf(stderr, "dangjian: cannot read config file %s\n", file);
-			return -1;
-		}
-		if (rc > 0) {
+	if (!file)
+		return 0;
+	ini_reported = false;
+	int rc = ini_parse(file, config_ini_line, (void *)file);
+	if (rc < 0) {
+		fprintf(stderr, "dangjian: cannot read config file %s\n", file);
+		return -1;
+	}
+	if (rc > 0) {
+		if (!ini_reported)
 			fprintf(stderr, "dangjian: %s: error on line %d\n", file, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* The option a DANGJIAN_<NAME> variable names, or NULL. */
+static const struct option_def *env_option(const char *var, size_t len)
+{
+	char name[64];
+	if (len >= sizeof name)
+		return NULL;
+	for (size_t k = 0; k < len; k++)
+		name[k] = (char)tolower((unsigned char)var[k]);
+	name[len] = 0;
+	return find_option(name);
+}
+
+/* 2. the environment: DANGJIAN_<NAME>; a DANGJIAN_ variable that names no option (a
+ * typo would otherwise be ignored) stops the start, DANGJIAN_CONFIG aside. */
+static int read_env(void)
+{
+	extern char **environ;
+	for (char **e = environ; *e; e++) {
+		if (strncmp(*e, "DANGJIAN_", 9) != 0)
+			continue;
+		const char *var = *e + 9, *eq = strchr(var, '=');
+		if (!eq || ((size_t)(eq - var) == 6 && !strncmp(var, "CONFIG", 6)))
+			continue;
+		const struct option_def *o = env_option(var, (size_t)(eq - var));
+		char where[80];
+		snprintf(where, sizeof where, "DANGJIAN_%.*s", (int)(eq - var), var);
+		if (!o) {
+			fprintf(stderr, "dangjian: unknown option %s (environment)\n", where);
 			return -1;
 		}
-	}
-	/* 2. the environment */
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		char env[96] = "DANGJIAN_";
-		size_t k = strlen(env);
-		for (const char *p = options[i].name; *p && k + 1 < sizeof env; p++)
-			env[k++] = (char)toupper((unsigned char)*p);
-		env[k] = 0;
-		const char *v = getenv(env);
-		if (v && set_value(&options[i], v) != 0) {
-			fprintf(stderr, "dangjian: bad value in %s\n", env);
+		if (set_value(o, eq + 1, where) != 0)
 			return -1;
-		}
 	}
-	/* 3. flags: --name=value or --name value; --config was read above */
+	return 0;
+}
+
+/* The option of a --flag (--name or --name=value, '-' or '_' between words), or NULL
+ * (a command's own flag, or --config). */
+static const struct option_def *flag_option(const char *a, const char **eq)
+{
+	char name[64];
+	*eq = strchr(a + 2, '=');
+	size_t nlen = *eq ? (size_t)(*eq - a - 2) : strlen(a + 2);
+	if (nlen >= sizeof name)
+		return NULL;
+	memcpy(name, a + 2, nlen);
+	name[nlen] = 0;
+	for (char *p = name; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return find_option(name);
+}
+
+/* 3. flags: --name=value or --name value; --config was read above. Consumed from argv. */
+static int read_flags(int *argc, char **argv)
+{
 	for (int i = 1; i < *argc;) {
-		const char *a = argv[i];
+		const char *a = argv[i], *eq;
 		if (strncmp(a, "--", 2) != 0) {
 			i++;
 			continue;
 		}
-		char name[64];
-		const char *eq = strchr(a + 2, '=');
-		size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		if (nlen >= sizeof name) {
-			i++;
+		if (!strcmp(a, "--config") || !strncmp(a, "--config=", 9)) {
+			drop_args(argc, argv, i, a[8] == '=' || i + 1 >= *argc ? 1 : 2);
 			continue;
 		}
-		memcpy(name, a + 2, nlen);
-		name[nlen] = 0;
-		for (char *p = name; *p; p++)
-			if (*p == '-')
-				*p = '_';
-		if (!strcmp(name, "config")) {
-			drop_args(argc, argv, i, eq || i + 1 >= *argc ? 1 : 2);
-			continue;
-		}
-		const struct option_def *o = find_option(name);
+		const struct option_def *o = flag_option(a, &eq);
 		if (!o) {
 			i++; /* a command's own flag */
 			continue;
@@ -204,16 +326,24 @@ int config_load(int *argc, char **argv)
 				v = argv[i + 1];
 				n = 2;
 			} else {
-				fprintf(stderr, "dangjian: --%s needs a value\n", o->name);
+				fprintf(stderr, "dangjian: bad value for --%s: none given\n", o->name);
 				return -1;
 			}
 		}
-		if (set_value(o, v) != 0) {
-			fprintf(stderr, "dangjian: bad value for --%s: %s\n", o->name, v);
+		char where[80];
+		snprintf(where, sizeof where, "--%s", o->name);
+		if (set_value(o, v, where) != 0)
 			return -1;
-		}
 		drop_args(argc, argv, i, n);
 	}
+	return 0;
+}
+
+int config_load(int *argc, char **argv)
+{
+	config_defaults();
+	if (read_file(*argc, argv) != 0 || read_env() != 0 || read_flags(argc, argv) != 0)
+		return -1;
 	return 0;
 }
 

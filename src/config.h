@@ -23,6 +23,10 @@ struct config {
 	int64_t max_uri;           /* bytes */
 	int64_t max_headers;       /* bytes of all request headers */
 	int64_t shutdown_grace;    /* seconds to drain in-flight requests */
+	int64_t body_spool_threshold; /* bytes of an upload kept in memory before it goes to a file */
+	int64_t body_inflight_user;   /* body bytes in flight per user (or address) at most */
+	int64_t body_inflight_total;  /* body bytes in flight in total at most */
+	char *tmp_dir;             /* spooled uploads; "" = the database's directory */
 	char *trusted_proxy;       /* address whose X-Forwarded-For is believed, or "" */
 	bool test_mode;            /* enables the test-only routes (clock); never in production */
 	/* storage */

@@ -7,9 +7,13 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int main(int argc, char **argv)
 {
+	/* every file we create (database, WAL, backups, logs, spooled uploads) is the
+	 * owner's alone: 0600, directories 0700; key files are made 0400 (SECURITY.md S25) */
+	umask(077);
 	if (sodium_init() < 0) {
 		fputs("dangjian: libsodium failed to initialise\n", stderr);
 		return 1;
@@ -35,6 +39,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *name = argc > 1 ? argv[1] : "help";
+	/* serve takes no arguments of its own: what config_load left is not an option */
+	if (strcmp(name, "serve") == 0 && argc > 2) {
+		fprintf(stderr, "dangjian: unknown option %s\n", argv[2]);
+		return 2;
+	}
 	for (const struct cli_command *const *c = cli_commands; *c; c++)
 		if (strcmp((*c)->name, name) == 0)
 			return (*c)->run(argc - 1, argv + 1);

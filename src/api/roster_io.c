@@ -36,7 +36,7 @@ struct import_job {
 static void import_job_free(void *p)
 {
 	struct import_job *ij = p;
-	free(ij->data);
+	req_body_free(ij->data, ij->len);
 	free(ij);
 }
 
@@ -109,10 +109,7 @@ static void post_import(struct request *req)
 		req_fail(req, 500, "internal_error", "内存不足");
 		return;
 	}
-	ij->data = req->body; /* take the body over: the job outlives the request */
-	ij->len = req->body_len;
-	req->body = NULL;
-	req->body_len = 0;
+	ij->data = req_body_take(req, &ij->len); /* the job outlives the request */
 	ij->o.format = format;
 	ij->o.org_id = o.id;
 	ij->o.dry_run = roster_query_flag(req, "dry_run");

@@ -493,7 +493,7 @@ static void post_totp(struct request *req)
 	char b32[64];
 	totp_new_secret(secret);
 	if (totp_base32(secret, b32, sizeof b32) != 0)
-		return req_fail(req, 500, "internal", "服务器内部错误");
+		return req_fail(req, 500, "internal_error", "服务器内部错误");
 	size_t len;
 	unsigned char *blob = dj_seal(req->arena, secret, sizeof secret, "user.totp", &len);
 	sodium_memzero(secret, sizeof secret);

@@ -50,31 +50,8 @@ void auth_set_cookie(struct request *req, const char *token)
 /* The value of our cookie in the Cookie header, arena-owned, or NULL. */
 static const char *session_cookie(struct request *req)
 {
-	const char *h = req_header(req, "Cookie");
-	if (!h)
-		return NULL;
-	const char *want = cookie_name(req);
-	size_t wl = strlen(want);
-	const char *p = h;
-	while (*p) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len > wl && strncmp(p, want, wl) == 0 && p[wl] == '=') {
-			const char *v = p + wl + 1;
-			size_t vl = len - wl - 1;
-			while (vl && v[vl - 1] == ' ')
-				vl--;
-			if (vl == 0 || vl > 128)
-				return NULL;
-			return arena_strndup(req->arena, v, vl);
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return NULL;
+	const char *v = req_cookie(req, cookie_name(req)); /* libmicrohttpd's parsing */
+	return v && *v && strlen(v) <= 128 ? v : NULL;
 }
 
 bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, const char *token)

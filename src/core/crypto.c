@@ -31,7 +31,7 @@ static int load_or_create(const char *dir, const char *name, unsigned char key[3
 			return -1;
 		}
 		if (st.st_mode & 077) {
-			snprintf(why, whylen, "key file %s is readable by others (chmod 600)", path);
+			snprintf(why, whylen, "key file %s is readable by others (chmod 400)", path);
 			return -1;
 		}
 		return 0;
@@ -41,13 +41,15 @@ static int load_or_create(const char *dir, const char *name, unsigned char key[3
 		return -1;
 	}
 	randombytes_buf(key, 32);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* 0400 (S25): nothing writes a key after this; the open descriptor may still write */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
 	if (fd < 0) {
 		snprintf(why, whylen, "cannot create key file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	ssize_t n = write(fd, key, 32);
-	int ok = n == 32 && fsync(fd) == 0;
+	struct stat st;
+	int ok = n == 32 && fsync(fd) == 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0400;
 	close(fd);
 	if (!ok) {
 		unlink(path);

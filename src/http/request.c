@@ -55,12 +55,21 @@ const char *req_header(struct request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *req_cookie(struct request *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
 void req_fail(struct request *req, int status, const char *code, const char *detail)
 {
 	if (req->err.status)
 		return;
 	req->err.status = status;
-	req->err.code = code;
+	/* one code for a 500, whatever the caller said (DESIGN.md §6): clients and alerts
+	 * match on it, and an internal reason belongs in the log, not the answer */
+	req->err.code = status == 500 ? "internal_error" : code;
 	req->err.detail = detail;
 }
 
@@ -143,13 +152,6 @@ void req_reply_raw(struct request *req, int status, const char *type, const char
 	req->out_type = type;
 	req->out_body = data;
 	req->out_len = len;
-}
-
-void req_reply_stream(struct request *req, int status, const char *type, struct req_stream s)
-{
-	req->status = status;
-	req->out_type = type;
-	req->stream = s;
 }
 
 static int hexval(char c)

@@ -22,14 +22,6 @@ struct req_header {
 	struct req_header *next;
 };
 
-/* A streamed response body: read() fills buf and returns bytes, 0 at the end, -1 on
- * error (connection closed). done() runs once at completion; both run on the worker. */
-struct req_stream {
-	long (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
-	void (*done)(void *ctx);
-	void *ctx;
-};
-
 /* CPU-heavy work (Argon2id) run off the HTTP worker: see req_offload. */
 struct req_offload {
 	void (*work)(void *ctx);                   /* on the offload thread: no database, no request */
@@ -61,10 +53,20 @@ struct request {
 	struct route_match match;
 	const struct route *route;
 
-	char *body;             /* request body, NUL-terminated; malloc-owned (may be large) */
+	char *body;             /* request body, NUL-terminated and read-only; owned by the
+				 * request (malloc'd, or a mapping of a spooled body): see
+				 * req_body_take to keep it past the request */
 	size_t body_len, body_cap;
 	bool body_too_large;
 	size_t body_discarded;  /* bytes past the cap read and thrown away */
+	const char *content_type; /* the Content-Type header, or NULL (set at the first call) */
+	struct {                /* body intake (src/http/body.c) */
+		bool spooled;   /* the body goes to the unlinked temporary file fd */
+		int fd;
+		size_t map_len; /* > 0: body is a read-only mapping of this many bytes */
+		uint64_t reserved; /* bytes counted in flight for key (limits.c) */
+		char key[64];   /* "u:<user id>" or "ip:<address>" */
+	} intake;
 	json_t *json;           /* parsed JSON body (owned) */
 	void *in;               /* the route's declared inputs, parsed and valid (arena) */
 
@@ -88,7 +90,6 @@ struct request {
 	const char *out_body;   /* or a raw reply, arena-owned */
 	size_t out_len;
 	const char *out_type;
-	struct req_stream stream; /* or a streamed reply, when stream.read is set */
 	int out_fd;             /* or a file (static files), when >= 0; closed by the server */
 	uint64_t out_fd_size;
 	struct req_header *headers;
@@ -111,6 +112,9 @@ const char *req_query(struct request *req, const char *name);
 int64_t req_query_int(struct request *req, const char *name, int64_t def, int64_t min, int64_t max);
 /* A request header or NULL. */
 const char *req_header(struct request *req, const char *name);
+/* A cookie's value as libmicrohttpd parsed the Cookie header, or NULL. Valid for the
+ * request. */
+const char *req_cookie(struct request *req, const char *name);
 
 /* Sticky errors. detail is Chinese, for the user; code is the stable machine code. */
 void req_fail(struct request *req, int status, const char *code, const char *detail);
@@ -131,10 +135,13 @@ void req_reply_list(struct request *req, json_t *items, const char *next_cursor,
 struct jsonw;
 struct jsonw *req_list_begin(struct request *req, size_t hint);
 void req_list_end(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total);
+/* Takes the body over, for work that outlives the request (an import job): returns it
+ * (NUL-terminated, *len bytes, read-only; NULL when there is none) and leaves the request
+ * without a body. Free it with req_body_free(body, len), never with free(). */
+char *req_body_take(struct request *req, size_t *len);
+void req_body_free(char *body, size_t len);
 /* Raw bytes (arena-owned or static) with a content type. */
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len);
-/* Streamed reply of unknown length. */
-void req_reply_stream(struct request *req, int status, const char *type, struct req_stream s);
 /* Percent-decodes s in place (path and query arguments) and returns the new length.
  * A %00 becomes 0x01 so that a NUL cannot cut a path short unseen: static_path_ok
  * then refuses the control byte. '+' is left alone (paths) . Malformed escapes ("%4",

@@ -3,6 +3,7 @@
 #include "jobs/jobs.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -202,7 +203,7 @@ int jobs_start(int64_t id, job_fn fn, void *arg, job_free_fn free_arg)
 	j->free_arg = free_arg;
 	pthread_mutex_lock(&mu);
 	if (!worker_started) {
-		if (pthread_create(&worker_thread, NULL, worker, NULL) != 0) {
+		if (thread_start("dj-jobs", worker, NULL, &worker_thread) != 0) {
 			pthread_mutex_unlock(&mu);
 			if (free_arg)
 				free_arg(arg);
@@ -265,7 +266,7 @@ bool jobs_drain_for(double seconds)
 	}
 	pthread_mutex_unlock(&mu);
 	if (join) {
-		pthread_join(worker_thread, NULL);
+		thread_join("dj-jobs", worker_thread);
 		pthread_mutex_lock(&mu);
 		worker_started = stopping = false;
 		pthread_mutex_unlock(&mu);

@@ -2,6 +2,7 @@
 #include "model/stats.h"
 #include "model/revcache.h"
 #include "config.h"
+#include "core/thread.h"
 #include "model/codes.h"
 #include "model/member.h"
 #include <assert.h>
@@ -236,13 +237,13 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 	pthread_t th;
 	/* one second connection at a time in the process: memory stays bounded */
 	bool two = mid && !atomic_flag_test_and_set(&half_busy);
-	if (two && pthread_create(&th, NULL, half_main, &h) != 0) {
+	if (two && thread_start("dj-stats-half", half_main, &h, &th) != 0) {
 		atomic_flag_clear(&half_busy);
 		two = false;
 	}
 	rc = scan_range(db, prefix, two ? mid : end, &p);
 	if (two) {
-		pthread_join(th, NULL);
+		thread_join("dj-stats-half", th);
 		atomic_flag_clear(&half_busy);
 		if (rc == DB_OK && h.rc == DB_OK && h.epoch == epoch && h.rev == rev)
 			stats_add(s, &h.s);

@@ -152,6 +152,25 @@ test('malformed JSON → 400 with the field "body"', async () => {
   problemOk(null, ct, 415, 'unsupported_media_type');
 });
 
+test('S12: a JSON route answers 415 problem+json to a body whose Content-Type is missing or not JSON, before reading it', async () => {
+  for (const ct of [null, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    const body = '{"offset":0}';
+    const head = `PUT /api/v1/test/clock HTTP/1.1\r\nHost: x\r\n${ct ? `Content-Type: ${ct}\r\n` : ''}Content-Length: ${body.length}\r\n\r\n`;
+    // the head alone is answered: the body is never needed
+    const rs = responses(await rawRequest(srv.port, head));
+    assert.equal(rs.length, 1, String(ct));
+    assert.equal(rs[0].status, 415, String(ct));
+    assert.match(rs[0].headers['content-type'], /^application\/problem\+json/);
+    assert.equal(JSON.parse(rs[0].body).code, 'unsupported_media_type');
+  }
+  // a Buffer body gets no Content-Type from fetch: 415 too
+  const r = await api(srv, 'PUT', '/api/v1/test/clock', { raw: Buffer.from('{"offset":0}') });
+  problemOk(null, r, 415, 'unsupported_media_type');
+  // JSON (and merge-patch) with parameters is accepted
+  const ok = await api(srv, 'PUT', '/api/v1/test/clock', { raw: '{"offset":0}', headers: { 'content-type': 'application/json; charset=utf-8' } });
+  assert.equal(ok.status, 200, ok.text);
+});
+
 test('invalid UTF-8 in the body → 400 invalid_utf8 on "body"', async () => {
   const body = Buffer.concat([Buffer.from('{"offset":0,"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
   const head = `PUT /api/v1/test/clock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;

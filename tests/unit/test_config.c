@@ -30,6 +30,7 @@ static int clean(void **state)
 	unsetenv("DANGJIAN_WORKERS");
 	unsetenv("DANGJIAN_CONFIG");
 	unsetenv("DANGJIAN_TEST_MODE");
+	unsetenv("DANGJIAN_PROT");
 	if (ini_path[0])
 		unlink(ini_path);
 	ini_path[0] = 0;
@@ -123,6 +124,63 @@ static void test_bad_values_refused(void **state)
 	assert_int_equal(config_set("port", "99999999999999999999"), -1);
 }
 
+/* Every option has bounds or allowed values; a value outside them stops the load with
+ * one line naming the option, wherever it came from (issue 10 #7). */
+static void test_bounds_and_choices_refused(void **state)
+{
+	(void)state;
+	char *a1[] = {"dangjian", "--port", "70000", NULL};
+	int n1 = 3;
+	assert_int_equal(config_load(&n1, a1), -1);
+	char *a2[] = {"dangjian", "--log-level=loud", NULL};
+	int n2 = 2;
+	assert_int_equal(config_load(&n2, a2), -1);
+	char *a3[] = {"dangjian", "--password-policy", "none", NULL};
+	int n3 = 3;
+	assert_int_equal(config_load(&n3, a3), -1);
+	char *a4[] = {"dangjian", "--db", "", NULL};
+	int n4 = 3;
+	assert_int_equal(config_load(&n4, a4), -1);
+	char *a5[] = {"dangjian", "--session-idle", "0", NULL};
+	int n5 = 3;
+	assert_int_equal(config_load(&n5, a5), -1);
+	char *a6[] = {"dangjian", "--pwhash-mem-kib", "1024", NULL};
+	int n6 = 3;
+	assert_int_equal(config_load(&n6, a6), -1);
+	write_ini("[server]\nworkers = -1\n");
+	char *a7[] = {"dangjian", "--config", ini_path, NULL};
+	int n7 = 3;
+	assert_int_equal(config_load(&n7, a7), -1);
+	setenv("DANGJIAN_PORT", "-5", 1);
+	char *a8[] = {"dangjian", NULL};
+	int n8 = 1;
+	assert_int_equal(config_load(&n8, a8), -1);
+	unsetenv("DANGJIAN_PORT");
+	/* the edges themselves are allowed */
+	char *ok[] = {"dangjian", "--port", "65535", "--log-level", "debug", "--password-policy", "asvs", NULL};
+	int nok = 7;
+	assert_int_equal(config_load(&nok, ok), 0);
+	assert_int_equal(cfg.port, 65535);
+	assert_string_equal(cfg.log_level, "debug");
+	/* config_set refuses the same and leaves the value as it was */
+	assert_int_equal(config_set("port", "65536"), -1);
+	assert_int_equal(cfg.port, 65535);
+	assert_int_equal(config_set("log_level", "verbose"), -1);
+	assert_string_equal(cfg.log_level, "debug");
+}
+
+/* A DANGJIAN_ variable that names no option is a typo, not something to ignore. */
+static void test_unknown_environment_option_refused(void **state)
+{
+	(void)state;
+	setenv("DANGJIAN_PROT", "9000", 1);
+	char *argv[] = {"dangjian", NULL};
+	int argc = 1;
+	assert_int_equal(config_load(&argc, argv), -1);
+	unsetenv("DANGJIAN_PROT");
+	assert_int_equal(config_load(&argc, argv), 0);
+}
+
 static void test_print_config_round_trips(void **state)
 {
 	(void)state;
@@ -154,6 +212,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_env_beats_file, clean),
 		cmocka_unit_test_teardown(test_bool_flag_without_value, clean),
 		cmocka_unit_test_teardown(test_bad_values_refused, clean),
+		cmocka_unit_test_teardown(test_bounds_and_choices_refused, clean),
+		cmocka_unit_test_teardown(test_unknown_environment_option_refused, clean),
 		cmocka_unit_test_teardown(test_print_config_round_trips, clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
