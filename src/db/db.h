@@ -93,6 +93,9 @@ enum db_open_flags {
  * foreign_keys, busy_timeout, secure_delete, application_id). NULL on failure, with a
  * message logged. Free with db_close. */
 struct db *db_open(const char *path, int flags);
+/* db_open through the SQLite VFS registered as vfs (NULL: the default). For tests that
+ * put a fault-injecting VFS under the real pragmas (tests/unit/crashvfs.c, R1). */
+struct db *db_open_vfs(const char *path, int flags, const char *vfs);
 void db_close(struct db *db);
 /* Verifies the pragmas that R2 requires on this connection; 0 when all hold. */
 int db_self_check(struct db *db, char *why, size_t whylen);

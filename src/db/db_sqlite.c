@@ -140,6 +140,11 @@ static void sqlite_setup(void)
 
 struct db *db_open(const char *path, int flags)
 {
+	return db_open_vfs(path, flags, NULL);
+}
+
+struct db *db_open_vfs(const char *path, int flags, const char *vfs)
+{
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, sqlite_setup);
 	if (table_holes) {
@@ -152,7 +157,7 @@ struct db *db_open(const char *path, int flags)
 	oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (flags & DB_OPEN_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
-	int rc = sqlite3_open_v2(path, &h, oflags, NULL);
+	int rc = sqlite3_open_v2(path, &h, oflags, vfs);
 	if (rc != SQLITE_OK) {
 		log_msg(LOG_ERROR, NULL, "db: cannot open database: %s", sqlite3_errstr(rc));
 		sqlite3_close(h);

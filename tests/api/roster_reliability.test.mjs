@@ -1,7 +1,11 @@
 // roster_reliability.test.mjs: S13 (a deleted member's bytes are gone from the database
 // and WAL after a checkpoint: secure_delete), R5 (a held write lock gives 503 +
-// Retry-After, never 500) and R1 (200 kill -9 during member writes: every acknowledged
-// write present after restart, integrity_check ok).
+// Retry-After, never 500) and R1's process-crash half (200 kill -9 during member writes
+// over HTTP: every acknowledged write present after restart, integrity_check ok). A kill
+// -9 loses nothing the kernel already has, so this test cannot tell synchronous=FULL from
+// OFF: it proves that an answer is sent only after the commit and that restart recovers.
+// R1's power-loss half, which does tell the settings apart, is the unit test
+// tests/unit/test_R1_power_loss.c (a VFS that drops every write not synced).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -63,7 +67,7 @@ test('R5 a held write lock gives 503 + Retry-After, never 500', async () => {
   } finally { await srv.stop(); }
 });
 
-test('R1 200 kill -9 during member writes: every acknowledged write survives, integrity ok', async () => {
+test('R1 (process crash, not power loss) 200 kill -9 during member writes: every acknowledged write survives, integrity ok', async () => {
   const first = await district({ orgs: 10, members: 0 });
   const dir = first.dir;
   const admin = await as(first, 'district_admin', 1);

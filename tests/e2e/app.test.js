@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { launch, freshPage, settle, axeViolations, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
@@ -337,25 +338,161 @@ test('users: the user administration page', { skip: skipAll }, async (t) => {
   assertClean(problems, 'users')
 })
 
-test('scope: a branch secretary cannot reach another branch\'s members', {
-  skip: skipAll || ((!accounts.secretary || !process.env.DJ_FOREIGN_ORG_ID) && 'set DJ_SECRETARY_USER/PASSWORD and DJ_FOREIGN_ORG_ID')
+// The truth for the scope test comes from the database itself (DJ_E2E_DB, read-only
+// through the sqlite3 tool), not from another API call, so the test is as strict as the
+// API's: tests/api/members.test.mjs and orgs.test.mjs (scope), lib/matrix.mjs (S1).
+function dbRows(query) {
+  const r = spawnSync('sqlite3', ['-readonly', process.env.DJ_E2E_DB, query], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
+  const out = r.stdout.trim()
+  return out ? out.split('\n') : []
+}
+const inSubtree = (org) =>
+  `m.org_path >= (SELECT path FROM orgs WHERE id = ${Number(org)}) AND m.org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${Number(org)})`
+const orgSubtree = (org) =>
+  `o.path >= (SELECT path FROM orgs WHERE id = ${Number(org)}) AND o.path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${Number(org)})`
+
+/** Every item of a keyset list through the page's session, and the totals seen. */
+async function walkApi(page, path) {
+  const items = []
+  const totals = new Set()
+  let cursor = null
+  for (let pages = 0; pages < 100; pages++) {
+    const r = await apiGet(page, `${path}${path.includes('?') ? '&' : '?'}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    assert.equal(r.status, 200, `${path}: ${r.status}`)
+    items.push(...r.body.items)
+    totals.add(r.body.total)
+    cursor = r.body.next_cursor
+    if (!cursor) return { items, totals: [...totals] }
+  }
+  throw new Error(`${path}: more than 100 pages`)
+}
+
+/** The list request the members page makes next (with the action that triggers it). */
+async function membersResponse(page, action, orgId) {
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => {
+      const u = new URL(r.url())
+      return u.pathname === '/api/v1/members' && r.request().method() === 'GET' && (orgId == null || u.searchParams.get('org_id') === String(orgId))
+    }),
+    action()
+  ])
+  await settle(page)
+  return resp
+}
+
+test('scope: a branch secretary sees exactly their subtree (members, organizations, counts) and foreign ids answer 404, in the page as in the API', {
+  skip: skipAll || ((!accounts.secretary || !process.env.DJ_SECRETARY_ORG_ID || !process.env.DJ_FOREIGN_ORG_ID || !process.env.DJ_E2E_DB) &&
+    'set DJ_SECRETARY_USER/PASSWORD, DJ_SECRETARY_ORG_ID, DJ_FOREIGN_ORG_ID and DJ_E2E_DB')
 }, async () => {
-  const foreign = process.env.DJ_FOREIGN_ORG_ID
+  const own = Number(process.env.DJ_SECRETARY_ORG_ID)
+  const foreign = Number(process.env.DJ_FOREIGN_ORG_ID)
+  const parent = process.env.DJ_PARENT_ORG_ID ? Number(process.env.DJ_PARENT_ORG_ID) : null
+  // the truth: the subtree's members in the list's order (name, id; SQLite compares bytes) and organizations
+  const want = dbRows(`SELECT m.id || '|' || m.name FROM members m WHERE ${inSubtree(own)} ORDER BY m.name, m.id`).map((l) => {
+    const i = l.indexOf('|')
+    return { id: Number(l.slice(0, i)), name: l.slice(i + 1) }
+  })
+  const wantOrgs = dbRows(`SELECT o.id || '|' || o.name FROM orgs o WHERE ${orgSubtree(own)} ORDER BY o.id`).map((l) => {
+    const i = l.indexOf('|')
+    return { id: Number(l.slice(0, i)), name: l.slice(i + 1) }
+  })
+  const ownName = wantOrgs.find((o) => o.id === own).name
+  assert.ok(want.length > 0, 'the secretary\'s branch has members')
+  const ownNames = new Set(want.map((m) => m.name))
+  const ownOrgNames = new Set(wantOrgs.map((o) => o.name))
+  // what must never show: the foreign branch's members (names that are not also ours) and organizations
+  // (a foreign name that is part of one of ours, 王伟 in 王伟华, cannot be told apart on the page)
+  const ours = [...ownNames, ...ownOrgNames]
+  const foreignNames = dbRows(`SELECT m.name FROM members m WHERE ${inSubtree(foreign)}`).filter((n) => !ours.some((o) => o.includes(n)))
+  const foreignOrgNames = dbRows(`SELECT o.name FROM orgs o WHERE ${orgSubtree(foreign)}`).filter((n) => !ours.some((o) => o.includes(n)))
+  const foreignMember = Number(process.env.DJ_FOREIGN_MEMBER_ID || dbRows(`SELECT m.id FROM members m WHERE ${inSubtree(foreign)} ORDER BY m.id LIMIT 1`)[0])
+  assert.ok(foreignNames.length > 0 && foreignOrgNames.length > 0, 'the foreign branch has something to leak')
+
   const { page, problems } = await open()
   await login(page, accounts.secretary)
-  const list = await apiGet(page, `/members?org_id=${foreign}`)
-  assert.ok([403, 404].includes(list.status) || (list.status === 200 && list.body.total === 0), `members of a foreign org: ${list.status}`)
-  if (process.env.DJ_FOREIGN_MEMBER_ID) {
-    const one = await apiGet(page, `/members/${process.env.DJ_FOREIGN_MEMBER_ID}`)
-    assert.equal(one.status, 404, 'a foreign member answers 404')
+
+  // the API through the page's own session: exactly the subtree, in order, totals equal
+  for (const path of ['/members', `/members?org_id=${own}`]) {
+    const { items, totals } = await walkApi(page, path)
+    assert.deepEqual(items.map((m) => m.id), want.map((m) => m.id), `${path}: exactly the subtree's members, in order`)
+    assert.deepEqual(totals, [want.length], `${path}: total`)
   }
-  const org = await apiGet(page, `/orgs/${foreign}`)
-  assert.equal(org.status, 404, 'a foreign organization answers 404')
-  // and the page shows nothing of it
-  await page.goto(url(`/members?org_id=${foreign}`))
+  const roots = await apiGet(page, '/orgs')
+  assert.equal(roots.status, 200)
+  assert.deepEqual(roots.body.items.map((o) => o.id), [own], 'the organization list starts at the branch')
+  const tree = await apiGet(page, `/orgs/${own}/tree?depth=10`)
+  assert.equal(tree.status, 200)
+  const treeIds = []
+  const visit = (n) => { treeIds.push(n.id); for (const c of n.children || []) visit(c) }
+  visit(tree.body)
+  assert.deepEqual(treeIds.sort((a, b) => a - b), wantOrgs.map((o) => o.id), 'the tree is exactly the subtree')
+  const detail = await apiGet(page, `/orgs/${own}`)
+  assert.equal(detail.body.subtree?.member_count ?? detail.body.member_count, want.length, 'the branch\'s member count')
+  // foreign (and parent) ids answer 404 not_found, exactly as missing ones do
+  const notFound = [`/members?org_id=${foreign}`, `/members/${foreignMember}`, `/members/${foreignMember}/history`,
+    `/orgs/${foreign}`, `/orgs/${foreign}/tree`, `/members/99999999`, `/orgs/99999999`]
+  if (parent) notFound.push(`/orgs/${parent}`, `/members?org_id=${parent}`)
+  for (const path of notFound) {
+    const r = await apiGet(page, path)
+    assert.equal(r.status, 404, `${path}: ${r.status}`)
+    assert.equal(r.body?.code, 'not_found', path)
+  }
+
+  // the members page: the same members, page after page, and the same total
+  const first = await membersResponse(page, () => page.goto(url('/members')), own)
+  assert.equal(first.status(), 200)
+  const table = page.locator('[data-testid=members-table]')
+  await table.waitFor()
+  assert.equal(Number((await page.locator('[data-testid=members-total]').innerText()).match(/\d+/)[0]), want.length, 'the page\'s total')
+  const shown = []
+  for (let pages = 0; pages < 50; pages++) {
+    const names = await table.locator('.el-table__body tr .name-link').allInnerTexts()
+    const orgNames = await table.locator('.el-table__body tr td:nth-child(5)').allInnerTexts()
+    assert.ok(orgNames.every((n) => ownOrgNames.has(n.trim())), `every row belongs to the subtree: ${orgNames.join(', ')}`)
+    shown.push(...names.map((n) => n.trim()))
+    const next = page.locator('[data-testid=next-page]')
+    if (await next.isDisabled()) break
+    await membersResponse(page, () => next.click(), own)
+  }
+  assert.deepEqual(shown, want.map((m) => m.name), 'the page lists exactly the subtree\'s members, in order')
+  const text = await page.locator('body').innerText()
+  for (const n of foreignNames) assert.ok(!text.includes(n), `a foreign member's name on the page: ${n}`)
+
+  // a foreign organization in the page's address: 404, an error message, no rows, nothing of it shown
+  const denied = await membersResponse(page, () => page.goto(url(`/members?org_id=${foreign}`)), foreign)
+  assert.equal(denied.status(), 404, 'the page\'s own request for a foreign organization answers 404')
+  await page.locator('.el-message--error').first().waitFor()
+  assert.equal(await table.locator('.el-table__body tr').count(), 0, 'no rows')
+  assert.match(await page.locator('[data-testid=members-total]').innerText(), /\b0\b/)
+  const deniedText = await page.locator('body').innerText()
+  for (const n of [...foreignNames, ...foreignOrgNames]) assert.ok(!deniedText.includes(n), `foreign data on the page: ${n}`)
+  await capture(page, problems, 'scope-members-foreign')
+
+  // the organizations page: the tree is exactly the subtree, its count tile the branch's members
+  await page.goto(url('/orgs'))
+  await page.locator('[data-testid=org-name]').waitFor()
   await settle(page)
-  const rows = page.locator('[data-testid=members-table] .el-table__body tr')
-  assert.equal(await rows.count(), 0, 'no rows from the other branch')
+  assert.equal((await page.locator('[data-testid=org-name]').innerText()).trim(), ownName)
+  for (let i = 0; i < 20; i++) { // open every lazy node
+    const closed = page.locator('.org-tree .el-tree-node__expand-icon:not(.expanded):not(.is-leaf)')
+    if ((await closed.count()) === 0) break
+    await closed.first().click()
+    await settle(page)
+  }
+  const nodeNames = (await page.locator('.org-tree .node-name').allInnerTexts()).map((n) => n.trim())
+  assert.deepEqual([...nodeNames].sort(), wantOrgs.map((o) => o.name).sort(), 'the tree shows exactly the subtree')
+  const membersTile = page.locator('.tile.link .tile-num').first()
+  assert.equal(Number(await membersTile.innerText()), want.length, 'the members tile counts the subtree')
+  // and a foreign organization in the address is not shown
+  const [orgResp] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/orgs/${foreign}`),
+    page.goto(url(`/orgs?org_id=${foreign}`))
+  ])
+  assert.equal(orgResp.status(), 404)
+  await settle(page)
+  const orgText = await page.locator('body').innerText()
+  for (const n of foreignOrgNames) assert.ok(!orgText.includes(n), `a foreign organization on the page: ${n}`)
   assertClean(problems, 'scope')
 })
 

@@ -47,7 +47,8 @@ try {
     DJ_AUDITOR_USER: 'e2e_auditor', DJ_AUDITOR_PASSWORD: addUser(dir, 'e2e_auditor', '测试审计管理员', 'auditor'),
     DJ_SYSADMIN_USER: 'e2e_sysadmin', DJ_SYSADMIN_PASSWORD: addUser(dir, 'e2e_sysadmin', '测试系统管理员', 'sysadmin'),
     DJ_SECRETARY_USER: 'e2e_secretary', DJ_SECRETARY_PASSWORD: addUser(dir, 'e2e_secretary', '测试支部书记', 'branch_secretary', branches[0]),
-    DJ_FOREIGN_ORG_ID: branches[1], DJ_FOREIGN_MEMBER_ID: foreignMember,
+    DJ_SECRETARY_ORG_ID: branches[0], DJ_FOREIGN_ORG_ID: branches[1], DJ_FOREIGN_MEMBER_ID: foreignMember,
+    DJ_E2E_DB: join(dir, 'dj.db'),
     DJ_MEMBER_USER: 'e2e_member', DJ_MEMBER_PASSWORD: addUser(dir, 'e2e_member', '测试党员', 'member', self[1], self[0]),
     DJ_PARENT_ORG_ID: root,
   };

@@ -1,0 +1,102 @@
+// member_walk.test.mjs: whole keyset walks of GET /members over a district larger than
+// the list's plan switch (src/model/member_query.c SMALL_SUBTREE = 2,000 members: a
+// subtree up to that size reads by path and sorts, a larger one walks the sort key's
+// index and filters by path; DESIGN.md §10). 2,600 members: the root (street) takes the
+// large plan, a community the small one. Each walk must return every member of the
+// scope exactly once, in the documented order ((name, id) or (joined_on, id), names
+// compared as SQLite's BINARY collation does: UTF-8 bytes), with the same total on every
+// page, and must equal the database's own ORDER BY.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { district, as } from './lib/roster_api.mjs';
+
+const MEMBERS = 2600;
+let srv, admin, root, small;
+
+before(async () => {
+  srv = await district({ orgs: 60, members: MEMBERS, seed: 7 });
+  admin = await as(srv, 'district_admin', 1);
+  root = Number(srv.sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1'));
+  // the largest subtree at or under the plan switch: a community or a unit
+  small = Number(srv.sql(`SELECT o.id FROM orgs o WHERE o.parent_id IS NOT NULL AND
+    (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) BETWEEN 100 AND 2000
+    ORDER BY (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) DESC, o.id LIMIT 1`));
+});
+after(async () => { await srv.stop(); });
+
+function inSubtree(o) {
+  return `m.org_path >= ${o}.path AND m.org_path < substr(${o}.path, 1, length(${o}.path) - 1) || '0'`;
+}
+
+// The member ids of org's subtree matching where, in order, from the database.
+function dbIds(org, where, order) {
+  const out = srv.sql(`SELECT m.id FROM members m, orgs o WHERE o.id = ${org} AND ${inSubtree('o')} AND (${where}) ORDER BY ${order}`);
+  return out ? out.split('\n').map(Number) : [];
+}
+
+// Walks every page of query; returns the items in order and the number of pages.
+async function walk(query, limit) {
+  const items = [];
+  let cursor = null, pages = 0, total = null;
+  do {
+    const r = await admin.call('GET', `/api/v1/members?${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.equal(r.status, 200, r.text);
+    if (total === null) total = r.body.total;
+    assert.equal(r.body.total, total, `the same total on page ${pages + 1}`);
+    assert.ok(r.body.items.length <= limit);
+    if (r.body.next_cursor) assert.equal(r.body.items.length, limit, 'only the last page is short');
+    items.push(...r.body.items);
+    cursor = r.body.next_cursor;
+    pages++;
+    assert.ok(pages <= MEMBERS, 'the walk ends');
+  } while (cursor);
+  return { items, pages, total };
+}
+
+const byBytes = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+function assertOrder(items, key) {
+  for (let i = 1; i < items.length; i++) {
+    const a = items[i - 1], b = items[i];
+    const c = byBytes(a[key], b[key]);
+    assert.ok(c < 0 || (c === 0 && a.id < b.id), `order at ${i}: (${a[key]}, ${a.id}) before (${b[key]}, ${b.id})`);
+  }
+}
+
+const CASES = [
+  // [title, org (function: resolved after before()), query, where, order, key, limit]
+  ['root, by name (large plan)', () => root, '', '1', 'm.name, m.id', 'name', 200],
+  ['root, by joined date (large plan)', () => root, 'sort=joined', '1', 'm.joined_on, m.id', 'joined_on', 173],
+  ['root, 正式党员 only, by name (large plan with a filter)', () => root, 'party_status=formal', "m.party_status = 'formal'", 'm.name, m.id', 'name', 199],
+  ['a community, by name (small plan)', () => small, '', '1', 'm.name, m.id', 'name', 37],
+  ['a community, by joined date (small plan)', () => small, 'sort=joined', '1', 'm.joined_on, m.id', 'joined_on', 41],
+];
+
+for (const [title, org, query, where, order, key, limit] of CASES) {
+  test(`members list walk over ${MEMBERS} members: ${title}: every member once, in order, totals match`, async () => {
+    const id = org();
+    const want = dbIds(id, where, order);
+    if (id === root) assert.ok(want.length > 2000 || where !== '1', 'the root is past the plan switch');
+    else assert.ok(want.length >= 100 && want.length <= 2000, `the subtree is under the plan switch (${want.length})`);
+    const q = [`org_id=${id}`, query].filter(Boolean).join('&');
+    const { items, pages, total } = await walk(q, limit);
+    assert.equal(total, want.length, 'total = the database count');
+    const ids = items.map((m) => m.id);
+    assert.equal(new Set(ids).size, ids.length, 'no member twice');
+    assert.equal(ids.length, want.length, 'every member once');
+    assertOrder(items, key);
+    assert.deepEqual(ids, want, 'the same sequence as the database ORDER BY');
+    assert.equal(pages, Math.max(1, Math.ceil(want.length / limit)));
+  });
+}
+
+test('members list: the root walk has more than the plan switch and the subtree walks add up', async () => {
+  assert.equal(Number(srv.sql('SELECT COUNT(*) FROM members')), MEMBERS);
+  const r = await admin.call('GET', `/api/v1/members?org_id=${root}&limit=1`);
+  assert.equal(r.body.total, MEMBERS);
+  // the root's children's totals add up to the root's (members sit in branches, never at the root)
+  const kids = srv.sql(`SELECT id FROM orgs WHERE parent_id = ${root}`).split('\n').map(Number);
+  let sum = 0;
+  for (const k of kids) sum += (await admin.call('GET', `/api/v1/members?org_id=${k}&limit=1`)).body.total;
+  assert.equal(sum + Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${root}`)), MEMBERS);
+});
