@@ -62,8 +62,10 @@ static void list_audit(struct request *req)
 		return;
 	int64_t last, total;
 	json_t *items = audit_list(req->db, &f, in->cursor, in->limit, &last, &total);
-	if (!items)
-		return req_fail_db(req, DB_ERROR);
+	if (!items) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	bool more = (int64_t)json_array_size(items) == in->limit && last > 1;
 	req_reply_list(req, items, more ? arena_printf(req->arena, "%lld", (long long)last) : NULL, total);
 }
@@ -72,8 +74,10 @@ static void verify_audit(struct request *req)
 {
 	int64_t count, broken;
 	int rc = audit_verify(req->db, &count, &broken);
-	if (rc < 0)
-		return req_fail_db(req, DB_ERROR);
+	if (rc < 0) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	req_reply_json(req, 200, json_pack("{s:b, s:I, s:o}", "ok", rc == 0, "count", (json_int_t)count, "first_broken_id",
 					   rc ? json_integer(broken) : json_null()));
 }

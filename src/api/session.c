@@ -230,8 +230,10 @@ static void post_session(struct request *req)
 	if (t != THROTTLE_OK)
 		return;
 	int rc = user_get_by_username(req->db, req->arena, l->username, &l->u);
-	if (rc != DB_ROW && rc != DB_DONE)
-		return req_fail_db(req, rc);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		req_fail_db(req, rc);
+		return;
+	}
 	l->known = rc == DB_ROW;
 	req_offload(req, login_hash, login_finish, l);
 }
@@ -275,8 +277,10 @@ static void login_finish(struct request *req, void *ctx)
 	bool known = l->known;
 	if (known) {
 		int rc = user_get_by_username(req->db, req->arena, l->username, &u);
-		if (rc != DB_ROW && rc != DB_DONE)
-			return req_fail_db(req, rc);
+		if (rc != DB_ROW && rc != DB_DONE) {
+			req_fail_db(req, rc);
+			return;
+		}
 		known = rc == DB_ROW && u.id == l->u.id;
 	}
 	const char *reason = NULL;
@@ -325,8 +329,10 @@ static void login_finish(struct request *req, void *ctx)
 		rc = audit_write(req->db, &self, &re) == 0 ? DB_OK : DB_ERROR;
 	}
 	sodium_memzero(l->newhash, sizeof l->newhash);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	if (!auth_load_user(req, u.id, sid, token))
 		return;
 	auth_set_cookie(req, token);
@@ -341,8 +347,10 @@ static void get_session(struct request *req)
 static void delete_session(struct request *req)
 {
 	int rc = session_delete(req->db, req->session->session_id);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	struct audit_event ev = {.action = "session.logout", .object_type = "user",
 				 .object_id = req->session->user_id, .success = true};
 	if (audit_record(req, &ev) != 0)
@@ -386,10 +394,14 @@ static void put_password(struct request *req)
 	const struct auth_session *s = req->session;
 	const char *msg;
 	const char *code = password_policy_check(p->new, s->username, &msg);
-	if (code)
-		return req_field_error(req, "new_password", code, msg);
-	if (strlen(p->old) == strlen(p->new) && sodium_memcmp(p->old, p->new, strlen(p->new)) == 0)
-		return req_field_error(req, "new_password", "password_same", "新密码不能与旧密码相同");
+	if (code) {
+		req_field_error(req, "new_password", code, msg);
+		return;
+	}
+	if (strlen(p->old) == strlen(p->new) && sodium_memcmp(p->old, p->new, strlen(p->new)) == 0) {
+		req_field_error(req, "new_password", "password_same", "新密码不能与旧密码相同");
+		return;
+	}
 	p->now = clock_now();
 	int64_t failures;
 	enum throttle t = throttle_check(req, s->username, p->now, &failures);
@@ -402,8 +414,10 @@ static void put_password(struct request *req)
 		return;
 	struct user_row u;
 	int rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_ROW)
-		return req_fail_db(req, rc == DB_DONE ? DB_ERROR : rc);
+	if (rc != DB_ROW) {
+		req_fail_db(req, rc == DB_DONE ? DB_ERROR : rc);
+		return;
+	}
 	p->verifier = u.password_hash;
 	req_offload(req, pwchange_hash, pwchange_finish, p);
 }
@@ -487,19 +501,25 @@ static const char *uri_escape(struct arena *a, const char *s)
 static void post_totp(struct request *req)
 {
 	const struct auth_session *s = req->session;
-	if (s->totp_enrolled)
-		return req_fail(req, 409, "totp_already_enrolled", "已绑定动态口令；如需更换请联系系统管理员");
+	if (s->totp_enrolled) {
+		req_fail(req, 409, "totp_already_enrolled", "已绑定动态口令；如需更换请联系系统管理员");
+		return;
+	}
 	unsigned char secret[TOTP_SECRET_LEN];
 	char b32[64];
 	totp_new_secret(secret);
-	if (totp_base32(secret, b32, sizeof b32) != 0)
-		return req_fail(req, 500, "internal_error", "服务器内部错误");
+	if (totp_base32(secret, b32, sizeof b32) != 0) {
+		req_fail(req, 500, "internal_error", "服务器内部错误");
+		return;
+	}
 	size_t len;
 	unsigned char *blob = dj_seal(req->arena, secret, sizeof secret, "user.totp", &len);
 	sodium_memzero(secret, sizeof secret);
 	int rc = user_set_totp_pending(req->db, s->user_id, blob, len);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	const char *uri = arena_printf(req->arena, "otpauth://totp/dangjian:%s?secret=%s&issuer=dangjian&algorithm=SHA1&digits=6&period=30",
 				       uri_escape(req->arena, s->username), b32);
 	req_reply_json(req, 200, json_pack("{s:s, s:s}", "otpauth_uri", uri, "secret", b32));
@@ -516,20 +536,28 @@ static void put_totp(struct request *req)
 	const struct auth_session *s = req->session;
 	struct user_row u;
 	int rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_ROW)
-		return req_fail_db(req, rc);
-	if (!u.totp_pending)
-		return req_fail(req, 409, "totp_not_started", "请先开始绑定动态口令");
+	if (rc != DB_ROW) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (!u.totp_pending) {
+		req_fail(req, 409, "totp_not_started", "请先开始绑定动态口令");
+		return;
+	}
 	size_t slen;
 	char *secret = dj_open(req->arena, u.totp_pending, u.totp_pending_len, "user.totp", &slen);
 	int64_t step = secret && slen == TOTP_SECRET_LEN
 			       ? totp_check((const unsigned char *)secret, code, clock_now(), u.totp_last_step)
 			       : -1;
-	if (step < 0)
-		return req_field_error(req, "code", "totp_invalid", "动态口令错误");
+	if (step < 0) {
+		req_field_error(req, "code", "totp_invalid", "动态口令错误");
+		return;
+	}
 	rc = user_confirm_totp(req->db, u.id, step);
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	struct audit_event ev = {.action = "totp.enrol", .object_type = "user", .object_id = u.id, .success = true};
 	if (audit_record(req, &ev) != 0)
 		return;

@@ -116,8 +116,10 @@ static void list_users(struct request *req)
 	int64_t limit = in->limit, after = in->cursor;
 	int64_t *ids = arena_alloc(req->arena, (size_t)limit * sizeof *ids), total = 0;
 	long n = user_list_ids(req->db, req->arena, in->q, after, limit, ids, &total);
-	if (n < 0)
-		return req_fail_db(req, DB_ERROR);
+	if (n < 0) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	json_t *items = json_array();
 	for (long i = 0; i < n; i++) {
 		struct user_row u;
@@ -190,17 +192,23 @@ static void post_user_store(struct request *req, struct otp_work *w)
 {
 	int64_t id;
 	int rc = w->ok ? user_insert(req->db, req->arena, w->username, w->name, w->mobile, w->hash, &id) : DB_ERROR;
-	if (rc == DB_CONSTRAINT)
-		return req_field_error(req, "username", "taken", "用户名已被使用");
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc == DB_CONSTRAINT) {
+		req_field_error(req, "username", "taken", "用户名已被使用");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	struct audit_event ev = {.action = "user.create", .object_type = "user", .object_id = id, .success = true,
 				 .summary = arena_printf(req->arena, "username=%s", w->username)};
 	if (audit_record(req, &ev) != 0)
 		return;
 	struct user_row u;
-	if (user_get(req->db, req->arena, id, &u) != DB_ROW)
-		return req_fail_db(req, DB_ERROR);
+	if (user_get(req->db, req->arena, id, &u) != DB_ROW) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	json_t *j = user_json(req, &u);
 	if (j)
 		req_reply_json(req, 201, json_pack("{s:o, s:s}", "user", j, "one_time_password", w->otp));
@@ -226,8 +234,10 @@ static void patch_user(struct request *req)
 		req_field_error(req, "mobile", "invalid_mobile", "手机号码格式不正确");
 	if (req_failed(req))
 		return;
-	if (status && !strcmp(status, "disabled") && u.id == req->session->user_id)
-		return req_fail(req, 409, "cannot_disable_self", "不能停用自己的账户");
+	if (status && !strcmp(status, "disabled") && u.id == req->session->user_id) {
+		req_fail(req, 409, "cannot_disable_self", "不能停用自己的账户");
+		return;
+	}
 	bool set_mobile = in_has(b, "mobile");
 	int rc = user_set_profile(req->db, req->arena, u.id, name, set_mobile, mobile);
 	char fields[64] = "";
@@ -247,8 +257,10 @@ static void patch_user(struct request *req)
 		if (rc == DB_OK && audit_record(req, &ev) != 0)
 			return;
 	}
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	if (fl && fields[fl - 1] == ',')
 		fields[fl - 1] = 0;
 	if (name || set_mobile) {
@@ -257,8 +269,10 @@ static void patch_user(struct request *req)
 		if (audit_record(req, &ev) != 0)
 			return;
 	}
-	if (user_get(req->db, req->arena, u.id, &u) != DB_ROW)
-		return req_fail_db(req, DB_ERROR);
+	if (user_get(req->db, req->arena, u.id, &u) != DB_ROW) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	json_t *j = user_json(req, &u);
 	if (j)
 		req_reply_json(req, 200, j);
@@ -333,11 +347,15 @@ static void put_roles(struct request *req)
 	struct user_row u;
 	if (!b || !load_user(req, &u))
 		return;
-	if (u.id == req->session->user_id)
-		return req_fail(req, 409, "cannot_change_own_roles", "不能修改自己的角色");
+	if (u.id == req->session->user_id) {
+		req_fail(req, 409, "cannot_change_own_roles", "不能修改自己的角色");
+		return;
+	}
 	json_t *arr = json_object_get(b, "roles");
-	if (!json_is_array(arr) || json_array_size(arr) > 50)
-		return req_field_error(req, "roles", "invalid", "roles 须为角色数组（最多 50 项）");
+	if (!json_is_array(arr) || json_array_size(arr) > 50) {
+		req_field_error(req, "roles", "invalid", "roles 须为角色数组（最多 50 项）");
+		return;
+	}
 	size_t n = json_array_size(arr);
 	const char **codes = arena_alloc(req->arena, (n + 1) * sizeof *codes);
 	int64_t *orgs = arena_alloc(req->arena, (n + 1) * sizeof *orgs);
@@ -381,17 +399,23 @@ static void put_roles(struct request *req)
 			return refuse_reuse(req, u.id, codes[i]);
 	struct auth_assignment *before;
 	long nb = account_assignments(req->db, req->arena, u.id, &before);
-	if (nb < 0)
-		return req_fail_db(req, DB_ERROR);
+	if (nb < 0) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	int rc = user_set_roles(req->db, u.id, codes, orgs, n);
 	if (rc == DB_CONSTRAINT)
 		return refuse_reuse(req, u.id, "?");
-	if (rc != DB_OK)
-		return req_fail_db(req, rc);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
 	struct auth_assignment *after;
 	long na = account_assignments(req->db, req->arena, u.id, &after);
-	if (na < 0)
-		return req_fail_db(req, DB_ERROR);
+	if (na < 0) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
 	struct audit_event ev = {.action = "role.assign", .object_type = "user", .object_id = u.id, .success = true,
 				 .summary = arena_printf(req->arena, "before=%s after=%s", roles_text(req, before, (size_t)nb),
 							 roles_text(req, after, (size_t)na))};

@@ -66,49 +66,65 @@ static void query_field(struct request *req, const struct param *p, const char *
 	int64_t n;
 	switch (p->type) {
 	case PARAM_T_INT:
-		if (!parse_int(v, &n) || n < p->min || n > p->max)
-			return req_field_error(req, p->name, "invalid_integer",
-					       arena_printf(req->arena, "应为 %lld 到 %lld 之间的整数", (long long)p->min,
+		if (!parse_int(v, &n) || n < p->min || n > p->max) {
+			req_field_error(req, p->name, "invalid_integer",
+					arena_printf(req->arena, "应为 %lld 到 %lld 之间的整数", (long long)p->min,
 							    (long long)p->max));
+			return;
+		}
 		memcpy(slot, &n, sizeof n);
 		return;
 	case PARAM_T_ID:
-		if (!parse_int(v, &n) || n < 1)
-			return bad(req, p, "invalid_integer", "编号无效");
+		if (!parse_int(v, &n) || n < 1) {
+			bad(req, p, "invalid_integer", "编号无效");
+			return;
+		}
 		memcpy(slot, &n, sizeof n);
 		return;
 	case PARAM_T_STR:
-		if (p->max && in_utf8_len(v) > (size_t)p->max)
-			return req_field_error(req, p->name, "too_long",
-					       arena_printf(req->arena, "不能超过 %lld 个字", (long long)p->max));
+		if (p->max && in_utf8_len(v) > (size_t)p->max) {
+			req_field_error(req, p->name, "too_long",
+					arena_printf(req->arena, "不能超过 %lld 个字", (long long)p->max));
+			return;
+		}
 		break;
 	case PARAM_T_ENUM: {
 		const char *const *a = p->allowed;
 		while (*a && strcmp(*a, v) != 0)
 			a++;
-		if (!*a)
-			return bad(req, p, "invalid_choice", "不是允许的选项");
+		if (!*a) {
+			bad(req, p, "invalid_choice", "不是允许的选项");
+			return;
+		}
 		v = *a;
 		break;
 	}
 	case PARAM_T_DATE:
-		if (!date_valid(v))
-			return bad(req, p, "invalid_date", "日期应为有效的 YYYY-MM-DD");
+		if (!date_valid(v)) {
+			bad(req, p, "invalid_date", "日期应为有效的 YYYY-MM-DD");
+			return;
+		}
 		break;
 	case PARAM_T_BOOL: {
 		int b = !strcmp(v, "1") || !strcmp(v, "true") ? 1 : !strcmp(v, "0") || !strcmp(v, "false") ? 0 : -1;
-		if (b < 0)
-			return bad(req, p, "invalid_choice", "应为 1 或 0");
+		if (b < 0) {
+			bad(req, p, "invalid_choice", "应为 1 或 0");
+			return;
+		}
 		memcpy(slot, &b, sizeof b);
 		return;
 	}
 	case PARAM_T_CHECK:
-		if (!p->check(v))
-			return bad(req, p, "invalid_choice", "不是允许的选项");
+		if (!p->check(v)) {
+			bad(req, p, "invalid_choice", "不是允许的选项");
+			return;
+		}
 		break;
 	case PARAM_T_INSTANT:
-		if (!date_parse_instant(v, p->max == 1, &n))
-			return bad(req, p, "invalid_instant", "时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM:SSZ");
+		if (!date_parse_instant(v, p->max == 1, &n)) {
+			bad(req, p, "invalid_instant", "时间格式应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM:SSZ");
+			return;
+		}
 		memcpy(slot, &n, sizeof n);
 		return;
 	case PARAM_T__MAX:

@@ -41,6 +41,7 @@ const BAD = {
   'statement table without its size': 'static const struct db_sql t_sql[] = {[STMT_A] = {"a", "SELECT 1"}};\n',
   'column read by a number': 'int64_t f(struct db_stmt *st) { return db_col_int(st, 3); }\n',
   'column copied by a number': 'const char *f(struct arena *a, struct db_stmt *st) { return db_col_dup(a, st, 0); }\n',
+  'request error returned as a value': 'void f(struct request *req) { return req_fail(req, 404, "not_found", "x"); }\n',
 };
 for (const [name, text] of Object.entries(BAD)) {
   test(`S11 codecheck refuses: ${name}`, () => {
