@@ -383,120 +383,127 @@ static void demo_err(void *ctx, const char *field, const char *code, const char 
 		snprintf(w->buf, w->len, "generated member fails %s (%s): %s", field, code, message);
 }
 
+/* One generated member of branch b (k-th: 0 is the secretary) inserted; a chance clash
+ * with an existing ID number is retried with another sequence number. d->a is the
+ * member's arena for the call. 0, or -1 with first_error said. */
+static int demo_member(struct demo *d, struct branch *b, int64_t k, struct why *first_error)
+{
+	struct member_rec r;
+	memset(&r, 0, sizeof r);
+	r.org_id = b->id;
+	r.created_at = d->now;
+	char idbuf[19], mobile[12], name[32];
+	int sex = k == 0 && b->sec_sex ? b->sec_sex : (prng_chance(&d->p, 52) ? 1 : 2);
+	member_profile(d, b, &r, sex, idbuf, mobile, name, sizeof name, k == 0 ? b->names[0] : NULL);
+	if (k == 0) /* the secretary is a formal member in the normal state */
+		r.state = "normal";
+	if (member_validate(&r, d->today, d->a, demo_err, first_error) != 0)
+		return -1;
+	enum db_rc mrc;
+	int tries = 0;
+	while ((mrc = member_insert(d->db, d->a, &r)) == DB_CONSTRAINT && tries++ < 50) {
+		/* the same person by chance: another sequence number */
+		struct idcard c;
+		idcard_parse(r.id_number, d->today, &c);
+		int seq = (int)prng_range(&d->p, 0, 499) * 2 + (c.sex == 1);
+		char area[7];
+		memcpy(area, r.id_number, 6);
+		area[6] = 0;
+		idcard_make(area, c.birth, seq, idbuf);
+		r.id_number = idbuf;
+	}
+	if (mrc != DB_OK)
+		return -1;
+	if (k > 0 && k < 5 && b->nnames < 5)
+		snprintf(b->names[b->nnames++], sizeof b->names[0], "%s", name);
+	b->members++;
+	return 0;
+}
+
+/* nmembers spread over the branches in proportion to their weights, each branch's
+ * secretary first. Returns how many were inserted, or -1. */
+static int64_t demo_members(struct demo *d, int64_t nmembers, struct why *first_error)
+{
+	uint64_t wsum = 0;
+	for (size_t i = 0; i < d->nbr; i++)
+		wsum += d->br[i].weight;
+	int64_t done = 0;
+	struct arena *keep = d->a;
+	d->a = arena_new();
+	for (size_t i = 0; i < d->nbr && done >= 0; i++) {
+		struct branch *b = &d->br[i];
+		int64_t share = i + 1 == d->nbr ? nmembers - done : (int64_t)((uint64_t)nmembers * b->weight / wsum);
+		if (share > nmembers - done)
+			share = nmembers - done;
+		for (int64_t k = 0; k < share; k++) {
+			if ((done & 4095) == 0) { /* memory follows a batch of members, not all */
+				arena_free(d->a);
+				d->a = arena_new();
+			}
+			if (demo_member(d, b, k, first_error) != 0) {
+				done = -1;
+				break;
+			}
+			done++;
+		}
+	}
+	arena_free(d->a);
+	d->a = keep;
+	return done;
+}
+
+/* R-ORG-04: a branch with ≥ 7 members gets a committee of 3–5 of its members. */
+static enum db_rc demo_committees(struct demo *d)
+{
+	static const char *const roles[] = {"secretary", "organization", "propaganda", "discipline", "deputy_secretary"};
+	for (size_t i = 0; i < d->nbr; i++) {
+		struct branch *b = &d->br[i];
+		if (b->members < 7)
+			continue;
+		int n = b->nnames < 3 ? b->nnames : (int)prng_range(&d->p, 3, b->nnames);
+		for (int j = 0; j < n; j++) {
+			enum db_rc rc = org_committee_add(d->db, b->id, b->names[j], roles[j], NULL);
+			if (rc != DB_OK)
+				return rc;
+		}
+	}
+	return DB_OK;
+}
+
 enum db_rc demo_build(struct db *db, const struct demo_spec *spec, struct demo_counts *out, char *why, size_t whylen)
 {
 	assert(db_in_tx(db) && whylen > 0);
-	int64_t norgs = spec->orgs, nmembers = spec->members;
 	struct why first_error = {why, whylen};
 	why[0] = 0;
+	int64_t max_id = org_max_id(db);
+	if (max_id != 0) {
+		snprintf(why, whylen, "%s", max_id < 0 ? "cannot read the organizations" :
+			 "the database already has organizations; use a new database");
+		return max_id < 0 ? DB_ERROR : DB_CONSTRAINT;
+	}
 	struct demo d;
 	memset(&d, 0, sizeof d);
 	d.db = db;
 	d.a = arena_new();
 	prng_seed(&d.p, spec->seed);
-	d.budget = norgs;
+	d.budget = spec->orgs;
 	d.streets = spec->streets;
 	d.now = clock_now();
 	clock_today(d.today_s);
 	date_parse(d.today_s, &d.today);
 	enum db_rc rc = DB_ERROR;
-	int64_t max_id = org_max_id(db);
-	if (max_id != 0) {
-		snprintf(why, whylen, "%s", max_id < 0 ? "cannot read the organizations" :
-			 "the database already has organizations; use a new database");
-		arena_free(d.a);
-		return max_id < 0 ? DB_ERROR : DB_CONSTRAINT;
-	}
-	bool bulk = nmembers >= 10000 && member_count(db) == 0;
-	if (build_tree(&d) != 0 || (bulk && member_bulk_begin(db) != DB_OK))
-		goto fail;
-	unsigned *w = calloc(d.nbr, sizeof *w);
-	if (!w)
-		abort();
-	for (size_t i = 0; i < d.nbr; i++)
-		w[i] = d.br[i].weight;
-	/* every branch gets members in proportion to its weight, its secretary first */
-	uint64_t wsum = 0;
-	for (size_t i = 0; i < d.nbr; i++)
-		wsum += w[i];
-	int64_t done = 0;
-	struct arena *ma = arena_new();
-	for (size_t i = 0; i < d.nbr; i++) {
-		struct branch *b = &d.br[i];
-		int64_t share = i + 1 == d.nbr ? nmembers - done : (int64_t)((uint64_t)nmembers * w[i] / wsum);
-		if (share > nmembers - done)
-			share = nmembers - done;
-		for (int64_t k = 0; k < share; k++) {
-			if ((done & 4095) == 0) {
-				arena_free(ma);
-				ma = arena_new();
-			}
-			struct arena *keep = d.a;
-			d.a = ma;
-			struct member_rec r;
-			memset(&r, 0, sizeof r);
-			r.org_id = b->id;
-			r.created_at = d.now;
-			char idbuf[19], mobile[12], name[32];
-			int sex = k == 0 && b->sec_sex ? b->sec_sex : (prng_chance(&d.p, 52) ? 1 : 2);
-			member_profile(&d, b, &r, sex, idbuf, mobile, name, sizeof name, k == 0 ? b->names[0] : NULL);
-			if (k == 0) /* the secretary is a formal member in the normal state */
-				r.state = "normal";
-			if (member_validate(&r, d.today, ma, demo_err, &first_error) != 0) {
-				d.a = keep;
-				free(w);
-				arena_free(ma);
-				goto fail;
-			}
-			enum db_rc mrc;
-			int tries = 0;
-			while ((mrc = member_insert(db, ma, &r)) == DB_CONSTRAINT && tries++ < 50) {
-				/* the same person by chance: another sequence number */
-				struct idcard c;
-				idcard_parse(r.id_number, d.today, &c);
-				int seq = (int)prng_range(&d.p, 0, 499) * 2 + (c.sex == 1);
-				char area[7];
-				memcpy(area, r.id_number, 6);
-				area[6] = 0;
-				idcard_make(area, c.birth, seq, idbuf);
-				r.id_number = idbuf;
-			}
-			d.a = keep;
-			if (mrc != DB_OK) {
-				free(w);
-				arena_free(ma);
-				goto fail;
-			}
-			if (k > 0 && k < 5 && b->nnames < 5)
-				snprintf(b->names[b->nnames++], sizeof b->names[0], "%s", name);
-			b->members++;
-			done++;
-		}
-	}
-	arena_free(ma);
-	free(w);
-	/* R-ORG-04: a branch with ≥ 7 members gets a committee of 3–5 of its members */
-	static const char *const roles[] = {"secretary", "organization", "propaganda", "discipline", "deputy_secretary"};
-	for (size_t i = 0; i < d.nbr; i++) {
-		struct branch *b = &d.br[i];
-		if (b->members < 7)
-			continue;
-		int n = b->nnames < 3 ? b->nnames : (int)prng_range(&d.p, 3, b->nnames);
-		for (int j = 0; j < n; j++)
-			if (org_committee_add(db, b->id, b->names[j], roles[j], NULL) != DB_OK)
-				goto fail;
-	}
-	if (bulk && member_bulk_end(db) != DB_OK)
-		goto fail;
-	out->orgs = d.orgs;
-	out->branches = (int64_t)d.nbr;
-	out->members = done;
-	rc = DB_OK;
-	goto out;
-fail:
-	if (!why[0])
+	bool bulk = spec->members >= 10000 && member_count(db) == 0;
+	int64_t done = -1;
+	if (build_tree(&d) == 0 && (!bulk || member_bulk_begin(db) == DB_OK) &&
+	    (done = demo_members(&d, spec->members, &first_error)) >= 0 && demo_committees(&d) == DB_OK &&
+	    (!bulk || member_bulk_end(db) == DB_OK)) {
+		out->orgs = d.orgs;
+		out->branches = (int64_t)d.nbr;
+		out->members = done;
+		rc = DB_OK;
+	} else if (!why[0]) {
 		snprintf(why, whylen, "%s", db_errmsg(db));
-out:
+	}
 	free(d.br);
 	arena_free(d.a);
 	return rc;
