@@ -15,32 +15,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct db_sql audit_sql[] = {
-#define SQL_LAST 0
-	{"audit.last", "SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1"},
-#define SQL_INSERT 1
-	{"audit.insert",
-	 "INSERT INTO audit_log (id, at, actor_id, actor_name, role, org_id, ip, action, object_type, object_id, "
-	 "outcome, summary, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
-#define SQL_HEAD_SET 2
-	{"audit.head_set",
-	 "INSERT INTO audit_head (one, last_id, head_mac) VALUES (1, $1, $2) "
-	 "ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, head_mac = excluded.head_mac"},
-#define SQL_ALL 3
-	{"audit.all",
-	 "SELECT id, at, actor_id, actor_name, role, org_id, ip, action, object_type, object_id, outcome, summary, mac "
-	 "FROM audit_log ORDER BY id"},
-#define SQL_HEAD 4
-	{"audit.head", "SELECT last_id, head_mac FROM audit_head WHERE one = 1"},
+/* the columns of a row as the chain covers them, in the order of enum audit_col */
+#define AUDIT_ROW_COLS \
+	"id, at, actor_id, actor_name, role, org_id, ip, action, object_type, object_id, outcome, summary"
+/* the listing's filter: $1 actor id, $2 action, $3 object type, $4 object id, $5 from and
+ * $6 to (instants, inclusive); a NULL leaves that condition out */
 #define AUDIT_FILTER                                                                                            \
 	"($1 IS NULL OR actor_id = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR object_type = $3) AND " \
 	"($4 IS NULL OR object_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at <= $6)"
-#define SQL_LIST 5
-	{"audit.list",
-	 "SELECT id, at, actor_id, actor_name, role, org_id, ip, action, object_type, object_id, outcome, summary "
-	 "FROM audit_log WHERE " AUDIT_FILTER " AND id < $7 ORDER BY id DESC LIMIT $8"},
-#define SQL_COUNT 6
-	{"audit.count", "SELECT COUNT(*) FROM audit_log WHERE " AUDIT_FILTER},
+
+enum audit_stmt {
+	STMT_AUDIT_LAST,
+	STMT_AUDIT_INSERT,
+	STMT_AUDIT_HEAD_SET,
+	STMT_AUDIT_ALL,
+	STMT_AUDIT_HEAD,
+	STMT_AUDIT_LIST,
+	STMT_AUDIT_COUNT,
+	AUDIT_STMT__MAX
+};
+/* the row of audit.last */
+enum audit_last_col { AUDIT_LAST_COL_ID, AUDIT_LAST_COL_MAC };
+/* the rows of audit.all (AUDIT_ROW_COLS, then the mac) and of audit.list (AUDIT_ROW_COLS) */
+enum audit_col {
+	AUDIT_COL_ID,
+	AUDIT_COL_AT,
+	AUDIT_COL_ACTOR_ID,
+	AUDIT_COL_ACTOR_NAME,
+	AUDIT_COL_ROLE,
+	AUDIT_COL_ORG_ID,
+	AUDIT_COL_IP,
+	AUDIT_COL_ACTION,
+	AUDIT_COL_OBJECT_TYPE,
+	AUDIT_COL_OBJECT_ID,
+	AUDIT_COL_OUTCOME,
+	AUDIT_COL_SUMMARY,
+	AUDIT_COL_MAC, /* audit.all only */
+};
+/* the row of audit.head */
+enum audit_head_col { AUDIT_HEAD_COL_LAST_ID, AUDIT_HEAD_COL_MAC };
+/* audit.count answers one value: DB_COL_ONLY */
+
+static const struct db_sql audit_sql[AUDIT_STMT__MAX] = {
+	[STMT_AUDIT_LAST] = {"audit.last", "SELECT id, mac FROM audit_log ORDER BY id DESC LIMIT 1"},
+	/* $1 … $12 the columns of AUDIT_ROW_COLS in their order, $13 the row's mac */
+	[STMT_AUDIT_INSERT] = {"audit.insert",
+	 "INSERT INTO audit_log (" AUDIT_ROW_COLS ", mac) "
+	 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
+	/* $1 the last row's id, $2 the head mac (head_mac) */
+	[STMT_AUDIT_HEAD_SET] = {"audit.head_set",
+	 "INSERT INTO audit_head (one, last_id, head_mac) VALUES (1, $1, $2) "
+	 "ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, head_mac = excluded.head_mac"},
+	[STMT_AUDIT_ALL] = {"audit.all", "SELECT " AUDIT_ROW_COLS ", mac FROM audit_log ORDER BY id"},
+	[STMT_AUDIT_HEAD] = {"audit.head", "SELECT last_id, head_mac FROM audit_head WHERE one = 1"},
+	/* $1 … $6 AUDIT_FILTER's, $7 the page ends before this id, $8 the page's size */
+	[STMT_AUDIT_LIST] = {"audit.list",
+	 "SELECT " AUDIT_ROW_COLS " FROM audit_log WHERE " AUDIT_FILTER " AND id < $7 ORDER BY id DESC LIMIT $8"},
+	[STMT_AUDIT_COUNT] = {"audit.count", "SELECT COUNT(*) FROM audit_log WHERE " AUDIT_FILTER},
 };
 DB_SQL_TABLE(audit, audit_sql);
 
@@ -153,22 +184,22 @@ static int head_mac(const unsigned char last[DJ_MAC_LEN], int64_t last_id, unsig
 static int write_row(struct db *db, struct audit_row *r)
 {
 	unsigned char prev[DJ_MAC_LEN] = {0}, mac[DJ_MAC_LEN], head[DJ_MAC_LEN];
-	struct db_stmt *st = db_prepare(db, &audit_sql[SQL_LAST]);
+	struct db_stmt *st = db_prepare(db, &audit_sql[STMT_AUDIT_LAST]);
 	if (!st)
 		return DB_ERROR;
 	int rc = db_step(st);
 	r->id = 1;
 	if (rc == DB_ROW) {
-		r->id = db_col_int(st, 0) + 1;
-		if (db_col_len(st, 1) == DJ_MAC_LEN)
-			memcpy(prev, db_col_blob(st, 1), DJ_MAC_LEN);
+		r->id = db_col_int(st, AUDIT_LAST_COL_ID) + 1;
+		if (db_col_len(st, AUDIT_LAST_COL_MAC) == DJ_MAC_LEN)
+			memcpy(prev, db_col_blob(st, AUDIT_LAST_COL_MAC), DJ_MAC_LEN);
 		db_reset(st);
 	} else if (rc != DB_DONE) {
 		return rc;
 	}
 	if (row_mac(prev, r, mac) != 0)
 		return DB_ERROR;
-	st = db_prepare(db, &audit_sql[SQL_INSERT]);
+	st = db_prepare(db, &audit_sql[STMT_AUDIT_INSERT]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, r->id);
@@ -198,7 +229,7 @@ static int write_row(struct db *db, struct audit_row *r)
 		return rc;
 	if (head_mac(mac, r->id, head) != 0)
 		return DB_ERROR;
-	st = db_prepare(db, &audit_sql[SQL_HEAD_SET]);
+	st = db_prepare(db, &audit_sql[STMT_AUDIT_HEAD_SET]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, r->id);
@@ -244,46 +275,50 @@ int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, con
 	return audit_write(db, &a, ev);
 }
 
-static const char *col_text(struct db_stmt *st, int i, char **keep, int k)
+/* Column i's text, read in place: it stays valid until the statement's next step (no
+ * other column's read converts it). false when SQLite answered NULL for a value that is
+ * not NULL: it could not allocate the text, which is an error, not a broken link. */
+static bool col_text(struct db_stmt *st, int i, const char **out)
 {
-	const char *s = db_col_text(st, i);
-	keep[k] = s ? strdup(s) : NULL;
-	return keep[k];
+	bool null = db_col_null(st, i); /* before the text: a conversion leaves the type undefined */
+	*out = db_col_text(st, i);
+	return null || *out;
 }
 
+/* -1 also when memory runs out (a column's text, the canonical encoding): only a row
+ * that was read whole and whose mac differs is a broken link. */
 int audit_verify(struct db *db, int64_t *count, int64_t *first_broken)
 {
 	*count = 0;
 	*first_broken = 0;
 	unsigned char prev[DJ_MAC_LEN] = {0}, mac[DJ_MAC_LEN];
 	int64_t last_id = 0;
-	struct db_stmt *st = db_prepare(db, &audit_sql[SQL_ALL]);
+	struct db_stmt *st = db_prepare(db, &audit_sql[STMT_AUDIT_ALL]);
 	if (!st)
 		return -1;
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		char *keep[7] = {0};
 		struct audit_row r = {
-			.id = db_col_int(st, 0),
-			.at = db_col_int(st, 1),
-			.actor_null = db_col_null(st, 2),
-			.actor_id = db_col_int(st, 2),
-			.actor_name = col_text(st, 3, keep, 0),
-			.role = col_text(st, 4, keep, 1),
-			.org_null = db_col_null(st, 5),
-			.org_id = db_col_int(st, 5),
-			.ip = col_text(st, 6, keep, 2),
-			.action = col_text(st, 7, keep, 3),
-			.object_type = col_text(st, 8, keep, 4),
-			.object_null = db_col_null(st, 9),
-			.object_id = db_col_int(st, 9),
-			.outcome = col_text(st, 10, keep, 5),
-			.summary = col_text(st, 11, keep, 6),
+			.id = db_col_int(st, AUDIT_COL_ID),
+			.at = db_col_int(st, AUDIT_COL_AT),
+			.actor_null = db_col_null(st, AUDIT_COL_ACTOR_ID),
+			.actor_id = db_col_int(st, AUDIT_COL_ACTOR_ID),
+			.org_null = db_col_null(st, AUDIT_COL_ORG_ID),
+			.org_id = db_col_int(st, AUDIT_COL_ORG_ID),
+			.object_null = db_col_null(st, AUDIT_COL_OBJECT_ID),
+			.object_id = db_col_int(st, AUDIT_COL_OBJECT_ID),
 		};
-		int ok = row_mac(prev, &r, mac) == 0 && db_col_len(st, 12) == DJ_MAC_LEN &&
-			 sodium_memcmp(mac, db_col_blob(st, 12), DJ_MAC_LEN) == 0;
-		for (int i = 0; i < 7; i++)
-			free(keep[i]);
+		if (!col_text(st, AUDIT_COL_ACTOR_NAME, &r.actor_name) || !col_text(st, AUDIT_COL_ROLE, &r.role) ||
+		    !col_text(st, AUDIT_COL_IP, &r.ip) || !col_text(st, AUDIT_COL_ACTION, &r.action) ||
+		    !col_text(st, AUDIT_COL_OBJECT_TYPE, &r.object_type) ||
+		    !col_text(st, AUDIT_COL_OUTCOME, &r.outcome) || !col_text(st, AUDIT_COL_SUMMARY, &r.summary) ||
+		    row_mac(prev, &r, mac) != 0) {
+			db_reset(st);
+			return -1;
+		}
+		const void *stored = db_col_blob(st, AUDIT_COL_MAC);
+		bool ok = stored && db_col_len(st, AUDIT_COL_MAC) == DJ_MAC_LEN &&
+			  sodium_memcmp(mac, stored, DJ_MAC_LEN) == 0;
 		(*count)++;
 		if (!ok) {
 			*first_broken = r.id;
@@ -295,7 +330,7 @@ int audit_verify(struct db *db, int64_t *count, int64_t *first_broken)
 	}
 	if (rc != DB_DONE)
 		return -1;
-	st = db_prepare(db, &audit_sql[SQL_HEAD]);
+	st = db_prepare(db, &audit_sql[STMT_AUDIT_HEAD]);
 	if (!st)
 		return -1;
 	rc = db_step(st);
@@ -307,14 +342,15 @@ int audit_verify(struct db *db, int64_t *count, int64_t *first_broken)
 	}
 	if (rc != DB_ROW)
 		return -1;
-	int64_t head_id = db_col_int(st, 0);
+	int64_t head_id = db_col_int(st, AUDIT_HEAD_COL_LAST_ID);
 	unsigned char want[DJ_MAC_LEN];
 	if (head_mac(prev, last_id, want) != 0) {
 		db_reset(st);
 		return -1;
 	}
-	bool ok = head_id == last_id && db_col_len(st, 1) == DJ_MAC_LEN &&
-		  sodium_memcmp(want, db_col_blob(st, 1), DJ_MAC_LEN) == 0;
+	const void *stored = db_col_blob(st, AUDIT_HEAD_COL_MAC);
+	bool ok = head_id == last_id && stored && db_col_len(st, AUDIT_HEAD_COL_MAC) == DJ_MAC_LEN &&
+		  sodium_memcmp(want, stored, DJ_MAC_LEN) == 0;
 	db_reset(st);
 	if (!ok) {
 		*first_broken = head_id > last_id ? last_id + 1 : (last_id ? last_id : 1);
@@ -402,15 +438,15 @@ const char *audit_action_name(const char *code)
 json_t *audit_list(struct db *db, const struct audit_filter *f, int64_t before_id, int64_t limit, int64_t *last_id,
 		   int64_t *total)
 {
-	struct db_stmt *st = db_prepare(db, &audit_sql[SQL_COUNT]);
+	struct db_stmt *st = db_prepare(db, &audit_sql[STMT_AUDIT_COUNT]);
 	if (!st)
 		return NULL;
 	bind_filter(st, f);
 	if (db_step(st) != DB_ROW)
 		return NULL;
-	*total = db_col_int(st, 0);
+	*total = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
-	st = db_prepare(db, &audit_sql[SQL_LIST]);
+	st = db_prepare(db, &audit_sql[STMT_AUDIT_LIST]);
 	if (!st)
 		return NULL;
 	bind_filter(st, f);
@@ -421,17 +457,19 @@ json_t *audit_list(struct db *db, const struct audit_filter *f, int64_t before_i
 	*last_id = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
 		char at[21];
-		clock_rfc3339(db_col_int(st, 1), at);
-		*last_id = db_col_int(st, 0);
-		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-						       "id", (json_int_t)*last_id, "at", at, "actor_id", int_or_null(st, 2),
-						       "actor_name", text_or_null(st, 3), "role", text_or_null(st, 4),
-						       "org_id", int_or_null(st, 5), "ip", text_or_null(st, 6), "action",
-						       text_or_null(st, 7), "object_type", text_or_null(st, 8), "object_id",
-						       int_or_null(st, 9), "outcome", text_or_null(st, 10), "summary",
-						       text_or_null(st, 11)));
+		clock_rfc3339(db_col_int(st, AUDIT_COL_AT), at);
+		*last_id = db_col_int(st, AUDIT_COL_ID);
+		json_array_append_new(
+			items, json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+					 (json_int_t)*last_id, "at", at, "actor_id", int_or_null(st, AUDIT_COL_ACTOR_ID),
+					 "actor_name", text_or_null(st, AUDIT_COL_ACTOR_NAME), "role",
+					 text_or_null(st, AUDIT_COL_ROLE), "org_id", int_or_null(st, AUDIT_COL_ORG_ID), "ip",
+					 text_or_null(st, AUDIT_COL_IP), "action", text_or_null(st, AUDIT_COL_ACTION),
+					 "object_type", text_or_null(st, AUDIT_COL_OBJECT_TYPE), "object_id",
+					 int_or_null(st, AUDIT_COL_OBJECT_ID), "outcome", text_or_null(st, AUDIT_COL_OUTCOME),
+					 "summary", text_or_null(st, AUDIT_COL_SUMMARY)));
 		json_t *row = json_array_get(items, json_array_size(items) - 1);
-		const char *name = audit_action_name(db_col_text(st, 7));
+		const char *name = audit_action_name(db_col_text(st, AUDIT_COL_ACTION));
 		json_object_set_new(row, "action_name", name ? json_string(name) : json_null());
 	}
 	if (rc != DB_DONE) {

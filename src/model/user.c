@@ -19,97 +19,162 @@
 	"COALESCE(member_id, 0), created_at, updated_at, COALESCE(last_login_at, 0), admin_role, "                \
 	"COALESCE(reset_by, 0), reset_by_name, COALESCE(reset_at, 0), reset_ip, COALESCE(reset_login_at, 0)"
 
-static const struct db_sql user_sql[] = {
-#define SQL_GET 0
-	{"user.get", "SELECT " USER_COLS " FROM users WHERE id = $1"},
-#define SQL_GET_NAME 1
-	{"user.get_by_username", "SELECT " USER_COLS " FROM users WHERE username = $1"},
-#define SQL_ROLES 2
-	{"user.roles",
+enum user_stmt {
+	STMT_USER_GET,
+	STMT_USER_GET_BY_USERNAME,
+	STMT_USER_ROLES,
+	STMT_USER_INSERT,
+	STMT_USER_ROLES_CLEAR,
+	STMT_USER_ROLE_ADD,
+	STMT_USER_SET_PASSWORD,
+	STMT_USER_SET_STATUS,
+	STMT_USER_SET_NAME,
+	STMT_USER_SET_MOBILE,
+	STMT_USER_LOGIN,
+	STMT_USER_TOTP_PENDING,
+	STMT_USER_TOTP_CONFIRM,
+	STMT_USER_IP_FAILURES,
+	STMT_USER_IP_FAILURE_ADD,
+	STMT_USER_IP_FAILURE_PRUNE,
+	STMT_SESSION_INSERT,
+	STMT_SESSION_DELETE,
+	STMT_SESSION_DELETE_USER,
+	STMT_SESSION_FIND,
+	STMT_SESSION_TOUCH,
+	STMT_USER_ORG_EXISTS,
+	STMT_USER_LIST,
+	STMT_USER_COUNT,
+	STMT_USER_LINK_MEMBER,
+	STMT_USER_TOTP_RESET,
+	STMT_USER_THROTTLE_GET,
+	STMT_USER_THROTTLE_SET,
+	STMT_USER_THROTTLE_CLEAR,
+	STMT_USER_THROTTLE_PRUNE,
+	STMT_USER_RESET_MARK,
+	STMT_USER_RESET_LOGIN,
+	STMT_USER_IP_FAILURES_OLDEST,
+	USER_STMT__MAX
+};
+/* the row of user.get and user.get_by_username (USER_COLS, in its order) */
+enum user_col {
+	USER_COL_ID,
+	USER_COL_USERNAME,
+	USER_COL_NAME,
+	USER_COL_STATUS,
+	USER_COL_PASSWORD_HASH,
+	USER_COL_MOBILE_MASKED,
+	USER_COL_MUST_CHANGE_PASSWORD,
+	USER_COL_PASSWORD_CHANGED_AT,
+	USER_COL_TOTP_SECRET,
+	USER_COL_TOTP_PENDING,
+	USER_COL_TOTP_LAST_STEP,
+	USER_COL_FAILED_COUNT,
+	USER_COL_FAILED_SINCE,
+	USER_COL_LOCKED_UNTIL,
+	USER_COL_MEMBER_ID,
+	USER_COL_CREATED_AT,
+	USER_COL_UPDATED_AT,
+	USER_COL_LAST_LOGIN_AT,
+	USER_COL_ADMIN_ROLE,
+	USER_COL_RESET_BY,
+	USER_COL_RESET_BY_NAME,
+	USER_COL_RESET_AT,
+	USER_COL_RESET_IP,
+	USER_COL_RESET_LOGIN_AT,
+};
+/* the rows of user.roles */
+enum role_col { ROLE_COL_ROLE, ROLE_COL_ORG_ID, ROLE_COL_ORG_PATH, ROLE_COL_ORG_NAME };
+/* the row of user.throttle_get */
+enum throttle_col { THROTTLE_COL_FAILURES, THROTTLE_COL_LAST_AT };
+/* the row of session.find */
+enum session_col { SESSION_COL_ID, SESSION_COL_USER_ID, SESSION_COL_CREATED_AT, SESSION_COL_LAST_SEEN_AT };
+/* user.insert, session.insert (RETURNING id), user.ip_failures, user.ip_failures_oldest,
+ * user.count and user.list (one id a row) answer one value: DB_COL_ONLY. */
+
+static const struct db_sql user_sql[USER_STMT__MAX] = {
+	[STMT_USER_GET] = {"user.get", "SELECT " USER_COLS " FROM users WHERE id = $1"},
+	[STMT_USER_GET_BY_USERNAME] = {"user.get_by_username",
+	 "SELECT " USER_COLS " FROM users WHERE username = $1"},
+	[STMT_USER_ROLES] = {"user.roles",
 	 "SELECT r.role, COALESCE(r.org_id, 0), o.path, o.name FROM user_roles r LEFT JOIN orgs o ON o.id = r.org_id "
 	 "WHERE r.user_id = $1 ORDER BY r.role, r.org_id"},
-#define SQL_INSERT 3
-	{"user.insert",
+	/* $1 username, $2 name, $3 mobile (sealed), $4 mobile masked, $5 password hash, $6 now */
+	[STMT_USER_INSERT] = {"user.insert",
 	 "INSERT INTO users (username, name, mobile, mobile_masked, password_hash, must_change_password, "
 	 "password_changed_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $6) RETURNING id"},
-#define SQL_ROLES_CLEAR 4
-	{"user.roles_clear", "DELETE FROM user_roles WHERE user_id = $1"},
-#define SQL_ROLE_ADD 5
-	{"user.role_add", "INSERT INTO user_roles (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4)"},
-#define SQL_SET_PASSWORD 6
-	{"user.set_password",
+	[STMT_USER_ROLES_CLEAR] = {"user.roles_clear", "DELETE FROM user_roles WHERE user_id = $1"},
+	[STMT_USER_ROLE_ADD] = {"user.role_add",
+	 "INSERT INTO user_roles (user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4)"},
+	/* $1 user id, $2 password hash, $3 must change (0/1), $4 now */
+	[STMT_USER_SET_PASSWORD] = {"user.set_password",
 	 "UPDATE users SET password_hash = $2, must_change_password = $3, password_changed_at = $4, updated_at = $4 "
 	 "WHERE id = $1"},
-#define SQL_SET_STATUS 7
-	{"user.set_status",
+	/* $1 user id, $2 status, $3 locked until (instant, 0 for none), $4 now */
+	[STMT_USER_SET_STATUS] = {"user.set_status",
 	 "UPDATE users SET status = $2, locked_until = $3, failed_count = 0, failed_since = 0, updated_at = $4 "
 	 "WHERE id = $1"},
-#define SQL_SET_NAME 8
-	{"user.set_name", "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1"},
-#define SQL_SET_MOBILE 9
-	{"user.set_mobile", "UPDATE users SET mobile = $2, mobile_masked = $3, updated_at = $4 WHERE id = $1"},
-#define SQL_FAILURE 10
-	{"user.failure", "UPDATE users SET failed_count = $2, failed_since = $3 WHERE id = $1"},
-#define SQL_LOGIN 11
-	{"user.login",
+	[STMT_USER_SET_NAME] = {"user.set_name", "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1"},
+	/* $1 user id, $2 mobile (sealed), $3 mobile masked, $4 now */
+	[STMT_USER_SET_MOBILE] = {"user.set_mobile",
+	 "UPDATE users SET mobile = $2, mobile_masked = $3, updated_at = $4 WHERE id = $1"},
+	/* $1 user id, $2 now, $3 the TOTP step just accepted (0 without TOTP): never goes back */
+	[STMT_USER_LOGIN] = {"user.login",
 	 "UPDATE users SET failed_count = 0, failed_since = 0, last_login_at = $2, "
 	 "totp_last_step = MAX(totp_last_step, $3) WHERE id = $1"},
-#define SQL_TOTP_PENDING 12
-	{"user.totp_pending", "UPDATE users SET totp_pending = $2, updated_at = $3 WHERE id = $1"},
-#define SQL_TOTP_CONFIRM 13
-	{"user.totp_confirm",
+	/* $1 user id, $2 the sealed secret awaiting confirmation, $3 now */
+	[STMT_USER_TOTP_PENDING] = {"user.totp_pending",
+	 "UPDATE users SET totp_pending = $2, updated_at = $3 WHERE id = $1"},
+	/* $1 user id, $2 the step of the confirming code, $3 now */
+	[STMT_USER_TOTP_CONFIRM] = {"user.totp_confirm",
 	 "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $2, updated_at = $3 "
 	 "WHERE id = $1 AND totp_pending IS NOT NULL"},
-#define SQL_IP_COUNT 14
-	{"user.ip_failures", "SELECT COUNT(*) FROM login_failures WHERE ip = $1 AND at > $2"},
-#define SQL_IP_ADD 15
-	{"user.ip_failure_add", "INSERT INTO login_failures (ip, at) VALUES ($1, $2)"},
-#define SQL_IP_PRUNE 16
-	{"user.ip_failure_prune", "DELETE FROM login_failures WHERE at < $1"},
-#define SQL_SESSION_ADD 17
-	{"session.insert",
+	/* user.ip_failures and user.ip_failures_oldest: $1 ip, $2 the window's start */
+	[STMT_USER_IP_FAILURES] = {"user.ip_failures",
+	 "SELECT COUNT(*) FROM login_failures WHERE ip = $1 AND at > $2"},
+	[STMT_USER_IP_FAILURE_ADD] = {"user.ip_failure_add", "INSERT INTO login_failures (ip, at) VALUES ($1, $2)"},
+	[STMT_USER_IP_FAILURE_PRUNE] = {"user.ip_failure_prune", "DELETE FROM login_failures WHERE at < $1"},
+	/* $1 token hash, $2 user id, $3 now, $4 ip */
+	[STMT_SESSION_INSERT] = {"session.insert",
 	 "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $3, $4) "
 	 "RETURNING id"},
-#define SQL_SESSION_DEL 18
-	{"session.delete", "DELETE FROM sessions WHERE id = $1"},
-#define SQL_SESSION_DEL_USER 19
-	{"session.delete_user", "DELETE FROM sessions WHERE user_id = $1"},
-#define SQL_SESSION_FIND 20
-	{"session.find", "SELECT id, user_id, created_at, last_seen_at FROM sessions WHERE token_hash = $1"},
-#define SQL_SESSION_TOUCH 21
-	{"session.touch", "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2"},
-#define SQL_ORG_EXISTS 22
-	{"user.org_exists", "SELECT 1 FROM orgs WHERE id = $1"},
-#define SQL_LIST 23
-	{"user.list",
+	[STMT_SESSION_DELETE] = {"session.delete", "DELETE FROM sessions WHERE id = $1"},
+	[STMT_SESSION_DELETE_USER] = {"session.delete_user", "DELETE FROM sessions WHERE user_id = $1"},
+	[STMT_SESSION_FIND] = {"session.find",
+	 "SELECT id, user_id, created_at, last_seen_at FROM sessions WHERE token_hash = $1"},
+	/* $1 session id, $2 now */
+	[STMT_SESSION_TOUCH] = {"session.touch",
+	 "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2"},
+	[STMT_USER_ORG_EXISTS] = {"user.org_exists", "SELECT 1 FROM orgs WHERE id = $1"},
+	/* user.list and user.count: $1 the LIKE pattern (NULL: every user); user.list: $2 the
+	 * last id of the previous page, $3 the page's size */
+	[STMT_USER_LIST] = {"user.list",
 	 "SELECT id FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\') "
 	 "AND id > $2 ORDER BY id LIMIT $3"},
-#define SQL_COUNT 24
-	{"user.count",
+	[STMT_USER_COUNT] = {"user.count",
 	 "SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\')"},
-#define SQL_LINK_MEMBER 25
-	{"user.link_member", "UPDATE users SET member_id = $2, updated_at = $3 WHERE username = $1"},
-#define SQL_TOTP_RESET 26
-	{"user.totp_reset",
+	/* $1 username, $2 member id, $3 now */
+	[STMT_USER_LINK_MEMBER] = {"user.link_member",
+	 "UPDATE users SET member_id = $2, updated_at = $3 WHERE username = $1"},
+	[STMT_USER_TOTP_RESET] = {"user.totp_reset",
 	 "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = 0, updated_at = $2 WHERE id = $1"},
-#define SQL_THROTTLE_GET 27
-	{"user.throttle_get", "SELECT failures, last_at FROM login_throttle WHERE name = $1 AND ip = $2"},
-#define SQL_THROTTLE_SET 28
-	{"user.throttle_set",
+	/* the throttle statements: $1 the username tried, $2 ip; user.throttle_set: $3 failures,
+	 * $4 the instant of the last */
+	[STMT_USER_THROTTLE_GET] = {"user.throttle_get",
+	 "SELECT failures, last_at FROM login_throttle WHERE name = $1 AND ip = $2"},
+	[STMT_USER_THROTTLE_SET] = {"user.throttle_set",
 	 "INSERT INTO login_throttle (name, ip, failures, last_at) VALUES ($1, $2, $3, $4) "
 	 "ON CONFLICT (name, ip) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at"},
-#define SQL_THROTTLE_CLEAR 29
-	{"user.throttle_clear", "DELETE FROM login_throttle WHERE name = $1 AND ip = $2"},
-#define SQL_THROTTLE_PRUNE 30
-	{"user.throttle_prune", "DELETE FROM login_throttle WHERE last_at < $1"},
-#define SQL_RESET_MARK 31
-	{"user.reset_mark",
+	[STMT_USER_THROTTLE_CLEAR] = {"user.throttle_clear", "DELETE FROM login_throttle WHERE name = $1 AND ip = $2"},
+	[STMT_USER_THROTTLE_PRUNE] = {"user.throttle_prune", "DELETE FROM login_throttle WHERE last_at < $1"},
+	/* $1 user id, $2 id and $3 name of the administrator who reset it, $4 when, $5 from which ip */
+	[STMT_USER_RESET_MARK] = {"user.reset_mark",
 	 "UPDATE users SET reset_by = $2, reset_by_name = $3, reset_at = $4, reset_ip = $5, reset_login_at = NULL "
 	 "WHERE id = $1"},
-#define SQL_RESET_LOGIN 32
-	{"user.reset_login", "UPDATE users SET reset_login_at = $2 WHERE id = $1 AND reset_at IS NOT NULL"},
-#define SQL_IP_OLDEST 33
-	{"user.ip_failures_oldest", "SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE ip = $1 AND at > $2"},
+	/* $1 user id, $2 the instant of the first login after the reset */
+	[STMT_USER_RESET_LOGIN] = {"user.reset_login",
+	 "UPDATE users SET reset_login_at = $2 WHERE id = $1 AND reset_at IS NOT NULL"},
+	[STMT_USER_IP_FAILURES_OLDEST] = {"user.ip_failures_oldest",
+	 "SELECT COALESCE(MIN(at), 0) FROM login_failures WHERE ip = $1 AND at > $2"},
 };
 DB_SQL_TABLE(user, user_sql);
 
@@ -124,30 +189,30 @@ static const unsigned char *dup_blob(struct arena *a, struct db_stmt *st, int i,
 static void read_user(struct arena *a, struct db_stmt *st, struct user_row *u)
 {
 	memset(u, 0, sizeof *u);
-	u->id = db_col_int(st, 0);
-	u->username = db_col_dup(a, st, 1);
-	u->name = db_col_dup(a, st, 2);
-	u->status = db_col_dup(a, st, 3);
-	u->password_hash = db_col_dup(a, st, 4);
-	u->mobile_masked = db_col_dup(a, st, 5);
-	u->must_change_password = db_col_int(st, 6) != 0;
-	u->password_changed_at = db_col_int(st, 7);
-	u->totp_secret = dup_blob(a, st, 8, &u->totp_secret_len);
-	u->totp_pending = dup_blob(a, st, 9, &u->totp_pending_len);
-	u->totp_last_step = db_col_int(st, 10);
-	u->failed_count = db_col_int(st, 11);
-	u->failed_since = db_col_int(st, 12);
-	u->locked_until = db_col_int(st, 13);
-	u->member_id = db_col_int(st, 14);
-	u->created_at = db_col_int(st, 15);
-	u->updated_at = db_col_int(st, 16);
-	u->last_login_at = db_col_int(st, 17);
-	u->admin_role = db_col_dup(a, st, 18);
-	u->reset_by = db_col_int(st, 19);
-	u->reset_by_name = db_col_dup(a, st, 20);
-	u->reset_at = db_col_int(st, 21);
-	u->reset_ip = db_col_dup(a, st, 22);
-	u->reset_login_at = db_col_int(st, 23);
+	u->id = db_col_int(st, USER_COL_ID);
+	u->username = db_col_dup(a, st, USER_COL_USERNAME);
+	u->name = db_col_dup(a, st, USER_COL_NAME);
+	u->status = db_col_dup(a, st, USER_COL_STATUS);
+	u->password_hash = db_col_dup(a, st, USER_COL_PASSWORD_HASH);
+	u->mobile_masked = db_col_dup(a, st, USER_COL_MOBILE_MASKED);
+	u->must_change_password = db_col_int(st, USER_COL_MUST_CHANGE_PASSWORD) != 0;
+	u->password_changed_at = db_col_int(st, USER_COL_PASSWORD_CHANGED_AT);
+	u->totp_secret = dup_blob(a, st, USER_COL_TOTP_SECRET, &u->totp_secret_len);
+	u->totp_pending = dup_blob(a, st, USER_COL_TOTP_PENDING, &u->totp_pending_len);
+	u->totp_last_step = db_col_int(st, USER_COL_TOTP_LAST_STEP);
+	u->failed_count = db_col_int(st, USER_COL_FAILED_COUNT);
+	u->failed_since = db_col_int(st, USER_COL_FAILED_SINCE);
+	u->locked_until = db_col_int(st, USER_COL_LOCKED_UNTIL);
+	u->member_id = db_col_int(st, USER_COL_MEMBER_ID);
+	u->created_at = db_col_int(st, USER_COL_CREATED_AT);
+	u->updated_at = db_col_int(st, USER_COL_UPDATED_AT);
+	u->last_login_at = db_col_int(st, USER_COL_LAST_LOGIN_AT);
+	u->admin_role = db_col_dup(a, st, USER_COL_ADMIN_ROLE);
+	u->reset_by = db_col_int(st, USER_COL_RESET_BY);
+	u->reset_by_name = db_col_dup(a, st, USER_COL_RESET_BY_NAME);
+	u->reset_at = db_col_int(st, USER_COL_RESET_AT);
+	u->reset_ip = db_col_dup(a, st, USER_COL_RESET_IP);
+	u->reset_login_at = db_col_int(st, USER_COL_RESET_LOGIN_AT);
 }
 
 static int get_one(struct db *db, struct arena *a, const struct db_sql *sql, int64_t id, const char *name,
@@ -170,18 +235,18 @@ static int get_one(struct db *db, struct arena *a, const struct db_sql *sql, int
 
 int user_get(struct db *db, struct arena *a, int64_t id, struct user_row *u)
 {
-	return get_one(db, a, &user_sql[SQL_GET], id, NULL, u);
+	return get_one(db, a, &user_sql[STMT_USER_GET], id, NULL, u);
 }
 
 int user_get_by_username(struct db *db, struct arena *a, const char *username, struct user_row *u)
 {
-	return get_one(db, a, &user_sql[SQL_GET_NAME], 0, username, u);
+	return get_one(db, a, &user_sql[STMT_USER_GET_BY_USERNAME], 0, username, u);
 }
 
 long user_roles(struct db *db, struct arena *a, int64_t user_id, struct user_role **out)
 {
 	*out = NULL;
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_ROLES]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_ROLES]);
 	if (!st)
 		return -1;
 	db_bind_int(st, 1, user_id);
@@ -195,10 +260,10 @@ long user_roles(struct db *db, struct arena *a, int64_t user_id, struct user_rol
 			rs = bigger;
 			cap *= 2;
 		}
-		rs[n].role = db_col_dup(a, st, 0);
-		rs[n].org_id = db_col_int(st, 1);
-		rs[n].org_path = db_col_dup(a, st, 2);
-		rs[n].org_name = db_col_dup(a, st, 3);
+		rs[n].role = db_col_dup(a, st, ROLE_COL_ROLE);
+		rs[n].org_id = db_col_int(st, ROLE_COL_ORG_ID);
+		rs[n].org_path = db_col_dup(a, st, ROLE_COL_ORG_PATH);
+		rs[n].org_name = db_col_dup(a, st, ROLE_COL_ORG_NAME);
 		n++;
 	}
 	if (rc != DB_DONE)
@@ -220,7 +285,7 @@ const char *user_mask_mobile(struct arena *a, const char *mobile)
 int user_insert(struct db *db, struct arena *a, const char *username, const char *name, const char *mobile,
 		const char *password_hash, int64_t *id)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_INSERT]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_INSERT]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, username, -1);
@@ -239,7 +304,7 @@ int user_insert(struct db *db, struct arena *a, const char *username, const char
 	int rc = db_step(st);
 	if (rc != DB_ROW)
 		return rc;
-	*id = db_col_int(st, 0);
+	*id = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return DB_OK;
 }
@@ -254,12 +319,12 @@ static int exec_done(struct db_stmt *st)
 
 int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_ROLES_CLEAR]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_ROLES_CLEAR]);
 	if (st)
 		db_bind_int(st, 1, user_id);
 	int rc = exec_done(st);
 	for (size_t i = 0; i < n && rc == DB_OK; i++) {
-		st = db_prepare(db, &user_sql[SQL_ROLE_ADD]);
+		st = db_prepare(db, &user_sql[STMT_USER_ROLE_ADD]);
 		if (st) {
 			db_bind_int(st, 1, user_id);
 			db_bind_text(st, 2, roles[i], -1);
@@ -276,7 +341,7 @@ int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, con
 
 int user_set_password(struct db *db, int64_t id, const char *hash, bool must_change)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SET_PASSWORD]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_SET_PASSWORD]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_text(st, 2, hash, -1);
@@ -288,7 +353,7 @@ int user_set_password(struct db *db, int64_t id, const char *hash, bool must_cha
 
 int user_set_status(struct db *db, int64_t id, const char *status, int64_t locked_until)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SET_STATUS]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_SET_STATUS]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_text(st, 2, status, -1);
@@ -303,7 +368,7 @@ int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *nam
 {
 	int rc = DB_OK;
 	if (name) {
-		struct db_stmt *st = db_prepare(db, &user_sql[SQL_SET_NAME]);
+		struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_SET_NAME]);
 		if (st) {
 			db_bind_int(st, 1, id);
 			db_bind_text(st, 2, name, -1);
@@ -312,7 +377,7 @@ int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *nam
 		rc = exec_done(st);
 	}
 	if (rc == DB_OK && set_mobile) {
-		struct db_stmt *st = db_prepare(db, &user_sql[SQL_SET_MOBILE]);
+		struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_SET_MOBILE]);
 		if (st) {
 			db_bind_int(st, 1, id);
 			if (mobile) {
@@ -333,7 +398,7 @@ int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *nam
 
 int user_record_login(struct db *db, int64_t id, int64_t totp_step)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_LOGIN]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_LOGIN]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_int(st, 2, clock_now());
@@ -344,7 +409,7 @@ int user_record_login(struct db *db, int64_t id, int64_t totp_step)
 
 int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_TOTP_PENDING]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_TOTP_PENDING]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_blob(st, 2, blob, len);
@@ -355,7 +420,7 @@ int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, 
 
 int user_confirm_totp(struct db *db, int64_t id, int64_t step)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_TOTP_CONFIRM]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_TOTP_CONFIRM]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_int(st, 2, step);
@@ -366,7 +431,7 @@ int user_confirm_totp(struct db *db, int64_t id, int64_t step)
 
 int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_IP_COUNT]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_IP_FAILURES]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, ip, -1);
@@ -374,9 +439,9 @@ int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *
 	int rc = db_step(st);
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? DB_ERROR : rc;
-	*count = db_col_int(st, 0);
+	*count = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
-	st = db_prepare(db, &user_sql[SQL_IP_OLDEST]);
+	st = db_prepare(db, &user_sql[STMT_USER_IP_FAILURES_OLDEST]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, ip, -1);
@@ -384,14 +449,14 @@ int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *
 	rc = db_step(st);
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? DB_ERROR : rc;
-	*oldest = db_col_int(st, 0);
+	*oldest = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return DB_OK;
 }
 
 int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_THROTTLE_GET]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_THROTTLE_GET]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, name, -1);
@@ -399,8 +464,8 @@ int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t 
 	*failures = *last_at = 0;
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
-		*failures = db_col_int(st, 0);
-		*last_at = db_col_int(st, 1);
+		*failures = db_col_int(st, THROTTLE_COL_FAILURES);
+		*last_at = db_col_int(st, THROTTLE_COL_LAST_AT);
 		db_reset(st);
 		return DB_OK;
 	}
@@ -410,11 +475,11 @@ int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t 
 int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
 		       int64_t prune_before)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_THROTTLE_PRUNE]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_THROTTLE_PRUNE]);
 	if (st)
 		db_bind_int(st, 1, prune_before);
 	int rc = exec_done(st);
-	st = rc == DB_OK ? db_prepare(db, &user_sql[SQL_THROTTLE_SET]) : NULL;
+	st = rc == DB_OK ? db_prepare(db, &user_sql[STMT_USER_THROTTLE_SET]) : NULL;
 	if (st) {
 		db_bind_text(st, 1, name, -1);
 		db_bind_text(st, 2, ip, -1);
@@ -426,7 +491,7 @@ int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t 
 
 int login_throttle_clear(struct db *db, const char *name, const char *ip)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_THROTTLE_CLEAR]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_THROTTLE_CLEAR]);
 	if (st) {
 		db_bind_text(st, 1, name, -1);
 		db_bind_text(st, 2, ip, -1);
@@ -436,7 +501,7 @@ int login_throttle_clear(struct db *db, const char *name, const char *ip)
 
 int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_RESET_MARK]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_RESET_MARK]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_int(st, 2, by_id);
@@ -449,7 +514,7 @@ int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_nam
 
 int user_mark_reset_login(struct db *db, int64_t id, int64_t at)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_RESET_LOGIN]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_RESET_LOGIN]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_int(st, 2, at);
@@ -459,11 +524,11 @@ int user_mark_reset_login(struct db *db, int64_t id, int64_t at)
 
 int login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_IP_PRUNE]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_IP_FAILURE_PRUNE]);
 	if (st)
 		db_bind_int(st, 1, prune_before);
 	int rc = exec_done(st);
-	st = rc == DB_OK ? db_prepare(db, &user_sql[SQL_IP_ADD]) : NULL;
+	st = rc == DB_OK ? db_prepare(db, &user_sql[STMT_USER_IP_FAILURE_ADD]) : NULL;
 	if (st) {
 		db_bind_text(st, 1, ip, -1);
 		db_bind_int(st, 2, at);
@@ -482,7 +547,7 @@ int session_create(struct db *db, struct arena *a, int64_t user_id, const char *
 	*token = dj_random_token(a, 32);
 	unsigned char h[32];
 	token_hash(*token, h);
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SESSION_ADD]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_INSERT]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_blob(st, 1, h, sizeof h);
@@ -492,14 +557,14 @@ int session_create(struct db *db, struct arena *a, int64_t user_id, const char *
 	int rc = db_step(st);
 	if (rc != DB_ROW)
 		return rc;
-	*session_id = db_col_int(st, 0);
+	*session_id = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return DB_OK;
 }
 
 int session_delete(struct db *db, int64_t session_id)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SESSION_DEL]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_DELETE]);
 	if (st)
 		db_bind_int(st, 1, session_id);
 	return exec_done(st);
@@ -507,7 +572,7 @@ int session_delete(struct db *db, int64_t session_id)
 
 int session_delete_user(struct db *db, int64_t user_id)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SESSION_DEL_USER]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_DELETE_USER]);
 	if (st)
 		db_bind_int(st, 1, user_id);
 	return exec_done(st);
@@ -517,16 +582,16 @@ int session_find(struct db *db, const char *token, struct session_row *s)
 {
 	unsigned char h[32];
 	token_hash(token, h);
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SESSION_FIND]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_FIND]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_blob(st, 1, h, sizeof h);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
-		s->id = db_col_int(st, 0);
-		s->user_id = db_col_int(st, 1);
-		s->created_at = db_col_int(st, 2);
-		s->last_seen_at = db_col_int(st, 3);
+		s->id = db_col_int(st, SESSION_COL_ID);
+		s->user_id = db_col_int(st, SESSION_COL_USER_ID);
+		s->created_at = db_col_int(st, SESSION_COL_CREATED_AT);
+		s->last_seen_at = db_col_int(st, SESSION_COL_LAST_SEEN_AT);
 		db_reset(st);
 	}
 	return rc;
@@ -534,7 +599,7 @@ int session_find(struct db *db, const char *token, struct session_row *s)
 
 int session_touch(struct db *db, int64_t id, int64_t now)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_SESSION_TOUCH]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_TOUCH]);
 	if (st) {
 		db_bind_int(st, 1, id);
 		db_bind_int(st, 2, now);
@@ -544,7 +609,7 @@ int session_touch(struct db *db, int64_t id, int64_t now)
 
 bool user_org_exists(struct db *db, int64_t org_id)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_ORG_EXISTS]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_ORG_EXISTS]);
 	if (!st)
 		return false;
 	db_bind_int(st, 1, org_id);
@@ -557,15 +622,15 @@ long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after,
 		   int64_t *total)
 {
 	const char *pat = arena_like_contains(a, q);
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_COUNT]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_COUNT]);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, pat, -1);
 	if (db_step(st) != DB_ROW)
 		return -1;
-	*total = db_col_int(st, 0);
+	*total = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
-	st = db_prepare(db, &user_sql[SQL_LIST]);
+	st = db_prepare(db, &user_sql[STMT_USER_LIST]);
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, pat, -1);
@@ -574,13 +639,13 @@ long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after,
 	long n = 0;
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW)
-		ids[n++] = db_col_int(st, 0);
+		ids[n++] = db_col_int(st, DB_COL_ONLY);
 	return rc == DB_DONE ? n : -1;
 }
 
 int user_link_member(struct db *db, const char *username, int64_t member_id)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_LINK_MEMBER]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_LINK_MEMBER]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, username, -1);
@@ -602,7 +667,7 @@ int user_link_member(struct db *db, const char *username, int64_t member_id)
 
 int user_reset_totp(struct db *db, int64_t id)
 {
-	struct db_stmt *st = db_prepare(db, &user_sql[SQL_TOTP_RESET]);
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_TOTP_RESET]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, id);
