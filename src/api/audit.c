@@ -39,10 +39,10 @@ static int64_t actor_id(struct request *req, const char *v)
 	if (!*end && n > 0)
 		return n;
 	struct user_row u;
-	int rc = user_get_by_username(req->db, req->arena, v, &u);
-	if (rc == DB_ROW)
+	enum db_rc rc = user_get_by_username(req->db, req->arena, v, &u);
+	if (rc == DB_OK)
 		return u.id;
-	if (rc != DB_DONE)
+	if (rc != DB_NOT_FOUND)
 		req_fail_db(req, rc);
 	return -1;
 }

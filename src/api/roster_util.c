@@ -29,7 +29,7 @@ bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, stru
 		return false;
 	}
 	enum db_rc rc = org_get(req->db, req->arena, id, o);
-	if (rc == DB_DONE || (rc == DB_OK && !scope_allows(req, perm, o->path))) {
+	if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, perm, o->path))) {
 		req_fail(req, 404, "not_found", "党组织不存在");
 		return false;
 	}

@@ -26,7 +26,7 @@
 static json_t *reset_json(struct request *req, int64_t user_id)
 {
 	struct user_row u;
-	if (!req->db || user_get(req->db, req->arena, user_id, &u) != DB_ROW || !u.reset_at)
+	if (!req->db || user_get(req->db, req->arena, user_id, &u) != DB_OK || !u.reset_at)
 		return json_null();
 	char at[21], first[21];
 	clock_rfc3339(u.reset_at, at);
@@ -158,16 +158,17 @@ static int record_check_failure(struct request *req, void *ctx)
 	struct user_row u;
 	if (!f->as_session && !f->user_id) { /* refused unchecked: name the account for the auditor */
 		rc = user_get_by_username(req->db, req->arena, f->name, &u);
-		if (rc != DB_ROW && rc != DB_DONE)
+		if (rc != DB_OK && rc != DB_NOT_FOUND)
 			return rc;
-		if (rc == DB_ROW) {
+		if (rc == DB_OK) {
 			f->user_id = f->ev.object_id = u.id;
 			f->actor = u.name;
 		}
 	}
 	const struct audit_actor who = {.user_id = f->user_id, .name = f->actor, .ip = req->ip};
-	int arc = f->as_session ? audit_record(req, &f->ev) : audit_write(req->db, &who, &f->ev);
-	return arc == 0 ? DB_OK : DB_ERROR;
+	if (f->as_session)
+		return audit_record(req, &f->ev) == 0 ? DB_OK : DB_ERROR;
+	return audit_write(req->db, &who, &f->ev);
 }
 
 static struct check_failure *check_failed(struct request *req, const char *name, int64_t failures, int64_t now,
@@ -229,12 +230,12 @@ static void post_session(struct request *req)
 		check_failed(req, l->username, failures, l->now, false, "session.login", "throttled");
 	if (t != THROTTLE_OK)
 		return;
-	int rc = user_get_by_username(req->db, req->arena, l->username, &l->u);
-	if (rc != DB_ROW && rc != DB_DONE) {
+	enum db_rc rc = user_get_by_username(req->db, req->arena, l->username, &l->u);
+	if (rc != DB_OK && rc != DB_NOT_FOUND) {
 		req_fail_db(req, rc);
 		return;
 	}
-	l->known = rc == DB_ROW;
+	l->known = rc == DB_OK;
 	req_offload(req, login_hash, login_finish, l);
 }
 
@@ -276,12 +277,12 @@ static void login_finish(struct request *req, void *ctx)
 		return;
 	bool known = l->known;
 	if (known) {
-		int rc = user_get_by_username(req->db, req->arena, l->username, &u);
-		if (rc != DB_ROW && rc != DB_DONE) {
+		enum db_rc rc = user_get_by_username(req->db, req->arena, l->username, &u);
+		if (rc != DB_OK && rc != DB_NOT_FOUND) {
 			req_fail_db(req, rc);
 			return;
 		}
-		known = rc == DB_ROW && u.id == l->u.id;
+		known = rc == DB_OK && u.id == l->u.id;
 	}
 	const char *reason = NULL;
 	int64_t step = 0;
@@ -413,9 +414,9 @@ static void put_password(struct request *req)
 	if (t != THROTTLE_OK)
 		return;
 	struct user_row u;
-	int rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_ROW) {
-		req_fail_db(req, rc == DB_DONE ? DB_ERROR : rc);
+	enum db_rc rc = user_get(req->db, req->arena, s->user_id, &u);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc == DB_NOT_FOUND ? DB_ERROR : rc);
 		return;
 	}
 	p->verifier = u.password_hash;
@@ -436,9 +437,9 @@ static void pwchange_finish(struct request *req, void *ctx)
 	if (t != THROTTLE_OK)
 		goto out;
 	struct user_row u;
-	int rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_ROW) {
-		req_fail_db(req, rc == DB_DONE ? DB_ERROR : rc);
+	enum db_rc rc = user_get(req->db, req->arena, s->user_id, &u);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc == DB_NOT_FOUND ? DB_ERROR : rc);
 		goto out;
 	}
 	if (!p->ok || !same_verifier(u.password_hash, p->verifier)) {
@@ -535,9 +536,9 @@ static void put_totp(struct request *req)
 		return;
 	const struct auth_session *s = req->session;
 	struct user_row u;
-	int rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_ROW) {
-		req_fail_db(req, rc);
+	enum db_rc rc = user_get(req->db, req->arena, s->user_id, &u);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc == DB_NOT_FOUND ? DB_ERROR : rc);
 		return;
 	}
 	if (!u.totp_pending) {

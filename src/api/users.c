@@ -51,12 +51,12 @@ static bool load_user(struct request *req, struct user_row *u)
 	int64_t id = req_param_id(req, "id");
 	if (!id)
 		return false;
-	int rc = user_get(req->db, req->arena, id, u);
-	if (rc == DB_DONE)
+	enum db_rc rc = user_get(req->db, req->arena, id, u);
+	if (rc == DB_NOT_FOUND)
 		req_fail(req, 404, "not_found", "用户不存在");
-	else if (rc != DB_ROW)
+	else if (rc != DB_OK)
 		req_fail_db(req, rc);
-	return rc == DB_ROW;
+	return rc == DB_OK;
 }
 
 /* 三权分立: the system administrator manages ordinary accounts; the accounts of the
@@ -123,7 +123,7 @@ static void list_users(struct request *req)
 	json_t *items = json_array();
 	for (long i = 0; i < n; i++) {
 		struct user_row u;
-		if (user_get(req->db, req->arena, ids[i], &u) != DB_ROW)
+		if (user_get(req->db, req->arena, ids[i], &u) != DB_OK)
 			continue;
 		json_t *j = user_json(req, &u);
 		if (!j) {
@@ -205,7 +205,7 @@ static void post_user_store(struct request *req, struct otp_work *w)
 	if (audit_record(req, &ev) != 0)
 		return;
 	struct user_row u;
-	if (user_get(req->db, req->arena, id, &u) != DB_ROW) {
+	if (user_get(req->db, req->arena, id, &u) != DB_OK) {
 		req_fail_db(req, DB_ERROR);
 		return;
 	}
@@ -269,7 +269,7 @@ static void patch_user(struct request *req)
 		if (audit_record(req, &ev) != 0)
 			return;
 	}
-	if (user_get(req->db, req->arena, u.id, &u) != DB_ROW) {
+	if (user_get(req->db, req->arena, u.id, &u) != DB_OK) {
 		req_fail_db(req, DB_ERROR);
 		return;
 	}

@@ -53,7 +53,7 @@ json_t *account_roles_json(const struct auth_assignment *as, size_t n)
 	return arr;
 }
 
-int account_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
+enum db_rc account_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
 		   char otp_out[17])
 {
 	const struct role_def *r = policy_role(role);
@@ -71,7 +71,7 @@ int account_create(struct db *db, const char *username, const char *name, const 
 	}
 	if (org_id && !user_org_exists(db, org_id)) {
 		fprintf(stderr, "dangjian: no organization %lld\n", (long long)org_id);
-		return DB_DONE;
+		return DB_NOT_FOUND;
 	}
 	char hash[PASSWORD_HASH_LEN];
 	password_one_time(otp_out);

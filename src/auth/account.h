@@ -25,8 +25,8 @@ json_t *account_roles_json(const struct auth_assignment *as, size_t n);
  * with its audit row (actor: the system, via=cli), inside the caller's transaction
  * (the CLI: db_tx_run). Hashes on the calling thread: never call it from a request.
  * org_id 0 = none (the administrator roles). Returns DB_OK, or DB_CONSTRAINT /
- * DB_DONE / DB_ERROR after printing why to stderr (unknown role, missing
+ * DB_NOT_FOUND / DB_ERROR after printing why to stderr (unknown role, missing
  * organization, taken username, database error). */
-int account_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
+enum db_rc account_create(struct db *db, const char *username, const char *name, const char *role, int64_t org_id,
 		   char otp_out[17]);
 #endif

@@ -58,9 +58,9 @@ bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, co
 {
 	struct db *db = req->db ? req->db : db_thread();
 	struct user_row u;
-	int rc = db ? user_get(db, req->arena, user_id, &u) : DB_ERROR;
-	if (rc != DB_ROW) {
-		if (rc == DB_DONE)
+	enum db_rc rc = db ? user_get(db, req->arena, user_id, &u) : DB_ERROR;
+	if (rc != DB_OK) {
+		if (rc == DB_NOT_FOUND)
 			req_fail(req, 401, "unauthenticated", "请先登录");
 		else
 			req_fail_db(req, rc);
@@ -93,13 +93,13 @@ bool auth_authenticate(struct request *req)
 {
 	const char *token = session_cookie(req);
 	struct session_row sr;
-	int rc = token && req->db ? session_find(req->db, token, &sr) : DB_DONE;
-	if (rc != DB_ROW && rc != DB_DONE) {
+	enum db_rc rc = token && req->db ? session_find(req->db, token, &sr) : DB_NOT_FOUND;
+	if (rc != DB_OK && rc != DB_NOT_FOUND) {
 		req_fail_db(req, rc);
 		return false;
 	}
 	int64_t now = clock_now();
-	if (rc == DB_DONE) {
+	if (rc == DB_NOT_FOUND) {
 		req_fail(req, 401, "unauthenticated", "请先登录");
 		return false;
 	}

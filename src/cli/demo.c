@@ -31,7 +31,7 @@ struct demo_admin {
 static enum db_rc demo_admin_tx(struct db *db, void *ctx)
 {
 	struct demo_admin *d = ctx;
-	return (enum db_rc)account_create(db, d->username, "组织部管理员", "district_admin", 1, d->otp);
+	return account_create(db, d->username, "组织部管理员", "district_admin", 1, d->otp);
 }
 
 static int cmd_demo(int argc, char **argv)

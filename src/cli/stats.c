@@ -25,8 +25,8 @@ static enum db_rc stats_tx(struct db *db, void *ctx)
 	struct stats_run *r = ctx;
 	enum db_rc rc = org_get(db, r->a, r->org, &r->o);
 	if (rc != DB_OK) {
-		r->missing = rc == DB_DONE;
-		return rc == DB_DONE ? DB_ERROR : rc;
+		r->missing = rc == DB_NOT_FOUND;
+		return rc == DB_NOT_FOUND ? DB_ERROR : rc;
 	}
 	char today_s[11];
 	struct date today;

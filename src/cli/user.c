@@ -33,11 +33,11 @@ struct user_add {
 static enum db_rc user_add_tx(struct db *db, void *ctx)
 {
 	struct user_add *c = ctx;
-	enum db_rc rc = (enum db_rc)account_create(db, c->username, c->name, c->role, c->org_id, c->otp);
+	enum db_rc rc = account_create(db, c->username, c->name, c->role, c->org_id, c->otp);
 	if (rc == DB_OK && c->member_id) {
-		rc = (enum db_rc)user_link_member(db, c->username, c->member_id);
-		c->not_linked = rc == DB_DONE;
-		if (rc == DB_DONE)
+		rc = user_link_member(db, c->username, c->member_id);
+		c->not_linked = rc == DB_NOT_FOUND;
+		if (rc == DB_NOT_FOUND)
 			rc = DB_ERROR;
 	}
 	return rc;
@@ -107,9 +107,9 @@ static enum db_rc user_change_tx(struct db *db, void *ctx)
 	struct user_change *c = ctx;
 	struct user_row u;
 	enum db_rc rc = user_get_by_username(db, c->a, c->username, &u);
-	if (rc != DB_ROW) {
-		c->missing = rc == DB_DONE;
-		return rc == DB_DONE ? DB_ERROR : rc;
+	if (rc != DB_OK) {
+		c->missing = rc == DB_NOT_FOUND;
+		return rc == DB_NOT_FOUND ? DB_ERROR : rc;
 	}
 	rc = c->op == OP_DISABLE      ? user_set_status(db, u.id, "disabled", 0)
 	     : c->op == OP_RESET_TOTP ? user_reset_totp(db, u.id)

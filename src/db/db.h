@@ -73,10 +73,16 @@ int db_sql_tables_check(db_report_fn report);
  * behaviour in a test build. */
 extern bool db_misuse_asserts;
 
+/* The one result code of the layers below api (issue 10 #4). db_step answers DB_ROW /
+ * DB_DONE; a model function never does: it answers DB_OK (done, or found),
+ * DB_NOT_FOUND (a lookup found nothing), DB_CONSTRAINT (a conflict), DB_BUSY, DB_FULL or
+ * DB_ERROR, and the api layer turns the last four into 409/503/507/500 with
+ * req_fail_db. Database errors fail closed: a caller never treats one as "none". */
 enum db_rc {
 	DB_OK = 0,
 	DB_ROW,        /* db_step: a row is ready */
 	DB_DONE,       /* db_step: no more rows */
+	DB_NOT_FOUND,  /* a model lookup: no such row (answer 404, or say what is missing) */
 	DB_BUSY,       /* the lock could not be had in time: answer 503 + Retry-After */
 	DB_CONSTRAINT, /* a UNIQUE/CHECK/FOREIGN KEY constraint failed */
 	DB_FULL,       /* the disk is full: answer 507 */

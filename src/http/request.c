@@ -103,6 +103,9 @@ void req_fail_db(struct request *req, int rc)
 	case DB_CONSTRAINT:
 		req_fail(req, 409, "conflict", "数据与现有记录冲突");
 		break;
+	case DB_NOT_FOUND:
+		req_fail(req, 404, "not_found", "请求的记录不存在");
+		break;
 	default:
 		req_fail(req, 500, "internal_error", "服务器内部错误，请稍后重试");
 		break;

@@ -181,7 +181,7 @@ static int head_mac(const unsigned char last[DJ_MAC_LEN], int64_t last_id, unsig
 	return 0;
 }
 
-static int write_row(struct db *db, struct audit_row *r)
+static enum db_rc write_row(struct db *db, struct audit_row *r)
 {
 	unsigned char prev[DJ_MAC_LEN] = {0}, mac[DJ_MAC_LEN], head[DJ_MAC_LEN];
 	struct db_stmt *st = db_prepare(db, &audit_sql[STMT_AUDIT_LAST]);
@@ -238,8 +238,7 @@ static int write_row(struct db *db, struct audit_row *r)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-/* (audit_write) in parentheses: the name, not the compatibility macro of audit.h */
-int(audit_write)(struct db *db, const struct audit_actor *actor, const struct audit_event *ev)
+enum db_rc audit_write(struct db *db, const struct audit_actor *actor, const struct audit_event *ev)
 {
 	assert(db_in_tx(db)); /* the caller's transaction: the row goes with the change */
 	assert(ev->action);
@@ -259,7 +258,7 @@ int(audit_write)(struct db *db, const struct audit_actor *actor, const struct au
 		.outcome = ev->success ? "success" : "failure",
 		.summary = ev->summary,
 	};
-	int rc = write_row(db, &r);
+	enum db_rc rc = write_row(db, &r);
 	if (rc != DB_OK)
 		log_msg(LOG_ERROR, NULL, "audit: writing %s failed: %s", ev->action, db_errmsg(db));
 	return rc;

@@ -33,7 +33,7 @@ struct audit_actor {
 /* Appends ev for actor. Requires the caller's open write transaction (asserted; it
  * never opens one): the row commits or rolls back with the change it records.
  * Returns 0 (DB_OK), or the enum db_rc of the failed step after logging it. */
-int audit_write(struct db *db, const struct audit_actor *actor, const struct audit_event *ev);
+enum db_rc audit_write(struct db *db, const struct audit_actor *actor, const struct audit_event *ev);
 
 /* The actor of work done from the command line (the system, address "cli"). */
 extern const struct audit_actor audit_system_cli;

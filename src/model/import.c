@@ -584,7 +584,7 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 	rc = org_get(db, m.a, o->org_id, &m.org);
 	if (rc != DB_OK) {
 		db_tx_rollback(db);
-		if (rc == DB_DONE)
+		if (rc == DB_NOT_FOUND)
 			snprintf(why, whylen, "党组织不存在");
 		else
 			*db_rc = rc;

@@ -170,7 +170,7 @@ enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o
 	enum db_rc rc = db_step(st);
 	if (rc != DB_ROW) {
 		db_reset(st);
-		return rc;
+		return rc == DB_DONE ? DB_NOT_FOUND : rc;
 	}
 	memset(o, 0, sizeof *o);
 	o->id = db_col_int(st, ORG_COL_ID);

@@ -34,7 +34,7 @@ bool org_term_end(const struct org_rec *o, char buf[11]);
 enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o);
 /* The largest id so far: 0 when none, -1 on a database error. */
 int64_t org_max_id(struct db *db);
-/* Loads one organization; DB_DONE when missing. */
+/* Loads one organization: DB_OK, DB_NOT_FOUND or an error. */
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o);
 /* Adds a committee member (role from the committee_role code table). */
 enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, const char *role, const char *started_on);

@@ -215,7 +215,7 @@ static void read_user(struct arena *a, struct db_stmt *st, struct user_row *u)
 	u->reset_login_at = db_col_int(st, USER_COL_RESET_LOGIN_AT);
 }
 
-static int get_one(struct db *db, struct arena *a, const struct db_sql *sql, int64_t id, const char *name,
+static enum db_rc get_one(struct db *db, struct arena *a, const struct db_sql *sql, int64_t id, const char *name,
 		   struct user_row *u)
 {
 	struct db_stmt *st = db_prepare(db, sql);
@@ -225,20 +225,20 @@ static int get_one(struct db *db, struct arena *a, const struct db_sql *sql, int
 		db_bind_text(st, 1, name, -1);
 	else
 		db_bind_int(st, 1, id);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		read_user(a, st, u);
-		db_reset(st);
-	}
-	return rc;
+	enum db_rc rc = db_step(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOT_FOUND : rc;
+	read_user(a, st, u);
+	db_reset(st);
+	return DB_OK;
 }
 
-int user_get(struct db *db, struct arena *a, int64_t id, struct user_row *u)
+enum db_rc user_get(struct db *db, struct arena *a, int64_t id, struct user_row *u)
 {
 	return get_one(db, a, &user_sql[STMT_USER_GET], id, NULL, u);
 }
 
-int user_get_by_username(struct db *db, struct arena *a, const char *username, struct user_row *u)
+enum db_rc user_get_by_username(struct db *db, struct arena *a, const char *username, struct user_row *u)
 {
 	return get_one(db, a, &user_sql[STMT_USER_GET_BY_USERNAME], 0, username, u);
 }
@@ -282,7 +282,7 @@ const char *user_mask_mobile(struct arena *a, const char *mobile)
 	return arena_printf(a, "%.3s****%s", mobile, mobile + n - 4);
 }
 
-int user_insert(struct db *db, struct arena *a, const char *username, const char *name, const char *mobile,
+enum db_rc user_insert(struct db *db, struct arena *a, const char *username, const char *name, const char *mobile,
 		const char *password_hash, int64_t *id)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_INSERT]);
@@ -317,7 +317,7 @@ static int exec_done(struct db_stmt *st)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n)
+enum db_rc user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_ROLES_CLEAR]);
 	if (st)
@@ -339,7 +339,7 @@ int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, con
 	return rc;
 }
 
-int user_set_password(struct db *db, int64_t id, const char *hash, bool must_change)
+enum db_rc user_set_password(struct db *db, int64_t id, const char *hash, bool must_change)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_SET_PASSWORD]);
 	if (st) {
@@ -351,7 +351,7 @@ int user_set_password(struct db *db, int64_t id, const char *hash, bool must_cha
 	return exec_done(st);
 }
 
-int user_set_status(struct db *db, int64_t id, const char *status, int64_t locked_until)
+enum db_rc user_set_status(struct db *db, int64_t id, const char *status, int64_t locked_until)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_SET_STATUS]);
 	if (st) {
@@ -363,7 +363,7 @@ int user_set_status(struct db *db, int64_t id, const char *status, int64_t locke
 	return exec_done(st);
 }
 
-int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *name, bool set_mobile,
+enum db_rc user_set_profile(struct db *db, struct arena *a, int64_t id, const char *name, bool set_mobile,
 		     const char *mobile)
 {
 	int rc = DB_OK;
@@ -396,7 +396,7 @@ int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *nam
 	return rc;
 }
 
-int user_record_login(struct db *db, int64_t id, int64_t totp_step)
+enum db_rc user_record_login(struct db *db, int64_t id, int64_t totp_step)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_LOGIN]);
 	if (st) {
@@ -407,7 +407,7 @@ int user_record_login(struct db *db, int64_t id, int64_t totp_step)
 	return exec_done(st);
 }
 
-int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len)
+enum db_rc user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_TOTP_PENDING]);
 	if (st) {
@@ -418,7 +418,7 @@ int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, 
 	return exec_done(st);
 }
 
-int user_confirm_totp(struct db *db, int64_t id, int64_t step)
+enum db_rc user_confirm_totp(struct db *db, int64_t id, int64_t step)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_TOTP_CONFIRM]);
 	if (st) {
@@ -429,7 +429,7 @@ int user_confirm_totp(struct db *db, int64_t id, int64_t step)
 	return exec_done(st);
 }
 
-int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest)
+enum db_rc login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_IP_FAILURES]);
 	if (!st)
@@ -454,7 +454,7 @@ int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *
 	return DB_OK;
 }
 
-int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at)
+enum db_rc login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_THROTTLE_GET]);
 	if (!st)
@@ -472,7 +472,7 @@ int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t 
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
+enum db_rc login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
 		       int64_t prune_before)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_THROTTLE_PRUNE]);
@@ -489,7 +489,7 @@ int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t 
 	return rc == DB_OK ? exec_done(st) : rc;
 }
 
-int login_throttle_clear(struct db *db, const char *name, const char *ip)
+enum db_rc login_throttle_clear(struct db *db, const char *name, const char *ip)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_THROTTLE_CLEAR]);
 	if (st) {
@@ -499,7 +499,7 @@ int login_throttle_clear(struct db *db, const char *name, const char *ip)
 	return exec_done(st);
 }
 
-int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip)
+enum db_rc user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_RESET_MARK]);
 	if (st) {
@@ -512,7 +512,7 @@ int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_nam
 	return exec_done(st);
 }
 
-int user_mark_reset_login(struct db *db, int64_t id, int64_t at)
+enum db_rc user_mark_reset_login(struct db *db, int64_t id, int64_t at)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_RESET_LOGIN]);
 	if (st) {
@@ -522,7 +522,7 @@ int user_mark_reset_login(struct db *db, int64_t id, int64_t at)
 	return exec_done(st);
 }
 
-int login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before)
+enum db_rc login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_IP_FAILURE_PRUNE]);
 	if (st)
@@ -541,7 +541,7 @@ static void token_hash(const char *token, unsigned char out[32])
 	crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
-int session_create(struct db *db, struct arena *a, int64_t user_id, const char *ip, const char **token,
+enum db_rc session_create(struct db *db, struct arena *a, int64_t user_id, const char *ip, const char **token,
 		   int64_t *session_id)
 {
 	*token = dj_random_token(a, 32);
@@ -562,7 +562,7 @@ int session_create(struct db *db, struct arena *a, int64_t user_id, const char *
 	return DB_OK;
 }
 
-int session_delete(struct db *db, int64_t session_id)
+enum db_rc session_delete(struct db *db, int64_t session_id)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_DELETE]);
 	if (st)
@@ -570,7 +570,7 @@ int session_delete(struct db *db, int64_t session_id)
 	return exec_done(st);
 }
 
-int session_delete_user(struct db *db, int64_t user_id)
+enum db_rc session_delete_user(struct db *db, int64_t user_id)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_DELETE_USER]);
 	if (st)
@@ -578,7 +578,7 @@ int session_delete_user(struct db *db, int64_t user_id)
 	return exec_done(st);
 }
 
-int session_find(struct db *db, const char *token, struct session_row *s)
+enum db_rc session_find(struct db *db, const char *token, struct session_row *s)
 {
 	unsigned char h[32];
 	token_hash(token, h);
@@ -586,18 +586,18 @@ int session_find(struct db *db, const char *token, struct session_row *s)
 	if (!st)
 		return DB_ERROR;
 	db_bind_blob(st, 1, h, sizeof h);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		s->id = db_col_int(st, SESSION_COL_ID);
-		s->user_id = db_col_int(st, SESSION_COL_USER_ID);
-		s->created_at = db_col_int(st, SESSION_COL_CREATED_AT);
-		s->last_seen_at = db_col_int(st, SESSION_COL_LAST_SEEN_AT);
-		db_reset(st);
-	}
-	return rc;
+	enum db_rc rc = db_step(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_NOT_FOUND : rc;
+	s->id = db_col_int(st, SESSION_COL_ID);
+	s->user_id = db_col_int(st, SESSION_COL_USER_ID);
+	s->created_at = db_col_int(st, SESSION_COL_CREATED_AT);
+	s->last_seen_at = db_col_int(st, SESSION_COL_LAST_SEEN_AT);
+	db_reset(st);
+	return DB_OK;
 }
 
-int session_touch(struct db *db, int64_t id, int64_t now)
+enum db_rc session_touch(struct db *db, int64_t id, int64_t now)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_TOUCH]);
 	if (st) {
@@ -643,7 +643,7 @@ long user_list_ids(struct db *db, struct arena *a, const char *q, int64_t after,
 	return rc == DB_DONE ? n : -1;
 }
 
-int user_link_member(struct db *db, const char *username, int64_t member_id)
+enum db_rc user_link_member(struct db *db, const char *username, int64_t member_id)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_LINK_MEMBER]);
 	if (!st)
@@ -655,7 +655,7 @@ int user_link_member(struct db *db, const char *username, int64_t member_id)
 	if (rc != DB_DONE)
 		return rc;
 	if (db_changes(db) != 1)
-		return DB_DONE;
+		return DB_NOT_FOUND;
 	struct arena *a = arena_new();
 	struct audit_event ev = {.action = "user.link_member", .object_type = "user", .success = true,
 				 .summary = arena_printf(a, "username=%s member_id=%lld via=cli", username,
@@ -665,7 +665,7 @@ int user_link_member(struct db *db, const char *username, int64_t member_id)
 	return rc;
 }
 
-int user_reset_totp(struct db *db, int64_t id)
+enum db_rc user_reset_totp(struct db *db, int64_t id)
 {
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_USER_TOTP_RESET]);
 	if (!st)

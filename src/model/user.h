@@ -31,9 +31,9 @@ struct user_row {
 	int64_t reset_login_at;
 };
 
-/* Loads a user by id / username. DB_ROW when found, DB_DONE when not, else an error. */
-int user_get(struct db *db, struct arena *a, int64_t id, struct user_row *u);
-int user_get_by_username(struct db *db, struct arena *a, const char *username, struct user_row *u);
+/* Loads a user by id / username: DB_OK, DB_NOT_FOUND or an error. */
+enum db_rc user_get(struct db *db, struct arena *a, int64_t id, struct user_row *u);
+enum db_rc user_get_by_username(struct db *db, struct arena *a, const char *username, struct user_row *u);
 /* One stored assignment (user, role, organization), as stored: the role code is not
  * interpreted here (src/auth/account.c maps it to the policy). */
 struct user_role {
@@ -50,58 +50,58 @@ long user_roles(struct db *db, struct arena *a, int64_t user_id, struct user_rol
  * first login; the verifier comes from auth/password.c). mobile may be NULL. Returns
  * DB_OK with *id, DB_CONSTRAINT for a taken username, or another error. No audit: the
  * caller records it. */
-int user_insert(struct db *db, struct arena *a, const char *username, const char *name, const char *mobile,
+enum db_rc user_insert(struct db *db, struct arena *a, const char *username, const char *name, const char *mobile,
 		const char *password_hash, int64_t *id);
 /* Replaces the user's assignments. Each org_id 0 is stored NULL. An account that ever
  * held an administrator role refuses any other role (a trigger: DB_CONSTRAINT). */
-int user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n);
+enum db_rc user_set_roles(struct db *db, int64_t user_id, const char *const *roles, const int64_t *orgs, size_t n);
 /* Links a user to the member record that `GET /api/v1/me` shows (the `member` role),
  * with its audit row (actor: the system), inside the caller's transaction. DB_OK,
- * DB_DONE when there is no such user, or an error. */
-int user_link_member(struct db *db, const char *username, int64_t member_id);
+ * DB_NOT_FOUND when there is no such user, or an error. */
+enum db_rc user_link_member(struct db *db, const char *username, int64_t member_id);
 /* Marks a password reset by someone other than the holder (by_id 0, by_name "system"
  * for the server CLI) and forgets the first login after the previous one. */
-int user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip);
+enum db_rc user_mark_reset(struct db *db, int64_t id, int64_t by_id, const char *by_name, int64_t at, const char *ip);
 /* Records the first login after a reset (no-op without a reset). */
-int user_mark_reset_login(struct db *db, int64_t id, int64_t at);
+enum db_rc user_mark_reset_login(struct db *db, int64_t id, int64_t at);
 
 /* Small updates, inside the caller's transaction. */
-int user_set_password(struct db *db, int64_t id, const char *hash, bool must_change);
-int user_set_status(struct db *db, int64_t id, const char *status, int64_t locked_until);
-int user_set_profile(struct db *db, struct arena *a, int64_t id, const char *name, bool set_mobile,
+enum db_rc user_set_password(struct db *db, int64_t id, const char *hash, bool must_change);
+enum db_rc user_set_status(struct db *db, int64_t id, const char *status, int64_t locked_until);
+enum db_rc user_set_profile(struct db *db, struct arena *a, int64_t id, const char *name, bool set_mobile,
 		     const char *mobile);
-int user_record_login(struct db *db, int64_t id, int64_t totp_step);
-int user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len);
-int user_confirm_totp(struct db *db, int64_t id, int64_t step);
+enum db_rc user_record_login(struct db *db, int64_t id, int64_t totp_step);
+enum db_rc user_set_totp_pending(struct db *db, int64_t id, const unsigned char *blob, size_t len);
+enum db_rc user_confirm_totp(struct db *db, int64_t id, int64_t step);
 /* Forgets the user's TOTP secret (a lost phone): the next login enrols again.
  * Inside the caller's transaction (`dangjian user reset-totp`). */
-int user_reset_totp(struct db *db, int64_t id);
+enum db_rc user_reset_totp(struct db *db, int64_t id);
 
 /* Per-address failed password checks (the per-address limit): the count after since
  * and the oldest of them (0 when none). DB_OK or an error: never a guess (a caller
  * that can not read the count refuses the login). */
-int login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest);
-int login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before);
+enum db_rc login_failures_count(struct db *db, const char *ip, int64_t since, int64_t *count, int64_t *oldest);
+enum db_rc login_failure_add(struct db *db, const char *ip, int64_t at, int64_t prune_before);
 /* Per-(name, address) failed password checks: the name as typed, known or not.
  * get: 0/0 when none. set: stores the pair's count and last time, pruning pairs last
  * seen before prune_before. clear: after a correct password. DB_OK or an error. */
-int login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at);
-int login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
+enum db_rc login_throttle_get(struct db *db, const char *name, const char *ip, int64_t *failures, int64_t *last_at);
+enum db_rc login_throttle_set(struct db *db, const char *name, const char *ip, int64_t failures, int64_t at,
 		       int64_t prune_before);
-int login_throttle_clear(struct db *db, const char *name, const char *ip);
+enum db_rc login_throttle_clear(struct db *db, const char *name, const char *ip);
 
 /* Sessions. The token is 32 random bytes, URL-safe base64 (43 chars); only its
  * BLAKE2b hash is stored. */
-int session_create(struct db *db, struct arena *a, int64_t user_id, const char *ip, const char **token,
+enum db_rc session_create(struct db *db, struct arena *a, int64_t user_id, const char *ip, const char **token,
 		   int64_t *session_id);
-int session_delete(struct db *db, int64_t session_id);
-int session_delete_user(struct db *db, int64_t user_id);
+enum db_rc session_delete(struct db *db, int64_t session_id);
+enum db_rc session_delete_user(struct db *db, int64_t user_id);
 struct session_row {
 	int64_t id, user_id, created_at, last_seen_at;
 };
-/* DB_ROW when the token names a session. */
-int session_find(struct db *db, const char *token, struct session_row *s);
-int session_touch(struct db *db, int64_t id, int64_t now);
+/* DB_OK when the token names a session, DB_NOT_FOUND when not, or an error. */
+enum db_rc session_find(struct db *db, const char *token, struct session_row *s);
+enum db_rc session_touch(struct db *db, int64_t id, int64_t now);
 /* The mobile number masked like 138****5678. */
 const char *user_mask_mobile(struct arena *a, const char *mobile);
 /* True when the organization exists. */

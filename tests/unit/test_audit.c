@@ -174,7 +174,7 @@ static char test_otp[17];
 static enum db_rc create_member_account(struct db *db, void *ctx)
 {
 	(void)ctx;
-	return (enum db_rc)account_create(db, "rollback", "回滚", "member", 0, test_otp);
+	return account_create(db, "rollback", "回滚", "member", 0, test_otp);
 }
 
 static void test_S10_failed_audit_write_rolls_the_change_back(void **state)

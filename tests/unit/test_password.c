@@ -26,7 +26,7 @@ struct create_one {
 static enum db_rc create_one(struct db *db, void *ctx)
 {
 	struct create_one *c = ctx;
-	return (enum db_rc)account_create(db, c->name, "测试", c->role, 0, c->otp);
+	return account_create(db, c->name, "测试", c->role, 0, c->otp);
 }
 
 static void test_S5_every_verifier_is_argon2id_with_unique_salt(void **state)
