@@ -382,6 +382,28 @@ static void pwchange_finish(struct request *req, void *ctx);
 /* PUT /session/password: the old password is a password check like a login's: counted
  * with the login failures of the caller's name and address, throttled alike, and
  * audited each time (S21). */
+/* A password change's checks before and after the hash: the (name, address) throttle
+ * (a refusal is audited) and the caller's account as it is now. False after setting
+ * the request's error; *failures is the pair's count of failures. */
+static bool pwchange_allowed(struct request *req, struct pwchange *p, struct user_row *u, int64_t *failures)
+{
+	const struct auth_session *s = req->session;
+	enum throttle t = throttle_check(req, s->username, p->now, failures);
+	if (t == THROTTLE_PAIR) {
+		struct check_failure *f = check_failed(req, s->username, *failures, p->now, false, "password.change", "throttled");
+		f->as_session = true;
+		f->ev.object_id = s->user_id;
+	}
+	if (t != THROTTLE_OK)
+		return false;
+	enum db_rc rc = user_get(req->db, req->arena, s->user_id, u);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc == DB_NOT_FOUND ? DB_ERROR : rc);
+		return false;
+	}
+	return true;
+}
+
 static void put_password(struct request *req)
 {
 	json_t *b = in_body(req);
@@ -404,21 +426,10 @@ static void put_password(struct request *req)
 		return;
 	}
 	p->now = clock_now();
-	int64_t failures;
-	enum throttle t = throttle_check(req, s->username, p->now, &failures);
-	if (t == THROTTLE_PAIR) {
-		struct check_failure *f = check_failed(req, s->username, failures, p->now, false, "password.change", "throttled");
-		f->as_session = true;
-		f->ev.object_id = s->user_id;
-	}
-	if (t != THROTTLE_OK)
-		return;
 	struct user_row u;
-	enum db_rc rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_OK) {
-		req_fail_db(req, rc == DB_NOT_FOUND ? DB_ERROR : rc);
+	int64_t failures;
+	if (!pwchange_allowed(req, p, &u, &failures))
 		return;
-	}
 	p->verifier = u.password_hash;
 	req_offload(req, pwchange_hash, pwchange_finish, p);
 }
@@ -427,21 +438,10 @@ static void pwchange_finish(struct request *req, void *ctx)
 {
 	struct pwchange *p = ctx;
 	const struct auth_session *s = req->session;
-	int64_t failures;
-	enum throttle t = throttle_check(req, s->username, p->now, &failures);
-	if (t == THROTTLE_PAIR) {
-		struct check_failure *f = check_failed(req, s->username, failures, p->now, false, "password.change", "throttled");
-		f->as_session = true;
-		f->ev.object_id = s->user_id;
-	}
-	if (t != THROTTLE_OK)
-		goto out;
 	struct user_row u;
-	enum db_rc rc = user_get(req->db, req->arena, s->user_id, &u);
-	if (rc != DB_OK) {
-		req_fail_db(req, rc == DB_NOT_FOUND ? DB_ERROR : rc);
+	int64_t failures;
+	if (!pwchange_allowed(req, p, &u, &failures))
 		goto out;
-	}
 	if (!p->ok || !same_verifier(u.password_hash, p->verifier)) {
 		struct check_failure *f = check_failed(req, s->username, failures, p->now, true, "password.change",
 						       "wrong_password");
@@ -456,7 +456,7 @@ static void pwchange_finish(struct request *req, void *ctx)
 	}
 	const char *token;
 	int64_t sid;
-	rc = login_throttle_clear(req->db, s->username, req->ip);
+	enum db_rc rc = login_throttle_clear(req->db, s->username, req->ip);
 	if (rc == DB_OK)
 		rc = user_set_password(req->db, u.id, p->hash, false);
 	if (rc == DB_OK)
