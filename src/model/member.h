@@ -96,6 +96,8 @@ void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r
 /* S20: how many audit rows of action (a duplicate outside the caller's scope) user_id
  * has caused since the instant since, into *n. */
 #define MEMBER_DUP_OUT_OF_SCOPE "member.duplicate_out_of_scope"
+/* …and the alert for the security administrator when a user passes the limit */
+#define MEMBER_DUP_PROBE_ALERT "security.alert.duplicate_probe"
 enum db_rc member_dup_probes(struct db *db, int64_t user_id, const char *action, int64_t since, int64_t *n);
 
 /* True unless the state means the member has left the roster (去世, 出党). */
