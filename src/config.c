@@ -42,7 +42,7 @@ static const struct option_def options[] = {
 	O(mmap_size, OPT_INT, "0", "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
 	O(cache_kib, OPT_INT, "8192", "SQLite page cache per connection in KiB"),
 	O(stats_parallel_orgs, OPT_INT, "5000", "a statistics pass over at least this many organizations runs in two halves on two connections"),
-	O(import_batch_rows, OPT_INT, "1000", "rows an import writes per transaction (S18: others write in between)"),
+	O(import_batch_rows, OPT_INT, "500", "rows an import writes per transaction (S18: others write in between)"),
 	O(import_max_unzipped_mib, OPT_INT, "1536", "decompressed MiB of one xlsx part at most (a 1M-row sheet is ~1.2 GiB)"),
 	O(import_max_ratio, OPT_INT, "40", "an xlsx part may decompress to at most this many times the upload's size (S19)"),
 	O(import_max_seconds, OPT_INT, "600", "seconds an import's file may take to read and check"),

@@ -357,7 +357,7 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 	}
 	m.org_path = strdup(o->org_path);
 	m.errors = json_array();
-	batch_init(&m.b, cfg.import_batch_rows > 0 ? (size_t)cfg.import_batch_rows : 1000);
+	batch_init(&m.b, cfg.import_batch_rows > 0 ? (size_t)cfg.import_batch_rows : 500);
 	m.a = m.b.a;
 	json_t *result = m.org_path ? run(&m, data, db_rc) : NULL;
 	json_decref(m.errors);

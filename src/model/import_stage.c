@@ -4,6 +4,7 @@
  * the commit point and lets the caller mark the job done (S18, S24). What does not
  * belong here: reading the file (import_rows.c) and deciding what to stage (import.c). */
 #include "config.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "model/import_internal.h"
 #include <stdlib.h>
@@ -91,9 +92,17 @@ enum db_rc import_tx(struct db *db, bool write, enum db_rc (*fn)(struct db *, vo
 	/* each try waits busy_timeout_ms for the lock; a job may wait minutes, a
 	 * request never waits for it */
 	for (int attempt = 0; attempt < 120 && rc == DB_BUSY; attempt++) {
+		double t0 = clock_mono_ms();
 		rc = db_tx_run(db, write, fn, ctx);
-		if (rc == DB_BUSY)
+		if (rc == DB_BUSY) {
 			usleep(50 * 1000);
+		} else if (write) {
+			/* S18: stand aside as long as the lock was held. SQLite's busy handler polls
+			 * (every 1 … 100 ms); a writer that took the lock again at once would win
+			 * every time and a waiting request would answer 503 */
+			double held = clock_mono_ms() - t0;
+			usleep((useconds_t)((held < 5 ? 5 : held > 500 ? 500 : held) * 1000));
+		}
 	}
 	return rc;
 }
@@ -180,7 +189,7 @@ enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn 
 	char *result = NULL;
 	enum db_rc rc = pending(db, job_id, &mv.from, &result, &mv.last);
 	mv.result = result;
-	int64_t batch = cfg.import_batch_rows > 0 ? cfg.import_batch_rows : 1000;
+	int64_t batch = cfg.import_batch_rows > 0 ? cfg.import_batch_rows : 500;
 	while (rc == DB_OK) {
 		mv.to = mv.from + batch;
 		rc = import_tx(db, true, move_batch, &mv);
@@ -209,7 +218,7 @@ enum db_rc import_stage_discard(struct db *db, int64_t job_id)
 	db_reset(st);
 	if (rc != DB_ROW)
 		return rc;
-	int64_t batch = cfg.import_batch_rows > 0 ? 4 * cfg.import_batch_rows : 4000;
+	int64_t batch = cfg.import_batch_rows > 0 ? 4 * cfg.import_batch_rows : 2000;
 	for (mv.from = 0; mv.from <= mv.last; mv.from += batch) {
 		mv.to = mv.from + batch;
 		rc = import_tx(db, true, discard_batch, &mv);
