@@ -154,6 +154,8 @@ static int flush(struct imp *m)
 	}
 	m->staged += m->seq - m->seq_committed;
 	m->seq_committed = m->seq;
+	if (m->staged)
+		import_test_kill("staged");
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->dup[i] == DUP_NONE) {
 			m->good++;
@@ -287,7 +289,9 @@ static json_t *conclude(struct imp *m, enum sheet_encoding enc, enum db_rc *db_r
 		*db_rc = rc;
 		return NULL;
 	}
+	import_test_kill("committed");
 	rc = import_stage_publish(m->db, m->o->job_id, m->o->finish, m->o->finish_ctx);
+	import_test_kill("published");
 	if (rc != DB_OK) { /* committed: the next start finishes the move */
 		snprintf(m->why, m->whylen, "导入已确认，但写入名册时出错；服务重启后将自动完成");
 		json_decref(result);

@@ -89,6 +89,9 @@ enum db_rc import_stage_commit(struct db *db, int64_t job_id, int64_t org_id, co
 enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn finish, void *ctx);
 /* Deletes a job's staged rows, a batch per transaction of its own. */
 enum db_rc import_stage_discard(struct db *db, int64_t job_id);
+/* Test mode only: the process kills itself (SIGKILL) at the named point when the
+ * environment's DJ_TEST_KILL_AT names it (S24's fault test). */
+void import_test_kill(const char *point);
 /* db_tx_run, tried again while the database is busy (an import waits, it does not fail). */
 enum db_rc import_tx(struct db *db, bool write, enum db_rc (*fn)(struct db *, void *), void *ctx);
 #endif

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "model/import_internal.h"
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,6 +85,13 @@ enum db_rc import_stage_commit(struct db *db, int64_t job_id, int64_t org_id, co
 	db_bind_int(st, 2, org_id);
 	db_bind_text(st, 3, result, -1);
 	return step_done(st);
+}
+
+void import_test_kill(const char *point)
+{
+	const char *at = cfg.test_mode ? getenv("DJ_TEST_KILL_AT") : NULL;
+	if (at && strcmp(at, point) == 0)
+		raise(SIGKILL);
 }
 
 enum db_rc import_tx(struct db *db, bool write, enum db_rc (*fn)(struct db *, void *), void *ctx)
@@ -195,6 +203,7 @@ enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn 
 		rc = import_tx(db, true, move_batch, &mv);
 		if (rc != DB_OK || mv.to > mv.last)
 			break;
+		import_test_kill("moved");
 		mv.from = mv.to;
 	}
 	free(result);
