@@ -155,7 +155,10 @@ static void run_one(struct job *j)
 		text = json_dumps(res, JSON_COMPACT);
 		exec_retry(db, &job_sql[SQL_FINISH], j->id, "done", 100, text);
 	} else {
-		json_t *e = json_pack("{s:s}", "error", why[0] ? why : "任务失败");
+		/* a problem (RFC 9457) as the result, with the reason also as "error" */
+		const char *reason = why[0] ? why : "任务失败";
+		json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "error", reason, "type", "urn:dangjian:problem:job_failed",
+				      "title", "任务失败", "status", 422, "code", "job_failed", "detail", reason);
 		text = json_dumps(e, JSON_COMPACT);
 		json_decref(e);
 		exec_retry(db, &job_sql[SQL_FINISH], j->id, "failed", j->pct, text);
