@@ -38,7 +38,9 @@ struct import_job {
 	size_t nscope;
 	char *org_path;
 	char actor[64], ip[64], today[11];
-	bool started; /* handed to the worker, which frees it */
+	const char *body; /* the request's body, until it is copied */
+	int copy_errno;   /* the copy's failure, or 0 */
+	bool started;     /* handed to the worker, which frees it */
 };
 
 static void import_job_free(void *p)
@@ -112,22 +114,30 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	return res;
 }
 
-/* The upload copied to an unlinked temporary file and mapped read-only. */
-static bool import_copy_body(struct request *req, struct import_job *ij)
+/* What a failed request leaves to do (req_on_failure, in order): the job's copy goes
+ * unless the worker has it; a job recorded already is marked failed. */
+struct import_slot {
+	struct import_job *ij;
+	int64_t id;
+	const char *why; /* set once the job's row has committed and the request then fails */
+};
+
+/* On the offload thread, after the job's row has committed and without the write
+ * lock: the upload copied to an unlinked temporary file and mapped read-only. */
+static void import_copy_body(void *ctx)
 {
+	struct import_job *ij = ((struct import_slot *)ctx)->ij;
 	ij->file = tmpfile();
-	ij->len = req->body_len;
-	if (ij->file && fwrite(req->body, 1, req->body_len, ij->file) == req->body_len && fflush(ij->file) == 0) {
+	errno = 0;
+	if (ij->file && fwrite(ij->body, 1, ij->len, ij->file) == ij->len && fflush(ij->file) == 0) {
 		ij->data = mmap(NULL, ij->len, PROT_READ, MAP_PRIVATE, fileno(ij->file), 0);
-		if (ij->data != MAP_FAILED)
-			return true;
+		if (ij->data != MAP_FAILED) {
+			ij->body = NULL;
+			return;
+		}
 		ij->data = NULL;
 	}
-	if (errno == ENOSPC || errno == EDQUOT)
-		req_fail(req, 507, "storage_full", "存储空间不足，无法接收文件，请联系管理员");
-	else
-		req_fail(req, 500, "internal_error", "无法保存上传的文件");
-	return false;
+	ij->copy_errno = errno ? errno : EIO;
 }
 
 /* The job's own copies of what it needs from the request. */
@@ -160,51 +170,52 @@ static struct import_job *import_job_new(struct request *req, const struct org_r
 		req_fail(req, 500, "internal_error", "内存不足");
 		return NULL;
 	}
-	if (!import_copy_body(req, ij)) {
-		import_job_free(ij);
-		return NULL;
-	}
+	ij->body = req->body; /* copied by import_copy_body while the request waits */
+	ij->len = req->body_len;
 	return ij;
 }
 
-/* When the request fails after the job was prepared (its commit failed): the job
- * never starts, its copy goes. Writes nothing. */
 static int import_job_drop(struct request *req, void *ctx)
 {
 	(void)req;
-	struct import_job **slot = ctx;
-	if (*slot && !(*slot)->started)
-		import_job_free(*slot);
-	*slot = NULL;
+	struct import_slot *slot = ctx;
+	if (slot->ij && !slot->ij->started)
+		import_job_free(slot->ij);
+	slot->ij = NULL;
+	if (slot->why)
+		jobs_fail(req->db, slot->id, slot->why);
 	return DB_OK;
 }
 
-static void import_nothing(void *ctx)
-{
-	(void)ctx;
-}
-
-/* After the commit of the job's row (req_offload ends the handler's transaction
- * first): the worker may now see the job. Runs in a write transaction of its own. */
+/* After the commit of the job's row and the copy of the file (req_offload): the worker
+ * may now see the job. Runs in a write transaction of its own. */
 static void import_started(struct request *req, void *ctx)
 {
-	struct import_job **slot = ctx, *ij = *slot;
-	int64_t id = ij->id;
+	struct import_slot *slot = ctx;
+	struct import_job *ij = slot->ij;
+	if (ij->copy_errno) {
+		slot->why = "上传的文件无法保存，请重新提交";
+		if (ij->copy_errno == ENOSPC || ij->copy_errno == EDQUOT)
+			req_fail(req, 507, "storage_full", "存储空间不足，无法接收文件，请联系管理员");
+		else
+			req_fail(req, 500, "internal_error", "无法保存上传的文件");
+		return;
+	}
 	ij->started = true;
-	if (jobs_start(id, run_import, ij, import_job_free) != 0) {
-		jobs_fail(req->db, id, "后台任务无法启动，请稍后重新提交");
+	if (jobs_start(slot->id, run_import, ij, import_job_free) != 0) {
+		slot->why = "后台任务无法启动，请稍后重新提交";
 		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
 		req->err.retry_after = 5;
 		return;
 	}
 	enum db_rc rc;
 	int64_t owner, org;
-	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
+	json_t *job = jobs_get(req->db, slot->id, &owner, &org, &rc);
 	if (!job) {
 		req_fail_db(req, rc);
 		return;
 	}
-	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
+	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)slot->id));
 	req_reply_json(req, 202, job);
 }
 
@@ -270,10 +281,11 @@ static void post_import(struct request *req)
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;
-	struct import_job **slot = arena_alloc(req->arena, sizeof *slot);
-	*slot = ij;
+	struct import_slot *slot = arena_alloc(req->arena, sizeof *slot);
+	*slot = (struct import_slot){ij, id, NULL};
 	req_on_failure(req, import_job_drop, slot);
-	req_offload(req, import_nothing, import_started, slot);
+	/* the copy of the file runs after this transaction has committed, off the lock */
+	req_offload(req, import_copy_body, import_started, slot);
 }
 
 static void get_job(struct request *req)

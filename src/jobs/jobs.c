@@ -10,6 +10,8 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -170,6 +172,11 @@ static void run_one(struct job *j)
 static void *worker(void *unused)
 {
 	(void)unused;
+	/* jobs are the most background work there is: below the requests' threads and
+	 * below the offload thread (nice 10), so that an import's parsing does not slow the
+	 * logins' hashing (S18) */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 15) != 0)
+		log_msg(LOG_DEBUG, NULL, "jobs worker keeps normal priority");
 	for (;;) {
 		pthread_mutex_lock(&mu);
 		while (!head) {

