@@ -34,7 +34,13 @@ struct config {
 	int64_t busy_timeout_ms;
 	int64_t mmap_size;
 	int64_t cache_kib;
-	int64_t import_cache_kib;
+	int64_t import_batch_rows;       /* rows per write transaction of an import */
+	int64_t import_max_unzipped_mib; /* decompressed MiB of one xlsx part */
+	int64_t import_max_ratio;        /* decompressed / uploaded bytes of one xlsx part */
+	int64_t import_max_seconds;      /* reading and checking an import's file */
+	int64_t import_max_foreign_dups; /* out-of-scope duplicates before an import stops */
+	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
+	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
 	char *key_dir; /* key files, outside the database */
 	/* logging */

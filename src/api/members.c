@@ -10,8 +10,10 @@
 #include "auth/session.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "config.h"
 #include "core/crypto.h"
 #include "http/input.h"
+#include "http/params.h"
 #include "model/audit.h"
 #include "model/codes.h"
 #include "model/grid.h"
@@ -102,24 +104,68 @@ static void field_err(void *ctx, const char *field, const char *code, const char
 	req_field_error(ctx, field, code, message);
 }
 
-/* 409 duplicate_person; names the existing record only inside the caller's scope. */
-static bool check_duplicate(struct request *req, const char *id_number, int64_t self_id)
+/* An audit row that stays although the request fails (req_on_failure). */
+static int audit_on_failure(struct request *req, void *ctx)
 {
+	return audit_record(req, ctx) == 0 ? DB_OK : DB_ERROR;
+}
+
+static void audit_anyway(struct request *req, const char *action, const char *summary)
+{
+	struct audit_event *ev = arena_alloc(req->arena, sizeof *ev);
+	*ev = (struct audit_event){action, "member", 0, 0, false, summary};
+	req_on_failure(req, audit_on_failure, ev);
+}
+
+/* S20: a user who has met more people outside their scope than cfg.dup_probe_limit in
+ * the window may not look up ID numbers (create, or change one) until it passes: 429,
+ * and an alert for the security administrator (an audit row of its own action: there
+ * is no other alert channel yet). Asked before the lookup, so that the refusal itself
+ * says nothing about the number. */
+static bool probe_allowed(struct request *req)
+{
+	int64_t n = 0;
+	enum db_rc rc = member_dup_probes(req->db, auth_user_id(req), MEMBER_DUP_OUT_OF_SCOPE,
+					  clock_now() - cfg.dup_probe_window, &n);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc); /* fail closed */
+		return false;
+	}
+	if (n < cfg.dup_probe_limit)
+		return true;
+	req_fail(req, 429, "rate_limited", "查重过于频繁，请稍后再试；如有疑问请联系上级组织");
+	req->err.retry_after = (int)cfg.dup_probe_window;
+	audit_anyway(req, MEMBER_DUP_PROBE_ALERT,
+		     arena_printf(req->arena, "告警：%lld 秒内 %lld 次查重涉及管辖范围以外的人员，已拒绝",
+				  (long long)cfg.dup_probe_window, (long long)n));
+	return false;
+}
+
+/* 409 duplicate_person (new_id: the request brings an ID number, not the record's own).
+ * Inside the caller's scope it names the existing record (it
+ * helps the user); outside it, or for a person an import is staging, the answer is the
+ * same conflict without id or organization, audited and counted (S20). */
+static bool check_duplicate(struct request *req, const char *id_number, int64_t self_id, bool new_id)
+{
+	if (new_id && !probe_allowed(req))
+		return false;
 	unsigned char blind[DJ_BLIND_LEN];
 	member_id_blind(id_number, blind);
 	int64_t id;
 	const char *path;
 	enum db_rc rc = member_find_by_blind(req->db, req->arena, blind, &id, &path);
-	if (rc == DB_DONE || (rc == DB_OK && id == self_id))
+	if (rc == DB_DONE || (rc == DB_OK && id == self_id && id > 0))
 		return true;
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return false;
 	}
 	req_fail(req, 409, "duplicate_person", "此人已在党员名册中（身份证号码相同），不能重复录入");
-	if (scope_allows(req, "member.read", path)) {
+	if (id > 0 && scope_allows(req, "member.read", path)) {
 		json_decref(req->out);
 		req->out = json_pack("{s:I}", "existing_id", (json_int_t)id);
+	} else if (!scope_allows(req, "member.read", path)) {
+		audit_anyway(req, MEMBER_DUP_OUT_OF_SCOPE, "录入的身份证号码属于管辖范围以外的党员");
 	}
 	return false;
 }
@@ -188,40 +234,41 @@ static void get_members(struct request *req)
 		     total);
 }
 
-/* Own transaction: a read one, or a write one when ?reveal=1 must be audited (so that
- * ordinary reads never wait for the write lock). */
+struct member_in {
+	int reveal;
+};
+static const struct param member_params[] = {PARAM_BOOL(struct member_in, reveal)};
+static const struct params member_in = PARAMS(struct member_in, member_params);
+
+/* A full view's audit row (S3), written once the read has ended well; the record
+ * leaves only when the row committed. */
+static int pii_view_audit(struct request *req, void *ctx)
+{
+	const struct member_rec *r = ctx;
+	return audit(req, "member.pii_view", r->id, r->org_id, "查看完整身份证号码和手机号码") == 0 ? DB_OK : DB_ERROR;
+}
+
+/* In the route's read transaction; ?reveal=1 is audited right after it
+ * (req_after_commit), so that ordinary reads never wait for the write lock. */
 static void get_member(struct request *req)
 {
+	const struct member_in *in = req->in;
 	int64_t id = req_param_id(req, "id");
 	if (req_failed(req))
 		return;
-	bool reveal = roster_query_flag(req, "reveal");
-	enum db_rc rc = db_tx_begin(req->db, reveal);
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return;
-	}
-	struct member_rec r;
+	bool reveal = in->reveal == 1;
+	struct member_rec *r = arena_alloc(req->arena, sizeof *r);
 	const char *org_name;
-	if (!load_in_scope(req, id, "member.read", &r, &org_name))
-		goto out;
+	if (!load_in_scope(req, id, "member.read", r, &org_name))
+		return;
 	if (reveal) {
-		if (!scope_allows(req, "pii.view", r.org_path)) {
+		if (!scope_allows(req, "pii.view", r->org_path)) {
 			req_fail(req, 403, "forbidden", "没有查看完整个人信息的权限");
-			goto out;
+			return;
 		}
-		if (audit(req, "member.pii_view", r.id, r.org_id, "查看完整身份证号码和手机号码") != 0)
-			goto out;
+		req_after_commit(req, pii_view_audit, r);
 	}
-	rc = db_tx_commit(req->db);
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		goto out;
-	}
-	req_reply_json(req, 200, member_json(&r, org_name, reveal, roster_today()));
-out:
-	if (db_in_tx(req->db))
-		db_tx_rollback(req->db);
+	req_reply_json(req, 200, member_json(r, org_name, reveal, roster_today()));
 }
 
 /* True when one of the two paths lies on the other's line (same, ancestor or
@@ -282,7 +329,7 @@ static void post_member(struct request *req)
 	}
 	check_placement(req, &r, o.path);
 	member_validate(&r, roster_today(), req->arena, field_err, req);
-	if (req_failed(req) || !check_duplicate(req, r.id_number, 0))
+	if (req_failed(req) || !check_duplicate(req, r.id_number, 0, true))
 		return;
 	r.created_at = r.updated_at = clock_now();
 	enum db_rc rc = member_insert(req->db, req->arena, &r);
@@ -331,7 +378,7 @@ static void patch_member(struct request *req)
 	if (in_has(b, "group_org_id") || in_has(b, "grid_id") || in_has(b, "building_id") || r.org_id != old_org)
 		check_placement(req, &r, r.org_path);
 	member_validate(&r, roster_today(), req->arena, field_err, req);
-	if (req_failed(req) || !check_duplicate(req, r.id_number, r.id))
+	if (req_failed(req) || !check_duplicate(req, r.id_number, r.id, in_has(b, "id_number")))
 		return;
 	r.updated_at = clock_now();
 	enum db_rc rc = member_update(req->db, req->arena, &r);
@@ -433,7 +480,8 @@ static const struct route members_routes[] = {
 	{"GET", "/api/v1/members", get_members, "member.read", RF_TX_READ, 0, "members in scope, filtered, keyset pages",
 	 &members_in},
 	{"POST", "/api/v1/members", post_member, "member.write", RF_TX_WRITE, 0, "add a member"},
-	{"GET", "/api/v1/members/{id}", get_member, "member.read", 0, 0, "one member (?reveal=1 audited)"},
+	{"GET", "/api/v1/members/{id}", get_member, "member.read", RF_TX_READ, 0, "one member (?reveal=1 audited)",
+	 &member_in},
 	{"PATCH", "/api/v1/members/{id}", patch_member, "member.write", RF_TX_WRITE, 0, "change a member"},
 	{"DELETE", "/api/v1/members/{id}", delete_member, "member.write", RF_TX_WRITE, 0, "delete a member record"},
 	{"POST", "/api/v1/members/{id}/state", post_state, "member.write", RF_TX_WRITE, 0, "change the membership state"},

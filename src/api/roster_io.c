@@ -17,26 +17,44 @@
 #include "model/audit.h"
 #include "model/codes.h"
 #include "model/import.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/statvfs.h>
 
 #define IMPORT_CAP (64u << 20)
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+/* An accepted import: its own copy of the file (an unlinked temporary file, mapped, so
+ * that queued imports cost disk, not memory) and who asked, for the audit rows. */
 struct import_job {
-	char *data;
+	FILE *file;
+	void *data;
 	size_t len;
 	struct import_opts o;
-	struct job *job;
-	int64_t owner, org_id;
+	int64_t id, owner, org_id;
+	char **scope; /* malloc'd copies of the caller's member.read roots */
+	size_t nscope;
+	char *org_path;
 	char actor[64], ip[64], today[11];
+	const char *body; /* the request's body, until it is copied */
+	int copy_errno;   /* the copy's failure, or 0 */
+	bool started;     /* handed to the worker, which frees it */
 };
 
 static void import_job_free(void *p)
 {
 	struct import_job *ij = p;
-	req_body_free(ij->data, ij->len);
+	if (ij->data)
+		munmap(ij->data, ij->len);
+	if (ij->file)
+		fclose(ij->file);
+	for (size_t i = 0; i < ij->nscope; i++)
+		free(ij->scope[i]);
+	free(ij->scope);
+	free(ij->org_path);
 	free(ij);
 }
 
@@ -52,33 +70,181 @@ static int import_audit(void *ctx, struct db *db, int64_t imported, int64_t bad)
 	snprintf(summary, sizeof summary, "导入党员 %lld 人（有误 %lld 行%s）", (long long)imported, (long long)bad,
 		 ij->o.good_only ? "，仅导入正确行" : "");
 	struct audit_event ev = {"member.import", "org", ij->org_id, ij->org_id, true, summary};
-	return audit_record_as(db, ij->owner, ij->actor, ij->ip, &ev);
+	const struct audit_actor who = {.user_id = ij->owner, .name = ij->actor, .ip = ij->ip};
+	return audit_write(db, &who, &ev) == DB_OK ? 0 : -1;
+}
+
+/* S20: one audit row per person outside the caller's scope the file met (they count
+ * toward the caller's dup_probe_limit like a create's). */
+static int import_foreign(void *ctx, struct db *db, int64_t n)
+{
+	struct import_job *ij = ctx;
+	struct audit_event ev = {MEMBER_DUP_OUT_OF_SCOPE, "org", ij->org_id, ij->org_id, false,
+				 "导入文件中的身份证号码属于管辖范围以外的党员"};
+	const struct audit_actor who = {.user_id = ij->owner, .name = ij->actor, .ip = ij->ip};
+	for (int64_t i = 0; i < n; i++)
+		if (audit_write(db, &who, &ev) != DB_OK)
+			return -1;
+	return 0;
+}
+
+static enum db_rc import_finish(struct db *db, void *ctx, int64_t job_id, const char *result)
+{
+	(void)ctx;
+	return jobs_mark_done(db, job_id, result);
 }
 
 static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, size_t whylen)
 {
 	struct import_job *ij = arg;
+	ij->o.job_id = jobs_id(j);
 	ij->o.progress = import_progress;
 	ij->o.progress_ctx = j;
 	ij->o.before_commit = import_audit;
+	ij->o.on_foreign = import_foreign;
 	ij->o.commit_ctx = ij;
+	ij->o.finish = import_finish;
 	ij->o.today = ij->today;
 	ij->o.now = clock_now();
 	enum db_rc rc;
 	json_t *res = import_members(db, ij->data, ij->len, &ij->o, &rc, why, whylen);
 	if (!res && rc == DB_BUSY)
 		snprintf(why, whylen, "数据库繁忙，请稍后重新导入");
+	else if (!res && rc == DB_FULL)
+		snprintf(why, whylen, "存储空间不足，导入未完成，请联系管理员");
 	else if (!res && rc != DB_OK && !why[0])
 		snprintf(why, whylen, "导入失败（存储错误）");
 	return res;
 }
 
+/* What a failed request leaves to do (req_on_failure, in order): the job's copy goes
+ * unless the worker has it; a job recorded already is marked failed. */
+struct import_slot {
+	struct import_job *ij;
+	int64_t id;
+	const char *why; /* set once the job's row has committed and the request then fails */
+};
+
+/* On the offload thread, after the job's row has committed and without the write
+ * lock: the upload copied to an unlinked temporary file and mapped read-only. */
+static void import_copy_body(void *ctx)
+{
+	struct import_job *ij = ((struct import_slot *)ctx)->ij;
+	ij->file = tmpfile();
+	errno = 0;
+	if (ij->file && fwrite(ij->body, 1, ij->len, ij->file) == ij->len && fflush(ij->file) == 0) {
+		ij->data = mmap(NULL, ij->len, PROT_READ, MAP_PRIVATE, fileno(ij->file), 0);
+		if (ij->data != MAP_FAILED) {
+			ij->body = NULL;
+			return;
+		}
+		ij->data = NULL;
+	}
+	ij->copy_errno = errno ? errno : EIO;
+}
+
+/* The job's own copies of what it needs from the request. */
+static struct import_job *import_job_new(struct request *req, const struct org_rec *o)
+{
+	struct import_job *ij = calloc(1, sizeof *ij);
+	if (!ij) {
+		req_fail(req, 500, "internal_error", "内存不足");
+		return NULL;
+	}
+	ij->owner = auth_user_id(req);
+	ij->org_id = ij->o.org_id = o->id;
+	ij->org_path = strdup(o->path);
+	ij->o.org_path = ij->org_path;
+	const char **roots = NULL;
+	ij->nscope = scope_roots(req, "member.read", &roots);
+	ij->scope = calloc(ij->nscope ? ij->nscope : 1, sizeof *ij->scope);
+	bool ok = ij->org_path && ij->scope;
+	for (size_t i = 0; ok && i < ij->nscope; i++)
+		ok = (ij->scope[i] = strdup(roots[i])) != NULL;
+	ij->o.scope = (const char *const *)ij->scope;
+	ij->o.nscope = ij->nscope;
+	const char *actor = NULL;
+	auth_actor(req, "member.import", &actor, NULL, NULL);
+	snprintf(ij->actor, sizeof ij->actor, "%s", actor ? actor : "");
+	snprintf(ij->ip, sizeof ij->ip, "%s", req->ip ? req->ip : "");
+	clock_today(ij->today);
+	if (!ok) {
+		import_job_free(ij);
+		req_fail(req, 500, "internal_error", "内存不足");
+		return NULL;
+	}
+	ij->body = req->body; /* copied by import_copy_body while the request waits */
+	ij->len = req->body_len;
+	return ij;
+}
+
+static int import_job_drop(struct request *req, void *ctx)
+{
+	(void)req;
+	struct import_slot *slot = ctx;
+	if (slot->ij && !slot->ij->started)
+		import_job_free(slot->ij);
+	slot->ij = NULL;
+	if (slot->why)
+		jobs_fail(req->db, slot->id, slot->why);
+	return DB_OK;
+}
+
+/* After the commit of the job's row and the copy of the file (req_offload): the worker
+ * may now see the job. Runs in a write transaction of its own. */
+static void import_started(struct request *req, void *ctx)
+{
+	struct import_slot *slot = ctx;
+	struct import_job *ij = slot->ij;
+	if (ij->copy_errno) {
+		slot->why = "上传的文件无法保存，请重新提交";
+		if (ij->copy_errno == ENOSPC || ij->copy_errno == EDQUOT)
+			req_fail(req, 507, "storage_full", "存储空间不足，无法接收文件，请联系管理员");
+		else
+			req_fail(req, 500, "internal_error", "无法保存上传的文件");
+		return;
+	}
+	ij->started = true;
+	if (jobs_start(slot->id, run_import, ij, import_job_free) != 0) {
+		slot->why = "后台任务无法启动，请稍后重新提交";
+		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
+		req->err.retry_after = 5;
+		return;
+	}
+	enum db_rc rc;
+	int64_t owner, org;
+	json_t *job = jobs_get(req->db, slot->id, &owner, &org, &rc);
+	if (!job) {
+		req_fail_db(req, rc);
+		return;
+	}
+	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)slot->id));
+	req_reply_json(req, 202, job);
+}
+
+struct import_in {
+	int64_t org_id;
+	const char *format, *mode;
+	int dry_run;
+};
+static const char *const import_formats[] = {"xlsx", "csv", NULL};
+static const char *const import_modes[] = {"all", "good_only", NULL};
+static const struct param import_params[] = {
+	PARAM_ID(struct import_in, org_id, "党组织编号无效"),
+	PARAM_ENUM(struct import_in, format, import_formats, "应为 xlsx 或 csv"),
+	PARAM_ENUM(struct import_in, mode, import_modes, "应为 all 或 good_only"),
+	PARAM_BOOL(struct import_in, dry_run),
+};
+static const struct params import_in = PARAMS(struct import_in, import_params);
+
+/* POST /members/import: records the job (this route's write transaction) and starts it
+ * once that has committed; the answer is 202 with the job. Imports queue on the jobs
+ * worker, one at a time (S18): a second one waits, it is not refused. */
 static void post_import(struct request *req)
 {
-	const char *v = req_query(req, "org_id");
-	int64_t org_id = v ? strtoll(v, NULL, 10) : 0;
+	const struct import_in *in = req->in;
 	struct org_rec o;
-	if (!roster_org_in_scope(req, org_id, "member.import", &o))
+	if (!roster_org_in_scope(req, in->org_id, "member.import", &o))
 		return;
 	if (!scope_allows(req, "member.write", o.path)) {
 		req_fail(req, 404, "not_found", "党组织不存在");
@@ -88,73 +254,34 @@ static void post_import(struct request *req)
 		req_field_error(req, "body", "required", "请上传 .xlsx 或 .csv 文件");
 		return;
 	}
-	const char *fmt = req_query(req, "format");
-	enum import_format format;
-	if (fmt && strcmp(fmt, "xlsx") == 0)
-		format = IMPORT_XLSX;
-	else if (fmt && strcmp(fmt, "csv") == 0)
-		format = IMPORT_CSV;
-	else if (fmt && *fmt) {
-		req_field_error(req, "format", "invalid_choice", "应为 xlsx 或 csv");
-		return;
-	} else /* sniff: an xlsx is a zip */
-		format = req->body_len >= 4 && memcmp(req->body, "PK\3\4", 4) == 0 ? IMPORT_XLSX : IMPORT_CSV;
-	const char *mode = req_query(req, "mode");
-	if (mode && *mode && strcmp(mode, "all") != 0 && strcmp(mode, "good_only") != 0) {
-		req_field_error(req, "mode", "invalid_choice", "应为 all 或 good_only");
-		return;
-	}
-	struct import_job *ij = calloc(1, sizeof *ij);
-	if (!ij) {
-		req_fail(req, 500, "internal_error", "内存不足");
+	enum import_format format = in->format ? (strcmp(in->format, "csv") == 0 ? IMPORT_CSV : IMPORT_XLSX)
+				    /* sniff: an xlsx is a zip */
+				    : req->body_len >= 4 && memcmp(req->body, "PK\3\4", 4) == 0 ? IMPORT_XLSX : IMPORT_CSV;
+	bool dry_run = in->dry_run == 1, good_only = in->mode && strcmp(in->mode, "good_only") == 0;
+	json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I}", "org_id", (json_int_t)o.id, "format",
+				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
+				   "bytes", (json_int_t)req->body_len);
+	char *pt = json_dumps(params, JSON_COMPACT);
+	json_decref(params);
+	enum db_rc rc;
+	int64_t id = jobs_create(req->db, "member.import", auth_user_id(req), o.id, pt, &rc);
+	free(pt);
+	if (!id) {
+		req_fail_db(req, rc);
 		return;
 	}
-	ij->data = req_body_take(req, &ij->len); /* the job outlives the request */
+	struct import_job *ij = import_job_new(req, &o);
+	if (!ij)
+		return;
+	ij->id = id;
 	ij->o.format = format;
-	ij->o.org_id = o.id;
-	ij->o.dry_run = roster_query_flag(req, "dry_run");
-	ij->o.good_only = mode && strcmp(mode, "good_only") == 0;
-	ij->owner = auth_user_id(req);
-	ij->org_id = o.id;
-	const char *actor = NULL;
-	auth_actor(req, "member.import", &actor, NULL, NULL);
-	snprintf(ij->actor, sizeof ij->actor, "%s", actor ? actor : "");
-	snprintf(ij->ip, sizeof ij->ip, "%s", req->ip ? req->ip : "");
-	clock_today(ij->today);
-
-	enum db_rc rc = db_tx_begin(req->db, true);
-	int64_t id = 0;
-	if (rc == DB_OK) {
-		json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I}", "org_id", (json_int_t)o.id, "format",
-					   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", ij->o.dry_run, "good_only",
-					   ij->o.good_only, "bytes", (json_int_t)ij->len);
-		char *pt = json_dumps(params, JSON_COMPACT);
-		json_decref(params);
-		id = jobs_create(req->db, "member.import", ij->owner, o.id, pt, &rc);
-		free(pt);
-		rc = rc == DB_OK ? db_tx_commit(req->db) : rc;
-		if (rc != DB_OK)
-			db_tx_rollback(req->db);
-	}
-	if (rc != DB_OK) {
-		import_job_free(ij);
-		req_fail_db(req, rc);
-		return;
-	}
-	if (jobs_start(id, run_import, ij, import_job_free) != 0) {
-		jobs_fail(req->db, id, "后台任务无法启动，请稍后重新提交");
-		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
-		req->err.retry_after = 5;
-		return;
-	}
-	int64_t owner, org;
-	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
-	if (!job) {
-		req_fail_db(req, rc);
-		return;
-	}
-	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
-	req_reply_json(req, 202, job);
+	ij->o.dry_run = dry_run;
+	ij->o.good_only = good_only;
+	struct import_slot *slot = arena_alloc(req->arena, sizeof *slot);
+	*slot = (struct import_slot){ij, id, NULL};
+	req_on_failure(req, import_job_drop, slot);
+	/* the copy of the file runs after this transaction has committed, off the lock */
+	req_offload(req, import_copy_body, import_started, slot);
 }
 
 static void get_job(struct request *req)
@@ -176,14 +303,32 @@ static void get_job(struct request *req)
 	req_reply_json(req, 200, job);
 }
 
+/* A file that could not be written: 507 when its disk is full (as writes answer,
+ * SECURITY.md R3), else 500. The file is removed. */
+static void fail_file(struct request *req, const char *path, const char *what)
+{
+	int err = errno;
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	remove(path);
+	struct statvfs v;
+	bool full = err == ENOSPC || err == EDQUOT ||
+		    (statvfs(dir, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < (1ull << 20));
+	if (full)
+		req_fail(req, 507, "storage_full", "存储空间不足，无法生成文件，请联系管理员");
+	else
+		req_fail(req, 500, "internal_error", what);
+}
+
 static void get_template(struct request *req)
 {
 	char *path = roster_tmpfile(req, ".xlsx");
 	if (!path)
 		return;
+	errno = 0;
 	if (import_template_xlsx(path, NULL) != 0) {
-		remove(path);
-		req_fail(req, 500, "internal_error", "无法生成导入模板");
+		fail_file(req, path, "无法生成导入模板");
 		return;
 	}
 	roster_reply_file(req, path, XLSX_TYPE, "党员信息导入模板.xlsx");
@@ -226,6 +371,47 @@ static void export_cells(struct arena *a, const struct member_rec *r, bool revea
 		c[i] = vals[i];
 }
 
+/* Where an export's rows go: CSV or xlsx. */
+struct export_out {
+	bool csv;
+	FILE *out;
+	struct xlsx_out *x;
+};
+
+/* Every member of q, a page at a time, into o; the rows written into *rows. */
+static enum db_rc export_rows(struct request *req, struct member_list_query *q, bool reveal, struct export_out *o,
+			      int64_t *rows)
+{
+	enum db_rc rc = DB_OK; /* the route's transaction: one consistent snapshot */
+	char key[256] = "";
+	int64_t cid = 0;
+	while (rc == DB_OK) {
+		struct arena *a = arena_new();
+		struct member_row *page;
+		size_t n;
+		rc = member_filter_page(req, a, q, key, cid, 1000, &page, &n, NULL);
+		size_t use = n > 1000 ? 1000 : n;
+		for (size_t i = 0; rc == DB_OK && i < use; i++) {
+			const char *cells[32];
+			export_cells(a, &page[i].r, reveal, cells);
+			if (o->csv)
+				csv_out_row(o->out, cells, import_nheaders);
+			else if (xlsx_out_row(o->x, cells, import_nheaders) != 0)
+				rc = DB_ERROR;
+			(*rows)++;
+		}
+		bool more = rc == DB_OK && n > 1000;
+		if (more) {
+			snprintf(key, sizeof key, "%s", page[use - 1].key ? page[use - 1].key : "");
+			cid = page[use - 1].id;
+		}
+		arena_free(a);
+		if (!more)
+			break;
+	}
+	return rc;
+}
+
 struct export_in {
 	struct member_filter_in f;
 	const char *format, *purpose;
@@ -240,116 +426,96 @@ static const struct param export_params[] = {
 };
 static const struct params export_in = PARAMS(struct export_in, export_params);
 
-static void get_export(struct request *req)
+/* The export's options, from its declared inputs; false after an error. */
+static bool export_args(struct request *req, struct member_list_query *q, bool *csv, bool *reveal,
+			const char **purpose)
 {
 	const struct export_in *in = req->in;
-	struct member_list_query q;
-	if (!member_filter_build(req, "member.export", &in->f, &q))
-		return;
-	q.f.no_org_name = true; /* export_cells has no organization column */
-	bool csv = in->format && strcmp(in->format, "csv") == 0;
-	bool reveal = in->reveal == 1;
-	const char *purpose = in->purpose;
-	if (reveal) {
-		for (size_t i = 0; i < q.nranges; i++)
-			if (!scope_allows(req, "pii.export", q.prefix[i])) {
-				req_fail(req, 403, "forbidden", "没有导出完整个人信息的权限");
-				return;
-			}
-		if (!purpose || strlen(purpose) < 2 || strlen(purpose) > 200) {
-			req_field_error(req, "purpose", "required", "导出完整个人信息须填写用途");
-			return;
+	if (!member_filter_build(req, "member.export", &in->f, q))
+		return false;
+	q->f.no_org_name = true; /* export_cells has no organization column */
+	*csv = in->format && strcmp(in->format, "csv") == 0;
+	*reveal = in->reveal == 1;
+	*purpose = in->purpose;
+	if (!*reveal)
+		return true;
+	for (size_t i = 0; i < q->nranges; i++)
+		if (!scope_allows(req, "pii.export", q->prefix[i])) {
+			req_fail(req, 403, "forbidden", "没有导出完整个人信息的权限");
+			return false;
 		}
+	if (!*purpose || strlen(*purpose) < 2 || strlen(*purpose) > 200) {
+		req_field_error(req, "purpose", "required", "导出完整个人信息须填写用途");
+		return false;
 	}
-	char *path = roster_tmpfile(req, csv ? ".csv" : ".xlsx");
+	return true;
+}
+
+/* S14: the export and its row count, audited once the reading has ended well. */
+static int export_audit(struct request *req, void *ctx)
+{
+	return audit_record(req, ctx) == 0 ? DB_OK : DB_ERROR;
+}
+
+/* In the route's read transaction (one snapshot, no write lock while the file is
+ * written); its audit row is written right after, in a short write transaction of its
+ * own, and the file leaves only when that row committed (req_after_commit). */
+static void get_export(struct request *req)
+{
+	struct member_list_query q;
+	bool reveal;
+	const char *purpose;
+	struct export_out o = {0};
+	if (!export_args(req, &q, &o.csv, &reveal, &purpose))
+		return;
+	char *path = roster_tmpfile(req, o.csv ? ".csv" : ".xlsx");
 	if (!path)
 		return;
-	FILE *out = NULL;
-	struct xlsx_out *x = NULL;
-	if (csv) {
-		out = fopen(path, "w");
-		if (out)
-			fputs(SHEET_CSV_BOM, out);
+	if (o.csv) {
+		o.out = fopen(path, "w");
+		if (o.out) {
+			fputs(SHEET_CSV_BOM, o.out);
+			csv_out_row(o.out, import_headers, import_nheaders);
+		}
 	} else {
-		x = xlsx_out_open(path, NULL, "党员名册", import_headers, import_nheaders);
+		o.x = xlsx_out_open(path, NULL, "党员名册", import_headers, import_nheaders);
 	}
-	if (!out && !x) {
-		remove(path);
-		req_fail(req, 500, "internal_error", "无法生成导出文件");
+	if (!o.out && !o.x) {
+		fail_file(req, path, "无法生成导出文件");
 		return;
 	}
-	if (csv)
-		csv_out_row(out, import_headers, import_nheaders);
 	int64_t rows = 0;
-	enum db_rc rc = db_tx_begin(req->db, false); /* one consistent snapshot */
-	char key[256] = "";
-	int64_t cid = 0;
-	while (rc == DB_OK) {
-		struct arena *a = arena_new();
-		struct member_row *page;
-		size_t n;
-		rc = member_filter_page(req, a, &q, key, cid, 1000, &page, &n, NULL);
-		size_t use = n > 1000 ? 1000 : n;
-		for (size_t i = 0; rc == DB_OK && i < use; i++) {
-			const char *cells[32];
-			export_cells(a, &page[i].r, reveal, cells);
-			if (csv)
-				csv_out_row(out, cells, import_nheaders);
-			else if (xlsx_out_row(x, cells, import_nheaders) != 0)
-				rc = DB_ERROR;
-			rows++;
-		}
-		bool more = rc == DB_OK && n > 1000;
-		if (more) {
-			snprintf(key, sizeof key, "%s", page[use - 1].key ? page[use - 1].key : "");
-			cid = page[use - 1].id;
-		}
-		arena_free(a);
-		if (!more)
-			break;
-	}
-	if (db_in_tx(req->db))
-		db_tx_rollback(req->db); /* read-only: nothing to keep */
-	int closed = csv ? fclose(out) : xlsx_out_close(x);
-	if (rc != DB_OK || closed != 0) {
-		remove(path);
-		if (rc != DB_OK)
-			req_fail_db(req, rc);
-		else
-			req_fail(req, 500, "internal_error", "无法生成导出文件");
-		return;
-	}
-	/* S14: the export and its row count are audited before the file leaves */
-	rc = db_tx_begin(req->db, true);
-	if (rc == DB_OK) {
-		struct audit_event ev = {
-			"member.export", "member", 0, q.nranges == 1 ? 0 : 0, true,
-			arena_printf(req->arena, "rows=%lld format=%s masked=%d%s%s", (long long)rows, csv ? "csv" : "xlsx",
-				     !reveal, reveal ? " purpose=" : "", reveal ? purpose : "")};
-		if (audit_record(req, &ev) != 0) {
-			db_tx_rollback(req->db);
-			remove(path);
-			return;
-		}
-		rc = db_tx_commit(req->db);
-		if (rc != DB_OK)
-			db_tx_rollback(req->db);
-	}
+	enum db_rc rc = export_rows(req, &q, reveal, &o, &rows);
+	errno = 0;
+	int closed = o.csv ? (ferror(o.out) | fclose(o.out)) : xlsx_out_close(o.x);
 	if (rc != DB_OK) {
 		remove(path);
 		req_fail_db(req, rc);
 		return;
 	}
+	if (closed != 0) {
+		fail_file(req, path, "无法生成导出文件");
+		return;
+	}
+	/* S14: the export and its row count are audited before the file leaves (a failed
+	 * audit replaces the answer; the file is unlinked already by roster_reply_file) */
+	struct audit_event *ev = arena_alloc(req->arena, sizeof *ev);
+	*ev = (struct audit_event){
+		"member.export", "member", 0, 0, true,
+		arena_printf(req->arena, "rows=%lld format=%s masked=%d%s%s", (long long)rows, o.csv ? "csv" : "xlsx",
+			     !reveal, reveal ? " purpose=" : "", reveal ? purpose : "")};
+	req_after_commit(req, export_audit, ev);
 	req_add_header(req, "X-Row-Count", arena_printf(req->arena, "%lld", (long long)rows));
-	roster_reply_file(req, path, csv ? "text/csv; charset=utf-8" : XLSX_TYPE, csv ? "党员名册.csv" : "党员名册.xlsx");
+	roster_reply_file(req, path, o.csv ? "text/csv; charset=utf-8" : XLSX_TYPE, o.csv ? "党员名册.csv" : "党员名册.xlsx");
 }
 
 static const struct route roster_io_routes[] = {
-	{"POST", "/api/v1/members/import", post_import, "member.import", RF_RAW_BODY, IMPORT_CAP,
-	 "import members from .xlsx/.csv as a job"},
+	{"POST", "/api/v1/members/import", post_import, "member.import", RF_RAW_BODY | RF_TX_WRITE, IMPORT_CAP,
+	 "import members from .xlsx/.csv as a job", &import_in},
 	{"GET", "/api/v1/members/import/template.xlsx", get_template, "member.import", 0, 0, "the import template"},
-	{"GET", "/api/v1/members/export", get_export, "member.export", 0, 0, "export members (xlsx/csv), audited",
-	 &export_in},
+	/* a read transaction, then the audit row after it (see get_export) */
+	{"GET", "/api/v1/members/export", get_export, "member.export", RF_TX_READ, 0,
+	 "export members (xlsx/csv), audited", &export_in},
 	{"GET", "/api/v1/jobs/{id}", get_job, PERM_SESSION, RF_TX_READ, 0, "a job of the caller, with progress"},
 };
 ROUTE_TABLE(roster_io);

@@ -151,9 +151,3 @@ void roster_reply_file(struct request *req, const char *path, const char *type, 
 	req_add_header(req, "Content-Disposition",
 		       arena_printf(req->arena, "attachment; filename=\"export%s\"; filename*=UTF-8''%s", dot ? dot : "", enc));
 }
-
-bool roster_query_flag(struct request *req, const char *name)
-{
-	const char *v = req_query(req, name);
-	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
-}

@@ -29,6 +29,4 @@ bool roster_cursor_decode(struct request *req, const char *cursor, const char **
 char *roster_tmpfile(struct request *req, const char *suffix);
 /* Replies with the file at path (then unlinks it) as an attachment named name. */
 void roster_reply_file(struct request *req, const char *path, const char *type, const char *name);
-/* The query argument "1"/"true" → true. */
-bool roster_query_flag(struct request *req, const char *name);
 #endif

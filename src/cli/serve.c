@@ -38,13 +38,6 @@ static void sweep_exports(void)
 		log_msg(LOG_WARN, NULL, "removed %d export file(s) left by an earlier process", n);
 }
 
-static enum db_rc recover_jobs(struct db *db, void *ctx)
-{
-	(void)ctx;
-	jobs_recover(db);
-	return DB_OK;
-}
-
 static int cmd_serve(int argc, char **argv)
 {
 	(void)argc;
@@ -53,7 +46,7 @@ static int cmd_serve(int argc, char **argv)
 	if (!db)
 		return 1;
 	/* before any request: jobs of an earlier process cannot resume */
-	enum db_rc rc = db_tx_run(db, true, recover_jobs, NULL);
+	enum db_rc rc = jobs_recover(db); /* its own short transactions */
 	if (rc != DB_OK) /* as before: the server starts; those jobs stay "running" */
 		log_msg(LOG_WARN, NULL, "marking the jobs of an earlier process failed: %s", db_errmsg(db));
 	db_close(db);

@@ -13,9 +13,24 @@
 #define SHEET_MAX_COLS 64
 #define SHEET_MAX_ROWS 2000000
 #define SHEET_MAX_CELL 32767      /* bytes of one cell (Excel's own limit in characters) */
-#define SHEET_MAX_XML ((size_t)8 << 30) /* uncompressed bytes of one XML part: a 1M-row sheet is ~1.2 GiB; parsed as a stream */
-#define SHEET_MAX_SST 8000000     /* shared strings in one workbook */
-#define SHEET_MAX_SST_BYTES (256u << 20) /* memory the shared strings may take */
+#define SHEET_MAX_XML ((size_t)3 << 29) /* uncompressed bytes of one XML part: a 1M-row sheet is ~1.2 GiB; parsed as a stream */
+#define SHEET_MAX_SST 4000000     /* shared strings in one workbook (a 1M-row roster: names, addresses …) */
+#define SHEET_MAX_SST_BYTES (192u << 20) /* memory the shared strings may take, their index included */
+#define SHEET_MAX_CELLS_ROW 1024  /* <c> elements in one row (the template has 22 columns) */
+#define SHEET_MAX_DEPTH 32        /* nesting of XML elements (a worksheet needs 5) */
+
+/* What an .xlsx may make the reader do (SECURITY.md S19): memory follows the rows being
+ * read and the bytes actually inflated, never the counts a file claims. */
+struct sheet_limits {
+	size_t max_part_bytes; /* decompressed bytes of any one XML part */
+	size_t max_sst;        /* shared strings */
+	size_t max_sst_bytes;  /* their text and index */
+	size_t max_cells_row;  /* cells of one row */
+	double max_seconds;    /* reading the whole file; 0 = no limit */
+};
+/* The limits above, for a file of len bytes whose parts may each inflate to at most
+ * ratio × len (+ 1 MiB for the small parts of a small file), never above max_part. */
+struct sheet_limits sheet_limits_for(size_t len, size_t ratio, size_t max_part);
 
 /* Called for each row (rowno 1-based, as the user sees it in the spreadsheet); cells
  * are NUL-terminated UTF-8, valid only during the call; missing cells are "".
@@ -30,8 +45,13 @@ enum sheet_encoding { SHEET_UTF8, SHEET_UTF8_BOM, SHEET_GB18030 };
 int sheet_csv(const char *data, size_t len, sheet_row_fn fn, void *ctx, enum sheet_encoding *enc, char *why,
 	      size_t whylen);
 
-/* Parses the first worksheet of an .xlsx held in memory. Same contract. */
+/* Parses the first worksheet of an .xlsx held in memory. Same contract. A part that
+ * inflates past the limits, a DOCTYPE (entity expansion), nesting deeper than
+ * SHEET_MAX_DEPTH or a row of too many cells is refused with a reason. */
 int sheet_xlsx(const void *data, size_t len, sheet_row_fn fn, void *ctx, char *why, size_t whylen);
+/* The same with limits (sheet_xlsx uses sheet_limits_for(len, 100, SHEET_MAX_XML)). */
+int sheet_xlsx_limited(const void *data, size_t len, const struct sheet_limits *lim, sheet_row_fn fn, void *ctx,
+		       char *why, size_t whylen);
 
 /* For tests: true reads every part with expat alone, without the scanner that reads
  * what spreadsheet programs write ~10× faster (the two must give the same rows). */

@@ -5,6 +5,7 @@
  * s (shared string), inlineStr, str (formula text), b, n and absent (numbers, dates as
  * serials: the caller converts with sheet_serial_date where a column holds dates). */
 #include "core/sheet.h"
+#include "core/clock.h"
 #include <expat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,85 @@ static int buf_add(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* What reading every part shares: the limits and the deadline (clock_mono_ms, 0: none). */
+struct reader {
+	const struct sheet_limits *lim;
+	double deadline;
+};
+
+/* The first member of every expat handler's user data: the parser, the nesting, and
+ * the refusal of what no workbook needs (a DOCTYPE, whose entities could expand a
+ * few bytes into gigabytes; nesting past SHEET_MAX_DEPTH). */
+struct xguard {
+	XML_Parser xp; /* NULL while the fast scanner reads (it gives up on both itself) */
+	int depth;
+	bool refused;
+	char *why;
+	size_t whylen;
+};
+
+static void guard_refuse(struct xguard *g, const char *reason)
+{
+	if (!g->refused && g->why)
+		snprintf(g->why, g->whylen, "%s", reason);
+	g->refused = true;
+	if (g->xp)
+		XML_StopParser(g->xp, XML_FALSE);
+}
+
+/* On each start tag: false (and the parse stopped) when nesting is too deep. */
+static bool guard_enter(struct xguard *g)
+{
+	if (g->refused)
+		return false;
+	if (++g->depth > SHEET_MAX_DEPTH) {
+		guard_refuse(g, "xlsx 文件的 XML 嵌套过深，不是有效的工作簿");
+		return false;
+	}
+	return true;
+}
+
+static void guard_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+			  int has_internal_subset)
+{
+	(void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
+	guard_refuse(ud, "xlsx 文件含有 DOCTYPE 声明，不是有效的工作簿");
+}
+
+/* An expat parser for a part, its user data starting with g. Free with XML_ParserFree. */
+static XML_Parser guarded_parser(struct xguard *g, XML_StartElementHandler start, XML_EndElementHandler end,
+				 XML_CharacterDataHandler text)
+{
+	XML_Parser xp = XML_ParserCreate("UTF-8");
+	if (!xp)
+		return NULL;
+	g->xp = xp;
+	g->depth = 0;
+	XML_SetUserData(xp, g);
+	XML_SetElementHandler(xp, start, end);
+	if (text)
+		XML_SetCharacterDataHandler(xp, text);
+	XML_SetStartDoctypeDeclHandler(xp, guard_doctype);
+	return xp;
+}
+
+/* The reading took too long: why set. */
+static bool past_deadline(const struct reader *rd, char *why, size_t whylen)
+{
+	if (!rd->deadline || clock_mono_ms() <= rd->deadline)
+		return false;
+	snprintf(why, whylen, "xlsx 文件读取超时，请分批导入");
+	return true;
+}
+
+static bool too_large(const struct reader *rd, size_t total, char *why, size_t whylen)
+{
+	if (total <= rd->lim->max_part_bytes)
+		return false;
+	snprintf(why, whylen, "xlsx 文件解压后过大（超过 %zu MiB），不是正常的党员名册", rd->lim->max_part_bytes >> 20);
+	return true;
+}
+
 /* local name of a possibly prefixed element ("x:row" → "row") */
 static const char *local(const char *name)
 {
@@ -49,9 +129,12 @@ static const char *attr(const char **atts, const char *name)
 	return NULL;
 }
 
-/* Streams one zip entry through an expat parser. 0, or -1 with why. */
-static int parse_entry(zip_t *z, const char *name, XML_Parser xp, bool *stop, char *why, size_t whylen)
+/* Streams one zip entry through an expat parser whose user data starts with g. 0, or
+ * -1 with why. */
+static int parse_entry(const struct reader *rd, zip_t *z, const char *name, struct xguard *g, bool *stop, char *why,
+		       size_t whylen)
 {
+	XML_Parser xp = g->xp;
 	zip_file_t *f = zip_fopen(z, name, 0);
 	if (!f) {
 		snprintf(why, whylen, "文件缺少 %s，不是有效的 xlsx 工作簿", name);
@@ -68,12 +151,15 @@ static int parse_entry(zip_t *z, const char *name, XML_Parser xp, bool *stop, ch
 			break;
 		}
 		total += (size_t)n;
-		if (total > SHEET_MAX_XML) {
-			snprintf(why, whylen, "xlsx 文件内容过大");
+		if (too_large(rd, total, why, whylen) || past_deadline(rd, why, whylen)) {
 			rc = -1;
 			break;
 		}
 		if (XML_Parse(xp, chunk, (int)n, n == 0) == XML_STATUS_ERROR) {
+			if (g->refused) {
+				rc = -1;
+				break;
+			}
 			if (stop && *stop)
 				break;
 			snprintf(why, whylen, "xlsx 文件的 XML 无效（%s 第 %lu 行）", name,
@@ -262,7 +348,9 @@ static long decode(char *p, char *end, bool attr_value)
 	return w - p;
 }
 
-/* One markup token at f->pos ('<'): FAST_OK (consumed), FAST_MORE, FAST_GIVE_UP. */
+/* One markup token at f->pos ('<'): FAST_OK (consumed), FAST_MORE, FAST_GIVE_UP. Long
+ * on purpose: it runs ~50M times for a 1M-row sheet and reads as one state machine
+ * (end tag, declaration, start tag with its attributes). */
 static int fast_tag(struct fast *f)
 {
 	char *p = f->buf + f->pos, *end = f->buf + f->len;
@@ -427,7 +515,7 @@ static int fast_text(struct fast *f)
 /* Reads one zip entry with the scanner. FAST_OK, FAST_ERROR (why set) or FAST_GIVE_UP. */
 bool sheet_xlsx_expat_only;
 
-static int fast_entry(zip_t *z, const char *name, struct fast *f, char *why, size_t whylen)
+static int fast_entry(const struct reader *rd, zip_t *z, const char *name, struct fast *f, char *why, size_t whylen)
 {
 	if (sheet_xlsx_expat_only)
 		return FAST_GIVE_UP;
@@ -462,8 +550,7 @@ static int fast_entry(zip_t *z, const char *name, struct fast *f, char *why, siz
 				break;
 			}
 			total += (size_t)n;
-			if (total > SHEET_MAX_XML) {
-				snprintf(why, whylen, "xlsx 文件内容过大");
+			if (too_large(rd, total, why, whylen) || past_deadline(rd, why, whylen)) {
 				rc = FAST_ERROR;
 				break;
 			}
@@ -497,18 +584,29 @@ static int fast_entry(zip_t *z, const char *name, struct fast *f, char *why, siz
 
 /* --- shared strings --- */
 struct sst {
-	char **s;
+	struct xguard g;
+	const struct sheet_limits *lim;
+	struct buf text; /* every string, each ended by a NUL */
+	uint32_t *off;   /* string k at text.p + off[k] */
 	size_t n, cap;
 	struct buf cur;
 	int in_si, in_t, in_rph;
-	size_t bytes;
 	bool failed;
 };
+
+static const char *sst_get(const struct sst *t, size_t k)
+{
+	return t->text.p + t->off[k];
+}
 
 static void sst_start(void *ud, const char *name, const char **atts)
 {
 	(void)atts;
 	struct sst *t = ud;
+	if (!guard_enter(&t->g)) {
+		t->failed = true;
+		return;
+	}
 	const char *l = local(name);
 	if (strcmp(l, "si") == 0) {
 		t->in_si = 1;
@@ -525,6 +623,7 @@ static void sst_start(void *ud, const char *name, const char **atts)
 static void sst_end(void *ud, const char *name)
 {
 	struct sst *t = ud;
+	t->g.depth--;
 	const char *l = local(name);
 	if (strcmp(l, "t") == 0) {
 		t->in_t = 0;
@@ -534,29 +633,30 @@ static void sst_end(void *ud, const char *name)
 		t->in_si = 0;
 		if (t->failed)
 			return;
-		/* every entry costs memory even when empty: bound their number and count
-		 * their overhead, so a small file cannot expand into gigabytes */
-		size_t len = t->cur.p ? strlen(t->cur.p) : 0;
-		t->bytes += len + 1 + sizeof(char *) + 16;
-		if (t->n >= SHEET_MAX_SST || t->bytes > SHEET_MAX_SST_BYTES) {
+		/* one buffer and a 4-byte index: an empty string costs 5 bytes, and the whole
+		 * table is bounded (the part itself inflates to a bounded size) */
+		size_t len = t->cur.p ? t->cur.len : 0;
+		if (t->n >= t->lim->max_sst || t->text.len + len + 1 + (t->n + 1) * sizeof *t->off > t->lim->max_sst_bytes) {
 			t->failed = true;
 			return;
 		}
 		if (t->n == t->cap) {
 			size_t ncap = t->cap ? t->cap * 2 : 256;
-			char **q = realloc(t->s, ncap * sizeof *q);
+			uint32_t *q = realloc(t->off, ncap * sizeof *q);
 			if (!q) {
 				t->failed = true;
 				return;
 			}
-			t->s = q;
+			t->off = q;
 			t->cap = ncap;
 		}
-		t->s[t->n] = strdup(t->cur.p ? t->cur.p : "");
-		if (!t->s[t->n])
+		t->off[t->n] = (uint32_t)t->text.len;
+		if (buf_add(&t->text, t->cur.p ? t->cur.p : "", len)) {
 			t->failed = true;
-		else
+		} else {
+			t->text.len++; /* keep the NUL buf_add wrote */
 			t->n++;
+		}
 	}
 }
 
@@ -571,14 +671,14 @@ static void sst_text(void *ud, const char *s, int len)
 
 static void sst_free(struct sst *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->s[i]);
-	free(t->s);
+	free(t->text.p);
+	free(t->off);
 	free(t->cur.p);
 }
 
 /* --- workbook: the first sheet's relationship id, then its target --- */
 struct wb {
+	struct xguard g;
 	char rid[128];
 	char target[256];
 	const char *want;
@@ -587,6 +687,8 @@ struct wb {
 static void wb_start(void *ud, const char *name, const char **atts)
 {
 	struct wb *w = ud;
+	if (!guard_enter(&w->g))
+		return;
 	const char *l = local(name);
 	if (strcmp(l, "sheet") == 0 && !w->rid[0]) {
 		const char *id = attr(atts, "id");
@@ -603,8 +705,17 @@ static void wb_start(void *ud, const char *name, const char **atts)
 	}
 }
 
+static void wb_end(void *ud, const char *name)
+{
+	(void)name;
+	((struct wb *)ud)->g.depth--;
+}
+
 /* --- the sheet --- */
 struct sh {
+	struct xguard g;
+	const struct sheet_limits *lim;
+	size_t row_cells; /* <c> elements in the current row */
 	struct sst *sst;
 	sheet_row_fn fn;
 	void *ctx;
@@ -670,6 +781,11 @@ static void sh_start(void *ud, const char *name, const char **atts)
 	struct sh *s = ud;
 	if (s->stop)
 		return;
+	if (!guard_enter(&s->g)) {
+		s->rc = -1;
+		s->stop = true;
+		return;
+	}
 	enum sheet_el el = sheet_el(name);
 	if (el == EL_ROW) {
 		const char *r = attr(atts, "r");
@@ -681,6 +797,7 @@ static void sh_start(void *ud, const char *name, const char **atts)
 		}
 		s->rowno = n;
 		s->ncells = 0;
+		s->row_cells = 0;
 		s->nextcol = 0;
 		for (size_t i = 0; i < SHEET_MAX_COLS; i++)
 			s->cells[i].len = 0;
@@ -692,6 +809,12 @@ static void sh_start(void *ud, const char *name, const char **atts)
 				r = atts[i + 1];
 			else if (l[0] == 't' && !l[1] && !t)
 				t = atts[i + 1];
+		}
+		if (++s->row_cells > s->lim->max_cells_row) {
+			snprintf(s->why, s->whylen, "第 %ld 行的单元格过多（超过 %zu 个），不是正常的党员名册", s->rowno,
+				 s->lim->max_cells_row);
+			sh_fail(s, -1);
+			return;
 		}
 		s->col = r ? col_of_ref(r) : s->nextcol;
 		s->nextcol = s->col + 1;
@@ -716,6 +839,7 @@ static void sh_start(void *ud, const char *name, const char **atts)
 static void sh_end(void *ud, const char *name)
 {
 	struct sh *s = ud;
+	s->g.depth--;
 	if (s->stop)
 		return;
 	enum sheet_el el = sheet_el(name);
@@ -739,7 +863,7 @@ static void sh_end(void *ud, const char *name)
 				sh_fail(s, -1);
 				return;
 			}
-			text = s->sst->s[k];
+			text = sst_get(s->sst, (size_t)k);
 		} else if (strcmp(s->type, "b") == 0) {
 			text = strcmp(text, "1") == 0 ? "TRUE" : "FALSE";
 		} else if (strcmp(s->type, "e") == 0) {
@@ -780,7 +904,100 @@ static void sh_text(void *ud, const char *t, int len)
 		sh_fail(s, -1);
 }
 
+struct sheet_limits sheet_limits_for(size_t len, size_t ratio, size_t max_part)
+{
+	size_t part = len > (SIZE_MAX - ((size_t)1 << 20)) / (ratio ? ratio : 1) ? max_part : len * ratio + ((size_t)1 << 20);
+	return (struct sheet_limits){
+		.max_part_bytes = part < max_part ? part : max_part,
+		.max_sst = SHEET_MAX_SST,
+		.max_sst_bytes = SHEET_MAX_SST_BYTES,
+		.max_cells_row = SHEET_MAX_CELLS_ROW,
+	};
+}
+
 int sheet_xlsx(const void *data, size_t len, sheet_row_fn fn, void *ctx, char *why, size_t whylen)
+{
+	struct sheet_limits lim = sheet_limits_for(len, 100, SHEET_MAX_XML);
+	return sheet_xlsx_limited(data, len, &lim, fn, ctx, why, whylen);
+}
+
+/* xl/sharedStrings.xml into t (optional: a sheet of numbers or inline strings has none). */
+static int read_sst(const struct reader *rd, zip_t *z, struct sst *t, char *why, size_t whylen)
+{
+	if (zip_name_locate(z, "xl/sharedStrings.xml", 0) < 0)
+		return 0;
+	const bool never = false;
+	struct fast f = {.start = sst_start, .end = sst_end, .text = sst_text, .ud = t, .stop = &never};
+	int r = fast_entry(rd, z, "xl/sharedStrings.xml", &f, why, whylen);
+	if (r == FAST_GIVE_UP) { /* expat reads it all again */
+		sst_free(t);
+		*t = (struct sst){.lim = rd->lim, .g = {.why = why, .whylen = whylen}};
+		XML_Parser xp = guarded_parser(&t->g, sst_start, sst_end, sst_text);
+		r = xp ? parse_entry(rd, z, "xl/sharedStrings.xml", &t->g, NULL, why, whylen) : -1;
+		if (xp)
+			XML_ParserFree(xp);
+	}
+	if (r || t->failed) {
+		if (!r && !t->g.refused)
+			snprintf(why, whylen, "xlsx 共享字符串过多或过大，不是正常的党员名册");
+		return -1;
+	}
+	return 0;
+}
+
+/* One small part through expat with the workbook handlers. */
+static int read_wb_part(const struct reader *rd, zip_t *z, const char *name, struct wb *wb, char *why, size_t whylen)
+{
+	wb->g.why = why;
+	wb->g.whylen = whylen;
+	XML_Parser xp = guarded_parser(&wb->g, wb_start, wb_end, NULL);
+	int r = xp ? parse_entry(rd, z, name, &wb->g, NULL, why, whylen) : -1;
+	if (xp)
+		XML_ParserFree(xp);
+	return r;
+}
+
+/* The first worksheet's part name, through xl/workbook.xml and its relationships. */
+static int find_sheet(const struct reader *rd, zip_t *z, char *out, size_t outlen, char *why, size_t whylen)
+{
+	struct wb wb = {0};
+	snprintf(out, outlen, "xl/worksheets/sheet1.xml");
+	if (zip_name_locate(z, "xl/workbook.xml", 0) < 0)
+		return 0;
+	if (read_wb_part(rd, z, "xl/workbook.xml", &wb, why, whylen))
+		return -1;
+	if (wb.rid[0] && zip_name_locate(z, "xl/_rels/workbook.xml.rels", 0) >= 0) {
+		wb.want = wb.rid;
+		if (read_wb_part(rd, z, "xl/_rels/workbook.xml.rels", &wb, why, whylen))
+			return -1;
+		if (wb.target[0] && zip_name_locate(z, wb.target, 0) >= 0)
+			snprintf(out, outlen, "%s", wb.target);
+	}
+	return 0;
+}
+
+/* The sheet's rows to sh's callback: the scanner first, expat when it gives up. */
+static int read_sheet(const struct reader *rd, zip_t *z, const char *sheet, struct sh *sh, char *why, size_t whylen)
+{
+	struct fast f = {.start = sh_start, .end = sh_end, .text = sh_text, .ud = sh, .stop = &sh->stop};
+	int r = fast_entry(rd, z, sheet, &f, why, whylen);
+	if (r == FAST_GIVE_UP && !sh->stop) {
+		/* expat reads the sheet again from its start; the rows the scanner delivered
+		 * are parsed but not delivered again (row numbers only rise) */
+		sh->skip_upto = sh->lastrow;
+		sh->lastrow = sh->rowno = 0;
+		sh->in_v = sh->in_t = sh->in_is = sh->in_rph = 0;
+		sh->xp = guarded_parser(&sh->g, sh_start, sh_end, sh_text);
+		r = sh->xp ? parse_entry(rd, z, sheet, &sh->g, &sh->stop, why, whylen) : -1;
+		if (sh->xp)
+			XML_ParserFree(sh->xp);
+		sh->xp = sh->g.xp = NULL;
+	}
+	return sh->stop ? sh->rc : r;
+}
+
+int sheet_xlsx_limited(const void *data, size_t len, const struct sheet_limits *lim, sheet_row_fn fn, void *ctx,
+		       char *why, size_t whylen)
 {
 	zip_error_t ze;
 	zip_error_init(&ze);
@@ -793,78 +1010,18 @@ int sheet_xlsx(const void *data, size_t len, sheet_row_fn fn, void *ctx, char *w
 		snprintf(why, whylen, "不是有效的 xlsx 文件");
 		return -1;
 	}
+	struct reader rd = {lim, lim->max_seconds > 0 ? clock_mono_ms() + lim->max_seconds * 1000 : 0};
 	int rc = -1;
-	struct sst sst = {0};
-	struct sh sh = {0};
-	/* shared strings are optional (a sheet of numbers or inline strings has none) */
-	if (zip_name_locate(z, "xl/sharedStrings.xml", 0) >= 0) {
-		const bool never = false;
-		struct fast f = {.start = sst_start, .end = sst_end, .text = sst_text, .ud = &sst, .stop = &never};
-		int r = fast_entry(z, "xl/sharedStrings.xml", &f, why, whylen);
-		if (r == FAST_GIVE_UP) { /* expat reads it all again */
-			sst_free(&sst);
-			memset(&sst, 0, sizeof sst);
-			XML_Parser xp = XML_ParserCreate("UTF-8");
-			XML_SetUserData(xp, &sst);
-			XML_SetElementHandler(xp, sst_start, sst_end);
-			XML_SetCharacterDataHandler(xp, sst_text);
-			r = parse_entry(z, "xl/sharedStrings.xml", xp, NULL, why, whylen);
-			XML_ParserFree(xp);
-		}
-		if (r || sst.failed) {
-			if (!r)
-				snprintf(why, whylen, "xlsx 共享字符串过大或无效");
-			goto out;
-		}
+	struct sst sst = {.lim = lim, .g = {.why = why, .whylen = whylen}};
+	char sheet[300];
+	if (read_sst(&rd, z, &sst, why, whylen) == 0 && find_sheet(&rd, z, sheet, sizeof sheet, why, whylen) == 0) {
+		struct sh sh = {.lim = lim, .sst = &sst, .fn = fn, .ctx = ctx, .why = why, .whylen = whylen,
+				.g = {.why = why, .whylen = whylen}};
+		rc = read_sheet(&rd, z, sheet, &sh, why, whylen);
+		free(sh.val.p);
+		for (size_t i = 0; i < SHEET_MAX_COLS; i++)
+			free(sh.cells[i].p);
 	}
-	struct wb wb = {0};
-	const char *sheet = "xl/worksheets/sheet1.xml";
-	if (zip_name_locate(z, "xl/workbook.xml", 0) >= 0) {
-		XML_Parser xp = XML_ParserCreate("UTF-8");
-		XML_SetUserData(xp, &wb);
-		XML_SetElementHandler(xp, wb_start, NULL);
-		int r = parse_entry(z, "xl/workbook.xml", xp, NULL, why, whylen);
-		XML_ParserFree(xp);
-		if (r)
-			goto out;
-		if (wb.rid[0] && zip_name_locate(z, "xl/_rels/workbook.xml.rels", 0) >= 0) {
-			wb.want = wb.rid;
-			xp = XML_ParserCreate("UTF-8");
-			XML_SetUserData(xp, &wb);
-			XML_SetElementHandler(xp, wb_start, NULL);
-			r = parse_entry(z, "xl/_rels/workbook.xml.rels", xp, NULL, why, whylen);
-			XML_ParserFree(xp);
-			if (r)
-				goto out;
-			if (wb.target[0] && zip_name_locate(z, wb.target, 0) >= 0)
-				sheet = wb.target;
-		}
-	}
-	sh.sst = &sst;
-	sh.fn = fn;
-	sh.ctx = ctx;
-	sh.why = why;
-	sh.whylen = whylen;
-	struct fast f = {.start = sh_start, .end = sh_end, .text = sh_text, .ud = &sh, .stop = &sh.stop};
-	int r = fast_entry(z, sheet, &f, why, whylen);
-	if (r == FAST_GIVE_UP && !sh.stop) {
-		/* expat reads the sheet again from its start; the rows the scanner delivered
-		 * are parsed but not delivered again (row numbers only rise) */
-		sh.skip_upto = sh.lastrow;
-		sh.lastrow = sh.rowno = 0;
-		sh.in_v = sh.in_t = sh.in_is = sh.in_rph = 0;
-		sh.xp = XML_ParserCreate("UTF-8");
-		XML_SetUserData(sh.xp, &sh);
-		XML_SetElementHandler(sh.xp, sh_start, sh_end);
-		XML_SetCharacterDataHandler(sh.xp, sh_text);
-		r = parse_entry(z, sheet, sh.xp, &sh.stop, why, whylen);
-		XML_ParserFree(sh.xp);
-	}
-	rc = sh.stop ? sh.rc : r;
-	free(sh.val.p);
-	for (size_t i = 0; i < SHEET_MAX_COLS; i++)
-		free(sh.cells[i].p);
-out:
 	sst_free(&sst);
 	zip_discard(z);
 	return rc;

@@ -93,8 +93,28 @@ static void run_failure_hooks(struct request *req)
 	req->on_failure = NULL;
 }
 
-/* Commits when the request succeeded (a failed commit replaces the answer), rolls back
- * otherwise and then records its failure events; never leaves a transaction open. */
+/* A request's writes of record after its transaction (req_after_commit): each in a
+ * write transaction of its own; the first that fails fails the request. */
+static void run_after_commit_hooks(struct request *req)
+{
+	for (struct req_hook *h = req->after_commit; h && !req_failed(req); h = h->next) {
+		int rc = db_tx_begin(req->db, true);
+		if (rc == DB_OK) {
+			rc = h->fn(req, h->ctx);
+			if (rc == DB_OK)
+				rc = db_tx_commit(req->db);
+			else
+				db_tx_rollback(req->db);
+		}
+		if (rc != DB_OK && !req_failed(req))
+			req_fail_db(req, rc);
+	}
+	req->after_commit = NULL;
+}
+
+/* Commits when the request succeeded (a failed commit replaces the answer) and runs its
+ * writes of record; rolls back otherwise and then records its failure events; never
+ * leaves a transaction open. */
 static void tx_close(struct request *req)
 {
 	if (!req->db)
@@ -114,6 +134,8 @@ static void tx_close(struct request *req)
 			}
 		}
 	}
+	if (!req_failed(req) && req->after_commit)
+		run_after_commit_hooks(req);
 	if (req_failed(req) && req->on_failure)
 		run_failure_hooks(req);
 	assert(!db_in_tx(req->db));

@@ -202,14 +202,24 @@ void req_add_header(struct request *req, const char *name, const char *value)
 	req->headers = h;
 }
 
-void req_on_failure(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx)
+static void hook_add(struct request *req, struct req_hook **list, int (*fn)(struct request *req, void *ctx), void *ctx)
 {
 	struct req_hook *h = arena_alloc(req->arena, sizeof *h);
 	h->fn = fn;
 	h->ctx = ctx;
 	h->next = NULL;
-	struct req_hook **p = &req->on_failure;
+	struct req_hook **p = list;
 	while (*p)
 		p = &(*p)->next;
 	*p = h;
+}
+
+void req_on_failure(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx)
+{
+	hook_add(req, &req->on_failure, fn, ctx);
+}
+
+void req_after_commit(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx)
+{
+	hook_add(req, &req->after_commit, fn, ctx);
 }

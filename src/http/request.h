@@ -76,6 +76,7 @@ struct request {
 		int64_t touch_id, touch_at, drop_id;
 	} auth_later;
 	struct req_hook *on_failure; /* see req_on_failure; arena-owned */
+	struct req_hook *after_commit; /* see req_after_commit; arena-owned */
 
 	struct {
 		int status;
@@ -162,6 +163,13 @@ void req_offload(struct request *req, void (*work)(void *), void (*then)(struct 
  * is. Not run when the request succeeds. ctx must outlive the request's handler
  * (arena-owned). */
 void req_on_failure(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx);
+/* Registers fn to run once the route's (read) transaction has ended well: a write of
+ * record about what the request read, such as an export's audit row, that must not
+ * hold the write lock while the reading runs. The dispatcher runs it in a write
+ * transaction of its own; if fn does not return DB_OK, or the commit fails, the request
+ * fails (its prepared answer, a file included, is dropped), so nothing leaves without
+ * its record. ctx arena-owned. */
+void req_after_commit(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx);
 /* Adds a response header (name and value copied into the arena). */
 void req_add_header(struct request *req, const char *name, const char *value);
 #endif

@@ -1,8 +1,11 @@
 /* jobs.h: long work as jobs (DESIGN.md §3): a row in the jobs table, a worker thread,
  * progress in percent and a result. Submitting answers at once with the job's id; the
  * work runs on the worker with its own database connection (db_thread), one job at a
- * time in submission order. Jobs left queued or running by a previous process are
- * marked failed when the server starts (jobs_recover). */
+ * time in submission order (so one import runs at a time; the others wait queued).
+ * While a job runs its status and progress live in memory; the table gets its outcome
+ * (done with the result, or failed with the reason) when it ends. Jobs left queued or
+ * running by a previous process are marked failed when the server starts
+ * (jobs_recover), except imports past their commit point, which it finishes. */
 #ifndef DJ_JOBS_H
 #define DJ_JOBS_H
 #include "db/db.h"
@@ -40,9 +43,14 @@ void jobs_drain(void);
 /* The same for at most seconds (SIGTERM); true when the worker is idle, whose thread
  * then ends and is joined (a later job starts another). */
 bool jobs_drain_for(double seconds);
-/* Marks jobs of a previous process failed: `dangjian serve` calls it once at start,
- * before any request (their input lived in that process's memory). */
-void jobs_recover(struct db *db);
+/* At start, before any request: finishes the imports of a previous process that were
+ * past their commit point (import_recover), then marks its other jobs failed (their
+ * input lived in that process's memory; their staged rows are gone). */
+enum db_rc jobs_recover(struct db *db);
+/* Marks job id done with result (JSON text) inside the caller's transaction, the one
+ * that writes the job's data (an import's last batch), so that the job reads done
+ * exactly when its data is there (S24). The worker then leaves the job as it is. */
+enum db_rc jobs_mark_done(struct db *db, int64_t id, const char *result);
 /* Marks job id failed with a Chinese reason (a job that could not be started). */
 void jobs_fail(struct db *db, int64_t id, const char *why);
 #endif

@@ -266,14 +266,6 @@ enum db_rc audit_write(struct db *db, const struct audit_actor *actor, const str
 
 const struct audit_actor audit_system_cli = {.name = "system", .ip = "cli"};
 
-/* TEMPORARY: src/api/roster_io.c's import job until sec-import's branch is merged. */
-int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
-		    const struct audit_event *ev)
-{
-	struct audit_actor a = {.user_id = actor_id, .name = actor_name, .ip = ip};
-	return audit_write(db, &a, ev);
-}
-
 /* Column i's text, read in place: it stays valid until the statement's next step (no
  * other column's read converts it). false when SQLite answered NULL for a value that is
  * not NULL: it could not allocate the text, which is an error, not a broken link. */
@@ -408,6 +400,8 @@ static const struct {
 	{"user.unlock", "账户解锁"},
 	{"user.reset_password", "重置密码"},
 	{"user.reset_login", "重置密码后首次登录"},
+	{"member.duplicate_out_of_scope", "查询管辖范围以外的身份证号码"},
+	{"security.alert.duplicate_probe", "安全告警：频繁查询范围外人员"},
 	{"user.reset_totp", "重置动态验证码"},
 	{"user.link_member", "关联党员档案"},
 	{"role.assign", "分配角色"},

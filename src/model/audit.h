@@ -37,9 +37,6 @@ enum db_rc audit_write(struct db *db, const struct audit_actor *actor, const str
 
 /* The actor of work done from the command line (the system, address "cli"). */
 extern const struct audit_actor audit_system_cli;
-/* TEMPORARY, for src/api/roster_io.c until sec-import's branch is merged. */
-int audit_record_as(struct db *db, int64_t actor_id, const char *actor_name, const char *ip,
-		    const struct audit_event *ev);
 
 /* Walks the whole chain. Returns 0 when every link and the head verify, 1 when broken
  * (*first_broken = the first row whose link fails, or the first missing id when rows

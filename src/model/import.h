@@ -2,8 +2,18 @@
  * Chinese headers → validated member records. Every row is checked and every error
  * reported with its row, column and a Chinese message; nobody is entered twice (the
  * ID blind index, against the database and within the file). All-or-nothing unless
- * good_only; dry_run changes nothing. Runs on the caller's connection and manages its
- * own write transaction (the caller must not be in one). */
+ * good_only; dry_run changes nothing.
+ *
+ * Locks (SECURITY.md S18): the file is read and checked outside any write lock; a dry
+ * run takes none at all (its duplicate checks are read transactions), except one short
+ * write at the end when it met people outside the caller's scope (their audit rows).
+ * A real import stages its good rows a batch per short write transaction, marks its
+ * commit point in one more, then moves the rows into the roster a batch at a time; the
+ * last batch marks the job done through finish (S24). Before the commit point nothing is
+ * visible and a failure removes the staged rows; after it the rows become visible over
+ * a few batches, and a process killed meanwhile finishes the move at its next start
+ * (import_recover). Runs on the caller's connection, which must not be in a
+ * transaction; the caller runs one import at a time (the jobs worker does). */
 #ifndef DJ_IMPORT_H
 #define DJ_IMPORT_H
 #include "db/db.h"
@@ -14,9 +24,20 @@
 
 enum import_format { IMPORT_CSV, IMPORT_XLSX };
 
+/* Called inside the transaction of the last batch that moves a committed import into
+ * the roster, with the job's result (JSON text): marks the job done. DB_OK to commit. */
+typedef enum db_rc (*import_finish_fn)(struct db *db, void *ctx, int64_t job_id, const char *result);
+
 struct import_opts {
 	enum import_format format;
-	int64_t org_id;      /* the organization the members join */
+	int64_t job_id;      /* the job whose rows are staged (its jobs row) */
+	int64_t org_id;      /* the organization the members join… */
+	const char *org_path;/* …and its path */
+	/* the organization paths (subtree prefixes) where the caller may see members: a
+	 * duplicate elsewhere is not named, counts toward cfg.import_max_foreign_dups and is
+	 * reported through on_foreign (S20). NULL: everywhere (the command line). */
+	const char *const *scope;
+	size_t nscope;
 	bool dry_run;
 	bool good_only;      /* import the good rows even when some are bad */
 	int64_t now;         /* created_at */
@@ -25,10 +46,15 @@ struct import_opts {
 	/* progress in percent (of bytes parsed); may be NULL */
 	void (*progress)(void *ctx, int pct);
 	void *progress_ctx;
-	/* called inside the import's transaction just before it commits (the audit row of
-	 * the import belongs there); non-zero rolls the import back. May be NULL. */
+	/* called inside the commit point's transaction (the import's audit row belongs
+	 * there); non-zero rolls the import back. May be NULL. */
 	int (*before_commit)(void *ctx, struct db *db, int64_t imported, int64_t bad);
-	void *commit_ctx;
+	/* called in a write transaction of its own after the file is read, when n people
+	 * outside the caller's scope were met (audit them); non-zero fails the import. */
+	int (*on_foreign)(void *ctx, struct db *db, int64_t n);
+	void *commit_ctx;    /* for before_commit and on_foreign */
+	import_finish_fn finish; /* may be NULL */
+	void *finish_ctx;
 };
 
 /* The template's column headers, in order, and how many. */
@@ -38,10 +64,16 @@ extern const size_t import_nheaders;
 /* Runs the import of data (len bytes). Returns the result object
  * {total, good, bad, imported, dry_run, encoding, errors:[{row, column, code, message}]}
  * (new reference), or NULL with a Chinese reason in why when the file as a whole is
- * unreadable or the organization missing. DB_BUSY and other storage failures come back
- * in *db_rc (DB_OK otherwise) with a NULL result. */
+ * unreadable or refused (too large, too slow, too many people outside the scope).
+ * DB_BUSY and other storage failures come back in *db_rc (DB_OK otherwise) with a NULL
+ * result. */
 json_t *import_members(struct db *db, const void *data, size_t len, const struct import_opts *o, enum db_rc *db_rc,
 		       char *why, size_t whylen);
+
+/* At start, before any import runs: finishes the move of every import past its commit
+ * point (finish marks each job done) and removes the staged rows of imports that did
+ * not reach it. DB_OK, or the first failure (logged; tried again at the next start). */
+enum db_rc import_recover(struct db *db, import_finish_fn finish, void *ctx);
 
 /* Writes the import template (headers and one example row) as .xlsx to path. 0 or -1. */
 int import_template_xlsx(const char *path, const char *tmpdir);

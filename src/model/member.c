@@ -38,6 +38,8 @@ enum member_stmt {
 	STMT_MEMBER_TRIGGER_CREATE,
 	STMT_MEMBER_COUNT_ADD,
 	STMT_MEMBER_REV_ADD,
+	STMT_MEMBER_STAGED_BY_BLIND,
+	STMT_MEMBER_DUP_PROBES,
 	MEMBER_STMT__MAX
 };
 /* the ranges that member_bulk_begin and member_bulk_end run, first to last */
@@ -104,6 +106,11 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	/* what the trigger would have done for $2 rows inserted into organization $1 */
 	[STMT_MEMBER_COUNT_ADD] = {"member.count_add", "UPDATE orgs SET n_members = n_members + $2 WHERE id = $1"},
 	[STMT_MEMBER_REV_ADD] = {"member.rev_add", "UPDATE member_rev SET rev = rev + $1 WHERE id = 1"},
+	/* a person an import has staged (0051): reserved, not yet visible */
+	[STMT_MEMBER_STAGED_BY_BLIND] = {"member.staged_by_blind", "SELECT org_path FROM import_stage WHERE id_blind = $1"},
+	/* S20: user $1's answers of action $2 about people outside their scope since $3 */
+	[STMT_MEMBER_DUP_PROBES] = {"member.dup_probes",
+	 "SELECT COUNT(*) FROM audit_log WHERE action = $2 AND actor_id = $1 AND at >= $3"},
 };
 DB_SQL_TABLE(member, member_sql);
 
@@ -276,8 +283,7 @@ void member_seal(struct arena *a, const struct member_rec *r, const unsigned cha
 	}
 }
 
-/* Binds the record's columns as $base+1 … $base+33 (see member_bind_record). */
-static void bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
+void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
 			int64_t stamp)
 {
 	int n = base;
@@ -323,7 +329,7 @@ void member_bind_record(struct db_stmt *st, int base, struct arena *a, const str
 {
 	struct member_sealed s;
 	member_seal(a, r, NULL, &s);
-	bind_sealed(st, base, r, &s, stamp);
+	member_bind_sealed(st, base, r, &s, stamp);
 }
 
 enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
@@ -352,7 +358,7 @@ enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const
 		return DB_ERROR;
 	/* r, s and org_path outlive the step; the blinds are in *s, not on this stack */
 	db_bind_nocopy(st);
-	bind_sealed(st, 0, r, s, r->created_at);
+	member_bind_sealed(st, 0, r, s, r->created_at);
 	db_bind_text(st, 34, org_path, -1);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_DONE)
@@ -372,6 +378,19 @@ enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned c
 	if (rc == DB_ROW) {
 		*id = db_col_int(st, MEMBER_COL_ID);
 		*org_path = arena_strdup(a, db_col_text(st, MEMBER_COL_ORG_PATH));
+		rc = DB_OK;
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	st = db_prepare(db, &member_sql[STMT_MEMBER_STAGED_BY_BLIND]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_blob(st, 1, blind, DJ_BLIND_LEN);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = 0;
+		*org_path = arena_strdup(a, db_col_text(st, DB_COL_ONLY));
 		rc = DB_OK;
 	}
 	db_reset(st);
@@ -480,4 +499,21 @@ int64_t member_stats_key(const struct member_rec *r)
 	if (r->joined_on && date_parse(r->joined_on, &d))
 		k |= (uint64_t)(d.y - 1900) << MSK_JOINED_SHIFT;
 	return (int64_t)k;
+}
+
+enum db_rc member_dup_probes(struct db *db, int64_t user_id, const char *action, int64_t since, int64_t *n)
+{
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_DUP_PROBES]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, user_id);
+	db_bind_text(st, 2, action, -1);
+	db_bind_int(st, 3, since);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = db_col_int(st, DB_COL_ONLY);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
 }

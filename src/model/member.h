@@ -68,7 +68,9 @@ void member_seal(struct arena *a, const struct member_rec *r, const unsigned cha
  * per row (with the counting triggers of 0040, INSERT … SELECT … RETURNING built two). */
 enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const struct member_sealed *s,
 				const char *org_path);
-/* The member holding this ID blind index: id and its org path (arena-owned), or DB_DONE. */
+/* The member holding this ID blind index: id and its org path (arena-owned), or DB_DONE.
+ * A person staged by an import in progress (0051) is found too, with id 0 and the
+ * import's organization: it is reserved for that import. */
 enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
 				int64_t *id, const char **org_path);
 /* Bulk loads into an empty roster: drop the secondary indexes before and build them
@@ -85,6 +87,18 @@ enum db_rc member_bulk_end(struct db *db);
 enum db_rc member_bulk_counts_begin(struct db *db);
 enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n);
 int64_t member_count(struct db *db);
+/* Binds r's columns, sealed already in s, as $base+1 … $base+33 (member.insert's
+ * order: org_id, group_org_id, name, … tags, the stamp for created_at and updated_at,
+ * stats_key). */
+void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
+			int64_t stamp);
+
+/* S20: how many audit rows of action (a duplicate outside the caller's scope) user_id
+ * has caused since the instant since, into *n. */
+#define MEMBER_DUP_OUT_OF_SCOPE "member.duplicate_out_of_scope"
+/* …and the alert for the security administrator when a user passes the limit */
+#define MEMBER_DUP_PROBE_ALERT "security.alert.duplicate_probe"
+enum db_rc member_dup_probes(struct db *db, int64_t user_id, const char *action, int64_t since, int64_t *n);
 
 /* True unless the state means the member has left the roster (去世, 出党). */
 bool member_state_in_roster(const char *state);

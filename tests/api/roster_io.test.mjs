@@ -141,3 +141,43 @@ test('import: introducers split on Chinese and ASCII separators, whole character
   const got = rows.map((row) => JSON.parse(srv.sql(`SELECT introducers FROM members WHERE name = '${row['姓名']}' AND org_id = ${srv.branch(3)} ORDER BY id DESC LIMIT 1`)));
   assert.deepEqual(got, [['李四', '王五'], ['张三', '赵六'], ['陈一峰'], ['王一', '刘二', '周三']]);
 });
+
+test('R3: on a full disk, the export and the template answer 507 like writes do; reads go on', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { openSync, writeSync, closeSync, unlinkSync, rmSync } = await import('node:fs');
+  const mnt = mkdtempSync(join(tmpdir(), 'dj-full-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt]).status !== 0) {
+    rmSync(mnt, { recursive: true, force: true });
+    t.skip('mounting a tmpfs needs root');
+    return;
+  }
+  let full;
+  try {
+    const { startServer, cli } = await import('./lib/server.mjs');
+    assert.equal(cli(mnt, ['demo', '--orgs', '10', '--members', '50', '--seed', '3']).status, 0);
+    full = await startServer({ dir: mnt });
+    const a = await as(full, 'district_admin', 1);
+    assert.equal((await download(full, a, '/api/v1/members/export?format=csv')).status, 200);
+    // fill the disk to the last byte
+    const fd = openSync(join(mnt, 'filler'), 'w');
+    for (const size of [1 << 20, 4096, 512, 1]) {
+      const chunk = Buffer.alloc(size);
+      try { for (;;) writeSync(fd, chunk); } catch (e) { assert.equal(e.code, 'ENOSPC'); }
+    }
+    closeSync(fd);
+    for (const path of ['/api/v1/members/export?format=xlsx', '/api/v1/members/export?format=csv', '/api/v1/members/import/template.xlsx']) {
+      const r = await download(full, a, path);
+      assert.equal(r.status, 507, `${path}: ${r.text.slice(0, 300)}`);
+      assert.match(r.headers.get('content-type'), /problem\+json/);
+      assert.equal(JSON.parse(r.text).code, 'storage_full');
+    }
+    assert.equal((await a.call('GET', '/api/v1/members?limit=5')).status, 200);
+    // space returns: so does the export
+    unlinkSync(join(mnt, 'filler'));
+    assert.equal((await download(full, a, '/api/v1/members/export?format=csv')).status, 200);
+  } finally {
+    if (full) await full.stop('SIGTERM', { keep: true });
+    spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});

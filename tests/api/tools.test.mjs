@@ -57,17 +57,15 @@ const NEW_FORM = 'enum t_stmt { STMT_T_FIND, T_STMT__MAX };\nenum t_col { T_COL_
   'const char *f(struct arena *a, struct db_stmt *st) { db_bind_int(st, 1, 7); return db_col_int(st, T_COL_ID) ? db_col_dup(a, st, T_COL_NAME) : NULL; }\n';
 const OLD_FORM = 'static const struct db_sql t_sql[] = {\n#define SQL_FIND 0\n\t{"t.find", "SELECT id FROM t"},\n};\n' +
   'int64_t f(struct db *db) { struct db_stmt *st = db_prepare(db, &t_sql[0]); return db_col_int(st, 0); }\n';
-test('codecheck: statement tables in the enum form pass, the old form only in LEGACY_SQL_FILES', () => {
+test('codecheck: statement tables in the enum form pass, the old form fails in every file', () => {
   let r = codecheck({ 'src/model/t.c': NEW_FORM });
   assert.equal(r.status, 0, r.stdout);
-  r = codecheck({ 'src/model/import.c': OLD_FORM });
-  assert.equal(r.status, 0, r.stdout);
-  for (const converted of ['src/model/user.c', 'src/model/audit.c']) // no longer in the list
-    assert.equal(codecheck({ [converted]: OLD_FORM }).status, 1, converted);
-  r = codecheck({ 'src/model/t.c': OLD_FORM });
-  assert.equal(r.status, 1, r.stdout);
-  for (const what of [/hand-numbered/, /indexed by a number/, /without its size/, /column read by a number/])
-    assert.match(r.stdout, what);
+  for (const f of ['src/model/import.c', 'src/model/user.c', 'src/model/audit.c', 'src/model/t.c']) {
+    r = codecheck({ [f]: OLD_FORM });
+    assert.equal(r.status, 1, f);
+    for (const what of [/hand-numbered/, /indexed by a number/, /without its size/, /column read by a number/])
+      assert.match(r.stdout, what);
+  }
 });
 
 test('S16 hardening-check fails a binary built without the flags', () => {

@@ -23,6 +23,7 @@
 #include "core/idcard.h"
 #include "core/log.h"
 #include "dbtest.h"
+#include "jobs/jobs.h"
 #include "model/import.h"
 #include "model/member.h"
 #include "model/org.h"
@@ -109,12 +110,26 @@ static struct csv file(bool bad)
 	return c;
 }
 
+static enum db_rc finish_job(struct db *d, void *ctx, int64_t id, const char *result)
+{
+	(void)ctx;
+	return jobs_mark_done(d, id, result);
+}
+
+/* Options for one import, as a job of its own (its rows are staged under the job). */
 static struct import_opts opts(bool dry_run, bool good_only)
 {
 	struct import_opts o;
 	memset(&o, 0, sizeof o);
 	o.format = IMPORT_CSV;
 	o.org_id = branch;
+	o.org_path = branch_path;
+	enum db_rc rc;
+	assert_int_equal(db_tx_begin(db, true), DB_OK);
+	o.job_id = jobs_create(db, "member.import", 0, branch, "{}", &rc);
+	assert_int_equal(rc, DB_OK);
+	assert_int_equal(db_tx_commit(db), DB_OK);
+	o.finish = finish_job;
 	o.dry_run = dry_run;
 	o.good_only = good_only;
 	o.now = 1764000000;
@@ -286,17 +301,19 @@ static void test_import_gb18030_file(void **state)
 	free(c.p);
 }
 
+/* The caller names the organization (its id and path, looked up in its own scope):
+ * without its path, or with an empty file, the import is refused with a reason. */
 static void test_import_refuses_a_missing_org_and_an_empty_file(void **state)
 {
 	struct csv c = file(false);
 	struct import_opts o = opts(true, false);
-	o.org_id = 999999;
+	o.org_path = NULL;
 	enum db_rc rc = DB_ERROR;
 	char why[256] = "";
 	json_t *r = import_members(db, c.p, c.len, &o, &rc, why, sizeof why);
 	assert_null(r);
 	assert_true(strlen(why) > 0);
-	o.org_id = branch;
+	o.org_path = branch_path;
 	why[0] = 0;
 	r = import_members(db, "", 0, &o, &rc, why, sizeof why);
 	assert_null(r);

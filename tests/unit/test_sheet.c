@@ -164,11 +164,9 @@ static void test_xlsx_garbage_refused(void **state)
 	assert_int_equal(sheet_xlsx("", 0, collect, &r, why, sizeof why), -1);
 }
 
-/* A tiny workbook whose sharedStrings.xml expands into millions of empty entries: the
- * reader refuses it instead of growing without bound (review finding, S: memory). */
-static void test_xlsx_shared_string_bomb_refused(void **state)
+/* An .xlsx in memory (malloc) with the given shared strings and sheet; *zlen its size. */
+static char *make_xlsx(const char *sst, size_t sstlen, const char *sheet, size_t *zlen)
 {
-	(void)state;
 	static const char ct[] = "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>";
 	static const char wb[] = "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
 				 "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
@@ -177,16 +175,6 @@ static void test_xlsx_shared_string_bomb_refused(void **state)
 				   "<Relationship Id=\"rId1\" Target=\"worksheets/sheet1.xml\" "
 				   "Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\"/>"
 				   "</Relationships>";
-	static const char sheet[] = "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
-				    "<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>";
-	size_t n = 9000000, len = 0;
-	char *sst = malloc(n * 5 + 200);
-	len += (size_t)snprintf(sst, 200, "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">");
-	for (size_t i = 0; i < n; i++, len += 5)
-		memcpy(sst + len, "<si/>", 5);
-	memcpy(sst + len, "</sst>", 7);
-	len += 6;
-
 	zip_error_t ze;
 	zip_error_init(&ze);
 	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
@@ -200,8 +188,8 @@ static void test_xlsx_shared_string_bomb_refused(void **state)
 	} parts[] = {{"[Content_Types].xml", ct, sizeof ct - 1},
 		     {"xl/workbook.xml", wb, sizeof wb - 1},
 		     {"xl/_rels/workbook.xml.rels", rels, sizeof rels - 1},
-		     {"xl/worksheets/sheet1.xml", sheet, sizeof sheet - 1},
-		     {"xl/sharedStrings.xml", sst, len}};
+		     {"xl/worksheets/sheet1.xml", sheet, strlen(sheet)},
+		     {"xl/sharedStrings.xml", sst, sstlen}};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 		zip_source_t *ps = zip_source_buffer(z, parts[i].data, parts[i].len, 0);
 		assert_true(zip_file_add(z, parts[i].name, ps, ZIP_FL_OVERWRITE) >= 0);
@@ -209,18 +197,68 @@ static void test_xlsx_shared_string_bomb_refused(void **state)
 	assert_int_equal(zip_close(z), 0);
 	assert_int_equal(zip_source_open(src), 0);
 	zip_source_seek(src, 0, SEEK_END);
-	zip_int64_t zlen = zip_source_tell(src);
+	zip_int64_t n = zip_source_tell(src);
 	zip_source_seek(src, 0, SEEK_SET);
-	char *zbuf = malloc((size_t)zlen);
-	assert_int_equal(zip_source_read(src, zbuf, (zip_uint64_t)zlen), zlen);
+	char *zbuf = malloc((size_t)n);
+	assert_int_equal(zip_source_read(src, zbuf, (zip_uint64_t)n), n);
 	zip_source_close(src);
 	zip_source_free(src);
-	assert_true(zlen < 2 * 1024 * 1024); /* the bomb is small */
+	*zlen = (size_t)n;
+	return zbuf;
+}
 
+/* n empty shared strings as sharedStrings.xml (malloc); *len its size. */
+static char *empty_sst(size_t n, size_t *len)
+{
+	char *sst = malloc(n * 5 + 200);
+	*len = (size_t)snprintf(sst, 200, "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">");
+	for (size_t i = 0; i < n; i++, *len += 5)
+		memcpy(sst + *len, "<si/>", 5);
+	memcpy(sst + *len, "</sst>", 7);
+	*len += 6;
+	return sst;
+}
+
+static const char one_cell_sheet[] = "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+				     "<sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>";
+
+/* A tiny workbook whose sharedStrings.xml expands into millions of empty entries: the
+ * reader refuses it instead of growing without bound (review finding, S: memory). */
+static void test_xlsx_shared_string_bomb_refused(void **state)
+{
+	(void)state;
+	size_t len, zlen;
+	char *sst = empty_sst(9000000, &len);
+	char *zbuf = make_xlsx(sst, len, one_cell_sheet, &zlen);
+	assert_true(zlen < 2 * 1024 * 1024); /* the bomb is small */
 	struct rows g = {0};
 	char why[256] = "";
-	assert_int_not_equal(sheet_xlsx(zbuf, (size_t)zlen, collect, &g, why, sizeof why), 0);
+	assert_int_not_equal(sheet_xlsx(zbuf, zlen, collect, &g, why, sizeof why), 0);
 	assert_true(why[0] != 0);
+	free(zbuf);
+	free(sst);
+}
+
+/* S19: shared strings cost their bytes and a 4-byte index, not an allocation each (a
+ * 245 KB file once took 320 MB): a million empty ones fit in 5 MB and not in 4 MB. */
+static void test_S19_shared_strings_memory_follows_bytes(void **state)
+{
+	(void)state;
+	size_t len, zlen;
+	char *sst = empty_sst(1000000, &len);
+	char *zbuf = make_xlsx(sst, len, one_cell_sheet, &zlen);
+	struct sheet_limits lim = sheet_limits_for(zlen, 1000, SHEET_MAX_XML);
+	lim.max_sst_bytes = 5u << 20;
+	struct rows g = {0};
+	char why[256] = "";
+	assert_int_equal(sheet_xlsx_limited(zbuf, zlen, &lim, collect, &g, why, sizeof why), 0);
+	lim.max_sst_bytes = 4u << 20;
+	assert_int_not_equal(sheet_xlsx_limited(zbuf, zlen, &lim, collect, &g, why, sizeof why), 0);
+	assert_non_null(strstr(why, "共享字符串"));
+	/* and the part's inflation is bounded by the upload's size */
+	lim = sheet_limits_for(zlen, 2, SHEET_MAX_XML);
+	assert_int_not_equal(sheet_xlsx_limited(zbuf, zlen, &lim, collect, &g, why, sizeof why), 0);
+	assert_non_null(strstr(why, "解压后过大"));
 	free(zbuf);
 	free(sst);
 }
@@ -269,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_xlsx_write_then_read),
 		cmocka_unit_test(test_xlsx_garbage_refused),
 		cmocka_unit_test(test_xlsx_shared_string_bomb_refused),
+		cmocka_unit_test(test_S19_shared_strings_memory_follows_bytes),
 		cmocka_unit_test(test_serial_dates),
 		cmocka_unit_test(test_csv_out_quotes_and_formula_injection),
 	};

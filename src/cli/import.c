@@ -1,0 +1,160 @@
+/* cli/import.c: `dangjian import FILE --org ID [--dry-run] [--good-only]`, the roster
+ * import from the command line (the same model code as POST /members/import). The run
+ * is recorded as a job like the server's (so an interrupted import tells the truth at
+ * the next start, S24) and its result printed as JSON. Nothing here checks scope: the
+ * command line is the operator's. */
+#include "cli/cli.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "db/db.h"
+#include "jobs/jobs.h"
+#include "model/import.h"
+#include "model/org.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The whole file (malloc) into *data; -1 when unreadable. */
+static int read_file(const char *file, char **data, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return -1;
+	size_t cap = 0;
+	*data = NULL;
+	*len = 0;
+	for (;;) {
+		if (*len == cap) {
+			cap = cap ? cap * 2 : 1 << 16;
+			char *q = realloc(*data, cap);
+			if (!q) {
+				free(*data);
+				fclose(f);
+				return -1;
+			}
+			*data = q;
+		}
+		size_t n = fread(*data + *len, 1, cap - *len, f);
+		if (n == 0)
+			break;
+		*len += n;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	return bad ? -1 : 0;
+}
+
+struct cli_job {
+	const struct import_opts *o;
+	int64_t id;
+};
+
+static enum db_rc create_job(struct db *db, void *ctx)
+{
+	struct cli_job *c = ctx;
+	enum db_rc rc;
+	c->id = jobs_create(db, "member.import", 0, c->o->org_id, "{\"source\":\"cli\"}", &rc);
+	return rc;
+}
+
+static enum db_rc finish_job(struct db *db, void *ctx, int64_t id, const char *result)
+{
+	(void)ctx;
+	return jobs_mark_done(db, id, result);
+}
+
+struct done_ctx {
+	int64_t id;
+	const char *result;
+};
+
+static enum db_rc done_tx(struct db *db, void *ctx)
+{
+	struct done_ctx *d = ctx;
+	return jobs_mark_done(db, d->id, d->result);
+}
+
+/* Runs the import as job c->id; prints the result; the exit status. */
+static int run(struct db *db, struct import_opts *o, const char *data, size_t len)
+{
+	struct cli_job c = {o, 0};
+	enum db_rc rc = db_tx_run(db, true, create_job, &c);
+	if (rc != DB_OK) {
+		fprintf(stderr, "dangjian: import failed: %s\n", rc == DB_BUSY ? "数据库忙，请稍后重试" : "存储错误");
+		return 1;
+	}
+	o->job_id = c.id;
+	o->finish = finish_job;
+	char why[256] = "";
+	json_t *res = import_members(db, data, len, o, &rc, why, sizeof why);
+	if (!res) {
+		const char *reason = rc == DB_BUSY ? "数据库忙，请稍后重试" : why[0] ? why : "存储错误";
+		jobs_fail(db, c.id, reason);
+		fprintf(stderr, "dangjian: import failed: %s\n", reason);
+		return 1;
+	}
+	char *t = json_dumps(res, JSON_COMPACT);
+	struct done_ctx d = {c.id, t};
+	if (!json_integer_value(json_object_get(res, "imported")))
+		db_tx_run(db, true, done_tx, &d); /* a committed import's job is done already */
+	printf("%s\n", t);
+	free(t);
+	bool ok = !json_object_get(res, "failed") && json_integer_value(json_object_get(res, "bad")) == 0;
+	json_decref(res);
+	return ok ? 0 : 1;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	const char *file = NULL;
+	struct import_opts o = {0};
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--org") == 0 && i + 1 < argc)
+			o.org_id = strtoll(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			o.dry_run = true;
+		else if (strcmp(argv[i], "--good-only") == 0)
+			o.good_only = true;
+		else if (argv[i][0] != '-' && !file)
+			file = argv[i];
+		else
+			file = NULL, i = argc;
+	}
+	if (!file || o.org_id <= 0) {
+		fprintf(stderr, "usage: dangjian import FILE --org ID [--dry-run] [--good-only]\n");
+		return 2;
+	}
+	char *data;
+	size_t len;
+	if (read_file(file, &data, &len) != 0) {
+		fprintf(stderr, "dangjian: cannot read %s\n", file);
+		return 1;
+	}
+	size_t fl = strlen(file);
+	o.format = fl > 5 && strcmp(file + fl - 5, ".xlsx") == 0 ? IMPORT_XLSX : IMPORT_CSV;
+	char today[11];
+	clock_today(today);
+	o.today = today;
+	o.now = clock_now();
+	o.max_errors = 50;
+	struct db *db = cli_open_db();
+	if (!db) {
+		free(data);
+		return 1;
+	}
+	int status = 1;
+	struct arena *a = arena_new();
+	struct org_rec org;
+	enum db_rc rc = org_get(db, a, o.org_id, &org);
+	if (rc == DB_OK) {
+		o.org_path = org.path;
+		status = run(db, &o, data, len);
+	} else {
+		fprintf(stderr, "dangjian: import failed: %s\n", rc == DB_DONE ? "党组织不存在" : "存储错误");
+	}
+	arena_free(a);
+	free(data);
+	db_close(db);
+	return status;
+}
+CLI_COMMAND(import, cmd_import, "import FILE --org ID [--dry-run] [--good-only]", "import members from .xlsx or .csv");

@@ -1,0 +1,252 @@
+/* import_rows.c: the import's columns and one row at a time: the header mapped
+ * through the template's names, names turned into codes ("汉族" → 01), dates read in
+ * the forms people type (2020-07-01, 2020/7/1, 2020.07.01, 20200701, an Excel serial),
+ * then member_validate; every problem reported with its row and column. Also the
+ * template itself. Duplicates and storage are import.c's. */
+#include "core/arena.h"
+#include "core/sheet_write.h"
+#include "model/codes.h"
+#include "model/import_internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const import_headers[] = {
+	"姓名", "曾用名", "性别", "身份证号码", "民族", "籍贯", "手机号码", "家庭住址", "学历", "学位", "工作单位",
+	"单位性质", "职务", "人员类别", "党员类别", "党籍状态", "党内职务", "入党时间", "转正时间", "入党介绍人",
+	"党费基数", "党费交至",
+};
+const size_t import_nheaders = C__MAX;
+static const bool required_col[C__MAX] = {[C_NAME] = true, [C_ID] = true, [C_STATUS] = true, [C_JOINED] = true};
+/* the API field each column feeds, to name a column in errors */
+static const char *const col_field[C__MAX] = {
+	"name", "former_name", "sex", "id_number", "ethnicity", "native_place", "mobile", "address", "education",
+	"degree", "work_unit", "unit_type", "post", "category", "party_status", "state", "party_post", "joined_on",
+	"confirmed_on", "introducers", "dues_base", "dues_paid_to",
+};
+
+void import_add_error(struct imp *m, long row, const char *column, const char *code, const char *message)
+{
+	m->row_bad = true;
+	if (m->nerrors++ < m->max_errors)
+		json_array_append_new(m->errors, json_pack("{s:I, s:s, s:s, s:s}", "row", (json_int_t)row, "column",
+							   column ? column : "", "code", code, "message", message));
+}
+
+static void field_err(void *ctx, const char *field, const char *code, const char *message)
+{
+	struct imp *m = ctx;
+	if (m->joined_unreadable && strcmp(field, "joined_on") == 0)
+		return;
+	const char *column = field;
+	for (int c = 0; c < C__MAX; c++)
+		if (strcmp(col_field[c], field) == 0)
+			column = import_headers[c];
+	if (strcmp(field, "birth_date") == 0)
+		column = "身份证号码";
+	import_add_error(m, m->row, column, code, message);
+}
+
+/* Dates as people type them; NULL when unreadable. */
+static const char *norm_date(struct arena *a, const char *s)
+{
+	struct date d;
+	if (date_parse(s, &d))
+		return s;
+	int y = 0, mo = 0, dd = 0;
+	char sep1 = 0, sep2 = 0, tail = 0;
+	if (sscanf(s, "%4d%c%2d%c%2d%c", &y, &sep1, &mo, &sep2, &dd, &tail) == 5 && sep1 == sep2 &&
+	    (sep1 == '/' || sep1 == '.' || sep1 == '-')) {
+		d = (struct date){y, mo, dd};
+	} else if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
+		d = (struct date){(s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'),
+				  (s[4] - '0') * 10 + (s[5] - '0'), (s[6] - '0') * 10 + (s[7] - '0')};
+	} else if (!sheet_serial_date(s, &d)) {
+		return NULL;
+	}
+	char b[11];
+	date_format(d, b);
+	return date_valid(b) ? arena_strdup(a, b) : NULL;
+}
+
+/* Column c's text, trimmed, in the row's arena; NULL when absent or blank. */
+static const char *cell(struct imp *m, const char *const *cells, size_t n, int c)
+{
+	int pos = m->colpos[c];
+	if (pos < 0 || (size_t)pos >= n)
+		return NULL;
+	const char *s = cells[pos];
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
+		len--;
+	return len ? arena_strndup(m->a, s, len) : NULL;
+}
+
+/* A code from its code or its name; reports an error naming the column when unknown. */
+static const char *code_of(struct imp *m, const char *table, const char *text, int c)
+{
+	if (!text)
+		return NULL;
+	const char *code = codes_lookup(table, text);
+	if (!code && strcmp(table, "ethnicity") == 0) /* "苗" for 苗族 */
+		code = codes_lookup(table, arena_printf(m->a, "%s族", text));
+	if (!code && strcmp(table, "party_status") == 0) {
+		if (strcmp(text, "正式") == 0)
+			code = "formal";
+		else if (strcmp(text, "预备") == 0)
+			code = "probationary";
+	}
+	if (!code && strcmp(table, "member_state") == 0 && strcmp(text, "正常") == 0)
+		code = "normal";
+	if (!code)
+		import_add_error(m, m->row, import_headers[c], "invalid_code",
+				 arena_printf(m->a, "“%s”不是有效的%s", text, codes_table(table)->title));
+	return code;
+}
+
+/* The length of the separator at p (",", ";", " ", "，", "、", "；"), or 0. */
+static size_t name_separator(const char *p)
+{
+	static const char *const seps[] = {",", ";", " ", "，", "、", "；"};
+	for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++)
+		if (strncmp(p, seps[i], strlen(seps[i])) == 0)
+			return strlen(seps[i]);
+	return 0;
+}
+
+/* "李四、王五" → ["李四", "王五"]: walks whole UTF-8 characters, so a separator byte
+ * never matches inside another character. */
+static json_t *split_names(const char *s)
+{
+	json_t *a = json_array();
+	const char *start = s, *p = s;
+	for (;;) {
+		size_t sep = *p ? name_separator(p) : 0;
+		if (!*p || sep) {
+			if (p > start)
+				json_array_append_new(a, json_stringn(start, (size_t)(p - start)));
+			if (!*p)
+				break;
+			p += sep;
+			start = p;
+			continue;
+		}
+		p++;
+		while ((*p & 0xC0) == 0x80) /* continuation bytes of the same character */
+			p++;
+	}
+	return a;
+}
+
+int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n)
+{
+	for (int c = 0; c < C__MAX; c++)
+		m->colpos[c] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *h = cells[i];
+		while (*h == ' ')
+			h++;
+		for (int c = 0; c < C__MAX; c++) {
+			size_t hl = strlen(import_headers[c]);
+			/* "姓名*", "姓名 (必填)", "姓名（…" (a full-width bracket starts with 0xEF) */
+			if (strncmp(h, import_headers[c], hl) == 0 &&
+			    (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF) &&
+			    m->colpos[c] < 0)
+				m->colpos[c] = (int)i;
+		}
+	}
+	bool missing = false;
+	for (int c = 0; c < C__MAX; c++)
+		if (required_col[c] && m->colpos[c] < 0) {
+			import_add_error(m, rowno, import_headers[c], "missing_column",
+					 arena_printf(m->a, "缺少必填列“%s”，请使用导入模板", import_headers[c]));
+			missing = true;
+		}
+	m->header_done = true;
+	if (missing) {
+		snprintf(m->why, m->whylen, "表头缺少必填列，请使用导入模板");
+		return IMP_HEADER;
+	}
+	return IMP_GO_ON;
+}
+
+/* 入党时间, 转正时间, 入党介绍人 and the dues: the columns read by hand. */
+static void read_special(struct imp *m, long rowno, const char *const *cells, size_t n, struct member_rec *r)
+{
+	const char *j = cell(m, cells, n, C_JOINED), *cf = cell(m, cells, n, C_CONFIRMED);
+	r->joined_on = j ? norm_date(m->a, j) : NULL;
+	if (j && !r->joined_on)
+		import_add_error(m, rowno, "入党时间", "invalid_date", "入党时间不是有效日期（如 2020-07-01）");
+	r->confirmed_on = cf ? norm_date(m->a, cf) : NULL;
+	if (cf && !r->confirmed_on)
+		import_add_error(m, rowno, "转正时间", "invalid_date", "转正时间不是有效日期（如 2021-07-01）");
+	/* an unreadable joined date is reported already: validate the rest without a
+	 * second "required" error for it */
+	m->joined_unreadable = j && !r->joined_on;
+	const char *intro = cell(m, cells, n, C_INTRODUCERS);
+	if (intro) {
+		json_t *names = split_names(intro);
+		char *t = json_dumps(names, JSON_COMPACT);
+		r->introducers_json = arena_strdup(m->a, t);
+		free(t);
+		json_decref(names);
+	}
+	const char *dues = cell(m, cells, n, C_DUES_BASE);
+	if (dues) {
+		char *end;
+		double v = strtod(dues, &end);
+		if (end == dues || *end || !(v >= 0 && v <= 10000000)) /* NaN fails both */
+			import_add_error(m, rowno, "党费基数", "invalid_number", "党费基数应为金额（元）");
+		else
+			r->dues_base = (int64_t)(v * 100 + 0.5);
+	}
+}
+
+bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t n, struct member_rec *r)
+{
+	m->row = rowno;
+	m->row_bad = false;
+	memset(r, 0, sizeof *r);
+	r->org_id = m->org_id;
+	r->created_at = m->o->now;
+	r->dues_base = -1;
+	r->name = cell(m, cells, n, C_NAME);
+	r->former_name = cell(m, cells, n, C_FORMER);
+	r->sex = code_of(m, "sex", cell(m, cells, n, C_SEX), C_SEX);
+	r->id_number = cell(m, cells, n, C_ID);
+	r->ethnicity = code_of(m, "ethnicity", cell(m, cells, n, C_ETHNIC), C_ETHNIC);
+	r->native_place = cell(m, cells, n, C_NATIVE);
+	r->mobile = cell(m, cells, n, C_MOBILE);
+	r->address = cell(m, cells, n, C_ADDRESS);
+	r->education = code_of(m, "education", cell(m, cells, n, C_EDU), C_EDU);
+	r->degree = cell(m, cells, n, C_DEGREE);
+	r->work_unit = cell(m, cells, n, C_UNIT);
+	r->unit_type = code_of(m, "unit_type", cell(m, cells, n, C_UNIT_TYPE), C_UNIT_TYPE);
+	r->post = cell(m, cells, n, C_POST);
+	r->category = code_of(m, "person_category", cell(m, cells, n, C_CATEGORY), C_CATEGORY);
+	r->party_status = code_of(m, "party_status", cell(m, cells, n, C_STATUS), C_STATUS);
+	r->state = code_of(m, "member_state", cell(m, cells, n, C_STATE), C_STATE);
+	r->party_post = cell(m, cells, n, C_PARTY_POST);
+	r->dues_paid_to = cell(m, cells, n, C_DUES_PAID);
+	read_special(m, rowno, cells, n, r);
+	member_validate(r, m->today, m->a, field_err, m);
+	return !m->row_bad;
+}
+
+int import_template_xlsx(const char *path, const char *tmpdir)
+{
+	struct xlsx_out *x = xlsx_out_open(path, tmpdir, "党员信息", import_headers, import_nheaders);
+	if (!x)
+		return -1;
+	const char *example[C__MAX] = {
+		[C_NAME] = "张三", [C_SEX] = "女", [C_ID] = "11010519491231002X", [C_ETHNIC] = "汉族",
+		[C_NATIVE] = "北京", [C_MOBILE] = "13800000000", [C_EDU] = "大学本科毕业", [C_UNIT_TYPE] = "社区",
+		[C_CATEGORY] = "离退休人员", [C_STATUS] = "正式党员", [C_STATE] = "正常", [C_JOINED] = "1975-07-01",
+		[C_CONFIRMED] = "1976-07-01", [C_INTRODUCERS] = "李四、王五", [C_DUES_BASE] = "5000",
+		[C_DUES_PAID] = "2026-10",
+	};
+	int rc = xlsx_out_row(x, example, C__MAX);
+	return xlsx_out_close(x) || rc ? -1 : 0;
+}
