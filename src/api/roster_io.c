@@ -11,7 +11,6 @@
 #include "auth/session.h"
 #include "core/arena.h"
 #include "core/clock.h"
-#include "core/idcard.h"
 #include "core/sheet_write.h"
 #include "jobs/jobs.h"
 #include "model/audit.h"
@@ -338,15 +337,12 @@ static void get_template(struct request *req)
  * it and the importer can read it back). */
 static void export_cells(struct arena *a, const struct member_rec *r, bool reveal, const char **c)
 {
-	char *id = arena_alloc(a, IDCARD_LEN + 1), *m = arena_alloc(a, 12);
-	if (reveal) {
-		id = (char *)(r->id_number ? r->id_number : "");
-		m = (char *)(r->mobile ? r->mobile : "");
-	} else {
-		idcard_mask(r->id_number ? r->id_number : "", id);
-		if (r->mobile)
-			mobile_mask(r->mobile, m);
-	}
+	/* masked: the forms stored at write time (0052), no ciphertext opened */
+	const char *id = reveal ? r->id_number : r->id_masked, *m = reveal ? r->mobile : r->mobile_masked;
+	if (!id)
+		id = "";
+	if (!m)
+		m = "";
 	const char *intro = NULL;
 	if (r->introducers_json) {
 		json_t *arr = json_loads(r->introducers_json, 0, NULL);
@@ -436,6 +432,7 @@ static bool export_args(struct request *req, struct member_list_query *q, bool *
 	q->f.no_org_name = true; /* export_cells has no organization column */
 	*csv = in->format && strcmp(in->format, "csv") == 0;
 	*reveal = in->reveal == 1;
+	q->f.decrypt = *reveal; /* checked below before any row is read */
 	*purpose = in->purpose;
 	if (!*reveal)
 		return true;

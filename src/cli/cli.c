@@ -5,7 +5,9 @@
 #include "cli/cli.h"
 #include "config.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "db/db.h"
+#include "model/member.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,6 +67,18 @@ struct db *cli_open_db(void)
 	}
 	if (db_migrate(db) != 0) {
 		fprintf(stderr, "dangjian: migrations failed (see log)\n");
+		db_close(db);
+		return NULL;
+	}
+	/* the masks of 0052 for rows written before it: a migration can not decrypt, so
+	 * they are filled here, once, with the keys loaded above */
+	int64_t filled = 0;
+	enum db_rc rc = member_fill_masks(db, 0, &filled);
+	if (filled > 0)
+		log_msg(LOG_INFO, NULL, "member masks: filled %lld rows written before 0052_member_masks",
+			(long long)filled);
+	if (rc != DB_OK) {
+		fprintf(stderr, "dangjian: filling the member masks failed (see log)\n");
 		db_close(db);
 		return NULL;
 	}

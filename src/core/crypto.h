@@ -37,6 +37,8 @@ unsigned char *dj_seal(struct arena *a, const void *plain, size_t len, const cha
  * plaintext (length in *outlen when not NULL), or NULL when the blob was altered,
  * truncated, of an unknown algorithm or sealed with another key. */
 char *dj_open(struct arena *a, const unsigned char *blob, size_t bloblen, const char *ad, size_t *outlen);
+/* How many times dj_open was called in this process (tests: a list page opens none). */
+uint64_t dj_open_count(void);
 
 /* Keyed BLAKE2b of value under the index key, domain-separated by purpose
  * ("member.id_number"): equal values give equal indexes, and without the key nothing

@@ -2,6 +2,7 @@
 #include "model/member.h"
 #include "core/arena.h"
 #include "core/idcard.h"
+#include "core/log.h"
 #include "model/codes.h"
 #include <string.h>
 
@@ -40,6 +41,8 @@ enum member_stmt {
 	STMT_MEMBER_REV_ADD,
 	STMT_MEMBER_STAGED_BY_BLIND,
 	STMT_MEMBER_DUP_PROBES,
+	STMT_MEMBER_UNMASKED,
+	STMT_MEMBER_SET_MASKS,
 	MEMBER_STMT__MAX
 };
 /* the ranges that member_bulk_begin and member_bulk_end run, first to last */
@@ -53,19 +56,22 @@ _Static_assert(MEMBER_BULK_DROP_LAST - MEMBER_BULK_DROP_FIRST == MEMBER_BULK_CRE
 	       "every index dropped for a bulk load is built again");
 /* the rows of member.insert's RETURNING and of member.by_blind */
 enum member_key_col { MEMBER_COL_ID, MEMBER_COL_ORG_PATH };
+/* the rows of member.unmasked */
+enum member_unmasked_col { MEMBER_UNMASKED_COL_ID, MEMBER_UNMASKED_COL_ID_CIPHER, MEMBER_UNMASKED_COL_MOBILE_CIPHER };
 
-/* member.insert and member.insert_sealed: $1 … $33 are the record's columns as
+/* member.insert and member.insert_sealed: $1 … $35 are the record's columns as
  * bind_sealed binds them ($1 org_id, $2 group_org_id, $3 name, … $32 the time stamp
- * (created_at and updated_at), $33 stats_key); member.insert reads the path from the
- * organization, member.insert_sealed is given it as $34. */
+ * (created_at and updated_at), $33 stats_key, $34 id_masked, $35 mobile_masked);
+ * member.insert reads the path from the organization, member.insert_sealed is given it
+ * as $36. */
 static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	[STMT_MEMBER_INSERT] = {"member.insert",
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
 	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
 	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
-	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key)"
+	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked)"
 	 " SELECT $1, o.path, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33 FROM orgs o WHERE o.id = $1"
+	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35 FROM orgs o WHERE o.id = $1"
 	 " RETURNING id, org_path"},
 	[STMT_MEMBER_BY_BLIND] = {"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
 	[STMT_MEMBER_COUNT] = {"member.count", "SELECT COUNT(*) FROM members"},
@@ -92,9 +98,9 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
 	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
 	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
-	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key)"
-	 " VALUES ($1, $34, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33)"},
+	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked)"
+	 " VALUES ($1, $36, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35)"},
 	/* The counting trigger of 0040, exactly as stored: a bulk load checks that the
 	 * database holds this very definition before it drops it and sets the counts
 	 * itself, so a later migration that changes the trigger turns the shortcut off
@@ -111,6 +117,14 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	/* S20: user $1's answers of action $2 about people outside their scope since $3 */
 	[STMT_MEMBER_DUP_PROBES] = {"member.dup_probes",
 	 "SELECT COUNT(*) FROM audit_log WHERE action = $2 AND actor_id = $1 AND at >= $3"},
+	/* member_fill_masks: up to $2 rows written before 0052, after id $1, from the
+	 * partial index of 0052 (empty once they are filled) */
+	[STMT_MEMBER_UNMASKED] = {"member.unmasked",
+	 "SELECT id, id_cipher, mobile_cipher FROM members INDEXED BY members_unmasked"
+	 " WHERE id_masked IS NULL AND id > $1 ORDER BY id LIMIT $2"},
+	/* no trigger of 0040 fires: neither org_id nor org_path changes */
+	[STMT_MEMBER_SET_MASKS] = {"member.set_masks",
+	 "UPDATE members SET id_masked = $2, mobile_masked = $3 WHERE id = $1"},
 };
 DB_SQL_TABLE(member, member_sql);
 
@@ -275,14 +289,18 @@ void member_seal(struct arena *a, const struct member_rec *r, const unsigned cha
 		memcpy(s->id_blind, id_blind, DJ_BLIND_LEN);
 	else
 		member_id_blind(r->id_number, s->id_blind);
+	idcard_mask(r->id_number, s->id_masked);
 	s->mobile_cipher = NULL;
 	s->mobile_len = 0;
+	s->mobile_masked[0] = 0;
 	if (!blank(r->mobile)) {
 		s->mobile_cipher = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &s->mobile_len);
 		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), s->mobile_blind);
+		mobile_mask(r->mobile, s->mobile_masked);
 	}
 }
 
+/* Binds the record's columns as $base+1 … $base+35 (see member.h). */
 void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
 			int64_t stamp)
 {
@@ -323,6 +341,8 @@ void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r
 	db_bind_opt_text(st, ++n, r->tags_json);
 	db_bind_int(st, ++n, stamp);
 	db_bind_int(st, ++n, member_stats_key(r));
+	db_bind_text(st, ++n, s->id_masked, -1);
+	db_bind_opt_text(st, ++n, s->mobile_masked); /* "" without a mobile binds NULL */
 }
 
 void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp)
@@ -359,7 +379,7 @@ enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const
 	/* r, s and org_path outlive the step; the blinds are in *s, not on this stack */
 	db_bind_nocopy(st);
 	member_bind_sealed(st, 0, r, s, r->created_at);
-	db_bind_text(st, 34, org_path, -1);
+	db_bind_text(st, 36, org_path, -1);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_DONE)
 		rc = DB_OK;
@@ -468,6 +488,107 @@ int64_t member_count(struct db *db)
 	int64_t v = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
 	return v;
+}
+
+/* One batch of member_fill_masks. */
+struct fill_masks {
+	int64_t after;  /* the last id filled */
+	int64_t filled; /* rows filled so far */
+	int batch;      /* rows per transaction */
+	bool more;      /* the batch was full: run another */
+};
+
+#define FILL_MASKS_BATCH 5000
+
+static enum db_rc fill_masks_batch(struct db *db, void *ctx)
+{
+	struct fill_masks *fm = ctx;
+	struct db_stmt *sel = db_prepare(db, &member_sql[STMT_MEMBER_UNMASKED]);
+	if (!sel)
+		return DB_ERROR;
+	db_bind_int(sel, 1, fm->after);
+	db_bind_int(sel, 2, fm->batch);
+	/* read the batch first, then write: the update is not stepped under a live SELECT
+	 * of the same partial index */
+	struct arena *a = arena_new();
+	struct row {
+		int64_t id;
+		char id_masked[IDCARD_LEN + 1], mobile_masked[12];
+	} *rows = arena_alloc(a, sizeof *rows * (size_t)fm->batch);
+	size_t n = 0;
+	enum db_rc rc;
+	while ((rc = db_step(sel)) == DB_ROW) {
+		struct row *w = &rows[n];
+		w->id = db_col_int(sel, MEMBER_UNMASKED_COL_ID);
+		const char *id = dj_open(a, db_col_blob(sel, MEMBER_UNMASKED_COL_ID_CIPHER),
+					 db_col_len(sel, MEMBER_UNMASKED_COL_ID_CIPHER), "member.id_number", NULL);
+		const char *mobile = NULL;
+		bool has_mobile = !db_col_null(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER);
+		if (has_mobile)
+			mobile = dj_open(a, db_col_blob(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER),
+					 db_col_len(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER), "member.mobile", NULL);
+		if (!id || (has_mobile && !mobile)) {
+			log_msg(LOG_ERROR, NULL, "member masks: member %lld does not open with this key",
+				(long long)w->id);
+			rc = DB_ERROR;
+			break;
+		}
+		idcard_mask(id, w->id_masked);
+		w->mobile_masked[0] = 0;
+		if (mobile && *mobile)
+			mobile_mask(mobile, w->mobile_masked);
+		if (++n == (size_t)fm->batch) {
+			rc = DB_DONE;
+			break;
+		}
+	}
+	db_reset(sel);
+	if (rc != DB_DONE) {
+		arena_free(a);
+		return rc;
+	}
+	rc = DB_OK;
+	for (size_t i = 0; rc == DB_OK && i < n; i++) {
+		struct db_stmt *up = db_prepare(db, &member_sql[STMT_MEMBER_SET_MASKS]);
+		if (!up) {
+			rc = DB_ERROR;
+			break;
+		}
+		db_bind_int(up, 1, rows[i].id);
+		db_bind_text(up, 2, rows[i].id_masked, -1);
+		db_bind_opt_text(up, 3, rows[i].mobile_masked);
+		rc = db_step(up);
+		db_reset(up);
+		rc = rc == DB_DONE ? DB_OK : rc == DB_OK ? DB_ERROR : rc;
+	}
+	if (rc == DB_OK && n) {
+		fm->after = rows[n - 1].id;
+		fm->filled += (int64_t)n;
+	}
+	fm->more = rc == DB_OK && n == (size_t)fm->batch;
+	arena_free(a);
+	return rc;
+}
+
+enum db_rc member_fill_masks(struct db *db, int batch, int64_t *filled)
+{
+	struct fill_masks fm = {.batch = batch > 0 ? batch : FILL_MASKS_BATCH};
+	*filled = 0;
+	/* nothing to fill (every start after the first): no write lock taken */
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_UNMASKED]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, 0);
+	db_bind_int(st, 2, 1);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_OK : rc;
+	do
+		rc = db_tx_run(db, true, fill_masks_batch, &fm);
+	while (rc == DB_OK && fm.more);
+	*filled = fm.filled;
+	return rc;
 }
 
 bool member_state_in_roster(const char *state)

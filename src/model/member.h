@@ -7,6 +7,7 @@
 #define DJ_MEMBER_H
 #include "core/crypto.h"
 #include "core/date.h"
+#include "core/idcard.h"
 #include "db/db.h"
 #include <jansson.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@ struct member_rec {
 	const char *sex;                      /* "1"/"2"; derived from the ID when absent */
 	const char *birth_date;               /* derived from the ID when absent */
 	const char *id_number, *mobile;       /* plaintext, only in memory */
+	const char *id_masked, *mobile_masked; /* as stored (0052): read by lists and masked exports */
 	const char *ethnicity, *native_place, *address, *education, *degree, *work_unit,
 		*unit_type, *post, *category, *party_status, *state, *party_post, *joined_on,
 		*confirmed_on, *introducers_json, *dues_paid_to, *tags_json;
@@ -60,6 +62,9 @@ struct member_sealed {
 	unsigned char *id_cipher, *mobile_cipher; /* mobile_cipher NULL without a mobile */
 	size_t id_len, mobile_len;
 	unsigned char id_blind[DJ_BLIND_LEN], mobile_blind[DJ_BLIND_LEN];
+	/* the masked forms stored beside them (0052): idcard_mask, mobile_mask ("" without
+	 * a mobile, stored as NULL) */
+	char id_masked[IDCARD_LEN + 1], mobile_masked[12];
 };
 void member_seal(struct arena *a, const struct member_rec *r, const unsigned char *id_blind, struct member_sealed *s);
 /* member_insert for a bulk load: the record sealed already, org_path the path of
@@ -87,9 +92,9 @@ enum db_rc member_bulk_end(struct db *db);
 enum db_rc member_bulk_counts_begin(struct db *db);
 enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n);
 int64_t member_count(struct db *db);
-/* Binds r's columns, sealed already in s, as $base+1 … $base+33 (member.insert's
+/* Binds r's columns, sealed already in s, as $base+1 … $base+35 (member.insert's
  * order: org_id, group_org_id, name, … tags, the stamp for created_at and updated_at,
- * stats_key). */
+ * stats_key, id_masked, mobile_masked). */
 void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
 			int64_t stamp);
 
@@ -99,6 +104,15 @@ void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r
 /* …and the alert for the security administrator when a user passes the limit */
 #define MEMBER_DUP_PROBE_ALERT "security.alert.duplicate_probe"
 enum db_rc member_dup_probes(struct db *db, int64_t user_id, const char *action, int64_t since, int64_t *n);
+
+/* Fills id_masked and mobile_masked of the rows written before 0052 (NULL id_masked),
+ * opening their ciphertexts: batches of `batch` rows (0: 5,000), each in its own write
+ * transaction (db_tx_run), so a large roster neither holds the write lock for long nor
+ * loses the batches done when stopped. Idempotent (a filled row is not read again), and
+ * takes no write lock when there is nothing to fill. Needs the keys (dj_crypto_init).
+ * *filled gets the number of rows filled; DB_ERROR when a ciphertext does not open
+ * (another key). Outside any transaction. */
+enum db_rc member_fill_masks(struct db *db, int batch, int64_t *filled);
 
 /* True unless the state means the member has left the roster (去世, 出党). */
 bool member_state_in_roster(const char *state);
@@ -117,8 +131,9 @@ int64_t member_stats_key(const struct member_rec *r);
 
 /* ---- reading, changing and listing (member_query.c) ---- */
 
-/* Loads member id with its organization's name and path (in r->org_path) and, when
- * decrypt, the plaintext ID number and mobile (arena-owned). DB_DONE when missing. */
+/* Loads member id with its organization's name and path (in r->org_path), the stored
+ * masks and, when decrypt, the plaintext ID number and mobile (arena-owned; NULL
+ * otherwise). DB_DONE when missing. */
 enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
 		       const char **org_name);
 /* Rewrites every column of r->id from r (validated; ID and mobile sealed anew; org_path
@@ -151,6 +166,8 @@ struct member_filter {
 	bool sort_joined;
 	bool list_cols; /* rows carry only what member_list_write shows (a list page) */
 	bool no_org_name; /* full rows with org_name NULL, read without the join (exports) */
+	bool decrypt;     /* full rows also open the sealed ID number and mobile (a revealed
+			   * export); otherwise only the stored masks are read */
 };
 
 /* One row of a list page. */
@@ -170,9 +187,10 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 /* The members' revision (0040, 0042): it rises in the same transaction as every write
  * that changes a subtree's list total or statistics; epoch is random per database.
  * *rev is -1 when the table is missing. */
-/* Binds a record's columns as $base+1 … $base+33 (org_id … tags, then stamp, then
- * stats_key), sealing the ID number and mobile with their blind indexes: the one
- * layout shared by member.insert and member.update. Ciphertexts are arena-owned. */
+/* Binds a record's columns as $base+1 … $base+35 (org_id … tags, then stamp, then
+ * stats_key, then id_masked and mobile_masked), sealing the ID number and mobile with
+ * their blind indexes and masking them: the one layout shared by member.insert and
+ * member.update. Ciphertexts are arena-owned. */
 void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp);
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev);
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);

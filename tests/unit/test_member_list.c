@@ -11,7 +11,11 @@
  *   - each filter of struct member_filter, alone and combined, on the root and on the
  *     largest small subtree;
  *   - the three column families (list page, full row, full row without the org name);
- *   - page sizes 1, 7, 50, 97 and 200. */
+ *   - page sizes 1, 7, 50, 97 and 200.
+ * And the masks of 0052 (issue 10 point 6): a list page and a masked export read the
+ * stored masks and open no ciphertext (dj_open_count); a revealed export opens them and
+ * their masks are the stored ones; member_fill_masks gives rows whose masks were
+ * cleared exactly the masks they had. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,8 +225,25 @@ static size_t walk(const struct member_filter *f, int limit, const char *what)
 				assert_non_null(rows[i].org_name);
 			else
 				assert_null(rows[i].org_name);
-			if (!f->list_cols) /* the full row: the ID number decrypted */
+			/* every row carries the stored masks; only a decrypting full row the
+			 * plaintext, whose masks are the stored ones */
+			assert_non_null(rows[i].r.id_masked);
+			assert_int_equal(strlen(rows[i].r.id_masked), IDCARD_LEN);
+			if (!f->list_cols && f->decrypt) {
 				assert_non_null(rows[i].r.id_number);
+				char idm[IDCARD_LEN + 1], mm[12];
+				idcard_mask(rows[i].r.id_number, idm);
+				assert_string_equal(rows[i].r.id_masked, idm);
+				if (rows[i].r.mobile) {
+					mobile_mask(rows[i].r.mobile, mm);
+					assert_string_equal(rows[i].r.mobile_masked, mm);
+				} else {
+					assert_null(rows[i].r.mobile_masked);
+				}
+			} else {
+				assert_null(rows[i].r.id_number);
+				assert_null(rows[i].r.mobile);
+			}
 		}
 		if (n < (size_t)limit)
 			break;
@@ -321,6 +342,7 @@ static void test_list_plans_filters_on_both_plans_equal_the_reference(void **sta
 			for (int fam = 0; fam < 3; fam++) {
 				f.list_cols = fam == 0;
 				f.no_org_name = fam == 2;
+				f.decrypt = fam == 1; /* the export's family reads the masks only */
 				for (int s = 0; s < 2; s++) {
 					f.sort_joined = s;
 					size_t n = walk(&f, fam == 0 ? 200 : p == 0 ? 97 : 7, what);
@@ -348,12 +370,80 @@ static void test_list_plans_page_of_one(void **state)
 	walk(&f, 1, "page of one, large plan, filtered");
 }
 
+/* Issue 10 point 6: walking the root as a list page, and as a masked export, opens no
+ * ciphertext; a revealed export opens each member's ID number and mobile. */
+static void test_list_page_and_masked_export_open_no_ciphertext(void **state)
+{
+	struct member_filter f = base(root_org());
+	f.list_cols = true;
+	uint64_t before = dj_open_count();
+	walk(&f, 200, "list page");
+	f.sort_joined = true;
+	walk(&f, 50, "list page by joined");
+	assert_int_equal(dj_open_count() - before, 0);
+	f = base(root_org());
+	f.no_org_name = true;
+	walk(&f, 97, "masked export");
+	assert_int_equal(dj_open_count() - before, 0);
+	f.decrypt = true;
+	walk(&f, 97, "revealed export");
+	assert_true(dj_open_count() - before >= MEMBERS); /* an ID number per member, and the mobiles */
+}
+
+static const struct db_sql q_masks = {"t.masks", "SELECT id, id_masked, mobile_masked FROM members ORDER BY id"};
+static const struct db_sql q_clear = {"t.clear_masks", "UPDATE members SET id_masked = NULL, mobile_masked = NULL"};
+static const struct db_sql q_unmasked = {"t.unmasked", "SELECT COUNT(*) FROM members WHERE id_masked IS NULL"};
+
+/* Every member's (id, masks) as one string, for a byte comparison. */
+static char *masks_dump(void)
+{
+	size_t cap = (size_t)MEMBERS * 64 + 1, len = 0;
+	char *out = malloc(cap);
+	struct db_stmt *st = db_prepare(db, &q_masks);
+	assert_non_null(st);
+	while (db_step(st) == DB_ROW) {
+		const char *idm = db_col_text(st, 1), *mm = db_col_text(st, 2);
+		len += (size_t)snprintf(out + len, cap - len, "%lld %s %s\n", (long long)db_col_int(st, 0),
+					idm ? idm : "(null)", mm ? mm : "(null)");
+		assert_true(len < cap);
+	}
+	db_reset(st);
+	return out;
+}
+
+/* Rows written before 0052 (masks NULL) get, from member_fill_masks, exactly the masks
+ * the write path stores; in batches (7 rows here, 429 transactions), once. */
+static void test_member_fill_masks_restores_the_masks_once(void **state)
+{
+	char *want = masks_dump();
+	assert_null(strstr(want, "(null) ")); /* every write filled the ID's mask */
+	assert_int_equal(db_tx_begin(db, true), DB_OK);
+	struct db_stmt *st = db_prepare(db, &q_clear);
+	assert_int_equal(db_step(st), DB_DONE);
+	assert_int_equal(db_tx_commit(db), DB_OK);
+	st = db_prepare(db, &q_unmasked);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_col_int(st, 0), MEMBERS);
+	db_reset(st);
+	int64_t filled = -1;
+	assert_int_equal(member_fill_masks(db, 7, &filled), DB_OK);
+	assert_int_equal(filled, MEMBERS);
+	char *got = masks_dump();
+	assert_string_equal(got, want);
+	assert_int_equal(member_fill_masks(db, 0, &filled), DB_OK);
+	assert_int_equal(filled, 0);
+	free(got);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_list_plans_every_org_both_sorts_equal_the_reference),
 		cmocka_unit_test(test_list_plans_filters_on_both_plans_equal_the_reference),
 		cmocka_unit_test(test_list_plans_page_of_one),
+		cmocka_unit_test(test_list_page_and_masked_export_open_no_ciphertext),
+		cmocka_unit_test(test_member_fill_masks_restores_the_masks_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
