@@ -154,7 +154,7 @@ static bool check_duplicate(struct request *req, const char *id_number, int64_t 
 	int64_t id;
 	const char *path;
 	enum db_rc rc = member_find_by_blind(req->db, req->arena, blind, &id, &path);
-	if (rc == DB_DONE || (rc == DB_OK && id == self_id && id > 0))
+	if (rc == DB_NOT_FOUND || (rc == DB_OK && id == self_id && id > 0))
 		return true;
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
@@ -183,7 +183,7 @@ static bool load_in_scope(struct request *req, int64_t id, const char *perm, str
 	if (id <= 0)
 		return false;
 	enum db_rc rc = member_load(req->db, req->arena, id, true, r, org_name);
-	if (rc == DB_DONE || (rc == DB_OK && !scope_allows(req, perm, r->org_path))) {
+	if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, perm, r->org_path))) {
 		req_fail(req, 404, "not_found", "党员不存在");
 		return false;
 	}

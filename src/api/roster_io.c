@@ -293,7 +293,7 @@ static void get_job(struct request *req)
 	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
 	if (!job || owner != auth_user_id(req)) {
 		json_decref(job);
-		if (job || rc == DB_DONE)
+		if (job || rc == DB_NOT_FOUND)
 			req_fail(req, 404, "not_found", "任务不存在");
 		else
 			req_fail_db(req, rc);

@@ -150,7 +150,7 @@ static int cmd_import(int argc, char **argv)
 		o.org_path = org.path;
 		status = run(db, &o, data, len);
 	} else {
-		fprintf(stderr, "dangjian: import failed: %s\n", rc == DB_DONE ? "党组织不存在" : "存储错误");
+		fprintf(stderr, "dangjian: import failed: %s\n", rc == DB_NOT_FOUND ? "党组织不存在" : "存储错误");
 	}
 	arena_free(a);
 	free(data);

@@ -334,6 +334,8 @@ json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum d
 	*rc = db_step(st);
 	if (*rc != DB_ROW) {
 		db_reset(st);
+		if (*rc == DB_DONE)
+			*rc = DB_NOT_FOUND;
 		return NULL;
 	}
 	*rc = DB_OK;

@@ -36,7 +36,7 @@ void jobs_progress(struct job *j, int pct);
 int64_t jobs_id(const struct job *j);
 
 /* The job as the API shows it: {id, kind, status, progress, result, created_at,
- * updated_at} plus owner_id/org_id in *owner / *org; NULL with DB_DONE when missing. */
+ * updated_at} plus owner_id/org_id in *owner / *org; NULL with DB_NOT_FOUND when missing. */
 json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum db_rc *rc);
 /* Waits until no job is queued or running (tests, CLI, shutdown). */
 void jobs_drain(void);

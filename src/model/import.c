@@ -102,7 +102,7 @@ static enum db_rc check_batch(struct db *db, struct imp *m, bool stage)
 			b->dup[i] = in_scope(m, path) ? DUP_IN_SCOPE : DUP_OUT_OF_SCOPE;
 			continue;
 		}
-		if (rc != DB_DONE)
+		if (rc != DB_NOT_FOUND)
 			return rc;
 		b->dup[i] = DUP_NONE;
 		if (stage && (rc = import_stage_row(db, m->o->job_id, m->seq, &b->r[i], &b->s[i], m->org_path)) != DB_OK)

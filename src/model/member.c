@@ -6,15 +6,6 @@
 #include "model/codes.h"
 #include <string.h>
 
-/* the counting trigger of 0040 after its CREATE TRIGGER, as SQLite stores it (it keeps
- * "CREATE TRIGGER " and the text from the name on, without an IF NOT EXISTS) */
-#define COUNT_TRIGGER_BODY                                                   \
-	"members_count_insert AFTER INSERT ON members\n"                      \
-	"BEGIN\n"                                                             \
-	"  UPDATE orgs SET n_members = n_members + 1 WHERE id = NEW.org_id;\n" \
-	"  UPDATE member_rev SET rev = rev + 1 WHERE id = 1;\n"                \
-	"END"
-
 enum member_stmt {
 	STMT_MEMBER_INSERT,
 	STMT_MEMBER_BY_BLIND,
@@ -33,12 +24,6 @@ enum member_stmt {
 	STMT_MEMBER_BULK_CREATE4,
 	STMT_MEMBER_BULK_CREATE5,
 	STMT_MEMBER_BULK_CREATE6,
-	STMT_MEMBER_INSERT_SEALED,
-	STMT_MEMBER_TRIGGER_IS,
-	STMT_MEMBER_TRIGGER_DROP,
-	STMT_MEMBER_TRIGGER_CREATE,
-	STMT_MEMBER_COUNT_ADD,
-	STMT_MEMBER_REV_ADD,
 	STMT_MEMBER_STAGED_BY_BLIND,
 	STMT_MEMBER_DUP_PROBES,
 	STMT_MEMBER_UNMASKED,
@@ -59,11 +44,10 @@ enum member_key_col { MEMBER_COL_ID, MEMBER_COL_ORG_PATH };
 /* the rows of member.unmasked */
 enum member_unmasked_col { MEMBER_UNMASKED_COL_ID, MEMBER_UNMASKED_COL_ID_CIPHER, MEMBER_UNMASKED_COL_MOBILE_CIPHER };
 
-/* member.insert and member.insert_sealed: $1 … $35 are the record's columns as
- * bind_sealed binds them ($1 org_id, $2 group_org_id, $3 name, … $32 the time stamp
- * (created_at and updated_at), $33 stats_key, $34 id_masked, $35 mobile_masked);
- * member.insert reads the path from the organization, member.insert_sealed is given it
- * as $36. */
+/* member.insert: $1 … $35 are the record's columns as member_bind_sealed binds them
+ * ($1 org_id, $2 group_org_id, $3 name, … $32 the time stamp (created_at and
+ * updated_at), $33 stats_key, $34 id_masked, $35 mobile_masked); the path is read from
+ * the organization. (An import's staging insert binds the same $1 … $35.) */
 static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	[STMT_MEMBER_INSERT] = {"member.insert",
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
@@ -93,25 +77,6 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	 "CREATE INDEX IF NOT EXISTS members_mobile_blind ON members (mobile_blind)"},
 	[STMT_MEMBER_BULK_CREATE6] = {"member.bulk_create6",
 	 "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
-	/* member.insert's columns, with the path bound and nothing read back */
-	[STMT_MEMBER_INSERT_SEALED] = {"member.insert_sealed",
-	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
-	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
-	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
-	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked)"
-	 " VALUES ($1, $36, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35)"},
-	/* The counting trigger of 0040, exactly as stored: a bulk load checks that the
-	 * database holds this very definition before it drops it and sets the counts
-	 * itself, so a later migration that changes the trigger turns the shortcut off
-	 * instead of losing it. */
-	[STMT_MEMBER_TRIGGER_IS] = {"member.count_trigger_is",
-	 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'members_count_insert' AND sql = $1"},
-	[STMT_MEMBER_TRIGGER_DROP] = {"member.count_trigger_drop", "DROP TRIGGER members_count_insert"},
-	[STMT_MEMBER_TRIGGER_CREATE] = {"member.count_trigger_create", "CREATE TRIGGER IF NOT EXISTS " COUNT_TRIGGER_BODY},
-	/* what the trigger would have done for $2 rows inserted into organization $1 */
-	[STMT_MEMBER_COUNT_ADD] = {"member.count_add", "UPDATE orgs SET n_members = n_members + $2 WHERE id = $1"},
-	[STMT_MEMBER_REV_ADD] = {"member.rev_add", "UPDATE member_rev SET rev = rev + $1 WHERE id = 1"},
 	/* a person an import has staged (0051): reserved, not yet visible */
 	[STMT_MEMBER_STAGED_BY_BLIND] = {"member.staged_by_blind", "SELECT org_path FROM import_stage WHERE id_blind = $1"},
 	/* S20: user $1's answers of action $2 about people outside their scope since $3 */
@@ -370,23 +335,6 @@ enum db_rc member_insert(struct db *db, struct arena *a, struct member_rec *r)
 	return rc;
 }
 
-enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const struct member_sealed *s,
-				const char *org_path)
-{
-	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_INSERT_SEALED]);
-	if (!st)
-		return DB_ERROR;
-	/* r, s and org_path outlive the step; the blinds are in *s, not on this stack */
-	db_bind_nocopy(st);
-	member_bind_sealed(st, 0, r, s, r->created_at);
-	db_bind_text(st, 36, org_path, -1);
-	enum db_rc rc = db_step(st);
-	if (rc == DB_DONE)
-		rc = DB_OK;
-	db_reset(st);
-	return rc;
-}
-
 enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
 				int64_t *id, const char **org_path)
 {
@@ -414,7 +362,7 @@ enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned c
 		rc = DB_OK;
 	}
 	db_reset(st);
-	return rc;
+	return rc == DB_DONE ? DB_NOT_FOUND : rc;
 }
 
 /* Runs the statements first … last (inclusive), which return no rows. */
@@ -440,44 +388,6 @@ enum db_rc member_bulk_begin(struct db *db)
 enum db_rc member_bulk_end(struct db *db)
 {
 	return run_all(db, MEMBER_BULK_CREATE_FIRST, MEMBER_BULK_CREATE_LAST);
-}
-
-enum db_rc member_bulk_counts_begin(struct db *db)
-{
-	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_TRIGGER_IS]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, "CREATE TRIGGER " COUNT_TRIGGER_BODY, -1);
-	enum db_rc rc = db_step(st);
-	int64_t same = rc == DB_ROW ? db_col_int(st, DB_COL_ONLY) : 0;
-	db_reset(st);
-	if (rc != DB_ROW)
-		return rc;
-	if (same != 1)
-		return DB_DONE;
-	return run_all(db, STMT_MEMBER_TRIGGER_DROP, STMT_MEMBER_TRIGGER_DROP);
-}
-
-enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n)
-{
-	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_COUNT_ADD]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_int(st, 1, org_id);
-	db_bind_int(st, 2, n);
-	enum db_rc rc = db_step(st);
-	if (rc != DB_DONE)
-		return rc == DB_OK ? DB_ERROR : rc;
-	if (db_changes(db) != 1)
-		return DB_ERROR;
-	st = db_prepare(db, &member_sql[STMT_MEMBER_REV_ADD]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_int(st, 1, n);
-	rc = db_step(st);
-	if (rc != DB_DONE)
-		return rc == DB_OK ? DB_ERROR : rc;
-	return run_all(db, STMT_MEMBER_TRIGGER_CREATE, STMT_MEMBER_TRIGGER_CREATE);
 }
 
 int64_t member_count(struct db *db)

@@ -67,13 +67,8 @@ struct member_sealed {
 	char id_masked[IDCARD_LEN + 1], mobile_masked[12];
 };
 void member_seal(struct arena *a, const struct member_rec *r, const unsigned char *id_blind, struct member_sealed *s);
-/* member_insert for a bulk load: the record sealed already, org_path the path of
- * r->org_id as read in the same transaction, and nothing read back (r->id is not set).
- * The statement has neither a SELECT nor RETURNING, so SQLite needs no temporary table
- * per row (with the counting triggers of 0040, INSERT … SELECT … RETURNING built two). */
-enum db_rc member_insert_sealed(struct db *db, const struct member_rec *r, const struct member_sealed *s,
-				const char *org_path);
-/* The member holding this ID blind index: id and its org path (arena-owned), or DB_DONE.
+/* The member holding this ID blind index: id and its org path (arena-owned), or
+ * DB_NOT_FOUND.
  * A person staged by an import in progress (0051) is found too, with id 0 and the
  * import's organization: it is reserved for that import. */
 enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned char blind[DJ_BLIND_LEN],
@@ -82,15 +77,6 @@ enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned c
  * after (DESIGN.md §10). Call inside the loading transaction. */
 enum db_rc member_bulk_begin(struct db *db);
 enum db_rc member_bulk_end(struct db *db);
-/* A bulk load into one organization may also leave the counting of 0040 to its end:
- * member_bulk_counts_begin drops the per-row trigger members_count_insert (DB_OK), or
- * answers DB_DONE and changes nothing when the database's trigger is not the one this
- * code knows (then it keeps counting row by row). member_bulk_counts_end adds n to the
- * organization's n_members and to the members' revision, as n firings of the trigger
- * would have, and creates the trigger again. Both inside the loading transaction, and
- * only when every inserted row went to org_id. */
-enum db_rc member_bulk_counts_begin(struct db *db);
-enum db_rc member_bulk_counts_end(struct db *db, int64_t org_id, int64_t n);
 int64_t member_count(struct db *db);
 /* Binds r's columns, sealed already in s, as $base+1 … $base+35 (member.insert's
  * order: org_id, group_org_id, name, … tags, the stamp for created_at and updated_at,
@@ -133,7 +119,7 @@ int64_t member_stats_key(const struct member_rec *r);
 
 /* Loads member id with its organization's name and path (in r->org_path), the stored
  * masks and, when decrypt, the plaintext ID number and mobile (arena-owned; NULL
- * otherwise). DB_DONE when missing. */
+ * otherwise). DB_NOT_FOUND when missing. */
 enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt, struct member_rec *r,
 		       const char **org_name);
 /* Rewrites every column of r->id from r (validated; ID and mobile sealed anew; org_path

@@ -308,6 +308,8 @@ enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt,
 		if (org_name)
 			*org_name = on;
 		rc = DB_OK;
+	} else if (rc == DB_DONE) {
+		rc = DB_NOT_FOUND;
 	}
 	db_reset(st);
 	return rc;

@@ -262,7 +262,7 @@ static void test_import_good_only_imports_the_good_rows_into_the_org(void **stat
 	member_id_blind(ids[GOOD], blind);
 	int64_t id;
 	const char *path;
-	assert_int_equal(member_find_by_blind(db, ta, blind, &id, &path), DB_DONE);
+	assert_int_equal(member_find_by_blind(db, ta, blind, &id, &path), DB_NOT_FOUND);
 	json_decref(r);
 	free(c.p);
 }

@@ -105,7 +105,7 @@ static void test_job_failure_recorded(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "result"), "error")), "文件无法读取");
 	json_decref(j);
 	assert_null(jobs_get(db, 999999, &owner, &org, &rc));
-	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(rc, DB_NOT_FOUND);
 }
 
 static void test_job_of_previous_process_recovered(void **state)
