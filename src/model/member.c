@@ -107,10 +107,12 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-int member_validate(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx)
+#define ERR(f, c, m) (n++, err(ctx, f, c, m))
+/* The name and the ID number, and the sex and birth date it carries (GB 11643). */
+static int validate_identity(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx,
+			     bool *id_valid)
 {
 	int n = 0;
-#define ERR(f, c, m) (n++, err(ctx, f, c, m))
 	if (blank(r->name))
 		ERR("name", "required", "请填写姓名");
 	else if (utf8_chars(r->name) > 50)
@@ -142,7 +144,15 @@ int member_validate(struct member_rec *r, struct date today, struct arena *a, me
 	} else if (!blank(r->sex) && !codes_valid("sex", r->sex)) {
 		ERR("sex", "invalid_code", "性别代码无效");
 	}
+	*id_valid = id_ok;
+	return n;
+}
 
+/* The mobile, the code-table fields (GB/T 2261.1, GB 3304, GB/T 4658 …), the state and
+ * party status, and 党费交至. */
+static int validate_codes(struct member_rec *r, member_err_fn err, void *ctx)
+{
+	int n = 0;
 	if (!blank(r->mobile) && !mobile_valid(r->mobile))
 		ERR("mobile", "mobile_format", "手机号码应为11位数字");
 	if (blank(r->ethnicity))
@@ -169,7 +179,14 @@ int member_validate(struct member_rec *r, struct date today, struct arena *a, me
 		if (strlen(r->dues_paid_to) != 7 || (memcpy(d, r->dues_paid_to, 7), memcpy(d + 7, "-01", 4), !date_valid(d)))
 			ERR("dues_paid_to", "invalid_month", "党费交至应为“年-月”，如 2026-10");
 	}
+	return n;
+}
 
+/* 入党时间 and 转正时间 against each other, today and, when id_ok, the birth date the ID
+ * number carries (R-DEV-01, 11, 12). */
+static int validate_dates(struct member_rec *r, struct date today, bool id_ok, member_err_fn err, void *ctx)
+{
+	int n = 0;
 	struct date joined, confirmed, birth;
 	bool have_joined = false;
 	if (blank(r->joined_on)) {
@@ -205,8 +222,16 @@ int member_validate(struct member_rec *r, struct date today, struct arena *a, me
 	if (!formal && have_joined && r->party_status && strcmp(r->party_status, "probationary") == 0 &&
 	    date_cmp(today, date_add_months(date_add_years(joined, 2), 3)) > 0)
 		ERR("party_status", "R-DEV-12", "预备期（含延长）已届满，请办理转正或取消资格");
-#undef ERR
 	return n;
+}
+#undef ERR
+
+int member_validate(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx)
+{
+	bool id_ok;
+	int n = validate_identity(r, today, a, err, ctx, &id_ok);
+	n += validate_codes(r, err, ctx);
+	return n + validate_dates(r, today, id_ok, err, ctx);
 }
 
 int member_party_age(const char *confirmed_on, struct date today)
