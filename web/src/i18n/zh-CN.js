@@ -105,7 +105,7 @@ export default {
     passwordPh: '请输入密码',
     submit: '登 录',
     totp: '动态验证码（管理员必填）',
-    totpPh: '身份验证器应用显示的 6 位数字',
+    totpPh: '验证器应用中的 6 位数字，普通用户不填',
     passwordReset: '您的密码已由 {by} 于 {at} 重置。如非本人申请，请立即联系审计管理员。',
     loggedOut: '您已安全退出',
     sessionExpired: '登录已失效，请重新登录',
