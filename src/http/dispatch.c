@@ -76,38 +76,51 @@ static bool tx_open(struct request *req)
 	return true;
 }
 
+/* Forgets what the handler prepared (body and headers: a file's Content-Disposition, a
+ * new session's cookie), for an answer that turned into an error after the handler. */
+static void drop_answer(struct request *req)
+{
+	json_decref(req->out);
+	req->out = NULL;
+	req->out_body = NULL;
+	req->headers = NULL; /* arena-owned */
+}
+
+/* One hook in a write transaction of its own: committed when it returns DB_OK. */
+static int run_hook(struct request *req, const struct req_hook *h)
+{
+	int rc = db_tx_begin(req->db, true);
+	if (rc != DB_OK)
+		return rc;
+	rc = h->fn(req, h->ctx);
+	if (rc == DB_OK)
+		return db_tx_commit(req->db);
+	db_tx_rollback(req->db);
+	return rc;
+}
+
+/* A failed request's events (req_on_failure), each recorded on its own. */
 static void run_failure_hooks(struct request *req)
 {
 	for (struct req_hook *h = req->on_failure; h; h = h->next) {
-		int rc = db_tx_begin(req->db, true);
-		if (rc == DB_OK) {
-			rc = h->fn(req, h->ctx);
-			if (rc == DB_OK)
-				rc = db_tx_commit(req->db);
-			else
-				db_tx_rollback(req->db);
-		}
+		int rc = run_hook(req, h);
 		if (rc != DB_OK) /* the request already failed: the answer stays, the log says */
 			log_msg(LOG_ERROR, req->id, "recording a failed request's events: db rc %d", rc);
 	}
 	req->on_failure = NULL;
 }
 
-/* A request's writes of record after its transaction (req_after_commit): each in a
- * write transaction of its own; the first that fails fails the request. */
+/* A request's writes of record after its transaction (req_after_commit): the first
+ * that fails fails the request. */
 static void run_after_commit_hooks(struct request *req)
 {
 	for (struct req_hook *h = req->after_commit; h && !req_failed(req); h = h->next) {
-		int rc = db_tx_begin(req->db, true);
-		if (rc == DB_OK) {
-			rc = h->fn(req, h->ctx);
-			if (rc == DB_OK)
-				rc = db_tx_commit(req->db);
-			else
-				db_tx_rollback(req->db);
+		int rc = run_hook(req, h);
+		if (rc != DB_OK) {
+			drop_answer(req);
+			if (!req_failed(req))
+				req_fail_db(req, rc);
 		}
-		if (rc != DB_OK && !req_failed(req))
-			req_fail_db(req, rc);
 	}
 	req->after_commit = NULL;
 }
@@ -124,11 +137,8 @@ static void tx_close(struct request *req)
 			db_tx_rollback(req->db);
 		} else {
 			int rc = db_tx_commit(req->db);
-			if (rc != DB_OK) {
-				/* the change did not happen: say so, whatever the handler prepared */
-				json_decref(req->out);
-				req->out = NULL;
-				req->out_body = NULL;
+			if (rc != DB_OK) { /* the change did not happen: say so */
+				drop_answer(req);
 				req->err.status = 0;
 				req_fail_db(req, rc);
 			}

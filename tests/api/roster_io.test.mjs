@@ -181,3 +181,31 @@ test('R3: on a full disk, the export and the template answer 507 like writes do;
     rmSync(mnt, { recursive: true, force: true });
   }
 });
+
+// S14 and S3: an export and a full view are read in a read transaction and audited just
+// after it (req_after_commit); when the audit row cannot be written, nothing leaves:
+// the answer is a 500 problem, not the file or the full record.
+test('S14: an export or a full view whose audit row fails answers 500 and sends no data', async () => {
+  const org = srv.branch(0);
+  const member = Number(srv.sql(`SELECT id FROM members WHERE org_id = ${org} LIMIT 1`));
+  const ok = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}`);
+  assert.equal(ok.status, 200);
+  srv.sql("CREATE TRIGGER audit_says_no BEFORE INSERT ON audit_log WHEN NEW.action IN ('member.export', 'member.pii_view') " +
+    "BEGIN SELECT RAISE(ABORT, 'no audit'); END");
+  try {
+    const exp = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}`);
+    problemOk(null, { status: exp.status, headers: exp.headers, body: JSON.parse(exp.text), text: exp.text }, 500, 'internal_error');
+    assert.equal(exp.headers.get('content-disposition'), null);
+    assert.doesNotMatch(exp.text, /姓名|\d{17}[\dX]/);
+    const full = await admin.call('GET', `/api/v1/members/${member}?reveal=1`);
+    problemOk(null, full, 500, 'internal_error');
+    assert.doesNotMatch(full.text, /\d{17}[\dX]|1[3-9]\d{9}/);
+    const plain = await admin.call('GET', `/api/v1/members/${member}`); // reads are not audited: it still works
+    assert.equal(plain.status, 200);
+  } finally {
+    srv.sql('DROP TRIGGER audit_says_no');
+  }
+  const again = await admin.call('GET', `/api/v1/members/${member}?reveal=1`);
+  assert.equal(again.status, 200);
+  assert.match(again.body.member ? again.body.member.id_number : again.body.id_number, /^\d{17}[\dX]$/);
+});
