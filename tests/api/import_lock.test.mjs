@@ -93,6 +93,9 @@ test(`S18: during a ${ROWS}-row import no request answers 503, the import adds <
   assert.ok(t.edits.length >= 100, `only ${t.edits.length} edits: the import finished too soon to measure`);
   console.log(`# S18: during the import ${t.edits.length} edits p99 ${p99(t.edits).toFixed(1)} ms, ${t.logins.length} logins p99 ${p99(t.logins).toFixed(1)} ms;` +
     ` without it ${base.edits.length} edits p99 ${p99(base.edits).toFixed(1)} ms, ${base.logins.length} logins p99 ${p99(base.logins).toFixed(1)} ms`);
+  // the times below measure the server; under valgrind they measure the instrumentation
+  // (as R1's and S6's do), so there only the absence of 503 above is asserted
+  if (process.env.DJ_VALGRIND) return;
   // edits wait for the write lock: the import may add less than 200 ms to their p99
   // (measured against the same traffic just before, so that a loaded machine's own
   // slowness is not counted; starved of the lock they would wait 2 s and answer 503)
