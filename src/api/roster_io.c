@@ -20,17 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/statvfs.h>
 
 #define IMPORT_CAP (64u << 20)
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-/* An accepted import: its own copy of the file (an unlinked temporary file, mapped, so
- * that queued imports cost disk, not memory) and who asked, for the audit rows. */
+/* An accepted import: the uploaded file, taken over from the request (a large one is the
+ * unlinked temporary file the server spooled it to, mapped, so that queued imports cost
+ * disk, not memory), and who asked, for the audit rows. */
 struct import_job {
-	FILE *file;
-	void *data;
+	char *data; /* the upload, taken from the request (req_body_take) */
 	size_t len;
 	struct import_opts o;
 	int64_t id, owner, org_id;
@@ -38,18 +37,13 @@ struct import_job {
 	size_t nscope;
 	char *org_path;
 	char actor[64], ip[64], today[11];
-	const char *body; /* the request's body, until it is copied */
-	int copy_errno;   /* the copy's failure, or 0 */
 	bool started;     /* handed to the worker, which frees it */
 };
 
 static void import_job_free(void *p)
 {
 	struct import_job *ij = p;
-	if (ij->data)
-		munmap(ij->data, ij->len);
-	if (ij->file)
-		fclose(ij->file);
+	req_body_free(ij->data, ij->len);
 	for (size_t i = 0; i < ij->nscope; i++)
 		free(ij->scope[i]);
 	free(ij->scope);
@@ -124,24 +118,6 @@ struct import_slot {
 	const char *why; /* set once the job's row has committed and the request then fails */
 };
 
-/* On the offload thread, after the job's row has committed and without the write
- * lock: the upload copied to an unlinked temporary file and mapped read-only. */
-static void import_copy_body(void *ctx)
-{
-	struct import_job *ij = ((struct import_slot *)ctx)->ij;
-	ij->file = tmpfile();
-	errno = 0;
-	if (ij->file && fwrite(ij->body, 1, ij->len, ij->file) == ij->len && fflush(ij->file) == 0) {
-		ij->data = mmap(NULL, ij->len, PROT_READ, MAP_PRIVATE, fileno(ij->file), 0);
-		if (ij->data != MAP_FAILED) {
-			ij->body = NULL;
-			return;
-		}
-		ij->data = NULL;
-	}
-	ij->copy_errno = errno ? errno : EIO;
-}
-
 /* The job's own copies of what it needs from the request. */
 static struct import_job *import_job_new(struct request *req, const struct org_rec *o)
 {
@@ -172,8 +148,13 @@ static struct import_job *import_job_new(struct request *req, const struct org_r
 		req_fail(req, 500, "internal_error", "内存不足");
 		return NULL;
 	}
-	ij->body = req->body; /* copied by import_copy_body while the request waits */
-	ij->len = req->body_len;
+	/* the upload is the job's now: a large one stays the unlinked file the server
+	 * spooled it to (mapped), a small one moves into a mapping of its own */
+	ij->data = req_body_take(req, &ij->len);
+	if (!ij->data) {
+		import_job_free(ij);
+		return NULL;
+	}
 	return ij;
 }
 
@@ -189,36 +170,18 @@ static int import_job_drop(struct request *req, void *ctx)
 	return DB_OK;
 }
 
-/* After the commit of the job's row and the copy of the file (req_offload): the worker
- * may now see the job. Runs in a write transaction of its own. */
-static void import_started(struct request *req, void *ctx)
+/* Once the job's row has committed (req_after_commit): the worker may now see the job. */
+static int import_start(struct request *req, void *ctx)
 {
 	struct import_slot *slot = ctx;
-	struct import_job *ij = slot->ij;
-	if (ij->copy_errno) {
-		slot->why = "上传的文件无法保存，请重新提交";
-		if (ij->copy_errno == ENOSPC || ij->copy_errno == EDQUOT)
-			req_fail(req, 507, "storage_full", "存储空间不足，无法接收文件，请联系管理员");
-		else
-			req_fail(req, 500, "internal_error", "无法保存上传的文件");
-		return;
-	}
-	ij->started = true;
-	if (jobs_start(slot->id, run_import, ij, import_job_free) != 0) {
+	slot->ij->started = true;
+	if (jobs_start(slot->id, run_import, slot->ij, import_job_free) != 0) {
 		slot->why = "后台任务无法启动，请稍后重新提交";
 		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
 		req->err.retry_after = 5;
-		return;
+		return DB_ERROR;
 	}
-	enum db_rc rc;
-	int64_t owner, org;
-	json_t *job = jobs_get(req->db, slot->id, &owner, &org, &rc);
-	if (!job) {
-		req_fail_db(req, rc);
-		return;
-	}
-	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)slot->id));
-	req_reply_json(req, 202, job);
+	return DB_OK;
 }
 
 struct import_in {
@@ -279,8 +242,15 @@ static void post_import(struct request *req)
 	struct import_slot *slot = arena_alloc(req->arena, sizeof *slot);
 	*slot = (struct import_slot){ij, id, NULL};
 	req_on_failure(req, import_job_drop, slot);
-	/* the copy of the file runs after this transaction has committed, off the lock */
-	req_offload(req, import_copy_body, import_started, slot);
+	int64_t owner, org;
+	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
+	if (!job) {
+		req_fail_db(req, rc);
+		return;
+	}
+	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
+	req_reply_json(req, 202, job);
+	req_after_commit(req, import_start, slot);
 }
 
 static void get_job(struct request *req)
