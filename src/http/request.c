@@ -3,7 +3,6 @@
 #include "core/jsonw.h"
 #include "core/arena.h"
 #include "db/db.h"
-#include <errno.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +29,6 @@ const char *req_query(struct request *req, const char *name)
 	if (!req->conn)
 		return NULL;
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-int64_t req_query_int(struct request *req, const char *name, int64_t def, int64_t min, int64_t max)
-{
-	const char *v = req_query(req, name);
-	if (!v || !*v)
-		return def;
-	char *end;
-	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	if (errno || *end || n < min || n > max) {
-		req_field_error(req, name, "invalid_integer",
-				arena_printf(req->arena, "应为 %lld 到 %lld 之间的整数", (long long)min, (long long)max));
-		return def;
-	}
-	return n;
 }
 
 const char *req_header(struct request *req, const char *name)

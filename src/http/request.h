@@ -107,10 +107,9 @@ const char *req_param(struct request *req, const char *name);
 /* Path parameter as a positive integer id. A malformed id is a missing object:
  * sets 404 and returns 0. */
 int64_t req_param_id(struct request *req, const char *name);
-/* Query-string argument (decoded) or NULL. Valid for the request. */
+/* Query-string argument (decoded) or NULL. Valid for the request. Handlers do not call
+ * it: they read their route's declared inputs (http/params.h), which use it. */
 const char *req_query(struct request *req, const char *name);
-/* Query argument as an integer in [min,max]; absent → def; malformed → field error. */
-int64_t req_query_int(struct request *req, const char *name, int64_t def, int64_t min, int64_t max);
 /* A request header or NULL. */
 const char *req_header(struct request *req, const char *name);
 /* A cookie's value as libmicrohttpd parsed the Cookie header, or NULL. Valid for the
