@@ -252,6 +252,11 @@ enum db_rc db_tx_begin(struct db *db, bool write)
 	return rc;
 }
 
+enum db_rc db_tx_undo(struct db *db)
+{
+	return db->in_tx ? db->ops->tx_undo(db) : DB_ERROR;
+}
+
 enum db_rc db_tx_commit(struct db *db)
 {
 	enum db_rc rc = db->ops->tx_commit(db);

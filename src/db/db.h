@@ -191,6 +191,11 @@ int64_t db_changes(struct db *db);
  * lost connection answers DB_BUSY and is opened again at the next begin. Nested calls
  * are not supported. */
 enum db_rc db_tx_begin(struct db *db, bool write);
+/* In a write transaction: undoes what it wrote since db_tx_begin (a savepoint taken
+ * there) and keeps it open, with the writer lock still held, so that a failed request's
+ * events are recorded before any other writer reads the counters they change (S6).
+ * DB_OK, or a failure after which the caller rolls back. */
+enum db_rc db_tx_undo(struct db *db);
 enum db_rc db_tx_commit(struct db *db);
 void db_tx_rollback(struct db *db);
 bool db_in_tx(struct db *db);

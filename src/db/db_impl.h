@@ -29,6 +29,7 @@ struct db_ops {
 	void (*cache_kib)(struct db *db, int64_t kib);
 	int64_t (*changes)(struct db *db);
 	enum db_rc (*tx_begin)(struct db *db, bool write);
+	enum db_rc (*tx_undo)(struct db *db);
 	enum db_rc (*tx_commit)(struct db *db);
 	void (*tx_rollback)(struct db *db);
 	enum db_rc (*exec_script)(struct db *db, const char *sql);

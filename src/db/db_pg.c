@@ -37,9 +37,11 @@ struct pg_stmt {
 	char num[MAX_PARAMS + 1][32]; /* integers and doubles as text */
 	PGresult *res;  /* the rows of the last step, NULL when none */
 	int row, nrows; /* the current row of res, -1 before the first */
-	unsigned char *blob; /* the decoded bytea of (blob_row, blob_col) */
-	size_t blob_len;
-	int blob_row, blob_col;
+	/* the decoded bytea columns of row blob_row, each valid until the next step (as
+	 * SQLite's are): a caller may hold two at once */
+	unsigned char **blob;
+	size_t *blob_len;
+	int blob_row, blob_cols;
 };
 
 struct pg_db {
@@ -185,15 +187,25 @@ static void stmt_free_params(struct pg_stmt *s)
 	}
 }
 
+static void free_blobs(struct pg_stmt *s)
+{
+	for (int i = 0; i < s->blob_cols; i++)
+		PQfreemem(s->blob[i]);
+	free(s->blob);
+	free(s->blob_len);
+	s->blob = NULL;
+	s->blob_len = NULL;
+	s->blob_cols = 0;
+	s->blob_row = -1;
+}
+
 static void stmt_clear_result(struct pg_stmt *s)
 {
 	PQclear(s->res);
 	s->res = NULL;
 	s->row = -1;
 	s->nrows = 0;
-	free(s->blob);
-	s->blob = NULL;
-	s->blob_row = s->blob_col = -1;
+	free_blobs(s);
 }
 
 static void cache_clear(struct pg_db *db)
@@ -355,7 +367,7 @@ static struct db_stmt *pg_prepare(struct db *d, const struct db_sql *sql)
 			return NULL;
 		s->base.key = sql;
 		s->base.db = d;
-		s->row = s->blob_row = s->blob_col = -1;
+		s->row = s->blob_row = -1;
 		snprintf(s->name, sizeof s->name, "s%u", ++db->next_name);
 		*slot = s;
 		db->used++;
@@ -598,19 +610,24 @@ static const char *pg_col_text(struct db_stmt *st, int i)
 
 #define BYTEAOID 17
 
-/* A bytea column decoded from its text form (\x…) into s->blob, once per row. */
+/* Bytea column i of the current row decoded from its text form (\x…), once per row. */
 static bool decode_blob(struct pg_stmt *s, int i)
 {
-	if (s->blob_row == s->row && s->blob_col == i)
-		return true;
-	free(s->blob);
-	s->blob = NULL;
-	size_t n = 0;
-	s->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(s->res, s->row, i), &n);
-	s->blob_len = n;
-	s->blob_row = s->row;
-	s->blob_col = i;
-	return s->blob != NULL;
+	if (s->blob_row != s->row) {
+		free_blobs(s);
+		int n = PQnfields(s->res);
+		s->blob = calloc((size_t)n, sizeof *s->blob);
+		s->blob_len = calloc((size_t)n, sizeof *s->blob_len);
+		if (!s->blob || !s->blob_len) {
+			free_blobs(s);
+			return false;
+		}
+		s->blob_cols = n;
+		s->blob_row = s->row;
+	}
+	if (!s->blob[i])
+		s->blob[i] = PQunescapeBytea((const unsigned char *)PQgetvalue(s->res, s->row, i), &s->blob_len[i]);
+	return s->blob[i] != NULL;
 }
 
 static const void *pg_col_blob(struct db_stmt *st, int i)
@@ -620,10 +637,7 @@ static const void *pg_col_blob(struct db_stmt *st, int i)
 		return NULL;
 	if (PQftype(s->res, i) != BYTEAOID)
 		return PQgetvalue(s->res, s->row, i);
-	if (!decode_blob(s, i))
-		return NULL;
-	/* PQunescapeBytea frees with PQfreemem, which is free() on every platform we build */
-	return s->blob;
+	return decode_blob(s, i) ? s->blob[i] : NULL;
 }
 
 static size_t pg_col_len(struct db_stmt *st, int i)
@@ -633,7 +647,7 @@ static size_t pg_col_len(struct db_stmt *st, int i)
 		return 0;
 	if (PQftype(s->res, i) != BYTEAOID)
 		return (size_t)PQgetlength(s->res, s->row, i);
-	return decode_blob(s, i) ? s->blob_len : 0;
+	return decode_blob(s, i) ? s->blob_len[i] : 0;
 }
 
 static bool pg_col_null(struct db_stmt *st, int i)
@@ -663,13 +677,18 @@ static enum db_rc pg_tx_begin(struct db *d, bool write)
 	}
 	if (!write)
 		return run_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-	enum db_rc rc = run_command(db, "BEGIN ISOLATION LEVEL READ COMMITTED");
-	if (rc != DB_OK)
-		return rc;
-	rc = run_command(db, "SELECT pg_advisory_xact_lock(" WRITER_LOCK ")");
-	if (rc != DB_OK)
+	/* one round trip: the transaction, the writer lock and db_tx_undo's mark */
+	enum db_rc rc = run_command(
+		db, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" WRITER_LOCK "); SAVEPOINT dj_tx");
+	if (rc != DB_OK && !db->broken)
 		run_command(db, "ROLLBACK");
 	return rc;
+}
+
+static enum db_rc pg_tx_undo(struct db *d)
+{
+	struct pg_db *db = PG(d);
+	return db->broken ? DB_BUSY : run_command(db, "ROLLBACK TO SAVEPOINT dj_tx");
 }
 
 static enum db_rc pg_tx_commit(struct db *d)
@@ -780,6 +799,7 @@ static const struct db_ops pg_ops = {
 	.cache_kib = pg_cache_kib,
 	.changes = pg_changes,
 	.tx_begin = pg_tx_begin,
+	.tx_undo = pg_tx_undo,
 	.tx_commit = pg_tx_commit,
 	.tx_rollback = pg_tx_rollback,
 	.exec_script = pg_exec_script,

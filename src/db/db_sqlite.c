@@ -449,10 +449,21 @@ static int64_t sq_changes(struct db *d)
 
 /* Transaction control as cached statements: every request begins and ends one, and
  * sqlite3_exec would parse the text each time (bench/results.md). */
-enum tx_stmt { STMT_TX_BEGIN, STMT_TX_BEGIN_IMMEDIATE, STMT_TX_COMMIT, STMT_TX_ROLLBACK, TX_STMT__MAX };
+enum tx_stmt {
+	STMT_TX_BEGIN,
+	STMT_TX_BEGIN_IMMEDIATE,
+	STMT_TX_SAVEPOINT,
+	STMT_TX_UNDO,
+	STMT_TX_COMMIT,
+	STMT_TX_ROLLBACK,
+	TX_STMT__MAX
+};
 static const struct db_sql tx_sql[TX_STMT__MAX] = {
 	[STMT_TX_BEGIN] = {"tx.begin", "BEGIN"},
 	[STMT_TX_BEGIN_IMMEDIATE] = {"tx.begin_immediate", "BEGIN IMMEDIATE", "BEGIN"},
+	/* db_tx_undo's mark, taken at the start of every write transaction */
+	[STMT_TX_SAVEPOINT] = {"tx.savepoint", "SAVEPOINT dj_tx"},
+	[STMT_TX_UNDO] = {"tx.undo", "ROLLBACK TO SAVEPOINT dj_tx"},
 	[STMT_TX_COMMIT] = {"tx.commit", "COMMIT"},
 	[STMT_TX_ROLLBACK] = {"tx.rollback", "ROLLBACK"},
 };
@@ -469,7 +480,18 @@ static enum db_rc exec_simple(struct db *d, const struct db_sql *sql)
 
 static enum db_rc sq_tx_begin(struct db *d, bool write)
 {
-	return exec_simple(d, &tx_sql[write ? STMT_TX_BEGIN_IMMEDIATE : STMT_TX_BEGIN]);
+	enum db_rc rc = exec_simple(d, &tx_sql[write ? STMT_TX_BEGIN_IMMEDIATE : STMT_TX_BEGIN]);
+	if (rc != DB_OK || !write)
+		return rc;
+	rc = exec_simple(d, &tx_sql[STMT_TX_SAVEPOINT]);
+	if (rc != DB_OK)
+		exec_simple(d, &tx_sql[STMT_TX_ROLLBACK]);
+	return rc;
+}
+
+static enum db_rc sq_tx_undo(struct db *d)
+{
+	return exec_simple(d, &tx_sql[STMT_TX_UNDO]);
 }
 
 static enum db_rc sq_tx_commit(struct db *d)
@@ -608,6 +630,7 @@ static const struct db_ops sq_ops = {
 	.cache_kib = sq_cache_kib,
 	.changes = sq_changes,
 	.tx_begin = sq_tx_begin,
+	.tx_undo = sq_tx_undo,
 	.tx_commit = sq_tx_commit,
 	.tx_rollback = sq_tx_rollback,
 	.exec_script = sq_exec_script,
