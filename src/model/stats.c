@@ -25,12 +25,15 @@ enum stats_domain_col { STATS_DOMAIN_COL_ID, STATS_DOMAIN_COL_DOMAIN };
 static const struct db_sql stats_sql[STATS_STMT__MAX] = {
 	/* one pass over the covering index, each row handed to count_row (db_scan) */
 	[STMT_STATS_MEMBERS] = {"stats.members",
-	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
-	[STMT_STATS_ORG_DOMAINS] = {"stats.org_domains", "SELECT id, domain FROM orgs INDEXED BY orgs_path_domain WHERE path >= $1 AND path < $2"},
+	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2",
+	 /* PostgreSQL: the rows themselves, streamed to the callback by db_scan */
+	 "SELECT org_id, stats_key FROM members WHERE org_path >= $1 AND org_path < $2"},
+	[STMT_STATS_ORG_DOMAINS] = DB_SQL_INDEXED("stats.org_domains", "SELECT id, domain FROM orgs", "orgs_path_domain",
+	 " WHERE path >= $1 AND path < $2"),
 	[STMT_STATS_MAX_ORG] = {"stats.max_org", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
 	/* the path that halves the subtree's organizations (members are spread about evenly) */
-	[STMT_STATS_SPLIT] = {"stats.split",
-	 "SELECT path FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2 ORDER BY path LIMIT 1 OFFSET $3"},
+	[STMT_STATS_SPLIT] = DB_SQL_INDEXED("stats.split", "SELECT path FROM orgs", "orgs_path_members",
+	 " WHERE path >= $1 AND path < $2 ORDER BY path LIMIT 1 OFFSET $3"),
 };
 DB_SQL_TABLE(stats, stats_sql);
 
