@@ -6,6 +6,7 @@
 #   make valgrind   the unit tests and API tests under valgrind
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS
 #   make bench      benchmarks (not tests), writes bench/results.md
+#   make bench DB=pg  the same on a throwaway PostgreSQL 15 cluster: its section of results.md
 # Source files are found by wildcard: a new src/**/*.c, tests/unit/test_*.c or
 # tests/fuzz/fuzz_*.c needs no Makefile change. Route tables (ROUTE_TABLE) and SQL
 # tables (DB_SQL_TABLE) are collected by tools/gen_registry; migrations in sql/ are
@@ -157,7 +158,7 @@ fuzz:
 bench:
 	scripts/deps --bench
 	$(MAKE) MODE=release server web
-	bench/run
+	BENCH_DB=$(DB) bench/run
 
 clean:
 	rm -rf build compile_commands.json

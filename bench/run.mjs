@@ -4,25 +4,44 @@
 // (2 threads, 64 connections, keep-alive, 3 runs of 10 s), measures the static-file
 // ceiling through our binary and through nginx in the same run, and rewrites
 // bench/results.md. Loopback only; every loop is bounded.
+//
+// `make bench DB=pg` (BENCH_DB=pg): the same dataset and scenarios on PostgreSQL. It
+// starts a throwaway PostgreSQL 15 cluster of its own (bench/pg.mjs: a temporary
+// directory, a Unix socket, production durability), moves the SQLite dataset into it
+// with `dangjian migrate-data`, serves both stores side by side and runs every scenario
+// alternately on each, measures two servers on one PostgreSQL against one (taskset),
+// and rewrites only the PostgreSQL section of bench/results.md; a SQLite run keeps that
+// section. BENCH_PG_WORKERS: --workers of each server in the PostgreSQL run (default 2,
+// as SQLite's).
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import os from 'node:os';
+import { startCluster, pgAvailable, SETTINGS, clusterCpu, procCpu, boxCpu } from './pg.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const BIN = process.env.BENCH_BIN || join(ROOT, 'build/release/dangjian');
 const DATA = join(ROOT, 'bench/data');
-const DB = join(DATA, 'bench.db'); // the generated dataset, never written by a run
-const RUNDB = join(DATA, 'run.db'); // a fresh copy of it for each run (creations land here)
-const KEYS = join(DATA, 'keys');
-const WWW = join(DATA, 'www');
 const ORGS = Number(process.env.BENCH_ORGS || 100000);
 const MEMBERS = Number(process.env.BENCH_MEMBERS || 1000000);
 const SEED = 20261129;
 const STREETS = Number(process.env.BENCH_STREETS || 10);
+// a smaller trial dataset (BENCH_ORGS …) has its own file and keys beside the full one
+const SIZE = ORGS === 100000 && MEMBERS === 1000000 && STREETS === 10 ? '' : `-${ORGS}-${MEMBERS}-${STREETS}`;
+const DB = join(DATA, `bench${SIZE}.db`); // the generated dataset, never written by a run
+const RUNDB = join(DATA, 'run.db'); // a fresh copy of it for each run (creations land here)
+const KEYS = join(DATA, `keys${SIZE}`);
+const WWW = join(DATA, 'www');
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
 const QUICK = process.env.BENCH_QUICK === '1';
+const STORE = (process.env.BENCH_DB || 'sqlite').toLowerCase();
+if (!['sqlite', 'pg', 'postgresql'].includes(STORE)) throw new Error(`BENCH_DB (make bench DB=…) is sqlite or pg, not ${STORE}`);
+const PG = STORE !== 'sqlite';
+const PG_WORKERS = Number(process.env.BENCH_PG_WORKERS || 2);
+// where the results go (a trial run can write elsewhere than the committed file)
+const RESULTS = resolve(process.env.BENCH_RESULTS || join(ROOT, 'bench/results.md'));
+const loadAtStart = os.loadavg();
 
 mkdirSync(DATA, { recursive: true });
 const results = { scenarios: [], once: [], notes: [] };
@@ -65,11 +84,13 @@ mkdirSync(WWW, { recursive: true });
 writeFileSync(join(WWW, 'bench-1k.txt'), 'x'.repeat(1023) + '\n');
 
 // ---- server ---------------------------------------------------------------------
-async function startServer() {
-  const args = ['serve', '--db', RUNDB, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
-    '--log-file', join(DATA, 'server.log'), '--workers', '2'];
+// db: the store (a file or a URL); pin: a CPU list for taskset (the two-server measure)
+async function startServer({ db = RUNDB, log = 'server.log', workers = 2, pin = null } = {}) {
+  const args = ['serve', '--db', db, '--key-dir', KEYS, '--port', '0', '--web-root', WWW,
+    '--log-file', join(DATA, log), '--workers', String(workers)];
   const t0 = process.hrtime.bigint();
-  const child = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = pin === null ? [BIN, args] : ['taskset', ['-c', String(pin), BIN, ...args]];
+  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const port = await new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error('server did not start in 120 s')), 120000);
@@ -154,10 +175,10 @@ async function http(base, method, path, { body, cookie, csrf } = {}) {
 
 const cookieOf = (res) => (res.headers.get('set-cookie') || '').split(';')[0];
 
-async function login(base) {
+async function login(base, db = RUNDB) {
   const PASSWORD = 'Speed-Test-2026-党建!';
-  let r = dj(['user', 'add', '--username', 'bench', '--name', '压测账号', '--role', 'district_admin', '--org', '1'], { allowFail: true });
-  if (r.status !== 0) r = dj(['user', 'reset-password', 'bench']);
+  let r = dj(['user', 'add', '--username', 'bench', '--name', '压测账号', '--role', 'district_admin', '--org', '1'], { allowFail: true, db });
+  if (r.status !== 0) r = dj(['user', 'reset-password', 'bench'], { db });
   const otp = (r.stdout.match(/(?:password|密码)[^:：]*[:：]\s*(\S+)/i) || [])[1];
   if (!otp) throw new Error(`no one-time password in: ${r.stdout}`);
   let s = await http(base, 'POST', '/api/v1/session', { body: { username: 'bench', password: otp } });
@@ -168,18 +189,19 @@ async function login(base) {
   return { cookie, csrf: s.body.csrf_token, password: PASSWORD };
 }
 
-// ---- main -----------------------------------------------------------------------
-const srv = await startServer();
-results.once.push({ name: `start-up time on the ${MEMBERS.toLocaleString('en')}-member database`, value: `${srv.startup.toFixed(0)} ms` });
-let hwmPeak = 0;
-const hwmTimer = setInterval(() => { try { hwmPeak = Math.max(hwmPeak, vm(srv.child.pid).hwm); } catch { /* exited */ } }, 500);
-try {
-  const sess = await login(srv.base);
-  const env = { DJ_COOKIE: sess.cookie };
-  const get = (p) => http(srv.base, 'GET', p, { cookie: sess.cookie });
+// a valid ID number (GB 11643 check character) of area 110106 for the number n
+const idNumber = (n) => {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const birth = new Date(Date.UTC(1950, 0, 1) + (n % 10000) * 86400000).toISOString().slice(0, 10).replaceAll('-', '');
+  const body = `110106${birth}${String(Math.floor(n / 10000) % 1000).padStart(3, '0')}`;
+  const sum = [...body].reduce((t, c, i) => t + Number(c) * w[i], 0);
+  return body + '10X98765432'[sum % 11];
+};
 
-  // the organizations to measure: a ~10% subtree, a street, a leaf branch. List items
-  // carry no counts; the detail's `subtree.member_count` counts the whole subtree.
+// The organizations to measure on a server: a ~10% subtree, a street, a leaf branch, a
+// community, and a member. List items carry no counts; the detail's
+// `subtree.member_count` counts the whole subtree.
+async function discover(get) {
   const detail = async (id) => {
     const d = (await get(`/api/v1/orgs/${id}`)).body;
     return { ...d, sub: d.subtree ? d.subtree.member_count : 0 };
@@ -214,124 +236,389 @@ try {
   const community = (await kidsOf(street.id)).find((x) => x.child_count > 0 && x.type === '党委') || street;
   best.member_count = best.sub; street.member_count = street.sub; leaf.member_count = leaf.sub;
   log(`district ${total} members; 10% subtree ${best.name} (${best.member_count}); street ${street.name} (${street.member_count}); leaf ${leaf.name} (${leaf.member_count})`);
-  results.notes.push(`Subtrees measured: 10% subtree “${best.name}” (${best.member_count} members), street “${street.name}” (${street.member_count}), leaf “${leaf.name}” (${leaf.member_count}); whole district ${total}.`);
 
   const page1 = (await get(`/api/v1/members?org_id=${best.id}&limit=20`)).body;
   const leaf1 = (await get(`/api/v1/members?org_id=${leaf.id}&limit=20`)).body;
   const memberId = page1.items[0].id;
 
-  const A = await scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
-  if (page1.next_cursor) await scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
-  const AL = await scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
-  if (leaf1.next_cursor) await scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
-  await scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
-  await scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
-  await scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
-  // the time of one statistics request (the target), without 64 connections queueing
-  await scenario('c. members statistics, whole district, 1 connection', `${srv.base}/api/v1/stats/members?org_id=1`, { env, threads: 1, conns: 1 });
-  await scenario('d. an organization with its children (a community)', `${srv.base}/api/v1/orgs/${community.id}/tree?depth=1`, { env });
-  await scenario('d. an organization with its children (a street, ~3,000 children)', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
-  const OWN = await scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
+  return { best, street, leaf, community, total, page1, leaf1, memberId };
+}
 
-  // nginx on the same box, same file
-  const nport = 18000 + Math.floor(Math.random() * 1000);
-  const nconf = join(DATA, 'nginx.conf');
-  writeFileSync(nconf, `daemon off; worker_processes 2; user root; pid ${DATA}/nginx.pid; error_log ${DATA}/nginx-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nport}; root ${WWW}; location / { } } }\n`);
-  const ng = spawn('nginx', ['-c', nconf, '-p', DATA], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 700));
-  let NG = null;
-  try { NG = await scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
+// ---- main: SQLite ---------------------------------------------------------------
+async function mainSqlite() {
+  const srv = await startServer();
+  results.once.push({ name: `start-up time on the ${MEMBERS.toLocaleString('en')}-member database`, value: `${srv.startup.toFixed(0)} ms` });
+  let hwmPeak = 0;
+  const hwmTimer = setInterval(() => { try { hwmPeak = Math.max(hwmPeak, vm(srv.child.pid).hwm); } catch { /* exited */ } }, 500);
+  try {
+    const sess = await login(srv.base);
+    const env = { DJ_COOKIE: sess.cookie };
+    const get = (p) => http(srv.base, 'GET', p, { cookie: sess.cookie });
 
-  // logins do not starve reads: scenario a (10% subtree) during a login storm
-  writeFileSync(join(DATA, 'login.json'), JSON.stringify({ username: 'bench', password: sess.password }));
-  await drain(srv.base);
-  const storm = wrkAsync(`${srv.base}/api/v1/session`, { env: { DJ_METHOD: 'POST', DJ_BODY: JSON.stringify({ username: 'bench', password: sess.password }) }, threads: 1, conns: 4 });
-  const during = wrkOnce(`${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
-  const st = await storm;
-  results.once.push({ name: 'logins per second (Argon2id) during scenario a', value: st ? `${st.rps.toFixed(1)} /s (p99 ${(st.p99_us / 1000).toFixed(0)} ms)` : 'n/a' });
-  results.once.push({ name: 'scenario a p99 during the login storm', value: `${(during.p99_us / 1000).toFixed(2)} ms (without: ${A.p99.toFixed(2)} ms; ratio ${(during.p99_us / 1000 / A.p99).toFixed(2)})` });
+    const { best, street, leaf, community, total, page1, leaf1, memberId } = await discover(get);
+    results.notes.push(`Subtrees measured: 10% subtree “${best.name}” (${best.member_count} members), street “${street.name}” (${street.member_count}), leaf “${leaf.name}” (${leaf.member_count}); whole district ${total}.`);
 
-  // member creations per second (synchronous=FULL)
-  await drain(srv.base);
-  const cr = wrkOnce(`${srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_ORG: String(leaf.id), DJ_SEED: String(Math.floor(Date.now() / 1000) % 500) }, conns: 16 });
-  results.once.push({ name: 'member creations per second (synchronous=FULL)', value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; ${cr.requests} requests, ${cr.errors} non-2xx/errors)` });
+    const A = await scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
+    if (page1.next_cursor) await scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
+    const AL = await scenario('a. members list, leaf branch, first page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20`, { env });
+    if (leaf1.next_cursor) await scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
+    await scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });
+    await scenario('c. members statistics, whole district', `${srv.base}/api/v1/stats/members?org_id=1`, { env });
+    await scenario('c. members statistics, a street', `${srv.base}/api/v1/stats/members?org_id=${street.id}`, { env });
+    // the time of one statistics request (the target), without 64 connections queueing
+    await scenario('c. members statistics, whole district, 1 connection', `${srv.base}/api/v1/stats/members?org_id=1`, { env, threads: 1, conns: 1 });
+    await scenario('d. an organization with its children (a community)', `${srv.base}/api/v1/orgs/${community.id}/tree?depth=1`, { env });
+    await scenario('d. an organization with its children (a street, ~3,000 children)', `${srv.base}/api/v1/orgs/${street.id}/tree?depth=1`, { env });
+    const OWN = await scenario('e. ceiling: 1 KB static file, our binary', `${srv.base}/bench-1k.txt`);
 
-  // the district statistics right after a write (the pass itself, not the cache): a
-  // member is created before each read, which raises the members' revision
-  await drain(srv.base);
-  const idNumber = (n) => {
-    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const birth = new Date(Date.UTC(1950, 0, 1) + (n % 10000) * 86400000).toISOString().slice(0, 10).replaceAll('-', '');
-    const body = `110106${birth}${String(Math.floor(n / 10000) % 1000).padStart(3, '0')}`;
-    const sum = [...body].reduce((t, c, i) => t + Number(c) * w[i], 0);
-    return body + '10X98765432'[sum % 11];
+    // nginx on the same box, same file
+    const nport = 18000 + Math.floor(Math.random() * 1000);
+    const nconf = join(DATA, 'nginx.conf');
+    writeFileSync(nconf, `daemon off; worker_processes 2; user root; pid ${DATA}/nginx.pid; error_log ${DATA}/nginx-error.log;
+  events { worker_connections 4096; }
+  http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:${nport}; root ${WWW}; location / { } } }\n`);
+    const ng = spawn('nginx', ['-c', nconf, '-p', DATA], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 700));
+    let NG = null;
+    try { NG = await scenario('e. ceiling: 1 KB static file, nginx', `http://127.0.0.1:${nport}/bench-1k.txt`); } finally { ng.kill('SIGTERM'); }
+
+    // logins do not starve reads: scenario a (10% subtree) during a login storm
+    writeFileSync(join(DATA, 'login.json'), JSON.stringify({ username: 'bench', password: sess.password }));
+    await drain(srv.base);
+    const storm = wrkAsync(`${srv.base}/api/v1/session`, { env: { DJ_METHOD: 'POST', DJ_BODY: JSON.stringify({ username: 'bench', password: sess.password }) }, threads: 1, conns: 4 });
+    const during = wrkOnce(`${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
+    const st = await storm;
+    results.once.push({ name: 'logins per second (Argon2id) during scenario a', value: st ? `${st.rps.toFixed(1)} /s (p99 ${(st.p99_us / 1000).toFixed(0)} ms)` : 'n/a' });
+    results.once.push({ name: 'scenario a p99 during the login storm', value: `${(during.p99_us / 1000).toFixed(2)} ms (without: ${A.p99.toFixed(2)} ms; ratio ${(during.p99_us / 1000 / A.p99).toFixed(2)})` });
+
+    // member creations per second (synchronous=FULL)
+    await drain(srv.base);
+    const cr = wrkOnce(`${srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_ORG: String(leaf.id), DJ_SEED: String(Math.floor(Date.now() / 1000) % 500) }, conns: 16 });
+    results.once.push({ name: 'member creations per second (synchronous=FULL)', value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; ${cr.requests} requests, ${cr.errors} non-2xx/errors)` });
+
+    // the district statistics right after a write (the pass itself, not the cache): a
+    // member is created before each read, which raises the members' revision
+    await drain(srv.base);
+    const uncached = [];
+    for (let i = 0; i < 7; i++) {
+      const n = (Math.floor(Date.now() / 1000) % 900) * 10000 + i;
+      const c = await http(srv.base, 'POST', '/api/v1/members', { cookie: sess.cookie, csrf: sess.csrf, body: { org_id: leaf.id, name: `统计压测${n}`, id_number: idNumber(n), party_status: 'formal', joined_on: '2000-07-01', confirmed_on: '2001-07-01', ethnicity: '01', education: '21' } });
+      if (c.status !== 201) throw new Error(`create before statistics: ${c.status} ${JSON.stringify(c.body)}`);
+      const t0 = process.hrtime.bigint();
+      const st = await get('/api/v1/stats/members?org_id=1');
+      if (st.status !== 200) throw new Error(`statistics: ${st.status}`);
+      uncached.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    uncached.sort((x, y) => x - y);
+    results.once.push({ name: `district statistics right after a write (the uncached pass over ${MEMBERS.toLocaleString('en')} members, 7 reads)`, value: `median ${uncached[3].toFixed(0)} ms (min ${uncached[0].toFixed(0)}, max ${uncached[6].toFixed(0)})` });
+
+    // export the whole district, then import it into an empty district
+    for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
+      const file = join(DATA, `export.${fmt}`);
+      const t0 = process.hrtime.bigint();
+      const res = await fetch(`${srv.base}/api/v1/members/export?format=${fmt}&org_id=1&reveal=1&purpose=${encodeURIComponent('性能测试')}`, { headers: { cookie: sess.cookie } });
+      const buf = Buffer.from(await res.arrayBuffer());
+      writeFileSync(file, buf);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      results.once.push({ name: `export of the whole district to .${fmt}`, value: `${s.toFixed(1)} s (${(buf.length / 1e6).toFixed(0)} MB, HTTP ${res.status})` });
+    }
+    for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
+      const idb = join(DATA, `import-${fmt}.db`);
+      for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
+      dj(['demo', '--orgs', '1', '--members', '0', '--seed', '1'], { db: idb });
+      const [s, r] = timed(() => dj(['import', join(DATA, `export.${fmt}`), '--org', '1'], { db: idb, allowFail: true }));
+      const lastLine = (r.stdout.trim().split('\n').pop() || r.stderr.trim().split('\n').pop() || '').slice(0, 160);
+      results.once.push({ name: `import of the export from .${fmt} into an empty district`, value: `${s.toFixed(1)} s (exit ${r.status}: ${lastLine})` });
+      for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
+    }
+    results.ratio = { own: OWN.rps, nginx: NG ? NG.rps : null, leafList: AL.rps };
+  } finally {
+    clearInterval(hwmTimer);
+    try { const v = vm(srv.child.pid); hwmPeak = Math.max(hwmPeak, v.hwm); results.mem = { ...v, hwm: hwmPeak }; } catch { /* gone */ }
+    srv.child.kill('SIGTERM');
+    await new Promise((r) => srv.child.on('exit', r));
+  }
+
+  // results.md: the SQLite part; the PostgreSQL section and the profile notes are kept
+  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model;
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* no git */ }
+  const own = results.ratio?.own, ngx = results.ratio?.nginx;
+  const lines = [];
+  lines.push('# Benchmark results', '', 'Rewritten by each `make bench` run (bench/run.mjs). Numbers are from one box; ratios to the static ceilings measured in the same run hold better than absolute figures.', '');
+  lines.push(`- Machine: ${os.cpus().length} cores, ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
+  lines.push(`- Date: ${new Date().toISOString()}`, `- Commit: ${commit}`);
+  lines.push(`- Dataset: ${ORGS.toLocaleString('en')} organizations, ${MEMBERS.toLocaleString('en')} members (seed ${SEED}); wrk 2 threads, 64 connections, keep-alive, ${QUICK ? 1 : RUNS} × ${SECONDS} s per scenario`);
+  lines.push('', '## Scenarios', '', '| scenario | median req/s (min–max) | p50 ms | p99 ms | vs our static | vs nginx | non-2xx |', '|---|---|---|---|---|---|---|');
+  for (const r of results.scenarios) {
+    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)}) | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${own ? (100 * r.rps / own).toFixed(0) + '%' : '–'} | ${ngx ? (100 * r.rps / ngx).toFixed(0) + '%' : '–'} | ${r.bad} |`);
+  }
+  lines.push('', '## Once each', '');
+  for (const o of results.once) lines.push(`- ${o.name}: ${o.value}`);
+  if (results.mem) lines.push(`- server memory at the end: peak RSS (VmHWM) ${(results.mem.hwm / 1024).toFixed(0)} MB, RSS ${(results.mem.rss / 1024).toFixed(0)} MB, anonymous ${(results.mem.anon / 1024).toFixed(0)} MB, PSS ${(results.mem.pss / 1024).toFixed(0)} MB (RSS counts the mmap'd database file; anonymous is the server's own memory)`);
+  for (const n of results.notes) lines.push(`- ${n}`);
+  let keep = '';
+  const prev = RESULTS;
+  if (existsSync(prev)) {
+    const m = readFileSync(prev, 'utf8').match(/## (PostgreSQL|What the profile showed)[\s\S]*/);
+    if (m) keep = m[0];
+  }
+  lines.push('', keep || '## What the profile showed\n\n(filled in by hand after profiling)\n');
+  writeFileSync(prev, lines.join('\n'));
+  log(`wrote ${RESULTS}`);
+}
+
+// ---- main: PostgreSQL (make bench DB=pg) ---------------------------------------------
+// Both stores are served side by side (two servers of --workers PG_WORKERS each) and
+// every scenario runs alternately on each, run by run, so that the two columns are
+// measured at the same moments of a shared box.
+const aggregate = (runs) => {
+  const bad = runs.reduce((n, r) => n + r.errors + Object.entries(r.status).filter(([k]) => !k.startsWith('2') && k !== '304').reduce((s, [, v]) => s + v, 0), 0);
+  const cpu = (k) => { const v = runs.map((r) => r.cpu && r.cpu[k]).filter((x) => x !== undefined); return v.length ? median(v) : null; };
+  return {
+    rps: median(runs.map((r) => r.rps)), min: Math.min(...runs.map((r) => r.rps)), max: Math.max(...runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50_us)) / 1000, p99: median(runs.map((r) => r.p99_us)) / 1000, bad,
+    serverUs: cpu('server'), pgUs: cpu('pg'), busy: cpu('busy'),
   };
-  const uncached = [];
-  for (let i = 0; i < 7; i++) {
-    const n = (Math.floor(Date.now() / 1000) % 900) * 10000 + i;
-    const c = await http(srv.base, 'POST', '/api/v1/members', { cookie: sess.cookie, csrf: sess.csrf, body: { org_id: leaf.id, name: `统计压测${n}`, id_number: idNumber(n), party_status: 'formal', joined_on: '2000-07-01', confirmed_on: '2001-07-01', ethnicity: '01', education: '21' } });
-    if (c.status !== 201) throw new Error(`create before statistics: ${c.status} ${JSON.stringify(c.body)}`);
-    const t0 = process.hrtime.bigint();
-    const st = await get('/api/v1/stats/members?org_id=1');
-    if (st.status !== 200) throw new Error(`statistics: ${st.status}`);
-    uncached.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  uncached.sort((x, y) => x - y);
-  results.once.push({ name: `district statistics right after a write (the uncached pass over ${MEMBERS.toLocaleString('en')} members, 7 reads)`, value: `median ${uncached[3].toFixed(0)} ms (min ${uncached[0].toFixed(0)}, max ${uncached[6].toFixed(0)})` });
+};
 
-  // export the whole district, then import it into an empty district
-  for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
-    const file = join(DATA, `export.${fmt}`);
-    const t0 = process.hrtime.bigint();
-    const res = await fetch(`${srv.base}/api/v1/members/export?format=${fmt}&org_id=1&reveal=1&purpose=${encodeURIComponent('性能测试')}`, { headers: { cookie: sess.cookie } });
-    const buf = Buffer.from(await res.arrayBuffer());
-    writeFileSync(file, buf);
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    results.once.push({ name: `export of the whole district to .${fmt}`, value: `${s.toFixed(1)} s (${(buf.length / 1e6).toFixed(0)} MB, HTTP ${res.status})` });
-  }
-  for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
-    const idb = join(DATA, `import-${fmt}.db`);
-    for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
-    dj(['demo', '--orgs', '1', '--members', '0', '--seed', '1'], { db: idb });
-    const [s, r] = timed(() => dj(['import', join(DATA, `export.${fmt}`), '--org', '1'], { db: idb, allowFail: true }));
-    const lastLine = (r.stdout.trim().split('\n').pop() || r.stderr.trim().split('\n').pop() || '').slice(0, 160);
-    results.once.push({ name: `import of the export from .${fmt} into an empty district`, value: `${s.toFixed(1)} s (exit ${r.status}: ${lastLine})` });
-    for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
-  }
-  results.ratio = { own: OWN.rps, nginx: NG ? NG.rps : null, leafList: AL.rps };
-} finally {
-  clearInterval(hwmTimer);
-  try { const v = vm(srv.child.pid); hwmPeak = Math.max(hwmPeak, v.hwm); results.mem = { ...v, hwm: hwmPeak }; } catch { /* gone */ }
-  srv.child.kill('SIGTERM');
-  await new Promise((r) => srv.child.on('exit', r));
+// one wrk run with the CPU it cost: the server's, the PostgreSQL cluster's (µs per
+// request) and the box's (busy share of all cores)
+function wrkCpu(url, opts, pids, postmaster) {
+  const s0 = pids.reduce((t, p) => t + procCpu(p), 0), p0 = postmaster ? clusterCpu(postmaster) : 0, b0 = boxCpu();
+  const r = wrkOnce(url, opts);
+  const s1 = pids.reduce((t, p) => t + procCpu(p), 0), p1 = postmaster ? clusterCpu(postmaster) : 0, b1 = boxCpu();
+  r.cpu = { server: 1e6 * (s1 - s0) / r.requests, busy: (b1.busy - b0.busy) / (b1.total - b0.total) };
+  if (postmaster) r.cpu.pg = 1e6 * (p1 - p0) / r.requests;
+  return r;
 }
 
-// ---- results.md -----------------------------------------------------------------
-const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model;
-let commit = 'unknown';
-try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* no git */ }
-const own = results.ratio?.own, ngx = results.ratio?.nginx;
-const lines = [];
-lines.push('# Benchmark results', '', 'Rewritten by each `make bench` run (bench/run.mjs). Numbers are from one box; ratios to the static ceilings measured in the same run hold better than absolute figures.', '');
-lines.push(`- Machine: ${os.cpus().length} cores, ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
-lines.push(`- Date: ${new Date().toISOString()}`, `- Commit: ${commit}`);
-lines.push(`- Dataset: ${ORGS.toLocaleString('en')} organizations, ${MEMBERS.toLocaleString('en')} members (seed ${SEED}); wrk 2 threads, 64 connections, keep-alive, ${QUICK ? 1 : RUNS} × ${SECONDS} s per scenario`);
-lines.push('', '## Scenarios', '', '| scenario | median req/s (min–max) | p50 ms | p99 ms | vs our static | vs nginx | non-2xx |', '|---|---|---|---|---|---|---|');
-for (const r of results.scenarios) {
-  lines.push(`| ${r.name} | ${r.rps.toFixed(0)} (${r.min.toFixed(0)}–${r.max.toFixed(0)}) | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${own ? (100 * r.rps / own).toFixed(0) + '%' : '–'} | ${ngx ? (100 * r.rps / ngx).toFixed(0) + '%' : '–'} | ${r.bad} |`);
+let loadPeak = 0;
+const loadTimer = setInterval(() => { loadPeak = Math.max(loadPeak, os.loadavg()[0]); }, 5000);
+loadTimer.unref();
+
+async function mainPg() {
+  if (!pgAvailable()) throw new Error('make bench DB=pg needs PostgreSQL 15 (/usr/lib/postgresql/15/bin, psql): scripts/deps --bench');
+  const pg = { once: [], rows: [], two: [], notes: [] };
+  const cluster = startCluster();
+  const stopAll = () => cluster.stop();
+  process.on('exit', stopAll);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopAll(); process.exit(130); });
+  const servers = [];
+  const stopServer = async (s) => { if (s.child.exitCode === null) { s.child.kill('SIGTERM'); await new Promise((r) => s.child.on('exit', r)); } };
+  try {
+    const postmaster = cluster.postmasterPid();
+    const version = cluster.psql('postgres', 'SHOW server_version');
+    cluster.createDb('bench');
+    const URL = cluster.url('bench');
+
+    // the dataset: the SQLite one moved with migrate-data (issue 12 #5); a binary without
+    // that command builds it with `dangjian demo` on PostgreSQL (one round trip and one
+    // trigger run per member: slow, for small datasets while migrate-data is not there)
+    const help = spawnSync(BIN, ['help'], { encoding: 'utf8' }).stdout || '';
+    if (/^\s*migrate-data\b/m.test(help)) {
+      log('moving the dataset into PostgreSQL with migrate-data');
+      const [s, r] = timed(() => spawnSync(BIN, ['migrate-data', '--from', RUNDB, '--to', URL, '--key-dir', KEYS, '--log-file', join(DATA, 'cli.log')],
+        { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 }));
+      if (r.status !== 0) throw new Error(`migrate-data: ${r.stderr}${r.stdout}`);
+      const done = (r.stdout.match(/^done: .*$/m) || [''])[0];
+      log(done);
+      pg.once.push({ name: `dataset moved from the SQLite file with \`dangjian migrate-data\``, value: `${s.toFixed(1)} s (${done.replace(/^done: /, '')})` });
+    } else {
+      log(`generating the dataset on PostgreSQL with demo (this binary has no migrate-data)`);
+      const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED), '--streets', String(STREETS)], { db: URL }));
+      pg.once.push({ name: `dataset generated on PostgreSQL with \`dangjian demo\` (no migrate-data in this binary)`, value: `${s.toFixed(1)} s` });
+    }
+    // what a production database has after autovacuum's first pass: planner statistics
+    // and the visibility map that index-only scans read
+    const [va] = timed(() => cluster.psql('bench', 'VACUUM (ANALYZE)'));
+    pg.once.push({ name: 'VACUUM (ANALYZE) after the load', value: `${va.toFixed(1)} s` });
+    pg.once.push({ name: 'database size', value: cluster.psql('bench', 'SELECT pg_size_pretty(pg_database_size(current_database()))') });
+
+    const S = await startServer({ db: RUNDB, log: 'server.log', workers: PG_WORKERS });
+    servers.push(S);
+    const P = await startServer({ db: URL, log: 'server-pg.log', workers: PG_WORKERS });
+    servers.push(P);
+    pg.once.push({ name: 'start-up time (SQLite / PostgreSQL)', value: `${S.startup.toFixed(0)} ms / ${P.startup.toFixed(0)} ms` });
+    const store = { sqlite: { srv: S, db: RUNDB, pids: [S.child.pid], postmaster: 0 }, pg: { srv: P, db: URL, pids: [P.child.pid], postmaster } };
+    for (const k of ['sqlite', 'pg']) {
+      const st = store[k];
+      st.sess = await login(st.srv.base, st.db);
+      st.get = (p) => http(st.srv.base, 'GET', p, { cookie: st.sess.cookie });
+      st.t = await discover(st.get);
+      st.env = { DJ_COOKIE: st.sess.cookie };
+    }
+    const T = store.pg.t;
+    if (store.sqlite.t.best.id !== T.best.id || store.sqlite.t.leaf.id !== T.leaf.id || store.sqlite.t.total !== T.total)
+      pg.notes.push(`The two stores' discovery differed (SQLite: 10% subtree ${store.sqlite.t.best.id}, leaf ${store.sqlite.t.leaf.id}, ${store.sqlite.t.total} members; PostgreSQL: ${T.best.id}, ${T.leaf.id}, ${T.total}): each store was measured on its own.`);
+    pg.notes.push(`Subtrees measured: 10% subtree “${T.best.name}” (${T.best.member_count} members), street “${T.street.name}” (${T.street.member_count}), leaf “${T.leaf.name}” (${T.leaf.member_count}); whole district ${T.total}.`);
+
+    // path(t): the request on a store, from that store's discovery
+    async function pair(name, path, opts = {}) {
+      const runs = { sqlite: [], pg: [] };
+      for (let i = 0; i < (QUICK ? 1 : RUNS); i++) {
+        for (const k of ['sqlite', 'pg']) {
+          const st = store[k];
+          await drain(st.srv.base);
+          runs[k].push(wrkCpu(st.srv.base + path(st.t), { ...opts, env: { ...st.env, ...(opts.env || {}) } }, st.pids, st.postmaster));
+        }
+      }
+      const row = { name, sqlite: aggregate(runs.sqlite), pg: aggregate(runs.pg), list: opts.list || false };
+      log(`${name}: SQLite ${row.sqlite.rps.toFixed(0)} req/s p99 ${row.sqlite.p99.toFixed(2)} ms; PostgreSQL ${row.pg.rps.toFixed(0)} req/s p99 ${row.pg.p99.toFixed(2)} ms (${(100 * row.pg.rps / row.sqlite.rps).toFixed(0)}%)${row.pg.bad ? `, ${row.pg.bad} non-2xx/errors on PostgreSQL` : ''}`);
+      pg.rows.push(row);
+      return row;
+    }
+    const cur = (c) => (c ? `&cursor=${encodeURIComponent(c)}` : '');
+    await pair('a. members list, 10% subtree, first page', (t) => `/api/v1/members?org_id=${t.best.id}&limit=20`, { list: true });
+    if (T.page1.next_cursor) await pair('a. members list, 10% subtree, next page', (t) => `/api/v1/members?org_id=${t.best.id}&limit=20${cur(t.page1.next_cursor)}`, { list: true });
+    await pair('a. members list, leaf branch, first page', (t) => `/api/v1/members?org_id=${t.leaf.id}&limit=20`, { list: true });
+    if (T.leaf1.next_cursor) await pair('a. members list, leaf branch, next page', (t) => `/api/v1/members?org_id=${t.leaf.id}&limit=20${cur(t.leaf1.next_cursor)}`, { list: true });
+    await pair('a. members list, whole district, first page', (t) => `/api/v1/members?org_id=1&limit=20`, { list: true });
+    await pair('b. one member’s detail', (t) => `/api/v1/members/${t.memberId}`);
+    await pair('c. members statistics, whole district', () => `/api/v1/stats/members?org_id=1`);
+    await pair('c. members statistics, a street', (t) => `/api/v1/stats/members?org_id=${t.street.id}`);
+    await pair('c. members statistics, whole district, 1 connection', () => `/api/v1/stats/members?org_id=1`, { threads: 1, conns: 1 });
+    await pair('d. an organization with its children (a community)', (t) => `/api/v1/orgs/${t.community.id}/tree?depth=1`, { list: true });
+    await pair('d. an organization with its children (a street, ~3,000 children)', (t) => `/api/v1/orgs/${t.street.id}/tree?depth=1`, { list: true });
+    await pair('e. ceiling: 1 KB static file, our binary', () => `/bench-1k.txt`);
+
+    // logins during scenario a, on PostgreSQL (SQLite's is in the table at the top)
+    const a10 = (t) => `/api/v1/members?org_id=${t.best.id}&limit=20`;
+    await drain(P.base);
+    const storm = wrkAsync(`${P.base}/api/v1/session`, { env: { DJ_METHOD: 'POST', DJ_BODY: JSON.stringify({ username: 'bench', password: store.pg.sess.password }) }, threads: 1, conns: 4 });
+    const during = wrkOnce(P.base + a10(T), { env: store.pg.env });
+    const st = await storm;
+    const aRow = pg.rows[0];
+    pg.once.push({ name: 'PostgreSQL: logins per second (Argon2id) during scenario a', value: st ? `${st.rps.toFixed(1)} /s (p99 ${(st.p99_us / 1000).toFixed(0)} ms)` : 'n/a' });
+    pg.once.push({ name: 'PostgreSQL: scenario a p99 during the login storm', value: `${(during.p99_us / 1000).toFixed(2)} ms (without: ${aRow.pg.p99.toFixed(2)} ms; ratio ${(during.p99_us / 1000 / aRow.pg.p99).toFixed(2)})` });
+
+    // member creations: every one takes the writer lock and commits (fsync) on each store
+    for (const k of ['sqlite', 'pg']) {
+      const s = store[k];
+      await drain(s.srv.base);
+      const cr = wrkOnce(`${s.srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: s.sess.cookie, DJ_CSRF: s.sess.csrf, DJ_ORG: String(s.t.leaf.id), DJ_SEED: String((Math.floor(Date.now() / 1000) + (k === 'pg' ? 250 : 0)) % 500) }, conns: 16 });
+      pg.once.push({ name: `${k === 'pg' ? 'PostgreSQL' : 'SQLite'}: member creations per second (16 connections; each commit durable)`, value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; ${cr.requests} requests, ${cr.errors + Object.entries(cr.status).filter(([c]) => c !== '201').reduce((n, [, v]) => n + v, 0)} non-201/errors)` });
+    }
+
+    // the district statistics right after a write (the uncached pass), on each store
+    for (const k of ['sqlite', 'pg']) {
+      const s = store[k];
+      await drain(s.srv.base);
+      const times = [];
+      for (let i = 0; i < 7; i++) {
+        const n = ((Math.floor(Date.now() / 1000) + (k === 'pg' ? 450 : 0)) % 900) * 10000 + 100 + i;
+        const c = await http(s.srv.base, 'POST', '/api/v1/members', { cookie: s.sess.cookie, csrf: s.sess.csrf, body: { org_id: s.t.leaf.id, name: `统计压测${n}`, id_number: idNumber(n), party_status: 'formal', joined_on: '2000-07-01', confirmed_on: '2001-07-01', ethnicity: '01', education: '21' } });
+        if (c.status !== 201) throw new Error(`create before statistics (${k}): ${c.status} ${JSON.stringify(c.body)}`);
+        const t0 = process.hrtime.bigint();
+        const r = await s.get('/api/v1/stats/members?org_id=1');
+        if (r.status !== 200) throw new Error(`statistics (${k}): ${r.status}`);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      times.sort((x, y) => x - y);
+      pg.once.push({ name: `${k === 'pg' ? 'PostgreSQL' : 'SQLite'}: district statistics right after a write (7 reads)`, value: `median ${times[3].toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times[6].toFixed(0)})` });
+    }
+
+    // export from PostgreSQL, and import of it into an empty PostgreSQL district
+    for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {
+      const file = join(DATA, `export-pg.${fmt}`);
+      const t0 = process.hrtime.bigint();
+      const res = await fetch(`${P.base}/api/v1/members/export?format=${fmt}&org_id=1&reveal=1&purpose=${encodeURIComponent('性能测试')}`, { headers: { cookie: store.pg.sess.cookie } });
+      const buf = Buffer.from(await res.arrayBuffer());
+      writeFileSync(file, buf);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      pg.once.push({ name: `PostgreSQL: export of the whole district to .${fmt}`, value: `${s.toFixed(1)} s (${(buf.length / 1e6).toFixed(0)} MB, HTTP ${res.status})` });
+    }
+    for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['csv', 'xlsx']) {
+      const name = `import_${fmt}`;
+      cluster.createDb(name);
+      dj(['demo', '--orgs', '1', '--members', '0', '--seed', '1'], { db: cluster.url(name) });
+      const [s, r] = timed(() => dj(['import', join(DATA, `export-pg.${fmt}`), '--org', '1'], { db: cluster.url(name), allowFail: true }));
+      const lastLine = (r.stdout.trim().split('\n').pop() || r.stderr.trim().split('\n').pop() || '').slice(0, 160);
+      pg.once.push({ name: `PostgreSQL: import of the export from .${fmt} into an empty district`, value: `${s.toFixed(1)} s (exit ${r.status}: ${lastLine})` });
+      cluster.psql('postgres', `DROP DATABASE ${name}`);
+    }
+    try { const v = vm(P.child.pid); pg.once.push({ name: 'PostgreSQL server memory at the end', value: `peak RSS (VmHWM) ${(v.hwm / 1024).toFixed(0)} MB, anonymous ${(v.anon / 1024).toFixed(0)} MB` }); } catch { /* gone */ }
+
+    // two servers on one PostgreSQL, each pinned to its own core, against one: the 10%
+    // subtree's first page. One server: pinned to core 0, wrk 2 threads × 64 connections.
+    // Two: pinned to cores 0 and 1, one wrk of 1 thread × 32 connections on each, at once.
+    // PostgreSQL and wrk are not pinned: on 2 cores they share the cores the servers run on.
+    for (const s of [S, P]) await stopServer(s);
+    const one = await startServer({ db: URL, log: 'server-pg0.log', workers: PG_WORKERS, pin: 0 });
+    servers.push(one);
+    const two = await startServer({ db: URL, log: 'server-pg1.log', workers: PG_WORKERS, pin: 1 });
+    servers.push(two);
+    const sess2 = await login(one.base, URL); // the session is in the database: both servers accept it
+    const env2 = { DJ_COOKIE: sess2.cookie };
+    const path2 = a10(T);
+    const runs1 = [], runs2 = [];
+    for (let i = 0; i < (QUICK ? 1 : RUNS); i++) {
+      await drain(one.base);
+      runs1.push(wrkCpu(one.base + path2, { env: env2 }, [one.child.pid], postmaster));
+      await drain(one.base); await drain(two.base);
+      const c0 = [one, two].map((s) => procCpu(s.child.pid)), p0 = clusterCpu(postmaster), b0 = boxCpu();
+      const [r0, r1] = await Promise.all([wrkAsync(one.base + path2, { env: env2, threads: 1, conns: 32 }), wrkAsync(two.base + path2, { env: env2, threads: 1, conns: 32 })]);
+      if (!r0 || !r1) throw new Error('two servers: wrk produced no result');
+      const c1 = [one, two].map((s) => procCpu(s.child.pid)), p1 = clusterCpu(postmaster), b1 = boxCpu();
+      const req = r0.requests + r1.requests;
+      runs2.push({ rps: r0.rps + r1.rps, p50_us: Math.max(r0.p50_us, r1.p50_us), p99_us: Math.max(r0.p99_us, r1.p99_us), errors: r0.errors + r1.errors,
+        status: Object.fromEntries(Object.keys({ ...r0.status, ...r1.status }).map((k) => [k, (r0.status[k] || 0) + (r1.status[k] || 0)])),
+        cpu: { server: 1e6 * (c1[0] - c0[0] + c1[1] - c0[1]) / req, pg: 1e6 * (p1 - p0) / req, busy: (b1.busy - b0.busy) / (b1.total - b0.total) }, split: [r0.rps, r1.rps] });
+    }
+    const A1 = aggregate(runs1), A2 = aggregate(runs2);
+    pg.two.push({ name: 'one server (taskset -c 0)', ...A1 }, { name: 'two servers (taskset -c 0 and -c 1), the sum', ...A2 });
+    pg.twoRatio = A2.rps / A1.rps;
+    log(`two servers: ${A2.rps.toFixed(0)} req/s vs one ${A1.rps.toFixed(0)} req/s (${pg.twoRatio.toFixed(2)}×)`);
+    pg.version = version;
+  } finally {
+    for (const s of servers) await stopServer(s);
+    stopAll();
+  }
+  writePgResults(pg);
 }
-lines.push('', '## Once each', '');
-for (const o of results.once) lines.push(`- ${o.name}: ${o.value}`);
-if (results.mem) lines.push(`- server memory at the end: peak RSS (VmHWM) ${(results.mem.hwm / 1024).toFixed(0)} MB, RSS ${(results.mem.rss / 1024).toFixed(0)} MB, anonymous ${(results.mem.anon / 1024).toFixed(0)} MB, PSS ${(results.mem.pss / 1024).toFixed(0)} MB (RSS counts the mmap'd database file; anonymous is the server's own memory)`);
-for (const n of results.notes) lines.push(`- ${n}`);
-let keep = '';
-const prev = join(ROOT, 'bench/results.md');
-if (existsSync(prev)) {
-  const m = readFileSync(prev, 'utf8').match(/## What the profile showed[\s\S]*/);
-  if (m) keep = m[0];
+
+function writePgResults(pg) {
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { /* no git */ }
+  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model;
+  const f = (v, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
+  const L = [];
+  L.push('<!-- bench-pg:begin: rewritten by `make bench DB=pg` (bench/run.mjs); the text after bench-pg:end is kept -->');
+  L.push(`- Date: ${new Date().toISOString()}; commit ${commit}; ${os.cpus().length} cores, ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`);
+  L.push(`- Load average when the run began: ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min); highest 1-minute load during the run: ${loadPeak.toFixed(2)} (the run itself keeps ~2 busy)`);
+  L.push(`- PostgreSQL ${pg.version}, a throwaway cluster started by the run (bench/pg.mjs), Unix socket only: ${Object.entries(SETTINGS).filter(([k]) => k !== 'listen_addresses').map(([k, v]) => `${k}=${v}`).join(', ')}; the rest PostgreSQL's defaults`);
+  L.push(`- Dataset: ${ORGS.toLocaleString('en')} organizations, ${MEMBERS.toLocaleString('en')} members (seed ${SEED}), the same as SQLite's; both servers \`--workers ${PG_WORKERS}\`, side by side; each scenario runs ${QUICK ? 1 : RUNS} × ${SECONDS} s on each store, alternately (wrk 2 threads, 64 connections unless said)`);
+  L.push('- CPU per request: the server process\'s user+system time over a run ÷ its requests; PostgreSQL\'s is that of every process of the cluster (the backends serving the server\'s connections, WAL writer, checkpointer); box busy = all cores');
+  L.push('');
+  L.push('| scenario | SQLite req/s | SQLite p99 ms | PostgreSQL req/s (min–max) | PostgreSQL p99 ms | PG / SQLite | server µs/req SQLite / PG | PostgreSQL µs/req | list page: ≥ 50% and p99 ≤ 15 ms |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
+  for (const r of pg.rows) {
+    const ratio = r.pg.rps / r.sqlite.rps;
+    const met = r.list ? (ratio >= 0.5 && r.pg.p99 <= 15 ? 'yes' : `no (${ratio < 0.5 ? 'req/s' : ''}${ratio < 0.5 && r.pg.p99 > 15 ? ', ' : ''}${r.pg.p99 > 15 ? 'p99' : ''})`) : '';
+    L.push(`| ${r.name} | ${f(r.sqlite.rps)} | ${f(r.sqlite.p99, 2)} | ${f(r.pg.rps)} (${f(r.pg.min)}–${f(r.pg.max)}) | ${f(r.pg.p99, 2)} | ${(100 * ratio).toFixed(0)}% | ${f(r.sqlite.serverUs)} / ${f(r.pg.serverUs)} | ${f(r.pg.pgUs)} | ${met}${r.pg.bad ? ` (${r.pg.bad} non-2xx)` : ''} |`);
+  }
+  L.push('', '### Two servers on one PostgreSQL', '');
+  L.push('| configuration (10% subtree, first page) | req/s | p99 ms | server µs/req | PostgreSQL µs/req | box busy |', '|---|---|---|---|---|---|');
+  for (const r of pg.two) L.push(`| ${r.name} | ${f(r.rps)} (${f(r.min)}–${f(r.max)}) | ${f(r.p99, 2)} | ${f(r.serverUs)} | ${f(r.pgUs)} | ${r.busy === null ? '–' : (100 * r.busy).toFixed(0) + '%'} |`);
+  if (pg.twoRatio) L.push('', `Two servers / one: **${pg.twoRatio.toFixed(2)}×**.`);
+  L.push('', '### Once each (PostgreSQL run)', '');
+  for (const o of pg.once) L.push(`- ${o.name}: ${o.value}`);
+  for (const n of pg.notes) L.push(`- ${n}`);
+  L.push('<!-- bench-pg:end -->');
+  const gen = L.join('\n');
+
+  const file = RESULTS;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n\n(no SQLite run yet: `make bench`)\n';
+  if (/<!-- bench-pg:begin[\s\S]*?<!-- bench-pg:end -->/.test(text)) {
+    text = text.replace(/<!-- bench-pg:begin[\s\S]*?<!-- bench-pg:end -->/, () => gen);
+  } else {
+    const section = `## PostgreSQL (\`make bench DB=pg\`)\n\n${gen}\n\n### What the PostgreSQL profile showed\n\n(filled in by hand after profiling)\n\n`;
+    const at = text.indexOf('## What the profile showed');
+    text = at >= 0 ? text.slice(0, at) + section + text.slice(at) : `${text.trimEnd()}\n\n${section}`;
+  }
+  writeFileSync(file, text);
+  log(`wrote the PostgreSQL section of ${RESULTS}`);
 }
-lines.push('', keep || '## What the profile showed\n\n(filled in by hand after profiling)\n');
-writeFileSync(prev, lines.join('\n'));
-log('wrote bench/results.md');
+
+if (PG) await mainPg();
+else await mainSqlite();
