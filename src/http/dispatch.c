@@ -175,9 +175,14 @@ static void tx_close(struct request *req)
 static void run_in_tx(struct request *req, void (*fn)(struct request *, void *), void *ctx)
 {
 	if (req->route->flags & RF_REPLICA) {
-		struct db *replica = db_replica(); /* NULL: none, or too far behind */
-		if (replica)
+		/* the session was checked on the primary (a sign-out is never read late); the
+		 * handler reads the replica, when there is one that keeps up */
+		struct db *replica = db_replica();
+		if (replica && !req_failed(req)) {
+			if (db_in_tx(req->db) && db_tx_commit(req->db) != DB_OK)
+				db_tx_rollback(req->db);
 			req->db = replica;
+		}
 	}
 	if (tx_open(req))
 		fn(req, ctx);
