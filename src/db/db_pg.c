@@ -782,12 +782,15 @@ static int pg_backup(struct db *d, const char *dest, char *why, size_t whylen)
 	return -1;
 }
 
+/* Held across a whole migration run; the run's statements (an index over a million
+ * members) are not bounded by statement_timeout, which is for requests. */
 static int pg_migrate_lock(struct db *d, bool lock)
 {
-	return run_command(PG(d), lock ? "SELECT pg_advisory_lock(" MIGRATE_LOCK ")"
-				      : "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")") == DB_OK
-		       ? 0
-		       : -1;
+	struct pg_db *db = PG(d);
+	if (lock)
+		return run_command(db, "SET statement_timeout = 0; SELECT pg_advisory_lock(" MIGRATE_LOCK ")") == DB_OK ? 0 : -1;
+	enum db_rc rc = run_command(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")");
+	return configure(db) == 0 && rc == DB_OK ? 0 : -1;
 }
 
 static const struct db_ops pg_ops = {
