@@ -415,10 +415,12 @@ async function mainPg() {
     // the dataset: the SQLite one moved with migrate-data (issue 12 #5); a binary without
     // that command builds it with `dangjian demo` on PostgreSQL (one round trip and one
     // trigger run per member: slow, for small datasets while migrate-data is not there)
-    const help = spawnSync(BIN, ['help'], { encoding: 'utf8' }).stdout || '';
+    // BENCH_MIGRATE_BIN: another binary's migrate-data (of the same schema version)
+    const MBIN = process.env.BENCH_MIGRATE_BIN || BIN;
+    const help = spawnSync(MBIN, ['help'], { encoding: 'utf8' }).stdout || '';
     if (/^\s*migrate-data\b/m.test(help)) {
-      log('moving the dataset into PostgreSQL with migrate-data');
-      const [s, r] = timed(() => spawnSync(BIN, ['migrate-data', '--from', RUNDB, '--to', URL, '--key-dir', KEYS, '--log-file', join(DATA, 'cli.log')],
+      log(`moving the dataset into PostgreSQL with ${MBIN === BIN ? '' : MBIN + ' '}migrate-data`);
+      const [s, r] = timed(() => spawnSync(MBIN, ['migrate-data', '--from', RUNDB, '--to', URL, '--key-dir', KEYS, '--log-file', join(DATA, 'cli.log')],
         { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 26 }));
       if (r.status !== 0) throw new Error(`migrate-data: ${r.stderr}${r.stdout}`);
       const done = (r.stdout.match(/^done: .*$/m) || [''])[0];
@@ -540,21 +542,27 @@ async function mainPg() {
     try { const v = vm(P.child.pid); pg.once.push({ name: 'PostgreSQL server memory at the end', value: `peak RSS (VmHWM) ${(v.hwm / 1024).toFixed(0)} MB, anonymous ${(v.anon / 1024).toFixed(0)} MB` }); } catch { /* gone */ }
 
     // two servers on one PostgreSQL, each pinned to its own core, against one: the 10%
-    // subtree's first page. One server: pinned to core 0, wrk 2 threads × 64 connections.
-    // Two: pinned to cores 0 and 1, one wrk of 1 thread × 32 connections on each, at once.
-    // PostgreSQL and wrk are not pinned: on 2 cores they share the cores the servers run on.
+    // subtree's first page. One server: pinned to core 0, wrk 2 threads × 64 connections;
+    // the same with twice the workers (as many PostgreSQL connections as two servers
+    // have, to tell more servers from more connections). Two: pinned to cores 0 and 1,
+    // one wrk of 1 thread × 32 connections on each, at once. PostgreSQL and wrk are not
+    // pinned: on 2 cores they share the cores the servers run on.
     for (const s of [S, P]) await stopServer(s);
     const one = await startServer({ db: URL, log: 'server-pg0.log', workers: PG_WORKERS, pin: 0 });
     servers.push(one);
     const two = await startServer({ db: URL, log: 'server-pg1.log', workers: PG_WORKERS, pin: 1 });
     servers.push(two);
-    const sess2 = await login(one.base, URL); // the session is in the database: both servers accept it
+    const wide = await startServer({ db: URL, log: 'server-pg2.log', workers: 2 * PG_WORKERS, pin: 0 });
+    servers.push(wide);
+    const sess2 = await login(one.base, URL); // the session is in the database: all three accept it
     const env2 = { DJ_COOKIE: sess2.cookie };
     const path2 = a10(T);
-    const runs1 = [], runs2 = [];
+    const runs1 = [], runs2 = [], runsW = [];
     for (let i = 0; i < (QUICK ? 1 : RUNS); i++) {
       await drain(one.base);
       runs1.push(wrkCpu(one.base + path2, { env: env2 }, [one.child.pid], postmaster));
+      await drain(wide.base);
+      runsW.push(wrkCpu(wide.base + path2, { env: env2 }, [wide.child.pid], postmaster));
       await drain(one.base); await drain(two.base);
       const c0 = [one, two].map((s) => procCpu(s.child.pid)), p0 = clusterCpu(postmaster), b0 = boxCpu();
       const [r0, r1] = await Promise.all([wrkAsync(one.base + path2, { env: env2, threads: 1, conns: 32 }), wrkAsync(two.base + path2, { env: env2, threads: 1, conns: 32 })]);
@@ -565,8 +573,11 @@ async function mainPg() {
         status: Object.fromEntries(Object.keys({ ...r0.status, ...r1.status }).map((k) => [k, (r0.status[k] || 0) + (r1.status[k] || 0)])),
         cpu: { server: 1e6 * (c1[0] - c0[0] + c1[1] - c0[1]) / req, pg: 1e6 * (p1 - p0) / req, busy: (b1.busy - b0.busy) / (b1.total - b0.total) }, split: [r0.rps, r1.rps] });
     }
-    const A1 = aggregate(runs1), A2 = aggregate(runs2);
-    pg.two.push({ name: 'one server (taskset -c 0)', ...A1 }, { name: 'two servers (taskset -c 0 and -c 1), the sum', ...A2 });
+    const A1 = aggregate(runs1), A2 = aggregate(runs2), AW = aggregate(runsW);
+    pg.two.push({ name: `one server, --workers ${PG_WORKERS} (taskset -c 0)`, ...A1 },
+      { name: `one server, --workers ${2 * PG_WORKERS} (taskset -c 0)`, ...AW },
+      { name: `two servers, --workers ${PG_WORKERS} each (taskset -c 0 and -c 1), the sum`, ...A2 });
+    pg.twoWide = A2.rps / AW.rps;
     pg.twoRatio = A2.rps / A1.rps;
     log(`two servers: ${A2.rps.toFixed(0)} req/s vs one ${A1.rps.toFixed(0)} req/s (${pg.twoRatio.toFixed(2)}×)`);
     pg.version = version;
@@ -600,7 +611,7 @@ function writePgResults(pg) {
   L.push('', '### Two servers on one PostgreSQL', '');
   L.push('| configuration (10% subtree, first page) | req/s | p99 ms | server µs/req | PostgreSQL µs/req | box busy |', '|---|---|---|---|---|---|');
   for (const r of pg.two) L.push(`| ${r.name} | ${f(r.rps)} (${f(r.min)}–${f(r.max)}) | ${f(r.p99, 2)} | ${f(r.serverUs)} | ${f(r.pgUs)} | ${r.busy === null ? '–' : (100 * r.busy).toFixed(0) + '%'} |`);
-  if (pg.twoRatio) L.push('', `Two servers / one: **${pg.twoRatio.toFixed(2)}×**.`);
+  if (pg.twoRatio) L.push('', `Two servers / one: **${pg.twoRatio.toFixed(2)}×**; two servers / one with as many connections: ${pg.twoWide.toFixed(2)}×.`);
   L.push('', '### Once each (PostgreSQL run)', '');
   for (const o of pg.once) L.push(`- ${o.name}: ${o.value}`);
   for (const n of pg.notes) L.push(`- ${n}`);
