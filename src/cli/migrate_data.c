@@ -45,17 +45,24 @@ static void on_progress(void *ctx, enum db_md_step step, const char *table, int6
 		break;
 	case DB_MD_TABLE:
 		if (done) {
-			printf("%s  %-24s %12s rows  %6.1f s\n", p->tty ? "\r" : "", table, grouped(rows, a, sizeof a), secs);
+			printf("%s  %-24s %12s rows  %6.1f s\n", p->tty ? "\r\033[K" : "", table, grouped(rows, a, sizeof a), secs);
 			p->last = 0;
 		} else if (secs - p->last >= (p->tty ? 0.2 : 5.0)) {
 			/* a line now and then into a log, one updated line on a terminal */
-			printf("%s  %-24s %12s of %s rows%s", p->tty ? "\r" : "", table, grouped(rows, a, sizeof a),
+			printf("%s  %-24s %12s of %s rows%s", p->tty ? "\r\033[K" : "", table, grouped(rows, a, sizeof a),
 			       grouped(total, b, sizeof b), p->tty ? "" : "\n");
 			p->last = secs;
 		}
 		break;
+	case DB_MD_REBUILD:
+		if (done)
+			printf("%sindexes and constraints made again (keys and foreign keys checked): %lld in %.1f s\n",
+			       p->tty ? "\r\033[K" : "", (long long)rows, secs);
+		else if (p->tty)
+			printf("\r\033[K  index %lld of %lld: %s", (long long)rows + 1, (long long)total, table);
+		break;
 	case DB_MD_CHECK:
-		printf("sequences set, foreign keys and row counts checked, committed in %.1f s\n", secs);
+		printf("sequences set, row counts compared, committed in %.1f s\n", secs);
 		break;
 	case DB_MD_STEP__MAX:
 		break;
@@ -96,10 +103,10 @@ static int cmd_migrate_data(int argc, char **argv)
 		return 1;
 	}
 	char n[32];
-	printf("done: %s rows in %d tables into %s (schema %d) in %.1f s: backup %.1f s, copy %.1f s, checks and "
-	       "commit %.1f s\n",
+	printf("done: %s rows in %d tables into %s (schema %d) in %.1f s: backup %.1f s, copy %.1f s, indexes %.1f s, "
+	       "checks and commit %.1f s\n",
 	       grouped(res.rows, n, sizeof n), res.tables, res.target, res.version, res.total_s, res.backup_s, res.copy_s,
-	       res.check_s);
+	       res.rebuild_s, res.check_s);
 	return 0;
 }
 CLI_COMMAND(migrate_data, cmd_migrate_data, "migrate-data --from FILE --to URL",

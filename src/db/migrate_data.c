@@ -53,6 +53,14 @@ struct md_table {
 	int64_t copied;
 };
 
+/* An index or a constraint of the target, as its catalog renders it: the statement
+ * that drops it and the one that makes it again (pg_get_indexdef, pg_get_constraintdef). */
+enum md_ddl_kind { MD_DDL_KEY, MD_DDL_INDEX, MD_DDL_FKEY, MD_DDL__MAX }; /* the order they are made in */
+struct md_ddl {
+	enum md_ddl_kind kind;
+	char *name, *drop, *create;
+};
+
 struct md {
 	const char *from, *to;
 	sqlite3 *src; /* the source, then the snapshot (read-only) */
@@ -67,6 +75,8 @@ struct md {
 	size_t whylen;
 	char *buf; /* COPY data */
 	size_t blen, bcap;
+	struct md_ddl *ddl; /* the target's indexes and constraints, dropped for the copy */
+	int nddl;
 };
 
 /* ---- small helpers ----------------------------------------------------------------- */
@@ -824,6 +834,115 @@ static int pg_table_stmt(struct md *m, const char *pre, const struct md_table *t
 	return rc;
 }
 
+static bool is_copied(const struct md *m, const char *relname)
+{
+	for (int i = 0; i < m->nt; i++)
+		if (strcmp(m->t[i].name, relname) == 0)
+			return true;
+	return false;
+}
+
+static int ddl_add(struct md *m, enum md_ddl_kind kind, const char *name, struct sb *drop, struct sb *create)
+{
+	struct md_ddl *d = realloc(m->ddl, (size_t)(m->nddl + 1) * sizeof *d);
+	if (d)
+		m->ddl = d;
+	if (!d || drop->oom || create->oom || !(name = strdup(name))) {
+		free(drop->p);
+		free(create->p);
+		return fail(m, "out of memory");
+	}
+	m->ddl[m->nddl++] = (struct md_ddl){kind, (char *)name, drop->p, create->p};
+	return 0;
+}
+
+/* The indexes and constraints that a bulk load would otherwise maintain row by row:
+ * the primary, unique and exclusion keys and plain indexes of the copied tables, and
+ * every foreign key from or to one of them (its check would be one query per row). The
+ * copy drops them and makes them again from these definitions (as a restore of
+ * pg_dump's does): one sort per index and one join per foreign key instead of ~10
+ * index insertions and ~4 deferred checks per member. The names and definitions are
+ * the target's own (regclass and quote_ident render them quoted). */
+static int pg_collect_ddl(struct md *m)
+{
+	PGresult *r = PQexec(m->pg,
+			     "SELECT c.contype::text, r.relname, f.relname, c.conrelid::regclass::text, quote_ident(c.conname),"
+			     "       pg_get_constraintdef(c.oid)"
+			     "  FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid LEFT JOIN pg_class f ON f.oid = c.confrelid"
+			     " WHERE c.contype IN ('p', 'u', 'x', 'f') AND r.relnamespace = current_schema()::regnamespace"
+			     " UNION ALL "
+			     "SELECT 'i', t.relname, NULL, i.indexrelid::regclass::text, NULL, pg_get_indexdef(i.indexrelid)"
+			     "  FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+			     " WHERE t.relnamespace = current_schema()::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_constraint k"
+			     "       WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+		fail(m, "reading the target's indexes: %s", pg_result_msg(r, msg, sizeof msg));
+		PQclear(r);
+		return -1;
+	}
+	int ret = 0;
+	for (int i = 0; i < PQntuples(r) && !ret; i++) {
+		char type = PQgetvalue(r, i, 0)[0];
+		const char *rel = PQgetvalue(r, i, 1), *frel = PQgetvalue(r, i, 2), *qrel = PQgetvalue(r, i, 3),
+			   *qname = PQgetvalue(r, i, 4), *def = PQgetvalue(r, i, 5);
+		if (!is_copied(m, rel) && !(type == 'f' && is_copied(m, frel)))
+			continue;
+		struct sb drop = {0}, create = {0};
+		if (type == 'i') {
+			sb_add(&drop, "DROP INDEX "); /* codecheck-ok: a name from the target's catalog */
+			sb_add(&drop, qrel);
+			sb_add(&create, def);
+			ret = ddl_add(m, MD_DDL_INDEX, qrel, &drop, &create);
+			continue;
+		}
+		sb_add(&drop, "ALTER TABLE "); /* codecheck-ok: names from the target's catalog */
+		sb_add(&drop, qrel);
+		sb_add(&drop, " DROP CONSTRAINT ");
+		sb_add(&drop, qname);
+		sb_add(&create, "ALTER TABLE "); /* codecheck-ok: a definition from the target's catalog */
+		sb_add(&create, qrel);
+		sb_add(&create, " ADD CONSTRAINT ");
+		sb_add(&create, qname);
+		sb_add(&create, " ");
+		sb_add(&create, def);
+		ret = ddl_add(m, type == 'f' ? MD_DDL_FKEY : MD_DDL_KEY, qname, &drop, &create);
+	}
+	PQclear(r);
+	return ret;
+}
+
+/* Drops them: foreign keys first (they need the keys), then the rest. */
+static int pg_drop_ddl(struct md *m)
+{
+	for (int k = MD_DDL__MAX - 1; k >= 0; k--)
+		for (int i = 0; i < m->nddl; i++)
+			if ((int)m->ddl[i].kind == k && pg_exec(m, m->ddl[i].drop, m->ddl[i].name))
+				return -1;
+	return 0;
+}
+
+/* Makes them again after the copy: keys, indexes, then foreign keys, each checking the
+ * data it covers as it is made (a duplicate or a broken reference fails here). */
+static int pg_make_ddl(struct md *m)
+{
+	double t0 = now_s();
+	int done = 0;
+	for (int k = 0; k < MD_DDL__MAX; k++)
+		for (int i = 0; i < m->nddl; i++) {
+			if ((int)m->ddl[i].kind != k)
+				continue;
+			if (m->progress)
+				m->progress(m->ctx, DB_MD_REBUILD, m->ddl[i].name, done, m->nddl, now_s() - t0, false);
+			if (pg_exec(m, m->ddl[i].create, m->ddl[i].name))
+				return -1;
+			done++;
+		}
+	if (m->progress)
+		m->progress(m->ctx, DB_MD_REBUILD, NULL, done, m->nddl, now_s() - t0, true);
+	return 0;
+}
+
 /* After the copy, in its transaction: every sequence past the highest value copied,
  * the foreign keys checked, the user triggers enabled again, the counts compared. */
 static int pg_finish(struct md *m)
@@ -883,13 +1002,20 @@ static int pg_finish(struct md *m)
 			return fail(m, "table %s: %lld rows in the source, %lld copied, %lld in the target", t->name,
 				    (long long)t->src_rows, (long long)t->copied, n);
 	}
+	/* the planner's statistics for the first requests, rather than autovacuum's later */
+	for (int i = 0; i < m->nt; i++)
+		if (m->t[i].src_rows > 0 && pg_table_stmt(m, "ANALYZE ", &m->t[i], ""))
+			return -1;
 	return 0;
 }
 
 /* The copy in one transaction: a failure anywhere rolls it all back. */
 static int pg_copy_all(struct md *m)
 {
-	if (pg_exec(m, "BEGIN", "target") || pg_exec(m, "SET CONSTRAINTS ALL DEFERRED", "target"))
+	/* maintenance_work_mem: the sorts that build the indexes again (a 1M-member table's
+	 * fit in it) */
+	if (pg_exec(m, "BEGIN", "target") || pg_exec(m, "SET CONSTRAINTS ALL DEFERRED", "target") ||
+	    pg_exec(m, "SET LOCAL maintenance_work_mem = '256MB'", "target"))
 		return -1;
 	/* the triggers' work (member counts, the revision, the append-only guards) is data
 	 * that the copy brings as it is: none of them fires; then the emptiness again,
@@ -907,6 +1033,8 @@ static int pg_copy_all(struct md *m)
 		if (r)
 			return r < 0 ? -1 : refuse_rows(m, &m->t[i]);
 	}
+	if (pg_collect_ddl(m) || pg_drop_ddl(m))
+		return -1;
 	double t0 = now_s();
 	for (int i = 0; i < m->nt; i++) {
 		if (copy_table(m, &m->t[i]))
@@ -915,6 +1043,10 @@ static int pg_copy_all(struct md *m)
 		m->res->tables++;
 	}
 	m->res->copy_s = now_s() - t0;
+	t0 = now_s();
+	if (pg_make_ddl(m))
+		return -1;
+	m->res->rebuild_s = now_s() - t0;
 	t0 = now_s();
 	if (pg_finish(m) || pg_exec(m, "COMMIT", "committing the copy"))
 		return -1;
@@ -958,6 +1090,12 @@ static void md_free(struct md *m)
 	}
 	free(m->t);
 	free(m->buf);
+	for (int i = 0; i < m->nddl; i++) {
+		free(m->ddl[i].name);
+		free(m->ddl[i].drop);
+		free(m->ddl[i].create);
+	}
+	free(m->ddl);
 }
 
 static bool is_pg_url(const char *s)
