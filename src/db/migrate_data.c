@@ -145,8 +145,8 @@ static void sb_ident(struct sb *b, const char *name)
 }
 
 /* The first line of a libpq message (connection or result), without its "ERROR:" prefix
- * when a result's primary message is at hand; COPY's context names the line and column
- * but its value is cut off (the data may be personal). */
+ * when a result's primary message is at hand; COPY's context names the line and column.
+ * The value itself (quoted after ": " in both) is cut off: the data may be personal. */
 static const char *pg_result_msg(const PGresult *r, char *out, size_t cap)
 {
 	const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -155,6 +155,12 @@ static const char *pg_result_msg(const PGresult *r, char *out, size_t cap)
 		snprintf(out, cap, "%s", r ? PQresultErrorMessage(r) : "no result");
 		return out;
 	}
+	/* a value PostgreSQL refuses is quoted at the end of its message: cut off too */
+	char prim[256];
+	snprintf(prim, sizeof prim, "%s", primary);
+	char *val = strstr(prim, ": \"");
+	if (val)
+		*val = 0;
 	char ctx[160] = "";
 	if (context) {
 		snprintf(ctx, sizeof ctx, "%s", context);
@@ -165,7 +171,7 @@ static const char *pg_result_msg(const PGresult *r, char *out, size_t cap)
 		if (cut)
 			*cut = 0;
 	}
-	snprintf(out, cap, "%s%s%s%s", primary, ctx[0] ? " (" : "", ctx, ctx[0] ? ")" : "");
+	snprintf(out, cap, "%s%s%s%s", prim, ctx[0] ? " (" : "", ctx, ctx[0] ? ")" : "");
 	return out;
 }
 
@@ -530,22 +536,20 @@ static int pg_precheck(struct md *m, int *version)
 	return 0;
 }
 
-/* The migrations, applied by the PostgreSQL backend of db.h when the target is not at
- * this binary's version yet; then the version must be this binary's. */
-static int pg_schema(struct md *m, int version)
+/* The migrations, applied by the PostgreSQL engine of db.h (which also refuses a
+ * database that is not C-collated UTF-8); then the version must be this binary's. */
+static int pg_schema(struct md *m)
 {
 	int latest = db_schema_latest();
-	if (version != latest) {
-		struct db *db = db_open(m->to, DB_OPEN_CREATE);
-		if (!db)
-			return fail(m, "cannot open the target to create its schema (see the log)");
-		int rc = db_migrate(db);
-		db_close(db);
-		if (rc != 0)
-			return fail(m, "the target's migrations failed (see the log)");
-	}
+	struct db *db = db_open(m->to, DB_OPEN_CREATE);
+	if (!db)
+		return fail(m, "cannot open the target: %s", *db_open_error() ? db_open_error() : "see the log");
+	int rc = db_migrate(db);
+	db_close(db);
+	if (rc != 0)
+		return fail(m, "the target's migrations failed (see the log)");
 	bool has_schema;
-	version = pg_version(m, &has_schema);
+	int version = pg_version(m, &has_schema);
 	if (version < 0)
 		return -1;
 	if (version != latest)
@@ -1098,11 +1102,6 @@ static void md_free(struct md *m)
 	free(m->ddl);
 }
 
-static bool is_pg_url(const char *s)
-{
-	return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0;
-}
-
 int db_migrate_data(const char *from, const char *to, db_md_progress_fn progress, void *ctx,
 		    struct db_md_result *res, char *why, size_t whylen)
 {
@@ -1114,9 +1113,9 @@ int db_migrate_data(const char *from, const char *to, db_md_progress_fn progress
 	double t0 = now_s();
 	int rc;
 	int version = 0;
-	if (is_pg_url(from))
+	if (db_is_url(from))
 		rc = fail(&m, "the source must be a SQLite file, not %s", "a PostgreSQL URL");
-	else if (!is_pg_url(to))
+	else if (!db_is_url(to))
 		rc = fail(&m, "the target must be a postgres:// or postgresql:// URL");
 	else
 		rc = src_open_check(&m);
@@ -1131,7 +1130,7 @@ int db_migrate_data(const char *from, const char *to, db_md_progress_fn progress
 	if (!rc)
 		rc = src_check(&m); /* the snapshot: a migration run meanwhile changed the version */
 	if (!rc)
-		rc = pg_schema(&m, version);
+		rc = pg_schema(&m);
 	for (int i = 0; !rc && i < m.nt; i++)
 		rc = pg_columns(&m, &m.t[i]);
 	if (!rc)
