@@ -406,7 +406,7 @@ static int src_backup(struct md *m)
 		return -1;
 	if (unlink(m->tmp) == 0)
 		m->tmp[0] = 0;
-	/* the snapshot is read once from end to end: map it, and keep the cache small */
+	/* the snapshot is read once from end to end: mapped, its pages cost no copies */
 	sqlite3_exec(m->src, "PRAGMA mmap_size=2147418112", NULL, NULL, NULL);
 	m->res->backup_s = now_s() - t0;
 	if (m->progress)
@@ -1082,8 +1082,14 @@ static void md_free(struct md *m)
 		PQfinish(m->pg);
 	if (m->src)
 		sqlite3_close(m->src);
-	if (m->tmp[0])
+	if (m->tmp[0]) { /* a backup that failed: the file and what SQLite made beside it */
+		char side[sizeof m->tmp + 16];
+		for (const char *const *x = (const char *const[]){"-journal", "-wal", "-shm", NULL}; *x; x++) {
+			snprintf(side, sizeof side, "%s%s", m->tmp, *x);
+			unlink(side);
+		}
 		unlink(m->tmp);
+	}
 	for (int i = 0; i < m->nt; i++) {
 		for (int c = 0; c < m->t[i].ncols; c++) {
 			free(m->t[i].cols[c].name);
