@@ -21,9 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The application_id db_sqlite.c writes (DJ_APPLICATION_ID_TEXT "1145717297"): that is
- * 0x444A4231, "DJB1", though the comment there says 0x444A4A31: the number is what every
- * dangjian database carries, so it is the number that is checked. */
+/* The application_id db_sqlite.c writes (DJ_APPLICATION_ID_TEXT): 0x444A4231, "DJB1". */
 #define DJ_APPLICATION_ID 1145717297
 #define COPY_CHUNK (256 * 1024)      /* bytes of COPY data handed to libpq at a time */
 #define PROGRESS_EVERY 16384         /* rows between two progress calls */
