@@ -63,6 +63,12 @@ static enum db_rc finish_job(struct db *db, void *ctx, int64_t id, const char *r
 	return jobs_mark_done(db, id, result);
 }
 
+static enum db_rc hold_job(struct db *db, void *ctx, int64_t id)
+{
+	(void)ctx;
+	return jobs_hold(db, id);
+}
+
 struct done_ctx {
 	int64_t id;
 	const char *result;
@@ -85,11 +91,17 @@ static int run(struct db *db, struct import_opts *o, const char *data, size_t le
 	}
 	o->job_id = c.id;
 	o->finish = finish_job;
+	o->hold = hold_job;
 	char why[256] = "";
+	/* the job is this process's while it runs: a server on the same database takes it
+	 * over only when its lease runs out (jobs.h) */
+	if (jobs_lease_start(false) != 0)
+		fprintf(stderr, "dangjian: warning: the import's lease is not renewed; a long import may be taken over by a server\n");
 	json_t *res = import_members(db, data, len, o, &rc, why, sizeof why);
 	if (!res) {
 		const char *reason = rc == DB_BUSY ? "数据库忙，请稍后重试" : why[0] ? why : "存储错误";
 		jobs_fail(db, c.id, reason);
+		jobs_lease_stop();
 		fprintf(stderr, "dangjian: import failed: %s\n", reason);
 		return 1;
 	}
@@ -97,6 +109,7 @@ static int run(struct db *db, struct import_opts *o, const char *data, size_t le
 	struct done_ctx d = {c.id, t};
 	if (!json_integer_value(json_object_get(res, "imported")))
 		db_tx_run(db, true, done_tx, &d); /* a committed import's job is done already */
+	jobs_lease_stop();
 	printf("%s\n", t);
 	free(t);
 	bool ok = !json_object_get(res, "failed") && json_integer_value(json_object_get(res, "bad")) == 0;
@@ -155,6 +168,7 @@ static int cmd_import(int argc, char **argv)
 	arena_free(a);
 	free(data);
 	db_close(db);
+	db_close_all(); /* the lease thread's connection */
 	return status;
 }
 CLI_COMMAND(import, cmd_import, "import FILE --org ID [--dry-run] [--good-only]", "import members from .xlsx or .csv");
