@@ -6,10 +6,10 @@
  * a job runs, its progress is this process's memory, written to the table only with
  * the lease's renewal (every third of cfg.job_lease_seconds, so that a running job writes
  * next to nothing: a dry run takes no write lock of its own, S18). A job whose lease
- * has run out (its process died, or lost the database) is taken over by any server:
- * at start and every half lease on the worker (jobs_recover). Every write of a job's
- * data checks the lease in its own transaction (jobs_hold), so the process that lost
- * a job writes nothing more for it, and each job ends exactly once. */
+ * has run out (its process died, or lost the database) is taken over by any server, at
+ * start (jobs_recover) and every half lease on the worker (take_expired). Every write
+ * of a job's data checks the lease in its own transaction (jobs_hold), so the process
+ * that lost a job writes nothing more for it, and each job ends exactly once. */
 #include "jobs/jobs.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -135,12 +135,12 @@ static bool worker_started, busy, stopping;
 static pthread_t worker_thread;
 static int64_t running_id; /* the job on the worker, under mu */
 static int running_pct;
-static int64_t taking_id;  /* the job being taken over (jobs_recover), under mu */
-static bool take_due;      /* the lease thread asks the worker for a jobs_recover pass */
+static int64_t taking_id;  /* the job being taken over (take_expired), under mu */
+static bool take_due;      /* the lease thread asks the worker for a take_expired pass */
 static bool draining;      /* jobs_drain_for: no more passes */
 static bool lease_started, lease_stopping, lease_takes;
 static pthread_t lease_thread;
-/* one jobs_recover pass at a time in this process (at start on the main thread, then
+/* one take_expired pass at a time in this process (at start on the main thread, then
  * on the worker) */
 static pthread_mutex_t take_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -227,6 +227,7 @@ static enum db_rc hold_import(struct db *db, void *ctx, int64_t id)
 struct claim {
 	int64_t id;
 	char kind[64];
+	bool failed; /* job.abandon wrote it */
 };
 
 static enum db_rc claim_tx(struct db *db, void *ctx)
@@ -249,16 +250,17 @@ static enum db_rc claim_tx(struct db *db, void *ctx)
 
 static enum db_rc abandon_tx(struct db *db, void *ctx)
 {
-	const int64_t *id = ctx;
+	struct claim *c = ctx;
 	struct db_stmt *st = db_prepare(db, &job_sql[STMT_JOB_ABANDON]);
 	if (!st)
 		return DB_ERROR;
-	db_bind_int(st, 1, *id);
+	db_bind_int(st, 1, c->id);
 	db_bind_text(st, 2, lease_me(), -1);
 	db_bind_text(st, 3, ABANDONED, -1);
 	db_bind_int(st, 4, clock_now());
 	enum db_rc rc = db_step(st);
 	db_reset(st);
+	c->failed = rc == DB_ROW;
 	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
 }
 
@@ -267,17 +269,19 @@ static enum db_rc abandon_tx(struct db *db, void *ctx)
  * upload) lived in the memory and unlinked files of the process that accepted it, so
  * no other process can run it again from the start: the user submits it again. A
  * failure leaves the job claimed; its lease runs out and a later pass tries again. */
-static void take_over(struct db *db, const struct claim *c)
+static void take_over(struct db *db, struct claim *c)
 {
 	pthread_mutex_lock(&mu);
 	taking_id = c->id; /* the lease thread renews it meanwhile */
 	pthread_mutex_unlock(&mu);
 	enum db_rc rc = import_resume(db, c->id, finish_import, hold_import, NULL);
 	if (rc == DB_NOT_FOUND) {
-		rc = db_tx_run(db, true, abandon_tx, (void *)&c->id);
-		if (rc == DB_OK)
-			log_msg(LOG_WARN, NULL, "job %lld (%s): its server stopped before it ended; marked failed",
+		rc = db_tx_run(db, true, abandon_tx, c);
+		if (rc == DB_OK && c->failed)
+			log_msg(LOG_WARN, NULL, "job %lld (%s): its server stopped (or lost its lease) before it ended; marked failed",
 				(long long)c->id, c->kind);
+		else if (rc == DB_OK) /* taken over from this process meanwhile (lease lost) */
+			log_msg(LOG_WARN, NULL, "job %lld (%s): taken over by another server meanwhile", (long long)c->id, c->kind);
 	}
 	if (rc != DB_OK)
 		log_msg(LOG_ERROR, NULL, "job %lld (%s): taking it over failed (%s); tried again when its lease runs out",
@@ -298,7 +302,8 @@ static enum db_rc any_expired(struct db *db)
 	return rc;
 }
 
-enum db_rc jobs_recover(struct db *db)
+/* One pass over the jobs whose lease has run out (jobs_recover without the sweep). */
+static enum db_rc take_expired(struct db *db)
 {
 	pthread_mutex_lock(&take_mu);
 	enum db_rc worst = DB_OK;
@@ -317,9 +322,16 @@ enum db_rc jobs_recover(struct db *db)
 			worst = rc;
 		break;
 	}
-	enum db_rc rc = import_sweep(db);
 	pthread_mutex_unlock(&take_mu);
-	return worst != DB_OK ? worst : rc;
+	return worst;
+}
+
+enum db_rc jobs_recover(struct db *db)
+{
+	enum db_rc rc = take_expired(db);
+	/* at start only: it reads every staged row, and leftovers are rare */
+	enum db_rc rc2 = import_sweep(db);
+	return rc != DB_OK ? rc : rc2;
 }
 
 int64_t jobs_create(struct db *db, const char *kind, int64_t owner_id, int64_t org_id, const char *params,
@@ -404,7 +416,7 @@ static void run_one(struct job *j)
 	json_decref(res);
 	/* no outcome written: the job ended with its data (done), or another server has it,
 	 * or it is an import past its commit point whose move failed; that one is let go at
-	 * once, so that the next jobs_recover pass, here or on another server, finishes it */
+	 * once, so that the next take_expired pass, here or on another server, finishes it */
 	if (rc == DB_DONE)
 		step_held(db, STMT_JOB_RELEASE, j->id, false);
 }
@@ -531,7 +543,7 @@ static void *worker(void *unused)
 			pthread_mutex_unlock(&mu);
 			struct db *db = db_thread();
 			if (db)
-				jobs_recover(db);
+				take_expired(db);
 			continue;
 		}
 		struct job *j = head;

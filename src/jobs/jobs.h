@@ -58,9 +58,10 @@ bool jobs_drain_for(double seconds);
  * process's included), one claim per short write transaction, so that servers doing
  * this at once take different jobs: an import past its commit point is finished (it
  * reads done), any other job failed with a reason asking to submit it again, its staged
- * rows removed first. Then removes the staged rows that finished jobs left. Runs at
- * start on the caller's connection, and every half lease on the worker. DB_OK, or the
- * first failure (logged; the next pass tries again). */
+ * rows removed first. Then removes the staged rows that finished jobs left
+ * (import_sweep). Runs at start on the caller's connection; the worker takes over
+ * expired jobs (without the sweep) every half lease. DB_OK, or the first failure
+ * (logged; the next pass tries again). */
 enum db_rc jobs_recover(struct db *db);
 /* Starts the lease thread, which extends the leases of the jobs this process holds
  * every third of cfg.job_lease_seconds; with take_over_expired (the server) it also has
