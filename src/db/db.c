@@ -5,12 +5,14 @@
 #include "db/db_impl.h"
 #include "config.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static _Atomic uint64_t busy_count;
@@ -70,15 +72,29 @@ const char *db_open_error(void)
 	return open_error;
 }
 
+static struct db *named(struct db *db, const char *name)
+{
+	if (db && !(db->name = strdup(name))) {
+		db->ops->close(db);
+		return NULL;
+	}
+	return db;
+}
+
 struct db *db_open(const char *path, int flags)
 {
 	open_error[0] = 0;
-	return db_is_url(path) ? db_pg_open(path, flags) : db_sqlite_open(path, flags, NULL);
+	return named(db_is_url(path) ? db_pg_open(path, flags) : db_sqlite_open(path, flags, NULL), path);
 }
 
 struct db *db_open_vfs(const char *path, int flags, const char *vfs)
 {
-	return db_sqlite_open(path, flags, vfs);
+	return named(db_sqlite_open(path, flags, vfs), path);
+}
+
+const char *db_name(struct db *db)
+{
+	return db->name;
 }
 
 enum db_dialect db_dialect(struct db *db)
@@ -88,13 +104,23 @@ enum db_dialect db_dialect(struct db *db)
 
 void db_close(struct db *db)
 {
-	if (db)
-		db->ops->close(db);
+	if (!db)
+		return;
+	free(db->name);
+	db->ops->close(db);
 }
 
 int db_self_check(struct db *db, char *why, size_t whylen)
 {
 	return db->ops->self_check(db, why, whylen);
+}
+
+static void remember(struct db *db)
+{
+	pthread_mutex_lock(&all_mu);
+	db->next_all = all_dbs;
+	all_dbs = db;
+	pthread_mutex_unlock(&all_mu);
 }
 
 struct db *db_thread(void)
@@ -104,12 +130,74 @@ struct db *db_thread(void)
 	struct db *db = db_open(cfg.db, 0);
 	if (!db)
 		return NULL;
-	pthread_mutex_lock(&all_mu);
-	db->next_all = all_dbs;
-	all_dbs = db;
-	pthread_mutex_unlock(&all_mu);
+	remember(db);
 	tl_db = db;
 	return db;
+}
+
+/* The replica's replay lag: 0 when it has replayed all it received (an idle primary
+ * sends nothing, and the last replayed transaction's age would grow for no reason);
+ * else the age of the last replayed transaction. A server not in recovery is not
+ * behind. */
+enum replica_stmt { STMT_REPLICA_LAG, REPLICA_STMT__MAX };
+static const struct db_sql replica_sql[REPLICA_STMT__MAX] = {
+	[STMT_REPLICA_LAG] = {"replica.lag", "SELECT 0",
+	 "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
+	 " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+	 " ELSE COALESCE(CAST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 AS BIGINT), 86400000) END"},
+};
+DB_SQL_TABLE(replica, replica_sql);
+
+static _Thread_local struct db *tl_replica;
+static _Thread_local double tl_checked_ms, tl_retry_ms;
+static _Thread_local enum db_replica_state tl_state;
+static _Atomic int64_t replica_lag_ms; /* the last seen, for /readyz */
+
+/* Opens (at most every 5 s after a failure) and measures this thread's replica. */
+static void replica_check(double now)
+{
+	if (!tl_replica) {
+		if (now < tl_retry_ms) {
+			tl_state = DB_REPLICA_DOWN;
+			return;
+		}
+		if (!(tl_replica = db_open(cfg.db_replica, DB_OPEN_READONLY))) {
+			tl_retry_ms = now + 5000;
+			tl_state = DB_REPLICA_DOWN;
+			return;
+		}
+		remember(tl_replica);
+	}
+	tl_checked_ms = now;
+	struct db_stmt *st = db_prepare(tl_replica, &replica_sql[STMT_REPLICA_LAG]);
+	if (!st || db_step(st) != DB_ROW) {
+		tl_state = DB_REPLICA_DOWN;
+		return;
+	}
+	int64_t lag = db_col_int(st, DB_COL_ONLY);
+	db_reset(st);
+	atomic_store(&replica_lag_ms, lag);
+	tl_state = lag <= cfg.replica_max_lag_ms ? DB_REPLICA_OK : DB_REPLICA_LAGGING;
+}
+
+struct db *db_replica(void)
+{
+	if (!cfg.db_replica || !cfg.db_replica[0])
+		return NULL;
+	double now = clock_mono_ms();
+	if (!tl_replica || now - tl_checked_ms >= 1000)
+		replica_check(now);
+	return tl_state == DB_REPLICA_OK ? tl_replica : NULL;
+}
+
+enum db_replica_state db_replica_probe(int64_t *lag_ms)
+{
+	*lag_ms = 0;
+	if (!cfg.db_replica || !cfg.db_replica[0])
+		return DB_REPLICA_NONE;
+	replica_check(clock_mono_ms());
+	*lag_ms = atomic_load(&replica_lag_ms);
+	return tl_state;
 }
 
 void db_close_all(void)
@@ -124,6 +212,7 @@ void db_close_all(void)
 		db = next;
 	}
 	tl_db = NULL;
+	tl_replica = NULL;
 }
 
 void db_misuse(struct db_stmt *s, const char *what, int n)

@@ -139,6 +139,17 @@ enum db_rc db_scan(struct db_stmt *st, db_row_fn fn, void *ctx, int64_t *rows);
  * opened. Closed by db_close_all at shutdown. */
 struct db *db_thread(void);
 void db_close_all(void);
+/* This thread's connection to cfg.db_replica (a PostgreSQL streaming replica) when one
+ * is configured, reachable and its replay lag is at most cfg.replica_max_lag_ms (looked
+ * at no more than once a second per thread); NULL otherwise: the caller reads the
+ * primary. Statistics and exports read it (the route flag RF_REPLICA). */
+struct db *db_replica(void);
+/* For /readyz: the replica's state, looked at now. */
+enum db_replica_state { DB_REPLICA_NONE, DB_REPLICA_OK, DB_REPLICA_LAGGING, DB_REPLICA_DOWN };
+enum db_replica_state db_replica_probe(int64_t *lag_ms);
+/* The name db was opened with (a file or a URL): a helper connection of the same pass
+ * opens the same store, a replica's pass on the replica. */
+const char *db_name(struct db *db);
 
 /* The cached prepared statement for sql on this connection, reset and with its bindings
  * cleared; owned by the connection. NULL on error (logged): the text does not prepare,

@@ -44,6 +44,7 @@ struct db_ops {
 
 struct db {
 	const struct db_ops *ops;
+	char *name; /* what it was opened with (db.c) */
 	bool in_tx;
 	struct db *next_all; /* the list of thread connections (db.c) */
 };

@@ -21,7 +21,7 @@
 
 #define MAX_PARAMS 64
 /* the writer lock and the migrations' lock: two keys of one advisory-lock space */
-#define WRITER_LOCK "1145717297" /* 0x444A4A31, "DJJ1", as SQLite's application_id */
+#define WRITER_LOCK "1145717297" /* 0x444A4231, "DJB1", as SQLite's application_id */
 #define MIGRATE_LOCK "1145717298"
 
 struct pg_stmt {
@@ -142,7 +142,7 @@ static PGconn *connect_url(const char *url)
 		char m[256];
 		snprintf(m, sizeof m, "%s", PQerrorMessage(c));
 		for (char *p = m; *p; p++)
-			if (*p == '\n')
+			if (*p == '\n' || *p == '\t')
 				*p = *(p + 1) ? ' ' : 0;
 		db_set_open_error("PostgreSQL: %s", m);
 		log_msg(LOG_ERROR, NULL, "db: cannot connect to PostgreSQL: %s", m);
@@ -376,6 +376,8 @@ static struct db_stmt *pg_prepare(struct db *d, const struct db_sql *sql)
 	stmt_free_params(s);
 	s->base.nocopy = false;
 	s->base.misuse = false;
+	if (db->broken && !d->in_tx)
+		reconnect(db); /* a statement outside a transaction: nothing of it was lost */
 	if (!s->prepared && !db->broken && server_prepare(db, s) != DB_OK)
 		return NULL;
 	return &s->base;
@@ -667,6 +669,22 @@ static int64_t pg_changes(struct db *d)
 	return PG(d)->changes;
 }
 
+static enum db_rc begin_once(struct pg_db *db, bool write)
+{
+	if (!write)
+		return run_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+	/* one round trip: the transaction, the writer lock and db_tx_undo's mark */
+	enum db_rc rc = run_command(
+		db, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" WRITER_LOCK "); SAVEPOINT dj_tx");
+	if (rc != DB_OK && !db->broken)
+		run_command(db, "ROLLBACK");
+	return rc;
+}
+
+/* A connection found lost at the begin (the server restarted, an administrator ended
+ * the session) is opened again and the begin tried once more: nothing had been done.
+ * Lost later, the transaction's statements answer DB_BUSY (503) and the server has
+ * rolled it back; the next begin reconnects. */
 static enum db_rc pg_tx_begin(struct db *d, bool write)
 {
 	struct pg_db *db = PG(d);
@@ -675,13 +693,9 @@ static enum db_rc pg_tx_begin(struct db *d, bool write)
 		if (rc != DB_OK)
 			return rc;
 	}
-	if (!write)
-		return run_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
-	/* one round trip: the transaction, the writer lock and db_tx_undo's mark */
-	enum db_rc rc = run_command(
-		db, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" WRITER_LOCK "); SAVEPOINT dj_tx");
-	if (rc != DB_OK && !db->broken)
-		run_command(db, "ROLLBACK");
+	enum db_rc rc = begin_once(db, write);
+	if (rc == DB_BUSY && db->broken && reconnect(db) == DB_OK)
+		rc = begin_once(db, write);
 	return rc;
 }
 
@@ -768,12 +782,15 @@ static int pg_backup(struct db *d, const char *dest, char *why, size_t whylen)
 	return -1;
 }
 
+/* Held across a whole migration run; the run's statements (an index over a million
+ * members) are not bounded by statement_timeout, which is for requests. */
 static int pg_migrate_lock(struct db *d, bool lock)
 {
-	return run_command(PG(d), lock ? "SELECT pg_advisory_lock(" MIGRATE_LOCK ")"
-				      : "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")") == DB_OK
-		       ? 0
-		       : -1;
+	struct pg_db *db = PG(d);
+	if (lock)
+		return run_command(db, "SET statement_timeout = 0; SELECT pg_advisory_lock(" MIGRATE_LOCK ")") == DB_OK ? 0 : -1;
+	enum db_rc rc = run_command(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")");
+	return configure(db) == 0 && rc == DB_OK ? 0 : -1;
 }
 
 static const struct db_ops pg_ops = {

@@ -145,7 +145,13 @@ static void tx_close(struct request *req)
 	if (!req->db)
 		return;
 	if (db_in_tx(req->db)) {
-		if (req_failed(req)) {
+		if (req->db != db_thread()) { /* a replica's read: nothing to keep, nothing to write there */
+			if (req_failed(req))
+				db_tx_rollback(req->db);
+			else if (db_tx_commit(req->db) != DB_OK)
+				db_tx_rollback(req->db);
+			req->db = db_thread(); /* the writes of record go to the primary */
+		} else if (req_failed(req)) {
 			bool keep = req->on_failure && (req->route->flags & RF_TX_WRITE) && db_tx_undo(req->db) == DB_OK;
 			if (!keep)
 				db_tx_rollback(req->db);
@@ -168,6 +174,16 @@ static void tx_close(struct request *req)
 /* The handler, or an offloaded request's continuation, inside the route's transaction. */
 static void run_in_tx(struct request *req, void (*fn)(struct request *, void *), void *ctx)
 {
+	if (req->route->flags & RF_REPLICA) {
+		/* the session was checked on the primary (a sign-out is never read late); the
+		 * handler reads the replica, when there is one that keeps up */
+		struct db *replica = db_replica();
+		if (replica && !req_failed(req)) {
+			if (db_in_tx(req->db) && db_tx_commit(req->db) != DB_OK)
+				db_tx_rollback(req->db);
+			req->db = replica;
+		}
+	}
 	if (tx_open(req))
 		fn(req, ctx);
 	tx_close(req);

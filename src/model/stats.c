@@ -140,6 +140,7 @@ static enum db_rc scan_range(struct db *db, const char *prefix, const char *end,
  * revision as the request's (the revision rises with every write that changes a figure,
  * in the same transaction), else the request counts the half itself. */
 struct half {
+	const char *store; /* the request's store: the primary, or the replica it reads */
 	const char *prefix, *end;
 	struct pass p;
 	struct member_stats s;
@@ -160,7 +161,7 @@ static void *half_main(void *arg)
 {
 	struct half *h = arg;
 	h->rc = DB_ERROR;
-	struct db *db = db_open(cfg.db, 0);
+	struct db *db = db_open(h->store, 0);
 	if (!db)
 		return NULL;
 	db_cache_kib(db, 1024); /* one sequential read of cold pages: a cache would not be hit */
@@ -235,7 +236,7 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 			mid = strdup(db_col_text(st, DB_COL_ONLY));
 		db_reset(st);
 	}
-	struct half h = {.prefix = mid, .end = end, .p = p};
+	struct half h = {.store = db_name(db), .prefix = mid, .end = end, .p = p};
 	h.p.s = &h.s;
 	pthread_t th;
 	/* one second connection at a time in the process: memory stays bounded */
