@@ -58,8 +58,11 @@ static const struct option_def options[] = {
 	S(tmp_dir, "", NULL, false, "directory of spooled uploads (mode 0600, unlinked at once); empty: the database's directory"),
 	S(trusted_proxy, "", NULL, false, "proxy address whose X-Forwarded-For/-Proto are trusted"),
 	B(test_mode, "0", "enable test-only routes (settable clock); never in production"),
-	S(db, "var/dangjian.db", NULL, true, "SQLite database file"),
+	S(db, "var/dangjian.db", NULL, true, "SQLite database file, or a postgresql:// URL (docs/OPERATIONS.md)"),
+	S(db_replica, "", NULL, false, "postgresql:// URL of a streaming replica for statistics, exports and list totals (empty: none)"),
+	I(replica_max_lag_ms, "5000", 0, 86400000, "a replica further behind than this many ms is not read (the primary answers)"),
 	I(busy_timeout_ms, "2000", 0, 600000, "ms to wait for the write lock before answering 503"),
+	I(statement_timeout_ms, "30000", 0, 86400000, "PostgreSQL: ms one statement may run before it is cancelled (0: no limit)"),
 	I(mmap_size, "0", 0, 1024 * GIB, "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
 	I(cache_kib, "8192", 64, 16 * MIB, "SQLite page cache per connection in KiB"),
 	I(stats_parallel_orgs, "5000", 1, 1000000000, "a statistics pass over at least this many organizations runs in two halves on two connections"),
@@ -378,4 +381,24 @@ void config_usage(FILE *out)
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		fprintf(out, "  --%-20s %s (default %s)\n", options[i].name, options[i].help,
 			*options[i].def ? options[i].def : "\"\"");
+}
+
+void config_work_dir(char *out, size_t cap)
+{
+	if (cfg.tmp_dir[0]) {
+		snprintf(out, cap, "%s", cfg.tmp_dir);
+		return;
+	}
+	if (strncmp(cfg.db, "postgres://", 11) == 0 || strncmp(cfg.db, "postgresql://", 13) == 0) {
+		const char *t = getenv("TMPDIR");
+		snprintf(out, cap, "%s", t && *t ? t : "/var/tmp"); /* on disk, unlike a tmpfs /tmp */
+		return;
+	}
+	const char *slash = strrchr(cfg.db, '/');
+	if (!slash)
+		snprintf(out, cap, ".");
+	else if (slash == cfg.db)
+		snprintf(out, cap, "/");
+	else
+		snprintf(out, cap, "%.*s", (int)(slash - cfg.db), cfg.db);
 }

@@ -30,8 +30,11 @@ struct config {
 	char *trusted_proxy;       /* address whose X-Forwarded-For is believed, or "" */
 	bool test_mode;            /* enables the test-only routes (clock); never in production */
 	/* storage */
-	char *db;
+	char *db;                    /* a SQLite file or a postgresql:// URL */
+	char *db_replica;            /* a PostgreSQL replica's URL, or "" */
+	int64_t replica_max_lag_ms;  /* replay lag above which the replica is not read */
 	int64_t busy_timeout_ms;
+	int64_t statement_timeout_ms; /* PostgreSQL's statement_timeout */
 	int64_t mmap_size;
 	int64_t cache_kib;
 	int64_t import_batch_rows;       /* rows per write transaction of an import */
@@ -70,6 +73,10 @@ int config_set(const char *name, const char *value);
 void config_print(FILE *out);
 /* Prints the options with their help lines (for `dangjian help`). */
 void config_usage(FILE *out);
+/* The directory of spooled uploads and export files: cfg.tmp_dir, else the SQLite
+ * database's directory (on disk, unlike a tmpfs /tmp, whose pages would be memory
+ * again), else (PostgreSQL) $TMPDIR or /var/tmp. */
+void config_work_dir(char *out, size_t cap);
 /* Resets cfg to its defaults (tests). */
 void config_defaults(void);
 #endif

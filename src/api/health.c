@@ -38,7 +38,18 @@ static void get_readyz(struct request *req)
 	}
 	int64_t v = db_col_int(st, DB_COL_ONLY);
 	db_reset(st);
-	req_reply_json(req, 200, json_pack("{s:s, s:I}", "status", "ok", "schema", (json_int_t)v));
+	json_t *out = json_pack("{s:s, s:I}", "status", "ok", "schema", (json_int_t)v);
+	/* the replica is reported, never a reason to be unready: the primary answers for it */
+	int64_t lag = 0;
+	enum db_replica_state rs = db_replica_probe(&lag);
+	if (rs != DB_REPLICA_NONE) {
+		static const char *const names[] = {"none", "ok", "lagging", "unavailable"};
+		json_t *r = json_pack("{s:s}", "status", names[rs]);
+		if (rs != DB_REPLICA_DOWN)
+			json_object_set_new(r, "lag_ms", json_integer((json_int_t)lag));
+		json_object_set_new(out, "replica", r);
+	}
+	req_reply_json(req, 200, out);
 }
 
 static void get_metrics(struct request *req)
@@ -81,7 +92,7 @@ static void post_test_write(struct request *req)
 
 static const struct route health_routes[] = {
 	{"GET", "/healthz", get_healthz, PERM_PUBLIC, 0, 0, "liveness"},
-	{"GET", "/readyz", get_readyz, PERM_PUBLIC, 0, 0, "readiness: the database answers"},
+	{"GET", "/readyz", get_readyz, PERM_PUBLIC, 0, 0, "readiness: the database answers (and how the replica is)"},
 	{"GET", "/metrics", get_metrics, PERM_PUBLIC, 0, 0, "Prometheus metrics (keep behind the proxy)"},
 	{"PUT", "/api/v1/test/clock", put_test_clock, PERM_PUBLIC, RF_TEST | RF_NO_CSRF, 0, "test mode: shift the clock"},
 	{"POST", "/api/v1/test/write", post_test_write, PERM_PUBLIC, RF_TEST | RF_NO_CSRF | RF_TX_WRITE, 0,

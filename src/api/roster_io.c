@@ -481,7 +481,7 @@ static const struct route roster_io_routes[] = {
 	 "import members from .xlsx/.csv as a job", &import_in},
 	{"GET", "/api/v1/members/import/template.xlsx", get_template, "member.import", 0, 0, "the import template"},
 	/* a read transaction, then the audit row after it (see get_export) */
-	{"GET", "/api/v1/members/export", get_export, "member.export", RF_TX_READ, 0,
+	{"GET", "/api/v1/members/export", get_export, "member.export", RF_TX_READ | RF_REPLICA, 0,
 	 "export members (xlsx/csv), audited", &export_in},
 	{"GET", "/api/v1/jobs/{id}", get_job, PERM_SESSION, RF_TX_READ, 0, "a job of the caller, with progress"},
 };

@@ -105,10 +105,9 @@ bad:
 
 char *roster_tmpfile(struct request *req, const char *suffix)
 {
-	const char *db = cfg.db ? cfg.db : "var/dangjian.db";
-	const char *slash = strrchr(db, '/');
-	const char *dir = slash ? arena_strndup(req->arena, db, (size_t)(slash - db)) : ".";
-	char *path = arena_printf(req->arena, "%s/.export-XXXXXX%s", dir, suffix);
+	char dir[4096];
+	config_work_dir(dir, sizeof dir);
+	char *path = arena_printf(req->arena, "%s/.export-%d-XXXXXX%s", dir, (int)getpid(), suffix);
 	int fd = mkstemps(path, (int)strlen(suffix));
 	if (fd < 0) {
 		req_fail(req, 500, "internal_error", "无法创建临时文件");

@@ -35,7 +35,7 @@ static void get_member_stats(struct request *req)
 }
 
 static const struct route stats_routes[] = {
-	{"GET", "/api/v1/stats/members", get_member_stats, "stats.read", RF_TX_READ, 0, "member statistics of a subtree",
+	{"GET", "/api/v1/stats/members", get_member_stats, "stats.read", RF_TX_READ | RF_REPLICA, 0, "member statistics of a subtree",
 	 &stats_in},
 };
 ROUTE_TABLE(stats);

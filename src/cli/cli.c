@@ -44,13 +44,25 @@ void cli_make_parent_dir(const char *path)
 	mkdir(dir, 0750);
 }
 
+void cli_open_failed(void)
+{
+	/* a URL's password is never printed: only its reason */
+	if (db_is_url(cfg.db))
+		fprintf(stderr, "dangjian: cannot open the PostgreSQL database: %s\n",
+			*db_open_error() ? db_open_error() : "see the log");
+	else
+		fprintf(stderr, "dangjian: cannot open database %s%s%s\n", cfg.db, *db_open_error() ? ": " : "",
+			db_open_error());
+}
+
 struct db *cli_open_db(void)
 {
-	cli_make_parent_dir(cfg.db);
+	if (!db_is_url(cfg.db))
+		cli_make_parent_dir(cfg.db);
 	cli_make_parent_dir(cfg.key_dir[0] ? cfg.key_dir : "var/keys");
 	struct db *db = db_open(cfg.db, DB_OPEN_CREATE);
 	if (!db) {
-		fprintf(stderr, "dangjian: cannot open database %s\n", cfg.db);
+		cli_open_failed();
 		return NULL;
 	}
 	char why[256];
@@ -66,7 +78,10 @@ struct db *cli_open_db(void)
 		return NULL;
 	}
 	if (db_migrate(db) != 0) {
-		fprintf(stderr, "dangjian: migrations failed (see log)\n");
+		if (*db_open_error())
+			fprintf(stderr, "dangjian: %s\n", db_open_error());
+		else
+			fprintf(stderr, "dangjian: migrations failed (see log)\n");
 		db_close(db);
 		return NULL;
 	}

@@ -30,6 +30,8 @@ void cli_usage(FILE *out);
  * that need the database. Returns the connection (free with db_close) or NULL after
  * printing why. */
 struct db *cli_open_db(void);
+/* Prints why the database (cfg.db) did not open: one line on stderr. */
+void cli_open_failed(void);
 /* Creates the directories above a file's path (0750), so a first run needs no set-up. */
 void cli_make_parent_dir(const char *path);
 #endif

@@ -31,7 +31,7 @@ static int cmd_check(int argc, char **argv)
 	(void)argv;
 	struct db *db = db_open(cfg.db, 0);
 	if (!db) {
-		fprintf(stderr, "dangjian: cannot open database %s\n", cfg.db);
+		cli_open_failed();
 		return 1;
 	}
 	int bad = 0;
@@ -70,7 +70,7 @@ static int cmd_backup(int argc, char **argv)
 	}
 	struct db *db = db_open(cfg.db, 0);
 	if (!db) {
-		fprintf(stderr, "dangjian: cannot open database %s\n", cfg.db);
+		cli_open_failed();
 		return 1;
 	}
 	char why[256];

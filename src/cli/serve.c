@@ -9,18 +9,20 @@
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Removes the export files (.export-*, see roster_tmpfile in src/api/roster_util.c) an
- * earlier process left next to the database when it died mid-export: they may hold
- * personal data. */
+/* Removes the export files (.export-<pid>-*, see roster_tmpfile in
+ * src/api/roster_util.c) an earlier process left in the work directory when it died
+ * mid-export: they may hold personal data. A file of a process still running (another
+ * server on this machine sharing the directory) is left alone. */
 static void sweep_exports(void)
 {
-	const char *slash = strrchr(cfg.db, '/');
 	char dir[4096];
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - cfg.db) : 1, slash ? cfg.db : ".");
+	config_work_dir(dir, sizeof dir);
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
@@ -28,6 +30,9 @@ static void sweep_exports(void)
 	int n = 0;
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, ".export-", 8) != 0)
+			continue;
+		long pid = strtol(e->d_name + 8, NULL, 10);
+		if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0)
 			continue;
 		char path[4096 + 256];
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);

@@ -1,5 +1,6 @@
-/* db.h: the storage interface every model uses. SQLite now (db_sqlite.c); PostgreSQL
- * later (db_pg.c) behind the same functions, so models never change.
+/* db.h: the storage interface every model uses: SQLite (db_sqlite.c) or PostgreSQL
+ * (db_pg.c) behind the same functions, so models never change. cfg.db names the store:
+ * a file path is SQLite, a postgres:// or postgresql:// URL is PostgreSQL.
  *
  * The SQL contract (DESIGN.md §4): every statement is an entry of one `static const
  * struct db_sql` table at the top of its model file, indexed by an enum that ends in
@@ -41,7 +42,18 @@ struct db_stmt;
 struct db_sql {
 	const char *name; /* for errors and `dangjian check` */
 	const char *text;
+	/* PostgreSQL's text where the dialects must differ (an INDEXED BY, a scalar MAX,
+	 * db_scan's dj_row); NULL: text serves both. Both are written side by side and the
+	 * API tier, run on both stores, proves they give the same answers. */
+	const char *pg;
 };
+
+enum db_dialect { DB_SQLITE, DB_PG };
+
+/* A statement whose SQLite text names the index its plan must use (INDEXED BY, which
+ * only SQLite has): PostgreSQL's text is the same without it. For example
+ *   [STMT_X] = DB_SQL_INDEXED("x.count", "SELECT COUNT(*) FROM members", "members_stats", " WHERE …"), */
+#define DB_SQL_INDEXED(name, head, index, tail) {name, head " INDEXED BY " index tail, head tail}
 
 /* The column of a statement whose result is one value (a COUNT, a MAX, an id). */
 enum { DB_COL_ONLY = 0 };
@@ -95,10 +107,18 @@ enum db_open_flags {
 	DB_OPEN_READONLY = 1 << 1, /* for `check` of a foreign file */
 };
 
-/* Opens a connection and applies the pragmas of DESIGN.md §4 (WAL, synchronous=FULL,
- * foreign_keys, busy_timeout, secure_delete, application_id). NULL on failure, with a
- * message logged. Free with db_close. */
+/* Opens a connection to path: a SQLite file, with the pragmas of DESIGN.md §4 (WAL,
+ * synchronous=FULL, foreign_keys, busy_timeout, secure_delete, application_id), or a
+ * PostgreSQL URL (db_is_url), with statement_timeout, lock_timeout and UTF8 set. NULL
+ * on failure, with a message logged. Free with db_close. */
 struct db *db_open(const char *path, int flags);
+/* Whether spec names a PostgreSQL database (postgres:// or postgresql://). */
+bool db_is_url(const char *spec);
+/* The engine behind db. */
+enum db_dialect db_dialect(struct db *db);
+/* The one-line reason the last db_open on this thread failed ("" when none): for the
+ * command line's "cannot open database" line (never the password of a URL). */
+const char *db_open_error(void);
 /* db_open through the SQLite VFS registered as vfs (NULL: the default). For tests that
  * put a fault-injecting VFS under the real pragmas (tests/unit/crashvfs.c, R1). */
 struct db *db_open_vfs(const char *path, int flags, const char *vfs);
@@ -119,6 +139,17 @@ enum db_rc db_scan(struct db_stmt *st, db_row_fn fn, void *ctx, int64_t *rows);
  * opened. Closed by db_close_all at shutdown. */
 struct db *db_thread(void);
 void db_close_all(void);
+/* This thread's connection to cfg.db_replica (a PostgreSQL streaming replica) when one
+ * is configured, reachable and its replay lag is at most cfg.replica_max_lag_ms (looked
+ * at no more than once a second per thread); NULL otherwise: the caller reads the
+ * primary. Statistics and exports read it (the route flag RF_REPLICA). */
+struct db *db_replica(void);
+/* For /readyz: the replica's state, looked at now. */
+enum db_replica_state { DB_REPLICA_NONE, DB_REPLICA_OK, DB_REPLICA_LAGGING, DB_REPLICA_DOWN };
+enum db_replica_state db_replica_probe(int64_t *lag_ms);
+/* The name db was opened with (a file or a URL): a helper connection of the same pass
+ * opens the same store, a replica's pass on the replica. */
+const char *db_name(struct db *db);
 
 /* The cached prepared statement for sql on this connection, reset and with its bindings
  * cleared; owned by the connection. NULL on error (logged): the text does not prepare,
@@ -163,9 +194,19 @@ void db_cache_kib(struct db *db, int64_t kib);
 /* Rows changed by the last INSERT/UPDATE/DELETE on the connection. */
 int64_t db_changes(struct db *db);
 
-/* Transactions. A write transaction is BEGIN IMMEDIATE: it takes the write lock at once
- * or answers DB_BUSY after busy_timeout_ms. Nested calls are not supported. */
+/* Transactions. A write transaction takes the one writer lock at once or answers DB_BUSY
+ * after busy_timeout_ms: SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-level
+ * advisory lock held by one transaction of any server at a time (the audit chain, the
+ * organization ids and the counters were written for one writer). A read transaction
+ * sees one snapshot (SQLite's WAL read; PostgreSQL's REPEATABLE READ). On PostgreSQL a
+ * lost connection answers DB_BUSY and is opened again at the next begin. Nested calls
+ * are not supported. */
 enum db_rc db_tx_begin(struct db *db, bool write);
+/* In a write transaction: undoes what it wrote since db_tx_begin (a savepoint taken
+ * there) and keeps it open, with the writer lock still held, so that a failed request's
+ * events are recorded before any other writer reads the counters they change (S6).
+ * DB_OK, or a failure after which the caller rolls back. */
+enum db_rc db_tx_undo(struct db *db);
 enum db_rc db_tx_commit(struct db *db);
 void db_tx_rollback(struct db *db);
 bool db_in_tx(struct db *db);
@@ -180,8 +221,10 @@ enum db_rc db_exec_script(struct db *db, const char *sql);
 /* The last error message on the connection (for logs only; never sent to a client). */
 const char *db_errmsg(struct db *db);
 
-/* Migrations: applies the embedded sql/sqlite/NNNN_*.sql not yet applied, each in its
- * own transaction. Returns 0 or -1 (logged). */
+/* Migrations: applies the embedded sql/sqlite/ (or sql/pg/) NNNN_*.sql not yet applied,
+ * each in its own transaction, under a lock held across the run so that servers
+ * starting at once migrate once. Refuses a database that holds tables but no
+ * schema_migrations (another application's). Returns 0 or -1 (logged). */
 int db_migrate(struct db *db);
 /* The highest applied migration number, 0 when none, -1 on error. */
 int db_schema_version(struct db *db);
@@ -192,7 +235,8 @@ int db_integrity_check(struct db *db, char *why, size_t whylen);
 /* Prepares every registered statement and checks its parameters ($n only); holes count
  * too. Returns how many failed (each to report). */
 int db_check_statements(struct db *db, db_report_fn report);
-/* Online backup to a new file (SQLite backup API; safe while serving). 0 or -1. */
+/* Online backup to a new file (SQLite backup API; safe while serving). 0 or -1; on
+ * PostgreSQL -1 with why naming pg_basebackup (docs/OPERATIONS.md). */
 int db_backup(struct db *db, const char *dest, char *why, size_t whylen);
 
 /* Counters for /metrics. */

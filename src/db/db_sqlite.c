@@ -1,16 +1,14 @@
-/* db_sqlite.c: the SQLite implementation of db.h. One connection per worker thread,
- * each with its own cache of prepared statements keyed by the db_sql pointer. Binds and
- * column reads are checked against the statement (db.h: a misuse asserts, or fails the
- * next step in release). */
-#include "db/db.h"
-#include "core/arena.h"
+/* db_sqlite.c: the SQLite engine behind db.h (db_impl.h). One connection per worker
+ * thread, each with its own cache of prepared statements keyed by the db_sql pointer.
+ * Binds and column reads are checked against the statement (db.h: a misuse asserts, or
+ * fails the next step in release). */
+#include "db/db_impl.h"
 #include "config.h"
 #include "core/log.h"
 #include <assert.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,36 +16,26 @@
 #define DJ_APPLICATION_ID_TEXT "1145717297" /* 0x444A4A31, "DJJ1" */
 #define MAX_PARAMS 64
 
-struct db_stmt {
-	const struct db_sql *key;
+struct sq_stmt {
+	struct db_stmt base; /* key NULL: a free slot of the cache */
 	sqlite3_stmt *st;
-	struct db *db;
-	bool nocopy; /* db_bind_nocopy: text and blobs are bound without a copy */
-	bool misuse; /* a $n or a column it does not have was used since db_prepare */
 	int nparams;
 	int idx[MAX_PARAMS + 1]; /* $n → SQLite parameter index */
 };
 
-struct db {
+struct sq_db {
+	struct db base;
 	sqlite3 *h;
-	struct db_stmt *cache; /* open addressing on key */
+	struct sq_stmt *cache; /* open addressing on key */
 	size_t cap, used;
-	bool in_tx;
-	struct db *next_all; /* the list of thread connections */
-	db_row_fn scan_fn;   /* db_scan's callback while its statement runs */
+	db_row_fn scan_fn; /* db_scan's callback while its statement runs */
 	void *scan_ctx;
 	int64_t scan_rows;
 };
 
-static _Atomic uint64_t busy_count;
-static pthread_mutex_t all_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct db *all_dbs;
-static _Thread_local struct db *tl_db;
+#define SQ(d) ((struct sq_db *)(d))
+#define ST(s) ((struct sq_stmt *)(s))
 
-uint64_t db_busy_count(void)
-{
-	return atomic_load(&busy_count);
-}
 
 static enum db_rc map_rc(int rc)
 {
@@ -60,7 +48,7 @@ static enum db_rc map_rc(int rc)
 		return DB_DONE;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		atomic_fetch_add(&busy_count, 1);
+		db_note_busy();
 		return DB_BUSY;
 	case SQLITE_CONSTRAINT:
 		return DB_CONSTRAINT;
@@ -101,7 +89,7 @@ static int pragma_text_is(sqlite3 *h, const char *pragma, const char *want)
  * connection's callback from inside the engine, without a sqlite3_step per row. */
 static void scan_step(sqlite3_context *c, int n, sqlite3_value **v)
 {
-	struct db *db = sqlite3_user_data(c);
+	struct sq_db *db = sqlite3_user_data(c);
 	int64_t vals[DB_SCAN_MAX];
 	if (!db->scan_fn || n > DB_SCAN_MAX) {
 		sqlite3_result_error(c, "dj_row outside db_scan", -1);
@@ -115,43 +103,26 @@ static void scan_step(sqlite3_context *c, int n, sqlite3_value **v)
 
 static void scan_final(sqlite3_context *c)
 {
-	struct db *db = sqlite3_user_data(c);
+	struct sq_db *db = sqlite3_user_data(c);
 	sqlite3_result_int64(c, db->scan_rows);
 }
 
-void db_close(struct db *db);
-
-static void report_hole(const char *table, const char *name, const char *msg)
-{
-	log_msg(LOG_ERROR, NULL, "db: statement table %s, entry %s: %s", table, name, msg);
-}
-
-static int table_holes; /* holes in the registered statement tables, counted once */
+static const struct db_ops sq_ops;
+static void sq_close(struct db *db);
 
 /* Before the first connection: no global memory statistics, whose mutex every
- * sqlite3_malloc of every thread would take (nothing here reads them); and the
- * statement tables checked for entries left out, so that a binary with a hole never
- * runs against a database. */
+ * sqlite3_malloc of every thread would take (nothing here reads them). */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	table_holes = db_sql_tables_check(report_hole);
 }
 
-struct db *db_open(const char *path, int flags)
-{
-	return db_open_vfs(path, flags, NULL);
-}
-
-struct db *db_open_vfs(const char *path, int flags, const char *vfs)
+struct db *db_sqlite_open(const char *path, int flags, const char *vfs)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, sqlite_setup);
-	if (table_holes) {
-		log_msg(LOG_ERROR, NULL, "db: %d statement(s) missing from their tables: not opening the database",
-			table_holes);
+	if (!db_tables_whole())
 		return NULL;
-	}
 	sqlite3 *h = NULL;
 	int oflags = SQLITE_OPEN_NOMUTEX;
 	oflags |= (flags & DB_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
@@ -159,6 +130,7 @@ struct db *db_open_vfs(const char *path, int flags, const char *vfs)
 		oflags |= SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(path, &h, oflags, vfs);
 	if (rc != SQLITE_OK) {
+		db_set_open_error("%s", sqlite3_errstr(rc));
 		log_msg(LOG_ERROR, NULL, "db: cannot open database: %s", sqlite3_errstr(rc));
 		sqlite3_close(h);
 		return NULL;
@@ -183,24 +155,26 @@ struct db *db_open_vfs(const char *path, int flags, const char *vfs)
 	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%lld", (long long)cfg.cache_kib); /* codecheck-ok: config integer */
 	exec_pragma(h, pragma);
 	if (bad) {
+		db_set_open_error("%s", sqlite3_errmsg(h));
 		sqlite3_close(h);
 		return NULL;
 	}
-	struct db *db = calloc(1, sizeof *db);
+	struct sq_db *db = calloc(1, sizeof *db);
 	if (!db) {
 		sqlite3_close(h);
 		return NULL;
 	}
+	db->base.ops = &sq_ops;
 	db->h = h;
 	if (sqlite3_create_function(h, "dj_row", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, db, NULL, scan_step, scan_final) !=
 	    SQLITE_OK) {
-		db_close(db);
+		sq_close(&db->base);
 		return NULL;
 	}
-	return db;
+	return &db->base;
 }
 
-static void cache_clear(struct db *db)
+static void cache_clear(struct sq_db *db)
 {
 	for (size_t i = 0; i < db->cap; i++)
 		if (db->cache[i].st)
@@ -210,18 +184,17 @@ static void cache_clear(struct db *db)
 	db->cap = db->used = 0;
 }
 
-void db_close(struct db *db)
+static void sq_close(struct db *d)
 {
-	if (!db)
-		return;
-	if (db->in_tx)
+	struct sq_db *db = SQ(d);
+	if (d->in_tx)
 		exec_pragma(db->h, "ROLLBACK");
 	cache_clear(db);
 	sqlite3_close(db->h);
 	free(db);
 }
 
-int db_self_check(struct db *db, char *why, size_t whylen)
+static int sq_self_check(struct db *d, char *why, size_t whylen)
 {
 	static const struct {
 		const char *pragma;
@@ -233,48 +206,12 @@ int db_self_check(struct db *db, char *why, size_t whylen)
 		{"PRAGMA secure_delete", "1"},
 	};
 	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-		sqlite3_stmt *st = NULL;
-		int ok = 0;
-		if (sqlite3_prepare_v2(db->h, checks[i].pragma, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-			const char *v = (const char *)sqlite3_column_text(st, 0);
-			ok = v && strcmp(v, checks[i].want) == 0;
-		}
-		sqlite3_finalize(st);
-		if (!ok) {
+		if (pragma_text_is(SQ(d)->h, checks[i].pragma, checks[i].want) != 1) {
 			snprintf(why, whylen, "%s is not %s", checks[i].pragma, checks[i].want);
 			return -1;
 		}
 	}
 	return 0;
-}
-
-struct db *db_thread(void)
-{
-	if (tl_db)
-		return tl_db;
-	struct db *db = db_open(cfg.db, 0);
-	if (!db)
-		return NULL;
-	pthread_mutex_lock(&all_mu);
-	db->next_all = all_dbs;
-	all_dbs = db;
-	pthread_mutex_unlock(&all_mu);
-	tl_db = db;
-	return db;
-}
-
-void db_close_all(void)
-{
-	pthread_mutex_lock(&all_mu);
-	struct db *db = all_dbs;
-	all_dbs = NULL;
-	pthread_mutex_unlock(&all_mu);
-	while (db) {
-		struct db *next = db->next_all;
-		db_close(db);
-		db = next;
-	}
-	tl_db = NULL;
 }
 
 static size_t hash_ptr(const void *p, size_t cap)
@@ -285,18 +222,18 @@ static size_t hash_ptr(const void *p, size_t cap)
 	return (size_t)(x >> 7) & (cap - 1);
 }
 
-static struct db_stmt *cache_slot(struct db *db, const struct db_sql *key)
+static struct sq_stmt *cache_slot(struct sq_db *db, const struct db_sql *key)
 {
 	if (db->used * 2 >= db->cap) {
 		size_t ncap = db->cap ? db->cap * 2 : 64;
-		struct db_stmt *n = calloc(ncap, sizeof *n);
+		struct sq_stmt *n = calloc(ncap, sizeof *n);
 		if (!n)
 			return NULL;
 		for (size_t i = 0; i < db->cap; i++) {
-			if (!db->cache[i].key)
+			if (!db->cache[i].base.key)
 				continue;
-			size_t j = hash_ptr(db->cache[i].key, ncap);
-			while (n[j].key)
+			size_t j = hash_ptr(db->cache[i].base.key, ncap);
+			while (n[j].base.key)
 				j = (j + 1) & (ncap - 1);
 			n[j] = db->cache[i];
 		}
@@ -305,12 +242,12 @@ static struct db_stmt *cache_slot(struct db *db, const struct db_sql *key)
 		db->cap = ncap;
 	}
 	size_t j = hash_ptr(key, db->cap);
-	while (db->cache[j].key && db->cache[j].key != key)
+	while (db->cache[j].base.key && db->cache[j].base.key != key)
 		j = (j + 1) & (db->cap - 1);
 	return &db->cache[j];
 }
 
-static int map_params(struct db_stmt *s)
+static int map_params(struct sq_stmt *s)
 {
 	int count = sqlite3_bind_parameter_count(s->st);
 	s->nparams = 0;
@@ -329,17 +266,18 @@ static int map_params(struct db_stmt *s)
 	return named == count ? 0 : -1;
 }
 
-struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
+static struct db_stmt *sq_prepare(struct db *d, const struct db_sql *sql)
 {
-	struct db_stmt *s = cache_slot(db, sql);
+	struct sq_db *db = SQ(d);
+	struct sq_stmt *s = cache_slot(db, sql);
 	if (!s)
 		return NULL;
-	if (s->key) {
+	if (s->base.key) {
 		sqlite3_reset(s->st);
 		sqlite3_clear_bindings(s->st);
-		s->nocopy = false;
-		s->misuse = false;
-		return s;
+		s->base.nocopy = false;
+		s->base.misuse = false;
+		return &s->base;
 	}
 	if (!sql->text) { /* a hole: db_open refuses to run with one, so never */
 		log_msg(LOG_ERROR, NULL, "db: prepare %s: no statement text", sql->name ? sql->name : "(unnamed)");
@@ -354,7 +292,7 @@ struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
 		sqlite3_finalize(st);
 		return NULL;
 	}
-	struct db_stmt tmp = {.key = sql, .st = st, .db = db};
+	struct sq_stmt tmp = {.base = {.key = sql, .db = d}, .st = st};
 	if (map_params(&tmp) != 0) {
 		/* ?, ?NNN or :name would bind differently on PostgreSQL: a bug in the table */
 		log_msg(LOG_ERROR, NULL, "db: %s uses parameters other than $n", sql->name);
@@ -363,255 +301,214 @@ struct db_stmt *db_prepare(struct db *db, const struct db_sql *sql)
 	}
 	*s = tmp;
 	db->used++;
-	return s;
-}
-
-/* A bind of a $n, or a read of a column, that the statement does not have: logged once
- * with the statement's name, and the statement's next step fails (db.h). */
-static void misuse(struct db_stmt *s, const char *what, int n)
-{
-	if (!s->misuse)
-		log_msg(LOG_ERROR, NULL, "db: %s: %s%d does not exist (a bug in the caller)", s->key->name, what, n);
-	s->misuse = true;
-	if (db_misuse_asserts)
-		assert(!"db_bind_* of a $n or db_col_* of a column that the statement does not have");
+	return &s->base;
 }
 
 /* The SQLite index of $n, or 0 after recording the misuse. */
-static int param(struct db_stmt *s, int n)
+static int param(struct sq_stmt *s, int n)
 {
 	if (n > 0 && n <= s->nparams && s->idx[n])
 		return s->idx[n];
-	misuse(s, "parameter $", n);
+	db_misuse(&s->base, "parameter $", n);
 	return 0;
 }
 
 /* Whether column i exists in the current row (recording the misuse when not). */
-static bool column(struct db_stmt *s, int i)
+static bool column(struct sq_stmt *s, int i)
 {
 	if (i >= 0 && i < sqlite3_data_count(s->st)) /* 0 when no row is current */
 		return true;
-	misuse(s, sqlite3_data_count(s->st) ? "column " : "column (no current row) ", i);
+	db_misuse(&s->base, sqlite3_data_count(s->st) ? "column " : "column (no current row) ", i);
 	return false;
 }
 
-void db_bind_int(struct db_stmt *s, int n, int64_t v)
+static void sq_bind_int(struct db_stmt *s, int n, int64_t v)
 {
-	int j = param(s, n);
+	int j = param(ST(s), n);
 	if (j)
-		sqlite3_bind_int64(s->st, j, v);
+		sqlite3_bind_int64(ST(s)->st, j, v);
 }
 
-void db_bind_double(struct db_stmt *s, int n, double v)
+static void sq_bind_double(struct db_stmt *s, int n, double v)
 {
-	int j = param(s, n);
+	int j = param(ST(s), n);
 	if (j)
-		sqlite3_bind_double(s->st, j, v);
+		sqlite3_bind_double(ST(s)->st, j, v);
 }
 
-void db_bind_text(struct db_stmt *s, int n, const char *t, long len)
+static void sq_bind_text(struct db_stmt *s, int n, const char *t, long len)
 {
-	int j = param(s, n);
+	int j = param(ST(s), n);
 	if (!j)
 		return;
 	if (!t)
-		sqlite3_bind_null(s->st, j);
+		sqlite3_bind_null(ST(s)->st, j);
 	else
-		sqlite3_bind_text(s->st, j, t, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
+		sqlite3_bind_text(ST(s)->st, j, t, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
 }
 
-void db_bind_blob(struct db_stmt *s, int n, const void *p, size_t len)
+static void sq_bind_blob(struct db_stmt *s, int n, const void *p, size_t len)
 {
-	int j = param(s, n);
+	int j = param(ST(s), n);
 	if (!j)
 		return;
 	if (!p)
-		sqlite3_bind_null(s->st, j);
+		sqlite3_bind_null(ST(s)->st, j);
 	else
-		sqlite3_bind_blob(s->st, j, p, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
+		sqlite3_bind_blob(ST(s)->st, j, p, (int)len, s->nocopy ? SQLITE_STATIC : SQLITE_TRANSIENT);
 }
 
-void db_bind_nocopy(struct db_stmt *s)
+static void sq_bind_null(struct db_stmt *s, int n)
 {
-	s->nocopy = true;
-}
-
-void db_bind_null(struct db_stmt *s, int n)
-{
-	int j = param(s, n);
+	int j = param(ST(s), n);
 	if (j)
-		sqlite3_bind_null(s->st, j);
+		sqlite3_bind_null(ST(s)->st, j);
 }
 
-void db_bind_opt_text(struct db_stmt *s, int n, const char *t)
+static enum db_rc sq_step(struct db_stmt *s)
 {
-	db_bind_text(s, n, t && *t ? t : NULL, -1);
-}
-
-void db_bind_opt_id(struct db_stmt *s, int n, int64_t v)
-{
-	if (v > 0)
-		db_bind_int(s, n, v);
-	else
-		db_bind_null(s, n);
-}
-
-const char *db_col_dup(struct arena *a, struct db_stmt *s, int i)
-{
-	const char *t = db_col_text(s, i);
-	return t ? arena_strdup(a, t) : NULL;
-}
-
-enum db_rc db_step(struct db_stmt *s)
-{
+	sqlite3_stmt *st = ST(s)->st;
 	if (s->misuse) { /* logged when it happened */
-		sqlite3_reset(s->st);
+		sqlite3_reset(st);
 		return DB_ERROR;
 	}
-	int rc = sqlite3_step(s->st);
+	int rc = sqlite3_step(st);
 	enum db_rc r = map_rc(rc);
 	if (r == DB_ERROR || r == DB_FULL)
-		log_msg(LOG_ERROR, NULL, "db: step %s: %s", s->key->name, sqlite3_errmsg(s->db->h));
+		log_msg(LOG_ERROR, NULL, "db: step %s: %s", s->key->name, sqlite3_errmsg(SQ(s->db)->h));
 	if (r != DB_ROW)
-		sqlite3_reset(s->st);
+		sqlite3_reset(st);
 	return r;
 }
 
-enum db_rc db_scan(struct db_stmt *s, db_row_fn fn, void *ctx, int64_t *rows)
+static enum db_rc sq_scan(struct db_stmt *s, db_row_fn fn, void *ctx, int64_t *rows)
 {
-	struct db *db = s->db;
+	struct sq_db *db = SQ(s->db);
 	db->scan_fn = fn;
 	db->scan_ctx = ctx;
 	db->scan_rows = 0;
-	enum db_rc rc = db_step(s);
+	enum db_rc rc = sq_step(s);
 	if (rc == DB_ROW && rows)
-		*rows = db_col_int(s, DB_COL_ONLY); /* dj_row's aggregate: the rows passed */
-	db_reset(s);
+		*rows = sqlite3_column_int64(ST(s)->st, DB_COL_ONLY); /* dj_row's aggregate: the rows passed */
+	sqlite3_reset(ST(s)->st);
 	db->scan_fn = NULL;
 	db->scan_ctx = NULL;
 	return rc == DB_ROW ? DB_OK : rc;
 }
 
-void db_reset(struct db_stmt *s)
+static void sq_reset(struct db_stmt *s)
 {
-	sqlite3_reset(s->st);
+	sqlite3_reset(ST(s)->st);
 }
 
-int64_t db_col_int(struct db_stmt *s, int i)
+static int64_t sq_col_int(struct db_stmt *s, int i)
 {
-	return column(s, i) ? sqlite3_column_int64(s->st, i) : 0;
+	return column(ST(s), i) ? sqlite3_column_int64(ST(s)->st, i) : 0;
 }
 
-double db_col_double(struct db_stmt *s, int i)
+static double sq_col_double(struct db_stmt *s, int i)
 {
-	return column(s, i) ? sqlite3_column_double(s->st, i) : 0;
+	return column(ST(s), i) ? sqlite3_column_double(ST(s)->st, i) : 0;
 }
 
-const char *db_col_text(struct db_stmt *s, int i)
+static const char *sq_col_text(struct db_stmt *s, int i)
 {
-	return column(s, i) ? (const char *)sqlite3_column_text(s->st, i) : NULL;
+	return column(ST(s), i) ? (const char *)sqlite3_column_text(ST(s)->st, i) : NULL;
 }
 
-const void *db_col_blob(struct db_stmt *s, int i)
+static const void *sq_col_blob(struct db_stmt *s, int i)
 {
-	return column(s, i) ? sqlite3_column_blob(s->st, i) : NULL;
+	return column(ST(s), i) ? sqlite3_column_blob(ST(s)->st, i) : NULL;
 }
 
-size_t db_col_len(struct db_stmt *s, int i)
+static size_t sq_col_len(struct db_stmt *s, int i)
 {
-	return column(s, i) ? (size_t)sqlite3_column_bytes(s->st, i) : 0;
+	return column(ST(s), i) ? (size_t)sqlite3_column_bytes(ST(s)->st, i) : 0;
 }
 
-bool db_col_null(struct db_stmt *s, int i)
+static bool sq_col_null(struct db_stmt *s, int i)
 {
-	return column(s, i) ? sqlite3_column_type(s->st, i) == SQLITE_NULL : true;
+	return column(ST(s), i) ? sqlite3_column_type(ST(s)->st, i) == SQLITE_NULL : true;
 }
 
-void db_cache_kib(struct db *db, int64_t kib)
+static void sq_cache_kib(struct db *d, int64_t kib)
 {
 	char pragma[64];
 	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%lld", (long long)(kib > 0 ? kib : cfg.cache_kib)); /* codecheck-ok: integer */
-	exec_pragma(db->h, pragma);
+	exec_pragma(SQ(d)->h, pragma);
 	if (kib <= 0) {
-		sqlite3_db_release_memory(db->h);
+		sqlite3_db_release_memory(SQ(d)->h);
 		malloc_trim(0); /* and the heap gives the freed pages back to the system */
 	}
 }
 
-int64_t db_changes(struct db *db)
+static int64_t sq_changes(struct db *d)
 {
-	return sqlite3_changes64(db->h);
+	return sqlite3_changes64(SQ(d)->h);
 }
 
 /* Transaction control as cached statements: every request begins and ends one, and
  * sqlite3_exec would parse the text each time (bench/results.md). */
-enum tx_stmt { STMT_TX_BEGIN, STMT_TX_BEGIN_IMMEDIATE, STMT_TX_COMMIT, STMT_TX_ROLLBACK, TX_STMT__MAX };
+enum tx_stmt {
+	STMT_TX_BEGIN,
+	STMT_TX_BEGIN_IMMEDIATE,
+	STMT_TX_SAVEPOINT,
+	STMT_TX_UNDO,
+	STMT_TX_COMMIT,
+	STMT_TX_ROLLBACK,
+	TX_STMT__MAX
+};
 static const struct db_sql tx_sql[TX_STMT__MAX] = {
 	[STMT_TX_BEGIN] = {"tx.begin", "BEGIN"},
-	[STMT_TX_BEGIN_IMMEDIATE] = {"tx.begin_immediate", "BEGIN IMMEDIATE"},
+	[STMT_TX_BEGIN_IMMEDIATE] = {"tx.begin_immediate", "BEGIN IMMEDIATE", "BEGIN"},
+	/* db_tx_undo's mark, taken at the start of every write transaction */
+	[STMT_TX_SAVEPOINT] = {"tx.savepoint", "SAVEPOINT dj_tx"},
+	[STMT_TX_UNDO] = {"tx.undo", "ROLLBACK TO SAVEPOINT dj_tx"},
 	[STMT_TX_COMMIT] = {"tx.commit", "COMMIT"},
 	[STMT_TX_ROLLBACK] = {"tx.rollback", "ROLLBACK"},
 };
 DB_SQL_TABLE(tx, tx_sql);
 
-static enum db_rc exec_simple(struct db *db, const struct db_sql *sql)
+static enum db_rc exec_simple(struct db *d, const struct db_sql *sql)
 {
-	struct db_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = sq_prepare(d, sql);
 	if (!st)
-		return map_rc(sqlite3_exec(db->h, sql->text, NULL, NULL, NULL)); /* no statement (out of memory) */
-	enum db_rc rc = db_step(st);
+		return map_rc(sqlite3_exec(SQ(d)->h, sql->text, NULL, NULL, NULL)); /* no statement (out of memory) */
+	enum db_rc rc = sq_step(st);
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-enum db_rc db_tx_begin(struct db *db, bool write)
+static enum db_rc sq_tx_begin(struct db *d, bool write)
 {
-	enum db_rc rc = exec_simple(db, &tx_sql[write ? STMT_TX_BEGIN_IMMEDIATE : STMT_TX_BEGIN]);
-	if (rc == DB_OK)
-		db->in_tx = true;
-	return rc;
-}
-
-enum db_rc db_tx_commit(struct db *db)
-{
-	enum db_rc rc = exec_simple(db, &tx_sql[STMT_TX_COMMIT]);
-	if (rc == DB_OK) {
-		db->in_tx = false;
-	} else {
-		log_msg(LOG_WARN, NULL, "db: commit failed: %s", sqlite3_errmsg(db->h));
-		db_tx_rollback(db);
-	}
-	return rc;
-}
-
-void db_tx_rollback(struct db *db)
-{
-	if (sqlite3_get_autocommit(db->h) == 0)
-		exec_simple(db, &tx_sql[STMT_TX_ROLLBACK]);
-	db->in_tx = false;
-}
-
-bool db_in_tx(struct db *db)
-{
-	return db->in_tx;
-}
-
-enum db_rc db_tx_run(struct db *db, bool write, enum db_rc (*fn)(struct db *db, void *ctx), void *ctx)
-{
-	enum db_rc rc = db_tx_begin(db, write);
+	enum db_rc rc = exec_simple(d, &tx_sql[write ? STMT_TX_BEGIN_IMMEDIATE : STMT_TX_BEGIN]);
+	if (rc != DB_OK || !write)
+		return rc;
+	rc = exec_simple(d, &tx_sql[STMT_TX_SAVEPOINT]);
 	if (rc != DB_OK)
-		return rc;
-	rc = fn(db, ctx);
-	if (rc != DB_OK) {
-		db_tx_rollback(db);
-		return rc;
-	}
-	return db_tx_commit(db);
+		exec_simple(d, &tx_sql[STMT_TX_ROLLBACK]);
+	return rc;
 }
 
-enum db_rc db_exec_script(struct db *db, const char *sql)
+static enum db_rc sq_tx_undo(struct db *d)
+{
+	return exec_simple(d, &tx_sql[STMT_TX_UNDO]);
+}
+
+static enum db_rc sq_tx_commit(struct db *d)
+{
+	return exec_simple(d, &tx_sql[STMT_TX_COMMIT]);
+}
+
+static void sq_tx_rollback(struct db *d)
+{
+	if (sqlite3_get_autocommit(SQ(d)->h) == 0)
+		exec_simple(d, &tx_sql[STMT_TX_ROLLBACK]);
+}
+
+static enum db_rc sq_exec_script(struct db *d, const char *sql)
 {
 	char *err = NULL;
-	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+	int rc = sqlite3_exec(SQ(d)->h, sql, NULL, NULL, &err);
 	if (rc != SQLITE_OK) {
 		log_msg(LOG_ERROR, NULL, "db: script: %s", err ? err : sqlite3_errstr(rc));
 		sqlite3_free(err);
@@ -619,30 +516,31 @@ enum db_rc db_exec_script(struct db *db, const char *sql)
 	return map_rc(rc);
 }
 
-const char *db_errmsg(struct db *db)
+static const char *sq_errmsg(struct db *d)
 {
-	return sqlite3_errmsg(db->h);
+	return sqlite3_errmsg(SQ(d)->h);
 }
 
-int db_integrity_check(struct db *db, char *why, size_t whylen)
+static int sq_integrity_check(struct db *d, char *why, size_t whylen)
 {
 	sqlite3_stmt *st = NULL;
 	int ok = -1;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3 *h = SQ(d)->h;
+	if (sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(st, 0);
 		snprintf(why, whylen, "%s", v ? v : "(null)");
 		ok = v && strcmp(v, "ok") == 0 ? 0 : -1;
 	} else {
-		snprintf(why, whylen, "%s", sqlite3_errmsg(db->h));
+		snprintf(why, whylen, "%s", sqlite3_errmsg(h));
 	}
 	sqlite3_finalize(st);
 	return ok;
 }
 
-int db_check_statements(struct db *db, db_report_fn report)
+static int sq_check_statements(struct db *d, db_report_fn report)
 {
 	int failed = 0;
+	sqlite3 *h = SQ(d)->h;
 	for (const struct db_sql_table *const *t = db_sql_tables; *t; t++) {
 		failed += db_sql_table_check(*t, report);
 		for (size_t i = 0; i < (*t)->n; i++) {
@@ -651,10 +549,10 @@ int db_check_statements(struct db *db, db_report_fn report)
 				continue; /* a hole, counted above */
 			sqlite3_stmt *st = NULL;
 			const char *why = NULL;
-			if (sqlite3_prepare_v2(db->h, q->text, -1, &st, NULL) != SQLITE_OK) {
-				why = sqlite3_errmsg(db->h);
+			if (sqlite3_prepare_v2(h, q->text, -1, &st, NULL) != SQLITE_OK) {
+				why = sqlite3_errmsg(h);
 			} else {
-				struct db_stmt tmp = {.st = st};
+				struct sq_stmt tmp = {.st = st};
 				if (map_params(&tmp) != 0)
 					why = "parameters must be written $1 … $n";
 			}
@@ -669,7 +567,7 @@ int db_check_statements(struct db *db, db_report_fn report)
 	return failed;
 }
 
-int db_backup(struct db *db, const char *dest, char *why, size_t whylen)
+static int sq_backup(struct db *d, const char *dest, char *why, size_t whylen)
 {
 	sqlite3 *out = NULL;
 	int rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -678,7 +576,7 @@ int db_backup(struct db *db, const char *dest, char *why, size_t whylen)
 		sqlite3_close(out);
 		return -1;
 	}
-	sqlite3_backup *b = sqlite3_backup_init(out, "main", db->h, "main");
+	sqlite3_backup *b = sqlite3_backup_init(out, "main", SQ(d)->h, "main");
 	if (!b) {
 		snprintf(why, whylen, "%s", sqlite3_errmsg(out));
 		sqlite3_close(out);
@@ -699,3 +597,46 @@ int db_backup(struct db *db, const char *dest, char *why, size_t whylen)
 	sqlite3_close(out);
 	return ret;
 }
+
+/* Each migration takes the write lock itself (BEGIN IMMEDIATE), and the version is
+ * read again inside it: one process applies a file, the other finds it applied. */
+static int sq_migrate_lock(struct db *d, bool lock)
+{
+	(void)d;
+	(void)lock;
+	return 0;
+}
+
+static const struct db_ops sq_ops = {
+	.dialect = DB_SQLITE,
+	.migrations = "sql/sqlite/",
+	.close = sq_close,
+	.self_check = sq_self_check,
+	.prepare = sq_prepare,
+	.bind_int = sq_bind_int,
+	.bind_double = sq_bind_double,
+	.bind_text = sq_bind_text,
+	.bind_blob = sq_bind_blob,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.scan = sq_scan,
+	.reset = sq_reset,
+	.col_int = sq_col_int,
+	.col_double = sq_col_double,
+	.col_text = sq_col_text,
+	.col_blob = sq_col_blob,
+	.col_len = sq_col_len,
+	.col_null = sq_col_null,
+	.cache_kib = sq_cache_kib,
+	.changes = sq_changes,
+	.tx_begin = sq_tx_begin,
+	.tx_undo = sq_tx_undo,
+	.tx_commit = sq_tx_commit,
+	.tx_rollback = sq_tx_rollback,
+	.exec_script = sq_exec_script,
+	.errmsg = sq_errmsg,
+	.integrity_check = sq_integrity_check,
+	.check_statements = sq_check_statements,
+	.backup = sq_backup,
+	.migrate_lock = sq_migrate_lock,
+};

@@ -20,21 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The directory for spooled bodies: cfg.tmp_dir, or the database's directory (on disk,
- * unlike a tmpfs /tmp, whose pages would be memory again). */
+/* The directory for spooled bodies (config_work_dir). */
 static void spool_dir(char *out, size_t cap)
 {
-	if (cfg.tmp_dir[0]) {
-		snprintf(out, cap, "%s", cfg.tmp_dir);
-		return;
-	}
-	const char *slash = strrchr(cfg.db, '/');
-	if (!slash)
-		snprintf(out, cap, ".");
-	else if (slash == cfg.db)
-		snprintf(out, cap, "/");
-	else
-		snprintf(out, cap, "%.*s", (int)(slash - cfg.db), cfg.db);
+	config_work_dir(out, cap);
 }
 
 /* An unlinked file open for reading and writing, mode 0600, or -1 with errno set. */

@@ -60,7 +60,9 @@ static void parse_json_body(struct request *req)
  * The only place that begins, commits and rolls back a request's transaction. A route
  * declares none, RF_TX_READ or RF_TX_WRITE; the handler (and an offloaded request's
  * `then`) runs inside it; a failed request rolls back, then each req_on_failure
- * callback runs in a write transaction of its own. Handlers and models never call
+ * callback runs in a write transaction of its own; in a write transaction the first
+ * runs in the same one after db_tx_undo, so that the writer lock is not let go between
+ * the check that failed and the counters it records (S6, with N servers). Handlers and models never call
  * db_tx_*: tools/codecheck refuses it outside src/db, this file and src/jobs. */
 
 static bool tx_open(struct request *req)
@@ -99,11 +101,21 @@ static int run_hook(struct request *req, const struct req_hook *h)
 	return rc;
 }
 
-/* A failed request's events (req_on_failure), each recorded on its own. */
+/* A failed request's events (req_on_failure), each recorded on its own; the first in
+ * the request's own write transaction when it is still open (undone, lock held). */
 static void run_failure_hooks(struct request *req)
 {
 	for (struct req_hook *h = req->on_failure; h; h = h->next) {
-		int rc = run_hook(req, h);
+		int rc;
+		if (db_in_tx(req->db)) {
+			rc = h->fn(req, h->ctx);
+			if (rc == DB_OK)
+				rc = db_tx_commit(req->db);
+			else
+				db_tx_rollback(req->db);
+		} else {
+			rc = run_hook(req, h);
+		}
 		if (rc != DB_OK) /* the request already failed: the answer stays, the log says */
 			log_msg(LOG_ERROR, req->id, "recording a failed request's events: db rc %d", rc);
 	}
@@ -133,8 +145,16 @@ static void tx_close(struct request *req)
 	if (!req->db)
 		return;
 	if (db_in_tx(req->db)) {
-		if (req_failed(req)) {
-			db_tx_rollback(req->db);
+		if (req->db != db_thread()) { /* a replica's read: nothing to keep, nothing to write there */
+			if (req_failed(req))
+				db_tx_rollback(req->db);
+			else if (db_tx_commit(req->db) != DB_OK)
+				db_tx_rollback(req->db);
+			req->db = db_thread(); /* the writes of record go to the primary */
+		} else if (req_failed(req)) {
+			bool keep = req->on_failure && (req->route->flags & RF_TX_WRITE) && db_tx_undo(req->db) == DB_OK;
+			if (!keep)
+				db_tx_rollback(req->db);
 		} else {
 			int rc = db_tx_commit(req->db);
 			if (rc != DB_OK) { /* the change did not happen: say so */
@@ -154,6 +174,16 @@ static void tx_close(struct request *req)
 /* The handler, or an offloaded request's continuation, inside the route's transaction. */
 static void run_in_tx(struct request *req, void (*fn)(struct request *, void *), void *ctx)
 {
+	if (req->route->flags & RF_REPLICA) {
+		/* the session was checked on the primary (a sign-out is never read late); the
+		 * handler reads the replica, when there is one that keeps up */
+		struct db *replica = db_replica();
+		if (replica && !req_failed(req)) {
+			if (db_in_tx(req->db) && db_tx_commit(req->db) != DB_OK)
+				db_tx_rollback(req->db);
+			req->db = replica;
+		}
+	}
 	if (tx_open(req))
 		fn(req, ctx);
 	tx_close(req);

@@ -52,6 +52,10 @@ int router_init_tables(const struct route_table *const *tables, bool test_mode)
 			}
 			if (r->in && params_validate(r->pattern, r->in) != 0)
 				bad++;
+			if ((r->flags & RF_REPLICA) && !(r->flags & RF_TX_READ)) {
+				fprintf(stderr, "route %s %s: replica without tx-read\n", r->method, r->pattern);
+				abort();
+			}
 			if ((r->flags & RF_TEST) && !test_mode)
 				continue;
 			for (size_t j = 0; j < n_routes; j++)
@@ -170,7 +174,7 @@ void router_match(const char *method, const char *path, struct route_match *m,
 
 void router_print(void)
 {
-	static const char *const flag_names[] = {"tx-read", "tx-write", "no-csrf", "raw-body", "any-state", "test"};
+	static const char *const flag_names[] = {"tx-read", "tx-write", "no-csrf", "raw-body", "any-state", "test", "replica"};
 	printf("%-7s %-48s %-16s %s\n", "METHOD", "PATH", "PERMISSION", "FLAGS");
 	for (size_t i = 0; i < n_routes; i++) {
 		const struct route *r = &all_routes[i];

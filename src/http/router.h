@@ -23,7 +23,9 @@ enum route_flag {
 	RF_RAW_BODY = 1 << 3, /* the body is not JSON (file uploads): handler reads req->body */
 	RF_ANY_STATE = 1 << 4,/* allowed while a password change or TOTP enrolment is pending */
 	RF_TEST = 1 << 5,     /* exists only with test_mode */
-	RF__MAX = 1 << 6
+	RF_REPLICA = 1 << 6,  /* a read whose answer may be replica_max_lag_ms old (statistics, exports): its
+			       * transaction runs on the replica (db_replica) when one is fresh */
+	RF__MAX = 1 << 7
 };
 
 #define ROUTE_MAX_PARAMS 6

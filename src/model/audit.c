@@ -21,8 +21,8 @@
 /* the listing's filter: $1 actor id, $2 action, $3 object type, $4 object id, $5 from and
  * $6 to (instants, inclusive); a NULL leaves that condition out */
 #define AUDIT_FILTER                                                                                            \
-	"($1 IS NULL OR actor_id = $1) AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR object_type = $3) AND " \
-	"($4 IS NULL OR object_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at <= $6)"
+	"(CAST($1 AS BIGINT) IS NULL OR actor_id = $1) AND (CAST($2 AS TEXT) IS NULL OR action = $2) AND (CAST($3 AS TEXT) IS NULL OR object_type = $3) AND " \
+	"(CAST($4 AS BIGINT) IS NULL OR object_id = $4) AND (CAST($5 AS BIGINT) IS NULL OR at >= $5) AND (CAST($6 AS BIGINT) IS NULL OR at <= $6)"
 
 enum audit_stmt {
 	STMT_AUDIT_LAST,

@@ -399,10 +399,15 @@ static int demo_member(struct demo *d, struct branch *b, int64_t k, struct why *
 		r.state = "normal";
 	if (member_validate(&r, d->today, d->a, demo_err, first_error) != 0)
 		return -1;
+	/* the same person by chance: another sequence number. Looked up first rather than
+	 * retried after a failed insert, which would end a PostgreSQL transaction */
+	unsigned char blind[DJ_BLIND_LEN];
+	int64_t other_id;
+	const char *other_path;
 	enum db_rc mrc;
 	int tries = 0;
-	while ((mrc = member_insert(d->db, d->a, &r)) == DB_CONSTRAINT && tries++ < 50) {
-		/* the same person by chance: another sequence number */
+	while (member_id_blind(r.id_number, blind),
+	       (mrc = member_find_by_blind(d->db, d->a, blind, &other_id, &other_path)) == DB_OK && tries++ < 50) {
 		struct idcard c;
 		idcard_parse(r.id_number, d->today, &c);
 		int seq = (int)prng_range(&d->p, 0, 499) * 2 + (c.sex == 1);
@@ -412,7 +417,7 @@ static int demo_member(struct demo *d, struct branch *b, int64_t k, struct why *
 		idcard_make(area, c.birth, seq, idbuf);
 		r.id_number = idbuf;
 	}
-	if (mrc != DB_OK)
+	if (mrc != DB_NOT_FOUND || member_insert(d->db, d->a, &r) != DB_OK)
 		return -1;
 	if (k > 0 && k < 5 && b->nnames < 5)
 		snprintf(b->names[b->nnames++], sizeof b->names[0], "%s", name);

@@ -84,9 +84,9 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	 "SELECT COUNT(*) FROM audit_log WHERE action = $2 AND actor_id = $1 AND at >= $3"},
 	/* member_fill_masks: up to $2 rows written before 0052, after id $1, from the
 	 * partial index of 0052 (empty once they are filled) */
-	[STMT_MEMBER_UNMASKED] = {"member.unmasked",
-	 "SELECT id, id_cipher, mobile_cipher FROM members INDEXED BY members_unmasked"
-	 " WHERE id_masked IS NULL AND id > $1 ORDER BY id LIMIT $2"},
+	[STMT_MEMBER_UNMASKED] = DB_SQL_INDEXED("member.unmasked",
+	 "SELECT id, id_cipher, mobile_cipher FROM members", "members_unmasked",
+	 " WHERE id_masked IS NULL AND id > $1 ORDER BY id LIMIT $2"),
 	/* no trigger of 0040 fires: neither org_id nor org_path changes */
 	[STMT_MEMBER_SET_MASKS] = {"member.set_masks",
 	 "UPDATE members SET id_masked = $2, mobile_masked = $3 WHERE id = $1"},

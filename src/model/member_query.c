@@ -109,13 +109,13 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * to, $14 name LIKE (NULL: no condition); see bind_filter. A page plan adds $15 the
  * cursor's key, $16 the cursor's id and $17 the limit. */
 #define MEMBER_FILTER                                                                                             \
-	" m.org_path >= $1 AND m.org_path < $2 AND ($3 IS NULL OR m.party_status = $3)"                           \
-	" AND ($4 IS NULL OR m.state = $4)"                                                                       \
-	" AND ($5 IS NULL OR (COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40') = ($5 = 1))" \
-	" AND ($6 IS NULL OR m.birth_date > $6) AND ($7 IS NULL OR m.birth_date <= $7)"                           \
-	" AND ($8 IS NULL OR m.sex = $8) AND ($9 IS NULL OR m.ethnicity = $9) AND ($10 IS NULL OR m.ethnicity <> $10)" \
-	" AND ($11 IS NULL OR m.two_new = $11) AND ($12 IS NULL OR m.joined_on >= $12)"                           \
-	" AND ($13 IS NULL OR m.joined_on <= $13) AND ($14 IS NULL OR m.name LIKE $14 ESCAPE '\\')"
+	" m.org_path >= $1 AND m.org_path < $2 AND (CAST($3 AS TEXT) IS NULL OR m.party_status = $3)"                           \
+	" AND (CAST($4 AS TEXT) IS NULL OR m.state = $4)"                                                                       \
+	" AND (CAST($5 AS BIGINT) IS NULL OR (COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40') = ($5 = 1))" \
+	" AND (CAST($6 AS TEXT) IS NULL OR m.birth_date > $6) AND (CAST($7 AS TEXT) IS NULL OR m.birth_date <= $7)"                           \
+	" AND (CAST($8 AS TEXT) IS NULL OR m.sex = $8) AND (CAST($9 AS TEXT) IS NULL OR m.ethnicity = $9) AND (CAST($10 AS TEXT) IS NULL OR m.ethnicity <> $10)" \
+	" AND (CAST($11 AS BIGINT) IS NULL OR m.two_new = $11) AND (CAST($12 AS TEXT) IS NULL OR m.joined_on >= $12)"                           \
+	" AND (CAST($13 AS TEXT) IS NULL OR m.joined_on <= $13) AND (CAST($14 AS TEXT) IS NULL OR m.name LIKE $14 ESCAPE '\\')"
 
 /* The four plans of a list page, for a set of columns: a small subtree reads its rows
  * by path and sorts them, a large one walks the sort key's index (SMALL_SUBTREE below);
@@ -123,14 +123,14 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * family's statements: STMT_<F>_SMALL_NAME … STMT_<F>_LARGE_JOINED. */
 #define PAGE_PLAN_STMTS(F) STMT_##F##_SMALL_NAME, STMT_##F##_LARGE_NAME, STMT_##F##_SMALL_JOINED, STMT_##F##_LARGE_JOINED
 #define PAGE_PLANS(F, name, cols, join)                                                                          \
-	[STMT_##F##_SMALL_NAME] = {name "_small_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_path_name" join \
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},                \
-	[STMT_##F##_LARGE_NAME] = {name "_large_name", "SELECT " cols ", m.name FROM members m INDEXED BY members_name" join \
-	 " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},                \
-	[STMT_##F##_SMALL_JOINED] = {name "_small_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_path_name" join \
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"},      \
-	[STMT_##F##_LARGE_JOINED] = {name "_large_joined", "SELECT " cols ", m.joined_on FROM members m INDEXED BY members_joined" join \
-	 " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"}
+	[STMT_##F##_SMALL_NAME] = DB_SQL_INDEXED(name "_small_name", "SELECT " cols ", m.name FROM members m", "members_path_name", \
+	 join " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"),          \
+	[STMT_##F##_LARGE_NAME] = DB_SQL_INDEXED(name "_large_name", "SELECT " cols ", m.name FROM members m", "members_name", \
+	 join " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"),          \
+	[STMT_##F##_SMALL_JOINED] = DB_SQL_INDEXED(name "_small_joined", "SELECT " cols ", m.joined_on FROM members m", \
+	 "members_path_name", join " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"), \
+	[STMT_##F##_LARGE_JOINED] = DB_SQL_INDEXED(name "_large_joined", "SELECT " cols ", m.joined_on FROM members m", \
+	 "members_joined", join " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17")
 
 enum member_query_stmt {
 	STMT_MEMBER_LOAD,
@@ -189,23 +189,23 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	[STMT_MEMBER_COUNT_FILTERED] = {"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
 	/* every member of the subtree, from the organizations' counters (0040_member_counts):
 	 * ~10,000 index entries for a 10% subtree instead of ~100,000 members */
-	[STMT_MEMBER_SUBTREE_TOTAL] = {"member.subtree_total",
-	 "SELECT COALESCE(SUM(n_members), 0) FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2"},
+	[STMT_MEMBER_SUBTREE_TOTAL] = DB_SQL_INDEXED("member.subtree_total",
+	 "SELECT COALESCE(SUM(n_members), 0) FROM orgs", "orgs_path_members", " WHERE path >= $1 AND path < $2"),
 	/* the count when every filter can be read from stats_key (member.h): a pass over
 	 * the covering index instead of the table (DESIGN.md §10) */
-	[STMT_MEMBER_COUNT_PACKED] = {"member.count_packed",
-	 "SELECT COUNT(*) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"
-	 " AND (stats_key & $3) = $4 AND ((stats_key / 256) % 1048576) > $5 AND ((stats_key / 256) % 1048576) <= $6"},
+	[STMT_MEMBER_COUNT_PACKED] = DB_SQL_INDEXED("member.count_packed",
+	 "SELECT COUNT(*) FROM members", "members_stats", " WHERE org_path >= $1 AND org_path < $2"
+	 " AND (stats_key & $3) = $4 AND ((stats_key / 256) % 1048576) > $5 AND ((stats_key / 256) % 1048576) <= $6"),
 	/* the revision of the members' placement (0040_member_counts) */
 	[STMT_MEMBER_REV] = {"member.rev", "SELECT epoch, rev FROM member_rev WHERE id = 1"},
 	/* a name search's total, read from an index that holds path and name (no table row) */
-	[STMT_MEMBER_COUNT_NAME] = {"member.count_name",
-	 "SELECT COUNT(*) FROM members INDEXED BY members_path_name WHERE org_path >= $1 AND org_path < $2"
-	 " AND name LIKE $3 ESCAPE '\\'"},
+	[STMT_MEMBER_COUNT_NAME] = DB_SQL_INDEXED("member.count_name",
+	 "SELECT COUNT(*) FROM members", "members_path_name", " WHERE org_path >= $1 AND org_path < $2"
+	 " AND name LIKE $3 ESCAPE '\\'"),
 	/* a joined-date range's total: the range of members_joined, whose entries carry the path */
-	[STMT_MEMBER_COUNT_JOINED] = {"member.count_joined",
-	 "SELECT COUNT(*) FROM members INDEXED BY members_joined WHERE joined_on >= $1 AND joined_on <= $2"
-	 " AND org_path >= $3 AND org_path < $4"},
+	[STMT_MEMBER_COUNT_JOINED] = DB_SQL_INDEXED("member.count_joined",
+	 "SELECT COUNT(*) FROM members", "members_joined", " WHERE joined_on >= $1 AND joined_on <= $2"
+	 " AND org_path >= $3 AND org_path < $4"),
 	/* the page plans with a list page's columns (member_filter.list_cols) */
 	PAGE_PLANS(MEMBER_LIST, "member.list", MEMBER_LIST_COLS, " JOIN orgs o ON o.id = m.org_id"),
 	/* rows without org_name (member_filter.no_org_name; exports): the join reads an

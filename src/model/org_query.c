@@ -119,13 +119,13 @@ static const struct db_sql oq_sql[ORG_QUERY_STMT__MAX] = {
 	[STMT_ORG_LIST] = {"org.list",
 	 "SELECT o.id, COALESCE(o.parent_id, 0), o.path, o.name, o.short_name, o.type, o.label, o.domain, o.two_new,"
 	 " (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) FROM orgs o"
-	 " WHERE o.path >= $1 AND o.path < $2 AND ($3 IS NULL OR o.parent_id = $3)"
-	 " AND ($4 IS NULL OR o.name LIKE $4 ESCAPE '\\') AND ($5 IS NULL OR o.type = $5)"
-	 " AND ($6 IS NULL OR o.domain = $6) AND o.id > $7 ORDER BY o.id LIMIT $8"},
+	 " WHERE o.path >= $1 AND o.path < $2 AND (CAST($3 AS BIGINT) IS NULL OR o.parent_id = $3)"
+	 " AND (CAST($4 AS TEXT) IS NULL OR o.name LIKE $4 ESCAPE '\\') AND (CAST($5 AS TEXT) IS NULL OR o.type = $5)"
+	 " AND (CAST($6 AS TEXT) IS NULL OR o.domain = $6) AND o.id > $7 ORDER BY o.id LIMIT $8"},
 	/* the organizations down to depth $2 only (a street's whole subtree is ~10,000), in
 	 * path order: a parent before its children, each subtree contiguous */
 	[STMT_ORG_TREE] = {"org.tree",
-	 "WITH RECURSIVE t(id, d) AS (SELECT $1, 0"
+	 "WITH RECURSIVE t(id, d) AS (SELECT CAST($1 AS BIGINT), CAST(0 AS BIGINT)"
 	 " UNION ALL SELECT c.id, t.d + 1 FROM t JOIN orgs c ON c.parent_id = t.id WHERE t.d < $2)"
 	 " SELECT o.id, t.d, o.name, o.type, o.label, o.domain, (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id)"
 	 " FROM t JOIN orgs o ON o.id = t.id ORDER BY o.path"},
@@ -133,9 +133,8 @@ static const struct db_sql oq_sql[ORG_QUERY_STMT__MAX] = {
 	 "SELECT o.id, o.name, o.type, o.domain, o.term_started_on, COALESCE(o.term_years, 0), o.extended_until,"
 	 " (SELECT COUNT(*) FROM org_committee c WHERE c.org_id = o.id AND c.ended_on IS NULL)"
 	 " FROM orgs o WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path"},
-	[STMT_ORG_ALERT_FORMAL] = {"org.alert_formal",
-	 "SELECT org_id, COUNT(*) FROM members INDEXED BY members_stats"
-	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $3 GROUP BY org_id"},
+	[STMT_ORG_ALERT_FORMAL] = DB_SQL_INDEXED("org.alert_formal", "SELECT org_id, COUNT(*) FROM members", "members_stats",
+	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $3 GROUP BY org_id"),
 };
 DB_SQL_TABLE(org_query, oq_sql);
 

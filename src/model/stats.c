@@ -25,12 +25,15 @@ enum stats_domain_col { STATS_DOMAIN_COL_ID, STATS_DOMAIN_COL_DOMAIN };
 static const struct db_sql stats_sql[STATS_STMT__MAX] = {
 	/* one pass over the covering index, each row handed to count_row (db_scan) */
 	[STMT_STATS_MEMBERS] = {"stats.members",
-	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2"},
-	[STMT_STATS_ORG_DOMAINS] = {"stats.org_domains", "SELECT id, domain FROM orgs INDEXED BY orgs_path_domain WHERE path >= $1 AND path < $2"},
+	 "SELECT dj_row(org_id, stats_key) FROM members INDEXED BY members_stats WHERE org_path >= $1 AND org_path < $2",
+	 /* PostgreSQL: the rows themselves, streamed to the callback by db_scan */
+	 "SELECT org_id, stats_key FROM members WHERE org_path >= $1 AND org_path < $2"},
+	[STMT_STATS_ORG_DOMAINS] = DB_SQL_INDEXED("stats.org_domains", "SELECT id, domain FROM orgs", "orgs_path_domain",
+	 " WHERE path >= $1 AND path < $2"),
 	[STMT_STATS_MAX_ORG] = {"stats.max_org", "SELECT COALESCE(MAX(id), 0) FROM orgs"},
 	/* the path that halves the subtree's organizations (members are spread about evenly) */
-	[STMT_STATS_SPLIT] = {"stats.split",
-	 "SELECT path FROM orgs INDEXED BY orgs_path_members WHERE path >= $1 AND path < $2 ORDER BY path LIMIT 1 OFFSET $3"},
+	[STMT_STATS_SPLIT] = DB_SQL_INDEXED("stats.split", "SELECT path FROM orgs", "orgs_path_members",
+	 " WHERE path >= $1 AND path < $2 ORDER BY path LIMIT 1 OFFSET $3"),
 };
 DB_SQL_TABLE(stats, stats_sql);
 
@@ -137,6 +140,7 @@ static enum db_rc scan_range(struct db *db, const char *prefix, const char *end,
  * revision as the request's (the revision rises with every write that changes a figure,
  * in the same transaction), else the request counts the half itself. */
 struct half {
+	const char *store; /* the request's store: the primary, or the replica it reads */
 	const char *prefix, *end;
 	struct pass p;
 	struct member_stats s;
@@ -157,7 +161,7 @@ static void *half_main(void *arg)
 {
 	struct half *h = arg;
 	h->rc = DB_ERROR;
-	struct db *db = db_open(cfg.db, 0);
+	struct db *db = db_open(h->store, 0);
 	if (!db)
 		return NULL;
 	db_cache_kib(db, 1024); /* one sequential read of cold pages: a cache would not be hit */
@@ -232,7 +236,7 @@ static enum db_rc stats_pass(struct db *db, const char *prefix, const char *end,
 			mid = strdup(db_col_text(st, DB_COL_ONLY));
 		db_reset(st);
 	}
-	struct half h = {.prefix = mid, .end = end, .p = p};
+	struct half h = {.store = db_name(db), .prefix = mid, .end = end, .p = p};
 	h.p.s = &h.s;
 	pthread_t th;
 	/* one second connection at a time in the process: memory stays bounded */

@@ -120,7 +120,9 @@ static const struct db_sql user_sql[USER_STMT__MAX] = {
 	/* $1 user id, $2 now, $3 the TOTP step just accepted (0 without TOTP): never goes back */
 	[STMT_USER_LOGIN] = {"user.login",
 	 "UPDATE users SET failed_count = 0, failed_since = 0, last_login_at = $2, "
-	 "totp_last_step = MAX(totp_last_step, $3) WHERE id = $1"},
+	 "totp_last_step = MAX(totp_last_step, $3) WHERE id = $1",
+	 "UPDATE users SET failed_count = 0, failed_since = 0, last_login_at = $2, "
+	 "totp_last_step = GREATEST(totp_last_step, $3) WHERE id = $1"},
 	/* $1 user id, $2 the sealed secret awaiting confirmation, $3 now */
 	[STMT_USER_TOTP_PENDING] = {"user.totp_pending",
 	 "UPDATE users SET totp_pending = $2, updated_at = $3 WHERE id = $1"},
@@ -148,10 +150,10 @@ static const struct db_sql user_sql[USER_STMT__MAX] = {
 	/* user.list and user.count: $1 the LIKE pattern (NULL: every user); user.list: $2 the
 	 * last id of the previous page, $3 the page's size */
 	[STMT_USER_LIST] = {"user.list",
-	 "SELECT id FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\') "
+	 "SELECT id FROM users WHERE (CAST($1 AS TEXT) IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\') "
 	 "AND id > $2 ORDER BY id LIMIT $3"},
 	[STMT_USER_COUNT] = {"user.count",
-	 "SELECT COUNT(*) FROM users WHERE ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\')"},
+	 "SELECT COUNT(*) FROM users WHERE (CAST($1 AS TEXT) IS NULL OR username LIKE $1 ESCAPE '\\' OR name LIKE $1 ESCAPE '\\')"},
 	/* $1 username, $2 member id, $3 now */
 	[STMT_USER_LINK_MEMBER] = {"user.link_member",
 	 "UPDATE users SET member_id = $2, updated_at = $3 WHERE username = $1"},

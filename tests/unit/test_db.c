@@ -61,8 +61,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	char p[160];
-	const char *sfx[] = {"", "-wal", "-shm", ".bak"};
-	for (size_t i = 0; i < 4; i++) {
+	const char *sfx[] = {"", "-wal", "-shm", ".m", ".m-wal", ".m-shm", ".m.bak"};
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
 		snprintf(p, sizeof p, "%s%s", path, sfx[i]);
 		unlink(p);
 	}
@@ -161,7 +161,15 @@ static void test_constraint_maps_to_db_constraint(void **state)
 static void test_migrate_check_and_backup(void **state)
 {
 	(void)state;
-	struct db *db = db_open(path, DB_OPEN_CREATE);
+	/* the file of the tests above holds table t and no schema_migrations: another
+	 * application's database, which migrate refuses to touch */
+	struct db *other = db_open(path, 0);
+	assert_int_equal(db_migrate(other), -1);
+	assert_string_equal(db_open_error(), "the database holds another application's tables (no schema_migrations)");
+	db_close(other);
+	char fresh[160];
+	snprintf(fresh, sizeof fresh, "%s.m", path);
+	struct db *db = db_open(fresh, DB_OPEN_CREATE);
 	assert_int_equal(db_migrate(db), 0);
 	assert_int_equal(db_schema_version(db), db_schema_latest());
 	assert_true(db_schema_latest() >= 1);
@@ -170,8 +178,8 @@ static void test_migrate_check_and_backup(void **state)
 	assert_int_equal(db_integrity_check(db, why, sizeof why), 0);
 	assert_string_equal(why, "ok");
 	assert_int_equal(db_check_statements(db, NULL), 0);
-	char bak[160];
-	snprintf(bak, sizeof bak, "%s.bak", path);
+	char bak[192];
+	snprintf(bak, sizeof bak, "%s.bak", fresh);
 	assert_int_equal(db_backup(db, bak, why, sizeof why), 0);
 	db_close(db);
 	struct db *copy = db_open(bak, DB_OPEN_READONLY);
