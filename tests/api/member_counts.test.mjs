@@ -90,7 +90,7 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
         .replace(/ ON public\./g, ' ON ').replace(/ USING btree/g, '')
       : empty.sql("SELECT group_concat(name || ':' || sql, ' | ') FROM (SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members' AND sql IS NOT NULL ORDER BY name)"));
     const trig0 = trigger(), idx0 = indexes();
-    assert.match(trig0, /n_members = n_members \+ 1/);
+    assert.match(trig0, /n_members = (o\.)?n_members \+ (1|c\.n)/); // per row (SQLite) or per statement
     const rev0 = Number(empty.sql('SELECT rev FROM member_rev'));
     const buf = writeCsv(join(mkdtempSync(join(tmpdir(), 'dj-bulk-')), 'b.csv'), rosterRows(60, 78));
     const r = await upload(empty, adm, `/api/v1/members/import?org_id=${branch}`, buf, 'text/csv');

@@ -82,8 +82,13 @@ export function sqlQuery(dir, sql) {
   return r.stdout.trim();
 }
 
-// The key of the writer lock a PostgreSQL write transaction takes (src/db/db_pg.c).
-export const PG_WRITER_LOCK = 0;
+// The key of the writer lock a PostgreSQL write transaction takes, as src/db/db_pg.c
+// defines it (read from there, so that the two cannot drift apart).
+function pgWriterLock() {
+  const m = readFileSync(join(ROOT, 'src/db/db_pg.c'), 'utf8').match(/^#define WRITER_LOCK "(\d+)"/m);
+  if (!m) throw new Error('src/db/db_pg.c defines no WRITER_LOCK');
+  return m[1];
+}
 
 // Another process holding the store's write lock on dir's database until release():
 // SQLite's BEGIN IMMEDIATE in the sqlite3 shell, or the writer's transaction-level
@@ -98,7 +103,7 @@ export async function holdWriteLock(dir) {
   child.stderr.on('data', (d) => { err += d; });
   const exited = new Promise((res) => child.on('exit', res));
   child.stdin.write(isPg()
-    ? `BEGIN;\nSELECT pg_advisory_xact_lock(${PG_WRITER_LOCK});\nSELECT 'locked';\n`
+    ? `BEGIN;\nSELECT pg_advisory_xact_lock(${pgWriterLock()});\nSELECT 'locked';\n`
     : ".timeout 5000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n");
   await new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`the write lock was not taken: ${err}`)), 10000);
@@ -112,9 +117,16 @@ export async function holdWriteLock(dir) {
   };
 }
 
+// The flags that put a process on dir: its database, and on PostgreSQL dir as the work
+// directory too (spooled uploads, exports), which on SQLite is the database's directory
+// already and on PostgreSQL would otherwise be $TMPDIR, shared by every test.
+function dirArgs(dir) {
+  return ['--db', dbSpec(dir), ...(isPg() ? ['--tmp-dir', dir] : [])];
+}
+
 // Runs a dangjian subcommand synchronously against dir's database.
 export function cli(dir, args, { env = {}, input } = {}) {
-  const r = spawnSync(BIN, [...args, '--db', dbSpec(dir), '--key-dir', join(dir, 'keys'),
+  const r = spawnSync(BIN, [...args, ...dirArgs(dir), '--key-dir', join(dir, 'keys'),
     '--log-file', join(dir, 'cli.log')], { cwd: ROOT, env: { ...process.env, ...env }, input, encoding: 'utf8' });
   if (SANITIZER.test(r.stderr || '')) throw new Error(`sanitizer report from ${args.join(' ')}:\n${r.stderr}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -123,7 +135,7 @@ export function cli(dir, args, { env = {}, input } = {}) {
 // Starts a server. opts.args: extra flags; opts.dir: reuse a directory (restart).
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'dj-api-'));
-  const args = ['serve', '--port', '0', '--db', dbSpec(dir), '--key-dir', join(dir, 'keys'),
+  const args = ['serve', '--port', '0', ...dirArgs(dir), '--key-dir', join(dir, 'keys'),
     '--log-file', join(dir, 'server.log'), '--web-root', opts.webRoot || join(ROOT, 'web/dist'),
     '--workers', String(opts.workers || 2), '--test-mode', ...(opts.args || [])];
   const wrap = process.env.DJ_VALGRIND ? ['valgrind', ['-q', '--error-exitcode=99', '--leak-check=full', BIN, ...args]] : [BIN, args];
