@@ -169,6 +169,8 @@ test('S4 no plaintext seeded ID number or mobile in the database file, its WAL o
     writeCsv(file, rows);
     assert.equal(run(dir, ['import', file, '--org', String(branchId(dir))]).json.imported, 100);
     const blobs = storedBytes(dir);
+    // the bytes read are the roster's: the imported names (stored in clear) are there
+    assert.ok(rows.slice(0, 5).every((row) => blobs.some((b) => b.includes(Buffer.from(row['姓名'])))), 'names in the stored bytes');
     for (const row of rows) {
       for (const secret of [row['身份证号码'], row['手机号码']]) {
         for (const b of blobs) assert.equal(b.indexOf(Buffer.from(secret)), -1, `${secret} in plaintext`);
