@@ -71,6 +71,7 @@ static const struct option_def options[] = {
 	I(import_max_ratio, "40", 1, 10000, "an xlsx part may decompress to at most this many times the upload's size (S19)"),
 	I(import_max_seconds, "600", 1, 86400, "seconds an import's file may take to read and check"),
 	I(import_max_foreign_dups, "3", 0, 1000000, "people outside the caller's scope an import may meet before it stops (S20)"),
+	I(job_lease_seconds, "30", 2, 3600, "seconds a job stays its server's without a renewal (every third of it); then another server takes it over (docs/OPERATIONS.md)"),
 	I(dup_probe_limit, "10", 0, 1000000, "duplicates outside the caller's scope a user may meet per dup_probe_window (S20; 429 above)"),
 	I(dup_probe_window, "3600", 1, 30 * 86400, "seconds in which dup_probe_limit counts"),
 	S(key_dir, "var/keys", NULL, true, "directory of key files (kept outside the database)"),

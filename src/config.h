@@ -42,6 +42,7 @@ struct config {
 	int64_t import_max_ratio;        /* decompressed / uploaded bytes of one xlsx part */
 	int64_t import_max_seconds;      /* reading and checking an import's file */
 	int64_t import_max_foreign_dups; /* out-of-scope duplicates before an import stops */
+	int64_t job_lease_seconds;       /* a job's lease: renewed every third, taken over when run out */
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (const struct cli_command *const *c = cli_commands; *c; c++)
-		if (strcmp((*c)->name, name) == 0)
+		if (cli_command_is(*c, name))
 			return (*c)->run(argc - 1, argv + 1);
 	fprintf(stderr, "dangjian: unknown command %s\n\n", name);
 	cli_usage(stderr);

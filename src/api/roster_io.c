@@ -87,6 +87,12 @@ static enum db_rc import_finish(struct db *db, void *ctx, int64_t job_id, const 
 	return jobs_mark_done(db, job_id, result);
 }
 
+static enum db_rc import_hold(struct db *db, void *ctx, int64_t job_id)
+{
+	(void)ctx;
+	return jobs_hold(db, job_id);
+}
+
 static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, size_t whylen)
 {
 	struct import_job *ij = arg;
@@ -97,6 +103,7 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	ij->o.on_foreign = import_foreign;
 	ij->o.commit_ctx = ij;
 	ij->o.finish = import_finish;
+	ij->o.hold = import_hold; /* another server may take the job over (jobs.h) */
 	ij->o.today = ij->today;
 	ij->o.now = clock_now();
 	enum db_rc rc;

@@ -27,6 +27,12 @@ void cli_usage(FILE *out)
 	fprintf(out, "  --%-20s %s\n", "print-config", "print the options in effect and exit");
 }
 
+int cli_command_is(const struct cli_command *c, const char *name)
+{
+	size_t n = strcspn(c->usage, " ");
+	return strcmp(c->name, name) == 0 || (strlen(name) == n && strncmp(c->usage, name, n) == 0);
+}
+
 void cli_make_parent_dir(const char *path)
 {
 	char dir[4096];

@@ -23,6 +23,10 @@ struct cli_command {
 
 extern const struct cli_command *const cli_commands[];
 
+/* Is c the command called name? Its name (the CLI_COMMAND id) or the first word of its
+ * usage, which may hold a hyphen that an identifier can not ("migrate-data"). */
+int cli_command_is(const struct cli_command *c, const char *name);
+
 /* The usage text: commands and options. */
 void cli_usage(FILE *out);
 

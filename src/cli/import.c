@@ -1,8 +1,8 @@
 /* cli/import.c: `dangjian import FILE --org ID [--dry-run] [--good-only]`, the roster
- * import from the command line (the same model code as POST /members/import). The run
- * is recorded as a job like the server's (so an interrupted import tells the truth at
- * the next start, S24) and its result printed as JSON. Nothing here checks scope: the
- * command line is the operator's. */
+ * import from the command line (the same model code as POST /members/import). It runs
+ * as a job on the jobs worker like the server's (its lease renewed meanwhile, so that an
+ * interrupted import tells the truth once a server takes it over, S24) and its result
+ * is printed as JSON. Nothing here checks scope: the command line is the operator's. */
 #include "cli/cli.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -45,8 +45,12 @@ static int read_file(const char *file, char **data, size_t *len)
 }
 
 struct cli_job {
-	const struct import_opts *o;
+	struct import_opts *o;
+	const char *data;
+	size_t len;
 	int64_t id;
+	json_t *res;    /* the result (a reference of our own), or NULL … */
+	char why[256];  /* … with the reason */
 };
 
 static enum db_rc create_job(struct db *db, void *ctx)
@@ -63,21 +67,31 @@ static enum db_rc finish_job(struct db *db, void *ctx, int64_t id, const char *r
 	return jobs_mark_done(db, id, result);
 }
 
-struct done_ctx {
-	int64_t id;
-	const char *result;
-};
-
-static enum db_rc done_tx(struct db *db, void *ctx)
+static enum db_rc hold_job(struct db *db, void *ctx, int64_t id)
 {
-	struct done_ctx *d = ctx;
-	return jobs_mark_done(db, d->id, d->result);
+	(void)ctx;
+	return jobs_hold(db, id);
 }
 
-/* Runs the import as job c->id; prints the result; the exit status. */
+/* The job's work, on the jobs worker as a server's import runs (its lease renewed
+ * meanwhile, its outcome written by the runner). */
+static json_t *work(struct job *j, struct db *db, void *arg, char *why, size_t whylen)
+{
+	struct cli_job *c = arg;
+	(void)j;
+	enum db_rc rc;
+	json_t *res = import_members(db, c->data, c->len, c->o, &rc, why, whylen);
+	if (!res)
+		snprintf(why, whylen, "%s", rc == DB_BUSY ? "数据库忙，请稍后重试" : why[0] ? why : "存储错误");
+	snprintf(c->why, sizeof c->why, "%s", why);
+	c->res = json_incref(res);
+	return res;
+}
+
+/* Runs the import as a job; prints the result; the exit status. */
 static int run(struct db *db, struct import_opts *o, const char *data, size_t len)
 {
-	struct cli_job c = {o, 0};
+	struct cli_job c = {.o = o, .data = data, .len = len};
 	enum db_rc rc = db_tx_run(db, true, create_job, &c);
 	if (rc != DB_OK) {
 		fprintf(stderr, "dangjian: import failed: %s\n", rc == DB_BUSY ? "数据库忙，请稍后重试" : "存储错误");
@@ -85,22 +99,26 @@ static int run(struct db *db, struct import_opts *o, const char *data, size_t le
 	}
 	o->job_id = c.id;
 	o->finish = finish_job;
-	char why[256] = "";
-	json_t *res = import_members(db, data, len, o, &rc, why, sizeof why);
-	if (!res) {
-		const char *reason = rc == DB_BUSY ? "数据库忙，请稍后重试" : why[0] ? why : "存储错误";
-		jobs_fail(db, c.id, reason);
-		fprintf(stderr, "dangjian: import failed: %s\n", reason);
+	o->hold = hold_job;
+	/* the job is this process's while it runs: a server on the same database takes it
+	 * over only if its lease runs out (jobs.h) */
+	if (jobs_lease_start(false) != 0 || jobs_start(c.id, work, &c, NULL) != 0) {
+		jobs_fail(db, c.id, "后台任务无法启动");
+		jobs_lease_stop();
+		fprintf(stderr, "dangjian: import failed: cannot start the jobs threads\n");
 		return 1;
 	}
-	char *t = json_dumps(res, JSON_COMPACT);
-	struct done_ctx d = {c.id, t};
-	if (!json_integer_value(json_object_get(res, "imported")))
-		db_tx_run(db, true, done_tx, &d); /* a committed import's job is done already */
+	jobs_drain();
+	jobs_drain_for(1); /* the worker and the lease thread end */
+	if (!c.res) {
+		fprintf(stderr, "dangjian: import failed: %s\n", c.why[0] ? c.why : "存储错误");
+		return 1;
+	}
+	char *t = json_dumps(c.res, JSON_COMPACT);
 	printf("%s\n", t);
 	free(t);
-	bool ok = !json_object_get(res, "failed") && json_integer_value(json_object_get(res, "bad")) == 0;
-	json_decref(res);
+	bool ok = !json_object_get(c.res, "failed") && json_integer_value(json_object_get(c.res, "bad")) == 0;
+	json_decref(c.res);
 	return ok ? 0 : 1;
 }
 
@@ -155,6 +173,7 @@ static int cmd_import(int argc, char **argv)
 	arena_free(a);
 	free(data);
 	db_close(db);
+	db_close_all(); /* the lease thread's connection */
 	return status;
 }
 CLI_COMMAND(import, cmd_import, "import FILE --org ID [--dry-run] [--good-only]", "import members from .xlsx or .csv");

@@ -50,10 +50,17 @@ static int cmd_serve(int argc, char **argv)
 	struct db *db = cli_open_db();
 	if (!db)
 		return 1;
-	/* before any request: jobs of an earlier process cannot resume */
+	/* the leases of this process's jobs are renewed from now on, and jobs whose lease
+	 * ran out (an earlier process's, or another server's that died) are taken over
+	 * now, before any request, and then every half lease on the worker */
+	if (jobs_lease_start(true) != 0) {
+		db_close(db);
+		fprintf(stderr, "dangjian: cannot start the jobs threads\n");
+		return 1;
+	}
 	enum db_rc rc = jobs_recover(db); /* its own short transactions */
-	if (rc != DB_OK) /* as before: the server starts; those jobs stay "running" */
-		log_msg(LOG_WARN, NULL, "marking the jobs of an earlier process failed: %s", db_errmsg(db));
+	if (rc != DB_OK) /* the server starts; the next pass tries again */
+		log_msg(LOG_WARN, NULL, "taking over the jobs of a stopped server failed: %s", db_errmsg(db));
 	db_close(db);
 	sweep_exports();
 	return server_run();

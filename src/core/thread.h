@@ -7,7 +7,8 @@
 #include <pthread.h>
 
 /* Starts fn(arg) on a new joinable thread named name (at most 15 bytes are kept) and
- * stores its handle. Returns 0, or -1 after logging why (handle untouched). */
+ * stores its handle; SIGTERM, SIGINT and SIGHUP are blocked in it (the main thread
+ * takes them). Returns 0, or -1 after logging why (handle untouched). */
 int thread_start(const char *name, void *(*fn)(void *), void *arg, pthread_t *handle);
 /* Waits for the thread to end. Returns 0, or -1 after logging why. */
 int thread_join(const char *name, pthread_t handle);

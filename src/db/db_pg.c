@@ -21,7 +21,7 @@
 
 #define MAX_PARAMS 64
 /* the writer lock and the migrations' lock: two keys of one advisory-lock space */
-#define WRITER_LOCK "1145717297" /* 0x444A4A31, "DJJ1", as SQLite's application_id */
+#define WRITER_LOCK "1145717297" /* 0x444A4231, "DJB1", as SQLite's application_id */
 #define MIGRATE_LOCK "1145717298"
 
 struct pg_stmt {

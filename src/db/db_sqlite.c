@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DJ_APPLICATION_ID_TEXT "1145717297" /* 0x444A4A31, "DJJ1" */
+#define DJ_APPLICATION_ID_TEXT "1145717297" /* 0x444A4231, "DJB1" */
 #define MAX_PARAMS 64
 
 struct sq_stmt {

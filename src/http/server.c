@@ -444,11 +444,12 @@ static int drain_and_stop(struct MHD_Daemon *d)
 	offload_stop();
 	MHD_stop_daemon(d);
 	/* long work (imports) finishes too, within what is left of the grace period; a job
-	 * still running then keeps its connection: its transaction is rolled back by the
-	 * next start, never half-applied */
+	 * still running then keeps its connection: its transaction is rolled back, never
+	 * half-applied, and the job is let go for another server (or the next start) to
+	 * take over */
 	double left = (until - clock_mono_ms()) / 1000.0;
 	if (!jobs_drain_for(left > 1 ? left : 1)) {
-		log_msg(LOG_WARN, NULL, "stopping with a job still running; it will be marked failed at the next start");
+		log_msg(LOG_WARN, NULL, "stopping with a job still running; another server, or the next start, takes it over");
 		return 0;
 	}
 	db_close_all();

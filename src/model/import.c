@@ -117,9 +117,18 @@ static enum db_rc check_tx(struct db *db, void *ctx)
 	return check_batch(db, ctx, false);
 }
 
+/* The job's lease first (import_hold_fn): no row is staged for a job another server
+ * has taken over. */
+static enum db_rc hold(struct db *db, const struct import_opts *o)
+{
+	return o->hold ? o->hold(db, o->finish_ctx, o->job_id) : DB_OK;
+}
+
 static enum db_rc stage_tx(struct db *db, void *ctx)
 {
-	return check_batch(db, ctx, true);
+	struct imp *m = ctx;
+	enum db_rc rc = hold(db, m->o);
+	return rc == DB_OK ? check_batch(db, m, true) : rc;
 }
 
 /* Progress by rows read against a guess from the file size (~120 bytes a row; rows
@@ -261,7 +270,9 @@ static enum db_rc commit_tx(struct db *db, void *ctx)
 {
 	struct commit_ctx *c = ctx;
 	const struct import_opts *o = c->m->o;
-	enum db_rc rc = import_stage_commit(db, o->job_id, c->m->org_id, c->result);
+	enum db_rc rc = hold(db, o);
+	if (rc == DB_OK)
+		rc = import_stage_commit(db, o->job_id, c->m->org_id, c->result);
 	if (rc == DB_OK && o->before_commit && o->before_commit(o->commit_ctx, db, c->m->staged, c->m->bad) != 0)
 		rc = DB_ERROR;
 	return rc;
@@ -275,7 +286,7 @@ static json_t *conclude(struct imp *m, enum sheet_encoding enc, enum db_rc *db_r
 	json_t *result = result_of(m, enc, commit);
 	if (!commit) {
 		enum db_rc rc = m->staged ? import_stage_discard(m->db, m->o->job_id) : DB_OK;
-		if (rc != DB_OK) /* the next start removes them (import_recover) */
+		if (rc != DB_OK) /* import_sweep removes them once the job has failed */
 			*db_rc = rc;
 		return result;
 	}
@@ -290,10 +301,10 @@ static json_t *conclude(struct imp *m, enum sheet_encoding enc, enum db_rc *db_r
 		return NULL;
 	}
 	import_test_kill("committed");
-	rc = import_stage_publish(m->db, m->o->job_id, m->o->finish, m->o->finish_ctx);
+	rc = import_stage_publish(m->db, m->o->job_id, m->o->finish, m->o->hold, m->o->finish_ctx);
 	import_test_kill("published");
-	if (rc != DB_OK) { /* committed: the next start finishes the move */
-		snprintf(m->why, m->whylen, "导入已确认，但写入名册时出错；服务重启后将自动完成");
+	if (rc != DB_OK) { /* committed: whoever takes the job over finishes the move */
+		snprintf(m->why, m->whylen, "导入已确认，但写入名册时出错；稍后将自动完成");
 		json_decref(result);
 		*db_rc = rc;
 		return NULL;

@@ -11,8 +11,8 @@
  * commit point in one more, then moves the rows into the roster a batch at a time; the
  * last batch marks the job done through finish (S24). Before the commit point nothing is
  * visible and a failure removes the staged rows; after it the rows become visible over
- * a few batches, and a process killed meanwhile finishes the move at its next start
- * (import_recover). Runs on the caller's connection, which must not be in a
+ * a few batches, and when the process dies meanwhile, the server that takes the job
+ * over (jobs.c, after the job's lease ran out) finishes the move (import_resume). Runs on the caller's connection, which must not be in a
  * transaction; the caller runs one import at a time (the jobs worker does). */
 #ifndef DJ_IMPORT_H
 #define DJ_IMPORT_H
@@ -27,6 +27,13 @@ enum import_format { IMPORT_CSV, IMPORT_XLSX };
 /* Called inside the transaction of the last batch that moves a committed import into
  * the roster, with the job's result (JSON text): marks the job done. DB_OK to commit. */
 typedef enum db_rc (*import_finish_fn)(struct db *db, void *ctx, int64_t job_id, const char *result);
+/* Called first in every write transaction that writes the job's rows (a staged batch,
+ * the commit point, each batch of the move): DB_OK while the job is still the caller's
+ * (its lease, src/jobs/jobs.c, which the call extends); anything else rolls that
+ * transaction back and stops the import, because another server has taken the job
+ * over after the lease ran out (issue 12) and the rows are that server's to finish or
+ * remove. */
+typedef enum db_rc (*import_hold_fn)(struct db *db, void *ctx, int64_t job_id);
 
 struct import_opts {
 	enum import_format format;
@@ -54,7 +61,8 @@ struct import_opts {
 	int (*on_foreign)(void *ctx, struct db *db, int64_t n);
 	void *commit_ctx;    /* for before_commit and on_foreign */
 	import_finish_fn finish; /* may be NULL */
-	void *finish_ctx;
+	import_hold_fn hold;     /* may be NULL: nobody else can take the job over */
+	void *finish_ctx;        /* for finish and hold */
 };
 
 /* The template's column headers, in order, and how many. */
@@ -70,10 +78,18 @@ extern const size_t import_nheaders;
 json_t *import_members(struct db *db, const void *data, size_t len, const struct import_opts *o, enum db_rc *db_rc,
 		       char *why, size_t whylen);
 
-/* At start, before any import runs: finishes the move of every import past its commit
- * point (finish marks each job done) and removes the staged rows of imports that did
- * not reach it. DB_OK, or the first failure (logged; tried again at the next start). */
-enum db_rc import_recover(struct db *db, import_finish_fn finish, void *ctx);
+/* Takes up import job_id that its process left unfinished, once the caller holds the
+ * job (jobs.c took it over when its lease ran out): an import past its commit point
+ * has the rest of its rows moved into the roster (finish marks the job done in the last
+ * batch; DB_OK); one that did not reach it has its staged rows removed (DB_NOT_FOUND:
+ * the caller marks the job failed). Any other code: a storage failure, the job left as
+ * it is to be taken up again. hold as in import_opts. Any job id will do: one that
+ * staged nothing answers DB_NOT_FOUND. */
+enum db_rc import_resume(struct db *db, int64_t job_id, import_finish_fn finish, import_hold_fn hold, void *ctx);
+/* Removes the staged rows of finished jobs (done or failed, or gone) that never reached
+ * their commit point: what an import that failed to remove its own rows left. Rows of a
+ * job still queued or running are its process's and stay. DB_OK or the first failure. */
+enum db_rc import_sweep(struct db *db);
 
 /* Writes the import template (headers and one example row) as .xlsx to path. 0 or -1. */
 int import_template_xlsx(const char *path, const char *tmpdir);

@@ -85,8 +85,10 @@ enum db_rc import_stage_row(struct db *db, int64_t job_id, int64_t seq, const st
 /* The commit point: the import's rows will all become members, and result is the job's. */
 enum db_rc import_stage_commit(struct db *db, int64_t job_id, int64_t org_id, const char *result);
 /* Moves a committed import's staged rows into members, a batch per transaction of its
- * own (db_tx_run); the last one also calls finish. */
-enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn finish, void *ctx);
+ * own (db_tx_run), each of which first calls hold (if not NULL); the last one also
+ * calls finish. DB_DONE when job_id has no commit point. */
+enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn finish, import_hold_fn hold,
+				void *ctx);
 /* Deletes a job's staged rows, a batch per transaction of its own. */
 enum db_rc import_stage_discard(struct db *db, int64_t job_id);
 /* Test mode only: the process kills itself (SIGKILL) at the named point when the

@@ -28,7 +28,6 @@ enum stage_stmt {
 	STMT_STAGE_DELETE,
 	STMT_STAGE_ADVANCE,
 	STMT_STAGE_DONE,
-	STMT_STAGE_COMMITTED,
 	STMT_STAGE_ORPHANS,
 	STAGE_STMT__MAX
 };
@@ -55,9 +54,11 @@ static const struct db_sql stage_sql[STAGE_STMT__MAX] = {
 	[STMT_STAGE_DELETE] = {"import_stage.delete", "DELETE FROM import_stage WHERE job_id = $1 AND seq >= $2 AND seq < $3"},
 	[STMT_STAGE_ADVANCE] = {"import_stage.advance", "UPDATE import_publish SET next_seq = $2 WHERE job_id = $1"},
 	[STMT_STAGE_DONE] = {"import_stage.done", "DELETE FROM import_publish WHERE job_id = $1"},
-	[STMT_STAGE_COMMITTED] = {"import_stage.committed", "SELECT job_id FROM import_publish ORDER BY job_id"},
+	/* staged rows of finished (or vanished) jobs without a commit point: nobody will
+	 * write them again (a job's writes check that it is unfinished, import_hold_fn) */
 	[STMT_STAGE_ORPHANS] = {"import_stage.orphans",
-	 "SELECT DISTINCT job_id FROM import_stage WHERE job_id NOT IN (SELECT job_id FROM import_publish)"},
+	 "SELECT DISTINCT s.job_id FROM import_stage s WHERE s.job_id NOT IN (SELECT job_id FROM import_publish)"
+	 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = s.job_id AND j.status IN ('queued', 'running'))"},
 };
 DB_SQL_TABLE(import_stage, stage_sql);
 
@@ -126,6 +127,7 @@ struct move {
 	int64_t job_id, from, to, last; /* rows [from, to) of 0 … last */
 	const char *result;
 	import_finish_fn finish;
+	import_hold_fn hold;
 	void *ctx;
 };
 
@@ -143,7 +145,9 @@ static enum db_rc range_stmt(struct db *db, int which, const struct move *mv)
 static enum db_rc move_batch(struct db *db, void *ctx)
 {
 	const struct move *mv = ctx;
-	enum db_rc rc = range_stmt(db, STMT_STAGE_MOVE, mv);
+	enum db_rc rc = mv->hold ? mv->hold(db, mv->ctx, mv->job_id) : DB_OK;
+	if (rc == DB_OK)
+		rc = range_stmt(db, STMT_STAGE_MOVE, mv);
 	if (rc == DB_OK)
 		rc = range_stmt(db, STMT_STAGE_DELETE, mv);
 	if (rc != DB_OK)
@@ -198,9 +202,10 @@ static enum db_rc pending(struct db *db, int64_t job_id, int64_t *next, char **r
 	return rc;
 }
 
-enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn finish, void *ctx)
+enum db_rc import_stage_publish(struct db *db, int64_t job_id, import_finish_fn finish, import_hold_fn hold,
+				void *ctx)
 {
-	struct move mv = {.job_id = job_id, .finish = finish, .ctx = ctx};
+	struct move mv = {.job_id = job_id, .finish = finish, .hold = hold, .ctx = ctx};
 	char *result = NULL;
 	enum db_rc rc = pending(db, job_id, &mv.from, &result, &mv.last);
 	mv.result = result;
@@ -267,23 +272,37 @@ static int64_t *job_ids(struct db *db, int which, size_t *n)
 	return ids;
 }
 
-enum db_rc import_recover(struct db *db, import_finish_fn finish, void *ctx)
+enum db_rc import_resume(struct db *db, int64_t job_id, import_finish_fn finish, import_hold_fn hold, void *ctx)
+{
+	enum db_rc rc = import_stage_publish(db, job_id, finish, hold, ctx);
+	if (rc == DB_OK) {
+		log_msg(LOG_INFO, NULL, "import job %lld: committed before its process stopped; its rows are now in the roster",
+			(long long)job_id);
+		return DB_OK;
+	}
+	if (rc != DB_DONE) { /* committed, and the move failed: the next taker goes on */
+		log_msg(LOG_ERROR, NULL, "import job %lld: committed before its process stopped; moving its rows failed",
+			(long long)job_id);
+		return rc;
+	}
+	/* no commit point: nothing of it is visible, and its rows go */
+	rc = import_stage_discard(db, job_id);
+	if (rc != DB_OK) {
+		log_msg(LOG_ERROR, NULL, "import job %lld: interrupted before its commit; its staged rows could not be removed",
+			(long long)job_id);
+		return rc;
+	}
+	return DB_NOT_FOUND;
+}
+
+enum db_rc import_sweep(struct db *db)
 {
 	enum db_rc worst = DB_OK;
 	size_t n;
-	int64_t *ids = job_ids(db, STMT_STAGE_COMMITTED, &n);
-	for (size_t i = 0; i < n; i++) {
-		enum db_rc rc = import_stage_publish(db, ids[i], finish, ctx);
-		log_msg(rc == DB_OK ? LOG_INFO : LOG_ERROR, NULL, "import job %lld: committed before a restart, %s",
-			(long long)ids[i], rc == DB_OK ? "its rows are now in the roster" : "moving its rows failed");
-		if (rc != DB_OK)
-			worst = rc;
-	}
-	free(ids);
-	ids = job_ids(db, STMT_STAGE_ORPHANS, &n);
+	int64_t *ids = job_ids(db, STMT_STAGE_ORPHANS, &n);
 	for (size_t i = 0; i < n; i++) {
 		enum db_rc rc = import_stage_discard(db, ids[i]);
-		log_msg(LOG_INFO, NULL, "import job %lld: interrupted before its commit, staged rows %s",
+		log_msg(rc == DB_OK ? LOG_INFO : LOG_ERROR, NULL, "import job %lld: staged rows of the finished job %s",
 			(long long)ids[i], rc == DB_OK ? "removed" : "not removed");
 		if (rc != DB_OK)
 			worst = rc;

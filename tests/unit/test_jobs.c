@@ -1,6 +1,6 @@
 /* test_jobs.c: the job runner (src/jobs/jobs.c) on a real SQLite file: a job runs on
  * the worker with its own connection, reports progress, stores its result; a failing
- * job is marked failed with its reason; jobs of a previous process are recovered. */
+ * job is marked failed with its reason; a job whose lease ran out is taken over. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,16 +108,52 @@ static void test_job_failure_recorded(void **state)
 	assert_int_equal(rc, DB_NOT_FOUND);
 }
 
-static void test_job_of_previous_process_recovered(void **state)
+static const char *status_of(int64_t id)
+{
+	int64_t owner, org;
+	enum db_rc rc;
+	static char buf[16];
+	json_t *j = jobs_get(db, id, &owner, &org, &rc);
+	assert_non_null(j);
+	snprintf(buf, sizeof buf, "%s", json_string_value(json_object_get(j, "status")));
+	json_decref(j);
+	return buf;
+}
+
+/* issue 12: a job whose lease ran out (its process stopped) is taken over and failed
+ * with a reason asking to submit it again; a job this process still holds is left */
+static void test_job_with_expired_lease_taken_over(void **state)
 {
 	(void)state;
 	enum db_rc rc;
-	int64_t id = jobs_create(db, "test", 5, 0, NULL, &rc); /* never started */
-	jobs_recover(db);
+	int64_t mine = jobs_create(db, "test", 5, 0, NULL, &rc); /* held by this process */
+	int64_t gone = jobs_create(db, "test", 5, 0, NULL, &rc);
+	int64_t old = jobs_create(db, "test", 5, 0, NULL, &rc);
+	char sql[200];
+	/* another process's lease that ran out, and a job from before leases existed */
+	snprintf(sql, sizeof sql,
+		 "UPDATE jobs SET lease_owner = 'elsewhere', lease_until = 1 WHERE id = %lld;"
+		 " UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE id = %lld;",
+		 (long long)gone, (long long)old);
+	assert_int_equal(db_exec_script(db, sql), DB_OK);
+	assert_int_equal(jobs_recover(db), DB_OK);
+	assert_string_equal(status_of(mine), "queued");
+	assert_string_equal(status_of(gone), "failed");
+	assert_string_equal(status_of(old), "failed");
 	int64_t owner, org;
-	json_t *j = jobs_get(db, id, &owner, &org, &rc);
-	assert_string_equal(json_string_value(json_object_get(j, "status")), "failed");
+	json_t *j = jobs_get(db, gone, &owner, &org, &rc);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "result"), "error")), "请重新提交"));
 	json_decref(j);
+	/* the job taken over is no longer the other process's: its writes are refused */
+	assert_int_equal(db_tx_begin(db, true), DB_OK);
+	assert_int_equal(jobs_hold(db, gone), DB_ERROR);
+	assert_int_equal(jobs_hold(db, mine), DB_OK);
+	db_tx_rollback(db);
+	/* and this process's own job, let go, is taken over like any other */
+	snprintf(sql, sizeof sql, "UPDATE jobs SET lease_until = 0 WHERE id = %lld;", (long long)mine);
+	assert_int_equal(db_exec_script(db, sql), DB_OK);
+	assert_int_equal(jobs_recover(db), DB_OK);
+	assert_string_equal(status_of(mine), "failed");
 }
 
 int main(void)
@@ -125,7 +161,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_job_runs_reports_progress_and_result),
 		cmocka_unit_test(test_job_failure_recorded),
-		cmocka_unit_test(test_job_of_previous_process_recovered),
+		cmocka_unit_test(test_job_with_expired_lease_taken_over),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
