@@ -2,10 +2,10 @@
 // outside the option's bounds or allowed values, with one line naming the option.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli } from './lib/server.mjs';
+import { cli, removeDir } from './lib/server.mjs';
 
 function refused(args, env, pattern) {
   const dir = mkdtempSync(join(tmpdir(), 'dj-config-'));
@@ -15,7 +15,7 @@ function refused(args, env, pattern) {
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], pattern);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally { removeDir(dir); }
 }
 
 test('serve stops at start with one line naming an unknown or out-of-range option', () => {

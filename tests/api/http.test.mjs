@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, api, rawRequest, problemOk } from './lib/server.mjs';
+import { startServer, api, rawRequest, problemOk, holdWriteLock } from './lib/server.mjs';
 
 let srv;
 before(async () => { srv = await startServer({ args: ['--body-cap', '1000'] }); });
@@ -250,18 +250,13 @@ test('keep-alive: two requests on one connection get two responses, connection s
 });
 
 test('R5 a held write lock answers 503 with Retry-After, never 500', async () => {
-  const { spawn } = await import('node:child_process');
-  const { join } = await import('node:path');
-  const holder = spawn('sqlite3', [join(srv.dir, 'dj.db')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  holder.stdin.write('PRAGMA busy_timeout=5000;\nBEGIN IMMEDIATE;\nSELECT \'locked\';\n');
-  await new Promise((res) => holder.stdout.on('data', (d) => { if (String(d).includes('locked')) res(); }));
+  const holder = await holdWriteLock(srv.dir);
   try {
     const r = await api(srv, 'POST', '/api/v1/test/write');
     problemOk(null, r, 503, 'db_busy');
     assert.equal(r.headers.get('retry-after'), '1');
   } finally {
-    holder.stdin.end('ROLLBACK;\n');
-    await new Promise((res) => holder.on('exit', res));
+    await holder.release();
   }
   const ok = await api(srv, 'POST', '/api/v1/test/write');
   assert.equal(ok.status, 201);

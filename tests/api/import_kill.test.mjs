@@ -8,8 +8,7 @@
 // 12): a short lease here, so that the restart does not wait the default 30 s.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { startServer } from './lib/server.mjs';
+import { startServer, removeDir } from './lib/server.mjs';
 import { district, as, upload, waitJob } from './lib/roster_api.mjs';
 import { idNumber, csvText, HEADERS, sql } from './lib/roster.mjs';
 
@@ -23,7 +22,7 @@ before(async () => {
   admin = await as(srv, 'district_admin', 1);
   await srv.stop('SIGTERM', { keep: true });
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => removeDir(dir));
 
 const count = (q) => Number(sql(dir, q));
 const members = (org) => count(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`);

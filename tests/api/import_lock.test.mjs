@@ -7,13 +7,13 @@
 // it reads); a second import for the same organization waits in the queue, not 503.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { district, as, upload, waitJob } from './lib/roster_api.mjs';
 import { idNumber, csvText, HEADERS } from './lib/roster.mjs';
 import { login } from './lib/auth.mjs';
+import { holdWriteLock } from './lib/server.mjs';
 
 const ROWS = Number(process.env.DJ_S18_ROWS || 60000);
 let srv, admin, sec, csv, memberIds;
@@ -120,19 +120,16 @@ test('S18: a dry run takes no write lock: it reads on while another process hold
     assert.equal(j.status, 'queued', JSON.stringify(j));
     await new Promise((res) => setTimeout(res, 10));
   }
-  // another process takes the write lock and keeps it for 3 s
-  const holder = spawn('sqlite3', [join(srv.dir, 'dj.db')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  holder.stdout.on('data', (d) => { out += d; });
-  holder.stdin.end(".timeout 5000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n.shell sleep 3\nCOMMIT;\nSELECT 'released';\n");
-  while (!out.includes('locked')) await new Promise((res) => setTimeout(res, 5));
-  const p1 = (await job()).progress;
-  await new Promise((res) => setTimeout(res, 2000));
-  const during = await job();
-  assert.ok(!out.includes('released'), 'the lock was held throughout');
+  // another process takes the write lock and keeps it for 2 s
+  const holder = await holdWriteLock(srv.dir);
+  let p1, during;
+  try {
+    p1 = (await job()).progress;
+    await new Promise((res) => setTimeout(res, 2000));
+    during = await job();
+  } finally { await holder.release(); }
   // the dry run went on reading and checking meanwhile
   assert.ok(during.progress > p1, `progress ${p1} → ${during.progress} while the lock was held`);
-  await new Promise((res) => holder.on('exit', res));
   const done = await waitJob(admin, r.body.id);
   assert.equal(done.status, 'done', JSON.stringify(done).slice(0, 300));
   assert.equal(done.result.dry_run, true);

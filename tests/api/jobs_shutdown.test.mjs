@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './lib/server.mjs';
+import { startServer, sqlExec, sqlQuery, removeDir } from './lib/server.mjs';
 import { district, as, upload } from './lib/roster_api.mjs';
 import { rosterRows, writeCsv } from './lib/roster.mjs';
 
@@ -45,22 +45,22 @@ test('S4: an export file left behind by a process that died mid-export is remove
     assert.match(again.log(), /removed 1 export file/);
   } finally {
     await again.stop();
+    removeDir(dir);
   }
 });
 
 test('jobs a previous process left queued or running are marked failed when the server starts', async () => {
-  const { spawnSync } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'dj-recover-'));
   const first = await startServer({ dir });
   await first.stop('SIGTERM', { keep: true });
-  const db = join(dir, 'dj.db');
-  const ins = spawnSync('sqlite3', [db, "INSERT INTO jobs (kind, status, progress, created_at, updated_at) VALUES ('member.import', 'running', 40, 1, 1), ('member.import', 'queued', 0, 1, 1)"], { encoding: 'utf8' });
+  const ins = sqlExec(dir, "INSERT INTO jobs (kind, status, progress, created_at, updated_at) VALUES ('member.import', 'running', 40, 1, 1), ('member.import', 'queued', 0, 1, 1)");
   assert.equal(ins.status, 0, ins.stderr);
   const again = await startServer({ dir });
   try {
-    const rows = spawnSync('sqlite3', [db, 'SELECT status FROM jobs ORDER BY id'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const rows = sqlQuery(dir, 'SELECT status FROM jobs ORDER BY id').split('\n');
     assert.deepEqual(rows, ['failed', 'failed']);
   } finally {
     await again.stop();
+    removeDir(dir);
   }
 });

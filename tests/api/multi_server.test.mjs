@@ -9,56 +9,35 @@
 // fails (before it), never half-imported.
 //
 // Runs on the PostgreSQL tier only (DJ_PG: the base URL of a cluster, as tests/run sets
-// it); on SQLite it is skipped. Until tests/api/lib/server.mjs has its PostgreSQL
-// helpers, the database is made here with psql and handed to the servers as a later
-// --db (config.c: a later flag overrides an earlier one).
+// it); on SQLite it is skipped. Both servers and the command line work on one test
+// directory, so on its one database (dbSpec) and key directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, startServer, api } from './lib/server.mjs';
+import { startServer, api, cli, dbSpec, sqlQuery, removeDir, isPg } from './lib/server.mjs';
 import { login, strongPassword } from './lib/auth.mjs';
 import { upload, waitJob } from './lib/roster_api.mjs';
 import { idNumber, csvText, HEADERS } from './lib/roster.mjs';
 
-const PG = process.env.DJ_PG || '';
-const skip = PG ? false : 'PostgreSQL only: several servers share one database only on PostgreSQL (set DJ_PG)';
+const skip = isPg() ? false : 'PostgreSQL only: several servers share one database only on PostgreSQL (set DJ_PG)';
 const LEASE = 3; // seconds: short, so that a dead server's job is taken over within the test
 
-// The URL of database name in DJ_PG's cluster (DJ_PG names no database).
-function pgUrl(name) {
-  const [head, query] = PG.split(/\?(.*)/s);
-  const m = head.match(/^(postgres(?:ql)?:\/\/[^/]*)/);
-  if (!m) throw new Error(`DJ_PG is not a postgresql:// URL: ${PG}`);
-  return `${m[1]}/${name}${query ? `?${query}` : ''}`;
-}
-const PSQL = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'];
-function psql(url, sql) {
-  const r = spawnSync('psql', [...PSQL, url, '-c', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}\n${sql}`);
-  return r.stdout.trim();
-}
-
-let dir, name, url, A, B, admin;
-const q = (sql) => psql(url, sql);
+let dir, A, B, admin;
+const q = (sql) => sqlQuery(dir, sql);
 const num = (sql) => Number(q(sql));
 
 // A dangjian command on the shared database and keys.
-function dj(args) {
-  const r = spawnSync(BIN, [...args, '--db', url, '--key-dir', join(dir, 'keys'), '--log-file', join(dir, 'cli.log')],
-    { cwd: ROOT, encoding: 'utf8' });
-  if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(r.stderr || '')) throw new Error(`sanitizer: ${r.stderr}`);
-  return r;
-}
+const dj = (args) => cli(dir, args);
 
-// A server on the shared database, with its own log; env for the test-mode kill hook.
+// A server on the shared database, with its own log (a later --log-file overrides the
+// one startServer gives); env for the test-mode kill hook.
 async function serve(tag, env = {}, more = []) {
   const file = join(dir, `${tag}.log`);
   const srv = await startServer({ dir, env, workers: 4,
-    args: ['--db', url, '--log-file', file, '--tmp-dir', dir, '--job-lease-seconds', String(LEASE), ...more] });
+    args: ['--log-file', file, '--job-lease-seconds', String(LEASE), ...more] });
   srv.log = () => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   return srv;
 }
@@ -88,9 +67,6 @@ function on(srv, s) {
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'dj-multi-'));
-  name = `dj_multi_${process.pid}_${randomBytes(3).toString('hex')}`;
-  psql(pgUrl('postgres'), `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
-  url = pgUrl(name);
   const demo = dj(['demo', '--orgs', '20', '--members', '50', '--seed', '1']);
   assert.equal(demo.status, 0, demo.stderr);
   // both at once: their migrations and start-time passes meet on one database
@@ -103,8 +79,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   for (const s of [A, B]) if (s) await s.stop('SIGTERM', { keep: true });
-  spawnSync('psql', [...PSQL, pgUrl('postgres'), '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
 
 const branch = (n) => num(`SELECT id FROM orgs WHERE type = '党支部' ORDER BY id LIMIT 1 OFFSET ${n}`);
@@ -122,7 +97,7 @@ function roster(k, n) {
 }
 
 test('the two servers are on the one PostgreSQL database', { skip }, async () => {
-  // (the later --db won: the user made in PostgreSQL signed in on A; B sees the same rows)
+  // the user made with the command line signed in on A; B knows the session and the rows
   for (const srv of [A, B]) {
     const r = await on(srv, admin).call('GET', `/api/v1/orgs/${branch(0)}`);
     assert.equal(r.status, 200, r.text);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { problemOk } from './lib/server.mjs';
+import { problemOk, isPg } from './lib/server.mjs';
 import { district, as, upload, download, waitJob } from './lib/roster_api.mjs';
 import { rosterRows, writeXlsx, writeCsv, readXlsx, readCsv, HEADERS } from './lib/roster.mjs';
 
@@ -190,8 +190,14 @@ test('S14: an export or a full view whose audit row fails answers 500 and sends 
   const member = Number(srv.sql(`SELECT id FROM members WHERE org_id = ${org} LIMIT 1`));
   const ok = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}`);
   assert.equal(ok.status, 200);
-  srv.sql("CREATE TRIGGER audit_says_no BEFORE INSERT ON audit_log WHEN NEW.action IN ('member.export', 'member.pii_view') " +
-    "BEGIN SELECT RAISE(ABORT, 'no audit'); END");
+  if (isPg()) {
+    srv.sql("CREATE FUNCTION audit_says_no() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no audit'; END $$;\n" +
+      "CREATE TRIGGER audit_says_no BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.action IN ('member.export', 'member.pii_view')) " +
+      'EXECUTE FUNCTION audit_says_no()');
+  } else {
+    srv.sql("CREATE TRIGGER audit_says_no BEFORE INSERT ON audit_log WHEN NEW.action IN ('member.export', 'member.pii_view') " +
+      "BEGIN SELECT RAISE(ABORT, 'no audit'); END");
+  }
   try {
     const exp = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}`);
     problemOk(null, { status: exp.status, headers: exp.headers, body: JSON.parse(exp.text), text: exp.text }, 500, 'internal_error');
@@ -203,7 +209,7 @@ test('S14: an export or a full view whose audit row fails answers 500 and sends 
     const plain = await admin.call('GET', `/api/v1/members/${member}`); // reads are not audited: it still works
     assert.equal(plain.status, 200);
   } finally {
-    srv.sql('DROP TRIGGER audit_says_no');
+    srv.sql(isPg() ? 'DROP TRIGGER audit_says_no ON audit_log; DROP FUNCTION audit_says_no()' : 'DROP TRIGGER audit_says_no');
   }
   const again = await admin.call('GET', `/api/v1/members/${member}?reveal=1`);
   assert.equal(again.status, 200);

@@ -2,9 +2,7 @@
 // policy and TOTP (SECURITY.md S6, S7, S8; docs/api-contract.md "Session and identity").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { startServer, api, cli, problemOk } from './lib/server.mjs';
+import { startServer, api, cli, problemOk, sqlQuery, sqlExec, isPg } from './lib/server.mjs';
 import { addUser, login, signIn, setClock, serverNow, totp, strongPassword, sessionCookie } from './lib/auth.mjs';
 
 let srv;
@@ -14,12 +12,14 @@ before(async () => {
 });
 after(async () => { await srv.stop(); });
 
-const sql = (q) => spawnSync('sqlite3', [join(srv.dir, 'dj.db'), q], { encoding: 'utf8' }).stdout.trim();
+const sql = (q) => sqlQuery(srv.dir, q);
+// text as the bytes of a BLOB (SQLite) or BYTEA (PostgreSQL) column
+const bytes = (text) => (isPg() ? `convert_to('${text}', 'UTF8')` : `CAST('${text}' AS BLOB)`);
 
 test('a fresh database has no account: nobody can sign in', async () => {
   const fresh = await startServer();
   try {
-    assert.equal(spawnSync('sqlite3', [join(fresh.dir, 'dj.db'), 'SELECT COUNT(*) FROM users'], { encoding: 'utf8' }).stdout.trim(), '0');
+    assert.equal(sqlQuery(fresh.dir, 'SELECT COUNT(*) FROM users'), '0');
     for (const [u, p] of [['admin', 'admin'], ['admin', 'admin123'], ['root', 'root'], ['sysadmin', '123456']]) {
       problemOk(null, await login(fresh, u, p), 401, 'invalid_credentials');
     }
@@ -40,7 +40,7 @@ test('S7 session cookie flags and token size; the login reply is the session obj
   assert.deepEqual(r.body.roles, [{ role: 'member', role_name: '党员', org_id: null, org_name: null }]);
   // only the hash of the token is stored
   const token = set[0].split(/[=;]/)[1];
-  assert.equal(sql(`SELECT COUNT(*) FROM sessions WHERE token_hash = CAST('${token}' AS BLOB)`), '0');
+  assert.equal(sql(`SELECT COUNT(*) FROM sessions WHERE token_hash = ${bytes(token)}`), '0');
   // behind TLS (via the trusted proxy) the cookie is __Host- and Secure
   const tls = await login(srv, 'cookie1', otp, undefined, { 'x-forwarded-proto': 'https' });
   assert.equal(tls.status, 200);
@@ -306,7 +306,7 @@ test('S8 administrator login needs TOTP; enrolment before anything else; a missi
     problemOk(null, await login(srv, 'admin8', pw, totp(st.body.secret, serverNow(srv))), 401, 'invalid_credentials'); // no replay
   } finally { await setClock(srv, 0); }
   // the secret is sealed at rest
-  assert.equal(sql(`SELECT instr(totp_secret, '${st.body.secret}') FROM users WHERE username = 'admin8'`), '0');
+  assert.equal(sql(`SELECT ${isPg() ? `position(${bytes(st.body.secret)} in totp_secret)` : `instr(totp_secret, ${bytes(st.body.secret)})`} FROM users WHERE username = 'admin8'`), '0');
 });
 
 test('S5 verifiers are rehashed at login when the configured parameters rise', async () => {
@@ -354,7 +354,7 @@ test('S21 wrong old passwords count with the login failures of the name and addr
 
 test('S6 database errors fail closed: an unreadable per-address count refuses the login', async () => {
   const t = await startServer();
-  const tsql = (q) => spawnSync('sqlite3', [join(t.dir, 'dj.db'), q], { encoding: 'utf8' });
+  const tsql = (q) => sqlExec(t.dir, q);
   try {
     const otp = addUser(t, { username: 'closed1', role: 'member' });
     assert.equal(tsql('ALTER TABLE login_failures RENAME TO login_failures_gone').status, 0);

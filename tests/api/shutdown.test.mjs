@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, api } from './lib/server.mjs';
+import { startServer, api, removeDir } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +37,7 @@ test('a slow upload in flight completes across SIGTERM; new connections are refu
   const r = await srv.stop('SIGTERM', { keep: true });
   assert.equal(r.code, 0);
   const log = srv.log();
-  rmSync(srv.dir, { recursive: true, force: true });
+  removeDir(srv.dir);
   assert.match(log, /"route":"\/api\/v1\/test\/clock","ip":"127.0.0.1","status":200/);
   assert.match(log, /"msg":"stopped"/);
 });

@@ -2,9 +2,7 @@
 // catalogues, and the separation of the three administrators (SECURITY.md S8).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { startServer, cli, problemOk } from './lib/server.mjs';
+import { startServer, cli, problemOk, sqlExec } from './lib/server.mjs';
 import { signIn, login, addOrgs, strongPassword, setClock, totp, serverNow } from './lib/auth.mjs';
 
 let srv, sys, sec, aud;
@@ -164,7 +162,7 @@ test('dengbao policy: an administrator whose password is 90 days old must change
   }
 });
 
-const dbsql = (q) => spawnSync('sqlite3', [join(srv.dir, 'dj.db'), q], { encoding: 'utf8' });
+const dbsql = (q) => sqlExec(srv.dir, q);
 
 test('S22 the security administrator alone can not reuse an administrator account, present or past, for any other role', async () => {
   const a3 = await signIn(srv, { role: 'auditor' });

@@ -4,13 +4,11 @@
 //                                                  enrolled for administrator roles
 //   login(srv, username, password, code)         → the raw POST /api/v1/session reply (+ session)
 //   setClock(srv, offset) / totp(secret, t)      → the test-mode clock and RFC 6238 codes
-//   addOrg(srv, {id, parent, name})              → an organization row (until the roster's
-//                                                  API exists: written with the sqlite3 shell)
+//   addOrgs(srv, [{id, parent, name}])          → organization rows, written straight into
+//                                                  the test database (sqlExec)
 // A Session carries the cookie jar and the CSRF token: s.call(method, path, body).
 import { createHmac, randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { cli, api } from './server.mjs';
+import { cli, api, sqlQuery, isPg } from './server.mjs';
 
 let seq = 0;
 export const ADMIN_ROLES = ['sysadmin', 'secadmin', 'auditor'];
@@ -64,9 +62,10 @@ export function addOrgs(srv, rows) {
     paths.set(id, path);
     sql.push(`INSERT INTO orgs (id, parent_id, path, name) VALUES (${id}, ${parent || 'NULL'}, '${path}', '${name.replace(/'/g, "''")}');`);
   }
+  // explicit ids leave PostgreSQL's identity sequence behind: move it past them
+  if (isPg()) sql.push("SELECT setval(pg_get_serial_sequence('orgs', 'id'), (SELECT MAX(id) FROM orgs));");
   sql.push('COMMIT;');
-  const r = spawnSync('sqlite3', [join(srv.dir, 'dj.db')], { input: sql.join('\n'), encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  sqlQuery(srv.dir, sql.join('\n'));
   return paths;
 }
 

@@ -5,11 +5,12 @@
 //   writeXlsx(path, rows)                an .xlsx written by exceljs (not our writer)
 //   writeCsv(path, rows, {encoding})     a CSV in UTF-8 (with BOM) or GBK (via iconv)
 //   readXlsx(path) / readCsv(buffer)     read files back for comparison
-//   sql(dir, query)                      the sqlite3 shell over a test database
+//   sql(dir, query)                      sqlQuery (server.mjs): SQL on a test's database
+//   addYears('YYYY-MM-DD', n)            SQLite's date(d, '+n years'), for SQL on both stores
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ExcelJS from 'exceljs';
+import { sqlQuery } from './server.mjs';
 
 export const HEADERS = ['姓名', '曾用名', '性别', '身份证号码', '民族', '籍贯', '手机号码', '家庭住址', '学历', '学位',
   '工作单位', '单位性质', '职务', '人员类别', '党员类别', '党籍状态', '党内职务', '入党时间', '转正时间', '入党介绍人',
@@ -136,8 +137,12 @@ export function readCsv(buf) {
   return rows;
 }
 
-export function sql(dir, query) {
-  const r = spawnSync('sqlite3', ['-bail', join(dir, 'dj.db'), query], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
-  return r.stdout.trim();
+export const sql = sqlQuery;
+
+// The date n years after iso (n < 0: before), as SQLite's date(iso, '+n years') gives it
+// (29 February of a year without one becomes 1 March), so that SQL run on either store
+// can compare ISO dates with a literal instead of a dialect's date function.
+export function addYears(iso, n) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return new Date(Date.UTC(y + n, m - 1, d)).toISOString().slice(0, 10);
 }
