@@ -458,14 +458,16 @@ async function mainPg() {
     // path(t): the request on a store, from that store's discovery
     async function pair(name, path, opts = {}) {
       const runs = { sqlite: [], pg: [] };
+      let load = 0; // the box's 1-minute load before each run: others' work shows here
       for (let i = 0; i < (QUICK ? 1 : RUNS); i++) {
         for (const k of ['sqlite', 'pg']) {
           const st = store[k];
           await drain(st.srv.base);
+          load = Math.max(load, os.loadavg()[0]);
           runs[k].push(wrkCpu(st.srv.base + path(st.t), { ...opts, env: { ...st.env, ...(opts.env || {}) } }, st.pids, st.postmaster));
         }
       }
-      const row = { name, sqlite: aggregate(runs.sqlite), pg: aggregate(runs.pg), list: opts.list || false };
+      const row = { name, sqlite: aggregate(runs.sqlite), pg: aggregate(runs.pg), list: opts.list || false, load };
       log(`${name}: SQLite ${row.sqlite.rps.toFixed(0)} req/s p99 ${row.sqlite.p99.toFixed(2)} ms; PostgreSQL ${row.pg.rps.toFixed(0)} req/s p99 ${row.pg.p99.toFixed(2)} ms (${(100 * row.pg.rps / row.sqlite.rps).toFixed(0)}%)${row.pg.bad ? `, ${row.pg.bad} non-2xx/errors on PostgreSQL` : ''}`);
       pg.rows.push(row);
       return row;
@@ -599,14 +601,14 @@ function writePgResults(pg) {
   L.push(`- Load average when the run began: ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min); highest 1-minute load during the run: ${loadPeak.toFixed(2)} (the run itself keeps ~2 busy)`);
   L.push(`- PostgreSQL ${pg.version}, a throwaway cluster started by the run (bench/pg.mjs), Unix socket only: ${Object.entries(SETTINGS).filter(([k]) => k !== 'listen_addresses').map(([k, v]) => `${k}=${v}`).join(', ')}; the rest PostgreSQL's defaults`);
   L.push(`- Dataset: ${ORGS.toLocaleString('en')} organizations, ${MEMBERS.toLocaleString('en')} members (seed ${SEED}), the same as SQLite's; both servers \`--workers ${PG_WORKERS}\`, side by side; each scenario runs ${QUICK ? 1 : RUNS} × ${SECONDS} s on each store, alternately (wrk 2 threads, 64 connections unless said)`);
-  L.push('- CPU per request: the server process\'s user+system time over a run ÷ its requests; PostgreSQL\'s is that of every process of the cluster (the backends serving the server\'s connections, WAL writer, checkpointer); box busy = all cores');
+  L.push('- CPU per request: the server process\'s user+system time over a run ÷ its requests; PostgreSQL\'s is that of every process of the cluster (the backends serving the server\'s connections, WAL writer, checkpointer); box busy = all cores; load = the highest 1-minute load average seen before the scenario\'s runs (the run itself accounts for up to ~2: more is others\' work on the box)');
   L.push('');
-  L.push('| scenario | SQLite req/s | SQLite p99 ms | PostgreSQL req/s (min–max) | PostgreSQL p99 ms | PG / SQLite | server µs/req SQLite / PG | PostgreSQL µs/req | list page: ≥ 50% and p99 ≤ 15 ms |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  L.push('| scenario | SQLite req/s | SQLite p99 ms | PostgreSQL req/s (min–max) | PostgreSQL p99 ms | PG / SQLite | server µs/req SQLite / PG | PostgreSQL µs/req | list page: ≥ 50% and p99 ≤ 15 ms | load |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of pg.rows) {
     const ratio = r.pg.rps / r.sqlite.rps;
     const met = r.list ? (ratio >= 0.5 && r.pg.p99 <= 15 ? 'yes' : `no (${ratio < 0.5 ? 'req/s' : ''}${ratio < 0.5 && r.pg.p99 > 15 ? ', ' : ''}${r.pg.p99 > 15 ? 'p99' : ''})`) : '';
-    L.push(`| ${r.name} | ${f(r.sqlite.rps)} | ${f(r.sqlite.p99, 2)} | ${f(r.pg.rps)} (${f(r.pg.min)}–${f(r.pg.max)}) | ${f(r.pg.p99, 2)} | ${(100 * ratio).toFixed(0)}% | ${f(r.sqlite.serverUs)} / ${f(r.pg.serverUs)} | ${f(r.pg.pgUs)} | ${met}${r.pg.bad ? ` (${r.pg.bad} non-2xx)` : ''} |`);
+    L.push(`| ${r.name} | ${f(r.sqlite.rps)} | ${f(r.sqlite.p99, 2)} | ${f(r.pg.rps)} (${f(r.pg.min)}–${f(r.pg.max)}) | ${f(r.pg.p99, 2)} | ${(100 * ratio).toFixed(0)}% | ${f(r.sqlite.serverUs)} / ${f(r.pg.serverUs)} | ${f(r.pg.pgUs)} | ${met}${r.pg.bad ? ` (${r.pg.bad} non-2xx)` : ''} | ${r.load.toFixed(1)} |`);
   }
   L.push('', '### Two servers on one PostgreSQL', '');
   L.push('| configuration (10% subtree, first page) | req/s | p99 ms | server µs/req | PostgreSQL µs/req | box busy |', '|---|---|---|---|---|---|');
