@@ -465,6 +465,17 @@ static void pg_bind_null(struct db_stmt *st, int n)
 	param(PS(st), n);
 }
 
+/* db_changes as SQLite counts them: the rows the last INSERT, UPDATE or DELETE changed
+ * (a SELECT leaves the count as it was). */
+static void note_changes(struct pg_db *db, PGresult *r)
+{
+	const char *cmd = PQcmdStatus(r);
+	if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 || strncmp(cmd, "DELETE", 6) == 0) {
+		const char *n = PQcmdTuples(r);
+		db->changes = n && *n ? atoll(n) : 0;
+	}
+}
+
 /* Runs s with its bindings; the rows stay in s->res. */
 static enum db_rc execute(struct pg_stmt *s)
 {
@@ -481,15 +492,13 @@ static enum db_rc execute(struct pg_stmt *s)
 	PGresult *r = PQexecPrepared(db->conn, s->name, s->nparams, s->vals + 1, s->lens + 1, s->fmts + 1, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK) {
-		const char *n = PQcmdTuples(r);
-		db->changes = n && *n ? atoll(n) : 0;
+		note_changes(db, r);
 		PQclear(r);
 		s->nrows = 0;
 		return DB_OK;
 	}
 	if (st == PGRES_TUPLES_OK) {
-		const char *n = PQcmdTuples(r); /* an INSERT … RETURNING counts its rows */
-		db->changes = n && *n ? atoll(n) : 0;
+		note_changes(db, r); /* an INSERT … RETURNING */
 		s->res = r;
 		s->nrows = PQntuples(r);
 		s->row = -1;

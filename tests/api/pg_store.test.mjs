@@ -189,7 +189,6 @@ test('replica: statistics and list totals read it while it keeps up; a lagging o
     const ex = await a.call('GET', '/api/v1/members/export?format=csv');
     assert.equal(ex.status, 200);
   } finally {
-    await srv.stop();
-    rep.remove();
+    try { await srv.stop(); } finally { rep.remove(); }
   }
 });
