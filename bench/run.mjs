@@ -431,6 +431,9 @@ async function mainPg() {
       const [s] = timed(() => dj(['demo', '--orgs', String(ORGS), '--members', String(MEMBERS), '--seed', String(SEED), '--streets', String(STREETS)], { db: URL }));
       pg.once.push({ name: `dataset generated on PostgreSQL with \`dangjian demo\` (no migrate-data in this binary)`, value: `${s.toFixed(1)} s` });
     }
+    // the audit chain verifies on the moved copy (issue 12 point 5)
+    const av = dj(['audit', 'verify'], { db: URL, allowFail: true });
+    pg.once.push({ name: '`dangjian audit verify` on the PostgreSQL copy', value: `${(av.stdout || av.stderr).trim().split('\n').pop()} (exit ${av.status})` });
     // what a production database has after autovacuum's first pass: planner statistics
     // and the visibility map that index-only scans read
     const [va] = timed(() => cluster.psql('bench', 'VACUUM (ANALYZE)'));
