@@ -70,6 +70,15 @@ static inline const char *db_sql_text(const struct db_sql *sql, enum db_dialect 
 {
 	return d == DB_PG && sql->pg ? sql->pg : sql->text;
 }
+/* The slot of a statement cache (open addressing, cap a power of two) for key: each
+ * connection caches its statements by the address of their struct db_sql. */
+static inline size_t db_hash_ptr(const void *p, size_t cap)
+{
+	uintptr_t x = (uintptr_t)p;
+	x ^= x >> 17;
+	x *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(x >> 7) & (cap - 1);
+}
 /* The registered tables have no hole (checked once, before the first connection). */
 bool db_tables_whole(void);
 #endif

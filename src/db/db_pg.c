@@ -285,14 +285,6 @@ static int pg_self_check(struct db *d, char *why, size_t whylen)
 	return ok ? 0 : -1;
 }
 
-static size_t hash_ptr(const void *p, size_t cap)
-{
-	uintptr_t x = (uintptr_t)p;
-	x ^= x >> 17;
-	x *= 0x9E3779B97F4A7C15ull;
-	return (size_t)(x >> 7) & (cap - 1);
-}
-
 static struct pg_stmt **cache_slot(struct pg_db *db, const struct db_sql *key)
 {
 	if (db->used * 2 >= db->cap) {
@@ -303,7 +295,7 @@ static struct pg_stmt **cache_slot(struct pg_db *db, const struct db_sql *key)
 		for (size_t i = 0; i < db->cap; i++) {
 			if (!db->cache[i])
 				continue;
-			size_t j = hash_ptr(db->cache[i]->base.key, ncap);
+			size_t j = db_hash_ptr(db->cache[i]->base.key, ncap);
 			while (n[j])
 				j = (j + 1) & (ncap - 1);
 			n[j] = db->cache[i];
@@ -312,7 +304,7 @@ static struct pg_stmt **cache_slot(struct pg_db *db, const struct db_sql *key)
 		db->cache = n;
 		db->cap = ncap;
 	}
-	size_t j = hash_ptr(key, db->cap);
+	size_t j = db_hash_ptr(key, db->cap);
 	while (db->cache[j] && db->cache[j]->base.key != key)
 		j = (j + 1) & (db->cap - 1);
 	return &db->cache[j];
