@@ -215,6 +215,39 @@ void db_close_all(void)
 	tl_replica = NULL;
 }
 
+static size_t hash_ptr(const void *p, size_t cap)
+{
+	uintptr_t x = (uintptr_t)p;
+	x ^= x >> 17;
+	x *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(x >> 7) & (cap - 1);
+}
+
+struct db_stmt **db_cache_slot(struct db *db, const struct db_sql *key)
+{
+	if (db->used * 2 >= db->cap) {
+		size_t ncap = db->cap ? db->cap * 2 : 64;
+		struct db_stmt **n = calloc(ncap, sizeof *n);
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < db->cap; i++) {
+			if (!db->cache[i])
+				continue;
+			size_t j = hash_ptr(db->cache[i]->key, ncap);
+			while (n[j])
+				j = (j + 1) & (ncap - 1);
+			n[j] = db->cache[i];
+		}
+		free(db->cache);
+		db->cache = n;
+		db->cap = ncap;
+	}
+	size_t j = hash_ptr(key, db->cap);
+	while (db->cache[j] && db->cache[j]->key != key)
+		j = (j + 1) & (db->cap - 1);
+	return &db->cache[j];
+}
+
 void db_misuse(struct db_stmt *s, const char *what, int n)
 {
 	if (!s->misuse)

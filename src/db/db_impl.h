@@ -45,6 +45,10 @@ struct db_ops {
 struct db {
 	const struct db_ops *ops;
 	char *name; /* what it was opened with (db.c) */
+	/* the prepared statements, each the engine's own struct beginning with struct
+	 * db_stmt, found by db_cache_slot; the engine frees them at close */
+	struct db_stmt **cache;
+	size_t cap, used;
 	bool in_tx;
 	struct db *next_all; /* the list of thread connections (db.c) */
 };
@@ -70,15 +74,10 @@ static inline const char *db_sql_text(const struct db_sql *sql, enum db_dialect 
 {
 	return d == DB_PG && sql->pg ? sql->pg : sql->text;
 }
-/* The slot of a statement cache (open addressing, cap a power of two) for key: each
- * connection caches its statements by the address of their struct db_sql. */
-static inline size_t db_hash_ptr(const void *p, size_t cap)
-{
-	uintptr_t x = (uintptr_t)p;
-	x ^= x >> 17;
-	x *= 0x9E3779B97F4A7C15ull;
-	return (size_t)(x >> 7) & (cap - 1);
-}
+/* The cache slot of key on db (open addressing on the db_sql's address): the statement
+ * prepared for it, or an empty slot the engine fills (then db->used++). NULL when out
+ * of memory. */
+struct db_stmt **db_cache_slot(struct db *db, const struct db_sql *key);
 /* The registered tables have no hole (checked once, before the first connection). */
 bool db_tables_whole(void);
 #endif

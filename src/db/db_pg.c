@@ -48,8 +48,6 @@ struct pg_db {
 	struct db base;
 	PGconn *conn;
 	char *url;
-	struct pg_stmt **cache; /* open addressing on key */
-	size_t cap, used;
 	unsigned next_name;
 	int64_t changes;
 	bool broken; /* the connection was lost: reopened at the next begin */
@@ -210,17 +208,17 @@ static void stmt_clear_result(struct pg_stmt *s)
 
 static void cache_clear(struct pg_db *db)
 {
-	for (size_t i = 0; i < db->cap; i++) {
-		struct pg_stmt *s = db->cache[i];
+	for (size_t i = 0; i < db->base.cap; i++) {
+		struct pg_stmt *s = PS(db->base.cache[i]);
 		if (!s)
 			continue;
 		stmt_clear_result(s);
 		stmt_free_params(s);
 		free(s);
 	}
-	free(db->cache);
-	db->cache = NULL;
-	db->cap = db->used = 0;
+	free(db->base.cache);
+	db->base.cache = NULL;
+	db->base.cap = db->base.used = 0;
 }
 
 static void pg_close(struct db *d)
@@ -243,10 +241,10 @@ static enum db_rc reconnect(struct pg_db *db)
 	}
 	PQfinish(db->conn);
 	db->conn = c;
-	for (size_t i = 0; i < db->cap; i++)
-		if (db->cache[i]) {
-			stmt_clear_result(db->cache[i]);
-			db->cache[i]->prepared = false;
+	for (size_t i = 0; i < db->base.cap; i++)
+		if (db->base.cache[i]) {
+			stmt_clear_result(PS(db->base.cache[i]));
+			PS(db->base.cache[i])->prepared = false;
 		}
 	db->broken = false;
 	if (configure(db) != 0) {
@@ -285,31 +283,6 @@ static int pg_self_check(struct db *d, char *why, size_t whylen)
 	return ok ? 0 : -1;
 }
 
-static struct pg_stmt **cache_slot(struct pg_db *db, const struct db_sql *key)
-{
-	if (db->used * 2 >= db->cap) {
-		size_t ncap = db->cap ? db->cap * 2 : 64;
-		struct pg_stmt **n = calloc(ncap, sizeof *n);
-		if (!n)
-			return NULL;
-		for (size_t i = 0; i < db->cap; i++) {
-			if (!db->cache[i])
-				continue;
-			size_t j = db_hash_ptr(db->cache[i]->base.key, ncap);
-			while (n[j])
-				j = (j + 1) & (ncap - 1);
-			n[j] = db->cache[i];
-		}
-		free(db->cache);
-		db->cache = n;
-		db->cap = ncap;
-	}
-	size_t j = db_hash_ptr(key, db->cap);
-	while (db->cache[j] && db->cache[j]->base.key != key)
-		j = (j + 1) & (db->cap - 1);
-	return &db->cache[j];
-}
-
 /* Prepares s on the connection (Parse + Describe): its parameter and column counts. */
 static enum db_rc server_prepare(struct pg_db *db, struct pg_stmt *s)
 {
@@ -343,10 +316,10 @@ static enum db_rc server_prepare(struct pg_db *db, struct pg_stmt *s)
 static struct db_stmt *pg_prepare(struct db *d, const struct db_sql *sql)
 {
 	struct pg_db *db = PG(d);
-	struct pg_stmt **slot = cache_slot(db, sql);
+	struct db_stmt **slot = db_cache_slot(d, sql);
 	if (!slot)
 		return NULL;
-	struct pg_stmt *s = *slot;
+	struct pg_stmt *s = PS(*slot);
 	if (!s) {
 		if (!sql->text) { /* a hole: db_open refuses to run with one, so never */
 			log_msg(LOG_ERROR, NULL, "db: prepare %s: no statement text", sql->name ? sql->name : "(unnamed)");
@@ -361,8 +334,8 @@ static struct db_stmt *pg_prepare(struct db *d, const struct db_sql *sql)
 		s->base.db = d;
 		s->row = s->blob_row = -1;
 		snprintf(s->name, sizeof s->name, "s%u", ++db->next_name);
-		*slot = s;
-		db->used++;
+		*slot = &s->base;
+		d->used++;
 	}
 	stmt_clear_result(s);
 	stmt_free_params(s);

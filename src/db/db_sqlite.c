@@ -17,7 +17,7 @@
 #define MAX_PARAMS 64
 
 struct sq_stmt {
-	struct db_stmt base; /* key NULL: a free slot of the cache */
+	struct db_stmt base;
 	sqlite3_stmt *st;
 	int nparams;
 	int idx[MAX_PARAMS + 1]; /* $n → SQLite parameter index */
@@ -26,8 +26,6 @@ struct sq_stmt {
 struct sq_db {
 	struct db base;
 	sqlite3 *h;
-	struct sq_stmt *cache; /* open addressing on key */
-	size_t cap, used;
 	db_row_fn scan_fn; /* db_scan's callback while its statement runs */
 	void *scan_ctx;
 	int64_t scan_rows;
@@ -176,12 +174,14 @@ struct db *db_sqlite_open(const char *path, int flags, const char *vfs)
 
 static void cache_clear(struct sq_db *db)
 {
-	for (size_t i = 0; i < db->cap; i++)
-		if (db->cache[i].st)
-			sqlite3_finalize(db->cache[i].st);
-	free(db->cache);
-	db->cache = NULL;
-	db->cap = db->used = 0;
+	for (size_t i = 0; i < db->base.cap; i++)
+		if (db->base.cache[i]) {
+			sqlite3_finalize(ST(db->base.cache[i])->st);
+			free(db->base.cache[i]);
+		}
+	free(db->base.cache);
+	db->base.cache = NULL;
+	db->base.cap = db->base.used = 0;
 }
 
 static void sq_close(struct db *d)
@@ -214,31 +214,6 @@ static int sq_self_check(struct db *d, char *why, size_t whylen)
 	return 0;
 }
 
-static struct sq_stmt *cache_slot(struct sq_db *db, const struct db_sql *key)
-{
-	if (db->used * 2 >= db->cap) {
-		size_t ncap = db->cap ? db->cap * 2 : 64;
-		struct sq_stmt *n = calloc(ncap, sizeof *n);
-		if (!n)
-			return NULL;
-		for (size_t i = 0; i < db->cap; i++) {
-			if (!db->cache[i].base.key)
-				continue;
-			size_t j = db_hash_ptr(db->cache[i].base.key, ncap);
-			while (n[j].base.key)
-				j = (j + 1) & (ncap - 1);
-			n[j] = db->cache[i];
-		}
-		free(db->cache);
-		db->cache = n;
-		db->cap = ncap;
-	}
-	size_t j = db_hash_ptr(key, db->cap);
-	while (db->cache[j].base.key && db->cache[j].base.key != key)
-		j = (j + 1) & (db->cap - 1);
-	return &db->cache[j];
-}
-
 static int map_params(struct sq_stmt *s)
 {
 	int count = sqlite3_bind_parameter_count(s->st);
@@ -261,10 +236,11 @@ static int map_params(struct sq_stmt *s)
 static struct db_stmt *sq_prepare(struct db *d, const struct db_sql *sql)
 {
 	struct sq_db *db = SQ(d);
-	struct sq_stmt *s = cache_slot(db, sql);
-	if (!s)
+	struct db_stmt **slot = db_cache_slot(d, sql);
+	if (!slot)
 		return NULL;
-	if (s->base.key) {
+	struct sq_stmt *s = ST(*slot);
+	if (s) {
 		sqlite3_reset(s->st);
 		sqlite3_clear_bindings(s->st);
 		s->base.nocopy = false;
@@ -291,8 +267,13 @@ static struct db_stmt *sq_prepare(struct db *d, const struct db_sql *sql)
 		sqlite3_finalize(st);
 		return NULL;
 	}
+	if (!(s = malloc(sizeof *s))) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
 	*s = tmp;
-	db->used++;
+	*slot = &s->base;
+	d->used++;
 	return &s->base;
 }
 
