@@ -14,7 +14,7 @@
 // section. BENCH_PG_WORKERS: --workers of each server in the PostgreSQL run (default 2,
 // as SQLite's).
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, cpSync, copyFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import os from 'node:os';
 import { startCluster, pgAvailable, SETTINGS, clusterCpu, procCpu, boxCpu } from './pg.mjs';
@@ -311,6 +311,17 @@ async function mainSqlite() {
     }
     uncached.sort((x, y) => x - y);
     results.once.push({ name: `district statistics right after a write (the uncached pass over ${MEMBERS.toLocaleString('en')} members, 7 reads)`, value: `median ${uncached[3].toFixed(0)} ms (min ${uncached[0].toFixed(0)}, max ${uncached[6].toFixed(0)})` });
+
+    // each capability's scenarios (bench/capabilities/*.mjs, in name order): a module's
+    // default export gets what it needs to build its data at scale and measure it; it
+    // pushes its rows with scenario() and results.once, under a heading of its own
+    const capDir = join(ROOT, 'bench/capabilities');
+    for (const f of existsSync(capDir) ? readdirSync(capDir).filter((x) => x.endsWith('.mjs')).sort() : []) {
+      if (process.env.BENCH_ONLY && !f.startsWith(process.env.BENCH_ONLY)) continue;
+      log(`capability scenarios: ${f}`);
+      const mod = await import(join(capDir, f));
+      await mod.default({ base: srv.base, sess, env, get, http, scenario, wrkOnce, drain, dj, DATA, RUNDB, ROOT, idNumber, log, results, QUICK, discovered: { best, street, leaf, community, total, memberId } });
+    }
 
     // export the whole district, then import it into an empty district
     for (const fmt of process.env.BENCH_SKIP_IO === '1' ? [] : ['xlsx', 'csv']) {

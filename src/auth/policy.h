@@ -13,7 +13,7 @@ struct perm_def {
 	const char *name; /* Chinese, for the UI */
 };
 
-#define ROLE_MAX_PERMS 16
+#define ROLE_MAX_PERMS 48
 
 struct role_def {
 	const char *code;  /* "branch_secretary" */

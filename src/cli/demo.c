@@ -20,7 +20,10 @@ struct demo_run {
 static enum db_rc demo_tx(struct db *db, void *ctx)
 {
 	struct demo_run *r = ctx;
-	return demo_build(db, &r->spec, &r->done, r->why, sizeof r->why);
+	enum db_rc rc = demo_build(db, &r->spec, &r->done, r->why, sizeof r->why);
+	for (const struct demo_step *const *s = demo_steps; rc == DB_OK && *s; s++)
+		rc = (*s)->fn(db, &r->spec, r->why, sizeof r->why);
+	return rc;
 }
 
 struct demo_admin {
