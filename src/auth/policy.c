@@ -20,6 +20,12 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* 发展党员 (issue 13) and the working-day calendar */
+	{"calendar.manage", "维护工作日历"},
+	{"dev.read", "查看发展党员"},
+	{"dev.write", "办理发展党员"},
+	{"dev.approve", "审批发展党员"},
+	{"dev.quota", "下达发展指标"},
 };
 
 static const struct role_def roles[] = {
@@ -28,12 +34,14 @@ static const struct role_def roles[] = {
 	{"auditor", "审计管理员", true, false, {"audit.read"}},
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "pii.export", "stats.read", "self.read"}},
+	  "pii.export", "stats.read", "self.read",
+	  /* 发展党员 */ "calendar.manage", "dev.read", "dev.write", "dev.approve", "dev.quota"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read"}},
+	  "stats.read", "self.read", /* 发展党员 */ "dev.read", "dev.write", "dev.approve"}},
 	{"branch_secretary", "支部书记", false, true,
-	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read"}},
+	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
+	  /* 发展党员 */ "dev.read", "dev.write"}},
 	{"member", "党员", false, false, {"self.read"}},
 	{"resident", "居民", false, false, {"self.read"}},
 };
