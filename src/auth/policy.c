@@ -20,6 +20,8 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* the yearly report (issue 19): its template and the closing of a year */
+	{"report.manage", "维护年度报告"},
 	/* 发展党员 (issue 13) and the working-day calendar */
 	{"calendar.manage", "维护工作日历"},
 	{"dev.read", "查看发展党员"},
@@ -35,7 +37,8 @@ static const struct role_def roles[] = {
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
 	  "pii.export", "stats.read", "self.read",
-	  /* 发展党员 */ "calendar.manage", "dev.read", "dev.write", "dev.approve", "dev.quota"}},
+	  /* 发展党员 */ "calendar.manage", "dev.read", "dev.write", "dev.approve", "dev.quota",
+	  /* 年度报告 */ "report.manage"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
 	  "stats.read", "self.read", /* 发展党员 */ "dev.read", "dev.write", "dev.approve"}},
