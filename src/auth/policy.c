@@ -20,6 +20,10 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* files store (issue 15): on top of these, each owner kind names the permission its
+	 * record needs (api/files.h) */
+	{"file.read", "查看附件"},
+	{"file.write", "上传附件"},
 };
 
 static const struct role_def roles[] = {
@@ -28,12 +32,14 @@ static const struct role_def roles[] = {
 	{"auditor", "审计管理员", true, false, {"audit.read"}},
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "pii.export", "stats.read", "self.read"}},
+	  "pii.export", "stats.read", "self.read",
+	  /* files store */ "file.read", "file.write"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read"}},
+	  "stats.read", "self.read", /* files store */ "file.read", "file.write"}},
 	{"branch_secretary", "支部书记", false, true,
-	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read"}},
+	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
+	  /* files store */ "file.read", "file.write"}},
 	{"member", "党员", false, false, {"self.read"}},
 	{"resident", "居民", false, false, {"self.read"}},
 };

@@ -418,6 +418,9 @@ static const struct {
 	{"member.pii_view", "查看完整个人信息"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
+	/* files store */
+	{"file.upload", "上传附件"},
+	{"file.delete", "删除附件"},
 };
 
 const char *audit_action_name(const char *code)
