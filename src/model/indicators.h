@@ -53,6 +53,10 @@ struct indicator {
 	 * the figure is a ratio of other figures' records. */
 	enum db_rc (*rows)(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			   void *ctx);
+	/* true: counts events in the period (developed, transfers, meetings…), so last
+	 * year's figure is the same count over last year's period; false: a standing
+	 * figure counted as it is today (members, organizations) */
+	bool period;
 };
 
 struct indicator_table {
