@@ -431,10 +431,9 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
-			    json_t *items)
+enum db_rc org_alerts_scan(struct db *db, const char *prefix, const char *end, struct date today, org_alert_fn fn,
+			   void *ctx)
 {
-	(void)a;
 	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_ALERT_ORGS]);
 	if (!st)
 		return DB_ERROR;
@@ -455,11 +454,27 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 		struct org_alert al[8];
 		int nal = org_alerts(&o, db_col_int(st, ORG_ALERT_COL_FORMAL), committee, today, al, 8);
 		for (int i = 0; i < nal; i++)
-			json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?}", "org_id", (json_int_t)o.id,
-							       "org_name", o.name, "code", org_alert_code_name(al[i].code),
-							       "level", al[i].level, "message", org_alert_message(al[i].code),
-							       "due_on", al[i].due_on[0] ? al[i].due_on : NULL));
+			fn(ctx, &o, &al[i]);
 	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
+}
+
+json_t *org_alert_json(const struct org_rec *o, const struct org_alert *al)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?}", "org_id", (json_int_t)o->id, "org_name", o->name, "code",
+			 org_alert_code_name(al->code), "level", al->level, "message", org_alert_message(al->code), "due_on",
+			 al->due_on[0] ? al->due_on : NULL);
+}
+
+static void append_alert(void *ctx, const struct org_rec *o, const struct org_alert *al)
+{
+	json_array_append_new(ctx, org_alert_json(o, al));
+}
+
+enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
+			    json_t *items)
+{
+	(void)a;
+	return org_alerts_scan(db, prefix, end, today, append_alert, items);
 }
