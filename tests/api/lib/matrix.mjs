@@ -39,6 +39,10 @@ export const POLICY = {
   member: ['self.read'],
   resident: ['self.read'],
 };
+// messages (issue 16)
+POLICY.district_admin.push('message.read', 'message.manage');
+POLICY.committee_admin.push('message.read', 'message.manage');
+POLICY.branch_secretary.push('message.read');
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
 export const POSITIONS = ['own', 'child', 'sibling', 'parent', 'foreign'];
 
