@@ -52,12 +52,17 @@ struct config {
 	int64_t sender_interval_ms;     /* the sender's pause when nothing is due */
 	int64_t scheduler_tick_seconds; /* how often the scheduler looks for due slots */
 	int64_t provider_timeout_ms;    /* one provider HTTP call at most */
+	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;
 	char *log_level;
 	/* identity */
 	char *password_policy; /* dengbao | asvs */
+	/* 发展党员 (issue 13) */
+	int64_t dev_publicity_workdays;
+	int64_t dev_review_max_days;
+	int64_t dev_annual_default_quota;
 	int64_t session_idle;
 	int64_t session_absolute;
 	int64_t lock_threshold;

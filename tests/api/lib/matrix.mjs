@@ -29,6 +29,8 @@ import { join } from 'node:path';
 import { cli, api } from './server.mjs';
 import { signIn, addOrgs } from './auth.mjs';
 
+// The roles' permissions as the roster landed them; each capability's grants follow in
+// GRANTS, one block each (merged into POLICY below).
 export const POLICY = {
   sysadmin: ['user.read', 'user.manage', 'settings.manage'],
   secadmin: ['user.read', 'role.assign'],
@@ -39,10 +41,23 @@ export const POLICY = {
   member: ['self.read'],
   resident: ['self.read'],
 };
-// messages (issue 16)
-POLICY.district_admin.push('message.read', 'message.manage');
-POLICY.committee_admin.push('message.read', 'message.manage');
-POLICY.branch_secretary.push('message.read');
+const GRANTS = [
+  // 年度报告
+  ['district_admin', 'report.manage'],
+  // 发展党员
+  ['district_admin', 'calendar.manage'], ['district_admin', 'dev.read'], ['district_admin', 'dev.write'], ['district_admin', 'dev.approve'], ['district_admin', 'dev.quota'],
+  ['committee_admin', 'dev.read'], ['committee_admin', 'dev.write'], ['committee_admin', 'dev.approve'],
+  ['branch_secretary', 'dev.read'], ['branch_secretary', 'dev.write'],
+  // files store
+  ['district_admin', 'file.read'], ['district_admin', 'file.write'],
+  ['committee_admin', 'file.read'], ['committee_admin', 'file.write'],
+  ['branch_secretary', 'file.read'], ['branch_secretary', 'file.write'],
+  // messages
+  ['district_admin', 'message.read'], ['district_admin', 'message.manage'],
+  ['committee_admin', 'message.read'], ['committee_admin', 'message.manage'],
+  ['branch_secretary', 'message.read'],
+];
+for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
 export const POSITIONS = ['own', 'child', 'sibling', 'parent', 'foreign'];
 
