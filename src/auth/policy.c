@@ -20,6 +20,11 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* transfers (组织关系接转, issue 14) */
+	{"transfer.read", "查看组织关系接转"},
+	{"transfer.write", "办理组织关系接转"},
+	{"transfer.approve", "审批、接收组织关系接转"},
+	{"transfer.apply", "申请组织关系转接"},
 };
 
 static const struct role_def roles[] = {
@@ -28,13 +33,16 @@ static const struct role_def roles[] = {
 	{"auditor", "审计管理员", true, false, {"audit.read"}},
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "pii.export", "stats.read", "self.read"}},
+	  "pii.export", "stats.read", "self.read",
+	  /* transfers */ "transfer.read", "transfer.write", "transfer.approve"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read"}},
+	  "stats.read", "self.read",
+	  /* transfers */ "transfer.read", "transfer.write", "transfer.approve"}},
 	{"branch_secretary", "支部书记", false, true,
-	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read"}},
-	{"member", "党员", false, false, {"self.read"}},
+	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
+	  /* transfers */ "transfer.read", "transfer.write"}},
+	{"member", "党员", false, false, {"self.read", /* transfers */ "transfer.apply"}},
 	{"resident", "居民", false, false, {"self.read"}},
 };
 
