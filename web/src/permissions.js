@@ -15,7 +15,12 @@ export const P = {
   PII_EXPORT: 'pii.export',
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
-  AUDIT_READ: 'audit.read'
+  AUDIT_READ: 'audit.read',
+  // transfers (组织关系接转)
+  TRANSFER_READ: 'transfer.read',
+  TRANSFER_WRITE: 'transfer.write',
+  TRANSFER_APPROVE: 'transfer.approve',
+  TRANSFER_APPLY: 'transfer.apply'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -24,5 +29,6 @@ export const PAGE_PERMS = {
   members: [P.MEMBER_READ, P.MEMBER_WRITE],
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
-  audit: [P.AUDIT_READ]
+  audit: [P.AUDIT_READ],
+  transfers: [P.TRANSFER_READ] // transfers
 }
