@@ -16,6 +16,12 @@ export const P = {
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
   AUDIT_READ: 'audit.read',
+  // 发展党员 (issue 13) and the working-day calendar
+  CALENDAR_MANAGE: 'calendar.manage',
+  DEV_READ: 'dev.read',
+  DEV_WRITE: 'dev.write',
+  DEV_APPROVE: 'dev.approve',
+  DEV_QUOTA: 'dev.quota',
   // transfers (组织关系接转)
   TRANSFER_READ: 'transfer.read',
   TRANSFER_WRITE: 'transfer.write',
@@ -30,5 +36,8 @@ export const PAGE_PERMS = {
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
   audit: [P.AUDIT_READ],
+  // 发展党员
+  development: [P.DEV_READ],
+  calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
   transfers: [P.TRANSFER_READ] // transfers
 }
