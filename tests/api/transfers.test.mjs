@@ -7,7 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { problemOk } from './lib/server.mjs';
-import { district, as } from './lib/roster_api.mjs';
+import { district, as, download } from './lib/roster_api.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeDir } from './lib/server.mjs';
 import { idNumber } from './lib/roster.mjs';
 import { signIn } from './lib/auth.mjs';
 
@@ -322,6 +327,41 @@ test('transfers: 200 concurrent acceptances of different transfers move each mem
   assert.equal(srv.sql(`SELECT COUNT(*) FROM member_history WHERE member_id IN (${moved}) AND reason LIKE '组织关系转接：由%'`), '201');
   assert.equal(Number(srv.sql(`SELECT n_members FROM orgs WHERE id = ${toBranch}`)), Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${toBranch}`)));
   assert.equal(srv.sql(`SELECT COUNT(*) FROM transfer_events WHERE transfer_id = ${last} AND to_state = 'received'`), '1');
+});
+
+test('transfers: the printed letter with its 回执 stub and QR code is a DOCX that LibreOffice opens; printing is audited', async () => {
+  const t = await sent();
+  const letterOf = async (s) => download(srv, s, `/api/v1/transfers/${t.id}/letter.docx`);
+  const masked = await letterOf(sec); // a branch secretary: no pii.view
+  assert.equal(masked.status, 200, masked.text);
+  assert.match(masked.headers.get('content-type'), /wordprocessingml/);
+  assert.match(masked.headers.get('content-disposition'), /attachment/);
+  const r = await letterOf(sendCom); // the 基层党委: pii.view, the full number
+  const dir = mkdtempSync(join(tmpdir(), 'dj-letter-'));
+  try {
+    const file = join(dir, 'letter.docx');
+    writeFileSync(file, r.buf);
+    writeFileSync(join(dir, 'masked.docx'), masked.buf);
+    const xml = spawnSync('unzip', ['-p', file, 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    const mxml = spawnSync('unzip', ['-p', join(dir, 'masked.docx'), 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    for (const s of ['中国共产党党员组织关系介绍信', '回执', t.serial, t.name, t.to_org_name, '/verify/transfer/']) assert.ok(xml.includes(s), s);
+    assert.match(xml, /\d{17}[\dX]/); // printed in full for pii.view
+    assert.doesNotMatch(mxml, /\d{17}[\dX]/);
+    const media = spawnSync('unzip', ['-l', file], { encoding: 'utf8' }).stdout;
+    assert.match(media, /word\/media\/\S+\.png/, 'the QR code');
+    const lo = spawnSync('soffice', [`-env:UserInstallation=file://${dir}/lo`, '--headless', '--convert-to', 'pdf', '--outdir', dir, file], { encoding: 'utf8', timeout: 180000 });
+    assert.ok(existsSync(join(dir, 'letter.pdf')), `LibreOffice converted it: ${lo.stderr}`);
+    assert.ok(readFileSync(join(dir, 'letter.pdf')).length > 3000);
+    const txt = spawnSync('pdftotext', [join(dir, 'letter.pdf'), '-'], { encoding: 'utf8' });
+    if (txt.status === 0) assert.match(txt.stdout.replace(/\s+/g, ''), /中国共产党党员组织关系介绍信/);
+  } finally { removeDir(dir); }
+  assert.equal(srv.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'transfer.letter' AND object_id = ${t.id}`), '2');
+  // a letter not yet numbered does not print; another scope: 404
+  const [m] = membersOf(fromBranch);
+  const d = await start(m);
+  problemOk(null, await download(srv, sec, `/api/v1/transfers/${d.id}/letter.docx`).then((x) => ({ ...x, body: JSON.parse(x.text) })), 409, 'no_serial');
+  problemOk(null, await download(srv, otherSec, `/api/v1/transfers/${t.id}/letter.docx`).then((x) => ({ ...x, body: JSON.parse(x.text) })), 404, 'not_found');
+  await step(sec, d.id, 'cancel', {});
 });
 
 test('transfers: the public verification answers valid, expired or received with nothing personal; rate-limited', async () => {
