@@ -14,7 +14,7 @@ const OPEN = 20000;
 function sqlRun(RUNDB, sql) {
   const pg = /^postgres(ql)?:/.test(RUNDB);
   const r = pg ? spawnSync('psql', [RUNDB, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { encoding: 'utf8' })
-    : spawnSync('sqlite3', ['-bail', RUNDB], { input: `PRAGMA busy_timeout = 60000;\n${sql}\n`, encoding: 'utf8' });
+    : spawnSync('sqlite3', ['-bail', RUNDB], { input: `.timeout 60000\n${sql}\n`, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`transfers bench data: ${r.stderr}`);
   return { out: r.stdout.trim(), pg };
 }
@@ -54,7 +54,7 @@ export default async function transfers({ base, sess, get, http, scenario, RUNDB
   await scenario('组织关系接转: the district\'s queue counts (menu)', `${base}/api/v1/transfers/counts`, { env });
 
   // 200 concurrent acceptances of different transfers: each member moves exactly once
-  const ids = sqlRun(RUNDB, "SELECT id FROM transfers WHERE serial LIKE 'B%' ORDER BY id LIMIT 200").out.split('\n').map(Number);
+  const ids = sqlRun(RUNDB, `SELECT id FROM transfers WHERE serial LIKE 'B%' AND valid_until >= '${day(0)}' ORDER BY id LIMIT 200`).out.split('\n').map(Number);
   const members = sqlRun(RUNDB, `SELECT COUNT(*) FROM members`).out;
   const a0 = process.hrtime.bigint();
   const replies = await Promise.all(ids.map((id) => http(base, 'POST', `/api/v1/transfers/${id}/accept`, { body: {}, cookie: sess.cookie, csrf: sess.csrf })));

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/idcard.h"
+#include "model/revcache.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -63,10 +64,12 @@ enum transfer_stmt {
 	STMT_TRANSFER_COUNT,
 	STMT_TRANSFER_COUNT_OPEN,
 	STMT_TRANSFER_COUNTS,
+	STMT_TRANSFER_COUNT_TRANSIT,
 	STMT_TRANSFER_STATS,
 	STMT_TRANSFER_DESTINATIONS,
 	STMT_TRANSFER_VERIFY_HIT,
 	STMT_TRANSFER_VERIFY_PURGE,
+	STMT_TRANSFER_REV,
 	TRANSFER_STMT__MAX
 };
 
@@ -100,25 +103,45 @@ static const struct db_sql transfer_sql[TRANSFER_STMT__MAX] = {
 	 "SELECT id FROM transfers WHERE id_blind = $1 AND open = 1 ORDER BY id LIMIT 1"},
 	[STMT_TRANSFER_OPEN_OF_MEMBER] = {"transfer.open_of_member",
 	 "SELECT id FROM transfers WHERE member_id = $1 AND open = 1"},
+	/* newest first, walking the table backwards until a page is full (SQLite: NOT
+	 * INDEXED, so that it never collects every row of an OR of the two sides' indexes
+	 * and sorts them) */
 	[STMT_TRANSFER_PAGE] = {"transfer.page",
+	 "SELECT " TRANSFER_COLS " FROM transfers NOT INDEXED WHERE" TRANSFER_FILTER
+	 " AND ($10 = 0 OR id < $10) ORDER BY id DESC LIMIT $11",
 	 "SELECT " TRANSFER_COLS " FROM transfers WHERE" TRANSFER_FILTER
 	 " AND ($10 = 0 OR id < $10) ORDER BY id DESC LIMIT $11"},
 	/* in transit only: walks transfers_open from the newest (the district's list) */
-	[STMT_TRANSFER_PAGE_OPEN] = {"transfer.page_open",
-	 "SELECT " TRANSFER_COLS " FROM transfers WHERE open = 1 AND" TRANSFER_FILTER
-	 " AND ($10 = 0 OR id < $10) ORDER BY open DESC, id DESC LIMIT $11"},
+	[STMT_TRANSFER_PAGE_OPEN] = DB_SQL_INDEXED("transfer.page_open", "SELECT " TRANSFER_COLS " FROM transfers",
+	 "transfers_open", " WHERE open = 1 AND" TRANSFER_FILTER " AND ($10 = 0 OR id < $10) ORDER BY open DESC, id DESC LIMIT $11"),
 	[STMT_TRANSFER_COUNT] = {"transfer.count", "SELECT COUNT(*) FROM transfers WHERE" TRANSFER_FILTER},
 	[STMT_TRANSFER_COUNT_OPEN] = {"transfer.count_open",
 	 "SELECT COUNT(*) FROM transfers WHERE open = 1 AND" TRANSFER_FILTER},
-	/* $1 prefix, $2 end, $3 today, $4 today + 7 days, $5 today − 1 month */
+	/* $1 prefix, $2 end, $3 today, $4 today + 7 days, $5 today − 1 month. Each figure is
+	 * counted in one pass over each side's range on a covering index (an OR of the two
+	 * paths would visit every row and merge); the receiving side's figures leave out the
+	 * letters whose sending side is in the subtree too (counted once, as outgoing). */
+#define TRF_FROM_IN " open = 1 AND from_path >= $1 AND from_path < $2"
+#define TRF_TO_ONLY " open = 1 AND to_path >= $1 AND to_path < $2 AND state = 'sent' AND (from_path IS NULL OR from_path < $1 OR from_path >= $2)"
+/* …the same inside a scan of the receiving side's range */
+#define TRF_TO_ONLY_C " state = 'sent' AND (from_path IS NULL OR from_path < $1 OR from_path >= $2)"
 	[STMT_TRANSFER_COUNTS] = {"transfer.counts",
-	 "SELECT COALESCE(SUM(CASE WHEN open = 1 AND from_path >= $1 AND from_path < $2 THEN 1 ELSE 0 END), 0),"
-	 " COALESCE(SUM(CASE WHEN state = 'sent' AND to_path >= $1 AND to_path < $2 THEN 1 ELSE 0 END), 0),"
-	 " COALESCE(SUM(CASE WHEN state = 'sent' AND valid_until < $3 THEN 1 ELSE 0 END), 0),"
-	 " COALESCE(SUM(CASE WHEN state = 'sent' AND valid_until >= $3 AND valid_until <= $4 THEN 1 ELSE 0 END), 0),"
-	 " COALESCE(SUM(CASE WHEN state = 'received' AND received_on < $5 THEN 1 ELSE 0 END), 0),"
-	 " COALESCE(SUM(CASE WHEN open = 1 THEN 1 ELSE 0 END), 0)"
-	 " FROM transfers WHERE (from_path >= $1 AND from_path < $2) OR (to_path >= $1 AND to_path < $2)"},
+	 "SELECT f.n, t.pending, f.expired + t.expired, f.expiring + t.expiring, r.n, f.n + t.only FROM"
+	 " (SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN state = 'sent' AND valid_until < $3 THEN 1 ELSE 0 END), 0) AS expired,"
+	 " COALESCE(SUM(CASE WHEN state = 'sent' AND valid_until >= $3 AND valid_until <= $4 THEN 1 ELSE 0 END), 0) AS expiring"
+	 " FROM transfers WHERE" TRF_FROM_IN ") f,"
+	 " (SELECT COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS pending,"
+	 " COALESCE(SUM(CASE WHEN" TRF_TO_ONLY_C " THEN 1 ELSE 0 END), 0) AS only,"
+	 " COALESCE(SUM(CASE WHEN" TRF_TO_ONLY_C " AND valid_until < $3 THEN 1 ELSE 0 END), 0) AS expired,"
+	 " COALESCE(SUM(CASE WHEN" TRF_TO_ONLY_C " AND valid_until >= $3 AND valid_until <= $4 THEN 1 ELSE 0 END), 0) AS expiring"
+	 " FROM transfers WHERE open = 1 AND to_path >= $1 AND to_path < $2) t,"
+	 " (SELECT COUNT(*) AS n FROM transfers WHERE state = 'received' AND received_on < $5 AND ((from_path >= $1 AND"
+	 " from_path < $2) OR (to_path >= $1 AND to_path < $2))) r"},
+	/* the in-transit list's total without other filters (the district's list): the same
+	 * two range counts */
+	[STMT_TRANSFER_COUNT_TRANSIT] = {"transfer.count_transit",
+	 "SELECT (SELECT COUNT(*) FROM transfers WHERE" TRF_FROM_IN ") + (SELECT COUNT(*) FROM transfers WHERE"
+	 TRF_TO_ONLY ")"},
 	/* $1 prefix, $2 end, $3 from, $4 to (received_on); completed = received or receipt returned */
 	[STMT_TRANSFER_STATS] = {"transfer.stats",
 	 "SELECT COALESCE(SUM(CASE WHEN t.to_in = 1 AND t.from_in = 0 THEN 1 ELSE 0 END), 0),"
@@ -138,7 +161,30 @@ static const struct db_sql transfer_sql[TRANSFER_STMT__MAX] = {
 	 "INSERT INTO transfer_verify_hits (ip, minute, n) VALUES ($1, $2, 1)"
 	 " ON CONFLICT (ip, minute) DO UPDATE SET n = transfer_verify_hits.n + 1 RETURNING n"},
 	[STMT_TRANSFER_VERIFY_PURGE] = {"transfer.verify_purge", "DELETE FROM transfer_verify_hits WHERE minute < $1"},
+	[STMT_TRANSFER_REV] = {"transfer.rev", "SELECT epoch, rev FROM transfer_rev WHERE id = 1"},
 };
+/* transfer.rev's row */
+enum transfer_rev_col { TR_EPOCH, TR_REV };
+
+/* The queues' counts and the in-transit totals of a subtree, kept per (prefix,
+ * revision of the transfers, day): ~10 ms of index scans for 20,000 open letters,
+ * asked by every page and menu */
+REVCACHE_DEFINE(counts_cache, 64, struct transfer_counts);
+REVCACHE_DEFINE(transit_cache, 64, int64_t);
+
+/* The transfers' revision (0065), or rev -1 when it cannot be read (no caching). */
+static void transfer_revision(struct db *db, int64_t *epoch, int64_t *rev)
+{
+	*epoch = 0;
+	*rev = -1;
+	struct db_stmt *st = db_prepare(db, &transfer_sql[STMT_TRANSFER_REV]);
+	if (st && db_step(st) == DB_ROW) {
+		*epoch = db_col_int(st, TR_EPOCH);
+		*rev = db_col_int(st, TR_REV);
+	}
+	if (st)
+		db_reset(st);
+}
 DB_SQL_TABLE(transfer, transfer_sql);
 
 /* ---- the rules ---- */
@@ -543,14 +589,28 @@ enum db_rc transfer_page(struct db *db, struct arena *a, const struct transfer_f
 		return rc;
 	if (!total)
 		return DB_OK;
-	st = db_prepare(db, &transfer_sql[f->open_only ? STMT_TRANSFER_COUNT_OPEN : STMT_TRANSFER_COUNT]);
+	bool plain_transit = f->open_only && f->box == TRANSFER_BOX_ANY && !f->state && !f->flag && !f->member_id;
+	int64_t epoch, rev;
+	transfer_revision(db, &epoch, &rev);
+	if (plain_transit && rev >= 0 && revcache_get(&transit_cache, f->prefix, epoch, rev, 0, total))
+		return DB_OK;
+	st = db_prepare(db, &transfer_sql[plain_transit ? STMT_TRANSFER_COUNT_TRANSIT
+					  : f->open_only  ? STMT_TRANSFER_COUNT_OPEN
+							  : STMT_TRANSFER_COUNT]);
 	if (!st)
 		return DB_ERROR;
-	bind_filter(st, f);
+	if (plain_transit) {
+		db_bind_text(st, 1, f->prefix, -1);
+		db_bind_text(st, 2, f->end, -1);
+	} else {
+		bind_filter(st, f);
+	}
 	rc = db_step(st);
 	if (rc == DB_ROW) {
 		*total = db_col_int(st, DB_COL_ONLY);
 		rc = DB_OK;
+		if (plain_transit && rev >= 0)
+			revcache_put(&transit_cache, f->prefix, epoch, rev, 0, total);
 	}
 	db_reset(st);
 	return rc;
@@ -560,6 +620,10 @@ enum db_rc transfer_counts(struct db *db, const char *prefix, const char *end, s
 			   struct transfer_counts *c)
 {
 	memset(c, 0, sizeof *c);
+	int64_t epoch, rev, day = date_to_days(today);
+	transfer_revision(db, &epoch, &rev);
+	if (rev >= 0 && revcache_get(&counts_cache, prefix, epoch, rev, day, c))
+		return DB_OK;
 	struct db_stmt *st = db_prepare(db, &transfer_sql[STMT_TRANSFER_COUNTS]);
 	if (!st)
 		return DB_ERROR;
@@ -581,6 +645,8 @@ enum db_rc transfer_counts(struct db *db, const char *prefix, const char *end, s
 		c->receipt_overdue = db_col_int(st, TN_RECEIPT_OVERDUE);
 		c->transit = db_col_int(st, TN_TRANSIT);
 		rc = DB_OK;
+		if (rev >= 0)
+			revcache_put(&counts_cache, prefix, epoch, rev, day, c);
 	}
 	db_reset(st);
 	return rc;

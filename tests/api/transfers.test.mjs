@@ -300,6 +300,14 @@ test('transfers: queues and counts per organization; statistics 人次 in, out, 
   assert.equal(s2.body.within, Number(srv.sql("SELECT COUNT(*) FROM transfers WHERE kind = 'within' AND state IN ('received', 'receipt_returned')")));
   assert.equal(s2.body.by_kind.in, Number(srv.sql("SELECT COUNT(*) FROM transfers WHERE kind = 'in' AND state IN ('received', 'receipt_returned')")));
   problemOk(null, await admin.call('GET', '/api/v1/stats/transfers?from=2026-02-30'), 400, 'validation_failed');
+  // the yearly report's figure (INDICATOR_TABLE) counts the same 人次
+  const ind = await admin.call('GET', `/api/v1/indicators?org_id=1&from=${year}-01-01&to=${year}-12-31`);
+  assert.equal(ind.status, 200, ind.text);
+  const fig = ind.body.items.find((i) => i.key === 'transfers.completed');
+  assert.equal(fig.value.num, s2.body.total);
+  const rows = await admin.call('GET', `/api/v1/indicators/transfers.completed/rows?org_id=1&from=${year}-01-01&to=${year}-12-31`);
+  assert.equal(rows.status, 200, rows.text);
+  assert.ok(rows.body.items.length > 0 && !/\d{17}[\dX]/.test(rows.text));
 });
 
 test('transfers: 200 concurrent acceptances of different transfers move each member once; two of one: one wins', async () => {
