@@ -71,6 +71,14 @@ struct config {
 	int64_t ip_login_limit; /* login attempts per IP per lock_window */
 	int64_t pwhash_mem_kib;
 	int64_t pwhash_ops;
+	/* transfers (组织关系接转, issue 14) */
+	int64_t transfer_days_city;    /* R-TRF-02 (local): a letter's validity within the city */
+	int64_t transfer_days_outside; /* R-TRF-02 (local): … to outside the city */
+	char *transfer_approval;       /* who approves on the sending side: committee | branch */
+	char *transfer_acceptance;     /* who accepts on the receiving side: committee | branch */
+	char *transfer_city;           /* the city's name on the letter, for "within the city" */
+	char *transfer_verify_base;    /* the public base URL of the QR code's verification link */
+	int64_t transfer_verify_limit; /* public verifications per client address per minute */
 };
 
 extern struct config cfg;

@@ -36,6 +36,11 @@ static const struct perm_def perms[] = {
 	/* messages (issue 16): the outbox monitor and pushes */
 	{"message.read", "查看消息发送"},
 	{"message.manage", "管理消息推送"},
+	/* transfers (组织关系接转, issue 14) */
+	{"transfer.read", "查看组织关系接转"},
+	{"transfer.write", "办理组织关系接转"},
+	{"transfer.approve", "审批、接收组织关系接转"},
+	{"transfer.apply", "申请组织关系转接"},
 };
 
 /* The roles with the roster's permissions; each capability's grants follow in
@@ -86,6 +91,16 @@ static const struct grant {
 	{"committee_admin", "message.read"},
 	{"committee_admin", "message.manage"},
 	{"branch_secretary", "message.read"},
+	/* transfers (组织关系接转, issue 14) */
+	{"district_admin", "transfer.read"},
+	{"district_admin", "transfer.write"},
+	{"district_admin", "transfer.approve"},
+	{"committee_admin", "transfer.read"},
+	{"committee_admin", "transfer.write"},
+	{"committee_admin", "transfer.approve"},
+	{"branch_secretary", "transfer.read"},
+	{"branch_secretary", "transfer.write"},
+	{"member", "transfer.apply"},
 };
 
 const struct perm_def *policy_perms(size_t *n)

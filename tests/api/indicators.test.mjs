@@ -44,6 +44,8 @@ function truths(p) {
     'members.college_plus': m("education >= '10' AND education < '40'"),
     'members.under_35': m(`birth_date > '${y35}'`),
     'members.two_new': m('two_new = 1'),
+    // transfers: completed (received) in the period (default: this year), either side in the subtree
+    'transfers.completed': `(SELECT COUNT(*) FROM transfers t WHERE t.state IN ('received', 'receipt_returned') AND t.received_on >= '${today().slice(0, 4)}-01-01' AND t.received_on <= '${today()}' AND ((t.from_path >= '${p}' AND t.from_path < '${end}') OR (t.to_path >= '${p}' AND t.to_path < '${end}')))`,
   };
 }
 

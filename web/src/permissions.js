@@ -25,7 +25,12 @@ export const P = {
   // messages (issue 16)
   MESSAGE_READ: 'message.read',
   MESSAGE_MANAGE: 'message.manage',
-  SETTINGS_MANAGE: 'settings.manage'
+  SETTINGS_MANAGE: 'settings.manage',
+  // transfers (组织关系接转)
+  TRANSFER_READ: 'transfer.read',
+  TRANSFER_WRITE: 'transfer.write',
+  TRANSFER_APPROVE: 'transfer.approve',
+  TRANSFER_APPLY: 'transfer.apply'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -41,5 +46,6 @@ export const PAGE_PERMS = {
   outbox: [P.MESSAGE_READ, P.SETTINGS_MANAGE],
   // 发展党员
   development: [P.DEV_READ],
-  calendar: [P.DEV_READ, P.CALENDAR_MANAGE]
+  calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
+  transfers: [P.TRANSFER_READ] // transfers
 }

@@ -56,6 +56,11 @@ const GRANTS = [
   ['district_admin', 'message.read'], ['district_admin', 'message.manage'],
   ['committee_admin', 'message.read'], ['committee_admin', 'message.manage'],
   ['branch_secretary', 'message.read'],
+  // transfers (组织关系接转)
+  ['district_admin', 'transfer.read'], ['district_admin', 'transfer.write'], ['district_admin', 'transfer.approve'],
+  ['committee_admin', 'transfer.read'], ['committee_admin', 'transfer.write'], ['committee_admin', 'transfer.approve'],
+  ['branch_secretary', 'transfer.read'], ['branch_secretary', 'transfer.write'],
+  ['member', 'transfer.apply'],
 ];
 for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];

@@ -51,6 +51,19 @@ export const api = {
   reportDocx: (query) => request('GET', '/report', { query, blob: true }),
   me: () => http.get('/me'),
 
+  // transfers (组织关系接转)
+  listTransfers: (query) => http.get('/transfers', query),
+  transferCounts: (orgId) => http.get('/transfers/counts', orgId ? { org_id: orgId } : null),
+  transferDestinations: (q) => http.get('/transfers/destinations', { q }),
+  getTransfer: (id) => http.get(`/transfers/${enc(id)}`),
+  createTransfer: (body) => http.post('/transfers', body),
+  transferStep: (id, step, body = {}) => http.post(`/transfers/${enc(id)}/${enc(step)}`, body),
+  transferLetter: (id) => request('GET', `/transfers/${enc(id)}/letter.docx`, { blob: true }),
+  transferStats: (query) => http.get('/stats/transfers', query),
+  myTransfers: () => http.get('/me/transfers'),
+  applyTransfer: (body) => http.post('/me/transfers', body),
+  myTransferDestinations: (q) => http.get('/me/transfer-destinations', { q }),
+
   // users, roles, audit
   permissions: () => http.get('/permissions'),
   roles: () => http.get('/roles'),
