@@ -30,7 +30,8 @@ export const P = {
   TRANSFER_READ: 'transfer.read',
   TRANSFER_WRITE: 'transfer.write',
   TRANSFER_APPROVE: 'transfer.approve',
-  TRANSFER_APPLY: 'transfer.apply'
+  TRANSFER_APPLY: 'transfer.apply',
+  // (each capability adds its block here, every line ending with a comma)
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -47,5 +48,5 @@ export const PAGE_PERMS = {
   // 发展党员
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
-  transfers: [P.TRANSFER_READ] // transfers
+  transfers: [P.TRANSFER_READ], // transfers
 }
