@@ -24,6 +24,10 @@ static const struct perm_def perms[] = {
 	 * record needs (api/files.h) */
 	{"file.read", "查看附件"},
 	{"file.write", "上传附件"},
+	/* meetings (issue 15): 三会一课 records, review (调阅) and compliance */
+	{"meeting.read", "查看组织生活"},
+	{"meeting.write", "记录组织生活"},
+	{"meeting.review", "调阅审核组织生活"},
 };
 
 static const struct role_def roles[] = {
@@ -33,13 +37,14 @@ static const struct role_def roles[] = {
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
 	  "pii.export", "stats.read", "self.read",
-	  /* files store */ "file.read", "file.write"}},
+	  /* files store */ "file.read", "file.write", /* meetings */ "meeting.read", "meeting.write", "meeting.review"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read", /* files store */ "file.read", "file.write"}},
+	  "stats.read", "self.read", /* files store */ "file.read", "file.write",
+	  /* meetings */ "meeting.read", "meeting.write", "meeting.review"}},
 	{"branch_secretary", "支部书记", false, true,
 	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
-	  /* files store */ "file.read", "file.write"}},
+	  /* files store */ "file.read", "file.write", /* meetings */ "meeting.read", "meeting.write"}},
 	{"member", "党员", false, false, {"self.read"}},
 	{"resident", "居民", false, false, {"self.read"}},
 };

@@ -33,9 +33,9 @@ export const POLICY = {
   sysadmin: ['user.read', 'user.manage', 'settings.manage'],
   secadmin: ['user.read', 'role.assign'],
   auditor: ['audit.read'],
-  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read', 'file.read', 'file.write'],
-  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read', 'file.read', 'file.write'],
-  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read', 'file.read', 'file.write'],
+  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read', 'file.read', 'file.write', 'meeting.read', 'meeting.write', 'meeting.review'],
+  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read', 'file.read', 'file.write', 'meeting.read', 'meeting.write', 'meeting.review'],
+  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read', 'file.read', 'file.write', 'meeting.read', 'meeting.write'],
   member: ['self.read'],
   resident: ['self.read'],
 };
