@@ -15,7 +15,13 @@ export const P = {
   PII_EXPORT: 'pii.export',
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
-  AUDIT_READ: 'audit.read'
+  AUDIT_READ: 'audit.read',
+  // files store and meetings (issue 15)
+  FILE_READ: 'file.read',
+  FILE_WRITE: 'file.write',
+  MEETING_READ: 'meeting.read',
+  MEETING_WRITE: 'meeting.write',
+  MEETING_REVIEW: 'meeting.review'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -24,5 +30,6 @@ export const PAGE_PERMS = {
   members: [P.MEMBER_READ, P.MEMBER_WRITE],
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
-  audit: [P.AUDIT_READ]
+  audit: [P.AUDIT_READ],
+  meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW]
 }
