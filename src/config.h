@@ -53,6 +53,10 @@ struct config {
 	char *log_level;
 	/* identity */
 	char *password_policy; /* dengbao | asvs */
+	/* 发展党员 (issue 13) */
+	int64_t dev_publicity_workdays;
+	int64_t dev_review_max_days;
+	int64_t dev_annual_default_quota;
 	int64_t session_idle;
 	int64_t session_absolute;
 	int64_t lock_threshold;
