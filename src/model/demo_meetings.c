@@ -211,7 +211,8 @@ static enum db_rc build(struct db *db, const struct demo_spec *spec, char *why, 
 				if (rc != DB_OK)
 					break;
 				made++;
-				if (m.status == MTG_APPROVED) {
+				if (m.status == MTG_APPROVED && detail) {
+					/* the reviewer and the returns (a large district keeps the status of the insert) */
 					bool returned = prng_chance(&p, 5);
 					rc = mtg_set_status(db, m.id, returned ? MTG_RETURNED : MTG_APPROVED,
 							    returned ? return_reasons[prng_below(&p, 3)] : NULL, 0, "街道党工委",
