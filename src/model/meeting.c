@@ -105,6 +105,9 @@ enum meeting_stmt {
 	STMT_MTG_LIST,
 	STMT_MTG_QUEUE,
 	STMT_MTG_QUEUE_COUNTS,
+	STMT_MTG_MOVE_MEETINGS,
+	STMT_MTG_MOVE_VIEWS,
+	STMT_MTG_MOVE_EXEMPTIONS,
 	MEETING_STMT__MAX
 };
 
@@ -179,6 +182,13 @@ static const struct db_sql meeting_sql[MEETING_STMT__MAX] = {
 	[STMT_MTG_QUEUE_COUNTS] = {"mtg.queue_counts",
 	 "SELECT status, COUNT(*), COALESCE(SUM(view_count), 0) FROM meetings WHERE org_path >= $1 AND org_path < $2"
 	 " GROUP BY status"},
+	/* a moved subtree: $1 old prefix, $2 new prefix, $3 length of the old + 1, $4 old end */
+	[STMT_MTG_MOVE_MEETINGS] = {"mtg.move_meetings",
+	 "UPDATE meetings SET org_path = $2 || substr(org_path, $3) WHERE org_path >= $1 AND org_path < $4"},
+	[STMT_MTG_MOVE_VIEWS] = {"mtg.move_views",
+	 "UPDATE meeting_views SET org_path = $2 || substr(org_path, $3) WHERE org_path >= $1 AND org_path < $4"},
+	[STMT_MTG_MOVE_EXEMPTIONS] = {"mtg.move_exemptions",
+	 "UPDATE meeting_exemptions SET org_path = $2 || substr(org_path, $3) WHERE org_path >= $1 AND org_path < $4"},
 };
 DB_SQL_TABLE(meeting, meeting_sql);
 /* the result shapes of the smaller statements, in their SELECT order */
@@ -587,4 +597,24 @@ enum db_rc mtg_queue(struct db *db, struct arena *a, const char *prefix, const c
 		json_object_set_new(counts, "views", json_integer(v + (views ? json_integer_value(views) : 0)));
 	}
 	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc mtg_move_paths(struct db *db, const char *old_prefix, const char *new_prefix)
+{
+	static const enum meeting_stmt seq[] = {STMT_MTG_MOVE_MEETINGS, STMT_MTG_MOVE_VIEWS, STMT_MTG_MOVE_EXEMPTIONS};
+	char end[512];
+	snprintf(end, sizeof end, "%.*s0", (int)strlen(old_prefix) - 1, old_prefix);
+	for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+		struct db_stmt *st = db_prepare(db, &meeting_sql[seq[i]]);
+		if (!st)
+			return DB_ERROR;
+		db_bind_text(st, 1, old_prefix, -1);
+		db_bind_text(st, 2, new_prefix, -1);
+		db_bind_int(st, 3, (int64_t)strlen(old_prefix) + 1);
+		db_bind_text(st, 4, end, -1);
+		enum db_rc rc = done(st);
+		if (rc != DB_OK)
+			return rc;
+	}
+	return DB_OK;
 }

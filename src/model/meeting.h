@@ -113,6 +113,10 @@ enum db_rc mtg_list(struct db *db, struct arena *a, const struct mtg_filter *f, 
 enum db_rc mtg_queue(struct db *db, struct arena *a, const char *prefix, const char *end, int limit, json_t *items,
 		     json_t *counts);
 
+/* A subtree moved from old_prefix to new_prefix (org_move): the records', 调阅 rows' and
+ * exemptions' paths follow, in the move's transaction. */
+enum db_rc mtg_move_paths(struct db *db, const char *old_prefix, const char *new_prefix);
+
 /* ---- meeting_compliance.c ---- */
 
 /* R-MTG-01 exemptions. DB_CONSTRAINT when one exists already for (org, type, period). */

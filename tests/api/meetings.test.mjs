@@ -279,3 +279,21 @@ test('GET /stats/meetings: held by type, 调阅 count, compliance rate, attendan
   assert.ok(s.body.hours_per_member > 0);
   problemOk(null, await other.call('GET', `/api/v1/stats/meetings?org_id=${community}`), 404, 'not_found');
 });
+
+test('a moved branch takes its records along: the new parent\'s list and heat-map count them, the old one\'s no longer', async () => {
+  const b = srv.branch(5);
+  const from = Number(srv.sql(`SELECT parent_id FROM orgs WHERE id = ${b}`));
+  const to = Number(srv.sql(`SELECT id FROM orgs WHERE label IN ('社区党委', '区域党委') AND id <> ${from} ORDER BY id LIMIT 1`));
+  const n = Number(srv.sql(`SELECT COUNT(*) FROM meetings WHERE org_id = ${b}`));
+  assert.ok(n > 0, 'the demo gave the branch records');
+  const mv = await admin.call('POST', `/api/v1/orgs/${b}/move`, { parent_id: to });
+  assert.equal(mv.status, 200, mv.text);
+  const path = srv.sql(`SELECT path FROM orgs WHERE id = ${b}`);
+  assert.equal(Number(srv.sql(`SELECT COUNT(*) FROM meetings WHERE org_id = ${b} AND org_path = '${path}'`)), n);
+  const heatTo = await admin.call('GET', `/api/v1/meetings/compliance?org_id=${to}&year=${YEAR}&limit=500`);
+  assert.ok(heatTo.body.rows.some((r) => r.org_id === b));
+  const heatFrom = await admin.call('GET', `/api/v1/meetings/compliance?org_id=${from}&year=${YEAR}&limit=500`);
+  assert.ok(!heatFrom.body.rows.some((r) => r.org_id === b));
+  const listTo = await admin.call('GET', `/api/v1/meetings?org_id=${to}&limit=200`);
+  assert.ok(listTo.body.items.some((m) => m.org_id === b));
+});
