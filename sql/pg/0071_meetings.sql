@@ -37,10 +37,12 @@ CREATE TABLE meetings (
   updated_at    BIGINT NOT NULL,
   submitted_at  BIGINT
 );
--- a branch's list, newest first
+-- a branch's records; a subtree's list (a range of paths, then sorted by date)
 CREATE INDEX meetings_org ON meetings (org_id, held_ym, id);
--- the compliance pass: a subtree's counted meetings of a year, covering
-CREATE INDEX meetings_scan ON meetings (org_path, held_ym, org_id, type, status);
+CREATE INDEX meetings_path ON meetings (org_path, id);
+-- the compliance pass: a subtree's counted (submitted or approved) meetings, covering;
+-- partial, so that the pass compares no status
+CREATE INDEX meetings_scan ON meetings (org_path, held_ym, org_id, type) WHERE status IN ('submitted', 'approved');
 -- the reviewer's queue
 CREATE INDEX meetings_queue ON meetings (status, org_path, id);
 CREATE TABLE meeting_attendance (

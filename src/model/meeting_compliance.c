@@ -115,6 +115,8 @@ struct group {
 };
 
 struct pass {
+	struct branch *last;   /* the branch of last_org: rows come grouped by organization */
+	int64_t last_org;
 	struct branch *b;
 	size_t nb, capb;
 	struct group *g;
@@ -190,7 +192,9 @@ static void meeting_row(void *ctx, const int64_t *v, int n)
 {
 	struct pass *p = ctx;
 	(void)n;
-	struct branch *b = branch_of(p, v[0]);
+	struct branch *b = p->last_org == v[0] && p->last_org ? p->last : branch_of(p, v[0]);
+	p->last_org = v[0];
+	p->last = b;
 	int type = (int)v[1], month = (int)(v[2] % 100);
 	if (b && type > 0 && type < MTG_TYPE__MAX && month >= 1 && month <= 12)
 		b->held[type] |= (uint16_t)(1u << (month - 1));
