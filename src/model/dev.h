@@ -164,3 +164,10 @@ enum db_rc dev_stats_range(struct db *db, const char *prefix, const char *end, c
 /* The applicant linked to member id (the phone's 我的), DB_NOT_FOUND when none. */
 enum db_rc dev_by_member(struct db *db, struct arena *ar, int64_t member_id, struct dev_applicant *a);
 #endif
+
+/* Demo data (model/demo_dev.c): n applicants spread over the branches of [prefix, end),
+ * at every step, some overdue, with their histories as a branch would have recorded
+ * them (members made at step 15, made 正式 at step 24), and the committees' quotas for
+ * the years touched. Inside the caller's write transaction. */
+enum db_rc dev_demo_fill(struct db *db, const char *prefix, const char *end, int64_t n, uint64_t seed, char *why,
+			 size_t whylen);
