@@ -21,6 +21,9 @@ const routes = [
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
+      // 发展党员 (issue 13) and the working-day calendar
+      { path: 'development', name: 'development', component: () => import('../views/DevelopmentView.vue'), meta: { title: 'dev.title', perms: PAGE_PERMS.development, icon: 'Avatar' } },
+      { path: 'calendar', name: 'calendar', component: () => import('../views/CalendarView.vue'), meta: { title: 'calendar.title', perms: PAGE_PERMS.calendar, icon: 'Tickets' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
     ]
   },
@@ -29,13 +32,15 @@ const routes = [
     component: MobileLayout,
     children: [
       { path: '', redirect: '/m/me' },
-      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } }
+      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
+      // 发展党员: the member's own progress
+      { path: 'development', name: 'my-development', component: () => import('../views/MyDevelopmentView.vue'), meta: { title: 'dev.mine' } }
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['orgs', 'members', 'stats', 'users', 'audit']
+export const MENU_ROUTES = ['orgs', 'members', 'stats', /* 发展党员 */ 'development', 'calendar', 'users', 'audit']
 
 export const router = createRouter({
   history: createWebHistory(),
