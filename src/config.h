@@ -46,6 +46,7 @@ struct config {
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
+	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;
