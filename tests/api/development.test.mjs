@@ -6,7 +6,11 @@
 // list, the board and the statistics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, problemOk, sqlQuery, sqlExec } from './lib/server.mjs';
+import { startServer, problemOk, sqlQuery, removeDir } from './lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { signIn, addOrgs } from './lib/auth.mjs';
 import { idNumber } from './lib/roster.mjs';
 
@@ -424,4 +428,38 @@ test('board, statistics and the member\'s own progress', async () => {
   assert.equal(me.status, 200, me.text);
   assert.equal(me.body.last_step, 16);
   assert.equal(me.body.next.step, 17);
+});
+
+test('the paper forms as DOCX: 登记表 with every step opens in LibreOffice; a form before its step is 409', async () => {
+  const a = await walk(await newApplicant({ name: '文书对象' }), 16);
+  const get = (form) => fetch(`${srv.base}/api/v1/development/applicants/${a.id}/forms/${form}`, { headers: { cookie: sec.cookie } });
+  for (const form of ['candidate_notice', 'probationary_notice', 'branch_resolution', 'register']) {
+    const r = await get(form);
+    assert.equal(r.status, 200, form);
+    assert.match(r.headers.get('content-type'), /wordprocessingml/);
+    assert.match(r.headers.get('content-disposition'), /attachment/);
+  }
+  const early = await newApplicant({ name: '尚早' });
+  const r409 = await fetch(`${srv.base}/api/v1/development/applicants/${early.id}/forms/branch_resolution`, { headers: { cookie: sec.cookie } });
+  assert.equal(r409.status, 409);
+  assert.equal((await fetch(`${srv.base}/api/v1/development/applicants/${early.id}/forms/nonsense`, { headers: { cookie: sec.cookie } })).status, 404);
+  assert.equal(sqlQuery(srv.dir, `SELECT COUNT(*) FROM audit_log WHERE action = 'dev.form' AND object_id = ${a.id}`), '4');
+  const dir = mkdtempSync(join(tmpdir(), 'dj-devforms-'));
+  try {
+    const file = join(dir, 'register.docx');
+    writeFileSync(file, Buffer.from(await (await get('register')).arrayBuffer()));
+    const xml = spawnSync('unzip', ['-p', file, 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    assert.ok(xml.includes('发展党员工作登记表') && xml.includes('文书对象') && xml.includes('上级党委审批'));
+    assert.doesNotMatch(xml, /\d{17}[\dX]/, 'the ID number masked');
+    const res = join(dir, 'resolution.docx');
+    writeFileSync(res, Buffer.from(await (await get('branch_resolution')).arrayBuffer()));
+    const rx = spawnSync('unzip', ['-p', res, 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    assert.match(rx, /应到会有表决权的正式党员9名/);
+    if (spawnSync('which', ['soffice']).status !== 0) return;
+    const lo = spawnSync('soffice', [`-env:UserInstallation=file://${dir}/lo`, '--headless', '--convert-to', 'pdf', '--outdir', dir, file], { encoding: 'utf8', timeout: 120000 });
+    assert.ok(existsSync(join(dir, 'register.pdf')), `LibreOffice converted it: ${lo.stderr}`);
+    const txt = spawnSync('pdftotext', [join(dir, 'register.pdf'), '-'], { encoding: 'utf8' });
+    if (txt.status === 0) assert.match(txt.stdout.replace(/\s+/g, ''), /发展党员工作登记表/);
+    assert.ok(readFileSync(join(dir, 'register.pdf')).length > 3000);
+  } finally { removeDir(dir); }
 });
