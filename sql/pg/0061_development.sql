@@ -45,8 +45,12 @@ CREATE TABLE dev_applicants (
   updated_at       BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX dev_applicants_blind ON dev_applicants (id_blind);
-CREATE INDEX dev_applicants_path ON dev_applicants (org_path, stage, id);
-CREATE INDEX dev_applicants_approved ON dev_applicants (org_path, approved_on);
+-- the board and the lists: counted from the index alone
+CREATE INDEX dev_applicants_path ON dev_applicants (org_path, status, stage, org_id, due_on);
+-- the statistics of a period read this index alone (a year is a small part of the
+-- records); the pipeline by step reads dev_applicants_pipeline alone
+CREATE INDEX dev_applicants_approved ON dev_applicants (approved_on, org_path, status, approved_age, education, two_new, sex, ethnicity);
+CREATE INDEX dev_applicants_pipeline ON dev_applicants (org_path, status, last_step);
 CREATE INDEX dev_applicants_quota ON dev_applicants (approved_org_id, approved_on);
 CREATE INDEX dev_applicants_member ON dev_applicants (member_id);
 

@@ -173,11 +173,12 @@ static const struct db_sql dev_sql[DEV_STMT__MAX] = {
 	 "SELECT " LIST_COLS " FROM dev_applicants a JOIN orgs o ON o.id = a.org_id"
 	 " WHERE a.org_path >= $1 AND a.org_path < $2 AND ($3 = 0 OR a.stage = $3) AND a.status = $4"
 	 " AND (CAST($5 AS TEXT) IS NULL OR a.name LIKE $5) AND a.id > $6 ORDER BY a.id LIMIT $7"},
+	/* counted from dev_applicants_path alone, the names joined to the groups */
 	[STMT_DEV_BOARD] = {"dev.board",
-	 "SELECT a.org_id, o.name, a.stage, COUNT(*), SUM(CASE WHEN a.due_on < $3 THEN 1 ELSE 0 END)"
-	 " FROM dev_applicants a JOIN orgs o ON o.id = a.org_id"
-	 " WHERE a.org_path >= $1 AND a.org_path < $2 AND a.status = 'active'"
-	 " GROUP BY a.org_id, o.name, a.stage ORDER BY o.name, a.org_id, a.stage"},
+	 "SELECT g.org_id, o.name, g.stage, g.n, g.overdue FROM (SELECT org_id, stage, COUNT(*) AS n,"
+	 " SUM(CASE WHEN due_on < $3 THEN 1 ELSE 0 END) AS overdue FROM dev_applicants"
+	 " WHERE org_path >= $1 AND org_path < $2 AND status = 'active' GROUP BY org_id, stage) g"
+	 " JOIN orgs o ON o.id = g.org_id ORDER BY o.name, g.org_id, g.stage"},
 	/* the work list: warned from warn_on, soonest deadline first */
 	[STMT_DEV_WARNINGS] = {"dev.warnings",
 	 "SELECT " LIST_COLS " FROM dev_applicants a JOIN orgs o ON o.id = a.org_id"
