@@ -113,7 +113,14 @@ static void get_applicants(struct request *req)
 	req_reply_list(req, items, next, (int64_t)json_array_size(items));
 }
 
+static void reply_applicant_as(struct request *req, int status, struct dev_applicant *a, bool reveal);
+
 static void reply_applicant(struct request *req, int status, struct dev_applicant *a)
+{
+	reply_applicant_as(req, status, a, false);
+}
+
+static void reply_applicant_as(struct request *req, int status, struct dev_applicant *a, bool reveal)
 {
 	struct dev_step_row *rows;
 	size_t n;
@@ -123,7 +130,7 @@ static void reply_applicant(struct request *req, int status, struct dev_applican
 		req_fail_db(req, rc);
 		return;
 	}
-	json_t *j = dev_json(a, false);
+	json_t *j = dev_json(a, reveal);
 	json_t *steps = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const struct dev_step_def *def = dev_step_def(rows[i].step);
@@ -142,12 +149,38 @@ static void reply_applicant(struct request *req, int status, struct dev_applican
 	req_reply_json(req, status, j);
 }
 
+struct reveal_in {
+	int reveal;
+};
+static const struct param reveal_params[] = {PARAM_BOOL(struct reveal_in, reveal)};
+static const struct params reveal_in = PARAMS(struct reveal_in, reveal_params);
+
+/* A full view's audit row, written once the read has ended well (as members'). */
+static int pii_view_audit(struct request *req, void *ctx)
+{
+	return audit(req, "dev.applicant_pii_view", ctx, "查看申请人完整身份证号码和手机号码") == 0 ? DB_OK : DB_ERROR;
+}
+
 static void get_applicant(struct request *req)
 {
-	struct dev_applicant a;
-	if (!load_in_scope(req, "dev.read", &a))
+	const struct reveal_in *in = req->in;
+	struct dev_applicant *a = arena_alloc(req->arena, sizeof *a);
+	if (!load_in_scope(req, "dev.read", a))
 		return;
-	reply_applicant(req, 200, &a);
+	bool reveal = in->reveal == 1;
+	if (reveal) {
+		if (!scope_allows(req, "pii.view", a->org_path)) {
+			req_fail(req, 403, "forbidden", "没有查看完整个人信息的权限");
+			return;
+		}
+		enum db_rc rc = dev_unseal(req->db, req->arena, a);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		req_after_commit(req, pii_view_audit, a);
+	}
+	reply_applicant_as(req, 200, a, reveal);
 }
 
 static void post_applicant(struct request *req)
@@ -271,12 +304,11 @@ static bool acting_org(struct request *req, const struct dev_applicant *a, int64
 	return false;
 }
 
-static void post_step(struct request *req)
+/* Reads a step from b, checks it against the applicant a and writes it (the request
+ * fails on the first refusal); true when written. */
+static bool record_step(struct request *req, json_t *b, struct dev_applicant *a_in)
 {
-	json_t *b = in_body(req);
-	struct dev_applicant a;
-	if (!b || !load_in_scope(req, "dev.write", &a))
-		return;
+	struct dev_applicant a = *a_in;
 	struct dev_step_in in;
 	memset(&in, 0, sizeof in);
 	int64_t step = 0, org = 0;
@@ -312,23 +344,23 @@ static void post_step(struct request *req)
 		}
 	}
 	if (req_failed(req))
-		return;
+		return false;
 	const struct dev_step_def *def = dev_step_def(in.step);
 	/* a step recorded meanwhile by someone else: the later request loses (409) */
 	if (def && strcmp(a.status, "active") == 0 && in.step <= a.last_step && !(in.step == 6 && a.last_step == 6)) {
 		req_fail(req, 409, "conflict", arena_printf(req->arena, "第%d步（%s）已办理", in.step, def->name));
-		return;
+		return false;
 	}
 	struct org_rec o;
 	if (def && def->level != DEV_BRANCH) {
 		if (!acting_org(req, &a, org, &o))
-			return;
+			return false;
 		in.org_id = o.id;
 		in.org_path = o.path;
 		in.org_type = o.type;
 		if (is_committee_type(o.type) && !scope_allows(req, "dev.approve", o.path)) {
 			req_fail(req, 403, "forbidden", arena_printf(req->arena, "没有以%s名义审批的权限", o.name));
-			return;
+			return false;
 		}
 	} else {
 		in.org_id = a.org_id;
@@ -342,33 +374,80 @@ static void post_step(struct request *req)
 	enum db_rc rc = dev_steps(req->db, req->arena, a.id, &rows, &n, dates);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
-		return;
+		return false;
 	}
 	dev_check_step(req->db, req->arena, &a, dates, &in, today, field_err, req, &data, &rc);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
-		return;
+		return false;
 	}
 	if (req_failed(req) || !data)
-		return;
+		return false;
 	rc = dev_commit_step(req->db, req->arena, &a, &in, data, req->session ? req->session->user_id : 0,
 			     actor_name(req), clock_now(), today, field_err, req);
 	json_decref(data);
 	if (rc != DB_OK) {
 		if (!req_failed(req))
 			req_fail_db(req, rc);
-		return;
+		return false;
 	}
 	if (audit(req, "dev.step", &a,
 		  arena_printf(req->arena, "第%d步 %s %s", in.step, def->name, in.date)))
+		return false;
+	return true;
+}
+
+static void post_step(struct request *req)
+{
+	json_t *b = in_body(req);
+	struct dev_applicant a;
+	if (!b || !load_in_scope(req, "dev.write", &a) || !record_step(req, b, &a))
 		return;
 	struct dev_applicant fresh;
-	rc = dev_load(req->db, req->arena, a.id, &fresh);
+	enum db_rc rc = dev_load(req->db, req->arena, a.id, &fresh);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
 	}
 	reply_applicant(req, 201, &fresh);
+}
+
+/* Batch (issue 13 #10): the same step (a 谈话 date, a training) for several applicants,
+ * all or nothing: {ids: [..], step, date, …the step's fields}. A refusal names the
+ * applicant (field "ids[i]") and the rule; nothing is written then. */
+static void post_batch(struct request *req)
+{
+	json_t *b = in_body(req);
+	if (!b)
+		return;
+	json_t *ids = json_object_get(b, "ids");
+	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100) {
+		req_field_error(req, "ids", "invalid_list", "请选择1至100名发展对象");
+		return;
+	}
+	size_t i;
+	json_t *it;
+	json_array_foreach(ids, i, it)
+	{
+		struct dev_applicant a;
+		enum db_rc rc = json_is_integer(it) ? dev_load(req->db, req->arena, json_integer_value(it), &a) : DB_NOT_FOUND;
+		if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, "dev.write", a.org_path))) {
+			req_field_error(req, arena_printf(req->arena, "ids[%zu]", i), "not_found", "发展对象不存在");
+			return;
+		}
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		if (!record_step(req, b, &a)) {
+			/* say whose step was refused */
+			if (req->err.status == 400)
+				req_field_error(req, arena_printf(req->arena, "ids[%zu]", i), "refused",
+						arena_printf(req->arena, "%s 的这一步未通过检查，全部未记录", a.name));
+			return;
+		}
+	}
+	req_reply_json(req, 201, json_pack("{s:I}", "recorded", (json_int_t)json_array_size(ids)));
 }
 
 static void post_return(struct request *req)
@@ -689,9 +768,11 @@ static const struct route development_routes[] = {
 	{"POST", "/api/v1/development/applicants", post_applicant, "dev.write", RF_TX_WRITE, 0,
 	 "register an applicant (step 1)"},
 	{"GET", "/api/v1/development/applicants/{id}", get_applicant, "dev.read", RF_TX_READ, 0,
-	 "an applicant with every step, what is due and the warnings"},
+	 "an applicant with every step, what is due and the warnings (?reveal=1 audited)", &reveal_in},
 	{"POST", "/api/v1/development/applicants/{id}/steps", post_step, "dev.write", RF_TX_WRITE, 0,
 	 "record the next step (rules R-DEV-01…16)"},
+	{"POST", "/api/v1/development/batch", post_batch, "dev.write", RF_TX_WRITE, 0,
+	 "record the same step for several applicants, all or nothing"},
 	{"POST", "/api/v1/development/applicants/{id}/return", post_return, "dev.write", RF_TX_WRITE, 0,
 	 "return the last step for editing (退回修改) with a reason"},
 	{"POST", "/api/v1/development/applicants/{id}/withdraw", post_withdraw, "dev.write", RF_TX_WRITE, 0,

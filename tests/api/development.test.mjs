@@ -463,3 +463,24 @@ test('the paper forms as DOCX: 登记表 with every step opens in LibreOffice; a
     assert.ok(readFileSync(join(dir, 'register.pdf')).length > 3000);
   } finally { removeDir(dir); }
 });
+
+test('batch: the same 谈话 date for several applicants, all or nothing; a full view of the ID number is audited', async () => {
+  const xs = [await newApplicant({ applied_on: '2025-03-01' }), await newApplicant({ applied_on: '2025-03-05' })];
+  const late = await newApplicant({ applied_on: '2025-03-20' });
+  // one refused (the date before its application, R-DEV-07): nothing written
+  const bad = await sec.call('POST', '/api/v1/development/batch', { ids: [xs[0].id, xs[1].id, late.id], step: 2, date: '2025-03-15' });
+  problemOk(null, bad, 400, 'validation_failed');
+  assert.ok(bad.body.errors.some((e) => e.code === 'R-DEV-07'));
+  assert.ok(bad.body.errors.some((e) => e.field === 'ids[2]'));
+  for (const a of [...xs, late]) await unchanged(a);
+  const ok = await sec.call('POST', '/api/v1/development/batch', { ids: xs.map((a) => a.id), step: 2, date: '2025-03-25' });
+  assert.equal(ok.status, 201, ok.text);
+  for (const a of xs) assert.equal((await sec.call('GET', `/api/v1/development/applicants/${a.id}`)).body.last_step, 2);
+  problemOk(null, await foreign.call('POST', '/api/v1/development/batch', { ids: [late.id], step: 2, date: '2025-03-25' }), 400, 'validation_failed');
+  // reveal: pii.view only, audited
+  problemOk(null, await sec.call('GET', `/api/v1/development/applicants/${late.id}?reveal=1`), 403, 'forbidden');
+  const full = await admin.call('GET', `/api/v1/development/applicants/${late.id}?reveal=1`);
+  assert.equal(full.status, 200, full.text);
+  assert.match(full.body.id_number, /^\d{17}[\dX]$/);
+  assert.equal(sqlQuery(srv.dir, `SELECT COUNT(*) FROM audit_log WHERE action = 'dev.applicant_pii_view' AND object_id = ${late.id}`), '1');
+});
