@@ -20,5 +20,6 @@ export const devApi = {
   form: (id, form) => request('GET', `/development/applicants/${enc(id)}/forms/${enc(form)}`, { blob: true }),
   calendar: (year) => http.get('/calendar', { year }),
   putCalendar: (body) => http.put('/calendar', body),
+  importCalendar: (year, file) => request('POST', '/calendar/import', { query: { year }, raw: file, contentType: 'text/csv' }),
   span: (start, days) => http.get('/calendar/span', { start, days })
 }

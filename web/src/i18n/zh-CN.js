@@ -585,6 +585,8 @@ export default {
     start: '开始日期',
     days: '工作日数',
     end: '期满日期',
-    saved: '已保存'
+    saved: '已保存',
+    importCsv: '导入CSV',
+    csvHint: '每行：日期,类型（节假日/调休）,名称；导入将替换本年度安排'
   }
 }
