@@ -10,6 +10,7 @@ export const devApi = {
   get: (id) => http.get(`/development/applicants/${enc(id)}`),
   create: (body) => http.post('/development/applicants', body),
   step: (id, body) => http.post(`/development/applicants/${enc(id)}/steps`, body),
+  batch: (body) => http.post('/development/batch', body),
   returnStep: (id, body) => http.post(`/development/applicants/${enc(id)}/return`, body),
   withdraw: (id, body) => http.post(`/development/applicants/${enc(id)}/withdraw`, body),
   voters: (id, date) => http.get(`/development/applicants/${enc(id)}/voters`, { date }),

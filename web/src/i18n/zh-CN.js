@@ -506,6 +506,8 @@ export default {
     overdue: '逾期 {n}',
     overdueAll: '逾期事项 {n} 项',
     sum: '合计',
+    batch: '批量办理（{n}人）',
+    batchDone: '已为 {n} 人记录',
     register: '登记入党申请人',
     stage: '阶段',
     step: '当前步骤',
