@@ -33,6 +33,9 @@ static const struct perm_def perms[] = {
 	 * record needs (api/files.h) */
 	{"file.read", "查看附件"},
 	{"file.write", "上传附件"},
+	/* messages (issue 16): the outbox monitor and pushes */
+	{"message.read", "查看消息发送"},
+	{"message.manage", "管理消息推送"},
 };
 
 /* The roles with the roster's permissions; each capability's grants follow in
@@ -77,6 +80,12 @@ static const struct grant {
 	{"committee_admin", "file.write"},
 	{"branch_secretary", "file.read"},
 	{"branch_secretary", "file.write"},
+	/* messages */
+	{"district_admin", "message.read"},
+	{"district_admin", "message.manage"},
+	{"committee_admin", "message.read"},
+	{"committee_admin", "message.manage"},
+	{"branch_secretary", "message.read"},
 };
 
 const struct perm_def *policy_perms(size_t *n)

@@ -21,7 +21,11 @@ export const P = {
   DEV_READ: 'dev.read',
   DEV_WRITE: 'dev.write',
   DEV_APPROVE: 'dev.approve',
-  DEV_QUOTA: 'dev.quota'
+  DEV_QUOTA: 'dev.quota',
+  // messages (issue 16)
+  MESSAGE_READ: 'message.read',
+  MESSAGE_MANAGE: 'message.manage',
+  SETTINGS_MANAGE: 'settings.manage'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -33,6 +37,8 @@ export const PAGE_PERMS = {
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
   audit: [P.AUDIT_READ],
+  // messages (issue 16)
+  outbox: [P.MESSAGE_READ, P.SETTINGS_MANAGE],
   // 发展党员
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE]

@@ -26,6 +26,7 @@ const routes = [
       // 发展党员 (issue 13) and the working-day calendar
       { path: 'development', name: 'development', component: () => import('../views/DevelopmentView.vue'), meta: { title: 'dev.title', perms: PAGE_PERMS.development, icon: 'Avatar' } },
       { path: 'calendar', name: 'calendar', component: () => import('../views/CalendarView.vue'), meta: { title: 'calendar.title', perms: PAGE_PERMS.calendar, icon: 'Tickets' } },
+      { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
     ]
   },
@@ -36,13 +37,14 @@ const routes = [
       { path: '', redirect: '/m/me' },
       { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
       // 发展党员: the member's own progress
-      { path: 'development', name: 'my-development', component: () => import('../views/MyDevelopmentView.vue'), meta: { title: 'dev.mine' } }
+      { path: 'development', name: 'my-development', component: () => import('../views/MyDevelopmentView.vue'), meta: { title: 'dev.mine' } },
+      { path: 'inbox', name: 'inbox', component: () => import('../views/InboxView.vue'), meta: { title: 'msg.inbox' } }
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['dashboard', 'orgs', 'members', 'stats', /* 发展党员 */ 'development', 'calendar', 'report', 'users', 'audit']
+export const MENU_ROUTES = ['dashboard', 'orgs', 'members', 'stats', /* 发展党员 */ 'development', 'calendar', 'report', 'outbox', 'users', 'audit']
 
 export const router = createRouter({
   history: createWebHistory(),
