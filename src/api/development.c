@@ -264,7 +264,7 @@ static bool read_count(struct request *req, json_t *v, const char *field, int64_
 
 /* The acting organization of a committee step: ?org_id, or the nearest 党委/党工委
  * above the branch; it must lie above the branch (404-like field error otherwise). */
-static bool acting_org(struct request *req, const struct dev_applicant *a, int64_t given, struct org_rec *o)
+static bool acting_org(struct request *req, const struct dev_applicant *a, int step, int64_t given, struct org_rec *o)
 {
 	if (given > 0) {
 		enum db_rc rc = org_get(req->db, req->arena, given, o);
@@ -281,8 +281,18 @@ static bool acting_org(struct request *req, const struct dev_applicant *a, int64
 		}
 		return true;
 	}
-	/* walk up the path "/1/2/3/" from the parent */
+	/* walk up the path "/1/2/3/" from the parent (for the filing of step 18, from the
+	 * parent of the committee that approved) */
 	char *p = arena_strdup(req->arena, a->org_path);
+	if (step == 18 && a->approved_org_id > 0) {
+		struct org_rec ap;
+		enum db_rc rc = org_get(req->db, req->arena, a->approved_org_id, &ap);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return false;
+		}
+		p = arena_strdup(req->arena, ap.path);
+	}
 	size_t l = strlen(p);
 	if (l > 1)
 		p[l - 1] = 0;
@@ -353,11 +363,26 @@ static bool record_step(struct request *req, json_t *b, struct dev_applicant *a_
 	}
 	struct org_rec o;
 	if (def && def->level != DEV_BRANCH) {
-		if (!acting_org(req, &a, org, &o))
+		if (!acting_org(req, &a, in.step, org, &o))
 			return false;
 		in.org_id = o.id;
 		in.org_path = o.path;
 		in.org_type = o.type;
+		if (in.step == 18 && a.approved_org_id > 0) {
+			/* the filing is with the level above the committee that approved (step 17) */
+			struct org_rec ap;
+			enum db_rc rc = org_get(req->db, req->arena, a.approved_org_id, &ap);
+			if (rc != DB_OK) {
+				req_fail_db(req, rc);
+				return false;
+			}
+			size_t l = strlen(o.path);
+			if (l >= strlen(ap.path) || strncmp(o.path, ap.path, l) != 0) {
+				req_field_error(req, "org_id", "R-DEV-10",
+						arena_printf(req->arena, "应报审批党委（%s）的上级党组织备案", ap.name));
+				return false;
+			}
+		}
 		if (is_committee_type(o.type) && !scope_allows(req, "dev.approve", o.path)) {
 			req_fail(req, 403, "forbidden", arena_printf(req->arena, "没有以%s名义审批的权限", o.name));
 			return false;

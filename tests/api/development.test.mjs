@@ -121,7 +121,7 @@ async function walk(a, to, over = {}) {
   for (let step = cur.last_step + 1; step <= to; step++) {
     const body = { ...plan(step, D), ...(over[step] || {}) };
     if ((step === 15 || step === 23) && !body.vote) body.vote = await vote(cur.id, body.date);
-    const who = [4, 8, 13, 16, 17, 18, 24].includes(step) || cur.org_id !== BRANCH ? committee : sec;
+    const who = step === 18 ? admin : [4, 8, 13, 16, 17, 24].includes(step) || cur.org_id !== BRANCH ? committee : sec;
     const r = await who.call('POST', `/api/v1/development/applicants/${cur.id}/steps`, body);
     assert.equal(r.status, 201, `step ${step}: ${r.text}`);
     cur = r.body;
@@ -282,6 +282,11 @@ test('R-DEV-10 only a 基层党委 or higher approves: a 党支部 or 党总支 
   await admin.call('PUT', '/api/v1/development/quotas', { org_id: 1, year: Number(date.slice(0, 4)), quota: 10 });
   const ok = await stepCall(a, { step: 17, date, org_id: 1 }, admin);
   assert.equal(ok.status, 201, ok.text);
+  // the filing of step 18 is with the level above the approving committee
+  refused(await stepCall(ok.body, { step: 18, date: addDays(date, 2), org_id: 3 }, admin), 'org_id', 'R-DEV-10');
+  const b2 = await walk(await newApplicant(), 17);
+  refused(await stepCall(b2, { step: 18, date: addDays(b2.last_on, 2), org_id: 3 }, committee), 'org_id', 'R-DEV-10');
+  assert.equal((await stepCall(b2, { step: 18, date: addDays(b2.last_on, 2), org_id: 2 }, admin)).status, 201);
   // filings and the 预审 likewise
   const c = await walk(await newApplicant(), 3);
   refused(await stepCall(c, { step: 4, date: addDays(c.last_on, 1), org_id: BRANCH }, committee), 'org_id', 'R-DEV-10');
