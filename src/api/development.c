@@ -81,6 +81,13 @@ static const struct param list_params[] = {
 };
 static const struct params list_in = PARAMS(struct list_in, list_params);
 
+static int by_id(const void *x, const void *y)
+{
+	json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "id"));
+	json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "id"));
+	return a < b ? -1 : a > b;
+}
+
 static void get_applicants(struct request *req)
 {
 	const struct list_in *in = req->in;
@@ -89,7 +96,7 @@ static void get_applicants(struct request *req)
 	if (req_failed(req))
 		return;
 	json_t *items = json_array();
-	int64_t last = 0, max_last = 0;
+	int64_t last = 0;
 	for (size_t i = 0; i < nr; i++) {
 		/* scope roots are disjoint; a page per root then cut by id */
 		enum db_rc rc = dev_list(req->db, req->arena, prefix[i], end[i], (int)in->stage, in->status,
@@ -100,8 +107,17 @@ static void get_applicants(struct request *req)
 			req_fail_db(req, rc);
 			return;
 		}
-		if (last > max_last)
-			max_last = last;
+	}
+	/* several scope roots: their pages merged in id order before the cut */
+	if (nr > 1) {
+		size_t n = json_array_size(items);
+		json_t **v = arena_alloc(req->arena, sizeof *v * (n ? n : 1));
+		for (size_t i = 0; i < n; i++)
+			v[i] = json_incref(json_array_get(items, i));
+		qsort(v, n, sizeof *v, by_id);
+		json_array_clear(items);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(items, v[i]);
 	}
 	const char *next = NULL;
 	if (json_array_size(items) > (size_t)in->limit) {
