@@ -50,6 +50,45 @@ static void get_calendar(struct request *req)
 	reply_year(req, 200, in->year ? (int)in->year : roster_today().y);
 }
 
+/* Checks the year's entries (each inside the year, a make-up day on a weekend, no day
+ * twice; field names prefixed by what) and replaces the year with them. */
+static void replace_year(struct request *req, int64_t year, struct workday_entry *e, size_t n, const char *what,
+			 const int *lineno, const char *source)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *f = lineno ? arena_printf(req->arena, "%s[%d]", what, lineno[i])
+				       : arena_printf(req->arena, "%s[%zu]", what, i);
+		struct date d;
+		if (!e[i].day || !date_parse(e[i].day, &d)) {
+			req_field_error(req, f, "invalid_date", "日期应为有效的 YYYY-MM-DD");
+			continue;
+		}
+		if (d.y != year) {
+			req_field_error(req, f, "wrong_year", arena_printf(req->arena, "%s 不在 %lld 年内", e[i].day, (long long)year));
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (e[j].day && strcmp(e[j].day, e[i].day) == 0)
+				req_field_error(req, f, "duplicate", arena_printf(req->arena, "%s 重复", e[i].day));
+		if (!e[i].kind || (strcmp(e[i].kind, "holiday") != 0 && strcmp(e[i].kind, "workday") != 0))
+			req_field_error(req, f, "invalid_kind", "类型应为节假日（holiday）或调休上班（workday）");
+		else if (strcmp(e[i].kind, "workday") == 0 && workday_weekday(d) <= 5)
+			req_field_error(req, f, "not_weekend", arena_printf(req->arena, "%s 本是工作日，不能设为调休上班日", e[i].day));
+	}
+	if (req_failed(req))
+		return;
+	enum db_rc rc = workday_year_replace(req->db, (int)year, e, n, clock_now());
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	struct audit_event ev = {"calendar.update", "calendar", year, 0, true,
+				 arena_printf(req->arena, "%s %lld 年节假日和调休安排（%zu 天）", source, (long long)year, n)};
+	if (audit_record(req, &ev) != 0)
+		return;
+	reply_year(req, 200, (int)year);
+}
+
 /* PUT {year, days: [{day, kind: holiday|workday, name}]}: the year's exception days,
  * all of them (what is not listed follows the plain week). */
 static void put_calendar(struct request *req)
@@ -65,44 +104,75 @@ static void put_calendar(struct request *req)
 	}
 	size_t n = json_array_size(days);
 	struct workday_entry *e = arena_alloc(req->arena, sizeof *e * (n ? n : 1));
-	static const char *const kinds[] = {"holiday", "workday", NULL};
 	for (size_t i = 0; i < n; i++) {
 		json_t *it = json_array_get(days, i);
-		const char *f = arena_printf(req->arena, "days[%zu]", i);
 		if (!json_is_object(it)) {
-			req_field_error(req, f, "invalid", "每一项应为 {day, kind, name}");
+			req_field_error(req, arena_printf(req->arena, "days[%zu]", i), "invalid", "每一项应为 {day, kind, name}");
 			continue;
 		}
-		const char *day = in_date(req, it, "day", IN_REQUIRED);
-		const char *kind = in_enum(req, it, "kind", IN_REQUIRED, kinds);
 		const char *name = in_str(req, it, "name", IN_OPTIONAL, 20);
-		struct date d;
-		if (!day || !kind)
-			continue;
-		date_parse(day, &d);
-		if (d.y != year) {
-			req_field_error(req, f, "wrong_year", arena_printf(req->arena, "%s 不在 %lld 年内", day, (long long)year));
-			continue;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (e[j].day && strcmp(e[j].day, day) == 0)
-				req_field_error(req, f, "duplicate", arena_printf(req->arena, "%s 重复", day));
-		if (strcmp(kind, "workday") == 0 && workday_weekday(d) <= 5)
-			req_field_error(req, f, "not_weekend", arena_printf(req->arena, "%s 本是工作日，不能设为调休上班日", day));
-		e[i] = (struct workday_entry){day, kind, name ? name : ""};
+		e[i] = (struct workday_entry){json_string_value(json_object_get(it, "day")),
+					      json_string_value(json_object_get(it, "kind")), name ? name : ""};
 	}
 	if (req_failed(req))
 		return;
-	enum db_rc rc = workday_year_replace(req->db, (int)year, e, n, clock_now());
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return;
+	replace_year(req, year, e, n, "days", NULL, "修改");
+}
+
+struct import_in {
+	int64_t year;
+};
+static const struct param import_params[] = {
+	{PARAM_F_(struct import_in, year, "year", PARAM_T_INT, PARAM_REQUIRED), .min = 1900, .max = 2199, .def = 1900},
+};
+static const struct params import_in = PARAMS(struct import_in, import_params);
+
+/* POST ?year= with a small CSV (UTF-8, a header line optional): day,kind,name per line,
+ * kind 节假日/holiday or 调休/调休上班/workday. Replaces the year as PUT does; a bad line
+ * is named by its number ("line[k]", 1-based). */
+static void post_import(struct request *req)
+{
+	const struct import_in *in = req->in;
+	char *text = arena_alloc(req->arena, req->body_len + 1);
+	memcpy(text, req->body ? req->body : "", req->body_len);
+	text[req->body_len] = 0;
+	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+		text += 3;
+	size_t cap = 400, n = 0;
+	struct workday_entry *e = arena_alloc(req->arena, sizeof *e * cap);
+	int *lines = arena_alloc(req->arena, sizeof *lines * cap);
+	int line = 0;
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		line++;
+		size_t len = strlen(l);
+		while (len && (l[len - 1] == '\r' || l[len - 1] == ' '))
+			l[--len] = 0;
+		if (!len || (line == 1 && !(l[0] >= '0' && l[0] <= '9')))
+			continue; /* blank, or the header */
+		if (n == cap) {
+			req_field_error(req, "body", "too_many", "一年最多400行");
+			return;
+		}
+		char *f[3] = {l, NULL, NULL};
+		for (int k = 1; k < 3; k++) {
+			char *c = f[k - 1] ? strchr(f[k - 1], ',') : NULL;
+			if (c) {
+				*c = 0;
+				f[k] = c + 1;
+			}
+		}
+		const char *kind = !f[1] ? NULL
+				   : strcmp(f[1], "holiday") == 0 || strcmp(f[1], "节假日") == 0 || strcmp(f[1], "放假") == 0
+				       ? "holiday"
+				   : strcmp(f[1], "workday") == 0 || strcmp(f[1], "调休") == 0 || strcmp(f[1], "调休上班") == 0 ||
+					     strcmp(f[1], "上班") == 0
+				       ? "workday"
+				       : f[1];
+		const char *name = f[2] && in_utf8_len(f[2]) <= 20 ? f[2] : "";
+		lines[n] = line;
+		e[n++] = (struct workday_entry){f[0], kind, name};
 	}
-	struct audit_event ev = {"calendar.update", "calendar", year, 0, true,
-				 arena_printf(req->arena, "修改 %lld 年节假日和调休安排（%zu 天）", (long long)year, n)};
-	if (audit_record(req, &ev) != 0)
-		return;
-	reply_year(req, 200, (int)year);
+	replace_year(req, in->year, e, n, "line", lines, "导入");
 }
 
 struct span_in {
@@ -141,6 +211,8 @@ static void get_span(struct request *req)
 static const struct route calendar_routes[] = {
 	{"GET", "/api/v1/calendar", get_calendar, PERM_SESSION, RF_TX_READ, 0, "a year's holidays and 调休 days", &cal_in},
 	{"PUT", "/api/v1/calendar", put_calendar, "calendar.manage", RF_TX_WRITE, 0, "replace a year's holidays and 调休 days"},
+	{"POST", "/api/v1/calendar/import", post_import, "calendar.manage", RF_RAW_BODY | RF_TX_WRITE, 65536,
+	 "replace a year's holidays and 调休 days from a small CSV (day,kind,name)", &import_in},
 	{"GET", "/api/v1/calendar/span", get_span, PERM_SESSION, RF_TX_READ, 0, "the end of N working days from a date",
 	 &span_in},
 };

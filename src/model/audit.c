@@ -444,6 +444,7 @@ static const struct {
 	{"dev.return", "退回修改发展党员步骤"},
 	{"dev.withdraw", "终止发展"},
 	{"dev.quota", "下达发展指标"},
+	{"dev.form", "生成发展党员文书"},
 	/* files store */
 	{"file.upload", "上传附件"},
 	{"file.delete", "删除附件"},

@@ -86,3 +86,21 @@ test('the district administrator replaces a year; others may not; bad input chan
   assert.equal(again.body.items.length, 1);
   assert.equal((await span(sec, '2027-02-04', 2)).end, '2027-02-05');
 });
+
+test('a small CSV replaces a year (header optional, Chinese kinds); a bad line is named and nothing changes', async () => {
+  const post = (s, year, text) => fetch(`${srv.base}/api/v1/calendar/import?year=${year}`, {
+    method: 'POST', body: text, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'text/csv' },
+  });
+  const csv = '\uFEFF日期,类型,名称\r\n2028-01-01,节假日,元旦\r\n2028-01-29,调休,春节调休\r\n2028-01-26,holiday,春节\r\n';
+  assert.equal((await post(sec, 2028, csv)).status, 403);
+  const bad = await post(admin, 2028, csv + '2028-02-30,节假日,x\n2028-03-01,调休,周三\n');
+  assert.equal(bad.status, 400);
+  const errs = (await bad.json()).errors;
+  assert.ok(errs.some((e) => e.field === 'line[5]' && e.code === 'invalid_date'), JSON.stringify(errs));
+  assert.ok(errs.some((e) => e.field === 'line[6]' && e.code === 'not_weekend'));
+  assert.equal((await admin.call('GET', '/api/v1/calendar?year=2028')).body.known, false);
+  const ok = await post(admin, 2028, csv);
+  assert.equal(ok.status, 200);
+  const body = await ok.json();
+  assert.deepEqual(body.items.map((i) => `${i.day}:${i.kind}:${i.name}`), ['2028-01-01:holiday:元旦', '2028-01-26:holiday:春节', '2028-01-29:workday:春节调休']);
+});

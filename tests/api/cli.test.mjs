@@ -202,7 +202,8 @@ test('stats: a subtree\'s figures as JSON; an unknown organization is refused', 
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.equal(s.total, s.party_status.formal + s.party_status.probationary);
-    assert.ok(s.total > 0 && s.total <= 150);
+    // the roster's 150 and those the capabilities' demo steps put on it (发展党员 at step 15, transfers in)
+    assert.ok(s.total > 0 && s.total <= 200, String(s.total));
     const none = cli(dir, ['stats', '--org', '999999']);
     assert.equal(none.status, 1);
     assert.match(none.stderr, /no organization 999999/);

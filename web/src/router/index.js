@@ -25,6 +25,9 @@ const routes = [
       { path: 'report', name: 'report', component: () => import('../views/ReportView.vue'), meta: { title: 'nav.report', perms: PAGE_PERMS.report, icon: 'Document' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
+      // 发展党员 (issue 13) and the working-day calendar
+      { path: 'development', name: 'development', component: () => import('../views/DevelopmentView.vue'), meta: { title: 'dev.title', perms: PAGE_PERMS.development, icon: 'Avatar' } },
+      { path: 'calendar', name: 'calendar', component: () => import('../views/CalendarView.vue'), meta: { title: 'calendar.title', perms: PAGE_PERMS.calendar, icon: 'Tickets' } },
       { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
     ]
@@ -37,6 +40,8 @@ const routes = [
       { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
       { path: 'inbox', name: 'inbox', component: () => import('../views/InboxView.vue'), meta: { title: 'msg.inbox' } },
       { path: 'transfers', name: 'me-transfers', component: () => import('../views/MeTransfersView.vue'), meta: { title: 'transfer.me.title' } },
+      // 发展党员: the member's own progress
+      { path: 'development', name: 'my-development', component: () => import('../views/MyDevelopmentView.vue'), meta: { title: 'dev.mine' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
@@ -47,10 +52,12 @@ export const MENU_ROUTES = [
   'dashboard',
   'orgs',
   'members',
+  'development',
   'transfers',
   'meetings',
   'stats',
   'report',
+  'calendar',
   'outbox',
   'users',
   'audit',
