@@ -17,6 +17,7 @@
 #include "jobs/sender.h"
 #include "model/msg_settings.h"
 #include "model/org.h"
+#include "model/study.h"
 #include "model/outbox.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,6 +423,13 @@ static void get_stats(struct request *req)
 		req_fail_db(req, DB_ERROR);
 		return;
 	}
+	json_t *study = study_stats(req->db, prefix, end, from, to);
+	if (!study) {
+		json_decref(j);
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
+	json_object_set_new(j, "study", study);
 	json_object_set_new(j, "from", json_string(from));
 	json_object_set_new(j, "to", json_string(to));
 	req_reply_json(req, 200, j);

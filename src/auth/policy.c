@@ -36,6 +36,8 @@ static const struct perm_def perms[] = {
 	/* messages (issue 16): the outbox monitor and pushes */
 	{"message.read", "查看消息发送"},
 	{"message.manage", "管理消息推送"},
+	{"study.write", "编辑学习专题"},
+	{"study.review", "审核发布学习专题"},
 };
 
 /* The roles with the roster's permissions; each capability's grants follow in
@@ -86,6 +88,10 @@ static const struct grant {
 	{"committee_admin", "message.read"},
 	{"committee_admin", "message.manage"},
 	{"branch_secretary", "message.read"},
+	{"district_admin", "study.write"},
+	{"district_admin", "study.review"},
+	{"committee_admin", "study.write"},
+	{"committee_admin", "study.review"},
 };
 
 const struct perm_def *policy_perms(size_t *n)

@@ -434,6 +434,16 @@ static const struct {
 	/* files store */
 	{"file.upload", "上传附件"},
 	{"file.delete", "删除附件"},
+	/* messages and 学习专题 (issue 16) */
+	{"message.settings", "修改消息推送设置"},
+	{"message.retry", "重新发送消息"},
+	{"message.notice", "发布通知"},
+	{"message.optout", "修改消息退订"},
+	{"study.create", "新建学习专题"},
+	{"study.item", "添加学习内容"},
+	{"study.submit", "提交学习专题审核"},
+	{"study.publish", "审核发布学习专题"},
+	{"study.return", "退回学习专题"},
 };
 
 const char *audit_action_name(const char *code)

@@ -25,7 +25,9 @@ export const P = {
   // messages (issue 16)
   MESSAGE_READ: 'message.read',
   MESSAGE_MANAGE: 'message.manage',
-  SETTINGS_MANAGE: 'settings.manage'
+  SETTINGS_MANAGE: 'settings.manage',
+  STUDY_WRITE: 'study.write',
+  STUDY_REVIEW: 'study.review'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -39,6 +41,7 @@ export const PAGE_PERMS = {
   audit: [P.AUDIT_READ],
   // messages (issue 16)
   outbox: [P.MESSAGE_READ, P.SETTINGS_MANAGE],
+  study: [P.STUDY_WRITE],
   // 发展党员
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE]

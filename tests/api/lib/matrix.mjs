@@ -56,6 +56,8 @@ const GRANTS = [
   ['district_admin', 'message.read'], ['district_admin', 'message.manage'],
   ['committee_admin', 'message.read'], ['committee_admin', 'message.manage'],
   ['branch_secretary', 'message.read'],
+  ['district_admin', 'study.write'], ['district_admin', 'study.review'],
+  ['committee_admin', 'study.write'], ['committee_admin', 'study.review'],
 ];
 for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];

@@ -76,5 +76,15 @@ export const api = {
   markRead: (id) => http.post('/inbox/read', id ? { id } : {}),
   messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
   saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
-  messageStats: (query) => http.get('/stats/messages', query)
+  messageStats: (query) => http.get('/stats/messages', query),
+  // 学习专题
+  studyIssues: (query) => http.get('/study/issues', query),
+  studyIssue: (id) => http.get(`/study/issues/${enc(id)}`),
+  createStudyIssue: (body) => http.post('/study/issues', body),
+  addStudyItem: (id, body) => http.post(`/study/issues/${enc(id)}/items`, body),
+  submitStudyIssue: (id) => http.post(`/study/issues/${enc(id)}/submit`, {}),
+  reviewStudyIssue: (id, body) => http.post(`/study/issues/${enc(id)}/review`, body),
+  myStudy: () => http.get('/me/study'),
+  openStudyItem: (id) => http.get(`/me/study/items/${enc(id)}`),
+  finishStudyItem: (id) => http.post(`/me/study/items/${enc(id)}/finish`, {})
 }
