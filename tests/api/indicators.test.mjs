@@ -225,3 +225,14 @@ test('首页: the organization’s figures, its children with their members, ale
   assert.equal(s.body.org.id, srv.branch(0));
   assert.equal((await sec.call('GET', `/api/v1/dashboard?org_id=${srv.branch(1)}`)).status, 404);
 });
+
+test('首页 is kept for a moment but a change to the roster shows at once', async () => {
+  const a = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const b = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  assert.deepEqual(b.body, a.body);
+  const m = await admin.call('POST', '/api/v1/members', { org_id: srv.branch(2), name: '首页缓存', id_number: idNumber('110105', '1991-02-03', 321), party_status: 'formal', joined_on: '2016-07-01', confirmed_on: '2017-07-01', ethnicity: '01', education: '21' });
+  assert.equal(m.status, 201, m.text);
+  const c = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const tot = (r) => r.body.figures.find((f) => f.key === 'members.total').value.num;
+  assert.equal(tot(c), tot(a) + 1);
+});
