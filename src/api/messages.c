@@ -263,6 +263,10 @@ static void post_notice(struct request *req)
 					req_field_error(req, "channels", "invalid_code", "渠道应为 inapp、sms、wechat");
 					break;
 				}
+				if (k == 1) { /* wechat: no channel behind it yet; its rows would wait forever */
+					req_field_error(req, "channels", "channel_unavailable", "微信渠道尚未接入，请选择站内或短信");
+					break;
+				}
 				want[k == 2 ? 0 : k == 0 ? 1 : 2] = true;
 			}
 	}
