@@ -17,6 +17,7 @@
 #include "jobs/sender.h"
 #include "model/msg_settings.h"
 #include "model/org.h"
+#include "model/study.h"
 #include "model/outbox.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,10 @@ static void post_notice(struct request *req)
 					req_field_error(req, "channels", "invalid_code", "渠道应为 inapp、sms、wechat");
 					break;
 				}
+				if (k == 1) { /* wechat: no channel behind it yet; its rows would wait forever */
+					req_field_error(req, "channels", "channel_unavailable", "微信渠道尚未接入，请选择站内或短信");
+					break;
+				}
 				want[k == 2 ? 0 : k == 0 ? 1 : 2] = true;
 			}
 	}
@@ -422,6 +427,13 @@ static void get_stats(struct request *req)
 		req_fail_db(req, DB_ERROR);
 		return;
 	}
+	json_t *study = study_stats(req->db, prefix, end, from, to);
+	if (!study) {
+		json_decref(j);
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
+	json_object_set_new(j, "study", study);
 	json_object_set_new(j, "from", json_string(from));
 	json_object_set_new(j, "to", json_string(to));
 	req_reply_json(req, 200, j);

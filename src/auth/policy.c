@@ -45,6 +45,8 @@ static const struct perm_def perms[] = {
 	{"meeting.read", "查看组织生活"},
 	{"meeting.write", "记录组织生活"},
 	{"meeting.review", "调阅审核组织生活"},
+	{"study.write", "编辑学习专题"},
+	{"study.review", "审核发布学习专题"},
 };
 
 /* The roles with the roster's permissions; each capability's grants follow in
@@ -114,6 +116,10 @@ static const struct grant {
 	{"committee_admin", "meeting.review"},
 	{"branch_secretary", "meeting.read"},
 	{"branch_secretary", "meeting.write"},
+	{"district_admin", "study.write"},
+	{"district_admin", "study.review"},
+	{"committee_admin", "study.write"},
+	{"committee_admin", "study.review"},
 };
 
 const struct perm_def *policy_perms(size_t *n)

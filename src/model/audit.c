@@ -459,6 +459,16 @@ static const struct {
 	{"meeting.plan", "制定年度组织生活计划"},
 	{"meeting.exempt", "组织生活免于考核"},
 	{"meeting.grades", "登记民主评议等次"},
+	/* messages and 学习专题 (issue 16) */
+	{"message.settings", "修改消息推送设置"},
+	{"message.retry", "重新发送消息"},
+	{"message.notice", "发布通知"},
+	{"message.optout", "修改消息退订"},
+	{"study.create", "新建学习专题"},
+	{"study.item", "添加学习内容"},
+	{"study.submit", "提交学习专题审核"},
+	{"study.publish", "审核发布学习专题"},
+	{"study.return", "退回学习专题"},
 };
 
 const char *audit_action_name(const char *code)

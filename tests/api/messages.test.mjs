@@ -100,6 +100,10 @@ test('outbox_enqueue contract: the dedup key makes a notice idempotent; in-app r
   problemOk(null, bad, 400, 'validation_failed');
   assert.ok(bad.body.errors.some((e) => e.field === 'title'));
   assert.ok(bad.body.errors.some((e) => e.field === 'channels'));
+  // WeChat has no channel behind it yet: refused rather than queued forever
+  const wx = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: 'x', text: 'y', channels: ['wechat'] });
+  problemOk(null, wx, 400, 'validation_failed');
+  assert.equal(wx.body.errors[0].code, 'channel_unavailable');
   // 支部书记 reads the monitor of the branch but may not push
   problemOk(null, await sec.call('POST', '/api/v1/messages/notices', { org_id: srv.branch(0), title: 'x', text: 'y' }), 403, 'forbidden');
   const mon = await sec.call('GET', `/api/v1/outbox?org_id=${srv.branch(0)}`);
@@ -390,5 +394,33 @@ test('a send cut by kill -9 is never sent again by itself; the others go out onc
   } finally {
     gw.mode = 'ok';
     if (s2) await s2.stop(); else await d.stop('SIGKILL');
+  }
+});
+
+test('two servers on one database send each message once (claims with leases; PostgreSQL: SKIP LOCKED)', async () => {
+  const d = await district({ orgs: 10, members: 80, args: ARGS });
+  let s2;
+  try {
+    const ad = keep(d, await as(d, 'district_admin', 1)), sy = keep(d, await as(d, 'sysadmin'));
+    await sy.call('PUT', '/api/v1/messages/settings', { sms_provider: 'aliyun', aliyun_endpoint: gw.url('aliyun'),
+      aliyun_access_key_id: 'id', aliyun_access_key_secret: ALI_SECRET, sms_tpl_notice: 'SMS_9', sms_rate: 10000, daily_cap: 50 });
+    s2 = await startServer({ dir: d.dir, args: ARGS });
+    s2.sql = d.sql;
+    await at(d, '2035-08-01', 10);
+    await at(s2, '2035-08-01', 10);
+    const r = await ad.call('POST', '/api/v1/messages/notices', { org_id: 1, title: '双机测试', text: 'x', channels: ['sms'] });
+    assert.ok(r.body.queued.sms >= 3, r.text);
+    gw.requests.length = 0;
+    gw.mode = 'ok';
+    await Promise.all([tick(d), tick(s2), tick(d), tick(s2)]);
+    await Promise.all([tick(d), tick(s2)]);
+    const keys = gw.requests.map((x) => x.key);
+    assert.equal(new Set(keys).size, keys.length, 'no message sent twice');
+    assert.equal(keys.length, r.body.queued.sms);
+    assert.equal(n(d, "SELECT COUNT(*) FROM outbox WHERE title = '双机测试' AND state = 'sent'"), r.body.queued.sms);
+    assert.equal(n(d, "SELECT COUNT(DISTINCT lease_owner) FROM outbox WHERE title = '双机测试'"), 0, 'leases let go when done');
+  } finally {
+    if (s2) await s2.stop();
+    await d.stop();
   }
 });

@@ -52,6 +52,8 @@ try {
     DJ_E2E_DB: join(dir, 'dj.db'),
     DJ_MEMBER_USER: 'e2e_member', DJ_MEMBER_PASSWORD: addUser(dir, 'e2e_member', '测试党员', 'member', self[1], self[0]),
     DJ_PARENT_ORG_ID: root,
+    // 学习专题 (issue 16): a second editor over the district reviews what the admin wrote
+    DJ_REVIEWER_USER: 'e2e_reviewer', DJ_REVIEWER_PASSWORD: addUser(dir, 'e2e_reviewer', '测试审核人', 'committee_admin', root),
     // what one test file did to an account (password changed, TOTP enrolled) for the next
     DJ_E2E_STATE: mkdtempSync(join(tmpdir(), 'dj-e2e-state-')),
   };

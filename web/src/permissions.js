@@ -37,7 +37,9 @@ export const P = {
   FILE_WRITE: 'file.write',
   MEETING_READ: 'meeting.read',
   MEETING_WRITE: 'meeting.write',
-  MEETING_REVIEW: 'meeting.review'
+  MEETING_REVIEW: 'meeting.review',
+  STUDY_WRITE: 'study.write',
+  STUDY_REVIEW: 'study.review',
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -51,10 +53,11 @@ export const PAGE_PERMS = {
   audit: [P.AUDIT_READ],
   // messages (issue 16)
   outbox: [P.MESSAGE_READ, P.SETTINGS_MANAGE],
+  study: [P.STUDY_WRITE],
   // 发展党员
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
   transfers: [P.TRANSFER_READ], // transfers
   // 三会一课
-  meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW]
+  meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW],
 }

@@ -65,6 +65,8 @@ const GRANTS = [
   ['district_admin', 'meeting.read'], ['district_admin', 'meeting.write'], ['district_admin', 'meeting.review'],
   ['committee_admin', 'meeting.read'], ['committee_admin', 'meeting.write'], ['committee_admin', 'meeting.review'],
   ['branch_secretary', 'meeting.read'], ['branch_secretary', 'meeting.write'],
+  ['district_admin', 'study.write'], ['district_admin', 'study.review'],
+  ['committee_admin', 'study.write'], ['committee_admin', 'study.review'],
 ];
 for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];

@@ -16,7 +16,8 @@ export const accounts = {
   auditor: acct('AUDITOR'),
   sysadmin: acct('SYSADMIN'),
   secretary: acct('SECRETARY'),
-  member: acct('MEMBER')
+  member: acct('MEMBER'),
+  reviewer: acct('REVIEWER')
 }
 export const NEW_PASSWORD = process.env.DJ_NEW_PASSWORD || 'Dj-e2e-Chg-Passw0rd!2025'
 

@@ -113,5 +113,15 @@ export const api = {
   meetingWarnings: (orgId) => http.get('/meetings/warnings', { org_id: orgId }),
   studyHours: (orgId, year) => http.get('/study/hours', { org_id: orgId, year }),
   myStudy: (year) => http.get('/me/study', { year }),
-  meetingStats: (query) => http.get('/stats/meetings', query)
+  meetingStats: (query) => http.get('/stats/meetings', query),
+  // 学习专题
+  studyIssues: (query) => http.get('/study/issues', query),
+  studyIssue: (id) => http.get(`/study/issues/${enc(id)}`),
+  createStudyIssue: (body) => http.post('/study/issues', body),
+  addStudyItem: (id, body) => http.post(`/study/issues/${enc(id)}/items`, body),
+  submitStudyIssue: (id) => http.post(`/study/issues/${enc(id)}/submit`, {}),
+  reviewStudyIssue: (id, body) => http.post(`/study/issues/${enc(id)}/review`, body),
+  myStudy: () => http.get('/me/study'),
+  openStudyItem: (id) => http.get(`/me/study/items/${enc(id)}`),
+  finishStudyItem: (id) => http.post(`/me/study/items/${enc(id)}/finish`, {})
 }

@@ -743,5 +743,33 @@ export default {
       readRate: '站内消息阅读率',
       period: '统计期间 {from} 至 {to}'
     }
+  },
+  // 学习专题 (issue 16 #6)
+  study: {
+    nav: '学习专题',
+    phoneTitle: '党建学习',
+    create: '新建一期',
+    titleCol: '标题',
+    state: { draft: '草稿', review: '待审核', published: '已发布' },
+    items: '学习内容',
+    addItem: '添加内容',
+    kind: { article: '文章', link: '链接', video: '视频', document: '文档' },
+    kindCol: '类型',
+    minutes: '学时（分钟）',
+    body: '正文（HTML，服务器按白名单过滤）',
+    url: '链接地址',
+    submit: '提交审核',
+    publish: '审核发布',
+    return: '退回修改',
+    returnReason: '退回原因',
+    pushed: '已推送 {n} 人',
+    reads: '已读 {o} / 读完 {f}',
+    sanitized: '正文中不允许的标签或属性已被移除',
+    empty: '暂无学习专题',
+    open: '阅读',
+    finish: '我已读完',
+    done: '已读完',
+    org: '发布组织',
+    saved: '已保存'
   }
 }
