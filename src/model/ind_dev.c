@@ -105,8 +105,8 @@ static const struct indicator development_indicators[] = {
 	 "学历为大专及以上（GB/T 4658 代码 10–39）的发展党员人数", false, d_college_n, d_college_rows, true},
 	{"development.two_new", "发展“两新”组织党员", "人", "发展党员", "工作单位为“两新”组织的发展党员人数", false,
 	 d_two_new_n, d_two_new_rows, true},
-	{"development.women", "发展女党员", "人", "发展党员", "女性发展党员人数", false, d_women_n, d_women_rows, true},
-	{"development.minorities", "发展少数民族党员", "人", "发展党员", "少数民族发展党员人数", false, d_minority_n,
+	{"development.women", "发展党员中女性", "人", "发展党员", "发展党员中的女性人数", false, d_women_n, d_women_rows, true},
+	{"development.minorities", "发展党员中少数民族", "人", "发展党员", "发展党员中的少数民族人数", false, d_minority_n,
 	 d_minority_rows, true},
 };
 INDICATOR_TABLE(development);
