@@ -46,6 +46,12 @@ struct config {
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
+	/* messages (issue 16) */
+	bool message_workers;           /* run the scheduler and the outbox sender threads */
+	int64_t outbox_lease_seconds;   /* a 'sending' row stays its sender's this long */
+	int64_t sender_interval_ms;     /* the sender's pause when nothing is due */
+	int64_t scheduler_tick_seconds; /* how often the scheduler looks for due slots */
+	int64_t provider_timeout_ms;    /* one provider HTTP call at most */
 	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
 	char *key_dir; /* key files, outside the database */
 	/* logging */

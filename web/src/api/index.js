@@ -74,5 +74,20 @@ export const api = {
   resetPassword: (id) => http.post(`/users/${enc(id)}/reset-password`, {}),
   setUserRoles: (id, roles) => http.put(`/users/${enc(id)}/roles`, { roles }),
   listAudit: (query) => http.get('/audit', query),
-  verifyAudit: () => http.get('/audit/verify')
+  verifyAudit: () => http.get('/audit/verify'),
+
+  // messages (issue 16): outbox monitor, schedule, notices, inbox, opt-outs
+  schedule: () => http.get('/system/schedule'),
+  listOutbox: (query) => http.get('/outbox', query),
+  outboxDaily: (query) => http.get('/outbox/daily', query),
+  retryMessage: (id) => http.post(`/outbox/${enc(id)}/retry`, {}),
+  messageSettings: () => http.get('/messages/settings'),
+  saveMessageSettings: (body) => http.put('/messages/settings', body),
+  messageTemplates: () => http.get('/messages/templates'),
+  sendNotice: (body) => http.post('/messages/notices', body),
+  inbox: (query) => http.get('/inbox', query, { quiet: true }),
+  markRead: (id) => http.post('/inbox/read', id ? { id } : {}),
+  messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
+  saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
+  messageStats: (query) => http.get('/stats/messages', query)
 }

@@ -24,7 +24,8 @@ const routes = [
       { path: 'report', name: 'report', component: () => import('../views/ReportView.vue'), meta: { title: 'nav.report', perms: PAGE_PERMS.report, icon: 'Document' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
-      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
+      { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
     ]
   },
   {
@@ -33,13 +34,25 @@ const routes = [
     children: [
       { path: '', redirect: '/m/me' },
       { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
-      { path: 'transfers', name: 'me-transfers', component: () => import('../views/MeTransfersView.vue'), meta: { title: 'transfer.me.title' } }
+      { path: 'inbox', name: 'inbox', component: () => import('../views/InboxView.vue'), meta: { title: 'msg.inbox' } },
+      { path: 'transfers', name: 'me-transfers', component: () => import('../views/MeTransfersView.vue'), meta: { title: 'transfer.me.title' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['dashboard', 'orgs', 'members', 'transfers', 'stats', 'report', 'users', 'audit']
+// the side menu in this order (one per line, each ending with a comma: branches merge)
+export const MENU_ROUTES = [
+  'dashboard',
+  'orgs',
+  'members',
+  'transfers',
+  'stats',
+  'report',
+  'outbox',
+  'users',
+  'audit',
+]
 
 export const router = createRouter({
   history: createWebHistory(),
