@@ -447,6 +447,17 @@ static const struct {
 	/* files store */
 	{"file.upload", "上传附件"},
 	{"file.delete", "删除附件"},
+	/* meetings */
+	{"meeting.create", "新建组织生活记录"},
+	{"meeting.update", "修改组织生活记录"},
+	{"meeting.amend", "更正已审核的组织生活记录"},
+	{"meeting.delete", "删除组织生活记录"},
+	{"meeting.submit", "提交组织生活记录"},
+	{"meeting.approve", "审核通过组织生活记录"},
+	{"meeting.return", "退回组织生活记录"},
+	{"meeting.plan", "制定年度组织生活计划"},
+	{"meeting.exempt", "组织生活免于考核"},
+	{"meeting.grades", "登记民主评议等次"},
 };
 
 const char *audit_action_name(const char *code)

@@ -32,6 +32,12 @@ export const P = {
   TRANSFER_APPROVE: 'transfer.approve',
   TRANSFER_APPLY: 'transfer.apply',
   // (each capability adds its block here, every line ending with a comma)
+  // files store and meetings (issue 15)
+  FILE_READ: 'file.read',
+  FILE_WRITE: 'file.write',
+  MEETING_READ: 'meeting.read',
+  MEETING_WRITE: 'meeting.write',
+  MEETING_REVIEW: 'meeting.review'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -49,4 +55,6 @@ export const PAGE_PERMS = {
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
   transfers: [P.TRANSFER_READ], // transfers
+  // 三会一课
+  meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW]
 }

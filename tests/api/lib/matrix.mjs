@@ -61,6 +61,10 @@ const GRANTS = [
   ['committee_admin', 'transfer.read'], ['committee_admin', 'transfer.write'], ['committee_admin', 'transfer.approve'],
   ['branch_secretary', 'transfer.read'], ['branch_secretary', 'transfer.write'],
   ['member', 'transfer.apply'],
+  // meetings (三会一课)
+  ['district_admin', 'meeting.read'], ['district_admin', 'meeting.write'], ['district_admin', 'meeting.review'],
+  ['committee_admin', 'meeting.read'], ['committee_admin', 'meeting.write'], ['committee_admin', 'meeting.review'],
+  ['branch_secretary', 'meeting.read'], ['branch_secretary', 'meeting.write'],
 ];
 for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
