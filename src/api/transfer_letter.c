@@ -39,8 +39,10 @@ static void get_letter(struct request *req)
 	struct transfer_rec t;
 	enum db_rc rc = transfer_load(req->db, req->arena, id, false, &t);
 	bool sender = rc == DB_OK && t.from_path && scope_allows(req, "transfer.read", t.from_path);
-	bool receiver = rc == DB_OK && t.to_path && scope_allows(req, "transfer.read", t.to_path) && t.serial &&
-			strcmp(t.state, "approved") != 0;
+	/* the receiving side sees a letter from "sent" on, as it sees the transfer */
+	bool receiver = rc == DB_OK && t.to_path && scope_allows(req, "transfer.read", t.to_path) &&
+			strcmp(t.state, "draft") != 0 && strcmp(t.state, "submitted") != 0 &&
+			strcmp(t.state, "approved") != 0 && strcmp(t.state, "cancelled") != 0;
 	if (rc == DB_NOT_FOUND || (rc == DB_OK && !sender && !receiver)) {
 		req_fail(req, 404, "not_found", "组织关系转接记录不存在");
 		return;

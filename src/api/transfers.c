@@ -318,6 +318,41 @@ static bool insert(struct request *req, struct transfer_rec *t, const char *perm
 						  t->from_org_name, t->to_org_name)) == 0;
 }
 
+/* An audit row that stays although the request fails (req_on_failure). */
+static int audit_on_failure(struct request *req, void *ctx)
+{
+	return audit_record(req, ctx) == 0 ? DB_OK : DB_ERROR;
+}
+
+static void audit_anyway(struct request *req, const char *action, const char *summary)
+{
+	struct audit_event *ev = arena_alloc(req->arena, sizeof *ev);
+	*ev = (struct audit_event){action, "transfer", 0, 0, false, summary};
+	req_on_failure(req, audit_on_failure, ev);
+}
+
+/* S20, as for adding a member by hand (api/members.c): a user who has met more people
+ * outside their scope than cfg.dup_probe_limit in the window may not look an ID number
+ * up until it passes (429), asked before the lookup. */
+static bool probe_allowed(struct request *req)
+{
+	int64_t n = 0;
+	enum db_rc rc = member_dup_probes(req->db, auth_user_id(req), MEMBER_DUP_OUT_OF_SCOPE,
+					  clock_now() - cfg.dup_probe_window, &n);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	if (n < cfg.dup_probe_limit)
+		return true;
+	req_fail(req, 429, "rate_limited", "查重过于频繁，请稍后再试；如有疑问请联系上级组织");
+	req->err.retry_after = (int)cfg.dup_probe_window;
+	audit_anyway(req, MEMBER_DUP_PROBE_ALERT,
+		     arena_printf(req->arena, "告警：%lld 秒内 %lld 次查重涉及管辖范围以外的人员，已拒绝",
+				  (long long)cfg.dup_probe_window, (long long)n));
+	return false;
+}
+
 static void field_err(void *ctx, const char *field, const char *code, const char *message)
 {
 	req_field_error(ctx, field, code, message);
@@ -344,24 +379,29 @@ static void post_incoming(struct request *req, json_t *b, struct transfer_rec *t
 	t->valid_until = in_date(req, b, "valid_until", IN_REQUIRED);
 	int64_t to = 0;
 	in_int(req, b, "to_org_id", IN_REQUIRED, 1, INT64_MAX, &to);
-	if (req_failed(req))
-		return;
+	/* every field's error in one answer: the destination, the dates, the person */
 	struct org_rec o;
-	if (!roster_org_in_scope(req, to, "transfer.write", &o)) {
-		req->err.status = 0;
-		req_field_error(req, "to_org_id", "not_found", "接收党组织不存在");
-		return;
+	memset(&o, 0, sizeof o);
+	if (to > 0 && req->err.status == 0) {
+		if (roster_org_in_scope(req, to, "transfer.write", &o)) {
+			check_destination(req, to, 0, &o);
+		} else if (req->err.status == 404) { /* outside the scope: a field error here */
+			req->err.status = 0;
+			req_field_error(req, "to_org_id", "not_found", "接收党组织不存在");
+		}
 	}
-	if (!check_destination(req, to, 0, &o))
+	if (req->err.status != 0 && req->err.status != 400)
 		return;
 	m.org_id = to;
-	struct date today = roster_today(), sent, until;
-	if (date_parse(t->sent_on, &sent) && date_parse(t->valid_until, &until) && date_cmp(until, sent) < 0)
+	struct date today = roster_today(), sent = {0, 0, 0}, until = {0, 0, 0};
+	if (t->sent_on && t->valid_until && date_parse(t->sent_on, &sent) && date_parse(t->valid_until, &until) && date_cmp(until, sent) < 0)
 		req_field_error(req, "valid_until", "before_sent", "有效期不能早于开具日期");
-	if (date_parse(t->sent_on, &sent) && date_cmp(sent, today) > 0)
+	if (t->sent_on && date_parse(t->sent_on, &sent) && date_cmp(sent, today) > 0)
 		req_field_error(req, "sent_on", "in_future", "开具日期晚于今天");
 	member_validate(&m, today, req->arena, field_err, req);
 	if (req_failed(req))
+		return;
+	if (!probe_allowed(req))
 		return;
 	unsigned char blind[DJ_BLIND_LEN];
 	member_id_blind(m.id_number, blind);
@@ -369,9 +409,12 @@ static void post_incoming(struct request *req, json_t *b, struct transfer_rec *t
 	const char *path;
 	enum db_rc rc = member_find_by_blind(req->db, req->arena, blind, &id, &path);
 	if (rc == DB_OK) {
-		/* the same person is on the roster already (added by hand, or never left) */
+		/* the same person is on the roster already (added by hand, or never left);
+		 * outside the caller's scope the answer is audited and counted (S20) */
 		fail_field(req, 409, "duplicate_person", "此人已在党员名册中（身份证号码相同），不能重复转入（R-TRF-03）",
 			   "id_number");
+		if (!scope_allows(req, "member.read", path))
+			audit_anyway(req, MEMBER_DUP_OUT_OF_SCOPE, "登记转入介绍信：身份证号码属于管辖范围以外的党员");
 		return;
 	}
 	if (rc == DB_NOT_FOUND)

@@ -166,11 +166,11 @@ static const struct db_sql transfer_sql[TRANSFER_STMT__MAX] = {
 /* transfer.rev's row */
 enum transfer_rev_col { TR_EPOCH, TR_REV };
 
-/* The queues' counts and the in-transit totals of a subtree, kept per (prefix,
+/* The queues' counts of a subtree and the lists' totals, kept per (subtree and filter,
  * revision of the transfers, day): ~10 ms of index scans for 20,000 open letters,
  * asked by every page and menu */
 REVCACHE_DEFINE(counts_cache, 64, struct transfer_counts);
-REVCACHE_DEFINE(transit_cache, 64, int64_t);
+REVCACHE_DEFINE(total_cache, 128, int64_t);
 
 /* The transfers' revision (0065), or rev -1 when it cannot be read (no caching). */
 static void transfer_revision(struct db *db, int64_t *epoch, int64_t *rev)
@@ -590,9 +590,15 @@ enum db_rc transfer_page(struct db *db, struct arena *a, const struct transfer_f
 	if (!total)
 		return DB_OK;
 	bool plain_transit = f->open_only && f->box == TRANSFER_BOX_ANY && !f->state && !f->flag && !f->member_id;
-	int64_t epoch, rev;
+	/* the total is kept per (subtree and filter, revision, day when a flag dates it) */
+	char key[96];
+	int kl = snprintf(key, sizeof key, "%s|%d|%d|%s|%s|%lld", f->prefix, (int)f->box, (int)f->open_only,
+			  f->state ? f->state : "", f->flag ? f->flag : "", (long long)f->member_id);
+	int64_t day = f->flag ? date_to_days(f->today) : 0, epoch, rev;
 	transfer_revision(db, &epoch, &rev);
-	if (plain_transit && rev >= 0 && revcache_get(&transit_cache, f->prefix, epoch, rev, 0, total))
+	if (kl < 0 || kl >= (int)sizeof key)
+		rev = -1; /* too long to keep */
+	if (rev >= 0 && revcache_get(&total_cache, key, epoch, rev, day, total))
 		return DB_OK;
 	st = db_prepare(db, &transfer_sql[plain_transit ? STMT_TRANSFER_COUNT_TRANSIT
 					  : f->open_only  ? STMT_TRANSFER_COUNT_OPEN
@@ -609,8 +615,8 @@ enum db_rc transfer_page(struct db *db, struct arena *a, const struct transfer_f
 	if (rc == DB_ROW) {
 		*total = db_col_int(st, DB_COL_ONLY);
 		rc = DB_OK;
-		if (plain_transit && rev >= 0)
-			revcache_put(&transit_cache, f->prefix, epoch, rev, 0, total);
+		if (rev >= 0)
+			revcache_put(&total_cache, key, epoch, rev, day, total);
 	}
 	db_reset(st);
 	return rc;

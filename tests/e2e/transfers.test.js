@@ -14,6 +14,7 @@ import { dirname } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
 import { login, url } from './lib/app.js'
 import { cli } from '../api/lib/server.mjs'
+import { badChecksumId } from './lib/data.js'
 
 const DB = process.env.DJ_E2E_DB
 const skipAll = process.env.DJ_BASE_URL && DB ? false : 'run through tests/e2e/run.mjs (DJ_BASE_URL, DJ_E2E_DB)'
@@ -159,4 +160,30 @@ test('transfers: a member applies on the phone and follows it', { skip: skipAll 
   assert.match(await page.locator('[data-testid=my-transfer]').first().innerText(), /草稿/)
   await shot(page, 'transfer-me-390x844')
   noProblems(problems, 'member')
+})
+
+test('transfers: registering a paper letter from elsewhere shows the server\'s field errors and stores nothing', { skip: skipAll }, async () => {
+  const { page, problems } = await freshPage(browser.context, { viewport: DESKTOP })
+  await login(page, acct.receiver)
+  await page.goto(url('/transfers'))
+  await page.locator('[data-testid=transfers-table]').waitFor()
+  await page.locator('[data-testid=transfer-register]').click()
+  const dlg = page.locator('[data-testid=register-form]')
+  await dlg.waitFor()
+  const field = (label) => dlg.locator('.el-form-item').filter({ has: page.locator(`.el-form-item__label:text-is("${label}")`) }).first()
+  await field('原所在党组织').locator('input').fill('中共杭州市西湖区某街道工作委员会')
+  await field('姓名').locator('input').fill('e2e转入')
+  await field('身份证号码').locator('input').fill(badChecksumId())
+  await field('入党时间').locator('input').fill('2010-07-01')
+  await field('入党时间').locator('input').press('Enter')
+  await field('转正时间').locator('input').fill('2011-07-01')
+  await field('转正时间').locator('input').press('Enter')
+  await dlg.locator('.el-dialog__header').click({ position: { x: 5, y: 5 } })
+  await shot(page, 'transfer-register-form')
+  await page.locator('[data-testid=register-save]').click()
+  // the ID number's checksum and the missing destination, next to their fields
+  await field('身份证号码').locator('.el-form-item__error').waitFor({ timeout: 15000 })
+  await shot(page, 'transfer-register-refused')
+  assert.equal(sql("SELECT COUNT(*) FROM transfers WHERE name = 'e2e转入'"), '0')
+  noProblems(problems, 'register')
 })
