@@ -46,6 +46,9 @@ struct config {
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
+	/* bases (issue 17): a booking's lead time and how far ahead it may be */
+	int64_t base_lead_days;
+	int64_t base_horizon_days;
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;

@@ -20,6 +20,11 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* bases (issue 17) */
+	{"base.read", "查看活动基地"},
+	{"base.manage", "维护活动基地"},
+	{"base.book", "预约活动基地"},
+	{"base.approve", "审批基地预约"},
 };
 
 static const struct role_def roles[] = {
@@ -28,12 +33,18 @@ static const struct role_def roles[] = {
 	{"auditor", "审计管理员", true, false, {"audit.read"}},
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "pii.export", "stats.read", "self.read"}},
+	  "pii.export", "stats.read", "self.read",
+	  /* bases (issue 17) */
+	  "base.read", "base.manage", "base.book", "base.approve"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read"}},
+	  "stats.read", "self.read",
+	  /* bases (issue 17) */
+	  "base.read", "base.manage", "base.book", "base.approve"}},
 	{"branch_secretary", "支部书记", false, true,
-	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read"}},
+	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
+	  /* bases (issue 17) */
+	  "base.read", "base.book"}},
 	{"member", "党员", false, false, {"self.read"}},
 	{"resident", "居民", false, false, {"self.read"}},
 };

@@ -418,6 +418,21 @@ static const struct {
 	{"member.pii_view", "查看完整个人信息"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
+	/* bases (issue 17) */
+	{"base.create", "新建活动基地"},
+	{"base.update", "修改活动基地"},
+	{"base.closed_days", "设置基地闭馆日"},
+	{"base.booking_create", "预约活动基地"},
+	{"base.series_create", "预约活动基地（周期）"},
+	{"base.booking_approve", "同意基地预约"},
+	{"base.booking_decline", "拒绝基地预约"},
+	{"base.booking_cancel", "取消基地预约"},
+	{"base.booking_promote", "候补转为预约"},
+	{"base.booking_check_in", "基地签到"},
+	{"base.booking_complete", "基地活动完成"},
+	{"base.booking_no_show", "预约未到"},
+	{"base.feed_create", "新建日历订阅"},
+	{"base.feed_revoke", "撤销日历订阅"},
 };
 
 const char *audit_action_name(const char *code)
