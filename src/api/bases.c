@@ -258,6 +258,15 @@ static void get_bases(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		const char *path = json_string_value(json_object_get(it, "_path"));
+		json_object_set_new(it, "can_manage", json_boolean(path && scope_allows(req, "base.manage", path)));
+		json_object_set_new(it, "can_approve", json_boolean(path && scope_allows(req, "base.approve", path)));
+		json_object_del(it, "_path");
+	}
 	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
 

@@ -283,7 +283,9 @@ enum db_rc base_list(struct db *db, struct arena *a, const char *prefix, const c
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct base_rec b;
 		read_rec(a, st, &b);
-		json_array_append_new(items, base_json(&b));
+		json_t *j = base_json(&b);
+		json_object_set_new(j, "_path", json_string(b.org_path)); /* for the caller; not shown */
+		json_array_append_new(items, j);
 	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;

@@ -53,7 +53,8 @@ enum db_rc base_get(struct db *db, struct arena *a, int64_t id, struct base_rec 
 /* The base's JSON as the API shows it (closed days not included). */
 json_t *base_json(const struct base_rec *b);
 /* Bases run by organizations in [prefix, end), optional kind and name-contains (LIKE
- * pattern), appended to items as base_json. */
+ * pattern), appended to items as base_json with "_path" (the running organization's
+ * path, for the caller's decisions; the caller removes it before replying). */
 enum db_rc base_list(struct db *db, struct arena *a, const char *prefix, const char *end, const char *kind,
 		     const char *name_like, json_t *items);
 /* Closed days: replace the list ([{day, reason?}]) / read the days in [from, to). */

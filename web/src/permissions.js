@@ -15,7 +15,12 @@ export const P = {
   PII_EXPORT: 'pii.export',
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
-  AUDIT_READ: 'audit.read'
+  AUDIT_READ: 'audit.read',
+  // bases (issue 17)
+  BASE_READ: 'base.read',
+  BASE_MANAGE: 'base.manage',
+  BASE_BOOK: 'base.book',
+  BASE_APPROVE: 'base.approve'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -24,5 +29,9 @@ export const PAGE_PERMS = {
   members: [P.MEMBER_READ, P.MEMBER_WRITE],
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
-  audit: [P.AUDIT_READ]
+  audit: [P.AUDIT_READ],
+  // bases (issue 17)
+  bases: [P.BASE_READ],
+  baseQueue: [P.BASE_APPROVE],
+  baseBookings: [P.BASE_BOOK]
 }

@@ -21,6 +21,10 @@ const routes = [
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
+      // bases (issue 17)
+      { path: 'bases', name: 'bases', component: () => import('../views/BasesView.vue'), meta: { title: 'bases.nav.directory', perms: PAGE_PERMS.bases, icon: 'Flag' } },
+      { path: 'base-queue', name: 'baseQueue', component: () => import('../views/BaseQueueView.vue'), meta: { title: 'bases.nav.queue', perms: PAGE_PERMS.baseQueue, icon: 'Stamp' } },
+      { path: 'base-bookings', name: 'baseBookings', component: () => import('../views/BaseBookingsView.vue'), meta: { title: 'bases.nav.bookings', perms: PAGE_PERMS.baseBookings, icon: 'Calendar' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
     ]
   },
@@ -29,13 +33,15 @@ const routes = [
     component: MobileLayout,
     children: [
       { path: '', redirect: '/m/me' },
-      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } }
+      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
+      // bases (issue 17)
+      { path: 'visits', name: 'myVisits', component: () => import('../views/MyVisitsView.vue'), meta: { title: 'bases.nav.visits' } }
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['orgs', 'members', 'stats', 'users', 'audit']
+export const MENU_ROUTES = ['orgs', 'members', 'stats', 'users', 'audit', 'bases', 'baseQueue', 'baseBookings']
 
 export const router = createRouter({
   history: createWebHistory(),
