@@ -46,6 +46,7 @@ struct config {
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
+	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
 	/* bases (issue 17): a booking's lead time and how far ahead it may be */
 	int64_t base_lead_days;
 	int64_t base_horizon_days;
@@ -55,6 +56,10 @@ struct config {
 	char *log_level;
 	/* identity */
 	char *password_policy; /* dengbao | asvs */
+	/* 发展党员 (issue 13) */
+	int64_t dev_publicity_workdays;
+	int64_t dev_review_max_days;
+	int64_t dev_annual_default_quota;
 	int64_t session_idle;
 	int64_t session_absolute;
 	int64_t lock_threshold;

@@ -16,6 +16,12 @@ export const P = {
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
   AUDIT_READ: 'audit.read',
+  // 发展党员 (issue 13) and the working-day calendar
+  CALENDAR_MANAGE: 'calendar.manage',
+  DEV_READ: 'dev.read',
+  DEV_WRITE: 'dev.write',
+  DEV_APPROVE: 'dev.approve',
+  DEV_QUOTA: 'dev.quota',
   // bases (issue 17)
   BASE_READ: 'base.read',
   BASE_MANAGE: 'base.manage',
@@ -25,11 +31,16 @@ export const P = {
 
 /** Which permissions (any of) open each admin page. */
 export const PAGE_PERMS = {
+  dashboard: [P.STATS_READ],
+  report: [P.STATS_READ],
   orgs: [P.ORG_READ, P.ORG_WRITE],
   members: [P.MEMBER_READ, P.MEMBER_WRITE],
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
   audit: [P.AUDIT_READ],
+  // 发展党员
+  development: [P.DEV_READ],
+  calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
   // bases (issue 17)
   bases: [P.BASE_READ],
   baseQueue: [P.BASE_APPROVE],

@@ -29,19 +29,35 @@ import { join } from 'node:path';
 import { cli, api } from './server.mjs';
 import { signIn, addOrgs } from './auth.mjs';
 
+// The roles' permissions as the roster landed them; each capability's grants follow in
+// GRANTS, one block each (merged into POLICY below).
 export const POLICY = {
   sysadmin: ['user.read', 'user.manage', 'settings.manage'],
   secadmin: ['user.read', 'role.assign'],
   auditor: ['audit.read'],
-  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read',
-    /* bases (issue 17) */ 'base.read', 'base.manage', 'base.book', 'base.approve'],
-  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read',
-    /* bases (issue 17) */ 'base.read', 'base.manage', 'base.book', 'base.approve'],
-  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read',
-    /* bases (issue 17) */ 'base.read', 'base.book'],
+  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read'],
+  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read'],
+  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read'],
   member: ['self.read'],
   resident: ['self.read'],
 };
+const GRANTS = [
+  // 年度报告
+  ['district_admin', 'report.manage'],
+  // 发展党员
+  ['district_admin', 'calendar.manage'], ['district_admin', 'dev.read'], ['district_admin', 'dev.write'], ['district_admin', 'dev.approve'], ['district_admin', 'dev.quota'],
+  ['committee_admin', 'dev.read'], ['committee_admin', 'dev.write'], ['committee_admin', 'dev.approve'],
+  ['branch_secretary', 'dev.read'], ['branch_secretary', 'dev.write'],
+  // files store
+  ['district_admin', 'file.read'], ['district_admin', 'file.write'],
+  ['committee_admin', 'file.read'], ['committee_admin', 'file.write'],
+  ['branch_secretary', 'file.read'], ['branch_secretary', 'file.write'],
+  // bases (issue 17)
+  ['district_admin', 'base.read'], ['district_admin', 'base.manage'], ['district_admin', 'base.book'], ['district_admin', 'base.approve'],
+  ['committee_admin', 'base.read'], ['committee_admin', 'base.manage'], ['committee_admin', 'base.book'], ['committee_admin', 'base.approve'],
+  ['branch_secretary', 'base.read'], ['branch_secretary', 'base.book'],
+];
+for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
 export const POSITIONS = ['own', 'child', 'sibling', 'parent', 'foreign'];
 
