@@ -99,7 +99,8 @@ static bool read_ask(struct request *req, json_t *b, struct ask *a)
 	if (!a->base.open)
 		req_field_error(req, "base_id", "base_closed", "该基地暂停开放预约");
 	int64_t members = 0;
-	enum db_rc rc = base_member_count(req->db, a->org.path, scope_path_end(req->arena, a->org.path), &members);
+	enum db_rc rc = base_member_count(req->db, a->org.path, scope_path_end(req->arena, a->org.path),
+					  (int64_t)a->headcount + 1, &members);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return false;

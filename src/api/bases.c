@@ -406,9 +406,9 @@ static void get_approvers(struct request *req)
 /* ---- the month calendar ---- */
 
 struct cal_in {
-	const char *month;
+	const char *month, *day;
 };
-static const struct param cal_params[] = {PARAM_STR(struct cal_in, month, 7)};
+static const struct param cal_params[] = {PARAM_STR(struct cal_in, month, 7), PARAM_DATE(struct cal_in, day)};
 static const struct params cal_in = PARAMS(struct cal_in, cal_params);
 
 struct cal_slot {
@@ -511,9 +511,13 @@ static void get_calendar(struct request *req)
 		jw_bool(&w, date_cmp(dd, today) < 0);
 		if (shut)
 			jw_kstr(&w, "closed_reason", reason ? reason : "闭馆");
-		int64_t free_sum = 0;
-		jw_key(&w, "slots");
-		jw_array(&w);
+		int64_t free_sum = 0, taken_sum = 0, waiting_sum = 0;
+		/* the slots of ?day= only: a month of a busy base is ~3,000 slots */
+		bool detail = in->day && strcmp(in->day, ds) == 0;
+		if (detail) {
+			jw_key(&w, "slots");
+			jw_array(&w);
+		}
 		while (k < acc.n && strcmp(acc.v[k].day, ds) < 0)
 			k++;
 		if (open) {
@@ -529,6 +533,10 @@ static void get_calendar(struct request *req)
 				base_format_hm(s + b.slot_minutes, he);
 				int64_t fr = b.capacity - taken > 0 ? b.capacity - taken : 0;
 				free_sum += fr;
+				taken_sum += taken;
+				waiting_sum += waiting;
+				if (!detail)
+					continue;
 				jw_object(&w);
 				jw_kstr(&w, "slot", hs);
 				jw_kstr(&w, "end", he);
@@ -540,8 +548,13 @@ static void get_calendar(struct request *req)
 				jw_object_end(&w);
 			}
 		}
-		jw_array_end(&w);
+		if (detail)
+			jw_array_end(&w);
+		jw_key(&w, "bookable");
+		jw_bool(&w, bookable_day);
 		jw_kint(&w, "free", free_sum);
+		jw_kint(&w, "taken", taken_sum);
+		jw_kint(&w, "waiting", waiting_sum);
 		jw_object_end(&w);
 	}
 	jw_array_end(&w);

@@ -80,8 +80,11 @@ static const struct db_sql base_sql[BASE_STMT__MAX] = {
 	 "SELECT u.id, u.name, r.role, o.id, o.name FROM user_roles r JOIN users u ON u.id = r.user_id"
 	 " JOIN orgs o ON o.id = r.org_id WHERE u.status = 'active'"
 	 " AND substr(CAST($1 AS TEXT), 1, length(o.path)) = o.path ORDER BY length(o.path) DESC, u.id"},
+	/* counts at most $3 (the headcount asked): a district's million members are not
+	 * counted to know that it has 20 */
 	[STMT_BASE_MEMBER_COUNT] = {"base.member_count",
-	 "SELECT COUNT(*) FROM members WHERE org_path >= $1 AND org_path < $2 AND state = 'normal'"},
+	 "SELECT COUNT(*) FROM (SELECT 1 FROM members WHERE org_path >= $1 AND org_path < $2 AND state = 'normal'"
+	 " LIMIT $3) AS m"},
 };
 DB_SQL_TABLE(base, base_sql);
 
@@ -368,13 +371,14 @@ enum db_rc base_assignments_covering(struct db *db, const char *path, json_t *it
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-enum db_rc base_member_count(struct db *db, const char *prefix, const char *end, int64_t *n)
+enum db_rc base_member_count(struct db *db, const char *prefix, const char *end, int64_t at_most, int64_t *n)
 {
 	struct db_stmt *st = db_prepare(db, &base_sql[STMT_BASE_MEMBER_COUNT]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
+	db_bind_int(st, 3, at_most);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		*n = db_col_int(st, DB_COL_ONLY);

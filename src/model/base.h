@@ -66,8 +66,8 @@ enum db_rc base_closed_on(struct db *db, int64_t base_id, const char *day, bool 
  * [{user_id, name, role, org_id, org_name}]; the caller keeps those whose role grants
  * the approver's permission. */
 enum db_rc base_assignments_covering(struct db *db, const char *path, json_t *items);
-/* Members of the subtree [prefix, end) (the booker's membership). */
-enum db_rc base_member_count(struct db *db, const char *prefix, const char *end, int64_t *n);
+/* Members of the subtree [prefix, end) (the booker's membership), counted up to at_most. */
+enum db_rc base_member_count(struct db *db, const char *prefix, const char *end, int64_t at_most, int64_t *n);
 
 /* ---- bookings (base_booking.c) ---- */
 enum base_status {

@@ -167,9 +167,12 @@ test('R-BASE-04 capacity: a full slot refuses or waits; a freed place promotes t
   const w = await sec.call('POST', '/api/v1/base-bookings', booking(b, { headcount: 3, waitlist: true }));
   assert.equal(w.status, 201);
   assert.equal(w.body.status, 'waitlisted');
-  const cal = await sec.call('GET', `/api/v1/bases/${b.id}/calendar?month=${day(7).slice(0, 7)}`);
+  const cal = await sec.call('GET', `/api/v1/bases/${b.id}/calendar?month=${day(7).slice(0, 7)}&day=${day(7)}`);
   const slot = cal.body.days.find((d) => d.day === day(7)).slots.find((s) => s.slot === '10:00');
   assert.deepEqual([slot.taken, slot.free, slot.waiting], [3, 2, 1]);
+  const summary = cal.body.days.find((d) => d.day === day(7));
+  assert.deepEqual([summary.taken, summary.waiting, summary.free], [3, 1, 5 * 8 - 3]); // 8 slots of 5 places
+  assert.ok(cal.body.days.filter((d) => d.slots).length === 1, 'slots of the asked day only');
   const c = await sec.call('POST', `/api/v1/base-bookings/${a1.body.id}/cancel`, { reason: '改期' });
   assert.equal(c.body.status, 'cancelled');
   const promoted = await sec.call('GET', `/api/v1/base-bookings/${w.body.id}`);
