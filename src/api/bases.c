@@ -5,6 +5,7 @@
  * the running organization change it (base.manage) or decide its bookings
  * (base.approve). */
 #include "api/base_util.h"
+#include "api/files.h"
 #include "api/roster_util.h"
 #include "auth/audit.h"
 #include "auth/policy.h"
@@ -17,6 +18,7 @@
 #include "http/input.h"
 #include "http/params.h"
 #include "model/base.h"
+#include "model/file.h"
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +181,46 @@ static void read_base(struct request *req, json_t *b, struct base_rec *r, bool p
 	}
 }
 
+/* Photos of a base come from the files store (issue 15): those who run the base upload
+ * them (POST /api/v1/files?owner_kind=base&owner_id=, base.manage over the running
+ * organization); everyone who sees the base sees them through /bases/{id}/photos/{file}. */
+static enum db_rc base_file_owner(struct db *db, struct arena *a, int64_t id, int64_t *org_id, const char **org_path,
+				  bool *locked)
+{
+	struct base_rec b;
+	enum db_rc rc = base_get(db, a, id, &b);
+	if (rc != DB_OK)
+		return rc;
+	*org_id = b.org_id;
+	*org_path = b.org_path;
+	*locked = false;
+	return DB_OK;
+}
+FILE_OWNER(base, "base.read", "base.manage", base_file_owner);
+
+/* [{id, name, width, height, url, thumb_url}] of the base's photos. */
+static json_t *base_photos(struct request *req, int64_t base_id, enum db_rc *rc)
+{
+	json_t *files = json_array(), *out = json_array();
+	*rc = file_list_owner(req->db, req->arena, "base", base_id, files);
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f)
+	{
+		const char *type = json_string_value(json_object_get(f, "content_type"));
+		if (!type || strncmp(type, "image/", 6) != 0)
+			continue;
+		json_int_t fid = json_integer_value(json_object_get(f, "id"));
+		const char *url = arena_printf(req->arena, "/api/v1/bases/%lld/photos/%lld", (long long)base_id, (long long)fid);
+		json_array_append_new(out, json_pack("{s:I, s:O?, s:O?, s:O?, s:s, s:s}", "id", fid, "name",
+						     json_object_get(f, "name"), "width", json_object_get(f, "width"),
+						     "height", json_object_get(f, "height"), "url", url, "thumb_url",
+						     arena_printf(req->arena, "%s?thumb=1", url)));
+	}
+	json_decref(files);
+	return out;
+}
+
 static void reply_base(struct request *req, int status, int64_t id)
 {
 	struct base_rec b;
@@ -201,8 +243,13 @@ static void reply_base(struct request *req, int status, int64_t id)
 		return;
 	}
 	json_object_set_new(j, "closed_days", closed);
-	/* photos come from the files store (issue 15) once it has landed: none yet */
-	json_object_set_new(j, "photos", json_array());
+	json_t *photos = base_photos(req, b.id, &rc);
+	json_object_set_new(j, "photos", photos);
+	if (rc != DB_OK) {
+		json_decref(j);
+		req_fail_db(req, rc);
+		return;
+	}
 	req_reply_json(req, status, j);
 }
 
@@ -266,6 +313,13 @@ static void get_bases(struct request *req)
 		json_object_set_new(it, "can_manage", json_boolean(path && scope_allows(req, "base.manage", path)));
 		json_object_set_new(it, "can_approve", json_boolean(path && scope_allows(req, "base.approve", path)));
 		json_object_del(it, "_path");
+		json_t *photos = base_photos(req, json_integer_value(json_object_get(it, "id")), &rc);
+		json_object_set_new(it, "photos", photos);
+		if (rc != DB_OK) {
+			json_decref(items);
+			req_fail_db(req, rc);
+			return;
+		}
 	}
 	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
 }
@@ -401,6 +455,59 @@ static void get_approvers(struct request *req)
 	}
 	json_decref(all);
 	req_reply_list(req, items, NULL, (int64_t)json_array_size(items));
+}
+
+struct photo_in {
+	int thumb;
+};
+static const struct param photo_params[] = {PARAM_BOOL(struct photo_in, thumb)};
+static const struct params photo_in = PARAMS(struct photo_in, photo_params);
+
+struct membuf {
+	char *p;
+	size_t len, cap;
+};
+
+static bool put_mem(void *ctx, const void *p, size_t n)
+{
+	struct membuf *m = ctx;
+	if (m->len + n > m->cap)
+		return false;
+	memcpy(m->p + m->len, p, n);
+	m->len += n;
+	return true;
+}
+
+/* GET /api/v1/bases/{id}/photos/{file_id}[?thumb=1]: a photo of a base the caller sees. */
+static void get_photo(struct request *req)
+{
+	const struct photo_in *in = req->in;
+	struct base_rec b;
+	if (!base_load_visible(req, req_param_id(req, "id"), "base.read", &b))
+		return;
+	int64_t fid = req_param_id(req, "file_id");
+	if (req_failed(req))
+		return;
+	struct file_rec f;
+	enum db_rc rc = file_get(req->db, req->arena, fid, &f);
+	if (rc == DB_NOT_FOUND || (rc == DB_OK && (strcmp(f.owner_kind, "base") != 0 || f.owner_id != b.id ||
+						   strncmp(f.content_type, "image/", 6) != 0))) {
+		req_fail(req, 404, "not_found", "照片不存在");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	bool thumb = in->thumb == 1 && f.thumb_size > 0;
+	size_t size = (size_t)(thumb ? f.thumb_size : f.size);
+	struct membuf m = {arena_alloc_raw(req->arena, size ? size : 1), 0, size};
+	rc = file_read(req->db, f.id, thumb ? FILE_PART_THUMB : FILE_PART_CONTENT, put_mem, &m);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_raw(req, 200, thumb ? "image/jpeg" : f.content_type, m.p, m.len);
 }
 
 /* ---- the month calendar ---- */
@@ -796,6 +903,8 @@ static const struct route bases_routes[] = {
 	 "replace the base's closed days"},
 	{"GET", "/api/v1/bases/{id}/approvers", get_approvers, "base.read", RF_TX_READ, 0,
 	 "the users who decide the base's bookings"},
+	{"GET", "/api/v1/bases/{id}/photos/{file_id}", get_photo, "base.read", RF_TX_READ, 0,
+	 "a photo of the base (its thumbnail with ?thumb=1)", &photo_in},
 	{"GET", "/api/v1/bases/{id}/calendar", get_calendar, "base.read", RF_TX_READ, 0,
 	 "a month of the base's slots with free places", &cal_in},
 	{"GET", "/api/v1/base-feeds", get_feeds, "base.read", RF_TX_READ, 0, "calendar feeds of a base or organization",

@@ -7,8 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ICAL from 'ical.js';
-import { problemOk, api } from './lib/server.mjs';
-import { district, as } from './lib/roster_api.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { problemOk, api, ROOT } from './lib/server.mjs';
+import { district, as, upload } from './lib/roster_api.mjs';
 import { signIn, setClock } from './lib/auth.mjs';
 
 let srv, admin, sec, comm, otherComm, community, otherCommunity, branch, otherBranch;
@@ -314,4 +316,25 @@ test('R-BASE-10 every change is audited', async () => {
     assert.ok(count(`SELECT COUNT(*) FROM audit_log WHERE action = '${a}'`) > 0, a);
   const v = await api(srv, 'GET', '/api/v1/audit/verify');
   assert.ok([200, 401].includes(v.status));
+});
+
+test('R-BASE-11 photos from the files store: uploaded by those who run the base, seen by every booker', async () => {
+  const b = await newBase();
+  const png = readFileSync(join(ROOT, 'tests/api/data/photo.png'));
+  const denied = await upload(srv, sec, `/api/v1/files?owner_kind=base&owner_id=${b.id}&name=x.png`, png, 'image/png');
+  assert.ok([403, 404].includes(denied.status), denied.text); // a branch secretary does not run the base
+  const up = await upload(srv, comm, `/api/v1/files?owner_kind=base&owner_id=${b.id}&name=${encodeURIComponent('展厅.png')}`, png, 'image/png');
+  assert.equal(up.status, 201, up.text);
+  const seen = await sec.call('GET', `/api/v1/bases/${b.id}`);
+  assert.equal(seen.body.photos.length, 1);
+  const dir = await sec.call('GET', '/api/v1/bases');
+  assert.equal(dir.body.items.find((x) => x.id === b.id).photos.length, 1);
+  // the secretary of another community sees the photo through the base
+  for (const u of [seen.body.photos[0].url, seen.body.photos[0].thumb_url]) {
+    const res = await fetch(srv.base + u, { headers: { cookie: sec.cookie } });
+    assert.equal(res.status, 200, u);
+    assert.match(res.headers.get('content-type'), /^image\//);
+  }
+  const other = await newBase();
+  problemOk(null, await sec.call('GET', `/api/v1/bases/${other.id}/photos/${up.body.id}`), 404, 'not_found');
 });

@@ -509,6 +509,7 @@ export default {
     closed: '闭馆',
     weekdays: '一二三四五六日',
     noPhoto: '暂无照片',
+    addPhoto: '上传照片',
     calendar: '{month} 余位日历',
     prevMonth: '上月',
     nextMonth: '下月',
