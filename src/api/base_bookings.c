@@ -169,6 +169,18 @@ static enum db_rc check_date(struct request *req, const struct ask *a, const cha
 		add_err(errs, "day", "closed_day", "基地当天闭馆");
 		return DB_OK;
 	}
+	if (a->base.holidays_closed) {
+		bool hol = false;
+		const char *name = NULL;
+		rc = base_holiday(req->db, req->arena, day, &hol, &name);
+		if (rc != DB_OK)
+			return rc;
+		if (hol) {
+			add_err(errs, "day", "closed_day",
+				arena_printf(req->arena, "基地法定节假日闭馆（%s）", name && *name ? name : "法定节假日"));
+			return DB_OK;
+		}
+	}
 	if (!base_slot_valid(&a->base, wd, a->slot)) {
 		char o[6], c[6];
 		base_format_hm(a->base.opens[wd], o);

@@ -121,6 +121,12 @@ static void read_base(struct request *req, json_t *b, struct base_rec *r, bool p
 			in_bool(req, b, "approval_required", IN_OPTIONAL, &ap);
 		r->approval_required = ap;
 	}
+	if (!patch || in_has(b, "holidays_closed")) {
+		bool hc = false;
+		if (in_has(b, "holidays_closed"))
+			in_bool(req, b, "holidays_closed", IN_OPTIONAL, &hc);
+		r->holidays_closed = hc;
+	}
 	if (!patch || in_has(b, "status")) {
 		static const char *const st[] = {"open", "closed", NULL};
 		const char *s = in_enum(req, b, "status", IN_OPTIONAL, st);
@@ -606,6 +612,20 @@ static void get_calendar(struct request *req)
 		{
 			shut = true;
 			reason = json_string_value(json_object_get(it, "reason"));
+		}
+		if (!shut && b.holidays_closed) {
+			bool hol = false;
+			const char *hname = NULL;
+			enum db_rc hrc = base_holiday(req->db, req->arena, ds, &hol, &hname);
+			if (hrc != DB_OK) {
+				json_decref(closed);
+				req_fail_db(req, hrc);
+				return;
+			}
+			if (hol) {
+				shut = true;
+				reason = hname && *hname ? hname : "法定节假日";
+			}
 		}
 		bool open = b.open && !shut && b.opens[wd] >= 0;
 		bool bookable_day = open && date_cmp(dd, wfirst) >= 0 && date_cmp(dd, wlast) <= 0;

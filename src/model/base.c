@@ -2,6 +2,7 @@
  * days, the directory, the approvers' assignments and the booker's membership. */
 #include "model/base.h"
 #include "core/arena.h"
+#include "model/workday.h"
 #include <string.h>
 
 const char *const base_kinds[BASE_KINDS + 1] = {"纪念馆/展馆", "企业党建阵地", "社区党群服务中心", "学校", "其他", NULL};
@@ -42,6 +43,7 @@ enum base_col {
 	BASE_COL_STATUS,
 	BASE_COL_CREATED_AT,
 	BASE_COL_UPDATED_AT,
+	BASE_COL_HOLIDAYS_CLOSED,
 };
 enum base_assign_col { BA_COL_USER_ID, BA_COL_NAME, BA_COL_ROLE, BA_COL_ORG_ID, BA_COL_ORG_NAME };
 enum base_closed_col { BC_COL_DAY, BC_COL_REASON };
@@ -49,19 +51,20 @@ enum base_closed_col { BC_COL_DAY, BC_COL_REASON };
 #define BASE_COLS                                                                                          \
 	"b.id, b.org_id, o.path, o.name, b.name, b.kind, b.address, b.lat_e6, b.lng_e6, b.capacity,"     \
 	" b.slot_minutes, b.hours, b.offers, b.description, b.contact_name, b.contact_phone,"              \
-	" b.approval_required, b.status, b.created_at, b.updated_at"
+	" b.approval_required, b.status, b.created_at, b.updated_at, b.holidays_closed"
 
 static const struct db_sql base_sql[BASE_STMT__MAX] = {
 	/* $1 org, $2 name, $3 kind, $4 address, $5 lat, $6 lng, $7 capacity, $8 slot, $9 hours,
-	 * $10 offers, $11 description, $12 contact name, $13 phone, $14 approval, $15 status, $16 now */
+	 * $10 offers, $11 description, $12 contact name, $13 phone, $14 approval, $15 status, $16 now,
+	 * $17 holidays closed */
 	[STMT_BASE_INSERT] = {"base.insert",
 	 "INSERT INTO bases (org_id, name, kind, address, lat_e6, lng_e6, capacity, slot_minutes, hours, offers,"
-	 " description, contact_name, contact_phone, approval_required, status, created_at, updated_at)"
-	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id"},
+	 " description, contact_name, contact_phone, approval_required, status, created_at, updated_at, holidays_closed)"
+	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17) RETURNING id"},
 	[STMT_BASE_UPDATE] = {"base.update",
 	 "UPDATE bases SET name = $2, kind = $3, address = $4, lat_e6 = $5, lng_e6 = $6, capacity = $7,"
 	 " slot_minutes = $8, hours = $9, offers = $10, description = $11, contact_name = $12, contact_phone = $13,"
-	 " approval_required = $14, status = $15, updated_at = $16 WHERE id = $1"},
+	 " approval_required = $14, status = $15, updated_at = $16, holidays_closed = $17 WHERE id = $1"},
 	[STMT_BASE_GET] = {"base.get", "SELECT " BASE_COLS " FROM bases b JOIN orgs o ON o.id = b.org_id WHERE b.id = $1"},
 	/* $1 prefix, $2 end, $3 kind or NULL, $4 LIKE pattern or NULL */
 	[STMT_BASE_LIST] = {"base.list",
@@ -176,6 +179,7 @@ static void bind_rec(struct db_stmt *st, const struct base_rec *b, int64_t now)
 	db_bind_int(st, 14, b->approval_required);
 	db_bind_text(st, 15, b->open ? "open" : "closed", -1);
 	db_bind_int(st, 16, now);
+	db_bind_int(st, 17, b->holidays_closed);
 }
 
 enum db_rc base_insert(struct db *db, struct base_rec *b, int64_t now)
@@ -232,6 +236,7 @@ static void read_rec(struct arena *a, struct db_stmt *st, struct base_rec *b)
 	b->open = s && strcmp(s, "open") == 0;
 	b->created_at = db_col_int(st, BASE_COL_CREATED_AT);
 	b->updated_at = db_col_int(st, BASE_COL_UPDATED_AT);
+	b->holidays_closed = db_col_int(st, BASE_COL_HOLIDAYS_CLOSED) != 0;
 	json_t *h = json_loads(b->hours_json ? b->hours_json : "null", 0, NULL);
 	if (!base_hours_parse(h, b))
 		for (int i = 0; i < 7; i++)
@@ -262,12 +267,13 @@ json_t *base_json(const struct base_rec *b)
 	json_t *point = b->has_point ? json_pack("{s:f, s:f}", "lat", (double)b->lat_e6 / 1e6, "lng",
 						 (double)b->lng_e6 / 1e6)
 				     : json_null();
-	return json_pack("{s:I, s:I, s:s?, s:s, s:s, s:s, s:o, s:i, s:i, s:o, s:o, s:s?, s:s?, s:s?, s:b, s:s, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:s?, s:s, s:s, s:s, s:o, s:i, s:i, s:o, s:o, s:s?, s:s?, s:s?, s:b, s:b, s:s, s:I, s:I}",
 			 "id", (json_int_t)b->id, "org_id", (json_int_t)b->org_id, "org_name", b->org_name, "name",
 			 b->name, "kind", b->kind, "address", b->address, "point", point, "capacity", b->capacity,
 			 "slot_minutes", b->slot_minutes, "hours", hours ? hours : json_array(), "offers",
 			 offers ? offers : json_array(), "description", b->description, "contact_name", b->contact_name,
-			 "contact_phone", b->contact_phone, "approval_required", b->approval_required, "status",
+			 "contact_phone", b->contact_phone, "approval_required", b->approval_required, "holidays_closed",
+			 b->holidays_closed, "status",
 			 b->open ? "open" : "closed", "created_at", (json_int_t)b->created_at, "updated_at",
 			 (json_int_t)b->updated_at);
 }
@@ -385,5 +391,28 @@ enum db_rc base_member_count(struct db *db, const char *prefix, const char *end,
 		rc = DB_OK;
 	}
 	db_reset(st);
+	return rc;
+}
+
+enum db_rc base_holiday(struct db *db, struct arena *a, const char *day, bool *holiday, const char **name)
+{
+	struct date d;
+	*holiday = false;
+	if (!date_parse(day, &d))
+		return DB_OK;
+	json_t *items = json_array();
+	enum db_rc rc = workday_year_list(db, d.y, items);
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		const char *k = json_string_value(json_object_get(it, "kind"));
+		if (k && strcmp(k, "holiday") == 0 && strcmp(json_string_value(json_object_get(it, "day")), day) == 0) {
+			*holiday = true;
+			if (name)
+				*name = arena_strdup(a, json_string_value(json_object_get(it, "name")));
+		}
+	}
+	json_decref(items);
 	return rc;
 }

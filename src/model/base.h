@@ -30,6 +30,7 @@ struct base_rec {
 	const char *hours_json;  /* as stored: ["09:00-17:00", …, null] */
 	const char *offers_json; /* ["讲解", …] */
 	bool approval_required, open;
+	bool holidays_closed; /* closed on the statutory holidays of the working-day calendar */
 	int64_t created_at, updated_at;
 };
 
@@ -66,6 +67,9 @@ enum db_rc base_closed_on(struct db *db, int64_t base_id, const char *day, bool 
  * [{user_id, name, role, org_id, org_name}]; the caller keeps those whose role grants
  * the approver's permission. */
 enum db_rc base_assignments_covering(struct db *db, const char *path, json_t *items);
+/* Whether day is a statutory holiday of the district's working-day calendar (0060), and
+ * its name (arena) when it is. */
+enum db_rc base_holiday(struct db *db, struct arena *a, const char *day, bool *holiday, const char **name);
 /* Members of the subtree [prefix, end) (the booker's membership), counted up to at_most. */
 enum db_rc base_member_count(struct db *db, const char *prefix, const char *end, int64_t at_most, int64_t *n);
 

@@ -91,6 +91,7 @@ static enum db_rc demo_bases(struct db *db, const struct demo_spec *spec, char *
 		b.contact_name = "基地管理员";
 		b.contact_phone = arena_printf(a, "021-6%07d", (int)prng_range(&p, 0, 9999999));
 		b.approval_required = i % 5 != 4;
+		b.holidays_closed = kind_of[i] == 1 || kind_of[i] == 3; /* enterprises and schools */
 		b.open = true;
 		rc = base_insert(db, &b, now);
 		if (rc != DB_OK)

@@ -338,3 +338,23 @@ test('R-BASE-11 photos from the files store: uploaded by those who run the base,
   const other = await newBase();
   problemOk(null, await sec.call('GET', `/api/v1/bases/${other.id}/photos/${up.body.id}`), 404, 'not_found');
 });
+
+test('R-BASE-12 a base that closes on holidays follows the district working-day calendar', async () => {
+  const b = await newBase({ holidays_closed: true });
+  const open = await newBase();
+  let n = 9; while (weekday(day(n)) > 4) n++; // a weekday
+  const d = day(n);
+  const year = Number(d.slice(0, 4));
+  const cal = await admin.call('GET', `/api/v1/calendar?year=${year}`);
+  const days = (cal.body.items || []).filter((x) => x.day !== d).map(({ day: dd, kind, name }) => ({ day: dd, kind, name }));
+  const put = await admin.call('PUT', '/api/v1/calendar', { year, days: [...days, { day: d, kind: 'holiday', name: '测试假日' }] });
+  assert.equal(put.status, 200, put.text);
+  const r = await sec.call('POST', '/api/v1/base-bookings', booking(b, { day: d }));
+  assert.ok(r.body.errors && r.body.errors.some((e) => e.field === 'day' && e.code === 'closed_day' && /测试假日/.test(e.message)), r.text);
+  const ok = await sec.call('POST', '/api/v1/base-bookings', booking(open, { day: d }));
+  assert.equal(ok.status, 201, ok.text); // a base open on holidays takes it
+  const m = await sec.call('GET', `/api/v1/bases/${b.id}/calendar?month=${d.slice(0, 7)}`);
+  const cd = m.body.days.find((x) => x.day === d);
+  assert.equal(cd.open, false);
+  assert.equal(cd.closed_reason, '测试假日');
+});

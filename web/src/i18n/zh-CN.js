@@ -510,6 +510,7 @@ export default {
     weekdays: '一二三四五六日',
     noPhoto: '暂无照片',
     addPhoto: '上传照片',
+    holidaysClosed: '法定节假日闭馆（按全区工作日历）',
     calendar: '{month} 余位日历',
     prevMonth: '上月',
     nextMonth: '下月',
