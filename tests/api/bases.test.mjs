@@ -358,3 +358,18 @@ test('R-BASE-12 a base that closes on holidays follows the district working-day 
   assert.equal(cd.open, false);
   assert.equal(cd.closed_reason, '测试假日');
 });
+
+test('R-BASE-13 the yearly report\'s figures: bases, bookings received (批), visiting members (人次) with their records', async () => {
+  const from = day(-30), to = day(60);
+  const r = await admin.call('GET', `/api/v1/indicators?org_id=1&from=${from}&to=${to}`);
+  assert.equal(r.status, 200, r.text);
+  const fig = (k) => r.body.items.find((i) => i.key === k);
+  const stats = (await admin.call('GET', `/api/v1/stats/bases?org_id=1&from=${from}&to=${to}`)).body;
+  assert.equal(fig('bases.total').value.num, stats.bases.total);
+  assert.equal(fig('bases.bookings_received').value.num, stats.bookings.received);
+  assert.equal(fig('bases.visitors').value.num, stats.visiting_members);
+  const rows = await admin.call('GET', `/api/v1/indicators/bases.visitors/rows?org_id=1&from=${from}&to=${to}&limit=200`);
+  assert.equal(rows.status, 200, rows.text);
+  assert.ok(rows.body.items.length >= 1);
+  assert.ok(rows.body.items.every((x) => /人$/.test(x.label)), rows.text);
+});
