@@ -789,6 +789,102 @@ static void post_no_show(struct request *req)
 	reply_after(req, k.id, runs, books);
 }
 
+/* POST /api/v1/base-bookings/{id}/check-in-code: on the visit day the base shows a code
+ * (as text, or as a QR code of /m/visits?code=…) with which the visiting members check
+ * themselves in; valid until the day ends. */
+static void post_checkin_code(struct request *req)
+{
+	struct base_booking k;
+	bool runs, books;
+	if (!load_booking(req, &k, &runs, &books) || !need_runs(req, runs) ||
+	    !state_is(req, &k, BK_APPROVED, BK_CHECKED_IN) || !visit_day_reached(req, &k))
+		return;
+	char today[11];
+	clock_today(today);
+	if (strcmp(k.day, today) != 0) {
+		req_fail(req, 409, "not_visit_day", "只能在活动当天生成签到码");
+		return;
+	}
+	int64_t now = clock_now();
+	/* the visit day ends at local midnight (UTC+8) */
+	int64_t expires = ((now + 8 * 3600) / 86400 + 1) * 86400 - 8 * 3600;
+	const char *code;
+	enum db_rc rc = base_checkin_code_new(req->db, req->arena, k.id, now, expires, &code);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "base.checkin_code", &k, arena_printf(req->arena, "%s 活动签到码", k.base_name)) != 0)
+		return;
+	req_reply_json(req, 201, json_pack("{s:I, s:s, s:I, s:s}", "booking_id", (json_int_t)k.id, "code", code,
+					   "expires_at", (json_int_t)expires, "url",
+					   arena_printf(req->arena, "/m/visits?code=%s", code)));
+}
+
+/* POST /api/v1/me/base-visits/check-in {code}: a member of the visiting organization
+ * checks in with the base's code; the roster marks the member present and the booking
+ * is checked in with at least as many present. */
+static void post_self_check_in(struct request *req)
+{
+	json_t *b = in_body(req);
+	if (!b)
+		return;
+	const char *code = in_str(req, b, "code", IN_REQUIRED, 8);
+	if (req_failed(req))
+		return;
+	int64_t mid = (int64_t)auth_member_id(req), now = clock_now(), id = 0;
+	const char *path = NULL, *name = NULL;
+	enum db_rc rc = mid > 0 ? base_member_path(req->db, req->arena, mid, &path, &name) : DB_NOT_FOUND;
+	if (rc == DB_NOT_FOUND) {
+		req_fail(req, 404, "no_member_record", "您的账号未关联党员档案");
+		return;
+	}
+	char upper[9];
+	size_t n = strlen(code);
+	for (size_t i = 0; i < n && i < 8; i++)
+		upper[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 32 : code[i]);
+	upper[n < 8 ? n : 8] = 0;
+	if (rc == DB_OK)
+		rc = base_checkin_code_find(req->db, upper, now, &id);
+	struct base_booking k;
+	if (rc == DB_OK)
+		rc = base_booking_get(req->db, req->arena, id, &k);
+	if (rc == DB_NOT_FOUND || (rc == DB_OK && strncmp(path, k.org_path, strlen(k.org_path)) != 0)) {
+		req_field_error(req, "code", "invalid_code", "签到码无效或已过期，或您不属于预约的党组织");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (!state_is(req, &k, BK_APPROVED, BK_CHECKED_IN))
+		return;
+	rc = base_roster_add(req->db, k.id, mid, true, now);
+	json_t *roster = json_array();
+	if (rc == DB_OK)
+		rc = base_roster(req->db, k.id, roster);
+	int present = 0;
+	size_t i;
+	json_t *it;
+	json_array_foreach(roster, i, it) present += json_is_true(json_object_get(it, "present"));
+	json_decref(roster);
+	if (rc == DB_OK && (k.status == BK_APPROVED || k.attended < present)) {
+		if (k.status == BK_APPROVED)
+			k.checked_in_at = now;
+		k.status = BK_CHECKED_IN;
+		k.attended = k.attended > present ? k.attended : present;
+		rc = base_booking_set_status(req->db, &k, now);
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (audit(req, "base.booking_self_check_in", &k,
+		  arena_printf(req->arena, "%s 在 %s 扫码签到", name ? name : "", k.base_name)) != 0)
+		return;
+	reply_after(req, k.id, false, false);
+}
+
 /* GET /api/v1/me/base-visits: on the phone, a member's branch's coming visits. */
 static void get_my_visits(struct request *req)
 {
@@ -847,6 +943,10 @@ static const struct route base_bookings_routes[] = {
 	 "close a checked-in visit"},
 	{"POST", "/api/v1/base-bookings/{id}/no-show", post_no_show, "base.approve", RF_TX_WRITE, 0,
 	 "mark a booking not attended"},
+	{"POST", "/api/v1/base-bookings/{id}/check-in-code", post_checkin_code, "base.approve", RF_TX_WRITE, 0,
+	 "the visit day's code for the members' own check-in"},
+	{"POST", "/api/v1/me/base-visits/check-in", post_self_check_in, "self.read", RF_TX_WRITE, 0,
+	 "a member checks in with the base's code"},
 	{"GET", "/api/v1/me/base-visits", get_my_visits, "self.read", RF_TX_READ, 0,
 	 "the coming base visits of the caller's branch"},
 };

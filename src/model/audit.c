@@ -447,6 +447,8 @@ static const struct {
 	{"base.booking_check_in", "基地签到"},
 	{"base.booking_complete", "基地活动完成"},
 	{"base.booking_no_show", "预约未到"},
+	{"base.checkin_code", "生成基地签到码"},
+	{"base.booking_self_check_in", "党员扫码签到"},
 	{"base.feed_create", "新建日历订阅"},
 	{"base.feed_revoke", "撤销日历订阅"},
 };

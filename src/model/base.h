@@ -135,6 +135,13 @@ enum db_rc base_month(struct db *db, int64_t base_id, const char *from, const ch
 enum db_rc base_series_insert(struct db *db, int64_t base_id, int64_t org_id, const char *rule, int64_t now,
 			      int64_t *id);
 
+/* The visit's self check-in code (base_feed.c: tokens live together): a new code for
+ * booking (replacing an earlier one), valid until expires_at; the booking of a code
+ * still valid at now (DB_NOT_FOUND otherwise). */
+enum db_rc base_checkin_code_new(struct db *db, struct arena *a, int64_t booking_id, int64_t now, int64_t expires_at,
+				 const char **code);
+enum db_rc base_checkin_code_find(struct db *db, const char *code, int64_t now, int64_t *booking_id);
+
 /* ---- feeds (base_feed.c) ---- */
 /* A new feed for (kind "base"|"org", object); returns the token (arena, shown once). */
 enum db_rc base_feed_create(struct db *db, struct arena *a, const char *kind, int64_t object_id, int64_t user_id,

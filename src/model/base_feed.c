@@ -5,6 +5,7 @@
 #include "core/crypto.h"
 #include "model/base.h"
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +17,8 @@ enum feed_stmt {
 	STMT_FEED_REVOKE,
 	STMT_FEED_BOOKINGS_BASE,
 	STMT_FEED_BOOKINGS_ORGS,
+	STMT_CODE_PUT,
+	STMT_CODE_FIND,
 	FEED_STMT__MAX
 };
 enum feed_list_col { FL_COL_ID, FL_COL_CREATED_AT, FL_COL_REVOKED_AT };
@@ -56,6 +59,12 @@ static const struct db_sql feed_sql[FEED_STMT__MAX] = {
 	[STMT_FEED_BOOKINGS_ORGS] = {"base.feed_bookings_orgs",
 	 FEED_BK_COLS " WHERE k.org_path >= $1 AND k.org_path < $2 AND k.day >= $3 AND k.day <= $4"
 	 " AND k.status <> 'waitlisted' ORDER BY k.day, k.slot_start, k.id LIMIT 20000"},
+	[STMT_CODE_PUT] = {"base.checkin_code_put",
+	 "INSERT INTO base_checkin_codes (booking_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)"
+	 " ON CONFLICT (booking_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at,"
+	 " created_at = excluded.created_at"},
+	[STMT_CODE_FIND] = {"base.checkin_code_find",
+	 "SELECT booking_id FROM base_checkin_codes WHERE code_hash = $1 AND expires_at > $2"},
 };
 DB_SQL_TABLE(base_feed, feed_sql);
 
@@ -84,6 +93,51 @@ enum db_rc base_feed_create(struct db *db, struct arena *a, const char *kind, in
 		*token = t;
 		rc = DB_OK;
 	}
+	db_reset(st);
+	return rc;
+}
+
+/* Codes are 8 characters of [A-Z2-9] without look-alikes (a member types it when the
+ * phone cannot scan): 32^8 ≈ 1.1e12 (libsodium's CSPRNG), hashed with the index key, valid for one day. */
+enum db_rc base_checkin_code_new(struct db *db, struct arena *a, int64_t booking_id, int64_t now, int64_t expires_at,
+				 const char **code)
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* 32 */
+	char *c = arena_alloc(a, 9);
+	for (int i = 0; i < 8; i++)
+		c[i] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
+	unsigned char h[DJ_BLIND_LEN];
+	dj_blind_index("base.checkin", c, 8, h);
+	struct db_stmt *st = db_prepare(db, &feed_sql[STMT_CODE_PUT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, booking_id);
+	db_bind_blob(st, 2, h, sizeof h);
+	db_bind_int(st, 3, expires_at);
+	db_bind_int(st, 4, now);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	*code = c;
+	return DB_OK;
+}
+
+enum db_rc base_checkin_code_find(struct db *db, const char *code, int64_t now, int64_t *booking_id)
+{
+	unsigned char h[DJ_BLIND_LEN];
+	dj_blind_index("base.checkin", code, strlen(code), h);
+	struct db_stmt *st = db_prepare(db, &feed_sql[STMT_CODE_FIND]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_blob(st, 1, h, sizeof h);
+	db_bind_int(st, 2, now);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*booking_id = db_col_int(st, DB_COL_ONLY);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOT_FOUND;
 	db_reset(st);
 	return rc;
 }

@@ -373,3 +373,35 @@ test('R-BASE-13 the yearly report\'s figures: bases, bookings received (批), vi
   assert.ok(rows.body.items.length >= 1);
   assert.ok(rows.body.items.every((x) => /人$/.test(x.label)), rows.text);
 });
+
+test('R-BASE-14 members check themselves in with the code the base shows on the visit day', async () => {
+  const b = await newBase({ approval_required: false });
+  const ids = srv.sql(`SELECT id FROM members WHERE org_id = ${otherBranch} ORDER BY id LIMIT 3`).split('\n').map(Number);
+  const r = await sec.call('POST', '/api/v1/base-bookings', booking(b, { day: day(2), headcount: 3 }));
+  assert.equal(r.status, 201, r.text);
+  problemOk(null, await comm.call('POST', `/api/v1/base-bookings/${r.body.id}/check-in-code`, {}), 409, 'not_yet');
+  await setClock(srv, 2 * 86400);
+  try {
+    await resign();
+    const c = await comm.call('POST', `/api/v1/base-bookings/${r.body.id}/check-in-code`, {});
+    assert.equal(c.status, 201, c.text);
+    assert.match(c.body.code, /^[A-HJ-NP-Z2-9]{8}$/);
+    problemOk(null, await otherComm.call('POST', `/api/v1/base-bookings/${r.body.id}/check-in-code`, {}), 403, 'not_base_approver');
+    const m1 = await signIn(srv, { role: 'member', org: otherBranch });
+    srv.sql(`UPDATE users SET member_id = ${ids[0]} WHERE username = '${m1.username}'`);
+    const bad = await m1.call('POST', '/api/v1/me/base-visits/check-in', { code: 'AAAAAAAA' });
+    assert.ok(bad.body.errors.some((e) => e.field === 'code' && e.code === 'invalid_code'), bad.text);
+    const ok = await m1.call('POST', '/api/v1/me/base-visits/check-in', { code: c.body.code.toLowerCase() });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.status, 'checked_in');
+    assert.equal(ok.body.attended, 1);
+    assert.deepEqual(ok.body.roster.filter((x) => x.present).map((x) => x.member_id), [ids[0]]);
+    // a member of another branch cannot use it
+    const foreignMember = Number(srv.sql(`SELECT id FROM members WHERE org_id = ${branch} ORDER BY id LIMIT 1`));
+    const m2 = await signIn(srv, { role: 'member', org: branch });
+    srv.sql(`UPDATE users SET member_id = ${foreignMember} WHERE username = '${m2.username}'`);
+    const no = await m2.call('POST', '/api/v1/me/base-visits/check-in', { code: c.body.code });
+    assert.ok(no.body.errors.some((e) => e.code === 'invalid_code'), no.text);
+    assert.equal(count(`SELECT COUNT(*) FROM base_booking_members WHERE booking_id = ${r.body.id} AND present = 1`), 1);
+  } finally { await setClock(srv, 0); await resign(); }
+});

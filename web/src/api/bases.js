@@ -15,6 +15,7 @@ export const basesApi = {
   check: (body) => http.post('/base-bookings/check', body, { quiet: true }),
   act: (id, action, body = {}) => http.post(`/base-bookings/${enc(id)}/${action}`, body),
   myVisits: () => http.get('/me/base-visits'),
+  selfCheckIn: (code) => http.post('/me/base-visits/check-in', { code }),
   feeds: (kind, objectId) => http.get('/base-feeds', { kind, object_id: objectId }),
   newFeed: (kind, objectId) => http.post('/base-feeds', { kind, object_id: objectId }),
   revokeFeed: (id) => http.del(`/base-feeds/${enc(id)}`),
