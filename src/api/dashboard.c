@@ -5,6 +5,9 @@
  * organization's children with their members (drill-down) and the roster's
  * breakdowns for the charts. Everything is computed here; the page only draws. */
 #include "api/roster_util.h"
+#include "config.h"
+#include "model/member.h"
+#include <pthread.h>
 #include "auth/scope.h"
 #include "core/clock.h"
 #include "http/params.h"
@@ -17,7 +20,60 @@
 #include <string.h>
 
 #define DASH_CHILDREN 24
-#define DASH_ALERTS 20
+#define DASH_CACHE 32
+
+/* The dashboard is read far more often than anything on it changes: each answer is
+ * kept as its text for cfg.replica_max_lag_ms (the staleness a replica may already
+ * add to this route), keyed by what it was computed over and by the members'
+ * revision, so a change to the roster shows at once and any other within that time. */
+static struct {
+	pthread_mutex_t mu;
+	struct {
+		char key[160];
+		int64_t epoch, rev;
+		double at;
+		char *body;
+		size_t len;
+	} e[DASH_CACHE];
+	unsigned next;
+} cache = {PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0, NULL, 0}}, 0};
+
+static bool cache_get(struct request *req, const char *key, int64_t epoch, int64_t rev)
+{
+	bool hit = false;
+	double now = clock_mono_ms();
+	pthread_mutex_lock(&cache.mu);
+	for (unsigned i = 0; i < DASH_CACHE && !hit; i++)
+		if (cache.e[i].body && cache.e[i].epoch == epoch && cache.e[i].rev == rev &&
+		    now - cache.e[i].at < (double)cfg.replica_max_lag_ms && strcmp(cache.e[i].key, key) == 0) {
+			char *copy = arena_alloc(req->arena, cache.e[i].len);
+			memcpy(copy, cache.e[i].body, cache.e[i].len);
+			req_reply_raw(req, 200, "application/json", copy, cache.e[i].len);
+			hit = true;
+		}
+	pthread_mutex_unlock(&cache.mu);
+	return hit;
+}
+
+static void cache_put(const char *key, int64_t epoch, int64_t rev, const char *body, size_t len)
+{
+	char *copy = malloc(len);
+	if (!copy || strlen(key) >= sizeof cache.e[0].key) {
+		free(copy);
+		return;
+	}
+	memcpy(copy, body, len);
+	pthread_mutex_lock(&cache.mu);
+	unsigned i = cache.next++ % DASH_CACHE;
+	free(cache.e[i].body);
+	snprintf(cache.e[i].key, sizeof cache.e[i].key, "%s", key);
+	cache.e[i].epoch = epoch;
+	cache.e[i].rev = rev;
+	cache.e[i].at = clock_mono_ms();
+	cache.e[i].body = copy;
+	cache.e[i].len = len;
+	pthread_mutex_unlock(&cache.mu);
+}
 
 struct dash_in {
 	int64_t org_id;
@@ -103,8 +159,24 @@ static void get_dashboard(struct request *req)
 	if (org_id && !roster_org_in_scope(req, org_id, "stats.read", &o))
 		return;
 	struct date today = roster_today();
-	struct ind_scope now = {prefix, end, n, {today.y, 1, 1}, today, today, req->arena};
+	/* the key: the organization (or the scope's roots) and the day */
+	char key[160];
+	int kl = snprintf(key, sizeof key, "%lld@%04d-%02d-%02d", (long long)org_id, today.y, today.m, today.d);
+	for (size_t k = 0; !org_id && k < n && kl > 0 && (size_t)kl < sizeof key; k++)
+		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", prefix[k]);
+	int64_t epoch = 0, rev = -1;
+	enum db_rc rrc = member_revision(req->db, &epoch, &rev);
+	if (rrc != DB_OK) {
+		req_fail_db(req, rrc);
+		return;
+	}
+	bool cacheable = rev >= 0 && kl > 0 && (size_t)kl < sizeof key && cfg.replica_max_lag_ms > 0;
+	if (cacheable && cache_get(req, key, epoch, rev))
+		return;
+	struct ind_scope now = {prefix, end, n, {today.y, 1, 1}, today, today, req->arena, NULL};
+	ind_scope_memo(&now);
 	struct ind_scope last = now;
+	ind_scope_memo(&last);
 	last.from = (struct date){today.y - 1, 1, 1};
 	last.to = date_add_years(today, -1);
 	struct report_snapshot snap = {0};
@@ -116,41 +188,30 @@ static void get_dashboard(struct request *req)
 		}
 	}
 	json_t *figs = figures(req, &now, &last, snap.id);
+	ind_scope_done(&last);
+	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
+	struct ind_alerts al = {0, 0, 0, NULL};
+	enum db_rc arc = figs ? ind_org_alerts(req->db, &now, &al) : DB_ERROR;
+	ind_scope_done(&now);
 	if (!figs)
 		return;
-	/* alerts over the subtree (R-ORG-02…05) */
-	json_t *alerts = json_array();
-	for (size_t i = 0; i < n; i++) {
-		enum db_rc rc = org_alerts_range(req->db, req->arena, prefix[i], end[i], today, alerts);
-		if (rc != DB_OK) {
-			json_decref(figs);
-			json_decref(alerts);
-			req_fail_db(req, rc);
-			return;
-		}
+	if (arc != DB_OK) {
+		json_decref(al.first);
+		json_decref(figs);
+		req_fail_db(req, arc);
+		return;
 	}
-	size_t nalerts = json_array_size(alerts);
-	int64_t term = 0, committee = 0;
-	size_t i;
-	json_t *a;
-	json_array_foreach(alerts, i, a)
-	{
-		const char *code = json_string_value(json_object_get(a, "code"));
-		if (code && strncmp(code, "term_", 5) == 0)
-			term++;
-		else
-			committee++;
-	}
-	while (json_array_size(alerts) > DASH_ALERTS)
-		json_array_remove(alerts, json_array_size(alerts) - 1);
+	json_t *alerts = al.first;
+	size_t nalerts = (size_t)al.total;
 	json_t *work = json_array();
-	if (term)
+	if (al.term)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
-						      "count", (json_int_t)term, "link", "/orgs?alerts=1"));
-	if (committee)
+						      "count", (json_int_t)al.term, "link", "/orgs?alerts=1"));
+	if (al.committee)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
-						      "班子配备需调整", "count", (json_int_t)committee, "link",
+						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
 						      "/orgs?alerts=1"));
+	size_t i;
 	/* the roster's breakdowns */
 	struct member_stats total;
 	memset(&total, 0, sizeof total);
@@ -218,6 +279,17 @@ static void get_dashboard(struct request *req)
 	if (snap.id)
 		json_object_set_new(body, "last_year_snapshot",
 				    json_pack("{s:I, s:s}", "taken_at", (json_int_t)snap.taken_at, "taken_by", snap.taken_by));
+	char *text = cacheable ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		cache_put(key, epoch, rev, text, len);
+		char *copy = arena_alloc(req->arena, len);
+		memcpy(copy, text, len);
+		free(text);
+		json_decref(body);
+		req_reply_raw(req, 200, "application/json", copy, len);
+		return;
+	}
 	req_reply_json(req, 200, body);
 }
 

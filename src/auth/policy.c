@@ -33,6 +33,14 @@ static const struct perm_def perms[] = {
 	 * record needs (api/files.h) */
 	{"file.read", "查看附件"},
 	{"file.write", "上传附件"},
+	/* messages (issue 16): the outbox monitor and pushes */
+	{"message.read", "查看消息发送"},
+	{"message.manage", "管理消息推送"},
+	/* transfers (组织关系接转, issue 14) */
+	{"transfer.read", "查看组织关系接转"},
+	{"transfer.write", "办理组织关系接转"},
+	{"transfer.approve", "审批、接收组织关系接转"},
+	{"transfer.apply", "申请组织关系转接"},
 	/* bases (issue 17) */
 	{"base.read", "查看活动基地"},
 	{"base.manage", "维护活动基地"},
@@ -82,6 +90,22 @@ static const struct grant {
 	{"committee_admin", "file.write"},
 	{"branch_secretary", "file.read"},
 	{"branch_secretary", "file.write"},
+	/* messages */
+	{"district_admin", "message.read"},
+	{"district_admin", "message.manage"},
+	{"committee_admin", "message.read"},
+	{"committee_admin", "message.manage"},
+	{"branch_secretary", "message.read"},
+	/* transfers (组织关系接转, issue 14) */
+	{"district_admin", "transfer.read"},
+	{"district_admin", "transfer.write"},
+	{"district_admin", "transfer.approve"},
+	{"committee_admin", "transfer.read"},
+	{"committee_admin", "transfer.write"},
+	{"committee_admin", "transfer.approve"},
+	{"branch_secretary", "transfer.read"},
+	{"branch_secretary", "transfer.write"},
+	{"member", "transfer.apply"},
 	/* bases (issue 17) */
 	{"district_admin", "base.read"},
 	{"district_admin", "base.manage"},

@@ -44,6 +44,8 @@ function truths(p) {
     'members.college_plus': m("education >= '10' AND education < '40'"),
     'members.under_35': m(`birth_date > '${y35}'`),
     'members.two_new': m('two_new = 1'),
+    // transfers: completed (received) in the period (default: this year), either side in the subtree
+    'transfers.completed': `(SELECT COUNT(*) FROM transfers t WHERE t.state IN ('received', 'receipt_returned') AND t.received_on >= '${today().slice(0, 4)}-01-01' AND t.received_on <= '${today()}' AND ((t.from_path >= '${p}' AND t.from_path < '${end}') OR (t.to_path >= '${p}' AND t.to_path < '${end}')))`,
     // bases (issue 17): the default period is this year to today
     'bases.total': `(SELECT COUNT(*) FROM bases b JOIN orgs o ON o.id = b.org_id WHERE o.path >= '${p}' AND o.path < '${end}')`,
     'bases.bookings_received': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}')`,
@@ -228,4 +230,15 @@ test('首页: the organization’s figures, its children with their members, ale
   assert.equal(s.status, 200, s.text);
   assert.equal(s.body.org.id, srv.branch(0));
   assert.equal((await sec.call('GET', `/api/v1/dashboard?org_id=${srv.branch(1)}`)).status, 404);
+});
+
+test('首页 is kept for a moment but a change to the roster shows at once', async () => {
+  const a = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const b = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  assert.deepEqual(b.body, a.body);
+  const m = await admin.call('POST', '/api/v1/members', { org_id: srv.branch(2), name: '首页缓存', id_number: idNumber('110105', '1991-02-03', 321), party_status: 'formal', joined_on: '2016-07-01', confirmed_on: '2017-07-01', ethnicity: '01', education: '21' });
+  assert.equal(m.status, 201, m.text);
+  const c = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const tot = (r) => r.body.figures.find((f) => f.key === 'members.total').value.num;
+  assert.equal(tot(c), tot(a) + 1);
 });

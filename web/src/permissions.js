@@ -22,11 +22,21 @@ export const P = {
   DEV_WRITE: 'dev.write',
   DEV_APPROVE: 'dev.approve',
   DEV_QUOTA: 'dev.quota',
+  // messages (issue 16)
+  MESSAGE_READ: 'message.read',
+  MESSAGE_MANAGE: 'message.manage',
+  SETTINGS_MANAGE: 'settings.manage',
+  // transfers (组织关系接转)
+  TRANSFER_READ: 'transfer.read',
+  TRANSFER_WRITE: 'transfer.write',
+  TRANSFER_APPROVE: 'transfer.approve',
+  TRANSFER_APPLY: 'transfer.apply',
+  // (each capability adds its block here, every line ending with a comma)
   // bases (issue 17)
   BASE_READ: 'base.read',
   BASE_MANAGE: 'base.manage',
   BASE_BOOK: 'base.book',
-  BASE_APPROVE: 'base.approve'
+  BASE_APPROVE: 'base.approve',
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -38,11 +48,14 @@ export const PAGE_PERMS = {
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
   audit: [P.AUDIT_READ],
+  // messages (issue 16)
+  outbox: [P.MESSAGE_READ, P.SETTINGS_MANAGE],
   // 发展党员
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
+  transfers: [P.TRANSFER_READ], // transfers
   // bases (issue 17)
   bases: [P.BASE_READ],
   baseQueue: [P.BASE_APPROVE],
-  baseBookings: [P.BASE_BOOK]
+  baseBookings: [P.BASE_BOOK],
 }

@@ -52,6 +52,15 @@ const GRANTS = [
   ['district_admin', 'file.read'], ['district_admin', 'file.write'],
   ['committee_admin', 'file.read'], ['committee_admin', 'file.write'],
   ['branch_secretary', 'file.read'], ['branch_secretary', 'file.write'],
+  // messages
+  ['district_admin', 'message.read'], ['district_admin', 'message.manage'],
+  ['committee_admin', 'message.read'], ['committee_admin', 'message.manage'],
+  ['branch_secretary', 'message.read'],
+  // transfers (组织关系接转)
+  ['district_admin', 'transfer.read'], ['district_admin', 'transfer.write'], ['district_admin', 'transfer.approve'],
+  ['committee_admin', 'transfer.read'], ['committee_admin', 'transfer.write'], ['committee_admin', 'transfer.approve'],
+  ['branch_secretary', 'transfer.read'], ['branch_secretary', 'transfer.write'],
+  ['member', 'transfer.apply'],
   // bases (issue 17)
   ['district_admin', 'base.read'], ['district_admin', 'base.manage'], ['district_admin', 'base.book'], ['district_admin', 'base.approve'],
   ['committee_admin', 'base.read'], ['committee_admin', 'base.manage'], ['committee_admin', 'base.book'], ['committee_admin', 'base.approve'],

@@ -51,6 +51,19 @@ export const api = {
   reportDocx: (query) => request('GET', '/report', { query, blob: true }),
   me: () => http.get('/me'),
 
+  // transfers (组织关系接转)
+  listTransfers: (query) => http.get('/transfers', query),
+  transferCounts: (orgId) => http.get('/transfers/counts', orgId ? { org_id: orgId } : null),
+  transferDestinations: (q) => http.get('/transfers/destinations', { q }),
+  getTransfer: (id) => http.get(`/transfers/${enc(id)}`),
+  createTransfer: (body) => http.post('/transfers', body),
+  transferStep: (id, step, body = {}) => http.post(`/transfers/${enc(id)}/${enc(step)}`, body),
+  transferLetter: (id) => request('GET', `/transfers/${enc(id)}/letter.docx`, { blob: true }),
+  transferStats: (query) => http.get('/stats/transfers', query),
+  myTransfers: () => http.get('/me/transfers'),
+  applyTransfer: (body) => http.post('/me/transfers', body),
+  myTransferDestinations: (q) => http.get('/me/transfer-destinations', { q }),
+
   // users, roles, audit
   permissions: () => http.get('/permissions'),
   roles: () => http.get('/roles'),
@@ -61,5 +74,20 @@ export const api = {
   resetPassword: (id) => http.post(`/users/${enc(id)}/reset-password`, {}),
   setUserRoles: (id, roles) => http.put(`/users/${enc(id)}/roles`, { roles }),
   listAudit: (query) => http.get('/audit', query),
-  verifyAudit: () => http.get('/audit/verify')
+  verifyAudit: () => http.get('/audit/verify'),
+
+  // messages (issue 16): outbox monitor, schedule, notices, inbox, opt-outs
+  schedule: () => http.get('/system/schedule'),
+  listOutbox: (query) => http.get('/outbox', query),
+  outboxDaily: (query) => http.get('/outbox/daily', query),
+  retryMessage: (id) => http.post(`/outbox/${enc(id)}/retry`, {}),
+  messageSettings: () => http.get('/messages/settings'),
+  saveMessageSettings: (body) => http.put('/messages/settings', body),
+  messageTemplates: () => http.get('/messages/templates'),
+  sendNotice: (body) => http.post('/messages/notices', body),
+  inbox: (query) => http.get('/inbox', query, { quiet: true }),
+  markRead: (id) => http.post('/inbox/read', id ? { id } : {}),
+  messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
+  saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
+  messageStats: (query) => http.get('/stats/messages', query)
 }

@@ -86,6 +86,7 @@ export default {
     report: '年度报告',
     users: '用户与角色',
     audit: '审计日志',
+    transfers: '组织关系接转',
     me: '我的',
     changePassword: '修改密码',
     logout: '退出登录',
@@ -491,6 +492,49 @@ export default {
     noRecord: '当前账号未关联党员档案',
     noRecordHint: '如信息有误，请联系所在党支部书记。'
   },
+  // transfers (组织关系接转, issue 14)
+  transfer: {
+    title: '组织关系接转',
+    boxes: { outgoing: '转出', incoming: '转入', transit: '在途', all: '全部' },
+    create: '发起转接',
+    register: '登记转入介绍信',
+    org: '党组织',
+    flag: '提醒',
+    flags: { expired: '已过期', expiring: '即将到期', receipt_overdue: '回执超期' },
+    kinds: { within: '区内转接', out: '转出本系统', in: '转入本系统' },
+    f: {
+      serial: '介绍信编号', name: '姓名', sex: '性别', age: '年龄', ethnicity: '民族', party_status: '党员类别',
+      id_number: '身份证号码', from: '转出党组织', to: '接收党组织', dues_paid_to: '党费交至', validity: '有效期',
+      valid_until: '有效期至', sent_on: '开具日期', phone: '联系电话', sender_address: '党组织通讯地址',
+      reason: '转接原因', state: '状态', kind: '类别', member: '党员', to_org_name: '接收党组织名称（外地）',
+      outside_city: '转往市外', letter_no: '原介绍信编号', from_org_name: '原所在党组织', joined_on: '入党时间',
+      confirmed_on: '转正时间', probation: '预备期', received_on: '接收日期', receipt_on: '回执返回日期', mobile: '手机号码'
+    },
+    days: '{n} 天',
+    pickMember: '输入姓名搜索本组织党员',
+    pickDest: '输入名称搜索全区党支部',
+    steps: {
+      submit: '提交', approve: '审批', send: '开具介绍信', accept: '接收', return: '退回', receipt: '回执已返回',
+      cancel: '撤销', renew: '续期'
+    },
+    reasonPrompt: '请填写原因', notePrompt: '续期说明（必填）',
+    done: '已办理',
+    letter: '介绍信预览', timeline: '办理进程', download: '下载介绍信（DOCX）',
+    letterTitle: '中国共产党党员组织关系介绍信',
+    letterBody: '{name} 同志（{sex}，{age} 岁，{ethnicity}族），系中共{party_status}，身份证号码 {id}，由 {from} 转至 {to}，请接洽。',
+    letterDues: '党费已交到 {month}。',
+    letterValid: '（有效期 {n} 天，至 {until}）',
+    receipt: '回执',
+    counts: '待接收 {a} · 在途 {b} · 已过期 {c} · 回执超期 {d}',
+    me: {
+      title: '组织关系转接', apply: '申请转接', applyHint: '工作单位变动或外出 6 个月以上且地点固定的，可申请转接组织关系。',
+      none: '暂无转接记录', submitted: '申请已提交，请等待党支部办理', back: '返回我的'
+    },
+    stats: {
+      title: '组织关系接转（人次）', in: '转入', out: '转出', within: '内部转接', total: '合计', inTransit: '在途',
+      expired: '已过期', period: '统计期间'
+    }
+  },
   // bases (issue 17): 开放式组织生活基地
   bases: {
     nav: { directory: '活动基地', queue: '基地预约审批', bookings: '本组织预约', visits: '支部基地活动' },
@@ -571,5 +615,65 @@ export default {
   },
   notFound: { title: '页面不存在', back: '返回首页' },
   forbidden: { title: '没有访问权限', text: '您的账号没有访问此页面的权限，如需开通请联系管理员。' },
-  welcome: { noPerm: '您的账号暂未分配管理权限，请联系组织部管理员。' }
+  welcome: { noPerm: '您的账号暂未分配管理权限，请联系组织部管理员。' },
+  // messages (issue 16): outbox monitor, schedule, notices, inbox, opt-outs
+  msg: {
+    nav: '消息推送',
+    inbox: '消息中心',
+    bellLabel: '消息中心，{n} 条未读',
+    readAll: '全部已读',
+    empty: '暂无消息',
+    unreadN: '{n} 条未读',
+    more: '加载更多',
+    org: '党组织',
+    prefs: '消息与提醒',
+    prefsHint: '关闭后将不再收到该类短信和站内消息；已发出的消息不受影响。',
+    receive: '接收{kind}',
+    saved: '已保存',
+    tabs: { monitor: '发送监控', schedule: '定时任务', notice: '发布通知', settings: '渠道设置' },
+    from: '开始日期',
+    to: '结束日期',
+    day: '日期',
+    channel: '渠道',
+    channelAll: '全部渠道',
+    stateAll: '全部状态',
+    stateCol: '状态',
+    kindCol: '类别',
+    created: '创建时间',
+    recipient: '收件人',
+    title: '标题',
+    text: '内容',
+    attempts: '次数',
+    error: '失败原因',
+    actions: '操作',
+    retry: '重新发送',
+    retryConfirm: '确认重新发送这条消息？若此前已送达，收件人可能收到两次。',
+    retried: '已重新排队',
+    none: '暂无数据',
+    slot: '任务',
+    when: '计划',
+    lastRun: '上次运行',
+    outcome: '结果',
+    outcomes: { ok: '成功', failed: '失败' },
+    detail: '说明',
+    nextRun: '下次运行',
+    noticeOrg: '发送范围',
+    send: '发送',
+    sent: '已排队 {n} 条',
+    secretSet: '已设置（留空则不修改）',
+    secretUnset: '未设置',
+    providers: { none: '不发送短信', aliyun: '阿里云短信', tencent: '腾讯云短信' },
+    ch: { sms: '短信', wechat: '微信', inapp: '站内' },
+    state: { queued: '排队中', sending: '发送中', sent: '已发送', failed: '失败', given_up: '已放弃', cancelled: '已取消' },
+    kind: { birthday: '政治生日', term_due: '换届提醒', study: '学习专题', notice: '通知' },
+    stats: {
+      title: '消息推送（本年）',
+      birthdaySms: '政治生日短信',
+      birthday: '政治生日祝福（全部渠道）',
+      sent: '已发送消息',
+      failed: '发送失败',
+      readRate: '站内消息阅读率',
+      period: '统计期间 {from} 至 {to}'
+    }
+  }
 }

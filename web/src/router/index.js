@@ -20,6 +20,7 @@ const routes = [
       { path: 'orgs', name: 'orgs', component: () => import('../views/OrgsView.vue'), meta: { title: 'nav.orgs', perms: PAGE_PERMS.orgs, icon: 'OfficeBuilding' } },
       { path: 'members', name: 'members', component: () => import('../views/MembersView.vue'), meta: { title: 'nav.members', perms: PAGE_PERMS.members, icon: 'User' } },
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
+      { path: 'transfers', name: 'transfers', component: () => import('../views/TransfersView.vue'), meta: { title: 'nav.transfers', perms: PAGE_PERMS.transfers, icon: 'Switch' } },
       { path: 'report', name: 'report', component: () => import('../views/ReportView.vue'), meta: { title: 'nav.report', perms: PAGE_PERMS.report, icon: 'Document' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
@@ -27,7 +28,8 @@ const routes = [
       { path: 'bases', name: 'bases', component: () => import('../views/BasesView.vue'), meta: { title: 'bases.nav.directory', perms: PAGE_PERMS.bases, icon: 'Flag' } },
       { path: 'base-queue', name: 'baseQueue', component: () => import('../views/BaseQueueView.vue'), meta: { title: 'bases.nav.queue', perms: PAGE_PERMS.baseQueue, icon: 'Stamp' } },
       { path: 'base-bookings', name: 'baseBookings', component: () => import('../views/BaseBookingsView.vue'), meta: { title: 'bases.nav.bookings', perms: PAGE_PERMS.baseBookings, icon: 'Calendar' } },
-      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
+      { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
     ]
   },
   {
@@ -36,14 +38,31 @@ const routes = [
     children: [
       { path: '', redirect: '/m/me' },
       { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
+      { path: 'inbox', name: 'inbox', component: () => import('../views/InboxView.vue'), meta: { title: 'msg.inbox' } },
+      { path: 'transfers', name: 'me-transfers', component: () => import('../views/MeTransfersView.vue'), meta: { title: 'transfer.me.title' } },
       // bases (issue 17)
-      { path: 'visits', name: 'myVisits', component: () => import('../views/MyVisitsView.vue'), meta: { title: 'bases.nav.visits' } }
+      { path: 'visits', name: 'myVisits', component: () => import('../views/MyVisitsView.vue'), meta: { title: 'bases.nav.visits' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['dashboard', 'orgs', 'members', 'stats', 'report', 'users', 'audit', 'bases', 'baseQueue', 'baseBookings']
+// the side menu in this order (one per line, each ending with a comma: branches merge)
+export const MENU_ROUTES = [
+  'dashboard',
+  'orgs',
+  'members',
+  'transfers',
+  'stats',
+  'report',
+  'outbox',
+  'users',
+  'audit',
+  // bases (issue 17)
+  'bases',
+  'baseQueue',
+  'baseBookings',
+]
 
 export const router = createRouter({
   history: createWebHistory(),
