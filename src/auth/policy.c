@@ -41,6 +41,10 @@ static const struct perm_def perms[] = {
 	{"transfer.write", "办理组织关系接转"},
 	{"transfer.approve", "审批、接收组织关系接转"},
 	{"transfer.apply", "申请组织关系转接"},
+	/* meetings (issue 15): 三会一课 records, review (调阅) and compliance */
+	{"meeting.read", "查看组织生活"},
+	{"meeting.write", "记录组织生活"},
+	{"meeting.review", "调阅审核组织生活"},
 	/* bases (issue 17) */
 	{"base.read", "查看活动基地"},
 	{"base.manage", "维护活动基地"},
@@ -106,6 +110,15 @@ static const struct grant {
 	{"branch_secretary", "transfer.read"},
 	{"branch_secretary", "transfer.write"},
 	{"member", "transfer.apply"},
+	/* meetings (三会一课) */
+	{"district_admin", "meeting.read"},
+	{"district_admin", "meeting.write"},
+	{"district_admin", "meeting.review"},
+	{"committee_admin", "meeting.read"},
+	{"committee_admin", "meeting.write"},
+	{"committee_admin", "meeting.review"},
+	{"branch_secretary", "meeting.read"},
+	{"branch_secretary", "meeting.write"},
 	/* bases (issue 17) */
 	{"district_admin", "base.read"},
 	{"district_admin", "base.manage"},

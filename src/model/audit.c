@@ -447,6 +447,17 @@ static const struct {
 	/* files store */
 	{"file.upload", "上传附件"},
 	{"file.delete", "删除附件"},
+	/* meetings */
+	{"meeting.create", "新建组织生活记录"},
+	{"meeting.update", "修改组织生活记录"},
+	{"meeting.amend", "更正已审核的组织生活记录"},
+	{"meeting.delete", "删除组织生活记录"},
+	{"meeting.submit", "提交组织生活记录"},
+	{"meeting.approve", "审核通过组织生活记录"},
+	{"meeting.return", "退回组织生活记录"},
+	{"meeting.plan", "制定年度组织生活计划"},
+	{"meeting.exempt", "组织生活免于考核"},
+	{"meeting.grades", "登记民主评议等次"},
 	/* bases (issue 17) */
 	{"base.create", "新建活动基地"},
 	{"base.update", "修改活动基地"},

@@ -32,6 +32,12 @@ export const P = {
   TRANSFER_APPROVE: 'transfer.approve',
   TRANSFER_APPLY: 'transfer.apply',
   // (each capability adds its block here, every line ending with a comma)
+  // files store and meetings (issue 15)
+  FILE_READ: 'file.read',
+  FILE_WRITE: 'file.write',
+  MEETING_READ: 'meeting.read',
+  MEETING_WRITE: 'meeting.write',
+  MEETING_REVIEW: 'meeting.review',
   // bases (issue 17)
   BASE_READ: 'base.read',
   BASE_MANAGE: 'base.manage',
@@ -54,6 +60,8 @@ export const PAGE_PERMS = {
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
   transfers: [P.TRANSFER_READ], // transfers
+  // 三会一课
+  meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW],
   // bases (issue 17)
   bases: [P.BASE_READ],
   baseQueue: [P.BASE_APPROVE],

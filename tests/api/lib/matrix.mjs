@@ -61,6 +61,10 @@ const GRANTS = [
   ['committee_admin', 'transfer.read'], ['committee_admin', 'transfer.write'], ['committee_admin', 'transfer.approve'],
   ['branch_secretary', 'transfer.read'], ['branch_secretary', 'transfer.write'],
   ['member', 'transfer.apply'],
+  // meetings (三会一课)
+  ['district_admin', 'meeting.read'], ['district_admin', 'meeting.write'], ['district_admin', 'meeting.review'],
+  ['committee_admin', 'meeting.read'], ['committee_admin', 'meeting.write'], ['committee_admin', 'meeting.review'],
+  ['branch_secretary', 'meeting.read'], ['branch_secretary', 'meeting.write'],
   // bases (issue 17)
   ['district_admin', 'base.read'], ['district_admin', 'base.manage'], ['district_admin', 'base.book'], ['district_admin', 'base.approve'],
   ['committee_admin', 'base.read'], ['committee_admin', 'base.manage'], ['committee_admin', 'base.book'], ['committee_admin', 'base.approve'],

@@ -89,5 +89,29 @@ export const api = {
   markRead: (id) => http.post('/inbox/read', id ? { id } : {}),
   messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
   saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
-  messageStats: (query) => http.get('/stats/messages', query)
+  messageStats: (query) => http.get('/stats/messages', query),
+  // files store (issue 15): attached to a record (owner kind + id)
+  listFiles: (ownerKind, ownerId) => http.get('/files', { owner_kind: ownerKind, owner_id: ownerId }),
+  uploadFile: (ownerKind, ownerId, file) =>
+    request('POST', '/files', { query: { owner_kind: ownerKind, owner_id: ownerId, name: file.name }, raw: file, contentType: file.type || 'application/octet-stream' }),
+  deleteFile: (id) => http.del(`/files/${enc(id)}`),
+
+  // meetings (issue 15): 三会一课, review (调阅), compliance, study hours
+  listMeetings: (query) => http.get('/meetings', query),
+  getMeeting: (id) => http.get(`/meetings/${enc(id)}`),
+  createMeeting: (body) => http.post('/meetings', body),
+  updateMeeting: (id, body) => http.patch(`/meetings/${enc(id)}`, body),
+  deleteMeeting: (id) => http.del(`/meetings/${enc(id)}`),
+  submitMeeting: (id) => http.post(`/meetings/${enc(id)}/submit`, {}),
+  reviewMeeting: (id, body) => http.post(`/meetings/${enc(id)}/review`, body),
+  meetingViews: (id) => http.get(`/meetings/${enc(id)}/views`),
+  meetingRoster: (orgId, date) => http.get('/meetings/roster', { org_id: orgId, date }),
+  meetingQueue: (orgId) => http.get('/meetings/queue', { org_id: orgId }),
+  meetingPlan: (orgId, year) => http.post('/meetings/plan', { org_id: orgId, year }),
+  meetingCompliance: (query) => http.get('/meetings/compliance', query),
+  meetingExempt: (body) => http.post('/meetings/exemptions', body),
+  meetingWarnings: (orgId) => http.get('/meetings/warnings', { org_id: orgId }),
+  studyHours: (orgId, year) => http.get('/study/hours', { org_id: orgId, year }),
+  myStudy: (year) => http.get('/me/study', { year }),
+  meetingStats: (query) => http.get('/stats/meetings', query)
 }

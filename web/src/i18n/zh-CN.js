@@ -82,6 +82,7 @@ export default {
     orgs: '组织管理',
     members: '党员管理',
     stats: '统计分析',
+    meetings: '三会一课',
     dashboard: '首页',
     report: '年度报告',
     users: '用户与角色',
@@ -534,6 +535,54 @@ export default {
       title: '组织关系接转（人次）', in: '转入', out: '转出', within: '内部转接', total: '合计', inTransit: '在途',
       expired: '已过期', period: '统计期间'
     }
+  },
+  // meetings (issue 15): 三会一课, 调阅, compliance, study hours; files
+  mtg: {
+    title: '三会一课',
+    org: '党组织',
+    year: '年度',
+    tabs: { list: '会议记录', queue: '审核调阅', heat: '合规热力图', hours: '学时' },
+    view: { table: '列表', calendar: '日历' },
+    create: '新建记录',
+    plan: '生成年度计划',
+    planDone: '已生成 {n} 项计划',
+    types: { 1: '支部党员大会', 2: '支部委员会会议', 3: '党小组会', 4: '党课', 5: '主题党日', 6: '组织生活会', 7: '民主评议党员' },
+    status: { planned: '计划', draft: '草稿', submitted: '待审核', returned: '已退回', approved: '已通过' },
+    f: {
+      type: '会议类型', topic: '议题', planned_on: '计划日期', held_on: '召开日期', place: '地点', host: '主持人',
+      recorder: '记录人', hours: '学时', content: '会议内容', resolution: '决议', attendance: '出席情况', guests: '列席人员',
+      org: '所属组织', date: '日期', views: '调阅', status: '状态', due: '应到', present: '实到', leave: '请假', absent: '缺席'
+    },
+    att: { present: '出席', leave: '请假', absent: '缺席', tapHint: '点按姓名切换：出席 → 请假 → 缺席', reason: '请假原因', guestName: '列席人员姓名', addGuest: '添加列席', allPresent: '全部出席' },
+    photos: '照片与附件',
+    takePhoto: '拍照/上传',
+    uploaded: '已上传',
+    saveFirst: '保存后即可上传照片',
+    submit: '提交审核',
+    submitted: '已提交审核',
+    approve: '审核通过',
+    return: '退回',
+    returnReason: '退回原因',
+    amendReason: '更正原因（已审核记录的更正将保留原记录）',
+    reviewed: '审核完成',
+    locked: '已审核锁定',
+    viewsTitle: '调阅记录（{n} 次）',
+    viewer: '调阅人',
+    viewedAt: '调阅时间',
+    amendments: '更正记录',
+    returnedFor: '退回原因：{r}',
+    deleteConfirm: '确定删除这条记录吗？',
+    deleted: '记录已删除',
+    queue: { submitted: '待审核', approved: '已通过', returned: '已退回', views: '累计调阅', open: '调阅' },
+    heat: {
+      rate: '合规率', met: '已开展', missing: '缺项', exempt: '免于考核', branches: '支部数',
+      legend: { ok: '全部开展', partial: '部分开展', missing: '未开展', future: '未到期' },
+      warnings: '预警（本期最后10天仍未开展）', noWarnings: '暂无预警', month: '{m}月', exempt_add: '登记免于考核',
+      period: '期间', reason: '原因'
+    },
+    hours: { name: '姓名', hours: '学时', required: '要求', short: '不足', ok: '达标', shortCount: '学时不足 {n} 人' },
+    stats: { title: '三会一课', held: '开展会议', reviewed: '调阅次数', approved: '审核通过', rate: '合规率', attendance: '平均出席率', hoursPer: '人均学时' },
+    me: { title: '我的学时', hours: '本年度学时', required: '要求 {n} 学时', short: '还差 {n} 学时', done: '已达标', none: '本年度暂无学时记录' }
   },
   // bases (issue 17): 开放式组织生活基地
   bases: {
