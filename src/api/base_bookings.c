@@ -21,6 +21,7 @@
 #include "http/input.h"
 #include "http/params.h"
 #include "model/base.h"
+#include "model/meeting.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,6 +886,96 @@ static void post_self_check_in(struct request *req)
 	reply_after(req, k.id, false, false);
 }
 
+/* POST /api/v1/base-bookings/{id}/meeting: with one action the branch turns its visit
+ * into a 主题党日 draft of 三会一课 (issue 15): held on the visit day at the base, the
+ * members checked in present, the rest of the organization's roster due that day
+ * absent; the branch completes and submits it there. One record per visit. */
+static void post_meeting(struct request *req)
+{
+	struct base_booking k;
+	bool runs, books;
+	if (!load_booking(req, &k, &runs, &books))
+		return;
+	if (!scope_allows(req, "meeting.write", k.org_path)) {
+		req_fail(req, 403, "forbidden", "只有预约的党组织可以生成主题党日记录");
+		return;
+	}
+	if (!state_is(req, &k, BK_CHECKED_IN, BK_COMPLETED))
+		return;
+	int64_t existing = 0;
+	enum db_rc rc = base_booking_meeting(req->db, k.id, &existing);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	if (existing > 0) {
+		req_fail(req, 409, "meeting_exists", "该基地活动已生成主题党日记录");
+		return;
+	}
+	json_t *due = json_array(), *roster = json_array();
+	int64_t ndue = 0;
+	rc = mtg_roster(req->db, k.org_path, k.day, due, &ndue);
+	if (rc == DB_OK)
+		rc = base_roster(req->db, k.id, roster);
+	if (rc != DB_OK) {
+		json_decref(due);
+		json_decref(roster);
+		req_fail_db(req, rc);
+		return;
+	}
+	size_t n = json_array_size(due), i, j;
+	struct mtg_attendee *att = arena_alloc(req->arena, sizeof *att * (n ? n : 1));
+	struct meeting m;
+	memset(&m, 0, sizeof m);
+	json_t *it, *r;
+	json_array_foreach(due, i, it)
+	{
+		int64_t mid = json_integer_value(json_object_get(it, "id"));
+		bool here = false;
+		json_array_foreach(roster, j, r) here |= json_integer_value(json_object_get(r, "member_id")) == mid &&
+							  json_is_true(json_object_get(r, "present"));
+		att[i].member_id = mid;
+		att[i].name = arena_strdup(req->arena, json_string_value(json_object_get(it, "name")));
+		att[i].status = here ? MTG_PRESENT : MTG_ABSENT;
+		m.present += here;
+		m.absent += !here;
+	}
+	json_decref(due);
+	json_decref(roster);
+	char hs[6];
+	base_format_hm(k.slot_start, hs);
+	m.org_id = k.org_id;
+	m.org_path = k.org_path;
+	m.org_name = k.org_name;
+	m.type = MTG_THEME_DAY;
+	m.status = MTG_DRAFT;
+	m.topic = arena_printf(req->arena, "%s（%s）", k.purpose, k.base_name);
+	m.held_on = k.day;
+	m.place = arena_printf(req->arena, "%s %s", k.base_name, k.base_address ? k.base_address : "");
+	m.host = k.leader;
+	m.content = arena_printf(req->arena, "%s %s 在%s开展主题党日活动（由基地活动记录生成，基地登记到场 %d 人）。", k.day, hs,
+				 k.base_name, k.attended > 0 ? k.attended : 0);
+	m.hours_x10 = 20;
+	m.due = (int)ndue;
+	m.created_by = auth_user_id(req);
+	m.created_at = m.updated_at = clock_now();
+	m.version = 1;
+	rc = mtg_insert(req->db, &m, att, n);
+	if (rc == DB_OK)
+		rc = base_booking_set_meeting(req->db, k.id, m.id);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	struct audit_event ev = {"meeting.create", "meeting", m.id, m.org_id, true,
+				 arena_printf(req->arena, "由基地活动生成主题党日记录 %s", m.topic)};
+	if (audit_record(req, &ev) != 0 ||
+	    audit(req, "base.booking_meeting", &k, arena_printf(req->arena, "基地活动生成主题党日记录 #%lld", (long long)m.id)) != 0)
+		return;
+	req_reply_json(req, 201, json_pack("{s:I, s:I, s:i, s:i, s:i}", "booking_id", (json_int_t)k.id, "meeting_id",
+					   (json_int_t)m.id, "due", m.due, "present", m.present, "absent", m.absent));
+}
+
 /* GET /api/v1/me/base-visits: on the phone, a member's branch's coming visits. */
 static void get_my_visits(struct request *req)
 {
@@ -947,6 +1038,8 @@ static const struct route base_bookings_routes[] = {
 	 "the visit day's code for the members' own check-in"},
 	{"POST", "/api/v1/me/base-visits/check-in", post_self_check_in, "self.read", RF_TX_WRITE, 0,
 	 "a member checks in with the base's code"},
+	{"POST", "/api/v1/base-bookings/{id}/meeting", post_meeting, "meeting.write", RF_TX_WRITE, 0,
+	 "turn the visit into a 主题党日 record of 三会一课 (draft)"},
 	{"GET", "/api/v1/me/base-visits", get_my_visits, "self.read", RF_TX_READ, 0,
 	 "the coming base visits of the caller's branch"},
 };

@@ -473,6 +473,7 @@ static const struct {
 	{"base.booking_no_show", "预约未到"},
 	{"base.checkin_code", "生成基地签到码"},
 	{"base.booking_self_check_in", "党员扫码签到"},
+	{"base.booking_meeting", "基地活动生成主题党日记录"},
 	{"base.feed_create", "新建日历订阅"},
 	{"base.feed_revoke", "撤销日历订阅"},
 };

@@ -109,6 +109,9 @@ enum db_rc base_booking_insert(struct db *db, struct base_booking *k, int64_t no
 enum db_rc base_booking_get(struct db *db, struct arena *a, int64_t id, struct base_booking *k);
 /* Sets the status (and reason, decider, attended, check-in time as given in k). */
 enum db_rc base_booking_set_status(struct db *db, const struct base_booking *k, int64_t now);
+/* The 主题党日 record a visit became (0 when none) / record it. */
+enum db_rc base_booking_meeting(struct db *db, int64_t id, int64_t *meeting_id);
+enum db_rc base_booking_set_meeting(struct db *db, int64_t id, int64_t meeting_id);
 /* The roster: add planned members / mark present; read [{member_id, name, present}]. */
 enum db_rc base_roster_add(struct db *db, int64_t booking_id, int64_t member_id, bool present, int64_t now);
 enum db_rc base_roster(struct db *db, int64_t booking_id, json_t *items);

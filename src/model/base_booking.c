@@ -37,6 +37,8 @@ enum bk_stmt {
 	STMT_BK_LIST_ORGS,
 	STMT_BK_MONTH,
 	STMT_BK_SERIES_INSERT,
+	STMT_BK_MEETING,
+	STMT_BK_SET_MEETING,
 	BK_STMT__MAX
 };
 enum bk_taken_col { BKT_COL_TAKEN, BKT_COL_WAITING };
@@ -126,8 +128,38 @@ static const struct db_sql bk_sql[BK_STMT__MAX] = {
 	 " ORDER BY day, slot_start"},
 	[STMT_BK_SERIES_INSERT] = {"base.series_insert",
 	 "INSERT INTO base_series (base_id, org_id, rule, created_at) VALUES ($1, $2, $3, $4) RETURNING id"},
+	[STMT_BK_MEETING] = {"base.booking_meeting", "SELECT COALESCE(meeting_id, 0) FROM base_bookings WHERE id = $1"},
+	[STMT_BK_SET_MEETING] = {"base.booking_set_meeting", "UPDATE base_bookings SET meeting_id = $2 WHERE id = $1"},
 };
 DB_SQL_TABLE(base_booking, bk_sql);
+
+enum db_rc base_booking_meeting(struct db *db, int64_t id, int64_t *meeting_id)
+{
+	struct db_stmt *st = db_prepare(db, &bk_sql[STMT_BK_MEETING]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*meeting_id = db_col_int(st, DB_COL_ONLY);
+		rc = DB_OK;
+	} else if (rc == DB_DONE)
+		rc = DB_NOT_FOUND;
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc base_booking_set_meeting(struct db *db, int64_t id, int64_t meeting_id)
+{
+	struct db_stmt *st = db_prepare(db, &bk_sql[STMT_BK_SET_MEETING]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, meeting_id);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
 
 enum db_rc base_slot_taken(struct db *db, int64_t base_id, const char *day, int start, int64_t *taken,
 			   int64_t *waiting)

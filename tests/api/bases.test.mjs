@@ -244,6 +244,16 @@ test('R-BASE-07 visit: check-in by the base with the roster kept; completed; a m
     assert.equal(ci.body.roster.length, 2); // planned + present, kept for a 主题党日 record
     const done = await sec.call('POST', `/api/v1/base-bookings/${r.body.id}/complete`, {});
     assert.equal(done.body.status, 'completed');
+    // one action turns the visit into a 主题党日 draft of 三会一课 with the members present
+    const mt = await sec.call('POST', `/api/v1/base-bookings/${r.body.id}/meeting`, {});
+    assert.equal(mt.status, 201, mt.text);
+    assert.equal(mt.body.present, 1);
+    const rec = await sec.call('GET', `/api/v1/meetings/${mt.body.meeting_id}`);
+    assert.equal(rec.status, 200, rec.text);
+    assert.equal(rec.body.type, 5);
+    assert.equal(rec.body.held_on, day(3));
+    assert.ok(rec.body.attendees.some((a) => a.member_id === ids[0] && a.status === 'present'), rec.text);
+    problemOk(null, await sec.call('POST', `/api/v1/base-bookings/${r.body.id}/meeting`, {}), 409, 'meeting_exists');
   } finally { await setClock(srv, 0); await resign(); }
 });
 

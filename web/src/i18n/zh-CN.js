@@ -633,7 +633,7 @@ export default {
       completed: '已完成', no_show: '未到', cancelled: '已取消', waitlisted: '候补中'
     },
     col: { base: '基地', org: '预约组织', day: '日期', slot: '时段', headcount: '人数', purpose: '活动内容', leader: '负责人', status: '状态', actions: '操作' },
-    act: { code: '签到码', approve: '同意', decline: '拒绝', cancel: '取消预约', checkIn: '签到', complete: '完成', noShow: '未到' },
+    act: { meeting: '生成主题党日记录', code: '签到码', approve: '同意', decline: '拒绝', cancel: '取消预约', checkIn: '签到', complete: '完成', noShow: '未到' },
     declineReason: '请填写拒绝原因',
     attended: '到场人数',
     booked: '预约已提交',
@@ -647,6 +647,7 @@ export default {
     feedHint: '把链接添加到手机或电脑日历（iCalendar），即可自动同步预约。链接只显示一次，请妥善保存。',
     upcoming: '近期基地活动',
     selfCheckIn: '到基地签到',
+    meetingMade: '已生成主题党日记录（草稿，出席 {n} 人），请到“三会一课”补充后提交',
     codePh: '输入或扫描基地出示的签到码',
     checkedIn: '签到成功',
     codeShown: '请向到场党员出示签到码：{code}（当天有效）。党员在手机“支部基地活动”页输入即可签到。',
