@@ -68,6 +68,9 @@ static const struct option_def options[] = {
 	I(cache_kib, "8192", 64, 16 * MIB, "SQLite page cache per connection in KiB"),
 	I(stats_parallel_orgs, "5000", 1, 1000000000, "a statistics pass over at least this many organizations runs in two halves on two connections"),
 	I(file_quota_kib, "2097152", 64, 1024 * 1024 * 1024, "KiB of stored files (contents and thumbnails) per organization; an upload past it answers 409"),
+	/* bases (issue 17) */
+	I(base_lead_days, "1", 0, 365, "days before a visit a base must be booked at the latest (0: the same day)"),
+	I(base_horizon_days, "90", 1, 730, "days ahead a base may be booked at most"),
 	I(import_batch_rows, "500", 1, 100000, "rows an import writes per transaction (S18: others write in between)"),
 	I(import_max_unzipped_mib, "1536", 1, 64 * 1024, "decompressed MiB of one xlsx part at most (a 1M-row sheet is ~1.2 GiB)"),
 	I(import_max_ratio, "40", 1, 10000, "an xlsx part may decompress to at most this many times the upload's size (S19)"),

@@ -53,6 +53,9 @@ struct config {
 	int64_t scheduler_tick_seconds; /* how often the scheduler looks for due slots */
 	int64_t provider_timeout_ms;    /* one provider HTTP call at most */
 	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
+	/* bases (issue 17): a booking's lead time and how far ahead it may be */
+	int64_t base_lead_days;
+	int64_t base_horizon_days;
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;

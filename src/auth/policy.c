@@ -47,6 +47,11 @@ static const struct perm_def perms[] = {
 	{"meeting.review", "调阅审核组织生活"},
 	{"study.write", "编辑学习专题"},
 	{"study.review", "审核发布学习专题"},
+	/* bases (issue 17) */
+	{"base.read", "查看活动基地"},
+	{"base.manage", "维护活动基地"},
+	{"base.book", "预约活动基地"},
+	{"base.approve", "审批基地预约"},
 };
 
 /* The roles with the roster's permissions; each capability's grants follow in
@@ -120,6 +125,17 @@ static const struct grant {
 	{"district_admin", "study.review"},
 	{"committee_admin", "study.write"},
 	{"committee_admin", "study.review"},
+	/* bases (issue 17) */
+	{"district_admin", "base.read"},
+	{"district_admin", "base.manage"},
+	{"district_admin", "base.book"},
+	{"district_admin", "base.approve"},
+	{"committee_admin", "base.read"},
+	{"committee_admin", "base.manage"},
+	{"committee_admin", "base.book"},
+	{"committee_admin", "base.approve"},
+	{"branch_secretary", "base.read"},
+	{"branch_secretary", "base.book"},
 };
 
 const struct perm_def *policy_perms(size_t *n)

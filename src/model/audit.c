@@ -469,6 +469,24 @@ static const struct {
 	{"study.submit", "提交学习专题审核"},
 	{"study.publish", "审核发布学习专题"},
 	{"study.return", "退回学习专题"},
+	/* bases (issue 17) */
+	{"base.create", "新建活动基地"},
+	{"base.update", "修改活动基地"},
+	{"base.closed_days", "设置基地闭馆日"},
+	{"base.booking_create", "预约活动基地"},
+	{"base.series_create", "预约活动基地（周期）"},
+	{"base.booking_approve", "同意基地预约"},
+	{"base.booking_decline", "拒绝基地预约"},
+	{"base.booking_cancel", "取消基地预约"},
+	{"base.booking_promote", "候补转为预约"},
+	{"base.booking_check_in", "基地签到"},
+	{"base.booking_complete", "基地活动完成"},
+	{"base.booking_no_show", "预约未到"},
+	{"base.checkin_code", "生成基地签到码"},
+	{"base.booking_self_check_in", "党员扫码签到"},
+	{"base.booking_meeting", "基地活动生成主题党日记录"},
+	{"base.feed_create", "新建日历订阅"},
+	{"base.feed_revoke", "撤销日历订阅"},
 };
 
 const char *audit_action_name(const char *code)

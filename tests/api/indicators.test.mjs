@@ -59,6 +59,10 @@ function truths(p, from, to) {
     'development.two_new': d('two_new = 1'),
     'development.women': d("sex = '2'"),
     'development.minorities': d("ethnicity <> '01'"),
+    // bases (issue 17): the default period is this year to today
+    'bases.total': `(SELECT COUNT(*) FROM bases b JOIN orgs o ON o.id = b.org_id WHERE o.path >= '${p}' AND o.path < '${end}')`,
+    'bases.bookings_received': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}')`,
+    'bases.visitors': `(SELECT COALESCE(SUM(COALESCE(attended, 0)), 0) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}' AND k.status IN ('checked_in', 'completed'))`,
   };
 }
 

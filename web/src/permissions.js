@@ -40,6 +40,11 @@ export const P = {
   MEETING_REVIEW: 'meeting.review',
   STUDY_WRITE: 'study.write',
   STUDY_REVIEW: 'study.review',
+  // bases (issue 17)
+  BASE_READ: 'base.read',
+  BASE_MANAGE: 'base.manage',
+  BASE_BOOK: 'base.book',
+  BASE_APPROVE: 'base.approve',
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -60,4 +65,8 @@ export const PAGE_PERMS = {
   transfers: [P.TRANSFER_READ], // transfers
   // 三会一课
   meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW],
+  // bases (issue 17)
+  bases: [P.BASE_READ],
+  baseQueue: [P.BASE_APPROVE],
+  baseBookings: [P.BASE_BOOK],
 }

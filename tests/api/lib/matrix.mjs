@@ -67,6 +67,10 @@ const GRANTS = [
   ['branch_secretary', 'meeting.read'], ['branch_secretary', 'meeting.write'],
   ['district_admin', 'study.write'], ['district_admin', 'study.review'],
   ['committee_admin', 'study.write'], ['committee_admin', 'study.review'],
+  // bases (issue 17)
+  ['district_admin', 'base.read'], ['district_admin', 'base.manage'], ['district_admin', 'base.book'], ['district_admin', 'base.approve'],
+  ['committee_admin', 'base.read'], ['committee_admin', 'base.manage'], ['committee_admin', 'base.book'], ['committee_admin', 'base.approve'],
+  ['branch_secretary', 'base.read'], ['branch_secretary', 'base.book'],
 ];
 for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];

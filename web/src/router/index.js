@@ -28,6 +28,10 @@ const routes = [
       // 发展党员 (issue 13) and the working-day calendar
       { path: 'development', name: 'development', component: () => import('../views/DevelopmentView.vue'), meta: { title: 'dev.title', perms: PAGE_PERMS.development, icon: 'Avatar' } },
       { path: 'calendar', name: 'calendar', component: () => import('../views/CalendarView.vue'), meta: { title: 'calendar.title', perms: PAGE_PERMS.calendar, icon: 'Tickets' } },
+      // bases (issue 17)
+      { path: 'bases', name: 'bases', component: () => import('../views/BasesView.vue'), meta: { title: 'bases.nav.directory', perms: PAGE_PERMS.bases, icon: 'Flag' } },
+      { path: 'base-queue', name: 'baseQueue', component: () => import('../views/BaseQueueView.vue'), meta: { title: 'bases.nav.queue', perms: PAGE_PERMS.baseQueue, icon: 'Stamp' } },
+      { path: 'base-bookings', name: 'baseBookings', component: () => import('../views/BaseBookingsView.vue'), meta: { title: 'bases.nav.bookings', perms: PAGE_PERMS.baseBookings, icon: 'Calendar' } },
       { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
       { path: 'study', name: 'study', component: () => import('../views/StudyView.vue'), meta: { title: 'study.nav', perms: PAGE_PERMS.study, icon: 'Reading' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
@@ -44,6 +48,8 @@ const routes = [
       // 发展党员: the member's own progress
       { path: 'development', name: 'my-development', component: () => import('../views/MyDevelopmentView.vue'), meta: { title: 'dev.mine' } },
       { path: 'study', name: 'mstudy', component: () => import('../views/StudyPhoneView.vue'), meta: { title: 'study.phoneTitle' } },
+      // bases (issue 17)
+      { path: 'visits', name: 'myVisits', component: () => import('../views/MyVisitsView.vue'), meta: { title: 'bases.nav.visits' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
@@ -57,6 +63,9 @@ export const MENU_ROUTES = [
   'development',
   'transfers',
   'meetings',
+  'bases',
+  'baseQueue',
+  'baseBookings',
   'stats',
   'report',
   'calendar',
