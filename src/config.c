@@ -86,6 +86,14 @@ static const struct option_def options[] = {
 	I(ip_login_limit, "30", 1, 1000000000, "failed logins per client address per lock_window before every login from it waits"),
 	I(pwhash_mem_kib, "19456", 19456, 4 * MIB, "Argon2id memory in KiB (>= 19456)"),
 	I(pwhash_ops, "2", 1, 16, "Argon2id passes (fewer than 2 count as 2)"),
+	/* services (issue 18): community service requests and Open311 */
+	S(services_bbox, "121.40,31.13,121.48,31.22", NULL, true,
+	  "the district's bounding box for request points: lon_min,lat_min,lon_max,lat_max (WGS-84)"),
+	S(services_tiles, "", NULL, false,
+	  "map tile URL template ({z}/{x}/{y}; 天地图 with the deployment's key); empty: the map page shows a list"),
+	S(services_jurisdiction, "dangjian", NULL, true, "Open311 jurisdiction_id this server answers for"),
+	I(services_public_per_min, "120", 1, 1000000, "public service API requests per client address per minute"),
+	I(services_file_per_hour, "20", 1, 1000000, "requests a client address may file per hour on the residents' page"),
 };
 #undef I
 #undef S

@@ -60,6 +60,12 @@ struct config {
 	int64_t ip_login_limit; /* login attempts per IP per lock_window */
 	int64_t pwhash_mem_kib;
 	int64_t pwhash_ops;
+	/* services (issue 18) */
+	char *services_bbox;
+	char *services_tiles;
+	char *services_jurisdiction;
+	int64_t services_public_per_min;
+	int64_t services_file_per_hour;
 };
 
 extern struct config cfg;

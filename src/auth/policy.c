@@ -20,6 +20,11 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* services (issue 18) */
+	{"service.read", "查看服务诉求"},
+	{"service.write", "受理派单"},
+	{"service.task", "办理服务任务"},
+	{"service.admin", "管理服务目录和接入密钥"},
 };
 
 static const struct role_def roles[] = {
@@ -28,13 +33,15 @@ static const struct role_def roles[] = {
 	{"auditor", "审计管理员", true, false, {"audit.read"}},
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "pii.export", "stats.read", "self.read"}},
+	  "pii.export", "stats.read", "self.read", /* services */ "service.read", "service.write", "service.task",
+	  "service.admin"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read"}},
+	  "stats.read", "self.read", /* services */ "service.read", "service.write", "service.task"}},
 	{"branch_secretary", "支部书记", false, true,
-	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read"}},
-	{"member", "党员", false, false, {"self.read"}},
+	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
+	  /* services */ "service.read", "service.task"}},
+	{"member", "党员", false, false, {"self.read", /* services */ "service.task"}},
 	{"resident", "居民", false, false, {"self.read"}},
 };
 

@@ -33,10 +33,12 @@ export const POLICY = {
   sysadmin: ['user.read', 'user.manage', 'settings.manage'],
   secadmin: ['user.read', 'role.assign'],
   auditor: ['audit.read'],
-  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read'],
-  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read'],
-  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read'],
-  member: ['self.read'],
+  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read',
+    /* services */ 'service.read', 'service.write', 'service.task', 'service.admin'],
+  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read',
+    /* services */ 'service.read', 'service.write', 'service.task'],
+  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read', /* services */ 'service.read', 'service.task'],
+  member: ['self.read', /* services */ 'service.task'],
   resident: ['self.read'],
 };
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
