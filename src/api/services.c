@@ -769,7 +769,7 @@ static void post_public_request(struct request *req)
 	/* TODO(messages): send the follow code to the mobile through the outbox once branch
 	 * messages lands; until then the page shows it once */
 	req_reply_json(req, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)r.id, "follow_code", code,
-					   "follow_path", arena_printf(req->arena, "/#/s/follow/%lld", (long long)r.id),
+					   "follow_path", arena_printf(req->arena, "/s/follow/%lld", (long long)r.id),
 					   "state_name", svc_state_name(SVC_ACCEPTED)));
 }
 

@@ -15,7 +15,12 @@ export const P = {
   PII_EXPORT: 'pii.export',
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
-  AUDIT_READ: 'audit.read'
+  AUDIT_READ: 'audit.read',
+  // services (issue 18)
+  SERVICE_READ: 'service.read',
+  SERVICE_WRITE: 'service.write',
+  SERVICE_TASK: 'service.task',
+  SERVICE_ADMIN: 'service.admin'
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -24,5 +29,9 @@ export const PAGE_PERMS = {
   members: [P.MEMBER_READ, P.MEMBER_WRITE],
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
-  audit: [P.AUDIT_READ]
+  audit: [P.AUDIT_READ],
+  // services (issue 18)
+  services: [P.SERVICE_READ],
+  servicesMap: [P.SERVICE_READ],
+  servicesCatalog: [P.SERVICE_READ]
 }

@@ -50,5 +50,27 @@ export const api = {
   resetPassword: (id) => http.post(`/users/${enc(id)}/reset-password`, {}),
   setUserRoles: (id, roles) => http.put(`/users/${enc(id)}/roles`, { roles }),
   listAudit: (query) => http.get('/audit', query),
-  verifyAudit: () => http.get('/audit/verify')
+  verifyAudit: () => http.get('/audit/verify'),
+
+  // services (issue 18): community service requests
+  svcCatalog: () => http.get('/services/catalog'),
+  svcCreateService: (body) => http.post('/services/catalog', body),
+  svcUpdateService: (id, body) => http.patch(`/services/catalog/${enc(id)}`, body),
+  svcRequests: (query) => http.get('/services/requests', query),
+  svcRequest: (id) => http.get(`/services/requests/${enc(id)}`),
+  svcRecord: (body) => http.post('/services/requests', body),
+  svcContact: (id) => http.post(`/services/requests/${enc(id)}/contact`, {}),
+  svcDispatch: (id, body) => http.post(`/services/requests/${enc(id)}/dispatch`, body),
+  svcReject: (id, reason) => http.post(`/services/requests/${enc(id)}/reject`, { reason }),
+  svcNote: (id, body) => http.post(`/services/requests/${enc(id)}/notes`, body),
+  svcCandidates: (id) => http.get(`/services/requests/${enc(id)}/candidates`),
+  svcTasks: () => http.get('/services/tasks'),
+  svcStart: (id) => http.post(`/services/requests/${enc(id)}/start`, {}),
+  svcComplete: (id, note) => http.post(`/services/requests/${enc(id)}/complete`, { note }),
+  svcReturn: (id, note) => http.post(`/services/requests/${enc(id)}/return`, { note }),
+  svcStats: (query) => http.get('/stats/services', query),
+  svcPublicConfig: () => http.get('/public/services/config', null, { quiet: true }),
+  svcPublicFile: (body) => http.post('/public/services/requests', body, { quiet: true }),
+  svcPublicFollow: (id, code) => http.get(`/public/services/requests/${enc(id)}`, { code }, { quiet: true }),
+  svcPublicRate: (body) => http.post('/public/services/rating', body, { quiet: true })
 }

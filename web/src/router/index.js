@@ -20,6 +20,9 @@ const routes = [
       { path: 'members', name: 'members', component: () => import('../views/MembersView.vue'), meta: { title: 'nav.members', perms: PAGE_PERMS.members, icon: 'User' } },
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
+      { path: 'services', name: 'services', component: () => import('../views/ServicesQueueView.vue'), meta: { title: 'nav.services', perms: PAGE_PERMS.services, icon: 'Service' } },
+      { path: 'services/map', name: 'servicesMap', component: () => import('../views/ServicesMapView.vue'), meta: { title: 'nav.servicesMap', perms: PAGE_PERMS.servicesMap, icon: 'MapLocation' } },
+      { path: 'services/catalog', name: 'servicesCatalog', component: () => import('../views/ServicesCatalogView.vue'), meta: { title: 'nav.servicesCatalog', perms: PAGE_PERMS.servicesCatalog, icon: 'List' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
     ]
@@ -29,13 +32,23 @@ const routes = [
     component: MobileLayout,
     children: [
       { path: '', redirect: '/m/me' },
-      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } }
+      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
+      { path: 'tasks', name: 'tasks', component: () => import('../views/ServiceTasksView.vue'), meta: { title: 'svc.tasks' } }
+    ]
+  },
+  // services (issue 18): the residents' phone pages, no account
+  {
+    path: '/s',
+    component: MobileLayout,
+    children: [
+      { path: '', name: 'resident', component: () => import('../views/ResidentServiceView.vue'), meta: { public: true, title: 'svc.resident' } },
+      { path: 'follow/:id', name: 'residentFollow', component: () => import('../views/ResidentFollowView.vue'), meta: { public: true, title: 'svc.follow' } }
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['orgs', 'members', 'stats', 'users', 'audit']
+export const MENU_ROUTES = ['orgs', 'members', 'stats', 'services', 'servicesMap', 'servicesCatalog', 'users', 'audit']
 
 export const router = createRouter({
   history: createWebHistory(),
