@@ -66,6 +66,7 @@ static const struct option_def options[] = {
 	I(mmap_size, "0", 0, 1024 * GIB, "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
 	I(cache_kib, "8192", 64, 16 * MIB, "SQLite page cache per connection in KiB"),
 	I(stats_parallel_orgs, "5000", 1, 1000000000, "a statistics pass over at least this many organizations runs in two halves on two connections"),
+	I(file_quota_kib, "2097152", 64, 1024 * 1024 * 1024, "KiB of stored files (contents and thumbnails) per organization; an upload past it answers 409"),
 	I(import_batch_rows, "500", 1, 100000, "rows an import writes per transaction (S18: others write in between)"),
 	I(import_max_unzipped_mib, "1536", 1, 64 * 1024, "decompressed MiB of one xlsx part at most (a 1M-row sheet is ~1.2 GiB)"),
 	I(import_max_ratio, "40", 1, 10000, "an xlsx part may decompress to at most this many times the upload's size (S19)"),
@@ -78,6 +79,10 @@ static const struct option_def options[] = {
 	S(log_file, "-", NULL, true, "log file, - for stderr"),
 	S(log_level, "info", log_levels, true, "debug, info, warn or error"),
 	S(password_policy, "dengbao", password_policies, true, "dengbao (GB/T 22239 level 3) or asvs"),
+	/* 发展党员 (issue 13): the (local) settings of DOMAIN.md §2 */
+	I(dev_publicity_workdays, "5", 1, 30, "R-DEV-15: working days a 公示 lasts at least"),
+	I(dev_review_max_days, "365", 30, 3650, "R-DEV-06: days from the 政审 conclusion to the branch meeting at most"),
+	I(dev_annual_default_quota, "0", 0, 100000, "R-DEV-16: a committee's yearly quota when the district set none (0: none set means no approvals)"),
 	I(session_idle, "1800", 60, 7 * 86400, "session idle timeout in seconds"),
 	I(session_absolute, "43200", 60, 30 * 86400, "session absolute lifetime in seconds"),
 	I(lock_threshold, "5", 1, 1000000, "failed logins of one (name, address) before it must wait (docs/OPERATIONS.md)"),

@@ -46,12 +46,17 @@ struct config {
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
+	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;
 	char *log_level;
 	/* identity */
 	char *password_policy; /* dengbao | asvs */
+	/* 发展党员 (issue 13) */
+	int64_t dev_publicity_workdays;
+	int64_t dev_review_max_days;
+	int64_t dev_annual_default_quota;
 	int64_t session_idle;
 	int64_t session_absolute;
 	int64_t lock_threshold;

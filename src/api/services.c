@@ -14,6 +14,8 @@
 #include "core/crypto.h"
 #include "http/input.h"
 #include "http/params.h"
+#include "api/files.h"
+#include "model/file.h"
 #include "model/grid.h"
 #include <stdlib.h>
 #include <string.h>
@@ -576,6 +578,15 @@ static void task_step(struct request *req, enum svc_state to, const char *action
 	if (!b || !my_task(req, &r))
 		return;
 	const char *note = in_str(req, b, "note", (to == SVC_RETURNED ? IN_REQUIRED : IN_OPTIONAL) | IN_MULTILINE, 1000);
+	int64_t photo = 0;
+	if (to == SVC_COMPLETED && in_has(b, "photo_file_id") &&
+	    in_int(req, b, "photo_file_id", IN_OPTIONAL, 1, INT64_MAX, &photo)) {
+		/* the photo was uploaded to this request through the files store */
+		struct file_rec f;
+		if (file_get(req->db, req->arena, photo, &f) != DB_OK || strcmp(f.owner_kind, "service_request") != 0 ||
+		    f.owner_id != r.id)
+			req_field_error(req, "photo_file_id", "not_found", "照片不存在（请先上传到本诉求）");
+	}
 	if (req_failed(req))
 		return;
 	if (!svc_transition_ok(r.state, to)) {
@@ -599,8 +610,8 @@ static void task_step(struct request *req, enum svc_state to, const char *action
 		svc_hash("svc.rate", tok, h);
 		r.rate_hash = h;
 		r.status_note = note ? note : "已办结";
+		r.done_file_id = photo;
 		summary = "办结";
-		/* TODO(photo): the done photo as a file id once branch meetings' files store lands */
 	} else {
 		/* 退回: back to the community's queue, without an assignee */
 		r.assignee_kind = NULL;
@@ -925,6 +936,24 @@ static void get_stats(struct request *req)
 	json_object_set_new(j, "group", in->group ? json_string(in->group) : json_null());
 	req_reply_json(req, 200, j);
 }
+
+/* Files (photos) attached to a request through the files store: uploaded by whoever
+ * works on it (service.task over the assignee's organization, or the community), read
+ * with service.read. The record's organization for the files store is the assignee's
+ * when it has one, else the request's community. */
+static enum db_rc svc_file_owner(struct db *db, struct arena *a, int64_t id, int64_t *org_id, const char **org_path,
+				 bool *locked)
+{
+	struct svc_request r;
+	enum db_rc rc = svc_request_get(db, a, id, &r);
+	if (rc != DB_OK)
+		return rc;
+	*org_id = r.assignee_org_id ? r.assignee_org_id : r.org_id;
+	*org_path = r.assignee_org_path ? r.assignee_org_path : r.org_path;
+	*locked = r.state == SVC_RATED || r.state == SVC_REJECTED;
+	return DB_OK;
+}
+FILE_OWNER(service_request, "service.read", "service.task", svc_file_owner);
 
 static const struct route services_routes[] = {
 	{"GET", "/api/v1/services/catalog", get_catalog, "service.read", RF_TX_READ, 0, "the service catalogue"},

@@ -140,7 +140,7 @@ bool svc_file(struct request *req, const struct svc_file_in *in, struct svc_requ
 	}
 	r->api_key_id = in->api_key_id;
 	r->requested_at = clock_now();
-	r->due_at = svc_due_at(r->requested_at, s.sla_hours);
+	r->due_at = svc_due_at(req->db, r->requested_at, s.sla_hours);
 	/* the follow code: 8 characters, shown once (and sent by SMS once the outbox lands) */
 	const char *fc = dj_random_token(req->arena, 6);
 	unsigned char fh[16];

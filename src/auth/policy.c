@@ -1,6 +1,7 @@
 /* policy.c: the permission catalogue and built-in roles; see policy.h. Adding a
- * capability: add its permissions here, grant them to roles here, and name them on
- * routes. Nothing else decides who may do what. */
+ * capability: add its permissions to the catalogue and its grants to `grants` (each
+ * in a block of its own, named after the capability), and name them on routes.
+ * Nothing else decides who may do what. */
 #include "auth/policy.h"
 #include <string.h>
 
@@ -20,6 +21,18 @@ static const struct perm_def perms[] = {
 	{"role.assign", "分配角色"},
 	{"audit.read", "查看审计日志"},
 	{"settings.manage", "系统设置"},
+	/* the yearly report (issue 19): its template and the closing of a year */
+	{"report.manage", "维护年度报告"},
+	/* 发展党员 (issue 13) and the working-day calendar */
+	{"calendar.manage", "维护工作日历"},
+	{"dev.read", "查看发展党员"},
+	{"dev.write", "办理发展党员"},
+	{"dev.approve", "审批发展党员"},
+	{"dev.quota", "下达发展指标"},
+	/* files store (issue 15): on top of these, each owner kind names the permission its
+	 * record needs (api/files.h) */
+	{"file.read", "查看附件"},
+	{"file.write", "上传附件"},
 	/* services (issue 18) */
 	{"service.read", "查看服务诉求"},
 	{"service.write", "受理派单"},
@@ -27,22 +40,59 @@ static const struct perm_def perms[] = {
 	{"service.admin", "管理服务目录和接入密钥"},
 };
 
+/* The roles with the roster's permissions; each capability's grants follow in
+ * `grants`. */
 static const struct role_def roles[] = {
 	{"sysadmin", "系统管理员", true, false, {"user.read", "user.manage", "settings.manage"}},
 	{"secadmin", "安全管理员", true, false, {"user.read", "role.assign"}},
 	{"auditor", "审计管理员", true, false, {"audit.read"}},
 	{"district_admin", "组织部管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "pii.export", "stats.read", "self.read", /* services */ "service.read", "service.write", "service.task",
-	  "service.admin"}},
+	  "pii.export", "stats.read", "self.read"}},
 	{"committee_admin", "党(工)委管理员", false, true,
 	 {"org.read", "org.write", "member.read", "member.write", "member.import", "member.export", "pii.view",
-	  "stats.read", "self.read", /* services */ "service.read", "service.write", "service.task"}},
+	  "stats.read", "self.read"}},
 	{"branch_secretary", "支部书记", false, true,
-	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read",
-	  /* services */ "service.read", "service.task"}},
-	{"member", "党员", false, false, {"self.read", /* services */ "service.task"}},
+	 {"org.read", "member.read", "member.write", "member.export", "stats.read", "self.read"}},
+	{"member", "党员", false, false, {"self.read"}},
 	{"resident", "居民", false, false, {"self.read"}},
+};
+
+/* (role, permission) pairs granted by the capabilities, one block each. */
+static const struct grant {
+	const char *role, *perm;
+} grants[] = {
+	/* the yearly report */
+	{"district_admin", "report.manage"},
+	/* 发展党员 */
+	{"district_admin", "calendar.manage"},
+	{"district_admin", "dev.read"},
+	{"district_admin", "dev.write"},
+	{"district_admin", "dev.approve"},
+	{"district_admin", "dev.quota"},
+	{"committee_admin", "dev.read"},
+	{"committee_admin", "dev.write"},
+	{"committee_admin", "dev.approve"},
+	{"branch_secretary", "dev.read"},
+	{"branch_secretary", "dev.write"},
+	/* files store */
+	{"district_admin", "file.read"},
+	{"district_admin", "file.write"},
+	{"committee_admin", "file.read"},
+	{"committee_admin", "file.write"},
+	{"branch_secretary", "file.read"},
+	{"branch_secretary", "file.write"},
+	/* services (issue 18): community service requests */
+	{"district_admin", "service.read"},
+	{"district_admin", "service.write"},
+	{"district_admin", "service.task"},
+	{"district_admin", "service.admin"},
+	{"committee_admin", "service.read"},
+	{"committee_admin", "service.write"},
+	{"committee_admin", "service.task"},
+	{"branch_secretary", "service.read"},
+	{"branch_secretary", "service.task"},
+	{"member", "service.task"},
 };
 
 const struct perm_def *policy_perms(size_t *n)
@@ -77,10 +127,24 @@ const struct perm_def *policy_perm(const char *code)
 	return NULL;
 }
 
+size_t policy_role_perms(const struct role_def *r, const char **out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ROLE_MAX_PERMS && r->perms[i] && n < max; i++)
+		out[n++] = r->perms[i];
+	for (size_t i = 0; i < sizeof grants / sizeof grants[0] && n < max; i++)
+		if (strcmp(grants[i].role, r->code) == 0)
+			out[n++] = grants[i].perm;
+	return n;
+}
+
 bool policy_role_has(const struct role_def *r, const char *perm)
 {
 	for (size_t i = 0; i < ROLE_MAX_PERMS && r->perms[i]; i++)
 		if (strcmp(r->perms[i], perm) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof grants / sizeof grants[0]; i++)
+		if (strcmp(grants[i].role, r->code) == 0 && strcmp(grants[i].perm, perm) == 0)
 			return true;
 	return false;
 }

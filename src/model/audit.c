@@ -418,6 +418,22 @@ static const struct {
 	{"member.pii_view", "查看完整个人信息"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
+	/* the yearly report (issue 19) */
+	{"report.template_update", "修改年度报告模板"},
+	{"report.export", "生成年度报告"},
+	{"indicator.snapshot", "封存年度指标"},
+	/* 发展党员 (issue 13) and the working-day calendar */
+	{"calendar.update", "修改工作日历"},
+	{"dev.applicant_create", "登记入党申请人"},
+	{"dev.applicant_update", "修改入党申请人"},
+	{"dev.applicant_pii_view", "查看申请人完整身份证号码"},
+	{"dev.step", "记录发展党员步骤"},
+	{"dev.return", "退回修改发展党员步骤"},
+	{"dev.withdraw", "终止发展"},
+	{"dev.quota", "下达发展指标"},
+	/* files store */
+	{"file.upload", "上传附件"},
+	{"file.delete", "删除附件"},
 };
 
 const char *audit_action_name(const char *code)

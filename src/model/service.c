@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/idcard.h"
+#include "model/workday.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,19 +237,27 @@ bool svc_rating_valid(const char *r)
 #define DAY_START (9 * 3600)
 #define DAY_END (17 * 3600)
 
-static bool workday(int64_t local_day)
+/* Whether the local day (days since 1970-01-01, China time) is a working day: the
+ * calendar's answer (holidays and 调休, model/workday.h) with a database, else the
+ * plain week. */
+static bool workday(struct db *db, int64_t local_day)
 {
+	if (db) {
+		bool w;
+		if (workday_is_workday(db, date_from_days(local_day), &w) == DB_OK)
+			return w;
+	}
 	/* 1970-01-01 was a Thursday: day 0 → 4 (0 Sunday) */
 	int wd = (int)(((local_day % 7) + 7 + 4) % 7);
 	return wd != 0 && wd != 6;
 }
 
-int64_t svc_due_at(int64_t start, int64_t sla_hours)
+int64_t svc_due_at(struct db *db, int64_t start, int64_t sla_hours)
 {
 	int64_t left = sla_hours * 3600, t = start + CN_OFFSET;
 	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400, sec = t - day * 86400;
 	for (int guard = 0; guard < 4000; guard++) {
-		if (workday(day)) {
+		if (workday(db, day)) {
 			if (sec < DAY_START)
 				sec = DAY_START;
 			if (sec < DAY_END) {

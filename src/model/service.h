@@ -31,10 +31,10 @@ bool svc_channel_valid(const char *c);
 /* Ratings: satisfied 满意, basic 基本满意, unsatisfied 不满意. */
 bool svc_rating_valid(const char *r);
 
-/* The SLA clock: the instant sla_hours working hours after start (working time is
- * Monday–Friday 09:00–17:00 China time, UTC+8). TODO(dev): holidays and 调休 through
- * workday_add once branch dev's calendar lands on main. */
-int64_t svc_due_at(int64_t start, int64_t sla_hours);
+/* The SLA clock: the instant sla_hours working hours after start. Working time is
+ * 09:00–17:00 China time (UTC+8) on the working days of the calendar (model/workday.h:
+ * holidays and 调休) read through db, or Monday–Friday when db is NULL. */
+int64_t svc_due_at(struct db *db, int64_t start, int64_t sla_hours);
 /* The queue's colour: "red" overdue, "yellow" three quarters of the time used, "green"
  * otherwise; closed requests: "grey" (done in time) or "red" (done late). */
 const char *svc_sla_colour(bool open, int64_t requested_at, int64_t due_at, int64_t completed_at, int64_t now);

@@ -7,7 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { problemOk, api, cli } from './lib/server.mjs';
-import { district, as } from './lib/roster_api.mjs';
+import { district, as, upload } from './lib/roster_api.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib/server.mjs';
 import { login, setClock, strongPassword } from './lib/auth.mjs';
 
 let srv, admin, comm, community, grid, foreignComm;
@@ -184,7 +187,8 @@ test('R-SVC-06 the SLA clock runs in working hours; the overdue flag and the que
   const due = Date.parse(r.due_at) / 1000, at = Date.parse(r.requested_at) / 1000;
   const cn = new Date((due + 8 * 3600) * 1000);
   assert.ok(due - at >= 8 * 3600, 'at least the SLA hours later');
-  assert.ok(cn.getUTCDay() >= 1 && cn.getUTCDay() <= 5, 'due on a weekday');
+  const cal = Number(srv.sql(`SELECT COUNT(*) FROM calendar_days WHERE day = '${cn.toISOString().slice(0, 10)}' AND kind = 'holiday'`));
+  assert.equal(cal, 0, 'not due on a holiday');
   const h = cn.getUTCHours() * 60 + cn.getUTCMinutes();
   assert.ok(h >= 9 * 60 && h <= 17 * 60, `due within working hours: ${cn.toISOString()}`);
   assert.equal(r.overdue, false);
@@ -197,6 +201,19 @@ test('R-SVC-06 the SLA clock runs in working hours; the overdue flag and the que
   assert.ok(q.body.items.some((i) => i.id === f.id));
   assert.ok(q.body.items.every((i) => i.overdue));
   await clock(0);
+});
+
+test('R-SVC-06 the SLA clock follows the working-day calendar: 国庆节 holidays are not working time', async () => {
+  // Wednesday 2026-09-30 16:00 China time; 8 working hours: one that day, seven after the holidays
+  await clock(Math.floor(Date.parse('2026-09-30T08:00:00Z') / 1000) - Math.floor(Date.now() / 1000));
+  try {
+    const f = await file({ service_code: 'POLICY' });
+    const r = (await comm.call('GET', `/api/v1/services/requests/${f.id}`)).body;
+    const firstWork = srv.sql("SELECT MIN(d) FROM (SELECT '2026-10-08' AS d UNION SELECT day FROM calendar_days WHERE kind = 'workday' AND day > '2026-10-01' AND day < '2026-10-08') x");
+    // 16:00 China time on the first working day after 国庆 (the test's clock offset may lag a second)
+    const diff = Date.parse(r.due_at) - Date.parse(`${firstWork}T08:00:00Z`);
+    assert.ok(Math.abs(diff) <= 5000, r.due_at);
+  } finally { await clock(0); }
 });
 
 test('R-SVC-07 rating: a signed token, single use, refused after expiry; rate = satisfied ÷ rated equals a count of rows', async () => {
@@ -301,4 +318,26 @@ test('R-SVC-12 the residents\' page config: the box, the tiles setting, public s
   assert.equal(r.body.tiles, '');
   assert.ok(r.body.services.some((s) => s.service_code === 'LIGHT'));
   assert.ok(r.body.grids.some((g) => g.id === grid));
+});
+
+test('R-SVC-13 办结 with a photo from the files store: uploaded to the request by its assignee, another request\'s photo refused', async () => {
+  const png = readFileSync(join(ROOT, 'tests/api/data/photo.png'));
+  const f = await file();
+  const g = await file();
+  await comm.call('POST', `/api/v1/services/requests/${f.id}/dispatch`, { kind: 'grid' });
+  const branch = (await comm.call('GET', `/api/v1/services/requests/${f.id}`)).body.assignee.org_id;
+  const sec = await as(srv, 'branch_secretary', branch);
+  assert.ok((await sec.call('GET', '/api/v1/services/tasks')).body.items.some((t) => t.id === f.id));
+  const up = await upload(srv, sec, `/api/v1/files?owner_kind=service_request&owner_id=${f.id}&name=done.png`, png, 'image/png');
+  assert.equal(up.status, 201, up.text);
+  const other = await upload(srv, comm, `/api/v1/files?owner_kind=service_request&owner_id=${g.id}&name=x.png`, png, 'image/png');
+  assert.equal(other.status, 201, other.text);
+  const wrong = await sec.call('POST', `/api/v1/services/requests/${f.id}/complete`, { photo_file_id: other.body.id });
+  problemOk(null, wrong, 400, 'validation_failed');
+  const done = await sec.call('POST', `/api/v1/services/requests/${f.id}/complete`, { note: '已修好', photo_file_id: up.body.id });
+  assert.equal(done.status, 200, done.text);
+  assert.equal(done.body.done_file_id, up.body.id);
+  // another community's committee cannot see the photo
+  const otherComm = await as(srv, 'committee_admin', foreignComm);
+  assert.equal((await otherComm.call('GET', `/api/v1/files/${up.body.id}`)).status, 404);
 });

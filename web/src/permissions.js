@@ -16,6 +16,12 @@ export const P = {
   USER_MANAGE: 'user.manage',
   ROLE_ASSIGN: 'role.assign',
   AUDIT_READ: 'audit.read',
+  // 发展党员 (issue 13) and the working-day calendar
+  CALENDAR_MANAGE: 'calendar.manage',
+  DEV_READ: 'dev.read',
+  DEV_WRITE: 'dev.write',
+  DEV_APPROVE: 'dev.approve',
+  DEV_QUOTA: 'dev.quota',
   // services (issue 18)
   SERVICE_READ: 'service.read',
   SERVICE_WRITE: 'service.write',
@@ -30,6 +36,9 @@ export const PAGE_PERMS = {
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
   audit: [P.AUDIT_READ],
+  // 发展党员
+  development: [P.DEV_READ],
+  calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
   // services (issue 18)
   services: [P.SERVICE_READ],
   servicesMap: [P.SERVICE_READ],

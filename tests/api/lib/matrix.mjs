@@ -29,18 +29,36 @@ import { join } from 'node:path';
 import { cli, api } from './server.mjs';
 import { signIn, addOrgs } from './auth.mjs';
 
+// The roles' permissions as the roster landed them; each capability's grants follow in
+// GRANTS, one block each (merged into POLICY below).
 export const POLICY = {
   sysadmin: ['user.read', 'user.manage', 'settings.manage'],
   secadmin: ['user.read', 'role.assign'],
   auditor: ['audit.read'],
-  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read',
-    /* services */ 'service.read', 'service.write', 'service.task', 'service.admin'],
-  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read',
-    /* services */ 'service.read', 'service.write', 'service.task'],
-  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read', /* services */ 'service.read', 'service.task'],
-  member: ['self.read', /* services */ 'service.task'],
+  district_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'pii.export', 'stats.read', 'self.read'],
+  committee_admin: ['org.read', 'org.write', 'member.read', 'member.write', 'member.import', 'member.export', 'pii.view', 'stats.read', 'self.read'],
+  branch_secretary: ['org.read', 'member.read', 'member.write', 'member.export', 'stats.read', 'self.read'],
+  member: ['self.read'],
   resident: ['self.read'],
 };
+const GRANTS = [
+  // 年度报告
+  ['district_admin', 'report.manage'],
+  // 发展党员
+  ['district_admin', 'calendar.manage'], ['district_admin', 'dev.read'], ['district_admin', 'dev.write'], ['district_admin', 'dev.approve'], ['district_admin', 'dev.quota'],
+  ['committee_admin', 'dev.read'], ['committee_admin', 'dev.write'], ['committee_admin', 'dev.approve'],
+  ['branch_secretary', 'dev.read'], ['branch_secretary', 'dev.write'],
+  // files store
+  ['district_admin', 'file.read'], ['district_admin', 'file.write'],
+  ['committee_admin', 'file.read'], ['committee_admin', 'file.write'],
+  ['branch_secretary', 'file.read'], ['branch_secretary', 'file.write'],
+  // services (issue 18)
+  ['district_admin', 'service.read'], ['district_admin', 'service.write'], ['district_admin', 'service.task'], ['district_admin', 'service.admin'],
+  ['committee_admin', 'service.read'], ['committee_admin', 'service.write'], ['committee_admin', 'service.task'],
+  ['branch_secretary', 'service.read'], ['branch_secretary', 'service.task'],
+  ['member', 'service.task'],
+];
+for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
 export const POSITIONS = ['own', 'child', 'sibling', 'parent', 'foreign'];
 
