@@ -341,3 +341,21 @@ test('R-SVC-13 办结 with a photo from the files store: uploaded to the request
   const otherComm = await as(srv, 'committee_admin', foreignComm);
   assert.equal((await otherComm.call('GET', `/api/v1/files/${up.body.id}`)).status, 404);
 });
+
+test('R-SVC-14 the yearly report\'s 三社联动 figures: accepted, completed, satisfaction rate = satisfied ÷ rated, with their rows', async () => {
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
+  const from = Math.floor(Date.parse(`${year}-01-01T00:00:00+08:00`) / 1000);
+  const to = Math.floor(Date.now() / 1000) + 86400;
+  const r = await admin.call('GET', `/api/v1/indicators?org_id=1&from=${year}-01-01&to=${new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)}`);
+  assert.equal(r.status, 200, r.text);
+  const fig = (k) => r.body.items.find((i) => i.key === k);
+  assert.equal(fig('services.accepted').value.num, count('svc_requests', `requested_at >= ${from} AND requested_at < ${to}`));
+  assert.equal(fig('services.completed').value.num, count('svc_requests', `completed_at >= ${from} AND completed_at < ${to}`));
+  const rate = fig('services.satisfaction_rate').value;
+  assert.equal(rate.num, count('svc_requests', `rating = 'satisfied' AND rated_at >= ${from} AND rated_at < ${to}`));
+  assert.equal(rate.den, count('svc_requests', `rating IS NOT NULL AND rated_at >= ${from} AND rated_at < ${to}`));
+  const rows = await admin.call('GET', `/api/v1/indicators/services.accepted/rows?org_id=1&from=${year}-01-01&limit=5`);
+  assert.equal(rows.status, 200, rows.text);
+  assert.ok(rows.body.items.length > 0);
+  assert.ok(!rows.text.includes('1391234'));
+});
