@@ -103,12 +103,14 @@ static void get_indicators(struct request *req)
 	struct ctx c;
 	if (!scope_of(req, req->in, &c))
 		return;
+	ind_scope_memo(&c.s);
 	json_t *items = json_array();
 	for (size_t i = 0; i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0};
 		enum db_rc rc = ind->compute(req->db, &c.s, &v);
 		if (rc != DB_OK) {
+			ind_scope_done(&c.s);
 			json_decref(items);
 			req_fail_db(req, rc);
 			return;
@@ -123,6 +125,7 @@ static void get_indicators(struct request *req)
 		}
 		json_array_append_new(items, it);
 	}
+	ind_scope_done(&c.s);
 	size_t np;
 	const struct report_planned *p = report_planned_all(&np);
 	json_t *missing = json_array();
@@ -187,9 +190,11 @@ static void get_export(struct request *req)
 	char *path = roster_tmpfile(req, ".xlsx");
 	if (!path)
 		return;
+	ind_scope_memo(&c.s);
 	static const char *const headers[] = {"分类", "指标", "数值", "单位", "口径说明", "封存值"};
 	struct xlsx_out *x = xlsx_out_open(path, NULL, "指标", headers, 6);
 	if (!x) {
+		ind_scope_done(&c.s);
 		unlink(path);
 		req_fail(req, 500, "internal_error", "无法生成文件");
 		return;
@@ -205,6 +210,7 @@ static void get_export(struct request *req)
 		const char *cells[6] = {ind->group, ind->name, indicator_format(ind, &v, text, sizeof text), ind->unit,
 					ind->definition, frozen};
 		if (rc != DB_OK || xlsx_out_row(x, cells, 6) != 0) {
+			ind_scope_done(&c.s);
 			xlsx_out_close(x);
 			unlink(path);
 			if (rc != DB_OK)
@@ -214,6 +220,7 @@ static void get_export(struct request *req)
 			return;
 		}
 	}
+	ind_scope_done(&c.s);
 	if (xlsx_out_close(x) != 0) {
 		unlink(path);
 		req_fail(req, 500, "internal_error", "无法生成文件");
@@ -364,8 +371,10 @@ static void get_report(struct request *req)
 	}
 	if (!template_ok(req, body))
 		return; /* nothing rendered half: the editor shows the problems */
+	ind_scope_memo(&c.s);
 	struct docx *d = docx_new();
 	if (!d) {
+		ind_scope_done(&c.s);
 		req_fail(req, 500, "internal_error", "内存不足");
 		return;
 	}
@@ -393,6 +402,7 @@ static void get_report(struct request *req)
 	docx_table_end(d);
 	docx_para(d, arena_printf(req->arena, "本报告由党建服务平台于 %s 根据实时数据生成。", c.s.today.y ? c.to : ""),
 		  DOCX_RIGHT | DOCX_SMALL);
+	ind_scope_done(&c.s);
 	void *bytes;
 	size_t len;
 	int ok = docx_finish(d, &bytes, &len);
@@ -454,6 +464,7 @@ static void post_snapshot(struct request *req)
 		req_fail(req, 409, "snapshot_exists", "该年度的指标已经封存");
 		return;
 	}
+	ind_scope_memo(&c.s);
 	for (size_t i = 0; rc == DB_OK && i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0};
@@ -461,6 +472,7 @@ static void post_snapshot(struct request *req)
 		if (rc == DB_OK)
 			rc = report_snapshot_put(req->db, id, ind->key, v.num, v.den);
 	}
+	ind_scope_done(&c.s);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;

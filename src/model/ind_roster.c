@@ -16,7 +16,7 @@ enum ind_roster_stmt {
 	STMT_IND_MEMBER_ROWS,
 	IND_ROSTER_STMT__MAX
 };
-enum ind_org_col { IND_ORG_COL_N };
+enum ind_org_col { IND_ORG_COL_TYPE, IND_ORG_COL_TWO_NEW };
 enum ind_row_col { IND_ROW_COL_ID, IND_ROW_COL_NAME, IND_ROW_COL_WHAT, IND_ROW_COL_ORG };
 
 /* $3: the set of types ('|党委|党总支|'), $4: 1 for 两新 organizations only */
@@ -28,7 +28,8 @@ enum ind_row_col { IND_ROW_COL_ID, IND_ROW_COL_NAME, IND_ROW_COL_WHAT, IND_ROW_C
 	" AND (CAST($4 AS BIGINT) = 0 OR o.two_new = 1)"
 
 static const struct db_sql ind_roster_sql[IND_ROSTER_STMT__MAX] = {
-	[STMT_IND_ORGS] = {"ind.orgs", "SELECT COUNT(*) FROM orgs o" ORG_WHERE_SQLITE, "SELECT COUNT(*) FROM orgs o" ORG_WHERE},
+	/* one pass over the subtree's organizations counts every organization figure */
+	[STMT_IND_ORGS] = {"ind.orgs", "SELECT type, two_new FROM orgs WHERE path >= $1 AND path < $2"},
 	[STMT_IND_ORG_ROWS] = {"ind.org_rows",
 	 "SELECT o.id, o.name, o.type, COALESCE(p.name, '') FROM orgs o LEFT JOIN orgs p ON p.id = o.parent_id"
 	 ORG_WHERE_SQLITE " AND o.id > $5 ORDER BY o.id LIMIT $6",
@@ -65,25 +66,55 @@ static const struct org_kind *org_kind(const char *key)
 	return NULL;
 }
 
-static enum db_rc orgs_count(struct db *db, const struct ind_scope *s, const struct org_kind *k, struct ind_value *out)
+/* The organization figures of a scope, counted in one pass (memo "orgs.types"). */
+struct org_counts {
+	int64_t n[sizeof org_kinds / sizeof org_kinds[0]];
+};
+
+static bool type_in(const char *types, const char *type)
 {
-	out->num = out->den = 0;
+	size_t n = strlen(type);
+	for (const char *p = strstr(types, type); p; p = strstr(p + 1, type))
+		if (p[-1] == '|' && p[n] == '|')
+			return true;
+	return false;
+}
+
+static enum db_rc org_pass(struct db *db, const struct ind_scope *s, struct org_counts *c)
+{
+	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < s->n; i++) {
 		struct db_stmt *st = db_prepare(db, &ind_roster_sql[STMT_IND_ORGS]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_text(st, 1, s->prefix[i], -1);
 		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_text(st, 3, k->types, -1);
-		db_bind_int(st, 4, k->two_new);
-		enum db_rc rc = db_step(st);
-		if (rc == DB_ROW)
-			out->num += db_col_int(st, IND_ORG_COL_N);
+		enum db_rc rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *type = db_col_text(st, IND_ORG_COL_TYPE);
+			int64_t two_new = db_col_int(st, IND_ORG_COL_TWO_NEW);
+			for (size_t k = 0; type && k < sizeof org_kinds / sizeof org_kinds[0]; k++)
+				c->n[k] += type_in(org_kinds[k].types, type) && (!org_kinds[k].two_new || two_new == 1);
+		}
 		db_reset(st);
-		if (rc != DB_ROW)
+		if (rc != DB_DONE)
 			return rc;
 	}
 	return DB_OK;
+}
+
+static enum db_rc orgs_count(struct db *db, const struct ind_scope *s, const struct org_kind *k, struct ind_value *out)
+{
+	bool fresh;
+	struct org_counts local, *c = ind_memo(s, "orgs.types", sizeof *c, NULL, &fresh);
+	enum db_rc rc = DB_OK;
+	if (!c)
+		rc = org_pass(db, s, c = &local);
+	else if (fresh)
+		rc = org_pass(db, s, c);
+	out->num = c->n[k - org_kinds];
+	out->den = 0;
+	return rc;
 }
 
 static enum db_rc orgs_rows(struct db *db, const struct ind_scope *s, const struct org_kind *k, int64_t after, int limit,
@@ -136,14 +167,36 @@ ORG_FNS(general_branches, "orgs.general_branches")
 ORG_FNS(branches, "orgs.branches")
 ORG_FNS(two_new_orgs, "orgs.two_new")
 
-/* 换届: organizations whose term ends within 6 months or has ended (R-ORG-02/03) */
-static enum db_rc term_alerts(struct db *db, const struct ind_scope *s, json_t *items)
+/* 换届: organizations whose term ends within 6 months or has ended (R-ORG-02/03):
+ * the alerts of the scope, kept in the memo "orgs.alerts" for the other users of them
+ * (the dashboard lists them) */
+static void alerts_release(void *v)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		enum db_rc rc = org_alerts_range(db, s->a, s->prefix[i], s->end[i], s->today, items);
-		if (rc != DB_OK)
-			return rc;
+	json_decref(*(json_t **)v);
+}
+
+enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, json_t **items)
+{
+	bool fresh;
+	json_t **kept = ind_memo(s, "orgs.alerts", sizeof(json_t *), alerts_release, &fresh);
+	if (kept && !fresh) {
+		*items = json_incref(*kept);
+		return DB_OK;
 	}
+	json_t *a = json_array();
+	enum db_rc rc = a ? DB_OK : DB_ERROR;
+	for (size_t i = 0; rc == DB_OK && i < s->n; i++)
+		rc = org_alerts_range(db, s->a, s->prefix[i], s->end[i], s->today, a);
+	if (rc != DB_OK) {
+		json_decref(a);
+		*items = NULL;
+		if (kept)
+			*kept = json_array();
+		return rc;
+	}
+	if (kept)
+		*kept = json_incref(a);
+	*items = a;
 	return DB_OK;
 }
 
@@ -155,8 +208,8 @@ static bool is_term_alert(json_t *item)
 
 static enum db_rc term_due_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	json_t *items = json_array();
-	enum db_rc rc = items ? term_alerts(db, s, items) : DB_ERROR;
+	json_t *items;
+	enum db_rc rc = ind_org_alerts(db, s, &items);
 	out->num = out->den = 0;
 	size_t i;
 	json_t *it;
@@ -168,8 +221,8 @@ static enum db_rc term_due_n(struct db *db, const struct ind_scope *s, struct in
 static enum db_rc term_due_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 				void *ctx)
 {
-	json_t *items = json_array();
-	enum db_rc rc = items ? term_alerts(db, s, items) : DB_ERROR;
+	json_t *items;
+	enum db_rc rc = ind_org_alerts(db, s, &items);
 	size_t i;
 	json_t *it;
 	json_array_foreach(items, i, it)

@@ -11,12 +11,13 @@ enum ind_svc_row_col { IND_SVC_COL_ID, IND_SVC_COL_SERVICE, IND_SVC_COL_AT, IND_
 /* $1 prefix, $2 end, $3 from, $4 to (instants, inclusive), $5 which: 0 accepted (by
  * requested_at), 1 completed (by completed_at), 2 rated (by rated_at), 3 satisfied */
 #define IND_SVC_WHERE                                                                                        \
-	" WHERE r.org_path >= $1 AND r.org_path < $2 AND CASE $5 WHEN 0 THEN r.requested_at WHEN 1 THEN"        \
-	" r.completed_at ELSE r.rated_at END BETWEEN $3 AND $4 AND ($5 <> 3 OR r.rating = 'satisfied')"
+	" WHERE r.org_path >= $1 AND r.org_path < $2 AND CASE CAST($5 AS BIGINT) WHEN 0 THEN r.requested_at"     \
+	" WHEN 1 THEN r.completed_at ELSE r.rated_at END BETWEEN $3 AND $4"                                      \
+	" AND (CAST($5 AS BIGINT) <> 3 OR r.rating = 'satisfied')"
 static const struct db_sql ind_svc_sql[IND_SVC_STMT__MAX] = {
 	[STMT_IND_SVC_COUNT] = {"ind_svc.count", "SELECT COUNT(*) FROM svc_requests r" IND_SVC_WHERE},
 	[STMT_IND_SVC_ROWS] = {"ind_svc.rows",
-	 "SELECT r.id, s.name, CASE $5 WHEN 0 THEN r.requested_at WHEN 1 THEN r.completed_at ELSE r.rated_at END, o.name"
+	 "SELECT r.id, s.name, CASE CAST($5 AS BIGINT) WHEN 0 THEN r.requested_at WHEN 1 THEN r.completed_at ELSE r.rated_at END, o.name"
 	 " FROM svc_requests r JOIN svc_services s ON s.id = r.service_id JOIN orgs o ON o.id = r.org_id" IND_SVC_WHERE
 	 " AND r.id > $6 ORDER BY r.id LIMIT $7"},
 };

@@ -7,6 +7,51 @@
 #include <string.h>
 
 #define IND_MAX 512
+#define MEMO_MAX 16
+
+struct ind_memo {
+	struct {
+		const char *name;
+		void *value;
+		void (*release)(void *value);
+	} e[MEMO_MAX];
+	int n;
+};
+
+void ind_scope_memo(struct ind_scope *s)
+{
+	s->memo = arena_alloc(s->a, sizeof *s->memo);
+	memset(s->memo, 0, sizeof *s->memo);
+}
+
+void ind_scope_done(struct ind_scope *s)
+{
+	for (int i = 0; s->memo && i < s->memo->n; i++)
+		if (s->memo->e[i].release)
+			s->memo->e[i].release(s->memo->e[i].value);
+	s->memo = NULL;
+}
+
+void *ind_memo(const struct ind_scope *s, const char *name, size_t size, void (*release)(void *value), bool *fresh)
+{
+	*fresh = false;
+	struct ind_memo *m = s->memo;
+	if (!m)
+		return NULL;
+	for (int i = 0; i < m->n; i++)
+		if (strcmp(m->e[i].name, name) == 0)
+			return m->e[i].value;
+	if (m->n == MEMO_MAX)
+		return NULL;
+	void *v = arena_alloc(s->a, size);
+	memset(v, 0, size);
+	m->e[m->n].name = name;
+	m->e[m->n].value = v;
+	m->e[m->n].release = release;
+	m->n++;
+	*fresh = true;
+	return v;
+}
 
 static const struct indicator *all[IND_MAX];
 static size_t nall;

@@ -19,12 +19,25 @@
  * (one organization's, or the roots of the caller's scope), the period [from, to]
  * (dates, inclusive), and today (for ages). Figures that are states rather than
  * events (members, organizations) are counted as they stand today. */
+struct ind_memo;
 struct ind_scope {
 	const char *const *prefix, *const *end;
 	size_t n;
 	struct date from, to, today;
 	struct arena *a;
+	/* what one computation over the scope leaves for the next (one pass over the
+	 * organizations serves every organization figure); NULL: none kept. Made by
+	 * ind_scope_memo, released by ind_scope_done. */
+	struct ind_memo *memo;
 };
+
+/* Gives s a memo (arena-owned); ind_scope_done releases what its entries hold. */
+void ind_scope_memo(struct ind_scope *s);
+void ind_scope_done(struct ind_scope *s);
+/* The memo entry name of s: its value pointer (size bytes, zeroed the first time,
+ * when *fresh is set and the caller fills it), or NULL without a memo. release, if
+ * not NULL, is called on the value by ind_scope_done. */
+void *ind_memo(const struct ind_scope *s, const char *name, size_t size, void (*release)(void *value), bool *fresh);
 
 /* A count (den == 0) or a ratio num/den shown as a percentage (den > 0, or den == -1
  * for a ratio with nothing to divide by: shown as "—"). */
@@ -53,6 +66,10 @@ struct indicator {
 	 * the figure is a ratio of other figures' records. */
 	enum db_rc (*rows)(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			   void *ctx);
+	/* true: counts events in the period (developed, transfers, meetings…), so last
+	 * year's figure is the same count over last year's period; false: a standing
+	 * figure counted as it is today (members, organizations) */
+	bool period;
 };
 
 struct indicator_table {
@@ -73,6 +90,11 @@ const struct indicator *indicator_at(size_t i);
 const struct indicator *indicator_find(const char *key);
 /* Whether key is well formed ([a-z0-9_.], 3..63 characters). */
 bool indicator_key_ok(const char *key);
+
+/* The roster's: the R-ORG alerts of the scope's organizations (model/org.h's items),
+ * computed once per memo; a new reference in *items. */
+#include <jansson.h>
+enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, json_t **items);
 
 /* The value as the report writes it into buf: "1,234", "96.5%", "—". */
 const char *indicator_format(const struct indicator *ind, const struct ind_value *v, char *buf, size_t cap);

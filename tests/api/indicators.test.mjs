@@ -202,3 +202,37 @@ test('the indicator table exports to xlsx', async () => {
     assert.match(sheet, /口径说明/);
   } finally { removeDir(dir); }
 });
+
+test('首页: the organization’s figures, its children with their members, alerts and charts', async () => {
+  const r = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  assert.equal(r.status, 200, r.text);
+  const t = truths(srv.sql('SELECT path FROM orgs WHERE id = 1'));
+  assert.equal(r.body.figures.find((f) => f.key === 'members.total').value.num, Number(srv.sql(`SELECT ${t['members.total']}`)));
+  assert.equal(r.body.children_total, Number(srv.sql('SELECT COUNT(*) FROM orgs WHERE parent_id = 1')));
+  assert.ok(r.body.children.length > 0);
+  for (const c of r.body.children) {
+    const p = srv.sql(`SELECT path FROM orgs WHERE id = ${c.id}`);
+    assert.equal(c.members, Number(srv.sql(`SELECT ${truths(p)['members.total']}`)), c.name);
+  }
+  const joined = r.body.charts.joined_per_year;
+  assert.equal(joined.length, 15);
+  const y = joined[joined.length - 1].year;
+  assert.equal(joined[joined.length - 1].count, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE ${IN_ROSTER} AND substr(joined_on, 1, 4) = '${y}'`)));
+  assert.equal(typeof r.body.alerts.count, 'number');
+  // a secretary lands on their own branch; another branch is not there
+  const s = await sec.call('GET', '/api/v1/dashboard');
+  assert.equal(s.status, 200, s.text);
+  assert.equal(s.body.org.id, srv.branch(0));
+  assert.equal((await sec.call('GET', `/api/v1/dashboard?org_id=${srv.branch(1)}`)).status, 404);
+});
+
+test('首页 is kept for a moment but a change to the roster shows at once', async () => {
+  const a = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const b = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  assert.deepEqual(b.body, a.body);
+  const m = await admin.call('POST', '/api/v1/members', { org_id: srv.branch(2), name: '首页缓存', id_number: idNumber('110105', '1991-02-03', 321), party_status: 'formal', joined_on: '2016-07-01', confirmed_on: '2017-07-01', ethnicity: '01', education: '21' });
+  assert.equal(m.status, 201, m.text);
+  const c = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const tot = (r) => r.body.figures.find((f) => f.key === 'members.total').value.num;
+  assert.equal(tot(c), tot(a) + 1);
+});

@@ -31,6 +31,8 @@ export const P = {
 
 /** Which permissions (any of) open each admin page. */
 export const PAGE_PERMS = {
+  dashboard: [P.STATS_READ],
+  report: [P.STATS_READ],
   orgs: [P.ORG_READ, P.ORG_WRITE],
   members: [P.MEMBER_READ, P.MEMBER_WRITE],
   stats: [P.STATS_READ, P.MEMBER_READ],

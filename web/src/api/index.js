@@ -38,6 +38,17 @@ export const api = {
   exportMembers: (query) => request('GET', '/members/export', { query, blob: true }),
   getJob: (id) => http.get(`/jobs/${enc(id)}`),
   memberStats: (orgId) => http.get('/stats/members', { org_id: orgId }),
+
+  // 首页 and the yearly report (issue 19)
+  dashboard: (orgId) => http.get('/dashboard', orgId ? { org_id: orgId } : null),
+  indicators: (query) => http.get('/indicators', query),
+  indicatorRows: (key, query) => http.get(`/indicators/${enc(key)}/rows`, query),
+  indicatorsXlsx: (query) => request('GET', '/indicators/export', { query, blob: true }),
+  freezeIndicators: (orgId, year) => http.post('/indicators/snapshots', { org_id: orgId, year }),
+  reportTemplate: () => http.get('/report/template'),
+  checkReport: (body) => http.post('/report/check', { body }),
+  saveReportTemplate: (body) => http.put('/report/template', { body }),
+  reportDocx: (query) => request('GET', '/report', { query, blob: true }),
   me: () => http.get('/me'),
 
   // users, roles, audit

@@ -16,9 +16,11 @@ const routes = [
     component: AdminLayout,
     children: [
       { path: '', name: 'home', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'nav.home' } },
+      { path: 'dashboard', name: 'dashboard', component: () => import('../views/HomeView.vue'), meta: { title: 'nav.dashboard', perms: PAGE_PERMS.dashboard, icon: 'HomeFilled' } },
       { path: 'orgs', name: 'orgs', component: () => import('../views/OrgsView.vue'), meta: { title: 'nav.orgs', perms: PAGE_PERMS.orgs, icon: 'OfficeBuilding' } },
       { path: 'members', name: 'members', component: () => import('../views/MembersView.vue'), meta: { title: 'nav.members', perms: PAGE_PERMS.members, icon: 'User' } },
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
+      { path: 'report', name: 'report', component: () => import('../views/ReportView.vue'), meta: { title: 'nav.report', perms: PAGE_PERMS.report, icon: 'Document' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'services', name: 'services', component: () => import('../views/ServicesQueueView.vue'), meta: { title: 'nav.services', perms: PAGE_PERMS.services, icon: 'Service' } },
       { path: 'services/map', name: 'servicesMap', component: () => import('../views/ServicesMapView.vue'), meta: { title: 'nav.servicesMap', perms: PAGE_PERMS.servicesMap, icon: 'MapLocation' } },
@@ -48,7 +50,7 @@ const routes = [
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['orgs', 'members', 'stats', 'services', 'servicesMap', 'servicesCatalog', 'users', 'audit']
+export const MENU_ROUTES = ['dashboard', 'orgs', 'members', 'stats', 'report', 'services', 'servicesMap', 'servicesCatalog', 'users', 'audit']
 
 export const router = createRouter({
   history: createWebHistory(),
