@@ -44,6 +44,16 @@ function truths(p) {
     'members.college_plus': m("education >= '10' AND education < '40'"),
     'members.under_35': m(`birth_date > '${y35}'`),
     'members.two_new': m('two_new = 1'),
+    // services (issue 18): requests of the period (this year to today, China time)
+    ...(() => {
+      const sv = (c) => `(SELECT COUNT(*) FROM svc_requests r WHERE r.org_path >= '${p}' AND r.org_path < '${end}' AND (${c}))`;
+      const from = Date.parse(`${today().slice(0, 4)}-01-01T00:00:00+08:00`) / 1000, to = Date.parse(`${today()}T23:59:59+08:00`) / 1000;
+      return {
+        'services.accepted': sv(`requested_at BETWEEN ${from} AND ${to}`),
+        'services.completed': sv(`completed_at BETWEEN ${from} AND ${to}`),
+        'services.satisfaction_rate': sv(`rating = 'satisfied' AND rated_at BETWEEN ${from} AND ${to}`),
+      };
+    })(),
   };
 }
 
