@@ -359,3 +359,22 @@ test('R-SVC-14 the yearly report\'s 三社联动 figures: accepted, completed, s
   assert.ok(rows.body.items.length > 0);
   assert.ok(!rows.text.includes('1391234'));
 });
+
+test('R-SVC-15 the map tiles setting: the tile origin joins the CSP img-src (a {s} label as *); geolocation allowed for the page itself', async () => {
+  const { startServer } = await import('./lib/server.mjs');
+  const plain = await api(srv, 'GET', '/api/v1/public/services/config');
+  assert.match(plain.headers.get('content-security-policy'), /img-src 'self' data: blob:;/);
+  assert.match(plain.headers.get('permissions-policy'), /geolocation=\(self\)/);
+  for (const [tiles, want] of [
+    ['https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}', "img-src 'self' data: blob: https://*.tianditu.gov.cn;"],
+    ['http://127.0.0.1:9/{z}/{x}/{y}.png', "img-src 'self' data: blob: http://127.0.0.1:9;"],
+    ["https://evil.example/'; script-src *", "img-src 'self' data: blob: https://evil.example;"],
+    ['https://a b/{z}', "img-src 'self' data: blob:;"],
+  ]) {
+    const s2 = await startServer({ args: ['--services-tiles', tiles] });
+    try {
+      const r = await api(s2, 'GET', '/healthz');
+      assert.ok(r.headers.get('content-security-policy').includes(want), `${tiles}: ${r.headers.get('content-security-policy')}`);
+    } finally { await s2.stop(); }
+  }
+});
