@@ -85,6 +85,27 @@ test('services: the community queue with SLA colours; dispatch to the grid', { s
   clean(problems, 'queue')
 })
 
+test('services: staff record a walk-in request in the queue', { skip }, async () => {
+  const { page, problems } = await freshPage(browser.context, { viewport: DESKTOP })
+  await page.goto(url('/login'))
+  await login(page, staff)
+  await page.goto(url('/services'))
+  await settle(page)
+  await page.locator('[data-test=record]').click()
+  const dlg = page.locator('.el-dialog').filter({ hasText: '登记诉求' })
+  await dlg.waitFor()
+  await dlg.locator('.el-form-item').filter({ hasText: '服务事项' }).locator('.el-select__wrapper').click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: '独居老人帮扶' }).first().click()
+  await dlg.locator('textarea').fill('来访：独居老人需要助餐服务')
+  await dlg.locator('.el-form-item').filter({ hasText: '网格' }).locator('.el-select__wrapper').click()
+  await page.locator('.el-select-dropdown__item:visible').first().click()
+  await shot(page, 'services-record')
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await page.locator('.el-drawer').filter({ hasText: '独居老人需要助餐服务' }).waitFor()
+  assert.match(await page.locator('.el-drawer').innerText(), /来访登记/)
+  clean(problems, 'record')
+})
+
 test('services: the catalogue, the map as a list without tiles, the statistics section', { skip }, async () => {
   const { page, problems } = await freshPage(browser.context, { viewport: DESKTOP })
   await page.goto(url('/login'))

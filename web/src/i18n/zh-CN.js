@@ -497,6 +497,7 @@ export default {
   // services (issue 18): community service requests
   svc: {
     queue: '服务诉求',
+    record: '登记诉求',
     map: '诉求地图',
     catalog: '服务目录',
     tasks: '我的任务',
