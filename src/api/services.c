@@ -15,6 +15,7 @@
 #include "http/input.h"
 #include "http/params.h"
 #include "api/files.h"
+#include "core/image.h"
 #include "model/file.h"
 #include "model/grid.h"
 #include <stdlib.h>
@@ -889,6 +890,112 @@ static void post_rating(struct request *req)
 	req_reply_json(req, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)r.id, "rating", rating, "state", "rated"));
 }
 
+
+/* ---- the resident's photo ------------------------------------------------------------- */
+
+/* The request {id} when ?code= is its follow code (a wrong code is a missing request). */
+static bool followed(struct request *req, const char *code, struct svc_request *r)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return false;
+	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
+	if (rc != DB_OK && rc != DB_NOT_FOUND) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	unsigned char h[16];
+	svc_hash("svc.follow", code, h);
+	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r->follow_hash)) {
+		req_fail(req, 404, "not_found", "诉求不存在或查询码不正确");
+		return false;
+	}
+	return true;
+}
+
+struct photo {
+	const unsigned char *body;
+	size_t len;
+	const char *code;
+	enum file_type type;
+	enum image_rc rc;
+	struct image_out out;
+};
+
+static void photo_work(void *ctx)
+{
+	struct photo *p = ctx;
+	p->type = image_sniff(p->body, p->len);
+	if (image_is_photo(p->type))
+		p->rc = image_prepare(p->type, p->body, p->len, &p->out);
+}
+
+static int photo_drop(struct request *req, void *ctx)
+{
+	(void)req;
+	image_out_free(&((struct photo *)ctx)->out);
+	return DB_OK;
+}
+
+/* Stored through the files store on the request (owner service_request), its location
+ * and other metadata stripped; one photo per request, while it is still open. */
+static void photo_then(struct request *req, void *ctx)
+{
+	struct photo *p = ctx;
+	struct svc_request r;
+	if (!image_is_photo(p->type) || p->rc != IMAGE_OK) {
+		req_fail(req, 415, "unsupported_file_type", "只能上传 JPEG、PNG 或 WebP 照片");
+		goto out;
+	}
+	if (!followed(req, p->code, &r))
+		goto out;
+	if (r.media_file_id || !svc_state_open(r.state)) {
+		req_fail(req, 409, "photo_exists", "该诉求已有照片或已办结");
+		goto out;
+	}
+	struct file_rec f = {.org_id = r.org_id, .owner_kind = "service_request", .owner_id = r.id, .name = "居民照片",
+			     .content_type = image_mime(p->type), .width = p->out.width, .height = p->out.height,
+			     .created_at = clock_now()};
+	f.name = arena_printf(req->arena, "居民照片%s", image_ext(p->type));
+	enum db_rc rc = file_insert(req->db, &f, p->out.out, p->out.out_len, p->out.thumb, p->out.thumb_len);
+	if (rc == DB_OK) {
+		r.media_file_id = f.id;
+		rc = svc_request_set_media(req->db, r.id, f.id);
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		goto out;
+	}
+	if (!svc_step(req, &r, "photo", r.state, r.state, "居民上传了照片", true, "居民上传照片"))
+		goto out;
+	req_reply_json(req, 201, json_pack("{s:I, s:I}", "id", (json_int_t)r.id, "file_id", (json_int_t)f.id));
+out:
+	image_out_free(&p->out);
+}
+
+static void post_public_photo(struct request *req)
+{
+	const struct follow_in *in = req->in;
+	struct svc_request r;
+	if (!public_gate(req) || !followed(req, in->code, &r))
+		return;
+	if (req->body_len == 0) {
+		req_field_error(req, "body", "required", "请选择照片");
+		return;
+	}
+	if (!svc_db_allow(req, arena_printf(req->arena, "file:%s", req->ip ? req->ip : ""), 3600,
+			  cfg.services_file_per_hour)) {
+		req_fail(req, 429, "rate_limited", "提交过于频繁，请稍后再试");
+		req->err.retry_after = 3600;
+		return;
+	}
+	struct photo *p = arena_alloc(req->arena, sizeof *p);
+	*p = (struct photo){.body = (const unsigned char *)req->body, .len = req->body_len,
+			    .code = arena_strdup(req->arena, in->code)};
+	req_on_failure(req, photo_drop, p);
+	req_offload(req, photo_work, photo_then, p);
+}
+
 /* ---- statistics ----------------------------------------------------------------------- */
 
 struct stats_in {
@@ -988,6 +1095,8 @@ static const struct route services_routes[] = {
 	 "a resident files a request"},
 	{"GET", "/api/v1/public/services/requests/{id}", get_public_request, PERM_PUBLIC, RF_TX_READ, 0,
 	 "a resident follows a request (?code=)", &follow_in},
+	{"POST", "/api/v1/public/services/requests/{id}/photo", post_public_photo, PERM_PUBLIC,
+	 RF_TX_WRITE | RF_RAW_BODY | RF_NO_CSRF, 8 << 20, "a resident adds a photo (?code=; metadata stripped)", &follow_in},
 	{"POST", "/api/v1/public/services/rating", post_rating, PERM_PUBLIC, RF_TX_WRITE | RF_NO_CSRF, 4096,
 	 "a resident rates (signed single-use token)"},
 	{"GET", "/api/v1/stats/services", get_stats, "stats.read", RF_TX_READ | RF_REPLICA, 0,

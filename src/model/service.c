@@ -38,6 +38,7 @@ enum svc_stmt {
 	STMT_SVC_GRID_BRANCH,
 	STMT_SVC_MEMBER_BRIEF,
 	STMT_SVC_GRIDS_PUBLIC,
+	STMT_SVC_SET_MEDIA,
 	SVC_STMT__MAX
 };
 
@@ -167,6 +168,7 @@ static const struct db_sql svc_sql[SVC_STMT__MAX] = {
 	/* the grids the residents' page offers: grid, its community */
 	[STMT_SVC_GRIDS_PUBLIC] = {"svc.grids_public",
 	 "SELECT g.id, g.name, o.name FROM grids g JOIN orgs o ON o.id = g.org_id ORDER BY o.name, g.name, g.id LIMIT 2000"},
+	[STMT_SVC_SET_MEDIA] = {"svc.set_media", "UPDATE svc_requests SET media_file_id = $2 WHERE id = $1"},
 };
 DB_SQL_TABLE(svc, svc_sql);
 
@@ -1115,4 +1117,16 @@ bool svc_rate_token_valid(const char *token)
 	char want[96];
 	svc_rate_token(id, expires, want, sizeof want);
 	return strlen(want) == strlen(token) && sodium_memcmp(want, token, strlen(want)) == 0;
+}
+
+enum db_rc svc_request_set_media(struct db *db, int64_t id, int64_t file_id)
+{
+	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_SET_MEDIA]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, file_id);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
 }

@@ -76,6 +76,8 @@ enum db_rc svc_request_insert(struct db *db, struct arena *a, struct svc_request
 enum db_rc svc_request_get(struct db *db, struct arena *a, int64_t id, struct svc_request *r);
 /* Writes r's state, assignee, status note, completion, rating token and rating. */
 enum db_rc svc_request_save(struct db *db, const struct svc_request *r);
+/* The resident's photo (a file of the files store). */
+enum db_rc svc_request_set_media(struct db *db, int64_t id, int64_t file_id);
 /* The requester's mobile in clear (for the audited full view), or NULL. */
 const char *svc_request_mobile(struct arena *a, const struct svc_request *r);
 /* The staff view of r (contact masked; events when events is not NULL). */

@@ -378,3 +378,20 @@ test('R-SVC-15 the map tiles setting: the tile origin joins the CSP img-src (a {
     } finally { await s2.stop(); }
   }
 });
+
+test('R-SVC-16 the resident adds a photo with the follow code: stored through the files store, one per request, text refused', async () => {
+  const png = readFileSync(join(ROOT, 'tests/api/data/photo.png'));
+  const f = await file();
+  const put = (code, body, type = 'image/png') => fetch(`${srv.base}/api/v1/public/services/requests/${f.id}/photo?code=${encodeURIComponent(code)}`, { method: 'POST', body, headers: { 'content-type': type } });
+  assert.equal((await put('wrongcode', png)).status, 404);
+  assert.equal((await put(f.follow_code, Buffer.from('<script>alert(1)</script>'), 'text/html')).status, 415);
+  const ok = await put(f.follow_code, png);
+  assert.equal(ok.status, 201, await ok.text());
+  assert.equal((await put(f.follow_code, png)).status, 409);
+  const r = await comm.call('GET', `/api/v1/services/requests/${f.id}`);
+  assert.ok(r.body.media_file_id);
+  const files = await comm.call('GET', `/api/v1/files?owner_kind=service_request&owner_id=${f.id}`);
+  assert.equal(files.status, 200, files.text);
+  assert.equal(files.body.items.length, 1);
+  assert.equal(count('audit_log', `action = 'service.photo' AND object_id = ${f.id}`), 1);
+});

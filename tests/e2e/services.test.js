@@ -6,10 +6,10 @@
 // tests/e2e/screenshots/services-*.png.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
 import { login, url } from './lib/app.js'
-import { cli } from '../api/lib/server.mjs'
+import { cli, ROOT } from '../api/lib/server.mjs'
 
 const READY = process.env.DJ_BASE_URL && process.env.DJ_E2E_DB
 const skip = READY ? false : 'set DJ_BASE_URL and DJ_E2E_DB (tests/e2e/run.mjs) to run the browser tests'
@@ -51,6 +51,7 @@ test('services: a resident files a request on the phone page and gets the follow
   await page.locator('[data-test=grid] .el-select__wrapper').click()
   await page.locator('.el-select-dropdown__item:visible').first().click()
   await page.locator('[data-test=mobile]').fill('13712345678')
+  await page.locator('[data-test=photo]').setInputFiles(join(ROOT, 'tests/api/data/photo.png'))
   await shot(page, 'services-resident-form')
   await page.locator('[data-test=submit]').click()
   await page.locator('[data-test=done]').waitFor()
@@ -61,6 +62,7 @@ test('services: a resident files a request on the phone page and gets the follow
   await page.getByRole('link', { name: '查看进度' }).click()
   await page.locator('[data-test=follow]').waitFor()
   assert.match(await page.locator('[data-test=follow]').innerText(), /受理/)
+  assert.match(await page.locator('[data-test=follow]').innerText(), /居民上传了照片/)
   // the description is shown as text, not HTML
   assert.match(await page.locator('[data-test=follow]').innerText(), /<b>三号楼<\/b>/)
   clean(problems, 'resident page')

@@ -83,5 +83,7 @@ export const api = {
   svcPublicConfig: () => http.get('/public/services/config', null, { quiet: true }),
   svcPublicFile: (body) => http.post('/public/services/requests', body, { quiet: true }),
   svcPublicFollow: (id, code) => http.get(`/public/services/requests/${enc(id)}`, { code }, { quiet: true }),
-  svcPublicRate: (body) => http.post('/public/services/rating', body, { quiet: true })
+  svcPublicRate: (body) => http.post('/public/services/rating', body, { quiet: true }),
+  svcPublicPhoto: (id, code, file) =>
+    request('POST', `/public/services/requests/${enc(id)}/photo`, { query: { code }, raw: file, contentType: file.type || 'application/octet-stream', quiet: true })
 }

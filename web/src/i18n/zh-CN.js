@@ -550,6 +550,7 @@ export default {
     ratings: { satisfied: '满意', basic: '基本满意', unsatisfied: '不满意' },
     // the residents' page
     fileTitle: '我要反映',
+    photo: '照片（选填）',
     pickService: '请选择服务事项',
     describe: '请描述需要帮助的事项',
     locate: '使用当前位置',
