@@ -515,9 +515,14 @@ static void get_candidates(struct request *req)
 		const char *skill = in->skill;
 		if (!skill && svc_service_get(req->db, req->arena, r.service_id, &s) == DB_OK)
 			skill = s.skill;
-		enum db_rc rc = svc_candidates(req->db, r.grid_id, skill, in->limit, items);
+		/* the grid's members are its community's: the grid's organization's subtree */
+		struct org_rec o;
+		enum db_rc rc = org_get(req->db, req->arena, grid_org(req->db, r.grid_id), &o);
+		const char *end = rc == DB_OK ? scope_path_end(req->arena, o.path) : NULL;
+		if (rc == DB_OK)
+			rc = svc_candidates(req->db, r.grid_id, o.path, end, skill, in->limit, items);
 		if (rc == DB_OK && json_array_size(items) == 0 && skill) /* nobody with the skill: the grid's members */
-			rc = svc_candidates(req->db, r.grid_id, NULL, in->limit, items);
+			rc = svc_candidates(req->db, r.grid_id, o.path, end, NULL, in->limit, items);
 		if (rc != DB_OK) {
 			json_decref(items);
 			req_fail_db(req, rc);

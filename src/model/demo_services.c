@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-enum demo_svc_stmt { STMT_DSVC_ROOT, STMT_DSVC_GRIDS, STMT_DSVC_TAGS, STMT_DSVC_VOLUNTEER, DSVC_STMT__MAX };
+enum demo_svc_stmt { STMT_DSVC_ROOT, STMT_DSVC_GRIDS, STMT_DSVC_TAGS, STMT_DSVC_VOLUNTEERS, DSVC_STMT__MAX };
+enum demo_svc_vol_col { DSVC_V_GRID, DSVC_V_MEMBER };
 enum demo_svc_grid_col { DSVC_G_ID, DSVC_G_ORG, DSVC_G_BRANCH, DSVC_G_BUILDING };
 static const struct db_sql dsvc_sql[DSVC_STMT__MAX] = {
 	[STMT_DSVC_ROOT] = {"demo_svc.root", "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1"},
@@ -19,11 +20,12 @@ static const struct db_sql dsvc_sql[DSVC_STMT__MAX] = {
 	[STMT_DSVC_GRIDS] = {"demo_svc.grids",
 	 "SELECT g.id, g.org_id, (SELECT MIN(o.id) FROM orgs o WHERE o.grid_id = g.id AND o.type = '党支部'),"
 	 " (SELECT MIN(b.name) FROM buildings b WHERE b.grid_id = g.id) FROM grids g ORDER BY g.id"},
-	/* volunteers: about one member in six of each grid gets skill tags */
+	/* volunteers: about one member in twelve of each grid gets skill tags */
 	[STMT_DSVC_TAGS] = {"demo_svc.tags",
-	 "UPDATE members SET tags = $1 WHERE grid_id IS NOT NULL AND tags IS NULL AND id % 6 = $2"},
-	[STMT_DSVC_VOLUNTEER] = {"demo_svc.volunteer",
-	 "SELECT MIN(id) FROM members WHERE grid_id = $1 AND tags IS NOT NULL"},
+	 "UPDATE members SET tags = $1 WHERE grid_id IS NOT NULL AND tags IS NULL AND id % 60 = $2"},
+	/* one volunteer per grid, in one pass over the members (no index on grid_id) */
+	[STMT_DSVC_VOLUNTEERS] = {"demo_svc.volunteers",
+	 "SELECT grid_id, MIN(id) FROM members WHERE grid_id IS NOT NULL AND tags IS NOT NULL GROUP BY grid_id ORDER BY grid_id"},
 };
 DB_SQL_TABLE(demo_svc, dsvc_sql);
 
@@ -87,7 +89,7 @@ static enum db_rc demo_services(struct db *db, const struct demo_spec *spec, cha
 	}
 	static const char *const tagsets[] = {"[\"维修\",\"志愿者\"]", "[\"助老\",\"志愿者\"]", "[\"政策\",\"调解\"]",
 					      "[\"环境\",\"志愿者\"]", "[\"教育\",\"助老\"]"};
-	for (int k = 0; k < 5; k++) {
+	for (int k = 0; k < 5; k++) { /* ids ≡ k (mod 60) */
 		if (!(st = db_prepare(db, &dsvc_sql[STMT_DSVC_TAGS])))
 			goto out;
 		db_bind_text(st, 1, tagsets[k], -1);
@@ -127,6 +129,24 @@ static enum db_rc demo_services(struct db *db, const struct demo_spec *spec, cha
 	rc = DB_OK;
 	if (ng == 0)
 		goto out;
+	/* each grid's volunteer (grids and this list are both in grid id order) */
+	int64_t *vol = arena_alloc(a, sizeof *vol * ng);
+	memset(vol, 0, sizeof *vol * ng);
+	if (!(st = db_prepare(db, &dsvc_sql[STMT_DSVC_VOLUNTEERS]))) {
+		rc = DB_ERROR;
+		goto out;
+	}
+	for (size_t gi = 0; (rc = db_step(st)) == DB_ROW;) {
+		int64_t g = db_col_int(st, DSVC_V_GRID);
+		while (gi < ng && grids[gi][0] < g)
+			gi++;
+		if (gi < ng && grids[gi][0] == g)
+			vol[gi] = db_col_int(st, DSVC_V_MEMBER);
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		goto out;
+	rc = DB_OK;
 	/* a year of requests: about 40 per grid, at most 20,000 in all */
 	int64_t total = (int64_t)ng * 40;
 	if (total > 20000)
@@ -170,13 +190,7 @@ static enum db_rc demo_services(struct db *db, const struct demo_spec *spec, cha
 				r.assignee_org_id = grids[gi][2];
 				r.assignee_name = "网格党支部";
 			} else {
-				struct db_stmt *v = db_prepare(db, &dsvc_sql[STMT_DSVC_VOLUNTEER]);
-				if (!v)
-					goto out;
-				db_bind_int(v, 1, r.grid_id);
-				if (db_step(v) == DB_ROW && !db_col_null(v, DB_COL_ONLY))
-					r.assignee_member_id = db_col_int(v, DB_COL_ONLY);
-				db_reset(v);
+				r.assignee_member_id = vol[gi];
 				r.assignee_kind = r.assignee_member_id ? "volunteer" : "social";
 				r.assignee_name = r.assignee_member_id ? "党员志愿者" : "阳光社工服务社";
 			}

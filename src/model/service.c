@@ -135,10 +135,12 @@ static const struct db_sql svc_sql[SVC_STMT__MAX] = {
 	[STMT_SVC_EVENT_LIST] = {"svc.event_list",
 	 "SELECT at, actor_name, action, from_state, to_state, note, public FROM svc_events"
 	 " WHERE request_id = $1 AND (public = 1 OR $2 = 0) ORDER BY id"},
-	/* $1 grid, $2 LIKE pattern of the tag or NULL, $3 limit */
+	/* $1 grid, $2 LIKE pattern of the tag or NULL, $3 limit, [$4, $5) the community's path range (the
+	 * members' path index: members.grid_id has none) */
 	[STMT_SVC_CANDIDATES] = {"svc.candidates",
-	 "SELECT m.id, m.name, m.tags, m.org_id FROM members m WHERE m.grid_id = $1 AND m.state = 'normal'"
-	 " AND (CAST($2 AS TEXT) IS NULL OR m.tags LIKE $2) ORDER BY m.id LIMIT $3"},
+	 "SELECT m.id, m.name, m.tags, m.org_id FROM members m WHERE m.org_path >= $4 AND m.org_path < $5"
+	 " AND m.grid_id = $1 AND m.state = 'normal' AND (CAST($2 AS TEXT) IS NULL OR m.tags LIKE $2)"
+	 " ORDER BY m.id LIMIT $3"},
 	/* $1 prefix, $2 end, $3 from, $4 to, $5 group or NULL */
 	[STMT_SVC_STATS] = {"svc.stats",
 	 "SELECT r.state, r.is_open, r.requested_at, r.due_at, r.completed_at, r.rating FROM svc_requests r"
@@ -825,12 +827,15 @@ enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o31
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-enum db_rc svc_candidates(struct db *db, int64_t grid_id, const char *skill, int64_t limit, json_t *items)
+enum db_rc svc_candidates(struct db *db, int64_t grid_id, const char *prefix, const char *end, const char *skill,
+			  int64_t limit, json_t *items)
 {
 	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_CANDIDATES]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, grid_id);
+	db_bind_text(st, 4, prefix, -1);
+	db_bind_text(st, 5, end, -1);
 	char pat[128];
 	if (skill && *skill && strlen(skill) < 100 && !strpbrk(skill, "%_\"\\")) {
 		snprintf(pat, sizeof pat, "%%\"%s\"%%", skill);

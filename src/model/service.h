@@ -114,8 +114,10 @@ struct svc_o311_filter {
 };
 enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, json_t *items);
 
-/* Volunteers (members) of a grid with a skill tag (NULL: any), at most limit. */
-enum db_rc svc_candidates(struct db *db, int64_t grid_id, const char *skill, int64_t limit, json_t *items);
+/* Volunteers (members) of a grid with a skill tag (NULL: any), at most limit, among the
+ * members of the subtree [prefix, end) (the grid's community). */
+enum db_rc svc_candidates(struct db *db, int64_t grid_id, const char *prefix, const char *end, const char *skill,
+			  int64_t limit, json_t *items);
 
 /* Statistics over [prefix, end) for requests made in [from, to), of group (NULL: all). */
 struct svc_stats {

@@ -124,6 +124,7 @@ test('R-SVC-04 states 受理 → 派单 → 处理中 → 办结 → 评价, eac
   problemOk(null, await vol.call('POST', `/api/v1/services/requests/${f.id}/start`, {}), 404, 'not_found');
   const cand = await comm.call('GET', `/api/v1/services/requests/${f.id}/candidates`);
   assert.equal(cand.status, 200, cand.text);
+  assert.ok(cand.body.items.some((c) => c.member_id === member) || cand.body.items.length > 0, cand.text);
   const d = await comm.call('POST', `/api/v1/services/requests/${f.id}/dispatch`, { kind: 'volunteer', member_id: member, note: '请尽快处理' });
   assert.equal(d.status, 200, d.text);
   assert.equal(d.body.state, 'dispatched');
