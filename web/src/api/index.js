@@ -77,7 +77,9 @@ export const api = {
   svcCandidates: (id) => http.get(`/services/requests/${enc(id)}/candidates`),
   svcTasks: () => http.get('/services/tasks'),
   svcStart: (id) => http.post(`/services/requests/${enc(id)}/start`, {}),
-  svcComplete: (id, note) => http.post(`/services/requests/${enc(id)}/complete`, { note }),
+  svcComplete: (id, note, photoFileId) => http.post(`/services/requests/${enc(id)}/complete`, { note, photo_file_id: photoFileId }),
+  svcTaskPhoto: (id, file) =>
+    request('POST', '/files', { query: { owner_kind: 'service_request', owner_id: id, name: file.name }, raw: file, contentType: file.type || 'application/octet-stream' }),
   svcReturn: (id, note) => http.post(`/services/requests/${enc(id)}/return`, { note }),
   svcStats: (query) => http.get('/stats/services', query),
   svcPublicConfig: () => http.get('/public/services/config', null, { quiet: true }),
