@@ -30,6 +30,7 @@ struct option_def {
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const password_policies[] = {"dengbao", "asvs", NULL};
+static const char *const transfer_levels[] = {"committee", "branch", NULL}; /* transfers */
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -75,6 +76,11 @@ static const struct option_def options[] = {
 	I(job_lease_seconds, "30", 2, 3600, "seconds a job stays its server's without a renewal (every third of it); then another server takes it over (docs/OPERATIONS.md)"),
 	I(dup_probe_limit, "10", 0, 1000000, "duplicates outside the caller's scope a user may meet per dup_probe_window (S20; 429 above)"),
 	I(dup_probe_window, "3600", 1, 30 * 86400, "seconds in which dup_probe_limit counts"),
+	B(message_workers, "1", "run the scheduler and the outbox sender in this server (messages, issue 16)"),
+	I(outbox_lease_seconds, "120", 2, 86400, "seconds a message being sent stays its sender's; past it an unfinished send is marked interrupted, never sent again by itself"),
+	I(sender_interval_ms, "1000", 10, 600000, "ms the outbox sender waits when nothing is due"),
+	I(scheduler_tick_seconds, "30", 1, 3600, "seconds between the scheduler's looks for due slots"),
+	I(provider_timeout_ms, "10000", 100, 600000, "ms one SMS or WeChat provider call may take"),
 	S(key_dir, "var/keys", NULL, true, "directory of key files (kept outside the database)"),
 	S(log_file, "-", NULL, true, "log file, - for stderr"),
 	S(log_level, "info", log_levels, true, "debug, info, warn or error"),
@@ -91,6 +97,14 @@ static const struct option_def options[] = {
 	I(ip_login_limit, "30", 1, 1000000000, "failed logins per client address per lock_window before every login from it waits"),
 	I(pwhash_mem_kib, "19456", 19456, 4 * MIB, "Argon2id memory in KiB (>= 19456)"),
 	I(pwhash_ops, "2", 1, 16, "Argon2id passes (fewer than 2 count as 2)"),
+	/* transfers (组织关系接转, issue 14) */
+	I(transfer_days_city, "30", 1, 365, "R-TRF-02: days a transfer letter is valid within the city"),
+	I(transfer_days_outside, "90", 1, 365, "R-TRF-02: days a transfer letter is valid outside the city"),
+	S(transfer_approval, "committee", transfer_levels, true, "who approves a transfer on the sending side: committee (the branch submits, its 基层党委 approves) or branch (the branch's submission is the approval)"),
+	S(transfer_acceptance, "committee", transfer_levels, true, "who accepts a transfer on the receiving side: committee (the receiving 基层党委) or branch"),
+	S(transfer_city, "上海市", NULL, true, "the deployment's city, printed on letters"),
+	S(transfer_verify_base, "http://127.0.0.1:8080", NULL, true, "public base URL of the letters' verification link (QR code)"),
+	I(transfer_verify_limit, "30", 1, 1000000, "public letter verifications per client address per minute (429 above)"),
 	/* services (issue 18): community service requests and Open311 */
 	S(services_bbox, "121.40,31.13,121.48,31.22", NULL, true,
 	  "the district's bounding box for request points: lon_min,lat_min,lon_max,lat_max (WGS-84)"),

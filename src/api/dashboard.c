@@ -74,7 +74,6 @@ static void cache_put(const char *key, int64_t epoch, int64_t rev, const char *b
 	cache.e[i].len = len;
 	pthread_mutex_unlock(&cache.mu);
 }
-#define DASH_ALERTS 20
 
 struct dash_in {
 	int64_t org_id;
@@ -191,42 +190,28 @@ static void get_dashboard(struct request *req)
 	json_t *figs = figures(req, &now, &last, snap.id);
 	ind_scope_done(&last);
 	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
-	json_t *alerts = NULL;
-	enum db_rc arc = figs ? ind_org_alerts(req->db, &now, &alerts) : DB_ERROR;
+	struct ind_alerts al = {0, 0, 0, NULL};
+	enum db_rc arc = figs ? ind_org_alerts(req->db, &now, &al) : DB_ERROR;
 	ind_scope_done(&now);
 	if (!figs)
 		return;
 	if (arc != DB_OK) {
+		json_decref(al.first);
 		json_decref(figs);
 		req_fail_db(req, arc);
 		return;
 	}
-	/* a copy to trim: the memo's array may be shared */
-	json_t *all_alerts = alerts;
-	alerts = json_copy(all_alerts);
-	json_decref(all_alerts);
-	size_t nalerts = json_array_size(alerts);
-	int64_t term = 0, committee = 0;
-	size_t i;
-	json_t *a;
-	json_array_foreach(alerts, i, a)
-	{
-		const char *code = json_string_value(json_object_get(a, "code"));
-		if (code && strncmp(code, "term_", 5) == 0)
-			term++;
-		else
-			committee++;
-	}
-	while (json_array_size(alerts) > DASH_ALERTS)
-		json_array_remove(alerts, json_array_size(alerts) - 1);
+	json_t *alerts = al.first;
+	size_t nalerts = (size_t)al.total;
 	json_t *work = json_array();
-	if (term)
+	if (al.term)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
-						      "count", (json_int_t)term, "link", "/orgs?alerts=1"));
-	if (committee)
+						      "count", (json_int_t)al.term, "link", "/orgs?alerts=1"));
+	if (al.committee)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
-						      "班子配备需调整", "count", (json_int_t)committee, "link",
+						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
 						      "/orgs?alerts=1"));
+	size_t i;
 	/* the roster's breakdowns */
 	struct member_stats total;
 	memset(&total, 0, sizeof total);

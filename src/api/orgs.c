@@ -13,6 +13,7 @@
 #include "model/audit.h"
 #include "model/codes.h"
 #include "model/file.h"
+#include "model/meeting.h"
 #include "model/grid.h"
 #include "model/org.h"
 #include "core/jsonw.h"
@@ -394,6 +395,8 @@ static void post_move(struct request *req)
 		return;
 	}
 	enum db_rc rc = org_move(req->db, req->arena, &o, parent, p.path, clock_now());
+	if (rc == DB_OK) /* the meetings' paths follow the subtree */
+		rc = mtg_move_paths(req->db, o.path, arena_printf(req->arena, "%s%lld/", p.path, (long long)o.id));
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;

@@ -33,6 +33,18 @@ static const struct perm_def perms[] = {
 	 * record needs (api/files.h) */
 	{"file.read", "查看附件"},
 	{"file.write", "上传附件"},
+	/* messages (issue 16): the outbox monitor and pushes */
+	{"message.read", "查看消息发送"},
+	{"message.manage", "管理消息推送"},
+	/* transfers (组织关系接转, issue 14) */
+	{"transfer.read", "查看组织关系接转"},
+	{"transfer.write", "办理组织关系接转"},
+	{"transfer.approve", "审批、接收组织关系接转"},
+	{"transfer.apply", "申请组织关系转接"},
+	/* meetings (issue 15): 三会一课 records, review (调阅) and compliance */
+	{"meeting.read", "查看组织生活"},
+	{"meeting.write", "记录组织生活"},
+	{"meeting.review", "调阅审核组织生活"},
 	/* services (issue 18) */
 	{"service.read", "查看服务诉求"},
 	{"service.write", "受理派单"},
@@ -82,6 +94,31 @@ static const struct grant {
 	{"committee_admin", "file.write"},
 	{"branch_secretary", "file.read"},
 	{"branch_secretary", "file.write"},
+	/* messages */
+	{"district_admin", "message.read"},
+	{"district_admin", "message.manage"},
+	{"committee_admin", "message.read"},
+	{"committee_admin", "message.manage"},
+	{"branch_secretary", "message.read"},
+	/* transfers (组织关系接转, issue 14) */
+	{"district_admin", "transfer.read"},
+	{"district_admin", "transfer.write"},
+	{"district_admin", "transfer.approve"},
+	{"committee_admin", "transfer.read"},
+	{"committee_admin", "transfer.write"},
+	{"committee_admin", "transfer.approve"},
+	{"branch_secretary", "transfer.read"},
+	{"branch_secretary", "transfer.write"},
+	{"member", "transfer.apply"},
+	/* meetings (三会一课) */
+	{"district_admin", "meeting.read"},
+	{"district_admin", "meeting.write"},
+	{"district_admin", "meeting.review"},
+	{"committee_admin", "meeting.read"},
+	{"committee_admin", "meeting.write"},
+	{"committee_admin", "meeting.review"},
+	{"branch_secretary", "meeting.read"},
+	{"branch_secretary", "meeting.write"},
 	/* services (issue 18): community service requests */
 	{"district_admin", "service.read"},
 	{"district_admin", "service.write"},

@@ -416,6 +416,19 @@ static const struct {
 	{"member.state", "变更党籍状态"},
 	{"member.delete", "删除党员"},
 	{"member.pii_view", "查看完整个人信息"},
+	/* transfers (组织关系接转, issue 14) */
+	{"transfer.create", "发起组织关系转接"},
+	{"transfer.register", "登记转入介绍信"},
+	{"transfer.apply", "党员申请组织关系转接"},
+	{"transfer.submit", "提交组织关系转接"},
+	{"transfer.approve", "审批组织关系转接"},
+	{"transfer.send", "开具组织关系介绍信"},
+	{"transfer.accept", "接收组织关系"},
+	{"transfer.return", "退回组织关系转接"},
+	{"transfer.receipt", "登记介绍信回执"},
+	{"transfer.cancel", "撤销组织关系转接"},
+	{"transfer.renew", "介绍信续期"},
+	{"transfer.letter", "打印组织关系介绍信"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
 	/* services (issue 18) */
@@ -449,6 +462,17 @@ static const struct {
 	/* files store */
 	{"file.upload", "上传附件"},
 	{"file.delete", "删除附件"},
+	/* meetings */
+	{"meeting.create", "新建组织生活记录"},
+	{"meeting.update", "修改组织生活记录"},
+	{"meeting.amend", "更正已审核的组织生活记录"},
+	{"meeting.delete", "删除组织生活记录"},
+	{"meeting.submit", "提交组织生活记录"},
+	{"meeting.approve", "审核通过组织生活记录"},
+	{"meeting.return", "退回组织生活记录"},
+	{"meeting.plan", "制定年度组织生活计划"},
+	{"meeting.exempt", "组织生活免于考核"},
+	{"meeting.grades", "登记民主评议等次"},
 };
 
 const char *audit_action_name(const char *code)

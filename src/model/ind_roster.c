@@ -167,78 +167,89 @@ ORG_FNS(general_branches, "orgs.general_branches")
 ORG_FNS(branches, "orgs.branches")
 ORG_FNS(two_new_orgs, "orgs.two_new")
 
-/* 换届: organizations whose term ends within 6 months or has ended (R-ORG-02/03):
- * the alerts of the scope, kept in the memo "orgs.alerts" for the other users of them
- * (the dashboard lists them) */
-static void alerts_release(void *v)
+/* 换届: organizations whose term ends within 6 months or has ended (R-ORG-02/03).
+ * One scan of the scope's alerts gives the counts and the first few (for the
+ * dashboard), kept in the memo "orgs.alerts". */
+static bool is_term(const struct org_alert *al)
 {
-	json_decref(*(json_t **)v);
+	return al->code == ORG_ALERT_TERM_DUE || al->code == ORG_ALERT_TERM_OVERDUE;
 }
 
-enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, json_t **items)
+static void summary_release(void *v)
+{
+	json_decref(((struct ind_alerts *)v)->first);
+}
+
+static void summarize(void *ctx, const struct org_rec *o, const struct org_alert *al)
+{
+	struct ind_alerts *s = ctx;
+	s->total++;
+	if (is_term(al))
+		s->term++;
+	else
+		s->committee++;
+	if (json_array_size(s->first) < IND_ALERTS_FIRST)
+		json_array_append_new(s->first, org_alert_json(o, al));
+}
+
+enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out)
 {
 	bool fresh;
-	json_t **kept = ind_memo(s, "orgs.alerts", sizeof(json_t *), alerts_release, &fresh);
+	struct ind_alerts *kept = ind_memo(s, "orgs.alerts", sizeof *kept, summary_release, &fresh);
 	if (kept && !fresh) {
-		*items = json_incref(*kept);
+		*out = *kept;
+		out->first = json_incref(kept->first);
 		return DB_OK;
 	}
-	json_t *a = json_array();
-	enum db_rc rc = a ? DB_OK : DB_ERROR;
+	struct ind_alerts a = {0, 0, 0, json_array()};
+	enum db_rc rc = a.first ? DB_OK : DB_ERROR;
 	for (size_t i = 0; rc == DB_OK && i < s->n; i++)
-		rc = org_alerts_range(db, s->a, s->prefix[i], s->end[i], s->today, a);
-	if (rc != DB_OK) {
-		json_decref(a);
-		*items = NULL;
-		if (kept)
-			*kept = json_array();
-		return rc;
+		rc = org_alerts_scan(db, s->prefix[i], s->end[i], s->today, summarize, &a);
+	if (kept) {
+		*kept = a;
+		kept->first = json_incref(a.first);
 	}
-	if (kept)
-		*kept = json_incref(a);
-	*items = a;
-	return DB_OK;
-}
-
-static bool is_term_alert(json_t *item)
-{
-	const char *code = json_string_value(json_object_get(item, "code"));
-	return code && (strcmp(code, "term_due") == 0 || strcmp(code, "term_overdue") == 0);
+	*out = a;
+	return rc;
 }
 
 static enum db_rc term_due_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	json_t *items;
-	enum db_rc rc = ind_org_alerts(db, s, &items);
-	out->num = out->den = 0;
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it) out->num += is_term_alert(it);
-	json_decref(items);
+	struct ind_alerts a;
+	enum db_rc rc = ind_org_alerts(db, s, &a);
+	json_decref(a.first);
+	out->num = a.term;
+	out->den = 0;
 	return rc;
 }
 
+struct term_rows {
+	int64_t after;
+	int left;
+	ind_emit_fn emit;
+	void *ctx;
+};
+
+static void term_row(void *ctx, const struct org_rec *o, const struct org_alert *al)
+{
+	struct term_rows *t = ctx;
+	if (!is_term(al) || o->id <= t->after || t->left <= 0)
+		return;
+	struct ind_row r = {o->id, org_alert_message(al->code), al->due_on, o->name};
+	t->emit(t->ctx, &r);
+	t->left--;
+}
+
+/* in path order, not id order: `after` skips by id, which pages the alerts of one
+ * subtree correctly only when ids rise with paths; the list is short (the subtree's
+ * overdue terms), so the caller pages it with a limit large enough to hold it */
 static enum db_rc term_due_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 				void *ctx)
 {
-	json_t *items;
-	enum db_rc rc = ind_org_alerts(db, s, &items);
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it)
-	{
-		int64_t id = json_integer_value(json_object_get(it, "org_id"));
-		if (!is_term_alert(it) || id <= after || limit <= 0)
-			continue;
-		struct ind_row r = {id, json_string_value(json_object_get(it, "message")),
-				    json_string_value(json_object_get(it, "due_on")),
-				    json_string_value(json_object_get(it, "org_name"))};
-		if (!r.date)
-			r.date = "";
-		emit(ctx, &r);
-		limit--;
-	}
-	json_decref(items);
+	struct term_rows t = {after, limit, emit, ctx};
+	enum db_rc rc = DB_OK;
+	for (size_t i = 0; rc == DB_OK && i < s->n; i++)
+		rc = org_alerts_scan(db, s->prefix[i], s->end[i], s->today, term_row, &t);
 	return rc;
 }
 

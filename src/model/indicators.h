@@ -91,10 +91,16 @@ const struct indicator *indicator_find(const char *key);
 /* Whether key is well formed ([a-z0-9_.], 3..63 characters). */
 bool indicator_key_ok(const char *key);
 
-/* The roster's: the R-ORG alerts of the scope's organizations (model/org.h's items),
- * computed once per memo; a new reference in *items. */
+/* The roster's: the R-ORG alerts of the scope's organizations, counted once per memo:
+ * how many, of which 换届 (term) and 班子 (committee), and the first IND_ALERTS_FIRST
+ * in the tree's order as the API shows them (a new reference in first). */
 #include <jansson.h>
-enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, json_t **items);
+#define IND_ALERTS_FIRST 20
+struct ind_alerts {
+	int64_t total, term, committee;
+	json_t *first;
+};
+enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out);
 
 /* The value as the report writes it into buf: "1,234", "96.5%", "—". */
 const char *indicator_format(const struct indicator *ind, const struct ind_value *v, char *buf, size_t cap);

@@ -1,6 +1,7 @@
 /* report.c: see report.h. */
 #include "model/report.h"
 #include "model/indicators.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,19 +81,34 @@ bool report_context_key(const char *key)
 	return false;
 }
 
-static const char default_template[] =
+/* The built-in template, from the structure of a district's yearly report on urban
+ * grassroots Party building. A line starting with "?" is kept only when every figure it
+ * names is computed by a landed capability (the mark is dropped), so the default grows
+ * with the platform and never names a missing figure. */
+static const char default_source[] =
 	"% {org.name}{period.year}年城市基层党建工作情况报告\n"
 	"统计范围：{org.name}，{period.from}至{period.to}。文中数字均由党建服务平台按在册数据自动生成。\n"
 	"# 一、坚持“两大功能”并重，基层党组织政治功能和服务功能不断增强\n"
 	"## （一）组织体系更加健全\n"
 	"全区现有基层党组织{orgs.grassroots}个，其中基层党委{orgs.committees}个、党总支{orgs.general_branches}个、"
 	"党支部{orgs.branches}个；“两新”组织建立党组织{orgs.two_new}个。\n"
-	"## （二）换届工作按期推进\n"
 	"对任期届满和即将届满的党组织逐一建立台账，目前应换届党组织{orgs.term_due}个，均已纳入提醒和督办。\n"
+	"## （二）组织生活更加规范\n"
+	"?发文对“三会一课”内容进行全面规范，开发了“三会一课”线上调阅功能，全年记录“三会一课”{meetings.held}次，"
+	"上级党组织调阅“三会一课”记录{meetings.reviewed}条，“三会一课”落实率达{meetings.compliance_rate}。\n"
+	"?打造不同类型的开放式组织生活基地{bases.total}个，受理开放式组织生活基地网上预约{bases.bookings_received}批，"
+	"先后有{bases.visitors}人次党员到基地开展活动。\n"
+	"## （三）服务群众更加精准\n"
+	"?以三社联动信息服务平台为支撑，为党员群众提供“一站式”服务，先后受理服务事项{services.accepted}项，"
+	"办结{services.completed}项，群众满意率达{services.satisfaction_rate}。\n"
 	"# 二、抓实“两支队伍”建设，党员队伍结构持续优化\n"
 	"全区共有党员{members.total}名，其中正式党员{members.formal}名、预备党员{members.probationary}名；"
 	"女党员{members.female}名，少数民族党员{members.minority}名，大专及以上学历党员{members.college_plus}名，"
 	"35岁以下党员{members.under_35}名，“两新”组织党员{members.two_new}名。\n"
+	"?认真执行发展党员“双推双评三全程”制度，先后审批发展党员{development.developed}人，其中35岁以下"
+	"{development.under_35}人，大专以上学历{development.college_plus}人，“两新”组织{development.two_new}人。\n"
+	"?开发了组织关系在线接转功能，先后在线接转组织关系{transfers.completed}人次。\n"
+	"?推送政治生日短信{messages.birthday_sent}条，推送党建学习专题内容{study.items_pushed}条。\n"
 	"# 三、强化“两个保障”，阵地和经费保障更加有力\n"
 	"坚持把党建服务平台作为基层党建的重要阵地，组织管理、党员管理和统计分析全部实现线上办理。\n"
 	"# 四、正视“两个不平衡”，找准短板弱项\n"
@@ -101,9 +117,51 @@ static const char default_template[] =
 	"# 五、下一步工作打算\n"
 	"持续推进基层党组织标准化规范化建设，抓好换届、发展党员和党员教育管理各项工作，以数据驱动提升城市基层党建整体水平。\n";
 
+static char *default_template;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+/* Whether every {key} of the line [s, s + n) is computable now. */
+static bool line_available(const char *s, size_t n)
+{
+	for (const char *p = memchr(s, '{', n); p && p < s + n; p = memchr(p + 1, '{', (size_t)(s + n - p - 1))) {
+		const char *close = memchr(p, '}', (size_t)(s + n - p));
+		if (!close)
+			return false;
+		char key[64];
+		size_t klen = (size_t)(close - p - 1);
+		if (klen >= sizeof key)
+			return false;
+		memcpy(key, p + 1, klen);
+		key[klen] = 0;
+		if (!report_context_key(key) && !indicator_find(key))
+			return false;
+	}
+	return true;
+}
+
+static void build_default(void)
+{
+	size_t cap = sizeof default_source, o = 0;
+	default_template = malloc(cap);
+	if (!default_template)
+		return;
+	for (const char *p = default_source; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+		bool optional = *p == '?';
+		if (!optional || line_available(p + 1, len - 1)) {
+			memcpy(default_template + o, p + optional, len - optional);
+			o += len - optional;
+		}
+		p += len;
+	}
+	default_template[o] = 0;
+}
+
 const char *report_default_template(void)
 {
-	return default_template;
+	pthread_once(&default_once, build_default);
+	return default_template ? default_template : "";
 }
 
 /* The byte length of the UTF-8 sequence starting with c (1 for a stray byte). */
@@ -252,7 +310,7 @@ void report_render(struct docx *d, const char *tpl, report_value_fn value, void 
 enum db_rc report_template_get(struct db *db, struct arena *a, const char **body, int64_t *updated_at,
 			       const char **updated_by)
 {
-	*body = default_template;
+	*body = report_default_template();
 	*updated_at = 0;
 	*updated_by = NULL;
 	struct db_stmt *st = db_prepare(db, &report_sql[STMT_REPORT_TPL_GET]);

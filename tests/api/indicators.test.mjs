@@ -44,6 +44,13 @@ function truths(p) {
     'members.college_plus': m("education >= '10' AND education < '40'"),
     'members.under_35': m(`birth_date > '${y35}'`),
     'members.two_new': m('two_new = 1'),
+    // transfers: completed (received) in the period (default: this year), either side in the subtree
+    'transfers.completed': `(SELECT COUNT(*) FROM transfers t WHERE t.state IN ('received', 'receipt_returned') AND t.received_on >= '${today().slice(0, 4)}-01-01' AND t.received_on <= '${today()}' AND ((t.from_path >= '${p}' AND t.from_path < '${end}') OR (t.to_path >= '${p}' AND t.to_path < '${end}')))`,
+    // messages: political-birthday greetings sent by SMS this year, by their recipients' organizations
+    'messages.birthday_sent': `(SELECT COUNT(*) FROM outbox o WHERE o.kind = 'birthday' AND o.channel = 'sms' AND o.state = 'sent' AND o.org_path >= '${p}' AND o.org_path < '${end}' AND o.done_day >= '${today().slice(0, 4)}-01-01' AND o.done_day <= '${today()}')`,
+    // 三会一课 (the period: this year to today)
+    'meetings.held': `(SELECT COUNT(*) FROM meetings WHERE org_path >= '${p}' AND org_path < '${end}' AND held_on >= '${today().slice(0, 4)}-01-01' AND held_on <= '${today()}' AND status IN ('submitted', 'approved'))`,
+    'meetings.reviewed': `(SELECT COUNT(*) FROM meeting_views WHERE org_path >= '${p}' AND org_path < '${end}' AND viewed_at >= ${Date.UTC(Number(today().slice(0, 4)), 0, 1) / 1000} AND viewed_at < ${Date.parse(`${today()}T00:00:00Z`) / 1000 + 86400})`,
     // services (issue 18): requests of the period (this year to today, China time)
     ...(() => {
       const sv = (c) => `(SELECT COUNT(*) FROM svc_requests r WHERE r.org_path >= '${p}' AND r.org_path < '${end}' AND (${c}))`;
@@ -70,6 +77,14 @@ async function checkAll(s, orgId) {
   const want = Object.fromEntries(keys.map((k, i) => [k, counts[i]]));
   const alerts = await s.call('GET', `/api/v1/orgs/alerts?org_id=${orgId}`);
   for (const it of r.body.items) {
+    if (it.key === 'meetings.compliance_rate') {
+      // R-MTG-01's met / (met + missing), as the heat-map of the same year counts them
+      const c = await s.call('GET', `/api/v1/meetings/compliance?org_id=${orgId}&year=${today().slice(0, 4)}&limit=0`);
+      assert.equal(c.status, 200, c.text);
+      assert.equal(it.value.num, c.body.met, it.key);
+      assert.equal(it.value.den, c.body.met + c.body.missing || -1, it.key);
+      continue;
+    }
     if (VIA_ALERTS.has(it.key)) {
       assert.equal(alerts.status, 200, alerts.text);
       const items = alerts.body.items || alerts.body;

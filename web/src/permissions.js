@@ -22,11 +22,27 @@ export const P = {
   DEV_WRITE: 'dev.write',
   DEV_APPROVE: 'dev.approve',
   DEV_QUOTA: 'dev.quota',
+  // messages (issue 16)
+  MESSAGE_READ: 'message.read',
+  MESSAGE_MANAGE: 'message.manage',
+  SETTINGS_MANAGE: 'settings.manage',
+  // transfers (组织关系接转)
+  TRANSFER_READ: 'transfer.read',
+  TRANSFER_WRITE: 'transfer.write',
+  TRANSFER_APPROVE: 'transfer.approve',
+  TRANSFER_APPLY: 'transfer.apply',
+  // (each capability adds its block here, every line ending with a comma)
+  // files store and meetings (issue 15)
+  FILE_READ: 'file.read',
+  FILE_WRITE: 'file.write',
+  MEETING_READ: 'meeting.read',
+  MEETING_WRITE: 'meeting.write',
+  MEETING_REVIEW: 'meeting.review',
   // services (issue 18)
   SERVICE_READ: 'service.read',
   SERVICE_WRITE: 'service.write',
   SERVICE_TASK: 'service.task',
-  SERVICE_ADMIN: 'service.admin'
+  SERVICE_ADMIN: 'service.admin',
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -38,11 +54,15 @@ export const PAGE_PERMS = {
   stats: [P.STATS_READ, P.MEMBER_READ],
   users: [P.USER_MANAGE, P.ROLE_ASSIGN],
   audit: [P.AUDIT_READ],
+  // messages (issue 16)
+  outbox: [P.MESSAGE_READ, P.SETTINGS_MANAGE],
   // 发展党员
   development: [P.DEV_READ],
   calendar: [P.DEV_READ, P.CALENDAR_MANAGE],
-  // services (issue 18)
-  services: [P.SERVICE_READ],
-  servicesMap: [P.SERVICE_READ],
-  servicesCatalog: [P.SERVICE_READ]
+  transfers: [P.TRANSFER_READ], // transfers
+  // 三会一课
+  meetings: [P.MEETING_READ, P.MEETING_WRITE, P.MEETING_REVIEW],
+  services: [P.SERVICE_READ], // services
+  servicesMap: [P.SERVICE_READ], // services
+  servicesCatalog: [P.SERVICE_READ], // services
 }

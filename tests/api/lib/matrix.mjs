@@ -52,6 +52,19 @@ const GRANTS = [
   ['district_admin', 'file.read'], ['district_admin', 'file.write'],
   ['committee_admin', 'file.read'], ['committee_admin', 'file.write'],
   ['branch_secretary', 'file.read'], ['branch_secretary', 'file.write'],
+  // messages
+  ['district_admin', 'message.read'], ['district_admin', 'message.manage'],
+  ['committee_admin', 'message.read'], ['committee_admin', 'message.manage'],
+  ['branch_secretary', 'message.read'],
+  // transfers (组织关系接转)
+  ['district_admin', 'transfer.read'], ['district_admin', 'transfer.write'], ['district_admin', 'transfer.approve'],
+  ['committee_admin', 'transfer.read'], ['committee_admin', 'transfer.write'], ['committee_admin', 'transfer.approve'],
+  ['branch_secretary', 'transfer.read'], ['branch_secretary', 'transfer.write'],
+  ['member', 'transfer.apply'],
+  // meetings (三会一课)
+  ['district_admin', 'meeting.read'], ['district_admin', 'meeting.write'], ['district_admin', 'meeting.review'],
+  ['committee_admin', 'meeting.read'], ['committee_admin', 'meeting.write'], ['committee_admin', 'meeting.review'],
+  ['branch_secretary', 'meeting.read'], ['branch_secretary', 'meeting.write'],
   // services (issue 18)
   ['district_admin', 'service.read'], ['district_admin', 'service.write'], ['district_admin', 'service.task'], ['district_admin', 'service.admin'],
   ['committee_admin', 'service.read'], ['committee_admin', 'service.write'], ['committee_admin', 'service.task'],

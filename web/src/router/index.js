@@ -19,14 +19,17 @@ const routes = [
       { path: 'dashboard', name: 'dashboard', component: () => import('../views/HomeView.vue'), meta: { title: 'nav.dashboard', perms: PAGE_PERMS.dashboard, icon: 'HomeFilled' } },
       { path: 'orgs', name: 'orgs', component: () => import('../views/OrgsView.vue'), meta: { title: 'nav.orgs', perms: PAGE_PERMS.orgs, icon: 'OfficeBuilding' } },
       { path: 'members', name: 'members', component: () => import('../views/MembersView.vue'), meta: { title: 'nav.members', perms: PAGE_PERMS.members, icon: 'User' } },
+      { path: 'meetings', name: 'meetings', component: () => import('../views/MeetingsView.vue'), meta: { title: 'nav.meetings', perms: PAGE_PERMS.meetings, icon: 'Calendar' } },
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
+      { path: 'transfers', name: 'transfers', component: () => import('../views/TransfersView.vue'), meta: { title: 'nav.transfers', perms: PAGE_PERMS.transfers, icon: 'Switch' } },
       { path: 'report', name: 'report', component: () => import('../views/ReportView.vue'), meta: { title: 'nav.report', perms: PAGE_PERMS.report, icon: 'Document' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
+      { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
       { path: 'services', name: 'services', component: () => import('../views/ServicesQueueView.vue'), meta: { title: 'nav.services', perms: PAGE_PERMS.services, icon: 'Service' } },
       { path: 'services/map', name: 'servicesMap', component: () => import('../views/ServicesMapView.vue'), meta: { title: 'nav.servicesMap', perms: PAGE_PERMS.servicesMap, icon: 'MapLocation' } },
       { path: 'services/catalog', name: 'servicesCatalog', component: () => import('../views/ServicesCatalogView.vue'), meta: { title: 'nav.servicesCatalog', perms: PAGE_PERMS.servicesCatalog, icon: 'List' } },
-      { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
-      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
+      { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
     ]
   },
   {
@@ -35,7 +38,9 @@ const routes = [
     children: [
       { path: '', redirect: '/m/me' },
       { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
-      { path: 'tasks', name: 'tasks', component: () => import('../views/ServiceTasksView.vue'), meta: { title: 'svc.tasks' } }
+      { path: 'inbox', name: 'inbox', component: () => import('../views/InboxView.vue'), meta: { title: 'msg.inbox' } },
+      { path: 'transfers', name: 'me-transfers', component: () => import('../views/MeTransfersView.vue'), meta: { title: 'transfer.me.title' } },
+      { path: 'tasks', name: 'tasks', component: () => import('../views/ServiceTasksView.vue'), meta: { title: 'svc.tasks' } },
     ]
   },
   // services (issue 18): the residents' phone pages, no account
@@ -44,13 +49,28 @@ const routes = [
     component: MobileLayout,
     children: [
       { path: '', name: 'resident', component: () => import('../views/ResidentServiceView.vue'), meta: { public: true, title: 'svc.resident' } },
-      { path: 'follow/:id', name: 'residentFollow', component: () => import('../views/ResidentFollowView.vue'), meta: { public: true, title: 'svc.follow' } }
+      { path: 'follow/:id', name: 'residentFollow', component: () => import('../views/ResidentFollowView.vue'), meta: { public: true, title: 'svc.follow' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['dashboard', 'orgs', 'members', 'stats', 'report', 'services', 'servicesMap', 'servicesCatalog', 'users', 'audit']
+// the side menu in this order (one per line, each ending with a comma: branches merge)
+export const MENU_ROUTES = [
+  'dashboard',
+  'orgs',
+  'members',
+  'transfers',
+  'meetings',
+  'stats',
+  'report',
+  'outbox',
+  'services',
+  'servicesMap',
+  'servicesCatalog',
+  'users',
+  'audit',
+]
 
 export const router = createRouter({
   history: createWebHistory(),
