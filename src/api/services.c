@@ -18,6 +18,7 @@
 #include "core/image.h"
 #include "model/file.h"
 #include "model/grid.h"
+#include "model/outbox.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -438,6 +439,26 @@ static void post_dispatch(struct request *req)
 	if (!svc_step(req, &r, reassign ? "reassign" : "dispatch", from, SVC_DISPATCHED, note, false,
 		      arena_printf(req->arena, "%s至 %s", reassign ? "改派" : "派单", name ? name : kind)))
 		return;
+	if (member) {
+		/* the volunteer hears of the task in the app (the outbox; once per request and member) */
+		struct outbox_msg m = {
+			.dedup_key = arena_printf(req->arena, "svc:task:%lld:%lld:inapp", (long long)r.id, (long long)member),
+			.channel = "inapp",
+			.tmpl = "notice",
+			.params = json_pack("{s:s, s:s}", "title", "新的社区服务任务", "text",
+					    arena_printf(req->arena, "第 %lld 号诉求（%s）已派给您，请在“我的任务”中办理。",
+							 (long long)r.id, r.service_name ? r.service_name : "")),
+			.member_id = member,
+			.link = "/m/tasks",
+		};
+		char why[200];
+		enum outbox_result o = outbox_enqueue(req->db, &m, NULL, why, sizeof why);
+		json_decref(m.params);
+		if (o == OUTBOX_DB_ERROR) {
+			req_fail_db(req, DB_ERROR);
+			return;
+		}
+	}
 	reply_request(req, 200, &r);
 }
 

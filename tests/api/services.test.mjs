@@ -130,6 +130,10 @@ test('R-SVC-04 states 受理 → 派单 → 处理中 → 办结 → 评价, eac
   assert.equal(d.body.state, 'dispatched');
   assert.equal(d.body.assignee.member_id, member);
   problemOk(null, await comm.call('POST', `/api/v1/services/requests/${f.id}/reject`, { reason: 'x' }), 409, 'invalid_state');
+  // the volunteer hears of it in the app (the outbox)
+  const inbox = await vol.call('GET', '/api/v1/inbox');
+  assert.equal(inbox.status, 200, inbox.text);
+  assert.ok(JSON.stringify(inbox.body).includes(`第 ${f.id} 号诉求`), inbox.text);
   const tasks = await vol.call('GET', '/api/v1/services/tasks');
   assert.ok(tasks.body.items.some((t) => t.id === f.id), tasks.text);
   assert.equal((await vol.call('POST', `/api/v1/services/requests/${f.id}/start`, {})).body.state, 'in_progress');
