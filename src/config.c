@@ -108,6 +108,14 @@ static const struct option_def options[] = {
 	S(transfer_city, "上海市", NULL, true, "the deployment's city, printed on letters"),
 	S(transfer_verify_base, "http://127.0.0.1:8080", NULL, true, "public base URL of the letters' verification link (QR code)"),
 	I(transfer_verify_limit, "30", 1, 1000000, "public letter verifications per client address per minute (429 above)"),
+	/* services (issue 18): community service requests and Open311 */
+	S(services_bbox, "121.40,31.13,121.48,31.22", NULL, true,
+	  "the district's bounding box for request points: lon_min,lat_min,lon_max,lat_max (WGS-84)"),
+	S(services_tiles, "", NULL, false,
+	  "map tile URL template ({z}/{x}/{y}; 天地图 with the deployment's key); empty: the map page shows a list"),
+	S(services_jurisdiction, "dangjian", NULL, true, "Open311 jurisdiction_id this server answers for"),
+	I(services_public_per_min, "120", 1, 1000000, "public service API requests per client address per minute"),
+	I(services_file_per_hour, "20", 1, 1000000, "requests a client address may file per hour on the residents' page"),
 };
 #undef I
 #undef S

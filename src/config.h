@@ -82,6 +82,12 @@ struct config {
 	char *transfer_city;           /* the city's name on the letter, for "within the city" */
 	char *transfer_verify_base;    /* the public base URL of the QR code's verification link */
 	int64_t transfer_verify_limit; /* public verifications per client address per minute */
+	/* services (issue 18) */
+	char *services_bbox;
+	char *services_tiles;
+	char *services_jurisdiction;
+	int64_t services_public_per_min;
+	int64_t services_file_per_hour;
 };
 
 extern struct config cfg;

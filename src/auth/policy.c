@@ -52,6 +52,11 @@ static const struct perm_def perms[] = {
 	{"base.manage", "维护活动基地"},
 	{"base.book", "预约活动基地"},
 	{"base.approve", "审批基地预约"},
+	/* services (issue 18) */
+	{"service.read", "查看服务诉求"},
+	{"service.write", "受理派单"},
+	{"service.task", "办理服务任务"},
+	{"service.admin", "管理服务目录和接入密钥"},
 };
 
 /* The roles with the roster's permissions; each capability's grants follow in
@@ -136,6 +141,17 @@ static const struct grant {
 	{"committee_admin", "base.approve"},
 	{"branch_secretary", "base.read"},
 	{"branch_secretary", "base.book"},
+	/* services (issue 18): community service requests */
+	{"district_admin", "service.read"},
+	{"district_admin", "service.write"},
+	{"district_admin", "service.task"},
+	{"district_admin", "service.admin"},
+	{"committee_admin", "service.read"},
+	{"committee_admin", "service.write"},
+	{"committee_admin", "service.task"},
+	{"branch_secretary", "service.read"},
+	{"branch_secretary", "service.task"},
+	{"member", "service.task"},
 };
 
 const struct perm_def *policy_perms(size_t *n)

@@ -2,11 +2,14 @@
  * one (RFC 9457), the JSON, raw or file body of a successful one, and the
  * headers every response carries (DESIGN.md §6). What belongs here: rendering. What
  * does not: deciding the answer (dispatch.c and the handlers). */
+#include "config.h"
 #include "core/arena.h"
 #include "http/internal.h"
 #include "http/request.h"
 #include "http/server.h"
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,16 +58,62 @@ json_t *server_problem(struct request *req)
 	return p;
 }
 
+/* The Content-Security-Policy, built once: img-src also names the origin of the map
+ * tiles (services_tiles, issue 18) when one is set, with a {s}-style subdomain label as
+ * "*"; an origin with any other character than a host's is left out. */
+static char csp[512];
+static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
+
+static void csp_build(void)
+{
+	char origin[200] = "";
+	const char *t = cfg.services_tiles ? cfg.services_tiles : "";
+	const char *host = strncmp(t, "https://", 8) == 0 ? t + 8 : strncmp(t, "http://", 7) == 0 ? t + 7 : NULL;
+	if (host) {
+		size_t n = strcspn(host, "/?#"), scheme = (size_t)(host - t), o = scheme;
+		bool ok = n > 0 && scheme + n < sizeof origin - 4;
+		if (ok)
+			memcpy(origin, t, scheme);
+		/* label by label: one with a template ({s}, {0-7}) is any subdomain, "*" */
+		for (size_t i = 0; ok && i < n;) {
+			size_t len = 0;
+			while (i + len < n && host[i + len] != '.')
+				len++;
+			const char *label = host + i;
+			if (memchr(label, '{', len)) {
+				ok = i == 0; /* CSP allows the wildcard leftmost only */
+				origin[o++] = '*';
+			} else {
+				for (size_t k = 0; k < len && ok; k++) {
+					char c = label[k];
+					ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+					     c == ':';
+					origin[o++] = c;
+				}
+				ok = ok && len > 0;
+			}
+			i += len;
+			if (i < n)
+				origin[o++] = host[i++]; /* the dot */
+		}
+		origin[ok ? o : 0] = 0;
+	}
+	snprintf(csp, sizeof csp,
+		 "default-src 'self'; img-src 'self' data: blob:%s%s; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+		 origin[0] ? " " : "", origin);
+}
+
 static void add_common_headers(struct request *req, struct MHD_Response *resp, bool api)
 {
+	pthread_once(&csp_once, csp_build);
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
 	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+	/* geolocation for this origin only: the residents' service page offers "use my location" */
+	MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=(self)");
 	if (api && !req->no_store_off)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (struct req_header *h = req->headers; h; h = h->next)

@@ -63,6 +63,16 @@ function truths(p, from, to) {
     'bases.total': `(SELECT COUNT(*) FROM bases b JOIN orgs o ON o.id = b.org_id WHERE o.path >= '${p}' AND o.path < '${end}')`,
     'bases.bookings_received': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}')`,
     'bases.visitors': `(SELECT COALESCE(SUM(COALESCE(attended, 0)), 0) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}' AND k.status IN ('checked_in', 'completed'))`,
+    // services (issue 18): requests of the period (this year to today, China time)
+    ...(() => {
+      const sv = (c) => `(SELECT COUNT(*) FROM svc_requests r WHERE r.org_path >= '${p}' AND r.org_path < '${end}' AND (${c}))`;
+      const from = Date.parse(`${today().slice(0, 4)}-01-01T00:00:00+08:00`) / 1000, to = Date.parse(`${today()}T23:59:59+08:00`) / 1000;
+      return {
+        'services.accepted': sv(`requested_at BETWEEN ${from} AND ${to}`),
+        'services.completed': sv(`completed_at BETWEEN ${from} AND ${to}`),
+        'services.satisfaction_rate': sv(`rating = 'satisfied' AND rated_at BETWEEN ${from} AND ${to}`),
+      };
+    })(),
   };
 }
 

@@ -45,6 +45,11 @@ export const P = {
   BASE_MANAGE: 'base.manage',
   BASE_BOOK: 'base.book',
   BASE_APPROVE: 'base.approve',
+  // services (issue 18)
+  SERVICE_READ: 'service.read',
+  SERVICE_WRITE: 'service.write',
+  SERVICE_TASK: 'service.task',
+  SERVICE_ADMIN: 'service.admin',
 }
 
 /** Which permissions (any of) open each admin page. */
@@ -69,4 +74,7 @@ export const PAGE_PERMS = {
   bases: [P.BASE_READ],
   baseQueue: [P.BASE_APPROVE],
   baseBookings: [P.BASE_BOOK],
+  services: [P.SERVICE_READ], // services
+  servicesMap: [P.SERVICE_READ], // services
+  servicesCatalog: [P.SERVICE_READ], // services
 }

@@ -71,6 +71,11 @@ const GRANTS = [
   ['district_admin', 'base.read'], ['district_admin', 'base.manage'], ['district_admin', 'base.book'], ['district_admin', 'base.approve'],
   ['committee_admin', 'base.read'], ['committee_admin', 'base.manage'], ['committee_admin', 'base.book'], ['committee_admin', 'base.approve'],
   ['branch_secretary', 'base.read'], ['branch_secretary', 'base.book'],
+  // services (issue 18)
+  ['district_admin', 'service.read'], ['district_admin', 'service.write'], ['district_admin', 'service.task'], ['district_admin', 'service.admin'],
+  ['committee_admin', 'service.read'], ['committee_admin', 'service.write'], ['committee_admin', 'service.task'],
+  ['branch_secretary', 'service.read'], ['branch_secretary', 'service.task'],
+  ['member', 'service.task'],
 ];
 for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];

@@ -123,5 +123,32 @@ export const api = {
   reviewStudyIssue: (id, body) => http.post(`/study/issues/${enc(id)}/review`, body),
   myStudy: () => http.get('/me/study'),
   openStudyItem: (id) => http.get(`/me/study/items/${enc(id)}`),
-  finishStudyItem: (id) => http.post(`/me/study/items/${enc(id)}/finish`, {})
+  finishStudyItem: (id) => http.post(`/me/study/items/${enc(id)}/finish`, {}),
+  myStudy: (year) => http.get('/me/study', { year }),
+  meetingStats: (query) => http.get('/stats/meetings', query),
+  // services (issue 18): community service requests
+  svcCatalog: () => http.get('/services/catalog'),
+  svcCreateService: (body) => http.post('/services/catalog', body),
+  svcUpdateService: (id, body) => http.patch(`/services/catalog/${enc(id)}`, body),
+  svcRequests: (query) => http.get('/services/requests', query),
+  svcRequest: (id) => http.get(`/services/requests/${enc(id)}`),
+  svcRecord: (body) => http.post('/services/requests', body),
+  svcContact: (id) => http.post(`/services/requests/${enc(id)}/contact`, {}),
+  svcDispatch: (id, body) => http.post(`/services/requests/${enc(id)}/dispatch`, body),
+  svcReject: (id, reason) => http.post(`/services/requests/${enc(id)}/reject`, { reason }),
+  svcNote: (id, body) => http.post(`/services/requests/${enc(id)}/notes`, body),
+  svcCandidates: (id) => http.get(`/services/requests/${enc(id)}/candidates`),
+  svcTasks: () => http.get('/services/tasks'),
+  svcStart: (id) => http.post(`/services/requests/${enc(id)}/start`, {}),
+  svcComplete: (id, note, photoFileId) => http.post(`/services/requests/${enc(id)}/complete`, { note, photo_file_id: photoFileId }),
+  svcTaskPhoto: (id, file) =>
+    request('POST', '/files', { query: { owner_kind: 'service_request', owner_id: id, name: file.name }, raw: file, contentType: file.type || 'application/octet-stream' }),
+  svcReturn: (id, note) => http.post(`/services/requests/${enc(id)}/return`, { note }),
+  svcStats: (query) => http.get('/stats/services', query),
+  svcPublicConfig: () => http.get('/public/services/config', null, { quiet: true }),
+  svcPublicFile: (body) => http.post('/public/services/requests', body, { quiet: true }),
+  svcPublicFollow: (id, code) => http.get(`/public/services/requests/${enc(id)}`, { code }, { quiet: true }),
+  svcPublicRate: (body) => http.post('/public/services/rating', body, { quiet: true }),
+  svcPublicPhoto: (id, code, file) =>
+    request('POST', `/public/services/requests/${enc(id)}/photo`, { query: { code }, raw: file, contentType: file.type || 'application/octet-stream', quiet: true }),
 }

@@ -32,6 +32,9 @@ const routes = [
       { path: 'bases', name: 'bases', component: () => import('../views/BasesView.vue'), meta: { title: 'bases.nav.directory', perms: PAGE_PERMS.bases, icon: 'Flag' } },
       { path: 'base-queue', name: 'baseQueue', component: () => import('../views/BaseQueueView.vue'), meta: { title: 'bases.nav.queue', perms: PAGE_PERMS.baseQueue, icon: 'Stamp' } },
       { path: 'base-bookings', name: 'baseBookings', component: () => import('../views/BaseBookingsView.vue'), meta: { title: 'bases.nav.bookings', perms: PAGE_PERMS.baseBookings, icon: 'Calendar' } },
+      { path: 'services', name: 'services', component: () => import('../views/ServicesQueueView.vue'), meta: { title: 'nav.services', perms: PAGE_PERMS.services, icon: 'Service' } },
+      { path: 'services/map', name: 'servicesMap', component: () => import('../views/ServicesMapView.vue'), meta: { title: 'nav.servicesMap', perms: PAGE_PERMS.servicesMap, icon: 'MapLocation' } },
+      { path: 'services/catalog', name: 'servicesCatalog', component: () => import('../views/ServicesCatalogView.vue'), meta: { title: 'nav.servicesCatalog', perms: PAGE_PERMS.servicesCatalog, icon: 'List' } },
       { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
       { path: 'study', name: 'study', component: () => import('../views/StudyView.vue'), meta: { title: 'study.nav', perms: PAGE_PERMS.study, icon: 'Reading' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
@@ -50,6 +53,16 @@ const routes = [
       { path: 'study', name: 'mstudy', component: () => import('../views/StudyPhoneView.vue'), meta: { title: 'study.phoneTitle' } },
       // bases (issue 17)
       { path: 'visits', name: 'myVisits', component: () => import('../views/MyVisitsView.vue'), meta: { title: 'bases.nav.visits' } },
+      { path: 'tasks', name: 'tasks', component: () => import('../views/ServiceTasksView.vue'), meta: { title: 'svc.tasks' } },
+    ]
+  },
+  // services (issue 18): the residents' phone pages, no account
+  {
+    path: '/s',
+    component: MobileLayout,
+    children: [
+      { path: '', name: 'resident', component: () => import('../views/ResidentServiceView.vue'), meta: { public: true, title: 'svc.resident' } },
+      { path: 'follow/:id', name: 'residentFollow', component: () => import('../views/ResidentFollowView.vue'), meta: { public: true, title: 'svc.follow' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
@@ -66,6 +79,9 @@ export const MENU_ROUTES = [
   'bases',
   'baseQueue',
   'baseBookings',
+  'services',
+  'servicesMap',
+  'servicesCatalog',
   'stats',
   'report',
   'calendar',
