@@ -32,6 +32,34 @@ bool member_filter_ethnicity_ok(const char *v)
 	return strcmp(v, "han") == 0 || strcmp(v, "minority") == 0 || codes_valid("ethnicity", v);
 }
 
+/* 1 when q is a whole ID number (norm: 17 digits and a digit or X, uppercased), 2 a
+ * mobile (11 digits from 1), 0 otherwise; spaces around are ignored. */
+static int search_kind(const char *q, char norm[19])
+{
+	while (*q == ' ')
+		q++;
+	size_t n = 0;
+	for (; q[n] && q[n] != ' '; n++)
+		if (n >= 18)
+			return 0;
+	for (const char *t = q + n; *t; t++)
+		if (*t != ' ')
+			return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = q[i];
+		bool last_x = n == 18 && i == 17 && (c == 'x' || c == 'X');
+		if (!(c >= '0' && c <= '9') && !last_x)
+			return 0;
+		norm[i] = last_x ? 'X' : c;
+	}
+	norm[n] = 0;
+	if (n == 18)
+		return 1;
+	if (n == 11 && norm[0] == '1')
+		return 2;
+	return 0;
+}
+
 bool member_filter_build(struct request *req, const char *perm, const struct member_filter_in *in,
 			 struct member_list_query *q)
 {
@@ -78,7 +106,22 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 	f->two_new = in->two_new;
 	f->joined_from = in->joined_from;
 	f->joined_to = in->joined_to;
-	f->name_like = arena_like_contains(req->arena, in->q);
+	/* issue 20 #2: a whole ID number or mobile is searched through its blind index
+	 * (the sealed values can not be matched in part); anything else is a name */
+	char norm[19];
+	int kind = in->q ? search_kind(in->q, norm) : 0;
+	if (kind) {
+		unsigned char *b = arena_alloc(req->arena, DJ_BLIND_LEN);
+		if (kind == 1) {
+			member_id_blind(norm, b);
+			f->id_blind = b;
+		} else {
+			member_mobile_blind(norm, b);
+			f->mobile_blind = b;
+		}
+	} else {
+		f->name_like = arena_like_contains(req->arena, in->q);
+	}
 	f->sort_joined = in->sort && strcmp(in->sort, "joined") == 0;
 	return true;
 }

@@ -49,6 +49,8 @@ int member_party_age(const char *confirmed_on, struct date today);
 bool member_next_political_birthday(const char *joined_on, struct date today, struct date *next, int *days, int *years);
 void member_political_birthday(const char *joined_on, char buf[6]);
 
+/* The blind index of a mobile number (11 digits). */
+void member_mobile_blind(const char *mobile, unsigned char out[DJ_BLIND_LEN]);
 /* The blind index of a normalized ID number. */
 void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN]);
 
@@ -154,6 +156,9 @@ struct member_filter {
 	bool no_org_name; /* full rows with org_name NULL, read without the join (exports) */
 	bool decrypt;     /* full rows also open the sealed ID number and mobile (a revealed
 			   * export); otherwise only the stored masks are read */
+	/* an exact ID number or mobile searched through its blind index (issue 20 #2):
+	 * the other filters still apply, name_like is then NULL */
+	const unsigned char *id_blind, *mobile_blind;
 };
 
 /* One row of a list page. */

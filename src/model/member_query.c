@@ -149,6 +149,10 @@ enum member_query_stmt {
 	STMT_MEMBER_COUNT_JOINED,
 	PAGE_PLAN_STMTS(MEMBER_LIST),
 	PAGE_PLAN_STMTS(MEMBER_PAGE_NO_ORG),
+	STMT_MEMBER_PAGE_ID_BLIND,
+	STMT_MEMBER_PAGE_MOBILE_BLIND,
+	STMT_MEMBER_COUNT_ID_BLIND,
+	STMT_MEMBER_COUNT_MOBILE_BLIND,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -212,6 +216,18 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 * orgs row per member in name order, which the 8 MiB page cache does not hold for
 	 * 100,000 organizations (~1/3 of a 1M-row export's read) */
 	PAGE_PLANS(MEMBER_PAGE_NO_ORG, "member.page_no_org", MEMBER_COLS_NO_ORG, ""),
+	/* an exact ID number or mobile through its blind index (members_id_blind UNIQUE,
+	 * members_mobile_blind): a handful of rows whatever the subtree */
+	[STMT_MEMBER_PAGE_ID_BLIND] = {"member.page_id_blind",
+	 "SELECT " MEMBER_COLS ", m.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
+	 " AND m.id_blind = $18 AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	[STMT_MEMBER_PAGE_MOBILE_BLIND] = {"member.page_mobile_blind",
+	 "SELECT " MEMBER_COLS ", m.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
+	 " AND m.mobile_blind = $18 AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	[STMT_MEMBER_COUNT_ID_BLIND] = {"member.count_id_blind",
+	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.id_blind = $15"},
+	[STMT_MEMBER_COUNT_MOBILE_BLIND] = {"member.count_mobile_blind",
+	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.mobile_blind = $15"},
 };
 DB_SQL_TABLE(member_query, mq_sql);
 
@@ -637,7 +653,8 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n)
 {
 	int64_t mask, value;
-	if (packed(f, &mask, &value) && mask == 0 && !f->birth_after && !f->birth_upto)
+	if (!f->id_blind && !f->mobile_blind && packed(f, &mask, &value) && mask == 0 && !f->birth_after &&
+	    !f->birth_upto)
 		return subtree_total(db, f->prefix, f->end, n);
 	struct db *replica = db_replica();
 	if (replica && replica != db && !db_in_tx(replica) && count_on(replica, f, n) == DB_OK)
@@ -649,6 +666,20 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 {
 	int64_t mask, value;
 	struct db_stmt *st;
+	if (f->id_blind || f->mobile_blind) {
+		st = db_prepare(db, &mq_sql[f->id_blind ? STMT_MEMBER_COUNT_ID_BLIND : STMT_MEMBER_COUNT_MOBILE_BLIND]);
+		if (!st)
+			return DB_ERROR;
+		bind_filter(st, f);
+		db_bind_blob(st, 15, f->id_blind ? f->id_blind : f->mobile_blind, DJ_BLIND_LEN);
+		enum db_rc rc = db_step(st);
+		if (rc == DB_ROW) {
+			*n = db_col_int(st, DB_COL_ONLY);
+			rc = DB_OK;
+		}
+		db_reset(st);
+		return rc;
+	}
 	bool p = packed(f, &mask, &value);
 	/* the generic count reads every table row of the subtree (~0.5 s at the root): a
 	 * filter on the name alone, or on the joined date alone, is counted from an index */
@@ -705,6 +736,30 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 		return rc;
 	bool large = size > SMALL_SUBTREE;
 	struct db_stmt *st;
+	if (f->id_blind || f->mobile_blind) {
+		st = db_prepare(db, &mq_sql[f->id_blind ? STMT_MEMBER_PAGE_ID_BLIND : STMT_MEMBER_PAGE_MOBILE_BLIND]);
+		if (!st)
+			return DB_ERROR;
+		bind_filter(st, f);
+		db_bind_text(st, 15, ckey ? ckey : "", -1);
+		db_bind_int(st, 16, cid);
+		db_bind_int(st, 17, limit);
+		db_bind_blob(st, 18, f->id_blind ? f->id_blind : f->mobile_blind, DJ_BLIND_LEN);
+		struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
+		size_t k = 0;
+		while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
+			out[k].org_name = read_row(st, a, f->decrypt, &out[k].r);
+			out[k].key = db_col_dup(a, st, MEMBER_REC_COL_PAGE_KEY);
+			out[k].id = out[k].r.id;
+			k++;
+		}
+		db_reset(st);
+		if (rc != DB_DONE && rc != DB_ROW)
+			return rc;
+		*rows = out;
+		*n = k;
+		return DB_OK;
+	}
 	enum page_family fam = f->list_cols ? PAGE_LIST_COLS : f->no_org_name ? PAGE_NO_ORG : PAGE_ALL_COLS;
 	enum page_plan plan = f->sort_joined ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
 					     : (large ? PLAN_LARGE_NAME : PLAN_SMALL_NAME);

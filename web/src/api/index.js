@@ -17,6 +17,7 @@ export const api = {
 
   // organizations
   listOrgs: (query) => http.get('/orgs', query),
+  pickOrgs: (query) => http.get('/orgs/picker', query),
   getOrg: (id) => http.get(`/orgs/${enc(id)}`),
   orgTree: (id, depth = 1) => http.get(`/orgs/${enc(id)}/tree`, { depth }),
   createOrg: (body) => http.post('/orgs', body),

@@ -55,7 +55,35 @@ export default {
     to: '至',
     people: '{n} 人',
     menu: '菜单',
-    pickOrg: '选择党组织'
+    pickOrg: '选择党组织',
+    pickOrgPh: '选择或输入名称搜索党组织',
+    loadMore: '加载更多（已显示 {shown} / 共 {total} 个）'
+  },
+  // field keys of the API named for people (ErrorBanner; issue 20 #12)
+  fieldLabels: {
+    _other: '其他项',
+    _row: '第 {n} 行',
+    committee: '班子成员',
+    roles: '角色',
+    role: '角色',
+    org_id: '所属党组织',
+    name: '姓名',
+    started_on: '任职日期',
+    ended_on: '离任日期',
+    parent_id: '上级党组织',
+    purpose: '用途',
+    format: '格式',
+    state: '党籍状态',
+    date: '日期',
+    reason: '原因',
+    document_no: '文号',
+    username: '用户名',
+    mobile: '手机号码',
+    introducers: '入党介绍人',
+    tags: '标签',
+    group_org_id: '所在党小组',
+    file: '文件',
+    mapping: '列对应'
   },
   errors: {
     network_error: '无法连接服务器，请检查网络后重试',
@@ -187,13 +215,16 @@ export default {
       term_started_on: '本届开始日期',
       term_years: '任期（年）',
       term_ends_on: '本届届满日期',
-      extended_until: '延期至'
+      extended_until: '延期至',
+      extension_reason: '批准情况'
     },
     labels: {
       区域党委: '区域党委',
       网格党支部: '网格党支部',
       楼院党小组: '楼院党小组'
     },
+    extensionReasonPh: '批准机关、文号和日期，如：区委组织部 区组〔2026〕12号 2026-03-01',
+    extensionReasonRequired: '延期换届须填写批准情况',
     committeeCols: { name: '姓名', role: '职务', started_on: '任职日期', ended_on: '离任日期' },
     level: { info: '提示', warning: '注意', danger: '紧急', error: '紧急' }
   },
@@ -215,7 +246,7 @@ export default {
     filters: {
       org: '所属组织',
       q: '姓名/身份证号/手机号',
-      qPh: '输入姓名、身份证号或手机号',
+      qPh: '姓名（包含即可）或完整的身份证号、手机号',
       party_status: '党员类别',
       state: '党籍状态',
       edu_group: '学历',
