@@ -132,6 +132,9 @@ enum db_rc member_delete(struct db *db, int64_t id);
 /* Sets the state and appends a history row (the caller audits). */
 enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *to, const char *reason,
 			       const char *date, int64_t actor_id, const char *actor_name, int64_t now);
+/* Appends a history row that changes no state (a move to another branch: issue 20 #15). */
+enum db_rc member_history_note(struct db *db, const struct member_rec *r, const char *date, const char *note,
+			       int64_t actor_id, const char *actor_name, int64_t now);
 /* The history of member id, newest first, as API items. */
 enum db_rc member_history(struct db *db, int64_t id, json_t *items);
 

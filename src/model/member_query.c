@@ -398,6 +398,25 @@ enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+enum db_rc member_history_note(struct db *db, const struct member_rec *r, const char *date, const char *note,
+			       int64_t actor_id, const char *actor_name, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_HISTORY_ADD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, now);
+	db_bind_text(st, 3, date, -1);
+	db_bind_text(st, 4, r->state, -1);
+	db_bind_text(st, 5, r->state, -1);
+	db_bind_opt_text(st, 6, note);
+	db_bind_opt_id(st, 7, actor_id);
+	db_bind_opt_text(st, 8, actor_name);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
 enum db_rc member_history(struct db *db, int64_t id, json_t *items)
 {
 	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_HISTORY]);

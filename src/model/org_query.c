@@ -308,10 +308,10 @@ enum db_rc org_committee_replace(struct db *db, int64_t id, json_t *items)
 
 json_t *org_summary_json(const struct org_rec *o, int64_t child_count)
 {
-	return json_pack("{s:I, s:o, s:s, s:s?, s:s, s:s?, s:s, s:b, s:I}", "id", (json_int_t)o->id, "parent_id",
+	return json_pack("{s:I, s:o, s:s, s:s?, s:s, s:s?, s:s, s:b, s:I, s:b}", "id", (json_int_t)o->id, "parent_id",
 			 o->parent_id > 0 ? json_integer(o->parent_id) : json_null(), "name", o->name, "short_name",
 			 o->short_name, "type", o->type, "label", o->label, "domain", o->domain, "two_new", o->two_new,
-			 "child_count", (json_int_t)child_count);
+			 "child_count", (json_int_t)child_count, "holds_members", org_is_branch(o->type));
 }
 
 enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, json_t *items, int64_t *last_id,

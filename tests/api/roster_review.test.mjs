@@ -64,3 +64,105 @@ test('P02 search finds a whole ID number or mobile through the blind index', asy
   assert.equal(other.body.total, 0);
   assert.deepEqual(other.body.items, []);
 });
+
+test('P03 committee 职务 from a code table: codes in, Chinese names out', async () => {
+  const codes = await admin.call('GET', '/api/v1/codes/committee_role');
+  const names = codes.body.items.map((c) => c.name);
+  for (const n of ['书记', '副书记', '组织委员', '宣传委员', '纪检委员', '青年委员', '统战委员', '保密委员']) assert.ok(names.includes(n), n);
+  const b = srv.branch(2);
+  const ok = await admin.call('PATCH', `/api/v1/orgs/${b}`, {
+    committee: [{ name: '甲', role: 'secretary' }, { name: '乙', role: 'united_front' }, { name: '丙', role: 'secrecy' }],
+  });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.body.committee.map((c) => c.role_name), ['书记', '统战委员', '保密委员']);
+  const bad = await admin.call('PATCH', `/api/v1/orgs/${b}`, { committee: [{ name: '丁', role: 'chairman' }] });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.errors[0].message, /书记.*统战委员/);
+});
+
+async function newMember(org, over = {}) {
+  let seq = Math.floor(Math.random() * 900) + 50;
+  const r = await admin.call('POST', '/api/v1/members', {
+    org_id: org, name: '状态测试', id_number: idNumber('110101', '1979-04-0' + (1 + (seq % 9)), seq), ethnicity: '01',
+    education: '21', party_status: 'formal', joined_on: '2001-07-01', confirmed_on: '2002-07-01', ...over,
+  });
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+test('P05 outgoing states need date, reason and confirmation; leaving them is an audited correction; 去世 never 正常', async () => {
+  const b = srv.branch(0);
+  const m = await newMember(b);
+  const url = `/api/v1/members/${m.id}/state`;
+  // one click no more: a reason and a confirmation are asked for
+  let r = await sec.call('POST', url, { state: 'expelled', date: '2025-06-01' });
+  assert.equal(r.status, 400);
+  assert.deepEqual(r.body.errors.map((e) => e.field).sort(), ['confirm', 'reason']);
+  r = await sec.call('POST', url, { state: 'expelled', date: '2025-06-01', reason: '严重违纪', document_no: '区纪发〔2025〕3号', confirm: true });
+  assert.equal(r.status, 200, r.text);
+  const one = await sec.call('GET', `/api/v1/members/${m.id}`);
+  assert.equal(one.body.can.change_state, false); // a secretary may not correct it
+  assert.deepEqual(one.body.state_targets, []);
+  // back to 正常 is a correction: the 支部书记 may not decide it (the setting names district_admin)
+  r = await sec.call('POST', url, { state: 'normal', date: '2025-06-02', reason: '误操作', confirm: true });
+  assert.equal(r.status, 403, r.text);
+  assert.equal(r.body.code, 'correction_forbidden');
+  r = await admin.call('POST', url, { state: 'normal', date: '2025-06-02', confirm: true });
+  assert.equal(r.status, 400);
+  assert.ok(r.body.errors.some((e) => e.field === 'reason'));
+  const adm = await admin.call('GET', `/api/v1/members/${m.id}`);
+  assert.ok(adm.body.state_targets.every((x) => x.correction));
+  r = await admin.call('POST', url, { state: 'normal', date: '2025-06-02', reason: '误操作，经区委组织部核实', confirm: true });
+  assert.equal(r.status, 200, r.text);
+  const h = await admin.call('GET', `/api/v1/members/${m.id}/history`);
+  assert.match(h.body.items[0].reason, /^更正：误操作/);
+  assert.match(h.body.items[1].reason, /文号：区纪发〔2025〕3号/);
+  const aud = srv.sql(`SELECT action || '|' || summary FROM audit_log WHERE action LIKE 'member.state%' AND object_id = ${m.id} ORDER BY id`);
+  assert.match(aud, /member\.state\|变更 状态测试 党籍状态 正常 → 开除党籍/);
+  assert.match(aud, /member\.state_correct\|更正 状态测试 党籍状态 开除党籍 → 正常：更正：误操作/);
+  // 去世 never back to 正常, not even by correction
+  r = await admin.call('POST', url, { state: 'deceased', date: '2025-07-01', reason: '病故', confirm: true });
+  assert.equal(r.status, 200, r.text);
+  r = await admin.call('POST', url, { state: 'normal', date: '2025-07-02', reason: '误录', confirm: true });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.errors[0].code, 'deceased_final');
+  const dead = await admin.call('GET', `/api/v1/members/${m.id}`);
+  assert.ok(!dead.body.state_targets.some((x) => x.code === 'normal'));
+});
+
+test('P06 members belong to a 党支部 or 联合党支部; a new member defaults to the user\'s own branch', async () => {
+  const d = await sec.call('GET', '/api/v1/members/defaults');
+  assert.equal(d.status, 200, d.text);
+  assert.equal(d.body.org_id, srv.branch(0));
+  assert.match(d.body.org_type, /党支部/);
+  const top = await admin.call('GET', '/api/v1/members/defaults');
+  assert.equal(top.body.org_id, null); // works above the branches: picks one
+  const root = Number(srv.sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1'));
+  assert.equal((await admin.call('GET', `/api/v1/members/defaults?org_id=${srv.branch(1)}`)).body.org_id, srv.branch(1));
+  assert.equal((await admin.call('GET', `/api/v1/members/defaults?org_id=${root}`)).body.org_id, null);
+  assert.equal((await sec.call('GET', `/api/v1/members/defaults?org_id=${srv.branch(1)}`)).body.org_id, srv.branch(0));
+  const bad = await admin.call('POST', '/api/v1/members', {
+    org_id: root, name: '归属测试', id_number: idNumber('110101', '1977-02-03', 81), ethnicity: '01',
+    education: '21', party_status: 'formal', joined_on: '2001-07-01', confirmed_on: '2002-07-01',
+  });
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(bad.body.errors[0].field, 'org_id');
+  assert.equal(bad.body.errors[0].code, 'not_branch');
+  const group = await admin.call('POST', '/api/v1/orgs', { parent_id: srv.branch(0), name: '归属测试党小组', type: '党小组' });
+  assert.equal(group.status, 201, group.text);
+  const m = await newMember(srv.branch(0));
+  const move = await admin.call('PATCH', `/api/v1/members/${m.id}`, { org_id: group.body.id });
+  assert.equal(move.body.errors[0].code, 'not_branch');
+  const placed = await admin.call('PATCH', `/api/v1/members/${m.id}`, { group_org_id: group.body.id });
+  assert.equal(placed.status, 200, placed.text);
+});
+
+test('P15 moving a member to another branch is kept in their history', async () => {
+  const m = await newMember(srv.branch(0));
+  const r = await admin.call('PATCH', `/api/v1/members/${m.id}`, { org_id: srv.branch(1) });
+  assert.equal(r.status, 200, r.text);
+  const h = await admin.call('GET', `/api/v1/members/${m.id}/history`);
+  const a = srv.sql(`SELECT name FROM orgs WHERE id = ${srv.branch(0)}`), b = srv.sql(`SELECT name FROM orgs WHERE id = ${srv.branch(1)}`);
+  assert.equal(h.body.items[0].reason, `组织调整：${a} → ${b}`);
+  assert.equal(h.body.items[0].from_state, h.body.items[0].to_state);
+});

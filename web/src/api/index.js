@@ -28,6 +28,7 @@ export const api = {
 
   // members
   listMembers: (query) => http.get('/members', query),
+  memberDefaults: (orgId) => http.get('/members/defaults', orgId ? { org_id: orgId } : null),
   getMember: (id, reveal = false) => http.get(`/members/${enc(id)}`, reveal ? { reveal: 1 } : null),
   createMember: (body) => http.post('/members', body),
   updateMember: (id, body) => http.patch(`/members/${enc(id)}`, body),

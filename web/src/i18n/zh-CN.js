@@ -239,6 +239,7 @@ export default {
     stateShort: '变更状态',
     history: '状态变更记录',
     reveal: '查看完整信息',
+    revealShort: '显示完整号码',
     revealed: '完整信息的每次查看均记入审计日志',
     detail: '党员详情',
     duplicate: '该身份证号已登记为党员',
@@ -301,6 +302,7 @@ export default {
       updated_at: '更新时间'
     },
     ph: {
+      org_id: '选择所在党支部或联合党支部',
       id_number: '18 位居民身份证号码',
       mobile: '11 位手机号码',
       introducers: '输入姓名后回车，可添加 2 名',
@@ -313,7 +315,16 @@ export default {
       date: '变更日期',
       reason: '原因说明',
       lostReason: '失联原因',
-      done: '状态已变更'
+      done: '状态已变更',
+      document_no: '文号',
+      documentPh: '处分决定、批准文件或死亡证明的文号（可选）',
+      leaves: '移出在册',
+      correctionReason: '更正原因',
+      correctionNote: '该党员处于出党或去世状态：变更即为更正，须写明原因，并记入审计日志',
+      noTargets: '您无权更正该党员的出党或去世状态，请联系有权决定的管理员',
+      confirmTitle: '请确认',
+      confirmLeave: '确认将 {name} 的党籍状态变更为“{state}”？变更后其将移出在册党员。',
+      confirmCorrection: '确认将 {name} 的党籍状态更正为“{state}”？此更正将记入审计日志。'
     },
     historyCols: { date: '日期', from: '原状态', to: '新状态', reason: '原因', actor: '经办人', at: '记录时间' },
     noHistory: '暂无状态变更记录'
