@@ -17,9 +17,12 @@ bool member_filter_sex_ok(const char *v)
 	return codes_valid("sex", v);
 }
 
+/* A state, or the roster's views (issue 20 #7): roster (在册党员, the default), history
+ * (历史党员: 出党 and 去世), all. */
 bool member_filter_state_ok(const char *v)
 {
-	return codes_valid("member_state", v);
+	return strcmp(v, "roster") == 0 || strcmp(v, "history") == 0 || strcmp(v, "all") == 0 ||
+	       codes_valid("member_state", v);
 }
 
 bool member_filter_party_status_ok(const char *v)
@@ -82,7 +85,11 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 		q->nranges = n;
 	}
 	f->party_status = in->party_status;
-	f->state = in->state;
+	/* every total counts the same people: without a state, the members on the roster */
+	f->state = !in->state || strcmp(in->state, "roster") == 0 ? MEMBER_STATE_ROSTER
+		   : strcmp(in->state, "history") == 0	   ? MEMBER_STATE_HISTORY
+		   : strcmp(in->state, "all") == 0	   ? NULL
+							   : in->state;
 	f->sex = in->sex;
 	f->edu_college = !in->edu_group ? -1 : strcmp(in->edu_group, "college_plus") == 0;
 	if (in->age_band) {

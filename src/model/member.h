@@ -148,6 +148,10 @@ struct jsonw;
 void member_list_write(struct jsonw *w, const struct member_rec *r, const char *org_name);
 
 /* List filters (GET /members); NULL / -1 = not filtered. */
+/* member_filter.state's views beside a state code: on the roster (not 出党 or 去世),
+ * and the history (出党 or 去世). */
+#define MEMBER_STATE_ROSTER "~roster"
+#define MEMBER_STATE_HISTORY "~history"
 struct member_filter {
 	const char *prefix, *end; /* the organization subtree's path range */
 	const char *party_status, *state, *sex, *eth_eq, *eth_ne, *birth_after, *birth_upto, *joined_from,

@@ -110,7 +110,8 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * cursor's key, $16 the cursor's id and $17 the limit. */
 #define MEMBER_FILTER                                                                                             \
 	" m.org_path >= $1 AND m.org_path < $2 AND (CAST($3 AS TEXT) IS NULL OR m.party_status = $3)"                           \
-	" AND (CAST($4 AS TEXT) IS NULL OR m.state = $4)"                                                                       \
+	" AND (CAST($4 AS TEXT) IS NULL OR m.state = $4"                                                                        \
+	" OR ($4 = '" MEMBER_STATE_ROSTER "' AND (m.stats_key & 64) = 64) OR ($4 = '" MEMBER_STATE_HISTORY "' AND (m.stats_key & 64) = 0))" \
 	" AND (CAST($5 AS BIGINT) IS NULL OR (COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40') = ($5 = 1))" \
 	" AND (CAST($6 AS TEXT) IS NULL OR m.birth_date > $6) AND (CAST($7 AS TEXT) IS NULL OR m.birth_date <= $7)"                           \
 	" AND (CAST($8 AS TEXT) IS NULL OR m.sex = $8) AND (CAST($9 AS TEXT) IS NULL OR m.ethnicity = $9) AND (CAST($10 AS TEXT) IS NULL OR m.ethnicity <> $10)" \
@@ -583,12 +584,17 @@ static int64_t birth_key(const char *iso, int64_t def)
 /* The filter as (mask, value) over stats_key, when every condition fits in it. */
 static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
 {
-	if (f->state || f->name_like || f->joined_from || f->joined_to || (f->eth_eq && strcmp(f->eth_eq, "01") != 0) ||
+	bool view = f->state && f->state[0] == '~';
+	if ((f->state && !view) || f->name_like || f->joined_from || f->joined_to || (f->eth_eq && strcmp(f->eth_eq, "01") != 0) ||
 	    (f->eth_ne && strcmp(f->eth_ne, "01") != 0))
 		return false;
 	if (f->sex && strcmp(f->sex, "1") != 0 && strcmp(f->sex, "2") != 0)
 		return false;
 	int64_t m = 0, v = 0;
+	if (view) {
+		m |= MSK_IN_ROSTER;
+		v |= strcmp(f->state, MEMBER_STATE_ROSTER) == 0 ? MSK_IN_ROSTER : 0;
+	}
 	if (f->party_status) {
 		m |= MSK_FORMAL;
 		v |= strcmp(f->party_status, "formal") == 0 ? MSK_FORMAL : 0;

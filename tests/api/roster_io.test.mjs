@@ -120,7 +120,7 @@ test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
   const rows = readCsv(ok.buf);
   assert.deepEqual(rows[0], HEADERS);
   assert.ok(rows.slice(1).every((r) => /^\d{17}[\dX]$/.test(r[3])));
-  assert.equal(rows.length - 1, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_path >= (SELECT path FROM orgs WHERE id = ${org}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${org})`)));
+  assert.equal(rows.length - 1, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_path >= (SELECT path FROM orgs WHERE id = ${org}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${org}) AND state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')`)));
   const audit = srv.sql("SELECT summary FROM audit_log WHERE action = 'member.export' ORDER BY id DESC LIMIT 1");
   assert.match(audit, /masked=0 purpose=组织关系核查/);
   const sec403 = await download(srv, sec, `/api/v1/members/export?format=csv&reveal=1&purpose=x1`);

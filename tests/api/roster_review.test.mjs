@@ -166,3 +166,29 @@ test('P15 moving a member to another branch is kept in their history', async () 
   assert.equal(h.body.items[0].reason, `组织调整：${a} → ${b}`);
   assert.equal(h.body.items[0].from_state, h.body.items[0].to_state);
 });
+
+test('P07 the default view is 在册党员; 历史党员 is a filter; list, tiles, statistics and export count the same people', async () => {
+  const org = srv.community(0);
+  const path = srv.sql(`SELECT path FROM orgs WHERE id = ${org}`);
+  const inSub = `org_path >= '${path}' AND org_path < '${path.slice(0, -1)}0'`;
+  // someone of the subtree leaves the roster
+  const b = Number(srv.sql(`SELECT id FROM orgs WHERE ${inSub.replace(/org_path/g, 'path')} AND type = '党支部' ORDER BY id LIMIT 1`));
+  const m = await newMember(b);
+  assert.equal((await admin.call('POST', `/api/v1/members/${m.id}/state`, { state: 'withdrawn', date: '2025-01-02', reason: '自行脱党', confirm: true })).status, 200);
+  const onRoster = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE ${inSub} AND state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')`));
+  const off = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE ${inSub} AND state IN ('deceased', 'withdrawn', 'removed', 'expelled')`));
+  assert.ok(off >= 1);
+  const list = await admin.call('GET', `/api/v1/members?org_id=${org}&limit=5`);
+  assert.equal(list.body.total, onRoster);
+  const hist = await admin.call('GET', `/api/v1/members?org_id=${org}&state=history&limit=200`);
+  assert.equal(hist.body.total, off);
+  assert.ok(hist.body.items.some((x) => x.id === m.id));
+  assert.equal((await admin.call('GET', `/api/v1/members?org_id=${org}&state=all&limit=5`)).body.total, onRoster + off);
+  const one = await admin.call('GET', `/api/v1/orgs/${org}`);
+  assert.equal(one.body.subtree.member_count, onRoster);
+  const st = await admin.call('GET', `/api/v1/stats/members?org_id=${org}`);
+  assert.equal(st.body.total, onRoster);
+  const csv = await fetch(`${srv.base}/api/v1/members/export?format=csv&org_id=${org}`, { headers: { cookie: admin.cookie } });
+  const lines = (await csv.text()).trim().split('\n');
+  assert.equal(lines.length - 1, onRoster);
+});

@@ -310,6 +310,8 @@ export default {
     },
     birthFromId: '出生日期与性别由身份证号自动识别',
     years: '{n} 年',
+    views: { roster: '在册党员', history: '历史党员（出党、去世）', all: '全部（含历史党员）', byState: '按党籍状态' },
+    counted: '{what} 共 {n} 人',
     stateForm: {
       state: '变更为',
       date: '变更日期',

@@ -1,0 +1,180 @@
+// Issue 20 in the browser: the roster as its users meet it. Each test is named after
+// the issue's point ("P01 …"); screenshots go to tests/e2e/screenshots/review-*.png.
+// Its own accounts are made with the command line on the run's database (DJ_E2E_DB),
+// so that it does not depend on what app.test.js did to the shared ones.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { dirname } from 'node:path'
+import { launch, freshPage, settle, screenshotPath, DESKTOP } from './lib/browser.js'
+import { login, url, formItem, dialog, fillDate } from './lib/app.js'
+import { validId, uniqueName } from './lib/data.js'
+import { cli } from '../api/lib/server.mjs'
+
+const DB = process.env.DJ_E2E_DB
+const skipAll = process.env.DJ_BASE_URL && DB ? false : 'set DJ_BASE_URL and DJ_E2E_DB (tests/e2e/run.mjs does)'
+let browser
+const acct = {}
+
+function sql(q) {
+  const r = spawnSync('sqlite3', [DB, q], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
+  return r.stdout.trim()
+}
+
+function account(key, role, org) {
+  const username = `rr_${key}_${process.pid}`
+  const args = ['user', 'add', '--username', username, '--name', `评审${key}`, '--role', role]
+  if (org) args.push('--org', String(org))
+  const r = cli(dirname(DB), args)
+  if (r.status !== 0) throw new Error(`user add: ${r.stderr}${r.stdout}`)
+  acct[key] = { username, password: r.stdout.match(/one-time password: (\S+)/)[1], totpSecret: null, changedPassword: false }
+}
+
+before(async () => {
+  if (skipAll) return
+  const root = sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1')
+  const branch = sql("SELECT o.id FROM orgs o WHERE o.type = '党支部' AND EXISTS (SELECT 1 FROM members m WHERE m.org_id = o.id) ORDER BY o.id DESC LIMIT 1")
+  account('admin', 'district_admin', root)
+  account('secadmin', 'secadmin')
+  account('secretary', 'branch_secretary', branch)
+  acct.branch = Number(branch)
+  browser = await launch()
+})
+after(async () => {
+  if (browser) await browser.close()
+})
+
+async function open() {
+  return freshPage(browser.context, { viewport: DESKTOP })
+}
+async function shot(page, name) {
+  await settle(page)
+  await page.screenshot({ path: screenshotPath(`review-${name}`) })
+}
+
+test('P01 分配角色: the 安全管理员 picks an organization from a tree it may read, and saves', { skip: skipAll }, async () => {
+  const { page } = await open()
+  await login(page, acct.secadmin)
+  await page.goto(url('/users'))
+  await settle(page)
+  const row = page.locator('.el-table__body tr').filter({ hasText: acct.secretary.username }).first()
+  await row.waitFor()
+  await row.getByRole('button', { name: /角色/ }).first().click()
+  const dlg = page.locator('.el-dialog:visible').last()
+  await dlg.waitFor()
+  await dlg.locator('.role-org .el-select__wrapper').first().click()
+  const first = page.locator('.org-picker-popper:visible .el-tree-node__content').first()
+  await first.waitFor()
+  assert.ok((await first.innerText()).trim().length > 0, 'the picker shows organizations')
+  await shot(page, 'p01-role-org-picker')
+  // typing searches, with each result's path
+  await dlg.locator('.role-org input').first().fill('支部')
+  await page.locator('.org-picker-popper:visible .org-path').first().waitFor()
+  await shot(page, 'p01-role-org-search')
+})
+
+test('P03 P04 P12 organization form: 职务 by name, 批准情况 for an extension, errors named by label', { skip: skipAll }, async () => {
+  const { page } = await open()
+  await login(page, acct.admin)
+  await page.goto(url(`/orgs?org_id=${acct.branch}`))
+  await page.locator('[data-testid=org-name]').waitFor()
+  await settle(page)
+  await page.getByRole('button', { name: '编辑' }).first().click()
+  const dlg = page.locator('.el-dialog:visible').last()
+  await dlg.waitFor()
+  // P12: a committee row without a name: the banner names the list and the row
+  await dlg.getByRole('button', { name: '新建' }).click()
+  const role = dlg.locator('[data-test=committee-role]').last()
+  await role.locator('.el-select__wrapper').click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^\s*统战委员\s*$/ }).waitFor()
+  const opts = await page.locator('.el-select-dropdown__item:visible').allInnerTexts()
+  assert.ok(opts.length >= 8, opts.join(','))
+  for (const n of ['书记', '组织委员', '统战委员', '保密委员']) assert.ok(opts.map((o) => o.trim()).includes(n), `职务 ${n}`)
+  assert.ok(!opts.some((o) => /secretary|propaganda/.test(o)), 'no English codes')
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^\s*统战委员\s*$/ }).click()
+  await dlg.getByRole('button', { name: '保存' }).click()
+  const banner = page.locator('[data-testid=form-error]:visible')
+  await banner.waitFor()
+  const text = await banner.innerText()
+  assert.match(text, /委员会成员第 \d+ 行：请填写委员姓名/)
+  assert.doesNotMatch(text, /committee\[/)
+  await shot(page, 'p12-error-labels')
+  await dlg.locator('.committee-row').last().locator('input').first().fill('王统战')
+  // P04: an extension asks for 批准情况
+  await fillDate(formItem(dlg, '本届开始日期'), '2022-03-01')
+  await formItem(dlg, '任期（年）').locator('input').fill('5')
+  await fillDate(formItem(dlg, '延期至'), '2027-12-01')
+  const reason = formItem(dlg, '批准情况')
+  await reason.waitFor()
+  await reason.locator('input').fill('区委组织部 区组〔2025〕3号')
+  await shot(page, 'p04-extension-reason')
+  await dlg.getByRole('button', { name: '保存' }).click()
+  await dlg.waitFor({ state: 'hidden' })
+  await settle(page)
+  // P03: the detail shows the name
+  assert.ok(await page.getByText('统战委员').first().isVisible(), '职务 shown by name')
+  await shot(page, 'p03-committee-names')
+})
+
+test('P05 P06 P07 P16 members: own branch by default, 在册 view, outgoing states confirmed, only what the user may do', { skip: skipAll }, async () => {
+  const { page } = await open()
+  await login(page, acct.secretary)
+  await page.goto(url('/members'))
+  await page.locator('[data-testid=members-table]').waitFor()
+  await settle(page)
+  // P16: no 批量导入 for a 支部书记
+  assert.equal(await page.locator('[data-testid=member-import]').count(), 0)
+  // P07: the page says what it counts
+  assert.match(await page.locator('[data-testid=members-total]').innerText(), /在册党员 共 [\d,]+ 人/)
+  // P06: 新增党员 defaults to the secretary's own branch
+  await page.locator('[data-testid=member-create]').click()
+  const dlg = dialog(page, '新增党员')
+  await dlg.waitFor()
+  const branchName = sql(`SELECT name FROM orgs WHERE id = ${acct.branch}`)
+  await page.waitForFunction((n) => [...document.querySelectorAll('.el-dialog .el-select__selected-item')].some((e) => e.textContent.includes(n)), branchName)
+  const name = uniqueName('出党测试')
+  await formItem(dlg, '姓名').locator('input').fill(name)
+  await formItem(dlg, '身份证号').locator('input').fill(validId('1979-08-12', true))
+  await fillDate(formItem(dlg, '入党时间'), '2003-07-01')
+  await fillDate(formItem(dlg, '转正时间'), '2004-07-01')
+  await shot(page, 'p06-own-branch-default')
+  await dlg.locator('[data-testid=member-save]').click()
+  await dlg.waitFor({ state: 'hidden' })
+  // P05: 开除党籍 asks for a reason and a confirmation
+  await page.locator('input[name=q]').fill(name)
+  await page.getByRole('button', { name: '查询' }).click()
+  await settle(page)
+  const row = page.locator('[data-testid=members-table] .el-table__body tr').filter({ hasText: name }).first()
+  await row.waitFor()
+  await row.getByRole('button', { name: /状态/ }).first().click()
+  const sd = page.locator('.el-dialog:visible').last()
+  await sd.waitFor()
+  await sd.locator('.el-select__wrapper').first().click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: '开除党籍' }).first().click()
+  await sd.locator('textarea[name=reason]').fill('严重违纪')
+  await sd.locator('input[name=document_no]').fill('区纪发〔2026〕1号')
+  await sd.getByRole('button', { name: '确认' }).click()
+  const box = page.locator('.el-message-box:visible')
+  await box.waitFor()
+  assert.match(await box.innerText(), /移出在册党员/)
+  await shot(page, 'p05-confirm-expel')
+  await box.getByRole('button', { name: '确认' }).click()
+  await sd.waitFor({ state: 'hidden' })
+  await settle(page)
+  // gone from the 在册 view, found under 历史党员
+  assert.equal(await page.locator('[data-testid=members-table] .el-table__body tr').filter({ hasText: name }).count(), 0)
+  await page.locator('[data-testid=state-filter] .el-select__wrapper').click()
+  await page.locator('.el-select-dropdown__item:visible').filter({ hasText: '历史党员' }).first().click()
+  await page.getByRole('button', { name: '查询' }).click()
+  await settle(page)
+  await page.locator('[data-testid=members-table] .el-table__body tr').filter({ hasText: name }).first().waitFor()
+  assert.match(await page.locator('[data-testid=members-total]').innerText(), /历史党员/)
+  await shot(page, 'p07-history-view')
+  // the secretary may not correct it: the dialog says so, nothing to pick
+  await page.locator('[data-testid=members-table] .el-table__body tr').filter({ hasText: name }).first().getByRole('button', { name: /状态/ }).first().click()
+  const sd2 = page.locator('.el-dialog:visible').last()
+  await sd2.waitFor()
+  await sd2.getByText('无权更正').waitFor()
+  await shot(page, 'p05-no-correction')
+})
