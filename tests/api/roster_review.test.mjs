@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { district, as } from './lib/roster_api.mjs';
+import { isPg } from './lib/server.mjs';
 import { idNumber } from './lib/roster.mjs';
 
 let srv, admin, sec, secadmin;
@@ -191,4 +192,57 @@ test('P07 the default view is 在册党员; 历史党员 is a filter; list, tile
   const csv = await fetch(`${srv.base}/api/v1/members/export?format=csv&org_id=${org}`, { headers: { cookie: admin.cookie } });
   const lines = (await csv.text()).trim().split('\n');
   assert.equal(lines.length - 1, onRoster);
+});
+
+// n children under parent, straight into the table (a street of 1,000+ is the issue's case)
+function addChildren(parent, n, prefix) {
+  const p = srv.sql(`SELECT path FROM orgs WHERE id = ${parent}`);
+  const base = Number(srv.sql('SELECT MAX(id) FROM orgs')) + 1;
+  const rows = [];
+  for (let i = 0; i < n; i++) rows.push(`(${base + i}, ${parent}, '${p}${base + i}/', '${prefix}${i + 1}党支部', '党支部', '社区')`);
+  srv.sql(`INSERT INTO orgs (id, parent_id, path, name, type, domain) VALUES ${rows.join(',')}`);
+  if (isPg()) srv.sql("SELECT setval(pg_get_serial_sequence('orgs', 'id'), (SELECT MAX(id) FROM orgs))");
+  return base;
+}
+
+test('P19 children come in pages with the true total', async () => {
+  const street = srv.community(1);
+  const before = Number(srv.sql(`SELECT COUNT(*) FROM orgs WHERE parent_id = ${street}`));
+  addChildren(street, 1050, '分页测试');
+  const want = before + 1050;
+  const seen = new Set();
+  let cursor = null, pages = 0;
+  do {
+    const r = await admin.call('GET', `/api/v1/orgs?parent_id=${street}&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.total, want);
+    for (const o of r.body.items) seen.add(o.id);
+    cursor = r.body.next_cursor;
+  } while (cursor && ++pages < 20);
+  assert.equal(seen.size, want);
+  const pick = await secadmin.call('GET', `/api/v1/orgs/picker?parent_id=${street}&limit=100`);
+  assert.equal(pick.body.total, want);
+  assert.ok(pick.body.next_cursor);
+});
+
+test('P20 organization search: each result with its path, paged, true total', async () => {
+  const a = srv.community(0), b = srv.community(1);
+  addChildren(a, 3, '同名检索');
+  addChildren(b, 60, '同名检索');
+  const r = await admin.call('GET', `/api/v1/orgs?q=${encodeURIComponent('同名检索1党支部')}&limit=50`);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.total, 2); // 同名检索1党支部 under both communities
+  const paths = r.body.items.map((o) => o.path_names.join(' › '));
+  assert.notEqual(paths[0], paths[1]); // same-named branches told apart
+  for (const o of r.body.items) assert.ok(o.path_names.length >= 2, JSON.stringify(o));
+  const all = await admin.call('GET', `/api/v1/orgs?q=${encodeURIComponent('同名检索')}&limit=50`);
+  assert.equal(all.body.total, 63);
+  assert.equal(all.body.items.length, 50);
+  const next = await admin.call('GET', `/api/v1/orgs?q=${encodeURIComponent('同名检索')}&limit=50&cursor=${all.body.next_cursor}`);
+  assert.equal(next.body.items.length, 13);
+  assert.equal(next.body.next_cursor, null);
+  // a secretary's results start at their own scope: nothing above it is named
+  const mine = srv.sql(`SELECT name FROM orgs WHERE id = ${srv.branch(0)}`);
+  const s = await sec.call('GET', `/api/v1/orgs?q=${encodeURIComponent(mine)}`);
+  assert.deepEqual(s.body.items.find((o) => o.id === srv.branch(0)).path_names, []);
 });

@@ -170,6 +170,8 @@ export default {
     tree: '组织架构',
     searchPh: '搜索组织名称或代码',
     searchResults: '搜索结果',
+    searchTotal: '找到 {n} 个党组织',
+    moreResults: '更多结果（已显示 {shown} / 共 {n} 个）',
     noSelection: '请在左侧选择一个党组织',
     basic: '基本信息',
     unit: '单位信息',
