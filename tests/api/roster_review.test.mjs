@@ -2,9 +2,9 @@
 // numbered point of the issue ("P01 …" is point 1), each failing on the main of before.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { district, as } from './lib/roster_api.mjs';
+import { district, as, upload, waitJob } from './lib/roster_api.mjs';
 import { isPg } from './lib/server.mjs';
-import { idNumber } from './lib/roster.mjs';
+import { idNumber, HEADERS, csvText, rosterRows } from './lib/roster.mjs';
 
 let srv, admin, sec, secadmin;
 before(async () => {
@@ -245,4 +245,27 @@ test('P20 organization search: each result with its path, paged, true total', as
   const mine = srv.sql(`SELECT name FROM orgs WHERE id = ${srv.branch(0)}`);
   const s = await sec.call('GET', `/api/v1/orgs?q=${encodeURIComponent(mine)}`);
   assert.deepEqual(s.body.items.find((o) => o.id === srv.branch(0)).path_names, []);
+});
+
+async function importJob(buf, query) {
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(3)}&${query}`, buf, 'text/csv');
+  assert.equal(r.status, 202, r.text);
+  return waitJob(admin, r.body.id);
+}
+
+test('P08 a dry run that read 0 rows is an error, not a green pass', async () => {
+  const onlyHeader = Buffer.from(`${HEADERS.join(',')}\n`);
+  const j = await importJob(onlyHeader, 'dry_run=1&format=csv');
+  assert.equal(j.result.total, 0);
+  assert.equal(j.result.code, 'no_rows');
+  assert.match(j.result.failed, /没有读到任何数据行/);
+});
+
+test('P22 the import\'s error list says when it stops at its cap', async () => {
+  const rows = rosterRows(1105, 77).map((r) => ({ ...r, 身份证号码: '123' }));
+  const j = await importJob(Buffer.from(csvText(rows)), 'dry_run=1&format=csv');
+  assert.equal(j.result.bad, 1105);
+  assert.ok(j.result.error_count >= 1105);
+  assert.equal(j.result.errors_shown, 1000);
+  assert.equal(j.result.errors_truncated, true);
 });

@@ -334,6 +334,7 @@ export default {
     noHistory: '暂无状态变更记录'
   },
   import: {
+    errorsTruncated: '共 {n} 条错误，下表只列出前 {shown} 条；请修改后重新校验',
     title: '批量导入党员',
     steps: { file: '选择文件', check: '校验数据', result: '校验结果', done: '完成导入' },
     org: '导入到组织',
