@@ -235,18 +235,53 @@ bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t
 	return !m->row_bad;
 }
 
+/* The names of a code table, for a drop-down list (arena-owned). */
+static const char *const *names_of(struct arena *a, const char *table, size_t *n)
+{
+	const struct code_table *t = codes_table(table);
+	*n = t ? t->n : 0;
+	const char **v = arena_alloc(a, sizeof *v * (*n ? *n : 1));
+	for (size_t i = 0; i < *n; i++)
+		v[i] = t->items[i].name;
+	return v;
+}
+
 int import_template_xlsx(const char *path, const char *tmpdir)
 {
-	struct xlsx_out *x = xlsx_out_open(path, tmpdir, "党员信息", import_headers, import_nheaders);
-	if (!x)
-		return -1;
-	const char *example[C__MAX] = {
-		[C_NAME] = "张三", [C_SEX] = "女", [C_ID] = "11010519491231002X", [C_ETHNIC] = "汉族",
-		[C_NATIVE] = "北京", [C_MOBILE] = "13800000000", [C_EDU] = "大学本科毕业", [C_UNIT_TYPE] = "社区",
-		[C_CATEGORY] = "离退休人员", [C_STATUS] = "正式党员", [C_STATE] = "正常", [C_JOINED] = "1975-07-01",
-		[C_CONFIRMED] = "1976-07-01", [C_INTRODUCERS] = "李四、王五", [C_DUES_BASE] = "5000",
-		[C_DUES_PAID] = "2026-10",
+	(void)tmpdir;
+	struct arena *a = arena_new();
+	struct xlsx_template_col cols[C__MAX];
+	memset(cols, 0, sizeof cols);
+	for (int c = 0; c < C__MAX; c++) {
+		cols[c].header = import_headers[c];
+		cols[c].required = required_col[c];
+	}
+	static const struct {
+		int col;
+		const char *table;
+	} coded[] = {{C_SEX, "sex"}, {C_ETHNIC, "ethnicity"}, {C_EDU, "education"}, {C_UNIT_TYPE, "unit_type"},
+		     {C_CATEGORY, "person_category"}, {C_STATUS, "party_status"}, {C_STATE, "member_state"}};
+	for (size_t i = 0; i < sizeof coded / sizeof coded[0]; i++)
+		cols[coded[i].col].list = names_of(a, coded[i].table, &cols[coded[i].col].nlist);
+	cols[C_ID].text = cols[C_MOBILE].text = cols[C_JOINED].text = cols[C_CONFIRMED].text = true;
+	cols[C_DUES_PAID].text = true;
+	cols[C_ID].prompt = "18位居民身份证号码；性别、出生日期从号码读出";
+	cols[C_JOINED].prompt = "如 2020-07-01、2020.7.1 或 2020年7月1日";
+	cols[C_CONFIRMED].prompt = "预备党员不填";
+	cols[C_DUES_BASE].prompt = "金额（元），如 5000";
+	cols[C_DUES_PAID].prompt = "已交至的月份，如 2026-10";
+	static const char *const lines[] = {
+		"党员信息导入模板 填写说明",
+		"1. 在“党员信息”工作表第 2 行起逐行填写，每行一名党员；第 1 行表头请勿修改、删除或调整顺序。",
+		"2. 表头带 * 的列必须填写：姓名、身份证号码、党员类别、入党时间。",
+		"3. 性别、民族、学历、单位性质、人员类别、党员类别、党籍状态请从单元格的下拉列表中选择。",
+		"4. 身份证号码填 18 位（末位 X 可大写或小写）；性别和出生日期由号码自动读出，可不填。",
+		"5. 日期可写作 2020-07-01、2020/7/1、2020.07.01 或 2020年7月1日；转正时间仅正式党员填写。",
+		"6. 党费基数填金额（元）；入党介绍人多人用顿号分隔，如：李四、王五。",
+		"7. 导入前系统会先校验全部数据，有误的行会列出行号、列名和原因，可修改后重新上传。",
+		"8. 同一身份证号码的党员只会出现一次：已在名册中的人员不会重复导入。",
 	};
-	int rc = xlsx_out_row(x, example, C__MAX);
-	return xlsx_out_close(x) || rc ? -1 : 0;
+	int rc = xlsx_template(path, "党员信息", cols, C__MAX, lines, sizeof lines / sizeof lines[0], 5000);
+	arena_free(a);
+	return rc;
 }

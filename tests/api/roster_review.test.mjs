@@ -2,9 +2,10 @@
 // numbered point of the issue ("P01 …" is point 1), each failing on the main of before.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { district, as, upload, waitJob } from './lib/roster_api.mjs';
+import ExcelJS from 'exceljs';
+import { district, as, upload, waitJob, download } from './lib/roster_api.mjs';
 import { isPg } from './lib/server.mjs';
-import { idNumber, HEADERS, csvText, rosterRows } from './lib/roster.mjs';
+import { idNumber, HEADERS, csvText, rosterRows, readCsv } from './lib/roster.mjs';
 
 let srv, admin, sec, secadmin;
 before(async () => {
@@ -268,4 +269,66 @@ test('P22 the import\'s error list says when it stops at its cap', async () => {
   assert.ok(j.result.error_count >= 1105);
   assert.equal(j.result.errors_shown, 1000);
   assert.equal(j.result.errors_truncated, true);
+});
+
+test('P10 export: 所属组织 and 党龄 columns, a file name with the organization and date, frozen header and filter, money as a number, 18-digit IDs in CSV', async () => {
+  const org = srv.branch(0);
+  const orgName = srv.sql(`SELECT name FROM orgs WHERE id = ${org}`);
+  const x = await download(srv, admin, `/api/v1/members/export?format=xlsx&org_id=${org}`);
+  assert.equal(x.status, 200);
+  const cd = decodeURIComponent(x.headers.get('content-disposition'));
+  const day = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10).replace(/-/g, '');
+  assert.ok(cd.includes(`党员名册_${orgName}_${day}.xlsx`), cd);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(x.buf);
+  const ws = wb.worksheets[0];
+  const head = ws.getRow(1).values.slice(1);
+  assert.deepEqual(head.slice(-2), ['所属组织', '党龄（年）']);
+  assert.equal(ws.views[0].state, 'frozen');
+  assert.equal(ws.views[0].ySplit, 1);
+  assert.ok(ws.autoFilter, 'an autofilter');
+  const dues = head.indexOf('党费基数') + 1, orgCol = head.indexOf('所属组织') + 1;
+  let money = 0;
+  ws.eachRow((row, n) => {
+    if (n === 1) return;
+    assert.equal(row.getCell(orgCol).value, orgName);
+    if (row.getCell(dues).value !== null) { assert.equal(typeof row.getCell(dues).value, 'number'); money++; }
+  });
+  assert.ok(money > 0, 'some dues written');
+  const c = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('换届核对')}`);
+  const rows = readCsv(c.buf);
+  assert.ok(decodeURIComponent(c.headers.get('content-disposition')).includes(`党员名册_${orgName}_${day}.csv`));
+  for (const r of rows.slice(1)) assert.match(r[3], /^\t\d{17}[\dX]$/);
+  // the importer reads the file back (the tab trimmed, the extra columns passed over)
+  const dry = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(1)}&dry_run=1&format=csv`, c.buf, 'text/csv');
+  const j = await waitJob(admin, dry.body.id);
+  assert.equal(j.result.total, rows.length - 1);
+  assert.ok(j.result.errors.every((e) => e.code === 'duplicate' || /重复|已在/.test(e.message)), JSON.stringify(j.result.errors.slice(0, 3)));
+});
+
+test('P08 the template: required columns marked, drop-down lists for coded columns, an instructions sheet, no importable sample', async () => {
+  const t = await download(srv, admin, '/api/v1/members/import/template.xlsx');
+  assert.equal(t.status, 200);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(t.buf);
+  assert.deepEqual(wb.worksheets.map((w) => w.name), ['党员信息', '填写说明', '代码表']);
+  const ws = wb.worksheets[0];
+  const head = ws.getRow(1).values.slice(1);
+  assert.deepEqual(head.filter((h) => h.endsWith('*')), ['姓名*', '身份证号码*', '党员类别*', '入党时间*']);
+  assert.equal(ws.actualRowCount, 1, 'no sample row');
+  const lists = [];
+  for (const col of ['性别', '民族', '学历', '单位性质', '人员类别', '党员类别', '党籍状态']) {
+    const c = head.findIndex((h) => h.replace('*', '') === col) + 1;
+    const dv = ws.getCell(2, c).dataValidation;
+    assert.ok(dv, col);
+    if (dv.type === 'list') lists.push(col);
+    else assert.match(dv.prompt, /代码表/, col); // a list longer than Excel allows points to the code sheet
+  }
+  for (const col of ['性别', '党员类别', '党籍状态']) assert.ok(lists.includes(col), col);
+  assert.ok(wb.worksheets[2].getColumn(1).values.includes('男'));
+  assert.match(wb.worksheets[1].getCell(1, 1).value, /填写说明/);
+  // the template as it comes imports nothing: a dry run of it fails with no_rows
+  const dry = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(3)}&dry_run=1&format=xlsx`, t.buf);
+  const j = await waitJob(admin, dry.body.id);
+  assert.equal(j.result.code, 'no_rows');
 });
