@@ -354,8 +354,8 @@ static json_t *run(struct imp *m, const void *data, enum db_rc *db_rc)
 			return json_pack("{s:I, s:I, s:I, s:I, s:b, s:O, s:s}", "total", (json_int_t)0, "good", (json_int_t)0,
 					 "bad", (json_int_t)0, "imported", (json_int_t)0, "dry_run", m->o->dry_run, "errors",
 					 m->errors, "failed", m->why);
-		else if (prc == IMP_GO_ON)
-			snprintf(m->why, m->whylen, "文件是空的");
+		else if (prc == IMP_GO_ON) /* no row named a required column */
+			snprintf(m->why, m->whylen, "没有找到表头：前 10 行中没有“姓名”“身份证号码”等列名，请使用导入模板");
 		return NULL;
 	}
 	if (m->total == 0) {

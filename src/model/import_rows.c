@@ -58,6 +58,12 @@ static const char *norm_date(struct arena *a, const char *s)
 	if (sscanf(s, "%4d%c%2d%c%2d%c", &y, &sep1, &mo, &sep2, &dd, &tail) == 5 && sep1 == sep2 &&
 	    (sep1 == '/' || sep1 == '.' || sep1 == '-')) {
 		d = (struct date){y, mo, dd};
+	} else if (sscanf(s, "%4d年%d月%d日%c", &y, &mo, &dd, &tail) == 3 ||
+		   sscanf(s, "%4d年%d月%d%c", &y, &mo, &dd, &tail) == 3) {
+		d = (struct date){y, mo, dd}; /* 2020年7月1日 */
+	} else if (sscanf(s, "%4d%c%d%c%d%c", &y, &sep1, &mo, &sep2, &dd, &tail) == 5 && sep1 == sep2 &&
+		   (sep1 == '/' || sep1 == '.' || sep1 == '-')) {
+		d = (struct date){y, mo, dd};
 	} else if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
 		d = (struct date){(s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'),
 				  (s[4] - '0') * 10 + (s[5] - '0'), (s[6] - '0') * 10 + (s[7] - '0')};
@@ -70,12 +76,45 @@ static const char *norm_date(struct arena *a, const char *s)
 }
 
 /* Column c's text, trimmed, in the row's arena; NULL when absent or blank. */
+/* Full-width forms (ＡＢＣ１２３, the ideographic space) as ASCII, into the arena: what
+ * people type with a Chinese input method (issue 20 #9). */
+static char *halfwidth(struct arena *a, const char *s, size_t len)
+{
+	char *out = arena_alloc(a, len + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		/* U+FF01..U+FF5E: EF BC 81..EF BD 9E; U+3000: E3 80 80 */
+		if (i + 2 < len && u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD)) {
+			unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+			if (cp >= 0xFF01 && cp <= 0xFF5E) {
+				out[o++] = (char)(cp - 0xFEE0);
+				i += 3;
+				continue;
+			}
+		}
+		if (i + 2 < len && u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80) {
+			out[o++] = ' ';
+			i += 3;
+			continue;
+		}
+		out[o++] = s[i++];
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Column c's text, full-width forms made ASCII, trimmed, in the row's arena; NULL
+ * when absent or blank. */
 static const char *cell(struct imp *m, const char *const *cells, size_t n, int c)
 {
 	int pos = m->colpos[c];
 	if (pos < 0 || (size_t)pos >= n)
 		return NULL;
 	const char *s = cells[pos];
+	size_t raw = strlen(s);
+	if (memchr(s, 0xEF, raw) || memchr(s, 0xE3, raw))
+		s = halfwidth(m->a, s, raw);
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t len = strlen(s);
@@ -84,12 +123,59 @@ static const char *cell(struct imp *m, const char *const *cells, size_t n, int c
 	return len ? arena_strndup(m->a, s, len) : NULL;
 }
 
+/* A name without the spaces people put inside it ("张  三" is 张三; issue 20 #17);
+ * names in Latin letters keep single spaces between words. */
+static const char *name_cell(struct imp *m, const char *const *cells, size_t n, int c)
+{
+	const char *s = cell(m, cells, n, c);
+	if (!s)
+		return NULL;
+	bool latin = false;
+	for (const char *p = s; *p; p++)
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			latin = true;
+	char *out = arena_alloc(m->a, strlen(s) + 1);
+	size_t o = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' || *p == '\t') {
+			if (latin && o && out[o - 1] != ' ')
+				out[o++] = ' ';
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Education in the words people use (本科, 大专, 硕士 …) → GB/T 4658 (issue 20 #9). */
+static const char *education_word(const char *t)
+{
+	static const struct {
+		const char *word, *code;
+	} words[] = {
+		{"博士", "11"},	    {"博士研究生", "11"}, {"硕士", "14"},	    {"硕士研究生", "14"}, {"研究生", "10"},
+		{"本科", "21"},	    {"大学本科", "21"},	  {"大学", "21"},	    {"学士", "21"},	  {"大专", "31"},
+		{"专科", "31"},	    {"大学专科", "31"},	  {"中专", "41"},	    {"中等专科", "41"},	  {"职高", "44"},
+		{"职业高中", "44"}, {"技校", "47"},	  {"技工学校", "47"},	    {"高中", "61"},	  {"普通高中", "61"},
+		{"初中", "71"},	    {"初级中学", "71"},	  {"小学", "81"},	    {"文盲", "90"},	  {"半文盲", "90"},
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(t, words[i].word) == 0)
+			return words[i].code;
+	return NULL;
+}
+
 /* A code from its code or its name; reports an error naming the column when unknown. */
 static const char *code_of(struct imp *m, const char *table, const char *text, int c)
 {
 	if (!text)
 		return NULL;
 	const char *code = codes_lookup(table, text);
+	if (!code && strcmp(table, "education") == 0)
+		code = education_word(text);
+	if (!code && strcmp(table, "sex") == 0)
+		code = strcmp(text, "男性") == 0 ? "1" : strcmp(text, "女性") == 0 ? "2" : NULL;
 	if (!code && strcmp(table, "ethnicity") == 0) /* "苗" for 苗族 */
 		code = codes_lookup(table, arena_printf(m->a, "%s族", text));
 	if (!code && strcmp(table, "party_status") == 0) {
@@ -140,23 +226,60 @@ static json_t *split_names(const char *s)
 	return a;
 }
 
+/* Header words other systems and hand-made rosters use for the template's columns
+ * (issue 20 #9). */
+static const struct {
+	int col;
+	const char *name;
+} header_alias[] = {
+	{C_ID, "公民身份号码"},	  {C_ID, "公民身份证号码"}, {C_ID, "身份证号"},     {C_ID, "身份证"},
+	{C_ID, "证件号码"},	  {C_ID, "身份证件号码"},   {C_MOBILE, "联系电话"}, {C_MOBILE, "手机"},
+	{C_MOBILE, "手机号"},	  {C_MOBILE, "电话"},	   {C_MOBILE, "联系方式"}, {C_MOBILE, "移动电话"},
+	{C_EDU, "文化程度"},	  {C_EDU, "最高学历"},	   {C_JOINED, "入党日期"}, {C_JOINED, "入党年月"},
+	{C_JOINED, "加入党组织日期"}, {C_CONFIRMED, "转正日期"}, {C_CONFIRMED, "转为正式党员日期"},
+	{C_STATUS, "党员类型"},	  {C_STATUS, "党员身份"},   {C_ADDRESS, "住址"},    {C_ADDRESS, "家庭地址"},
+	{C_ADDRESS, "现居住地"},  {C_UNIT, "单位"},	   {C_UNIT, "所在单位"},  {C_UNIT, "工作单位及职务"},
+	{C_NAME, "党员姓名"},	  {C_ETHNIC, "民族名称"},   {C_STATE, "党籍"},
+};
+
+/* True when header cell h names text: the name itself, then nothing or a mark
+ * ("姓名*", "姓名 (必填)", "姓名（…": a full-width bracket starts with 0xEF). */
+static bool header_is(const char *h, const char *text)
+{
+	size_t hl = strlen(text);
+	return strncmp(h, text, hl) == 0 &&
+	       (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF);
+}
+
+/* Rows before the header that are titles ("某某党支部党员花名册", a date line) are passed
+ * over: the header is the first row that names a required column, within this many. */
+#define HEADER_SEARCH_ROWS 10
+
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n)
 {
 	for (int c = 0; c < C__MAX; c++)
 		m->colpos[c] = -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *h = cells[i];
-		while (*h == ' ')
+		while (*h == ' ' || *h == '*')
 			h++;
-		for (int c = 0; c < C__MAX; c++) {
-			size_t hl = strlen(import_headers[c]);
-			/* "姓名*", "姓名 (必填)", "姓名（…" (a full-width bracket starts with 0xEF) */
-			if (strncmp(h, import_headers[c], hl) == 0 &&
-			    (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF) &&
-			    m->colpos[c] < 0)
+		for (int c = 0; c < C__MAX; c++)
+			if (m->colpos[c] < 0 && header_is(h, import_headers[c]))
 				m->colpos[c] = (int)i;
-		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		const char *h = cells[i];
+		while (*h == ' ' || *h == '*')
+			h++;
+		for (size_t k = 0; k < sizeof header_alias / sizeof header_alias[0]; k++)
+			if (m->colpos[header_alias[k].col] < 0 && header_is(h, header_alias[k].name))
+				m->colpos[header_alias[k].col] = (int)i;
+	}
+	bool any = false;
+	for (int c = 0; c < C__MAX; c++)
+		any = any || (required_col[c] && m->colpos[c] >= 0);
+	if (!any && rowno < HEADER_SEARCH_ROWS)
+		return IMP_GO_ON; /* a title row: the header is further down */
 	bool missing = false;
 	for (int c = 0; c < C__MAX; c++)
 		if (required_col[c] && m->colpos[c] < 0) {
@@ -212,8 +335,8 @@ bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t
 	r->org_id = m->org_id;
 	r->created_at = m->o->now;
 	r->dues_base = -1;
-	r->name = cell(m, cells, n, C_NAME);
-	r->former_name = cell(m, cells, n, C_FORMER);
+	r->name = name_cell(m, cells, n, C_NAME);
+	r->former_name = name_cell(m, cells, n, C_FORMER);
 	r->sex = code_of(m, "sex", cell(m, cells, n, C_SEX), C_SEX);
 	r->id_number = cell(m, cells, n, C_ID);
 	r->ethnicity = code_of(m, "ethnicity", cell(m, cells, n, C_ETHNIC), C_ETHNIC);

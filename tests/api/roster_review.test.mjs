@@ -332,3 +332,32 @@ test('P08 the template: required columns marked, drop-down lists for coded colum
   const j = await waitJob(admin, dry.body.id);
   assert.equal(j.result.code, 'no_rows');
 });
+
+test('P09 real spreadsheets: title rows, header variants, everyday words, date forms, full-width digits, lowercase x, inner spaces', async () => {
+  let seq = 601;
+  while (!idNumber('320102', '1984-11-23', seq).endsWith('X')) seq += 2; // odd: a man
+  const idx = idNumber('320102', '1984-11-23', seq);
+  const id2 = idNumber('320102', '1990-02-14', 612); // even: a woman
+  const full = (s) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('花名册');
+  ws.addRow(['某某社区第一党支部党员花名册']);
+  ws.addRow(['填报日期：2026年3月']);
+  ws.addRow(['序号', '党员姓名', '性别', '公民身份号码', '民族', '文化程度', '联系电话', '入党日期', '转正日期', '党员身份']);
+  ws.addRow([1, '王  小明', '男', idx.toLowerCase(), '汉', '本科', full('13912340001'), '2010年7月1日', '2011.7.1', '正式']);
+  ws.addRow([2, ' 李 红 ', '女性', ` ${full(id2)} `, '汉族', '大专', '13912340002', new Date(Date.UTC(2015, 6, 1)), '2016/7/1', '正式党员']);
+  const buf = Buffer.from(await wb.xlsx.writeBuffer());
+  const org = srv.branch(4);
+  const dry = await upload(srv, admin, `/api/v1/members/import?org_id=${org}&dry_run=1&format=xlsx`, buf);
+  const j = await waitJob(admin, dry.body.id);
+  assert.deepEqual([j.result.total, j.result.good, j.result.bad], [2, 2, 0], JSON.stringify(j.result.errors));
+  const real = await upload(srv, admin, `/api/v1/members/import?org_id=${org}&format=xlsx`, buf);
+  const r = await waitJob(admin, real.body.id);
+  assert.equal(r.result.imported, 2, JSON.stringify(r.result));
+  const got = srv.sql(`SELECT name || '|' || sex || '|' || ethnicity || '|' || education || '|' || joined_on || '|' || confirmed_on || '|' || party_status FROM members WHERE org_id = ${org} AND name IN ('王小明', '李红') ORDER BY name`).split('\n');
+  assert.deepEqual(got, ['李红|2|01|31|2015-07-01|2016-07-01|formal', '王小明|1|01|21|2010-07-01|2011-07-01|formal']);
+  const found = await admin.call('GET', `/api/v1/members?q=${idx}`); // the lowercase x stored as X
+  assert.equal(found.body.total, 1);
+  const mob = await admin.call('GET', '/api/v1/members?q=13912340001'); // full-width digits stored as ASCII
+  assert.equal(mob.body.total, 1);
+});
