@@ -418,7 +418,23 @@ static const struct {
 	{"member.pii_view", "查看完整个人信息"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
+	{"member.state_correct", "更正党籍状态"},
+	{"audit.export", "导出审计日志"},
 };
+
+size_t audit_actions_count(void)
+{
+	return sizeof audit_actions / sizeof audit_actions[0];
+}
+
+bool audit_action_at(size_t i, const char **code, const char **name)
+{
+	if (i >= sizeof audit_actions / sizeof audit_actions[0])
+		return false;
+	*code = audit_actions[i].code;
+	*name = audit_actions[i].name;
+	return true;
+}
 
 const char *audit_action_name(const char *code)
 {

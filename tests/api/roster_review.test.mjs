@@ -361,3 +361,40 @@ test('P09 real spreadsheets: title rows, header variants, everyday words, date f
   const mob = await admin.call('GET', '/api/v1/members?q=13912340001'); // full-width digits stored as ASCII
   assert.equal(mob.body.total, 1);
 });
+
+test('P11 the audit log in Chinese: action, role, object and summary names, an action picker, an export for the auditor', async () => {
+  const auditor = await as(srv, 'auditor');
+  // a user disabled: stored as status=active->disabled, shown in words
+  const u = await as(srv, 'member', srv.branch(0));
+  const sys = await as(srv, 'sysadmin');
+  const users = await sys.call('GET', `/api/v1/users?q=${u.username}`);
+  const uid = users.body.items[0].id;
+  assert.equal((await sys.call('PATCH', `/api/v1/users/${uid}`, { status: 'disabled' })).status, 200);
+  const r = await auditor.call('GET', `/api/v1/audit?object_type=user&object_id=${uid}&limit=50`);
+  assert.equal(r.status, 200, r.text);
+  const dis = r.body.items.find((x) => /disabled/.test(x.summary_raw || ''));
+  assert.ok(dis, r.text);
+  assert.equal(dis.summary, '状态：正常 → 停用');
+  assert.equal(dis.role_name, '系统管理员');
+  assert.match(dis.object_name, new RegExp(`^用户 .*（${u.username}）$`));
+  assert.ok(dis.action_name && !/[a-z]/.test(dis.action_name));
+  // a member's row names the member
+  const made = await newMember(srv.branch(1), { name: '审计对象' });
+  const m = await auditor.call('GET', '/api/v1/audit?action=member.create&limit=5');
+  assert.ok(m.body.items.length > 0);
+  assert.equal(m.body.items[0].object_name, '党员 审计对象');
+  assert.equal(m.body.items[0].object_id, made.id);
+  assert.equal(m.body.items[0].role_name, '组织部管理员');
+  // the picker: every action by its Chinese name
+  const acts = await auditor.call('GET', '/api/v1/audit/actions');
+  assert.ok(acts.body.items.some((a) => a.code === 'member.state_correct' && a.name === '更正党籍状态'));
+  // the export, audited
+  const x = await download(srv, auditor, '/api/v1/audit/export?action=member.create');
+  assert.equal(x.status, 200);
+  const rows = readCsv(x.buf);
+  assert.deepEqual(rows[0], ['编号', '时间', '操作人', '角色', '操作', '对象', '结果', '摘要', '来源地址']);
+  assert.equal(rows.length - 1, Number(srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'member.create'")));
+  assert.equal(rows[1][4], '新增党员');
+  assert.equal(Number(srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.export'")), 1);
+  assert.equal((await admin.call('GET', '/api/v1/audit/export')).status, 403);
+});

@@ -52,5 +52,7 @@ export const api = {
   resetPassword: (id) => http.post(`/users/${enc(id)}/reset-password`, {}),
   setUserRoles: (id, roles) => http.put(`/users/${enc(id)}/roles`, { roles }),
   listAudit: (query) => http.get('/audit', query),
-  verifyAudit: () => http.get('/audit/verify')
+  verifyAudit: () => http.get('/audit/verify'),
+  auditActions: () => http.get('/audit/actions'),
+  exportAudit: (query) => request('GET', '/audit/export', { query, blob: true })
 }

@@ -464,7 +464,10 @@ export default {
     outcome: { success: '成功', failure: '失败' },
     actorPh: '用户编号或用户名',
     actionPh: '如 member.create',
-    objectTypePh: '如 member'
+    objectTypePh: '如 member',
+    actionPick: '选择操作类型',
+    objectTypes: { member: '党员', org: '党组织', user: '用户' },
+    export: '导出日志'
   },
   me: {
     title: '我的',
