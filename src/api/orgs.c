@@ -45,6 +45,29 @@ static bool credit_code_valid(const char *s)
 	return false;
 }
 
+/* A telephone number as people write one: digits with - ( ) + and spaces, 7 to 15
+ * digits (a landline with its area code and extension, or a mobile). */
+static bool phone_valid(const char *s)
+{
+	int digits = 0;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (!strchr("-()+ ", *s))
+			return false;
+	}
+	return digits >= 7 && digits <= 15;
+}
+
+/* An organization code: letters, digits and - only. */
+static bool org_code_valid(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '-'))
+			return false;
+	return true;
+}
+
 /* Reads the record's fields from b into o (absent fields keep o's with patch). */
 static void read_org(struct request *req, json_t *b, struct org_rec *o, bool patch)
 {
@@ -92,6 +115,10 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 		req_field_error(req, "domain", "invalid_code", "所在领域无效");
 	if (o->label && !codes_valid("org_label", o->label))
 		req_field_error(req, "label", "invalid_code", "习惯称谓无效");
+	if (o->phone && !phone_valid(o->phone))
+		req_field_error(req, "phone", "invalid_phone", "联系电话应为 7 至 15 位数字，可含区号分隔符“-”");
+	if (o->code && !org_code_valid(o->code))
+		req_field_error(req, "code", "invalid_code", "组织代码只能包含字母、数字和“-”");
 	if (o->credit_code && !credit_code_valid(o->credit_code))
 		req_field_error(req, "credit_code", "credit_code_invalid", "统一社会信用代码无效（18位，校验位不符）");
 	struct date today = roster_today(), d;
@@ -107,9 +134,16 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 		struct date r, e;
 		if (!org_term_end(&plain, reg))
 			req_field_error(req, "extended_until", "no_term", "没有本届换届日期，不能延期");
+		else if (date_parse(reg, &r) && date_parse(o->extended_until, &e) && date_cmp(e, r) <= 0)
+			req_field_error(req, "extended_until", "R-ORG-03",
+					arena_printf(req->arena, "延期至的日期应晚于本届届满日期 %s", reg));
 		else if (date_parse(reg, &r) && date_parse(o->extended_until, &e) &&
-			 (date_cmp(e, date_add_years(r, 1)) > 0 || date_cmp(e, r) < 0))
-			req_field_error(req, "extended_until", "R-ORG-03", "延期换届不得超过届满后1年");
+			 date_cmp(e, date_add_years(r, 1)) > 0) {
+			char last[11];
+			date_format(date_add_years(r, 1), last);
+			req_field_error(req, "extended_until", "R-ORG-03",
+					arena_printf(req->arena, "延期换届不得超过届满后1年（本届届满 %s，最晚延至 %s）", reg, last));
+		}
 		if (!o->extension_reason)
 			req_field_error(req, "extension_reason", "required", "请填写延期换届的批准情况");
 	}

@@ -526,7 +526,10 @@ json_t *member_json(const struct member_rec *r, const char *org_name, bool revea
 	S("party_post", r->party_post);
 	S("joined_on", r->joined_on);
 	S("confirmed_on", r->confirmed_on);
-	json_object_set_new_nocheck(j, "party_age", json_integer(member_party_age(r->confirmed_on, today)));
+	/* 党龄 counts from 转正: a 预备党员 has none yet (null, not "0 年"; issue 20 #17) */
+	bool formal = r->party_status && strcmp(r->party_status, "formal") == 0 && r->confirmed_on;
+	json_object_set_new_nocheck(j, "party_age",
+				    formal ? json_integer(member_party_age(r->confirmed_on, today)) : json_null());
 	S("political_birthday", bday[0] ? bday : NULL);
 	struct date nb;
 	int nb_days, nb_years;

@@ -45,6 +45,7 @@ enum org_alert_code {
 	ORG_ALERT_COMMITTEE_REQUIRED,/* R-ORG-04: ≥ 7 正式党员 and no committee of 3–7 */
 	ORG_ALERT_TOO_FEW_MEMBERS,   /* R-ORG-05: a branch with < 3 正式党员 */
 	ORG_ALERT_EXTENSION_TOO_LONG,/* R-ORG-03: an extension moves the date by more than a year */
+	ORG_ALERT_JOINT_TOO_FEW,     /* R-ORG-05 on a 联合党支部 itself: < 3 正式党员 (issue 20 #17) */
 	ORG_ALERT__MAX
 };
 struct org_alert {

@@ -398,3 +398,27 @@ test('P11 the audit log in Chinese: action, role, object and summary names, an a
   assert.equal(Number(srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.export'")), 1);
   assert.equal((await admin.call('GET', '/api/v1/audit/export')).status, 403);
 });
+
+test('P17 预备党员 have no 党龄; organizations check phone and code; a 联合党支部 is not told to form one; a clear 延期 message', async () => {
+  const p = await newMember(srv.branch(2), { party_status: 'probationary', joined_on: '2025-07-01', confirmed_on: null });
+  assert.equal(p.party_age, null);
+  const f = await newMember(srv.branch(2));
+  assert.ok(f.party_age >= 20);
+  const b = srv.branch(2);
+  for (const [body, field] of [[{ phone: 'abc123' }, 'phone'], [{ phone: '12' }, 'phone'], [{ code: '代码 1' }, 'code']]) {
+    const r = await admin.call('PATCH', `/api/v1/orgs/${b}`, body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.body.errors[0].field, field);
+  }
+  assert.equal((await admin.call('PATCH', `/api/v1/orgs/${b}`, { phone: '021-6432 1234', code: 'DZB-001' })).status, 200);
+  const joint = await admin.call('POST', '/api/v1/orgs', { parent_id: srv.community(0), name: '联合测试联合党支部', type: '联合党支部' });
+  assert.equal(joint.status, 201, joint.text);
+  const codes = joint.body.alerts.map((a) => a.code);
+  assert.ok(codes.includes('joint_too_few'), JSON.stringify(joint.body.alerts));
+  assert.ok(!codes.includes('too_few_members'));
+  const t = await admin.call('PATCH', `/api/v1/orgs/${joint.body.id}`, { term_started_on: '2024-03-01', term_years: 3, extended_until: '2026-01-01', extension_reason: '上级批准' });
+  assert.equal(t.status, 400);
+  assert.match(t.body.errors[0].message, /应晚于本届届满日期 2027-03-01/);
+  const t2 = await admin.call('PATCH', `/api/v1/orgs/${joint.body.id}`, { term_started_on: '2024-03-01', term_years: 3, extended_until: '2028-06-01', extension_reason: '上级批准' });
+  assert.match(t2.body.errors[0].message, /最晚延至 2028-03-01/);
+});

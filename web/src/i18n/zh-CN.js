@@ -57,6 +57,10 @@ export default {
     menu: '菜单',
     pickOrg: '选择党组织',
     pickOrgPh: '选择或输入名称搜索党组织',
+    discardTitle: '放弃未保存的内容？',
+    discardText: '表单中有尚未保存的内容，关闭后将丢失。',
+    discard: '放弃并关闭',
+    keepEditing: '继续编辑',
     loadMore: '加载更多（已显示 {shown} / 共 {total} 个）'
   },
   // field keys of the API named for people (ErrorBanner; issue 20 #12)
