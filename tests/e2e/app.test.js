@@ -313,7 +313,7 @@ test('audit: the auditor sees the rows and the chain status', { skip: skipAll ||
   assert.ok((await rows.count()) > 0, 'audit rows are listed')
   await capture(page, problems, 'audit')
   // the member created above has its audit row
-  await formItem(page, '对象类型').locator('input').fill('member')
+  await pickOption(page, formItem(page, '对象类型'), '党员') // a picker of names (issue 20 #11)
   await page.getByRole('button', { name: '查询' }).click()
   await settle(page)
   assert.ok((await rows.count()) > 0, 'rows about members')

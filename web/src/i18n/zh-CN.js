@@ -318,6 +318,16 @@ export default {
     years: '{n} 年',
     views: { roster: '在册党员', history: '历史党员（出党、去世）', all: '全部（含历史党员）', byState: '按党籍状态' },
     counted: '{what} 共 {n} 人',
+    pageOf: '第 {n} / {m} 页',
+    bulk: {
+      selected: '已选 {n} 人',
+      state: '批量变更党籍状态',
+      print: '打印所选',
+      stateTitle: '批量变更党籍状态（{n} 人）',
+      stateHint: '每人逐一按规则办理：无权办理或不符合规则的人员不会变更，并在结果中列出原因。',
+      confirm: '确认将所选 {n} 人的党籍状态变更为“{state}”？',
+      result: '已变更 {ok} 人，未变更 {bad} 人'
+    },
     stateForm: {
       state: '变更为',
       date: '变更日期',
