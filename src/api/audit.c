@@ -1,6 +1,7 @@
 /* audit.c: reading and verifying the audit log (audit.read: the auditor only). The
  * log itself is written by model/audit.c in the transaction of each change. */
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/date.h"
 #include "db/db.h"
 #include "http/params.h"
@@ -76,7 +77,17 @@ static const struct {
 	{"name", "姓名"},	     {"mobile", "手机号"},	      {"member_id", "关联党员"},
 };
 
-static const char *value_zh(struct request *req, const char *v)
+/* Keys whose 1/0 mean yes/no; others keep their numbers (ids, counts, instants). */
+static bool yes_no_key(const char *key)
+{
+	static const char *const keys[] = {"must_change", "same_address", "masked"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+static const char *value_zh(struct request *req, const char *v, bool yes_no)
 {
 	for (size_t i = 0; i < sizeof summary_values / sizeof summary_values[0]; i++)
 		if (strcmp(summary_values[i].value, v) == 0)
@@ -98,26 +109,28 @@ static const char *value_zh(struct request *req, const char *v)
 			return arena_printf(req->arena, "%s（组织 %lld）", r->name, (long long)id);
 		}
 	}
-	if (strcmp(v, "1") == 0)
+	if (yes_no && strcmp(v, "1") == 0)
 		return "是";
-	if (strcmp(v, "0") == 0)
+	if (yes_no && strcmp(v, "0") == 0)
 		return "否";
 	return v;
 }
 
 /* A value "a->b" is a change; "a,b" a list: each part in words. */
-static const char *values_zh(struct request *req, const char *v)
+static const char *values_zh(struct request *req, const char *v, bool yes_no)
 {
 	const char *arrow = strstr(v, "->");
 	if (arrow)
-		return arena_printf(req->arena, "%s → %s", values_zh(req, arena_strndup(req->arena, v, (size_t)(arrow - v))),
-				    values_zh(req, arrow + 2));
+		return arena_printf(req->arena, "%s → %s",
+				    values_zh(req, arena_strndup(req->arena, v, (size_t)(arrow - v)), yes_no),
+				    values_zh(req, arrow + 2, yes_no));
 	if (!strchr(v, ','))
-		return value_zh(req, v);
+		return value_zh(req, v, yes_no);
 	const char *out = "";
 	for (const char *p = v; *p;) {
 		size_t k = strcspn(p, ",");
-		out = arena_printf(req->arena, "%s%s%s", out, *out ? "、" : "", value_zh(req, arena_strndup(req->arena, p, k)));
+		out = arena_printf(req->arena, "%s%s%s", out, *out ? "、" : "",
+				   value_zh(req, arena_strndup(req->arena, p, k), yes_no));
 		p += k;
 		if (*p == ',')
 			p++;
@@ -145,7 +158,13 @@ static const char *summary_zh(struct request *req, const char *s)
 			for (size_t i = 0; i < sizeof summary_keys / sizeof summary_keys[0]; i++)
 				if (strcmp(summary_keys[i].key, key) == 0)
 					kname = summary_keys[i].name;
-			part = arena_printf(req->arena, "%s：%s", kname, values_zh(req, eq + 1));
+			const char *val = values_zh(req, eq + 1, yes_no_key(key));
+			if (strcmp(key, "reset_at") == 0) {
+				char at[21];
+				clock_rfc3339(strtoll(eq + 1, NULL, 10), at);
+				val = arena_strdup(req->arena, at);
+			}
+			part = arena_printf(req->arena, "%s：%s", kname, val);
 		}
 		if (*tok)
 			out = arena_printf(req->arena, "%s%s%s", out, *out ? "；" : "", part);

@@ -76,7 +76,7 @@ static const char *norm_date(struct arena *a, const char *s)
 }
 
 /* Column c's text, trimmed, in the row's arena; NULL when absent or blank. */
-/* Full-width forms (ＡＢＣ１２３, the ideographic space) as ASCII, into the arena: what
+/* Full-width digits and letters (ＡＢＣ１２３) and the ideographic space as ASCII, into the arena: what
  * people type with a Chinese input method (issue 20 #9). */
 static char *halfwidth(struct arena *a, const char *s, size_t len)
 {
@@ -87,7 +87,8 @@ static char *halfwidth(struct arena *a, const char *s, size_t len)
 		/* U+FF01..U+FF5E: EF BC 81..EF BD 9E; U+3000: E3 80 80 */
 		if (i + 2 < len && u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD)) {
 			unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-			if (cp >= 0xFF01 && cp <= 0xFF5E) {
+			/* digits and Latin letters only: full-width brackets stay (出国（境）暂留) */
+			if ((cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) || (cp >= 0xFF41 && cp <= 0xFF5A)) {
 				out[o++] = (char)(cp - 0xFEE0);
 				i += 3;
 				continue;
