@@ -419,7 +419,7 @@ static void post_member(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 %s（%s）", r.name, o.name)) != 0)
+	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 id=%lld（%s）", (long long)r.id, o.name)) != 0)
 		return;
 	req_reply_json(req, 201, member_json(&r, o.name, false, roster_today()));
 }
@@ -486,8 +486,9 @@ static void patch_member(struct request *req)
 		}
 	}
 	if (audit(req, "member.update", r.id, r.org_id,
-		  moved_from ? arena_printf(req->arena, "修改党员 %s（组织调整：%s → %s）", r.name, moved_from, org_name)
-			     : arena_printf(req->arena, "修改党员 %s", r.name)) != 0)
+		  moved_from ? arena_printf(req->arena, "修改党员 id=%lld（组织调整：%s → %s）", (long long)r.id, moved_from,
+					    org_name)
+			     : arena_printf(req->arena, "修改党员 id=%lld", (long long)r.id)) != 0)
 		return;
 	req_reply_json(req, 200, member_json(&r, org_name, false, roster_today()));
 }
@@ -599,8 +600,10 @@ static void post_state(struct request *req)
 	}
 	const char *fn = codes_name("member_state", from), *tn = codes_name("member_state", state);
 	if (audit(req, correction ? "member.state_correct" : "member.state", r.id, r.org_id,
-		  arena_printf(req->arena, "%s %s 党籍状态 %s → %s%s%s", correction ? "更正" : "变更", r.name,
-			       fn ? fn : from, tn ? tn : state, why ? "：" : "", why ? why : "")) != 0)
+		  /* no name nor reason: the audit log outlives a deleted record (S13); the
+		   * reason stays in the member's history */
+		  arena_printf(req->arena, "%s党籍状态 %s → %s%s", correction ? "更正" : "变更", fn ? fn : from,
+			       tn ? tn : state, doc ? "（附文号）" : "")) != 0)
 		return;
 	req_reply_json(req, 200, member_json(&r, org_name, false, today));
 }

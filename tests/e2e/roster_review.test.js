@@ -170,6 +170,7 @@ test('P05 P06 P07 P16 members: own branch by default, 在册 view, outgoing stat
   await settle(page)
   await page.locator('[data-testid=members-table] .el-table__body tr').filter({ hasText: name }).first().waitFor()
   assert.match(await page.locator('[data-testid=members-total]').innerText(), /历史党员/)
+  assert.match(page.url(), /state=history/, 'the filters are in the address (P17)')
   await shot(page, 'p07-history-view')
   // the secretary may not correct it: the dialog says so, nothing to pick
   await page.locator('[data-testid=members-table] .el-table__body tr').filter({ hasText: name }).first().getByRole('button', { name: /状态/ }).first().click()
