@@ -30,6 +30,7 @@ struct option_def {
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const password_policies[] = {"dengbao", "asvs", NULL};
+static const char *const transfer_levels[] = {"committee", "branch", NULL}; /* transfers */
 
 #define KIB 1024LL
 #define MIB (1024LL * 1024)
@@ -67,6 +68,7 @@ static const struct option_def options[] = {
 	I(cache_kib, "8192", 64, 16 * MIB, "SQLite page cache per connection in KiB"),
 	S(state_correction_roles, "district_admin", NULL, true, "roles (comma-separated codes) that may correct an outgoing state (自动退党, 除名, 开除党籍, 去世) of a member in their scope (issue 20 #5)"),
 	I(stats_parallel_orgs, "5000", 1, 1000000000, "a statistics pass over at least this many organizations runs in two halves on two connections"),
+	I(file_quota_kib, "2097152", 64, 1024 * 1024 * 1024, "KiB of stored files (contents and thumbnails) per organization; an upload past it answers 409"),
 	I(import_batch_rows, "500", 1, 100000, "rows an import writes per transaction (S18: others write in between)"),
 	I(import_max_unzipped_mib, "1536", 1, 64 * 1024, "decompressed MiB of one xlsx part at most (a 1M-row sheet is ~1.2 GiB)"),
 	I(import_max_ratio, "40", 1, 10000, "an xlsx part may decompress to at most this many times the upload's size (S19)"),
@@ -75,10 +77,19 @@ static const struct option_def options[] = {
 	I(job_lease_seconds, "30", 2, 3600, "seconds a job stays its server's without a renewal (every third of it); then another server takes it over (docs/OPERATIONS.md)"),
 	I(dup_probe_limit, "10", 0, 1000000, "duplicates outside the caller's scope a user may meet per dup_probe_window (S20; 429 above)"),
 	I(dup_probe_window, "3600", 1, 30 * 86400, "seconds in which dup_probe_limit counts"),
+	B(message_workers, "1", "run the scheduler and the outbox sender in this server (messages, issue 16)"),
+	I(outbox_lease_seconds, "120", 2, 86400, "seconds a message being sent stays its sender's; past it an unfinished send is marked interrupted, never sent again by itself"),
+	I(sender_interval_ms, "1000", 10, 600000, "ms the outbox sender waits when nothing is due"),
+	I(scheduler_tick_seconds, "30", 1, 3600, "seconds between the scheduler's looks for due slots"),
+	I(provider_timeout_ms, "10000", 100, 600000, "ms one SMS or WeChat provider call may take"),
 	S(key_dir, "var/keys", NULL, true, "directory of key files (kept outside the database)"),
 	S(log_file, "-", NULL, true, "log file, - for stderr"),
 	S(log_level, "info", log_levels, true, "debug, info, warn or error"),
 	S(password_policy, "dengbao", password_policies, true, "dengbao (GB/T 22239 level 3) or asvs"),
+	/* 发展党员 (issue 13): the (local) settings of DOMAIN.md §2 */
+	I(dev_publicity_workdays, "5", 1, 30, "R-DEV-15: working days a 公示 lasts at least"),
+	I(dev_review_max_days, "365", 30, 3650, "R-DEV-06: days from the 政审 conclusion to the branch meeting at most"),
+	I(dev_annual_default_quota, "0", 0, 100000, "R-DEV-16: a committee's yearly quota when the district set none (0: none set means no approvals)"),
 	I(session_idle, "1800", 60, 7 * 86400, "session idle timeout in seconds"),
 	I(session_absolute, "43200", 60, 30 * 86400, "session absolute lifetime in seconds"),
 	I(lock_threshold, "5", 1, 1000000, "failed logins of one (name, address) before it must wait (docs/OPERATIONS.md)"),
@@ -87,6 +98,14 @@ static const struct option_def options[] = {
 	I(ip_login_limit, "30", 1, 1000000000, "failed logins per client address per lock_window before every login from it waits"),
 	I(pwhash_mem_kib, "19456", 19456, 4 * MIB, "Argon2id memory in KiB (>= 19456)"),
 	I(pwhash_ops, "2", 1, 16, "Argon2id passes (fewer than 2 count as 2)"),
+	/* transfers (组织关系接转, issue 14) */
+	I(transfer_days_city, "30", 1, 365, "R-TRF-02: days a transfer letter is valid within the city"),
+	I(transfer_days_outside, "90", 1, 365, "R-TRF-02: days a transfer letter is valid outside the city"),
+	S(transfer_approval, "committee", transfer_levels, true, "who approves a transfer on the sending side: committee (the branch submits, its 基层党委 approves) or branch (the branch's submission is the approval)"),
+	S(transfer_acceptance, "committee", transfer_levels, true, "who accepts a transfer on the receiving side: committee (the receiving 基层党委) or branch"),
+	S(transfer_city, "上海市", NULL, true, "the deployment's city, printed on letters"),
+	S(transfer_verify_base, "http://127.0.0.1:8080", NULL, true, "public base URL of the letters' verification link (QR code)"),
+	I(transfer_verify_limit, "30", 1, 1000000, "public letter verifications per client address per minute (429 above)"),
 };
 #undef I
 #undef S

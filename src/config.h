@@ -47,12 +47,23 @@ struct config {
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
 	char *state_correction_roles; /* roles that may take a member out of 自动退党/除名/开除党籍/去世 (comma list) */
+	/* messages (issue 16) */
+	bool message_workers;           /* run the scheduler and the outbox sender threads */
+	int64_t outbox_lease_seconds;   /* a 'sending' row stays its sender's this long */
+	int64_t sender_interval_ms;     /* the sender's pause when nothing is due */
+	int64_t scheduler_tick_seconds; /* how often the scheduler looks for due slots */
+	int64_t provider_timeout_ms;    /* one provider HTTP call at most */
+	int64_t file_quota_kib;          /* files store: bytes an organization's files may take, in KiB */
 	char *key_dir; /* key files, outside the database */
 	/* logging */
 	char *log_file;
 	char *log_level;
 	/* identity */
 	char *password_policy; /* dengbao | asvs */
+	/* 发展党员 (issue 13) */
+	int64_t dev_publicity_workdays;
+	int64_t dev_review_max_days;
+	int64_t dev_annual_default_quota;
 	int64_t session_idle;
 	int64_t session_absolute;
 	int64_t lock_threshold;
@@ -61,6 +72,14 @@ struct config {
 	int64_t ip_login_limit; /* login attempts per IP per lock_window */
 	int64_t pwhash_mem_kib;
 	int64_t pwhash_ops;
+	/* transfers (组织关系接转, issue 14) */
+	int64_t transfer_days_city;    /* R-TRF-02 (local): a letter's validity within the city */
+	int64_t transfer_days_outside; /* R-TRF-02 (local): … to outside the city */
+	char *transfer_approval;       /* who approves on the sending side: committee | branch */
+	char *transfer_acceptance;     /* who accepts on the receiving side: committee | branch */
+	char *transfer_city;           /* the city's name on the letter, for "within the city" */
+	char *transfer_verify_base;    /* the public base URL of the QR code's verification link */
+	int64_t transfer_verify_limit; /* public verifications per client address per minute */
 };
 
 extern struct config cfg;

@@ -177,6 +177,26 @@ static int audit(struct request *req, const char *action, int64_t id, int64_t or
 	return audit_record(req, &ev);
 }
 
+/* R-TRF-03: true (after a 409 in_transit on field) when the member has an open
+ * transfer: a member in transit is not deleted, moved or given another state by hand. */
+static bool in_transit(struct request *req, int64_t id, const char *field, const char *what)
+{
+	enum db_rc rc = member_in_transit(req->db, id, NULL);
+	if (rc == DB_NOT_FOUND)
+		return false;
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return true;
+	}
+	req_fail(req, 409, "in_transit", arena_printf(req->arena, "该党员组织关系转接在途，不能%s", what));
+	if (!req->err.fields) {
+		req->err.fields = json_array();
+		json_array_append_new(req->err.fields, json_pack("{s:s, s:s, s:s}", "field", field, "code", "in_transit",
+								 "message", "组织关系转接在途（R-TRF-03）"));
+	}
+	return true;
+}
+
 /* Loads member id inside the caller's scope for perm, or 404. */
 static bool load_in_scope(struct request *req, int64_t id, const char *perm, struct member_rec *r,
 			  const char **org_name)
@@ -448,6 +468,8 @@ static void patch_member(struct request *req)
 	}
 	if (req_failed(req))
 		return;
+	if (r.org_id != old_org && in_transit(req, r.id, "org_id", "调整所在党组织"))
+		return;
 	if (r.org_id != old_org) {
 		struct org_rec o;
 		if (!roster_org_in_scope(req, r.org_id, "member.write", &o)) {
@@ -498,7 +520,7 @@ static void delete_member(struct request *req)
 	int64_t id = req_param_id(req, "id");
 	struct member_rec r;
 	const char *org_name;
-	if (!load_in_scope(req, id, "member.write", &r, &org_name))
+	if (!load_in_scope(req, id, "member.write", &r, &org_name) || in_transit(req, id, "id", "删除"))
 		return;
 	enum db_rc rc = member_delete(req->db, id);
 	if (rc != DB_OK) {
@@ -558,6 +580,8 @@ static void post_state(struct request *req)
 		req_field_error(req, "confirm", "invalid_bool", "应为 true 或 false");
 	if (state && !codes_valid("member_state", state))
 		req_field_error(req, "state", "invalid_code", "党籍状态无效");
+	else if (state && strcmp(state, "transfer_out") == 0)
+		req_field_error(req, "state", "read_only", "转出（在途）由组织关系接转办理");
 	else if (state && r.state && strcmp(state, r.state) == 0)
 		req_field_error(req, "state", "same_state", "党籍状态没有变化");
 	struct date d, today = roster_today();
@@ -573,7 +597,7 @@ static void post_state(struct request *req)
 		req_field_error(req, "confirm", "confirm_required",
 				correction ? "这是对出党或去世状态的更正，请确认后再提交"
 					   : "该状态将使其移出在册党员，请确认后再提交");
-	if (req_failed(req))
+	if (req_failed(req) || in_transit(req, id, "state", "变更党籍状态"))
 		return;
 	if (r.state && strcmp(r.state, "deceased") == 0 && strcmp(state, "normal") == 0) {
 		req_field_error(req, "state", "deceased_final", "已去世的党员不能恢复为正常");

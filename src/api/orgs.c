@@ -12,6 +12,8 @@
 #include "http/input.h"
 #include "model/audit.h"
 #include "model/codes.h"
+#include "model/file.h"
+#include "model/meeting.h"
 #include "model/grid.h"
 #include "model/org.h"
 #include "core/jsonw.h"
@@ -493,6 +495,8 @@ static void post_move(struct request *req)
 		return;
 	}
 	enum db_rc rc = org_move(req->db, req->arena, &o, parent, p.path, clock_now());
+	if (rc == DB_OK) /* the meetings' paths follow the subtree */
+		rc = mtg_move_paths(req->db, o.path, arena_printf(req->arena, "%s%lld/", p.path, (long long)o.id));
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
@@ -523,7 +527,9 @@ static void delete_org(struct request *req)
 		req_fail(req, 409, "org_not_empty", "该党组织还有下级组织或党员，不能删除");
 		return;
 	}
-	rc = org_delete(req->db, o.id);
+	rc = file_delete_owner(req->db, "org", o.id); /* its own documents go with it */
+	if (rc == DB_OK)
+		rc = org_delete(req->db, o.id);
 	if (rc == DB_CONSTRAINT) {
 		req_fail(req, 409, "org_in_use", "该党组织仍被其他记录（党员、账号权限等）引用，不能删除");
 		return;

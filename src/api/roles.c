@@ -22,8 +22,10 @@ static void get_roles(struct request *req)
 	json_t *items = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *perms = json_array();
-		for (size_t k = 0; k < ROLE_MAX_PERMS && r[i].perms[k]; k++)
-			json_array_append_new(perms, json_string(r[i].perms[k]));
+		const char *p[POLICY_MAX_ROLE_PERMS];
+		size_t np = policy_role_perms(&r[i], p, POLICY_MAX_ROLE_PERMS);
+		for (size_t k = 0; k < np; k++)
+			json_array_append_new(perms, json_string(p[k]));
 		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:b, s:b}", "code", r[i].code, "name", r[i].name,
 						       "permissions", perms, "admin", r[i].admin, "needs_org",
 						       r[i].needs_org));

@@ -133,6 +133,11 @@ void roster_reply_file(struct request *req, const char *path, const char *type, 
 	req->out_fd = fd;
 	req->out_fd_size = (uint64_t)st.st_size;
 	req->out_type = type;
+	roster_attachment(req, name);
+}
+
+void roster_attachment(struct request *req, const char *name)
+{
 	/* RFC 6266 with an RFC 5987 UTF-8 name: the ASCII fallback first */
 	char enc[256];
 	size_t k = 0;

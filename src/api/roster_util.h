@@ -29,4 +29,7 @@ bool roster_cursor_decode(struct request *req, const char *cursor, const char **
 char *roster_tmpfile(struct request *req, const char *suffix);
 /* Replies with the file at path (then unlinks it) as an attachment named name. */
 void roster_reply_file(struct request *req, const char *path, const char *type, const char *name);
+/* Content-Disposition: attachment with name (RFC 6266, UTF-8 per RFC 5987), for a
+ * reply built in memory (req_reply_raw with arena-owned bytes). */
+void roster_attachment(struct request *req, const char *name);
 #endif

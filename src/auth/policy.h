@@ -13,7 +13,7 @@ struct perm_def {
 	const char *name; /* Chinese, for the UI */
 };
 
-#define ROLE_MAX_PERMS 48
+#define ROLE_MAX_PERMS 16 /* the role's own; capabilities' grants are in policy.c */
 
 struct role_def {
 	const char *code;  /* "branch_secretary" */
@@ -29,6 +29,10 @@ const struct role_def *policy_roles(size_t *n);
 /* A role or permission by code, or NULL. */
 const struct role_def *policy_role(const char *code);
 const struct perm_def *policy_perm(const char *code);
+/* Every permission the role grants (its own, then the capabilities' grants) into out,
+ * up to max; returns how many. */
+#define POLICY_MAX_ROLE_PERMS 128
+size_t policy_role_perms(const struct role_def *r, const char **out, size_t max);
 /* True when the role grants perm. */
 bool policy_role_has(const struct role_def *r, const char *perm);
 #endif

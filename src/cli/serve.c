@@ -8,6 +8,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
+#include "jobs/scheduler.h"
+#include "jobs/sender.h"
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -63,6 +65,10 @@ static int cmd_serve(int argc, char **argv)
 		log_msg(LOG_WARN, NULL, "taking over the jobs of a stopped server failed: %s", db_errmsg(db));
 	db_close(db);
 	sweep_exports();
+	/* the scheduler's slots and the outbox's sender (issue 16); every server may run
+	 * them: claims in the database keep each slot and each message to one server */
+	if (cfg.message_workers && (scheduler_start() != 0 || sender_start() != 0))
+		log_msg(LOG_ERROR, NULL, "cannot start the scheduler or the outbox sender: messages wait for another server");
 	return server_run();
 }
 CLI_COMMAND(serve, cmd_serve, "serve", "serve HTTP on --listen:--port until SIGTERM");

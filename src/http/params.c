@@ -26,7 +26,7 @@ static const char *clean_text(struct request *req, const struct param *p, const 
 	*ok = true;
 	for (const char *s = v; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f) {
+		if ((c < 0x20 || c == 0x7f) && !((p->flags & PARAM_MULTILINE) && (c == '\n' || c == '\r' || c == '\t'))) {
 			req_field_error(req, p->name, "invalid_chars", "包含不允许的控制字符");
 			*ok = false;
 			return NULL;
@@ -136,7 +136,7 @@ static void query_field(struct request *req, const struct param *p, const char *
 /* One body field through input.c's typed readers (they record their own errors). */
 static void body_field(struct request *req, const struct param *p, json_t *obj, char *slot)
 {
-	unsigned fl = p->flags & PARAM_REQUIRED ? IN_REQUIRED : IN_OPTIONAL;
+	unsigned fl = (p->flags & PARAM_REQUIRED ? IN_REQUIRED : IN_OPTIONAL) | (p->flags & PARAM_MULTILINE ? IN_MULTILINE : 0);
 	const char *s = NULL;
 	int64_t n;
 	bool b;

@@ -37,6 +37,7 @@ enum param_type {
 enum param_flag {
 	PARAM_REQUIRED = 1 << 0, /* absent (or empty) is a field error "required" */
 	PARAM_BODY = 1 << 1,     /* read from the JSON body object, not the query string */
+	PARAM_MULTILINE = 1 << 2, /* STR: newlines and tabs allowed (other controls still refused) */
 };
 
 struct param {

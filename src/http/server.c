@@ -22,6 +22,8 @@
 #include "http/router.h"
 #include "http/static.h"
 #include "jobs/jobs.h"
+#include "jobs/scheduler.h"
+#include "jobs/sender.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -443,6 +445,8 @@ static int drain_and_stop(struct MHD_Daemon *d)
 		usleep(20 * 1000);
 	offload_stop();
 	MHD_stop_daemon(d);
+	scheduler_stop(); /* a run in progress finishes its transaction first */
+	sender_stop();    /* a send in progress finishes and is recorded */
 	/* long work (imports) finishes too, within what is left of the grace period; a job
 	 * still running then keeps its connection: its transaction is rolled back, never
 	 * half-applied, and the job is let go for another server (or the next start) to

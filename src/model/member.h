@@ -127,7 +127,12 @@ enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt,
 /* Rewrites every column of r->id from r (validated; ID and mobile sealed anew; org_path
  * from r->org_id). DB_CONSTRAINT when the ID now matches another person. */
 enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r);
-/* Deletes the member and its history (secure_delete overwrites the bytes). */
+/* R-TRF-03: DB_OK (with the member's organization in *org_id, if not NULL) when the
+ * member has an open transfer (0065), DB_NOT_FOUND when not. member_update refuses to
+ * move and member_delete to delete such a member (DB_CONSTRAINT). */
+enum db_rc member_in_transit(struct db *db, int64_t id, int64_t *org_id);
+/* Deletes the member and its history (secure_delete overwrites the bytes);
+ * DB_CONSTRAINT while the member is in transit. */
 enum db_rc member_delete(struct db *db, int64_t id);
 /* Sets the state and appends a history row (the caller audits). */
 enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *to, const char *reason,

@@ -139,6 +139,7 @@ enum member_query_stmt {
 	STMT_MEMBER_DELETE,
 	STMT_MEMBER_DELETE_HISTORY,
 	STMT_MEMBER_STATE,
+	STMT_MEMBER_IN_TRANSIT, /* transfers (issue 14) */
 	STMT_MEMBER_HISTORY_ADD,
 	STMT_MEMBER_HISTORY,
 	PAGE_PLAN_STMTS(MEMBER_PAGE),
@@ -181,6 +182,10 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 " WHERE id = $1 AND EXISTS (SELECT 1 FROM orgs WHERE id = $2) RETURNING org_path"},
 	[STMT_MEMBER_DELETE] = {"member.delete", "DELETE FROM members WHERE id = $1"},
 	[STMT_MEMBER_DELETE_HISTORY] = {"member.delete_history", "DELETE FROM member_history WHERE member_id = $1"},
+	/* R-TRF-03: the member's organization while a transfer of theirs is open (0065) */
+	[STMT_MEMBER_IN_TRANSIT] = {"member.in_transit",
+	 "SELECT m.org_id FROM members m WHERE m.id = $1 AND EXISTS (SELECT 1 FROM transfers t WHERE t.member_id = m.id"
+	 " AND t.open = 1)"},
 	[STMT_MEMBER_STATE] = {"member.state",
 	 "UPDATE members SET state = $2, stats_key = $3, updated_at = $4 WHERE id = $1"},
 	[STMT_MEMBER_HISTORY_ADD] = {"member.history_add",
@@ -332,8 +337,33 @@ enum db_rc member_load(struct db *db, struct arena *a, int64_t id, bool decrypt,
 	return rc;
 }
 
+enum db_rc member_in_transit(struct db *db, int64_t id, int64_t *org_id)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_IN_TRANSIT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		if (org_id)
+			*org_id = db_col_int(st, DB_COL_ONLY);
+		rc = DB_OK;
+	} else if (rc == DB_DONE) {
+		rc = DB_NOT_FOUND;
+	}
+	db_reset(st);
+	return rc;
+}
+
 enum db_rc member_update(struct db *db, struct arena *a, struct member_rec *r)
 {
+	/* R-TRF-03: a member in transit is not moved by hand */
+	int64_t org_now;
+	enum db_rc tr = member_in_transit(db, r->id, &org_now);
+	if (tr == DB_OK && org_now != r->org_id)
+		return DB_CONSTRAINT;
+	if (tr != DB_OK && tr != DB_NOT_FOUND)
+		return tr;
 	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_UPDATE]);
 	if (!st)
 		return DB_ERROR;
@@ -363,6 +393,11 @@ static enum db_rc exec1(struct db *db, const struct db_sql *sql, int64_t id)
 
 enum db_rc member_delete(struct db *db, int64_t id)
 {
+	/* R-TRF-03: a member in transit is not deleted (transfer_accept closes the
+	 * transfer before an 'out' member leaves the roster) */
+	enum db_rc tr = member_in_transit(db, id, NULL);
+	if (tr != DB_NOT_FOUND)
+		return tr == DB_OK ? DB_CONSTRAINT : tr;
 	enum db_rc rc = exec1(db, &mq_sql[STMT_MEMBER_DELETE_HISTORY], id);
 	return rc == DB_OK ? exec1(db, &mq_sql[STMT_MEMBER_DELETE], id) : rc;
 }

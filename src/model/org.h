@@ -113,4 +113,11 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 /* Alerts of every organization in [prefix, end) (R-ORG-02…05) as API items. */
 enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
 			    json_t *items);
+/* The same alerts handed one at a time to fn (o's strings live until fn returns), in
+ * path order: for counts and pages without building the whole list. */
+typedef void (*org_alert_fn)(void *ctx, const struct org_rec *o, const struct org_alert *al);
+enum db_rc org_alerts_scan(struct db *db, const char *prefix, const char *end, struct date today, org_alert_fn fn,
+			   void *ctx);
+/* One alert as the API shows it: {org_id, org_name, code, level, message, due_on?}. */
+json_t *org_alert_json(const struct org_rec *o, const struct org_alert *al);
 #endif

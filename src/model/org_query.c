@@ -32,7 +32,6 @@ enum org_query_stmt {
 	STMT_ORG_NAME,
 	STMT_ORG_TREE,
 	STMT_ORG_ALERT_ORGS,
-	STMT_ORG_ALERT_FORMAL,
 	ORG_QUERY_STMT__MAX
 };
 /* org_delete runs these in order, first to last: what refers to the organization, then
@@ -86,11 +85,7 @@ enum org_alert_col {
 	ORG_ALERT_COL_TERM_YEARS,
 	ORG_ALERT_COL_EXTENDED_UNTIL,
 	ORG_ALERT_COL_COMMITTEE,
-};
-/* org.alert_formal's rows */
-enum org_formal_col {
-	ORG_FORMAL_COL_ORG_ID,
-	ORG_FORMAL_COL_FORMAL,
+	ORG_ALERT_COL_FORMAL,
 };
 
 static const struct db_sql oq_sql[ORG_QUERY_STMT__MAX] = {
@@ -139,12 +134,11 @@ static const struct db_sql oq_sql[ORG_QUERY_STMT__MAX] = {
 	 " UNION ALL SELECT c.id, t.d + 1 FROM t JOIN orgs c ON c.parent_id = t.id WHERE t.d < $2)"
 	 " SELECT o.id, t.d, o.name, o.type, o.label, o.domain, (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id)"
 	 " FROM t JOIN orgs o ON o.id = t.id ORDER BY o.path"},
+	/* the organizations with their current committee's size and their own 正式党员 on
+	 * the roster, both kept by triggers (0096) */
 	[STMT_ORG_ALERT_ORGS] = {"org.alert_orgs",
-	 "SELECT o.id, o.name, o.type, o.domain, o.term_started_on, COALESCE(o.term_years, 0), o.extended_until,"
-	 " (SELECT COUNT(*) FROM org_committee c WHERE c.org_id = o.id AND c.ended_on IS NULL)"
-	 " FROM orgs o WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path"},
-	[STMT_ORG_ALERT_FORMAL] = DB_SQL_INDEXED("org.alert_formal", "SELECT org_id, COUNT(*) FROM members", "members_stats",
-	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $3 GROUP BY org_id"),
+	 "SELECT id, name, type, domain, term_started_on, COALESCE(term_years, 0), extended_until, n_committee, n_formal"
+	 " FROM orgs WHERE path >= $1 AND path < $2 ORDER BY path"},
 };
 DB_SQL_TABLE(org_query, oq_sql);
 
@@ -452,54 +446,15 @@ enum db_rc org_tree_write(struct db *db, const struct org_rec *o, int depth, str
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-struct formal {
-	int64_t org, n;
-};
-
-static int formal_cmp(const void *a, const void *b)
+enum db_rc org_alerts_scan(struct db *db, const char *prefix, const char *end, struct date today, org_alert_fn fn,
+			   void *ctx)
 {
-	const struct formal *x = a, *y = b;
-	return x->org < y->org ? -1 : x->org > y->org;
-}
-
-enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
-			    json_t *items)
-{
-	(void)a;
-	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_ALERT_FORMAL]);
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_ALERT_ORGS]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
-	db_bind_int(st, 3, MSK_FORMAL | MSK_IN_ROSTER);
-	size_t n = 0, cap = 256;
-	struct formal *f = malloc(cap * sizeof *f);
-	enum db_rc rc = f ? DB_ROW : DB_ERROR;
-	while (f && (rc = db_step(st)) == DB_ROW) {
-		if (n == cap) {
-			struct formal *q = realloc(f, 2 * cap * sizeof *q);
-			if (!q) {
-				rc = DB_ERROR;
-				break;
-			}
-			f = q;
-			cap *= 2;
-		}
-		f[n++] = (struct formal){db_col_int(st, ORG_FORMAL_COL_ORG_ID), db_col_int(st, ORG_FORMAL_COL_FORMAL)};
-	}
-	db_reset(st);
-	if (rc != DB_DONE) {
-		free(f);
-		return rc;
-	}
-	qsort(f, n, sizeof *f, formal_cmp);
-	st = db_prepare(db, &oq_sql[STMT_ORG_ALERT_ORGS]);
-	if (!st) {
-		free(f);
-		return DB_ERROR;
-	}
-	db_bind_text(st, 1, prefix, -1);
-	db_bind_text(st, 2, end, -1);
+	enum db_rc rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct org_rec o;
 		memset(&o, 0, sizeof o);
@@ -511,17 +466,12 @@ enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, 
 		o.term_years = (int)db_col_int(st, ORG_ALERT_COL_TERM_YEARS);
 		o.extended_until = db_col_text(st, ORG_ALERT_COL_EXTENDED_UNTIL);
 		int committee = (int)db_col_int(st, ORG_ALERT_COL_COMMITTEE);
-		struct formal key = {o.id, 0}, *hit = bsearch(&key, f, n, sizeof *f, formal_cmp);
 		struct org_alert al[8];
-		int nal = org_alerts(&o, hit ? hit->n : 0, committee, today, al, 8);
+		int nal = org_alerts(&o, db_col_int(st, ORG_ALERT_COL_FORMAL), committee, today, al, 8);
 		for (int i = 0; i < nal; i++)
-			json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?}", "org_id", (json_int_t)o.id,
-							       "org_name", o.name, "code", org_alert_code_name(al[i].code),
-							       "level", al[i].level, "message", org_alert_message(al[i].code),
-							       "due_on", al[i].due_on[0] ? al[i].due_on : NULL));
+			fn(ctx, &o, &al[i]);
 	}
 	db_reset(st);
-	free(f);
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
@@ -574,4 +524,24 @@ enum db_rc org_path_names(struct db *db, const char *path, size_t from_len, json
 		i = j + 1;
 	}
 	return DB_OK;
+}
+
+
+json_t *org_alert_json(const struct org_rec *o, const struct org_alert *al)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?}", "org_id", (json_int_t)o->id, "org_name", o->name, "code",
+			 org_alert_code_name(al->code), "level", al->level, "message", org_alert_message(al->code), "due_on",
+			 al->due_on[0] ? al->due_on : NULL);
+}
+
+static void append_alert(void *ctx, const struct org_rec *o, const struct org_alert *al)
+{
+	json_array_append_new(ctx, org_alert_json(o, al));
+}
+
+enum db_rc org_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
+			    json_t *items)
+{
+	(void)a;
+	return org_alerts_scan(db, prefix, end, today, append_alert, items);
 }

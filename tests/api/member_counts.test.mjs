@@ -25,6 +25,11 @@ after(async () => { await srv.stop(); });
 async function exact(org) {
   const wrong = srv.sql('SELECT COUNT(*) FROM orgs o WHERE n_members <> (SELECT COUNT(*) FROM members m WHERE m.org_id = o.id)');
   assert.equal(Number(wrong), 0, 'every counter equals a count of the rows');
+  // 0096: the 正式党员 on the roster of each organization (R-ORG alerts read it)
+  const wrongFormal = srv.sql('SELECT COUNT(*) FROM orgs o WHERE n_formal <> (SELECT COUNT(*) FROM members m WHERE m.org_id = o.id AND (m.stats_key & 65) = 65)');
+  assert.equal(Number(wrongFormal), 0, 'every formal counter equals a count of the rows');
+  const wrongCommittee = srv.sql('SELECT COUNT(*) FROM orgs o WHERE n_committee <> (SELECT COUNT(*) FROM org_committee c WHERE c.org_id = o.id AND c.ended_on IS NULL)');
+  assert.equal(Number(wrongCommittee), 0, 'every committee counter equals a count of the rows');
   for (const id of [1, org]) {
     const path = srv.sql(`SELECT path FROM orgs WHERE id = ${Number(id)}`);
     const rows = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE substr(org_path, 1, length('${path}')) = '${path}'`));
@@ -52,8 +57,25 @@ test('member counters: exact after the demo load, create, move, state change and
   const s = await admin.call('POST', `/api/v1/members/${c.body.id}/state`, { state: 'floating', date: '2026-01-05', reason: '外出务工' });
   assert.equal(s.status, 200, s.text);
   await exact(b);
+  // off the roster (去世) and a 预备党员 made 正式 (0096: n_formal follows stats_key)
+  const x = await admin.call('POST', '/api/v1/members', { ...person(b, 302), party_status: 'probationary', confirmed_on: undefined, joined_on: '2025-06-01' });
+  assert.equal(x.status, 201, x.text);
+  await exact(b);
+  const f = await admin.call('PATCH', `/api/v1/members/${x.body.id}`, { party_status: 'formal', confirmed_on: '2026-06-01' });
+  assert.equal(f.status, 200, f.text);
+  await exact(b);
+  const dead = await admin.call('POST', `/api/v1/members/${x.body.id}/state`, { state: 'deceased', date: '2026-11-20', reason: '病故' });
+  assert.ok(dead.status === 200, dead.text);
+  await exact(b);
   const d = await admin.call('DELETE', `/api/v1/members/${c.body.id}`);
   assert.ok(d.status === 200 || d.status === 204, d.text);
+  await exact(b);
+  // a committee replaced (0096: n_committee follows org_committee)
+  const cm = await admin.call('PATCH', `/api/v1/orgs/${b}`, { committee: [
+    { name: '甲', role: 'secretary', started_on: '2024-01-01' }, { name: '乙', role: 'organization', started_on: '2024-01-01' },
+    { name: '丙', role: 'propaganda', started_on: '2020-01-01', ended_on: '2023-12-31' }] });
+  assert.equal(cm.status, 200, cm.text);
+  assert.equal(Number(srv.sql(`SELECT n_committee FROM orgs WHERE id = ${b}`)), 2);
   await exact(b);
 });
 

@@ -5,7 +5,8 @@
 // stdout, which tests/run counts) and stops the server, failing on any sanitizer
 // report.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, cli, ROOT } from '../api/lib/server.mjs';
 
@@ -51,8 +52,12 @@ try {
     DJ_E2E_DB: join(dir, 'dj.db'),
     DJ_MEMBER_USER: 'e2e_member', DJ_MEMBER_PASSWORD: addUser(dir, 'e2e_member', '测试党员', 'member', self[1], self[0]),
     DJ_PARENT_ORG_ID: root,
+    // 学习专题 (issue 16): a second editor over the district reviews what the admin wrote
+    DJ_REVIEWER_USER: 'e2e_reviewer', DJ_REVIEWER_PASSWORD: addUser(dir, 'e2e_reviewer', '测试审核人', 'committee_admin', root),
+    // what one test file did to an account (password changed, TOTP enrolled) for the next
+    DJ_E2E_STATE: mkdtempSync(join(tmpdir(), 'dj-e2e-state-')),
   };
-  const files = readdirSync(join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.js')).map((f) => join(ROOT, 'tests/e2e', f));
+  const files = readdirSync(join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.js') && (!process.env.DJ_E2E_ONLY || f.startsWith(process.env.DJ_E2E_ONLY))).map((f) => join(ROOT, 'tests/e2e', f));
   const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...files],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   code = await new Promise((res) => child.on('exit', (c) => res(c ?? 1)));

@@ -29,6 +29,8 @@ import { join } from 'node:path';
 import { cli, api } from './server.mjs';
 import { signIn, addOrgs } from './auth.mjs';
 
+// The roles' permissions as the roster landed them; each capability's grants follow in
+// GRANTS, one block each (merged into POLICY below).
 export const POLICY = {
   sysadmin: ['user.read', 'user.manage', 'settings.manage'],
   secadmin: ['user.read', 'role.assign'],
@@ -39,6 +41,34 @@ export const POLICY = {
   member: ['self.read'],
   resident: ['self.read'],
 };
+const GRANTS = [
+  // 年度报告
+  ['district_admin', 'report.manage'],
+  // 发展党员
+  ['district_admin', 'calendar.manage'], ['district_admin', 'dev.read'], ['district_admin', 'dev.write'], ['district_admin', 'dev.approve'], ['district_admin', 'dev.quota'],
+  ['committee_admin', 'dev.read'], ['committee_admin', 'dev.write'], ['committee_admin', 'dev.approve'],
+  ['branch_secretary', 'dev.read'], ['branch_secretary', 'dev.write'],
+  // files store
+  ['district_admin', 'file.read'], ['district_admin', 'file.write'],
+  ['committee_admin', 'file.read'], ['committee_admin', 'file.write'],
+  ['branch_secretary', 'file.read'], ['branch_secretary', 'file.write'],
+  // messages
+  ['district_admin', 'message.read'], ['district_admin', 'message.manage'],
+  ['committee_admin', 'message.read'], ['committee_admin', 'message.manage'],
+  ['branch_secretary', 'message.read'],
+  // transfers (组织关系接转)
+  ['district_admin', 'transfer.read'], ['district_admin', 'transfer.write'], ['district_admin', 'transfer.approve'],
+  ['committee_admin', 'transfer.read'], ['committee_admin', 'transfer.write'], ['committee_admin', 'transfer.approve'],
+  ['branch_secretary', 'transfer.read'], ['branch_secretary', 'transfer.write'],
+  ['member', 'transfer.apply'],
+  // meetings (三会一课)
+  ['district_admin', 'meeting.read'], ['district_admin', 'meeting.write'], ['district_admin', 'meeting.review'],
+  ['committee_admin', 'meeting.read'], ['committee_admin', 'meeting.write'], ['committee_admin', 'meeting.review'],
+  ['branch_secretary', 'meeting.read'], ['branch_secretary', 'meeting.write'],
+  ['district_admin', 'study.write'], ['district_admin', 'study.review'],
+  ['committee_admin', 'study.write'], ['committee_admin', 'study.review'],
+];
+for (const [role, perm] of GRANTS) POLICY[role].push(perm);
 export const ADMIN = ['sysadmin', 'secadmin', 'auditor'];
 export const POSITIONS = ['own', 'child', 'sibling', 'parent', 'foreign'];
 

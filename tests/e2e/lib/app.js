@@ -1,5 +1,7 @@
 // Driving the dangjian UI: accounts from the environment, signing in (including the
 // forced change of a one-time password and administrator TOTP), form helpers.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { baseUrl, settle } from './browser.js'
 import { totp } from './data.js'
 
@@ -14,9 +16,28 @@ export const accounts = {
   auditor: acct('AUDITOR'),
   sysadmin: acct('SYSADMIN'),
   secretary: acct('SECRETARY'),
-  member: acct('MEMBER')
+  member: acct('MEMBER'),
+  reviewer: acct('REVIEWER')
 }
 export const NEW_PASSWORD = process.env.DJ_NEW_PASSWORD || 'Dj-e2e-Chg-Passw0rd!2025'
+
+// Each test file runs in a process of its own: what one file did to an account (its
+// one-time password changed, TOTP enrolled) is kept in DJ_E2E_STATE (a directory
+// tests/e2e/run.mjs creates) for the files after it.
+function statePath(a) {
+  return process.env.DJ_E2E_STATE ? join(process.env.DJ_E2E_STATE, `${a.username}.json`) : null
+}
+function loadState(a) {
+  const p = statePath(a)
+  if (!p || !existsSync(p)) return
+  const st = JSON.parse(readFileSync(p, 'utf8'))
+  a.changedPassword = a.changedPassword || st.changedPassword
+  a.totpSecret = a.totpSecret || st.totpSecret
+}
+function saveState(a) {
+  const p = statePath(a)
+  if (p) writeFileSync(p, JSON.stringify({ changedPassword: a.changedPassword, totpSecret: a.totpSecret }))
+}
 
 function acct(prefix) {
   const username = process.env[`DJ_${prefix}_USER`]
@@ -63,6 +84,7 @@ async function freshTotp(secret, used) {
  */
 export async function login(page, a, { onForcedChange } = {}) {
   if (!a) throw new Error('account not configured')
+  loadState(a)
   const out = { forcedChange: false, enrolled: false }
   if (a.totpSecret) a.lastTotp = await freshTotp(a.totpSecret, a.lastTotp)
   await submitPassword(page, a, a.changedPassword ? NEW_PASSWORD : a.password, a.totpSecret ? a.lastTotp : null)
@@ -75,6 +97,7 @@ export async function login(page, a, { onForcedChange } = {}) {
     await changePasswordForm(page, a.changedPassword ? NEW_PASSWORD : a.password, NEW_PASSWORD)
     await page.waitForURL((u) => !u.pathname.startsWith('/password'))
     a.changedPassword = true
+    saveState(a)
   }
   if (page.url().includes('/totp')) {
     out.enrolled = true
@@ -84,6 +107,7 @@ export async function login(page, a, { onForcedChange } = {}) {
     await page.locator('input[name=code]').fill(a.lastTotp)
     await page.getByRole('button', { name: '完成绑定' }).click()
     await page.waitForURL((u) => !u.pathname.startsWith('/totp'))
+    saveState(a)
   }
   await settle(page)
   return out

@@ -40,7 +40,31 @@ export const api = {
   exportMembers: (query) => request('GET', '/members/export', { query, blob: true }),
   getJob: (id) => http.get(`/jobs/${enc(id)}`),
   memberStats: (orgId) => http.get('/stats/members', { org_id: orgId }),
+
+  // 首页 and the yearly report (issue 19)
+  dashboard: (orgId) => http.get('/dashboard', orgId ? { org_id: orgId } : null),
+  indicators: (query) => http.get('/indicators', query),
+  indicatorRows: (key, query) => http.get(`/indicators/${enc(key)}/rows`, query),
+  indicatorsXlsx: (query) => request('GET', '/indicators/export', { query, blob: true }),
+  freezeIndicators: (orgId, year) => http.post('/indicators/snapshots', { org_id: orgId, year }),
+  reportTemplate: () => http.get('/report/template'),
+  checkReport: (body) => http.post('/report/check', { body }),
+  saveReportTemplate: (body) => http.put('/report/template', { body }),
+  reportDocx: (query) => request('GET', '/report', { query, blob: true }),
   me: () => http.get('/me'),
+
+  // transfers (组织关系接转)
+  listTransfers: (query) => http.get('/transfers', query),
+  transferCounts: (orgId) => http.get('/transfers/counts', orgId ? { org_id: orgId } : null),
+  transferDestinations: (q) => http.get('/transfers/destinations', { q }),
+  getTransfer: (id) => http.get(`/transfers/${enc(id)}`),
+  createTransfer: (body) => http.post('/transfers', body),
+  transferStep: (id, step, body = {}) => http.post(`/transfers/${enc(id)}/${enc(step)}`, body),
+  transferLetter: (id) => request('GET', `/transfers/${enc(id)}/letter.docx`, { blob: true }),
+  transferStats: (query) => http.get('/stats/transfers', query),
+  myTransfers: () => http.get('/me/transfers'),
+  applyTransfer: (body) => http.post('/me/transfers', body),
+  myTransferDestinations: (q) => http.get('/me/transfer-destinations', { q }),
 
   // users, roles, audit
   permissions: () => http.get('/permissions'),
@@ -54,5 +78,54 @@ export const api = {
   listAudit: (query) => http.get('/audit', query),
   verifyAudit: () => http.get('/audit/verify'),
   auditActions: () => http.get('/audit/actions'),
-  exportAudit: (query) => request('GET', '/audit/export', { query, blob: true })
+  exportAudit: (query) => request('GET', '/audit/export', { query, blob: true }),
+
+  // messages (issue 16): outbox monitor, schedule, notices, inbox, opt-outs
+  schedule: () => http.get('/system/schedule'),
+  listOutbox: (query) => http.get('/outbox', query),
+  outboxDaily: (query) => http.get('/outbox/daily', query),
+  retryMessage: (id) => http.post(`/outbox/${enc(id)}/retry`, {}),
+  messageSettings: () => http.get('/messages/settings'),
+  saveMessageSettings: (body) => http.put('/messages/settings', body),
+  messageTemplates: () => http.get('/messages/templates'),
+  sendNotice: (body) => http.post('/messages/notices', body),
+  inbox: (query) => http.get('/inbox', query, { quiet: true }),
+  markRead: (id) => http.post('/inbox/read', id ? { id } : {}),
+  messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
+  saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
+  messageStats: (query) => http.get('/stats/messages', query),
+  // files store (issue 15): attached to a record (owner kind + id)
+  listFiles: (ownerKind, ownerId) => http.get('/files', { owner_kind: ownerKind, owner_id: ownerId }),
+  uploadFile: (ownerKind, ownerId, file) =>
+    request('POST', '/files', { query: { owner_kind: ownerKind, owner_id: ownerId, name: file.name }, raw: file, contentType: file.type || 'application/octet-stream' }),
+  deleteFile: (id) => http.del(`/files/${enc(id)}`),
+
+  // meetings (issue 15): 三会一课, review (调阅), compliance, study hours
+  listMeetings: (query) => http.get('/meetings', query),
+  getMeeting: (id) => http.get(`/meetings/${enc(id)}`),
+  createMeeting: (body) => http.post('/meetings', body),
+  updateMeeting: (id, body) => http.patch(`/meetings/${enc(id)}`, body),
+  deleteMeeting: (id) => http.del(`/meetings/${enc(id)}`),
+  submitMeeting: (id) => http.post(`/meetings/${enc(id)}/submit`, {}),
+  reviewMeeting: (id, body) => http.post(`/meetings/${enc(id)}/review`, body),
+  meetingViews: (id) => http.get(`/meetings/${enc(id)}/views`),
+  meetingRoster: (orgId, date) => http.get('/meetings/roster', { org_id: orgId, date }),
+  meetingQueue: (orgId) => http.get('/meetings/queue', { org_id: orgId }),
+  meetingPlan: (orgId, year) => http.post('/meetings/plan', { org_id: orgId, year }),
+  meetingCompliance: (query) => http.get('/meetings/compliance', query),
+  meetingExempt: (body) => http.post('/meetings/exemptions', body),
+  meetingWarnings: (orgId) => http.get('/meetings/warnings', { org_id: orgId }),
+  studyHours: (orgId, year) => http.get('/study/hours', { org_id: orgId, year }),
+  myStudy: (year) => http.get('/me/study', { year }),
+  meetingStats: (query) => http.get('/stats/meetings', query),
+  // 学习专题
+  studyIssues: (query) => http.get('/study/issues', query),
+  studyIssue: (id) => http.get(`/study/issues/${enc(id)}`),
+  createStudyIssue: (body) => http.post('/study/issues', body),
+  addStudyItem: (id, body) => http.post(`/study/issues/${enc(id)}/items`, body),
+  submitStudyIssue: (id) => http.post(`/study/issues/${enc(id)}/submit`, {}),
+  reviewStudyIssue: (id, body) => http.post(`/study/issues/${enc(id)}/review`, body),
+  myStudy: () => http.get('/me/study'),
+  openStudyItem: (id) => http.get(`/me/study/items/${enc(id)}`),
+  finishStudyItem: (id) => http.post(`/me/study/items/${enc(id)}/finish`, {})
 }

@@ -16,12 +16,21 @@ const routes = [
     component: AdminLayout,
     children: [
       { path: '', name: 'home', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'nav.home' } },
+      { path: 'dashboard', name: 'dashboard', component: () => import('../views/HomeView.vue'), meta: { title: 'nav.dashboard', perms: PAGE_PERMS.dashboard, icon: 'HomeFilled' } },
       { path: 'orgs', name: 'orgs', component: () => import('../views/OrgsView.vue'), meta: { title: 'nav.orgs', perms: PAGE_PERMS.orgs, icon: 'OfficeBuilding' } },
       { path: 'members', name: 'members', component: () => import('../views/MembersView.vue'), meta: { title: 'nav.members', perms: PAGE_PERMS.members, icon: 'User' } },
+      { path: 'meetings', name: 'meetings', component: () => import('../views/MeetingsView.vue'), meta: { title: 'nav.meetings', perms: PAGE_PERMS.meetings, icon: 'Calendar' } },
       { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue'), meta: { title: 'nav.stats', perms: PAGE_PERMS.stats, icon: 'PieChart' } },
+      { path: 'transfers', name: 'transfers', component: () => import('../views/TransfersView.vue'), meta: { title: 'nav.transfers', perms: PAGE_PERMS.transfers, icon: 'Switch' } },
+      { path: 'report', name: 'report', component: () => import('../views/ReportView.vue'), meta: { title: 'nav.report', perms: PAGE_PERMS.report, icon: 'Document' } },
       { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { title: 'nav.users', perms: PAGE_PERMS.users, icon: 'Avatar' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { title: 'nav.audit', perms: PAGE_PERMS.audit, icon: 'Tickets' } },
-      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } }
+      // 发展党员 (issue 13) and the working-day calendar
+      { path: 'development', name: 'development', component: () => import('../views/DevelopmentView.vue'), meta: { title: 'dev.title', perms: PAGE_PERMS.development, icon: 'Avatar' } },
+      { path: 'calendar', name: 'calendar', component: () => import('../views/CalendarView.vue'), meta: { title: 'calendar.title', perms: PAGE_PERMS.calendar, icon: 'Tickets' } },
+      { path: 'outbox', name: 'outbox', component: () => import('../views/OutboxView.vue'), meta: { title: 'msg.nav', perms: PAGE_PERMS.outbox, icon: 'Message' } },
+      { path: 'study', name: 'study', component: () => import('../views/StudyView.vue'), meta: { title: 'study.nav', perms: PAGE_PERMS.study, icon: 'Reading' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ForbiddenView.vue'), meta: { title: 'forbidden.title' } },
     ]
   },
   {
@@ -29,13 +38,33 @@ const routes = [
     component: MobileLayout,
     children: [
       { path: '', redirect: '/m/me' },
-      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } }
+      { path: 'me', name: 'me', component: () => import('../views/MeView.vue'), meta: { title: 'me.title' } },
+      { path: 'inbox', name: 'inbox', component: () => import('../views/InboxView.vue'), meta: { title: 'msg.inbox' } },
+      { path: 'transfers', name: 'me-transfers', component: () => import('../views/MeTransfersView.vue'), meta: { title: 'transfer.me.title' } },
+      // 发展党员: the member's own progress
+      { path: 'development', name: 'my-development', component: () => import('../views/MyDevelopmentView.vue'), meta: { title: 'dev.mine' } },
+      { path: 'study', name: 'mstudy', component: () => import('../views/StudyPhoneView.vue'), meta: { title: 'study.phoneTitle' } },
     ]
   },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('../views/NotFoundView.vue'), meta: { public: true, title: 'notFound.title' } }
 ]
 
-export const MENU_ROUTES = ['orgs', 'members', 'stats', 'users', 'audit']
+// the side menu in this order (one per line, each ending with a comma: branches merge)
+export const MENU_ROUTES = [
+  'dashboard',
+  'orgs',
+  'members',
+  'development',
+  'transfers',
+  'meetings',
+  'stats',
+  'report',
+  'calendar',
+  'outbox',
+  'study',
+  'users',
+  'audit',
+]
 
 export const router = createRouter({
   history: createWebHistory(),

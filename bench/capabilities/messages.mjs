@@ -1,0 +1,55 @@
+// bench/capabilities/messages.mjs: the messages' figures of issue 16 on the bench
+// district: queueing one in-app notice to every member (≤ 10 s for 1M), the sender's
+// drain rate of an SMS push against a local fake gateway that checks every signature
+// (≥ 2,000 messages/s), and the political-birthday run over the whole district
+// (≤ 5 s for 1M), through `dangjian messages birthdays`.
+import { startGateway } from '../../tests/api/lib/sms_gateway.mjs';
+
+const SECRET = 'bench-aliyun-secret';
+
+export default async function messages({ base, sess, http, dj, log, results, QUICK, discovered }) {
+  const call = (method, path, body) => http(base, method, path, { body, cookie: sess.cookie, csrf: sess.csrf });
+  const secs = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
+
+  // 1. one notice, in-app, to every member of the district
+  let t0 = process.hrtime.bigint();
+  const push = await call('POST', '/api/v1/messages/notices', { org_id: 1, title: '性能测试通知', text: '全区党员请注意：这是一条性能测试通知。', channels: ['inapp'] });
+  const pushS = secs(t0);
+  results.once.push({ name: `消息推送: one in-app notice queued to the whole district (${push.body?.queued?.inapp ?? '?'} members)`, value: `${pushS.toFixed(2)} s (HTTP ${push.status})` });
+  log(`messages: push to the district ${pushS.toFixed(2)} s`);
+
+  // 2. the sender's drain rate against a local fake Alibaba Cloud gateway
+  const gw = await startGateway({ aliyunSecret: SECRET, tencentSecret: 'unused' });
+  try {
+    for (const [k, v] of [['sms_provider', 'aliyun'], ['aliyun_endpoint', gw.url('aliyun')], ['aliyun_access_key_id', 'bench'],
+      ['aliyun_access_key_secret', SECRET], ['aliyun_sign_name', '党建服务平台'], ['sms_tpl_notice', 'SMS_BENCH'],
+      ['quiet_start', '00:00'], ['quiet_end', '00:00'], ['daily_cap', '100'], ['sms_rate', '100000']]) dj(['messages', 'set', k, v]);
+    const org = QUICK ? discovered.leaf : discovered.street;
+    const sms = await call('POST', '/api/v1/messages/notices', { org_id: org.id, title: '短信压测', text: '短信发送速率测试', channels: ['sms'] });
+    const n = sms.body?.queued?.sms || 0;
+    t0 = process.hrtime.bigint();
+    let left = n;
+    for (let i = 0; i < 6000 && left > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const q = await call('GET', `/api/v1/outbox?org_id=${org.id}&state=queued&limit=1`);
+      const s = await call('GET', `/api/v1/outbox?org_id=${org.id}&state=sending&limit=1`);
+      left = (q.body?.items?.length || 0) + (s.body?.items?.length || 0);
+    }
+    const drainS = secs(t0);
+    const bad = gw.requests.filter((x) => !x.sigOk).length;
+    results.once.push({ name: `消息推送: SMS sender drain against a local fake gateway (${n} messages, “${org.name}”)`,
+      value: `${(n / drainS).toFixed(0)} messages/s (${drainS.toFixed(1)} s; ${gw.requests.length} requests, ${bad} bad signatures${left ? `, ${left}+ left` : ''})` });
+    log(`messages: drained ${n} in ${drainS.toFixed(1)} s`);
+  } finally {
+    dj(['messages', 'set', 'sms_provider', 'none'], { allowFail: true });
+    await gw.close();
+  }
+
+  // 3. the political-birthday run over the whole district (a week, as after downtime, and one day)
+  for (const days of [1, 7]) {
+    const to = new Date(Date.now() + 8 * 3600e3);
+    const from = new Date(to.getTime() - (days - 1) * 86400e3);
+    const r = dj(['messages', 'birthdays', '--from', from.toISOString().slice(0, 10), '--to', to.toISOString().slice(0, 10)], { allowFail: true });
+    results.once.push({ name: `消息推送: political-birthday run over the district, ${days} day(s) (R-BDAY-01)`, value: (r.stdout || r.stderr).trim() });
+  }
+}

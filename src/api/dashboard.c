@@ -1,0 +1,300 @@
+/* dashboard.c: GET /api/v1/dashboard?org_id= — 首页 (issue 19 #2): for an organization
+ * (default: the caller's own, when the scope has one root) the year's figures with
+ * last year's beside them (a period figure: last year's period; a standing figure:
+ * last year's snapshot when the year was closed), the alerts and work lists due, the
+ * organization's children with their members (drill-down) and the roster's
+ * breakdowns for the charts. Everything is computed here; the page only draws. */
+#include "api/roster_util.h"
+#include "config.h"
+#include "model/member.h"
+#include <pthread.h>
+#include "auth/scope.h"
+#include "core/clock.h"
+#include "http/params.h"
+#include "http/request.h"
+#include "model/indicators.h"
+#include "model/report.h"
+#include "model/stats.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DASH_CHILDREN 24
+#define DASH_CACHE 32
+
+/* The dashboard is read far more often than anything on it changes: each answer is
+ * kept as its text for cfg.replica_max_lag_ms (the staleness a replica may already
+ * add to this route), keyed by what it was computed over and by the members'
+ * revision, so a change to the roster shows at once and any other within that time. */
+static struct {
+	pthread_mutex_t mu;
+	struct {
+		char key[160];
+		int64_t epoch, rev;
+		double at;
+		char *body;
+		size_t len;
+	} e[DASH_CACHE];
+	unsigned next;
+} cache = {PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0, NULL, 0}}, 0};
+
+static bool cache_get(struct request *req, const char *key, int64_t epoch, int64_t rev)
+{
+	bool hit = false;
+	double now = clock_mono_ms();
+	pthread_mutex_lock(&cache.mu);
+	for (unsigned i = 0; i < DASH_CACHE && !hit; i++)
+		if (cache.e[i].body && cache.e[i].epoch == epoch && cache.e[i].rev == rev &&
+		    now - cache.e[i].at < (double)cfg.replica_max_lag_ms && strcmp(cache.e[i].key, key) == 0) {
+			char *copy = arena_alloc(req->arena, cache.e[i].len);
+			memcpy(copy, cache.e[i].body, cache.e[i].len);
+			req_reply_raw(req, 200, "application/json", copy, cache.e[i].len);
+			hit = true;
+		}
+	pthread_mutex_unlock(&cache.mu);
+	return hit;
+}
+
+static void cache_put(const char *key, int64_t epoch, int64_t rev, const char *body, size_t len)
+{
+	char *copy = malloc(len);
+	if (!copy || strlen(key) >= sizeof cache.e[0].key) {
+		free(copy);
+		return;
+	}
+	memcpy(copy, body, len);
+	pthread_mutex_lock(&cache.mu);
+	unsigned i = cache.next++ % DASH_CACHE;
+	free(cache.e[i].body);
+	snprintf(cache.e[i].key, sizeof cache.e[i].key, "%s", key);
+	cache.e[i].epoch = epoch;
+	cache.e[i].rev = rev;
+	cache.e[i].at = clock_mono_ms();
+	cache.e[i].body = copy;
+	cache.e[i].len = len;
+	pthread_mutex_unlock(&cache.mu);
+}
+
+struct dash_in {
+	int64_t org_id;
+};
+static const struct param dash_params[] = {PARAM_ID(struct dash_in, org_id, "党组织编号无效")};
+static const struct params dash_in = PARAMS(struct dash_in, dash_params);
+
+/* The organization id at the end of a path "/1/17/342/". */
+static int64_t path_leaf(const char *path)
+{
+	size_t n = strlen(path);
+	if (n < 3)
+		return 0;
+	const char *p = path + n - 2;
+	while (p > path && *p != '/')
+		p--;
+	return strtoll(p + 1, NULL, 10);
+}
+
+static json_t *figures(struct request *req, const struct ind_scope *now, const struct ind_scope *last,
+		       int64_t snapshot_id)
+{
+	json_t *items = json_array();
+	for (size_t i = 0; i < indicator_count(); i++) {
+		const struct indicator *ind = indicator_at(i);
+		struct ind_value v = {0, 0}, l = {0, 0};
+		enum db_rc rc = ind->compute(req->db, now, &v);
+		if (rc != DB_OK) {
+			json_decref(items);
+			req_fail_db(req, rc);
+			return NULL;
+		}
+		char text[48], ltext[48];
+		json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:I, s:I, s:s}}", "key", ind->key, "name", ind->name,
+				       "unit", ind->unit, "group", ind->group, "definition", ind->definition, "ratio",
+				       ind->ratio, "value", "num", (json_int_t)v.num, "den", (json_int_t)v.den, "text",
+				       indicator_format(ind, &v, text, sizeof text));
+		bool have = false;
+		if (ind->period)
+			have = ind->compute(req->db, last, &l) == DB_OK;
+		else if (snapshot_id)
+			have = report_snapshot_value(req->db, snapshot_id, ind->key, &l.num, &l.den) == DB_OK;
+		if (have)
+			json_object_set_new(it, "last_year", json_pack("{s:I, s:I, s:s}", "num", (json_int_t)l.num, "den",
+								       (json_int_t)l.den, "text",
+								       indicator_format(ind, &l, ltext, sizeof ltext)));
+		json_array_append_new(items, it);
+	}
+	return items;
+}
+
+static json_t *member_charts(const struct member_stats *s, int this_year)
+{
+	json_t *joined = json_array();
+	for (int y = this_year - 14; y <= this_year; y++) {
+		int k = y - STATS_YEAR0;
+		json_array_append_new(joined, json_pack("{s:i, s:I}", "year", y,
+							"count", (json_int_t)(k >= 0 && k < STATS_YEARS ? s->joined[k] : 0)));
+	}
+	json_t *all = stats_members_json(s);
+	json_t *out = json_pack("{s:O, s:O, s:O, s:O, s:o}", "domain", json_object_get(all, "domain"), "age",
+				json_object_get(all, "age"), "education", json_object_get(all, "education"), "party_status",
+				json_object_get(all, "party_status"), "joined_per_year", joined);
+	json_decref(all);
+	return out;
+}
+
+static void get_dashboard(struct request *req)
+{
+	const struct dash_in *in = req->in;
+	int64_t org_id = in->org_id;
+	if (!org_id) {
+		const char **prefix, **end;
+		size_t n = roster_ranges(req, "stats.read", &prefix, &end);
+		if (n == 1)
+			org_id = path_leaf(prefix[0]);
+	}
+	const char **prefix = NULL, **end = NULL;
+	size_t n = roster_org_ranges(req, "stats.read", org_id, &prefix, &end);
+	if (req_failed(req))
+		return;
+	struct org_rec o = {0};
+	if (org_id && !roster_org_in_scope(req, org_id, "stats.read", &o))
+		return;
+	struct date today = roster_today();
+	/* the key: the organization (or the scope's roots) and the day */
+	char key[160];
+	int kl = snprintf(key, sizeof key, "%lld@%04d-%02d-%02d", (long long)org_id, today.y, today.m, today.d);
+	for (size_t k = 0; !org_id && k < n && kl > 0 && (size_t)kl < sizeof key; k++)
+		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", prefix[k]);
+	int64_t epoch = 0, rev = -1;
+	enum db_rc rrc = member_revision(req->db, &epoch, &rev);
+	if (rrc != DB_OK) {
+		req_fail_db(req, rrc);
+		return;
+	}
+	bool cacheable = rev >= 0 && kl > 0 && (size_t)kl < sizeof key && cfg.replica_max_lag_ms > 0;
+	if (cacheable && cache_get(req, key, epoch, rev))
+		return;
+	struct ind_scope now = {prefix, end, n, {today.y, 1, 1}, today, today, req->arena, NULL};
+	ind_scope_memo(&now);
+	struct ind_scope last = now;
+	ind_scope_memo(&last);
+	last.from = (struct date){today.y - 1, 1, 1};
+	last.to = date_add_years(today, -1);
+	struct report_snapshot snap = {0};
+	if (org_id) {
+		enum db_rc rc = report_snapshot_get(req->db, req->arena, org_id, today.y - 1, &snap);
+		if (rc != DB_OK && rc != DB_DONE) {
+			req_fail_db(req, rc);
+			return;
+		}
+	}
+	json_t *figs = figures(req, &now, &last, snap.id);
+	ind_scope_done(&last);
+	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
+	struct ind_alerts al = {0, 0, 0, NULL};
+	enum db_rc arc = figs ? ind_org_alerts(req->db, &now, &al) : DB_ERROR;
+	ind_scope_done(&now);
+	if (!figs)
+		return;
+	if (arc != DB_OK) {
+		json_decref(al.first);
+		json_decref(figs);
+		req_fail_db(req, arc);
+		return;
+	}
+	json_t *alerts = al.first;
+	size_t nalerts = (size_t)al.total;
+	json_t *work = json_array();
+	if (al.term)
+		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
+						      "count", (json_int_t)al.term, "link", "/orgs?alerts=1"));
+	if (al.committee)
+		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
+						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
+						      "/orgs?alerts=1"));
+	size_t i;
+	/* the roster's breakdowns */
+	struct member_stats total;
+	memset(&total, 0, sizeof total);
+	for (size_t k = 0; k < n; k++) {
+		struct member_stats s;
+		enum db_rc rc = stats_members(req->db, prefix[k], end[k], today, &s);
+		if (rc != DB_OK) {
+			json_decref(figs);
+			json_decref(alerts);
+			json_decref(work);
+			req_fail_db(req, rc);
+			return;
+		}
+		stats_add(&total, &s);
+	}
+	/* the children, for drill-down: the first DASH_CHILDREN in the tree's order */
+	json_t *children = json_array();
+	int64_t nchildren = 0;
+	if (org_id) {
+		json_t *kids = json_array();
+		int64_t last_id = 0;
+		size_t nk = 0;
+		struct org_filter f = {.prefix = o.path, .end = scope_path_end(req->arena, o.path), .parent_id = org_id,
+				       .limit = DASH_CHILDREN};
+		enum db_rc rc = org_list(req->db, req->arena, &f, kids, &last_id, &nk);
+		int64_t members = 0, formal = 0, prob = 0;
+		if (rc == DB_OK)
+			rc = org_counts(req->db, org_id, &nchildren, &members, &formal, &prob);
+		json_t *k;
+		json_array_foreach(kids, i, k)
+		{
+			if (rc != DB_OK)
+				break;
+			struct org_rec c;
+			rc = org_get(req->db, req->arena, json_integer_value(json_object_get(k, "id")), &c);
+			struct member_stats s;
+			if (rc == DB_OK)
+				rc = stats_members(req->db, c.path, scope_path_end(req->arena, c.path), today, &s);
+			if (rc == DB_OK)
+				json_array_append_new(children,
+						      json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:I}", "id", (json_int_t)c.id,
+								"name", c.name, "type", c.type, "child_count",
+								json_object_get(k, "child_count"), "members", (json_int_t)s.total,
+								"formal", (json_int_t)s.formal, "probationary",
+								(json_int_t)s.probationary));
+		}
+		json_decref(kids);
+		if (rc != DB_OK) {
+			json_decref(figs);
+			json_decref(alerts);
+			json_decref(work);
+			json_decref(children);
+			req_fail_db(req, rc);
+			return;
+		}
+	}
+	json_t *body = json_pack("{s:o, s:i, s:o, s:{s:I, s:o}, s:o, s:o, s:I, s:o}", "org",
+				 org_id ? json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)o.id, "name", o.name, "type",
+						    o.type, "parent_id",
+						    o.parent_id > 0 ? json_integer(o.parent_id) : json_null())
+					: json_null(),
+				 "year", today.y, "figures", figs, "alerts", "count", (json_int_t)nalerts, "items", alerts,
+				 "worklist", work, "children", children, "children_total", (json_int_t)nchildren, "charts",
+				 member_charts(&total, today.y));
+	if (snap.id)
+		json_object_set_new(body, "last_year_snapshot",
+				    json_pack("{s:I, s:s}", "taken_at", (json_int_t)snap.taken_at, "taken_by", snap.taken_by));
+	char *text = cacheable ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (text) {
+		size_t len = strlen(text);
+		cache_put(key, epoch, rev, text, len);
+		char *copy = arena_alloc(req->arena, len);
+		memcpy(copy, text, len);
+		free(text);
+		json_decref(body);
+		req_reply_raw(req, 200, "application/json", copy, len);
+		return;
+	}
+	req_reply_json(req, 200, body);
+}
+
+static const struct route dashboard_routes[] = {
+	{"GET", "/api/v1/dashboard", get_dashboard, "stats.read", RF_TX_READ | RF_REPLICA, 0,
+	 "首页: the year's figures, alerts, work lists, children and charts of an organization", &dash_in},
+};
+ROUTE_TABLE(dashboard);

@@ -1,0 +1,65 @@
+/* image.h: what an uploaded file is, judged by its bytes (never its name), and the
+ * work photos need before they are stored: location and other metadata removed, and a
+ * small JPEG thumbnail made. Pure byte work on buffers (no database, no request), so
+ * that the files store (model/file.c, api/files.c) and the unit tests share it.
+ * Libraries: libjpeg-turbo (DCT-domain downscaling makes a 5 MiB photo's thumbnail
+ * cheap), libpng's simplified API, libwebp's scaling decoder; libzip to tell DOCX from
+ * XLSX by their parts. */
+#ifndef DJ_IMAGE_H
+#define DJ_IMAGE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum file_type {
+	FILE_T_NONE = 0, /* none of the accepted kinds: 415 */
+	FILE_T_JPEG,
+	FILE_T_PNG,
+	FILE_T_WEBP,
+	FILE_T_PDF,
+	FILE_T_DOCX,
+	FILE_T_XLSX,
+	FILE_T__MAX
+};
+
+/* The type of the n bytes at p: magic numbers, and for a ZIP the parts a DOCX or an
+ * XLSX must have ([Content_Types].xml with word/document.xml or xl/workbook.xml). */
+enum file_type image_sniff(const void *p, size_t n);
+/* "image/jpeg", "application/pdf", … for t (a static string); NULL for FILE_T_NONE. */
+const char *image_mime(enum file_type t);
+/* The usual extension with its dot (".jpg"), static. */
+const char *image_ext(enum file_type t);
+/* Whether t is a photo (JPEG, PNG, WebP): stripped and thumbnailed. */
+bool image_is_photo(enum file_type t);
+
+/* Largest photo accepted, in pixels (a decompression bomb is refused before decoding). */
+#define IMAGE_MAX_PIXELS (50u * 1000u * 1000u)
+/* Longest side of a thumbnail. */
+#define IMAGE_THUMB_SIDE 320
+
+enum image_rc {
+	IMAGE_OK = 0,
+	IMAGE_CORRUPT,  /* the bytes claim a photo but do not decode as one */
+	IMAGE_TOO_BIG,  /* more than IMAGE_MAX_PIXELS */
+	IMAGE_NOMEM,
+};
+
+/* A photo prepared for storing: out (malloc'd, free with free) is the photo without
+ * metadata that could locate or identify (JPEG: APP1 Exif/XMP, APP13 IPTC, COM and the
+ * other application segments except JFIF, ICC and Adobe; an EXIF orientation other
+ * than 1 is kept in a minimal Exif of that one tag, so that a phone's photo still
+ * stands upright. PNG: every ancillary chunk but colour and transparency ones (eXIf,
+ * tEXt, zTXt, iTXt, tIME go). WebP: the EXIF and XMP chunks and their VP8X flags).
+ * thumb (malloc'd, may be NULL when the kind cannot be thumbnailed, e.g. an animated
+ * WebP or a CMYK JPEG) is a JPEG of at most IMAGE_THUMB_SIDE on its longest side,
+ * turned upright. width and height are the photo's as stored. */
+struct image_out {
+	unsigned char *out;
+	size_t out_len;
+	unsigned char *thumb;
+	size_t thumb_len;
+	int width, height;
+};
+enum image_rc image_prepare(enum file_type t, const unsigned char *p, size_t n, struct image_out *o);
+void image_out_free(struct image_out *o);
+#endif

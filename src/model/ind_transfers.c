@@ -1,0 +1,91 @@
+/* ind_transfers.c: the transfers' figure of the yearly report (issue 19's INDICATOR_TABLE,
+ * issue 14): 在线接转组织关系 (人次), the transfers completed (received, or receipt
+ * returned) in the period that touch the scope, with the records behind it. The same
+ * condition as GET /api/v1/stats/transfers' total (model/transfer.c). */
+#include "model/indicators.h"
+#include <stdio.h>
+#include <string.h>
+
+/* $1 prefix, $2 end, $3 from, $4 to (received_on); rows add $5 after id and $6 limit */
+#define IND_TRF_WHERE                                                                                            \
+	" WHERE state IN ('received', 'receipt_returned') AND received_on >= $3 AND received_on <= $4"             \
+	" AND ((from_path >= $1 AND from_path < $2) OR (to_path >= $1 AND to_path < $2))"
+
+enum ind_transfers_stmt { STMT_IND_TRF_COUNT, STMT_IND_TRF_ROWS, IND_TRF_STMT__MAX };
+/* ind_trf.rows' columns */
+enum ind_trf_col { IND_TRF_COL_ID, IND_TRF_COL_NAME, IND_TRF_COL_KIND, IND_TRF_COL_DATE, IND_TRF_COL_ORG };
+static const struct db_sql ind_transfers_sql[IND_TRF_STMT__MAX] = {
+	[STMT_IND_TRF_COUNT] = {"ind_trf.count", "SELECT COUNT(*) FROM transfers" IND_TRF_WHERE},
+	[STMT_IND_TRF_ROWS] = {"ind_trf.rows",
+	 "SELECT id, name, kind, received_on, to_org_name FROM transfers" IND_TRF_WHERE
+	 " AND id > $5 ORDER BY id LIMIT $6"},
+};
+DB_SQL_TABLE(ind_transfers, ind_transfers_sql);
+
+static void bind_scope(struct db_stmt *st, const struct ind_scope *s, size_t i)
+{
+	char from[11], to[11];
+	date_format(s->from, from);
+	date_format(s->to, to);
+	db_bind_text(st, 1, s->prefix[i], -1);
+	db_bind_text(st, 2, s->end[i], -1);
+	db_bind_text(st, 3, from, -1);
+	db_bind_text(st, 4, to, -1);
+}
+
+/* Summed over the scope's roots (disjoint subtrees; a transfer between two of them
+ * counts in each, as it is one out and one in) */
+static enum db_rc completed_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
+{
+	out->num = 0;
+	out->den = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct db_stmt *st = db_prepare(db, &ind_transfers_sql[STMT_IND_TRF_COUNT]);
+		if (!st)
+			return DB_ERROR;
+		bind_scope(st, s, i);
+		enum db_rc rc = db_step(st);
+		if (rc == DB_ROW)
+			out->num += db_col_int(st, DB_COL_ONLY);
+		db_reset(st);
+		if (rc != DB_ROW)
+			return rc == DB_DONE ? DB_ERROR : rc;
+	}
+	return DB_OK;
+}
+
+static enum db_rc completed_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
+				 void *ctx)
+{
+	int left = limit;
+	for (size_t i = 0; i < s->n && left > 0; i++) {
+		struct db_stmt *st = db_prepare(db, &ind_transfers_sql[STMT_IND_TRF_ROWS]);
+		if (!st)
+			return DB_ERROR;
+		bind_scope(st, s, i);
+		db_bind_int(st, 5, after);
+		db_bind_int(st, 6, left);
+		enum db_rc rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *kind = db_col_text(st, IND_TRF_COL_KIND);
+			char label[256];
+			snprintf(label, sizeof label, "%s · %s", db_col_text(st, IND_TRF_COL_NAME),
+				 strcmp(kind, "within") == 0 ? "区内转接" : strcmp(kind, "out") == 0 ? "转出" : "转入");
+			struct ind_row r = {db_col_int(st, IND_TRF_COL_ID), label, db_col_text(st, IND_TRF_COL_DATE),
+					    db_col_text(st, IND_TRF_COL_ORG)};
+			emit(ctx, &r);
+			left--;
+		}
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc;
+	}
+	return DB_OK;
+}
+
+static const struct indicator ind_transfers_indicators[] = {
+	{"transfers.completed", "在线接转组织关系", "人次", "组织关系接转",
+	 "期间内办结（已接收或回执已返回）的组织关系接转人次，转出、转入或在本组织内转接", false, completed_n,
+	 completed_rows},
+};
+INDICATOR_TABLE(ind_transfers);

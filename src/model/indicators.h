@@ -1,0 +1,107 @@
+/* indicators.h: the figures of the district's yearly report (issue 19), declared by
+ * the capabilities that produce them. Each capability lists its indicators in a table
+ * of its own file (`static const struct indicator x_indicators[] = {…};
+ * INDICATOR_TABLE(x);`), collected by tools/gen_registry like routes, so adding a
+ * figure needs no central list. An indicator has a stable key ("members.total"), a
+ * Chinese name and unit, a one-sentence definition the pages show, a function that
+ * computes it for a subtree and a period, and a function that lists the records
+ * behind it (masked), so that every figure of the report can be traced. */
+#ifndef DJ_INDICATORS_H
+#define DJ_INDICATORS_H
+#include "core/arena.h"
+#include "core/date.h"
+#include "db/db.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What an indicator is computed over: the organization subtrees [prefix[i], end[i])
+ * (one organization's, or the roots of the caller's scope), the period [from, to]
+ * (dates, inclusive), and today (for ages). Figures that are states rather than
+ * events (members, organizations) are counted as they stand today. */
+struct ind_memo;
+struct ind_scope {
+	const char *const *prefix, *const *end;
+	size_t n;
+	struct date from, to, today;
+	struct arena *a;
+	/* what one computation over the scope leaves for the next (one pass over the
+	 * organizations serves every organization figure); NULL: none kept. Made by
+	 * ind_scope_memo, released by ind_scope_done. */
+	struct ind_memo *memo;
+};
+
+/* Gives s a memo (arena-owned); ind_scope_done releases what its entries hold. */
+void ind_scope_memo(struct ind_scope *s);
+void ind_scope_done(struct ind_scope *s);
+/* The memo entry name of s: its value pointer (size bytes, zeroed the first time,
+ * when *fresh is set and the caller fills it), or NULL without a memo. release, if
+ * not NULL, is called on the value by ind_scope_done. */
+void *ind_memo(const struct ind_scope *s, const char *name, size_t size, void (*release)(void *value), bool *fresh);
+
+/* A count (den == 0) or a ratio num/den shown as a percentage (den > 0, or den == -1
+ * for a ratio with nothing to divide by: shown as "—"). */
+struct ind_value {
+	int64_t num, den;
+};
+
+/* One record behind a figure: what it is and where, never an ID number or a mobile. */
+struct ind_row {
+	int64_t id;
+	const char *label; /* "张** · 党员", "第 3 期 · 学习专题" */
+	const char *date;  /* the date that put it in the period, "" for states */
+	const char *org;   /* the organization's name */
+};
+typedef void (*ind_emit_fn)(void *ctx, const struct ind_row *r);
+
+struct indicator {
+	const char *key;        /* "members.total": [a-z0-9_.]+ */
+	const char *name;       /* "党员总数" */
+	const char *unit;       /* 人, 人次, 批, 条, 项, 个, %, 元 */
+	const char *group;      /* the dashboard's and appendix's section: "党员队伍" */
+	const char *definition; /* one sentence, shown on hover */
+	bool ratio;             /* a percentage (computed as num/den) */
+	enum db_rc (*compute)(struct db *db, const struct ind_scope *s, struct ind_value *out);
+	/* Records after id `after` in id order, up to limit, within the scope; NULL when
+	 * the figure is a ratio of other figures' records. */
+	enum db_rc (*rows)(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
+			   void *ctx);
+	/* true: counts events in the period (developed, transfers, meetings…), so last
+	 * year's figure is the same count over last year's period; false: a standing
+	 * figure counted as it is today (members, organizations) */
+	bool period;
+};
+
+struct indicator_table {
+	const char *name;
+	const struct indicator *items;
+	size_t n;
+};
+#define INDICATOR_TABLE(name)                                                                           \
+	const struct indicator_table indicator_table_##name = {#name, name##_indicators,                    \
+							       sizeof(name##_indicators) / sizeof(name##_indicators[0])}
+extern const struct indicator_table *const indicator_tables[]; /* NULL-terminated (generated) */
+
+/* Every indicator in a stable order (the tables' names, then their order): count and
+ * the i-th. */
+size_t indicator_count(void);
+const struct indicator *indicator_at(size_t i);
+/* By key, or NULL. */
+const struct indicator *indicator_find(const char *key);
+/* Whether key is well formed ([a-z0-9_.], 3..63 characters). */
+bool indicator_key_ok(const char *key);
+
+/* The roster's: the R-ORG alerts of the scope's organizations, counted once per memo:
+ * how many, of which 换届 (term) and 班子 (committee), and the first IND_ALERTS_FIRST
+ * in the tree's order as the API shows them (a new reference in first). */
+#include <jansson.h>
+#define IND_ALERTS_FIRST 20
+struct ind_alerts {
+	int64_t total, term, committee;
+	json_t *first;
+};
+enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out);
+
+/* The value as the report writes it into buf: "1,234", "96.5%", "—". */
+const char *indicator_format(const struct indicator *ind, const struct ind_value *v, char *buf, size_t cap);
+#endif

@@ -1,0 +1,261 @@
+// indicators.test.mjs: the yearly report's figures (issue 19). Every registered
+// indicator equals a direct count of the rows (a key without a truth here fails, so a
+// capability adding a figure adds its count); the records behind a figure are as many
+// as the figure; the template is checked with positions; the DOCX report opens in
+// LibreOffice with every figure filled; a closed year's snapshot stays as it was.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { problemOk, removeDir } from './lib/server.mjs';
+import { district, as, download } from './lib/roster_api.mjs';
+import { addYears, idNumber } from './lib/roster.mjs';
+
+let srv, admin, sec;
+before(async () => {
+  srv = await district({ orgs: 50, members: 900, seed: 7 });
+  admin = await as(srv, 'district_admin', 1);
+  sec = await as(srv, 'branch_secretary', srv.branch(0));
+});
+after(async () => { await srv.stop(); });
+
+const IN_ROSTER = "state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')";
+const today = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10); // Beijing
+
+// The truth of each indicator over the subtree of the organization at path p.
+function truths(p, from, to) {
+  const end = p.slice(0, -1) + '0';
+  // 发展党员: approved (D(17)) in the period, the withdrawn not counted
+  const d = (c) => `(SELECT COUNT(*) FROM dev_applicants a WHERE a.org_path >= '${p}' AND a.org_path < '${end}' AND a.approved_on >= '${from}' AND a.approved_on <= '${to}' AND a.status <> 'withdrawn' AND (${c}))`;
+  const m = (c) => `(SELECT COUNT(*) FROM members m WHERE m.org_path >= '${p}' AND m.org_path < '${end}' AND ${IN_ROSTER} AND (${c}))`;
+  const o = (c) => `(SELECT COUNT(*) FROM orgs o WHERE o.path >= '${p}' AND o.path < '${end}' AND (${c}))`;
+  const y35 = addYears(today(), -35);
+  return {
+    'orgs.grassroots': o("type IN ('党委', '党总支', '党支部', '联合党支部')"),
+    'orgs.committees': o("type = '党委'"),
+    'orgs.general_branches': o("type = '党总支'"),
+    'orgs.branches': o("type IN ('党支部', '联合党支部')"),
+    'orgs.two_new': o("type IN ('党委', '党总支', '党支部', '联合党支部') AND two_new = 1"),
+    'members.total': m('1 = 1'),
+    'members.formal': m("party_status = 'formal'"),
+    'members.probationary': m("party_status = 'probationary'"),
+    'members.female': m("sex = '2'"),
+    'members.minority': m("ethnicity <> '01'"),
+    'members.college_plus': m("education >= '10' AND education < '40'"),
+    'members.under_35': m(`birth_date > '${y35}'`),
+    'members.two_new': m('two_new = 1'),
+    // transfers: completed (received) in the period (default: this year), either side in the subtree
+    'transfers.completed': `(SELECT COUNT(*) FROM transfers t WHERE t.state IN ('received', 'receipt_returned') AND t.received_on >= '${today().slice(0, 4)}-01-01' AND t.received_on <= '${today()}' AND ((t.from_path >= '${p}' AND t.from_path < '${end}') OR (t.to_path >= '${p}' AND t.to_path < '${end}')))`,
+    // messages: political-birthday greetings sent by SMS this year, by their recipients' organizations
+    'messages.birthday_sent': `(SELECT COUNT(*) FROM outbox o WHERE o.kind = 'birthday' AND o.channel = 'sms' AND o.state = 'sent' AND o.org_path >= '${p}' AND o.org_path < '${end}' AND o.done_day >= '${today().slice(0, 4)}-01-01' AND o.done_day <= '${today()}')`,
+    // 三会一课 (the period: this year to today)
+    'meetings.held': `(SELECT COUNT(*) FROM meetings WHERE org_path >= '${p}' AND org_path < '${end}' AND held_on >= '${today().slice(0, 4)}-01-01' AND held_on <= '${today()}' AND status IN ('submitted', 'approved'))`,
+    'meetings.reviewed': `(SELECT COUNT(*) FROM meeting_views WHERE org_path >= '${p}' AND org_path < '${end}' AND viewed_at >= ${Date.UTC(Number(today().slice(0, 4)), 0, 1) / 1000} AND viewed_at < ${Date.parse(`${today()}T00:00:00Z`) / 1000 + 86400})`,
+    'development.developed': d('1 = 1'),
+    'development.under_35': d('approved_age < 35'),
+    'development.college_plus': d("education >= '10' AND education < '40'"),
+    'development.two_new': d('two_new = 1'),
+    'development.women': d("sex = '2'"),
+    'development.minorities': d("ethnicity <> '01'"),
+  };
+}
+
+// 换届 due is R-ORG-02/03's alert list, counted by the alerts route (tested in orgs)
+const VIA_ALERTS = new Set(['orgs.term_due']);
+
+async function checkAll(s, orgId) {
+  const path = srv.sql(`SELECT path FROM orgs WHERE id = ${orgId}`);
+  const r = await s.call('GET', `/api/v1/indicators?org_id=${orgId}`);
+  assert.equal(r.status, 200, r.text);
+  const t = truths(path, r.body.from, r.body.to);
+  const keys = Object.keys(t);
+  const counts = srv.sql(`SELECT ${keys.map((k) => t[k]).join(" || '|' || ")}`).split('|').map(Number);
+  const want = Object.fromEntries(keys.map((k, i) => [k, counts[i]]));
+  const alerts = await s.call('GET', `/api/v1/orgs/alerts?org_id=${orgId}`);
+  for (const it of r.body.items) {
+    if (it.key === 'meetings.compliance_rate') {
+      // R-MTG-01's met / (met + missing), as the heat-map of the same year counts them
+      const c = await s.call('GET', `/api/v1/meetings/compliance?org_id=${orgId}&year=${today().slice(0, 4)}&limit=0`);
+      assert.equal(c.status, 200, c.text);
+      assert.equal(it.value.num, c.body.met, it.key);
+      assert.equal(it.value.den, c.body.met + c.body.missing || -1, it.key);
+      continue;
+    }
+    if (VIA_ALERTS.has(it.key)) {
+      assert.equal(alerts.status, 200, alerts.text);
+      const items = alerts.body.items || alerts.body;
+      assert.equal(it.value.num, items.filter((a) => a.code === 'term_due' || a.code === 'term_overdue').length, it.key);
+      continue;
+    }
+    assert.ok(it.key in want, `indicator ${it.key} has no direct count in this test`);
+    assert.equal(it.value.num, want[it.key], `${it.key}: ${it.value.num} vs ${want[it.key]}`);
+    assert.ok(it.name && it.unit && it.definition && it.group, it.key);
+  }
+  return r.body;
+}
+
+test('every indicator equals a direct count of the rows: the district and a branch', async () => {
+  const all = await checkAll(admin, 1);
+  assert.ok(all.items.length >= 14);
+  assert.ok(all.items.find((i) => i.key === 'members.total').value.num > 500);
+  const br = await checkAll(sec, srv.branch(0));
+  assert.ok(br.items.find((i) => i.key === 'members.total').value.num > 0);
+});
+
+test('the records behind a figure are as many as the figure, masked and in scope', async () => {
+  const fig = (await admin.call('GET', '/api/v1/indicators?org_id=1')).body.items.find((i) => i.key === 'members.female').value.num;
+  let after = 0, n = 0;
+  for (let i = 0; i < 50; i++) {
+    const r = await admin.call('GET', `/api/v1/indicators/members.female/rows?org_id=1&limit=200&after=${after}`);
+    assert.equal(r.status, 200, r.text);
+    n += r.body.items.length;
+    assert.doesNotMatch(r.text, /\d{17}[\dX]/, 'no ID number in the rows');
+    if (!r.body.next_after) break;
+    after = r.body.next_after;
+  }
+  assert.equal(n, fig);
+  const orgRows = await admin.call('GET', '/api/v1/indicators/orgs.branches/rows?org_id=1&limit=5');
+  assert.equal(orgRows.body.items.length, 5);
+  problemOk(null, await admin.call('GET', '/api/v1/indicators/nope.nothing/rows'), 404, 'not_found');
+});
+
+test('a foreign organization answers 404; a period ending before it starts is refused', async () => {
+  const foreign = srv.branch(1);
+  const r = await sec.call('GET', `/api/v1/indicators?org_id=${foreign}`);
+  assert.equal(r.status, 404);
+  assert.equal((await sec.call('GET', `/api/v1/indicators/members.total/rows?org_id=${foreign}`)).status, 404);
+  const bad = await admin.call('GET', '/api/v1/indicators?from=2026-05-01&to=2026-04-30');
+  problemOk(null, bad, 400, 'validation_failed');
+  assert.equal(bad.body.errors[0].field, 'to');
+  assert.equal(bad.body.errors[0].code, 'period_order');
+});
+
+test('the template: unknown keys, missing figures and unbalanced braces are refused with their position', async () => {
+  const tpl = await admin.call('GET', '/api/v1/report/template');
+  assert.equal(tpl.status, 200, tpl.text);
+  assert.equal(tpl.body.default, true);
+  assert.deepEqual(tpl.body.problems, [], 'the default template checks clean');
+  assert.ok(tpl.body.figures.some((f) => f.key === 'members.total' && f.available));
+  const missing = tpl.body.figures.filter((f) => !f.available);
+  const bad = await admin.call('PUT', '/api/v1/report/template', {
+    body: `% 报告\n党员{members.total}名，{no.such_key}项\n转接{${missing.length ? missing[0].key : 'members.total'}}人次 {members.total\n多余}`,
+  });
+  problemOk(null, bad, 400, 'validation_failed');
+  const codes = bad.body.errors.map((e) => e.code);
+  assert.ok(codes.includes('unknown_key'), bad.text);
+  assert.ok(codes.includes('unbalanced_brace'), bad.text);
+  if (missing.length) assert.ok(codes.includes('missing_figure'), bad.text);
+  assert.match(bad.body.errors.find((e) => e.code === 'unknown_key').message, /^第 2 行第 \d+ 字/);
+  // nothing was saved
+  assert.equal((await admin.call('GET', '/api/v1/report/template')).body.default, true);
+  // a secretary may read but not change it
+  assert.equal((await sec.call('PUT', '/api/v1/report/template', { body: '% x' })).status, 403);
+  const ok = await admin.call('PUT', '/api/v1/report/template', { body: tpl.body.body + '\n本年度新增段落，党员{members.total}名。\n' });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.body.default, false);
+  assert.ok(srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'report.template_update'") >= 1);
+  const check = await admin.call('POST', '/api/v1/report/check', { body: '{members.total}{x' });
+  assert.equal(check.status, 200);
+  assert.equal(check.body.problems[0].code, 'unbalanced_brace');
+  assert.equal(check.body.problems[0].col, 16);
+});
+
+test('the report renders to a DOCX with every figure filled that LibreOffice opens', async () => {
+  const r = await download(srv, admin, '/api/v1/report?org_id=1');
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers.get('content-type'), /wordprocessingml/);
+  assert.match(r.headers.get('content-disposition'), /attachment/);
+  const dir = mkdtempSync(join(tmpdir(), 'dj-report-'));
+  try {
+    const file = join(dir, 'report.docx');
+    writeFileSync(file, r.buf);
+    const xml = spawnSync('unzip', ['-p', file, 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    assert.ok(xml.length > 1000);
+    assert.doesNotMatch(xml, /\{[a-z_.]+\}/, 'no unfilled placeholder');
+    const total = (await admin.call('GET', '/api/v1/indicators?org_id=1')).body.items.find((i) => i.key === 'members.total').value.text;
+    assert.ok(xml.includes(`全区共有党员${total}名`), 'the figure is in the sentence');
+    if (spawnSync('which', ['soffice']).status !== 0) return;
+    const lo = spawnSync('soffice', [`-env:UserInstallation=file://${dir}/lo`, '--headless', '--convert-to', 'pdf', '--outdir', dir, file], { encoding: 'utf8', timeout: 120000 });
+    assert.ok(existsSync(join(dir, 'report.pdf')), `LibreOffice converted it: ${lo.stderr}`);
+    const txt = spawnSync('pdftotext', [join(dir, 'report.pdf'), '-'], { encoding: 'utf8' });
+    if (txt.status === 0) assert.match(txt.stdout.replace(/\s+/g, ''), /城市基层党建工作情况报告/);
+    assert.ok(readFileSync(join(dir, 'report.pdf')).length > 5000);
+  } finally { removeDir(dir); }
+});
+
+test('a closed year is frozen: the snapshot answers later, with today’s figure beside it', async () => {
+  const year = Number(today().slice(0, 4)) - 1;
+  problemOk(null, await admin.call('POST', '/api/v1/indicators/snapshots', { org_id: 1, year: year + 1 }), 400, 'validation_failed');
+  const s = await admin.call('POST', '/api/v1/indicators/snapshots', { org_id: 1, year });
+  assert.equal(s.status, 201, s.text);
+  assert.equal((await admin.call('POST', '/api/v1/indicators/snapshots', { org_id: 1, year })).status, 409);
+  assert.equal((await sec.call('POST', '/api/v1/indicators/snapshots', { org_id: srv.branch(0), year })).status, 403);
+  const before = await admin.call('GET', `/api/v1/indicators?org_id=1&from=${year}-01-01&to=${year}-12-31`);
+  const tot = before.body.items.find((i) => i.key === 'members.total');
+  assert.equal(tot.frozen.num, tot.value.num);
+  assert.equal(before.body.snapshot.year, year);
+  // a correction after the close: the frozen figure stays, today's moves
+  const m = await admin.call('POST', '/api/v1/members', { org_id: srv.branch(0), name: '封存测试', id_number: idNumber('110105', '1990-01-01', 987), party_status: 'formal', joined_on: '2015-07-01', confirmed_on: '2016-07-01', ethnicity: '01', education: '21' });
+  assert.equal(m.status, 201, m.text);
+  const later = await admin.call('GET', `/api/v1/indicators?org_id=1&from=${year}-01-01&to=${year}-12-31`);
+  const tot2 = later.body.items.find((i) => i.key === 'members.total');
+  assert.equal(tot2.frozen.num, tot.value.num);
+  assert.equal(tot2.value.num, tot.value.num + 1);
+  const doc = await download(srv, admin, `/api/v1/report?org_id=1&from=${year}-01-01&to=${year}-12-31`);
+  const dir = mkdtempSync(join(tmpdir(), 'dj-report-'));
+  try {
+    writeFileSync(join(dir, 'r.docx'), doc.buf);
+    const xml = spawnSync('unzip', ['-p', join(dir, 'r.docx'), 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    assert.ok(xml.includes(`（现为${tot2.value.text}）`), 'the correction is shown beside the frozen figure');
+  } finally { removeDir(dir); }
+});
+
+test('the indicator table exports to xlsx', async () => {
+  const r = await download(srv, admin, '/api/v1/indicators/export?org_id=1');
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers.get('content-type'), /spreadsheetml/);
+  const dir = mkdtempSync(join(tmpdir(), 'dj-ind-'));
+  try {
+    writeFileSync(join(dir, 'i.xlsx'), r.buf);
+    const sheet = spawnSync('unzip', ['-p', join(dir, 'i.xlsx'), 'xl/sharedStrings.xml'], { encoding: 'utf8' }).stdout
+      + spawnSync('unzip', ['-p', join(dir, 'i.xlsx'), 'xl/worksheets/sheet1.xml'], { encoding: 'utf8' }).stdout;
+    assert.match(sheet, /党员总数/);
+    assert.match(sheet, /口径说明/);
+  } finally { removeDir(dir); }
+});
+
+test('首页: the organization’s figures, its children with their members, alerts and charts', async () => {
+  const r = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  assert.equal(r.status, 200, r.text);
+  const t = truths(srv.sql('SELECT path FROM orgs WHERE id = 1'));
+  assert.equal(r.body.figures.find((f) => f.key === 'members.total').value.num, Number(srv.sql(`SELECT ${t['members.total']}`)));
+  assert.equal(r.body.children_total, Number(srv.sql('SELECT COUNT(*) FROM orgs WHERE parent_id = 1')));
+  assert.ok(r.body.children.length > 0);
+  for (const c of r.body.children) {
+    const p = srv.sql(`SELECT path FROM orgs WHERE id = ${c.id}`);
+    assert.equal(c.members, Number(srv.sql(`SELECT ${truths(p)['members.total']}`)), c.name);
+  }
+  const joined = r.body.charts.joined_per_year;
+  assert.equal(joined.length, 15);
+  const y = joined[joined.length - 1].year;
+  assert.equal(joined[joined.length - 1].count, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE ${IN_ROSTER} AND substr(joined_on, 1, 4) = '${y}'`)));
+  assert.equal(typeof r.body.alerts.count, 'number');
+  // a secretary lands on their own branch; another branch is not there
+  const s = await sec.call('GET', '/api/v1/dashboard');
+  assert.equal(s.status, 200, s.text);
+  assert.equal(s.body.org.id, srv.branch(0));
+  assert.equal((await sec.call('GET', `/api/v1/dashboard?org_id=${srv.branch(1)}`)).status, 404);
+});
+
+test('首页 is kept for a moment but a change to the roster shows at once', async () => {
+  const a = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const b = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  assert.deepEqual(b.body, a.body);
+  const m = await admin.call('POST', '/api/v1/members', { org_id: srv.branch(2), name: '首页缓存', id_number: idNumber('110105', '1991-02-03', 321), party_status: 'formal', joined_on: '2016-07-01', confirmed_on: '2017-07-01', ethnicity: '01', education: '21' });
+  assert.equal(m.status, 201, m.text);
+  const c = await admin.call('GET', '/api/v1/dashboard?org_id=1');
+  const tot = (r) => r.body.figures.find((f) => f.key === 'members.total').value.num;
+  assert.equal(tot(c), tot(a) + 1);
+});
