@@ -1027,7 +1027,7 @@ static const struct route meetings_routes[] = {
 	 "民主评议党员: grades of the members"},
 	{"GET", "/api/v1/study/hours", get_hours, "meeting.read", RF_TX_READ, 0, "members' study hours of a year",
 	 &year_in},
-	{"GET", "/api/v1/me/study", get_my_study, "self.read", RF_TX_READ, 0, "the caller's own study hours", &me_in},
+	{"GET", "/api/v1/me/study-hours", get_my_study, "self.read", RF_TX_READ, 0, "the caller's own study hours", &me_in},
 	{"GET", "/api/v1/stats/meetings", get_stats, "stats.read", RF_TX_READ | RF_REPLICA, 0,
 	 "meeting statistics of a subtree and a period", &stats_in},
 };

@@ -262,7 +262,7 @@ test('民主评议党员 grades: counts and list; 不合格 raises a follow-up; 
   // a member sees their own hours on 我的
   const me = await signIn(srv, { role: 'member', org: branch });
   srv.sql(`UPDATE users SET member_id = ${roster[0].id} WHERE username = '${me.username}'`);
-  const mine = await me.call('GET', `/api/v1/me/study?year=${date.slice(0, 4)}`);
+  const mine = await me.call('GET', `/api/v1/me/study-hours?year=${date.slice(0, 4)}`);
   assert.equal(mine.status, 200, mine.text);
   assert.equal(mine.body.hours, row.hours);
   assert.equal(mine.body.required, row.required);

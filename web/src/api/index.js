@@ -116,7 +116,7 @@ export const api = {
   meetingExempt: (body) => http.post('/meetings/exemptions', body),
   meetingWarnings: (orgId) => http.get('/meetings/warnings', { org_id: orgId }),
   studyHours: (orgId, year) => http.get('/study/hours', { org_id: orgId, year }),
-  myStudy: (year) => http.get('/me/study', { year }),
+  myStudyHours: (year) => http.get('/me/study-hours', { year }),
   meetingStats: (query) => http.get('/stats/meetings', query),
   // 学习专题
   studyIssues: (query) => http.get('/study/issues', query),
