@@ -64,7 +64,7 @@ test('member counters: exact after the demo load, create, move, state change and
   const f = await admin.call('PATCH', `/api/v1/members/${x.body.id}`, { party_status: 'formal', confirmed_on: '2026-06-01' });
   assert.equal(f.status, 200, f.text);
   await exact(b);
-  const dead = await admin.call('POST', `/api/v1/members/${x.body.id}/state`, { state: 'deceased', date: '2026-11-20', reason: '病故' });
+  const dead = await admin.call('POST', `/api/v1/members/${x.body.id}/state`, { state: 'deceased', date: '2026-11-20', reason: '病故', confirm: true });
   assert.ok(dead.status === 200, dead.text);
   await exact(b);
   const d = await admin.call('DELETE', `/api/v1/members/${c.body.id}`);
