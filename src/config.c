@@ -66,6 +66,7 @@ static const struct option_def options[] = {
 	I(statement_timeout_ms, "30000", 0, 86400000, "PostgreSQL: ms one statement may run before it is cancelled (0: no limit)"),
 	I(mmap_size, "0", 0, 1024 * GIB, "SQLite mmap_size in bytes (0: read through the page cache; a mapping counts in RSS per connection)"),
 	I(cache_kib, "8192", 64, 16 * MIB, "SQLite page cache per connection in KiB"),
+	S(state_correction_roles, "district_admin", NULL, true, "roles (comma-separated codes) that may correct an outgoing state (自动退党, 除名, 开除党籍, 去世) of a member in their scope (issue 20 #5)"),
 	I(stats_parallel_orgs, "5000", 1, 1000000000, "a statistics pass over at least this many organizations runs in two halves on two connections"),
 	I(file_quota_kib, "2097152", 64, 1024 * 1024 * 1024, "KiB of stored files (contents and thumbnails) per organization; an upload past it answers 409"),
 	/* bases (issue 17) */

@@ -46,6 +46,7 @@ struct config {
 	int64_t dup_probe_limit;         /* out-of-scope duplicates per user per window */
 	int64_t dup_probe_window;        /* seconds */
 	int64_t stats_parallel_orgs;
+	char *state_correction_roles; /* roles that may take a member out of 自动退党/除名/开除党籍/去世 (comma list) */
 	/* messages (issue 16) */
 	bool message_workers;           /* run the scheduler and the outbox sender threads */
 	int64_t outbox_lease_seconds;   /* a 'sending' row stays its sender's this long */

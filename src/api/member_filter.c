@@ -17,9 +17,12 @@ bool member_filter_sex_ok(const char *v)
 	return codes_valid("sex", v);
 }
 
+/* A state, or the roster's views (issue 20 #7): roster (在册党员, the default), history
+ * (历史党员: 出党 and 去世), all. */
 bool member_filter_state_ok(const char *v)
 {
-	return codes_valid("member_state", v);
+	return strcmp(v, "roster") == 0 || strcmp(v, "history") == 0 || strcmp(v, "all") == 0 ||
+	       codes_valid("member_state", v);
 }
 
 bool member_filter_party_status_ok(const char *v)
@@ -30,6 +33,34 @@ bool member_filter_party_status_ok(const char *v)
 bool member_filter_ethnicity_ok(const char *v)
 {
 	return strcmp(v, "han") == 0 || strcmp(v, "minority") == 0 || codes_valid("ethnicity", v);
+}
+
+/* 1 when q is a whole ID number (norm: 17 digits and a digit or X, uppercased), 2 a
+ * mobile (11 digits from 1), 0 otherwise; spaces around are ignored. */
+static int search_kind(const char *q, char norm[19])
+{
+	while (*q == ' ')
+		q++;
+	size_t n = 0;
+	for (; q[n] && q[n] != ' '; n++)
+		if (n >= 18)
+			return 0;
+	for (const char *t = q + n; *t; t++)
+		if (*t != ' ')
+			return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = q[i];
+		bool last_x = n == 18 && i == 17 && (c == 'x' || c == 'X');
+		if (!(c >= '0' && c <= '9') && !last_x)
+			return 0;
+		norm[i] = last_x ? 'X' : c;
+	}
+	norm[n] = 0;
+	if (n == 18)
+		return 1;
+	if (n == 11 && norm[0] == '1')
+		return 2;
+	return 0;
 }
 
 bool member_filter_build(struct request *req, const char *perm, const struct member_filter_in *in,
@@ -54,7 +85,11 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 		q->nranges = n;
 	}
 	f->party_status = in->party_status;
-	f->state = in->state;
+	/* every total counts the same people: without a state, the members on the roster */
+	f->state = !in->state || strcmp(in->state, "roster") == 0 ? MEMBER_STATE_ROSTER
+		   : strcmp(in->state, "history") == 0	   ? MEMBER_STATE_HISTORY
+		   : strcmp(in->state, "all") == 0	   ? NULL
+							   : in->state;
 	f->sex = in->sex;
 	f->edu_college = !in->edu_group ? -1 : strcmp(in->edu_group, "college_plus") == 0;
 	if (in->age_band) {
@@ -78,7 +113,22 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 	f->two_new = in->two_new;
 	f->joined_from = in->joined_from;
 	f->joined_to = in->joined_to;
-	f->name_like = arena_like_contains(req->arena, in->q);
+	/* issue 20 #2: a whole ID number or mobile is searched through its blind index
+	 * (the sealed values can not be matched in part); anything else is a name */
+	char norm[19];
+	int kind = in->q ? search_kind(in->q, norm) : 0;
+	if (kind) {
+		unsigned char *b = arena_alloc(req->arena, DJ_BLIND_LEN);
+		if (kind == 1) {
+			member_id_blind(norm, b);
+			f->id_blind = b;
+		} else {
+			member_mobile_blind(norm, b);
+			f->mobile_blind = b;
+		}
+	} else {
+		f->name_like = arena_like_contains(req->arena, in->q);
+	}
 	f->sort_joined = in->sort && strcmp(in->sort, "joined") == 0;
 	return true;
 }

@@ -6,6 +6,7 @@
 #include "api/member_filter.h"
 #include "api/roster_util.h"
 #include "auth/auth.h"
+#include "auth/policy.h"
 #include "auth/scope.h"
 #include "auth/session.h"
 #include "core/arena.h"
@@ -260,6 +261,34 @@ struct member_in {
 static const struct param member_params[] = {PARAM_BOOL(struct member_in, reveal)};
 static const struct params member_in = PARAMS(struct member_in, member_params);
 
+static bool outgoing_state(const char *s);
+static bool may_correct(const struct request *req, const char *org_path);
+
+/* What the caller may do with r (issue 20 #16: the page shows that, nothing else), and
+ * the states r may be moved to by the caller (#5): each with whether it leaves the
+ * roster or corrects an outgoing state (then a date, a reason and a confirmation). */
+static void add_actions(struct request *req, const struct member_rec *r, json_t *j)
+{
+	bool write = scope_allows(req, "member.write", r->org_path);
+	bool correction = outgoing_state(r->state);
+	bool corrector = correction && may_correct(req, r->org_path);
+	json_object_set_new(j, "can", json_pack("{s:b, s:b, s:b, s:b}", "edit", write, "change_state",
+						 write && (!correction || corrector), "delete", write, "reveal",
+						 scope_allows(req, "pii.view", r->org_path)));
+	json_t *targets = json_array();
+	const struct code_table *t = codes_table("member_state");
+	for (size_t i = 0; write && t && i < t->n; i++) {
+		const char *c = t->items[i].code;
+		if (r->state && strcmp(c, r->state) == 0)
+			continue;
+		if (correction && (!corrector || (strcmp(r->state, "deceased") == 0 && strcmp(c, "normal") == 0)))
+			continue;
+		json_array_append_new(targets, json_pack("{s:s, s:s, s:b, s:b}", "code", c, "name", t->items[i].name,
+							 "outgoing", outgoing_state(c), "correction", correction));
+	}
+	json_object_set_new(j, "state_targets", targets);
+}
+
 /* A full view's audit row (S3), written once the read has ended well; the record
  * leaves only when the row committed. */
 static int pii_view_audit(struct request *req, void *ctx)
@@ -288,7 +317,9 @@ static void get_member(struct request *req)
 		}
 		req_after_commit(req, pii_view_audit, r);
 	}
-	req_reply_json(req, 200, member_json(r, org_name, reveal, roster_today()));
+	json_t *j = member_json(r, org_name, reveal, roster_today());
+	add_actions(req, r, j);
+	req_reply_json(req, 200, j);
 }
 
 /* True when one of the two paths lies on the other's line (same, ancestor or
@@ -329,6 +360,56 @@ static void check_placement(struct request *req, const struct member_rec *r, con
 	}
 }
 
+/* Members belong to a 党支部 or 联合党支部 (issue 20 #6); a 党小组 is a placement within
+ * one (group_org_id), never the member's organization. */
+static void branch_only(struct request *req, const struct org_rec *o)
+{
+	if (!org_is_branch(o->type))
+		req_field_error(req, "org_id", "not_branch",
+				"党员应归属党支部或联合党支部（党小组请在“所在党小组”中选择）");
+}
+
+/* The organization a new member goes to by default (issue 20 #6): the caller's own
+ * branch, i.e. the first of its member.write scope roots that is a 党支部 or 联合党支部;
+ * none (null) for who works above the branches: they pick one. */
+struct defaults_in {
+	int64_t org_id;
+};
+static const struct param defaults_params[] = {PARAM_ID(struct defaults_in, org_id, "党组织编号无效")};
+static const struct params defaults_in = PARAMS(struct defaults_in, defaults_params);
+
+static void get_member_defaults(struct request *req)
+{
+	const struct defaults_in *in = req->in;
+	struct org_rec here;
+	/* the organization the user is looking at, when it is a branch in their scope */
+	if (in->org_id && roster_org_in_scope(req, in->org_id, "member.write", &here) && org_is_branch(here.type)) {
+		req_reply_json(req, 200, json_pack("{s:I, s:s, s:s}", "org_id", (json_int_t)here.id, "org_name", here.name,
+						   "org_type", here.type));
+		return;
+	}
+	req->err.status = 0;
+	const char **prefix, **end;
+	size_t n = roster_ranges(req, "member.write", &prefix, &end);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = prefix[i] + strlen(prefix[i]) - 1;
+		while (p > prefix[i] && p[-1] != '/')
+			p--;
+		struct org_rec o;
+		enum db_rc rc = org_get(req->db, req->arena, strtoll(p, NULL, 10), &o);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		if (org_is_branch(o.type)) {
+			req_reply_json(req, 200, json_pack("{s:I, s:s, s:s}", "org_id", (json_int_t)o.id, "org_name", o.name,
+							   "org_type", o.type));
+			return;
+		}
+	}
+	req_reply_json(req, 200, json_pack("{s:n, s:n, s:n}", "org_id", "org_name", "org_type"));
+}
+
 static void post_member(struct request *req)
 {
 	json_t *b = in_body(req);
@@ -347,6 +428,7 @@ static void post_member(struct request *req)
 		req_field_error(req, "org_id", "not_found", "党组织不存在");
 		return;
 	}
+	branch_only(req, &o);
 	check_placement(req, &r, o.path);
 	member_validate(&r, roster_today(), req->arena, field_err, req);
 	if (req_failed(req) || !check_duplicate(req, r.id_number, 0, true))
@@ -357,7 +439,7 @@ static void post_member(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 id=%lld", (long long)r.id)) != 0)
+	if (audit(req, "member.create", r.id, r.org_id, arena_printf(req->arena, "新增党员 id=%lld（%s）", (long long)r.id, o.name)) != 0)
 		return;
 	req_reply_json(req, 201, member_json(&r, o.name, false, roster_today()));
 }
@@ -371,6 +453,7 @@ static void patch_member(struct request *req)
 	if (!b || !load_in_scope(req, id, "member.write", &r, &org_name))
 		return;
 	int64_t old_org = r.org_id;
+	const char *moved_from = NULL;
 	read_body(req, b, &r, true);
 	if (in_has(b, "state"))
 		req_field_error(req, "state", "read_only", "党籍状态请通过状态变更办理");
@@ -394,6 +477,8 @@ static void patch_member(struct request *req)
 			req_field_error(req, "org_id", "not_found", "党组织不存在");
 			return;
 		}
+		branch_only(req, &o);
+		moved_from = org_name;
 		org_name = o.name;
 		r.org_path = o.path;
 	}
@@ -408,7 +493,24 @@ static void patch_member(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (audit(req, "member.update", r.id, r.org_id, arena_printf(req->arena, "修改党员 id=%lld", (long long)r.id)) != 0)
+	if (moved_from) {
+		/* issue 20 #15: the move stays in the member's history (a transfer between
+		 * districts goes through the transfers' own records) */
+		const char *actor = NULL;
+		auth_actor(req, "member.write", &actor, NULL, NULL);
+		char day[11];
+		date_format(roster_today(), day);
+		rc = member_history_note(req->db, &r, day, arena_printf(req->arena, "组织调整：%s → %s", moved_from, org_name),
+					 auth_user_id(req), actor, r.updated_at);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+	}
+	if (audit(req, "member.update", r.id, r.org_id,
+		  moved_from ? arena_printf(req->arena, "修改党员 id=%lld（组织调整：%s → %s）", (long long)r.id, moved_from,
+					    org_name)
+			     : arena_printf(req->arena, "修改党员 id=%lld", (long long)r.id)) != 0)
 		return;
 	req_reply_json(req, 200, member_json(&r, org_name, false, roster_today()));
 }
@@ -430,6 +532,36 @@ static void delete_member(struct request *req)
 	req_reply_json(req, 204, NULL);
 }
 
+/* The outgoing states (出党 and 去世): the person leaves the roster (issue 20 #5). */
+static bool outgoing_state(const char *s)
+{
+	return s && (strcmp(s, "withdrawn") == 0 || strcmp(s, "removed") == 0 || strcmp(s, "expelled") == 0 ||
+		     strcmp(s, "deceased") == 0);
+}
+
+/* True when the caller holds, over org_path, one of the roles the setting
+ * state_correction_roles names (who may decide a correction of an outgoing state). */
+static bool may_correct(const struct request *req, const char *org_path)
+{
+	const struct auth_session *s = req->session;
+	const char *list = cfg.state_correction_roles;
+	for (size_t i = 0; s && i < s->n_as; i++) {
+		const struct auth_assignment *a = &s->as[i];
+		if (!a->org_path || strncmp(a->org_path, org_path, strlen(a->org_path)) != 0)
+			continue;
+		size_t n = strlen(a->role->code);
+		for (const char *p = list; p && *p;) {
+			while (*p == ' ' || *p == ',')
+				p++;
+			size_t k = strcspn(p, ", ");
+			if (k == n && strncmp(p, a->role->code, n) == 0)
+				return true;
+			p += k;
+		}
+	}
+	return false;
+}
+
 static void post_state(struct request *req)
 {
 	int64_t id = req_param_id(req, "id");
@@ -440,7 +572,12 @@ static void post_state(struct request *req)
 		return;
 	const char *state = in_str(req, b, "state", IN_REQUIRED, 20);
 	const char *reason = in_str(req, b, "reason", IN_OPTIONAL | IN_MULTILINE, 500);
+	const char *doc = in_str(req, b, "document_no", IN_OPTIONAL | IN_NULLABLE, 100);
 	const char *date = in_date(req, b, "date", IN_REQUIRED);
+	json_t *cj = json_object_get(b, "confirm");
+	bool confirmed = json_is_true(cj);
+	if (cj && !json_is_boolean(cj))
+		req_field_error(req, "confirm", "invalid_bool", "应为 true 或 false");
 	if (state && !codes_valid("member_state", state))
 		req_field_error(req, "state", "invalid_code", "党籍状态无效");
 	else if (state && strcmp(state, "transfer_out") == 0)
@@ -450,23 +587,47 @@ static void post_state(struct request *req)
 	struct date d, today = roster_today();
 	if (date && date_parse(date, &d) && date_cmp(d, today) > 0)
 		req_field_error(req, "date", "in_future", "日期不能晚于今天");
-	if (state && strcmp(state, "normal") != 0 && !reason)
-		req_field_error(req, "reason", "required", "请填写变更原因");
+	bool correction = outgoing_state(r.state);
+	if (state && (strcmp(state, "normal") != 0 || correction) && !reason)
+		req_field_error(req, "reason", "required", correction ? "请填写更正的原因" : "请填写变更原因或文号");
 	if (state && strcmp(state, "lost") == 0 && reason && !codes_lookup("lost_contact_reason", reason))
 		req_field_error(req, "reason", "invalid_code", "失联原因应为代码表 lost_contact_reason 中的一项");
+	/* R-MEM-OUT: leaving the roster, and coming back to it, is confirmed by the caller */
+	if (state && codes_valid("member_state", state) && (outgoing_state(state) || correction) && !confirmed)
+		req_field_error(req, "confirm", "confirm_required",
+				correction ? "这是对出党或去世状态的更正，请确认后再提交"
+					   : "该状态将使其移出在册党员，请确认后再提交");
 	if (req_failed(req) || in_transit(req, id, "state", "变更党籍状态"))
 		return;
+	if (r.state && strcmp(r.state, "deceased") == 0 && strcmp(state, "normal") == 0) {
+		req_field_error(req, "state", "deceased_final", "已去世的党员不能恢复为正常");
+		return;
+	}
+	if (correction && !may_correct(req, r.org_path)) {
+		req_fail(req, 403, "correction_forbidden", "出党或去世状态的更正须由有权决定的管理员办理");
+		return;
+	}
 	if (strcmp(state, "lost") == 0)
 		reason = codes_name("lost_contact_reason", codes_lookup("lost_contact_reason", reason));
+	const char *why = reason;
+	if (doc)
+		why = arena_printf(req->arena, "%s（文号：%s）", reason ? reason : "", doc);
+	if (correction)
+		why = arena_printf(req->arena, "更正：%s", why);
 	const char *actor = NULL;
 	auth_actor(req, "member.write", &actor, NULL, NULL);
 	const char *from = r.state;
-	enum db_rc rc = member_change_state(req->db, &r, state, reason, date, auth_user_id(req), actor, clock_now());
+	enum db_rc rc = member_change_state(req->db, &r, state, why, date, auth_user_id(req), actor, clock_now());
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
 	}
-	if (audit(req, "member.state", r.id, r.org_id, arena_printf(req->arena, "党籍状态 %s → %s", from, state)) != 0)
+	const char *fn = codes_name("member_state", from), *tn = codes_name("member_state", state);
+	if (audit(req, correction ? "member.state_correct" : "member.state", r.id, r.org_id,
+		  /* no name nor reason: the audit log outlives a deleted record (S13); the
+		   * reason stays in the member's history */
+		  arena_printf(req->arena, "%s党籍状态 %s → %s%s", correction ? "更正" : "变更", fn ? fn : from,
+			       tn ? tn : state, doc ? "（附文号）" : "")) != 0)
 		return;
 	req_reply_json(req, 200, member_json(&r, org_name, false, today));
 }
@@ -504,6 +665,8 @@ static const struct route members_routes[] = {
 	{"GET", "/api/v1/members", get_members, "member.read", RF_TX_READ, 0, "members in scope, filtered, keyset pages",
 	 &members_in},
 	{"POST", "/api/v1/members", post_member, "member.write", RF_TX_WRITE, 0, "add a member"},
+	{"GET", "/api/v1/members/defaults", get_member_defaults, "member.write", RF_TX_READ, 0,
+	 "defaults of a new member: the branch looked at, else the caller's own", &defaults_in},
 	{"GET", "/api/v1/members/{id}", get_member, "member.read", RF_TX_READ, 0, "one member (?reveal=1 audited)",
 	 &member_in},
 	{"PATCH", "/api/v1/members/{id}", patch_member, "member.write", RF_TX_WRITE, 0, "change a member"},

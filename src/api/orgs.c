@@ -47,6 +47,29 @@ static bool credit_code_valid(const char *s)
 	return false;
 }
 
+/* A telephone number as people write one: digits with - ( ) + and spaces, 7 to 15
+ * digits (a landline with its area code and extension, or a mobile). */
+static bool phone_valid(const char *s)
+{
+	int digits = 0;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digits++;
+		else if (!strchr("-()+ ", *s))
+			return false;
+	}
+	return digits >= 7 && digits <= 15;
+}
+
+/* An organization code: letters, digits and - only. */
+static bool org_code_valid(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '-'))
+			return false;
+	return true;
+}
+
 /* Reads the record's fields from b into o (absent fields keep o's with patch). */
 static void read_org(struct request *req, json_t *b, struct org_rec *o, bool patch)
 {
@@ -94,6 +117,10 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 		req_field_error(req, "domain", "invalid_code", "所在领域无效");
 	if (o->label && !codes_valid("org_label", o->label))
 		req_field_error(req, "label", "invalid_code", "习惯称谓无效");
+	if (o->phone && !phone_valid(o->phone))
+		req_field_error(req, "phone", "invalid_phone", "联系电话应为 7 至 15 位数字，可含区号分隔符“-”");
+	if (o->code && !org_code_valid(o->code))
+		req_field_error(req, "code", "invalid_code", "组织代码只能包含字母、数字和“-”");
 	if (o->credit_code && !credit_code_valid(o->credit_code))
 		req_field_error(req, "credit_code", "credit_code_invalid", "统一社会信用代码无效（18位，校验位不符）");
 	struct date today = roster_today(), d;
@@ -109,9 +136,16 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 		struct date r, e;
 		if (!org_term_end(&plain, reg))
 			req_field_error(req, "extended_until", "no_term", "没有本届换届日期，不能延期");
+		else if (date_parse(reg, &r) && date_parse(o->extended_until, &e) && date_cmp(e, r) <= 0)
+			req_field_error(req, "extended_until", "R-ORG-03",
+					arena_printf(req->arena, "延期至的日期应晚于本届届满日期 %s", reg));
 		else if (date_parse(reg, &r) && date_parse(o->extended_until, &e) &&
-			 (date_cmp(e, date_add_years(r, 1)) > 0 || date_cmp(e, r) < 0))
-			req_field_error(req, "extended_until", "R-ORG-03", "延期换届不得超过届满后1年");
+			 date_cmp(e, date_add_years(r, 1)) > 0) {
+			char last[11];
+			date_format(date_add_years(r, 1), last);
+			req_field_error(req, "extended_until", "R-ORG-03",
+					arena_printf(req->arena, "延期换届不得超过届满后1年（本届届满 %s，最晚延至 %s）", reg, last));
+		}
 		if (!o->extension_reason)
 			req_field_error(req, "extension_reason", "required", "请填写延期换届的批准情况");
 	}
@@ -140,7 +174,8 @@ static json_t *read_committee(struct request *req, json_t *b)
 		    in_utf8_len(json_string_value(name)) > 50)
 			req_field_error(req, f, "invalid_name", "请填写委员姓名（不超过50字）");
 		else if (!json_is_string(role) || !codes_valid("committee_role", json_string_value(role)))
-			req_field_error(req, f, "invalid_code", "委员职务无效");
+			req_field_error(req, f, "invalid_code",
+					"委员职务无效：应为书记、副书记、组织委员、宣传委员、纪检委员、青年委员、统战委员、保密委员、妇女委员或委员的代码");
 		else if ((s && !json_is_null(s) && !(json_is_string(s) && date_valid(json_string_value(s)))) ||
 			 (e && !json_is_null(e) && !(json_is_string(e) && date_valid(json_string_value(e)))))
 			req_field_error(req, f, "invalid_date", "任职日期应为有效的 YYYY-MM-DD");
@@ -165,6 +200,9 @@ static int by_id(const void *a, const void *b)
 	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
 	return x < y ? -1 : x > y;
 }
+
+static void list_ranges(struct request *req, struct org_filter *f, int64_t limit, size_t nr, const char **prefix,
+			const char **end, json_t *items);
 
 static bool org_type_ok(const char *v)
 {
@@ -226,17 +264,37 @@ static void get_orgs(struct request *req)
 		req_reply_list(req, items, NULL, (int64_t)nr);
 		return;
 	}
+	list_ranges(req, &f, limit, nr, prefix, end, items);
+}
+
+/* The filtered list f over the ranges, merged in id order and cut at limit, each item
+ * with its path's names from its range's root (so that same-named branches can be
+ * told apart), and the true total of the filter (issue 20 #19, #20). */
+static void list_ranges(struct request *req, struct org_filter *f, int64_t limit, size_t nr, const char **prefix,
+			const char **end, json_t *items)
+{
+	int64_t total = 0;
 	for (size_t i = 0; i < nr; i++) {
-		f.prefix = prefix[i];
-		f.end = end[i];
-		int64_t last = 0;
-		size_t n;
-		enum db_rc rc = org_list(req->db, req->arena, &f, items, &last, &n);
+		f->prefix = prefix[i];
+		f->end = end[i];
+		f->path_from = prefix[i];
+		int64_t last = 0, t = 0;
+		size_t n, before = json_array_size(items);
+		enum db_rc rc = org_list(req->db, req->arena, f, items, &last, &n);
+		if (rc == DB_OK)
+			rc = org_list_count(req->db, f, &t);
+		for (size_t k = before; rc == DB_OK && k < json_array_size(items); k++) {
+			json_t *it = json_array_get(items, k), *names = json_array();
+			rc = org_path_names(req->db, json_string_value(json_object_get(it, "path")), strlen(prefix[i]), names);
+			json_object_set_new(it, "path_names", names);
+			json_object_del(it, "path");
+		}
 		if (rc != DB_OK) {
 			json_decref(items);
 			req_fail_db(req, rc);
 			return;
 		}
+		total += t;
 	}
 	/* each range gave its first limit+1 by id: merge them in id order and cut */
 	size_t n = json_array_size(items);
@@ -254,7 +312,49 @@ static void get_orgs(struct request *req)
 				   ? arena_printf(req->arena, "%lld",
 						  (long long)json_integer_value(json_object_get(json_array_get(items, (size_t)limit - 1), "id")))
 				   : NULL;
-	req_reply_list(req, items, next, (int64_t)json_array_size(items));
+	req_reply_list(req, items, next, total);
+}
+
+/* Organization picker of role assignment (issue 20 #1): the 安全管理员 assigns roles
+ * over any organization but reads no roster: names, types, child counts and paths only,
+ * over the whole tree (the role is global). Without parent_id or q: the roots. */
+struct picker_in {
+	int64_t limit, cursor, parent_id;
+	const char *q;
+};
+static const struct param picker_params[] = {
+	PARAM_INT(struct picker_in, limit, 1, 200, 50),
+	PARAM_INT(struct picker_in, cursor, 0, INT64_MAX, 0),
+	PARAM_ID(struct picker_in, parent_id, "上级党组织编号无效"),
+	PARAM_STR(struct picker_in, q, 60),
+};
+static const struct params picker_in = PARAMS(struct picker_in, picker_params);
+
+static void get_picker(struct request *req)
+{
+	const struct picker_in *in = req->in;
+	struct org_filter f = {
+		.limit = (int)in->limit + 1,
+		.after_id = in->cursor,
+		.parent_id = in->parent_id,
+		.name_like = arena_like_contains(req->arena, in->q),
+		.roots = !in->parent_id && !in->q,
+	};
+	static const char *all_prefix[] = {"/"}, *all_end[] = {"0"};
+	json_t *items = json_array();
+	list_ranges(req, &f, in->limit, 1, all_prefix, all_end, items);
+	if (req_failed(req))
+		return;
+	/* nothing but what a picker shows */
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(req->out, "items"), i, it)
+	{
+		json_object_del(it, "domain");
+		json_object_del(it, "two_new");
+		json_object_del(it, "label");
+		json_object_del(it, "short_name");
+	}
 }
 
 /* One organization's record, with the members of its whole subtree counted as well
@@ -578,6 +678,8 @@ static void post_building(struct request *req)
 static const struct route orgs_routes[] = {
 	{"GET", "/api/v1/orgs", get_orgs, "org.read", RF_TX_READ, 0, "organizations in scope (roots, children, search)",
 	 &orgs_in},
+	{"GET", "/api/v1/orgs/picker", get_picker, "role.assign", RF_TX_READ, 0,
+	 "organizations to assign roles over: names and paths only", &picker_in},
 	{"POST", "/api/v1/orgs", post_org, "org.write", RF_TX_WRITE, 0, "create an organization"},
 	{"GET", "/api/v1/orgs/alerts", get_alerts, "org.read", RF_TX_READ, 0, "R-ORG alerts: terms due/overdue, committees",
 	 &alerts_in},

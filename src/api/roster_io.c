@@ -16,6 +16,8 @@
 #include "model/audit.h"
 #include "model/codes.h"
 #include "model/import.h"
+#include "model/member.h"
+#include "model/org.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,14 +312,56 @@ static void get_template(struct request *req)
 	roster_reply_file(req, path, XLSX_TYPE, "党员信息导入模板.xlsx");
 }
 
+/* The export's columns: the template's (so that the importer reads a file back), then
+ * 所属组织 and 党龄 (issue 20 #10), which the importer passes over. */
+#define EXPORT_EXTRA 2
+static const char *export_headers[32];
+static size_t export_nheaders(void)
+{
+	if (!export_headers[0]) {
+		for (size_t i = 0; i < import_nheaders; i++)
+			export_headers[i] = import_headers[i];
+		export_headers[import_nheaders] = "所属组织";
+		export_headers[import_nheaders + 1] = "党龄（年）";
+	}
+	return import_nheaders + EXPORT_EXTRA;
+}
+
+/* Organization names by id for an export (rows are read without the join): a
+ * direct-mapped cache in front of org_get, names in the export's arena. */
+#define ORG_CACHE 4096
+struct org_names {
+	int64_t id[ORG_CACHE];
+	const char *name[ORG_CACHE];
+	struct arena *a;
+};
+
+static const char *org_name_of(struct request *req, struct org_names *c, int64_t id)
+{
+	size_t k = (size_t)id % ORG_CACHE;
+	if (c->id[k] == id && c->name[k])
+		return c->name[k];
+	struct org_rec o;
+	struct arena *tmp = arena_new();
+	const char *name = org_get(req->db, tmp, id, &o) == DB_OK ? arena_strdup(c->a, o.name) : "";
+	arena_free(tmp);
+	c->id[k] = id;
+	c->name[k] = name;
+	return name;
+}
+
 /* One member as the template's columns (names, not codes, so that a person can read
  * it and the importer can read it back). */
-static void export_cells(struct arena *a, const struct member_rec *r, bool reveal, const char **c)
+static void export_cells(struct arena *a, const struct member_rec *r, bool reveal, bool csv, const char **c)
 {
 	/* masked: the forms stored at write time (0052), no ciphertext opened */
 	const char *id = reveal ? r->id_number : r->id_masked, *m = reveal ? r->mobile : r->mobile_masked;
 	if (!id)
 		id = "";
+	else if (csv)
+		/* a spreadsheet program reads 18 digits as a number and keeps 15 of them: a
+		 * leading tab keeps the cell text (the importer trims it) */
+		id = arena_printf(a, "\t%s", id);
 	if (!m)
 		m = "";
 	const char *intro = NULL;
@@ -349,6 +393,8 @@ struct export_out {
 	bool csv;
 	FILE *out;
 	struct xlsx_out *x;
+	struct org_names *orgs;
+	struct date today;
 };
 
 /* Every member of q, a page at a time, into o; the rows written into *rows. */
@@ -366,10 +412,17 @@ static enum db_rc export_rows(struct request *req, struct member_list_query *q, 
 		size_t use = n > 1000 ? 1000 : n;
 		for (size_t i = 0; rc == DB_OK && i < use; i++) {
 			const char *cells[32];
-			export_cells(a, &page[i].r, reveal, cells);
+			const struct member_rec *r = &page[i].r;
+			export_cells(a, r, reveal, o->csv, cells);
+			cells[import_nheaders] = org_name_of(req, o->orgs, r->org_id);
+			/* 党龄 from 转正; none while probationary (预备党员 have no 党龄) */
+			cells[import_nheaders + 1] =
+				r->party_status && strcmp(r->party_status, "formal") == 0 && r->confirmed_on
+					? arena_printf(a, "%d", member_party_age(r->confirmed_on, o->today))
+					: NULL;
 			if (o->csv)
-				csv_out_row(o->out, cells, import_nheaders);
-			else if (xlsx_out_row(o->x, cells, import_nheaders) != 0)
+				csv_out_row(o->out, cells, export_nheaders());
+			else if (xlsx_out_row(o->x, cells, export_nheaders()) != 0)
 				rc = DB_ERROR;
 			(*rows)++;
 		}
@@ -445,15 +498,26 @@ static void get_export(struct request *req)
 	char *path = roster_tmpfile(req, o.csv ? ".csv" : ".xlsx");
 	if (!path)
 		return;
+	size_t nh = export_nheaders();
 	if (o.csv) {
 		o.out = fopen(path, "w");
 		if (o.out) {
 			fputs(SHEET_CSV_BOM, o.out);
-			csv_out_row(o.out, import_headers, import_nheaders);
+			csv_out_row(o.out, export_headers, nh);
 		}
 	} else {
-		o.x = xlsx_out_open(path, NULL, "党员名册", import_headers, import_nheaders);
+		o.x = xlsx_out_open(path, NULL, "党员名册", export_headers, nh);
+		if (o.x) {
+			for (size_t i = 0; i < import_nheaders; i++) /* money as a number */
+				if (strcmp(import_headers[i], "党费基数") == 0)
+					xlsx_out_numeric(o.x, i);
+			xlsx_out_table_view(o.x);
+		}
 	}
+	o.orgs = arena_alloc(req->arena, sizeof *o.orgs);
+	memset(o.orgs, 0, sizeof *o.orgs);
+	o.orgs->a = req->arena;
+	o.today = roster_today();
 	if (!o.out && !o.x) {
 		fail_file(req, path, "无法生成导出文件");
 		return;
@@ -480,7 +544,24 @@ static void get_export(struct request *req)
 			     !reveal, reveal ? " purpose=" : "", reveal ? purpose : "")};
 	req_after_commit(req, export_audit, ev);
 	req_add_header(req, "X-Row-Count", arena_printf(req->arena, "%lld", (long long)rows));
-	roster_reply_file(req, path, o.csv ? "text/csv; charset=utf-8" : XLSX_TYPE, o.csv ? "党员名册.csv" : "党员名册.xlsx");
+	/* the file says what it holds: 党员名册_<organization>_<date> (issue 20 #10) */
+	const struct export_in *in = req->in;
+	struct org_rec top;
+	const char *org = "";
+	int64_t top_id = in->f.org_id;
+	if (!top_id && q.nranges) {
+		const char *p = q.prefix[0] + strlen(q.prefix[0]) - 1;
+		while (p > q.prefix[0] && p[-1] != '/')
+			p--;
+		top_id = strtoll(p, NULL, 10);
+	}
+	if (top_id && org_get(req->db, req->arena, top_id, &top) == DB_OK)
+		org = top.name;
+	char day[11];
+	date_format(o.today, day);
+	roster_reply_file(req, path, o.csv ? "text/csv; charset=utf-8" : XLSX_TYPE,
+			  arena_printf(req->arena, "党员名册_%s_%.4s%.2s%.2s.%s", org, day, day + 5, day + 8,
+				       o.csv ? "csv" : "xlsx"));
 }
 
 static const struct route roster_io_routes[] = {

@@ -5,6 +5,7 @@
  * which constant-memory mode requires. */
 #include "core/sheet_write.h"
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,8 +36,11 @@ struct batch {
 struct xlsx_out {
 	lxw_workbook *wb;
 	lxw_worksheet *ws;
-	lxw_format *text;
+	lxw_format *text, *money;
 	lxw_row_t row;
+	size_t ncols;
+	uint64_t numeric; /* columns written as numbers when the text is one (bit per column) */
+	bool filter;      /* an autofilter over the header and every row, set at close */
 	bool threaded; /* false: pthread_create failed, rows are written in the caller */
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -57,12 +61,23 @@ static void batch_free(struct batch *b)
 	}
 }
 
+/* One cell: a number in a numeric column when the whole text is one, else text. */
+static lxw_error write_cell(struct xlsx_out *x, lxw_row_t row, lxw_col_t col, const char *v)
+{
+	if (col < 64 && (x->numeric >> col & 1)) {
+		char *end;
+		double d = strtod(v, &end);
+		if (end != v && !*end)
+			return worksheet_write_number(x->ws, row, col, d, x->money);
+	}
+	return worksheet_write_string(x->ws, row, col, v, x->text);
+}
+
 /* Writes a batch's cells; false when libxlsxwriter refused one. */
 static bool batch_write(struct xlsx_out *x, const struct batch *b)
 {
 	for (size_t i = 0; i < b->ncells; i++)
-		if (worksheet_write_string(x->ws, b->cells[i].row, b->cells[i].col, b->text + b->cells[i].off, x->text) !=
-		    LXW_NO_ERROR)
+		if (write_cell(x, b->cells[i].row, b->cells[i].col, b->text + b->cells[i].off) != LXW_NO_ERROR)
 			return false;
 	return true;
 }
@@ -118,6 +133,9 @@ struct xlsx_out *xlsx_out_open(const char *path, const char *tmpdir, const char 
 		worksheet_write_string(x->ws, 0, (lxw_col_t)i, headers[i], bold);
 		worksheet_set_column(x->ws, (lxw_col_t)i, (lxw_col_t)i, 14, x->text);
 	}
+	x->money = workbook_add_format(x->wb);
+	format_set_num_format(x->money, "#,##0.00");
+	x->ncols = n;
 	x->row = 1;
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_cond_init(&x->ready, NULL);
@@ -179,13 +197,26 @@ static bool batch_reserve(struct batch *b, size_t cells, size_t bytes)
 	return true;
 }
 
+void xlsx_out_numeric(struct xlsx_out *x, size_t col)
+{
+	if (col >= 64 || col >= x->ncols)
+		return;
+	x->numeric |= (uint64_t)1 << col;
+	worksheet_set_column(x->ws, (lxw_col_t)col, (lxw_col_t)col, 12, x->money);
+}
+
+void xlsx_out_table_view(struct xlsx_out *x)
+{
+	worksheet_freeze_panes(x->ws, 1, 0);
+	x->filter = true;
+}
+
 int xlsx_out_row(struct xlsx_out *x, const char *const *cells, size_t n)
 {
 	lxw_row_t row = x->row++;
 	if (!x->threaded) {
 		for (size_t i = 0; i < n; i++)
-			if (cells[i] && *cells[i] &&
-			    worksheet_write_string(x->ws, row, (lxw_col_t)i, cells[i], x->text) != LXW_NO_ERROR)
+			if (cells[i] && *cells[i] && write_cell(x, row, (lxw_col_t)i, cells[i]) != LXW_NO_ERROR)
 				return -1;
 		return 0;
 	}
@@ -238,6 +269,8 @@ int xlsx_out_close(struct xlsx_out *x)
 	pthread_mutex_destroy(&x->mu);
 	pthread_cond_destroy(&x->ready);
 	pthread_cond_destroy(&x->room);
+	if (x->filter && x->ncols)
+		worksheet_autofilter(x->ws, 0, 0, x->row > 1 ? x->row - 1 : 1, (lxw_col_t)(x->ncols - 1));
 	lxw_error e = workbook_close(x->wb);
 	free(x);
 	return e == LXW_NO_ERROR && !failed ? 0 : -1;
@@ -249,6 +282,7 @@ void csv_out_row(FILE *out, const char *const *cells, size_t n)
 		const char *c = cells[i] ? cells[i] : "";
 		if (i)
 			fputc(',', out);
+		/* a tab-led cell (an ID number kept as text, csv_id_cell) is written as it is */
 		bool formula = strchr("=+-@", c[0]) && c[0];
 		bool quote = formula || strpbrk(c, ",\"\r\n") != NULL;
 		if (!quote) {
@@ -266,4 +300,88 @@ void csv_out_row(FILE *out, const char *const *cells, size_t n)
 		fputc('"', out);
 	}
 	fputs("\r\n", out);
+}
+
+int xlsx_template(const char *path, const char *sheet, const struct xlsx_template_col *cols, size_t n,
+		  const char *const *lines, size_t nlines, int rows)
+{
+	lxw_workbook *wb = workbook_new(path);
+	if (!wb)
+		return -1;
+	lxw_worksheet *ws = workbook_add_worksheet(wb, sheet);
+	lxw_worksheet *help = workbook_add_worksheet(wb, "填写说明");
+	lxw_worksheet *lists = workbook_add_worksheet(wb, "代码表");
+	lxw_format *head = workbook_add_format(wb), *req = workbook_add_format(wb), *text = workbook_add_format(wb);
+	lxw_format *wrap = workbook_add_format(wb);
+	format_set_bold(head);
+	format_set_bg_color(head, 0xF2F2F2);
+	format_set_bold(req);
+	format_set_bg_color(req, 0xF2F2F2);
+	format_set_font_color(req, 0xC00000);
+	format_set_num_format(text, "@");
+	format_set_text_wrap(wrap);
+	lxw_error e = LXW_NO_ERROR;
+	int listcol = 0;
+	for (size_t i = 0; i < n && e == LXW_NO_ERROR; i++) {
+		const struct xlsx_template_col *c = &cols[i];
+		char h[128];
+		snprintf(h, sizeof h, "%s%s", c->header, c->required ? "*" : "");
+		e = worksheet_write_string(ws, 0, (lxw_col_t)i, h, c->required ? req : head);
+		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, c->text ? 20 : 14, c->text ? text : NULL);
+		if (c->list && c->nlist) {
+			worksheet_write_string(lists, 0, (lxw_col_t)listcol, c->header, head);
+			for (size_t k = 0; k < c->nlist && e == LXW_NO_ERROR; k++)
+				e = worksheet_write_string(lists, (lxw_row_t)(k + 1), (lxw_col_t)listcol, c->list[k], NULL);
+			/* an inline list (value_list: libxlsxwriter 1.1.4 leaks a list formula's
+			 * copy); one longer than Excel's 255 characters gets a prompt that points to
+			 * the 代码表 sheet instead */
+			const char **vals = calloc(c->nlist + 1, sizeof *vals);
+			if (!vals) {
+				e = LXW_ERROR_MEMORY_MALLOC_FAILED;
+				break;
+			}
+			for (size_t k = 0; k < c->nlist; k++)
+				vals[k] = c->list[k];
+			lxw_data_validation dv = {0};
+			dv.validate = LXW_VALIDATION_TYPE_LIST;
+			dv.value_list = (char **)vals;
+			dv.error_type = LXW_VALIDATION_ERROR_TYPE_STOP;
+			dv.error_title = "输入有误";
+			dv.error_message = "请从下拉列表中选择";
+			if (c->prompt) {
+				dv.input_title = (char *)c->header;
+				dv.input_message = (char *)c->prompt;
+			}
+			/* the library joins the list into a buffer of 255
+			 * bytes (its own check counts characters): keep to the bytes */
+			size_t bytes = 0;
+			for (size_t k = 0; k < c->nlist; k++)
+				bytes += strlen(c->list[k]) + 1;
+			bool fits = bytes + 2 < 255; /* Excel's 255 */
+			if (e == LXW_NO_ERROR &&
+			    (!fits ||
+			     worksheet_data_validation_range(ws, 1, (lxw_col_t)i, (lxw_row_t)rows, (lxw_col_t)i, &dv) != LXW_NO_ERROR)) {
+				lxw_data_validation any = {0};
+				any.validate = LXW_VALIDATION_TYPE_ANY;
+				any.input_title = (char *)c->header;
+				any.input_message = "可填写的值见“代码表”工作表";
+				e = worksheet_data_validation_range(ws, 1, (lxw_col_t)i, (lxw_row_t)rows, (lxw_col_t)i, &any);
+			}
+			free(vals);
+			listcol++;
+		} else if (c->prompt) {
+			lxw_data_validation dv = {0};
+			dv.validate = LXW_VALIDATION_TYPE_ANY;
+			dv.input_title = (char *)c->header;
+			dv.input_message = (char *)c->prompt;
+			e = worksheet_data_validation_range(ws, 1, (lxw_col_t)i, (lxw_row_t)rows, (lxw_col_t)i, &dv);
+		}
+	}
+	worksheet_freeze_panes(ws, 1, 0);
+	worksheet_set_column(help, 0, 0, 100, wrap);
+	for (size_t i = 0; i < nlines && e == LXW_NO_ERROR; i++)
+		e = worksheet_write_string(help, (lxw_row_t)i, 0, lines[i], i == 0 ? head : wrap);
+	worksheet_activate(ws);
+	lxw_error ce = workbook_close(wb);
+	return e == LXW_NO_ERROR && ce == LXW_NO_ERROR ? 0 : -1;
 }

@@ -446,6 +446,8 @@ static const struct {
 	{"service.catalog_update", "修改服务事项"},
 	{"service.key_issue", "签发 Open311 接入密钥"},
 	{"service.key_revoke", "吊销 Open311 接入密钥"},
+	{"member.state_correct", "更正党籍状态"},
+	{"audit.export", "导出审计日志"},
 	/* the yearly report (issue 19) */
 	{"report.template_update", "修改年度报告模板"},
 	{"report.export", "生成年度报告"},
@@ -503,6 +505,20 @@ static const struct {
 	{"base.feed_create", "新建日历订阅"},
 	{"base.feed_revoke", "撤销日历订阅"},
 };
+
+size_t audit_actions_count(void)
+{
+	return sizeof audit_actions / sizeof audit_actions[0];
+}
+
+bool audit_action_at(size_t i, const char **code, const char **name)
+{
+	if (i >= sizeof audit_actions / sizeof audit_actions[0])
+		return false;
+	*code = audit_actions[i].code;
+	*name = audit_actions[i].name;
+	return true;
+}
 
 const char *audit_action_name(const char *code)
 {

@@ -43,6 +43,9 @@ extern const struct audit_actor audit_system_cli;
  * were cut off the end), -1 on a database error. *count = rows read. */
 int audit_verify(struct db *db, int64_t *count, int64_t *first_broken);
 
+/* The catalogue in order: how many, and the i-th (false past the end). */
+size_t audit_actions_count(void);
+bool audit_action_at(size_t i, const char **code, const char **name);
 /* The Chinese name of a catalogued action, or NULL. */
 const char *audit_action_name(const char *code);
 

@@ -89,7 +89,7 @@ static const struct code_entry lost_contact_reason[] = {
 static const struct code_entry committee_role[] = {
 	{"secretary", "书记"}, {"deputy_secretary", "副书记"}, {"organization", "组织委员"},
 	{"propaganda", "宣传委员"}, {"discipline", "纪检委员"}, {"youth", "青年委员"},
-	{"women", "妇女委员"}, {"member", "委员"},
+	{"united_front", "统战委员"}, {"secrecy", "保密委员"}, {"women", "妇女委员"}, {"member", "委员"},
 };
 
 #define T(name, title) \

@@ -254,11 +254,13 @@ static json_t *result_of(struct imp *m, enum sheet_encoding enc, bool commit)
 {
 	static const char *const encs[] = {"utf-8", "utf-8-bom", "gb18030"};
 	sort_errors(m->errors);
-	return json_pack("{s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O}", "total", (json_int_t)m->total, "good",
+	/* issue 20 #22: the list stops at max_errors, and says so */
+	return json_pack("{s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "total", (json_int_t)m->total, "good",
 			 (json_int_t)m->good, "bad", (json_int_t)m->bad, "imported", (json_int_t)(commit ? m->staged : 0),
 			 "dry_run", m->o->dry_run, "good_only", m->o->good_only, "encoding",
 			 m->o->format == IMPORT_CSV ? encs[enc] : "xlsx", "error_count", (json_int_t)m->nerrors, "errors",
-			 m->errors);
+			 m->errors, "errors_shown", (json_int_t)json_array_size(m->errors), "errors_truncated",
+			 m->nerrors > json_array_size(m->errors));
 }
 
 struct commit_ctx {
@@ -352,9 +354,18 @@ static json_t *run(struct imp *m, const void *data, enum db_rc *db_rc)
 			return json_pack("{s:I, s:I, s:I, s:I, s:b, s:O, s:s}", "total", (json_int_t)0, "good", (json_int_t)0,
 					 "bad", (json_int_t)0, "imported", (json_int_t)0, "dry_run", m->o->dry_run, "errors",
 					 m->errors, "failed", m->why);
-		else if (prc == IMP_GO_ON)
-			snprintf(m->why, m->whylen, "文件是空的");
+		else if (prc == IMP_GO_ON) /* no row named a required column */
+			snprintf(m->why, m->whylen, "没有找到表头：前 10 行中没有“姓名”“身份证号码”等列名，请使用导入模板");
 		return NULL;
+	}
+	if (m->total == 0) {
+		/* issue 20 #8: a file that gave no row is no success, dry run or not */
+		if (m->staged)
+			import_stage_discard(m->db, m->o->job_id);
+		snprintf(m->why, m->whylen, "没有读到任何数据行：请确认表头下方有数据，且表头使用模板中的列名");
+		return json_pack("{s:I, s:I, s:I, s:I, s:b, s:O, s:s, s:s}", "total", (json_int_t)0, "good", (json_int_t)0,
+				 "bad", (json_int_t)0, "imported", (json_int_t)0, "dry_run", m->o->dry_run, "errors",
+				 m->errors, "failed", m->why, "code", "no_rows");
 	}
 	return conclude(m, enc, db_rc);
 }

@@ -58,6 +58,12 @@ static const char *norm_date(struct arena *a, const char *s)
 	if (sscanf(s, "%4d%c%2d%c%2d%c", &y, &sep1, &mo, &sep2, &dd, &tail) == 5 && sep1 == sep2 &&
 	    (sep1 == '/' || sep1 == '.' || sep1 == '-')) {
 		d = (struct date){y, mo, dd};
+	} else if (sscanf(s, "%4d年%d月%d日%c", &y, &mo, &dd, &tail) == 3 ||
+		   sscanf(s, "%4d年%d月%d%c", &y, &mo, &dd, &tail) == 3) {
+		d = (struct date){y, mo, dd}; /* 2020年7月1日 */
+	} else if (sscanf(s, "%4d%c%d%c%d%c", &y, &sep1, &mo, &sep2, &dd, &tail) == 5 && sep1 == sep2 &&
+		   (sep1 == '/' || sep1 == '.' || sep1 == '-')) {
+		d = (struct date){y, mo, dd};
 	} else if (strlen(s) == 8 && strspn(s, "0123456789") == 8) {
 		d = (struct date){(s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'),
 				  (s[4] - '0') * 10 + (s[5] - '0'), (s[6] - '0') * 10 + (s[7] - '0')};
@@ -70,12 +76,46 @@ static const char *norm_date(struct arena *a, const char *s)
 }
 
 /* Column c's text, trimmed, in the row's arena; NULL when absent or blank. */
+/* Full-width digits and letters (ＡＢＣ１２３) and the ideographic space as ASCII, into the arena: what
+ * people type with a Chinese input method (issue 20 #9). */
+static char *halfwidth(struct arena *a, const char *s, size_t len)
+{
+	char *out = arena_alloc(a, len + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		/* U+FF01..U+FF5E: EF BC 81..EF BD 9E; U+3000: E3 80 80 */
+		if (i + 2 < len && u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD)) {
+			unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+			/* digits and Latin letters only: full-width brackets stay (出国（境）暂留) */
+			if ((cp >= 0xFF10 && cp <= 0xFF19) || (cp >= 0xFF21 && cp <= 0xFF3A) || (cp >= 0xFF41 && cp <= 0xFF5A)) {
+				out[o++] = (char)(cp - 0xFEE0);
+				i += 3;
+				continue;
+			}
+		}
+		if (i + 2 < len && u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80) {
+			out[o++] = ' ';
+			i += 3;
+			continue;
+		}
+		out[o++] = s[i++];
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Column c's text, full-width forms made ASCII, trimmed, in the row's arena; NULL
+ * when absent or blank. */
 static const char *cell(struct imp *m, const char *const *cells, size_t n, int c)
 {
 	int pos = m->colpos[c];
 	if (pos < 0 || (size_t)pos >= n)
 		return NULL;
 	const char *s = cells[pos];
+	size_t raw = strlen(s);
+	if (memchr(s, 0xEF, raw) || memchr(s, 0xE3, raw))
+		s = halfwidth(m->a, s, raw);
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t len = strlen(s);
@@ -84,12 +124,59 @@ static const char *cell(struct imp *m, const char *const *cells, size_t n, int c
 	return len ? arena_strndup(m->a, s, len) : NULL;
 }
 
+/* A name without the spaces people put inside it ("张  三" is 张三; issue 20 #17);
+ * names in Latin letters keep single spaces between words. */
+static const char *name_cell(struct imp *m, const char *const *cells, size_t n, int c)
+{
+	const char *s = cell(m, cells, n, c);
+	if (!s)
+		return NULL;
+	bool latin = false;
+	for (const char *p = s; *p; p++)
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			latin = true;
+	char *out = arena_alloc(m->a, strlen(s) + 1);
+	size_t o = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' || *p == '\t') {
+			if (latin && o && out[o - 1] != ' ')
+				out[o++] = ' ';
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Education in the words people use (本科, 大专, 硕士 …) → GB/T 4658 (issue 20 #9). */
+static const char *education_word(const char *t)
+{
+	static const struct {
+		const char *word, *code;
+	} words[] = {
+		{"博士", "11"},	    {"博士研究生", "11"}, {"硕士", "14"},	    {"硕士研究生", "14"}, {"研究生", "10"},
+		{"本科", "21"},	    {"大学本科", "21"},	  {"大学", "21"},	    {"学士", "21"},	  {"大专", "31"},
+		{"专科", "31"},	    {"大学专科", "31"},	  {"中专", "41"},	    {"中等专科", "41"},	  {"职高", "44"},
+		{"职业高中", "44"}, {"技校", "47"},	  {"技工学校", "47"},	    {"高中", "61"},	  {"普通高中", "61"},
+		{"初中", "71"},	    {"初级中学", "71"},	  {"小学", "81"},	    {"文盲", "90"},	  {"半文盲", "90"},
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(t, words[i].word) == 0)
+			return words[i].code;
+	return NULL;
+}
+
 /* A code from its code or its name; reports an error naming the column when unknown. */
 static const char *code_of(struct imp *m, const char *table, const char *text, int c)
 {
 	if (!text)
 		return NULL;
 	const char *code = codes_lookup(table, text);
+	if (!code && strcmp(table, "education") == 0)
+		code = education_word(text);
+	if (!code && strcmp(table, "sex") == 0)
+		code = strcmp(text, "男性") == 0 ? "1" : strcmp(text, "女性") == 0 ? "2" : NULL;
 	if (!code && strcmp(table, "ethnicity") == 0) /* "苗" for 苗族 */
 		code = codes_lookup(table, arena_printf(m->a, "%s族", text));
 	if (!code && strcmp(table, "party_status") == 0) {
@@ -140,23 +227,60 @@ static json_t *split_names(const char *s)
 	return a;
 }
 
+/* Header words other systems and hand-made rosters use for the template's columns
+ * (issue 20 #9). */
+static const struct {
+	int col;
+	const char *name;
+} header_alias[] = {
+	{C_ID, "公民身份号码"},	  {C_ID, "公民身份证号码"}, {C_ID, "身份证号"},     {C_ID, "身份证"},
+	{C_ID, "证件号码"},	  {C_ID, "身份证件号码"},   {C_MOBILE, "联系电话"}, {C_MOBILE, "手机"},
+	{C_MOBILE, "手机号"},	  {C_MOBILE, "电话"},	   {C_MOBILE, "联系方式"}, {C_MOBILE, "移动电话"},
+	{C_EDU, "文化程度"},	  {C_EDU, "最高学历"},	   {C_JOINED, "入党日期"}, {C_JOINED, "入党年月"},
+	{C_JOINED, "加入党组织日期"}, {C_CONFIRMED, "转正日期"}, {C_CONFIRMED, "转为正式党员日期"},
+	{C_STATUS, "党员类型"},	  {C_STATUS, "党员身份"},   {C_ADDRESS, "住址"},    {C_ADDRESS, "家庭地址"},
+	{C_ADDRESS, "现居住地"},  {C_UNIT, "单位"},	   {C_UNIT, "所在单位"},  {C_UNIT, "工作单位及职务"},
+	{C_NAME, "党员姓名"},	  {C_ETHNIC, "民族名称"},   {C_STATE, "党籍"},
+};
+
+/* True when header cell h names text: the name itself, then nothing or a mark
+ * ("姓名*", "姓名 (必填)", "姓名（…": a full-width bracket starts with 0xEF). */
+static bool header_is(const char *h, const char *text)
+{
+	size_t hl = strlen(text);
+	return strncmp(h, text, hl) == 0 &&
+	       (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF);
+}
+
+/* Rows before the header that are titles ("某某党支部党员花名册", a date line) are passed
+ * over: the header is the first row that names a required column, within this many. */
+#define HEADER_SEARCH_ROWS 10
+
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n)
 {
 	for (int c = 0; c < C__MAX; c++)
 		m->colpos[c] = -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *h = cells[i];
-		while (*h == ' ')
+		while (*h == ' ' || *h == '*')
 			h++;
-		for (int c = 0; c < C__MAX; c++) {
-			size_t hl = strlen(import_headers[c]);
-			/* "姓名*", "姓名 (必填)", "姓名（…" (a full-width bracket starts with 0xEF) */
-			if (strncmp(h, import_headers[c], hl) == 0 &&
-			    (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF) &&
-			    m->colpos[c] < 0)
+		for (int c = 0; c < C__MAX; c++)
+			if (m->colpos[c] < 0 && header_is(h, import_headers[c]))
 				m->colpos[c] = (int)i;
-		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		const char *h = cells[i];
+		while (*h == ' ' || *h == '*')
+			h++;
+		for (size_t k = 0; k < sizeof header_alias / sizeof header_alias[0]; k++)
+			if (m->colpos[header_alias[k].col] < 0 && header_is(h, header_alias[k].name))
+				m->colpos[header_alias[k].col] = (int)i;
+	}
+	bool any = false;
+	for (int c = 0; c < C__MAX; c++)
+		any = any || (required_col[c] && m->colpos[c] >= 0);
+	if (!any && rowno < HEADER_SEARCH_ROWS)
+		return IMP_GO_ON; /* a title row: the header is further down */
 	bool missing = false;
 	for (int c = 0; c < C__MAX; c++)
 		if (required_col[c] && m->colpos[c] < 0) {
@@ -212,8 +336,8 @@ bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t
 	r->org_id = m->org_id;
 	r->created_at = m->o->now;
 	r->dues_base = -1;
-	r->name = cell(m, cells, n, C_NAME);
-	r->former_name = cell(m, cells, n, C_FORMER);
+	r->name = name_cell(m, cells, n, C_NAME);
+	r->former_name = name_cell(m, cells, n, C_FORMER);
 	r->sex = code_of(m, "sex", cell(m, cells, n, C_SEX), C_SEX);
 	r->id_number = cell(m, cells, n, C_ID);
 	r->ethnicity = code_of(m, "ethnicity", cell(m, cells, n, C_ETHNIC), C_ETHNIC);
@@ -235,18 +359,53 @@ bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t
 	return !m->row_bad;
 }
 
+/* The names of a code table, for a drop-down list (arena-owned). */
+static const char *const *names_of(struct arena *a, const char *table, size_t *n)
+{
+	const struct code_table *t = codes_table(table);
+	*n = t ? t->n : 0;
+	const char **v = arena_alloc(a, sizeof *v * (*n ? *n : 1));
+	for (size_t i = 0; i < *n; i++)
+		v[i] = t->items[i].name;
+	return v;
+}
+
 int import_template_xlsx(const char *path, const char *tmpdir)
 {
-	struct xlsx_out *x = xlsx_out_open(path, tmpdir, "党员信息", import_headers, import_nheaders);
-	if (!x)
-		return -1;
-	const char *example[C__MAX] = {
-		[C_NAME] = "张三", [C_SEX] = "女", [C_ID] = "11010519491231002X", [C_ETHNIC] = "汉族",
-		[C_NATIVE] = "北京", [C_MOBILE] = "13800000000", [C_EDU] = "大学本科毕业", [C_UNIT_TYPE] = "社区",
-		[C_CATEGORY] = "离退休人员", [C_STATUS] = "正式党员", [C_STATE] = "正常", [C_JOINED] = "1975-07-01",
-		[C_CONFIRMED] = "1976-07-01", [C_INTRODUCERS] = "李四、王五", [C_DUES_BASE] = "5000",
-		[C_DUES_PAID] = "2026-10",
+	(void)tmpdir;
+	struct arena *a = arena_new();
+	struct xlsx_template_col cols[C__MAX];
+	memset(cols, 0, sizeof cols);
+	for (int c = 0; c < C__MAX; c++) {
+		cols[c].header = import_headers[c];
+		cols[c].required = required_col[c];
+	}
+	static const struct {
+		int col;
+		const char *table;
+	} coded[] = {{C_SEX, "sex"}, {C_ETHNIC, "ethnicity"}, {C_EDU, "education"}, {C_UNIT_TYPE, "unit_type"},
+		     {C_CATEGORY, "person_category"}, {C_STATUS, "party_status"}, {C_STATE, "member_state"}};
+	for (size_t i = 0; i < sizeof coded / sizeof coded[0]; i++)
+		cols[coded[i].col].list = names_of(a, coded[i].table, &cols[coded[i].col].nlist);
+	cols[C_ID].text = cols[C_MOBILE].text = cols[C_JOINED].text = cols[C_CONFIRMED].text = true;
+	cols[C_DUES_PAID].text = true;
+	cols[C_ID].prompt = "18位居民身份证号码；性别、出生日期从号码读出";
+	cols[C_JOINED].prompt = "如 2020-07-01、2020.7.1 或 2020年7月1日";
+	cols[C_CONFIRMED].prompt = "预备党员不填";
+	cols[C_DUES_BASE].prompt = "金额（元），如 5000";
+	cols[C_DUES_PAID].prompt = "已交至的月份，如 2026-10";
+	static const char *const lines[] = {
+		"党员信息导入模板 填写说明",
+		"1. 在“党员信息”工作表第 2 行起逐行填写，每行一名党员；第 1 行表头请勿修改、删除或调整顺序。",
+		"2. 表头带 * 的列必须填写：姓名、身份证号码、党员类别、入党时间。",
+		"3. 性别、民族、学历、单位性质、人员类别、党员类别、党籍状态请从单元格的下拉列表中选择。",
+		"4. 身份证号码填 18 位（末位 X 可大写或小写）；性别和出生日期由号码自动读出，可不填。",
+		"5. 日期可写作 2020-07-01、2020/7/1、2020.07.01 或 2020年7月1日；转正时间仅正式党员填写。",
+		"6. 党费基数填金额（元）；入党介绍人多人用顿号分隔，如：李四、王五。",
+		"7. 导入前系统会先校验全部数据，有误的行会列出行号、列名和原因，可修改后重新上传。",
+		"8. 同一身份证号码的党员只会出现一次：已在名册中的人员不会重复导入。",
 	};
-	int rc = xlsx_out_row(x, example, C__MAX);
-	return xlsx_out_close(x) || rc ? -1 : 0;
+	int rc = xlsx_template(path, "党员信息", cols, C__MAX, lines, sizeof lines / sizeof lines[0], 5000);
+	arena_free(a);
+	return rc;
 }

@@ -267,6 +267,11 @@ bool member_next_political_birthday(const char *joined_on, struct date today, st
 	return true;
 }
 
+void member_mobile_blind(const char *mobile, unsigned char out[DJ_BLIND_LEN])
+{
+	dj_blind_index("member.mobile", mobile, strlen(mobile), out);
+}
+
 void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN])
 {
 	dj_blind_index("member.id_number", id_number, strlen(id_number), out);

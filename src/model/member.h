@@ -49,6 +49,8 @@ int member_party_age(const char *confirmed_on, struct date today);
 bool member_next_political_birthday(const char *joined_on, struct date today, struct date *next, int *days, int *years);
 void member_political_birthday(const char *joined_on, char buf[6]);
 
+/* The blind index of a mobile number (11 digits). */
+void member_mobile_blind(const char *mobile, unsigned char out[DJ_BLIND_LEN]);
 /* The blind index of a normalized ID number. */
 void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN]);
 
@@ -135,6 +137,9 @@ enum db_rc member_delete(struct db *db, int64_t id);
 /* Sets the state and appends a history row (the caller audits). */
 enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *to, const char *reason,
 			       const char *date, int64_t actor_id, const char *actor_name, int64_t now);
+/* Appends a history row that changes no state (a move to another branch: issue 20 #15). */
+enum db_rc member_history_note(struct db *db, const struct member_rec *r, const char *date, const char *note,
+			       int64_t actor_id, const char *actor_name, int64_t now);
 /* The history of member id, newest first, as API items. */
 enum db_rc member_history(struct db *db, int64_t id, json_t *items);
 
@@ -148,6 +153,10 @@ struct jsonw;
 void member_list_write(struct jsonw *w, const struct member_rec *r, const char *org_name);
 
 /* List filters (GET /members); NULL / -1 = not filtered. */
+/* member_filter.state's views beside a state code: on the roster (not 出党 or 去世),
+ * and the history (出党 or 去世). */
+#define MEMBER_STATE_ROSTER "~roster"
+#define MEMBER_STATE_HISTORY "~history"
 struct member_filter {
 	const char *prefix, *end; /* the organization subtree's path range */
 	const char *party_status, *state, *sex, *eth_eq, *eth_ne, *birth_after, *birth_upto, *joined_from,
@@ -159,6 +168,9 @@ struct member_filter {
 	bool no_org_name; /* full rows with org_name NULL, read without the join (exports) */
 	bool decrypt;     /* full rows also open the sealed ID number and mobile (a revealed
 			   * export); otherwise only the stored masks are read */
+	/* an exact ID number or mobile searched through its blind index (issue 20 #2):
+	 * the other filters still apply, name_like is then NULL */
+	const unsigned char *id_blind, *mobile_blind;
 };
 
 /* One row of a list page. */

@@ -110,7 +110,8 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * cursor's key, $16 the cursor's id and $17 the limit. */
 #define MEMBER_FILTER                                                                                             \
 	" m.org_path >= $1 AND m.org_path < $2 AND (CAST($3 AS TEXT) IS NULL OR m.party_status = $3)"                           \
-	" AND (CAST($4 AS TEXT) IS NULL OR m.state = $4)"                                                                       \
+	" AND (CAST($4 AS TEXT) IS NULL OR m.state = $4"                                                                        \
+	" OR ($4 = '" MEMBER_STATE_ROSTER "' AND (m.stats_key & 64) = 64) OR ($4 = '" MEMBER_STATE_HISTORY "' AND (m.stats_key & 64) = 0))" \
 	" AND (CAST($5 AS BIGINT) IS NULL OR (COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40') = ($5 = 1))" \
 	" AND (CAST($6 AS TEXT) IS NULL OR m.birth_date > $6) AND (CAST($7 AS TEXT) IS NULL OR m.birth_date <= $7)"                           \
 	" AND (CAST($8 AS TEXT) IS NULL OR m.sex = $8) AND (CAST($9 AS TEXT) IS NULL OR m.ethnicity = $9) AND (CAST($10 AS TEXT) IS NULL OR m.ethnicity <> $10)" \
@@ -150,6 +151,10 @@ enum member_query_stmt {
 	STMT_MEMBER_COUNT_JOINED,
 	PAGE_PLAN_STMTS(MEMBER_LIST),
 	PAGE_PLAN_STMTS(MEMBER_PAGE_NO_ORG),
+	STMT_MEMBER_PAGE_ID_BLIND,
+	STMT_MEMBER_PAGE_MOBILE_BLIND,
+	STMT_MEMBER_COUNT_ID_BLIND,
+	STMT_MEMBER_COUNT_MOBILE_BLIND,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -217,6 +222,18 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 * orgs row per member in name order, which the 8 MiB page cache does not hold for
 	 * 100,000 organizations (~1/3 of a 1M-row export's read) */
 	PAGE_PLANS(MEMBER_PAGE_NO_ORG, "member.page_no_org", MEMBER_COLS_NO_ORG, ""),
+	/* an exact ID number or mobile through its blind index (members_id_blind UNIQUE,
+	 * members_mobile_blind): a handful of rows whatever the subtree */
+	[STMT_MEMBER_PAGE_ID_BLIND] = {"member.page_id_blind",
+	 "SELECT " MEMBER_COLS ", m.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
+	 " AND m.id_blind = $18 AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	[STMT_MEMBER_PAGE_MOBILE_BLIND] = {"member.page_mobile_blind",
+	 "SELECT " MEMBER_COLS ", m.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
+	 " AND m.mobile_blind = $18 AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	[STMT_MEMBER_COUNT_ID_BLIND] = {"member.count_id_blind",
+	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.id_blind = $15"},
+	[STMT_MEMBER_COUNT_MOBILE_BLIND] = {"member.count_mobile_blind",
+	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.mobile_blind = $15"},
 };
 DB_SQL_TABLE(member_query, mq_sql);
 
@@ -417,6 +434,25 @@ enum db_rc member_change_state(struct db *db, struct member_rec *r, const char *
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+enum db_rc member_history_note(struct db *db, const struct member_rec *r, const char *date, const char *note,
+			       int64_t actor_id, const char *actor_name, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_HISTORY_ADD]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, r->id);
+	db_bind_int(st, 2, now);
+	db_bind_text(st, 3, date, -1);
+	db_bind_text(st, 4, r->state, -1);
+	db_bind_text(st, 5, r->state, -1);
+	db_bind_opt_text(st, 6, note);
+	db_bind_opt_id(st, 7, actor_id);
+	db_bind_opt_text(st, 8, actor_name);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
 enum db_rc member_history(struct db *db, int64_t id, json_t *items)
 {
 	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_HISTORY]);
@@ -525,7 +561,10 @@ json_t *member_json(const struct member_rec *r, const char *org_name, bool revea
 	S("party_post", r->party_post);
 	S("joined_on", r->joined_on);
 	S("confirmed_on", r->confirmed_on);
-	json_object_set_new_nocheck(j, "party_age", json_integer(member_party_age(r->confirmed_on, today)));
+	/* 党龄 counts from 转正: a 预备党员 has none yet (null, not "0 年"; issue 20 #17) */
+	bool formal = r->party_status && strcmp(r->party_status, "formal") == 0 && r->confirmed_on;
+	json_object_set_new_nocheck(j, "party_age",
+				    formal ? json_integer(member_party_age(r->confirmed_on, today)) : json_null());
 	S("political_birthday", bday[0] ? bday : NULL);
 	struct date nb;
 	int nb_days, nb_years;
@@ -583,12 +622,17 @@ static int64_t birth_key(const char *iso, int64_t def)
 /* The filter as (mask, value) over stats_key, when every condition fits in it. */
 static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
 {
-	if (f->state || f->name_like || f->joined_from || f->joined_to || (f->eth_eq && strcmp(f->eth_eq, "01") != 0) ||
+	bool view = f->state && f->state[0] == '~';
+	if ((f->state && !view) || f->name_like || f->joined_from || f->joined_to || (f->eth_eq && strcmp(f->eth_eq, "01") != 0) ||
 	    (f->eth_ne && strcmp(f->eth_ne, "01") != 0))
 		return false;
 	if (f->sex && strcmp(f->sex, "1") != 0 && strcmp(f->sex, "2") != 0)
 		return false;
 	int64_t m = 0, v = 0;
+	if (view) {
+		m |= MSK_IN_ROSTER;
+		v |= strcmp(f->state, MEMBER_STATE_ROSTER) == 0 ? MSK_IN_ROSTER : 0;
+	}
 	if (f->party_status) {
 		m |= MSK_FORMAL;
 		v |= strcmp(f->party_status, "formal") == 0 ? MSK_FORMAL : 0;
@@ -672,7 +716,8 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n)
 {
 	int64_t mask, value;
-	if (packed(f, &mask, &value) && mask == 0 && !f->birth_after && !f->birth_upto)
+	if (!f->id_blind && !f->mobile_blind && packed(f, &mask, &value) && mask == 0 && !f->birth_after &&
+	    !f->birth_upto)
 		return subtree_total(db, f->prefix, f->end, n);
 	struct db *replica = db_replica();
 	if (replica && replica != db && !db_in_tx(replica) && count_on(replica, f, n) == DB_OK)
@@ -684,6 +729,20 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 {
 	int64_t mask, value;
 	struct db_stmt *st;
+	if (f->id_blind || f->mobile_blind) {
+		st = db_prepare(db, &mq_sql[f->id_blind ? STMT_MEMBER_COUNT_ID_BLIND : STMT_MEMBER_COUNT_MOBILE_BLIND]);
+		if (!st)
+			return DB_ERROR;
+		bind_filter(st, f);
+		db_bind_blob(st, 15, f->id_blind ? f->id_blind : f->mobile_blind, DJ_BLIND_LEN);
+		enum db_rc rc = db_step(st);
+		if (rc == DB_ROW) {
+			*n = db_col_int(st, DB_COL_ONLY);
+			rc = DB_OK;
+		}
+		db_reset(st);
+		return rc;
+	}
 	bool p = packed(f, &mask, &value);
 	/* the generic count reads every table row of the subtree (~0.5 s at the root): a
 	 * filter on the name alone, or on the joined date alone, is counted from an index */
@@ -740,6 +799,30 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 		return rc;
 	bool large = size > SMALL_SUBTREE;
 	struct db_stmt *st;
+	if (f->id_blind || f->mobile_blind) {
+		st = db_prepare(db, &mq_sql[f->id_blind ? STMT_MEMBER_PAGE_ID_BLIND : STMT_MEMBER_PAGE_MOBILE_BLIND]);
+		if (!st)
+			return DB_ERROR;
+		bind_filter(st, f);
+		db_bind_text(st, 15, ckey ? ckey : "", -1);
+		db_bind_int(st, 16, cid);
+		db_bind_int(st, 17, limit);
+		db_bind_blob(st, 18, f->id_blind ? f->id_blind : f->mobile_blind, DJ_BLIND_LEN);
+		struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
+		size_t k = 0;
+		while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
+			out[k].org_name = read_row(st, a, f->decrypt, &out[k].r);
+			out[k].key = db_col_dup(a, st, MEMBER_REC_COL_PAGE_KEY);
+			out[k].id = out[k].r.id;
+			k++;
+		}
+		db_reset(st);
+		if (rc != DB_DONE && rc != DB_ROW)
+			return rc;
+		*rows = out;
+		*n = k;
+		return DB_OK;
+	}
 	enum page_family fam = f->list_cols ? PAGE_LIST_COLS : f->no_org_name ? PAGE_NO_ORG : PAGE_ALL_COLS;
 	enum page_plan plan = f->sort_joined ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
 					     : (large ? PLAN_LARGE_NAME : PLAN_SMALL_NAME);

@@ -223,8 +223,8 @@ bool org_is_branch(const char *type)
 
 const char *org_alert_code_name(enum org_alert_code c)
 {
-	static const char *const names[] = {"term_due", "term_overdue", "committee_required", "too_few_members",
-					    "extension_too_long"};
+	static const char *const names[] = {"term_due",	       "term_overdue",	     "committee_required",
+					    "too_few_members", "extension_too_long", "joint_too_few"};
 	return c < ORG_ALERT__MAX ? names[c] : "unknown";
 }
 
@@ -236,6 +236,7 @@ const char *org_alert_message(enum org_alert_code c)
 		"正式党员7人以上的党支部应设立支部委员会（3至7人）",
 		"正式党员不足3人，应与其他单位成立联合党支部",
 		"延期换届超过1年",
+		"联合党支部正式党员不足3人，请补充党员或调整组建",
 	};
 	return c < ORG_ALERT__MAX ? msgs[c] : "";
 }
@@ -276,8 +277,10 @@ int org_alerts(const struct org_rec *o, int64_t formal_count, int committee_size
 	if (org_is_branch(o->type)) {
 		if (formal_count >= 7 && (committee_size < 3 || committee_size > 7))
 			ADD(ORG_ALERT_COMMITTEE_REQUIRED, "warning", "");
+		/* a 联合党支部 is already the answer to too few members: not told to form one */
 		if (formal_count < 3)
-			ADD(ORG_ALERT_TOO_FEW_MEMBERS, "warning", "");
+			ADD(strcmp(o->type, "联合党支部") == 0 ? ORG_ALERT_JOINT_TOO_FEW : ORG_ALERT_TOO_FEW_MEMBERS, "warning",
+			    "");
 	}
 #undef ADD
 	return n;

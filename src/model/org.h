@@ -45,6 +45,7 @@ enum org_alert_code {
 	ORG_ALERT_COMMITTEE_REQUIRED,/* R-ORG-04: ≥ 7 正式党员 and no committee of 3–7 */
 	ORG_ALERT_TOO_FEW_MEMBERS,   /* R-ORG-05: a branch with < 3 正式党员 */
 	ORG_ALERT_EXTENSION_TOO_LONG,/* R-ORG-03: an extension moves the date by more than a year */
+	ORG_ALERT_JOINT_TOO_FEW,     /* R-ORG-05 on a 联合党支部 itself: < 3 正式党员 (issue 20 #17) */
 	ORG_ALERT__MAX
 };
 struct org_alert {
@@ -90,9 +91,16 @@ struct org_filter {
 	const char *name_like, *type, *domain;
 	int64_t after_id;
 	int limit;
+	bool roots;            /* only organizations without a parent */
+	const char *path_from; /* non-NULL: items carry "path" (the caller adds path_names) */
 };
 enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, json_t *items, int64_t *last_id,
 		    size_t *n);
+/* The total of the same filter (without the cursor and limit). */
+enum db_rc org_list_count(struct db *db, const struct org_filter *f, int64_t *total);
+/* Appends to names the names of path's ancestors ("/1/17/342/" → 1, 17) whose own
+ * path is at least from_len long (the caller's scope root and below). */
+enum db_rc org_path_names(struct db *db, const char *path, size_t from_len, json_t *names);
 /* A summary JSON of o (list items and the tree). */
 json_t *org_summary_json(const struct org_rec *o, int64_t child_count);
 /* The whole record with counts, committee and alerts. */

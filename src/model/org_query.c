@@ -28,6 +28,8 @@ enum org_query_stmt {
 	STMT_ORG_COMMITTEE,
 	STMT_ORG_COMMITTEE_INSERT,
 	STMT_ORG_LIST,
+	STMT_ORG_LIST_COUNT,
+	STMT_ORG_NAME,
 	STMT_ORG_TREE,
 	STMT_ORG_ALERT_ORGS,
 	ORG_QUERY_STMT__MAX
@@ -116,7 +118,15 @@ static const struct db_sql oq_sql[ORG_QUERY_STMT__MAX] = {
 	 " (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) FROM orgs o"
 	 " WHERE o.path >= $1 AND o.path < $2 AND (CAST($3 AS BIGINT) IS NULL OR o.parent_id = $3)"
 	 " AND (CAST($4 AS TEXT) IS NULL OR o.name LIKE $4 ESCAPE '\\') AND (CAST($5 AS TEXT) IS NULL OR o.type = $5)"
-	 " AND (CAST($6 AS TEXT) IS NULL OR o.domain = $6) AND o.id > $7 ORDER BY o.id LIMIT $8"},
+	 " AND (CAST($6 AS TEXT) IS NULL OR o.domain = $6) AND (CAST($9 AS BIGINT) = 0 OR o.parent_id IS NULL)"
+	 " AND o.id > $7 ORDER BY o.id LIMIT $8"},
+	/* the same filter's true total (issue 20 #19: a street's 1,802 children, not 200) */
+	[STMT_ORG_LIST_COUNT] = {"org.list_count",
+	 "SELECT COUNT(*) FROM orgs o"
+	 " WHERE o.path >= $1 AND o.path < $2 AND (CAST($3 AS BIGINT) IS NULL OR o.parent_id = $3)"
+	 " AND (CAST($4 AS TEXT) IS NULL OR o.name LIKE $4 ESCAPE '\\') AND (CAST($5 AS TEXT) IS NULL OR o.type = $5)"
+	 " AND (CAST($6 AS TEXT) IS NULL OR o.domain = $6) AND (CAST($7 AS BIGINT) = 0 OR o.parent_id IS NULL)"},
+	[STMT_ORG_NAME] = {"org.name", "SELECT name FROM orgs WHERE id = $1"},
 	/* the organizations down to depth $2 only (a street's whole subtree is ~10,000), in
 	 * path order: a parent before its children, each subtree contiguous */
 	[STMT_ORG_TREE] = {"org.tree",
@@ -292,10 +302,10 @@ enum db_rc org_committee_replace(struct db *db, int64_t id, json_t *items)
 
 json_t *org_summary_json(const struct org_rec *o, int64_t child_count)
 {
-	return json_pack("{s:I, s:o, s:s, s:s?, s:s, s:s?, s:s, s:b, s:I}", "id", (json_int_t)o->id, "parent_id",
+	return json_pack("{s:I, s:o, s:s, s:s?, s:s, s:s?, s:s, s:b, s:I, s:b}", "id", (json_int_t)o->id, "parent_id",
 			 o->parent_id > 0 ? json_integer(o->parent_id) : json_null(), "name", o->name, "short_name",
 			 o->short_name, "type", o->type, "label", o->label, "domain", o->domain, "two_new", o->two_new,
-			 "child_count", (json_int_t)child_count);
+			 "child_count", (json_int_t)child_count, "holds_members", org_is_branch(o->type));
 }
 
 enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, json_t *items, int64_t *last_id,
@@ -315,6 +325,7 @@ enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, 
 	db_bind_text(st, 6, f->domain, -1);
 	db_bind_int(st, 7, f->after_id);
 	db_bind_int(st, 8, f->limit);
+	db_bind_int(st, 9, f->roots ? 1 : 0);
 	enum db_rc rc;
 	*n = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
@@ -328,7 +339,11 @@ enum db_rc org_list(struct db *db, struct arena *a, const struct org_filter *f, 
 		o.label = db_col_text(st, ORG_LIST_COL_LABEL);
 		o.domain = db_col_text(st, ORG_LIST_COL_DOMAIN);
 		o.two_new = db_col_int(st, ORG_LIST_COL_TWO_NEW) != 0;
-		json_array_append_new(items, org_summary_json(&o, db_col_int(st, ORG_LIST_COL_CHILD_COUNT)));
+		json_t *j = org_summary_json(&o, db_col_int(st, ORG_LIST_COL_CHILD_COUNT));
+		if (f->path_from) {
+			json_object_set_new(j, "path", json_string(db_col_text(st, ORG_LIST_COL_PATH)));
+		}
+		json_array_append_new(items, j);
 		*last_id = o.id;
 		(*n)++;
 	}
@@ -459,6 +474,58 @@ enum db_rc org_alerts_scan(struct db *db, const char *prefix, const char *end, s
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
 }
+
+enum db_rc org_list_count(struct db *db, const struct org_filter *f, int64_t *total)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_LIST_COUNT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	if (f->parent_id > 0)
+		db_bind_int(st, 3, f->parent_id);
+	else
+		db_bind_null(st, 3);
+	db_bind_text(st, 4, f->name_like, -1);
+	db_bind_text(st, 5, f->type, -1);
+	db_bind_text(st, 6, f->domain, -1);
+	db_bind_int(st, 7, f->roots ? 1 : 0);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*total = db_col_int(st, DB_COL_ONLY);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc org_path_names(struct db *db, const char *path, size_t from_len, json_t *names)
+{
+	struct db_stmt *st = db_prepare(db, &oq_sql[STMT_ORG_NAME]);
+	if (!st)
+		return DB_ERROR;
+	size_t len = path ? strlen(path) : 0;
+	/* every segment but the last (the organization itself) */
+	for (size_t i = 1; i < len;) {
+		size_t j = i;
+		while (j < len && path[j] != '/')
+			j++;
+		if (j + 1 >= len)
+			break;
+		if (j + 1 >= from_len) {
+			db_bind_int(st, 1, strtoll(path + i, NULL, 10));
+			enum db_rc rc = db_step(st);
+			if (rc == DB_ROW)
+				json_array_append_new(names, json_string(db_col_text(st, DB_COL_ONLY)));
+			db_reset(st);
+			if (rc != DB_ROW && rc != DB_DONE)
+				return rc;
+		}
+		i = j + 1;
+	}
+	return DB_OK;
+}
+
 
 json_t *org_alert_json(const struct org_rec *o, const struct org_alert *al)
 {

@@ -33,7 +33,7 @@ async function exact(org) {
   for (const id of [1, org]) {
     const path = srv.sql(`SELECT path FROM orgs WHERE id = ${Number(id)}`);
     const rows = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE substr(org_path, 1, length('${path}')) = '${path}'`));
-    const r = await admin.call('GET', `/api/v1/members?org_id=${id}&limit=5`);
+    const r = await admin.call('GET', `/api/v1/members?org_id=${id}&state=all&limit=5`);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.total, rows, `total of org ${id}`);
   }
@@ -64,7 +64,7 @@ test('member counters: exact after the demo load, create, move, state change and
   const f = await admin.call('PATCH', `/api/v1/members/${x.body.id}`, { party_status: 'formal', confirmed_on: '2026-06-01' });
   assert.equal(f.status, 200, f.text);
   await exact(b);
-  const dead = await admin.call('POST', `/api/v1/members/${x.body.id}/state`, { state: 'deceased', date: '2026-11-20', reason: '病故' });
+  const dead = await admin.call('POST', `/api/v1/members/${x.body.id}/state`, { state: 'deceased', date: '2026-11-20', reason: '病故', confirm: true });
   assert.ok(dead.status === 200, dead.text);
   await exact(b);
   const d = await admin.call('DELETE', `/api/v1/members/${c.body.id}`);
@@ -130,7 +130,7 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
     // counts and revision as 60 firings, and the trigger is back as 0040 defined it
     assert.equal(Number(empty.sql('SELECT rev FROM member_rev')), rev0 + 60);
     assert.equal(trigger(), trig0);
-    const list = await adm.call('GET', '/api/v1/members?org_id=1&limit=5');
+    const list = await adm.call('GET', '/api/v1/members?org_id=1&state=all&limit=5');
     assert.equal(list.body.total, 60);
     assert.equal(list.body.items.length, 5);
     // a second import into the now non-empty roster takes the ordinary path
@@ -138,7 +138,7 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
     const j2 = await waitJob(adm, again.body.id);
     assert.equal(j2.status, 'done');
     const n = Number(empty.sql('SELECT COUNT(*) FROM members'));
-    assert.equal((await adm.call('GET', '/api/v1/members?org_id=1&limit=1')).body.total, n);
+    assert.equal((await adm.call('GET', '/api/v1/members?org_id=1&state=all&limit=1')).body.total, n);
     assert.equal(Number(empty.sql(`SELECT n_members FROM orgs WHERE id = ${branch}`)), n);
     assert.equal(Number(empty.sql('SELECT rev FROM member_rev')), rev0 + n);
   } finally {

@@ -30,7 +30,7 @@ async function listAll() {
   const lines = [];
   let cursor = null, pages = 0;
   do {
-    const r = await admin.call('GET', `/api/v1/members?org_id=1&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const r = await admin.call('GET', `/api/v1/members?org_id=1&state=all&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     assert.equal(r.status, 200, r.text);
     for (const m of r.body.items) lines.push([m.id, m.id_number ?? '', m.mobile ?? '']);
     cursor = r.body.next_cursor;

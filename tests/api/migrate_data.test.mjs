@@ -137,7 +137,7 @@ async function memberIds(s) {
   const ids = [];
   let cursor = null;
   for (let i = 0; i < 50; i++) {
-    const r = await s.call('GET', `/api/v1/members?org_id=1&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const r = await s.call('GET', `/api/v1/members?org_id=1&state=all&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
     assert.equal(r.status, 200, r.text);
     ids.push(...r.body.items.map((m) => `${m.id} ${m.name} ${m.org_id} ${m.id_number}`));
     if (!r.body.next_cursor) return { total: r.body.total, ids: ids.sort() };

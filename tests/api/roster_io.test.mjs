@@ -76,7 +76,7 @@ test('template: the import headers, readable by another library', async () => {
   const t = await download(srv, admin, '/api/v1/members/import/template.xlsx');
   assert.equal(t.status, 200);
   const rows = await readXlsx(t.buf);
-  assert.deepEqual(rows[0], HEADERS);
+  assert.deepEqual(rows[0].map((h) => h.replace(/\*$/, '')), HEADERS); // required ones marked * (issue 20 #8)
 });
 
 test('export xlsx: the whole result streamed, masked by default, read back and compared; audited (S14)', async () => {
@@ -118,9 +118,9 @@ test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
   assert.equal(ok.status, 200);
   assert.equal(ok.buf.subarray(0, 3).toString('hex'), 'efbbbf');
   const rows = readCsv(ok.buf);
-  assert.deepEqual(rows[0], HEADERS);
-  assert.ok(rows.slice(1).every((r) => /^\d{17}[\dX]$/.test(r[3])));
-  assert.equal(rows.length - 1, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_path >= (SELECT path FROM orgs WHERE id = ${org}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${org})`)));
+  assert.deepEqual(rows[0], [...HEADERS, "所属组织", "党龄（年）"]);
+  assert.ok(rows.slice(1).every((r) => /^\t\d{17}[\dX]$/.test(r[3]))); // a leading tab keeps the 18 digits (issue 20 #10)
+  assert.equal(rows.length - 1, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_path >= (SELECT path FROM orgs WHERE id = ${org}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${org}) AND state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')`)));
   const audit = srv.sql("SELECT summary FROM audit_log WHERE action = 'member.export' ORDER BY id DESC LIMIT 1");
   assert.match(audit, /masked=0 purpose=组织关系核查/);
   const sec403 = await download(srv, sec, `/api/v1/members/export?format=csv&reveal=1&purpose=x1`);

@@ -92,7 +92,7 @@ test('stats stay exact after every kind of write (the figures are cached per mem
   await check('a new member');
   assert.equal((await admin.call('PATCH', `/api/v1/members/${m.body.id}`, { ethnicity: '01', education: '61' })).status, 200);
   await check('an edit of the counted fields');
-  assert.equal((await admin.call('POST', `/api/v1/members/${m.body.id}/state`, { state: 'deceased', reason: '病故', date: '2026-01-05' })).status, 200);
+  assert.equal((await admin.call('POST', `/api/v1/members/${m.body.id}/state`, { state: 'deceased', reason: '病故', date: '2026-01-05', confirm: true })).status, 200);
   await check('a state change that leaves the roster');
   const org = await admin.call('GET', `/api/v1/orgs/${b}`);
   const other = org.body.domain === '社区' ? '机关' : '社区';

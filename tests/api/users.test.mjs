@@ -175,7 +175,7 @@ test('S22 the security administrator alone can not reuse an administrator accoun
     problemOk(null, await put(roles), 409, 'admin_account_reuse');
   }
   const refused = await aud.call('GET', `/api/v1/audit?action=role.assign&object_type=user&object_id=${a3.user.id}`);
-  assert.equal(refused.body.items.filter((i) => i.outcome === 'failure' && /refused=admin_account_reuse/.test(i.summary)).length, 5);
+  assert.equal(refused.body.items.filter((i) => i.outcome === 'failure' && /refused=admin_account_reuse/.test(i.summary_raw)).length, 5);
   // the record is durable: not cleared by hand, and the database refuses the role itself
   assert.notEqual(dbsql(`UPDATE users SET admin_role = NULL WHERE id = ${a3.user.id}`).status, 0);
   assert.notEqual(dbsql(`INSERT INTO user_roles (user_id, role, org_id, created_at) VALUES (${a3.user.id}, 'district_admin', 1, 0)`).status, 0);
@@ -212,7 +212,7 @@ test('S22 the system administrator alone: a reset shows the one-time password on
   assert.equal(resets[0].actor_id, sys.user.id);
   const firsts = await ev('user.reset_login');
   assert.equal(firsts.length, 1);
-  assert.match(firsts[0].summary, new RegExp(`reset_by=${sys.user.id} .*same_address=1`));
+  assert.match(firsts[0].summary_raw, new RegExp(`reset_by=${sys.user.id} .*same_address=1`));
   // and it can not hand the account a role
   problemOk(null, await sys.call('PUT', `/api/v1/users/${m.user.id}/roles`, { roles: [{ role: 'district_admin', org_id: 1 }] }), 403, 'forbidden');
 });

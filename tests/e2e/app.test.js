@@ -313,7 +313,7 @@ test('audit: the auditor sees the rows and the chain status', { skip: skipAll ||
   assert.ok((await rows.count()) > 0, 'audit rows are listed')
   await capture(page, problems, 'audit')
   // the member created above has its audit row
-  await formItem(page, '对象类型').locator('input').fill('member')
+  await pickOption(page, formItem(page, '对象类型'), '党员') // a picker of names (issue 20 #11)
   await page.getByRole('button', { name: '查询' }).click()
   await settle(page)
   assert.ok((await rows.count()) > 0, 'rows about members')
@@ -389,7 +389,8 @@ test('scope: a branch secretary sees exactly their subtree (members, organizatio
   const foreign = Number(process.env.DJ_FOREIGN_ORG_ID)
   const parent = process.env.DJ_PARENT_ORG_ID ? Number(process.env.DJ_PARENT_ORG_ID) : null
   // the truth: the subtree's members in the list's order (name, id; SQLite compares bytes) and organizations
-  const want = dbRows(`SELECT m.id || '|' || m.name FROM members m WHERE ${inSubtree(own)} ORDER BY m.name, m.id`).map((l) => {
+  // (the roster's default view: the members on the roster, issue 20 #7)
+  const want = dbRows(`SELECT m.id || '|' || m.name FROM members m WHERE ${inSubtree(own)} AND m.state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled') ORDER BY m.name, m.id`).map((l) => {
     const i = l.indexOf('|')
     return { id: Number(l.slice(0, i)), name: l.slice(i + 1) }
   })
@@ -448,7 +449,7 @@ test('scope: a branch secretary sees exactly their subtree (members, organizatio
   const shown = []
   for (let pages = 0; pages < 50; pages++) {
     const names = await table.locator('.el-table__body tr .name-link').allInnerTexts()
-    const orgNames = await table.locator('.el-table__body tr td:nth-child(5)').allInnerTexts()
+    const orgNames = await table.locator('.el-table__body tr td:nth-child(6)').allInnerTexts() // after the selection column (issue 20 #14)
     assert.ok(orgNames.every((n) => ownOrgNames.has(n.trim())), `every row belongs to the subtree: ${orgNames.join(', ')}`)
     shown.push(...names.map((n) => n.trim()))
     const next = page.locator('[data-testid=next-page]')

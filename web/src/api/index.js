@@ -17,6 +17,7 @@ export const api = {
 
   // organizations
   listOrgs: (query) => http.get('/orgs', query),
+  pickOrgs: (query) => http.get('/orgs/picker', query),
   getOrg: (id) => http.get(`/orgs/${enc(id)}`),
   orgTree: (id, depth = 1) => http.get(`/orgs/${enc(id)}/tree`, { depth }),
   createOrg: (body) => http.post('/orgs', body),
@@ -27,6 +28,7 @@ export const api = {
 
   // members
   listMembers: (query) => http.get('/members', query),
+  memberDefaults: (orgId) => http.get('/members/defaults', orgId ? { org_id: orgId } : null),
   getMember: (id, reveal = false) => http.get(`/members/${enc(id)}`, reveal ? { reveal: 1 } : null),
   createMember: (body) => http.post('/members', body),
   updateMember: (id, body) => http.patch(`/members/${enc(id)}`, body),
@@ -75,6 +77,8 @@ export const api = {
   setUserRoles: (id, roles) => http.put(`/users/${enc(id)}/roles`, { roles }),
   listAudit: (query) => http.get('/audit', query),
   verifyAudit: () => http.get('/audit/verify'),
+  auditActions: () => http.get('/audit/actions'),
+  exportAudit: (query) => request('GET', '/audit/export', { query, blob: true }),
 
   // messages (issue 16): outbox monitor, schedule, notices, inbox, opt-outs
   schedule: () => http.get('/system/schedule'),

@@ -55,7 +55,39 @@ export default {
     to: '至',
     people: '{n} 人',
     menu: '菜单',
-    pickOrg: '选择党组织'
+    pickOrg: '选择党组织',
+    pickOrgPh: '选择或输入名称搜索党组织',
+    discardTitle: '放弃未保存的内容？',
+    discardText: '表单中有尚未保存的内容，关闭后将丢失。',
+    discard: '放弃并关闭',
+    keepEditing: '继续编辑',
+    loadMore: '加载更多（已显示 {shown} / 共 {total} 个）'
+  },
+  // field keys of the API named for people (ErrorBanner; issue 20 #12)
+  fieldLabels: {
+    _other: '其他项',
+    _row: '第 {n} 行',
+    committee: '班子成员',
+    roles: '角色',
+    role: '角色',
+    org_id: '所属党组织',
+    name: '姓名',
+    started_on: '任职日期',
+    ended_on: '离任日期',
+    parent_id: '上级党组织',
+    purpose: '用途',
+    format: '格式',
+    state: '党籍状态',
+    date: '日期',
+    reason: '原因',
+    document_no: '文号',
+    username: '用户名',
+    mobile: '手机号码',
+    introducers: '入党介绍人',
+    tags: '标签',
+    group_org_id: '所在党小组',
+    file: '文件',
+    mapping: '列对应'
   },
   errors: {
     network_error: '无法连接服务器，请检查网络后重试',
@@ -149,6 +181,8 @@ export default {
     tree: '组织架构',
     searchPh: '搜索组织名称或代码',
     searchResults: '搜索结果',
+    searchTotal: '找到 {n} 个党组织',
+    moreResults: '更多结果（已显示 {shown} / 共 {n} 个）',
     noSelection: '请在左侧选择一个党组织',
     basic: '基本信息',
     unit: '单位信息',
@@ -194,13 +228,16 @@ export default {
       term_started_on: '本届开始日期',
       term_years: '任期（年）',
       term_ends_on: '本届届满日期',
-      extended_until: '延期至'
+      extended_until: '延期至',
+      extension_reason: '批准情况'
     },
     labels: {
       区域党委: '区域党委',
       网格党支部: '网格党支部',
       楼院党小组: '楼院党小组'
     },
+    extensionReasonPh: '批准机关、文号和日期，如：区委组织部 区组〔2026〕12号 2026-03-01',
+    extensionReasonRequired: '延期换届须填写批准情况',
     committeeCols: { name: '姓名', role: '职务', started_on: '任职日期', ended_on: '离任日期' },
     level: { info: '提示', warning: '注意', danger: '紧急', error: '紧急' }
   },
@@ -215,6 +252,7 @@ export default {
     stateShort: '变更状态',
     history: '状态变更记录',
     reveal: '查看完整信息',
+    revealShort: '显示完整号码',
     revealed: '完整信息的每次查看均记入审计日志',
     detail: '党员详情',
     duplicate: '该身份证号已登记为党员',
@@ -222,7 +260,7 @@ export default {
     filters: {
       org: '所属组织',
       q: '姓名/身份证号/手机号',
-      qPh: '输入姓名、身份证号或手机号',
+      qPh: '姓名（包含即可）或完整的身份证号、手机号',
       party_status: '党员类别',
       state: '党籍状态',
       edu_group: '学历',
@@ -277,6 +315,7 @@ export default {
       updated_at: '更新时间'
     },
     ph: {
+      org_id: '选择所在党支部或联合党支部',
       id_number: '18 位居民身份证号码',
       mobile: '11 位手机号码',
       introducers: '输入姓名后回车，可添加 2 名',
@@ -284,17 +323,39 @@ export default {
     },
     birthFromId: '出生日期与性别由身份证号自动识别',
     years: '{n} 年',
+    views: { roster: '在册党员', history: '历史党员（出党、去世）', all: '全部（含历史党员）', byState: '按党籍状态' },
+    counted: '{what} 共 {n} 人',
+    pageOf: '第 {n} / {m} 页',
+    bulk: {
+      selected: '已选 {n} 人',
+      state: '批量变更党籍状态',
+      print: '打印所选',
+      stateTitle: '批量变更党籍状态（{n} 人）',
+      stateHint: '每人逐一按规则办理：无权办理或不符合规则的人员不会变更，并在结果中列出原因。',
+      confirm: '确认将所选 {n} 人的党籍状态变更为“{state}”？',
+      result: '已变更 {ok} 人，未变更 {bad} 人'
+    },
     stateForm: {
       state: '变更为',
       date: '变更日期',
       reason: '原因说明',
       lostReason: '失联原因',
-      done: '状态已变更'
+      done: '状态已变更',
+      document_no: '文号',
+      documentPh: '处分决定、批准文件或死亡证明的文号（可选）',
+      leaves: '移出在册',
+      correctionReason: '更正原因',
+      correctionNote: '该党员处于出党或去世状态：变更即为更正，须写明原因，并记入审计日志',
+      noTargets: '您无权更正该党员的出党或去世状态，请联系有权决定的管理员',
+      confirmTitle: '请确认',
+      confirmLeave: '确认将 {name} 的党籍状态变更为“{state}”？变更后其将移出在册党员。',
+      confirmCorrection: '确认将 {name} 的党籍状态更正为“{state}”？此更正将记入审计日志。'
     },
     historyCols: { date: '日期', from: '原状态', to: '新状态', reason: '原因', actor: '经办人', at: '记录时间' },
     noHistory: '暂无状态变更记录'
   },
   import: {
+    errorsTruncated: '共 {n} 条错误，下表只列出前 {shown} 条；请修改后重新校验',
     title: '批量导入党员',
     steps: { file: '选择文件', check: '校验数据', result: '校验结果', done: '完成导入' },
     org: '导入到组织',
@@ -476,7 +537,10 @@ export default {
     outcome: { success: '成功', failure: '失败' },
     actorPh: '用户编号或用户名',
     actionPh: '如 member.create',
-    objectTypePh: '如 member'
+    objectTypePh: '如 member',
+    actionPick: '选择操作类型',
+    objectTypes: { member: '党员', org: '党组织', user: '用户' },
+    export: '导出日志'
   },
   me: {
     title: '我的',

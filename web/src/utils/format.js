@@ -53,3 +53,10 @@ export async function copyText(text) {
   ta.remove()
   if (!ok) throw new Error('copy failed')
 }
+
+/** Digit grouping for counts: 1008742 → 1,008,742 (issue 20 #22). */
+export function groupDigits(n) {
+  if (n == null || n === '') return ''
+  const v = Number(n)
+  return Number.isFinite(v) ? v.toLocaleString('zh-CN') : String(n)
+}

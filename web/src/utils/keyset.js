@@ -12,6 +12,12 @@ export function useKeyset(fetchPage) {
       st.items = r?.items || []
       st.next = r?.next_cursor || null
       st.total = typeof r?.total === 'number' ? r.total : st.items.length
+    } catch (e) {
+      // a failed query leaves no rows of the previous one on screen (issue 20 #17)
+      st.items = []
+      st.next = null
+      st.total = 0
+      throw e
     } finally {
       st.loading = false
     }
