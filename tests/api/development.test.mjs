@@ -40,7 +40,7 @@ before(async () => {
   // nine 正式党员 of the branch (one in its 党小组) and one 预备党员
   for (let i = 0; i < 9; i++) {
     const r = await admin.call('POST', '/api/v1/members', {
-      org_id: i === 8 ? 6 : BRANCH, name: `正式党员${i}`, id_number: person(`1970-0${(i % 9) + 1}-15`),
+      org_id: BRANCH, ...(i === 8 ? { group_org_id: 6 } : {}), name: `正式党员${i}`, id_number: person(`1970-0${(i % 9) + 1}-15`),
       party_status: 'formal', joined_on: '2009-07-01', confirmed_on: '2010-07-01',
     });
     assert.equal(r.status, 201, r.text);

@@ -36,7 +36,8 @@ test('S7 session cookie flags and token size; the login reply is the session obj
   assert.ok(Buffer.from(set[0].split(/[=;]/)[1], 'base64url').length * 8 >= 128);
   assert.deepEqual(Object.keys(r.body).sort(), ['csrf_token', 'permissions', 'roles', 'user']);
   assert.equal(r.body.user.must_change_password, true);
-  assert.deepEqual(r.body.permissions, ['self.read']);
+  // a member's own (组织关系转接 applied for on the phone, 三社联动 tasks as a volunteer)
+  assert.deepEqual(r.body.permissions, ['self.read', 'transfer.apply', 'service.task']);
   assert.deepEqual(r.body.roles, [{ role: 'member', role_name: '党员', org_id: null, org_name: null }]);
   // only the hash of the token is stored
   const token = set[0].split(/[=;]/)[1];

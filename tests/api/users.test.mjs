@@ -112,7 +112,7 @@ test('role assignments by the security administrator; S8 administrator roles exc
   s.update((await s.call('PUT', '/api/v1/session/password', { old_password: c.body.one_time_password, new_password: pw })).body);
   assert.ok(s.body.permissions.includes('member.read'));
   await sec.call('PUT', `/api/v1/users/${id}/roles`, { roles: [{ role: 'member', org_id: 2 }] });
-  assert.deepEqual((await s.call('GET', '/api/v1/session')).body.permissions, ['self.read', 'transfer.apply']);
+  assert.deepEqual((await s.call('GET', '/api/v1/session')).body.permissions, ['self.read', 'transfer.apply', 'service.task']);
 });
 
 test('S8 三权分立: no administrator resets another administrator over the API; the server CLI does', async () => {
