@@ -18,6 +18,8 @@
 #include "config.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/qr.h"
+#include "core/sign.h"
 #include "http/input.h"
 #include "http/params.h"
 #include "model/base.h"
@@ -817,9 +819,19 @@ static void post_checkin_code(struct request *req)
 	}
 	if (audit(req, "base.checkin_code", &k, arena_printf(req->arena, "%s 活动签到码", k.base_name)) != 0)
 		return;
-	req_reply_json(req, 201, json_pack("{s:I, s:s, s:I, s:s}", "booking_id", (json_int_t)k.id, "code", code,
+	/* the QR code the base shows: members' phones open the check-in page with the code
+	 * (the deployment's public address: transfer_verify_base, as on the letters) */
+	const char *link = arena_printf(req->arena, "%s/m/visits?code=%s", cfg.transfer_verify_base, code);
+	void *png = NULL;
+	size_t plen = 0;
+	const char *qr = NULL;
+	if (qr_png(link, 6, &png, &plen) == 0) {
+		qr = arena_printf(req->arena, "data:image/png;base64,%s", sign_base64(req->arena, png, plen));
+		free(png);
+	}
+	req_reply_json(req, 201, json_pack("{s:I, s:s, s:I, s:s, s:s, s:s?}", "booking_id", (json_int_t)k.id, "code", code,
 					   "expires_at", (json_int_t)expires, "url",
-					   arena_printf(req->arena, "/m/visits?code=%s", code)));
+					   arena_printf(req->arena, "/m/visits?code=%s", code), "link", link, "qr", qr));
 }
 
 /* POST /api/v1/me/base-visits/check-in {code}: a member of the visiting organization

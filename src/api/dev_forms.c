@@ -206,6 +206,51 @@ static bool write_form(struct request *req, struct docx *d, const char *form, co
 						       rows[i].done_on, rows[i].return_reason ? rows[i].return_reason : ""),
 					  DOCX_SMALL);
 		signature(d, ar, a, NULL);
+	} else if (strcmp(form, "application_extract") == 0) {
+		/* 入党志愿书摘要: what the booklet's pages record, from the steps (the
+		 * applicant's own handwriting stays on paper) */
+		if (!step_row(rows, n, 15, &data)) {
+			req_fail(req, 409, "step_missing", "支部党员大会尚未讨论（第15步），入党志愿书尚无可摘录的内容");
+			return false;
+		}
+		docx_title(d, "入党志愿书（摘要）");
+		static const int w[] = {20, 30, 20, 30};
+		docx_table(d, 4, w);
+		const char *kv[][2] = {
+			{"姓名", a->name}, {"性别", sex_name(a->sex)}, {"出生年月", ym(ar, a->birth_date)}, {"民族", a->ethnicity},
+			{"学历", a->education ? a->education : ""}, {"工作单位", a->work_unit ? a->work_unit : ""},
+			{"申请入党时间", cn_date(ar, dates[1])}, {"确定为积极分子时间", cn_date(ar, dates[3])},
+			{"确定为发展对象时间", cn_date(ar, dates[7])}, {"入党介绍人", introducer_names(ar, rows, n)},
+		};
+		for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+			docx_cell(d, kv[i][0], DOCX_BOLD | DOCX_SMALL);
+			docx_cell(d, kv[i][1] ? kv[i][1] : "", DOCX_SMALL);
+		}
+		docx_cell(d, "所在党支部", DOCX_BOLD | DOCX_SMALL);
+		docx_cell(d, a->org_name, DOCX_SMALL | DOCX_SPAN(3));
+		docx_table_end(d);
+		docx_heading(d, "支部大会决议");
+		docx_para(d,
+			  arena_printf(ar,
+				       "%s，支部党员大会讨论%s同志的入党申请，应到会有表决权的正式党员%lld名，实到会%lld名，"
+				       "赞成%lld票，反对%lld票，弃权%lld票，同意接收为中共预备党员，预备期自%s起至%s止。",
+				       cn_date(ar, dates[15]), a->name, jint(data, "due"), jint(data, "present"), jint(data, "yes"),
+				       jint(data, "no"), jint(data, "abstain"), cn_date(ar, dates[15]), cn_date(ar, a->probation_end)),
+			  DOCX_INDENT);
+		json_t *d16 = NULL, *d17 = NULL;
+		const struct dev_step_row *talk = step_row(rows, n, 16, &d16), *appr = step_row(rows, n, 17, &d17);
+		docx_heading(d, "上级党组织意见");
+		docx_para(d,
+			  talk ? arena_printf(ar, "%s，%s派人同%s同志谈话。", cn_date(ar, talk->done_on), talk->body, a->name)
+			       : "上级党组织尚未派人谈话。",
+			  DOCX_INDENT);
+		docx_para(d,
+			  appr ? arena_printf(ar, "%s，%s审批同意接收%s同志为中共预备党员。", cn_date(ar, appr->done_on), appr->body, a->name)
+			       : "上级党委尚未审批。",
+			  DOCX_INDENT);
+		json_decref(d16);
+		json_decref(d17);
+		signature(d, ar, a, appr ? appr->done_on : dates[15]);
 	} else {
 		req_fail(req, 404, "not_found", "没有这种文书");
 		return false;

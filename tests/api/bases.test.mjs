@@ -396,6 +396,11 @@ test('R-BASE-14 members check themselves in with the code the base shows on the 
     const c = await comm.call('POST', `/api/v1/base-bookings/${r.body.id}/check-in-code`, {});
     assert.equal(c.status, 201, c.text);
     assert.match(c.body.code, /^[A-HJ-NP-Z2-9]{8}$/);
+    // the QR code the base shows: a PNG of the public check-in link with the code
+    assert.ok(c.body.link.endsWith(`/m/visits?code=${c.body.code}`), c.body.link);
+    const png = Buffer.from(c.body.qr.replace(/^data:image\/png;base64,/, ''), 'base64');
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.ok(png.readUInt32BE(16) >= 21 * 6, 'at least a version-1 symbol at 6 px a module');
     problemOk(null, await otherComm.call('POST', `/api/v1/base-bookings/${r.body.id}/check-in-code`, {}), 403, 'not_base_approver');
     const m1 = await signIn(srv, { role: 'member', org: otherBranch });
     srv.sql(`UPDATE users SET member_id = ${ids[0]} WHERE username = '${m1.username}'`);

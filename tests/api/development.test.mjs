@@ -438,7 +438,7 @@ test('board, statistics and the member\'s own progress', async () => {
 test('the paper forms as DOCX: 登记表 with every step opens in LibreOffice; a form before its step is 409', async () => {
   const a = await walk(await newApplicant({ name: '文书对象' }), 16);
   const get = (form) => fetch(`${srv.base}/api/v1/development/applicants/${a.id}/forms/${form}`, { headers: { cookie: sec.cookie } });
-  for (const form of ['candidate_notice', 'probationary_notice', 'branch_resolution', 'register']) {
+  for (const form of ['candidate_notice', 'probationary_notice', 'branch_resolution', 'application_extract', 'register']) {
     const r = await get(form);
     assert.equal(r.status, 200, form);
     assert.match(r.headers.get('content-type'), /wordprocessingml/);
@@ -448,7 +448,7 @@ test('the paper forms as DOCX: 登记表 with every step opens in LibreOffice; a
   const r409 = await fetch(`${srv.base}/api/v1/development/applicants/${early.id}/forms/branch_resolution`, { headers: { cookie: sec.cookie } });
   assert.equal(r409.status, 409);
   assert.equal((await fetch(`${srv.base}/api/v1/development/applicants/${early.id}/forms/nonsense`, { headers: { cookie: sec.cookie } })).status, 404);
-  assert.equal(sqlQuery(srv.dir, `SELECT COUNT(*) FROM audit_log WHERE action = 'dev.form' AND object_id = ${a.id}`), '4');
+  assert.equal(sqlQuery(srv.dir, `SELECT COUNT(*) FROM audit_log WHERE action = 'dev.form' AND object_id = ${a.id}`), '5');
   const dir = mkdtempSync(join(tmpdir(), 'dj-devforms-'));
   try {
     const file = join(dir, 'register.docx');
@@ -460,6 +460,11 @@ test('the paper forms as DOCX: 登记表 with every step opens in LibreOffice; a
     writeFileSync(res, Buffer.from(await (await get('branch_resolution')).arrayBuffer()));
     const rx = spawnSync('unzip', ['-p', res, 'word/document.xml'], { encoding: 'utf8' }).stdout;
     assert.match(rx, /应到会有表决权的正式党员9名/);
+    // 入党志愿书摘要: the booklet's particulars from the steps, the approval not yet recorded (step 16 walked)
+    const ex = join(dir, 'extract.docx');
+    writeFileSync(ex, Buffer.from(await (await get('application_extract')).arrayBuffer()));
+    const exml = spawnSync('unzip', ['-p', ex, 'word/document.xml'], { encoding: 'utf8' }).stdout;
+    assert.ok(exml.includes('入党志愿书（摘要）') && exml.includes('文书对象') && exml.includes('上级党委尚未审批'));
     if (spawnSync('which', ['soffice']).status !== 0) return;
     const lo = spawnSync('soffice', [`-env:UserInstallation=file://${dir}/lo`, '--headless', '--convert-to', 'pdf', '--outdir', dir, file], { encoding: 'utf8', timeout: 120000 });
     assert.ok(existsSync(join(dir, 'register.pdf')), `LibreOffice converted it: ${lo.stderr}`);

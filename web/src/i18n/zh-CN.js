@@ -892,7 +892,7 @@ export default {
     left: '剩余',
     notSet: '未下达',
     forms: '文书',
-    formNames: { register: '发展党员工作登记表', candidate_notice: '发展对象公示', probationary_notice: '预备党员公示（转正公示）', branch_resolution: '支部大会决议' },
+    formNames: { register: '发展党员工作登记表', candidate_notice: '发展对象公示', probationary_notice: '预备党员公示（转正公示）', branch_resolution: '支部大会决议', application_extract: '入党志愿书（摘要）' },
     mine: '我的入党进度',
     noMine: '暂无本人的发展党员记录',
     stages: ['申请入党', '入党积极分子', '发展对象', '接收预备党员', '预备党员考察和转正']
