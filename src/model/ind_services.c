@@ -132,10 +132,10 @@ static enum db_rc rated_rows(struct db *db, const struct ind_scope *s, int64_t a
 
 static const struct indicator ind_services_indicators[] = {
 	{"services.accepted", "受理服务事项", "项", "三社联动", "期间内受理（提交）的服务诉求数，含各渠道", false, accepted_n,
-	 accepted_rows},
+	 accepted_rows, true},
 	{"services.completed", "办结服务事项", "项", "三社联动", "期间内办结的服务诉求数（含已评价）", false, completed_n,
-	 completed_rows},
+	 completed_rows, true},
 	{"services.satisfaction_rate", "群众满意率", "%", "三社联动",
-	 "期间内评价为“满意”的诉求数 ÷ 期间内参评的诉求数（基本满意、不满意不计入满意）", true, rate_n, rated_rows},
+	 "期间内评价为“满意”的诉求数 ÷ 期间内参评的诉求数（基本满意、不满意不计入满意）", true, rate_n, rated_rows, true},
 };
 INDICATOR_TABLE(ind_services);

@@ -48,6 +48,14 @@ function truths(p, from, to) {
     'members.two_new': m('two_new = 1'),
     // transfers: completed (received) in the period (default: this year), either side in the subtree
     'transfers.completed': `(SELECT COUNT(*) FROM transfers t WHERE t.state IN ('received', 'receipt_returned') AND t.received_on >= '${today().slice(0, 4)}-01-01' AND t.received_on <= '${today()}' AND ((t.from_path >= '${p}' AND t.from_path < '${end}') OR (t.to_path >= '${p}' AND t.to_path < '${end}')))`,
+    // transfers by direction from the subtree's point of view
+    ...(() => {
+      const done = `t.state IN ('received', 'receipt_returned') AND t.received_on >= '${today().slice(0, 4)}-01-01' AND t.received_on <= '${today()}'`;
+      const fromIn = `(t.from_path IS NOT NULL AND t.from_path >= '${p}' AND t.from_path < '${end}')`;
+      const toIn = `(t.to_path IS NOT NULL AND t.to_path >= '${p}' AND t.to_path < '${end}')`;
+      const c = (w) => `(SELECT COUNT(*) FROM transfers t WHERE ${done} AND ${w})`;
+      return { 'transfers.in': c(`${toIn} AND NOT ${fromIn}`), 'transfers.out': c(`${fromIn} AND NOT ${toIn}`), 'transfers.within': c(`${fromIn} AND ${toIn}`) };
+    })(),
     // messages: political-birthday greetings sent by SMS this year, by their recipients' organizations
     'messages.birthday_sent': `(SELECT COUNT(*) FROM outbox o WHERE o.kind = 'birthday' AND o.channel = 'sms' AND o.state = 'sent' AND o.org_path >= '${p}' AND o.org_path < '${end}' AND o.done_day >= '${today().slice(0, 4)}-01-01' AND o.done_day <= '${today()}')`,
     // 三会一课 (the period: this year to today)
