@@ -1,12 +1,13 @@
 /* ind_bases.c: the bases' indicators of the yearly report (issue 19's planned keys):
  * bases run in a subtree (as they stand), bookings received (批) from its organizations
- * for visits in the period, and the members who visited (人次: the attendance recorded
- * at check-in). Each with the records behind it. */
+ * for visits in the period, the visits held (批: checked in or completed) and the members
+ * who visited (人次: the attendance recorded at check-in). Each with the records behind it. */
 #include "model/indicators.h"
 #include <string.h>
 
 enum ind_bases_stmt { STMT_IB_BASES, STMT_IB_BASE_ROWS, STMT_IB_BOOKINGS, STMT_IB_BOOKING_ROWS, IB_STMT__MAX };
-enum ib_bk_col { IB_BK_COL_N, IB_BK_COL_VISITORS };
+enum ib_bk_col { IB_BK_COL_N, IB_BK_COL_VISITORS, IB_BK_COL_HELD };
+enum ib_bk_what { IB_RECEIVED, IB_VISITORS, IB_HELD };
 enum ib_base_row_col { IB_BR_COL_ID, IB_BR_COL_NAME, IB_BR_COL_KIND, IB_BR_COL_ORG };
 enum ib_bk_row_col { IB_KR_COL_ID, IB_KR_COL_BASE, IB_KR_COL_STATUS, IB_KR_COL_DAY, IB_KR_COL_ORG, IB_KR_COL_ATTENDED };
 
@@ -18,7 +19,9 @@ static const struct db_sql ib_sql[IB_STMT__MAX] = {
 	 " WHERE o.path >= $1 AND o.path < $2 AND b.id > $3 ORDER BY b.id LIMIT $4"},
 	[STMT_IB_BOOKINGS] = {"ind.base_bookings",
 	 "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('checked_in', 'completed') THEN COALESCE(attended, 0)"
-	 " ELSE 0 END), 0) FROM base_bookings WHERE org_path >= $1 AND org_path < $2 AND day >= $3 AND day <= $4"},
+	 " ELSE 0 END), 0),"
+	 " COALESCE(SUM(CASE WHEN status IN ('checked_in', 'completed') THEN 1 ELSE 0 END), 0)"
+	 " FROM base_bookings WHERE org_path >= $1 AND org_path < $2 AND day >= $3 AND day <= $4"},
 	/* $5: 1 for the visits only (checked in or completed) */
 	[STMT_IB_BOOKING_ROWS] = {"ind.base_booking_rows",
 	 "SELECT k.id, b.name, k.status, k.day, o.name, COALESCE(k.attended, 0) FROM base_bookings k"
@@ -73,7 +76,7 @@ static enum db_rc bases_rows(struct db *db, const struct ind_scope *s, int64_t a
 	return DB_OK;
 }
 
-static enum db_rc bookings_sum(struct db *db, const struct ind_scope *s, bool visitors, struct ind_value *out)
+static enum db_rc bookings_sum(struct db *db, const struct ind_scope *s, enum ib_bk_what what, struct ind_value *out)
 {
 	char from[11], to[11];
 	date_format(s->from, from);
@@ -89,7 +92,9 @@ static enum db_rc bookings_sum(struct db *db, const struct ind_scope *s, bool vi
 		db_bind_text(st, 4, to, -1);
 		enum db_rc rc = db_step(st);
 		if (rc == DB_ROW)
-			out->num += db_col_int(st, visitors ? IB_BK_COL_VISITORS : IB_BK_COL_N);
+			out->num += db_col_int(st, what == IB_VISITORS ? IB_BK_COL_VISITORS
+						   : what == IB_HELD   ? IB_BK_COL_HELD
+								       : IB_BK_COL_N);
 		db_reset(st);
 		if (rc != DB_ROW)
 			return rc == DB_DONE ? DB_ERROR : rc;
@@ -141,7 +146,7 @@ static enum db_rc booking_rows(struct db *db, const struct ind_scope *s, bool vi
 
 static enum db_rc received_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	return bookings_sum(db, s, false, out);
+	return bookings_sum(db, s, IB_RECEIVED, out);
 }
 static enum db_rc received_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 				void *ctx)
@@ -150,12 +155,17 @@ static enum db_rc received_rows(struct db *db, const struct ind_scope *s, int64_
 }
 static enum db_rc visitors_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	return bookings_sum(db, s, true, out);
+	return bookings_sum(db, s, IB_VISITORS, out);
 }
 static enum db_rc visitors_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 				void *ctx)
 {
 	return booking_rows(db, s, true, after, limit, emit, ctx);
+}
+
+static enum db_rc held_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
+{
+	return bookings_sum(db, s, IB_HELD, out);
 }
 
 static const struct indicator bases_indicators[] = {
@@ -165,5 +175,8 @@ static const struct indicator bases_indicators[] = {
 	 "本级及下级党组织在网上预约、活动日期在统计期内的基地预约批次（各种状态）", false, received_n, received_rows, true},
 	{"bases.visitors", "到基地开展活动党员", "人次", "组织生活基地",
 	 "统计期内已签到或已完成的基地活动中，基地登记的到场人数之和", false, visitors_n, visitors_rows, true},
+	{"bases.bookings_completed", "到基地开展活动", "批", "组织生活基地",
+	 "本级及下级党组织预约、活动日期在统计期内且已签到或已完成（活动已开展）的基地预约批次", false, held_n,
+	 visitors_rows, true},
 };
 INDICATOR_TABLE(bases);

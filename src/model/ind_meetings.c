@@ -8,8 +8,19 @@
 #include <stdio.h>
 #include <string.h>
 
-enum ind_mtg_stmt { STMT_IM_HELD_N, STMT_IM_HELD_ROWS, STMT_IM_VIEWS_N, STMT_IM_VIEWS_ROWS, IND_MTG_STMT__MAX };
-enum im_row_col { IM_ID, IM_TYPE, IM_WHAT, IM_DATE, IM_ORG };
+enum ind_mtg_stmt {
+	STMT_IM_HELD_N,
+	STMT_IM_HELD_ROWS,
+	STMT_IM_VIEWS_N,
+	STMT_IM_VIEWS_ROWS,
+	STMT_IM_TYPES,
+	STMT_IM_TYPE_ROWS,
+	STMT_IM_HOURS,
+	STMT_IM_HOURS_ROWS,
+	IND_MTG_STMT__MAX
+};
+enum im_row_col { IM_ID, IM_TYPE, IM_WHAT, IM_DATE, IM_ORG, IM_HOURS, IM_PRESENT };
+enum im_type_col { IM_T_TYPE, IM_T_N };
 
 static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	/* $1/$2 range, $3/$4 dates */
@@ -28,6 +39,27 @@ static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	 " JOIN meetings m ON m.id = v.meeting_id JOIN orgs o ON o.id = m.org_id"
 	 " WHERE v.org_path >= $1 AND v.org_path < $2 AND v.viewed_at >= $3 AND v.viewed_at < $4 AND v.id > $5"
 	 " ORDER BY v.id LIMIT $6"},
+	/* by type, one pass for every type's figure (kept in the scope's memo) */
+	[STMT_IM_TYPES] = {"ind_mtg.types",
+	 "SELECT type, COUNT(*) FROM meetings WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
+	 " AND status IN ('submitted', 'approved') GROUP BY type"},
+	[STMT_IM_TYPE_ROWS] = {"ind_mtg.type_rows",
+	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name FROM meetings m JOIN orgs o ON o.id = m.org_id"
+	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
+	 " AND m.status IN ('submitted', 'approved') AND m.id > $5 AND m.type = $7 ORDER BY m.id LIMIT $6"},
+	/* study hours: each present member's hours of the meeting (tenths) */
+	[STMT_IM_HOURS] = {"ind_mtg.hours",
+	 "SELECT COALESCE(SUM(m.hours_x10), 0) FROM meetings m JOIN meeting_attendance a ON a.meeting_id = m.id"
+	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
+	 " AND m.status IN ('submitted', 'approved') AND a.status = 'present'"},
+	[STMT_IM_HOURS_ROWS] = {"ind_mtg.hours_rows",
+	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name, m.hours_x10,"
+	 " (SELECT COUNT(*) FROM meeting_attendance a WHERE a.meeting_id = m.id AND a.status = 'present')"
+	 " FROM meetings m JOIN orgs o ON o.id = m.org_id"
+	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
+	 " AND m.status IN ('submitted', 'approved') AND m.hours_x10 > 0 AND m.id > $5"
+	 " AND EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = m.id AND a.status = 'present')"
+	 " ORDER BY m.id LIMIT $6"},
 };
 DB_SQL_TABLE(ind_meetings, ind_mtg_sql);
 
@@ -65,8 +97,8 @@ static enum db_rc count(struct db *db, const struct ind_scope *s, enum ind_mtg_s
 	return DB_OK;
 }
 
-static enum db_rc rows(struct db *db, const struct ind_scope *s, enum ind_mtg_stmt which, bool instants, int64_t after,
-		       int limit, ind_emit_fn emit, void *ctx)
+static enum db_rc rows(struct db *db, const struct ind_scope *s, enum ind_mtg_stmt which, bool instants, int type,
+		       int64_t after, int limit, ind_emit_fn emit, void *ctx)
 {
 	int left = limit;
 	for (size_t i = 0; i < s->n && left > 0; i++) {
@@ -76,12 +108,19 @@ static enum db_rc rows(struct db *db, const struct ind_scope *s, enum ind_mtg_st
 		bind_period(st, s, i, instants);
 		db_bind_int(st, 5, after);
 		db_bind_int(st, 6, left);
+		if (which == STMT_IM_TYPE_ROWS)
+			db_bind_int(st, 7, type);
 		enum db_rc rc;
 		while ((rc = db_step(st)) == DB_ROW) {
 			const char *tn = mtg_type_name((int)db_col_int(st, IM_TYPE));
 			const char *what = db_col_text(st, IM_WHAT);
 			char label[256];
-			snprintf(label, sizeof label, "%s · %s", tn ? tn : "", what ? what : "");
+			if (which == STMT_IM_HOURS_ROWS) {
+				int64_t h = db_col_int(st, IM_HOURS);
+				snprintf(label, sizeof label, "%s · %s · %lld 人 × %lld.%lld 小时", tn ? tn : "", what ? what : "",
+					 (long long)db_col_int(st, IM_PRESENT), (long long)(h / 10), (long long)(h % 10));
+			} else
+				snprintf(label, sizeof label, "%s · %s", tn ? tn : "", what ? what : "");
 			const char *date = db_col_text(st, IM_DATE);
 			struct ind_row r = {db_col_int(st, IM_ID), label, date ? date : "", db_col_text(st, IM_ORG)};
 			emit(ctx, &r);
@@ -102,7 +141,7 @@ static enum db_rc held_n(struct db *db, const struct ind_scope *s, struct ind_va
 static enum db_rc held_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			    void *ctx)
 {
-	return rows(db, s, STMT_IM_HELD_ROWS, false, after, limit, emit, ctx);
+	return rows(db, s, STMT_IM_HELD_ROWS, false, 0, after, limit, emit, ctx);
 }
 
 static enum db_rc reviewed_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
@@ -113,7 +152,79 @@ static enum db_rc reviewed_n(struct db *db, const struct ind_scope *s, struct in
 static enum db_rc reviewed_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 				void *ctx)
 {
-	return rows(db, s, STMT_IM_VIEWS_ROWS, true, after, limit, emit, ctx);
+	return rows(db, s, STMT_IM_VIEWS_ROWS, true, 0, after, limit, emit, ctx);
+}
+
+/* The counts of every type over the scope, computed once per memo. */
+static enum db_rc type_counts(struct db *db, const struct ind_scope *s, int64_t counts[MTG_TYPE__MAX])
+{
+	bool fresh = true;
+	int64_t *kept = ind_memo(s, "meetings.types", sizeof(int64_t) * MTG_TYPE__MAX, NULL, &fresh);
+	if (kept && !fresh) {
+		memcpy(counts, kept, sizeof(int64_t) * MTG_TYPE__MAX);
+		return DB_OK;
+	}
+	memset(counts, 0, sizeof(int64_t) * MTG_TYPE__MAX);
+	for (size_t i = 0; i < s->n; i++) {
+		struct db_stmt *st = db_prepare(db, &ind_mtg_sql[STMT_IM_TYPES]);
+		if (!st)
+			return DB_ERROR;
+		bind_period(st, s, i, false);
+		enum db_rc rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			int64_t t = db_col_int(st, IM_T_TYPE);
+			if (t > 0 && t < MTG_TYPE__MAX)
+				counts[t] += db_col_int(st, IM_T_N);
+		}
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc;
+	}
+	if (kept)
+		memcpy(kept, counts, sizeof(int64_t) * MTG_TYPE__MAX);
+	return DB_OK;
+}
+
+static enum db_rc type_n(struct db *db, const struct ind_scope *s, int type, struct ind_value *out)
+{
+	int64_t counts[MTG_TYPE__MAX];
+	enum db_rc rc = type_counts(db, s, counts);
+	out->num = rc == DB_OK ? counts[type] : 0;
+	out->den = 0;
+	return rc;
+}
+
+/* one figure per type: its count and its records */
+#define MTG_TYPE_FIGURE(fn, type)                                                                                  \
+	static enum db_rc fn##_n(struct db *db, const struct ind_scope *s, struct ind_value *out)                  \
+	{                                                                                                          \
+		return type_n(db, s, type, out);                                                                   \
+	}                                                                                                          \
+	static enum db_rc fn##_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit,            \
+				    ind_emit_fn emit, void *ctx)                                                   \
+	{                                                                                                          \
+		return rows(db, s, STMT_IM_TYPE_ROWS, false, type, after, limit, emit, ctx);                       \
+	}
+MTG_TYPE_FIGURE(general, MTG_GENERAL)
+MTG_TYPE_FIGURE(committee, MTG_COMMITTEE)
+MTG_TYPE_FIGURE(group, MTG_GROUP)
+MTG_TYPE_FIGURE(lecture, MTG_LECTURE)
+MTG_TYPE_FIGURE(theme_day, MTG_THEME_DAY)
+MTG_TYPE_FIGURE(life, MTG_LIFE)
+MTG_TYPE_FIGURE(appraisal, MTG_APPRAISAL)
+
+/* study hours: the tenths summed, shown rounded to whole hours */
+static enum db_rc hours_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
+{
+	enum db_rc rc = count(db, s, STMT_IM_HOURS, false, out);
+	out->num = (out->num + 5) / 10;
+	return rc;
+}
+
+static enum db_rc hours_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
+			     void *ctx)
+{
+	return rows(db, s, STMT_IM_HOURS_ROWS, false, 0, after, limit, emit, ctx);
 }
 
 static enum db_rc rate_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
@@ -142,5 +253,22 @@ static const struct indicator meetings_indicators[] = {
 	 false, reviewed_n, reviewed_rows, true},
 	{"meetings.compliance_rate", "“三会一课”落实率", "%", "三会一课",
 	 "期末所在年度按会议频次要求（R-MTG-01）已开展项占已开展与缺项之和的比例，免于考核的期间不计", true, rate_n, NULL, true},
+	{"meetings.general", "召开支部党员大会", "次", "三会一课", "期间内召开并已提交或审核通过的支部党员大会记录次数", false,
+	 general_n, general_rows, true},
+	{"meetings.committee", "召开支部委员会会议", "次", "三会一课", "期间内召开并已提交或审核通过的支部委员会会议记录次数",
+	 false, committee_n, committee_rows, true},
+	{"meetings.group", "召开党小组会", "次", "三会一课", "期间内召开并已提交或审核通过的党小组会记录次数", false, group_n,
+	 group_rows, true},
+	{"meetings.lecture", "讲党课", "次", "三会一课", "期间内开展并已提交或审核通过的党课记录次数", false, lecture_n,
+	 lecture_rows, true},
+	{"meetings.theme_day", "开展主题党日", "次", "三会一课", "期间内开展并已提交或审核通过的主题党日活动记录次数", false,
+	 theme_day_n, theme_day_rows, true},
+	{"meetings.life", "召开组织生活会", "次", "三会一课", "期间内召开并已提交或审核通过的组织生活会记录次数", false, life_n,
+	 life_rows, true},
+	{"meetings.appraisal", "开展民主评议党员", "次", "三会一课", "期间内开展并已提交或审核通过的民主评议党员会议记录次数",
+	 false, appraisal_n, appraisal_rows, true},
+	{"meetings.study_hours", "党员参加组织生活学时", "小时", "三会一课",
+	 "期间内已提交或审核通过的会议中，每名到会党员计该会议学时，累计后四舍五入到整小时（请假、缺席不计）", false, hours_n,
+	 hours_rows, true},
 };
 INDICATOR_TABLE(meetings);

@@ -52,6 +52,15 @@ static const struct report_planned planned[] = {
 	{"bases.visitors", "到基地开展活动党员", "组织生活基地"},
 	{"messages.birthday_sent", "推送政治生日短信", "消息推送"},
 	{"study.items_pushed", "推送党建学习专题内容", "学习专题"},
+	{"study.issues_published", "推送党建学习专题", "学习专题"},
+	{"study.read_rate", "学习专题阅读率", "学习专题"},
+	{"meetings.general", "召开支部党员大会", "三会一课"},
+	{"meetings.committee", "召开支部委员会会议", "三会一课"},
+	{"meetings.group", "召开党小组会", "三会一课"},
+	{"meetings.lecture", "讲党课", "三会一课"},
+	{"meetings.theme_day", "开展主题党日", "三会一课"},
+	{"meetings.study_hours", "党员参加组织生活学时", "三会一课"},
+	{"bases.bookings_completed", "到基地开展活动", "组织生活基地"},
 	{"services.accepted", "受理服务事项", "三社联动"},
 	{"services.completed", "办结服务事项", "三社联动"},
 	{"services.satisfaction_rate", "群众满意率", "三社联动"},
@@ -96,8 +105,10 @@ static const char default_source[] =
 	"## （二）组织生活更加规范\n"
 	"?发文对“三会一课”内容进行全面规范，开发了“三会一课”线上调阅功能，全年记录“三会一课”{meetings.held}次，"
 	"上级党组织调阅“三会一课”记录{meetings.reviewed}条，“三会一课”落实率达{meetings.compliance_rate}。\n"
+	"?其中召开支部党员大会{meetings.general}次、支部委员会会议{meetings.committee}次、党小组会{meetings.group}次，"
+	"讲党课{meetings.lecture}次，开展主题党日{meetings.theme_day}次，党员参加组织生活累计{meetings.study_hours}学时。\n"
 	"?打造不同类型的开放式组织生活基地{bases.total}个，受理开放式组织生活基地网上预约{bases.bookings_received}批，"
-	"先后有{bases.visitors}人次党员到基地开展活动。\n"
+	"先后有{bases.bookings_completed}批{bases.visitors}人次党员到基地开展活动。\n"
 	"## （三）服务群众更加精准\n"
 	"?以三社联动信息服务平台为支撑，为党员群众提供“一站式”服务，先后受理服务事项{services.accepted}项，"
 	"办结{services.completed}项，群众满意率达{services.satisfaction_rate}。\n"
@@ -108,7 +119,8 @@ static const char default_source[] =
 	"?认真执行发展党员“双推双评三全程”制度，先后审批发展党员{development.developed}人，其中35岁以下"
 	"{development.under_35}人，大专以上学历{development.college_plus}人，“两新”组织{development.two_new}人。\n"
 	"?开发了组织关系在线接转功能，先后在线接转组织关系{transfers.completed}人次。\n"
-	"?推送政治生日短信{messages.birthday_sent}条，推送党建学习专题内容{study.items_pushed}条。\n"
+	"?推送政治生日短信{messages.birthday_sent}条，推送党建学习专题{study.issues_published}期、内容{study.items_pushed}条，"
+	"党员阅读率达{study.read_rate}。\n"
 	"# 三、强化“两个保障”，阵地和经费保障更加有力\n"
 	"坚持把党建服务平台作为基层党建的重要阵地，组织管理、党员管理和统计分析全部实现线上办理。\n"
 	"# 四、正视“两个不平衡”，找准短板弱项\n"

@@ -70,6 +70,28 @@ function truths(p, from, to) {
     // bases (issue 17): the default period is this year to today
     'bases.total': `(SELECT COUNT(*) FROM bases b JOIN orgs o ON o.id = b.org_id WHERE o.path >= '${p}' AND o.path < '${end}')`,
     'bases.bookings_received': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}')`,
+    'bases.bookings_completed': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}' AND k.status IN ('checked_in', 'completed'))`,
+    // 三会一课 by type (meeting.c's numbers) and study hours (each present member: the meeting's hours; tenths summed, rounded)
+    ...(() => {
+      const held = `org_path >= '${p}' AND org_path < '${end}' AND held_on >= '${today().slice(0, 4)}-01-01' AND held_on <= '${today()}' AND status IN ('submitted', 'approved')`;
+      const ty = (n) => `(SELECT COUNT(*) FROM meetings WHERE ${held} AND type = ${n})`;
+      return {
+        'meetings.general': ty(1), 'meetings.committee': ty(2), 'meetings.group': ty(3), 'meetings.lecture': ty(4),
+        'meetings.theme_day': ty(5), 'meetings.life': ty(6), 'meetings.appraisal': ty(7),
+        'meetings.study_hours': `(SELECT (CAST(COALESCE(SUM(m.hours_x10), 0) AS BIGINT) + 5) / 10 FROM meetings m JOIN meeting_attendance a ON a.meeting_id = m.id AND a.status = 'present' WHERE m.${held.replaceAll(' AND ', ' AND m.')})`,
+      };
+    })(),
+    // 学习专题 (issue 16): published in the period by the subtree; the read rate by the members pushed to in the subtree
+    ...(() => {
+      const pub = `i.state = 'published' AND i.published_day >= '${today().slice(0, 4)}-01-01' AND i.published_day <= '${today()}'`;
+      const mine = `i.org_path >= '${p}' AND i.org_path < '${end}'`;
+      return {
+        'study.issues_published': `(SELECT COUNT(*) FROM study_issues i WHERE ${pub} AND ${mine})`,
+        'study.items_pushed': `(SELECT COUNT(*) FROM study_items x JOIN study_issues i ON i.id = x.issue_id WHERE ${pub} AND ${mine})`,
+        'study.read_rate': `(SELECT COUNT(*) FROM study_reads r JOIN study_items x ON x.id = r.item_id JOIN study_issues i ON i.id = x.issue_id JOIN outbox o ON o.member_id = r.member_id AND o.kind = 'study' AND o.dedup_key LIKE 'study:' || i.id || ':inapp:%' WHERE r.finished_at IS NOT NULL AND ${pub} AND o.org_path >= '${p}' AND o.org_path < '${end}')`,
+        'study.read_rate/den': `(SELECT COUNT(*) FROM study_items x JOIN study_issues i ON i.id = x.issue_id JOIN outbox o ON o.kind = 'study' AND o.dedup_key LIKE 'study:' || i.id || ':inapp:%' WHERE ${pub} AND o.org_path >= '${p}' AND o.org_path < '${end}')`,
+      };
+    })(),
     'bases.visitors': `(SELECT COALESCE(SUM(COALESCE(attended, 0)), 0) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}' AND k.status IN ('checked_in', 'completed'))`,
     // services (issue 18): requests of the period (this year to today, China time)
     ...(() => {
@@ -113,17 +135,63 @@ async function checkAll(s, orgId) {
     }
     assert.ok(it.key in want, `indicator ${it.key} has no direct count in this test`);
     assert.equal(it.value.num, want[it.key], `${it.key}: ${it.value.num} vs ${want[it.key]}`);
+    if (`${it.key}/den` in want) assert.equal(it.value.den, want[`${it.key}/den`] || -1, `${it.key} (denominator)`);
     assert.ok(it.name && it.unit && it.definition && it.group, it.key);
   }
   return r.body;
 }
 
+// 学习专题: an issue of the first community published this year, read to the end by
+// some of the members it was pushed to (opened only by others), so the study figures
+// count something
+async function studyIssue() {
+  const author = await as(srv, 'committee_admin', srv.community(0));
+  const c = await author.call('POST', '/api/v1/study/issues', { org_id: srv.community(0), title: '指标测试专题' });
+  assert.equal(c.status, 201, c.text);
+  for (const t of ['原文', '解读']) {
+    const it = await author.call('POST', `/api/v1/study/issues/${c.body.id}/items`, { kind: 'link', title: t, url: 'https://www.12371.cn/' });
+    assert.equal(it.status, 201, it.text);
+  }
+  assert.equal((await author.call('POST', `/api/v1/study/issues/${c.body.id}/submit`)).status, 200);
+  const pub = await admin.call('POST', `/api/v1/study/issues/${c.body.id}/review`, { decision: 'publish' });
+  assert.equal(pub.status, 200, pub.text);
+  assert.ok(pub.body.pushed > 3);
+  srv.sql(`INSERT INTO study_reads (item_id, member_id, opened_at, finished_at) SELECT x.id, o.member_id, 1, CASE WHEN MOD(o.member_id, 3) = 0 THEN NULL ELSE 2 END FROM study_items x JOIN outbox o ON o.dedup_key LIKE 'study:${c.body.id}:inapp:%' WHERE x.issue_id = ${c.body.id} AND MOD(o.member_id, 2) = 0`);
+  return c.body.id;
+}
+
 test('every indicator equals a direct count of the rows: the district and a branch', async () => {
+  await studyIssue();
   const all = await checkAll(admin, 1);
   assert.ok(all.items.length >= 14);
   assert.ok(all.items.find((i) => i.key === 'members.total').value.num > 500);
   const br = await checkAll(sec, srv.branch(0));
   assert.ok(br.items.find((i) => i.key === 'members.total').value.num > 0);
+});
+
+test('the figures of 三会一课, bases and 学习专题 count something, and the read rate’s records are each branch’s rate', async () => {
+  const r = await admin.call('GET', `/api/v1/indicators?org_id=${srv.community(0)}`);
+  const v = (k) => r.body.items.find((i) => i.key === k).value;
+  for (const k of ['meetings.committee', 'meetings.theme_day', 'meetings.study_hours', 'study.issues_published', 'study.items_pushed']) assert.ok(v(k).num > 0, k);
+  assert.ok(v('study.read_rate').num > 0 && v('study.read_rate').num < v('study.read_rate').den);
+  const rows = await admin.call('GET', `/api/v1/indicators/study.read_rate/rows?org_id=${srv.community(0)}&limit=200`);
+  assert.equal(rows.status, 200, rows.text);
+  const branches = Number(srv.sql(`SELECT COUNT(*) FROM orgs WHERE path >= (SELECT path FROM orgs WHERE id = ${srv.community(0)}) AND path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${srv.community(0)}) AND type IN ('党支部', '联合党支部')`));
+  assert.equal(rows.body.items.length, branches);
+  let num = 0, den = 0;
+  for (const b of rows.body.items) {
+    const one = (await admin.call('GET', `/api/v1/indicators?org_id=${b.id}`)).body.items.find((i) => i.key === 'study.read_rate');
+    if (one.value.den > 0) {
+      assert.match(b.label, new RegExp(`已读完 ${one.value.num} / 应读 ${one.value.den}`), b.org);
+      num += one.value.num; den += one.value.den;
+    } else assert.match(b.label, /未推送/);
+  }
+  // the branches hold every member the issue reached in the community
+  assert.equal(num, v('study.read_rate').num);
+  assert.equal(den, v('study.read_rate').den);
+  const hours = await admin.call('GET', `/api/v1/indicators/meetings.study_hours/rows?org_id=${srv.community(0)}&limit=5`);
+  assert.equal(hours.status, 200, hours.text);
+  assert.match(hours.body.items[0].label, / 人 × [\d.]+ 小时$/);
 });
 
 test('the records behind a figure are as many as the figure, masked and in scope', async () => {
