@@ -7,6 +7,7 @@ const enc = encodeURIComponent
 export const basesApi = {
   listBases: (query) => http.get('/bases', query),
   getBase: (id) => http.get(`/bases/${enc(id)}`),
+  update: (id, body) => http.patch(`/bases/${enc(id)}`, body),
   approvers: (id) => http.get(`/bases/${enc(id)}/approvers`),
   calendar: (id, month, day) => http.get(`/bases/${enc(id)}/calendar`, { month, day }),
   listBookings: (query) => http.get('/base-bookings', query),

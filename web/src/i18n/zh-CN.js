@@ -1007,5 +1007,32 @@ export default {
     org: '发布组织',
     saved: '已保存'
   },
+  // 活动基地的修改表单 (issue 17)
+  baseEdit: {
+    edit: '修改基地信息',
+    title: '修改活动基地：{name}',
+    name: '基地名称',
+    kind: '基地类型',
+    address: '地址',
+    point: '地图位置',
+    lat: '纬度',
+    lng: '经度',
+    capacity: '每时段容量',
+    slotMinutes: '时段长度（分钟）',
+    hours: '开放时间',
+    open: '开放',
+    openDay: '周{d}开放',
+    from: '周{d}开始时间',
+    to: '周{d}结束时间',
+    offers: '活动内容',
+    contactName: '联系人',
+    contactPhone: '联系电话',
+    rules: '预约规则',
+    approvalRequired: '预约需审批',
+    holidaysClosed: '法定节假日闭馆',
+    suspended: '暂停开放',
+    description: '基地简介',
+    saved: '基地信息已保存'
+  },
   // (each capability adds its block above this line, ending with a comma)
 }
