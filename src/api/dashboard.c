@@ -15,6 +15,8 @@
 #include "model/indicators.h"
 #include "model/report.h"
 #include "model/stats.h"
+#include "model/worklist.h"
+#include "auth/session.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +127,72 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 	return items;
 }
 
+/* The work lists the capabilities leave for today (model/worklist.h): each counted
+ * where the caller holds its permission, within the organization on screen, and shown
+ * only when something is waiting. */
+static const struct {
+	enum wl_kind kind;
+	const char *perm, *code, *label, *link;
+} work_lists[] = {
+	{WL_DEV_OVERDUE, "dev.write", "dev_overdue", "发展党员步骤已超期", "/development"},
+	{WL_DEV_DUE, "dev.write", "dev_due", "发展党员步骤临近期限", "/development"},
+	{WL_TRF_APPROVE, "transfer.approve", "transfer_approve", "组织关系转接待审批", "/transfers"},
+	{WL_TRF_SEND, "transfer.write", "transfer_send", "已审批待开具介绍信", "/transfers"},
+	{WL_TRF_ACCEPT, "transfer.write", "transfer_accept", "转入组织关系待接收", "/transfers"},
+	{WL_MTG_REVIEW, "meeting.review", "meeting_review", "下级会议记录待审核", "/meetings"},
+	{WL_MTG_RETURNED, "meeting.write", "meeting_returned", "会议记录被退回待修改", "/meetings"},
+	{WL_BASE_APPROVE, "base.approve", "base_approve", "基地预约待审批", "/base-queue"},
+	{WL_SVC_OVERDUE, "service.write", "service_overdue", "服务诉求已超时", "/services"},
+	{WL_SVC_OPEN, "service.write", "service_open", "服务诉求办理中", "/services"},
+	{WL_SVC_TASKS, "service.task", "service_tasks", "派给本组织的服务任务待办", "/m/tasks"},
+};
+
+/* The caller's ranges for perm within the organization at path (NULL: the whole
+ * scope); own[i]: whether range i is one of the caller's own roots. */
+static size_t perm_ranges(struct request *req, const char *perm, const char *path, const char ***prefix,
+			  const char ***end, bool **own)
+{
+	const char **rp, **re;
+	size_t n = roster_ranges(req, perm, &rp, &re), k = 0;
+	*prefix = arena_alloc(req->arena, sizeof **prefix * (n ? n : 1));
+	*end = arena_alloc(req->arena, sizeof **end * (n ? n : 1));
+	*own = arena_alloc(req->arena, sizeof **own * (n ? n : 1));
+	for (size_t i = 0; i < n; i++) {
+		size_t rl = strlen(rp[i]), pl = path ? strlen(path) : 0;
+		if (path && pl >= rl && strncmp(rp[i], path, rl) == 0) {
+			/* the organization lies in this root's subtree: its subtree alone */
+			(*prefix)[0] = path, (*end)[0] = scope_path_end(req->arena, path);
+			(*own)[0] = pl == rl;
+			return 1;
+		}
+		if (!path || (rl > pl && strncmp(path, rp[i], pl) == 0))
+			/* the whole scope, or a root inside the organization */
+			(*prefix)[k] = rp[i], (*end)[k] = re[i], (*own)[k++] = true;
+	}
+	return k;
+}
+
+static enum db_rc work_items(struct request *req, const char *path, struct date today, json_t *work)
+{
+	for (size_t w = 0; w < sizeof work_lists / sizeof work_lists[0]; w++) {
+		const char **p, **e;
+		bool *own;
+		size_t n = perm_ranges(req, work_lists[w].perm, path, &p, &e, &own);
+		int64_t count = 0;
+		for (size_t i = 0; i < n; i++) {
+			enum db_rc rc = worklist_count(req->db, work_lists[w].kind, p[i], e[i], own[i] ? p[i] : "", today,
+						       clock_now(), &count);
+			if (rc != DB_OK)
+				return rc;
+		}
+		if (count > 0)
+			json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", work_lists[w].code, "label",
+							      work_lists[w].label, "count", (json_int_t)count, "link",
+							      work_lists[w].link));
+	}
+	return DB_OK;
+}
+
 static json_t *member_charts(const struct member_stats *s, int this_year)
 {
 	json_t *joined = json_array();
@@ -161,7 +229,9 @@ static void get_dashboard(struct request *req)
 	struct date today = roster_today();
 	/* the key: the organization (or the scope's roots) and the day */
 	char key[160];
-	int kl = snprintf(key, sizeof key, "%lld@%04d-%02d-%02d", (long long)org_id, today.y, today.m, today.d);
+	/* the work lists follow the caller's permissions: the user is part of the key */
+	int kl = snprintf(key, sizeof key, "%lld@%04d-%02d-%02d#%lld", (long long)org_id, today.y, today.m, today.d,
+			  (long long)(req->session ? req->session->user_id : 0));
 	for (size_t k = 0; !org_id && k < n && kl > 0 && (size_t)kl < sizeof key; k++)
 		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", prefix[k]);
 	int64_t epoch = 0, rev = -1;
@@ -211,6 +281,14 @@ static void get_dashboard(struct request *req)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
 						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
 						      "/orgs?alerts=1"));
+	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, today, work);
+	if (wrc != DB_OK) {
+		json_decref(figs);
+		json_decref(alerts);
+		json_decref(work);
+		req_fail_db(req, wrc);
+		return;
+	}
 	size_t i;
 	/* the roster's breakdowns */
 	struct member_stats total;

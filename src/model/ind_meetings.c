@@ -2,7 +2,10 @@
  * meetings.held (submitted or approved records held in the period), meetings.reviewed
  * (调阅: openings of records by a higher level in the period) and
  * meetings.compliance_rate (R-MTG-01: items of the cadence met over met + missing, for
- * the year the period ends in, as the heat-map counts them). */
+ * the year the period ends in, as the heat-map counts them); the records held by type
+ * (支部党员大会, 支委会, 党小组会, 党课, 主题党日, 组织生活会, 民主评议党员: one pass kept in the
+ * scope's memo) and meetings.study_hours (each present member credited with the meeting's
+ * hours, as GET /stats/meetings sums them, rounded to whole hours). */
 #include "model/indicators.h"
 #include "model/meeting.h"
 #include <stdio.h>

@@ -349,3 +349,48 @@ test('首页 is kept for a moment but a change to the roster shows at once', asy
   const tot = (r) => r.body.figures.find((f) => f.key === 'members.total').value.num;
   assert.equal(tot(c), tot(a) + 1);
 });
+
+// 首页's work lists: each a direct count over the organizations where the caller holds
+// the list's permission (model/worklist.c), only those with something waiting
+function workTruths(p, own) {
+  const end = p.slice(0, -1) + '0';
+  const day = today(), now = Math.floor(Date.now() / 1000);
+  const r = (col) => `${col} >= '${p}' AND ${col} < '${end}'`;
+  const svcOpen = `state IN ('accepted', 'dispatched', 'in_progress') AND ${r('org_path')}`;
+  return {
+    dev_overdue: `SELECT COUNT(*) FROM dev_applicants WHERE ${r('org_path')} AND status = 'active' AND due_on IS NOT NULL AND due_on < '${day}'`,
+    dev_due: `SELECT COUNT(*) FROM dev_applicants WHERE ${r('org_path')} AND status = 'active' AND warn_on IS NOT NULL AND warn_on <= '${day}' AND (due_on IS NULL OR due_on >= '${day}')`,
+    transfer_approve: `SELECT COUNT(*) FROM transfers WHERE state = 'submitted' AND ${r('from_path')}`,
+    transfer_send: `SELECT COUNT(*) FROM transfers WHERE state = 'approved' AND ${r('from_path')}`,
+    transfer_accept: `SELECT COUNT(*) FROM transfers WHERE state = 'sent' AND ${r('to_path')}`,
+    meeting_review: `SELECT COUNT(*) FROM meetings WHERE status = 'submitted' AND ${r('org_path')} AND org_path <> '${own ? p : ''}'`,
+    meeting_returned: `SELECT COUNT(*) FROM meetings WHERE status = 'returned' AND ${r('org_path')}`,
+    base_approve: `SELECT COUNT(*) FROM base_bookings k JOIN bases b ON b.id = k.base_id JOIN orgs o ON o.id = b.org_id WHERE k.status = 'requested' AND k.day >= '${day}' AND ${r('o.path')}`,
+    service_overdue: `SELECT COUNT(*) FROM svc_requests WHERE ${svcOpen} AND due_at < ${now}`,
+    service_open: `SELECT COUNT(*) FROM svc_requests WHERE ${svcOpen}`,
+    service_tasks: `SELECT COUNT(*) FROM svc_requests WHERE state IN ('dispatched', 'in_progress') AND ${r('assignee_org_path')}`,
+  };
+}
+
+async function checkWork(s, orgId, kinds, own) {
+  const r = await s.call('GET', `/api/v1/dashboard?org_id=${orgId}`);
+  assert.equal(r.status, 200, r.text);
+  const t = workTruths(srv.sql(`SELECT path FROM orgs WHERE id = ${orgId}`), own);
+  const got = Object.fromEntries(r.body.worklist.filter((w) => w.kind in t).map((w) => [w.kind, w]));
+  for (const k of Object.keys(t)) {
+    const want = kinds.includes(k) ? Number(srv.sql(t[k])) : 0;
+    assert.equal(got[k]?.count || 0, want, `${k}: ${got[k]?.count || 0} vs ${want}`);
+    if (want) assert.match(got[k].link, /^\/[a-z/-]+$/, k);
+  }
+  return got;
+}
+
+test('首页 work lists: the district staff’s and a branch secretary’s, each a direct count within their permissions', async () => {
+  const all = await checkWork(admin, 1, ['dev_overdue', 'dev_due', 'transfer_approve', 'transfer_send', 'transfer_accept', 'meeting_review', 'meeting_returned', 'base_approve', 'service_overdue', 'service_open', 'service_tasks'], true);
+  assert.ok(Object.keys(all).length >= 4, `the demo district leaves work: ${Object.keys(all)}`);
+  // a community seen by the district: below the district's own level, its records are all to review
+  await checkWork(admin, srv.community(0), ['dev_overdue', 'dev_due', 'transfer_approve', 'transfer_send', 'transfer_accept', 'meeting_review', 'meeting_returned', 'base_approve', 'service_overdue', 'service_open', 'service_tasks'], false);
+  // a secretary: their branch's steps, transfers to send and accept, returned records, tasks; nothing to approve or review
+  const mine = await checkWork(sec, srv.branch(0), ['dev_overdue', 'dev_due', 'transfer_send', 'transfer_accept', 'meeting_returned', 'service_tasks'], true);
+  for (const k of ['transfer_approve', 'meeting_review', 'base_approve', 'service_open']) assert.ok(!(k in mine), k);
+});
