@@ -15,22 +15,20 @@ enum ind_study_stmt {
 	STMT_IS_ISSUE_ROWS,
 	STMT_IS_ITEMS,
 	STMT_IS_ITEM_ROWS,
-	STMT_IS_READ_DEN,
-	STMT_IS_READ_NUM,
+	STMT_IS_READ,
 	STMT_IS_BRANCHES,
 	IND_STUDY_STMT__MAX
 };
 enum is_issue_row_col { IS_IR_ID, IS_IR_TITLE, IS_IR_DAY, IS_IR_ORG, IS_IR_ITEMS };
 enum is_item_row_col { IS_TR_ID, IS_TR_TITLE, IS_TR_ISSUE, IS_TR_DAY, IS_TR_ORG };
 enum is_branch_col { IS_BR_ID, IS_BR_NAME, IS_BR_PATH };
+enum is_read_col { IS_RD_DEN, IS_RD_NUM };
 
 #define PUBLISHED_IN                                                                                                \
 	" i.state = 'published' AND i.org_path >= $1 AND i.org_path < $2 AND i.published_day >= $3"                \
 	" AND i.published_day <= $4"
 /* the issues published in the period, whoever published them */
 #define PUBLISHED_ANY " i.state = 'published' AND i.published_day >= $3 AND i.published_day <= $4"
-/* the push of issue i to a member: outbox key study:<issue>:inapp:<member> (api/study.c) */
-#define PUSH_KEY "'study:' || CAST(i.id AS TEXT) || ':inapp:'"
 
 static const struct db_sql is_sql[IND_STUDY_STMT__MAX] = {
 	[STMT_IS_ISSUES] = {"ind_study.issues", "SELECT COUNT(*) FROM study_issues i WHERE" PUBLISHED_IN},
@@ -42,17 +40,12 @@ static const struct db_sql is_sql[IND_STUDY_STMT__MAX] = {
 	[STMT_IS_ITEM_ROWS] = {"ind_study.item_rows",
 	 "SELECT x.id, x.title, i.title, i.published_day, o.name FROM study_items x JOIN study_issues i ON i.id = x.issue_id"
 	 " JOIN orgs o ON o.id = i.org_id WHERE" PUBLISHED_IN " AND x.id > $5 ORDER BY x.id LIMIT $6"},
-	/* items × members of the subtree the issue was pushed to */
-	[STMT_IS_READ_DEN] = {"ind_study.read_den",
-	 "SELECT COALESCE(SUM(n.items * (SELECT COUNT(*) FROM outbox o WHERE o.dedup_key >= " PUSH_KEY
-	 " AND o.dedup_key < 'study:' || CAST(i.id AS TEXT) || ':inapp;' AND o.org_path >= $1 AND o.org_path < $2)), 0)"
-	 " FROM study_issues i JOIN (SELECT issue_id, COUNT(*) AS items FROM study_items GROUP BY issue_id) n"
-	 " ON n.issue_id = i.id WHERE" PUBLISHED_ANY},
-	/* their items read to the end */
-	[STMT_IS_READ_NUM] = {"ind_study.read_num",
-	 "SELECT COUNT(*) FROM study_reads r JOIN study_items x ON x.id = r.item_id JOIN study_issues i ON i.id = x.issue_id"
-	 " JOIN outbox o ON o.dedup_key = " PUSH_KEY " || CAST(r.member_id AS TEXT)"
-	 " WHERE r.finished_at IS NOT NULL AND o.org_path >= $1 AND o.org_path < $2 AND" PUBLISHED_ANY},
+	/* items × members of the subtree the issue was pushed to, and their items read to the
+	 * end: the counts kept by organization path (0105, model/study.c) */
+	[STMT_IS_READ] = {"ind_study.read",
+	 "SELECT COALESCE(SUM(c.pushed * (SELECT COUNT(*) FROM study_items x WHERE x.issue_id = i.id)), 0),"
+	 " COALESCE(SUM(c.finished), 0) FROM study_read_counts c JOIN study_issues i ON i.id = c.issue_id"
+	 " WHERE c.org_path >= $1 AND c.org_path < $2 AND" PUBLISHED_ANY},
 	[STMT_IS_BRANCHES] = {"ind_study.branches",
 	 "SELECT id, name, path FROM orgs WHERE path >= $1 AND path < $2 AND type IN ('党支部', '联合党支部') AND id > $3"
 	 " ORDER BY id LIMIT $4"},
@@ -168,10 +161,18 @@ static enum db_rc item_rows(struct db *db, const struct ind_scope *s, int64_t af
 static enum db_rc rate_of(struct db *db, const struct ind_scope *s, const char *prefix, const char *end,
 			  struct ind_value *v)
 {
-	enum db_rc rc = one_count(db, STMT_IS_READ_NUM, prefix, end, s, &v->num);
-	if (rc == DB_OK)
-		rc = one_count(db, STMT_IS_READ_DEN, prefix, end, s, &v->den);
-	return rc;
+	struct db_stmt *st = db_prepare(db, &is_sql[STMT_IS_READ]);
+	if (!st)
+		return DB_ERROR;
+	char from[11], to[11];
+	bind_range(st, prefix, end, s, from, to);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		v->den += db_col_int(st, IS_RD_DEN);
+		v->num += db_col_int(st, IS_RD_NUM);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
 }
 
 static enum db_rc rate_n(struct db *db, const struct ind_scope *s, struct ind_value *out)

@@ -1,5 +1,6 @@
 /* study.c: see study.h. */
 #include "model/study.h"
+#include <stdio.h>
 #include "core/arena.h"
 #include "core/clock.h"
 #include "model/outbox.h"
@@ -19,6 +20,8 @@ enum study_stmt {
 	STMT_ST_OPEN_ITEM,
 	STMT_ST_OPEN,
 	STMT_ST_FINISH,
+	STMT_ST_PUSH_COUNTS,
+	STMT_ST_FINISH_COUNT,
 	STMT_ST_STATS,
 	STUDY_STMT__MAX
 };
@@ -71,6 +74,20 @@ static const struct db_sql study_sql[STUDY_STMT__MAX] = {
 	[STMT_ST_FINISH] = {"study.finish",
 	 "UPDATE study_reads SET finished_at = COALESCE(finished_at, $3) WHERE item_id = $1 AND member_id = $2"
 	 " RETURNING item_id"},
+	/* the read rate's counts by organization (0105): the pushes of issue $1 (outbox keys
+	 * [$2, $3)) by the path their members were in, and one more item read to the end by
+	 * member $2 of item $1 (before its finish is recorded: counted once) */
+	[STMT_ST_PUSH_COUNTS] = {"study.push_counts",
+	 "INSERT INTO study_read_counts (issue_id, org_path, pushed, finished) SELECT CAST($1 AS BIGINT), org_path, COUNT(*), 0"
+	 " FROM outbox"
+	 " WHERE dedup_key >= $2 AND dedup_key < $3 GROUP BY org_path"
+	 " ON CONFLICT (issue_id, org_path) DO UPDATE SET pushed = excluded.pushed"},
+	[STMT_ST_FINISH_COUNT] = {"study.finish_count",
+	 "UPDATE study_read_counts SET finished = finished + 1 WHERE issue_id = (SELECT issue_id FROM study_items"
+	 " WHERE id = CAST($1 AS BIGINT)) AND org_path = (SELECT o.org_path FROM outbox o WHERE o.dedup_key = 'study:' ||"
+	 " CAST((SELECT issue_id FROM study_items WHERE id = CAST($1 AS BIGINT)) AS TEXT) || ':inapp:' ||"
+	 " CAST(CAST($2 AS BIGINT) AS TEXT)) AND EXISTS (SELECT 1 FROM study_reads r WHERE r.item_id = CAST($1 AS BIGINT)"
+	 " AND r.member_id = CAST($2 AS BIGINT) AND r.finished_at IS NULL)"},
 	[STMT_ST_STATS] = {"study.stats",
 	 "SELECT COUNT(*), COALESCE(SUM(n.items), 0), COALESCE(SUM(i.pushed), 0), COALESCE(SUM(n.items * i.pushed), 0),"
 	 " COALESCE(SUM(n.opened), 0), COALESCE(SUM(n.finished), 0) FROM study_issues i JOIN (SELECT x.issue_id,"
@@ -265,6 +282,19 @@ enum db_rc study_set_pushed(struct db *db, int64_t id, int64_t n)
 	db_bind_int(st, 2, n);
 	enum db_rc rc = db_step(st);
 	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	st = db_prepare(db, &study_sql[STMT_ST_PUSH_COUNTS]);
+	if (!st)
+		return DB_ERROR;
+	char from[48], to[48];
+	snprintf(from, sizeof from, "study:%lld:inapp:", (long long)id);
+	snprintf(to, sizeof to, "study:%lld:inapp;", (long long)id);
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, from, -1);
+	db_bind_text(st, 3, to, -1);
+	rc = db_step(st);
+	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
@@ -348,7 +378,16 @@ json_t *study_open_item(struct db *db, int64_t item, int64_t member_id, const ch
 
 enum db_rc study_finish_item(struct db *db, int64_t item, int64_t member_id, int64_t now)
 {
-	struct db_stmt *st = db_prepare(db, &study_sql[STMT_ST_FINISH]);
+	struct db_stmt *st = db_prepare(db, &study_sql[STMT_ST_FINISH_COUNT]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, item);
+	db_bind_int(st, 2, member_id);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	st = db_prepare(db, &study_sql[STMT_ST_FINISH]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, item);

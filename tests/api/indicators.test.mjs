@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { problemOk, removeDir } from './lib/server.mjs';
+import { problemOk, removeDir, cli } from './lib/server.mjs';
+import { login, strongPassword } from './lib/auth.mjs';
 import { district, as, download } from './lib/roster_api.mjs';
 import { addYears, idNumber } from './lib/roster.mjs';
 
@@ -141,9 +142,20 @@ async function checkAll(s, orgId) {
   return r.body;
 }
 
-// 学习专题: an issue of the first community published this year, read to the end by
-// some of the members it was pushed to (opened only by others), so the study figures
-// count something
+// 学习专题: an issue of the first community published this year, read on the phone by
+// members it was pushed to (to the end, or only opened), so the study figures count
+// something
+async function memberUser(memberId) {
+  const username = `im${memberId}u${process.pid}`;
+  const r = cli(srv.dir, ['user', 'add', '--username', username, '--name', '党员', '--role', 'member', '--member', String(memberId)]);
+  const otp = r.stdout.match(/one-time password: (\S+)/)[1];
+  const s = (await login(srv, username, otp)).session;
+  const ch = await s.call('PUT', '/api/v1/session/password', { old_password: otp, new_password: strongPassword() });
+  assert.equal(ch.status, 200, ch.text);
+  s.update(ch.body);
+  return s;
+}
+
 async function studyIssue() {
   const author = await as(srv, 'committee_admin', srv.community(0));
   const c = await author.call('POST', '/api/v1/study/issues', { org_id: srv.community(0), title: '指标测试专题' });
@@ -156,7 +168,18 @@ async function studyIssue() {
   const pub = await admin.call('POST', `/api/v1/study/issues/${c.body.id}/review`, { decision: 'publish' });
   assert.equal(pub.status, 200, pub.text);
   assert.ok(pub.body.pushed > 3);
-  srv.sql(`INSERT INTO study_reads (item_id, member_id, opened_at, finished_at) SELECT x.id, o.member_id, 1, CASE WHEN MOD(o.member_id, 3) = 0 THEN NULL ELSE 2 END FROM study_items x JOIN outbox o ON o.dedup_key LIKE 'study:${c.body.id}:inapp:%' WHERE x.issue_id = ${c.body.id} AND MOD(o.member_id, 2) = 0`);
+  // three members of different branches read through their phones: both items to the
+  // end, one to the end (and the other twice), one only opened
+  const items = (await admin.call('GET', `/api/v1/study/issues/${c.body.id}`)).body.items.map((i) => i.id);
+  const readers = srv.sql(`SELECT MIN(o.member_id) FROM outbox o WHERE o.dedup_key LIKE 'study:${c.body.id}:inapp:%' GROUP BY o.org_path ORDER BY o.org_path LIMIT 3`).split('\n').map(Number);
+  assert.equal(readers.length, 3);
+  const plan = [[items[0], items[1]], [items[0]], []];
+  for (const [k, mid] of readers.entries()) {
+    const m = await memberUser(mid);
+    for (const it of items) assert.equal((await m.call('GET', `/api/v1/me/study/items/${it}`)).status, 200);
+    for (const it of plan[k]) assert.equal((await m.call('POST', `/api/v1/me/study/items/${it}/finish`)).status, 200);
+    if (k === 1) assert.equal((await m.call('POST', `/api/v1/me/study/items/${items[0]}/finish`)).status, 200, 'a second finish counts once');
+  }
   return c.body.id;
 }
 
