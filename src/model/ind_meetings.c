@@ -4,8 +4,8 @@
  * meetings.compliance_rate (R-MTG-01: items of the cadence met over met + missing, for
  * the year the period ends in, as the heat-map counts them); the records held by type
  * (支部党员大会, 支委会, 党小组会, 党课, 主题党日, 组织生活会, 民主评议党员: one pass kept in the
- * scope's memo) and meetings.study_hours (each present member credited with the meeting's
- * hours, as GET /stats/meetings sums them, rounded to whole hours). */
+ * scope's memo) and meetings.study_hours (each record's present count times its hours,
+ * from the same pass, rounded to whole hours). */
 #include "model/indicators.h"
 #include "model/meeting.h"
 #include <stdio.h>
@@ -18,12 +18,11 @@ enum ind_mtg_stmt {
 	STMT_IM_VIEWS_ROWS,
 	STMT_IM_TYPES,
 	STMT_IM_TYPE_ROWS,
-	STMT_IM_HOURS,
 	STMT_IM_HOURS_ROWS,
 	IND_MTG_STMT__MAX
 };
 enum im_row_col { IM_ID, IM_TYPE, IM_WHAT, IM_DATE, IM_ORG, IM_HOURS, IM_PRESENT };
-enum im_type_col { IM_T_TYPE, IM_T_N };
+enum im_type_col { IM_T_TYPE, IM_T_N, IM_T_HOURS };
 
 static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	/* $1/$2 range, $3/$4 dates */
@@ -44,24 +43,19 @@ static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	 " ORDER BY v.id LIMIT $6"},
 	/* by type, one pass for every type's figure (kept in the scope's memo) */
 	[STMT_IM_TYPES] = {"ind_mtg.types",
-	 "SELECT type, COUNT(*) FROM meetings WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
+	 "SELECT type, COUNT(*), COALESCE(SUM(present_count * hours_x10), 0) FROM meetings WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
 	 " AND status IN ('submitted', 'approved') GROUP BY type"},
 	[STMT_IM_TYPE_ROWS] = {"ind_mtg.type_rows",
 	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name FROM meetings m JOIN orgs o ON o.id = m.org_id"
 	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
 	 " AND m.status IN ('submitted', 'approved') AND m.id > $5 AND m.type = $7 ORDER BY m.id LIMIT $6"},
-	/* study hours: each present member's hours of the meeting (tenths) */
-	[STMT_IM_HOURS] = {"ind_mtg.hours",
-	 "SELECT COALESCE(SUM(m.hours_x10), 0) FROM meetings m JOIN meeting_attendance a ON a.meeting_id = m.id"
-	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
-	 " AND m.status IN ('submitted', 'approved') AND a.status = 'present'"},
+	/* study hours: each present member credited with the meeting's hours (tenths), as
+	 * the record's present count says (the attendance lines may be absent) */
 	[STMT_IM_HOURS_ROWS] = {"ind_mtg.hours_rows",
 	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name, m.hours_x10,"
-	 " (SELECT COUNT(*) FROM meeting_attendance a WHERE a.meeting_id = m.id AND a.status = 'present')"
-	 " FROM meetings m JOIN orgs o ON o.id = m.org_id"
+	 " m.present_count FROM meetings m JOIN orgs o ON o.id = m.org_id"
 	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
-	 " AND m.status IN ('submitted', 'approved') AND m.hours_x10 > 0 AND m.id > $5"
-	 " AND EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = m.id AND a.status = 'present')"
+	 " AND m.status IN ('submitted', 'approved') AND m.hours_x10 > 0 AND m.present_count > 0 AND m.id > $5"
 	 " ORDER BY m.id LIMIT $6"},
 };
 DB_SQL_TABLE(ind_meetings, ind_mtg_sql);
@@ -158,7 +152,8 @@ static enum db_rc reviewed_rows(struct db *db, const struct ind_scope *s, int64_
 	return rows(db, s, STMT_IM_VIEWS_ROWS, true, 0, after, limit, emit, ctx);
 }
 
-/* The counts of every type over the scope, computed once per memo. */
+/* The counts of every type over the scope ([0]: the study hours in tenths), computed
+ * once per memo. */
 static enum db_rc type_counts(struct db *db, const struct ind_scope *s, int64_t counts[MTG_TYPE__MAX])
 {
 	bool fresh = true;
@@ -178,6 +173,7 @@ static enum db_rc type_counts(struct db *db, const struct ind_scope *s, int64_t 
 			int64_t t = db_col_int(st, IM_T_TYPE);
 			if (t > 0 && t < MTG_TYPE__MAX)
 				counts[t] += db_col_int(st, IM_T_N);
+			counts[0] += db_col_int(st, IM_T_HOURS);
 		}
 		db_reset(st);
 		if (rc != DB_DONE)
@@ -219,7 +215,7 @@ MTG_TYPE_FIGURE(appraisal, MTG_APPRAISAL)
 /* study hours: the tenths summed, shown rounded to whole hours */
 static enum db_rc hours_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	enum db_rc rc = count(db, s, STMT_IM_HOURS, false, out);
+	enum db_rc rc = type_n(db, s, 0, out);
 	out->num = (out->num + 5) / 10;
 	return rc;
 }
@@ -271,7 +267,8 @@ static const struct indicator meetings_indicators[] = {
 	{"meetings.appraisal", "开展民主评议党员", "次", "三会一课", "期间内开展并已提交或审核通过的民主评议党员会议记录次数",
 	 false, appraisal_n, appraisal_rows, true},
 	{"meetings.study_hours", "党员参加组织生活学时", "小时", "三会一课",
-	 "期间内已提交或审核通过的会议中，每名到会党员计该会议学时，累计后四舍五入到整小时（请假、缺席不计）", false, hours_n,
+	 "期间内已提交或审核通过的会议记录中，每次会议的到会党员人数乘以该次会议学时之和，四舍五入到整小时（请假、缺席不计）",
+	 false, hours_n,
 	 hours_rows, true},
 };
 INDICATOR_TABLE(meetings);

@@ -72,14 +72,16 @@ function truths(p, from, to) {
     'bases.total': `(SELECT COUNT(*) FROM bases b JOIN orgs o ON o.id = b.org_id WHERE o.path >= '${p}' AND o.path < '${end}')`,
     'bases.bookings_received': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}')`,
     'bases.bookings_completed': `(SELECT COUNT(*) FROM base_bookings k WHERE k.org_path >= '${p}' AND k.org_path < '${end}' AND k.day >= '${today().slice(0, 4)}-01-01' AND k.day <= '${today()}' AND k.status IN ('checked_in', 'completed'))`,
-    // 三会一课 by type (meeting.c's numbers) and study hours (each present member: the meeting's hours; tenths summed, rounded)
+    // 三会一课 by type (meeting.c's numbers) and study hours (present count × the meeting's hours; tenths summed, rounded)
     ...(() => {
       const held = `org_path >= '${p}' AND org_path < '${end}' AND held_on >= '${today().slice(0, 4)}-01-01' AND held_on <= '${today()}' AND status IN ('submitted', 'approved')`;
       const ty = (n) => `(SELECT COUNT(*) FROM meetings WHERE ${held} AND type = ${n})`;
       return {
         'meetings.general': ty(1), 'meetings.committee': ty(2), 'meetings.group': ty(3), 'meetings.lecture': ty(4),
         'meetings.theme_day': ty(5), 'meetings.life': ty(6), 'meetings.appraisal': ty(7),
-        'meetings.study_hours': `(SELECT (CAST(COALESCE(SUM(m.hours_x10), 0) AS BIGINT) + 5) / 10 FROM meetings m JOIN meeting_attendance a ON a.meeting_id = m.id AND a.status = 'present' WHERE m.${held.replaceAll(' AND ', ' AND m.')})`,
+        'meetings.study_hours': `(SELECT (CAST(COALESCE(SUM(present_count * hours_x10), 0) AS BIGINT) + 5) / 10 FROM meetings WHERE ${held})`,
+        // the present counts are the attendance lines where these were recorded (the demo's small district)
+        'meetings.study_hours/lines': `(SELECT (CAST(COALESCE(SUM(m.hours_x10), 0) AS BIGINT) + 5) / 10 FROM meetings m JOIN meeting_attendance a ON a.meeting_id = m.id AND a.status = 'present' WHERE m.${held.replaceAll(' AND ', ' AND m.')})`,
       };
     })(),
     // 学习专题 (issue 16): published in the period by the subtree; the read rate by the members pushed to in the subtree
@@ -137,6 +139,7 @@ async function checkAll(s, orgId) {
     assert.ok(it.key in want, `indicator ${it.key} has no direct count in this test`);
     assert.equal(it.value.num, want[it.key], `${it.key}: ${it.value.num} vs ${want[it.key]}`);
     if (`${it.key}/den` in want) assert.equal(it.value.den, want[`${it.key}/den`] || -1, `${it.key} (denominator)`);
+    if (`${it.key}/lines` in want) assert.equal(it.value.num, want[`${it.key}/lines`], `${it.key} (attendance lines)`);
     assert.ok(it.name && it.unit && it.definition && it.group, it.key);
   }
   return r.body;
