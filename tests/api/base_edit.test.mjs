@@ -1,7 +1,7 @@
 // base_edit.test.mjs: 修改活动基地 (issue 17) over HTTP, as the edit form sends it: every
 // field of PATCH /api/v1/bases/{id} at once; bad fields answer with their names and
-// change nothing; a good edit is stored and audited; only those who run the base may
-// edit it, and organization_id stays read-only.
+// change nothing; a good edit is stored and audited; a secretary may not edit it; the
+// running organization (org_id) stays read-only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { problemOk } from './lib/server.mjs';
