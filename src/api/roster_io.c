@@ -13,6 +13,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/sheet_write.h"
+#include "core/xlsx_stream.h"
 #include "jobs/jobs.h"
 #include "model/audit.h"
 #include "model/codes.h"
@@ -419,7 +420,8 @@ struct export_job {
 	struct job *j;
 	struct export_out {
 		FILE *out;
-		struct xlsx_out *x;
+		struct xlsx_out *x;      /* libxlsxwriter (test mode's A/B only) */
+		struct xlsx_stream *xs; /* the streaming writer */
 		struct org_names *orgs;
 	} o;
 	int64_t rows, total;
@@ -476,7 +478,7 @@ static enum db_rc export_read_tx(struct db *db, void *ctx)
 					: NULL;
 			if (ej->csv)
 				csv_out_row(ej->o.out, cells, nh);
-			else if (xlsx_out_row(ej->o.x, cells, nh) != 0)
+			else if (ej->o.xs ? xlsx_stream_row(ej->o.xs, cells, nh) != 0 : xlsx_out_row(ej->o.x, cells, nh) != 0)
 				rc = DB_ERROR;
 			ej->rows++;
 		}
@@ -516,6 +518,26 @@ static enum db_rc export_done_tx(struct db *db, void *ctx)
 	return rc == DB_OK ? jobs_mark_done(db, jobs_id(ej->j), d->result) : rc;
 }
 
+/* The xlsx writer (issue 21 #5, bench/results.md): our streaming writer, deflate level
+ * 1 with one deflate thread beside the reading one (the numbers chose it: see the
+ * commit). Test mode may pick another for A/B runs on one binary: DJ_XLSX_WRITER=
+ * libxlsxwriter, DJ_XLSX_LEVEL, DJ_XLSX_THREADS. False: libxlsxwriter. */
+#define XLSX_LEVEL 1
+#define XLSX_THREADS 1
+static bool xlsx_choice(int *level, int *threads)
+{
+	*level = XLSX_LEVEL;
+	*threads = XLSX_THREADS;
+	if (!cfg.test_mode)
+		return true;
+	const char *w = getenv("DJ_XLSX_WRITER"), *l = getenv("DJ_XLSX_LEVEL"), *t = getenv("DJ_XLSX_THREADS");
+	if (l)
+		*level = atoi(l);
+	if (t)
+		*threads = atoi(t);
+	return !w || strcmp(w, "libxlsxwriter") != 0;
+}
+
 /* Whether a file in dir failed for want of space (the error, or under 1 MiB left). */
 static bool disk_full(const char *dir, int err)
 {
@@ -542,16 +564,25 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 	fchmod(fd, 0600);
 	close(fd);
 	size_t nh = export_nheaders();
+	int level, threads;
 	if (ej->csv) {
 		ej->o.out = fopen(tmp, "w");
 		if (ej->o.out) {
 			fputs(SHEET_CSV_BOM, ej->o.out);
 			csv_out_row(ej->o.out, export_headers, nh);
 		}
+	} else if (xlsx_choice(&level, &threads)) {
+		ej->o.xs = xlsx_stream_open(tmp, "党员名册", export_headers, nh, level, threads);
+		if (ej->o.xs) {
+			for (size_t i = 0; i < import_nheaders; i++) /* money as a number */
+				if (strcmp(import_headers[i], "党费基数") == 0)
+					xlsx_stream_numeric(ej->o.xs, i);
+			xlsx_stream_table_view(ej->o.xs);
+		}
 	} else {
 		ej->o.x = xlsx_out_open(tmp, NULL, "党员名册", export_headers, nh);
 		if (ej->o.x) {
-			for (size_t i = 0; i < import_nheaders; i++) /* money as a number */
+			for (size_t i = 0; i < import_nheaders; i++)
 				if (strcmp(import_headers[i], "党费基数") == 0)
 					xlsx_out_numeric(ej->o.x, i);
 			xlsx_out_table_view(ej->o.x);
@@ -560,12 +591,14 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 	ej->o.orgs = calloc(1, sizeof *ej->o.orgs);
 	if (ej->o.orgs)
 		ej->o.orgs->a = ej->a;
-	if ((!ej->o.out && !ej->o.x) || !ej->o.orgs) {
+	if ((!ej->o.out && !ej->o.x && !ej->o.xs) || !ej->o.orgs) {
 		free(ej->o.orgs);
 		if (ej->o.out)
 			fclose(ej->o.out);
 		if (ej->o.x)
 			xlsx_out_close(ej->o.x);
+		if (ej->o.xs)
+			xlsx_stream_close(ej->o.xs);
 		remove(tmp);
 		snprintf(why, whylen, disk_full(ej->dir, errno) ? "存储空间不足，无法生成文件，请联系管理员" : "无法生成导出文件");
 		return NULL;
@@ -573,7 +606,8 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 	enum db_rc rc = db_tx_run(db, false, export_read_tx, ej);
 	free(ej->o.orgs);
 	errno = 0;
-	int closed = ej->csv ? (ferror(ej->o.out) | fclose(ej->o.out)) : xlsx_out_close(ej->o.x);
+	int closed = ej->csv ? (ferror(ej->o.out) | fclose(ej->o.out))
+			     : ej->o.xs ? xlsx_stream_close(ej->o.xs) : xlsx_out_close(ej->o.x);
 	int err = errno;
 	if (ej->cancelled || rc != DB_OK || closed != 0) {
 		remove(tmp);

@@ -7,11 +7,13 @@
 // catch a job running without timing anything.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, utimesSync } from 'node:fs';
+import { readdirSync, utimesSync, writeFileSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { problemOk, startServer } from './lib/server.mjs';
 import { district, as, upload, download, waitJob, exportFile } from './lib/roster_api.mjs';
-import { readXlsx, readCsv, writeCsv, rosterRows, HEADERS } from './lib/roster.mjs';
+import { readXlsx, readCsv, writeCsv, rosterRows, HEADERS, idNumber } from './lib/roster.mjs';
 
 let srv, admin, cadmin, sec;
 before(async () => {
@@ -157,4 +159,39 @@ test('P21 cancel: a running export stops and leaves no file; a queued one never 
     await slow.stop('SIGTERM', { keep: true });
   }
   assert.equal(Number(srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'member.export_cancel'")), 2);
+});
+
+// issue 21 #5: the xlsx comes from our streaming writer (zlib, parallel deflate); it
+// must open in the spreadsheet programs people use. LibreOffice converts it to CSV and
+// the values come back: an 18-digit ID number whole (text, not 1.1E+17), a date, a
+// name, an address with XML's special characters, the amount as a number.
+test('P21 the xlsx opens in LibreOffice: an 18-digit ID number, a date and an amount read back', async (t) => {
+  if (spawnSync('which', ['soffice']).status !== 0) { t.skip('no LibreOffice here'); return; }
+  const org = srv.branch(4);
+  const id = idNumber('110105', '1988-03-09', 417);
+  const m = await admin.call('POST', '/api/v1/members', {
+    org_id: org, name: '表格回读', id_number: id, party_status: 'formal', joined_on: '2012-07-01',
+    confirmed_on: '2013-07-01', ethnicity: '01', education: '21', address: '幸福路 1 号 & <2> 栋', dues_base: 123456,
+  });
+  assert.equal(m.status, 201, m.text);
+  const r = await exportFile(srv, admin, `format=xlsx&org_id=${org}&reveal=1&purpose=${encodeURIComponent('表格兼容核对')}`);
+  assert.equal(r.status, 200);
+  const dir = mkdtempSync(join(tmpdir(), 'dj-lo-'));
+  try {
+    writeFileSync(join(dir, 'export.xlsx'), r.buf);
+    const lo = spawnSync('soffice', [`-env:UserInstallation=file://${dir}/lo`, '--headless', '--convert-to',
+      'csv:Text - txt - csv (StarCalc):44,34,76', '--outdir', dir, join(dir, 'export.xlsx')], { encoding: 'utf8', timeout: 180000 });
+    assert.ok(existsSync(join(dir, 'export.csv')), `LibreOffice converted it: ${lo.stdout} ${lo.stderr}`);
+    const rows = readCsv(readFileSync(join(dir, 'export.csv')));
+    assert.deepEqual(rows[0].slice(0, HEADERS.length), HEADERS);
+    assert.equal(rows.length - 1, r.job.result.rows);
+    const row = rows.find((x) => x[0] === '表格回读');
+    assert.ok(row, 'the member is in the file');
+    assert.equal(row[3], id); // all 18 digits, as text
+    assert.equal(row[7], '幸福路 1 号 & <2> 栋');
+    assert.equal(row[17], '2012-07-01');
+    assert.equal(row[18], '2013-07-01');
+    assert.equal(row[20], '123,456.00'); // a number, shown as #,##0.00 (grouping: not text)
+    assert.ok(rows.slice(1).every((x) => /^\d{17}[\dX]$/.test(x[3])), 'every ID number whole');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
