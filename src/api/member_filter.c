@@ -142,7 +142,7 @@ static int row_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-enum db_rc member_filter_page(struct request *req, struct arena *a, const struct member_list_query *q,
+enum db_rc member_filter_page(struct db *db, struct arena *a, const struct member_list_query *q,
 			      const char *ckey, int64_t cid, int limit, struct member_row **rows, size_t *n,
 			      int64_t *total)
 {
@@ -158,12 +158,12 @@ enum db_rc member_filter_page(struct request *req, struct arena *a, const struct
 		f.end = q->end[i];
 		struct member_row *part;
 		size_t np;
-		enum db_rc rc = member_page(req->db, a, &f, ckey, cid, limit + 1, &part, &np);
+		enum db_rc rc = member_page(db, a, &f, ckey, cid, limit + 1, &part, &np);
 		if (rc != DB_OK)
 			return rc;
 		int64_t c = 0;
 		if (total) {
-			if ((rc = member_count_filtered(req->db, &f, &c)) != DB_OK)
+			if ((rc = member_count_filtered(db, &f, &c)) != DB_OK)
 				return rc;
 			*total += c;
 		}
@@ -183,5 +183,48 @@ enum db_rc member_filter_page(struct request *req, struct arena *a, const struct
 		qsort(all, nall, sizeof *all, row_cmp);
 	*rows = all;
 	*n = nall > (size_t)limit + 1 ? (size_t)limit + 1 : nall;
+	return DB_OK;
+}
+
+static const char *dup_or_null(struct arena *a, const char *s)
+{
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+void member_query_copy(struct arena *a, const struct member_list_query *src, struct member_list_query *dst)
+{
+	*dst = *src;
+	struct member_filter *f = &dst->f;
+	const char **strs[] = {&f->party_status, &f->state, &f->sex, &f->eth_eq, &f->eth_ne, &f->birth_after,
+			       &f->birth_upto, &f->joined_from, &f->joined_to, &f->name_like};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		*strs[i] = dup_or_null(a, *strs[i]);
+	f->prefix = f->end = NULL;
+	const unsigned char **blinds[] = {&f->id_blind, &f->mobile_blind};
+	for (size_t i = 0; i < 2; i++)
+		if (*blinds[i]) {
+			unsigned char *b = arena_alloc(a, DJ_BLIND_LEN);
+			memcpy(b, *blinds[i], DJ_BLIND_LEN);
+			*blinds[i] = b;
+		}
+	for (size_t i = 0; i < src->nranges; i++) {
+		dst->prefix[i] = dup_or_null(a, src->prefix[i]);
+		dst->end[i] = dup_or_null(a, src->end[i]);
+	}
+}
+
+enum db_rc member_filter_count(struct db *db, const struct member_list_query *q, int64_t *total)
+{
+	*total = 0;
+	for (size_t i = 0; i < q->nranges; i++) {
+		struct member_filter f = q->f;
+		f.prefix = q->prefix[i];
+		f.end = q->end[i];
+		int64_t c = 0;
+		enum db_rc rc = member_count_filtered(db, &f, &c);
+		if (rc != DB_OK)
+			return rc;
+		*total += c;
+	}
 	return DB_OK;
 }

@@ -55,8 +55,12 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 			 struct member_list_query *q);
 /* Up to limit + 1 rows after (ckey, cid) over all ranges, merged in order, allocated
  * from a (the request's arena, or a page arena for exports); total (may be NULL)
- * counts every selected member. */
-enum db_rc member_filter_page(struct request *req, struct arena *a, const struct member_list_query *q,
+ * counts every selected member. db: the request's, or an export job's. */
+enum db_rc member_filter_page(struct db *db, struct arena *a, const struct member_list_query *q,
 			      const char *ckey, int64_t cid, int limit, struct member_row **rows, size_t *n,
 			      int64_t *total);
+/* A copy of q with every string in a (an export job keeps it past its request). */
+void member_query_copy(struct arena *a, const struct member_list_query *src, struct member_list_query *dst);
+/* How many members q selects, over all its ranges. */
+enum db_rc member_filter_count(struct db *db, const struct member_list_query *q, int64_t *total);
 #endif

@@ -242,7 +242,7 @@ static void get_members(struct request *req)
 	struct member_row *rows;
 	size_t n;
 	int64_t total;
-	enum db_rc rc = member_filter_page(req, req->arena, &q, ckey, cid, (int)limit, &rows, &n, &total);
+	enum db_rc rc = member_filter_page(req->db, req->arena, &q, ckey, cid, (int)limit, &rows, &n, &total);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;

@@ -1,8 +1,9 @@
 /* roster_io.c: the roster's files and long work: POST /members/import (a job with
  * progress; .xlsx or .csv in UTF-8 or GBK; dry run; all-or-nothing or good rows only),
- * the import template, GET /members/export (xlsx in libxlsxwriter's constant-memory
- * mode, or CSV; masked unless pii.export and a purpose; audited with its row count,
- * SECURITY.md S14) and GET /jobs/{id}. */
+ * the import template, POST /members/exports (a job writing xlsx or CSV in the
+ * background; masked unless pii.export and a purpose; audited with its row count,
+ * SECURITY.md S14), and the caller's jobs: GET /jobs/{id}, POST /jobs/{id}/cancel,
+ * GET /jobs/{id}/file. */
 #include "api/member_filter.h"
 #include "http/params.h"
 #include "api/roster_util.h"
@@ -12,14 +13,22 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/sheet_write.h"
+#include "core/xlsx_stream.h"
 #include "jobs/jobs.h"
 #include "model/audit.h"
 #include "model/codes.h"
 #include "model/import.h"
 #include "model/member.h"
 #include "model/org.h"
+#include "config.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -336,14 +345,14 @@ struct org_names {
 	struct arena *a;
 };
 
-static const char *org_name_of(struct request *req, struct org_names *c, int64_t id)
+static const char *org_name_of(struct db *db, struct org_names *c, int64_t id)
 {
 	size_t k = (size_t)id % ORG_CACHE;
 	if (c->id[k] == id && c->name[k])
 		return c->name[k];
 	struct org_rec o;
 	struct arena *tmp = arena_new();
-	const char *name = org_get(req->db, tmp, id, &o) == DB_OK ? arena_strdup(c->a, o.name) : "";
+	const char *name = org_get(db, tmp, id, &o) == DB_OK ? arena_strdup(c->a, o.name) : "";
 	arena_free(tmp);
 	c->id[k] = id;
 	c->name[k] = name;
@@ -388,54 +397,276 @@ static void export_cells(struct arena *a, const struct member_rec *r, bool revea
 		c[i] = vals[i];
 }
 
-/* Where an export's rows go: CSV or xlsx. */
-struct export_out {
-	bool csv;
-	FILE *out;
-	struct xlsx_out *x;
-	struct org_names *orgs;
+/* How long a finished export's file is kept for its owner to download (then removed:
+ * it holds personal data). */
+#define EXPORT_KEEP_SECONDS (24 * 3600)
+/* rows read per page (and between two looks at a cancel) */
+#define EXPORT_PAGE 1000
+
+/* An export job (issue 20 #21): everything it needs, copied from the request, so that
+ * the file is written on the jobs worker and no request thread waits for it. */
+struct export_job {
+	struct arena *a; /* owns q's strings and the texts below */
+	struct member_list_query q;
+	bool csv, reveal, started;
+	const char *purpose, *file_name;
+	int64_t owner, org_id;
+	char actor[64], role[64], ip[64];
+	int64_t role_org;
+	char token[33]; /* the kept file's name: .exported-<job>-<token>.<ext> */
+	char dir[4096];
 	struct date today;
+	/* while it runs */
+	struct job *j;
+	struct export_out {
+		FILE *out;
+		struct xlsx_out *x;      /* libxlsxwriter (test mode's A/B only) */
+		struct xlsx_stream *xs; /* the streaming writer */
+		struct org_names *orgs;
+	} o;
+	int64_t rows, total;
+	bool cancelled;
 };
 
-/* Every member of q, a page at a time, into o; the rows written into *rows. */
-static enum db_rc export_rows(struct request *req, struct member_list_query *q, bool reveal, struct export_out *o,
-			      int64_t *rows)
+static void export_job_free(void *p)
 {
-	enum db_rc rc = DB_OK; /* the route's transaction: one consistent snapshot */
+	struct export_job *ej = p;
+	if (!ej)
+		return;
+	arena_free(ej->a);
+	free(ej);
+}
+
+static void export_path(const struct export_job *ej, int64_t id, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/.exported-%lld-%s.%s", ej->dir, (long long)id, ej->token, ej->csv ? "csv" : "xlsx");
+}
+
+/* Every member of the query, a page at a time, in one read transaction (one
+ * consistent snapshot; no write lock while the file is written). */
+static enum db_rc export_read_tx(struct db *db, void *ctx)
+{
+	struct export_job *ej = ctx;
+	enum db_rc rc = member_filter_count(db, &ej->q, &ej->total);
 	char key[256] = "";
 	int64_t cid = 0;
+	size_t nh = export_nheaders();
+	/* test mode only: a pause before each page, so that a test can cancel a running job */
+	const char *pause = cfg.test_mode ? getenv("DJ_TEST_EXPORT_PAUSE_MS") : NULL;
+	long pause_ms = pause ? strtol(pause, NULL, 10) : 0;
 	while (rc == DB_OK) {
+		for (long w = 0; w < pause_ms && !jobs_cancelled(ej->j); w += 10)
+			usleep(10000);
+		if (jobs_cancelled(ej->j)) {
+			ej->cancelled = true;
+			return DB_ERROR;
+		}
 		struct arena *a = arena_new();
 		struct member_row *page;
 		size_t n;
-		rc = member_filter_page(req, a, q, key, cid, 1000, &page, &n, NULL);
-		size_t use = n > 1000 ? 1000 : n;
+		rc = member_filter_page(db, a, &ej->q, key, cid, EXPORT_PAGE, &page, &n, NULL);
+		size_t use = n > EXPORT_PAGE ? EXPORT_PAGE : n;
 		for (size_t i = 0; rc == DB_OK && i < use; i++) {
 			const char *cells[32];
 			const struct member_rec *r = &page[i].r;
-			export_cells(a, r, reveal, o->csv, cells);
-			cells[import_nheaders] = org_name_of(req, o->orgs, r->org_id);
+			export_cells(a, r, ej->reveal, ej->csv, cells);
+			cells[import_nheaders] = org_name_of(db, ej->o.orgs, r->org_id);
 			/* 党龄 from 转正; none while probationary (预备党员 have no 党龄) */
 			cells[import_nheaders + 1] =
 				r->party_status && strcmp(r->party_status, "formal") == 0 && r->confirmed_on
-					? arena_printf(a, "%d", member_party_age(r->confirmed_on, o->today))
+					? arena_printf(a, "%d", member_party_age(r->confirmed_on, ej->today))
 					: NULL;
-			if (o->csv)
-				csv_out_row(o->out, cells, export_nheaders());
-			else if (xlsx_out_row(o->x, cells, export_nheaders()) != 0)
+			if (ej->csv)
+				csv_out_row(ej->o.out, cells, nh);
+			else if (ej->o.xs ? xlsx_stream_row(ej->o.xs, cells, nh) != 0 : xlsx_out_row(ej->o.x, cells, nh) != 0)
 				rc = DB_ERROR;
-			(*rows)++;
+			ej->rows++;
 		}
-		bool more = rc == DB_OK && n > 1000;
+		bool more = rc == DB_OK && n > EXPORT_PAGE;
 		if (more) {
 			snprintf(key, sizeof key, "%s", page[use - 1].key ? page[use - 1].key : "");
 			cid = page[use - 1].id;
 		}
 		arena_free(a);
+		if (ej->total > 0)
+			jobs_progress(ej->j, (int)(ej->rows * 99 / ej->total));
 		if (!more)
 			break;
 	}
 	return rc;
+}
+
+/* The export's outcome, with its audit row (S14: the export, its row count, masked or
+ * the purpose), in one write transaction: the job reads done, and its file can be
+ * downloaded, exactly when the audit row is there. */
+struct export_done {
+	struct export_job *ej;
+	const char *result;
+};
+
+static enum db_rc export_done_tx(struct db *db, void *ctx)
+{
+	const struct export_done *d = ctx;
+	const struct export_job *ej = d->ej;
+	char summary[400];
+	snprintf(summary, sizeof summary, "rows=%lld format=%s masked=%d%s%s", (long long)ej->rows, ej->csv ? "csv" : "xlsx",
+		 !ej->reveal, ej->reveal ? " purpose=" : "", ej->reveal ? ej->purpose : "");
+	struct audit_event ev = {"member.export", "member", 0, 0, true, summary};
+	const struct audit_actor who = {.user_id = ej->owner, .name = ej->actor, .role = ej->role, .ip = ej->ip,
+					.org_id = ej->role_org};
+	enum db_rc rc = audit_write(db, &who, &ev);
+	return rc == DB_OK ? jobs_mark_done(db, jobs_id(ej->j), d->result) : rc;
+}
+
+/* The xlsx writer (issue 21 #5, bench/results.md): our streaming writer, deflate level
+ * 1 with one deflate thread beside the reading one (the numbers chose it: see the
+ * commit). Test mode may pick another for A/B runs on one binary: DJ_XLSX_WRITER=
+ * libxlsxwriter, DJ_XLSX_LEVEL, DJ_XLSX_THREADS. False: libxlsxwriter. */
+#define XLSX_LEVEL 1
+#define XLSX_THREADS 1
+static bool xlsx_choice(int *level, int *threads)
+{
+	*level = XLSX_LEVEL;
+	*threads = XLSX_THREADS;
+	if (!cfg.test_mode)
+		return true;
+	const char *w = getenv("DJ_XLSX_WRITER"), *l = getenv("DJ_XLSX_LEVEL"), *t = getenv("DJ_XLSX_THREADS");
+	if (l)
+		*level = atoi(l);
+	if (t)
+		*threads = atoi(t);
+	return !w || strcmp(w, "libxlsxwriter") != 0;
+}
+
+/* Whether a file in dir failed for want of space (the error, or under 1 MiB left). */
+static bool disk_full(const char *dir, int err)
+{
+	struct statvfs v;
+	return err == ENOSPC || err == EDQUOT ||
+	       (statvfs(dir, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < (1ull << 20));
+}
+
+static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, size_t whylen)
+{
+	struct export_job *ej = arg;
+	ej->j = j;
+	int64_t id = jobs_id(j);
+	const char *ext = ej->csv ? ".csv" : ".xlsx";
+	char tmp[4200];
+	/* while it is written: .export-<pid>-…, which a later start removes if this
+	 * process dies meanwhile (src/cli/serve.c) */
+	snprintf(tmp, sizeof tmp, "%s/.export-%d-job%lld-XXXXXX%s", ej->dir, (int)getpid(), (long long)id, ext);
+	int fd = mkstemps(tmp, (int)strlen(ext));
+	if (fd < 0) {
+		snprintf(why, whylen, disk_full(ej->dir, errno) ? "存储空间不足，无法生成文件，请联系管理员" : "无法创建导出文件");
+		return NULL;
+	}
+	fchmod(fd, 0600);
+	close(fd);
+	size_t nh = export_nheaders();
+	int level, threads;
+	if (ej->csv) {
+		ej->o.out = fopen(tmp, "w");
+		if (ej->o.out) {
+			fputs(SHEET_CSV_BOM, ej->o.out);
+			csv_out_row(ej->o.out, export_headers, nh);
+		}
+	} else if (xlsx_choice(&level, &threads)) {
+		ej->o.xs = xlsx_stream_open(tmp, "党员名册", export_headers, nh, level, threads);
+		if (ej->o.xs) {
+			for (size_t i = 0; i < import_nheaders; i++) /* money as a number */
+				if (strcmp(import_headers[i], "党费基数") == 0)
+					xlsx_stream_numeric(ej->o.xs, i);
+			xlsx_stream_table_view(ej->o.xs);
+		}
+	} else {
+		ej->o.x = xlsx_out_open(tmp, NULL, "党员名册", export_headers, nh);
+		if (ej->o.x) {
+			for (size_t i = 0; i < import_nheaders; i++)
+				if (strcmp(import_headers[i], "党费基数") == 0)
+					xlsx_out_numeric(ej->o.x, i);
+			xlsx_out_table_view(ej->o.x);
+		}
+	}
+	ej->o.orgs = calloc(1, sizeof *ej->o.orgs);
+	if (ej->o.orgs)
+		ej->o.orgs->a = ej->a;
+	if ((!ej->o.out && !ej->o.x && !ej->o.xs) || !ej->o.orgs) {
+		free(ej->o.orgs);
+		if (ej->o.out)
+			fclose(ej->o.out);
+		if (ej->o.x)
+			xlsx_out_close(ej->o.x);
+		if (ej->o.xs)
+			xlsx_stream_close(ej->o.xs);
+		remove(tmp);
+		snprintf(why, whylen, disk_full(ej->dir, errno) ? "存储空间不足，无法生成文件，请联系管理员" : "无法生成导出文件");
+		return NULL;
+	}
+	enum db_rc rc = db_tx_run(db, false, export_read_tx, ej);
+	free(ej->o.orgs);
+	errno = 0;
+	int closed = ej->csv ? (ferror(ej->o.out) | fclose(ej->o.out))
+			     : ej->o.xs ? xlsx_stream_close(ej->o.xs) : xlsx_out_close(ej->o.x);
+	int err = errno;
+	if (ej->cancelled || rc != DB_OK || closed != 0) {
+		remove(tmp);
+		if (ej->cancelled)
+			snprintf(why, whylen, "任务已取消");
+		else if (rc != DB_OK)
+			snprintf(why, whylen, rc == DB_BUSY ? "数据库繁忙，请稍后重新导出" : "导出失败（存储错误）");
+		else
+			snprintf(why, whylen, disk_full(ej->dir, err) ? "存储空间不足，无法生成文件，请联系管理员"
+								       : "无法生成导出文件");
+		return NULL;
+	}
+	char path[4400];
+	export_path(ej, id, path, sizeof path);
+	if (rename(tmp, path) != 0) {
+		remove(tmp);
+		snprintf(why, whylen, "无法保存导出文件");
+		return NULL;
+	}
+	struct stat st;
+	int64_t size = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+	char until[21];
+	clock_rfc3339(clock_now() + EXPORT_KEEP_SECONDS, until);
+	json_t *res = json_pack("{s:I, s:s, s:s, s:I, s:b, s:s, s:s}", "rows", (json_int_t)ej->rows, "format",
+				ej->csv ? "csv" : "xlsx", "file_name", ej->file_name, "size", (json_int_t)size, "masked",
+				!ej->reveal, "expires_at", until, "download",
+				arena_printf(ej->a, "/api/v1/jobs/%lld/file", (long long)id));
+	char *text = json_dumps(res, JSON_COMPACT);
+	struct export_done d = {ej, text};
+	rc = text ? db_tx_run(db, true, export_done_tx, &d) : DB_ERROR;
+	free(text);
+	if (rc != DB_OK) { /* cancelled meanwhile, or the audit row failed: no file */
+		unlink(path);
+		json_decref(res);
+		snprintf(why, whylen, ej->j && jobs_cancelled(j) ? "任务已取消" : "导出未能记录审计日志，文件已删除");
+		return NULL;
+	}
+	return res;
+}
+
+/* Removes kept export files past their time (any job's, this directory's), and files
+ * of cancelled or failed jobs that a race left. Cheap: one directory read per export. */
+static void export_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	time_t now = time(NULL);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, ".exported-", 10) != 0)
+			continue;
+		char path[4400];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st) == 0 && now - st.st_mtime > EXPORT_KEEP_SECONDS)
+			unlink(path);
+	}
+	closedir(d);
 }
 
 struct export_in {
@@ -478,74 +709,52 @@ static bool export_args(struct request *req, struct member_list_query *q, bool *
 	return true;
 }
 
-/* S14: the export and its row count, audited once the reading has ended well. */
-static int export_audit(struct request *req, void *ctx)
+/* What a failed request leaves to do, and what its commit starts (as the import's). */
+struct export_slot {
+	struct export_job *ej;
+	int64_t id;
+	const char *why;
+};
+
+static int export_job_drop(struct request *req, void *ctx)
 {
-	return audit_record(req, ctx) == 0 ? DB_OK : DB_ERROR;
+	struct export_slot *slot = ctx;
+	if (slot->ej && !slot->ej->started)
+		export_job_free(slot->ej);
+	slot->ej = NULL;
+	if (slot->why)
+		jobs_fail(req->db, slot->id, slot->why);
+	return DB_OK;
 }
 
-/* In the route's read transaction (one snapshot, no write lock while the file is
- * written); its audit row is written right after, in a short write transaction of its
- * own, and the file leaves only when that row committed (req_after_commit). */
-static void get_export(struct request *req)
+static int export_start(struct request *req, void *ctx)
+{
+	struct export_slot *slot = ctx;
+	slot->ej->started = true;
+	export_sweep(slot->ej->dir);
+	if (jobs_start(slot->id, run_export, slot->ej, export_job_free) != 0) {
+		slot->why = "后台任务无法启动，请稍后重新提交";
+		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
+		req->err.retry_after = 5;
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+/* POST /members/exports (issue 20 #21): the member list's filters, xlsx or csv, masked
+ * unless reveal=1 with pii.export and a purpose (S14). Records the job and starts it
+ * once that has committed; 202 with the job. The file is written on the jobs worker in
+ * one read transaction; GET /jobs/{id} shows its progress, POST /jobs/{id}/cancel stops
+ * it, GET /jobs/{id}/file downloads it when done (its owner only, for a day). */
+static void post_export(struct request *req)
 {
 	struct member_list_query q;
-	bool reveal;
+	bool csv, reveal;
 	const char *purpose;
-	struct export_out o = {0};
-	if (!export_args(req, &q, &o.csv, &reveal, &purpose))
+	if (!export_args(req, &q, &csv, &reveal, &purpose))
 		return;
-	char *path = roster_tmpfile(req, o.csv ? ".csv" : ".xlsx");
-	if (!path)
-		return;
-	size_t nh = export_nheaders();
-	if (o.csv) {
-		o.out = fopen(path, "w");
-		if (o.out) {
-			fputs(SHEET_CSV_BOM, o.out);
-			csv_out_row(o.out, export_headers, nh);
-		}
-	} else {
-		o.x = xlsx_out_open(path, NULL, "党员名册", export_headers, nh);
-		if (o.x) {
-			for (size_t i = 0; i < import_nheaders; i++) /* money as a number */
-				if (strcmp(import_headers[i], "党费基数") == 0)
-					xlsx_out_numeric(o.x, i);
-			xlsx_out_table_view(o.x);
-		}
-	}
-	o.orgs = arena_alloc(req->arena, sizeof *o.orgs);
-	memset(o.orgs, 0, sizeof *o.orgs);
-	o.orgs->a = req->arena;
-	o.today = roster_today();
-	if (!o.out && !o.x) {
-		fail_file(req, path, "无法生成导出文件");
-		return;
-	}
-	int64_t rows = 0;
-	enum db_rc rc = export_rows(req, &q, reveal, &o, &rows);
-	errno = 0;
-	int closed = o.csv ? (ferror(o.out) | fclose(o.out)) : xlsx_out_close(o.x);
-	if (rc != DB_OK) {
-		remove(path);
-		req_fail_db(req, rc);
-		return;
-	}
-	if (closed != 0) {
-		fail_file(req, path, "无法生成导出文件");
-		return;
-	}
-	/* S14: the export and its row count are audited before the file leaves (a failed
-	 * audit replaces the answer; the file is unlinked already by roster_reply_file) */
-	struct audit_event *ev = arena_alloc(req->arena, sizeof *ev);
-	*ev = (struct audit_event){
-		"member.export", "member", 0, 0, true,
-		arena_printf(req->arena, "rows=%lld format=%s masked=%d%s%s", (long long)rows, o.csv ? "csv" : "xlsx",
-			     !reveal, reveal ? " purpose=" : "", reveal ? purpose : "")};
-	req_after_commit(req, export_audit, ev);
-	req_add_header(req, "X-Row-Count", arena_printf(req->arena, "%lld", (long long)rows));
-	/* the file says what it holds: 党员名册_<organization>_<date> (issue 20 #10) */
 	const struct export_in *in = req->in;
+	/* the file says what it holds: 党员名册_<organization>_<date> (issue 20 #10) */
 	struct org_rec top;
 	const char *org = "";
 	int64_t top_id = in->f.org_id;
@@ -557,20 +766,193 @@ static void get_export(struct request *req)
 	}
 	if (top_id && org_get(req->db, req->arena, top_id, &top) == DB_OK)
 		org = top.name;
+	struct date today = roster_today();
 	char day[11];
-	date_format(o.today, day);
-	roster_reply_file(req, path, o.csv ? "text/csv; charset=utf-8" : XLSX_TYPE,
-			  arena_printf(req->arena, "党员名册_%s_%.4s%.2s%.2s.%s", org, day, day + 5, day + 8,
-				       o.csv ? "csv" : "xlsx"));
+	date_format(today, day);
+	struct export_job *ej = calloc(1, sizeof *ej);
+	struct arena *a = ej ? arena_new() : NULL;
+	if (!a) {
+		free(ej);
+		req_fail(req, 500, "internal_error", "内存不足");
+		return;
+	}
+	ej->a = a;
+	member_query_copy(a, &q, &ej->q);
+	ej->csv = csv;
+	ej->reveal = reveal;
+	ej->purpose = purpose ? arena_strdup(a, purpose) : NULL;
+	ej->file_name = arena_printf(a, "党员名册_%s_%.4s%.2s%.2s.%s", org, day, day + 5, day + 8, csv ? "csv" : "xlsx");
+	ej->owner = auth_user_id(req);
+	ej->org_id = top_id;
+	ej->today = today;
+	const char *actor = NULL, *role = NULL;
+	auth_actor(req, "member.export", &actor, &role, &ej->role_org);
+	snprintf(ej->actor, sizeof ej->actor, "%s", actor ? actor : "");
+	snprintf(ej->role, sizeof ej->role, "%s", role ? role : "");
+	snprintf(ej->ip, sizeof ej->ip, "%s", req->ip ? req->ip : "");
+	unsigned char r[16];
+	randombytes_buf(r, sizeof r);
+	sodium_bin2hex(ej->token, sizeof ej->token, r, sizeof r);
+	config_work_dir(ej->dir, sizeof ej->dir);
+	struct export_slot *slot = arena_alloc(req->arena, sizeof *slot);
+	*slot = (struct export_slot){ej, 0, NULL};
+	req_on_failure(req, export_job_drop, slot);
+	json_t *params = json_pack("{s:I, s:s, s:b, s:s, s:s}", "org_id", (json_int_t)top_id, "format", csv ? "csv" : "xlsx",
+				   "masked", !reveal, "file", ej->token, "file_name", ej->file_name);
+	char *pt = json_dumps(params, JSON_COMPACT);
+	json_decref(params);
+	enum db_rc rc;
+	int64_t id = jobs_create(req->db, "member.export", ej->owner, top_id, pt, &rc);
+	free(pt);
+	if (!id) {
+		req_fail_db(req, rc);
+		return;
+	}
+	slot->id = id;
+	int64_t owner, orgid;
+	json_t *job = jobs_get(req->db, id, &owner, &orgid, &rc);
+	if (!job) {
+		req_fail_db(req, rc);
+		return;
+	}
+	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
+	req_reply_json(req, 202, job);
+	req_after_commit(req, export_start, slot);
+}
+
+/* The caller's own job id (another user's, or none, answers 404), with its params. */
+static json_t *own_job(struct request *req, int64_t id, json_t **params)
+{
+	int64_t owner, org;
+	enum db_rc rc;
+	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
+	if (!job || owner != auth_user_id(req)) {
+		json_decref(job);
+		if (job || rc == DB_NOT_FOUND)
+			req_fail(req, 404, "not_found", "任务不存在");
+		else
+			req_fail_db(req, rc);
+		return NULL;
+	}
+	if (params && !(*params = jobs_params(req->db, id, &rc))) {
+		json_decref(job);
+		req_fail(req, 404, "not_found", "任务不存在");
+		return NULL;
+	}
+	return job;
+}
+
+/* POST /jobs/{id}/cancel: an export stops (queued: never starts; running: at its next
+ * page, its partial file removed); 409 once it has ended or for a job that can not be
+ * cancelled (an import, whose batches commit as they go). Audited. */
+static int cancel_local(struct request *req, void *ctx)
+{
+	(void)req;
+	jobs_cancel_local(*(int64_t *)ctx);
+	return DB_OK;
+}
+
+static void post_cancel(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return;
+	json_t *job = own_job(req, id, NULL);
+	if (!job)
+		return;
+	bool exp = strcmp(json_string_value(json_object_get(job, "kind")), "member.export") == 0;
+	json_decref(job);
+	if (!exp) {
+		req_fail(req, 409, "not_cancellable", "该任务不能取消");
+		return;
+	}
+	enum db_rc rc = jobs_cancel(req->db, id);
+	if (rc == DB_DONE) {
+		req_fail(req, 409, "job_ended", "任务已结束，无法取消");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	struct audit_event ev = {"member.export_cancel", "job", id, 0, true, "取消导出任务"};
+	if (audit_record(req, &ev) != 0)
+		return;
+	int64_t *slot = arena_alloc(req->arena, sizeof *slot);
+	*slot = id;
+	req_after_commit(req, cancel_local, slot);
+	int64_t owner, org;
+	req_reply_json(req, 200, jobs_get(req->db, id, &owner, &org, &rc));
+}
+
+/* GET /jobs/{id}/file: a done export's file, to its owner only (404 for anyone else,
+ * 409 before it is done, 410 once it has been removed). Each download is audited. */
+static void get_job_file(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return;
+	json_t *params = NULL;
+	json_t *job = own_job(req, id, &params);
+	if (!job)
+		return;
+	const char *kind = json_string_value(json_object_get(job, "kind"));
+	const char *status = json_string_value(json_object_get(job, "status"));
+	const char *stem = json_string_value(json_object_get(params, "file"));
+	const char *fmt = json_string_value(json_object_get(params, "format"));
+	const char *name = json_string_value(json_object_get(params, "file_name"));
+	bool csv = fmt && strcmp(fmt, "csv") == 0;
+	if (strcmp(kind, "member.export") != 0 || !stem || !name) {
+		req_fail(req, 404, "not_found", "该任务没有文件");
+	} else if (strcmp(status, "done") != 0) {
+		req_fail(req, 409, "job_not_done", "导出尚未完成");
+	} else {
+		char dir[4096], path[4400];
+		config_work_dir(dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/.exported-%lld-%s.%s", dir, (long long)id, stem, csv ? "csv" : "xlsx");
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		int64_t until = 0;
+		const char *exp = json_string_value(json_object_get(json_object_get(job, "result"), "expires_at"));
+		if (!exp || !date_parse_instant(exp, false, &until))
+			until = 0;
+		if (fd < 0 || fstat(fd, &st) != 0 || clock_now() > until) {
+			if (fd >= 0)
+				close(fd);
+			req_fail(req, 410, "export_expired", "导出文件已过期删除，请重新导出");
+		} else {
+			struct audit_event ev = {"member.export_download", "job", id, 0, true,
+						 arena_printf(req->arena, "下载导出文件（任务 %lld）", (long long)id)};
+			if (audit_record(req, &ev) != 0) {
+				close(fd);
+			} else {
+				json_t *res = json_object_get(job, "result");
+				json_t *rows = json_object_get(res, "rows");
+				if (json_is_integer(rows))
+					req_add_header(req, "X-Row-Count",
+						       arena_printf(req->arena, "%lld", (long long)json_integer_value(rows)));
+				req->status = 200;
+				req->out_fd = fd;
+				req->out_fd_size = (uint64_t)st.st_size;
+				req->out_type = csv ? "text/csv; charset=utf-8" : XLSX_TYPE;
+				roster_attachment(req, arena_strdup(req->arena, name));
+			}
+		}
+	}
+	json_decref(params);
+	json_decref(job);
 }
 
 static const struct route roster_io_routes[] = {
 	{"POST", "/api/v1/members/import", post_import, "member.import", RF_RAW_BODY | RF_TX_WRITE, IMPORT_CAP,
 	 "import members from .xlsx/.csv as a job", &import_in},
 	{"GET", "/api/v1/members/import/template.xlsx", get_template, "member.import", 0, 0, "the import template"},
-	/* a read transaction, then the audit row after it (see get_export) */
-	{"GET", "/api/v1/members/export", get_export, "member.export", RF_TX_READ | RF_REPLICA, 0,
-	 "export members (xlsx/csv), audited", &export_in},
+	{"POST", "/api/v1/members/exports", post_export, "member.export", RF_TX_WRITE, 0,
+	 "export members (xlsx/csv) as a job, audited", &export_in},
 	{"GET", "/api/v1/jobs/{id}", get_job, PERM_SESSION, RF_TX_READ, 0, "a job of the caller, with progress"},
+	{"POST", "/api/v1/jobs/{id}/cancel", post_cancel, PERM_SESSION, RF_TX_WRITE, 0, "cancel an export job of the caller"},
+	/* the audit row of the download in the route's transaction, then the file */
+	{"GET", "/api/v1/jobs/{id}/file", get_job_file, PERM_SESSION, RF_TX_WRITE, 0,
+	 "the file of a finished export job of the caller"},
 };
 ROUTE_TABLE(roster_io);

@@ -39,6 +39,8 @@ enum job_stmt {
 	STMT_JOB_EXPIRED,
 	STMT_JOB_CLAIM,
 	STMT_JOB_ABANDON,
+	STMT_JOB_CANCEL,
+	STMT_JOB_PARAMS,
 	JOB_STMT__MAX
 };
 /* job.get's row */
@@ -110,8 +112,19 @@ static const struct db_sql job_sql[JOB_STMT__MAX] = {
 	[STMT_JOB_ABANDON] = {"job.abandon",
 	 "UPDATE jobs SET status = 'failed', result = $3, updated_at = $4 WHERE id = $1 AND lease_owner = $2 AND "
 	 UNFINISHED NOT_COMMITTED " RETURNING id"},
+	/* a cancel (an export's): the job ends now, whichever server runs it; the worker's
+	 * own outcome then finds it ended */
+	[STMT_JOB_CANCEL] = {"job.cancel",
+	 "UPDATE jobs SET status = 'failed', result = $2, updated_at = $3 WHERE id = $1 AND " UNFINISHED
+	 NOT_COMMITTED " RETURNING id"},
+	[STMT_JOB_PARAMS] = {"job.params", "SELECT params FROM jobs WHERE id = $1"},
 };
 DB_SQL_TABLE(job, job_sql);
+
+/* what a cancelled job's result says (a problem, with the reason as "error") */
+#define CANCELLED                                                                                        \
+	"{\"error\":\"任务已取消\",\"code\":\"cancelled\",\"type\":\"urn:dangjian:problem:cancelled\"," \
+	"\"title\":\"任务已取消\",\"status\":409,\"detail\":\"任务已取消\"}"
 
 /* the reason a job taken over fails with (its upload lived in the process that stopped) */
 #define ABANDONED "{\"error\":\"处理该任务的服务已停止，任务已中断，请重新提交\"}"
@@ -123,6 +136,7 @@ struct job {
 	job_free_fn free_arg;
 	struct db *db;
 	int pct;
+	bool cancel; /* under mu: jobs_cancel_local asked it to stop */
 	struct job *next;
 };
 
@@ -134,6 +148,7 @@ static struct job *head, *tail;
 static bool worker_started, busy, stopping;
 static pthread_t worker_thread;
 static int64_t running_id; /* the job on the worker, under mu */
+static struct job *running_job;
 static int running_pct;
 static int64_t taking_id;  /* the job being taken over (take_expired), under mu */
 static bool take_due;      /* the lease thread asks the worker for a take_expired pass */
@@ -551,11 +566,13 @@ static void *worker(void *unused)
 		if (!head)
 			tail = NULL;
 		running_id = j->id;
+		running_job = j;
 		running_pct = 0;
 		pthread_mutex_unlock(&mu);
 		run_one(j);
 		pthread_mutex_lock(&mu);
 		running_id = 0;
+		running_job = NULL;
 		pthread_mutex_unlock(&mu);
 		if (j->free_arg)
 			j->free_arg(j->arg);
@@ -726,6 +743,10 @@ json_t *jobs_get(struct db *db, int64_t id, int64_t *owner, int64_t *org, enum d
 	const char *rt = db_col_text(st, JOB_COL_RESULT);
 	json_t *result = rt ? json_loads(rt, 0, NULL) : NULL;
 	const char *status = db_col_text(st, JOB_COL_STATUS);
+	/* a cancelled job is a failed one whose result says so */
+	json_t *code = result ? json_object_get(result, "code") : NULL;
+	if (strcmp(status, "failed") == 0 && json_is_string(code) && strcmp(json_string_value(code), "cancelled") == 0)
+		status = "cancelled";
 	int64_t progress = db_col_int(st, JOB_COL_PROGRESS);
 	pthread_mutex_lock(&mu);
 	/* on this process's worker now: its progress is fresher here than in the table */
@@ -753,4 +774,71 @@ void jobs_fail(struct db *db, int64_t id, const char *why)
 	json_decref(e);
 	finish(db, id, "failed", 0, text);
 	free(text);
+}
+
+enum db_rc jobs_cancel(struct db *db, int64_t id)
+{
+	struct db_stmt *st = db_prepare(db, &job_sql[STMT_JOB_CANCEL]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, CANCELLED, -1);
+	db_bind_int(st, 3, clock_now());
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc;
+}
+
+void jobs_cancel_local(int64_t id)
+{
+	struct job *gone = NULL;
+	pthread_mutex_lock(&mu);
+	if (running_job && running_id == id)
+		running_job->cancel = true;
+	for (struct job **p = &head; *p; p = &(*p)->next)
+		if ((*p)->id == id) {
+			gone = *p;
+			*p = gone->next;
+			if (tail == gone) {
+				tail = NULL;
+				for (struct job *q = head; q; q = q->next)
+					tail = q;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&mu);
+	if (gone) {
+		if (gone->free_arg)
+			gone->free_arg(gone->arg);
+		free(gone);
+	}
+}
+
+bool jobs_cancelled(struct job *j)
+{
+	pthread_mutex_lock(&mu);
+	bool c = j->cancel;
+	pthread_mutex_unlock(&mu);
+	return c;
+}
+
+json_t *jobs_params(struct db *db, int64_t id, enum db_rc *rc)
+{
+	struct db_stmt *st = db_prepare(db, &job_sql[STMT_JOB_PARAMS]);
+	if (!st) {
+		*rc = DB_ERROR;
+		return NULL;
+	}
+	db_bind_int(st, 1, id);
+	*rc = db_step(st);
+	json_t *p = NULL;
+	if (*rc == DB_ROW) {
+		const char *t = db_col_text(st, DB_COL_ONLY);
+		p = t ? json_loads(t, 0, NULL) : NULL;
+		*rc = p ? DB_OK : DB_NOT_FOUND;
+	} else if (*rc == DB_DONE) {
+		*rc = DB_NOT_FOUND;
+	}
+	db_reset(st);
+	return p;
 }

@@ -83,4 +83,17 @@ enum db_rc jobs_mark_done(struct db *db, int64_t id, const char *result);
 /* Marks job id failed with a Chinese reason (a job that could not be started), unless
  * it has ended or is no longer this process's. */
 void jobs_fail(struct db *db, int64_t id, const char *why);
+/* Cancels job id (any kind that can stop midway: an export) inside the caller's write
+ * transaction: the job reads cancelled ({status: "cancelled"}, a failed job whose result
+ * has code "cancelled") from the commit on, whichever server runs it. DB_OK, DB_DONE
+ * when it has ended already, or the failure. Then, after the commit,
+ * jobs_cancel_local(id) stops it in this process: a queued job is dropped (its arg
+ * freed), a running one sees jobs_cancelled true at its next check. A job running on
+ * another server runs on to its end there, whose outcome is then not written. */
+enum db_rc jobs_cancel(struct db *db, int64_t id);
+void jobs_cancel_local(int64_t id);
+/* From inside the work: whether it was asked to stop (it then cleans up and fails). */
+bool jobs_cancelled(struct job *j);
+/* The params the job was created with (a new reference), NULL with DB_NOT_FOUND. */
+json_t *jobs_params(struct db *db, int64_t id, enum db_rc *rc);
 #endif

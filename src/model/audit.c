@@ -431,6 +431,9 @@ static const struct {
 	{"transfer.letter", "打印组织关系介绍信"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
+	/* export jobs (issue 20 #21) */
+	{"member.export_download", "下载导出文件"},
+	{"member.export_cancel", "取消导出"},
 	/* services (issue 18) */
 	{"service.create", "受理服务诉求"},
 	{"service.dispatch", "服务诉求派单"},

@@ -8,7 +8,7 @@ import { writeFileSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { problemOk, isPg } from './lib/server.mjs';
-import { district, as, upload, download, waitJob } from './lib/roster_api.mjs';
+import { district, as, upload, download, waitJob, exportFile } from './lib/roster_api.mjs';
 import { rosterRows, writeXlsx, writeCsv, readXlsx, readCsv, HEADERS } from './lib/roster.mjs';
 
 let srv, admin, cadmin, sec, tmp;
@@ -88,7 +88,7 @@ test('export xlsx: the whole result streamed, masked by default, read back and c
     list.push(...r.body.items);
     cursor = r.body.next_cursor;
   } while (cursor);
-  const x = await download(srv, admin, `/api/v1/members/export?format=xlsx&org_id=${org}`);
+  const x = await exportFile(srv, admin, `format=xlsx&org_id=${org}`);
   assert.equal(x.status, 200);
   assert.equal(Number(x.headers.get('x-row-count')), list.length);
   const rows = await readXlsx(x.buf);
@@ -110,11 +110,11 @@ test('export xlsx: the whole result streamed, masked by default, read back and c
 
 test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
   const org = srv.branch(0);
-  const noPurpose = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1`);
+  const noPurpose = await exportFile(srv, admin, `format=csv&org_id=${org}&reveal=1`);
   assert.equal(noPurpose.status, 400);
-  const noPerm = await download(srv, cadmin, `/api/v1/members/export?format=csv&org_id=${srv.community(0)}&reveal=1&purpose=${encodeURIComponent('换届统计')}`);
+  const noPerm = await exportFile(srv, cadmin, `format=csv&org_id=${srv.community(0)}&reveal=1&purpose=${encodeURIComponent('换届统计')}`);
   assert.equal(noPerm.status, 403); // 党(工)委管理员 has pii.view but not pii.export
-  const ok = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('组织关系核查')}`);
+  const ok = await exportFile(srv, admin, `format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('组织关系核查')}`);
   assert.equal(ok.status, 200);
   assert.equal(ok.buf.subarray(0, 3).toString('hex'), 'efbbbf');
   const rows = readCsv(ok.buf);
@@ -123,9 +123,9 @@ test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
   assert.equal(rows.length - 1, Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_path >= (SELECT path FROM orgs WHERE id = ${org}) AND org_path < (SELECT substr(path, 1, length(path) - 1) || '0' FROM orgs WHERE id = ${org}) AND state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')`)));
   const audit = srv.sql("SELECT summary FROM audit_log WHERE action = 'member.export' ORDER BY id DESC LIMIT 1");
   assert.match(audit, /masked=0 purpose=组织关系核查/);
-  const sec403 = await download(srv, sec, `/api/v1/members/export?format=csv&reveal=1&purpose=x1`);
+  const sec403 = await exportFile(srv, sec, `format=csv&reveal=1&purpose=x1`);
   assert.equal(sec403.status, 403);
-  const masked = await download(srv, sec, '/api/v1/members/export?format=csv');
+  const masked = await exportFile(srv, sec, `format=csv`);
   assert.equal(masked.status, 200);
   assert.doesNotMatch(masked.text, /\d{17}[\dX]/);
 });
@@ -142,7 +142,7 @@ test('import: introducers split on Chinese and ASCII separators, whole character
   assert.deepEqual(got, [['李四', '王五'], ['张三', '赵六'], ['陈一峰'], ['王一', '刘二', '周三']]);
 });
 
-test('R3: on a full disk, the export and the template answer 507 like writes do; reads go on', async (t) => {
+test('R3: on a full disk, an export (a job to record) and the template answer 507 like writes do; reads go on', async (t) => {
   const { spawnSync } = await import('node:child_process');
   const { openSync, writeSync, closeSync, unlinkSync, rmSync } = await import('node:fs');
   const mnt = mkdtempSync(join(tmpdir(), 'dj-full-'));
@@ -157,7 +157,7 @@ test('R3: on a full disk, the export and the template answer 507 like writes do;
     assert.equal(cli(mnt, ['demo', '--orgs', '10', '--members', '50', '--seed', '3']).status, 0);
     full = await startServer({ dir: mnt });
     const a = await as(full, 'district_admin', 1);
-    assert.equal((await download(full, a, '/api/v1/members/export?format=csv')).status, 200);
+    assert.equal((await exportFile(full, a, `format=csv`)).status, 200);
     // fill the disk to the last byte
     const fd = openSync(join(mnt, 'filler'), 'w');
     for (const size of [1 << 20, 4096, 512, 1]) {
@@ -165,16 +165,26 @@ test('R3: on a full disk, the export and the template answer 507 like writes do;
       try { for (;;) writeSync(fd, chunk); } catch (e) { assert.equal(e.code, 'ENOSPC'); }
     }
     closeSync(fd);
-    for (const path of ['/api/v1/members/export?format=xlsx', '/api/v1/members/export?format=csv', '/api/v1/members/import/template.xlsx']) {
-      const r = await download(full, a, path);
-      assert.equal(r.status, 507, `${path}: ${r.text.slice(0, 300)}`);
-      assert.match(r.headers.get('content-type'), /problem\+json/);
-      assert.equal(JSON.parse(r.text).code, 'storage_full');
+    // on SQLite an export job can not even be recorded (a write: 507); on PostgreSQL
+    // (its data elsewhere) the job is recorded and fails saying why, leaving no file
+    for (const format of ['xlsx', 'csv']) {
+      const r = await exportFile(full, a, `format=${format}`);
+      if (isPg()) {
+        assert.equal(r.status, 'failed', JSON.stringify(r.job));
+        assert.match(r.job.result.error, /存储空间不足/);
+      } else {
+        assert.equal(r.status, 507, r.text);
+        assert.equal(r.body.code, 'storage_full');
+      }
     }
+    const tpl = await download(full, a, '/api/v1/members/import/template.xlsx');
+    assert.equal(tpl.status, 507, tpl.text.slice(0, 300));
+    assert.match(tpl.headers.get('content-type'), /problem\+json/);
+    assert.equal(JSON.parse(tpl.text).code, 'storage_full');
     assert.equal((await a.call('GET', '/api/v1/members?limit=5')).status, 200);
     // space returns: so does the export
     unlinkSync(join(mnt, 'filler'));
-    assert.equal((await download(full, a, '/api/v1/members/export?format=csv')).status, 200);
+    assert.equal((await exportFile(full, a, `format=csv`)).status, 200);
   } finally {
     if (full) await full.stop('SIGTERM', { keep: true });
     spawnSync('umount', [mnt]);
@@ -182,13 +192,14 @@ test('R3: on a full disk, the export and the template answer 507 like writes do;
   }
 });
 
-// S14 and S3: an export and a full view are read in a read transaction and audited just
-// after it (req_after_commit); when the audit row cannot be written, nothing leaves:
-// the answer is a 500 problem, not the file or the full record.
+// S14 and S3: an export's audit row is written with its job's outcome, and a full view
+// is audited just after its read (req_after_commit); when the audit row cannot be
+// written, nothing leaves: the export job fails (no file to download), the full view
+// answers a 500 problem.
 test('S14: an export or a full view whose audit row fails answers 500 and sends no data', async () => {
   const org = srv.branch(0);
   const member = Number(srv.sql(`SELECT id FROM members WHERE org_id = ${org} LIMIT 1`));
-  const ok = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}`);
+  const ok = await exportFile(srv, admin, `format=csv&org_id=${org}`);
   assert.equal(ok.status, 200);
   if (isPg()) {
     srv.sql("CREATE FUNCTION audit_says_no() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no audit'; END $$;\n" +
@@ -199,10 +210,10 @@ test('S14: an export or a full view whose audit row fails answers 500 and sends 
       "BEGIN SELECT RAISE(ABORT, 'no audit'); END");
   }
   try {
-    const exp = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}`);
-    problemOk(null, { status: exp.status, headers: exp.headers, body: JSON.parse(exp.text), text: exp.text }, 500, 'internal_error');
-    assert.equal(exp.headers.get('content-disposition'), null);
-    assert.doesNotMatch(exp.text, /姓名|\d{17}[\dX]/);
+    const exp = await exportFile(srv, admin, `format=csv&org_id=${org}`);
+    assert.equal(exp.status, 'failed'); // the job fails: no file to download
+    assert.doesNotMatch(JSON.stringify(exp.job), /姓名|\d{17}[\dX]/);
+    problemOk(null, await admin.call('GET', `/api/v1/jobs/${exp.job.id}/file`), 409, 'job_not_done');
     const full = await admin.call('GET', `/api/v1/members/${member}?reveal=1`);
     problemOk(null, full, 500, 'internal_error');
     assert.doesNotMatch(full.text, /\d{17}[\dX]|1[3-9]\d{9}/);

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
-import { district, as, upload, waitJob, download } from './lib/roster_api.mjs';
+import { district, as, upload, waitJob, download, exportFile } from './lib/roster_api.mjs';
 import { isPg } from './lib/server.mjs';
 import { idNumber, HEADERS, csvText, rosterRows, readCsv } from './lib/roster.mjs';
 
@@ -192,8 +192,8 @@ test('P07 the default view is 在册党员; 历史党员 is a filter; list, tile
   assert.equal(one.body.subtree.member_count, onRoster);
   const st = await admin.call('GET', `/api/v1/stats/members?org_id=${org}`);
   assert.equal(st.body.total, onRoster);
-  const csv = await fetch(`${srv.base}/api/v1/members/export?format=csv&org_id=${org}`, { headers: { cookie: admin.cookie } });
-  const lines = (await csv.text()).trim().split('\n');
+  const csv = await exportFile(srv, admin, `format=csv&org_id=${org}`);
+  const lines = csv.text.trim().split('\n');
   assert.equal(lines.length - 1, onRoster);
 });
 
@@ -276,7 +276,7 @@ test('P22 the import\'s error list says when it stops at its cap', async () => {
 test('P10 export: 所属组织 and 党龄 columns, a file name with the organization and date, frozen header and filter, money as a number, 18-digit IDs in CSV', async () => {
   const org = srv.branch(0);
   const orgName = srv.sql(`SELECT name FROM orgs WHERE id = ${org}`);
-  const x = await download(srv, admin, `/api/v1/members/export?format=xlsx&org_id=${org}`);
+  const x = await exportFile(srv, admin, `format=xlsx&org_id=${org}`);
   assert.equal(x.status, 200);
   const cd = decodeURIComponent(x.headers.get('content-disposition'));
   const day = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10).replace(/-/g, '');
@@ -297,7 +297,7 @@ test('P10 export: 所属组织 and 党龄 columns, a file name with the organiza
     if (row.getCell(dues).value !== null) { assert.equal(typeof row.getCell(dues).value, 'number'); money++; }
   });
   assert.ok(money > 0, 'some dues written');
-  const c = await download(srv, admin, `/api/v1/members/export?format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('换届核对')}`);
+  const c = await exportFile(srv, admin, `format=csv&org_id=${org}&reveal=1&purpose=${encodeURIComponent('换届核对')}`);
   const rows = readCsv(c.buf);
   assert.ok(decodeURIComponent(c.headers.get('content-disposition')).includes(`党员名册_${orgName}_${day}.csv`));
   for (const r of rows.slice(1)) assert.match(r[3], /^\t\d{17}[\dX]$/);

@@ -260,7 +260,14 @@ test('export: the masked file has no full ID numbers; revealing needs a purpose'
   const dlg = dialog(page, '导出党员名册')
   await dlg.waitFor()
   await dlg.getByText('CSV（.csv）').click()
-  const [csv] = await Promise.all([page.waitForEvent('download'), dlg.locator('[data-testid=export-start]').click()])
+  // issue 20 #21: the export runs as a job; the dialog shows its progress, then the
+  // file downloads by itself and the dialog says how many it holds
+  const [csv] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), dlg.locator('[data-testid=export-start]').click()])
+  await dlg.locator('[data-testid=export-job]').waitFor()
+  await dlg.locator('[data-testid=export-job-status]').getByText(/已完成，共 \d+ 人/).waitFor()
+  await capture(page, problems, 'export-job-done')
+  await dlg.getByRole('button', { name: '关闭' }).last().click()
+  await dlg.waitFor({ state: 'hidden' })
   const csvPath = join(tmpdir(), `dj-e2e-${uniqueSuffix()}.csv`)
   await csv.saveAs(csvPath)
   const csvText = (await readFile(csvPath)).toString('latin1')
@@ -280,7 +287,7 @@ test('export: the masked file has no full ID numbers; revealing needs a purpose'
     await capture(page, problems, 'export-dialog')
   }
   await dlg.getByText('Excel（.xlsx）').click()
-  const [xlsx] = await Promise.all([page.waitForEvent('download'), dlg.locator('[data-testid=export-start]').click()])
+  const [xlsx] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), dlg.locator('[data-testid=export-start]').click()])
   const xlsxPath = join(tmpdir(), `dj-e2e-${uniqueSuffix()}.xlsx`)
   await xlsx.saveAs(xlsxPath)
   const buf = await readFile(xlsxPath)

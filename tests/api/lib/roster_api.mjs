@@ -60,8 +60,21 @@ export async function waitJob(s, id, timeoutMs = 60000) {
   for (;;) {
     const r = await s.call('GET', `/api/v1/jobs/${id}`);
     if (r.status !== 200) throw new Error(`job ${id}: ${r.status} ${r.text}`);
-    if (r.body.status === 'done' || r.body.status === 'failed') return r.body;
+    if (['done', 'failed', 'cancelled'].includes(r.body.status)) return r.body;
     if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} still ${r.body.status}`);
     await new Promise((res) => setTimeout(res, 100));
   }
+}
+
+// An export as the page makes it (issue 20 #21): POST /members/exports?query starts a
+// job, its progress is polled, its file downloaded. A refused start answers as the
+// POST did; a job that ended otherwise than done answers {status: 'failed'|'cancelled',
+// job}; else the download ({status: 200, headers, buf, text, job}).
+export async function exportFile(srv, s, query) {
+  const start = await s.call('POST', `/api/v1/members/exports?${query}`);
+  if (start.status !== 202) return { ...start, buf: Buffer.from(start.text || '') };
+  const job = await waitJob(s, start.body.id);
+  if (job.status !== 'done') return { status: job.status, job };
+  const r = await download(srv, s, job.result.download);
+  return { ...r, job };
 }

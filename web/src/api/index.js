@@ -37,8 +37,10 @@ export const api = {
   importMembers: (file, query, contentType) =>
     request('POST', '/members/import', { query, raw: file, contentType }),
   importTemplate: () => request('GET', '/members/import/template.xlsx', { blob: true }),
-  exportMembers: (query) => request('GET', '/members/export', { query, blob: true }),
+  startExport: (query) => request('POST', '/members/exports', { query }),
   getJob: (id) => http.get(`/jobs/${enc(id)}`),
+  cancelJob: (id) => http.post(`/jobs/${enc(id)}/cancel`, {}),
+  exportFile: (id) => request('GET', `/jobs/${enc(id)}/file`, { blob: true }),
   memberStats: (orgId) => http.get('/stats/members', { org_id: orgId }),
 
   // 首页 and the yearly report (issue 19)

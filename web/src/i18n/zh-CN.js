@@ -391,7 +391,17 @@ export default {
     purpose: '用途',
     purposePh: '例如：2025 年度党内统计年报报送',
     start: '开始导出',
-    done: '已导出 {name}'
+    done: '已导出 {name}',
+    progress: '导出进度',
+    cancel: '取消导出',
+    again: '再次下载',
+    status: {
+      queued: '排队中，前面的任务完成后开始…',
+      running: '正在生成文件…',
+      done: '已完成，共 {rows} 人，文件已开始下载（保留 24 小时）',
+      failed: '导出失败',
+      cancelled: '已取消导出'
+    }
   },
   // 首页 and the yearly report (issue 19)
   home: {

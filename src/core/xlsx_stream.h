@@ -1,0 +1,33 @@
+/* xlsx_stream.h: a streaming .xlsx writer for large exports (issue 21 #5). One sheet of
+ * text cells (inline strings, as libxlsxwriter's constant-memory mode writes them),
+ * numbers in the columns marked numeric, a bold frozen header and an autofilter. The
+ * sheet's XML goes straight into the zip through zlib's raw deflate at a chosen level,
+ * cut into 1 MiB pieces deflated in parallel (pigz's way: each piece ends on a byte
+ * boundary with a sync flush and is primed with the previous piece's last 32 KiB, so
+ * the stream is one ordinary deflate stream whose CRC is combined from the pieces'),
+ * with no temporary file: libxlsxwriter writes the sheet to a temporary file and then
+ * deflates it at level 6 on one thread, which was the floor of a 1M-member export.
+ * The zip has no ZIP64 records: a sheet over 4 GiB (about 3.5M members) is refused. */
+#ifndef DJ_XLSX_STREAM_H
+#define DJ_XLSX_STREAM_H
+#include <stddef.h>
+
+struct xlsx_stream;
+
+/* Creates path with one sheet named sheet whose first row is headers (bold). level:
+ * zlib's 1–9; threads: deflate threads besides the caller (0: the caller deflates).
+ * NULL on error (errno set). */
+struct xlsx_stream *xlsx_stream_open(const char *path, const char *sheet, const char *const *headers, size_t n,
+				     int level, int threads);
+/* Before the first row: column col holds amounts (a cell whose whole text is a
+ * decimal number is written as a number, #,##0.00; otherwise as text). */
+void xlsx_stream_numeric(struct xlsx_stream *x, size_t col);
+/* Before the first row: the header row frozen and an autofilter over every row. */
+void xlsx_stream_table_view(struct xlsx_stream *x);
+/* Appends a row of UTF-8 texts (NULL or "" = empty). 0, or -1 on error (a cell over
+ * Excel's 32,767 characters, or the file failed). */
+int xlsx_stream_row(struct xlsx_stream *x, const char *const *cells, size_t n);
+/* Finishes the file and frees x. 0, or -1 on error (errno set when the file failed;
+ * the caller removes it). */
+int xlsx_stream_close(struct xlsx_stream *x);
+#endif
