@@ -19,6 +19,7 @@
 #include "model/file.h"
 #include "model/grid.h"
 #include "model/outbox.h"
+#include "model/token.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,14 +214,7 @@ static bool request_in_scope(struct request *req, const char *perm, struct svc_r
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
-	if (rc == DB_OK && scope_allows(req, perm, r->org_path))
-		return true;
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	req_fail(req, 404, "not_found", "服务诉求不存在");
-	return false;
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, r->org_path), "服务诉求不存在");
 }
 
 static bool state_ok(const char *v)
@@ -586,16 +580,12 @@ static bool my_task(struct request *req, struct svc_request *r)
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	if (rc == DB_OK && ((r->assignee_member_id && r->assignee_member_id == auth_member_id(req)) ||
-			    (r->assignee_org_path && scope_allows(req, "service.task", r->assignee_org_path)) ||
-			    scope_allows(req, "service.write", r->org_path)))
-		return true;
-	req_fail(req, 404, "not_found", "任务不存在");
-	return false;
+	return roster_found(req, rc,
+			    rc == DB_OK &&
+				    ((r->assignee_member_id && r->assignee_member_id == auth_member_id(req)) ||
+				     (r->assignee_org_path && scope_allows(req, "service.task", r->assignee_org_path)) ||
+				     scope_allows(req, "service.write", r->org_path)),
+			    "任务不存在");
 }
 
 static void task_step(struct request *req, enum svc_state to, const char *action)
@@ -634,7 +624,7 @@ static void task_step(struct request *req, enum svc_state to, const char *action
 		char tok[96];
 		svc_rate_token(r.id, r.rate_expires, tok, sizeof tok);
 		unsigned char *h = arena_alloc(req->arena, 16);
-		svc_hash("svc.rate", tok, h);
+		token_hash("svc.rate", tok, h);
 		r.rate_hash = h;
 		r.status_note = note ? note : "已办结";
 		r.done_file_id = photo;
@@ -699,9 +689,8 @@ static void post_key(struct request *req)
 	if (req_failed(req))
 		return;
 	/* shown once: only its keyed hash is kept */
-	const char *key = arena_printf(req->arena, "o311_%s", dj_random_token(req->arena, 24));
-	unsigned char h[16];
-	svc_hash("svc.api_key", key, h);
+	unsigned char h[DJ_BLIND_LEN];
+	const char *key = token_new(req->arena, "o311_", 24, "svc.api_key", h);
 	int64_t id;
 	enum db_rc rc = svc_key_insert(req->db, name, h, arena_strndup(req->arena, key, 9), rate,
 				       req->session ? req->session->user_id : 0, clock_now(), &id);
@@ -819,6 +808,18 @@ static const struct param follow_params[] = {
 };
 static const struct params follow_in = PARAMS(struct follow_in, follow_params);
 
+/* The request {id} when ?code= is its follow code (a wrong code is a missing request). */
+static bool followed(struct request *req, const char *code, struct svc_request *r)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return false;
+	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
+	unsigned char h[DJ_BLIND_LEN];
+	token_hash("svc.follow", code, h);
+	return roster_found(req, rc, rc == DB_OK && token_hash_equal(h, r->follow_hash), "诉求不存在或查询码不正确");
+}
+
 /* The resident's view: by the link (id) and the follow code; a wrong code is a missing
  * request. Public notes only, no names of staff; the rating token once 办结. */
 static void get_public_request(struct request *req)
@@ -826,23 +827,11 @@ static void get_public_request(struct request *req)
 	const struct follow_in *in = req->in;
 	if (!public_gate(req))
 		return;
-	int64_t id = req_param_id(req, "id");
-	if (req_failed(req))
-		return;
 	struct svc_request r;
-	enum db_rc rc = svc_request_get(req->db, req->arena, id, &r);
-	unsigned char h[16];
-	svc_hash("svc.follow", in->code, h);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
+	if (!followed(req, in->code, &r))
 		return;
-	}
-	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r.follow_hash)) {
-		req_fail(req, 404, "not_found", "诉求不存在或查询码不正确");
-		return;
-	}
 	json_t *events = json_array();
-	rc = svc_event_list(req->db, r.id, true, events);
+	enum db_rc rc = svc_event_list(req->db, r.id, true, events);
 	if (rc != DB_OK) {
 		json_decref(events);
 		req_fail_db(req, rc);
@@ -878,7 +867,7 @@ static void post_rating(struct request *req)
 	int64_t id, expires;
 	struct svc_request r;
 	unsigned char h[16];
-	svc_hash("svc.rate", token, h);
+	token_hash("svc.rate", token, h);
 	enum db_rc rc = DB_NOT_FOUND;
 	if (svc_rate_token_valid(token) && svc_rate_token_parse(token, &id, &expires))
 		rc = svc_request_get(req->db, req->arena, id, &r);
@@ -886,7 +875,7 @@ static void post_rating(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r.rate_hash)) {
+	if (rc == DB_NOT_FOUND || !token_hash_equal(h, r.rate_hash)) {
 		req_fail(req, 404, "invalid_token", "评价链接无效");
 		return;
 	}
@@ -918,26 +907,6 @@ static void post_rating(struct request *req)
 
 
 /* ---- the resident's photo ------------------------------------------------------------- */
-
-/* The request {id} when ?code= is its follow code (a wrong code is a missing request). */
-static bool followed(struct request *req, const char *code, struct svc_request *r)
-{
-	int64_t id = req_param_id(req, "id");
-	if (req_failed(req))
-		return false;
-	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	unsigned char h[16];
-	svc_hash("svc.follow", code, h);
-	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r->follow_hash)) {
-		req_fail(req, 404, "not_found", "诉求不存在或查询码不正确");
-		return false;
-	}
-	return true;
-}
 
 struct photo {
 	const unsigned char *body;
