@@ -231,7 +231,7 @@ static const struct param list_params[] = {
 	PARAM_INT(struct list_in, limit, 1, 200, 20),
 	PARAM_INT(struct list_in, cursor, 0, INT64_MAX, 0),
 	PARAM_INT(struct list_in, overdue, 0, 1, 0),
-	PARAM_INT(struct list_in, open, 0, 1, 0),
+	PARAM_INT(struct list_in, open, 0, 1, 1), /* the queue: open requests unless open=0 or a state */
 	PARAM_INT(struct list_in, map, 0, 1, 0),
 	PARAM_CHECK(struct list_in, state, state_ok, "状态无效"),
 };
@@ -251,7 +251,11 @@ static void get_requests(struct request *req)
 	size_t nr = roster_org_ranges(req, "service.read", in->org_id, &prefix, &end);
 	if (req_failed(req))
 		return;
-	struct svc_filter f = {.state = in->state, .overdue_only = in->overdue, .open_only = in->open || in->map,
+	/* by default the queue lists the open requests (受理, 派单, 处理中, 退回); open=0 lists
+	 * every state, a state filter that state whatever open says */
+	struct svc_filter f = {.state = in->state,
+			       .overdue_only = in->overdue,
+			       .open_only = (in->open && !in->state) || in->map,
 			       .with_point = in->map, .before = in->cursor, .limit = in->limit + 1, .now = clock_now()};
 	json_t *items = json_array();
 	for (size_t i = 0; i < nr; i++) {
@@ -793,11 +797,11 @@ static void post_public_request(struct request *req)
 			req_fail(req, e.status, e.code, e.message);
 		return;
 	}
-	/* TODO(messages): send the follow code to the mobile through the outbox once branch
-	 * messages lands; until then the page shows it once */
-	req_reply_json(req, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)r.id, "follow_code", code,
+	/* the page shows the code once; svc_file queued it by SMS when a mobile was given */
+	req_reply_json(req, 201, json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)r.id, "follow_code", code,
 					   "follow_path", arena_printf(req->arena, "/s/follow/%lld", (long long)r.id),
-					   "state_name", svc_state_name(SVC_ACCEPTED)));
+					   "state_name", svc_state_name(SVC_ACCEPTED), "sms_sent",
+					   in.mobile && *in.mobile));
 }
 
 struct follow_in {
