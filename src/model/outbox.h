@@ -88,8 +88,7 @@ void outbox_day(int64_t t, char buf[11]);
 struct outbox_claimed {
 	int64_t id, member_id, attempts;
 	const char *dedup_key, *channel, *kind, *tmpl, *params, *body; /* arena-owned */
-	const char *to;        /* the mobile (opened from the row's or the member's sealed one) or openid;
-				* NULL when none */
+	const char *to;        /* the mobile (opened from the member's sealed one) or openid; NULL when none */
 	const char *skip;      /* set when the row must not be sent: the reason code */
 };
 
