@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum rem_stmt { STMT_REM_BDAY, STMT_REM_ORG_USERS, STMT_REM_TRF_RECEIPTS, REM_STMT__MAX };
+enum rem_stmt { STMT_REM_BDAY, STMT_REM_ORG_USERS, REM_STMT__MAX };
 enum rem_bday_col { RB_ID, RB_NAME, RB_JOINED, RB_PATH, RB_MOBILE };
 enum rem_user_col { RU_USER, RU_PATH };
-enum rem_trf_col { RT_ID, RT_ORG, RT_NAME, RT_SERIAL, RT_RECEIVED, RT_TO_NAME };
 
 static const struct db_sql rem_sql[REM_STMT__MAX] = {
 	/* $1 MM-DD, $2 MM-DD too (02-29 on 28 February of a common year, else $1), $3 the
@@ -25,12 +24,6 @@ static const struct db_sql rem_sql[REM_STMT__MAX] = {
 	[STMT_REM_ORG_USERS] = {"reminders.org_users",
 	 "SELECT DISTINCT r.user_id, o.path FROM orgs o JOIN user_roles r ON r.org_id = o.id OR r.org_id = o.parent_id"
 	 " JOIN users u ON u.id = r.user_id WHERE o.id = $1 AND u.status = 'active' ORDER BY r.user_id"},
-	/* R-TRF-05: letters received before $1 (a month ago) whose receipt has not come back;
-	 * the organization that chases it: the sending one, or for a letter from elsewhere the
-	 * receiving one (it sends the receipt back) */
-	[STMT_REM_TRF_RECEIPTS] = {"reminders.transfer_receipts",
-	 "SELECT id, COALESCE(from_org_id, to_org_id), name, COALESCE(serial, letter_no, ''), received_on, to_org_name"
-	 " FROM transfers WHERE state = 'received' AND received_on < $1 ORDER BY id LIMIT 5000"},
 };
 DB_SQL_TABLE(reminders, rem_sql);
 
@@ -214,6 +207,18 @@ enum db_rc reminders_term_due(struct db *db, const char *today, struct reminder_
 	return rc;
 }
 
+enum rem_trf_stmt { STMT_REM_TRF_RECEIPTS, REM_TRF_STMT__MAX };
+enum rem_trf_col { RT_ID, RT_ORG, RT_NAME, RT_SERIAL, RT_RECEIVED, RT_TO_NAME };
+static const struct db_sql rem_trf_sql[REM_TRF_STMT__MAX] = {
+	/* R-TRF-05: letters received before $1 (a month ago) whose receipt has not come back;
+	 * the organization that chases it: the sending one, or for a letter from elsewhere the
+	 * receiving one (it sends the receipt back) */
+	[STMT_REM_TRF_RECEIPTS] = {"reminders.transfer_receipts",
+	 "SELECT id, COALESCE(from_org_id, to_org_id), name, COALESCE(serial, letter_no, ''), received_on, to_org_name"
+	 " FROM transfers WHERE state = 'received' AND received_on < $1 ORDER BY id LIMIT 5000"},
+};
+DB_SQL_TABLE(reminders_trf, rem_trf_sql);
+
 enum db_rc reminders_transfer_receipts(struct db *db, const char *today, struct reminder_counts *c)
 {
 	memset(c, 0, sizeof *c);
@@ -222,7 +227,7 @@ enum db_rc reminders_transfer_receipts(struct db *db, const char *today, struct 
 		return DB_ERROR;
 	char month_ago[11];
 	date_format(date_add_months(d, -1), month_ago);
-	struct db_stmt *st = db_prepare(db, &rem_sql[STMT_REM_TRF_RECEIPTS]);
+	struct db_stmt *st = db_prepare(db, &rem_trf_sql[STMT_REM_TRF_RECEIPTS]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_text(st, 1, month_ago, -1);
