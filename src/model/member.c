@@ -289,8 +289,10 @@ void member_seal(struct arena *a, const struct member_rec *r, const unsigned cha
 	seal_contact(a, SEAL_MOBILE, r->mobile, "member.mobile", "member.mobile", &mobile);
 	s->mobile_cipher = mobile.cipher;
 	s->mobile_len = mobile.len;
-	memcpy(s->mobile_blind, mobile.blind, DJ_BLIND_LEN);
 	memcpy(s->mobile_masked, mobile.masked, sizeof s->mobile_masked);
+	if (mobile.cipher) { /* without a mobile its blind index is not bound (member_bind_sealed) */
+		memcpy(s->mobile_blind, mobile.blind, DJ_BLIND_LEN);
+	}
 }
 
 /* Binds the record's columns as $base+1 … $base+35 (see member.h). */
