@@ -482,17 +482,10 @@ static bool load_booking(struct request *req, struct base_booking *k, bool *runs
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = base_booking_get(req->db, req->arena, id, k);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
 	*runs = rc == DB_OK && scope_allows(req, "base.approve", k->base_org_path);
 	*books = rc == DB_OK && scope_allows(req, "base.book", k->org_path);
-	if (rc == DB_NOT_FOUND || !(*runs || *books || scope_allows(req, "base.read", k->org_path))) {
-		req_fail(req, 404, "not_found", "预约不存在");
-		return false;
-	}
-	return true;
+	return roster_found(req, rc, *runs || *books || (rc == DB_OK && scope_allows(req, "base.read", k->org_path)),
+			    "预约不存在");
 }
 
 static json_t *booking_full(struct request *req, const struct base_booking *k, bool runs, bool books)

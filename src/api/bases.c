@@ -47,15 +47,7 @@ bool base_load_visible(struct request *req, int64_t id, const char *perm, struct
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = id > 0 ? base_get(req->db, req->arena, id, b) : DB_NOT_FOUND;
-	if (rc == DB_NOT_FOUND || (rc == DB_OK && !base_visible(req, perm, b->org_path))) {
-		req_fail(req, 404, "not_found", "活动基地不存在");
-		return false;
-	}
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	return true;
+	return roster_found(req, rc, rc == DB_OK && base_visible(req, perm, b->org_path), "活动基地不存在");
 }
 
 bool base_runs(const struct request *req, const char *perm, const struct base_rec *b)

@@ -267,15 +267,12 @@ static void get_form(struct request *req)
 		return;
 	struct dev_applicant a;
 	enum db_rc rc = dev_load(req->db, req->arena, id, &a);
-	if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, "dev.read", a.org_path))) {
-		req_fail(req, 404, "not_found", "发展对象不存在");
+	if (!roster_found(req, rc, rc == DB_OK && scope_allows(req, "dev.read", a.org_path), "发展对象不存在"))
 		return;
-	}
 	struct dev_step_row *rows = NULL;
 	size_t n = 0;
 	const char *dates[DEV_STEPS + 1];
-	if (rc == DB_OK)
-		rc = dev_steps(req->db, req->arena, a.id, &rows, &n, dates);
+	rc = dev_steps(req->db, req->arena, a.id, &rows, &n, dates);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;

@@ -42,15 +42,7 @@ static bool load_in_scope(struct request *req, const char *perm, struct dev_appl
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = dev_load(req->db, req->arena, id, a);
-	if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, perm, a->org_path))) {
-		req_fail(req, 404, "not_found", "发展对象不存在");
-		return false;
-	}
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	return true;
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, a->org_path), "发展对象不存在");
 }
 
 static bool is_branch_type(const char *t)

@@ -52,20 +52,10 @@ static bool meeting_in_scope(struct request *req, const char *perm, struct meeti
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = mtg_get(req->db, req->arena, id, m);
-	struct org_rec o;
-	if (rc == DB_OK && roster_org_in_scope(req, m->org_id, perm, &o)) {
+	struct org_rec o = {0};
+	if (rc == DB_OK && (rc = org_get(req->db, req->arena, m->org_id, &o)) == DB_OK)
 		m->org_path = o.path;
-		return true;
-	}
-	if (rc == DB_OK) {
-		req->err.status = 0;
-		req_fail(req, 404, "not_found", "会议记录不存在");
-	} else if (rc == DB_NOT_FOUND) {
-		req_fail(req, 404, "not_found", "会议记录不存在");
-	} else {
-		req_fail_db(req, rc);
-	}
-	return false;
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, o.path), "会议记录不存在");
 }
 
 /* Whether the caller holds perm over path through a strictly higher organization (an

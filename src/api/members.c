@@ -204,15 +204,7 @@ static bool load_in_scope(struct request *req, int64_t id, const char *perm, str
 	if (id <= 0)
 		return false;
 	enum db_rc rc = member_load(req->db, req->arena, id, true, r, org_name);
-	if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, perm, r->org_path))) {
-		req_fail(req, 404, "not_found", "党员不存在");
-		return false;
-	}
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	return true;
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, r->org_path), "党员不存在");
 }
 
 struct members_in {

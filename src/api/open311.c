@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/date.h"
+#include "model/token.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,7 +172,7 @@ static void post_requests(struct request *req)
 	const char *key = arg(req, &f, "api_key");
 	unsigned char h[16];
 	int64_t key_id = 0, rate = 0;
-	if (!key || !*key || (svc_hash("svc.api_key", key, h), svc_key_find(req->db, h, &key_id, &rate)) != DB_OK) {
+	if (!key || !*key || (token_hash("svc.api_key", key, h), svc_key_find(req->db, h, &key_id, &rate)) != DB_OK) {
 		json_decref(keep);
 		o311_error(req, 403, "a valid api_key is required to post service requests");
 		return;

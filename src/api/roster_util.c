@@ -29,15 +29,18 @@ bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, stru
 		return false;
 	}
 	enum db_rc rc = org_get(req->db, req->arena, id, o);
-	if (rc == DB_NOT_FOUND || (rc == DB_OK && !scope_allows(req, perm, o->path))) {
-		req_fail(req, 404, "not_found", "党组织不存在");
-		return false;
-	}
-	if (rc != DB_OK) {
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, o->path), "党组织不存在");
+}
+
+bool roster_found(struct request *req, enum db_rc rc, bool visible, const char *message)
+{
+	if (rc == DB_OK && visible)
+		return true;
+	if (rc == DB_OK || rc == DB_NOT_FOUND)
+		req_fail(req, 404, "not_found", message);
+	else
 		req_fail_db(req, rc);
-		return false;
-	}
-	return true;
+	return false;
 }
 
 size_t roster_ranges(struct request *req, const char *perm, const char ***prefixes, const char ***ends)

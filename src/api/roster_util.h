@@ -11,6 +11,12 @@
 #include <stdint.h>
 
 struct date roster_today(void);
+/* Ends the load of one record for the caller: true when rc is DB_OK and the caller may
+ * see it (visible, judged by the handler: its scope over the record's organization);
+ * a missing record and one the caller does not see answer alike, 404 not_found with
+ * message; any other rc fails the request with the database's error. The handlers'
+ * "load {id} in the caller's scope or 404" end here. */
+bool roster_found(struct request *req, enum db_rc rc, bool visible, const char *message);
 /* Loads org id when it lies in the caller's scope for perm; otherwise sets 404 (or the
  * database error) and returns false. */
 bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, struct org_rec *o);

@@ -19,6 +19,7 @@
 #include "model/file.h"
 #include "model/grid.h"
 #include "model/outbox.h"
+#include "model/token.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -213,14 +214,7 @@ static bool request_in_scope(struct request *req, const char *perm, struct svc_r
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
-	if (rc == DB_OK && scope_allows(req, perm, r->org_path))
-		return true;
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	req_fail(req, 404, "not_found", "服务诉求不存在");
-	return false;
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, r->org_path), "服务诉求不存在");
 }
 
 static bool state_ok(const char *v)
@@ -237,7 +231,7 @@ static const struct param list_params[] = {
 	PARAM_INT(struct list_in, limit, 1, 200, 20),
 	PARAM_INT(struct list_in, cursor, 0, INT64_MAX, 0),
 	PARAM_INT(struct list_in, overdue, 0, 1, 0),
-	PARAM_INT(struct list_in, open, 0, 1, 0),
+	PARAM_INT(struct list_in, open, 0, 1, 1), /* the queue: open requests unless open=0 or a state */
 	PARAM_INT(struct list_in, map, 0, 1, 0),
 	PARAM_CHECK(struct list_in, state, state_ok, "状态无效"),
 };
@@ -257,7 +251,11 @@ static void get_requests(struct request *req)
 	size_t nr = roster_org_ranges(req, "service.read", in->org_id, &prefix, &end);
 	if (req_failed(req))
 		return;
-	struct svc_filter f = {.state = in->state, .overdue_only = in->overdue, .open_only = in->open || in->map,
+	/* by default the queue lists the open requests (受理, 派单, 处理中, 退回); open=0 lists
+	 * every state, a state filter that state whatever open says */
+	struct svc_filter f = {.state = in->state,
+			       .overdue_only = in->overdue,
+			       .open_only = (in->open && !in->state) || in->map,
 			       .with_point = in->map, .before = in->cursor, .limit = in->limit + 1, .now = clock_now()};
 	json_t *items = json_array();
 	for (size_t i = 0; i < nr; i++) {
@@ -586,16 +584,12 @@ static bool my_task(struct request *req, struct svc_request *r)
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	if (rc == DB_OK && ((r->assignee_member_id && r->assignee_member_id == auth_member_id(req)) ||
-			    (r->assignee_org_path && scope_allows(req, "service.task", r->assignee_org_path)) ||
-			    scope_allows(req, "service.write", r->org_path)))
-		return true;
-	req_fail(req, 404, "not_found", "任务不存在");
-	return false;
+	return roster_found(req, rc,
+			    rc == DB_OK &&
+				    ((r->assignee_member_id && r->assignee_member_id == auth_member_id(req)) ||
+				     (r->assignee_org_path && scope_allows(req, "service.task", r->assignee_org_path)) ||
+				     scope_allows(req, "service.write", r->org_path)),
+			    "任务不存在");
 }
 
 static void task_step(struct request *req, enum svc_state to, const char *action)
@@ -634,7 +628,7 @@ static void task_step(struct request *req, enum svc_state to, const char *action
 		char tok[96];
 		svc_rate_token(r.id, r.rate_expires, tok, sizeof tok);
 		unsigned char *h = arena_alloc(req->arena, 16);
-		svc_hash("svc.rate", tok, h);
+		token_hash("svc.rate", tok, h);
 		r.rate_hash = h;
 		r.status_note = note ? note : "已办结";
 		r.done_file_id = photo;
@@ -699,9 +693,8 @@ static void post_key(struct request *req)
 	if (req_failed(req))
 		return;
 	/* shown once: only its keyed hash is kept */
-	const char *key = arena_printf(req->arena, "o311_%s", dj_random_token(req->arena, 24));
-	unsigned char h[16];
-	svc_hash("svc.api_key", key, h);
+	unsigned char h[DJ_BLIND_LEN];
+	const char *key = token_new(req->arena, "o311_", 24, "svc.api_key", h);
 	int64_t id;
 	enum db_rc rc = svc_key_insert(req->db, name, h, arena_strndup(req->arena, key, 9), rate,
 				       req->session ? req->session->user_id : 0, clock_now(), &id);
@@ -804,11 +797,11 @@ static void post_public_request(struct request *req)
 			req_fail(req, e.status, e.code, e.message);
 		return;
 	}
-	/* TODO(messages): send the follow code to the mobile through the outbox once branch
-	 * messages lands; until then the page shows it once */
-	req_reply_json(req, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)r.id, "follow_code", code,
+	/* the page shows the code once; svc_file queued it by SMS when a mobile was given */
+	req_reply_json(req, 201, json_pack("{s:I, s:s, s:s, s:s, s:b}", "id", (json_int_t)r.id, "follow_code", code,
 					   "follow_path", arena_printf(req->arena, "/s/follow/%lld", (long long)r.id),
-					   "state_name", svc_state_name(SVC_ACCEPTED)));
+					   "state_name", svc_state_name(SVC_ACCEPTED), "sms_sent",
+					   in.mobile && *in.mobile));
 }
 
 struct follow_in {
@@ -819,6 +812,18 @@ static const struct param follow_params[] = {
 };
 static const struct params follow_in = PARAMS(struct follow_in, follow_params);
 
+/* The request {id} when ?code= is its follow code (a wrong code is a missing request). */
+static bool followed(struct request *req, const char *code, struct svc_request *r)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return false;
+	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
+	unsigned char h[DJ_BLIND_LEN];
+	token_hash("svc.follow", code, h);
+	return roster_found(req, rc, rc == DB_OK && token_hash_equal(h, r->follow_hash), "诉求不存在或查询码不正确");
+}
+
 /* The resident's view: by the link (id) and the follow code; a wrong code is a missing
  * request. Public notes only, no names of staff; the rating token once 办结. */
 static void get_public_request(struct request *req)
@@ -826,23 +831,11 @@ static void get_public_request(struct request *req)
 	const struct follow_in *in = req->in;
 	if (!public_gate(req))
 		return;
-	int64_t id = req_param_id(req, "id");
-	if (req_failed(req))
-		return;
 	struct svc_request r;
-	enum db_rc rc = svc_request_get(req->db, req->arena, id, &r);
-	unsigned char h[16];
-	svc_hash("svc.follow", in->code, h);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
+	if (!followed(req, in->code, &r))
 		return;
-	}
-	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r.follow_hash)) {
-		req_fail(req, 404, "not_found", "诉求不存在或查询码不正确");
-		return;
-	}
 	json_t *events = json_array();
-	rc = svc_event_list(req->db, r.id, true, events);
+	enum db_rc rc = svc_event_list(req->db, r.id, true, events);
 	if (rc != DB_OK) {
 		json_decref(events);
 		req_fail_db(req, rc);
@@ -878,7 +871,7 @@ static void post_rating(struct request *req)
 	int64_t id, expires;
 	struct svc_request r;
 	unsigned char h[16];
-	svc_hash("svc.rate", token, h);
+	token_hash("svc.rate", token, h);
 	enum db_rc rc = DB_NOT_FOUND;
 	if (svc_rate_token_valid(token) && svc_rate_token_parse(token, &id, &expires))
 		rc = svc_request_get(req->db, req->arena, id, &r);
@@ -886,7 +879,7 @@ static void post_rating(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r.rate_hash)) {
+	if (rc == DB_NOT_FOUND || !token_hash_equal(h, r.rate_hash)) {
 		req_fail(req, 404, "invalid_token", "评价链接无效");
 		return;
 	}
@@ -918,26 +911,6 @@ static void post_rating(struct request *req)
 
 
 /* ---- the resident's photo ------------------------------------------------------------- */
-
-/* The request {id} when ?code= is its follow code (a wrong code is a missing request). */
-static bool followed(struct request *req, const char *code, struct svc_request *r)
-{
-	int64_t id = req_param_id(req, "id");
-	if (req_failed(req))
-		return false;
-	enum db_rc rc = svc_request_get(req->db, req->arena, id, r);
-	if (rc != DB_OK && rc != DB_NOT_FOUND) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	unsigned char h[16];
-	svc_hash("svc.follow", code, h);
-	if (rc == DB_NOT_FOUND || !svc_hash_equal(h, r->follow_hash)) {
-		req_fail(req, 404, "not_found", "诉求不存在或查询码不正确");
-		return false;
-	}
-	return true;
-}
 
 struct photo {
 	const unsigned char *body;

@@ -10,6 +10,9 @@
 #include "core/idcard.h"
 #include "http/input.h"
 #include "model/grid.h"
+#include "model/outbox.h"
+#include "model/rate.h"
+#include "model/token.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -141,10 +144,9 @@ bool svc_file(struct request *req, const struct svc_file_in *in, struct svc_requ
 	r->api_key_id = in->api_key_id;
 	r->requested_at = clock_now();
 	r->due_at = svc_due_at(req->db, r->requested_at, s.sla_hours);
-	/* the follow code: 8 characters, shown once (and sent by SMS once the outbox lands) */
-	const char *fc = dj_random_token(req->arena, 6);
-	unsigned char fh[16];
-	svc_hash("svc.follow", fc, fh);
+	/* the follow code: 8 characters, shown once and sent to the mobile (below) */
+	unsigned char fh[DJ_BLIND_LEN];
+	const char *fc = token_new(req->arena, NULL, 6, "svc.follow", fh);
 	rc = svc_request_insert(req->db, req->arena, r, in->mobile && *in->mobile ? in->mobile : NULL, fh);
 	if (rc != DB_OK)
 		return fail(e, rc == DB_BUSY ? 503 : 500, NULL, "internal_error", "保存失败，请稍后重试");
@@ -155,6 +157,23 @@ bool svc_file(struct request *req, const struct svc_file_in *in, struct svc_requ
 	if (!svc_step(req, r, "create", SVC_ACCEPTED, SVC_ACCEPTED, "已受理", true,
 		      arena_printf(req->arena, "受理服务诉求 %s（%s）", s.name, in->channel)))
 		return fail(e, 500, NULL, "internal_error", "审计日志写入失败");
+	/* the follow code by SMS to the mobile the request was filed with (a bare mobile:
+	 * sealed on the outbox row with the code), in this transaction */
+	if (in->mobile && *in->mobile) {
+		struct outbox_msg m = {
+			.dedup_key = arena_printf(req->arena, "svc:follow:%lld:sms", (long long)r->id),
+			.channel = "sms",
+			.tmpl = "svc_follow",
+			.params = json_pack("{s:I, s:s}", "id", (json_int_t)r->id, "code", fc),
+			.mobile = in->mobile,
+			.org_path = r->org_path,
+		};
+		char why[200];
+		enum outbox_result o = outbox_enqueue(req->db, &m, NULL, why, sizeof why);
+		json_decref(m.params);
+		if (o == OUTBOX_DB_ERROR || o == OUTBOX_BAD_INPUT)
+			return fail(e, 500, NULL, "internal_error", "查询码短信排队失败");
+	}
 	return true;
 }
 
@@ -205,11 +224,6 @@ bool svc_public_allow(struct request *req)
 
 bool svc_db_allow(struct request *req, const char *bucket, int64_t span, int64_t limit)
 {
-	/* a window is named by its first second, whatever its span */
-	int64_t now = clock_now(), win = now - now % span, n = 0;
-	if (svc_rate_hit(req->db, bucket, win, &n) != DB_OK)
-		return false;
-	if (n == 1) /* the first of a window: forget windows older than a day */
-		svc_rate_prune(req->db, now - 2 * 86400);
-	return n <= limit;
+	int64_t n = 0;
+	return rate_hit(req->db, bucket, span, clock_now(), &n) == DB_OK && n <= limit;
 }

@@ -19,6 +19,7 @@
 #include "http/params.h"
 #include "model/member.h"
 #include "model/org.h"
+#include "model/rate.h"
 #include "model/transfer.h"
 #include <sodium.h>
 #include <string.h>
@@ -70,17 +71,10 @@ static bool load_visible(struct request *req, bool decrypt, struct transfer_rec 
 	if (req_failed(req))
 		return false;
 	enum db_rc rc = transfer_load(req->db, req->arena, id, decrypt, t);
-	if (rc == DB_OK && !on_sending_side(req, t, "transfer.read") && !on_receiving_side(req, t, "transfer.read"))
-		rc = DB_NOT_FOUND;
-	if (rc == DB_NOT_FOUND) {
-		req_fail(req, 404, "not_found", "组织关系转接记录不存在");
-		return false;
-	}
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return false;
-	}
-	return true;
+	return roster_found(req, rc,
+			    rc == DB_OK && (on_sending_side(req, t, "transfer.read") ||
+					    on_receiving_side(req, t, "transfer.read")),
+			    "组织关系转接记录不存在");
 }
 
 static json_t *view(struct request *req, const struct transfer_rec *t)
@@ -809,7 +803,8 @@ static void get_verify(struct request *req)
 	const struct verify_in *in = req->in;
 	const char *serial = req_param(req, "serial");
 	int64_t hits = 0;
-	enum db_rc rc = transfer_verify_hit(req->db, req->ip, clock_now(), &hits);
+	enum db_rc rc = rate_hit(req->db, arena_printf(req->arena, "verify:%s", req->ip ? req->ip : "-"), 60,
+			       clock_now(), &hits);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;

@@ -47,6 +47,17 @@ static enum db_rc run_term_due(struct db *db, const struct msg_settings *s, cons
 	return rc;
 }
 
+static enum db_rc run_transfer_receipts(struct db *db, const struct msg_settings *s, const char *from, const char *to,
+				       char *detail, size_t n)
+{
+	(void)s;
+	(void)from;
+	struct reminder_counts c;
+	enum db_rc rc = reminders_transfer_receipts(db, to, &c);
+	snprintf(detail, n, "%lld 份介绍信回执逾期未退回，新提醒 %lld 条", (long long)c.members, (long long)c.queued);
+	return rc;
+}
+
 static enum db_rc run_recover(struct db *db, const struct msg_settings *s, const char *from, const char *to,
 			      char *detail, size_t n)
 {
@@ -62,6 +73,7 @@ static enum db_rc run_recover(struct db *db, const struct msg_settings *s, const
 static const struct slot slots[] = {
 	{"birthday", "政治生日祝福（R-BDAY-01）", MSK_BIRTHDAY_TIME, 0, run_birthdays},
 	{"term_due", "换届提醒（R-ORG-02）", MSK_TERM_DUE_TIME, 0, run_term_due},
+	{"transfer_receipt", "转接回执催办（R-TRF-05）", MSK_TERM_DUE_TIME, 0, run_transfer_receipts},
 	{"outbox_recover", "消息发送中断检查", MSK__MAX, 15, run_recover},
 };
 #define N_SLOTS (sizeof slots / sizeof slots[0])

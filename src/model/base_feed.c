@@ -4,6 +4,7 @@
 #include "core/arena.h"
 #include "core/crypto.h"
 #include "model/base.h"
+#include "model/token.h"
 #include <stdio.h>
 #include <sodium.h>
 #include <string.h>
@@ -68,17 +69,11 @@ static const struct db_sql feed_sql[FEED_STMT__MAX] = {
 };
 DB_SQL_TABLE(base_feed, feed_sql);
 
-static void token_hash(const char *token, unsigned char out[DJ_BLIND_LEN])
-{
-	dj_blind_index("base.feed", token, strlen(token), out);
-}
-
 enum db_rc base_feed_create(struct db *db, struct arena *a, const char *kind, int64_t object_id, int64_t user_id,
 			    int64_t now, int64_t *id, const char **token)
 {
-	char *t = dj_random_token(a, 32);
 	unsigned char h[DJ_BLIND_LEN];
-	token_hash(t, h);
+	char *t = token_new(a, NULL, 32, "base.feed", h);
 	struct db_stmt *st = db_prepare(db, &feed_sql[STMT_FEED_INSERT]);
 	if (!st)
 		return DB_ERROR;
@@ -102,12 +97,8 @@ enum db_rc base_feed_create(struct db *db, struct arena *a, const char *kind, in
 enum db_rc base_checkin_code_new(struct db *db, struct arena *a, int64_t booking_id, int64_t now, int64_t expires_at,
 				 const char **code)
 {
-	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* 32 */
-	char *c = arena_alloc(a, 9);
-	for (int i = 0; i < 8; i++)
-		c[i] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
 	unsigned char h[DJ_BLIND_LEN];
-	dj_blind_index("base.checkin", c, 8, h);
+	char *c = token_code_new(a, "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 8, "base.checkin", h);
 	struct db_stmt *st = db_prepare(db, &feed_sql[STMT_CODE_PUT]);
 	if (!st)
 		return DB_ERROR;
@@ -126,7 +117,7 @@ enum db_rc base_checkin_code_new(struct db *db, struct arena *a, int64_t booking
 enum db_rc base_checkin_code_find(struct db *db, const char *code, int64_t now, int64_t *booking_id)
 {
 	unsigned char h[DJ_BLIND_LEN];
-	dj_blind_index("base.checkin", code, strlen(code), h);
+	token_hash("base.checkin", code, h);
 	struct db_stmt *st = db_prepare(db, &feed_sql[STMT_CODE_FIND]);
 	if (!st)
 		return DB_ERROR;
@@ -182,7 +173,7 @@ enum db_rc base_feed_find(struct db *db, struct arena *a, const char *token, con
 			  int64_t *id)
 {
 	unsigned char h[DJ_BLIND_LEN];
-	token_hash(token, h);
+	token_hash("base.feed", token, h);
 	struct db_stmt *st = db_prepare(db, &feed_sql[STMT_FEED_FIND]);
 	if (!st)
 		return DB_ERROR;

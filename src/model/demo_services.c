@@ -8,6 +8,7 @@
 #include "core/prng.h"
 #include "model/demo.h"
 #include "model/service.h"
+#include "model/token.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -172,7 +173,7 @@ static enum db_rc demo_services(struct db *db, const struct demo_spec *spec, cha
 		char mobile[12];
 		snprintf(mobile, sizeof mobile, "13%09llu", (unsigned long long)prng_below(&p, 1000000000ULL));
 		unsigned char fh[16];
-		svc_hash("svc.follow", arena_printf(a, "demo%lld", (long long)n), fh);
+		token_hash("svc.follow", arena_printf(a, "demo%lld", (long long)n), fh);
 		if ((rc = svc_request_insert(db, a, &r, mobile, fh)) != DB_OK) {
 			snprintf(why, whylen, "services demo: request %lld", (long long)n);
 			goto out;

@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/idcard.h"
 #include "model/codes.h"
+#include "model/seal.h"
 #include "model/workday.h"
 #include <stdlib.h>
 #include <string.h>
@@ -543,27 +544,22 @@ enum db_rc dev_insert(struct db *db, struct arena *ar, struct dev_applicant *a, 
 	struct db_stmt *st = db_prepare(db, &dev_sql[STMT_DEV_INSERT]);
 	if (!st)
 		return DB_ERROR;
-	size_t idl, ml = 0;
-	unsigned char blind[DJ_BLIND_LEN];
-	member_id_blind(a->id_number, blind);
-	unsigned char *idc = dj_seal(ar, a->id_number, strlen(a->id_number), "dev.id_number", &idl), *mc = NULL;
-	char idm[IDCARD_LEN + 1], mm[12] = "";
-	idcard_mask(a->id_number, idm);
-	if (!blank(a->mobile)) {
-		mc = dj_seal(ar, a->mobile, strlen(a->mobile), "dev.mobile", &ml);
-		mobile_mask(a->mobile, mm);
-	}
-	a->id_masked = arena_strdup(ar, idm);
-	a->mobile_masked = mc ? arena_strdup(ar, mm) : NULL;
+	/* the ID's blind index is the members' (one person, one record) */
+	struct sealed_contact id, mobile;
+	seal_contact(ar, SEAL_ID_NUMBER, a->id_number, "dev.id_number", "member.id_number", &id);
+	a->id_masked = arena_strdup(ar, id.masked);
+	a->mobile_masked = seal_contact(ar, SEAL_MOBILE, a->mobile, "dev.mobile", NULL, &mobile)
+				   ? arena_strdup(ar, mobile.masked)
+				   : NULL;
 	db_bind_int(st, 1, a->org_id);
 	db_bind_text(st, 2, a->name, -1);
 	db_bind_text(st, 3, a->sex, -1);
 	db_bind_text(st, 4, a->birth_date, -1);
-	db_bind_blob(st, 5, idc, idl);
-	db_bind_blob(st, 6, blind, DJ_BLIND_LEN);
-	db_bind_text(st, 7, idm, -1);
-	db_bind_blob(st, 8, mc, ml);
-	db_bind_opt_text(st, 9, mc ? mm : NULL);
+	db_bind_blob(st, 5, id.cipher, id.len);
+	db_bind_blob(st, 6, id.blind, DJ_BLIND_LEN);
+	db_bind_text(st, 7, id.masked, -1);
+	db_bind_blob(st, 8, mobile.cipher, mobile.len);
+	db_bind_opt_text(st, 9, mobile.masked);
 	db_bind_text(st, 10, a->ethnicity, -1);
 	db_bind_opt_text(st, 11, a->education);
 	db_bind_opt_text(st, 12, a->work_unit);

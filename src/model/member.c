@@ -4,6 +4,7 @@
 #include "core/idcard.h"
 #include "core/log.h"
 #include "model/codes.h"
+#include "model/seal.h"
 #include <string.h>
 
 enum member_stmt {
@@ -279,19 +280,18 @@ void member_id_blind(const char *id_number, unsigned char out[DJ_BLIND_LEN])
 
 void member_seal(struct arena *a, const struct member_rec *r, const unsigned char *id_blind, struct member_sealed *s)
 {
-	s->id_cipher = dj_seal(a, r->id_number, strlen(r->id_number), "member.id_number", &s->id_len);
-	if (id_blind)
-		memcpy(s->id_blind, id_blind, DJ_BLIND_LEN);
-	else
-		member_id_blind(r->id_number, s->id_blind);
-	idcard_mask(r->id_number, s->id_masked);
-	s->mobile_cipher = NULL;
-	s->mobile_len = 0;
-	s->mobile_masked[0] = 0;
-	if (!blank(r->mobile)) {
-		s->mobile_cipher = dj_seal(a, r->mobile, strlen(r->mobile), "member.mobile", &s->mobile_len);
-		dj_blind_index("member.mobile", r->mobile, strlen(r->mobile), s->mobile_blind);
-		mobile_mask(r->mobile, s->mobile_masked);
+	struct sealed_contact id, mobile;
+	seal_contact(a, SEAL_ID_NUMBER, r->id_number, "member.id_number", id_blind ? NULL : "member.id_number", &id);
+	s->id_cipher = id.cipher;
+	s->id_len = id.len;
+	memcpy(s->id_blind, id_blind ? id_blind : id.blind, DJ_BLIND_LEN);
+	memcpy(s->id_masked, id.masked, sizeof s->id_masked);
+	seal_contact(a, SEAL_MOBILE, r->mobile, "member.mobile", "member.mobile", &mobile);
+	s->mobile_cipher = mobile.cipher;
+	s->mobile_len = mobile.len;
+	memcpy(s->mobile_masked, mobile.masked, sizeof s->mobile_masked);
+	if (mobile.cipher) { /* without a mobile its blind index is not bound (member_bind_sealed) */
+		memcpy(s->mobile_blind, mobile.blind, DJ_BLIND_LEN);
 	}
 }
 

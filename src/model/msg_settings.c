@@ -41,6 +41,7 @@ static const struct ms_def defs[MSK__MAX] = {
 	[MSK_SMS_TPL_TERM_DUE] = {"sms_tpl_term_due", "短信模板：换届提醒", "", MST_TEXT, 0, 50},
 	[MSK_SMS_TPL_STUDY] = {"sms_tpl_study", "短信模板：学习专题", "", MST_TEXT, 0, 50},
 	[MSK_SMS_TPL_NOTICE] = {"sms_tpl_notice", "短信模板：通知", "", MST_TEXT, 0, 50},
+	[MSK_SMS_TPL_SVC_FOLLOW] = {"sms_tpl_svc_follow", "短信模板：服务诉求查询码", "", MST_TEXT, 0, 50},
 	[MSK_BIRTHDAY_TIME] = {"birthday_time", "政治生日祝福发送时间", "09:00", MST_HHMM},
 	[MSK_BIRTHDAY_CHANNELS] = {"birthday_channels", "政治生日祝福渠道", "inapp,sms", MST_CHANNELS},
 	[MSK_TERM_DUE_TIME] = {"term_due_time", "换届提醒检查时间", "08:30", MST_HHMM},
@@ -110,7 +111,7 @@ const char *msg_settings_sms_template(const struct msg_settings *s, const char *
 		const char *code;
 		enum msg_key k;
 	} map[] = {{"birthday", MSK_SMS_TPL_BIRTHDAY}, {"term_due", MSK_SMS_TPL_TERM_DUE}, {"study", MSK_SMS_TPL_STUDY},
-		   {"notice", MSK_SMS_TPL_NOTICE}};
+		   {"notice", MSK_SMS_TPL_NOTICE}, {"svc_follow", MSK_SMS_TPL_SVC_FOLLOW}};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i].code, tmpl) == 0)
 			return s->v[map[i].k];

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "model/seal.h"
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,13 @@ static const struct outbox_template templates[] = {
 	{"study", "study", "学习专题推送", "学习专题：{title}", "新一期学习专题《{title}》已发布，请及时学习。",
 	 {"title", NULL}},
 	{"notice", "notice", "通知", "{title}", "{text}", {"title", "text", NULL}},
+	/* R-TRF-05, to the desk users who chase the receipt (members never get it) */
+	{"transfer_receipt", "notice", "转接回执催办", "转接回执逾期未退回：{name}",
+	 "{name}同志的组织关系介绍信（{serial}）已于{date}由{org}接收，回执逾期一个月未退回，请及时催办。",
+	 {"name", "serial", "date", "org", NULL}},
+	/* issue 18: the follow code to the mobile a resident filed with (a bare mobile: sealed) */
+	{"svc_follow", "notice", "服务诉求查询码", "服务诉求已受理",
+	 "您的服务诉求（第{id}号）已受理，查询码{code}，凭编号和查询码可查看办理进度并评价。", {"id", "code", NULL}},
 };
 
 const struct outbox_template *outbox_template(const char *code)
@@ -96,6 +104,8 @@ enum ob_claim_col {
 	CL_KEY,
 	CL_ATTEMPTS,
 	CL_BODY,
+	CL_TO_CIPHER,
+	CL_PARAMS_CIPHER,
 };
 enum ob_list_col {
 	LC_ID,
@@ -127,8 +137,9 @@ enum ob_stats_col { SC_KIND, SC_CHANNEL, SC_STATE, SC_N, SC_READ };
 static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	[STMT_OB_INSERT] = {"outbox.insert",
 	 "INSERT INTO outbox (dedup_key, kind, channel, member_id, user_id, org_path, template, params, title, body, link,"
-	 " state, next_attempt_at, created_at, updated_at, done_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-	 " $11, $12, $13, $14, $14, $15) ON CONFLICT (dedup_key) DO NOTHING RETURNING id"},
+	 " state, next_attempt_at, created_at, updated_at, done_day, to_cipher, params_cipher) VALUES ($1, $2, $3, $4,"
+	 " $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) ON CONFLICT (dedup_key) DO NOTHING"
+	 " RETURNING id"},
 	[STMT_OB_MEMBER_PATH] = {"outbox.member_path", "SELECT org_path FROM members WHERE id = $1"},
 	[STMT_OB_OPTED_OUT] = {"outbox.opted_out", "SELECT 1 FROM message_optouts WHERE member_id = $1 AND kind = $2"},
 	/* one row per member of the subtree not opted out; $1 key prefix, $2 channel, $3
@@ -149,11 +160,13 @@ static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	 "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1,"
 	 " updated_at = $3 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3"
 	 " AND channel = $4 ORDER BY next_attempt_at, id LIMIT $5)"
-	 " RETURNING id, channel, kind, template, params, COALESCE(member_id, 0), dedup_key, attempts, body",
+	 " RETURNING id, channel, kind, template, params, COALESCE(member_id, 0), dedup_key, attempts, body,"
+	 " to_cipher, params_cipher",
 	 "UPDATE outbox SET state = 'sending', lease_owner = $1, lease_until = $2, attempts = attempts + 1,"
 	 " updated_at = $3 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3"
 	 " AND channel = $4 ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)"
-	 " RETURNING id, channel, kind, template, params, COALESCE(member_id, 0), dedup_key, attempts, body"},
+	 " RETURNING id, channel, kind, template, params, COALESCE(member_id, 0), dedup_key, attempts, body,"
+	 " to_cipher, params_cipher"},
 	[STMT_OB_MOBILE] = {"outbox.mobile", "SELECT mobile_cipher FROM members WHERE id = $1 AND state = 'normal'"},
 	[STMT_OB_SENT_ON] = {"outbox.sent_on",
 	 "SELECT COUNT(*) FROM outbox WHERE member_id = $1 AND channel IN ('sms', 'wechat') AND state = 'sent'"
@@ -306,7 +319,9 @@ enum outbox_result outbox_enqueue(struct db *db, const struct outbox_msg *m, int
 		snprintf(why, whylen, "缺少去重键");
 		return OUTBOX_BAD_INPUT;
 	}
-	if (m->member_id <= 0 && (m->user_id <= 0 || strcmp(m->channel, "inapp") != 0)) {
+	bool bare = m->mobile && *m->mobile;
+	if (bare ? m->member_id > 0 || m->user_id > 0 || strcmp(m->channel, "sms") != 0
+		 : m->member_id <= 0 && (m->user_id <= 0 || strcmp(m->channel, "inapp") != 0)) {
 		snprintf(why, whylen, "缺少收件人");
 		return OUTBOX_BAD_INPUT;
 	}
@@ -361,15 +376,25 @@ enum outbox_result outbox_enqueue(struct db *db, const struct outbox_msg *m, int
 	db_bind_opt_id(st, 5, m->user_id);
 	db_bind_text(st, 6, path ? path : "/", -1);
 	db_bind_text(st, 7, t->code, -1);
-	db_bind_text(st, 8, ptext, -1);
-	db_bind_text(st, 9, title, -1);
-	db_bind_text(st, 10, body, -1);
+	/* a bare mobile: the number and the parameters sealed, nothing of them in clear */
+	struct sealed_contact to = {0};
+	unsigned char *pc = NULL;
+	size_t pcl = 0;
+	if (bare) {
+		seal_contact(a, SEAL_MOBILE, m->mobile, "outbox.mobile", NULL, &to);
+		pc = dj_seal(a, ptext, strlen(ptext), "outbox.params", &pcl);
+	}
+	db_bind_text(st, 8, bare ? "{}" : ptext, -1);
+	db_bind_text(st, 9, bare ? t->title : title, -1);
+	db_bind_text(st, 10, bare ? t->text : body, -1);
 	db_bind_opt_text(st, 11, m->link);
 	/* in-app: the row is the delivery */
 	db_bind_text(st, 12, inapp ? "sent" : "queued", -1);
 	db_bind_int(st, 13, m->not_before > now ? m->not_before : now);
 	db_bind_int(st, 14, now);
 	db_bind_opt_text(st, 15, inapp ? day : NULL);
+	db_bind_blob(st, 16, to.cipher, to.len); /* NULL binds SQL NULL */
+	db_bind_blob(st, 17, pc, pcl);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		if (id)
@@ -458,6 +483,16 @@ enum db_rc outbox_claim(struct db *db, struct arena *a, const char *channel, con
 		c->dedup_key = db_col_dup(a, st, CL_KEY);
 		c->attempts = db_col_int(st, CL_ATTEMPTS);
 		c->body = db_col_dup(a, st, CL_BODY);
+		if (!db_col_null(st, CL_TO_CIPHER)) { /* a bare mobile: opened for this pass only */
+			c->to = dj_open(a, db_col_blob(st, CL_TO_CIPHER), db_col_len(st, CL_TO_CIPHER), "outbox.mobile", NULL);
+			if (!c->to)
+				c->skip = "no_mobile";
+		}
+		if (!db_col_null(st, CL_PARAMS_CIPHER)) {
+			const char *p = dj_open(a, db_col_blob(st, CL_PARAMS_CIPHER), db_col_len(st, CL_PARAMS_CIPHER),
+						"outbox.params", NULL);
+			c->params = p ? p : "{}";
+		}
 	}
 	db_reset(st);
 	if (rc != DB_DONE && rc != DB_ROW)
@@ -467,7 +502,7 @@ enum db_rc outbox_claim(struct db *db, struct arena *a, const char *channel, con
 	if (!ms)
 		return DB_ERROR;
 	for (size_t i = 0; i < *n; i++) {
-		if (r[i].member_id <= 0 || strcmp(r[i].channel, "sms") != 0)
+		if (r[i].member_id <= 0 || r[i].to || strcmp(r[i].channel, "sms") != 0)
 			continue;
 		db_bind_int(ms, 1, r[i].member_id);
 		rc = db_step(ms);

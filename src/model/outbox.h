@@ -44,7 +44,11 @@ struct outbox_msg {
 	const char *tmpl;      /* a template code (outbox_template); its kind is the message's */
 	json_t *params;        /* an object with every parameter the template names (strings or integers) */
 	int64_t member_id;     /* the recipient member, or 0 */
-	int64_t user_id;       /* the recipient desk user (in-app only), or 0; one of the two is set */
+	int64_t user_id;       /* the recipient desk user (in-app only), or 0 */
+	const char *mobile;    /* SMS only: a bare mobile (a resident who is no member), or NULL. Sealed
+				* on the row with the parameters (they may carry a secret such as a
+				* follow code): the row's plain params are {} and its body the
+				* template's text unfilled. One of member_id, user_id, mobile is set. */
 	const char *org_path;  /* the recipient's organization path (the monitor's scope); NULL: the member's */
 	const char *link;      /* in-app: a page of ours to open, or NULL */
 	int64_t not_before;    /* Unix seconds; 0: now */

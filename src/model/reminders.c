@@ -27,6 +27,12 @@ static const struct db_sql rem_sql[REM_STMT__MAX] = {
 };
 DB_SQL_TABLE(reminders, rem_sql);
 
+static const char *text_or(struct db_stmt *st, int col)
+{
+	const char *t = db_col_text(st, col);
+	return t ? t : "";
+}
+
 static void count(struct reminder_counts *c, enum outbox_result r)
 {
 	if (r == OUTBOX_QUEUED)
@@ -129,6 +135,43 @@ enum db_rc reminders_birthdays(struct db *db, const char *from, const char *to, 
 	return DB_OK;
 }
 
+/* An in-app message from template tmpl with params p to each desk user at organization
+ * org or at its parent (at most 64), deduplicated by key_prefix + the user's id. */
+static enum db_rc tell_org_users(struct db *db, struct arena *a, int64_t org, const char *key_prefix,
+				 const char *tmpl, json_t *p, const char *link, struct reminder_counts *c)
+{
+	struct db_stmt *st = db_prepare(db, &rem_sql[STMT_REM_ORG_USERS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, org);
+	int64_t users[64];
+	size_t nu = 0;
+	const char *path = NULL;
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (nu < 64)
+			users[nu++] = db_col_int(st, RU_USER);
+		if (!path)
+			path = db_col_dup(a, st, RU_PATH);
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	for (size_t k = 0; k < nu; k++) {
+		char why[160];
+		struct outbox_msg m = {.dedup_key = arena_printf(a, "%s%lld", key_prefix, (long long)users[k]),
+				       .channel = "inapp", .tmpl = tmpl, .params = p, .user_id = users[k],
+				       .org_path = path, .link = link};
+		enum outbox_result r = outbox_enqueue(db, &m, NULL, why, sizeof why);
+		if (r == OUTBOX_DB_ERROR)
+			return DB_ERROR;
+		if (r == OUTBOX_BAD_INPUT)
+			log_msg(LOG_WARN, NULL, "%s for user %lld not queued: %s", tmpl, (long long)users[k], why);
+		count(c, r);
+	}
+	return DB_OK;
+}
+
 enum db_rc reminders_term_due(struct db *db, const char *today, struct reminder_counts *c)
 {
 	memset(c, 0, sizeof *c);
@@ -154,44 +197,72 @@ enum db_rc reminders_term_due(struct db *db, const char *today, struct reminder_
 		if (!due || !name)
 			continue;
 		c->members++;
-		struct db_stmt *st = db_prepare(db, &rem_sql[STMT_REM_ORG_USERS]);
-		if (!st) {
-			rc = DB_ERROR;
-			break;
-		}
-		db_bind_int(st, 1, org);
-		int64_t users[64];
-		const char *path = NULL;
-		size_t nu = 0;
-		enum db_rc s;
-		while ((s = db_step(st)) == DB_ROW) {
-			if (nu < 64)
-				users[nu++] = db_col_int(st, RU_USER);
-			if (!path)
-				path = db_col_dup(a, st, RU_PATH);
-		}
-		db_reset(st);
-		if (s != DB_DONE) {
-			rc = s;
-			break;
-		}
 		json_t *p = json_pack("{s:s, s:s}", "org", name, "date", due);
-		for (size_t k = 0; k < nu; k++) {
-			char key[128], why[160];
-			snprintf(key, sizeof key, "term_due:%lld:%s:%lld", (long long)org, due, (long long)users[k]);
-			struct outbox_msg m = {.dedup_key = key, .channel = "inapp", .tmpl = "term_due", .params = p,
-					       .user_id = users[k], .org_path = path,
-					       .link = arena_printf(a, "/orgs?id=%lld", (long long)org)};
-			enum outbox_result r = outbox_enqueue(db, &m, NULL, why, sizeof why);
-			if (r == OUTBOX_DB_ERROR) {
-				rc = DB_ERROR;
-				break;
-			}
-			count(c, r);
-		}
+		rc = tell_org_users(db, a, org, arena_printf(a, "term_due:%lld:%s:", (long long)org, due), "term_due", p,
+				    arena_printf(a, "/orgs?id=%lld", (long long)org), c);
 		json_decref(p);
 	}
 	json_decref(items);
 	arena_free(a);
+	return rc;
+}
+
+enum rem_trf_stmt { STMT_REM_TRF_RECEIPTS, REM_TRF_STMT__MAX };
+enum rem_trf_col { RT_ID, RT_ORG, RT_NAME, RT_SERIAL, RT_RECEIVED, RT_TO_NAME };
+static const struct db_sql rem_trf_sql[REM_TRF_STMT__MAX] = {
+	/* R-TRF-05: letters received before $1 (a month ago) whose receipt has not come back;
+	 * the organization that chases it: the sending one, or for a letter from elsewhere the
+	 * receiving one (it sends the receipt back) */
+	[STMT_REM_TRF_RECEIPTS] = {"reminders.transfer_receipts",
+	 "SELECT id, COALESCE(from_org_id, to_org_id), name, COALESCE(serial, letter_no, ''), received_on, to_org_name"
+	 " FROM transfers WHERE state = 'received' AND received_on < $1 ORDER BY id LIMIT 5000"},
+};
+DB_SQL_TABLE(reminders_trf, rem_trf_sql);
+
+enum db_rc reminders_transfer_receipts(struct db *db, const char *today, struct reminder_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	struct date d;
+	if (!date_parse(today, &d))
+		return DB_ERROR;
+	char month_ago[11];
+	date_format(date_add_months(d, -1), month_ago);
+	struct db_stmt *st = db_prepare(db, &rem_trf_sql[STMT_REM_TRF_RECEIPTS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, month_ago, -1);
+	/* read the letters first (the template's parameters, keyed by the letter): enqueueing
+	 * writes other statements meanwhile */
+	json_t *letters = json_array();
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_array_append_new(letters, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "id",
+							 (json_int_t)db_col_int(st, RT_ID), "org",
+							 (json_int_t)db_col_int(st, RT_ORG), "name", text_or(st, RT_NAME),
+							 "serial", text_or(st, RT_SERIAL), "date", text_or(st, RT_RECEIVED),
+							 "to", text_or(st, RT_TO_NAME)));
+	db_reset(st);
+	rc = rc == DB_DONE ? DB_OK : rc;
+	struct arena *a = arena_new();
+	if (!a)
+		rc = DB_ERROR;
+	size_t i;
+	json_t *l;
+	json_array_foreach(letters, i, l)
+	{
+		if (rc != DB_OK)
+			break;
+		c->members++;
+		int64_t id = json_integer_value(json_object_get(l, "id"));
+		json_t *p = json_pack("{s:O, s:O, s:O, s:O}", "name", json_object_get(l, "name"), "serial",
+				      json_object_get(l, "serial"), "date", json_object_get(l, "date"), "org",
+				      json_object_get(l, "to"));
+		rc = tell_org_users(db, a, json_integer_value(json_object_get(l, "org")),
+				    arena_printf(a, "trf_receipt:%lld:", (long long)id), "transfer_receipt", p, "/transfers", c);
+		json_decref(p);
+	}
+	json_decref(letters);
+	if (a)
+		arena_free(a);
 	return rc;
 }

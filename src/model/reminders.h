@@ -1,5 +1,6 @@
 /* reminders.h: the messages the scheduler queues from existing data (issue 16): the
- * political birthday (R-BDAY-01) and the 换届 reminder (R-ORG-02). Each runs inside
+ * political birthday (R-BDAY-01), the 换届 reminder (R-ORG-02) and the overdue receipt
+ * of a transfer letter (R-TRF-05). Each runs inside
  * the scheduler's write transaction for its slot and queues through outbox_enqueue,
  * whose dedup keys make a run idempotent. */
 #ifndef DJ_REMINDERS_H
@@ -23,4 +24,10 @@ enum db_rc reminders_birthdays(struct db *db, const char *from, const char *to, 
  * term_due alert on day today) gets an in-app reminder to each user holding a role at
  * it or at its parent, once per term end (term_due:<org>:<due_on>:<user>). */
 enum db_rc reminders_term_due(struct db *db, const char *today, struct reminder_counts *c);
+/* R-TRF-05: every letter received more than a month before today (YYYY-MM-DD) whose
+ * receipt has not come back gets an in-app alert to each user holding a role at the
+ * organization that chases it (the sending one; for a letter from elsewhere the
+ * receiving one) or at its parent, once per letter and user
+ * (trf_receipt:<transfer>:<user>). c->members counts the letters. */
+enum db_rc reminders_transfer_receipts(struct db *db, const char *today, struct reminder_counts *c);
 #endif

@@ -4,6 +4,8 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/idcard.h"
+#include "model/seal.h"
+#include "model/token.h"
 #include "model/workday.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -32,8 +34,6 @@ enum svc_stmt {
 	STMT_SVC_KEY_REVOKE,
 	STMT_SVC_KEY_LIST,
 	STMT_SVC_KEY_FIND,
-	STMT_SVC_RATE_HIT,
-	STMT_SVC_RATE_PRUNE,
 	STMT_SVC_MATCH_GRID,
 	STMT_SVC_GRID_BRANCH,
 	STMT_SVC_MEMBER_BRIEF,
@@ -155,10 +155,6 @@ static const struct db_sql svc_sql[SVC_STMT__MAX] = {
 	 "SELECT id, name, key_prefix, rate_per_min, created_at, revoked_at FROM svc_api_keys ORDER BY id"},
 	[STMT_SVC_KEY_FIND] = {"svc.key_find",
 	 "SELECT id, rate_per_min FROM svc_api_keys WHERE key_hash = $1 AND revoked_at IS NULL"},
-	[STMT_SVC_RATE_HIT] = {"svc.rate_hit",
-	 "INSERT INTO svc_rate (bucket, win, n) VALUES ($1, $2, 1) ON CONFLICT (bucket, win) DO UPDATE SET n = svc_rate.n + 1"
-	 " RETURNING n"},
-	[STMT_SVC_RATE_PRUNE] = {"svc.rate_prune", "DELETE FROM svc_rate WHERE win < $1"},
 	/* the grid of the building (楼院) whose name the address $1 contains, the longest name first */
 	[STMT_SVC_MATCH_GRID] = {"svc.match_grid",
 	 "SELECT b.grid_id FROM buildings b WHERE CAST($1 AS TEXT) LIKE '%' || b.name || '%'"
@@ -291,11 +287,6 @@ const char *svc_sla_colour(bool open, int64_t requested_at, int64_t due_at, int6
 	if ((now - requested_at) * 4 >= (due_at - requested_at) * 3)
 		return "yellow";
 	return "green";
-}
-
-void svc_hash(const char *purpose, const char *secret, unsigned char out[16])
-{
-	dj_blind_index(purpose, secret, strlen(secret), out);
 }
 
 /* ---- the catalogue ---------------------------------------------------------------- */
@@ -457,17 +448,12 @@ enum db_rc svc_request_insert(struct db *db, struct arena *a, struct svc_request
 	}
 	db_bind_text(st, 8, r->channel, -1);
 	db_bind_opt_text(st, 9, r->contact_name);
-	if (mobile && *mobile) {
-		size_t len;
-		unsigned char *c = dj_seal(a, mobile, strlen(mobile), "svc.mobile", &len);
-		unsigned char blind[DJ_BLIND_LEN];
-		dj_blind_index("svc.mobile", mobile, strlen(mobile), blind);
-		char masked[12];
-		mobile_mask(mobile, masked);
-		db_bind_blob(st, 10, c, len);
-		db_bind_blob(st, 11, blind, DJ_BLIND_LEN);
-		db_bind_text(st, 12, masked, -1);
-		r->mobile_masked = arena_strdup(a, masked);
+	struct sealed_contact m;
+	if (seal_contact(a, SEAL_MOBILE, mobile, "svc.mobile", "svc.mobile", &m)) {
+		db_bind_blob(st, 10, m.cipher, m.len);
+		db_bind_blob(st, 11, m.blind, DJ_BLIND_LEN);
+		db_bind_text(st, 12, m.masked, -1);
+		r->mobile_masked = arena_strdup(a, m.masked);
 	} else {
 		db_bind_null(st, 10);
 		db_bind_null(st, 11);
@@ -986,39 +972,7 @@ enum db_rc svc_key_find(struct db *db, const unsigned char hash[16], int64_t *id
 	return rc;
 }
 
-enum db_rc svc_rate_hit(struct db *db, const char *bucket, int64_t win, int64_t *n)
-{
-	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_RATE_HIT]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, bucket, -1);
-	db_bind_int(st, 2, win);
-	enum db_rc rc = db_step(st);
-	if (rc == DB_ROW) {
-		*n = db_col_int(st, DB_COL_ONLY);
-		rc = DB_OK;
-	}
-	db_reset(st);
-	return rc;
-}
-
-enum db_rc svc_rate_prune(struct db *db, int64_t win)
-{
-	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_RATE_PRUNE]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_int(st, 1, win);
-	enum db_rc rc = db_step(st);
-	db_reset(st);
-	return rc == DB_DONE ? DB_OK : rc;
-}
-
 /* ---- look-ups for filing and dispatching ------------------------------------------ */
-
-bool svc_hash_equal(const unsigned char *a, const unsigned char *b)
-{
-	return a && b && sodium_memcmp(a, b, 16) == 0;
-}
 
 static enum db_rc one_id(struct db_stmt *st, int64_t *out)
 {
@@ -1089,12 +1043,8 @@ enum db_rc svc_grids_public(struct db *db, json_t *items)
 void svc_rate_token(int64_t id, int64_t expires, char *out, size_t cap)
 {
 	char head[48];
-	int n = snprintf(head, sizeof head, "%lld.%lld", (long long)id, (long long)expires);
-	unsigned char mac[DJ_BLIND_LEN];
-	dj_blind_index("svc.rate_token", head, (size_t)n, mac);
-	char hex[DJ_BLIND_LEN * 2 + 1];
-	sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-	snprintf(out, cap, "%s.%s", head, hex);
+	snprintf(head, sizeof head, "%lld.%lld", (long long)id, (long long)expires);
+	token_sign("svc.rate_token", head, out, cap);
 }
 
 bool svc_rate_token_parse(const char *token, int64_t *id, int64_t *expires)
@@ -1117,11 +1067,7 @@ bool svc_rate_token_parse(const char *token, int64_t *id, int64_t *expires)
 bool svc_rate_token_valid(const char *token)
 {
 	int64_t id, expires;
-	if (!svc_rate_token_parse(token, &id, &expires))
-		return false;
-	char want[96];
-	svc_rate_token(id, expires, want, sizeof want);
-	return strlen(want) == strlen(token) && sodium_memcmp(want, token, strlen(want)) == 0;
+	return svc_rate_token_parse(token, &id, &expires) && token_signed_valid("svc.rate_token", token);
 }
 
 enum db_rc svc_request_set_media(struct db *db, int64_t id, int64_t file_id)

@@ -84,8 +84,8 @@ const char *svc_request_mobile(struct arena *a, const struct svc_request *r);
 json_t *svc_request_json(const struct svc_request *r, int64_t now);
 /* Open311's request item (no personal data: no contact, no internal notes). */
 json_t *svc_request_open311(const struct svc_request *r);
-/* Keyed hashes (the follow code, the rating token, API keys). */
-void svc_hash(const char *purpose, const char *secret, unsigned char out[16]);
+/* The follow code, the rating token and the API keys are kept as keyed hashes
+ * (model/token.h: token_hash under "svc.follow", "svc.rate", "svc.api_key"). */
 
 /* A step of a request. */
 enum db_rc svc_event_add(struct db *db, int64_t request_id, int64_t at, int64_t actor_id, const char *actor_name,
@@ -136,19 +136,12 @@ enum db_rc svc_key_list(struct db *db, json_t *items);
 /* The live key with this hash: *id and *rate; DB_NOT_FOUND when none or revoked. */
 enum db_rc svc_key_find(struct db *db, const unsigned char hash[16], int64_t *id, int64_t *rate);
 
-/* One more hit of bucket in window win; *n the count after it. */
-enum db_rc svc_rate_hit(struct db *db, const char *bucket, int64_t win, int64_t *n);
-/* Forgets windows before win. */
-enum db_rc svc_rate_prune(struct db *db, int64_t win);
-
 /* The rating token of request id valid until expires: "<id>.<expires>.<keyed hash>"
  * (signed with the index key; out ≥ 80 bytes). Parsing gives back id and expires
  * (false when malformed); the signature is checked by recomputing it. */
 void svc_rate_token(int64_t id, int64_t expires, char *out, size_t cap);
 bool svc_rate_token_parse(const char *token, int64_t *id, int64_t *expires);
 bool svc_rate_token_valid(const char *token);
-/* Constant-time equality of two 16-byte hashes (NULL: false). */
-bool svc_hash_equal(const unsigned char *a, const unsigned char *b);
 /* The grid of the building named in address (DB_NOT_FOUND: none). */
 enum db_rc svc_match_grid(struct db *db, const char *address, int64_t *grid);
 /* The grid's 网格党支部 (DB_NOT_FOUND: none). */

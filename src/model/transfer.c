@@ -7,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/idcard.h"
 #include "model/revcache.h"
+#include "model/seal.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -67,8 +68,6 @@ enum transfer_stmt {
 	STMT_TRANSFER_COUNT_TRANSIT,
 	STMT_TRANSFER_STATS,
 	STMT_TRANSFER_DESTINATIONS,
-	STMT_TRANSFER_VERIFY_HIT,
-	STMT_TRANSFER_VERIFY_PURGE,
 	STMT_TRANSFER_REV,
 	TRANSFER_STMT__MAX
 };
@@ -157,10 +156,6 @@ static const struct db_sql transfer_sql[TRANSFER_STMT__MAX] = {
 	[STMT_TRANSFER_DESTINATIONS] = {"transfer.destinations",
 	 "SELECT o.id, o.name, p.name FROM orgs o LEFT JOIN orgs p ON p.id = o.parent_id"
 	 " WHERE o.type IN ('党支部', '联合党支部') AND o.name LIKE $1 ESCAPE '\\' ORDER BY o.name, o.id LIMIT $2"},
-	[STMT_TRANSFER_VERIFY_HIT] = {"transfer.verify_hit",
-	 "INSERT INTO transfer_verify_hits (ip, minute, n) VALUES ($1, $2, 1)"
-	 " ON CONFLICT (ip, minute) DO UPDATE SET n = transfer_verify_hits.n + 1 RETURNING n"},
-	[STMT_TRANSFER_VERIFY_PURGE] = {"transfer.verify_purge", "DELETE FROM transfer_verify_hits WHERE minute < $1"},
 	[STMT_TRANSFER_REV] = {"transfer.rev", "SELECT epoch, rev FROM transfer_rev WHERE id = 1"},
 };
 /* transfer.rev's row */
@@ -277,19 +272,12 @@ enum db_rc transfer_insert(struct db *db, struct arena *a, struct transfer_rec *
 	struct db_stmt *st = db_prepare(db, &transfer_sql[STMT_TRANSFER_INSERT]);
 	if (!st)
 		return DB_ERROR;
-	size_t idl, ml = 0;
-	unsigned char *idc = dj_seal(a, t->id_number, strlen(t->id_number), "transfer.id_number", &idl);
-	unsigned char *mc = NULL;
-	unsigned char blind[DJ_BLIND_LEN];
-	dj_blind_index("member.id_number", t->id_number, strlen(t->id_number), blind); /* the members' index */
-	char idm[IDCARD_LEN + 1], mm[12] = "";
-	idcard_mask(t->id_number, idm);
-	t->id_masked = arena_strdup(a, idm);
-	if (t->mobile && *t->mobile) {
-		mc = dj_seal(a, t->mobile, strlen(t->mobile), "transfer.mobile", &ml);
-		mobile_mask(t->mobile, mm);
-		t->mobile_masked = arena_strdup(a, mm);
-	}
+	/* the ID's blind index is the members' (a transfer in finds its member) */
+	struct sealed_contact id, mobile;
+	seal_contact(a, SEAL_ID_NUMBER, t->id_number, "transfer.id_number", "member.id_number", &id);
+	t->id_masked = arena_strdup(a, id.masked);
+	if (seal_contact(a, SEAL_MOBILE, t->mobile, "transfer.mobile", NULL, &mobile))
+		t->mobile_masked = arena_strdup(a, mobile.masked);
 	int n = 0;
 	db_bind_text(st, ++n, t->kind, -1);
 	db_bind_text(st, ++n, t->state, -1);
@@ -312,7 +300,7 @@ enum db_rc transfer_insert(struct db *db, struct arena *a, struct transfer_rec *
 	db_bind_text(st, ++n, t->joined_on, -1);
 	db_bind_opt_text(st, ++n, t->confirmed_on);
 	db_bind_text(st, ++n, t->id_masked, -1);
-	db_bind_opt_text(st, ++n, mm);
+	db_bind_opt_text(st, ++n, mobile.masked);
 	db_bind_opt_text(st, ++n, t->dues_paid_to);
 	db_bind_int(st, ++n, t->outside_city);
 	db_bind_int(st, ++n, t->validity_days);
@@ -329,9 +317,9 @@ enum db_rc transfer_insert(struct db *db, struct arena *a, struct transfer_rec *
 	db_bind_int(st, ++n, t->applied_by_member);
 	db_bind_int(st, ++n, t->created_at);
 	db_bind_int(st, ++n, t->updated_at);
-	db_bind_blob(st, ++n, idc, idl);
-	db_bind_blob(st, ++n, blind, DJ_BLIND_LEN);
-	db_bind_blob(st, ++n, mc, ml);
+	db_bind_blob(st, ++n, id.cipher, id.len);
+	db_bind_blob(st, ++n, id.blind, DJ_BLIND_LEN);
+	db_bind_blob(st, ++n, mobile.cipher, mobile.len); /* NULL binds SQL NULL */
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		t->id = db_col_int(st, DB_COL_ONLY);
@@ -701,34 +689,6 @@ enum db_rc transfer_destinations(struct db *db, struct arena *a, const char *q, 
 		json_array_append_new(items, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)db_col_int(st, TD_ID), "name",
 						       db_col_text(st, TD_NAME), "parent_name",
 						       str_or_null(db_col_text(st, TD_PARENT))));
-	db_reset(st);
-	return rc == DB_DONE ? DB_OK : rc;
-}
-
-enum db_rc transfer_verify_hit(struct db *db, const char *ip, int64_t now, int64_t *n)
-{
-	int64_t minute = now / 60;
-	struct db_stmt *st = db_prepare(db, &transfer_sql[STMT_TRANSFER_VERIFY_HIT]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, ip ? ip : "-", -1);
-	db_bind_int(st, 2, minute);
-	enum db_rc rc = db_step(st);
-	if (rc == DB_ROW) {
-		*n = db_col_int(st, DB_COL_ONLY);
-		rc = DB_OK;
-	} else if (rc == DB_DONE) {
-		rc = DB_ERROR;
-	}
-	db_reset(st);
-	if (rc != DB_OK || *n != 1)
-		return rc;
-	/* a new minute for this address: drop the rows of earlier minutes */
-	st = db_prepare(db, &transfer_sql[STMT_TRANSFER_VERIFY_PURGE]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_int(st, 1, minute - 1);
-	rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
 }

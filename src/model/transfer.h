@@ -123,8 +123,6 @@ enum db_rc transfer_stats(struct db *db, const char *prefix, const char *end, co
 /* Organizations that can receive members (党支部, 联合党支部) whose name contains q,
  * anywhere in the deployment (a transfer's destination), as [{id, name, parent_name}]. */
 enum db_rc transfer_destinations(struct db *db, struct arena *a, const char *q, int limit, json_t *items);
-/* The public verification's rate limit: counts a hit of ip in this minute into *n. */
-enum db_rc transfer_verify_hit(struct db *db, const char *ip, int64_t now, int64_t *n);
 
 /* The transfer as the API shows it (the letter's fields; ID number and mobile masked
  * unless reveal; member_id only when with_member). */

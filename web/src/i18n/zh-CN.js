@@ -815,7 +815,7 @@ export default {
     rateTitle: '请对办理结果进行评价',
     comment: '意见建议（选填）',
     rated: '感谢您的评价',
-    smsTodo: '查询码将通过短信发送（短信服务上线后）'
+    smsSent: '查询码已通过短信发送至您的手机，请妥善保存'
   },
   svcStats: {
     title: '社区服务（三社联动）',
