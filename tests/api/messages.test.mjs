@@ -100,10 +100,11 @@ test('outbox_enqueue contract: the dedup key makes a notice idempotent; in-app r
   problemOk(null, bad, 400, 'validation_failed');
   assert.ok(bad.body.errors.some((e) => e.field === 'title'));
   assert.ok(bad.body.errors.some((e) => e.field === 'channels'));
-  // WeChat has no channel behind it yet: refused rather than queued forever
+  // WeChat goes to members who linked their openid (none here): the others get it in the app
   const wx = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: 'x', text: 'y', channels: ['wechat'] });
-  problemOk(null, wx, 400, 'validation_failed');
-  assert.equal(wx.body.errors[0].code, 'channel_unavailable');
+  assert.equal(wx.status, 201, wx.text);
+  assert.equal(wx.body.queued.wechat, 0);
+  assert.equal(wx.body.queued.wechat_fallback_inapp, members);
   // 支部书记 reads the monitor of the branch but may not push
   problemOk(null, await sec.call('POST', '/api/v1/messages/notices', { org_id: srv.branch(0), title: 'x', text: 'y' }), 403, 'forbidden');
   const mon = await sec.call('GET', `/api/v1/outbox?org_id=${srv.branch(0)}`);
