@@ -1,0 +1,67 @@
+// tests/api/lib/wechat_fake.mjs: a local fake of the WeChat Official Account API on
+// 127.0.0.1 for the wechat tests (issue 16): the documented endpoints and answers of
+//   GET  /cgi-bin/token?grant_type=client_credential&appid&secret → {access_token, expires_in}
+//        (errcode 40013 invalid appid, 40125 invalid appsecret)
+//   POST /cgi-bin/message/template/send?access_token → {errcode: 0, errmsg: "ok", msgid}
+//        (40001 invalid credential for a token never issued, 42001 for one expired)
+//   GET  /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code →
+//        {access_token, expires_in, refresh_token, openid, scope: "snsapi_base"}
+//        (40029 invalid code; 40163 code been used)
+// Tokens it issued stay valid until expireTokens(); send answers may be scripted
+// (fake.next.push({errcode: 45009}) or {status: 500}) and every request is recorded.
+import http from 'node:http';
+
+export async function startWechat({ appid, secret }) {
+  const fake = { tokens: new Set(), expired: new Set(), fetches: 0, sends: [], next: [], codes: new Map(), used: new Set(), oauth: [] };
+  let serial = 0, msgid = 2000000000;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const answer = (obj, status = 200) => { res.writeHead(status, { 'content-type': 'application/json; encoding=utf-8' }); res.end(JSON.stringify(obj)); };
+      const u = new URL(req.url, 'http://x');
+      const q = Object.fromEntries(u.searchParams);
+      if (req.method === 'GET' && u.pathname === '/cgi-bin/token') {
+        fake.fetches++;
+        if (q.grant_type !== 'client_credential') return answer({ errcode: 40002, errmsg: 'invalid grant_type' });
+        if (q.appid !== appid) return answer({ errcode: 40013, errmsg: 'invalid appid' });
+        if (q.secret !== secret) return answer({ errcode: 40125, errmsg: 'invalid appsecret' });
+        const t = `ACCESS_TOKEN_${++serial}_${'x'.repeat(100)}`;
+        fake.tokens.add(t);
+        return answer({ access_token: t, expires_in: 7200 });
+      }
+      if (req.method === 'POST' && u.pathname === '/cgi-bin/message/template/send') {
+        let p = null;
+        try { p = JSON.parse(body); } catch { /* recorded as null */ }
+        const rec = { token: q.access_token, body: p, contentType: req.headers['content-type'] };
+        fake.sends.push(rec);
+        if (fake.expired.has(q.access_token)) return answer({ errcode: 42001, errmsg: 'access_token expired' });
+        if (!fake.tokens.has(q.access_token)) return answer({ errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
+        const scripted = fake.next.shift();
+        if (scripted && scripted.status) return answer({ errcode: -1, errmsg: 'system error' }, scripted.status);
+        if (scripted) return answer({ errmsg: 'scripted', ...scripted });
+        if (!p || !p.touser || !p.template_id || typeof p.data !== 'object') return answer({ errcode: 47001, errmsg: 'data format error' });
+        return answer({ errcode: 0, errmsg: 'ok', msgid: ++msgid });
+      }
+      if (req.method === 'GET' && u.pathname === '/sns/oauth2/access_token') {
+        fake.oauth.push(q);
+        if (q.appid !== appid || q.secret !== secret) return answer({ errcode: 40125, errmsg: 'invalid appsecret' });
+        if (q.grant_type !== 'authorization_code') return answer({ errcode: 40002, errmsg: 'invalid grant_type' });
+        if (fake.used.has(q.code)) return answer({ errcode: 40163, errmsg: 'code been used' });
+        const openid = fake.codes.get(q.code);
+        if (!openid) return answer({ errcode: 40029, errmsg: 'invalid code' });
+        fake.used.add(q.code);
+        return answer({ access_token: `WEB_${serial}`, expires_in: 7200, refresh_token: 'R', openid, scope: 'snsapi_base' });
+      }
+      answer({ errcode: 404, errmsg: 'not found' }, 404);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  fake.base = `http://127.0.0.1:${server.address().port}`;
+  // what WeChat does when the user authorizes: a code that names their openid
+  fake.code = (openid) => { const c = `CODE_${++serial}_${Math.random().toString(36).slice(2)}`; fake.codes.set(c, openid); return c; };
+  fake.expireTokens = () => { for (const t of fake.tokens) fake.expired.add(t); fake.tokens.clear(); };
+  fake.close = () => { server.closeAllConnections(); return new Promise((r) => server.close(r)); };
+  return fake;
+}

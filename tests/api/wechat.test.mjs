@@ -1,0 +1,266 @@
+// wechat.test.mjs: the WeChat Official Account (公众号) channel over HTTP (issue 16),
+// against a local fake of the documented WeChat endpoints (lib/wechat_fake.mjs): the
+// settings (secret sealed, API base pointed at the fake), linking a member's openid by
+// OAuth2 snsapi_base (state single-use and bound to the account, the code exchanged by
+// the server) and unlinking, template messages through the outbox (the JSON WeChat
+// gets, msgid recorded), the access token fetched once and reused, refreshed before it
+// expires, fetched anew and the send retried once on 40001/42001, the errcodes' outcomes
+// (45009 retried with back-off, 43004 failed), members without an openid falling back to
+// the in-app message, and scope (another organization's member answers 404).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { problemOk, cli, api } from './lib/server.mjs';
+import { district, as } from './lib/roster_api.mjs';
+import { setClock, login, strongPassword } from './lib/auth.mjs';
+import { startWechat } from './lib/wechat_fake.mjs';
+
+const APPID = 'wx1234567890abcdef';
+const SECRET = 'wechat-app-secret-9f3Kq0';
+let srv, admin, sec, fake;
+const n = (sql) => Number(srv.sql(sql));
+
+async function tick() {
+  const r = await api(srv, 'POST', '/api/v1/test/messages/tick');
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+}
+
+async function memberUser(memberId) {
+  const username = `wx${memberId}u${process.pid}`;
+  const r = cli(srv.dir, ['user', 'add', '--username', username, '--name', '党员', '--role', 'member', '--member', String(memberId)]);
+  const m = r.stdout.match(/one-time password: (\S+)/);
+  assert.ok(m, r.stderr);
+  const first = await login(srv, username, m[1]);
+  assert.equal(first.status, 200, first.text);
+  const ses = first.session;
+  const ch = await ses.call('PUT', '/api/v1/session/password', { old_password: m[1], new_password: strongPassword() });
+  assert.equal(ch.status, 200, ch.text);
+  ses.update(ch.body);
+  return ses;
+}
+
+// a member links: authorize → (WeChat redirects with code and state) → POST /me/wechat
+async function link(ses, openid) {
+  const a = await ses.call('POST', '/api/v1/me/wechat/authorize', {});
+  assert.equal(a.status, 200, a.text);
+  return ses.call('POST', '/api/v1/me/wechat', { code: fake.code(openid), state: a.body.state });
+}
+
+const members = (org) => srv.sql(`SELECT id FROM members WHERE org_id = ${org} AND state = 'normal' ORDER BY id`).split('\n').filter(Boolean).map(Number);
+
+before(async () => {
+  srv = await district({ orgs: 12, members: 60, args: ['--message-workers', '0', '--provider-timeout-ms', '1500'] });
+  admin = await as(srv, 'district_admin', 1);
+  sec = await as(srv, 'branch_secretary', srv.branch(0));
+  fake = await startWechat({ appid: APPID, secret: SECRET });
+});
+after(async () => { await fake.close(); await srv.stop(); });
+
+test('settings: appid, API base and templates stored; the AppSecret sealed, never shown; a bad field map refused', async () => {
+  const sys = await as(srv, 'sysadmin');
+  const bad = await sys.call('PUT', '/api/v1/messages/settings', { wechat_fields_notice: 'thing1=title', wechat_api_base: 'ftp://x' });
+  problemOk(null, bad, 400, 'validation_failed');
+  assert.deepEqual(bad.body.errors.map((e) => e.field).sort(), ['wechat_api_base', 'wechat_fields_notice']);
+  const r = await sys.call('PUT', '/api/v1/messages/settings', {
+    wechat_appid: APPID, wechat_secret: SECRET, wechat_api_base: fake.base, wechat_redirect_url: 'https://dj.example.gov.cn/m/wechat',
+    wechat_tpl_notice: 'TPL_NOTICE_1', wechat_tpl_birthday: 'TPL_BDAY_1', daily_cap: 100,
+  });
+  assert.equal(r.status, 200, r.text);
+  const s = Object.fromEntries(r.body.items.map((i) => [i.key, i]));
+  assert.equal(s.wechat_secret.value, null);
+  assert.equal(s.wechat_secret.set, true);
+  assert.equal(s.wechat_api_base.value, fake.base);
+  assert.equal(srv.sql("SELECT COUNT(*) FROM message_settings WHERE key = 'wechat_secret' AND value IS NULL AND sealed IS NOT NULL"), '1');
+  const dump = srv.sql('SELECT COALESCE(value, \'\') FROM message_settings');
+  assert.ok(!dump.includes(SECRET));
+  const audit = srv.sql("SELECT summary FROM audit_log WHERE action = 'message.settings' ORDER BY id DESC LIMIT 1");
+  assert.ok(audit.includes('wechat_secret') && !audit.includes(SECRET));
+  const st = await sys.call('GET', '/api/v1/wechat/status');
+  assert.equal(st.status, 200, st.text);
+  assert.equal(st.body.configured, true);
+  assert.equal(st.body.secret_set, true);
+  assert.ok(!JSON.stringify(st.body).includes(SECRET));
+  problemOk(null, await sec.call('GET', '/api/v1/wechat/status'), 403, 'forbidden');
+});
+
+test('OAuth snsapi_base: authorize gives the address with a single-use state; the code is exchanged on the server and the openid linked to the logged-in member', async () => {
+  const [m1, m2] = members(srv.branch(0));
+  const u1 = await memberUser(m1), u2 = await memberUser(m2);
+  let me = await u1.call('GET', '/api/v1/me/wechat');
+  assert.equal(me.status, 200, me.text);
+  assert.equal(me.body.linked, false);
+  assert.equal(me.body.available, true);
+  const a = await u1.call('POST', '/api/v1/me/wechat/authorize', {});
+  assert.equal(a.status, 200, a.text);
+  const url = new URL(a.body.url);
+  assert.equal(url.origin + url.pathname, 'https://open.weixin.qq.com/connect/oauth2/authorize');
+  assert.equal(url.searchParams.get('appid'), APPID);
+  assert.equal(url.searchParams.get('redirect_uri'), 'https://dj.example.gov.cn/m/wechat');
+  assert.equal(url.searchParams.get('response_type'), 'code');
+  assert.equal(url.searchParams.get('scope'), 'snsapi_base');
+  assert.equal(url.searchParams.get('state'), a.body.state);
+  assert.equal(url.hash, '#wechat_redirect');
+  // another account cannot use this state
+  problemOk(null, await u2.call('POST', '/api/v1/me/wechat', { code: fake.code('o_other'), state: a.body.state }), 400, 'validation_failed');
+  const code = fake.code('oOPENID_member_1');
+  const b = await u1.call('POST', '/api/v1/me/wechat', { code, state: a.body.state });
+  assert.equal(b.status, 200, b.text);
+  assert.equal(b.body.linked, true);
+  const ex = fake.oauth.at(-1);
+  assert.deepEqual([ex.appid, ex.secret, ex.code, ex.grant_type], [APPID, SECRET, code, 'authorization_code']);
+  assert.equal(srv.sql(`SELECT openid FROM member_wechat WHERE member_id = ${m1}`), 'oOPENID_member_1');
+  assert.equal(n(`SELECT COUNT(*) FROM audit_log WHERE action = 'wechat.link' AND object_id = ${m1}`), 1);
+  assert.ok(!srv.sql("SELECT summary FROM audit_log WHERE action LIKE 'wechat.%'").includes('oOPENID'));
+  // the state is used up
+  const again = await u1.call('POST', '/api/v1/me/wechat', { code: fake.code('oOPENID_member_1'), state: a.body.state });
+  problemOk(null, again, 400, 'validation_failed');
+  assert.equal(again.body.errors[0].code, 'invalid_state');
+  // WeChat refuses a bad code (40029): a field error with WeChat's errcode, nothing linked
+  const a2 = await u2.call('POST', '/api/v1/me/wechat/authorize', {});
+  const bad = await u2.call('POST', '/api/v1/me/wechat', { code: 'forged', state: a2.body.state });
+  problemOk(null, bad, 400, 'validation_failed');
+  assert.equal(bad.body.errors[0].field, 'code');
+  assert.match(bad.body.errors[0].message, /40029/);
+  // an openid already linked to another member is refused
+  problemOk(null, await link(u2, 'oOPENID_member_1'), 409, 'openid_taken');
+  assert.equal(n(`SELECT COUNT(*) FROM member_wechat WHERE member_id = ${m2}`), 0);
+  // unlink, relink
+  const d = await u1.call('DELETE', '/api/v1/me/wechat');
+  assert.equal(d.status, 200, d.text);
+  problemOk(null, await u1.call('DELETE', '/api/v1/me/wechat'), 404, 'not_linked');
+  assert.equal((await link(u1, 'oOPENID_member_1')).status, 200);
+  me = await u1.call('GET', '/api/v1/me/wechat');
+  assert.equal(me.body.linked, true);
+  assert.equal(me.body.current, true);
+  // missing inputs change nothing
+  problemOk(null, await u1.call('POST', '/api/v1/me/wechat', {}), 400, 'validation_failed');
+});
+
+test('scope: a desk user sees and unlinks the links of their own organization only; another organization\'s member answers 404', async () => {
+  const [m1] = members(srv.branch(0));
+  const foreign = members(srv.branch(1))[0];
+  const mine = await sec.call('GET', `/api/v1/members/${m1}/wechat`);
+  assert.equal(mine.status, 200, mine.text);
+  assert.equal(mine.body.linked, true);
+  problemOk(null, await sec.call('GET', `/api/v1/members/${foreign}/wechat`), 404, 'not_found');
+  problemOk(null, await sec.call('DELETE', `/api/v1/members/${foreign}/wechat`), 404, 'not_found');
+  problemOk(null, await sec.call('GET', '/api/v1/members/99999999/wechat'), 404, 'not_found');
+  const u = await memberUser(foreign);
+  problemOk(null, await u.call('GET', `/api/v1/members/${m1}/wechat`), 403, 'forbidden');
+});
+
+test('template message through the outbox: token fetched once, the documented JSON, msgid recorded; members without an openid get the notice in the app', async () => {
+  const org = srv.branch(0);
+  const all = members(org);
+  const [m1] = all;
+  const fetches = fake.fetches;
+  const r = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '主题党日', text: '周五下午三点活动室', channels: ['wechat'] });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.queued.wechat, 1);
+  assert.equal(r.body.queued.wechat_fallback_inapp, all.length - 1);
+  const key = `notice:${r.body.notice_id}:wechat:${m1}`;
+  const id = n(`SELECT id FROM outbox WHERE dedup_key = '${key}'`);
+  const t = await tick();
+  assert.equal(t.sender.sent, 1, JSON.stringify(t));
+  assert.equal(fake.fetches, fetches + 1);
+  const sent = fake.sends.at(-1);
+  assert.match(sent.contentType, /application\/json/);
+  assert.deepEqual(sent.body, {
+    touser: 'oOPENID_member_1', template_id: 'TPL_NOTICE_1', client_msg_id: `dj-${id}`,
+    url: 'https://dj.example.gov.cn/m/inbox', data: { title: { value: '主题党日' }, text: { value: '周五下午三点活动室' } },
+  });
+  const row = srv.sql(`SELECT state || '|' || provider_id || '|' || error_code FROM outbox WHERE id = ${id}`);
+  assert.match(row, /^sent\|\d+\|0$/);
+  // a second message reuses the cached token
+  const r2 = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '第二条', text: '内容', channels: ['inapp', 'wechat'] });
+  assert.equal(r2.body.queued.wechat, 1);
+  assert.equal(r2.body.queued.wechat_fallback_inapp, undefined);
+  await tick();
+  assert.equal(fake.fetches, fetches + 1);
+  assert.equal(fake.sends.at(-1).token, sent.token);
+  // a field map renames the data keys
+  const sys = await as(srv, 'sysadmin');
+  assert.equal((await sys.call('PUT', '/api/v1/messages/settings', { wechat_fields_notice: 'thing1:title,thing2:text' })).status, 200);
+  await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '第三条', text: '内容三', channels: ['wechat'] });
+  await tick();
+  assert.deepEqual(fake.sends.at(-1).body.data, { thing1: { value: '第三条' }, thing2: { value: '内容三' } });
+  assert.equal((await sys.call('PUT', '/api/v1/messages/settings', { wechat_fields_notice: null })).status, 200);
+});
+
+test('an expired token (42001) or a refused one (40001) is fetched anew and the send retried once', async () => {
+  const org = srv.branch(0);
+  const fetches = fake.fetches;
+  fake.expireTokens();
+  const r = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '令牌过期', text: 'x', channels: ['wechat'] });
+  const before = fake.sends.length;
+  const t = await tick();
+  assert.equal(t.sender.sent, 1, JSON.stringify(t));
+  assert.equal(fake.fetches, fetches + 1);
+  assert.equal(fake.sends.length, before + 2); // 42001, then sent with the new token
+  assert.notEqual(fake.sends.at(-1).token, fake.sends.at(-2).token);
+  assert.equal(srv.sql(`SELECT state FROM outbox WHERE dedup_key LIKE 'notice:${r.body.notice_id}:wechat:%'`), 'sent');
+  // refused again after the new token: only once more, then retried later with the errcode recorded
+  fake.next.push({ errcode: 40001 }, { errcode: 40001 });
+  const r2 = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '令牌无效', text: 'x', channels: ['wechat'] });
+  const t2 = await tick();
+  assert.equal(t2.sender.retried, 1, JSON.stringify(t2));
+  assert.equal(fake.fetches, fetches + 2);
+  const row = srv.sql(`SELECT state || '|' || error_code || '|' || attempts FROM outbox WHERE dedup_key LIKE 'notice:${r2.body.notice_id}:wechat:%'`);
+  assert.equal(row, 'queued|40001|1');
+});
+
+test('errcodes: 45009 (quota) and HTTP 500 are retried with back-off; 43004 (not following the account) fails for good; nothing is sent twice', async () => {
+  const org = srv.branch(0);
+  srv.sql("UPDATE outbox SET state = 'cancelled' WHERE state = 'queued'");
+  fake.next.push({ errcode: 45009, errmsg: 'reach max api daily quota limit' });
+  const r = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '限额', text: 'x', channels: ['wechat'] });
+  const t = await tick();
+  assert.equal(t.sender.retried, 1, JSON.stringify(t));
+  const q = srv.sql(`SELECT state || '|' || error_code || '|' || attempts || '|' || (next_attempt_at > updated_at) FROM outbox WHERE dedup_key LIKE 'notice:${r.body.notice_id}:wechat:%'`);
+  assert.match(q, /^queued\|45009\|1\|(1|t|true)$/);
+  fake.next.push({ status: 500 });
+  const r5 = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '五百', text: 'x', channels: ['wechat'] });
+  await tick();
+  assert.equal(srv.sql(`SELECT state || '|' || error_code FROM outbox WHERE dedup_key LIKE 'notice:${r5.body.notice_id}:wechat:%'`), 'queued|http_500');
+  fake.next.push({ errcode: 43004, errmsg: 'require subscribe' });
+  srv.sql("UPDATE outbox SET state = 'cancelled' WHERE state = 'queued'");
+  const r3 = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '未关注', text: 'x', channels: ['wechat'] });
+  const sends = fake.sends.length;
+  await tick();
+  await tick();
+  assert.equal(fake.sends.length, sends + 1);
+  const f = srv.sql(`SELECT state || '|' || error_code || '|' || error FROM outbox WHERE dedup_key LIKE 'notice:${r3.body.notice_id}:wechat:%'`);
+  assert.match(f, /^failed\|43004\|收件人未关注公众号/);
+  // a member who unlinks after the message was queued: failed as no_openid, never sent
+  const [m1] = members(org);
+  const r4 = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: '已解绑', text: 'x', channels: ['wechat'] });
+  assert.equal((await sec.call('DELETE', `/api/v1/members/${m1}/wechat`)).status, 200);
+  const before = fake.sends.length;
+  await tick();
+  assert.equal(fake.sends.length, before);
+  assert.equal(srv.sql(`SELECT state || '|' || error_code FROM outbox WHERE dedup_key LIKE 'notice:${r4.body.notice_id}:wechat:%'`), 'failed|no_openid');
+  assert.equal(n(`SELECT COUNT(*) FROM audit_log WHERE action = 'wechat.unlink' AND object_id = ${m1}`), 2);
+});
+
+test('the token is refreshed before it expires (expires_in 7200: a new one after 6900 s)', async () => {
+  const org = srv.branch(0);
+  const [m1] = members(org);
+  srv.sql(`INSERT INTO member_wechat (member_id, appid, openid, linked_at) VALUES (${m1}, '${APPID}', 'oOPENID_member_1', 0)`);
+  srv.sql("UPDATE outbox SET state = 'cancelled' WHERE state = 'queued'");
+  const r = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: 'A', text: 'x', channels: ['wechat'] });
+  const r2 = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: 'B', text: 'x', channels: ['wechat'] });
+  srv.sql(`UPDATE outbox SET next_attempt_at = next_attempt_at + 7000 WHERE dedup_key LIKE 'notice:${r2.body.notice_id}:%'`);
+  await tick();
+  const fetches = fake.fetches;
+  const tokenA = fake.sends.at(-1).token;
+  assert.equal(srv.sql(`SELECT state FROM outbox WHERE dedup_key LIKE 'notice:${r.body.notice_id}:wechat:%'`), 'sent');
+  await setClock(srv, 7000);
+  try {
+    await tick();
+  } finally {
+    await setClock(srv, 0);
+  }
+  assert.equal(srv.sql(`SELECT state FROM outbox WHERE dedup_key LIKE 'notice:${r2.body.notice_id}:wechat:%'`), 'sent');
+  assert.equal(fake.fetches, fetches + 1, 'a new token was fetched before the old one expired');
+  assert.notEqual(fake.sends.at(-1).token, tokenA);
+});
