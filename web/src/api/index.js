@@ -94,6 +94,12 @@ export const api = {
   messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
   saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
   messageStats: (query) => http.get('/stats/messages', query),
+  // WeChat Official Account (公众号): the channel's status, a member's link (OAuth2 snsapi_base)
+  wechatStatus: () => http.get('/wechat/status'),
+  myWechat: () => http.get('/me/wechat', null, { quiet: true }),
+  wechatAuthorize: () => http.post('/me/wechat/authorize', {}),
+  wechatBind: (code, state) => http.post('/me/wechat', { code, state }),
+  wechatUnlink: () => http.del('/me/wechat'),
   // files store (issue 15): attached to a record (owner kind + id)
   listFiles: (ownerKind, ownerId) => http.get('/files', { owner_kind: ownerKind, owner_id: ownerId }),
   uploadFile: (ownerKind, ownerId, file) =>

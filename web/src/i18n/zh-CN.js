@@ -1007,5 +1007,38 @@ export default {
     org: '发布组织',
     saved: '已保存'
   },
+  // WeChat Official Account (公众号, issue 16)
+  wechat: {
+    tab: '微信公众号',
+    account: '公众号账号',
+    templates: '模板消息',
+    kind: '消息类别',
+    templateId: '模板 ID',
+    fields: '字段对应（模板字段:参数）',
+    fieldsHint: '留空时按参数名传递；参数可为模板参数或 title、body，例如 thing1:title,thing2:text',
+    configured: '已配置',
+    notConfigured: '未配置',
+    status: '状态',
+    token: 'access_token',
+    tokenCached: '已缓存，{t} 到期（本服务器已获取 {n} 次）',
+    tokenNone: '尚未获取',
+    linked: '已绑定党员',
+    linkedOf: '{n} / {total} 人',
+    kinds: { birthday: '政治生日', term_due: '换届提醒', study: '学习专题', notice: '通知' },
+    phoneTitle: '绑定微信',
+    phoneLead: '绑定后，政治生日祝福、通知和学习专题将通过“组工”公众号模板消息推送给您；未绑定时在本系统消息中心查看。',
+    isLinked: '已绑定微信',
+    linkedAt: '绑定时间 {t}',
+    notLinked: '尚未绑定微信',
+    stale: '公众号已更换，请重新绑定',
+    bind: '绑定微信',
+    rebind: '重新绑定',
+    unlink: '解除绑定',
+    unlinkConfirm: '解除后将不再通过微信接收消息，确定解除？',
+    unavailable: '本系统尚未接入公众号',
+    bound: '绑定成功',
+    unbound: '已解除绑定',
+    meLink: '微信消息'
+  },
   // (each capability adds its block above this line, ending with a comma)
 }
