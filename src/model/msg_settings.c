@@ -50,7 +50,7 @@ static const struct ms_def defs[MSK__MAX] = {
 	[MSK_WECHAT_API_BASE] = {"wechat_api_base", "微信接口地址", "https://api.weixin.qq.com", MST_URL, 0, 200},
 	[MSK_WECHAT_OAUTH_URL] = {"wechat_oauth_url", "微信网页授权地址", "https://open.weixin.qq.com/connect/oauth2/authorize",
 				  MST_URL, 0, 200},
-	[MSK_WECHAT_REDIRECT_URL] = {"wechat_redirect_url", "绑定回调页面地址（本系统手机页 /m/wechat 的外网地址）", "", MST_URL, 0,
+	[MSK_WECHAT_REDIRECT_URL] = {"wechat_redirect_url", "绑定页面地址（手机页 /m/wechat）", "", MST_URL, 0,
 				     300},
 	[MSK_WECHAT_TPL_BIRTHDAY] = {"wechat_tpl_birthday", "微信模板：政治生日", "", MST_TEXT, 0, 64},
 	[MSK_WECHAT_TPL_TERM_DUE] = {"wechat_tpl_term_due", "微信模板：换届提醒", "", MST_TEXT, 0, 64},

@@ -7,12 +7,14 @@
 //   GET  /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code →
 //        {access_token, expires_in, refresh_token, openid, scope: "snsapi_base"}
 //        (40029 invalid code; 40163 code been used)
+//   GET  /connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope=snsapi_base&state
+//        → 302 to redirect_uri?code&state (the user agreeing; the code names fake.visitor)
 // Tokens it issued stay valid until expireTokens(); send answers may be scripted
 // (fake.next.push({errcode: 45009}) or {status: 500}) and every request is recorded.
 import http from 'node:http';
 
 export async function startWechat({ appid, secret }) {
-  const fake = { tokens: new Set(), expired: new Set(), fetches: 0, sends: [], next: [], codes: new Map(), used: new Set(), oauth: [] };
+  const fake = { visitor: 'oVISITOR', tokens: new Set(), expired: new Set(), fetches: 0, sends: [], next: [], codes: new Map(), used: new Set(), oauth: [] };
   let serial = 0, msgid = 2000000000;
   const server = http.createServer((req, res) => {
     let body = '';
@@ -53,6 +55,17 @@ export async function startWechat({ appid, secret }) {
         if (!openid) return answer({ errcode: 40029, errmsg: 'invalid code' });
         fake.used.add(q.code);
         return answer({ access_token: `WEB_${serial}`, expires_in: 7200, refresh_token: 'R', openid, scope: 'snsapi_base' });
+      }
+      if (req.method === 'GET' && u.pathname === '/connect/oauth2/authorize') {
+        if (q.appid !== appid || q.scope !== 'snsapi_base' || q.response_type !== 'code' || !q.redirect_uri) {
+          res.writeHead(400, { 'content-type': 'text/plain' });
+          return res.end('bad authorize request');
+        }
+        const to = new URL(q.redirect_uri);
+        to.searchParams.set('code', fake.code(fake.visitor));
+        to.searchParams.set('state', q.state || '');
+        res.writeHead(302, { location: to.toString() });
+        return res.end();
       }
       answer({ errcode: 404, errmsg: 'not found' }, 404);
     });
