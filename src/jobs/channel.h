@@ -48,6 +48,10 @@ void chan_wechat_send(struct chan_ctx *c, struct arena *a, const struct outbox_c
  * with openid; false with code ("40029", "unreachable" …) and a Chinese error. */
 bool chan_wechat_openid(const struct msg_settings *s, const char *code, char openid[129], char err_code[96],
 			char error[256]);
+/* Pushes the account's menu (JSON {"button": […]}) by /cgi-bin/menu/create, with the
+ * cached token (a refused one fetched anew, once). True, or false with WeChat's
+ * errcode (or ours: unreachable …) and a Chinese error. */
+bool chan_wechat_menu_create(const struct msg_settings *s, const char *menu, char err_code[96], char error[256]);
 /* The access token cache of this process, for the status page: {cached, expires_at,
  * fetched_at, fetches} (never the token). New reference. */
 json_t *chan_wechat_token_json(void);

@@ -306,6 +306,59 @@ void chan_wechat_send(struct chan_ctx *c, struct arena *a, const struct outbox_c
 	free(body);
 }
 
+bool chan_wechat_menu_create(const struct msg_settings *s, const char *menu, char err_code[96], char error[256])
+{
+	err_code[0] = error[0] = 0;
+	struct arena *a = arena_new();
+	struct chan_ctx *c = a ? chan_open(s) : NULL;
+	if (!c) {
+		arena_free(a);
+		snprintf(err_code, 96, "oom");
+		snprintf(error, 256, "内存不足");
+		return false;
+	}
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+	const char *base = api_base(a, s);
+	char token[600];
+	const char *stale = NULL;
+	struct chan_outcome out;
+	for (int round = 0; round < 2; round++) {
+		memset(&out, 0, sizeof out);
+		if (!get_token(c, a, stale, token, sizeof token, &out))
+			break;
+		char *url = arena_printf(a, "%s/cgi-bin/menu/create?access_token=%s", base, sign_percent(a, token));
+		struct chan_http_res r;
+		chan_http(c, url, hdr, menu, &r);
+		sodium_memzero(url, strlen(url));
+		if (http_failed(&r, "创建菜单", &out)) {
+			json_decref(r.json);
+			break;
+		}
+		json_int_t ec = json_integer_value(json_object_get(r.json, "errcode"));
+		if (ec == 0) {
+			out.r = CHAN_SENT;
+			json_decref(r.json);
+			break;
+		}
+		wx_error(&out, "微信拒绝创建菜单", r.json);
+		json_decref(r.json);
+		out.r = CHAN_FAILED;
+		if (ec == 40001 || ec == 42001 || ec == 40014)
+			stale = arena_strdup(a, token);
+		else
+			break;
+	}
+	sodium_memzero(token, sizeof token);
+	curl_slist_free_all(hdr);
+	chan_close(c);
+	arena_free(a);
+	if (out.r != CHAN_SENT) {
+		snprintf(err_code, 96, "%s", out.code);
+		snprintf(error, 256, "%s", out.error);
+	}
+	return out.r == CHAN_SENT;
+}
+
 bool chan_wechat_openid(const struct msg_settings *s, const char *code, char openid[129], char err_code[96],
 			char error[256])
 {

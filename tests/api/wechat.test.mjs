@@ -242,6 +242,86 @@ test('errcodes: 45009 (quota) and HTTP 500 are retried with back-off; 43004 (not
   assert.equal(n(`SELECT COUNT(*) FROM audit_log WHERE action = 'wechat.unlink' AND object_id = ${m1}`), 2);
 });
 
+test('公众号 sections: at most 3 sections of at most 5 items (WeChat\'s menu limits), names within its byte limits, targets checked, the menu pushed, the figures', async () => {
+  // the demo district's account: three sections on the district
+  let r = await admin.call('GET', '/api/v1/wechat/sections?org_id=1');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.items.length, 3);
+  const rootSection = r.body.items[0].id;
+  problemOk(null, await admin.call('POST', '/api/v1/wechat/sections', { org_id: 1, name: '第四' }), 409, 'too_many_sections');
+  const org = srv.community(0);
+  const long = await admin.call('POST', '/api/v1/wechat/sections', { org_id: org, name: '一二三四五六' }); // 18 bytes
+  problemOk(null, long, 400, 'validation_failed');
+  assert.equal(long.body.errors[0].field, 'name');
+  r = await admin.call('POST', '/api/v1/wechat/sections', { org_id: org, name: '社区服务' });
+  assert.equal(r.status, 201, r.text);
+  const sid = r.body.items[0].id;
+  const add = (b) => admin.call('POST', `/api/v1/wechat/sections/${sid}/items`, b);
+  for (const [b, field] of [[{ name: 'x', kind: 'page', target: '/admin' }, 'target'], [{ name: 'x', kind: 'url', target: 'http://a.cn/' }, 'target'],
+    [{ name: 'x', kind: 'study', target: '99999999' }, 'target'], [{ name: 'x', kind: 'fax', target: '1' }, 'kind'], [{ kind: 'page', target: '/m/me' }, 'name']]) {
+    const x = await add(b);
+    problemOk(null, x, 400, 'validation_failed');
+    assert.equal(x.body.errors[0].field, field, JSON.stringify(b));
+  }
+  assert.equal(n(`SELECT COUNT(*) FROM wechat_items WHERE section_id = ${sid}`), 0);
+  // a study issue of the community, published (a draft is refused)
+  const opath = srv.sql(`SELECT path FROM orgs WHERE id = ${org}`);
+  srv.sql(`INSERT INTO study_issues (org_id, org_path, title, state, created_at, updated_at) VALUES (${org}, '${opath}', '草稿', 'draft', 0, 0)`);
+  const draft = srv.sql('SELECT MAX(id) FROM study_issues');
+  problemOk(null, await add({ name: '草稿', kind: 'study', target: draft }), 400, 'validation_failed');
+  srv.sql(`INSERT INTO study_issues (org_id, org_path, title, state, created_at, updated_at) VALUES (${org}, '${opath}', '第一期', 'published', 0, 0)`);
+  const study = srv.sql('SELECT MAX(id) FROM study_issues');
+  const items = [{ name: '消息中心', kind: 'page', target: '/m/inbox' }, { name: '共产党员网', kind: 'url', target: 'https://www.12371.cn/' },
+    { name: '我的', kind: 'page', target: '/m/me' }, { name: '绑定微信', kind: 'page', target: '/m/wechat' }, { name: '学习', kind: 'page', target: '/m/study' }];
+  if (study) items[4] = { name: '本期学习', kind: 'study', target: study };
+  for (const [i, it] of items.entries()) {
+    const x = await add({ ...it, position: i });
+    assert.equal(x.status, 201, x.text);
+  }
+  problemOk(null, await add({ name: '第六项', kind: 'page', target: '/m/me' }), 409, 'too_many_items');
+  // rename
+  assert.equal((await admin.call('PUT', `/api/v1/wechat/sections/${sid}`, { name: '党员之家', position: 0 })).status, 200);
+  // the menu as WeChat gets it: our pages on the binding page's host
+  const m = await admin.call('GET', `/api/v1/wechat/menu?org_id=${org}`);
+  assert.equal(m.status, 200, m.text);
+  assert.equal(m.body.button.length, 1);
+  assert.equal(m.body.button[0].name, '党员之家');
+  assert.deepEqual(m.body.button[0].sub_button.slice(0, 2), [
+    { type: 'view', name: '消息中心', url: 'https://dj.example.gov.cn/m/inbox' },
+    { type: 'view', name: '共产党员网', url: 'https://www.12371.cn/' }]);
+  if (study) assert.equal(m.body.button[0].sub_button[4].url, `https://dj.example.gov.cn/m/study?issue=${study}`);
+  const p = await admin.call('POST', '/api/v1/wechat/menu/push', { org_id: org });
+  assert.equal(p.status, 200, p.text);
+  assert.deepEqual(fake.menus.at(-1), m.body);
+  assert.equal(p.body.last_push.outcome, 'ok');
+  // WeChat refuses (40016): a 502 with its errcode, the push recorded as failed and audited
+  fake.menuNext.push({ errcode: 40016, errmsg: 'invalid button size' });
+  const refused = await admin.call('POST', '/api/v1/wechat/menu/push', { org_id: org });
+  problemOk(null, refused, 502, 'wechat_refused');
+  assert.match(refused.body.detail || refused.body.title || refused.text, /40016/);
+  assert.equal(srv.sql(`SELECT outcome || '|' || errcode FROM wechat_menu_pushes WHERE org_id = ${org} ORDER BY id DESC LIMIT 1`), 'failed|40016');
+  assert.equal(srv.sql("SELECT outcome FROM audit_log WHERE action = 'wechat.menu.push' ORDER BY id DESC LIMIT 1"), 'failure');
+  // scope: the secretary reads a branch's only and may not edit; a committee's administrator elsewhere gets 404
+  problemOk(null, await sec.call('GET', `/api/v1/wechat/sections?org_id=${org}`), 404, 'not_found');
+  problemOk(null, await sec.call('POST', '/api/v1/wechat/sections', { org_id: srv.branch(0), name: 'x' }), 403, 'forbidden');
+  const committee = await as(srv, 'committee_admin', org);
+  assert.equal((await committee.call('GET', `/api/v1/wechat/sections?org_id=${org}`)).status, 200);
+  problemOk(null, await committee.call('GET', '/api/v1/wechat/sections?org_id=1'), 404, 'not_found');
+  problemOk(null, await committee.call('PUT', `/api/v1/wechat/sections/${rootSection}`, { name: 'x' }), 404, 'not_found');
+  problemOk(null, await committee.call('DELETE', `/api/v1/wechat/sections/${rootSection}`), 404, 'not_found');
+  problemOk(null, await committee.call('POST', `/api/v1/wechat/sections/${rootSection}/items`, { name: 'x', kind: 'page', target: '/m/me' }), 404, 'not_found');
+  // the figures: "X 大版块 X 项内容"
+  const ind = await admin.call('GET', '/api/v1/indicators?org_id=1');
+  assert.equal(ind.status, 200, ind.text);
+  const v = (k) => ind.body.items.find((i) => i.key === k).value.num;
+  assert.equal(v('wechat.sections'), 4);
+  assert.equal(v('wechat.items'), n('SELECT COUNT(*) FROM wechat_items'));
+  assert.equal(v('wechat.linked_members'), n("SELECT COUNT(*) FROM member_wechat w JOIN members m ON m.id = w.member_id WHERE m.state = 'normal'"));
+  // deleting a section takes its items
+  assert.equal((await admin.call('DELETE', `/api/v1/wechat/sections/${sid}`)).status, 200);
+  assert.equal(n(`SELECT COUNT(*) FROM wechat_items WHERE section_id = ${sid}`), 0);
+});
+
 test('the token is refreshed before it expires (expires_in 7200: a new one after 6900 s)', async () => {
   const org = srv.branch(0);
   const [m1] = members(org);

@@ -7,6 +7,8 @@
 //   GET  /sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code →
 //        {access_token, expires_in, refresh_token, openid, scope: "snsapi_base"}
 //        (40029 invalid code; 40163 code been used)
+//   POST /cgi-bin/menu/create?access_token → {errcode: 0, errmsg: "ok"} (menus recorded in
+//        fake.menus; scripted answers in fake.menuNext)
 //   GET  /connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope=snsapi_base&state
 //        → 302 to redirect_uri?code&state (the user agreeing; the code names fake.visitor)
 // Tokens it issued stay valid until expireTokens(); send answers may be scripted
@@ -14,7 +16,7 @@
 import http from 'node:http';
 
 export async function startWechat({ appid, secret }) {
-  const fake = { visitor: 'oVISITOR', tokens: new Set(), expired: new Set(), fetches: 0, sends: [], next: [], codes: new Map(), used: new Set(), oauth: [] };
+  const fake = { visitor: 'oVISITOR', tokens: new Set(), expired: new Set(), fetches: 0, sends: [], next: [], menus: [], menuNext: [], codes: new Map(), used: new Set(), oauth: [] };
   let serial = 0, msgid = 2000000000;
   const server = http.createServer((req, res) => {
     let body = '';
@@ -55,6 +57,19 @@ export async function startWechat({ appid, secret }) {
         if (!openid) return answer({ errcode: 40029, errmsg: 'invalid code' });
         fake.used.add(q.code);
         return answer({ access_token: `WEB_${serial}`, expires_in: 7200, refresh_token: 'R', openid, scope: 'snsapi_base' });
+      }
+      if (req.method === 'POST' && u.pathname === '/cgi-bin/menu/create') {
+        if (!fake.tokens.has(q.access_token)) return answer({ errcode: 40001, errmsg: 'invalid credential' });
+        let p = null;
+        try { p = JSON.parse(body); } catch { /* recorded as null */ }
+        fake.menus.push(p);
+        const scripted = fake.menuNext.shift();
+        if (scripted) return answer({ errmsg: 'scripted', ...scripted });
+        const bad = !p || !Array.isArray(p.button) || p.button.length < 1 || p.button.length > 3 ||
+          p.button.some((b) => Buffer.byteLength(b.name) > 16 || !Array.isArray(b.sub_button) || b.sub_button.length > 5 ||
+            b.sub_button.some((x) => x.type !== 'view' || Buffer.byteLength(x.name) > 60 || !/^https?:\/\//.test(x.url)));
+        if (bad) return answer({ errcode: 40016, errmsg: 'invalid button size' });
+        return answer({ errcode: 0, errmsg: 'ok' });
       }
       if (req.method === 'GET' && u.pathname === '/connect/oauth2/authorize') {
         if (q.appid !== appid || q.scope !== 'snsapi_base' || q.response_type !== 'code' || !q.redirect_uri) {
