@@ -5,12 +5,13 @@
 -- redirect) is a single-use row bound to the user and member who started it, valid for
 -- ten minutes. The access token is cached in the sender's memory, never here.
 CREATE TABLE member_wechat (
-  member_id   BIGINT NOT NULL PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+  member_id   BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
   appid       TEXT NOT NULL,
   openid      TEXT NOT NULL,
   linked_at   BIGINT NOT NULL,
   linked_by   BIGINT
 );
+CREATE UNIQUE INDEX member_wechat_member ON member_wechat (member_id);
 CREATE UNIQUE INDEX member_wechat_openid ON member_wechat (appid, openid);
 
 CREATE TABLE wechat_oauth_states (

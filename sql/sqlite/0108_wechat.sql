@@ -5,12 +5,13 @@
 -- and member who started it, valid for ten minutes. The access token is cached in the
 -- sender's memory, never here.
 CREATE TABLE member_wechat (
-  member_id   INTEGER NOT NULL PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+  member_id   INTEGER NOT NULL REFERENCES members (id) ON DELETE CASCADE,
   appid       TEXT NOT NULL,
   openid      TEXT NOT NULL,
   linked_at   INTEGER NOT NULL,
   linked_by   INTEGER
 );
+CREATE UNIQUE INDEX member_wechat_member ON member_wechat (member_id);
 CREATE UNIQUE INDEX member_wechat_openid ON member_wechat (appid, openid);
 
 CREATE TABLE wechat_oauth_states (

@@ -100,6 +100,12 @@ export const api = {
   wechatAuthorize: () => http.post('/me/wechat/authorize', {}),
   wechatBind: (code, state) => http.post('/me/wechat', { code, state }),
   wechatUnlink: () => http.del('/me/wechat'),
+  wechatSections: (orgId) => http.get('/wechat/sections', { org_id: orgId }),
+  addWechatSection: (body) => http.post('/wechat/sections', body),
+  deleteWechatSection: (id) => http.del(`/wechat/sections/${enc(id)}`),
+  addWechatItem: (sectionId, body) => http.post(`/wechat/sections/${enc(sectionId)}/items`, body),
+  deleteWechatItem: (id) => http.del(`/wechat/items/${enc(id)}`),
+  pushWechatMenu: (orgId) => http.post('/wechat/menu/push', { org_id: orgId }),
   // files store (issue 15): attached to a record (owner kind + id)
   listFiles: (ownerKind, ownerId) => http.get('/files', { owner_kind: ownerKind, owner_id: ownerId }),
   uploadFile: (ownerKind, ownerId, file) =>

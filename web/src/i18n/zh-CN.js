@@ -1038,7 +1038,26 @@ export default {
     unavailable: '本系统尚未接入公众号',
     bound: '绑定成功',
     unbound: '已解除绑定',
-    meLink: '微信消息'
+    meLink: '微信消息',
+    sectionsTab: '公众号版块',
+    limits: '微信菜单最多 {s} 个版块、每个版块 {i} 项',
+    lastPush: '上次推送',
+    pushOk: '成功',
+    pushFailed: '失败',
+    sectionName: '版块名称',
+    addSection: '添加版块',
+    push: '推送菜单到微信',
+    pushed: '菜单已推送',
+    noSections: '尚无版块',
+    itemsN: '{n} 项',
+    delete: '删除',
+    deleteSectionConfirm: '删除版块“{name}”及其全部栏目项？',
+    itemName: '栏目项名称',
+    itemKind: '类型',
+    target: '目标',
+    addItem: '添加栏目项',
+    itemKinds: { page: '本系统页面', study: '学习专题', url: '网址' },
+    targetHint: { page: '/m/…', study: '学习专题编号', url: 'https://…' }
   },
   // (each capability adds its block above this line, ending with a comma)
 }
