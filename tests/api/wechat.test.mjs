@@ -344,3 +344,33 @@ test('the token is refreshed before it expires (expires_in 7200: a new one after
   assert.equal(fake.fetches, fetches + 1, 'a new token was fetched before the old one expired');
   assert.notEqual(fake.sends.at(-1).token, tokenA);
 });
+
+test('R-BDAY-01 over WeChat: a linked member gets the greeting as a template message, one without an openid in the app; never both', async () => {
+  const sys = await as(srv, 'sysadmin');
+  const set = await sys.call('PUT', '/api/v1/messages/settings', { birthday_channels: 'wechat' });
+  assert.equal(set.status, 200, set.text);
+  const [m1, m2] = members(srv.branch(0));
+  if (!n(`SELECT COUNT(*) FROM member_wechat WHERE member_id = ${m1}`))
+    srv.sql(`INSERT INTO member_wechat (member_id, appid, openid, linked_at) VALUES (${m1}, '${APPID}', 'oOPENID_member_1', 0)`);
+  srv.sql(`DELETE FROM member_wechat WHERE member_id = ${m2}`);
+  srv.sql(`UPDATE members SET joined_on = '1999-07-01' WHERE SUBSTR(joined_on, 6, 5) = '05-12'`);
+  srv.sql(`UPDATE members SET joined_on = '2001-05-12' WHERE id IN (${m1}, ${m2})`);
+  const sends = fake.sends.length;
+  // 2030-05-12 10:00 in Beijing
+  await setClock(srv, Math.round(Date.UTC(2030, 4, 12, 2, 0) / 1000 - Date.now() / 1000));
+  try {
+    const t = await tick();
+    assert.ok(t.ran.some((x) => x.slot === 'birthday' && x.key === '2030-05-12' && x.outcome === 'ok'), JSON.stringify(t));
+    await tick(); // a second run adds nothing
+  } finally {
+    await setClock(srv, 0);
+  }
+  const keys = (m) => srv.sql(`SELECT dedup_key || '=' || state FROM outbox WHERE member_id = ${m} AND kind = 'birthday' AND dedup_key LIKE 'bday:${m}:2030:%' ORDER BY dedup_key`);
+  assert.equal(keys(m1), `bday:${m1}:2030:wechat=sent`);
+  assert.equal(keys(m2), `bday:${m2}:2030:inapp=sent`);
+  const mine = fake.sends.slice(sends).filter((x) => x.body && x.body.template_id === 'TPL_BDAY_1');
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].body.touser, 'oOPENID_member_1');
+  assert.equal(mine[0].body.data.years.value, '29');
+  assert.ok(mine[0].body.data.name.value.length > 0);
+});
