@@ -6,7 +6,9 @@
  * links it to the logged-in member), and unlinks it; a desk user of the member's
  * organization sees and removes a member's link; the settings page reads the
  * channel's status. The account's sections (版块) and items (项) are edited here and
- * pushed to WeChat as its menu (/cgi-bin/menu/create). The code exchange runs off the HTTP worker (req_offload): the
+ * pushed to WeChat as its menu (/cgi-bin/menu/create). WeChat's server callback
+ * (/wechat/callback, the account's 服务器配置) answers only requests whose signature
+ * (SHA-1 of the sorted token, timestamp and nonce) verifies. The code exchange runs off the HTTP worker (req_offload): the
  * request's transaction is not held open across the call to WeChat. */
 #include "api/roster_util.h"
 #include "auth/audit.h"
@@ -635,6 +637,75 @@ static void post_menu_push(struct request *req)
 	req_offload(req, push_work, push_then, p);
 }
 
+/* ---- WeChat's server callback (服务器配置) ---------------------------------------------- */
+
+/* True when signature is SHA-1 of the sorted token, timestamp and nonce (WeChat's
+ * documented check), compared in constant time; false for a missing part or no token. */
+static bool callback_signed(struct request *req, const char *token)
+{
+	const char *sig = req_query(req, "signature"), *ts = req_query(req, "timestamp"), *nonce = req_query(req, "nonce");
+	if (!*token || !sig || !ts || !nonce || strlen(sig) != 40 || strlen(ts) > 20 || strlen(nonce) > 64)
+		return false;
+	const char *p[3] = {token, ts, nonce};
+	for (int i = 0; i < 3; i++)
+		for (int k = i + 1; k < 3; k++)
+			if (strcmp(p[k], p[i]) < 0) {
+				const char *x = p[i];
+				p[i] = p[k];
+				p[k] = x;
+			}
+	char *joined = arena_printf(req->arena, "%s%s%s", p[0], p[1], p[2]);
+	unsigned char mac[20];
+	sign_sha1(joined, strlen(joined), mac);
+	sodium_memzero(joined, strlen(joined));
+	char hex[41];
+	sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+	char want[41];
+	for (int i = 0; i < 40; i++)
+		want[i] = (char)(sig[i] >= 'A' && sig[i] <= 'F' ? sig[i] - 'A' + 'a' : sig[i]);
+	want[40] = 0;
+	return sodium_memcmp(hex, want, 40) == 0;
+}
+
+static bool callback_check(struct request *req)
+{
+	struct msg_settings s;
+	if (!load_settings(req, true, &s))
+		return false;
+	const char *token = s.v[MSK_WECHAT_CALLBACK_TOKEN];
+	if (!*token) {
+		req_fail(req, 404, "not_found", "未配置公众号服务器回调");
+		return false;
+	}
+	bool ok = callback_signed(req, token);
+	sodium_memzero((char *)token, strlen(token));
+	if (!ok)
+		req_fail(req, 403, "bad_signature", "签名校验失败");
+	return ok;
+}
+
+/* GET: WeChat checks the address: echostr back when the signature verifies */
+static void get_callback(struct request *req)
+{
+	const char *echo = req_query(req, "echostr");
+	if (!callback_check(req))
+		return;
+	if (!echo || strlen(echo) > 128) {
+		req_field_error(req, "echostr", "required", "缺少 echostr");
+		return;
+	}
+	req_reply_raw(req, 200, "text/plain; charset=utf-8", echo, strlen(echo));
+}
+
+/* POST: a message or event from WeChat; acknowledged ("success") once its signature
+ * verifies (its content is not acted on yet) */
+static void post_callback(struct request *req)
+{
+	if (!callback_check(req))
+		return;
+	req_reply_raw(req, 200, "text/plain; charset=utf-8", "success", 7);
+}
+
 static const struct route wechat_routes[] = {
 	{"GET", "/api/v1/me/wechat", get_me, "self.read", RF_TX_READ, 0, "whether the caller's WeChat is linked"},
 	{"POST", "/api/v1/me/wechat/authorize", post_authorize, "self.read", RF_TX_WRITE, 0,
@@ -658,6 +729,10 @@ static const struct route wechat_routes[] = {
 	{"PUT", "/api/v1/wechat/items/{id}", put_item, "message.manage", RF_TX_WRITE, 0, "change an item"},
 	{"DELETE", "/api/v1/wechat/items/{id}", delete_item, "message.manage", RF_TX_WRITE, 0, "delete an item"},
 	{"GET", "/api/v1/wechat/menu", get_menu, "message.read", RF_TX_READ, 0, "the menu WeChat would get", &org_in},
+	{"GET", "/api/v1/wechat/callback", get_callback, PERM_PUBLIC, RF_TX_READ, 0,
+	 "WeChat's server address check (signature verified, echostr back)"},
+	{"POST", "/api/v1/wechat/callback", post_callback, PERM_PUBLIC, RF_TX_READ | RF_NO_CSRF | RF_RAW_BODY, 65536,
+	 "WeChat's messages and events (signature verified; acknowledged)"},
 	{"POST", "/api/v1/wechat/menu/push", post_menu_push, "message.manage", RF_TX_WRITE, 0,
 	 "push the menu to WeChat (/cgi-bin/menu/create)"},
 };

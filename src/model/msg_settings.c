@@ -60,6 +60,7 @@ static const struct ms_def defs[MSK__MAX] = {
 	[MSK_WECHAT_FIELDS_TERM_DUE] = {"wechat_fields_term_due", "微信模板字段：换届提醒", "", MST_FIELDS, 0, 200},
 	[MSK_WECHAT_FIELDS_STUDY] = {"wechat_fields_study", "微信模板字段：学习专题", "", MST_FIELDS, 0, 200},
 	[MSK_WECHAT_FIELDS_NOTICE] = {"wechat_fields_notice", "微信模板字段：通知", "", MST_FIELDS, 0, 200},
+	[MSK_WECHAT_CALLBACK_TOKEN] = {"wechat_callback_token", "公众号服务器配置 Token（消息回调验签）", "", MST_SECRET, 0, 32},
 };
 
 static const char *const type_names[] = {"text", "int", "time", "url", "enum", "secret", "channels", "fields"};

@@ -374,3 +374,25 @@ test('R-BDAY-01 over WeChat: a linked member gets the greeting as a template mes
   assert.equal(mine[0].body.data.years.value, '29');
   assert.ok(mine[0].body.data.name.value.length > 0);
 });
+
+test('WeChat\'s server callback: only a request whose signature (SHA-1 of the sorted token, timestamp, nonce) verifies is answered', async () => {
+  const { createHash } = await import('node:crypto');
+  const cb = (q, method = 'GET') => api(srv, method, `/api/v1/wechat/callback?${new URLSearchParams(q)}`, method === 'POST' ? { raw: '<xml><MsgType>event</MsgType></xml>', headers: { 'content-type': 'text/xml' } } : {});
+  const q0 = { signature: '0'.repeat(40), timestamp: '1700000000', nonce: '42', echostr: 'hello' };
+  problemOk(null, await cb(q0), 404, 'not_found'); // no token configured: no callback
+  const sys = await as(srv, 'sysadmin');
+  const TOKEN = 'cbToken2026x';
+  assert.equal((await sys.call('PUT', '/api/v1/messages/settings', { wechat_callback_token: TOKEN })).status, 200);
+  const sign = (ts, nonce) => createHash('sha1').update([TOKEN, ts, nonce].sort().join('')).digest('hex');
+  const good = { signature: sign('1700000000', '9876'), timestamp: '1700000000', nonce: '9876', echostr: 'echo-7713' };
+  const r = await cb(good);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.text, 'echo-7713');
+  problemOk(null, await cb({ ...good, nonce: '9877' }), 403, 'bad_signature');
+  problemOk(null, await cb({ ...good, signature: undefined }), 403, 'bad_signature');
+  const p = await cb(good, 'POST');
+  assert.equal(p.status, 200, p.text);
+  assert.equal(p.text, 'success');
+  problemOk(null, await cb({ ...good, signature: sign('1', '2') }, 'POST'), 403, 'bad_signature');
+  assert.ok(!srv.sql('SELECT COALESCE(value, \'\') FROM message_settings').includes(TOKEN));
+});
