@@ -24,6 +24,7 @@
 #include "model/member.h"
 #include "model/msg_settings.h"
 #include "model/org.h"
+#include "model/outbox.h"
 #include "model/wechat.h"
 #include <sodium.h>
 #include <stdio.h>
@@ -386,11 +387,11 @@ static void put_section(struct request *req)
 {
 	int64_t id = req_param_id(req, "id"), org_id = 0, position = 0;
 	json_t *b = req_failed(req) ? NULL : in_body(req);
-	if (!b)
+	if (!b || !owner_in_scope(req, false, id, "message.manage", &org_id))
 		return;
 	in_int(req, b, "position", IN_OPTIONAL, 0, 1000, &position);
 	const char *name = menu_name(req, b, 16);
-	if (req_failed(req) || !owner_in_scope(req, false, id, "message.manage", &org_id))
+	if (req_failed(req))
 		return;
 	enum db_rc rc = wechat_section_update(req->db, id, name, position, clock_now());
 	if (rc != DB_OK) {
@@ -706,6 +707,48 @@ static void post_callback(struct request *req)
 	req_reply_raw(req, 200, "text/plain; charset=utf-8", "success", 7);
 }
 
+/* ---- statistics ---------------------------------------------------------------------- */
+
+struct stats_in {
+	int64_t org_id;
+	const char *from, *to;
+};
+static const struct param stats_params[] = {
+	PARAM_ID(struct stats_in, org_id, "党组织编号无效"),
+	PARAM_DATE(struct stats_in, from),
+	PARAM_DATE(struct stats_in, to),
+};
+static const struct params stats_in = PARAMS(struct stats_in, stats_params);
+
+/* GET /stats/wechat?org_id=&from=&to= (this year by default) */
+static void get_stats(struct request *req)
+{
+	const struct stats_in *in = req->in;
+	char today[11], jan1[11];
+	outbox_day(clock_now(), today);
+	snprintf(jan1, sizeof jan1, "%.4s-01-01", today);
+	const char *from = in->from ? in->from : arena_strdup(req->arena, jan1);
+	const char *to = in->to ? in->to : arena_strdup(req->arena, today);
+	if (strcmp(from, to) > 0) {
+		req_field_error(req, "from", "range_reversed", "开始日期不能晚于结束日期");
+		return;
+	}
+	const char **p = NULL, **e = NULL;
+	size_t n = roster_org_ranges(req, "stats.read", in->org_id, &p, &e);
+	if (req_failed(req))
+		return;
+	if (n == 0) {
+		req_fail(req, 404, "not_found", "党组织不存在");
+		return;
+	}
+	json_t *j = wechat_stats(req->db, p[0], e[0], from, to);
+	if (!j) {
+		req_fail_db(req, DB_ERROR);
+		return;
+	}
+	req_reply_json(req, 200, j);
+}
+
 static const struct route wechat_routes[] = {
 	{"GET", "/api/v1/me/wechat", get_me, "self.read", RF_TX_READ, 0, "whether the caller's WeChat is linked"},
 	{"POST", "/api/v1/me/wechat/authorize", post_authorize, "self.read", RF_TX_WRITE, 0,
@@ -729,6 +772,8 @@ static const struct route wechat_routes[] = {
 	{"PUT", "/api/v1/wechat/items/{id}", put_item, "message.manage", RF_TX_WRITE, 0, "change an item"},
 	{"DELETE", "/api/v1/wechat/items/{id}", delete_item, "message.manage", RF_TX_WRITE, 0, "delete an item"},
 	{"GET", "/api/v1/wechat/menu", get_menu, "message.read", RF_TX_READ, 0, "the menu WeChat would get", &org_in},
+	{"GET", "/api/v1/stats/wechat", get_stats, "stats.read", RF_TX_READ | RF_REPLICA, 0,
+	 "公众号: sections, items, members linked, WeChat messages sent and failed", &stats_in},
 	{"GET", "/api/v1/wechat/callback", get_callback, PERM_PUBLIC, RF_TX_READ, 0,
 	 "WeChat's server address check (signature verified, echostr back)"},
 	{"POST", "/api/v1/wechat/callback", post_callback, PERM_PUBLIC, RF_TX_READ | RF_NO_CSRF | RF_RAW_BODY, 65536,

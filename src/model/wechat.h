@@ -31,6 +31,11 @@ json_t *wechat_link_json(struct db *db, int64_t member_id, const char *appid);
 /* Members in the normal state of the subtree [prefix, end), and those linked. */
 enum db_rc wechat_linked_counts(struct db *db, const char *prefix, const char *end, int64_t *members, int64_t *linked);
 
+/* GET /stats/wechat over the subtree [prefix, end) and the days [from, to]: sections
+ * and items (as they stand), members and those linked, and WeChat messages that ended
+ * sent or failed in the period. New reference, NULL on error. */
+json_t *wechat_stats(struct db *db, const char *prefix, const char *end, const char *from, const char *to);
+
 /* ---- the 公众号's sections (版块) and items (项), and its menu (0109) ---- */
 #define WECHAT_MAX_SECTIONS 3 /* WeChat's menu: at most 3 top-level buttons */
 #define WECHAT_MAX_ITEMS 5    /* of at most 5 sub-buttons each */

@@ -21,12 +21,16 @@ enum wechat_menu_stmt {
 	STMT_WM_STUDY_OK,
 	STMT_WM_RECORD,
 	STMT_WM_LAST,
+	STMT_WM_STATS_MENU,
+	STMT_WM_STATS_SENT,
 	WM_STMT__MAX
 };
 enum wm_sec_col { WS_ID, WS_NAME, WS_POSITION };
 enum wm_item_col { WI_ID, WI_SECTION, WI_NAME, WI_KIND, WI_TARGET, WI_POSITION };
 enum wm_org_col { WO_ORG, WO_PATH };
 enum wm_last_col { WL_AT, WL_OUTCOME, WL_ERRCODE, WL_ERROR };
+enum wm_stats_menu_col { WSM_SECTIONS, WSM_ITEMS };
+enum wm_stats_sent_col { WSS_SENT, WSS_FAILED };
 
 static const struct db_sql wm_sql[WM_STMT__MAX] = {
 	[STMT_WM_SECTIONS] = {"wechat.sections",
@@ -58,6 +62,14 @@ static const struct db_sql wm_sql[WM_STMT__MAX] = {
 	 "INSERT INTO wechat_menu_pushes (org_id, pushed_at, user_id, outcome, errcode, error) VALUES ($1, $2, $3, $4, $5, $6)"},
 	[STMT_WM_LAST] = {"wechat.menu_last",
 	 "SELECT pushed_at, outcome, errcode, error FROM wechat_menu_pushes WHERE org_id = $1 ORDER BY id DESC LIMIT 1"},
+	[STMT_WM_STATS_MENU] = {"wechat.stats_menu",
+	 "SELECT (SELECT COUNT(*) FROM wechat_sections WHERE org_path >= $1 AND org_path < $2),"
+	 " (SELECT COUNT(*) FROM wechat_items i JOIN wechat_sections s ON s.id = i.section_id"
+	 " WHERE s.org_path >= $1 AND s.org_path < $2)"},
+	[STMT_WM_STATS_SENT] = {"wechat.stats_sent",
+	 "SELECT COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0),"
+	 " COALESCE(SUM(CASE WHEN state IN ('failed', 'given_up') THEN 1 ELSE 0 END), 0) FROM outbox"
+	 " WHERE channel = 'wechat' AND org_path >= $1 AND org_path < $2 AND done_day >= $3 AND done_day <= $4"},
 };
 DB_SQL_TABLE(wechat_menu, wm_sql);
 
@@ -312,4 +324,34 @@ json_t *wechat_menu_last(struct db *db, int64_t org_id)
 	}
 	db_reset(st);
 	return j;
+}
+
+json_t *wechat_stats(struct db *db, const char *prefix, const char *end, const char *from, const char *to)
+{
+	int64_t members = 0, linked = 0;
+	if (wechat_linked_counts(db, prefix, end, &members, &linked) != DB_OK)
+		return NULL;
+	struct db_stmt *st = db_prepare(db, &wm_sql[STMT_WM_STATS_MENU]);
+	if (!st)
+		return NULL;
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	enum db_rc rc = db_step(st);
+	int64_t sections = rc == DB_ROW ? db_col_int(st, WSM_SECTIONS) : 0, items = rc == DB_ROW ? db_col_int(st, WSM_ITEMS) : 0;
+	db_reset(st);
+	if (rc != DB_ROW || !(st = db_prepare(db, &wm_sql[STMT_WM_STATS_SENT])))
+		return NULL;
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	db_bind_text(st, 3, from, -1);
+	db_bind_text(st, 4, to, -1);
+	rc = db_step(st);
+	int64_t sent = rc == DB_ROW ? db_col_int(st, WSS_SENT) : 0, failed = rc == DB_ROW ? db_col_int(st, WSS_FAILED) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return NULL;
+	return json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:s, s:s}", "sections", (json_int_t)sections, "items",
+			 (json_int_t)items, "members", (json_int_t)members, "linked", (json_int_t)linked, "link_rate",
+			 members ? (double)linked / (double)members : 0.0, "sent", (json_int_t)sent, "failed",
+			 (json_int_t)failed, "from", from, "to", to);
 }

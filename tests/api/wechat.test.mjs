@@ -317,6 +317,15 @@ test('公众号 sections: at most 3 sections of at most 5 items (WeChat\'s menu 
   assert.equal(v('wechat.sections'), 4);
   assert.equal(v('wechat.items'), n('SELECT COUNT(*) FROM wechat_items'));
   assert.equal(v('wechat.linked_members'), n("SELECT COUNT(*) FROM member_wechat w JOIN members m ON m.id = w.member_id WHERE m.state = 'normal'"));
+  // the statistics page's section: the same figures, and the WeChat messages of the year
+  const st = await admin.call('GET', '/api/v1/stats/wechat?org_id=1');
+  assert.equal(st.status, 200, st.text);
+  assert.equal(st.body.sections, 4);
+  assert.equal(st.body.items, v('wechat.items'));
+  assert.equal(st.body.linked, v('wechat.linked_members'));
+  assert.equal(st.body.sent, n(`SELECT COUNT(*) FROM outbox WHERE channel = 'wechat' AND state = 'sent' AND done_day >= '${st.body.from}' AND done_day <= '${st.body.to}'`));
+  assert.ok(st.body.sent >= 3);
+  problemOk(null, await sec.call('GET', `/api/v1/stats/wechat?org_id=${srv.branch(1)}`), 404, 'not_found');
   // deleting a section takes its items
   assert.equal((await admin.call('DELETE', `/api/v1/wechat/sections/${sid}`)).status, 200);
   assert.equal(n(`SELECT COUNT(*) FROM wechat_items WHERE section_id = ${sid}`), 0);

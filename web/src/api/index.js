@@ -105,6 +105,7 @@ export const api = {
   deleteWechatSection: (id) => http.del(`/wechat/sections/${enc(id)}`),
   addWechatItem: (sectionId, body) => http.post(`/wechat/sections/${enc(sectionId)}/items`, body),
   deleteWechatItem: (id) => http.del(`/wechat/items/${enc(id)}`),
+  wechatStats: (query) => http.get('/stats/wechat', query, { quiet: true }),
   pushWechatMenu: (orgId) => http.post('/wechat/menu/push', { org_id: orgId }),
   // files store (issue 15): attached to a record (owner kind + id)
   listFiles: (ownerKind, ownerId) => http.get('/files', { owner_kind: ownerKind, owner_id: ownerId }),

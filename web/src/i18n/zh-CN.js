@@ -1057,7 +1057,8 @@ export default {
     target: '目标',
     addItem: '添加栏目项',
     itemKinds: { page: '本系统页面', study: '学习专题', url: '网址' },
-    targetHint: { page: '/m/…', study: '学习专题编号', url: 'https://…' }
+    targetHint: { page: '/m/…', study: '学习专题编号', url: 'https://…' },
+    stats: { title: '微信公众号', sections: '版块', items: '栏目内容（项）', linked: '绑定党员（人）', linkRate: '绑定率', sent: '模板消息发送（条）' }
   },
   // (each capability adds its block above this line, ending with a comma)
 }
