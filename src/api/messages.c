@@ -268,6 +268,17 @@ static void post_notice(struct request *req)
 				want[k == 2 ? 0 : k == 0 ? 1 : 2] = true;
 			}
 	}
+	if (want[2] && !req_failed(req)) {
+		/* WeChat without an account configured: its rows would wait forever */
+		struct msg_settings s;
+		enum db_rc src = msg_settings_load(req->db, req->arena, false, &s);
+		if (src != DB_OK) {
+			req_fail_db(req, src);
+			return;
+		}
+		if (!*s.v[MSK_WECHAT_APPID] || !msg_settings_secret_set(req->db, MSK_WECHAT_SECRET))
+			req_field_error(req, "channels", "channel_unavailable", "尚未配置微信公众号（AppID 与 AppSecret），请选择站内或短信");
+	}
 	if (req_failed(req))
 		return;
 	struct org_rec o;

@@ -100,11 +100,10 @@ test('outbox_enqueue contract: the dedup key makes a notice idempotent; in-app r
   problemOk(null, bad, 400, 'validation_failed');
   assert.ok(bad.body.errors.some((e) => e.field === 'title'));
   assert.ok(bad.body.errors.some((e) => e.field === 'channels'));
-  // WeChat goes to members who linked their openid (none here): the others get it in the app
+  // WeChat without an account configured: refused rather than queued forever (wechat.test.mjs: with one)
   const wx = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: 'x', text: 'y', channels: ['wechat'] });
-  assert.equal(wx.status, 201, wx.text);
-  assert.equal(wx.body.queued.wechat, 0);
-  assert.equal(wx.body.queued.wechat_fallback_inapp, members);
+  problemOk(null, wx, 400, 'validation_failed');
+  assert.equal(wx.body.errors[0].code, 'channel_unavailable');
   // 支部书记 reads the monitor of the branch but may not push
   problemOk(null, await sec.call('POST', '/api/v1/messages/notices', { org_id: srv.branch(0), title: 'x', text: 'y' }), 403, 'forbidden');
   const mon = await sec.call('GET', `/api/v1/outbox?org_id=${srv.branch(0)}`);
