@@ -160,10 +160,16 @@ json_t *chan_wechat_token_json(void)
 	return j;
 }
 
-/* A parameter's text for the data: one of the template's, or title / body. */
+/* A parameter's text for the data: one of the template's (a parameter named title is
+ * the parameter), or else the rendered title / body. */
 static const char *field_value(struct arena *a, const struct outbox_claimed *m, const struct outbox_template *t,
 			       json_t *p, const char *name)
 {
+	json_t *pv = json_object_get(p, name);
+	if (json_is_string(pv))
+		return json_string_value(pv);
+	if (json_is_integer(pv))
+		return arena_printf(a, "%lld", (long long)json_integer_value(pv));
 	if (strcmp(name, "body") == 0)
 		return m->body ? m->body : "";
 	if (strcmp(name, "title") == 0) {

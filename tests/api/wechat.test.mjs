@@ -209,6 +209,30 @@ test('an expired token (42001) or a refused one (40001) is fetched anew and the 
   assert.equal(row, 'queued|40001|1');
 });
 
+test('学习专题 published: the in-app push as before, and a WeChat template message to each linked member of the audience', async () => {
+  const sys = await as(srv, 'sysadmin');
+  assert.equal((await sys.call('PUT', '/api/v1/messages/settings', { wechat_tpl_study: 'TPL_STUDY_1' })).status, 200);
+  const org = srv.branch(0);
+  const reviewer = await as(srv, 'committee_admin', 1);
+  const c = await admin.call('POST', '/api/v1/study/issues', { org_id: org, title: '第9期：党章学习' });
+  assert.equal(c.status, 201, c.text);
+  const id = c.body.id;
+  assert.equal((await admin.call('POST', `/api/v1/study/issues/${id}/items`, { kind: 'link', title: '党章', url: 'https://www.12371.cn/' })).status, 201);
+  assert.equal((await admin.call('POST', `/api/v1/study/issues/${id}/submit`)).status, 200);
+  const pub = await reviewer.call('POST', `/api/v1/study/issues/${id}/review`, { decision: 'publish' });
+  assert.equal(pub.status, 200, pub.text);
+  const all = members(org);
+  assert.equal(n(`SELECT COUNT(*) FROM outbox WHERE dedup_key LIKE 'study:${id}:inapp:%'`), all.length);
+  const linked = n(`SELECT COUNT(*) FROM member_wechat w JOIN members m ON m.id = w.member_id WHERE m.org_id = ${org} AND m.state = 'normal'`);
+  assert.ok(linked >= 1);
+  assert.equal(n(`SELECT COUNT(*) FROM outbox WHERE dedup_key LIKE 'study:${id}:wechat:%'`), linked);
+  assert.equal(n(`SELECT pushed FROM study_issues WHERE id = ${id}`), all.length);
+  await tick();
+  const sent = fake.sends.filter((x) => x.body && x.body.template_id === 'TPL_STUDY_1');
+  assert.equal(sent.length, linked);
+  assert.deepEqual(sent[0].body.data, { title: { value: '第9期：党章学习' } });
+});
+
 test('errcodes: 45009 (quota) and HTTP 500 are retried with back-off; 43004 (not following the account) fails for good; nothing is sent twice', async () => {
   const org = srv.branch(0);
   srv.sql("UPDATE outbox SET state = 'cancelled' WHERE state = 'queued'");
