@@ -40,7 +40,7 @@ test('微信公众号 settings: the account and the templates saved from the pag
   const form = page.locator('[data-testid=wechat-settings]')
   await form.waitFor()
   await page.locator('[data-testid=wx-wechat_appid]').fill(APPID)
-  await form.getByPlaceholder('未设置').fill(SECRET)
+  await page.locator('[data-testid=wx-wechat_secret]').fill(SECRET)
   await page.locator('[data-testid=wx-wechat_api_base]').fill(fake.base)
   await page.locator('[data-testid=wx-wechat_oauth_url]').fill(`${fake.base}/connect/oauth2/authorize`)
   await page.locator('[data-testid=wx-wechat_redirect_url]').fill(url('/m/wechat'))
