@@ -233,8 +233,10 @@ static void get_templates(struct request *req)
 	req_reply_list(req, items, NULL, (int64_t)n);
 }
 
-/* POST /messages/notices {org_id, title, text, channels:["inapp","sms"]}: one notice
- * to every member of the subtree, deduplicated per (notice, member, channel). */
+/* POST /messages/notices {org_id, title, text, channels:["inapp","sms","wechat"]}: one
+ * notice to every member of the subtree, deduplicated per (notice, member, channel).
+ * WeChat goes to the members who linked their openid; without in-app among the
+ * channels, the others get it in the app (wechat_fallback_inapp). */
 static void post_notice(struct request *req)
 {
 	json_t *b = in_body(req);
@@ -263,12 +265,19 @@ static void post_notice(struct request *req)
 					req_field_error(req, "channels", "invalid_code", "渠道应为 inapp、sms、wechat");
 					break;
 				}
-				if (k == 1) { /* wechat: no channel behind it yet; its rows would wait forever */
-					req_field_error(req, "channels", "channel_unavailable", "微信渠道尚未接入，请选择站内或短信");
-					break;
-				}
 				want[k == 2 ? 0 : k == 0 ? 1 : 2] = true;
 			}
+	}
+	if (want[2] && !req_failed(req)) {
+		/* WeChat without an account configured: its rows would wait forever */
+		struct msg_settings s;
+		enum db_rc src = msg_settings_load(req->db, req->arena, false, &s);
+		if (src != DB_OK) {
+			req_fail_db(req, src);
+			return;
+		}
+		if (!*s.v[MSK_WECHAT_APPID] || !msg_settings_secret_set(req->db, MSK_WECHAT_SECRET))
+			req_field_error(req, "channels", "channel_unavailable", "尚未配置微信公众号（AppID 与 AppSecret），请选择站内或短信");
 	}
 	if (req_failed(req))
 		return;
@@ -297,6 +306,18 @@ static void post_notice(struct request *req)
 			return;
 		}
 		json_object_set_new(counts, order[k], json_integer(q));
+		if (k == 2 && !want[0]) {
+			/* members who have not linked their WeChat get the notice in the app */
+			rc = outbox_enqueue_unlinked(req->db, arena_printf(req->arena, "notice:%s:inapp:", nid), "notice", params,
+						     p[0], e[0], "/m/inbox", &q, why, sizeof why);
+			if (rc != DB_OK) {
+				json_decref(params);
+				json_decref(counts);
+				req_fail_db(req, rc);
+				return;
+			}
+			json_object_set_new(counts, "wechat_fallback_inapp", json_integer(q));
+		}
 	}
 	json_decref(params);
 	if (audit(req, "message.notice", "org", org_id, org_id, arena_printf(req->arena, "notice=%s", nid)) != 0) {

@@ -15,6 +15,7 @@
 #include "http/params.h"
 #include "model/member.h"
 #include "model/org.h"
+#include "model/msg_settings.h"
 #include "model/outbox.h"
 #include "model/study.h"
 #include <stdio.h>
@@ -223,7 +224,7 @@ static void post_review(struct request *req)
 		req_fail(req, 409, "not_in_review", "只有待审核的专题可以审核");
 		return;
 	}
-	int64_t pushed = 0;
+	int64_t pushed = 0, wx_pushed = 0;
 	if (rc == DB_OK && publish) {
 		/* the push: one in-app message per member of the audience, deduplicated per
 		 * issue and member (a second publish of the same issue adds nothing) */
@@ -233,16 +234,26 @@ static void post_review(struct request *req)
 		char why[160];
 		rc = outbox_enqueue_subtree(req->db, arena_printf(req->arena, "study:%lld:inapp:", (long long)s.id), "inapp",
 					    "study", p, s.org_path, end, "/m/study", &pushed, why, sizeof why);
-		json_decref(p);
 		if (rc == DB_OK)
 			rc = study_set_pushed(req->db, s.id, pushed);
+		/* and, with the 公众号 configured for study pushes, a template message to the
+		 * members who linked their WeChat (the in-app push above stays the count) */
+		struct msg_settings ms;
+		if (rc == DB_OK && (rc = msg_settings_load(req->db, req->arena, false, &ms)) == DB_OK &&
+		    *ms.v[MSK_WECHAT_APPID] && *msg_settings_wechat_template(&ms, "study") &&
+		    msg_settings_secret_set(req->db, MSK_WECHAT_SECRET))
+			rc = outbox_enqueue_subtree(req->db, arena_printf(req->arena, "study:%lld:wechat:", (long long)s.id),
+						    "wechat", "study", p, s.org_path, end, "/m/study", &wx_pushed, why,
+						    sizeof why);
+		json_decref(p);
 	}
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
 	}
 	if (audit(req, publish ? "study.publish" : "study.return", s.id, s.org_id,
-		  publish ? arena_printf(req->arena, "pushed=%lld", (long long)pushed) : "state=draft") != 0)
+		  publish ? arena_printf(req->arena, "pushed=%lld wechat=%lld", (long long)pushed, (long long)wx_pushed)
+			  : "state=draft") != 0)
 		return;
 	req_reply_json(req, 200, study_issue_json(req->db, s.id));
 }

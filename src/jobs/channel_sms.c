@@ -4,6 +4,7 @@
  * account, sign name and approved template codes are settings (model/msg_settings.c);
  * the secrets arrive opened in the pass's arena and go nowhere but into the HMAC. */
 #include "jobs/channel.h"
+#include "jobs/channel_http.h"
 #include "config.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -18,10 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-struct chan_ctx {
-	const struct msg_settings *s;
-	CURL *curl;
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void)
@@ -57,6 +54,8 @@ bool chan_ready(const struct msg_settings *s, const char *channel)
 		if (strcmp(p, "tencent") == 0)
 			return *s->v[MSK_TENCENT_SECRET_ID] && *s->v[MSK_TENCENT_SECRET_KEY] && *s->v[MSK_TENCENT_APP_ID];
 	}
+	if (strcmp(channel, "wechat") == 0)
+		return *s->v[MSK_WECHAT_APPID] && *s->v[MSK_WECHAT_SECRET];
 	return false;
 }
 
@@ -156,83 +155,9 @@ char *chan_tc3_authorization(struct arena *a, const char *secret_id, const char 
 			    secret_id, scope, sign_hex(a, sig, sizeof sig));
 }
 
-/* ---- HTTP ---- */
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static size_t on_body(char *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	size_t n = sz * nm;
-	if (b->n + n + 1 > 65536)
-		return 0; /* a provider's answer is small: more is not one */
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, d, n);
-	b->n += n;
-	b->p[b->n] = 0;
-	return n;
-}
-
-struct http_res {
-	long status;
-	bool sent_nothing; /* the request never reached the provider: safe to try again */
-	bool failed;       /* no answer */
-	char err[128];
-	json_t *json;      /* the answer parsed, or NULL */
-};
-
-static void http_post(struct chan_ctx *c, const char *url, struct curl_slist *hdr, const char *body,
-		      struct http_res *r)
-{
-	memset(r, 0, sizeof *r);
-	if (!c->curl)
-		c->curl = curl_easy_init();
-	CURL *h = c->curl;
-	if (!h) {
-		r->failed = r->sent_nothing = true;
-		snprintf(r->err, sizeof r->err, "curl init");
-		return;
-	}
-	curl_easy_reset(h);
-	struct buf b = {0};
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg.provider_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg.provider_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	CURLcode rc = curl_easy_perform(h);
-	if (rc != CURLE_OK) {
-		long sent = 0;
-		curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
-		r->failed = true;
-		r->sent_nothing = sent == 0 || rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
-		snprintf(r->err, sizeof r->err, "%s", curl_easy_strerror(rc));
-	} else {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-		r->json = b.p ? json_loads(b.p, 0, NULL) : NULL;
-	}
-	free(b.p);
-}
-
 /* What every failed HTTP exchange means: nothing reached the provider (try again), or
  * it may have (never again by itself: the monitor shows it for a person to decide). */
-static bool http_outcome(const struct http_res *r, struct chan_outcome *out)
+static bool http_outcome(const struct chan_http_res *r, struct chan_outcome *out)
 {
 	if (r->failed) {
 		if (r->sent_nothing) {
@@ -316,8 +241,8 @@ static void send_aliyun(struct chan_ctx *c, struct arena *a, const struct outbox
 	char *body = arena_printf(a, "Signature=%s&%s", sign_percent(a, sig), aliyun_canonical(a, kv, n));
 	free(tpj);
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
-	struct http_res hr;
-	http_post(c, s->v[MSK_ALIYUN_ENDPOINT], hdr, body, &hr);
+	struct chan_http_res hr;
+	chan_http(c, s->v[MSK_ALIYUN_ENDPOINT], hdr, body, &hr);
 	curl_slist_free_all(hdr);
 	if (http_outcome(&hr, out))
 		goto done;
@@ -382,8 +307,8 @@ static void send_tencent(struct chan_ctx *c, struct arena *a, const struct outbo
 	hdr = curl_slist_append(hdr, arena_printf(a, "X-TC-Timestamp: %lld", (long long)ts));
 	hdr = curl_slist_append(hdr, "X-TC-Version: 2021-01-11");
 	hdr = curl_slist_append(hdr, arena_printf(a, "X-TC-Region: %s", s->v[MSK_TENCENT_REGION]));
-	struct http_res hr;
-	http_post(c, s->v[MSK_TENCENT_ENDPOINT], hdr, payload, &hr);
+	struct chan_http_res hr;
+	chan_http(c, s->v[MSK_TENCENT_ENDPOINT], hdr, payload, &hr);
 	curl_slist_free_all(hdr);
 	free(payload);
 	if (http_outcome(&hr, out))
@@ -423,6 +348,10 @@ done:
 void chan_send(struct chan_ctx *c, struct arena *a, const struct outbox_claimed *m, struct chan_outcome *out)
 {
 	memset(out, 0, sizeof *out);
+	if (strcmp(m->channel, "wechat") == 0) {
+		chan_wechat_send(c, a, m, out);
+		return;
+	}
 	if (strcmp(m->channel, "sms") != 0) {
 		out->r = CHAN_FAILED;
 		snprintf(out->code, sizeof out->code, "no_channel");

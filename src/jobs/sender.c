@@ -139,7 +139,8 @@ static enum db_rc claim_tx(struct db *db, void *p)
 		} else if (m->skip) {
 			c->st->failed++;
 			rc = outbox_end(db, m->id, sender_owner(), OUTBOX_END_FAILED, c->now, 0, NULL, m->skip,
-					"收件党员没有登记手机号");
+					strcmp(m->skip, "no_openid") == 0 ? "收件党员尚未绑定微信（公众号）"
+									  : "收件党员没有登记手机号");
 		} else if (m->member_id > 0) {
 			size_t k = 0;
 			while (k < nseen && seen_id[k] != m->member_id)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ms_type { MST_TEXT, MST_INT, MST_HHMM, MST_URL, MST_ENUM, MST_SECRET, MST_CHANNELS };
+enum ms_type { MST_TEXT, MST_INT, MST_HHMM, MST_URL, MST_ENUM, MST_SECRET, MST_CHANNELS, MST_FIELDS };
 
 struct ms_def {
 	const char *key, *name, *def;
@@ -45,11 +45,28 @@ static const struct ms_def defs[MSK__MAX] = {
 	[MSK_BIRTHDAY_TIME] = {"birthday_time", "政治生日祝福发送时间", "09:00", MST_HHMM},
 	[MSK_BIRTHDAY_CHANNELS] = {"birthday_channels", "政治生日祝福渠道", "inapp,sms", MST_CHANNELS},
 	[MSK_TERM_DUE_TIME] = {"term_due_time", "换届提醒检查时间", "08:30", MST_HHMM},
+	/* WeChat Official Account (公众号) */
+	[MSK_WECHAT_APPID] = {"wechat_appid", "公众号 AppID", "", MST_TEXT, 0, 64},
+	[MSK_WECHAT_SECRET] = {"wechat_secret", "公众号 AppSecret", "", MST_SECRET, 0, 128},
+	[MSK_WECHAT_API_BASE] = {"wechat_api_base", "微信接口地址", "https://api.weixin.qq.com", MST_URL, 0, 200},
+	[MSK_WECHAT_OAUTH_URL] = {"wechat_oauth_url", "微信网页授权地址", "https://open.weixin.qq.com/connect/oauth2/authorize",
+				  MST_URL, 0, 200},
+	[MSK_WECHAT_REDIRECT_URL] = {"wechat_redirect_url", "绑定页面地址（手机页 /m/wechat）", "", MST_URL, 0,
+				     300},
+	[MSK_WECHAT_TPL_BIRTHDAY] = {"wechat_tpl_birthday", "微信模板：政治生日", "", MST_TEXT, 0, 64},
+	[MSK_WECHAT_TPL_TERM_DUE] = {"wechat_tpl_term_due", "微信模板：换届提醒", "", MST_TEXT, 0, 64},
+	[MSK_WECHAT_TPL_STUDY] = {"wechat_tpl_study", "微信模板：学习专题", "", MST_TEXT, 0, 64},
+	[MSK_WECHAT_TPL_NOTICE] = {"wechat_tpl_notice", "微信模板：通知", "", MST_TEXT, 0, 64},
+	[MSK_WECHAT_FIELDS_BIRTHDAY] = {"wechat_fields_birthday", "微信模板字段：政治生日", "", MST_FIELDS, 0, 200},
+	[MSK_WECHAT_FIELDS_TERM_DUE] = {"wechat_fields_term_due", "微信模板字段：换届提醒", "", MST_FIELDS, 0, 200},
+	[MSK_WECHAT_FIELDS_STUDY] = {"wechat_fields_study", "微信模板字段：学习专题", "", MST_FIELDS, 0, 200},
+	[MSK_WECHAT_FIELDS_NOTICE] = {"wechat_fields_notice", "微信模板字段：通知", "", MST_FIELDS, 0, 200},
+	[MSK_WECHAT_CALLBACK_TOKEN] = {"wechat_callback_token", "公众号服务器配置 Token（消息回调验签）", "", MST_SECRET, 0, 32},
 };
 
-static const char *const type_names[] = {"text", "int", "time", "url", "enum", "secret", "channels"};
+static const char *const type_names[] = {"text", "int", "time", "url", "enum", "secret", "channels", "fields"};
 
-enum ms_stmt { STMT_MS_ALL, STMT_MS_SET, MS_STMT__MAX };
+enum ms_stmt { STMT_MS_ALL, STMT_MS_SET, STMT_MS_SEALED, MS_STMT__MAX };
 enum ms_col { MS_COL_KEY, MS_COL_VALUE, MS_COL_SEALED };
 static const struct db_sql ms_sql[MS_STMT__MAX] = {
 	[STMT_MS_ALL] = {"msg_settings.all", "SELECT key, value, sealed FROM message_settings"},
@@ -57,6 +74,7 @@ static const struct db_sql ms_sql[MS_STMT__MAX] = {
 	 "INSERT INTO message_settings (key, value, sealed, updated_at) VALUES ($1, $2, $3, $4)"
 	 " ON CONFLICT (key) DO UPDATE SET value = excluded.value, sealed = excluded.sealed,"
 	 " updated_at = excluded.updated_at"},
+	[STMT_MS_SEALED] = {"msg_settings.sealed", "SELECT 1 FROM message_settings WHERE key = $1 AND sealed IS NOT NULL"},
 };
 DB_SQL_TABLE(msg_settings, ms_sql);
 
@@ -118,6 +136,41 @@ const char *msg_settings_sms_template(const struct msg_settings *s, const char *
 	return "";
 }
 
+static const struct {
+	const char *code;
+	enum msg_key tpl, fields;
+} wx_map[] = {{"birthday", MSK_WECHAT_TPL_BIRTHDAY, MSK_WECHAT_FIELDS_BIRTHDAY},
+	      {"term_due", MSK_WECHAT_TPL_TERM_DUE, MSK_WECHAT_FIELDS_TERM_DUE},
+	      {"study", MSK_WECHAT_TPL_STUDY, MSK_WECHAT_FIELDS_STUDY},
+	      {"notice", MSK_WECHAT_TPL_NOTICE, MSK_WECHAT_FIELDS_NOTICE}};
+
+const char *msg_settings_wechat_template(const struct msg_settings *s, const char *tmpl)
+{
+	for (size_t i = 0; i < sizeof wx_map / sizeof wx_map[0]; i++)
+		if (strcmp(wx_map[i].code, tmpl) == 0)
+			return s->v[wx_map[i].tpl];
+	return "";
+}
+
+const char *msg_settings_wechat_fields(const struct msg_settings *s, const char *tmpl)
+{
+	for (size_t i = 0; i < sizeof wx_map / sizeof wx_map[0]; i++)
+		if (strcmp(wx_map[i].code, tmpl) == 0)
+			return s->v[wx_map[i].fields];
+	return "";
+}
+
+bool msg_settings_secret_set(struct db *db, enum msg_key k)
+{
+	struct db_stmt *st = db_prepare(db, &ms_sql[STMT_MS_SEALED]);
+	if (!st)
+		return false;
+	db_bind_text(st, 1, defs[k].key, -1);
+	bool set = db_step(st) == DB_ROW;
+	db_reset(st);
+	return set;
+}
+
 json_t *msg_settings_json(struct db *db)
 {
 	struct arena *a = arena_new();
@@ -167,15 +220,34 @@ static bool hhmm_valid(const char *v)
 
 static bool channels_valid(const char *v)
 {
-	/* a comma-separated subset of inapp, sms (may be empty) */
+	/* a comma-separated subset of inapp, sms, wechat (may be empty) */
 	char buf[64];
 	if (strlen(v) >= sizeof buf)
 		return false;
 	snprintf(buf, sizeof buf, "%s", v);
 	char *save = NULL;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcmp(t, "inapp") != 0 && strcmp(t, "sms") != 0) /* wechat: not yet a channel */
+		if (strcmp(t, "inapp") != 0 && strcmp(t, "sms") != 0 && strcmp(t, "wechat") != 0)
 			return false;
+	return true;
+}
+
+/* "key:param,key:param" (may be empty): key [A-Za-z0-9_]{1,32}, param [a-z_]{1,32} */
+static bool fields_valid(const char *v)
+{
+	const char *p = v;
+	while (*p) {
+		size_t k = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+		if (k == 0 || k > 32 || p[k] != ':')
+			return false;
+		p += k + 1;
+		size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+		if (n == 0 || n > 32 || (p[n] != ',' && p[n] != 0))
+			return false;
+		p += n;
+		if (*p == ',' && !*++p)
+			return false;
+	}
 	return true;
 }
 
@@ -194,7 +266,7 @@ enum db_rc msg_settings_set(struct db *db, const char *key, json_t *value, int64
 		v = num;
 	} else if (json_is_string(value)) {
 		v = json_string_value(value);
-	} else if (json_is_null(value) && (d->type == MST_SECRET || d->type == MST_TEXT)) {
+	} else if (json_is_null(value)) { /* back to the default */
 		v = NULL;
 	} else {
 		snprintf(why, whylen, "设置值的类型不对");
@@ -235,7 +307,12 @@ enum db_rc msg_settings_set(struct db *db, const char *key, json_t *value, int64
 		case MST_CHANNELS:
 			ok = ok && channels_valid(v);
 			if (!ok)
-				snprintf(why, whylen, "渠道应为 inapp、sms 以逗号分隔（微信尚未接入）");
+				snprintf(why, whylen, "渠道应为 inapp、sms、wechat 以逗号分隔");
+			break;
+		case MST_FIELDS:
+			ok = ok && fields_valid(v) && strlen(v) <= (size_t)d->max;
+			if (!ok)
+				snprintf(why, whylen, "应为“模板字段:参数”以逗号分隔，字段为字母数字下划线，参数为模板参数或 title、body");
 			break;
 		case MST_TEXT:
 		case MST_SECRET:

@@ -42,6 +42,21 @@ enum msg_key {
 	MSK_BIRTHDAY_TIME,
 	MSK_BIRTHDAY_CHANNELS,
 	MSK_TERM_DUE_TIME,
+	/* WeChat Official Account (公众号) */
+	MSK_WECHAT_APPID,
+	MSK_WECHAT_SECRET,
+	MSK_WECHAT_API_BASE,
+	MSK_WECHAT_OAUTH_URL,
+	MSK_WECHAT_REDIRECT_URL,
+	MSK_WECHAT_TPL_BIRTHDAY,
+	MSK_WECHAT_TPL_TERM_DUE,
+	MSK_WECHAT_TPL_STUDY,
+	MSK_WECHAT_TPL_NOTICE,
+	MSK_WECHAT_FIELDS_BIRTHDAY,
+	MSK_WECHAT_FIELDS_TERM_DUE,
+	MSK_WECHAT_FIELDS_STUDY,
+	MSK_WECHAT_FIELDS_NOTICE,
+	MSK_WECHAT_CALLBACK_TOKEN,
 	MSK__MAX
 };
 
@@ -57,6 +72,14 @@ int64_t msg_settings_int(const struct msg_settings *s, enum msg_key k);
 int msg_settings_minutes(const struct msg_settings *s, enum msg_key k);
 /* The SMS template code for a message template code ("birthday"), or "" when none. */
 const char *msg_settings_sms_template(const struct msg_settings *s, const char *tmpl);
+/* The WeChat template id for a message template code, or "" when none; and its field
+ * map ("keyword1:name,keyword2:years": the 公众号 template's data keys and which of our
+ * parameters, or title / body, fills each), "" when the template's parameters go under
+ * their own names. */
+const char *msg_settings_wechat_template(const struct msg_settings *s, const char *tmpl);
+const char *msg_settings_wechat_fields(const struct msg_settings *s, const char *tmpl);
+/* True when the secret k has a value stored (sealed). */
+bool msg_settings_secret_set(struct db *db, enum msg_key k);
 /* The settings as the API shows them: {items:[{key, name, type, value, secret, set}]}
  * (a secret's value is null). New reference, NULL on error. */
 json_t *msg_settings_json(struct db *db);

@@ -75,6 +75,7 @@ enum outbox_stmt {
 	STMT_OB_SUBTREE,
 	STMT_OB_CLAIM,
 	STMT_OB_MOBILE,
+	STMT_OB_OPENID,
 	STMT_OB_SENT_ON,
 	STMT_OB_END,
 	STMT_OB_END_SENT,
@@ -144,8 +145,10 @@ static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	[STMT_OB_OPTED_OUT] = {"outbox.opted_out", "SELECT 1 FROM message_optouts WHERE member_id = $1 AND kind = $2"},
 	/* one row per member of the subtree not opted out; $1 key prefix, $2 channel, $3
 	 * template, $4 kind, $5 params, $6 title, $7 body, $8 link, $9 state, $10 now, $11
-	 * day (in-app rows are delivered at once), $12/$13 the range. SMS goes only to
-	 * members with a mobile; members not in the normal state get nothing. */
+	 * day (in-app rows are delivered at once), $12/$13 the range, $14 1: only members
+	 * without a linked WeChat (the in-app fallback of a WeChat push). SMS goes only to
+	 * members with a mobile, WeChat only to members who linked their openid; members
+	 * not in the normal state get nothing. */
 	[STMT_OB_SUBTREE] = {"outbox.subtree",
 	 "INSERT INTO outbox (dedup_key, kind, channel, member_id, org_path, template, params, title, body, link, state,"
 	 " next_attempt_at, created_at, updated_at, done_day)"
@@ -154,6 +157,8 @@ static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	 " CAST($10 AS BIGINT), CAST($10 AS BIGINT), CAST($10 AS BIGINT), CAST($11 AS TEXT)"
 	 " FROM members m WHERE m.org_path >= $12 AND m.org_path < $13 AND m.state = 'normal'"
 	 " AND (CAST($2 AS TEXT) <> 'sms' OR m.mobile_cipher IS NOT NULL)"
+	 " AND (CAST($2 AS TEXT) <> 'wechat' OR EXISTS (SELECT 1 FROM member_wechat w WHERE w.member_id = m.id))"
+	 " AND ($14 = 0 OR NOT EXISTS (SELECT 1 FROM member_wechat w WHERE w.member_id = m.id))"
 	 " AND NOT EXISTS (SELECT 1 FROM message_optouts x WHERE x.member_id = m.id AND x.kind = CAST($4 AS TEXT))"
 	 " ON CONFLICT (dedup_key) DO NOTHING"},
 	[STMT_OB_CLAIM] = {"outbox.claim",
@@ -168,6 +173,9 @@ static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	 " RETURNING id, channel, kind, template, params, COALESCE(member_id, 0), dedup_key, attempts, body,"
 	 " to_cipher, params_cipher"},
 	[STMT_OB_MOBILE] = {"outbox.mobile", "SELECT mobile_cipher FROM members WHERE id = $1 AND state = 'normal'"},
+	[STMT_OB_OPENID] = {"outbox.openid",
+	 "SELECT w.openid FROM member_wechat w JOIN members m ON m.id = w.member_id WHERE w.member_id = $1"
+	 " AND m.state = 'normal'"},
 	[STMT_OB_SENT_ON] = {"outbox.sent_on",
 	 "SELECT COUNT(*) FROM outbox WHERE member_id = $1 AND channel IN ('sms', 'wechat') AND state = 'sent'"
 	 " AND done_day = $2"},
@@ -410,8 +418,8 @@ out:
 	return res;
 }
 
-enum db_rc outbox_enqueue_subtree(struct db *db, const char *key_prefix, const char *channel, const char *tmpl,
-				  json_t *params, const char *prefix, const char *end, const char *link,
+static enum db_rc enqueue_subtree(struct db *db, const char *key_prefix, const char *channel, const char *tmpl,
+				  json_t *params, const char *prefix, const char *end, const char *link, bool unlinked,
 				  int64_t *queued, char *why, size_t whylen)
 {
 	*queued = 0;
@@ -446,6 +454,7 @@ enum db_rc outbox_enqueue_subtree(struct db *db, const char *key_prefix, const c
 		db_bind_opt_text(st, 11, inapp ? day : NULL);
 		db_bind_text(st, 12, prefix, -1);
 		db_bind_text(st, 13, end, -1);
+		db_bind_int(st, 14, unlinked ? 1 : 0);
 		rc = done_rc(db_step(st));
 		db_reset(st);
 		if (rc == DB_OK)
@@ -454,6 +463,20 @@ enum db_rc outbox_enqueue_subtree(struct db *db, const char *key_prefix, const c
 	free(ptext);
 	arena_free(a);
 	return rc;
+}
+
+enum db_rc outbox_enqueue_subtree(struct db *db, const char *key_prefix, const char *channel, const char *tmpl,
+				  json_t *params, const char *prefix, const char *end, const char *link,
+				  int64_t *queued, char *why, size_t whylen)
+{
+	return enqueue_subtree(db, key_prefix, channel, tmpl, params, prefix, end, link, false, queued, why, whylen);
+}
+
+enum db_rc outbox_enqueue_unlinked(struct db *db, const char *key_prefix, const char *tmpl, json_t *params,
+				   const char *prefix, const char *end, const char *link, int64_t *queued, char *why,
+				   size_t whylen)
+{
+	return enqueue_subtree(db, key_prefix, "inapp", tmpl, params, prefix, end, link, true, queued, why, whylen);
 }
 
 enum db_rc outbox_claim(struct db *db, struct arena *a, const char *channel, const char *owner, int64_t now,
@@ -497,7 +520,28 @@ enum db_rc outbox_claim(struct db *db, struct arena *a, const char *channel, con
 	db_reset(st);
 	if (rc != DB_DONE && rc != DB_ROW)
 		return rc;
-	/* the recipients' mobiles, opened here and kept in the arena of this pass only */
+	/* the recipients' mobiles, opened here and kept in the arena of this pass only;
+	 * WeChat's: the openid the member linked */
+	if (strcmp(channel, "wechat") == 0) {
+		struct db_stmt *ws = db_prepare(db, &outbox_sql[STMT_OB_OPENID]);
+		if (!ws)
+			return DB_ERROR;
+		for (size_t i = 0; i < *n; i++) {
+			if (r[i].member_id > 0) {
+				db_bind_int(ws, 1, r[i].member_id);
+				rc = db_step(ws);
+				if (rc == DB_ROW)
+					r[i].to = db_col_dup(a, ws, DB_COL_ONLY);
+				db_reset(ws);
+				if (rc != DB_ROW && rc != DB_DONE)
+					return rc;
+			}
+			if (!r[i].to)
+				r[i].skip = "no_openid";
+		}
+		*rows = r;
+		return DB_OK;
+	}
 	struct db_stmt *ms = db_prepare(db, &outbox_sql[STMT_OB_MOBILE]);
 	if (!ms)
 		return DB_ERROR;

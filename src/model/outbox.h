@@ -75,6 +75,12 @@ enum db_rc outbox_enqueue_subtree(struct db *db, const char *key_prefix, const c
 				  json_t *params, const char *prefix, const char *end, const char *link,
 				  int64_t *queued, char *why, size_t whylen);
 
+/* The in-app fallback of a WeChat push: like outbox_enqueue_subtree on "inapp", to the
+ * members of the subtree who have not linked a WeChat openid only. */
+enum db_rc outbox_enqueue_unlinked(struct db *db, const char *key_prefix, const char *tmpl, json_t *params,
+				   const char *prefix, const char *end, const char *link, int64_t *queued, char *why,
+				   size_t whylen);
+
 /* Renders tmpl's text (or title with title = true) with params into an arena string;
  * NULL with why when a parameter is missing. */
 char *outbox_render(struct arena *a, const struct outbox_template *t, json_t *params, bool title, char *why,
@@ -88,7 +94,7 @@ void outbox_day(int64_t t, char buf[11]);
 struct outbox_claimed {
 	int64_t id, member_id, attempts;
 	const char *dedup_key, *channel, *kind, *tmpl, *params, *body; /* arena-owned */
-	const char *to;        /* the mobile (opened from the member's sealed one) or openid; NULL when none */
+	const char *to;        /* the mobile (opened from the member's sealed one) or the linked openid; NULL when none */
 	const char *skip;      /* set when the row must not be sent: the reason code */
 };
 

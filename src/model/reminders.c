@@ -11,14 +11,15 @@
 #include <string.h>
 
 enum rem_stmt { STMT_REM_BDAY, STMT_REM_ORG_USERS, REM_STMT__MAX };
-enum rem_bday_col { RB_ID, RB_NAME, RB_JOINED, RB_PATH, RB_MOBILE };
+enum rem_bday_col { RB_ID, RB_NAME, RB_JOINED, RB_PATH, RB_MOBILE, RB_WECHAT };
 enum rem_user_col { RU_USER, RU_PATH };
 
 static const struct db_sql rem_sql[REM_STMT__MAX] = {
 	/* $1 MM-DD, $2 MM-DD too (02-29 on 28 February of a common year, else $1), $3 the
 	 * first day of the year: joined before it */
 	[STMT_REM_BDAY] = {"reminders.birthdays",
-	 "SELECT id, name, joined_on, org_path, CASE WHEN mobile_cipher IS NULL THEN 0 ELSE 1 END FROM members"
+	 "SELECT id, name, joined_on, org_path, CASE WHEN mobile_cipher IS NULL THEN 0 ELSE 1 END,"
+	 " CASE WHEN EXISTS (SELECT 1 FROM member_wechat w WHERE w.member_id = members.id) THEN 1 ELSE 0 END FROM members"
 	 " WHERE state = 'normal' AND SUBSTR(joined_on, 6, 5) IN ($1, $2) AND joined_on < $3 ORDER BY id"},
 	/* the desk users at the organization or its parent */
 	[STMT_REM_ORG_USERS] = {"reminders.org_users",
@@ -65,7 +66,7 @@ static enum db_rc birthdays_on(struct db *db, struct date d, const char *channel
 		int64_t id;
 		const char *name, *path;
 		int years;
-		bool mobile;
+		bool mobile, wechat;
 	} *rows = NULL;
 	size_t n = 0, cap = 0;
 	enum db_rc rc;
@@ -83,6 +84,7 @@ static enum db_rc birthdays_on(struct db *db, struct date d, const char *channel
 		rows[n].path = db_col_dup(a, st, RB_PATH);
 		rows[n].years = d.y - atoi(db_col_text(st, RB_JOINED));
 		rows[n].mobile = db_col_int(st, RB_MOBILE) != 0;
+		rows[n].wechat = db_col_int(st, RB_WECHAT) != 0;
 		n++;
 	}
 	db_reset(st);
@@ -94,8 +96,12 @@ static enum db_rc birthdays_on(struct db *db, struct date d, const char *channel
 	for (size_t i = 0; i < n && rc == DB_DONE; i++) {
 		c->members++;
 		json_t *p = json_pack("{s:s, s:i}", "name", rows[i].name, "years", rows[i].years);
+		/* WeChat goes to members who linked their openid; the others get the in-app
+		 * greeting instead (the same dedup key as in-app's: never two) */
+		bool fallback = strstr(channels, "wechat") && !rows[i].wechat;
 		for (int k = 0; k < 3; k++) {
-			if (!strstr(channels, chans[k]) || (k == 1 && !rows[i].mobile))
+			if (!(strstr(channels, chans[k]) || (k == 0 && fallback)) || (k == 1 && !rows[i].mobile) ||
+			    (k == 2 && !rows[i].wechat))
 				continue;
 			char key[96], why[160];
 			snprintf(key, sizeof key, "bday:%lld:%d:%s", (long long)rows[i].id, d.y, chans[k]);

@@ -59,6 +59,10 @@ function truths(p, from, to) {
     })(),
     // messages: political-birthday greetings sent by SMS this year, by their recipients' organizations
     'messages.birthday_sent': `(SELECT COUNT(*) FROM outbox o WHERE o.kind = 'birthday' AND o.channel = 'sms' AND o.state = 'sent' AND o.org_path >= '${p}' AND o.org_path < '${end}' AND o.done_day >= '${today().slice(0, 4)}-01-01' AND o.done_day <= '${today()}')`,
+    // 公众号 (issue 16): sections and items of the accounts owned in the subtree, members linked
+    'wechat.sections': `(SELECT COUNT(*) FROM wechat_sections WHERE org_path >= '${p}' AND org_path < '${end}')`,
+    'wechat.items': `(SELECT COUNT(*) FROM wechat_items i JOIN wechat_sections s ON s.id = i.section_id WHERE s.org_path >= '${p}' AND s.org_path < '${end}')`,
+    'wechat.linked_members': `(SELECT COUNT(*) FROM member_wechat w JOIN members m ON m.id = w.member_id WHERE m.state = 'normal' AND m.org_path >= '${p}' AND m.org_path < '${end}')`,
     // 三会一课 (the period: this year to today)
     'meetings.held': `(SELECT COUNT(*) FROM meetings WHERE org_path >= '${p}' AND org_path < '${end}' AND held_on >= '${today().slice(0, 4)}-01-01' AND held_on <= '${today()}' AND status IN ('submitted', 'approved'))`,
     'meetings.reviewed': `(SELECT COUNT(*) FROM meeting_views WHERE org_path >= '${p}' AND org_path < '${end}' AND viewed_at >= ${Date.UTC(Number(today().slice(0, 4)), 0, 1) / 1000} AND viewed_at < ${Date.parse(`${today()}T00:00:00Z`) / 1000 + 86400})`,

@@ -100,7 +100,7 @@ test('outbox_enqueue contract: the dedup key makes a notice idempotent; in-app r
   problemOk(null, bad, 400, 'validation_failed');
   assert.ok(bad.body.errors.some((e) => e.field === 'title'));
   assert.ok(bad.body.errors.some((e) => e.field === 'channels'));
-  // WeChat has no channel behind it yet: refused rather than queued forever
+  // WeChat without an account configured: refused rather than queued forever (wechat.test.mjs: with one)
   const wx = await admin.call('POST', '/api/v1/messages/notices', { org_id: org, title: 'x', text: 'y', channels: ['wechat'] });
   problemOk(null, wx, 400, 'validation_failed');
   assert.equal(wx.body.errors[0].code, 'channel_unavailable');

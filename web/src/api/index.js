@@ -96,6 +96,19 @@ export const api = {
   messagePrefs: () => http.get('/me/message-prefs', null, { quiet: true }),
   saveMessagePrefs: (optOut) => http.put('/me/message-prefs', { opt_out: optOut }),
   messageStats: (query) => http.get('/stats/messages', query),
+  // WeChat Official Account (公众号): the channel's status, a member's link (OAuth2 snsapi_base)
+  wechatStatus: () => http.get('/wechat/status'),
+  myWechat: () => http.get('/me/wechat', null, { quiet: true }),
+  wechatAuthorize: () => http.post('/me/wechat/authorize', {}),
+  wechatBind: (code, state) => http.post('/me/wechat', { code, state }),
+  wechatUnlink: () => http.del('/me/wechat'),
+  wechatSections: (orgId) => http.get('/wechat/sections', { org_id: orgId }),
+  addWechatSection: (body) => http.post('/wechat/sections', body),
+  deleteWechatSection: (id) => http.del(`/wechat/sections/${enc(id)}`),
+  addWechatItem: (sectionId, body) => http.post(`/wechat/sections/${enc(sectionId)}/items`, body),
+  deleteWechatItem: (id) => http.del(`/wechat/items/${enc(id)}`),
+  wechatStats: (query) => http.get('/stats/wechat', query, { quiet: true }),
+  pushWechatMenu: (orgId) => http.post('/wechat/menu/push', { org_id: orgId }),
   // files store (issue 15): attached to a record (owner kind + id)
   listFiles: (ownerKind, ownerId) => http.get('/files', { owner_kind: ownerKind, owner_id: ownerId }),
   uploadFile: (ownerKind, ownerId, file) =>

@@ -53,6 +53,8 @@ const routes = [
       { path: 'study', name: 'mstudy', component: () => import('../views/StudyPhoneView.vue'), meta: { title: 'study.phoneTitle' } },
       // bases (issue 17)
       { path: 'visits', name: 'myVisits', component: () => import('../views/MyVisitsView.vue'), meta: { title: 'bases.nav.visits' } },
+      // WeChat Official Account (公众号): link the member's openid (the OAuth2 redirect lands here)
+      { path: 'wechat', name: 'mwechat', component: () => import('../views/WechatBindView.vue'), meta: { title: 'wechat.phoneTitle' } },
       { path: 'tasks', name: 'tasks', component: () => import('../views/ServiceTasksView.vue'), meta: { title: 'svc.tasks' } },
     ]
   },
