@@ -140,10 +140,14 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * is read before the page's 20 are known. $1 prefix and $2 end of the subtree's paths,
  * $3 mask and $4 value over stats_key (packed below), $5 born after and $6 born on or
  * before as stats_key's day numbers, $7 name LIKE, $8 joined from, $9 joined to (NULL:
- * no condition), $10 the cursor's key, $11 its id, $12 the limit. */
+ * no condition), $10 the cursor's key, $11 its id, $12 the limit. A condition that does
+ * not apply is written away by its parameter (mask 0, born after -1, born before 1 << 21):
+ * PostgreSQL folds it out of a custom plan, where its own estimate of (stats_key & …)
+ * terms would walk the whole of members_path_name instead of the sort's index. */
 #define MEMBER_KEY_FILTER                                                                                         \
-	" m.org_path >= $1 AND m.org_path < $2 AND (m.stats_key & $3) = $4"                                       \
-	" AND ((m.stats_key / 256) % 1048576) > $5 AND ((m.stats_key / 256) % 1048576) <= $6"                     \
+	" m.org_path >= $1 AND m.org_path < $2 AND (CAST($3 AS BIGINT) = 0 OR (m.stats_key & $3) = $4)"           \
+	" AND (CAST($5 AS BIGINT) < 0 OR ((m.stats_key / 256) % 1048576) > $5)"                                   \
+	" AND (CAST($6 AS BIGINT) >= 2097152 OR ((m.stats_key / 256) % 1048576) <= $6)"                           \
 	" AND (CAST($7 AS TEXT) IS NULL OR m.name LIKE $7 ESCAPE '\\')"                                            \
 	" AND (CAST($8 AS TEXT) IS NULL OR m.joined_on >= $8) AND (CAST($9 AS TEXT) IS NULL OR m.joined_on <= $9)"
 #define IDS_BY_NAME " AND (m.name, m.id) > ($10, $11) ORDER BY m.name, m.id LIMIT $12"
@@ -177,6 +181,7 @@ enum member_query_stmt {
 	STMT_MEMBER_COUNT_KEYS_PATH,
 	STMT_MEMBER_COUNT_KEYS_JOINED,
 	STMT_MEMBER_COUNT_KEYS_PROBATIONARY,
+	STMT_MEMBER_COUNT_FLAGS,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -282,6 +287,11 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 "members_joined", " WHERE m.joined_on >= $8 AND m.joined_on <= $9 AND" MEMBER_KEY_FILTER),
 	[STMT_MEMBER_COUNT_KEYS_PROBATIONARY] = DB_SQL_INDEXED("member.count_keys_probationary",
 	 "SELECT COUNT(*) FROM members m", "members_probationary", " WHERE (m.stats_key & 1) = 0 AND" MEMBER_KEY_FILTER),
+	/* member.count_packed without a birth date's bounds (the default list's total, 在册
+	 * 党员): a third less work per index entry (0.020 s instead of 0.030 s of CPU at the
+	 * root of 200,000 members) */
+	[STMT_MEMBER_COUNT_FLAGS] = DB_SQL_INDEXED("member.count_flags", "SELECT COUNT(*) FROM members", "members_stats",
+	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $4"),
 	/* one row of a list page, by id */
 	[STMT_MEMBER_LIST_ROW] = {"member.list_row",
 	 "SELECT " MEMBER_LIST_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
@@ -859,15 +869,18 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 		db_bind_text(st, 3, f->prefix, -1);
 		db_bind_text(st, 4, f->end, -1);
 	} else if (p) {
-		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_PACKED]);
+		bool birth = f->birth_after || f->birth_upto;
+		st = db_prepare(db, &mq_sql[birth ? STMT_MEMBER_COUNT_PACKED : STMT_MEMBER_COUNT_FLAGS]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_text(st, 1, f->prefix, -1);
 		db_bind_text(st, 2, f->end, -1);
 		db_bind_int(st, 3, mask);
 		db_bind_int(st, 4, value);
-		db_bind_int(st, 5, birth_key(f->birth_after, -1));
-		db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+		if (birth) {
+			db_bind_int(st, 5, birth_key(f->birth_after, -1));
+			db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+		}
 	} else {
 		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_FILTERED]);
 		if (!st)
