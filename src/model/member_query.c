@@ -90,6 +90,8 @@ enum member_list_col {
 	MEMBER_LIST_COL_ORG_NAME,
 	MEMBER_LIST_COL_PAGE_KEY,
 };
+/* member.ids_*'s rows: the id and the page's sort key */
+enum member_ids_col { MEMBER_IDS_COL_ID, MEMBER_IDS_COL_KEY };
 /* member.history's rows */
 enum member_history_col {
 	MEMBER_HISTORY_COL_ID,
@@ -133,6 +135,24 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 	[STMT_##F##_LARGE_JOINED] = DB_SQL_INDEXED(name "_large_joined", "SELECT " cols ", m.joined_on FROM members m", \
 	 "members_joined", join " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17")
 
+/* A list page's ids chosen from an index alone (0111_member_list_keys): every condition
+ * on the index entry's columns (org_path, name, joined_on, stats_key), so no table row
+ * is read before the page's 20 are known. $1 prefix and $2 end of the subtree's paths,
+ * $3 mask and $4 value over stats_key (packed below), $5 born after and $6 born on or
+ * before as stats_key's day numbers, $7 name LIKE, $8 joined from, $9 joined to (NULL:
+ * no condition), $10 the cursor's key, $11 its id, $12 the limit. A condition that does
+ * not apply is written away by its parameter (mask 0, born after -1, born before 1 << 21):
+ * PostgreSQL folds it out of a custom plan, where its own estimate of (stats_key & …)
+ * terms would walk the whole of members_path_name instead of the sort's index. */
+#define MEMBER_KEY_FILTER                                                                                         \
+	" m.org_path >= $1 AND m.org_path < $2 AND (CAST($3 AS BIGINT) = 0 OR (m.stats_key & $3) = $4)"           \
+	" AND (CAST($5 AS BIGINT) < 0 OR ((m.stats_key / 256) % 1048576) > $5)"                                   \
+	" AND (CAST($6 AS BIGINT) >= 2097152 OR ((m.stats_key / 256) % 1048576) <= $6)"                           \
+	" AND (CAST($7 AS TEXT) IS NULL OR m.name LIKE $7 ESCAPE '\\')"                                            \
+	" AND (CAST($8 AS TEXT) IS NULL OR m.joined_on >= $8) AND (CAST($9 AS TEXT) IS NULL OR m.joined_on <= $9)"
+#define IDS_BY_NAME " AND (m.name, m.id) > ($10, $11) ORDER BY m.name, m.id LIMIT $12"
+#define IDS_BY_JOINED " AND (m.joined_on, m.id) > ($10, $11) ORDER BY m.joined_on, m.id LIMIT $12"
+
 enum member_query_stmt {
 	STMT_MEMBER_LOAD,
 	STMT_MEMBER_UPDATE,
@@ -155,6 +175,13 @@ enum member_query_stmt {
 	STMT_MEMBER_PAGE_MOBILE_BLIND,
 	STMT_MEMBER_COUNT_ID_BLIND,
 	STMT_MEMBER_COUNT_MOBILE_BLIND,
+	PAGE_PLAN_STMTS(MEMBER_IDS),
+	STMT_MEMBER_IDS_PROBATIONARY,
+	STMT_MEMBER_LIST_ROW,
+	STMT_MEMBER_COUNT_KEYS_PATH,
+	STMT_MEMBER_COUNT_KEYS_JOINED,
+	STMT_MEMBER_COUNT_KEYS_PROBATIONARY,
+	STMT_MEMBER_COUNT_FLAGS,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -234,6 +261,40 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.id_blind = $15"},
 	[STMT_MEMBER_COUNT_MOBILE_BLIND] = {"member.count_mobile_blind",
 	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.mobile_blind = $15"},
+	/* a list page's ids (MEMBER_KEY_FILTER), the same four plans as PAGE_PLANS */
+	[STMT_MEMBER_IDS_SMALL_NAME] = DB_SQL_INDEXED("member.ids_small_name", "SELECT m.id, m.name FROM members m",
+	 "members_path_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
+	[STMT_MEMBER_IDS_LARGE_NAME] = DB_SQL_INDEXED("member.ids_large_name", "SELECT m.id, m.name FROM members m",
+	 "members_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
+	[STMT_MEMBER_IDS_SMALL_JOINED] = DB_SQL_INDEXED("member.ids_small_joined",
+	 "SELECT m.id, m.joined_on FROM members m", "members_path_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_JOINED),
+	[STMT_MEMBER_IDS_LARGE_JOINED] = DB_SQL_INDEXED("member.ids_large_joined",
+	 "SELECT m.id, m.joined_on FROM members m", "members_joined", " WHERE" MEMBER_KEY_FILTER IDS_BY_JOINED),
+	/* 预备党员 in joined order (issue 21 #3): they joined last, at the far end of
+	 * members_joined (the whole index passed at the district's root); their own partial
+	 * index, whose condition is MSK_FORMAL = 0 */
+	[STMT_MEMBER_IDS_PROBATIONARY] = DB_SQL_INDEXED("member.ids_probationary",
+	 "SELECT m.id, m.joined_on FROM members m", "members_probationary",
+	 " WHERE (m.stats_key & 1) = 0 AND" MEMBER_KEY_FILTER IDS_BY_JOINED),
+	/* a total whose filter fits MEMBER_KEY_FILTER (and is not stats_key's alone: that is
+	 * member.count_packed's), from the same indexes: a name search over the subtree's
+	 * path range, a joined-date range over its range of members_joined, 预备党员 over
+	 * their partial index; $1 … $9 as MEMBER_KEY_FILTER (for the joined range, $8 and $9
+	 * never NULL) */
+	[STMT_MEMBER_COUNT_KEYS_PATH] = DB_SQL_INDEXED("member.count_keys_path", "SELECT COUNT(*) FROM members m",
+	 "members_path_name", " WHERE" MEMBER_KEY_FILTER),
+	[STMT_MEMBER_COUNT_KEYS_JOINED] = DB_SQL_INDEXED("member.count_keys_joined", "SELECT COUNT(*) FROM members m",
+	 "members_joined", " WHERE m.joined_on >= $8 AND m.joined_on <= $9 AND" MEMBER_KEY_FILTER),
+	[STMT_MEMBER_COUNT_KEYS_PROBATIONARY] = DB_SQL_INDEXED("member.count_keys_probationary",
+	 "SELECT COUNT(*) FROM members m", "members_probationary", " WHERE (m.stats_key & 1) = 0 AND" MEMBER_KEY_FILTER),
+	/* member.count_packed without a birth date's bounds (the default list's total, 在册
+	 * 党员): a third less work per index entry (0.020 s instead of 0.030 s of CPU at the
+	 * root of 200,000 members) */
+	[STMT_MEMBER_COUNT_FLAGS] = DB_SQL_INDEXED("member.count_flags", "SELECT COUNT(*) FROM members", "members_stats",
+	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $4"),
+	/* one row of a list page, by id */
+	[STMT_MEMBER_LIST_ROW] = {"member.list_row",
+	 "SELECT " MEMBER_LIST_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
 };
 DB_SQL_TABLE(member_query, mq_sql);
 
@@ -619,11 +680,14 @@ static int64_t birth_key(const char *iso, int64_t def)
 	return date_to_days(d) - date_to_days((struct date){1900, 1, 1});
 }
 
-/* The filter as (mask, value) over stats_key, when every condition fits in it. */
-static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
+/* The filter as (mask, value) over stats_key, when every condition fits in it; with
+ * index_cols, a name search and a joined-date range may be left to the index entry's
+ * own columns (MEMBER_KEY_FILTER). */
+static bool packed_on(const struct member_filter *f, bool index_cols, int64_t *mask, int64_t *value)
 {
 	bool view = f->state && f->state[0] == '~';
-	if ((f->state && !view) || f->name_like || f->joined_from || f->joined_to || (f->eth_eq && strcmp(f->eth_eq, "01") != 0) ||
+	if ((f->state && !view) || (!index_cols && (f->name_like || f->joined_from || f->joined_to)) ||
+	    (f->eth_eq && strcmp(f->eth_eq, "01") != 0) ||
 	    (f->eth_ne && strcmp(f->eth_ne, "01") != 0))
 		return false;
 	if (f->sex && strcmp(f->sex, "1") != 0 && strcmp(f->sex, "2") != 0)
@@ -656,6 +720,11 @@ static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
 	*mask = m;
 	*value = v;
 	return true;
+}
+
+static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
+{
+	return packed_on(f, false, mask, value);
 }
 
 /* Subtree totals computed at a revision of the members' placement: the sum over a 10%
@@ -725,6 +794,31 @@ enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, i
 	return count_on(db, f, n);
 }
 
+static enum db_rc count_keys(struct db *db, const struct member_filter *f, int64_t mask, int64_t value,
+			     enum member_query_stmt s, int64_t *n)
+{
+	struct db_stmt *st = db_prepare(db, &mq_sql[s]);
+	if (!st)
+		return DB_ERROR;
+	bool bounds = s == STMT_MEMBER_COUNT_KEYS_JOINED;
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	db_bind_int(st, 3, mask);
+	db_bind_int(st, 4, value);
+	db_bind_int(st, 5, birth_key(f->birth_after, -1));
+	db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+	db_bind_text(st, 7, f->name_like, -1);
+	db_bind_text(st, 8, f->joined_from ? f->joined_from : bounds ? "" : NULL, -1);
+	db_bind_text(st, 9, f->joined_to ? f->joined_to : bounds ? "\x7f" : NULL, -1);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*n = db_col_int(st, DB_COL_ONLY);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
 static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t *n)
 {
 	int64_t mask, value;
@@ -742,6 +836,17 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 		}
 		db_reset(st);
 		return rc;
+	}
+	/* every condition on an index entry (0111): the narrowest index that holds them */
+	if (packed_on(f, true, &mask, &value)) {
+		bool probationary = (mask & MSK_FORMAL) && !(value & MSK_FORMAL);
+		bool joined = f->joined_from || f->joined_to;
+		if (probationary || joined || f->name_like)
+			return count_keys(db, f, mask, value,
+					  probationary ? STMT_MEMBER_COUNT_KEYS_PROBATIONARY
+					  : joined     ? STMT_MEMBER_COUNT_KEYS_JOINED
+						       : STMT_MEMBER_COUNT_KEYS_PATH,
+					  n);
 	}
 	bool p = packed(f, &mask, &value);
 	/* the generic count reads every table row of the subtree (~0.5 s at the root): a
@@ -764,15 +869,18 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 		db_bind_text(st, 3, f->prefix, -1);
 		db_bind_text(st, 4, f->end, -1);
 	} else if (p) {
-		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_PACKED]);
+		bool birth = f->birth_after || f->birth_upto;
+		st = db_prepare(db, &mq_sql[birth ? STMT_MEMBER_COUNT_PACKED : STMT_MEMBER_COUNT_FLAGS]);
 		if (!st)
 			return DB_ERROR;
 		db_bind_text(st, 1, f->prefix, -1);
 		db_bind_text(st, 2, f->end, -1);
 		db_bind_int(st, 3, mask);
 		db_bind_int(st, 4, value);
-		db_bind_int(st, 5, birth_key(f->birth_after, -1));
-		db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+		if (birth) {
+			db_bind_int(st, 5, birth_key(f->birth_after, -1));
+			db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+		}
 	} else {
 		st = db_prepare(db, &mq_sql[STMT_MEMBER_COUNT_FILTERED]);
 		if (!st)
@@ -786,6 +894,75 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 	}
 	db_reset(st);
 	return rc;
+}
+
+/* A list page (list_cols) whose filter fits the index entry (packed_on): its ids and
+ * keys from the index alone, then its rows by id (issue 21 #2: the small-subtree plan
+ * read every member row of the subtree to keep 20). */
+static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct member_filter *f, bool large, int64_t mask,
+			      int64_t value, const char *ckey, int64_t cid, int limit, struct member_row **rows,
+			      size_t *n)
+{
+	enum member_query_stmt s;
+	if (!f->sort_joined)
+		s = large ? STMT_MEMBER_IDS_LARGE_NAME : STMT_MEMBER_IDS_SMALL_NAME;
+	else if (!large)
+		s = STMT_MEMBER_IDS_SMALL_JOINED;
+	else if ((mask & MSK_FORMAL) && !(value & MSK_FORMAL))
+		s = STMT_MEMBER_IDS_PROBATIONARY;
+	else
+		s = STMT_MEMBER_IDS_LARGE_JOINED;
+	/* a joined-date range starts the walk at its first day (the row value's bound is
+	 * the one the index seeks on) */
+	if (f->sort_joined && f->joined_from && strcmp(ckey ? ckey : "", f->joined_from) < 0) {
+		ckey = f->joined_from;
+		cid = 0;
+	}
+	struct db_stmt *st = db_prepare(db, &mq_sql[s]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	db_bind_int(st, 3, mask);
+	db_bind_int(st, 4, value);
+	db_bind_int(st, 5, birth_key(f->birth_after, -1));
+	db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+	db_bind_text(st, 7, f->name_like, -1);
+	db_bind_text(st, 8, f->joined_from, -1);
+	db_bind_text(st, 9, f->joined_to, -1);
+	db_bind_text(st, 10, ckey ? ckey : "", -1);
+	db_bind_int(st, 11, cid);
+	db_bind_int(st, 12, limit);
+	struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
+	size_t k = 0;
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
+		out[k].id = db_col_int(st, MEMBER_IDS_COL_ID);
+		out[k].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+		k++;
+	}
+	db_reset(st);
+	if (rc != DB_DONE && rc != DB_ROW)
+		return rc;
+	if (!(st = db_prepare(db, &mq_sql[STMT_MEMBER_LIST_ROW])))
+		return DB_ERROR;
+	size_t kept = 0;
+	for (size_t i = 0; i < k; i++) {
+		db_bind_int(st, 1, out[i].id);
+		rc = db_step(st);
+		if (rc == DB_ROW) { /* the same snapshot: always, unless the row went meanwhile */
+			out[kept].id = out[i].id;
+			out[kept].key = out[i].key;
+			out[kept].org_name = read_list_row(st, a, &out[kept].r);
+			kept++;
+		}
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			return rc;
+	}
+	*rows = out;
+	*n = kept;
+	return DB_OK;
 }
 
 enum db_rc member_page(struct db *db, struct arena *a, const struct member_filter *f, const char *ckey, int64_t cid,
@@ -823,6 +1000,9 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 		*n = k;
 		return DB_OK;
 	}
+	int64_t mask, value;
+	if (f->list_cols && packed_on(f, true, &mask, &value))
+		return page_by_ids(db, a, f, large, mask, value, ckey, cid, limit, rows, n);
 	enum page_family fam = f->list_cols ? PAGE_LIST_COLS : f->no_org_name ? PAGE_NO_ORG : PAGE_ALL_COLS;
 	enum page_plan plan = f->sort_joined ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
 					     : (large ? PLAN_LARGE_NAME : PLAN_SMALL_NAME);

@@ -24,6 +24,8 @@ before(async () => {
 });
 after(async () => { await srv.stop(); });
 
+const ON_ROSTER = "m.state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')";
+
 function inSubtree(o) {
   return `m.org_path >= ${o}.path AND m.org_path < substr(${o}.path, 1, length(${o}.path) - 1) || '0'`;
 }
@@ -70,6 +72,14 @@ const CASES = [
   ['root, 正式党员 only, by name (large plan with a filter)', () => root, 'party_status=formal', "m.party_status = 'formal'", 'm.name, m.id', 'name', 199],
   ['a community, by name (small plan)', () => small, '', '1 = 1', 'm.name, m.id', 'name', 37],
   ['a community, by joined date (small plan)', () => small, 'sort=joined', '1 = 1', 'm.joined_on, m.id', 'joined_on', 41],
+  // issue 21: the page's ids chosen from an index alone (0111_member_list_keys), every
+  // filter tested on the index entry (stats_key, name, joined_on)
+  ['root, 预备党员 by joined date (their partial index)', () => root, 'party_status=probationary&sort=joined', "m.party_status = 'probationary'", 'm.joined_on, m.id', 'joined_on', 7],
+  ['root, 正式党员 女 两新 by joined date (large plan, index entries only)', () => root, 'party_status=formal&sex=2&two_new=0&sort=joined', "m.party_status = 'formal' AND m.sex = '2' AND m.two_new = 0", 'm.joined_on, m.id', 'joined_on', 97],
+  ['root, a name search by joined date', () => root, 'q=%E5%BC%A0&sort=joined', "m.name LIKE '%张%'", 'm.joined_on, m.id', 'joined_on', 9],
+  ['root, a joined-date range by name', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.name, m.id', 'name', 53],
+  ['root, a joined-date range by joined date', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31&sort=joined', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.joined_on, m.id', 'joined_on', 61],
+  ['a community, 正式党员 大专以上 by joined date (small plan, index entries only)', () => small, 'party_status=formal&edu_group=college_plus&sort=joined', "m.party_status = 'formal' AND COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40'", 'm.joined_on, m.id', 'joined_on', 11],
 ];
 
 for (const [title, org, query, where, order, key, limit] of CASES) {
@@ -77,7 +87,8 @@ for (const [title, org, query, where, order, key, limit] of CASES) {
     const id = org();
     const want = dbIds(id, where, order);
     if (id === root) assert.ok(want.length > 2000 || where !== '1 = 1', 'the root is past the plan switch');
-    else assert.ok(want.length >= 100 && want.length <= 2000, `the subtree is under the plan switch (${want.length})`);
+    else assert.ok(want.length <= 2000, `the subtree is under the plan switch (${want.length})`);
+    assert.ok(want.length > 0, 'the case has members');
     // every member, in or out of the roster (state=all; the default view is 在册党员, issue 20 #7)
     const q = [`org_id=${id}`, 'state=all', query].filter(Boolean).join('&');
     const { items, pages, total } = await walk(q, limit);
@@ -102,4 +113,37 @@ test('members list: the root walk has more than the plan switch and the subtree 
   let sum = 0;
   for (const k of kids) sum += (await admin.call('GET', `/api/v1/members?org_id=${k}&state=all&limit=1`)).body.total;
   assert.equal(sum + Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${root}`)), all);
+});
+
+// issue 21: the page's ids come from the index entries' packed key (stats_key): a change
+// of a member's state or party status is in the next page and total, on both plans
+test('members list: a state change and a 转正 follow into the index-chosen pages and totals', async () => {
+  // the 预备党员 who joined first: a year later (R-DEV-11) is past
+  const [ids, joined] = srv.sql(`SELECT m.id || ',' || m.org_id, m.joined_on FROM members m WHERE m.party_status = 'probationary' AND ${ON_ROSTER} ORDER BY m.joined_on, m.id LIMIT 1`).split('|');
+  const [id, org] = ids.split(',').map(Number);
+  const confirmed = `${Number(joined.slice(0, 4)) + 1}${joined.slice(4)}`;
+  const has = async (q) => {
+    const r = await admin.call('GET', `/api/v1/members?${q}&limit=200`);
+    assert.equal(r.status, 200, r.text);
+    return { in: r.body.items.some((m) => m.id === id), total: r.body.total };
+  };
+  const views = [`org_id=${root}&party_status=probationary&sort=joined`, `org_id=${org}&party_status=probationary&sort=joined`,
+    `org_id=${org}`, `org_id=${root}&party_status=formal&q=${encodeURIComponent(srv.sql(`SELECT name FROM members WHERE id = ${id}`))}`];
+  const before = [];
+  for (const q of views) before.push(await has(q));
+  assert.deepEqual(before.slice(0, 3).map((v) => v.in), [true, true, true]);
+  assert.equal(before[3].in, false);
+  // 转正: probationary → formal, with its date (R-DEV-11, R-DEV-13)
+  let r = await admin.call('PATCH', `/api/v1/members/${id}`, { party_status: 'formal', confirmed_on: confirmed });
+  assert.equal(r.status, 200, r.text);
+  const formal = [];
+  for (const q of views) formal.push(await has(q));
+  assert.deepEqual(formal.map((v) => v.in), [false, false, true, true]);
+  assert.deepEqual(formal.map((v) => v.total), [before[0].total - 1, before[1].total - 1, before[2].total, before[3].total + 1]);
+  // 去世: out of the roster (the default view), in the history view
+  r = await admin.call('POST', `/api/v1/members/${id}/state`, { state: 'deceased', reason: '病故', date: '2026-02-01', confirm: true });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await has(`org_id=${org}`)).in, false);
+  assert.equal((await has(`org_id=${org}`)).total, before[2].total - 1);
+  assert.equal((await has(`org_id=${org}&state=history&sort=joined`)).in, true);
 });
