@@ -270,8 +270,10 @@ static int64_t allowance(struct demo *d, int64_t m)
 	return a < 1 ? 1 : a;
 }
 
-/* nb branches with ng 党小组 each for m members in about a organizations. */
-static void layout(int64_t m, int64_t a, int64_t *nb, int *ng)
+/* nb branches and ng 党小组 among them (at most 4 a branch) for m members in about a
+ * organizations: branches of ~30 members, the rest of a in 党小组; more than 3 a branch
+ * to spare makes smaller branches instead, down to 12 members. */
+static void layout(int64_t m, int64_t a, int64_t *nb, int64_t *ng)
 {
 	if (a < 1)
 		a = 1;
@@ -280,16 +282,21 @@ static void layout(int64_t m, int64_t a, int64_t *nb, int *ng)
 		n = 1;
 	if (n > a)
 		n = a;
-	int64_t g = (a - n) / n;
-	if (g > 3) { /* spare organizations: smaller branches, down to 12 members */
-		g = 3;
+	if ((a - n) / n > 3) {
 		int64_t more = a / 4, most = m / 12 > 1 ? m / 12 : 1;
 		n = more < most ? more : most;
 		if (n < 1)
 			n = 1;
 	}
+	int64_t g = a - n;
 	*nb = n;
-	*ng = (int)g;
+	*ng = g < 4 * n ? g : 4 * n;
+}
+
+/* The 党小组 of the i-th (1-based) of nb branches sharing ng. */
+static int groups_of(int64_t nb, int64_t ng, int64_t i)
+{
+	return (int)(ng / nb + (i <= ng % nb ? 1 : 0));
 }
 
 /* A branch of about m members (its weight) under parent with ng 党小组; for a community's
@@ -323,13 +330,24 @@ static int shaped_branch(struct demo *d, int64_t parent, const char *name, const
 	return 0;
 }
 
-/* m members spread over nb branches (±50% each, a few nearly empty: R-ORG-05's alert). */
-static int64_t branch_size(struct demo *d, int64_t m, int64_t nb)
+/* The i-th (1-based) of nb branches sharing m members, given of them handed out so far:
+ * ±50% of the mean each (a few nearly empty: R-ORG-05's alert), the last one the rest, so
+ * that the unit holds m. */
+static int64_t branch_size(struct demo *d, int64_t m, int64_t nb, int64_t i, int64_t *given)
 {
-	int64_t avg = m / nb > 0 ? m / nb : 1;
-	if (nb > 3 && prng_chance(&d->p, 2))
-		return prng_range(&d->p, 1, 2);
-	return prng_range(&d->p, avg / 2 > 0 ? avg / 2 : 1, avg + avg / 2 > 0 ? avg + avg / 2 : 1);
+	int64_t avg = m / nb > 0 ? m / nb : 1, left = m - *given, rest = nb - i, s;
+	if (rest == 0)
+		s = left;
+	else if (nb > 3 && prng_chance(&d->p, 2))
+		s = prng_range(&d->p, 1, 2);
+	else
+		s = prng_range(&d->p, avg / 2 > 0 ? avg / 2 : 1, avg + avg / 2 > 0 ? avg + avg / 2 : 1);
+	if (rest > 0 && s > left - rest)
+		s = left - rest;
+	if (s < 1)
+		s = 1;
+	*given += s;
+	return s;
 }
 
 static int shaped_community(struct demo *d, int64_t root, int64_t m)
@@ -338,21 +356,20 @@ static int shaped_community(struct demo *d, int64_t root, int64_t m)
 					    "长桥", "凌云", "华泾", "龙华", "徐家汇", "漕河泾", "康健", "永嘉"};
 	int k = d->comm++;
 	const char *base = names[k % 16];
-	int64_t a = allowance(d, m) - 1, nb;
-	int ng;
+	int64_t a = allowance(d, m) - 1, nb, ng;
 	layout(m, a, &nb, &ng);
 	int64_t c = add_org(d, root, k < 16 ? arena_printf(d->a, "%s社区党委", base) : arena_printf(d->a, "%s第%d社区党委", base, k / 16 + 1),
 			    "党委", prng_chance(&d->p, 50) ? "社区党委" : "区域党委", "社区", 0);
 	if (c <= 0)
 		return (int)c;
+	int64_t given = 0;
 	for (int64_t g = 1; g <= nb && d->budget > 0; g++) {
 		int64_t grid;
 		if (grid_insert(d->db, c, arena_printf(d->a, "第%lld网格", (long long)g),
 				arena_printf(d->a, "G%lld-%lld", (long long)c, (long long)g), &grid) != DB_OK)
 			return -1;
-		int gn = ng + (prng_chance(&d->p, 30) ? 1 : 0) - (ng > 0 && prng_chance(&d->p, 30) ? 1 : 0);
 		if (shaped_branch(d, c, arena_printf(d->a, "%s第%lld网格党支部", base, (long long)g), "党支部", "网格党支部", "社区",
-				  grid, gn, branch_size(d, m, nb)) < 0)
+				  grid, groups_of(nb, ng, g), branch_size(d, m, nb, g, &given)) < 0)
 			return -1;
 	}
 	return 0;
@@ -370,8 +387,7 @@ static int shaped_unit(struct demo *d, int64_t root, const char *uname, const ch
 	if (nz > a / 4)
 		nz = a / 4;
 	for (int64_t z = 0; z < (nz ? nz : 1) && d->budget > 0; z++) {
-		int64_t zm = nz ? m / nz : m, za = nz ? (a - nz) / nz : a, nb;
-		int ng;
+		int64_t zm = nz ? m / nz + (z + 1 == nz ? m % nz : 0) : m, za = nz ? (a - nz) / nz : a, nb, ng;
 		layout(zm, za, &nb, &ng);
 		int64_t parent = u;
 		const char *prefix = uname;
@@ -381,9 +397,10 @@ static int shaped_unit(struct demo *d, int64_t root, const char *uname, const ch
 			if (parent <= 0)
 				return (int)parent;
 		}
+		int64_t given = 0;
 		for (int64_t i = 1; i <= nb && d->budget > 0; i++)
 			if (shaped_branch(d, parent, arena_printf(d->a, "%s第%lld党支部", prefix, (long long)i), "党支部", NULL, domain, 0,
-					  ng, branch_size(d, zm, nb)) < 0)
+					  groups_of(nb, ng, i), branch_size(d, zm, nb, i, &given)) < 0)
 				return -1;
 	}
 	return 0;
@@ -434,7 +451,7 @@ static int shaped_street(struct demo *d, int64_t root, int64_t ms)
 	for (int64_t left = ms * 20 / 100, i = 0; left >= 500 && d->budget > 0; i++) {
 		int64_t m = prng_range(&d->p, 2000, 20000);
 		m = m > cap ? cap : m;
-		m = m > left ? left : m;
+		m = m > left || (left - m < 2000 && left <= cap) ? left : m; /* no remnant under 2,000 */
 		bool jg = i % 2 == 0;
 		int k = jg ? d->jg++ : d->gq++;
 		const char *nm = jg ? arena_printf(d->a, "区%s局机关%s", bureaus[k % 10], k < 10 ? "" : arena_printf(d->a, "%d", k / 10 + 1))
