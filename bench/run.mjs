@@ -475,7 +475,7 @@ async function mainSqlite() {
     // pushes its rows with scenario() and results.once, under a heading of its own
     const capDir = join(ROOT, 'bench/capabilities');
     for (const f of existsSync(capDir) ? readdirSync(capDir).filter((x) => x.endsWith('.mjs')).sort() : []) {
-      if (process.env.BENCH_ONLY && !f.startsWith(process.env.BENCH_ONLY)) continue;
+      if (process.env.BENCH_ONLY && !process.env.BENCH_ONLY.split(',').some((p) => f.startsWith(p))) continue;
       log(`capability scenarios: ${f}`);
       setCap(CAP_TITLES[f.replace(/\.mjs$/, '')] || f.replace(/\.mjs$/, ''));
       const mod = await import(join(capDir, f));

@@ -21,6 +21,9 @@ export default async function report({ base, sess, get, http, scenario, drain, r
   await scenario('首页: the whole district’s dashboard (warm)', `${base}/api/v1/dashboard?org_id=1`, { env: { DJ_COOKIE: sess.cookie } });
   await scenario('首页: a community’s dashboard (warm)', `${base}/api/v1/dashboard?org_id=${discovered.community.id}`, { env: { DJ_COOKIE: sess.cookie } });
   await scenario('年度报告: the district’s indicator table', `${base}/api/v1/indicators?org_id=1`, { env: { DJ_COOKIE: sess.cookie } });
+  // the indicator table's backlog (64 connections of seconds-long passes) finishes first:
+  // the report's render writes its audit record and would wait behind it
+  await drain(base);
   const docx = [];
   for (let i = 0; i < 3; i++) docx.push(await timed('/api/v1/report?org_id=1'));
   docx.sort((a, b) => a - b);
