@@ -21,8 +21,19 @@ export default async function report({ base, sess, get, http, scenario, drain, r
   await scenario('首页: the whole district’s dashboard (warm)', `${base}/api/v1/dashboard?org_id=1`, { env: { DJ_COOKIE: sess.cookie } });
   await scenario('首页: a community’s dashboard (warm)', `${base}/api/v1/dashboard?org_id=${discovered.community.id}`, { env: { DJ_COOKIE: sess.cookie } });
   await scenario('年度报告: the district’s indicator table', `${base}/api/v1/indicators?org_id=1`, { env: { DJ_COOKIE: sess.cookie } });
+  // the indicator table's backlog (64 connections of seconds-long passes) finishes first:
+  // the report's render writes its audit record and would wait behind it
+  await drain(base);
   const docx = [];
-  for (let i = 0; i < 3; i++) docx.push(await timed('/api/v1/report?org_id=1'));
+  // a render that fails is counted, not fatal: GET /report writes its audit record inside
+  // its read transaction (RF_TX_READ), and SQLite refuses that upgrade (database is
+  // locked, at once) when another connection wrote since the transaction began — seen
+  // here right after the indicator table's load; a server bug for issue 19 to fix
+  const failed = [];
+  for (let i = 0; i < 3; i++) {
+    try { docx.push(await timed('/api/v1/report?org_id=1')); } catch (e) { failed.push(e.message); }
+  }
   docx.sort((a, b) => a - b);
-  results.once.push({ name: '年度报告: the district’s DOCX report (3 renders)', value: `median ${docx[1].toFixed(0)} ms (min ${docx[0].toFixed(0)}, max ${docx[2].toFixed(0)})` });
+  const m = docx.length ? `median ${docx[docx.length >> 1].toFixed(0)} ms (min ${docx[0].toFixed(0)}, max ${docx.at(-1).toFixed(0)})` : 'no render succeeded';
+  results.once.push({ name: '年度报告: the district’s DOCX report (3 renders)', value: `${m}${failed.length ? `; ${failed.length} failed (${failed[0]})` : ''}` });
 }

@@ -1,7 +1,8 @@
 /* demo.c: `dangjian demo --orgs N --members M [--seed S] [--streets K] [--admin U |
- * --no-admin]`: builds the demo district (model/demo.c) in one transaction, then its
+ * --no-admin] [--timings]`: builds the demo district (model/demo.c) in one transaction, then its
  * 组织部管理员 account with a one-time password (DESIGN.md §5: no default passwords). */
 #include "auth/account.h"
+#include "core/clock.h"
 #include "cli/cli.h"
 #include "db/db.h"
 #include "model/demo.h"
@@ -10,19 +11,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct demo_run {
 	struct demo_spec spec;
 	struct demo_counts done;
 	char why[256];
+	bool timings; /* --timings: each part's time (the roster's, each DEMO_STEP's) */
 };
 
 static enum db_rc demo_tx(struct db *db, void *ctx)
 {
 	struct demo_run *r = ctx;
+	double t0 = clock_mono_ms();
+	clock_t c0 = clock();
 	enum db_rc rc = demo_build(db, &r->spec, &r->done, r->why, sizeof r->why);
-	for (const struct demo_step *const *s = demo_steps; rc == DB_OK && *s; s++)
+	if (r->timings && rc == DB_OK)
+		printf("demo: time roster %.1f s (cpu %.1f s)\n", (clock_mono_ms() - t0) / 1000,
+		       (double)(clock() - c0) / CLOCKS_PER_SEC);
+	for (const struct demo_step *const *s = demo_steps; rc == DB_OK && *s; s++) {
+		t0 = clock_mono_ms();
+		c0 = clock();
 		rc = (*s)->fn(db, &r->spec, r->why, sizeof r->why);
+		if (r->timings && rc == DB_OK)
+			printf("demo: time %s %.1f s (cpu %.1f s)\n", (*s)->name, (clock_mono_ms() - t0) / 1000,
+			       (double)(clock() - c0) / CLOCKS_PER_SEC);
+	}
 	return rc;
 }
 
@@ -56,11 +70,14 @@ static int cmd_demo(int argc, char **argv)
 			r.spec.streets = (int)n;
 		else if (strcmp(argv[i], "--admin") == 0 && v && strlen(v) < 64)
 			admin = v;
-		else if (strcmp(argv[i], "--no-admin") == 0) {
+		else if (strcmp(argv[i], "--timings") == 0) {
+			r.timings = true;
+			continue;
+		} else if (strcmp(argv[i], "--no-admin") == 0) {
 			admin = NULL;
 			continue;
 		} else {
-			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S] [--streets K] [--admin USERNAME | --no-admin]\n");
+			fprintf(stderr, "usage: dangjian demo --orgs N --members M [--seed S] [--streets K] [--timings] [--admin USERNAME | --no-admin]\n");
 			return 2;
 		}
 		i++;
@@ -88,5 +105,5 @@ static int cmd_demo(int argc, char **argv)
 	db_close(db);
 	return status;
 }
-CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S] [--streets K] [--admin U|--no-admin]",
+CLI_COMMAND(demo, cmd_demo, "demo --orgs N --members M [--seed S] [--streets K] [--timings] [--admin U|--no-admin]",
 	    "build a demo district (deterministic for a seed) and its 组织部管理员 account");

@@ -75,6 +75,9 @@ struct demo {
 	size_t nbr, capbr;
 	int64_t now;
 	int streets;
+	int64_t members;	     /* the members asked for (the shapes plan them) */
+	int64_t mleft;		     /* members of the street not yet planned into a unit */
+	int fg, sz, xx, jg, gq, comm; /* name counters of the shaped district */
 };
 
 static void pick_name(struct demo *d, int sex, char *buf, size_t cap)
@@ -249,6 +252,230 @@ static int build_street(struct demo *d, int64_t root)
 	return 0;
 }
 
+/* ---- the bench district's shapes (streets > 0) ------------------------------------
+ * Units get a planned number of members and the organizations they need to hold them;
+ * a branch's weight is its planned members, so that demo_members (which spreads the
+ * members in proportion to the weights) fills every unit to its plan. At 100,000
+ * organizations and 1,000,000 members in 10 streets: streets of 35,000–150,000 members,
+ * communities (社区党委 → 网格党支部 → 楼院党小组) of 300–3,000, 两新 companies of 3–50,
+ * 学校 党总支 of 80–400, large 机关 and 国企 党委 (→ 党总支 → 党支部 → 党小组) of
+ * 2,000–20,000 (at most a tenth of their street each; 党总支 of ~300 within). Branches hold ~30 members
+ * (R-ORG-05: usually ≤ 50, split into 党小组); the organizations left over become more
+ * 党小组 and smaller branches, so that --orgs is met as closely as the members allow. */
+
+/* The organizations a unit of m members may use: its share of what the street has left. */
+static int64_t allowance(struct demo *d, int64_t m)
+{
+	int64_t a = d->mleft > 0 ? (int64_t)((double)d->budget * (double)m / (double)d->mleft) : d->budget;
+	return a < 1 ? 1 : a;
+}
+
+/* nb branches and ng 党小组 among them (at most 4 a branch) for m members in about a
+ * organizations: branches of ~30 members, the rest of a in 党小组; more than 3 a branch
+ * to spare makes smaller branches instead, down to 12 members. */
+static void layout(int64_t m, int64_t a, int64_t *nb, int64_t *ng)
+{
+	if (a < 1)
+		a = 1;
+	int64_t n = m / 30;
+	if (n < 1)
+		n = 1;
+	if (n > a)
+		n = a;
+	if ((a - n) / n > 3) {
+		int64_t more = a / 4, most = m / 12 > 1 ? m / 12 : 1;
+		n = more < most ? more : most;
+		if (n < 1)
+			n = 1;
+	}
+	int64_t g = a - n;
+	*nb = n;
+	*ng = g < 4 * n ? g : 4 * n;
+}
+
+/* The 党小组 of the i-th (1-based) of nb branches sharing ng. */
+static int groups_of(int64_t nb, int64_t ng, int64_t i)
+{
+	return (int)(ng / nb + (i <= ng % nb ? 1 : 0));
+}
+
+/* A branch of about m members (its weight) under parent with ng 党小组; for a community's
+ * 网格党支部 (grid != 0) the groups are 楼院党小组 with their buildings. */
+static int shaped_branch(struct demo *d, int64_t parent, const char *name, const char *type, const char *label,
+			 const char *domain, int64_t grid, int ng, int64_t m)
+{
+	int64_t b = add_org(d, parent, name, type, label, domain, grid);
+	if (b <= 0)
+		return (int)b;
+	struct branch *br = last_branch(d, b);
+	br->weight = (unsigned)(m < 1 ? 1 : m);
+	for (int h = 1; h <= ng && h <= 4 && d->budget > 0; h++) {
+		int64_t grp;
+		if (grid) {
+			const char *road = roads[prng_below(&d->p, 12)];
+			int no = (int)prng_range(&d->p, 1, 99) + (h - 1) * 100; /* distinct within the grid */
+			const char *addr = arena_printf(d->a, "%s%d弄", road, no);
+			grp = add_org(d, b, arena_printf(d->a, "%s楼院党小组", addr), "党小组", "楼院党小组", domain, grid);
+			int64_t bld;
+			if (grp > 0 && building_insert(d->db, grid, grp, addr, addr, &bld) != DB_OK)
+				return -1;
+		} else {
+			grp = add_org(d, b, arena_printf(d->a, "第%d党小组", h), "党小组", NULL, domain, 0);
+		}
+		if (grp < 0)
+			return -1;
+		if (grp > 0)
+			br->groups[br->ngroups++] = grp;
+	}
+	return 0;
+}
+
+/* The i-th (1-based) of nb branches sharing m members, given of them handed out so far:
+ * ±50% of the mean each (a few nearly empty: R-ORG-05's alert), the last one the rest, so
+ * that the unit holds m. */
+static int64_t branch_size(struct demo *d, int64_t m, int64_t nb, int64_t i, int64_t *given)
+{
+	int64_t avg = m / nb > 0 ? m / nb : 1, left = m - *given, rest = nb - i, s;
+	if (rest == 0)
+		s = left;
+	else if (nb > 3 && prng_chance(&d->p, 2))
+		s = prng_range(&d->p, 1, 2);
+	else
+		s = prng_range(&d->p, avg / 2 > 0 ? avg / 2 : 1, avg + avg / 2 > 0 ? avg + avg / 2 : 1);
+	if (rest > 0 && s > left - rest)
+		s = left - rest;
+	if (s < 1)
+		s = 1;
+	*given += s;
+	return s;
+}
+
+static int shaped_community(struct demo *d, int64_t root, int64_t m)
+{
+	static const char *const names[] = {"康乐", "新华", "湖南", "天平", "枫林", "斜土", "田林", "虹梅",
+					    "长桥", "凌云", "华泾", "龙华", "徐家汇", "漕河泾", "康健", "永嘉"};
+	int k = d->comm++;
+	const char *base = names[k % 16];
+	int64_t a = allowance(d, m) - 1, nb, ng;
+	layout(m, a, &nb, &ng);
+	int64_t c = add_org(d, root, k < 16 ? arena_printf(d->a, "%s社区党委", base) : arena_printf(d->a, "%s第%d社区党委", base, k / 16 + 1),
+			    "党委", prng_chance(&d->p, 50) ? "社区党委" : "区域党委", "社区", 0);
+	if (c <= 0)
+		return (int)c;
+	int64_t given = 0;
+	for (int64_t g = 1; g <= nb && d->budget > 0; g++) {
+		int64_t grid;
+		if (grid_insert(d->db, c, arena_printf(d->a, "第%lld网格", (long long)g),
+				arena_printf(d->a, "G%lld-%lld", (long long)c, (long long)g), &grid) != DB_OK)
+			return -1;
+		if (shaped_branch(d, c, arena_printf(d->a, "%s第%lld网格党支部", base, (long long)g), "党支部", "网格党支部", "社区",
+				  grid, groups_of(nb, ng, g), branch_size(d, m, nb, g, &given)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A unit (机关 / 国企 党委, 学校 党总支) of m members: over 1,000 members its branches
+ * sit under 党总支 of ~300. */
+static int shaped_unit(struct demo *d, int64_t root, const char *uname, const char *type, const char *domain, int64_t m)
+{
+	int64_t a = allowance(d, m) - 1;
+	int64_t u = add_org(d, root, arena_printf(d->a, "%s%s", uname, type), type, NULL, domain, 0);
+	if (u <= 0)
+		return (int)u;
+	int64_t nz = m > 1000 ? m / 300 : 0;
+	if (nz > a / 4)
+		nz = a / 4;
+	for (int64_t z = 0; z < (nz ? nz : 1) && d->budget > 0; z++) {
+		int64_t zm = nz ? m / nz + (z + 1 == nz ? m % nz : 0) : m, za = nz ? (a - nz) / nz : a, nb, ng;
+		layout(zm, za, &nb, &ng);
+		int64_t parent = u;
+		const char *prefix = uname;
+		if (nz) {
+			prefix = arena_printf(d->a, "%s第%lld", uname, (long long)z + 1);
+			parent = add_org(d, u, arena_printf(d->a, "%s党总支", prefix), "党总支", NULL, domain, 0);
+			if (parent <= 0)
+				return (int)parent;
+		}
+		int64_t given = 0;
+		for (int64_t i = 1; i <= nb && d->budget > 0; i++)
+			if (shaped_branch(d, parent, arena_printf(d->a, "%s第%lld党支部", prefix, (long long)i), "党支部", NULL, domain, 0,
+					  groups_of(nb, ng, i), branch_size(d, zm, nb, i, &given)) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* 3–50 members, most of them small (the square of a uniform draw). */
+static int64_t company_size(struct demo *d, int64_t lo, int64_t hi)
+{
+	uint64_t u = prng_below(&d->p, 1000);
+	return lo + (int64_t)(u * u * (uint64_t)(hi - lo) / 999999);
+}
+
+static int shaped_street(struct demo *d, int64_t root, int64_t ms)
+{
+	static const char *const brands[] = {"恒通", "华信", "锦程", "众联", "启明", "远航", "嘉禾", "瑞丰",
+					     "百川", "天成", "新程", "博雅", "同创", "汇智", "金桥", "云帆"};
+	static const char *const bureaus[] = {"民政", "教育", "卫健", "财政", "司法", "商务", "科委", "建管", "文旅", "市场监管"};
+	static const char *const groups[] = {"城建", "电气", "申通", "光明", "华谊", "锦江", "百联", "东方"};
+	d->mleft = ms;
+	/* 两新: 9% in 非公企业 党支部 of 3–50, 3% in 社会组织 联合党支部 of 3–30 (a few of 1–2) */
+	for (int64_t left = ms * 9 / 100; left >= 3 && d->budget > 0;) {
+		int64_t m = company_size(d, 3, 50);
+		int k = d->fg++;
+		const char *nm = k < 128 ? arena_printf(d->a, "上海%s%s有限公司党支部", brands[k % 16], units_fg[(k / 16) % 8])
+					 : arena_printf(d->a, "上海%s%s（%d）有限公司党支部", brands[k % 16], units_fg[(k / 16) % 8], k / 128 + 1);
+		if (shaped_branch(d, root, nm, "党支部", NULL, "非公企业", 0, 0, m) < 0)
+			return -1;
+		left -= m, d->mleft -= m;
+	}
+	for (int64_t left = ms * 3 / 100; left >= 3 && d->budget > 0;) {
+		int64_t m = prng_chance(&d->p, 5) ? prng_range(&d->p, 1, 2) : company_size(d, 3, 30);
+		int k = d->sz++;
+		if (shaped_branch(d, root, arena_printf(d->a, "枫林%s第%d联合党支部", units_sz[k % 5], k / 5 + 1), "联合党支部", NULL,
+				  "社会组织", 0, 0, m) < 0)
+			return -1;
+		left -= m, d->mleft -= m;
+	}
+	/* 学校: 4% in 党总支 of 80–400 */
+	for (int64_t left = ms * 4 / 100; left >= 80 && d->budget > 0;) {
+		int64_t m = prng_range(&d->p, 80, 400);
+		m = m > left ? left : m;
+		if (shaped_unit(d, root, arena_printf(d->a, "枫林第%d中学", ++d->xx), "党总支", "学校", m) < 0)
+			return -1;
+		left -= m, d->mleft -= m;
+	}
+	/* 机关 and 国企: 20% in 党委 of 2,000–20,000, each at most a tenth of the street */
+	int64_t cap = ms / 10 > 2000 ? ms / 10 : 2000;
+	for (int64_t left = ms * 20 / 100, i = 0; left >= 500 && d->budget > 0; i++) {
+		int64_t m = prng_range(&d->p, 2000, 20000);
+		m = m > cap ? cap : m;
+		m = m > left || (left - m < 2000 && left <= cap) ? left : m; /* no remnant under 2,000 */
+		bool jg = i % 2 == 0;
+		int k = jg ? d->jg++ : d->gq++;
+		const char *nm = jg ? arena_printf(d->a, "区%s局机关%s", bureaus[k % 10], k < 10 ? "" : arena_printf(d->a, "%d", k / 10 + 1))
+				    : arena_printf(d->a, "上海%s集团%s", groups[k % 8], k < 8 ? "" : arena_printf(d->a, "%d", k / 8 + 1));
+		if (shaped_unit(d, root, nm, "党委", jg ? "机关" : "国企", m) < 0)
+			return -1;
+		left -= m, d->mleft -= m;
+	}
+	/* 社区: the rest, in communities of 300–3,000 (the mean of two draws: mostly mid-sized) */
+	while (d->mleft > 0 && d->budget > 0) {
+		int64_t m = (prng_range(&d->p, 300, 3000) + prng_range(&d->p, 300, 3000)) / 2;
+		if (d->mleft - m < 300)
+			m = d->mleft;
+		if (shaped_community(d, root, m) < 0)
+			return -1;
+		d->mleft -= m;
+	}
+	return 0;
+}
+
+/* The streets' shares of the members (and of the organizations): 35,000–150,000 of
+ * 1,000,000 in 10 streets. */
+static const unsigned street_w[10] = {150, 135, 120, 110, 100, 95, 90, 85, 80, 35};
+
 /* The district: one street as the root (the default), or with streets > 0 a district
  * committee over that many streets sharing the organizations evenly (5 levels: 区委 →
  * 街道党工委 → 社区党委 → 网格党支部 → 党小组; the shape `make bench` measures). */
@@ -263,13 +490,18 @@ static int build_tree(struct demo *d)
 		int64_t root = add_org(d, 0, "徐汇区委", "党委", "区委", "机关", 0);
 		if (root <= 0)
 			return -1;
-		int64_t left = d->budget;
+		uint64_t wsum = 0;
+		for (int i = 0; i < d->streets; i++)
+			wsum += street_w[i % 10];
+		int64_t orgs = d->budget, left = d->budget;
 		for (int i = 0; i < d->streets && left > 0; i++) {
-			int64_t share = left / (d->streets - i);
+			int64_t share = i + 1 == d->streets ? left : (int64_t)((uint64_t)orgs * street_w[i % 10] / wsum);
+			share = share > left ? left : share;
 			d->budget = share;
 			const char *nm = arena_printf(d->a, "徐汇区%s%s街道党工委", snames[i % 10], i < 10 ? "" : arena_printf(d->a, "%d", i / 10 + 1));
 			int64_t st = add_org(d, root, nm, "党工委", "街道党工委", "社区", 0);
-			if (st < 0 || (st > 0 && build_street(d, st) < 0))
+			int64_t ms = (int64_t)((uint64_t)d->members * street_w[i % 10] / wsum);
+			if (st < 0 || (st > 0 && shaped_street(d, st, ms) < 0))
 				return -1;
 			left -= share - d->budget;
 		}
@@ -435,9 +667,14 @@ static int64_t demo_members(struct demo *d, int64_t nmembers, struct why *first_
 	int64_t done = 0;
 	struct arena *keep = d->a;
 	d->a = arena_new();
+	uint64_t wcum = 0;
 	for (size_t i = 0; i < d->nbr && done >= 0; i++) {
 		struct branch *b = &d->br[i];
 		int64_t share = i + 1 == d->nbr ? nmembers - done : (int64_t)((uint64_t)nmembers * b->weight / wsum);
+		if (d->streets > 0) { /* the shaped district: rounded on the running sum, not all remainders to the last */
+			wcum += b->weight;
+			share = (int64_t)((double)nmembers * (double)wcum / (double)wsum) - done;
+		}
 		if (share > nmembers - done)
 			share = nmembers - done;
 		for (int64_t k = 0; k < share; k++) {
@@ -493,6 +730,7 @@ enum db_rc demo_build(struct db *db, const struct demo_spec *spec, struct demo_c
 	prng_seed(&d.p, spec->seed);
 	d.budget = spec->orgs;
 	d.streets = spec->streets;
+	d.members = spec->members;
 	d.now = clock_now();
 	clock_today(d.today_s);
 	date_parse(d.today_s, &d.today);
