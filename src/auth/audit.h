@@ -10,10 +10,13 @@
 
 struct request;
 
-/* Writes ev for the request's caller on req->db, inside the request's transaction
- * (the dispatcher's; the route declares RF_TX_WRITE, as every route that audits
- * does, even a GET that reveals personal data: a write inside a read transaction may
- * fail with SQLITE_BUSY_SNAPSHOT). ev->org_id 0 takes the role's organization.
- * Returns 0, or -1 after setting a 500 on the request (so the change rolls back). */
+/* Writes ev for the request's caller on req->db, inside the request's write transaction
+ * (the dispatcher's, RF_TX_WRITE). In a read route (RF_TX_READ: a report, a reveal)
+ * the row is written right after the read, in a write transaction of its own
+ * (req_after_commit): a write inside a read transaction fails with
+ * SQLITE_BUSY_SNAPSHOT once another writer has committed, and ordinary reads never
+ * wait for the write lock; if that row can not be written the request fails and its
+ * answer is not sent. ev->org_id 0 takes the role's organization. Returns 0, or -1
+ * after setting a 500 on the request (so the change rolls back). */
 int audit_record(struct request *req, const struct audit_event *ev);
 #endif
