@@ -137,9 +137,10 @@ void router_match(const char *method, const char *path, struct route_match *m,
 	long best = -1;
 	int best_i = -1;
 	bool path_known = false;
+	char second = path[0] ? path[1] : 0; /* a pattern's second character, when it has one */
 	for (size_t i = 0; i < n_routes; i++) {
 		const char *pat = all_routes[i].pattern;
-		if (prefix_len[i] > 1 && (pat[1] != path[1] || strncmp(pat, path, prefix_len[i]) != 0))
+		if (prefix_len[i] > 1 && (pat[1] != second || strncmp(pat, path, prefix_len[i]) != 0))
 			continue;
 		long sc = match_pattern(all_routes[i].pattern, path, m, copy, ctx, false);
 		if (sc < 0)
