@@ -47,7 +47,7 @@ static const struct option_def options[] = {
 	I(connection_timeout, "30", 1, 3600, "seconds a connection may stay idle"),
 	I(connection_limit, "4096", 1, 1000000, "open connections at most"),
 	I(per_ip_limit, "128", 1, 1000000, "open connections per client address at most"),
-	I(conn_memory_limit, "65536", 4 * KIB, 16 * MIB, "bytes of buffer per connection (MHD zeroes it after each request: keep it near max_headers)"),
+	I(conn_memory_limit, "49152", 4 * KIB, 16 * MIB, "bytes of buffer per connection (MHD zeroes it after each request, so every kept-alive connection holds all of it: keep it a little above max_headers)"),
 	I(request_deadline, "120", 1, 86400, "absolute seconds a request may take, body upload included"),
 	I(body_cap, "1048576", 64, 1 * GIB, "default request body cap in bytes"),
 	I(max_uri, "8192", 256, 1 * MIB, "longest request target in bytes (414 above)"),

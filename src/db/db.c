@@ -213,6 +213,7 @@ void db_close_all(void)
 	}
 	tl_db = NULL;
 	tl_replica = NULL;
+	db_sqlite_group_stop();
 }
 
 static size_t hash_ptr(const void *p, size_t cap)
@@ -368,10 +369,49 @@ int64_t db_changes(struct db *db)
 
 enum db_rc db_tx_begin(struct db *db, bool write)
 {
+	db->group = false;
 	enum db_rc rc = db->ops->tx_begin(db, write);
 	if (rc == DB_OK)
 		db->in_tx = true;
 	return rc;
+}
+
+enum db_rc db_tx_begin_group(struct db *db)
+{
+	db->group = true; /* the engine clears it when it cannot group */
+	enum db_rc rc = db->ops->tx_begin(db, true);
+	if (rc == DB_OK)
+		db->in_tx = true;
+	else
+		db->group = false;
+	return rc;
+}
+
+enum db_rc db_tx_commit_group(struct db *db, uint64_t *ticket)
+{
+	*ticket = 0;
+	db->ticket = 0;
+	enum db_rc rc = db->ops->tx_commit(db);
+	if (rc == DB_OK) {
+		db->in_tx = false;
+		*ticket = db->ticket;
+	} else {
+		log_msg(LOG_WARN, NULL, "db: commit failed: %s", db_errmsg(db));
+		db_tx_rollback(db);
+	}
+	db->group = false;
+	return rc;
+}
+
+enum db_rc db_durable_wait(uint64_t ticket)
+{
+	return ticket ? db_sqlite_durable_wait(ticket) : DB_OK;
+}
+
+bool db_durable_async(struct db_durable_wait *w)
+{
+	w->rc = DB_OK;
+	return w->ticket ? db_sqlite_durable_async(w) : false;
 }
 
 enum db_rc db_tx_undo(struct db *db)
@@ -381,9 +421,13 @@ enum db_rc db_tx_undo(struct db *db)
 
 enum db_rc db_tx_commit(struct db *db)
 {
+	db->ticket = 0;
 	enum db_rc rc = db->ops->tx_commit(db);
 	if (rc == DB_OK) {
 		db->in_tx = false;
+		db->group = false;
+		if (db->ticket) /* a group commit: not acknowledged before it is durable */
+			rc = db_sqlite_durable_wait(db->ticket);
 	} else {
 		log_msg(LOG_WARN, NULL, "db: commit failed: %s", db_errmsg(db));
 		db_tx_rollback(db);
@@ -395,6 +439,7 @@ void db_tx_rollback(struct db *db)
 {
 	db->ops->tx_rollback(db);
 	db->in_tx = false;
+	db->group = false;
 }
 
 bool db_in_tx(struct db *db)

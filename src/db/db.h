@@ -210,6 +210,33 @@ enum db_rc db_tx_undo(struct db *db);
 enum db_rc db_tx_commit(struct db *db);
 void db_tx_rollback(struct db *db);
 bool db_in_tx(struct db *db);
+/* Group commit, for a caller that can wait for durability without blocking (the HTTP
+ * dispatcher). SQLite: a write transaction begun with db_tx_begin_group is committed by
+ * db_tx_commit_group without its fsync (synchronous=NORMAL for that transaction only,
+ * FULL stays the connection's setting) and answers a ticket; one thread of the process
+ * syncs the WAL, and one fsync covers every commit before it. The change is durable,
+ * and may be acknowledged, once the ticket is: db_durable_wait(ticket) blocks until
+ * then, db_durable_async calls back. A ticket of 0 is durable already. db_tx_commit on
+ * such a transaction waits itself, so that it never acknowledges early. On PostgreSQL
+ * these are db_tx_begin(db, true) and db_tx_commit (ticket 0). A reader may see a
+ * committed change a few milliseconds before it is durable; a write that depends on
+ * it commits after it, and is durable only with it. */
+enum db_rc db_tx_begin_group(struct db *db);
+enum db_rc db_tx_commit_group(struct db *db, uint64_t *ticket);
+/* DB_OK once the ticket's commit is durable; DB_ERROR when the sync failed (logged). */
+enum db_rc db_durable_wait(uint64_t ticket);
+struct db_durable_wait {
+	uint64_t ticket;
+	void (*fn)(void *ctx); /* on the sync thread, once durable (or failed: rc) */
+	void *ctx;
+	enum db_rc rc;
+	struct db_durable_wait *next;
+};
+/* False when w->ticket is durable already (w->rc says how; fn is not called); true when
+ * w->fn(w->ctx) will be called, on another thread, once it is. w stays the caller's and
+ * must live until then. */
+bool db_durable_async(struct db_durable_wait *w);
+
 /* The one way for work outside a request (CLI commands, jobs, an import's batches) to
  * run a transaction: begins (BEGIN IMMEDIATE when write), runs fn, commits when fn
  * returns DB_OK and rolls back otherwise. Returns fn's code, or the begin's or

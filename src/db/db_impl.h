@@ -50,6 +50,8 @@ struct db {
 	struct db_stmt **cache;
 	size_t cap, used;
 	bool in_tx;
+	bool group;      /* the write transaction being begun or open is group-committed (db.h) */
+	uint64_t ticket; /* the last group commit's ticket (0: durable already) */
 	struct db *next_all; /* the list of thread connections (db.c) */
 };
 
@@ -65,6 +67,10 @@ struct db *db_sqlite_open(const char *path, int flags, const char *vfs);
 struct db *db_pg_open(const char *url, int flags);
 /* Sets db_open_error's line for this thread (printf form). */
 void db_set_open_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Group commit's durability, per engine (db_sqlite.c; PostgreSQL has no tickets). */
+enum db_rc db_sqlite_durable_wait(uint64_t ticket);
+bool db_sqlite_durable_async(struct db_durable_wait *w);
+void db_sqlite_group_stop(void);
 /* Counts a DB_BUSY for /metrics (db_busy_count). */
 void db_note_busy(void);
 /* Logs a misuse of st once and marks it (db.h: asserts in test builds). */

@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "http/static.h"
 #include <assert.h>
+#include <microhttpd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -70,7 +71,10 @@ static bool tx_open(struct request *req)
 	unsigned kind = req->route->flags & (RF_TX_READ | RF_TX_WRITE);
 	if (!kind || db_in_tx(req->db))
 		return true;
-	int rc = db_tx_begin(req->db, kind == RF_TX_WRITE);
+	/* a request's own write transaction is group-committed: its answer waits for the
+	 * fsync (dispatch_durable), the worker does not */
+	bool group = kind == RF_TX_WRITE && req->db == db_thread();
+	int rc = group ? db_tx_begin_group(req->db) : db_tx_begin(req->db, kind == RF_TX_WRITE);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return false;
@@ -156,7 +160,10 @@ static void tx_close(struct request *req)
 			if (!keep)
 				db_tx_rollback(req->db);
 		} else {
-			int rc = db_tx_commit(req->db);
+			uint64_t ticket = 0;
+			int rc = db_tx_commit_group(req->db, &ticket);
+			if (ticket > req->durable.ticket)
+				req->durable.ticket = ticket;
 			if (rc != DB_OK) { /* the change did not happen: say so */
 				drop_answer(req);
 				req->err.status = 0;
@@ -209,6 +216,38 @@ static bool need_db(struct request *req)
 	req_fail(req, 503, "db_unavailable", "数据库暂不可用，请稍后重试");
 	req->err.retry_after = 5;
 	return false;
+}
+
+static void durable_resume(void *ctx)
+{
+	struct request *req = ctx;
+	req->durable_state = 2;
+	MHD_resume_connection(req->conn);
+}
+
+bool dispatch_durable_pending(struct request *req)
+{
+	if (!req->durable.ticket || req->durable_state == 2)
+		return false;
+	req->durable.fn = durable_resume;
+	req->durable.ctx = req;
+	req->durable_state = 1;
+	MHD_suspend_connection(req->conn);
+	if (db_durable_async(&req->durable))
+		return true; /* durable_resume runs on the sync thread */
+	req->durable_state = 2; /* durable already (or never will be): answer now */
+	MHD_resume_connection(req->conn);
+	return true;
+}
+
+void dispatch_durable_done(struct request *req)
+{
+	req->durable.ticket = 0;
+	if (req->durable.rc != DB_OK && !req_failed(req)) {
+		/* committed but not known to be on disk: not acknowledged */
+		drop_answer(req);
+		req_fail_db(req, DB_ERROR);
+	}
 }
 
 void dispatch_offload_then(struct request *req)

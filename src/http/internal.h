@@ -25,6 +25,11 @@ bool http_is_api_path(const char *path);
 void dispatch_gate(struct request *req);
 /* The whole route (checks, JSON body, transaction, handler) on the last call. */
 void dispatch_route(struct request *req);
+/* After the last transaction: a group-committed write not yet durable suspends the
+ * connection until it is (true); the answer is queued when it is resumed, after
+ * dispatch_durable_done (which turns it into an error if the sync failed). */
+bool dispatch_durable_pending(struct request *req);
+void dispatch_durable_done(struct request *req);
 /* An offloaded request back on an HTTP worker: its continuation in a fresh transaction. */
 void dispatch_offload_then(struct request *req);
 

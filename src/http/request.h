@@ -6,6 +6,7 @@
  * once. A handler that sees req_failed() just returns. */
 #ifndef DJ_REQUEST_H
 #define DJ_REQUEST_H
+#include "db/db.h"
 #include "http/router.h"
 #include <jansson.h>
 #include <stdbool.h>
@@ -97,6 +98,9 @@ struct request {
 	bool no_store_off;      /* static files: allow caching */
 	unsigned long long bytes_out;
 	struct req_offload offload;
+	/* a group-committed write (db.h) is answered once durable: 0 none, 1 waiting, 2 done */
+	struct db_durable_wait durable;
+	_Atomic int durable_state;
 	bool responded;         /* a response was queued */
 	bool close_conn;        /* answered before the body was read: close the connection */
 	bool in_flight_counted;

@@ -213,11 +213,19 @@ static enum MHD_Result final_call(struct request *req)
 {
 	if (req->responded)
 		return MHD_YES;
+	if (req->durable_state == 1)
+		return MHD_YES; /* suspended until its commit is on disk */
+	if (req->durable_state == 2 && req->durable.ticket) {
+		dispatch_durable_done(req);
+		return respond_queue(req);
+	}
 	if (req->offload.state == 1)
 		return MHD_YES; /* suspended work still running */
 	if (req->offload.state == 2) {
 		/* resumed: finish on this worker with the offloaded result */
 		dispatch_offload_then(req);
+		if (dispatch_durable_pending(req))
+			return MHD_YES;
 		return respond_queue(req);
 	}
 	if (!req_failed(req) && body_finish(req)) {
@@ -228,6 +236,8 @@ static enum MHD_Result final_call(struct request *req)
 		else
 			server_dispatch(req);
 		if (offload_pending(req))
+			return MHD_YES;
+		if (dispatch_durable_pending(req))
 			return MHD_YES;
 	}
 	return respond_queue(req);

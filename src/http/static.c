@@ -4,6 +4,7 @@
 #include "core/arena.h"
 #include "http/request.h"
 #include <fcntl.h>
+#include <sys/types.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ bool static_path_ok(const char *path)
 	}
 	return true;
 }
+
+#define STATIC_INLINE_MAX 16384 /* bytes: a file up to this size is answered from memory */
 
 static const struct {
 	const char *ext, *type;
@@ -135,6 +138,25 @@ void static_serve(struct request *req)
 		close(fd);
 		req_reply_raw(req, 304, NULL, "", 0);
 		return;
+	}
+	/* a small file is read into the request's arena: libmicrohttpd then sends the head
+	 * and the body in one call, where a file response takes a send and a sendfile
+	 * (each ~11% of the CPU of a 1 KB file: bench/results.md) */
+	if (st.st_size <= STATIC_INLINE_MAX) {
+		size_t len = (size_t)st.st_size, got = 0;
+		char *buf = arena_alloc_raw(req->arena, len + 1);
+		while (got < len) {
+			ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got == len) {
+			close(fd);
+			req_reply_raw(req, 200, type, buf, len);
+			return;
+		}
+		/* changed while read: sent from the file as it is now */
 	}
 	req->out_fd = fd;
 	req->out_fd_size = (uint64_t)st.st_size;
