@@ -15,8 +15,8 @@ ALTER TABLE members ADD COLUMN name_strokes TEXT COLLATE "C";
 ALTER TABLE import_stage ADD COLUMN name_pinyin TEXT COLLATE "C";
 ALTER TABLE import_stage ADD COLUMN name_strokes TEXT COLLATE "C";
 
--- a large subtree's page walks the key's index (members_name of 0041 served name order)
-DROP INDEX members_name;
+-- a large subtree's page walks the key's index. members_name (0041) stays: it no longer
+-- serves this branch's list, but other branches' statements name it (INDEXED BY)
 CREATE INDEX members_pinyin ON members (name_pinyin, id, org_path);
 CREATE INDEX members_strokes ON members (name_strokes, id, org_path);
 -- the rows still to fill, and only those (empty once filled)

@@ -19,6 +19,7 @@ enum member_stmt {
 	STMT_MEMBER_BULK_DROP5,
 	STMT_MEMBER_BULK_DROP6,
 	STMT_MEMBER_BULK_DROP7,
+	STMT_MEMBER_BULK_DROP8,
 	/* … and built again after it */
 	STMT_MEMBER_BULK_CREATE1,
 	STMT_MEMBER_BULK_CREATE2,
@@ -27,6 +28,7 @@ enum member_stmt {
 	STMT_MEMBER_BULK_CREATE5,
 	STMT_MEMBER_BULK_CREATE6,
 	STMT_MEMBER_BULK_CREATE7,
+	STMT_MEMBER_BULK_CREATE8,
 	STMT_MEMBER_STAGED_BY_BLIND,
 	STMT_MEMBER_DUP_PROBES,
 	STMT_MEMBER_UNMASKED,
@@ -38,9 +40,9 @@ enum member_stmt {
 /* the ranges that member_bulk_begin and member_bulk_end run, first to last */
 enum {
 	MEMBER_BULK_DROP_FIRST = STMT_MEMBER_BULK_DROP1,
-	MEMBER_BULK_DROP_LAST = STMT_MEMBER_BULK_DROP7,
+	MEMBER_BULK_DROP_LAST = STMT_MEMBER_BULK_DROP8,
 	MEMBER_BULK_CREATE_FIRST = STMT_MEMBER_BULK_CREATE1,
-	MEMBER_BULK_CREATE_LAST = STMT_MEMBER_BULK_CREATE7,
+	MEMBER_BULK_CREATE_LAST = STMT_MEMBER_BULK_CREATE8,
 };
 _Static_assert(MEMBER_BULK_DROP_LAST - MEMBER_BULK_DROP_FIRST == MEMBER_BULK_CREATE_LAST - MEMBER_BULK_CREATE_FIRST,
 	       "every index dropped for a bulk load is built again");
@@ -70,17 +72,18 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	[STMT_MEMBER_BY_BLIND] = {"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
 	[STMT_MEMBER_COUNT] = {"member.count", "SELECT COUNT(*) FROM members"},
 	[STMT_MEMBER_BULK_DROP1] = {"member.bulk_drop1", "DROP INDEX IF EXISTS members_path_name"},
-	[STMT_MEMBER_BULK_DROP2] = {"member.bulk_drop2", "DROP INDEX IF EXISTS members_pinyin"},
+	[STMT_MEMBER_BULK_DROP2] = {"member.bulk_drop2", "DROP INDEX IF EXISTS members_name"},
 	[STMT_MEMBER_BULK_DROP3] = {"member.bulk_drop3", "DROP INDEX IF EXISTS members_joined"},
 	[STMT_MEMBER_BULK_DROP4] = {"member.bulk_drop4", "DROP INDEX IF EXISTS members_org"},
 	[STMT_MEMBER_BULK_DROP5] = {"member.bulk_drop5", "DROP INDEX IF EXISTS members_mobile_blind"},
 	[STMT_MEMBER_BULK_DROP6] = {"member.bulk_drop6", "DROP INDEX IF EXISTS members_stats"},
-	[STMT_MEMBER_BULK_DROP7] = {"member.bulk_drop7", "DROP INDEX IF EXISTS members_strokes"},
+	[STMT_MEMBER_BULK_DROP7] = {"member.bulk_drop7", "DROP INDEX IF EXISTS members_pinyin"},
+	[STMT_MEMBER_BULK_DROP8] = {"member.bulk_drop8", "DROP INDEX IF EXISTS members_strokes"},
 	/* exactly as the migrations define them (0020, 0041, 0114) */
 	[STMT_MEMBER_BULK_CREATE1] = {"member.bulk_create1",
 	 "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name, id)"},
 	[STMT_MEMBER_BULK_CREATE2] = {"member.bulk_create2",
-	 "CREATE INDEX IF NOT EXISTS members_pinyin ON members (name_pinyin, id, org_path)"},
+	 "CREATE INDEX IF NOT EXISTS members_name ON members (name, id, org_path)"},
 	[STMT_MEMBER_BULK_CREATE3] = {"member.bulk_create3",
 	 "CREATE INDEX IF NOT EXISTS members_joined ON members (joined_on, id, org_path)"},
 	[STMT_MEMBER_BULK_CREATE4] = {"member.bulk_create4", "CREATE INDEX IF NOT EXISTS members_org ON members (org_id)"},
@@ -89,6 +92,8 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	[STMT_MEMBER_BULK_CREATE6] = {"member.bulk_create6",
 	 "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
 	[STMT_MEMBER_BULK_CREATE7] = {"member.bulk_create7",
+	 "CREATE INDEX IF NOT EXISTS members_pinyin ON members (name_pinyin, id, org_path)"},
+	[STMT_MEMBER_BULK_CREATE8] = {"member.bulk_create8",
 	 "CREATE INDEX IF NOT EXISTS members_strokes ON members (name_strokes, id, org_path)"},
 	/* a person an import has staged (0051): reserved, not yet visible */
 	[STMT_MEMBER_STAGED_BY_BLIND] = {"member.staged_by_blind", "SELECT org_path FROM import_stage WHERE id_blind = $1"},

@@ -122,6 +122,7 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
     const idx = indexes();
     assert.equal(idx, idx0, 'every index as before the bulk load');
     for (const want of ['members_path_name:CREATE INDEX members_path_name ON members (org_path, name, id)',
+      'members_name:CREATE INDEX members_name ON members (name, id, org_path)',
       'members_pinyin:CREATE INDEX members_pinyin ON members (name_pinyin, id, org_path)',
       'members_strokes:CREATE INDEX members_strokes ON members (name_strokes, id, org_path)',
       'members_joined:CREATE INDEX members_joined ON members (joined_on, id, org_path)',
