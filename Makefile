@@ -53,7 +53,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: FORCE all server web run test asan valgrind fuzz bench unit clean compile_commands.json deps check-deps
+.PHONY: FORCE all server web web-budget run test asan valgrind fuzz bench unit clean compile_commands.json deps check-deps
 all: server web compile_commands.json
 
 server: $(B)/dangjian
@@ -124,6 +124,10 @@ web: web/dist/index.html
 web/dist/index.html: web/package.json web/package-lock.json $(shell find web/src web/index.html web/vite.config.* 2>/dev/null)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	find web/dist -type f \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.html' \) -size +1k -exec gzip -k -9 -f {} +
+# the JavaScript budgets of issue 20 #23 (login ≤ 120 KB, 我的 ≤ 150 KB gzip): exits 1 over
+# a budget. Not yet a step of `web`: the login page is at ~128 KB (see docs/roster-review.md)
+web-budget: web
+	node tools/bundle-budget.mjs
 else
 web:
 	@echo "web: no web/package.json yet, nothing to build"

@@ -10,7 +10,7 @@
 
 const char *const member_filter_edu_groups[] = {"college_plus", "below", NULL};
 const char *const member_filter_age_bands[] = {"under_35", "35_60", "over_60", NULL};
-const char *const member_filter_sorts[] = {"name", "joined", NULL};
+const char *const member_filter_sorts[] = {"name", "joined", "strokes", NULL};
 
 bool member_filter_sex_ok(const char *v)
 {
@@ -130,6 +130,8 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 		f->name_like = arena_like_contains(req->arena, in->q);
 	}
 	f->sort_joined = in->sort && strcmp(in->sort, "joined") == 0;
+	/* name: 拼音 order; strokes: 姓氏笔画 (issue 20 #13, core/collate.c) */
+	f->sort_strokes = in->sort && strcmp(in->sort, "strokes") == 0;
 	return true;
 }
 

@@ -103,6 +103,16 @@ struct db *cli_open_db(void)
 		db_close(db);
 		return NULL;
 	}
+	/* the name sort keys of 0114 for rows written before it (computed in C) */
+	rc = member_fill_name_keys(db, 0, &filled);
+	if (filled > 0)
+		log_msg(LOG_INFO, NULL, "member names: sort keys for %lld rows written before 0114_member_name_order",
+			(long long)filled);
+	if (rc != DB_OK) {
+		fprintf(stderr, "dangjian: filling the member name keys failed (see log)\n");
+		db_close(db);
+		return NULL;
+	}
 	return db;
 }
 

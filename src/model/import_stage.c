@@ -12,12 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* members.insert's columns (0020, 0052), in the order member_bind_sealed binds them */
+/* members.insert's columns (0020, 0052, 0114), in the order member_bind_sealed binds them */
 #define STAGE_COLS                                                                                              \
 	"org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind, mobile_cipher,"   \
 	" mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree, work_unit,"     \
 	" unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"           \
-	" introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked"
+	" introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked,"     \
+	" name_pinyin, name_strokes"
 
 enum stage_stmt {
 	STMT_STAGE_STAGE,
@@ -37,8 +38,8 @@ enum stage_pending_col { STAGE_PENDING_COL_NEXT_SEQ, STAGE_PENDING_COL_RESULT };
 static const struct db_sql stage_sql[STAGE_STMT__MAX] = {
 	[STMT_STAGE_STAGE] = {"import_stage.insert",
 	 "INSERT INTO import_stage (job_id, seq, " STAGE_COLS ")"
-	 " VALUES ($37, $38, $1, $36, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-	 " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35)"},
+	 " VALUES ($39, $40, $1, $38, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+	 " $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35, $36, $37)"},
 	[STMT_STAGE_COMMIT] = {"import_stage.commit", "INSERT INTO import_publish (job_id, org_id, next_seq, result) VALUES ($1, $2, 0, $3)"},
 	[STMT_STAGE_PENDING] = {"import_stage.pending", "SELECT next_seq, result FROM import_publish WHERE job_id = $1"},
 	[STMT_STAGE_LAST_SEQ] = {"import_stage.last_seq", "SELECT COALESCE(MAX(seq), -1) FROM import_stage WHERE job_id = $1"},
@@ -48,7 +49,7 @@ static const struct db_sql stage_sql[STAGE_STMT__MAX] = {
 	 " s.native_place, s.address, s.grid_id, s.building_id, s.education, s.degree, s.work_unit,"
 	 " s.unit_type, s.two_new, s.post, s.category, s.party_status, s.state, s.party_post, s.joined_on,"
 	 " s.confirmed_on, s.introducers, s.dues_base, s.dues_paid_to, s.tags, s.created_at, s.updated_at,"
-	 " s.stats_key, s.id_masked, s.mobile_masked"
+	 " s.stats_key, s.id_masked, s.mobile_masked, s.name_pinyin, s.name_strokes"
 	 " FROM import_stage s LEFT JOIN orgs o ON o.id = s.org_id" /* the path as it is now */
 	 " WHERE s.job_id = $1 AND s.seq >= $2 AND s.seq < $3 ORDER BY s.seq"},
 	[STMT_STAGE_DELETE] = {"import_stage.delete", "DELETE FROM import_stage WHERE job_id = $1 AND seq >= $2 AND seq < $3"},
@@ -77,9 +78,9 @@ enum db_rc import_stage_row(struct db *db, int64_t job_id, int64_t seq, const st
 		return DB_ERROR;
 	db_bind_nocopy(st); /* r, s and org_path outlive the step */
 	member_bind_sealed(st, 0, r, s, r->created_at);
-	db_bind_text(st, 36, org_path, -1);
-	db_bind_int(st, 37, job_id);
-	db_bind_int(st, 38, seq);
+	db_bind_text(st, 38, org_path, -1);
+	db_bind_int(st, 39, job_id);
+	db_bind_int(st, 40, seq);
 	return step_done(st);
 }
 

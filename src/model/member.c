@@ -1,6 +1,7 @@
 /* member.c: SQL, validation and storage of member records (see member.h). */
 #include "model/member.h"
 #include "core/arena.h"
+#include "core/collate.h"
 #include "core/idcard.h"
 #include "core/log.h"
 #include "model/codes.h"
@@ -19,6 +20,8 @@ enum member_stmt {
 	STMT_MEMBER_BULK_DROP5,
 	STMT_MEMBER_BULK_DROP6,
 	STMT_MEMBER_BULK_DROP7,
+	STMT_MEMBER_BULK_DROP8,
+	STMT_MEMBER_BULK_DROP9,
 	/* … and built again after it */
 	STMT_MEMBER_BULK_CREATE1,
 	STMT_MEMBER_BULK_CREATE2,
@@ -27,18 +30,22 @@ enum member_stmt {
 	STMT_MEMBER_BULK_CREATE5,
 	STMT_MEMBER_BULK_CREATE6,
 	STMT_MEMBER_BULK_CREATE7,
+	STMT_MEMBER_BULK_CREATE8,
+	STMT_MEMBER_BULK_CREATE9,
 	STMT_MEMBER_STAGED_BY_BLIND,
 	STMT_MEMBER_DUP_PROBES,
 	STMT_MEMBER_UNMASKED,
 	STMT_MEMBER_SET_MASKS,
+	STMT_MEMBER_UNKEYED,
+	STMT_MEMBER_SET_NAME_KEYS,
 	MEMBER_STMT__MAX
 };
 /* the ranges that member_bulk_begin and member_bulk_end run, first to last */
 enum {
 	MEMBER_BULK_DROP_FIRST = STMT_MEMBER_BULK_DROP1,
-	MEMBER_BULK_DROP_LAST = STMT_MEMBER_BULK_DROP7,
+	MEMBER_BULK_DROP_LAST = STMT_MEMBER_BULK_DROP9,
 	MEMBER_BULK_CREATE_FIRST = STMT_MEMBER_BULK_CREATE1,
-	MEMBER_BULK_CREATE_LAST = STMT_MEMBER_BULK_CREATE7,
+	MEMBER_BULK_CREATE_LAST = STMT_MEMBER_BULK_CREATE9,
 };
 _Static_assert(MEMBER_BULK_DROP_LAST - MEMBER_BULK_DROP_FIRST == MEMBER_BULK_CREATE_LAST - MEMBER_BULK_CREATE_FIRST,
 	       "every index dropped for a bulk load is built again");
@@ -46,19 +53,24 @@ _Static_assert(MEMBER_BULK_DROP_LAST - MEMBER_BULK_DROP_FIRST == MEMBER_BULK_CRE
 enum member_key_col { MEMBER_COL_ID, MEMBER_COL_ORG_PATH };
 /* the rows of member.unmasked */
 enum member_unmasked_col { MEMBER_UNMASKED_COL_ID, MEMBER_UNMASKED_COL_ID_CIPHER, MEMBER_UNMASKED_COL_MOBILE_CIPHER };
+/* the rows of member.unkeyed */
+enum member_unkeyed_col { MEMBER_UNKEYED_COL_ID, MEMBER_UNKEYED_COL_NAME };
 
-/* member.insert: $1 … $35 are the record's columns as member_bind_sealed binds them
+/* member.insert: $1 … $37 are the record's columns as member_bind_sealed binds them
  * ($1 org_id, $2 group_org_id, $3 name, … $32 the time stamp (created_at and
- * updated_at), $33 stats_key, $34 id_masked, $35 mobile_masked); the path is read from
- * the organization. (An import's staging insert binds the same $1 … $35.) */
+ * updated_at), $33 stats_key, $34 id_masked, $35 mobile_masked, $36 name_pinyin, $37
+ * name_strokes); the path is read from the organization. (An import's staging insert
+ * binds the same $1 … $37.) */
 static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	[STMT_MEMBER_INSERT] = {"member.insert",
 	 "INSERT INTO members (org_id, org_path, group_org_id, name, former_name, sex, birth_date, id_cipher, id_blind,"
 	 " mobile_cipher, mobile_blind, ethnicity, native_place, address, grid_id, building_id, education, degree,"
 	 " work_unit, unit_type, two_new, post, category, party_status, state, party_post, joined_on, confirmed_on,"
-	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked)"
+	 " introducers, dues_base, dues_paid_to, tags, created_at, updated_at, stats_key, id_masked, mobile_masked,"
+	 " name_pinyin, name_strokes)"
 	 " SELECT $1, o.path, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35 FROM orgs o WHERE o.id = $1"
+	 " $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $32, $33, $34, $35, $36, $37 FROM orgs o"
+	 " WHERE o.id = $1"
 	 " RETURNING id, org_path"},
 	[STMT_MEMBER_BY_BLIND] = {"member.by_blind", "SELECT id, org_path FROM members WHERE id_blind = $1"},
 	[STMT_MEMBER_COUNT] = {"member.count", "SELECT COUNT(*) FROM members"},
@@ -69,9 +81,11 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	[STMT_MEMBER_BULK_DROP5] = {"member.bulk_drop5", "DROP INDEX IF EXISTS members_mobile_blind"},
 	[STMT_MEMBER_BULK_DROP6] = {"member.bulk_drop6", "DROP INDEX IF EXISTS members_stats"},
 	[STMT_MEMBER_BULK_DROP7] = {"member.bulk_drop7", "DROP INDEX IF EXISTS members_probationary"},
-	/* exactly as the migrations define them (0020, 0041, 0111) */
+	[STMT_MEMBER_BULK_DROP8] = {"member.bulk_drop8", "DROP INDEX IF EXISTS members_pinyin"},
+	[STMT_MEMBER_BULK_DROP9] = {"member.bulk_drop9", "DROP INDEX IF EXISTS members_strokes"},
+	/* exactly as the migrations define them (0020, 0041, 0111, 0114) */
 	[STMT_MEMBER_BULK_CREATE1] = {"member.bulk_create1",
-	 "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name, id, joined_on, stats_key)"},
+	 "CREATE INDEX IF NOT EXISTS members_path_name ON members (org_path, name_pinyin, id, joined_on, stats_key, name)"},
 	[STMT_MEMBER_BULK_CREATE2] = {"member.bulk_create2",
 	 "CREATE INDEX IF NOT EXISTS members_name ON members (name, id, org_path, stats_key, joined_on)"},
 	[STMT_MEMBER_BULK_CREATE3] = {"member.bulk_create3",
@@ -83,6 +97,10 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	 "CREATE INDEX IF NOT EXISTS members_stats ON members (org_path, org_id, stats_key)"},
 	[STMT_MEMBER_BULK_CREATE7] = {"member.bulk_create7", "CREATE INDEX IF NOT EXISTS members_probationary ON members"
 	 " (joined_on, id, org_path, stats_key, name) WHERE (stats_key & 1) = 0"},
+	[STMT_MEMBER_BULK_CREATE8] = {"member.bulk_create8",
+	 "CREATE INDEX IF NOT EXISTS members_pinyin ON members (name_pinyin, id, org_path, stats_key, joined_on, name)"},
+	[STMT_MEMBER_BULK_CREATE9] = {"member.bulk_create9",
+	 "CREATE INDEX IF NOT EXISTS members_strokes ON members (name_strokes, id, org_path)"},
 	/* a person an import has staged (0051): reserved, not yet visible */
 	[STMT_MEMBER_STAGED_BY_BLIND] = {"member.staged_by_blind", "SELECT org_path FROM import_stage WHERE id_blind = $1"},
 	/* S20: user $1's answers of action $2 about people outside their scope since $3 */
@@ -96,6 +114,11 @@ static const struct db_sql member_sql[MEMBER_STMT__MAX] = {
 	/* no trigger of 0040 fires: neither org_id nor org_path changes */
 	[STMT_MEMBER_SET_MASKS] = {"member.set_masks",
 	 "UPDATE members SET id_masked = $2, mobile_masked = $3 WHERE id = $1"},
+	/* member_fill_name_keys: up to $2 rows written before 0114, after id $1 */
+	[STMT_MEMBER_UNKEYED] = DB_SQL_INDEXED("member.unkeyed", "SELECT id, name FROM members", "members_unkeyed",
+	 " WHERE name_pinyin IS NULL AND id > $1 ORDER BY id LIMIT $2"),
+	[STMT_MEMBER_SET_NAME_KEYS] = {"member.set_name_keys",
+	 "UPDATE members SET name_pinyin = $2, name_strokes = $3 WHERE id = $1"},
 };
 DB_SQL_TABLE(member, member_sql);
 
@@ -298,9 +321,19 @@ void member_seal(struct arena *a, const struct member_rec *r, const unsigned cha
 	if (mobile.cipher) { /* without a mobile its blind index is not bound (member_bind_sealed) */
 		memcpy(s->mobile_blind, mobile.blind, DJ_BLIND_LEN);
 	}
+	s->name_pinyin = member_name_key(a, r->name, false);
+	s->name_strokes = member_name_key(a, r->name, true);
 }
 
-/* Binds the record's columns as $base+1 … $base+35 (see member.h). */
+const char *member_name_key(struct arena *a, const char *name, bool strokes)
+{
+	size_t n = strlen(name ? name : "");
+	char *k = arena_alloc(a, COLLATE_KEY_SIZE(n));
+	collate_key(name, strokes ? COLLATE_STROKE : COLLATE_PINYIN, k, COLLATE_KEY_SIZE(n));
+	return k;
+}
+
+/* Binds the record's columns as $base+1 … $base+37 (see member.h). */
 void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
 			int64_t stamp)
 {
@@ -343,6 +376,8 @@ void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r
 	db_bind_int(st, ++n, member_stats_key(r));
 	db_bind_text(st, ++n, s->id_masked, -1);
 	db_bind_opt_text(st, ++n, s->mobile_masked); /* "" without a mobile binds NULL */
+	db_bind_text(st, ++n, s->name_pinyin, -1);
+	db_bind_text(st, ++n, s->name_strokes, -1);
 }
 
 void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp)
@@ -531,6 +566,81 @@ enum db_rc member_fill_masks(struct db *db, int batch, int64_t *filled)
 		return rc == DB_DONE ? DB_OK : rc;
 	do
 		rc = db_tx_run(db, true, fill_masks_batch, &fm);
+	while (rc == DB_OK && fm.more);
+	*filled = fm.filled;
+	return rc;
+}
+
+/* One batch of member_fill_name_keys (struct fill_masks's fields, the same meaning). */
+static enum db_rc fill_name_keys_batch(struct db *db, void *ctx)
+{
+	struct fill_masks *fm = ctx;
+	struct db_stmt *sel = db_prepare(db, &member_sql[STMT_MEMBER_UNKEYED]);
+	if (!sel)
+		return DB_ERROR;
+	db_bind_int(sel, 1, fm->after);
+	db_bind_int(sel, 2, fm->batch);
+	/* read the batch first, then write (as fill_masks_batch) */
+	struct arena *a = arena_new();
+	struct row {
+		int64_t id;
+		const char *pinyin, *strokes;
+	} *rows = arena_alloc(a, sizeof *rows * (size_t)fm->batch);
+	size_t n = 0;
+	enum db_rc rc;
+	while ((rc = db_step(sel)) == DB_ROW) {
+		const char *name = db_col_text(sel, MEMBER_UNKEYED_COL_NAME);
+		rows[n].id = db_col_int(sel, MEMBER_UNKEYED_COL_ID);
+		rows[n].pinyin = member_name_key(a, name, false);
+		rows[n].strokes = member_name_key(a, name, true);
+		if (++n == (size_t)fm->batch) {
+			rc = DB_DONE;
+			break;
+		}
+	}
+	db_reset(sel);
+	if (rc != DB_DONE) {
+		arena_free(a);
+		return rc;
+	}
+	rc = DB_OK;
+	for (size_t i = 0; rc == DB_OK && i < n; i++) {
+		struct db_stmt *up = db_prepare(db, &member_sql[STMT_MEMBER_SET_NAME_KEYS]);
+		if (!up) {
+			rc = DB_ERROR;
+			break;
+		}
+		db_bind_int(up, 1, rows[i].id);
+		db_bind_text(up, 2, rows[i].pinyin, -1);
+		db_bind_text(up, 3, rows[i].strokes, -1);
+		rc = db_step(up);
+		db_reset(up);
+		rc = rc == DB_DONE ? DB_OK : rc == DB_OK ? DB_ERROR : rc;
+	}
+	if (rc == DB_OK && n) {
+		fm->after = rows[n - 1].id;
+		fm->filled += (int64_t)n;
+	}
+	fm->more = rc == DB_OK && n == (size_t)fm->batch;
+	arena_free(a);
+	return rc;
+}
+
+enum db_rc member_fill_name_keys(struct db *db, int batch, int64_t *filled)
+{
+	struct fill_masks fm = {.batch = batch > 0 ? batch : FILL_MASKS_BATCH};
+	*filled = 0;
+	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_UNKEYED]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, 0);
+	db_bind_int(st, 2, 1);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_OK : rc;
+	do
+		rc = db_tx_run(db, true, fill_name_keys_batch, &fm);
 	while (rc == DB_OK && fm.more);
 	*filled = fm.filled;
 	return rc;

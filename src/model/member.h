@@ -67,6 +67,8 @@ struct member_sealed {
 	/* the masked forms stored beside them (0052): idcard_mask, mobile_mask ("" without
 	 * a mobile, stored as NULL) */
 	char id_masked[IDCARD_LEN + 1], mobile_masked[12];
+	/* the name's sort keys (0114, core/collate.h; arena-owned): 拼音 and 笔画 order */
+	const char *name_pinyin, *name_strokes;
 };
 void member_seal(struct arena *a, const struct member_rec *r, const unsigned char *id_blind, struct member_sealed *s);
 /* The member holding this ID blind index: id and its org path (arena-owned), or
@@ -80,9 +82,9 @@ enum db_rc member_find_by_blind(struct db *db, struct arena *a, const unsigned c
 enum db_rc member_bulk_begin(struct db *db);
 enum db_rc member_bulk_end(struct db *db);
 int64_t member_count(struct db *db);
-/* Binds r's columns, sealed already in s, as $base+1 … $base+35 (member.insert's
+/* Binds r's columns, sealed already in s, as $base+1 … $base+37 (member.insert's
  * order: org_id, group_org_id, name, … tags, the stamp for created_at and updated_at,
- * stats_key, id_masked, mobile_masked). */
+ * stats_key, id_masked, mobile_masked, name_pinyin, name_strokes). */
 void member_bind_sealed(struct db_stmt *st, int base, const struct member_rec *r, const struct member_sealed *s,
 			int64_t stamp);
 
@@ -101,6 +103,11 @@ enum db_rc member_dup_probes(struct db *db, int64_t user_id, const char *action,
  * *filled gets the number of rows filled; DB_ERROR when a ciphertext does not open
  * (another key). Outside any transaction. */
 enum db_rc member_fill_masks(struct db *db, int batch, int64_t *filled);
+/* The same for the name's sort keys of 0114 (rows written before it): batches of
+ * `batch` rows (0: 5,000), idempotent, no write lock when there is nothing to fill. */
+enum db_rc member_fill_name_keys(struct db *db, int batch, int64_t *filled);
+/* The name's sort keys (core/collate.h), arena-owned. */
+const char *member_name_key(struct arena *a, const char *name, bool strokes);
 
 /* True unless the state means the member has left the roster (去世, 出党). */
 bool member_state_in_roster(const char *state);
@@ -164,6 +171,7 @@ struct member_filter {
 	int edu_college; /* 1 大专及以上, 0 below, -1 any */
 	int two_new;     /* 1, 0, -1 any */
 	bool sort_joined;
+	bool sort_strokes; /* by 姓氏笔画 instead of 拼音 (issue 20 #13) */
 	bool list_cols; /* rows carry only what member_list_write shows (a list page) */
 	bool no_org_name; /* full rows with org_name NULL, read without the join (exports) */
 	bool decrypt;     /* full rows also open the sealed ID number and mobile (a revealed

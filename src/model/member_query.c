@@ -1,6 +1,6 @@
 /* member_query.c: reading, changing and listing member records (see member.h). The list
  * chooses its plan in code (DESIGN.md §10): a small subtree reads the (org_path, name,
- * id) index and sorts; a large one walks the (name, id, org_path) or (joined_on, id, org_path) index and
+ * id) index and sorts; a large one walks the (name_pinyin | name_strokes | joined_on, id, org_path) index and
  * filters by path. Pages are keyset pages: (key, id) > (cursor key, cursor id). */
 #include "core/arena.h"
 #include "core/crypto.h"
@@ -124,12 +124,22 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * by path and sorts them, a large one walks the sort key's index (SMALL_SUBTREE below);
  * sorted by name or by joined date. The sort key is the last column. F names the
  * family's statements: STMT_<F>_SMALL_NAME … STMT_<F>_LARGE_JOINED. */
-#define PAGE_PLAN_STMTS(F) STMT_##F##_SMALL_NAME, STMT_##F##_LARGE_NAME, STMT_##F##_SMALL_JOINED, STMT_##F##_LARGE_JOINED
+#define PAGE_PLAN_STMTS(F)                                                                                       \
+	STMT_##F##_SMALL_NAME, STMT_##F##_LARGE_NAME, STMT_##F##_SMALL_JOINED, STMT_##F##_LARGE_JOINED,            \
+		STMT_##F##_SMALL_STROKES, STMT_##F##_LARGE_STROKES
 #define PAGE_PLANS(F, name, cols, join)                                                                          \
-	[STMT_##F##_SMALL_NAME] = DB_SQL_INDEXED(name "_small_name", "SELECT " cols ", m.name FROM members m", "members_path_name", \
-	 join " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"),          \
-	[STMT_##F##_LARGE_NAME] = DB_SQL_INDEXED(name "_large_name", "SELECT " cols ", m.name FROM members m", "members_name", \
-	 join " WHERE" MEMBER_FILTER " AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"),          \
+	[STMT_##F##_SMALL_NAME] = DB_SQL_INDEXED(name "_small_name", "SELECT " cols ", m.name_pinyin FROM members m", \
+	 "members_path_name", join " WHERE" MEMBER_FILTER " AND (m.name_pinyin, m.id) > ($15, $16)"                 \
+	 " ORDER BY m.name_pinyin, m.id LIMIT $17"),                                                                 \
+	[STMT_##F##_LARGE_NAME] = DB_SQL_INDEXED(name "_large_name", "SELECT " cols ", m.name_pinyin FROM members m", \
+	 "members_pinyin", join " WHERE" MEMBER_FILTER " AND (m.name_pinyin, m.id) > ($15, $16)"                    \
+	 " ORDER BY m.name_pinyin, m.id LIMIT $17"),                                                                 \
+	[STMT_##F##_SMALL_STROKES] = DB_SQL_INDEXED(name "_small_strokes", "SELECT " cols ", m.name_strokes FROM members m", \
+	 "members_path_name", join " WHERE" MEMBER_FILTER " AND (m.name_strokes, m.id) > ($15, $16)"                \
+	 " ORDER BY m.name_strokes, m.id LIMIT $17"),                                                                \
+	[STMT_##F##_LARGE_STROKES] = DB_SQL_INDEXED(name "_large_strokes", "SELECT " cols ", m.name_strokes FROM members m", \
+	 "members_strokes", join " WHERE" MEMBER_FILTER " AND (m.name_strokes, m.id) > ($15, $16)"                  \
+	 " ORDER BY m.name_strokes, m.id LIMIT $17"),                                                                \
 	[STMT_##F##_SMALL_JOINED] = DB_SQL_INDEXED(name "_small_joined", "SELECT " cols ", m.joined_on FROM members m", \
 	 "members_path_name", join " WHERE" MEMBER_FILTER " AND (m.joined_on, m.id) > ($15, $16) ORDER BY m.joined_on, m.id LIMIT $17"), \
 	[STMT_##F##_LARGE_JOINED] = DB_SQL_INDEXED(name "_large_joined", "SELECT " cols ", m.joined_on FROM members m", \
@@ -150,7 +160,7 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 	" AND (CAST($6 AS BIGINT) >= 2097152 OR ((m.stats_key / 256) % 1048576) <= $6)"                           \
 	" AND (CAST($7 AS TEXT) IS NULL OR m.name LIKE $7 ESCAPE '\\')"                                            \
 	" AND (CAST($8 AS TEXT) IS NULL OR m.joined_on >= $8) AND (CAST($9 AS TEXT) IS NULL OR m.joined_on <= $9)"
-#define IDS_BY_NAME " AND (m.name, m.id) > ($10, $11) ORDER BY m.name, m.id LIMIT $12"
+#define IDS_BY_NAME " AND (m.name_pinyin, m.id) > ($10, $11) ORDER BY m.name_pinyin, m.id LIMIT $12"
 #define IDS_BY_JOINED " AND (m.joined_on, m.id) > ($10, $11) ORDER BY m.joined_on, m.id LIMIT $12"
 
 enum member_query_stmt {
@@ -187,7 +197,15 @@ enum member_query_stmt {
 
 /* A list page's statement: page_plan[family][plan]. */
 enum page_family { PAGE_ALL_COLS, PAGE_LIST_COLS, PAGE_NO_ORG, PAGE_FAMILY__MAX };
-enum page_plan { PLAN_SMALL_NAME, PLAN_LARGE_NAME, PLAN_SMALL_JOINED, PLAN_LARGE_JOINED, PAGE_PLAN__MAX };
+enum page_plan {
+	PLAN_SMALL_NAME,
+	PLAN_LARGE_NAME,
+	PLAN_SMALL_JOINED,
+	PLAN_LARGE_JOINED,
+	PLAN_SMALL_STROKES,
+	PLAN_LARGE_STROKES,
+	PAGE_PLAN__MAX
+};
 static const enum member_query_stmt page_plan[PAGE_FAMILY__MAX][PAGE_PLAN__MAX] = {
 	[PAGE_ALL_COLS] = {PAGE_PLAN_STMTS(MEMBER_PAGE)},
 	[PAGE_LIST_COLS] = {PAGE_PLAN_STMTS(MEMBER_LIST)},
@@ -197,7 +215,7 @@ static const enum member_query_stmt page_plan[PAGE_FAMILY__MAX][PAGE_PLAN__MAX] 
 static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	[STMT_MEMBER_LOAD] = {"member.load",
 	 "SELECT " MEMBER_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
-	/* $1 the member's id; $2 … $36 its columns as member_bind_record binds them */
+	/* $1 the member's id; $2 … $38 its columns as member_bind_record binds them */
 	[STMT_MEMBER_UPDATE] = {"member.update",
 	 "UPDATE members SET org_id = $2, org_path = (SELECT path FROM orgs WHERE id = $2), group_org_id = $3,"
 	 " name = $4, former_name = $5, sex = $6, birth_date = $7, id_cipher = $8, id_blind = $9, mobile_cipher = $10,"
@@ -205,7 +223,7 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 " education = $17, degree = $18, work_unit = $19, unit_type = $20, two_new = $21, post = $22, category = $23,"
 	 " party_status = $24, state = $25, party_post = $26, joined_on = $27, confirmed_on = $28, introducers = $29,"
 	 " dues_base = $30, dues_paid_to = $31, tags = $32, updated_at = $33, stats_key = $34, id_masked = $35,"
-	 " mobile_masked = $36"
+	 " mobile_masked = $36, name_pinyin = $37, name_strokes = $38"
 	 " WHERE id = $1 AND EXISTS (SELECT 1 FROM orgs WHERE id = $2) RETURNING org_path"},
 	[STMT_MEMBER_DELETE] = {"member.delete", "DELETE FROM members WHERE id = $1"},
 	[STMT_MEMBER_DELETE_HISTORY] = {"member.delete_history", "DELETE FROM member_history WHERE member_id = $1"},
@@ -252,20 +270,20 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	/* an exact ID number or mobile through its blind index (members_id_blind UNIQUE,
 	 * members_mobile_blind): a handful of rows whatever the subtree */
 	[STMT_MEMBER_PAGE_ID_BLIND] = {"member.page_id_blind",
-	 "SELECT " MEMBER_COLS ", m.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
-	 " AND m.id_blind = $18 AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	 "SELECT " MEMBER_COLS ", m.name_pinyin FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
+	 " AND m.id_blind = $18 AND (m.name_pinyin, m.id) > ($15, $16) ORDER BY m.name_pinyin, m.id LIMIT $17"},
 	[STMT_MEMBER_PAGE_MOBILE_BLIND] = {"member.page_mobile_blind",
-	 "SELECT " MEMBER_COLS ", m.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
-	 " AND m.mobile_blind = $18 AND (m.name, m.id) > ($15, $16) ORDER BY m.name, m.id LIMIT $17"},
+	 "SELECT " MEMBER_COLS ", m.name_pinyin FROM members m JOIN orgs o ON o.id = m.org_id WHERE" MEMBER_FILTER
+	 " AND m.mobile_blind = $18 AND (m.name_pinyin, m.id) > ($15, $16) ORDER BY m.name_pinyin, m.id LIMIT $17"},
 	[STMT_MEMBER_COUNT_ID_BLIND] = {"member.count_id_blind",
 	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.id_blind = $15"},
 	[STMT_MEMBER_COUNT_MOBILE_BLIND] = {"member.count_mobile_blind",
 	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.mobile_blind = $15"},
 	/* a list page's ids (MEMBER_KEY_FILTER), the same four plans as PAGE_PLANS */
-	[STMT_MEMBER_IDS_SMALL_NAME] = DB_SQL_INDEXED("member.ids_small_name", "SELECT m.id, m.name FROM members m",
+	[STMT_MEMBER_IDS_SMALL_NAME] = DB_SQL_INDEXED("member.ids_small_name", "SELECT m.id, m.name_pinyin FROM members m",
 	 "members_path_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
-	[STMT_MEMBER_IDS_LARGE_NAME] = DB_SQL_INDEXED("member.ids_large_name", "SELECT m.id, m.name FROM members m",
-	 "members_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
+	[STMT_MEMBER_IDS_LARGE_NAME] = DB_SQL_INDEXED("member.ids_large_name", "SELECT m.id, m.name_pinyin FROM members m",
+	 "members_pinyin", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
 	[STMT_MEMBER_IDS_SMALL_JOINED] = DB_SQL_INDEXED("member.ids_small_joined",
 	 "SELECT m.id, m.joined_on FROM members m", "members_path_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_JOINED),
 	[STMT_MEMBER_IDS_LARGE_JOINED] = DB_SQL_INDEXED("member.ids_large_joined",
@@ -1001,11 +1019,13 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 		return DB_OK;
 	}
 	int64_t mask, value;
-	if (f->list_cols && packed_on(f, true, &mask, &value))
+	/* (姓氏笔画 has no such index: its pages take the plans below) */
+	if (f->list_cols && !f->sort_strokes && packed_on(f, true, &mask, &value))
 		return page_by_ids(db, a, f, large, mask, value, ckey, cid, limit, rows, n);
 	enum page_family fam = f->list_cols ? PAGE_LIST_COLS : f->no_org_name ? PAGE_NO_ORG : PAGE_ALL_COLS;
-	enum page_plan plan = f->sort_joined ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
-					     : (large ? PLAN_LARGE_NAME : PLAN_SMALL_NAME);
+	enum page_plan plan = f->sort_joined    ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
+			      : f->sort_strokes ? (large ? PLAN_LARGE_STROKES : PLAN_SMALL_STROKES)
+						: (large ? PLAN_LARGE_NAME : PLAN_SMALL_NAME);
 	st = db_prepare(db, &mq_sql[page_plan[fam][plan]]);
 	if (!st)
 		return DB_ERROR;

@@ -121,11 +121,13 @@ test('import into an empty roster: the bulk load rebuilds every index and the co
     assert.equal(job.result.imported, 60);
     const idx = indexes();
     assert.equal(idx, idx0, 'every index as before the bulk load');
-    // (0111_member_list_keys: the list indexes carry stats_key; 预备党员's partial index)
-    for (const want of ['members_path_name:CREATE INDEX members_path_name ON members (org_path, name, id, joined_on, stats_key)',
+    // (0111_member_list_keys: the list indexes carry stats_key; 预备党员's partial index; 0114: the pinyin and stroke keys)
+    for (const want of ['members_path_name:CREATE INDEX members_path_name ON members (org_path, name_pinyin, id, joined_on, stats_key, name)',
       'members_name:CREATE INDEX members_name ON members (name, id, org_path, stats_key, joined_on)',
       'members_joined:CREATE INDEX members_joined ON members (joined_on, id, org_path, stats_key, name)',
       'members_probationary:CREATE INDEX members_probationary ON members (joined_on, id, org_path, stats_key, name) WHERE ',
+      'members_pinyin:CREATE INDEX members_pinyin ON members (name_pinyin, id, org_path, stats_key, joined_on, name)',
+      'members_strokes:CREATE INDEX members_strokes ON members (name_strokes, id, org_path)',
       'members_org:', 'members_mobile_blind:', 'members_stats:']) assert.ok(idx.includes(want), `${want} in ${idx}`);
     assert.equal(Number(empty.sql(`SELECT n_members FROM orgs WHERE id = ${branch}`)), 60);
     // the bulk load counts once at the end instead of by the per-row trigger: the same

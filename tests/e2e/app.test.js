@@ -395,9 +395,9 @@ test('scope: a branch secretary sees exactly their subtree (members, organizatio
   const own = Number(process.env.DJ_SECRETARY_ORG_ID)
   const foreign = Number(process.env.DJ_FOREIGN_ORG_ID)
   const parent = process.env.DJ_PARENT_ORG_ID ? Number(process.env.DJ_PARENT_ORG_ID) : null
-  // the truth: the subtree's members in the list's order (name, id; SQLite compares bytes) and organizations
+  // the truth: the subtree's members in the list's order (name_pinyin, id: the stored pinyin key, issue 20 #13) and organizations
   // (the roster's default view: the members on the roster, issue 20 #7)
-  const want = dbRows(`SELECT m.id || '|' || m.name FROM members m WHERE ${inSubtree(own)} AND m.state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled') ORDER BY m.name, m.id`).map((l) => {
+  const want = dbRows(`SELECT m.id || '|' || m.name FROM members m WHERE ${inSubtree(own)} AND m.state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled') ORDER BY m.name_pinyin, m.id`).map((l) => {
     const i = l.indexOf('|')
     return { id: Number(l.slice(0, i)), name: l.slice(i + 1) }
   })

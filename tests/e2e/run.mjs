@@ -57,7 +57,7 @@ try {
     // what one test file did to an account (password changed, TOTP enrolled) for the next
     DJ_E2E_STATE: mkdtempSync(join(tmpdir(), 'dj-e2e-state-')),
   };
-  const files = readdirSync(join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.js') && (!process.env.DJ_E2E_ONLY || f.startsWith(process.env.DJ_E2E_ONLY))).map((f) => join(ROOT, 'tests/e2e', f));
+  const files = readdirSync(join(ROOT, 'tests/e2e')).filter((f) => f.endsWith('.test.js') && (!process.env.DJ_E2E_ONLY || process.env.DJ_E2E_ONLY.split(',').some((p) => f.startsWith(p)))).map((f) => join(ROOT, 'tests/e2e', f));
   const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', ...files],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   code = await new Promise((res) => child.on('exit', (c) => res(c ?? 1)));

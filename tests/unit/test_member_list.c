@@ -2,7 +2,8 @@
  * reference, without HTTP. A temporary database gets a demo district of 3,000 members
  * inserted through the model (demo_build → member_validate + member_insert); every
  * member is read once with a plain SELECT, and the reference filters and sorts them in
- * C (names and dates compared as bytes, as SQLite's BINARY collation does, ties by id).
+ * C (names by their pinyin or stroke key computed here with core/collate.c, dates as
+ * bytes, ties by id).
  * member_page must return, page after page with the keyset cursor, exactly the
  * reference's sequence, and member_count_filtered its count:
  *   - the root (3,000 > SMALL_SUBTREE = 2,000: the large plan, an index walk filtered
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/collate.h"
 #include "core/log.h"
 #include "dbtest.h"
 #include "model/demo.h"
@@ -36,6 +38,7 @@
 struct ref {
 	int64_t id;
 	char *name, *joined, *path, *status, *state, *sex, *eth, *edu, *birth;
+	char *pinyin, *strokes; /* the name's keys (issue 20 #13) */
 	int two_new;
 };
 
@@ -80,6 +83,10 @@ static int setup(void **state)
 		struct ref *r = &all[nall++];
 		r->id = db_col_int(st, 0);
 		r->name = dup_col(st, 1);
+		r->pinyin = malloc(COLLATE_KEY_SIZE(strlen(r->name)));
+		r->strokes = malloc(COLLATE_KEY_SIZE(strlen(r->name)));
+		collate_key(r->name, COLLATE_PINYIN, r->pinyin, COLLATE_KEY_SIZE(strlen(r->name)));
+		collate_key(r->name, COLLATE_STROKE, r->strokes, COLLATE_KEY_SIZE(strlen(r->name)));
 		r->joined = dup_col(st, 2);
 		r->path = dup_col(st, 3);
 		r->status = dup_col(st, 4);
@@ -112,7 +119,7 @@ static int teardown(void **state)
 {
 	for (size_t i = 0; i < nall; i++) {
 		struct ref *r = &all[i];
-		char *f[] = {r->name, r->joined, r->path, r->status, r->state, r->sex, r->eth, r->edu, r->birth};
+		char *f[] = {r->name, r->joined, r->path, r->status, r->state, r->sex, r->eth, r->edu, r->birth, r->pinyin, r->strokes};
 		for (size_t k = 0; k < sizeof f / sizeof *f; k++)
 			free(f[k]);
 	}
@@ -179,11 +186,15 @@ static bool matches(const struct ref *r, const struct member_filter *f)
 	return true;
 }
 
-static bool sort_joined;
+static const struct member_filter *sort_by;
+static const char *ref_key(const struct ref *r, const struct member_filter *f)
+{
+	return f->sort_joined ? r->joined : f->sort_strokes ? r->strokes : r->pinyin;
+}
 static int by_key(const void *a, const void *b)
 {
 	const struct ref *x = *(const struct ref *const *)a, *y = *(const struct ref *const *)b;
-	int c = sort_joined ? strcmp(x->joined, y->joined) : strcmp(x->name, y->name);
+	int c = strcmp(ref_key(x, sort_by), ref_key(y, sort_by));
 	return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
@@ -195,7 +206,7 @@ static const struct ref **reference(const struct member_filter *f, size_t *n)
 	for (size_t i = 0; i < nall; i++)
 		if (matches(&all[i], f))
 			out[(*n)++] = &all[i];
-	sort_joined = f->sort_joined;
+	sort_by = f;
 	qsort(out, *n, sizeof *out, by_key);
 	return out;
 }
@@ -207,7 +218,7 @@ static size_t walk(const struct member_filter *f, int limit, const char *what)
 	const struct ref **want = reference(f, &nref);
 	struct arena *a = arena_new();
 	const char *ckey = "";
-	char keybuf[64] = "";
+	char keybuf[COLLATE_KEY_SIZE(64)] = "";
 	int64_t cid = 0;
 	size_t got = 0, pages = 0;
 	for (;;) {
@@ -217,9 +228,9 @@ static size_t walk(const struct member_filter *f, int limit, const char *what)
 		pages++;
 		for (size_t i = 0; i < n; i++, got++) {
 			if (got >= nref || rows[i].id != want[got]->id)
-				fail_msg("%s, limit %d: row %zu is member %lld, the reference has %lld", what, limit, got,
-					 (long long)rows[i].id, got < nref ? (long long)want[got]->id : -1LL);
-			const char *key = f->sort_joined ? want[got]->joined : want[got]->name;
+				fail_msg("%s, limit %d: row %zu is member %lld (key %s), the reference has %lld (%s, key %s)", what, limit, got,
+					 (long long)rows[i].id, rows[i].key, got < nref ? (long long)want[got]->id : -1LL, got < nref ? want[got]->name : "", got < nref ? ref_key(want[got], f) : "");
+			const char *key = ref_key(want[got], f);
 			assert_string_equal(rows[i].key, key);
 			if (f->list_cols || !f->no_org_name)
 				assert_non_null(rows[i].org_name);
@@ -303,8 +314,9 @@ static void test_list_plans_every_org_both_sorts_equal_the_reference(void **stat
 	for (size_t i = 0; i < norgs; i++) {
 		struct member_filter f = base(&orgs[i]);
 		f.list_cols = true;
-		for (int s = 0; s < 2; s++) {
-			f.sort_joined = s;
+		for (int s = 0; s < 3; s++) {
+			f.sort_joined = s == 1;
+			f.sort_strokes = s == 2;
 			size_t n = walk(&f, 50, "every organization");
 			assert_int_equal(n, orgs[i].size);
 		}

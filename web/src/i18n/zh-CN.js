@@ -276,7 +276,7 @@ export default {
     edu: { college_plus: '大专及以上', below: '大专以下' },
     age: { under_35: '35 岁以下', '35_60': '35 至 60 岁', over_60: '60 岁以上' },
     eth: { han: '汉族', minority: '少数民族' },
-    sortBy: { name: '按姓名', joined: '按入党时间' },
+    sortBy: { name: '按姓名拼音', strokes: '按姓氏笔画', joined: '按入党时间' },
     partyStatus: { formal: '正式党员', probationary: '预备党员' },
     sections: { identity: '基本信息', party: '党员信息', work: '工作与联系方式', dues: '党费' },
     f: {

@@ -2,7 +2,7 @@ import { createRouter, createWebHistory } from 'vue-router'
 import { useSessionStore } from '../stores/session.js'
 import { setAuthHooks } from '../api/client.js'
 import { PAGE_PERMS } from '../permissions.js'
-import { t } from '../i18n/index.js'
+import { t, loadAllMessages } from '../i18n/index.js'
 
 const AdminLayout = () => import('../layouts/AdminLayout.vue')
 const MobileLayout = () => import('../layouts/MobileLayout.vue')
@@ -115,6 +115,8 @@ export function homeFor(session) {
 }
 
 router.beforeEach(async (to) => {
+  // every page but the login page speaks with the whole of zh-CN.js (issue 20 #23)
+  if (to.name !== 'login') await loadAllMessages().catch(() => {})
   const s = useSessionStore()
   if (!s.loaded) {
     try {
