@@ -1,7 +1,7 @@
 -- 0114_member_name_order: members sorted by name in 汉语拼音 order, or by 姓氏笔画
 -- (issue 20 #13), the same on SQLite and PostgreSQL. Neither store's collation knows
 -- pinyin alike, so the order is a key computed in C (src/core/collate.c, tables from
--- Unicode CLDR's Chinese collations) and stored at write time: five hex digits per
+-- Unicode CLDR's Chinese collations) and stored at write time: five base-16 digits (letters A…P) per
 -- character, which compare byte by byte (and as text under any collation) in that
 -- order. A list page's keyset walks (key, id) as it walked (name, id) before.
 -- PostgreSQL: the columns collate "C" (byte order) whatever the database's locale.

@@ -45,7 +45,9 @@ static uint32_t weight(uint32_t c, enum collate_order o, int first)
 
 size_t collate_key(const char *s, enum collate_order o, char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	/* sixteen letters, not hex digits: a key of four characters or more must never
+	 * read as an ID number or a mobile (S4 scans the database file for digit runs) */
+	static const char hex[] = "ABCDEFGHIJKLMNOP";
 	size_t n = 0;
 	if (!outsz)
 		return 0;

@@ -29,9 +29,10 @@ extern const uint16_t collate_stroke[COLLATE_HAN_N];
 extern const struct collate_surname collate_surnames[];
 
 /* Writes the sort key of the UTF-8 text s in order o into out (size outsz, NUL-ended,
- * cut at a whole character when it does not fit): per character five upper-case hex
- * digits, so keys compare with memcmp/strcmp (and as text under any collation: only
- * 0-9 and A-F). Characters below U+1000 (Latin letters, digits, the 间隔号 ·) come first
+ * cut at a whole character when it does not fit): per character five base-16 digits
+ * written as the letters A…P (A = 0), so keys compare with memcmp/strcmp (and as text
+ * under any collation: upper-case letters only), and no key is a run of decimal digits
+ * that reads as an ID number in the database file (S4). Characters below U+1000 (Latin letters, digits, the 间隔号 ·) come first
  * by code point, then the ideographs in the order's rank, then every other character by
  * code point. The first character of a pinyin key is read as a surname (单 as Shàn).
  * Invalid UTF-8 bytes count as U+FFFD. Returns the key's length. */

@@ -77,7 +77,7 @@ const CASES = [
   ['root, 预备党员 by joined date (their partial index)', () => root, 'party_status=probationary&sort=joined', "m.party_status = 'probationary'", 'm.joined_on, m.id', 'joined_on', 7],
   ['root, 正式党员 女 两新 by joined date (large plan, index entries only)', () => root, 'party_status=formal&sex=2&two_new=0&sort=joined', "m.party_status = 'formal' AND m.sex = '2' AND m.two_new = 0", 'm.joined_on, m.id', 'joined_on', 97],
   ['root, a name search by joined date', () => root, 'q=%E5%BC%A0&sort=joined', "m.name LIKE '%张%'", 'm.joined_on, m.id', 'joined_on', 9],
-  ['root, a joined-date range by name', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.name, m.id', 'name', 53],
+  ['root, a joined-date range by name', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.name_pinyin, m.id', 'name_pinyin', 53],
   ['root, a joined-date range by joined date', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31&sort=joined', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.joined_on, m.id', 'joined_on', 61],
   ['a community, 正式党员 大专以上 by joined date (small plan, index entries only)', () => small, 'party_status=formal&edu_group=college_plus&sort=joined', "m.party_status = 'formal' AND COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40'", 'm.joined_on, m.id', 'joined_on', 11],
 ];
