@@ -804,19 +804,19 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
  * 20 #7 made every list's total such a pass over the subtree's index entries, ~10 ms
  * for a 10% subtree of the bench district), kept like subtree_total's: the revision
  * also rises with every change of stats_key or state (0042_stats_revision), so a count
- * at (epoch, rev) is exact for every snapshot at it. Counted on this connection, whose
- * revision it is. The key is the filter and the prefix. */
+ * at (epoch, rev) is exact for every snapshot at it, whichever store it was counted
+ * on. Counted on the replica when one keeps up (as the other totals), else on this
+ * connection; the revision is read on the connection that counts. The key is the
+ * filter and the prefix. */
 REVCACHE_DEFINE(packed_cache, 64, int64_t);
 
-static enum db_rc packed_total(struct db *db, const struct member_filter *f, int64_t mask, int64_t value, int64_t *n)
+static enum db_rc packed_count(struct db *db, const struct member_filter *f, const char *key, bool keep, int64_t *n)
 {
-	char key[96];
-	int k = snprintf(key, sizeof key, "%lld:%lld:%s", (long long)mask, (long long)value, f->prefix);
 	int64_t epoch = 0, rev;
 	enum db_rc rc = member_revision(db, &epoch, &rev);
 	if (rc != DB_OK)
 		return rc;
-	bool keep = rev >= 0 && k > 0 && (size_t)k < sizeof key;
+	keep = keep && rev >= 0;
 	if (keep && revcache_get(&packed_cache, key, epoch, rev, 0, n))
 		return DB_OK;
 	rc = count_on(db, f, n);
@@ -824,6 +824,17 @@ static enum db_rc packed_total(struct db *db, const struct member_filter *f, int
 	if (rc == DB_OK && keep && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
 		revcache_put(&packed_cache, key, epoch, rev, 0, n);
 	return rc;
+}
+
+static enum db_rc packed_total(struct db *db, const struct member_filter *f, int64_t mask, int64_t value, int64_t *n)
+{
+	char key[96];
+	int k = snprintf(key, sizeof key, "%lld:%lld:%s", (long long)mask, (long long)value, f->prefix);
+	bool keep = k > 0 && (size_t)k < sizeof key;
+	struct db *replica = db_replica();
+	if (replica && replica != db && !db_in_tx(replica) && packed_count(replica, f, key, keep, n) == DB_OK)
+		return DB_OK;
+	return packed_count(db, f, key, keep, n);
 }
 
 /* A filtered list's total. The subtree's whole count comes from the organizations'
