@@ -470,54 +470,50 @@ int64_t member_count(struct db *db)
 	return v;
 }
 
-/* One batch of member_fill_masks. */
-struct fill_masks {
+/* One row of a fill: the id and the two values the update writes as $2 and $3 (NULL
+ * writes NULL), arena-owned. */
+struct fill_row {
+	int64_t id;
+	const char *v2, *v3;
+};
+
+/* Reads the current row of a fill's SELECT into w (strings in a); false when the row
+ * cannot be read (the batch fails). */
+typedef bool fill_row_fn(struct db_stmt *sel, struct arena *a, struct fill_row *w);
+
+/* A fill in progress: one batch per transaction. */
+struct fill {
+	enum member_stmt sel; /* up to $2 rows to fill after id $1, by id */
+	enum member_stmt up;  /* writes $2, $3 to row $1 */
+	fill_row_fn *row;
 	int64_t after;  /* the last id filled */
 	int64_t filled; /* rows filled so far */
 	int batch;      /* rows per transaction */
 	bool more;      /* the batch was full: run another */
 };
 
-#define FILL_MASKS_BATCH 5000
+#define FILL_BATCH 5000
 
-static enum db_rc fill_masks_batch(struct db *db, void *ctx)
+static enum db_rc fill_batch(struct db *db, void *ctx)
 {
-	struct fill_masks *fm = ctx;
-	struct db_stmt *sel = db_prepare(db, &member_sql[STMT_MEMBER_UNMASKED]);
+	struct fill *f = ctx;
+	struct db_stmt *sel = db_prepare(db, &member_sql[f->sel]);
 	if (!sel)
 		return DB_ERROR;
-	db_bind_int(sel, 1, fm->after);
-	db_bind_int(sel, 2, fm->batch);
+	db_bind_int(sel, 1, f->after);
+	db_bind_int(sel, 2, f->batch);
 	/* read the batch first, then write: the update is not stepped under a live SELECT
 	 * of the same partial index */
 	struct arena *a = arena_new();
-	struct row {
-		int64_t id;
-		char id_masked[IDCARD_LEN + 1], mobile_masked[12];
-	} *rows = arena_alloc(a, sizeof *rows * (size_t)fm->batch);
+	struct fill_row *rows = arena_alloc(a, sizeof *rows * (size_t)f->batch);
 	size_t n = 0;
 	enum db_rc rc;
 	while ((rc = db_step(sel)) == DB_ROW) {
-		struct row *w = &rows[n];
-		w->id = db_col_int(sel, MEMBER_UNMASKED_COL_ID);
-		const char *id = dj_open(a, db_col_blob(sel, MEMBER_UNMASKED_COL_ID_CIPHER),
-					 db_col_len(sel, MEMBER_UNMASKED_COL_ID_CIPHER), "member.id_number", NULL);
-		const char *mobile = NULL;
-		bool has_mobile = !db_col_null(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER);
-		if (has_mobile)
-			mobile = dj_open(a, db_col_blob(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER),
-					 db_col_len(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER), "member.mobile", NULL);
-		if (!id || (has_mobile && !mobile)) {
-			log_msg(LOG_ERROR, NULL, "member masks: member %lld does not open with this key",
-				(long long)w->id);
+		if (!f->row(sel, a, &rows[n])) {
 			rc = DB_ERROR;
 			break;
 		}
-		idcard_mask(id, w->id_masked);
-		w->mobile_masked[0] = 0;
-		if (mobile && *mobile)
-			mobile_mask(mobile, w->mobile_masked);
-		if (++n == (size_t)fm->batch) {
+		if (++n == (size_t)f->batch) {
 			rc = DB_DONE;
 			break;
 		}
@@ -529,121 +525,96 @@ static enum db_rc fill_masks_batch(struct db *db, void *ctx)
 	}
 	rc = DB_OK;
 	for (size_t i = 0; rc == DB_OK && i < n; i++) {
-		struct db_stmt *up = db_prepare(db, &member_sql[STMT_MEMBER_SET_MASKS]);
+		struct db_stmt *up = db_prepare(db, &member_sql[f->up]);
 		if (!up) {
 			rc = DB_ERROR;
 			break;
 		}
 		db_bind_int(up, 1, rows[i].id);
-		db_bind_text(up, 2, rows[i].id_masked, -1);
-		db_bind_opt_text(up, 3, rows[i].mobile_masked);
+		db_bind_text(up, 2, rows[i].v2, -1);
+		db_bind_text(up, 3, rows[i].v3, -1);
 		rc = db_step(up);
 		db_reset(up);
 		rc = rc == DB_DONE ? DB_OK : rc == DB_OK ? DB_ERROR : rc;
 	}
 	if (rc == DB_OK && n) {
-		fm->after = rows[n - 1].id;
-		fm->filled += (int64_t)n;
+		f->after = rows[n - 1].id;
+		f->filled += (int64_t)n;
 	}
-	fm->more = rc == DB_OK && n == (size_t)fm->batch;
+	f->more = rc == DB_OK && n == (size_t)f->batch;
 	arena_free(a);
 	return rc;
+}
+
+/* Fills the rows that statement sel finds, `batch` (0: FILL_BATCH) to a transaction,
+ * writing each with statement up; *filled is how many. */
+static enum db_rc fill_run(struct db *db, enum member_stmt sel, enum member_stmt up, fill_row_fn *row, int batch,
+			   int64_t *filled)
+{
+	struct fill f = {.sel = sel, .up = up, .row = row, .batch = batch > 0 ? batch : FILL_BATCH};
+	*filled = 0;
+	/* nothing to fill (every start after the first): no write lock taken */
+	struct db_stmt *st = db_prepare(db, &member_sql[sel]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, 0);
+	db_bind_int(st, 2, 1);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_OK : rc;
+	do
+		rc = db_tx_run(db, true, fill_batch, &f);
+	while (rc == DB_OK && f.more);
+	*filled = f.filled;
+	return rc;
+}
+
+/* A row of member.unmasked: its masks, from the sealed numbers. */
+static bool fill_masks_row(struct db_stmt *sel, struct arena *a, struct fill_row *w)
+{
+	w->id = db_col_int(sel, MEMBER_UNMASKED_COL_ID);
+	const char *id = dj_open(a, db_col_blob(sel, MEMBER_UNMASKED_COL_ID_CIPHER),
+				 db_col_len(sel, MEMBER_UNMASKED_COL_ID_CIPHER), "member.id_number", NULL);
+	const char *mobile = NULL;
+	bool has_mobile = !db_col_null(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER);
+	if (has_mobile)
+		mobile = dj_open(a, db_col_blob(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER),
+				 db_col_len(sel, MEMBER_UNMASKED_COL_MOBILE_CIPHER), "member.mobile", NULL);
+	if (!id || (has_mobile && !mobile)) {
+		log_msg(LOG_ERROR, NULL, "member masks: member %lld does not open with this key", (long long)w->id);
+		return false;
+	}
+	char *id_masked = arena_alloc(a, IDCARD_LEN + 1);
+	idcard_mask(id, id_masked);
+	w->v2 = id_masked;
+	w->v3 = NULL;
+	if (mobile && *mobile) {
+		char *mobile_masked = arena_alloc(a, 12);
+		mobile_mask(mobile, mobile_masked);
+		w->v3 = *mobile_masked ? mobile_masked : NULL;
+	}
+	return true;
 }
 
 enum db_rc member_fill_masks(struct db *db, int batch, int64_t *filled)
 {
-	struct fill_masks fm = {.batch = batch > 0 ? batch : FILL_MASKS_BATCH};
-	*filled = 0;
-	/* nothing to fill (every start after the first): no write lock taken */
-	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_UNMASKED]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_int(st, 1, 0);
-	db_bind_int(st, 2, 1);
-	enum db_rc rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_OK : rc;
-	do
-		rc = db_tx_run(db, true, fill_masks_batch, &fm);
-	while (rc == DB_OK && fm.more);
-	*filled = fm.filled;
-	return rc;
+	return fill_run(db, STMT_MEMBER_UNMASKED, STMT_MEMBER_SET_MASKS, fill_masks_row, batch, filled);
 }
 
-/* One batch of member_fill_name_keys (struct fill_masks's fields, the same meaning). */
-static enum db_rc fill_name_keys_batch(struct db *db, void *ctx)
+/* A row of member.unkeyed: its name's sort keys. */
+static bool fill_name_keys_row(struct db_stmt *sel, struct arena *a, struct fill_row *w)
 {
-	struct fill_masks *fm = ctx;
-	struct db_stmt *sel = db_prepare(db, &member_sql[STMT_MEMBER_UNKEYED]);
-	if (!sel)
-		return DB_ERROR;
-	db_bind_int(sel, 1, fm->after);
-	db_bind_int(sel, 2, fm->batch);
-	/* read the batch first, then write (as fill_masks_batch) */
-	struct arena *a = arena_new();
-	struct row {
-		int64_t id;
-		const char *pinyin, *strokes;
-	} *rows = arena_alloc(a, sizeof *rows * (size_t)fm->batch);
-	size_t n = 0;
-	enum db_rc rc;
-	while ((rc = db_step(sel)) == DB_ROW) {
-		const char *name = db_col_text(sel, MEMBER_UNKEYED_COL_NAME);
-		rows[n].id = db_col_int(sel, MEMBER_UNKEYED_COL_ID);
-		rows[n].pinyin = member_name_key(a, name, false);
-		rows[n].strokes = member_name_key(a, name, true);
-		if (++n == (size_t)fm->batch) {
-			rc = DB_DONE;
-			break;
-		}
-	}
-	db_reset(sel);
-	if (rc != DB_DONE) {
-		arena_free(a);
-		return rc;
-	}
-	rc = DB_OK;
-	for (size_t i = 0; rc == DB_OK && i < n; i++) {
-		struct db_stmt *up = db_prepare(db, &member_sql[STMT_MEMBER_SET_NAME_KEYS]);
-		if (!up) {
-			rc = DB_ERROR;
-			break;
-		}
-		db_bind_int(up, 1, rows[i].id);
-		db_bind_text(up, 2, rows[i].pinyin, -1);
-		db_bind_text(up, 3, rows[i].strokes, -1);
-		rc = db_step(up);
-		db_reset(up);
-		rc = rc == DB_DONE ? DB_OK : rc == DB_OK ? DB_ERROR : rc;
-	}
-	if (rc == DB_OK && n) {
-		fm->after = rows[n - 1].id;
-		fm->filled += (int64_t)n;
-	}
-	fm->more = rc == DB_OK && n == (size_t)fm->batch;
-	arena_free(a);
-	return rc;
+	const char *name = db_col_text(sel, MEMBER_UNKEYED_COL_NAME);
+	w->id = db_col_int(sel, MEMBER_UNKEYED_COL_ID);
+	w->v2 = member_name_key(a, name, false);
+	w->v3 = member_name_key(a, name, true);
+	return true;
 }
 
 enum db_rc member_fill_name_keys(struct db *db, int batch, int64_t *filled)
 {
-	struct fill_masks fm = {.batch = batch > 0 ? batch : FILL_MASKS_BATCH};
-	*filled = 0;
-	struct db_stmt *st = db_prepare(db, &member_sql[STMT_MEMBER_UNKEYED]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_int(st, 1, 0);
-	db_bind_int(st, 2, 1);
-	enum db_rc rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_OK : rc;
-	do
-		rc = db_tx_run(db, true, fill_name_keys_batch, &fm);
-	while (rc == DB_OK && fm.more);
-	*filled = fm.filled;
-	return rc;
+	return fill_run(db, STMT_MEMBER_UNKEYED, STMT_MEMBER_SET_NAME_KEYS, fill_name_keys_row, batch, filled);
 }
 
 bool member_state_in_roster(const char *state)
