@@ -33,115 +33,58 @@ DB_SQL_TABLE(ind_bases, ib_sql);
 
 static enum db_rc bases_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	out->num = out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ib_sql[STMT_IB_BASES]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		enum db_rc rc = db_step(st);
-		if (rc == DB_ROW)
-			out->num += db_col_int(st, DB_COL_ONLY);
-		db_reset(st);
-		if (rc != DB_ROW)
-			return rc == DB_DONE ? DB_ERROR : rc;
-	}
-	return DB_OK;
+	out->den = 0;
+	return ind_count_stmt(db, s, &ib_sql[STMT_IB_BASES], NULL, 0, DB_COL_ONLY, &out->num);
+}
+
+static void base_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)arg;
+	struct ind_row r = {db_col_int(st, IB_BR_COL_ID),
+			    arena_printf(s->a, "%s · %s", db_col_text(st, IB_BR_COL_NAME), db_col_text(st, IB_BR_COL_KIND)),
+			    "", arena_strdup(s->a, db_col_text(st, IB_BR_COL_ORG))};
+	emit(ctx, &r);
 }
 
 static enum db_rc bases_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			     void *ctx)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ib_sql[STMT_IB_BASE_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_int(st, 3, after);
-		db_bind_int(st, 4, limit);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			struct ind_row r = {db_col_int(st, IB_BR_COL_ID),
-					    arena_printf(s->a, "%s · %s", db_col_text(st, IB_BR_COL_NAME),
-							 db_col_text(st, IB_BR_COL_KIND)),
-					    "", arena_strdup(s->a, db_col_text(st, IB_BR_COL_ORG))};
-			emit(ctx, &r);
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	return ind_rows_stmt(db, s, &ib_sql[STMT_IB_BASE_ROWS], NULL, 0, after, limit, base_row, NULL, emit, ctx);
 }
 
 static enum db_rc bookings_sum(struct db *db, const struct ind_scope *s, enum ib_bk_what what, struct ind_value *out)
 {
-	char from[11], to[11];
-	date_format(s->from, from);
-	date_format(s->to, to);
-	out->num = out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ib_sql[STMT_IB_BOOKINGS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_text(st, 3, from, -1);
-		db_bind_text(st, 4, to, -1);
-		enum db_rc rc = db_step(st);
-		if (rc == DB_ROW)
-			out->num += db_col_int(st, what == IB_VISITORS ? IB_BK_COL_VISITORS
-						   : what == IB_HELD   ? IB_BK_COL_HELD
-								       : IB_BK_COL_N);
-		db_reset(st);
-		if (rc != DB_ROW)
-			return rc == DB_DONE ? DB_ERROR : rc;
-	}
-	return DB_OK;
+	static const struct ind_param period[] = {IND_P_DATES};
+	out->den = 0;
+	return ind_count_stmt(db, s, &ib_sql[STMT_IB_BOOKINGS], period, 2,
+			      what == IB_VISITORS ? IB_BK_COL_VISITORS : what == IB_HELD ? IB_BK_COL_HELD : IB_BK_COL_N,
+			      &out->num);
+}
+
+/* arg: the visits only (a bool) */
+static void booking_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	static const char *const names[][2] = {{"requested", "待审批"}, {"approved", "已同意"}, {"declined", "已拒绝"},
+					       {"checked_in", "已签到"},  {"completed", "已完成"}, {"no_show", "未到"},
+					       {"cancelled", "已取消"},   {"waitlisted", "候补中"}};
+	bool visits = *(const bool *)arg;
+	const char *status = db_col_text(st, IB_KR_COL_STATUS), *shown = status;
+	for (size_t k = 0; status && k < sizeof names / sizeof names[0]; k++)
+		if (strcmp(names[k][0], status) == 0)
+			shown = names[k][1];
+	const char *label = visits ? arena_printf(s->a, "%s · %lld 人", db_col_text(st, IB_KR_COL_BASE),
+						  (long long)db_col_int(st, IB_KR_COL_ATTENDED))
+				   : arena_printf(s->a, "%s · %s", db_col_text(st, IB_KR_COL_BASE), shown ? shown : "");
+	struct ind_row r = {db_col_int(st, IB_KR_COL_ID), label, arena_strdup(s->a, db_col_text(st, IB_KR_COL_DAY)),
+			    arena_strdup(s->a, db_col_text(st, IB_KR_COL_ORG))};
+	emit(ctx, &r);
 }
 
 static enum db_rc booking_rows(struct db *db, const struct ind_scope *s, bool visits, int64_t after, int limit,
 			       ind_emit_fn emit, void *ctx)
 {
-	static const char *const names[][2] = {{"requested", "待审批"}, {"approved", "已同意"}, {"declined", "已拒绝"},
-					       {"checked_in", "已签到"},  {"completed", "已完成"}, {"no_show", "未到"},
-					       {"cancelled", "已取消"},   {"waitlisted", "候补中"}};
-	char from[11], to[11];
-	date_format(s->from, from);
-	date_format(s->to, to);
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ib_sql[STMT_IB_BOOKING_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_text(st, 3, from, -1);
-		db_bind_text(st, 4, to, -1);
-		db_bind_int(st, 5, visits);
-		db_bind_int(st, 6, after);
-		db_bind_int(st, 7, limit);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *status = db_col_text(st, IB_KR_COL_STATUS), *shown = status;
-			for (size_t k = 0; status && k < sizeof names / sizeof names[0]; k++)
-				if (strcmp(names[k][0], status) == 0)
-					shown = names[k][1];
-			const char *label =
-				visits ? arena_printf(s->a, "%s · %lld 人", db_col_text(st, IB_KR_COL_BASE),
-						      (long long)db_col_int(st, IB_KR_COL_ATTENDED))
-				       : arena_printf(s->a, "%s · %s", db_col_text(st, IB_KR_COL_BASE), shown ? shown : "");
-			struct ind_row r = {db_col_int(st, IB_KR_COL_ID), label,
-					    arena_strdup(s->a, db_col_text(st, IB_KR_COL_DAY)),
-					    arena_strdup(s->a, db_col_text(st, IB_KR_COL_ORG))};
-			emit(ctx, &r);
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	const struct ind_param p[] = {IND_P_DATES, {IND_P_INT, visits, NULL}};
+	return ind_rows_stmt(db, s, &ib_sql[STMT_IB_BOOKING_ROWS], p, 3, after, limit, booking_row, &visits, emit, ctx);
 }
 
 static enum db_rc received_n(struct db *db, const struct ind_scope *s, struct ind_value *out)

@@ -43,40 +43,23 @@ static enum db_rc count(struct db *db, const struct ind_scope *s, int kind, stru
 	return DB_OK;
 }
 
+static void row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s, (void)arg;
+	const char *name = db_col_text(st, IND_DEV_COL_NAME);
+	const struct dev_step_def *def = dev_step_def((int)db_col_int(st, IND_DEV_COL_STEP));
+	char label[256];
+	snprintf(label, sizeof label, "%s · %s", name ? name : "", def ? dev_stage_name(def->stage) : "");
+	struct ind_row r = {db_col_int(st, IND_DEV_COL_ID), label, db_col_text(st, IND_DEV_COL_DATE),
+			    db_col_text(st, IND_DEV_COL_ORG)};
+	emit(ctx, &r);
+}
+
 static enum db_rc rows(struct db *db, const struct ind_scope *s, int kind, int64_t after, int limit,
 		       ind_emit_fn emit, void *ctx)
 {
-	char from[11], to[11];
-	date_format(s->from, from);
-	date_format(s->to, to);
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_dev_sql[STMT_IND_DEV_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_text(st, 3, from, -1);
-		db_bind_text(st, 4, to, -1);
-		db_bind_int(st, 5, kind);
-		db_bind_int(st, 6, after);
-		db_bind_int(st, 7, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *name = db_col_text(st, IND_DEV_COL_NAME);
-			const struct dev_step_def *def = dev_step_def((int)db_col_int(st, IND_DEV_COL_STEP));
-			char label[256];
-			snprintf(label, sizeof label, "%s · %s", name ? name : "", def ? dev_stage_name(def->stage) : "");
-			struct ind_row r = {db_col_int(st, IND_DEV_COL_ID), label, db_col_text(st, IND_DEV_COL_DATE),
-					    db_col_text(st, IND_DEV_COL_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	const struct ind_param p[] = {IND_P_DATES, {IND_P_INT, kind, NULL}};
+	return ind_rows_stmt(db, s, &ind_dev_sql[STMT_IND_DEV_ROWS], p, 3, after, limit, row, NULL, emit, ctx);
 }
 
 #define DEV_FNS(fn, kind)                                                                                     \

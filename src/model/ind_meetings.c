@@ -48,7 +48,7 @@ static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	[STMT_IM_TYPE_ROWS] = {"ind_mtg.type_rows",
 	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name FROM meetings m JOIN orgs o ON o.id = m.org_id"
 	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
-	 " AND m.status IN ('submitted', 'approved') AND m.id > $5 AND m.type = $7 ORDER BY m.id LIMIT $6"},
+	 " AND m.status IN ('submitted', 'approved') AND m.type = $5 AND m.id > $6 ORDER BY m.id LIMIT $7"},
 	/* study hours: each present member credited with the meeting's hours (tenths), as
 	 * the record's present count says (the attendance lines may be absent) */
 	[STMT_IM_HOURS_ROWS] = {"ind_mtg.hours_rows",
@@ -60,74 +60,55 @@ static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 };
 DB_SQL_TABLE(ind_meetings, ind_mtg_sql);
 
-static void bind_period(struct db_stmt *st, const struct ind_scope *s, size_t i, bool instants)
+/* [$3, $4]: the period's dates, or (instants) [from, to + 1 day) in seconds */
+static size_t period(const struct ind_scope *s, bool instants, struct ind_param p[2])
 {
-	db_bind_text(st, 1, s->prefix[i], -1);
-	db_bind_text(st, 2, s->end[i], -1);
 	if (instants) {
-		db_bind_int(st, 3, date_to_days(s->from) * 86400);
-		db_bind_int(st, 4, (date_to_days(s->to) + 1) * 86400);
+		p[0] = (struct ind_param){IND_P_INT, date_to_days(s->from) * 86400, NULL};
+		p[1] = (struct ind_param){IND_P_INT, (date_to_days(s->to) + 1) * 86400, NULL};
 	} else {
-		char f[11], t[11];
-		date_format(s->from, f);
-		date_format(s->to, t);
-		db_bind_text(st, 3, f, -1);
-		db_bind_text(st, 4, t, -1);
+		p[0] = (struct ind_param){IND_P_FROM, 0, NULL};
+		p[1] = (struct ind_param){IND_P_TO, 0, NULL};
 	}
+	return 2;
 }
 
 static enum db_rc count(struct db *db, const struct ind_scope *s, enum ind_mtg_stmt which, bool instants,
 			struct ind_value *out)
 {
-	out->num = out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_mtg_sql[which]);
-		if (!st)
-			return DB_ERROR;
-		bind_period(st, s, i, instants);
-		enum db_rc rc = db_step(st);
-		if (rc != DB_ROW)
-			return rc == DB_DONE ? DB_ERROR : rc;
-		out->num += db_col_int(st, DB_COL_ONLY);
-		db_reset(st);
-	}
-	return DB_OK;
+	struct ind_param p[2];
+	out->den = 0;
+	return ind_count_stmt(db, s, &ind_mtg_sql[which], p, period(s, instants, p), DB_COL_ONLY, &out->num);
 }
 
+/* arg: the statement (the hours' rows say the hours) */
+static void row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s;
+	enum ind_mtg_stmt which = *(const enum ind_mtg_stmt *)arg;
+	const char *tn = mtg_type_name((int)db_col_int(st, IM_TYPE));
+	const char *what = db_col_text(st, IM_WHAT);
+	char label[256];
+	if (which == STMT_IM_HOURS_ROWS) {
+		int64_t h = db_col_int(st, IM_HOURS);
+		snprintf(label, sizeof label, "%s · %s · %lld 人 × %lld.%lld 小时", tn ? tn : "", what ? what : "",
+			 (long long)db_col_int(st, IM_PRESENT), (long long)(h / 10), (long long)(h % 10));
+	} else
+		snprintf(label, sizeof label, "%s · %s", tn ? tn : "", what ? what : "");
+	const char *date = db_col_text(st, IM_DATE);
+	struct ind_row r = {db_col_int(st, IM_ID), label, date ? date : "", db_col_text(st, IM_ORG)};
+	emit(ctx, &r);
+}
+
+/* type: $5 of the type's rows */
 static enum db_rc rows(struct db *db, const struct ind_scope *s, enum ind_mtg_stmt which, bool instants, int type,
 		       int64_t after, int limit, ind_emit_fn emit, void *ctx)
 {
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_mtg_sql[which]);
-		if (!st)
-			return DB_ERROR;
-		bind_period(st, s, i, instants);
-		db_bind_int(st, 5, after);
-		db_bind_int(st, 6, left);
-		if (which == STMT_IM_TYPE_ROWS)
-			db_bind_int(st, 7, type);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *tn = mtg_type_name((int)db_col_int(st, IM_TYPE));
-			const char *what = db_col_text(st, IM_WHAT);
-			char label[256];
-			if (which == STMT_IM_HOURS_ROWS) {
-				int64_t h = db_col_int(st, IM_HOURS);
-				snprintf(label, sizeof label, "%s · %s · %lld 人 × %lld.%lld 小时", tn ? tn : "", what ? what : "",
-					 (long long)db_col_int(st, IM_PRESENT), (long long)(h / 10), (long long)(h % 10));
-			} else
-				snprintf(label, sizeof label, "%s · %s", tn ? tn : "", what ? what : "");
-			const char *date = db_col_text(st, IM_DATE);
-			struct ind_row r = {db_col_int(st, IM_ID), label, date ? date : "", db_col_text(st, IM_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	struct ind_param p[3];
+	size_t np = period(s, instants, p);
+	if (which == STMT_IM_TYPE_ROWS)
+		p[np++] = (struct ind_param){IND_P_INT, type, NULL};
+	return ind_rows_stmt(db, s, &ind_mtg_sql[which], p, np, after, limit, row, &which, emit, ctx);
 }
 
 static enum db_rc held_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
@@ -167,7 +148,8 @@ static enum db_rc type_counts(struct db *db, const struct ind_scope *s, int64_t 
 		struct db_stmt *st = db_prepare(db, &ind_mtg_sql[STMT_IM_TYPES]);
 		if (!st)
 			return DB_ERROR;
-		bind_period(st, s, i, false);
+		struct ind_param p[2];
+		ind_bind(st, s, s->prefix[i], s->end[i], p, period(s, false, p));
 		enum db_rc rc;
 		while ((rc = db_step(st)) == DB_ROW) {
 			int64_t t = db_col_int(st, IM_T_TYPE);

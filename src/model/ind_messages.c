@@ -20,60 +20,28 @@ static const struct db_sql ind_msg_sql[IND_MSG_STMT__MAX] = {
 };
 DB_SQL_TABLE(ind_messages, ind_msg_sql);
 
-static void bind_scope(struct db_stmt *st, const struct ind_scope *s, size_t i, char from[11], char to[11])
-{
-	date_format(s->from, from);
-	date_format(s->to, to);
-	db_bind_text(st, 1, s->prefix[i], -1);
-	db_bind_text(st, 2, s->end[i], -1);
-	db_bind_text(st, 3, from, -1);
-	db_bind_text(st, 4, to, -1);
-}
+static const struct ind_param period[] = {IND_P_DATES};
 
 static enum db_rc bday_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	out->num = out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_msg_sql[STMT_IND_BDAY_N]);
-		if (!st)
-			return DB_ERROR;
-		char from[11], to[11];
-		bind_scope(st, s, i, from, to);
-		enum db_rc rc = db_step(st);
-		if (rc == DB_ROW)
-			out->num += db_col_int(st, DB_COL_ONLY);
-		db_reset(st);
-		if (rc != DB_ROW)
-			return rc;
-	}
-	return DB_OK;
+	out->den = 0;
+	return ind_count_stmt(db, s, &ind_msg_sql[STMT_IND_BDAY_N], period, 2, DB_COL_ONLY, &out->num);
+}
+
+static void bday_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s, (void)arg;
+	char label[160];
+	snprintf(label, sizeof label, "%s · 政治生日短信", db_col_text(st, IMC_NAME));
+	struct ind_row r = {db_col_int(st, IMC_ID), label, db_col_text(st, IMC_DAY), db_col_text(st, IMC_ORG)};
+	emit(ctx, &r);
 }
 
 static enum db_rc bday_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			    void *ctx)
 {
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_msg_sql[STMT_IND_BDAY_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		char from[11], to[11];
-		bind_scope(st, s, i, from, to);
-		db_bind_int(st, 5, after);
-		db_bind_int(st, 6, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			char label[160];
-			snprintf(label, sizeof label, "%s · 政治生日短信", db_col_text(st, IMC_NAME));
-			struct ind_row r = {db_col_int(st, IMC_ID), label, db_col_text(st, IMC_DAY), db_col_text(st, IMC_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	return ind_rows_stmt(db, s, &ind_msg_sql[STMT_IND_BDAY_ROWS], period, 2, after, limit, bday_row, NULL, emit,
+			     ctx);
 }
 
 static const struct indicator messages_indicators[] = {

@@ -117,6 +117,16 @@ static enum db_rc orgs_count(struct db *db, const struct ind_scope *s, const str
 	return rc;
 }
 
+static void org_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s, (void)arg;
+	const char *name = db_col_text(st, IND_ROW_COL_NAME), *type = db_col_text(st, IND_ROW_COL_WHAT);
+	char label[256];
+	snprintf(label, sizeof label, "%s · %s", name ? name : "", type ? type : "");
+	struct ind_row r = {db_col_int(st, IND_ROW_COL_ID), label, "", db_col_text(st, IND_ROW_COL_ORG)};
+	emit(ctx, &r);
+}
+
 static enum db_rc orgs_rows(struct db *db, const struct ind_scope *s, const struct org_kind *k, int64_t after, int limit,
 			    ind_emit_fn emit, void *ctx)
 {
@@ -124,31 +134,8 @@ static enum db_rc orgs_rows(struct db *db, const struct ind_scope *s, const stru
 	 * range's first `limit` after `after` and letting the caller page by id: a range's
 	 * rows are emitted in id order, and ranges one after the other (several scope
 	 * roots are rare: a secretary of two branches) */
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_roster_sql[STMT_IND_ORG_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_text(st, 3, k->types, -1);
-		db_bind_int(st, 4, k->two_new);
-		db_bind_int(st, 5, after);
-		db_bind_int(st, 6, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *name = db_col_text(st, IND_ROW_COL_NAME), *type = db_col_text(st, IND_ROW_COL_WHAT);
-			char label[256];
-			snprintf(label, sizeof label, "%s · %s", name ? name : "", type ? type : "");
-			struct ind_row r = {db_col_int(st, IND_ROW_COL_ID), label, "", db_col_text(st, IND_ROW_COL_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	const struct ind_param p[] = {{IND_P_TEXT, 0, k->types}, {IND_P_INT, k->two_new, NULL}};
+	return ind_rows_stmt(db, s, &ind_roster_sql[STMT_IND_ORG_ROWS], p, 2, after, limit, org_row, NULL, emit, ctx);
 }
 
 #define ORG_FNS(fn, key)                                                                                            \
@@ -304,38 +291,26 @@ static enum db_rc members_n(struct db *db, const struct ind_scope *s, const stru
 	return rc;
 }
 
+static void member_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s, (void)arg;
+	const char *name = db_col_text(st, IND_ROW_COL_NAME), *ps = db_col_text(st, IND_ROW_COL_WHAT);
+	char label[256];
+	snprintf(label, sizeof label, "%s · %s", name ? name : "",
+		 ps && strcmp(ps, "probationary") == 0 ? "预备党员" : "正式党员");
+	struct ind_row r = {db_col_int(st, IND_ROW_COL_ID), label, "", db_col_text(st, IND_ROW_COL_ORG)};
+	emit(ctx, &r);
+}
+
 static enum db_rc members_rows(struct db *db, const struct ind_scope *s, const struct member_kind *k, int64_t after,
 			       int limit, ind_emit_fn emit, void *ctx)
 {
 	/* under 35 ⇔ born after today − 35 years (model/stats.c's band) */
 	int64_t cut35 = k->under_35 ? date_to_days(date_add_years(s->today, -35)) - date_to_days((struct date){1900, 1, 1}) : 0;
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_roster_sql[STMT_IND_MEMBER_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_int(st, 3, (int64_t)k->mask);
-		db_bind_int(st, 4, (int64_t)k->value);
-		db_bind_int(st, 5, cut35);
-		db_bind_int(st, 6, after);
-		db_bind_int(st, 7, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *name = db_col_text(st, IND_ROW_COL_NAME), *ps = db_col_text(st, IND_ROW_COL_WHAT);
-			char label[256];
-			snprintf(label, sizeof label, "%s · %s", name ? name : "",
-				 ps && strcmp(ps, "probationary") == 0 ? "预备党员" : "正式党员");
-			struct ind_row r = {db_col_int(st, IND_ROW_COL_ID), label, "", db_col_text(st, IND_ROW_COL_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	const struct ind_param p[] = {{IND_P_INT, (int64_t)k->mask, NULL}, {IND_P_INT, (int64_t)k->value, NULL},
+				      {IND_P_INT, cut35, NULL}};
+	return ind_rows_stmt(db, s, &ind_roster_sql[STMT_IND_MEMBER_ROWS], p, 3, after, limit, member_row, NULL, emit,
+			     ctx);
 }
 
 #define MEMBER_FNS(fn, key)                                                                                         \

@@ -35,25 +35,19 @@ static enum db_rc count(struct db *db, const struct ind_scope *s, int which, int
 {
 	int64_t from, to;
 	period(s, &from, &to);
-	*n = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_svc_sql[STMT_IND_SVC_COUNT]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_int(st, 3, from);
-		db_bind_int(st, 4, to);
-		db_bind_int(st, 5, which);
-		enum db_rc rc = db_step(st);
-		if (rc != DB_ROW) {
-			db_reset(st);
-			return rc == DB_DONE ? DB_ERROR : rc;
-		}
-		*n += db_col_int(st, DB_COL_ONLY);
-		db_reset(st);
-	}
-	return DB_OK;
+	const struct ind_param p[] = {{IND_P_INT, from, NULL}, {IND_P_INT, to, NULL}, {IND_P_INT, which, NULL}};
+	return ind_count_stmt(db, s, &ind_svc_sql[STMT_IND_SVC_COUNT], p, 3, DB_COL_ONLY, n);
+}
+
+static void row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s, (void)arg;
+	char label[160], day[11];
+	snprintf(label, sizeof label, "第 %lld 号 · %s", (long long)db_col_int(st, IND_SVC_COL_ID),
+		 db_col_text(st, IND_SVC_COL_SERVICE));
+	date_format(date_from_days((db_col_int(st, IND_SVC_COL_AT) + CN) / 86400), day);
+	struct ind_row r = {db_col_int(st, IND_SVC_COL_ID), label, day, db_col_text(st, IND_SVC_COL_ORG)};
+	emit(ctx, &r);
 }
 
 static enum db_rc rows(struct db *db, const struct ind_scope *s, int which, int64_t after, int limit, ind_emit_fn emit,
@@ -61,33 +55,8 @@ static enum db_rc rows(struct db *db, const struct ind_scope *s, int which, int6
 {
 	int64_t from, to;
 	period(s, &from, &to);
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_svc_sql[STMT_IND_SVC_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_int(st, 3, from);
-		db_bind_int(st, 4, to);
-		db_bind_int(st, 5, which);
-		db_bind_int(st, 6, after);
-		db_bind_int(st, 7, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			char label[160], day[11];
-			snprintf(label, sizeof label, "第 %lld 号 · %s", (long long)db_col_int(st, IND_SVC_COL_ID),
-				 db_col_text(st, IND_SVC_COL_SERVICE));
-			date_format(date_from_days((db_col_int(st, IND_SVC_COL_AT) + CN) / 86400), day);
-			struct ind_row r = {db_col_int(st, IND_SVC_COL_ID), label, day, db_col_text(st, IND_SVC_COL_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	const struct ind_param p[] = {{IND_P_INT, from, NULL}, {IND_P_INT, to, NULL}, {IND_P_INT, which, NULL}};
+	return ind_rows_stmt(db, s, &ind_svc_sql[STMT_IND_SVC_ROWS], p, 3, after, limit, row, NULL, emit, ctx);
 }
 
 static enum db_rc accepted_n(struct db *db, const struct ind_scope *s, struct ind_value *out)

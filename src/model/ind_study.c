@@ -52,41 +52,12 @@ static const struct db_sql is_sql[IND_STUDY_STMT__MAX] = {
 };
 DB_SQL_TABLE(ind_study, is_sql);
 
-static void bind_range(struct db_stmt *st, const char *prefix, const char *end, const struct ind_scope *s,
-		       char from[11], char to[11])
-{
-	date_format(s->from, from);
-	date_format(s->to, to);
-	db_bind_text(st, 1, prefix, -1);
-	db_bind_text(st, 2, end, -1);
-	db_bind_text(st, 3, from, -1);
-	db_bind_text(st, 4, to, -1);
-}
-
-static enum db_rc one_count(struct db *db, enum ind_study_stmt which, const char *prefix, const char *end,
-			    const struct ind_scope *s, int64_t *n)
-{
-	struct db_stmt *st = db_prepare(db, &is_sql[which]);
-	if (!st)
-		return DB_ERROR;
-	char from[11], to[11];
-	bind_range(st, prefix, end, s, from, to);
-	enum db_rc rc = db_step(st);
-	if (rc == DB_ROW)
-		*n += db_col_int(st, DB_COL_ONLY);
-	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
-}
+static const struct ind_param period[] = {IND_P_DATES};
 
 static enum db_rc sum(struct db *db, const struct ind_scope *s, enum ind_study_stmt which, struct ind_value *out)
 {
-	out->num = out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		enum db_rc rc = one_count(db, which, s->prefix[i], s->end[i], s, &out->num);
-		if (rc != DB_OK)
-			return rc;
-	}
-	return DB_OK;
+	out->den = 0;
+	return ind_count_stmt(db, s, &is_sql[which], period, 2, DB_COL_ONLY, &out->num);
 }
 
 static enum db_rc issues_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
@@ -99,62 +70,35 @@ static enum db_rc items_n(struct db *db, const struct ind_scope *s, struct ind_v
 	return sum(db, s, STMT_IS_ITEMS, out);
 }
 
+static void issue_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)arg;
+	struct ind_row r = {db_col_int(st, IS_IR_ID),
+			    arena_printf(s->a, "%s · %lld 条", db_col_text(st, IS_IR_TITLE),
+					 (long long)db_col_int(st, IS_IR_ITEMS)),
+			    arena_strdup(s->a, db_col_text(st, IS_IR_DAY)), arena_strdup(s->a, db_col_text(st, IS_IR_ORG))};
+	emit(ctx, &r);
+}
+
 static enum db_rc issue_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			     void *ctx)
 {
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &is_sql[STMT_IS_ISSUE_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		char from[11], to[11];
-		bind_range(st, s->prefix[i], s->end[i], s, from, to);
-		db_bind_int(st, 5, after);
-		db_bind_int(st, 6, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			struct ind_row r = {db_col_int(st, IS_IR_ID),
-					    arena_printf(s->a, "%s · %lld 条", db_col_text(st, IS_IR_TITLE),
-							 (long long)db_col_int(st, IS_IR_ITEMS)),
-					    arena_strdup(s->a, db_col_text(st, IS_IR_DAY)),
-					    arena_strdup(s->a, db_col_text(st, IS_IR_ORG))};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	return ind_rows_stmt(db, s, &is_sql[STMT_IS_ISSUE_ROWS], period, 2, after, limit, issue_row, NULL, emit, ctx);
+}
+
+static void item_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)arg;
+	struct ind_row r = {db_col_int(st, IS_TR_ID),
+			    arena_printf(s->a, "%s · %s", db_col_text(st, IS_TR_TITLE), db_col_text(st, IS_TR_ISSUE)),
+			    arena_strdup(s->a, db_col_text(st, IS_TR_DAY)), arena_strdup(s->a, db_col_text(st, IS_TR_ORG))};
+	emit(ctx, &r);
 }
 
 static enum db_rc item_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
 			    void *ctx)
 {
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &is_sql[STMT_IS_ITEM_ROWS]);
-		if (!st)
-			return DB_ERROR;
-		char from[11], to[11];
-		bind_range(st, s->prefix[i], s->end[i], s, from, to);
-		db_bind_int(st, 5, after);
-		db_bind_int(st, 6, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			struct ind_row r = {db_col_int(st, IS_TR_ID),
-					    arena_printf(s->a, "%s · %s", db_col_text(st, IS_TR_TITLE),
-							 db_col_text(st, IS_TR_ISSUE)),
-					    arena_strdup(s->a, db_col_text(st, IS_TR_DAY)),
-					    arena_strdup(s->a, db_col_text(st, IS_TR_ORG))};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	return ind_rows_stmt(db, s, &is_sql[STMT_IS_ITEM_ROWS], period, 2, after, limit, item_row, NULL, emit, ctx);
 }
 
 /* The read rate over [prefix, end): read to the end over pushed (items × members). */
@@ -164,8 +108,7 @@ static enum db_rc rate_of(struct db *db, const struct ind_scope *s, const char *
 	struct db_stmt *st = db_prepare(db, &is_sql[STMT_IS_READ]);
 	if (!st)
 		return DB_ERROR;
-	char from[11], to[11];
-	bind_range(st, prefix, end, s, from, to);
+	ind_bind(st, s, prefix, end, period, 2);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		v->den += db_col_int(st, IS_RD_DEN);
@@ -197,10 +140,9 @@ static enum db_rc rate_rows(struct db *db, const struct ind_scope *s, int64_t af
 		struct db_stmt *st = db_prepare(db, &is_sql[STMT_IS_BRANCHES]);
 		if (!st)
 			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_int(st, 3, after);
-		db_bind_int(st, 4, left);
+		int n = ind_bind(st, s, s->prefix[i], s->end[i], NULL, 0);
+		db_bind_int(st, n, after);
+		db_bind_int(st, n + 1, left);
 		/* the branches first, then their rates (one statement at a time) */
 		struct br {
 			int64_t id;

@@ -48,66 +48,33 @@ static const struct db_sql ind_transfers_sql[IND_TRF_STMT__MAX] = {
 };
 DB_SQL_TABLE(ind_transfers, ind_transfers_sql);
 
-static void bind_scope(struct db_stmt *st, const struct ind_scope *s, size_t i)
-{
-	char from[11], to[11];
-	date_format(s->from, from);
-	date_format(s->to, to);
-	db_bind_text(st, 1, s->prefix[i], -1);
-	db_bind_text(st, 2, s->end[i], -1);
-	db_bind_text(st, 3, from, -1);
-	db_bind_text(st, 4, to, -1);
-}
+static const struct ind_param period[] = {IND_P_DATES};
 
 /* Summed over the scope's roots (disjoint subtrees; a transfer between two of them
  * counts in each, as it is one out and one in) */
 static enum db_rc count_by(struct db *db, const struct ind_scope *s, enum ind_transfers_stmt which,
 			   struct ind_value *out)
 {
-	out->num = 0;
 	out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_transfers_sql[which]);
-		if (!st)
-			return DB_ERROR;
-		bind_scope(st, s, i);
-		enum db_rc rc = db_step(st);
-		if (rc == DB_ROW)
-			out->num += db_col_int(st, DB_COL_ONLY);
-		db_reset(st);
-		if (rc != DB_ROW)
-			return rc == DB_DONE ? DB_ERROR : rc;
-	}
-	return DB_OK;
+	return ind_count_stmt(db, s, &ind_transfers_sql[which], period, 2, DB_COL_ONLY, &out->num);
+}
+
+static void trf_row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s, (void)arg;
+	const char *kind = db_col_text(st, IND_TRF_COL_KIND);
+	char label[256];
+	snprintf(label, sizeof label, "%s · %s", db_col_text(st, IND_TRF_COL_NAME),
+		 strcmp(kind, "within") == 0 ? "区内转接" : strcmp(kind, "out") == 0 ? "转出" : "转入");
+	struct ind_row r = {db_col_int(st, IND_TRF_COL_ID), label, db_col_text(st, IND_TRF_COL_DATE),
+			    db_col_text(st, IND_TRF_COL_ORG)};
+	emit(ctx, &r);
 }
 
 static enum db_rc rows_by(struct db *db, const struct ind_scope *s, enum ind_transfers_stmt which, int64_t after,
 			  int limit, ind_emit_fn emit, void *ctx)
 {
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_transfers_sql[which]);
-		if (!st)
-			return DB_ERROR;
-		bind_scope(st, s, i);
-		db_bind_int(st, 5, after);
-		db_bind_int(st, 6, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *kind = db_col_text(st, IND_TRF_COL_KIND);
-			char label[256];
-			snprintf(label, sizeof label, "%s · %s", db_col_text(st, IND_TRF_COL_NAME),
-				 strcmp(kind, "within") == 0 ? "区内转接" : strcmp(kind, "out") == 0 ? "转出" : "转入");
-			struct ind_row r = {db_col_int(st, IND_TRF_COL_ID), label, db_col_text(st, IND_TRF_COL_DATE),
-					    db_col_text(st, IND_TRF_COL_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	return ind_rows_stmt(db, s, &ind_transfers_sql[which], period, 2, after, limit, trf_row, NULL, emit, ctx);
 }
 
 #define TRF_FNS(fn, count_stmt, rows_stmt)                                                                  \

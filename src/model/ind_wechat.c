@@ -40,52 +40,29 @@ DB_SQL_TABLE(ind_wechat, iw_sql);
 
 static enum db_rc count(struct db *db, const struct ind_scope *s, enum ind_wx_stmt k, struct ind_value *out)
 {
-	out->num = out->den = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &iw_sql[k]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		enum db_rc rc = db_step(st);
-		if (rc == DB_ROW)
-			out->num += db_col_int(st, DB_COL_ONLY);
-		db_reset(st);
-		if (rc != DB_ROW)
-			return rc;
-	}
-	return DB_OK;
+	out->den = 0;
+	return ind_count_stmt(db, s, &iw_sql[k], NULL, 0, DB_COL_ONLY, &out->num);
+}
+
+/* arg: what the record is ("公众号版块") */
+static void row(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx)
+{
+	(void)s;
+	const char *what = arg;
+	char label[200];
+	const char *extra = db_col_text(st, IW_COL_EXTRA);
+	if (*extra)
+		snprintf(label, sizeof label, "%s · %s · %s", db_col_text(st, IW_COL_NAME), extra, what);
+	else
+		snprintf(label, sizeof label, "%s · %s", db_col_text(st, IW_COL_NAME), what);
+	struct ind_row r = {db_col_int(st, IW_COL_ID), label, "", db_col_text(st, IW_COL_ORG)};
+	emit(ctx, &r);
 }
 
 static enum db_rc rows(struct db *db, const struct ind_scope *s, enum ind_wx_stmt k, const char *what, int64_t after,
 		       int limit, ind_emit_fn emit, void *ctx)
 {
-	int left = limit;
-	for (size_t i = 0; i < s->n && left > 0; i++) {
-		struct db_stmt *st = db_prepare(db, &iw_sql[k]);
-		if (!st)
-			return DB_ERROR;
-		db_bind_text(st, 1, s->prefix[i], -1);
-		db_bind_text(st, 2, s->end[i], -1);
-		db_bind_int(st, 3, after);
-		db_bind_int(st, 4, left);
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			char label[200];
-			const char *extra = db_col_text(st, IW_COL_EXTRA);
-			if (*extra)
-				snprintf(label, sizeof label, "%s · %s · %s", db_col_text(st, IW_COL_NAME), extra, what);
-			else
-				snprintf(label, sizeof label, "%s · %s", db_col_text(st, IW_COL_NAME), what);
-			struct ind_row r = {db_col_int(st, IW_COL_ID), label, "", db_col_text(st, IW_COL_ORG)};
-			emit(ctx, &r);
-			left--;
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
-	}
-	return DB_OK;
+	return ind_rows_stmt(db, s, &iw_sql[k], NULL, 0, after, limit, row, what, emit, ctx);
 }
 
 static enum db_rc sections_n(struct db *db, const struct ind_scope *s, struct ind_value *out)

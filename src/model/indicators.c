@@ -134,3 +134,71 @@ const char *indicator_format(const struct indicator *ind, const struct ind_value
 		grouped(v->num, buf, cap);
 	return buf;
 }
+
+int ind_bind(struct db_stmt *st, const struct ind_scope *s, const char *prefix, const char *end,
+	     const struct ind_param *p, size_t np)
+{
+	db_bind_text(st, 1, prefix, -1);
+	db_bind_text(st, 2, end, -1);
+	for (size_t k = 0; k < np; k++) {
+		int n = (int)k + 3;
+		char day[11];
+		switch (p[k].kind) {
+		case IND_P_INT:
+			db_bind_int(st, n, p[k].num);
+			break;
+		case IND_P_TEXT:
+			db_bind_text(st, n, p[k].text, -1);
+			break;
+		case IND_P_FROM:
+		case IND_P_TO:
+			date_format(p[k].kind == IND_P_FROM ? s->from : s->to, day);
+			db_bind_text(st, n, day, -1);
+			break;
+		}
+	}
+	return (int)np + 3;
+}
+
+enum db_rc ind_count_stmt(struct db *db, const struct ind_scope *s, const struct db_sql *sql,
+			  const struct ind_param *p, size_t np, int col, int64_t *sum)
+{
+	*sum = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct db_stmt *st = db_prepare(db, sql);
+		if (!st)
+			return DB_ERROR;
+		ind_bind(st, s, s->prefix[i], s->end[i], p, np);
+		enum db_rc rc = db_step(st);
+		if (rc == DB_ROW)
+			*sum += db_col_int(st, col);
+		db_reset(st);
+		if (rc != DB_ROW)
+			return rc == DB_DONE ? DB_ERROR : rc;
+	}
+	return DB_OK;
+}
+
+enum db_rc ind_rows_stmt(struct db *db, const struct ind_scope *s, const struct db_sql *sql,
+			 const struct ind_param *p, size_t np, int64_t after, int limit, ind_row_fn *row,
+			 const void *arg, ind_emit_fn emit, void *ctx)
+{
+	int left = limit;
+	for (size_t i = 0; i < s->n && left > 0; i++) {
+		struct db_stmt *st = db_prepare(db, sql);
+		if (!st)
+			return DB_ERROR;
+		int n = ind_bind(st, s, s->prefix[i], s->end[i], p, np);
+		db_bind_int(st, n, after);
+		db_bind_int(st, n + 1, left);
+		enum db_rc rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			row(st, s, arg, emit, ctx);
+			left--;
+		}
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc;
+	}
+	return DB_OK;
+}

@@ -91,6 +91,38 @@ const struct indicator *indicator_find(const char *key);
 /* Whether key is well formed ([a-z0-9_.], 3..63 characters). */
 bool indicator_key_ok(const char *key);
 
+/* The statements of the indicator modules take the subtree as [$1, $2), then the
+ * parameters below as $3, $4, …, and (the rows' statements) `id > after` and the
+ * row limit as the two after those. */
+enum ind_param_kind {
+	IND_P_INT,  /* num */
+	IND_P_TEXT, /* text */
+	IND_P_FROM, /* the period's first day, "YYYY-MM-DD" */
+	IND_P_TO    /* its last day */
+};
+struct ind_param {
+	enum ind_param_kind kind;
+	int64_t num;
+	const char *text;
+};
+#define IND_P_DATES {IND_P_FROM, 0, NULL}, {IND_P_TO, 0, NULL}
+
+/* Binds [prefix, end) as $1, $2 and p[0..np) as $3…; returns the next parameter's
+ * number. */
+int ind_bind(struct db_stmt *st, const struct ind_scope *s, const char *prefix, const char *end,
+	     const struct ind_param *p, size_t np);
+/* *sum: column col of the one row of sql, summed over the scope's subtrees (p as
+ * ind_bind binds them). No row is DB_ERROR. */
+enum db_rc ind_count_stmt(struct db *db, const struct ind_scope *s, const struct db_sql *sql,
+			  const struct ind_param *p, size_t np, int col, int64_t *sum);
+/* Emits one row of a rows statement (arg: the module's own). */
+typedef void ind_row_fn(struct db_stmt *st, const struct ind_scope *s, const void *arg, ind_emit_fn emit, void *ctx);
+/* An indicator's rows: sql over each subtree of the scope in turn (p, then after and
+ * what is left of limit), row called on each row, up to limit rows in all. */
+enum db_rc ind_rows_stmt(struct db *db, const struct ind_scope *s, const struct db_sql *sql,
+			 const struct ind_param *p, size_t np, int64_t after, int limit, ind_row_fn *row,
+			 const void *arg, ind_emit_fn emit, void *ctx);
+
 /* The roster's: the R-ORG alerts of the scope's organizations, counted once per memo:
  * how many, of which 换届 (term) and 班子 (committee), and the first IND_ALERTS_FIRST
  * in the tree's order as the API shows them (a new reference in first). */
