@@ -128,13 +128,84 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	return res;
 }
 
-/* What a failed request leaves to do (req_on_failure, in order): the job's copy goes
+/* A kind of job a request records and hands to the jobs worker once the job's row has
+ * committed: what the worker runs, how the job's object is freed, and what runs on the
+ * object just before it is handed over (NULL: nothing). */
+struct job_kind {
+	const char *name; /* jobs.kind */
+	job_fn run;
+	job_free_fn release;
+	void (*before)(void *job);
+};
+
+/* What a failed request leaves to do (req_on_failure, in order): the job's object goes
  * unless the worker has it; a job recorded already is marked failed. */
-struct import_slot {
-	struct import_job *ij;
+struct job_slot {
+	const struct job_kind *kind;
+	void *job;
+	bool *started; /* the object's own flag: handed to the worker, which frees it */
 	int64_t id;
 	const char *why; /* set once the job's row has committed and the request then fails */
 };
+
+static int job_drop(struct request *req, void *ctx)
+{
+	struct job_slot *slot = ctx;
+	if (slot->job && !*slot->started)
+		slot->kind->release(slot->job);
+	slot->job = NULL;
+	if (slot->why)
+		jobs_fail(req->db, slot->id, slot->why);
+	return DB_OK;
+}
+
+/* Once the job's row has committed (req_after_commit): the worker may now see the job. */
+static int job_begin(struct request *req, void *ctx)
+{
+	struct job_slot *slot = ctx;
+	*slot->started = true;
+	if (slot->kind->before)
+		slot->kind->before(slot->job);
+	if (jobs_start(slot->id, slot->kind->run, slot->job, slot->kind->release) != 0) {
+		slot->why = "后台任务无法启动，请稍后重新提交";
+		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
+		req->err.retry_after = 5;
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+/* Records a job of kind k (this route's write transaction) owned by owner at org, with
+ * params (a JSON object, taken), for job (malloc'd; the request frees it if it fails,
+ * the worker once started; started is its flag for that), answers 202 with the job and
+ * starts it once that has committed. The job's id, or 0 when the request failed. */
+static int64_t job_submit(struct request *req, const struct job_kind *k, void *job, bool *started, int64_t owner,
+			  int64_t org, json_t *params)
+{
+	struct job_slot *slot = arena_alloc(req->arena, sizeof *slot);
+	*slot = (struct job_slot){k, job, started, 0, NULL};
+	req_on_failure(req, job_drop, slot);
+	char *pt = json_dumps(params, JSON_COMPACT);
+	json_decref(params);
+	enum db_rc rc;
+	int64_t id = jobs_create(req->db, k->name, owner, org, pt, &rc);
+	free(pt);
+	if (!id) {
+		req_fail_db(req, rc);
+		return 0;
+	}
+	slot->id = id;
+	int64_t job_owner, job_org;
+	json_t *row = jobs_get(req->db, id, &job_owner, &job_org, &rc);
+	if (!row) {
+		req_fail_db(req, rc);
+		return 0;
+	}
+	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
+	req_reply_json(req, 202, row);
+	req_after_commit(req, job_begin, slot);
+	return id;
+}
 
 /* The job's own copies of what it needs from the request. */
 static struct import_job *import_job_new(struct request *req, const struct org_rec *o)
@@ -176,31 +247,7 @@ static struct import_job *import_job_new(struct request *req, const struct org_r
 	return ij;
 }
 
-static int import_job_drop(struct request *req, void *ctx)
-{
-	(void)req;
-	struct import_slot *slot = ctx;
-	if (slot->ij && !slot->ij->started)
-		import_job_free(slot->ij);
-	slot->ij = NULL;
-	if (slot->why)
-		jobs_fail(req->db, slot->id, slot->why);
-	return DB_OK;
-}
-
-/* Once the job's row has committed (req_after_commit): the worker may now see the job. */
-static int import_start(struct request *req, void *ctx)
-{
-	struct import_slot *slot = ctx;
-	slot->ij->started = true;
-	if (jobs_start(slot->id, run_import, slot->ij, import_job_free) != 0) {
-		slot->why = "后台任务无法启动，请稍后重新提交";
-		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
-		req->err.retry_after = 5;
-		return DB_ERROR;
-	}
-	return DB_OK;
-}
+static const struct job_kind import_kind = {"member.import", run_import, import_job_free, NULL};
 
 struct import_in {
 	int64_t org_id;
@@ -241,34 +288,15 @@ static void post_import(struct request *req)
 	json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I}", "org_id", (json_int_t)o.id, "format",
 				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
 				   "bytes", (json_int_t)req->body_len);
-	char *pt = json_dumps(params, JSON_COMPACT);
-	json_decref(params);
-	enum db_rc rc;
-	int64_t id = jobs_create(req->db, "member.import", auth_user_id(req), o.id, pt, &rc);
-	free(pt);
-	if (!id) {
-		req_fail_db(req, rc);
+	struct import_job *ij = import_job_new(req, &o);
+	if (!ij) {
+		json_decref(params);
 		return;
 	}
-	struct import_job *ij = import_job_new(req, &o);
-	if (!ij)
-		return;
-	ij->id = id;
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;
-	struct import_slot *slot = arena_alloc(req->arena, sizeof *slot);
-	*slot = (struct import_slot){ij, id, NULL};
-	req_on_failure(req, import_job_drop, slot);
-	int64_t owner, org;
-	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
-	if (!job) {
-		req_fail_db(req, rc);
-		return;
-	}
-	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
-	req_reply_json(req, 202, job);
-	req_after_commit(req, import_start, slot);
+	ij->id = job_submit(req, &import_kind, ij, &ij->started, auth_user_id(req), o.id, params);
 }
 
 static void get_job(struct request *req)
@@ -709,37 +737,12 @@ static bool export_args(struct request *req, struct member_list_query *q, bool *
 	return true;
 }
 
-/* What a failed request leaves to do, and what its commit starts (as the import's). */
-struct export_slot {
-	struct export_job *ej;
-	int64_t id;
-	const char *why;
-};
-
-static int export_job_drop(struct request *req, void *ctx)
+static void export_before(void *job)
 {
-	struct export_slot *slot = ctx;
-	if (slot->ej && !slot->ej->started)
-		export_job_free(slot->ej);
-	slot->ej = NULL;
-	if (slot->why)
-		jobs_fail(req->db, slot->id, slot->why);
-	return DB_OK;
+	export_sweep(((struct export_job *)job)->dir);
 }
 
-static int export_start(struct request *req, void *ctx)
-{
-	struct export_slot *slot = ctx;
-	slot->ej->started = true;
-	export_sweep(slot->ej->dir);
-	if (jobs_start(slot->id, run_export, slot->ej, export_job_free) != 0) {
-		slot->why = "后台任务无法启动，请稍后重新提交";
-		req_fail(req, 503, "jobs_unavailable", "后台任务暂不可用，请稍后重试");
-		req->err.retry_after = 5;
-		return DB_ERROR;
-	}
-	return DB_OK;
-}
+static const struct job_kind export_kind = {"member.export", run_export, export_job_free, export_before};
 
 /* POST /members/exports (issue 20 #21): the member list's filters, xlsx or csv, masked
  * unless reveal=1 with pii.export and a purpose (S14). Records the job and starts it
@@ -794,30 +797,9 @@ static void post_export(struct request *req)
 	randombytes_buf(r, sizeof r);
 	sodium_bin2hex(ej->token, sizeof ej->token, r, sizeof r);
 	config_work_dir(ej->dir, sizeof ej->dir);
-	struct export_slot *slot = arena_alloc(req->arena, sizeof *slot);
-	*slot = (struct export_slot){ej, 0, NULL};
-	req_on_failure(req, export_job_drop, slot);
 	json_t *params = json_pack("{s:I, s:s, s:b, s:s, s:s}", "org_id", (json_int_t)top_id, "format", csv ? "csv" : "xlsx",
 				   "masked", !reveal, "file", ej->token, "file_name", ej->file_name);
-	char *pt = json_dumps(params, JSON_COMPACT);
-	json_decref(params);
-	enum db_rc rc;
-	int64_t id = jobs_create(req->db, "member.export", ej->owner, top_id, pt, &rc);
-	free(pt);
-	if (!id) {
-		req_fail_db(req, rc);
-		return;
-	}
-	slot->id = id;
-	int64_t owner, orgid;
-	json_t *job = jobs_get(req->db, id, &owner, &orgid, &rc);
-	if (!job) {
-		req_fail_db(req, rc);
-		return;
-	}
-	req_add_header(req, "Location", arena_printf(req->arena, "/api/v1/jobs/%lld", (long long)id));
-	req_reply_json(req, 202, job);
-	req_after_commit(req, export_start, slot);
+	job_submit(req, &export_kind, ej, &ej->started, ej->owner, top_id, params);
 }
 
 /* The caller's own job id (another user's, or none, answers 404), with its params. */
