@@ -299,25 +299,6 @@ static void post_import(struct request *req)
 	ij->id = job_submit(req, &import_kind, ij, &ij->started, auth_user_id(req), o.id, params);
 }
 
-static void get_job(struct request *req)
-{
-	int64_t id = req_param_id(req, "id");
-	if (req_failed(req))
-		return;
-	int64_t owner, org;
-	enum db_rc rc;
-	json_t *job = jobs_get(req->db, id, &owner, &org, &rc);
-	if (!job || owner != auth_user_id(req)) {
-		json_decref(job);
-		if (job || rc == DB_NOT_FOUND)
-			req_fail(req, 404, "not_found", "任务不存在");
-		else
-			req_fail_db(req, rc);
-		return;
-	}
-	req_reply_json(req, 200, job);
-}
-
 /* A file that could not be written: 507 when its disk is full (as writes answer,
  * SECURITY.md R3), else 500. The file is removed. */
 static void fail_file(struct request *req, const char *path, const char *what)
@@ -822,6 +803,17 @@ static json_t *own_job(struct request *req, int64_t id, json_t **params)
 		return NULL;
 	}
 	return job;
+}
+
+/* GET /jobs/{id}: the caller's own job, with its progress. */
+static void get_job(struct request *req)
+{
+	int64_t id = req_param_id(req, "id");
+	if (req_failed(req))
+		return;
+	json_t *job = own_job(req, id, NULL);
+	if (job)
+		req_reply_json(req, 200, job);
 }
 
 /* POST /jobs/{id}/cancel: an export stops (queued: never starts; running: at its next

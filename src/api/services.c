@@ -134,6 +134,27 @@ static void read_service(struct request *req, json_t *b, struct svc_service *s, 
 	}
 }
 
+/* The end of a catalogue write that returned rc: a code already taken is the field's
+ * error; else the write is audited (action, verb: 新增 or 修改) and s answered with
+ * status. */
+static void catalog_saved(struct request *req, enum db_rc rc, const struct svc_service *s, const char *action,
+			  const char *verb, int status)
+{
+	if (rc == DB_CONSTRAINT) {
+		req_field_error(req, "code", "duplicate", "该编码已存在");
+		return;
+	}
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return;
+	}
+	struct audit_event ev = {action, "service", s->id, s->org_id, true,
+				 arena_printf(req->arena, "%s服务事项 %s %s", verb, s->code, s->name)};
+	if (audit_record(req, &ev) != 0)
+		return;
+	req_reply_json(req, status, svc_service_json(s));
+}
+
 static void post_catalog(struct request *req)
 {
 	json_t *b = in_body(req);
@@ -154,20 +175,7 @@ static void post_catalog(struct request *req)
 			p--;
 		s.org_id = strtoll(p, NULL, 10);
 	}
-	enum db_rc rc = svc_service_insert(req->db, &s, clock_now());
-	if (rc == DB_CONSTRAINT) {
-		req_field_error(req, "code", "duplicate", "该编码已存在");
-		return;
-	}
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return;
-	}
-	struct audit_event ev = {"service.catalog_create", "service", s.id, s.org_id, true,
-				 arena_printf(req->arena, "新增服务事项 %s %s", s.code, s.name)};
-	if (audit_record(req, &ev) != 0)
-		return;
-	req_reply_json(req, 201, svc_service_json(&s));
+	catalog_saved(req, svc_service_insert(req->db, &s, clock_now()), &s, "service.catalog_create", "新增", 201);
 }
 
 static void patch_catalog(struct request *req)
@@ -189,20 +197,7 @@ static void patch_catalog(struct request *req)
 	read_service(req, b, &s, true);
 	if (req_failed(req))
 		return;
-	rc = svc_service_update(req->db, &s, clock_now());
-	if (rc == DB_CONSTRAINT) {
-		req_field_error(req, "code", "duplicate", "该编码已存在");
-		return;
-	}
-	if (rc != DB_OK) {
-		req_fail_db(req, rc);
-		return;
-	}
-	struct audit_event ev = {"service.catalog_update", "service", s.id, s.org_id, true,
-				 arena_printf(req->arena, "修改服务事项 %s %s", s.code, s.name)};
-	if (audit_record(req, &ev) != 0)
-		return;
-	req_reply_json(req, 200, svc_service_json(&s));
+	catalog_saved(req, svc_service_update(req->db, &s, clock_now()), &s, "service.catalog_update", "修改", 200);
 }
 
 /* ---- the staff queue ---------------------------------------------------------------- */
