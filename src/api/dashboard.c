@@ -102,7 +102,7 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 	for (size_t i = 0; i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0}, l = {0, 0};
-		enum db_rc rc = ind->compute(req->db, now, &v);
+		enum db_rc rc = indicator_value(req->db, ind, now, &v);
 		if (rc != DB_OK) {
 			json_decref(items);
 			req_fail_db(req, rc);
@@ -115,7 +115,7 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 				       indicator_format(ind, &v, text, sizeof text));
 		bool have = false;
 		if (ind->period)
-			have = ind->compute(req->db, last, &l) == DB_OK;
+			have = indicator_value(req->db, ind, last, &l) == DB_OK;
 		else if (snapshot_id)
 			have = report_snapshot_value(req->db, snapshot_id, ind->key, &l.num, &l.den) == DB_OK;
 		if (have)
