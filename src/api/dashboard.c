@@ -129,22 +129,24 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 
 /* The work lists the capabilities leave for today (model/worklist.h): each counted
  * where the caller holds its permission, within the organization on screen, and shown
- * only when something is waiting. */
+ * only when something is waiting. A link opens its page pre-filtered: the query below
+ * is what that page reads from its URL (tab, box, status, overdue), and the
+ * organization on screen is added as org_id (link_of). */
 static const struct {
 	enum wl_kind kind;
 	const char *perm, *code, *label, *link;
 } work_lists[] = {
-	{WL_DEV_OVERDUE, "dev.write", "dev_overdue", "发展党员步骤已超期", "/development"},
-	{WL_DEV_DUE, "dev.write", "dev_due", "发展党员步骤临近期限", "/development"},
-	{WL_TRF_APPROVE, "transfer.approve", "transfer_approve", "组织关系转接待审批", "/transfers"},
-	{WL_TRF_SEND, "transfer.write", "transfer_send", "已审批待开具介绍信", "/transfers"},
-	{WL_TRF_ACCEPT, "transfer.write", "transfer_accept", "转入组织关系待接收", "/transfers"},
-	{WL_MTG_REVIEW, "meeting.review", "meeting_review", "下级会议记录待审核", "/meetings"},
-	{WL_MTG_RETURNED, "meeting.write", "meeting_returned", "会议记录被退回待修改", "/meetings"},
-	{WL_BASE_APPROVE, "base.approve", "base_approve", "基地预约待审批", "/base-queue"},
-	{WL_SVC_OVERDUE, "service.write", "service_overdue", "服务诉求已超时", "/services"},
-	{WL_SVC_OPEN, "service.write", "service_open", "服务诉求办理中", "/services"},
-	{WL_SVC_TASKS, "service.task", "service_tasks", "派给本组织的服务任务待办", "/m/tasks"},
+	{WL_DEV_OVERDUE, "dev.write", "dev_overdue", "发展党员步骤已超期", "/development?tab=warnings"},
+	{WL_DEV_DUE, "dev.write", "dev_due", "发展党员步骤临近期限", "/development?tab=warnings"},
+	{WL_TRF_APPROVE, "transfer.approve", "transfer_approve", "组织关系转接待审批", "/transfers?box=outgoing"},
+	{WL_TRF_SEND, "transfer.write", "transfer_send", "已审批待开具介绍信", "/transfers?box=outgoing"},
+	{WL_TRF_ACCEPT, "transfer.write", "transfer_accept", "转入组织关系待接收", "/transfers?box=incoming"},
+	{WL_MTG_REVIEW, "meeting.review", "meeting_review", "下级会议记录待审核", "/meetings?tab=queue"},
+	{WL_MTG_RETURNED, "meeting.write", "meeting_returned", "会议记录被退回待修改", "/meetings?tab=list&status=returned"},
+	{WL_BASE_APPROVE, "base.approve", "base_approve", "基地预约待审批", "/base-queue?status=requested"},
+	{WL_SVC_OVERDUE, "service.write", "service_overdue", "服务诉求已超时", "/services?overdue=1"},
+	{WL_SVC_OPEN, "service.write", "service_open", "服务诉求办理中", "/services?open=1"},
+	{WL_SVC_TASKS, "service.task", "service_tasks", "派给本组织的服务任务待办", "/m/tasks?"},
 };
 
 /* The caller's ranges for perm within the organization at path (NULL: the whole
@@ -172,7 +174,17 @@ static size_t perm_ranges(struct request *req, const char *perm, const char *pat
 	return k;
 }
 
-static enum db_rc work_items(struct request *req, const char *path, struct date today, json_t *work)
+/* link + the organization on screen (org_id), or link alone (a path ending in "?" loses it) */
+static const char *link_of(struct request *req, const char *link, int64_t org_id)
+{
+	size_t n = strlen(link);
+	if (!org_id)
+		return n && link[n - 1] == '?' ? arena_printf(req->arena, "%.*s", (int)(n - 1), link) : link;
+	return arena_printf(req->arena, "%s%sorg_id=%lld", link, n && link[n - 1] == '?' ? "" : strchr(link, '?') ? "&" : "?",
+			    (long long)org_id);
+}
+
+static enum db_rc work_items(struct request *req, const char *path, int64_t org_id, struct date today, json_t *work)
 {
 	for (size_t w = 0; w < sizeof work_lists / sizeof work_lists[0]; w++) {
 		const char **p, **e;
@@ -188,7 +200,7 @@ static enum db_rc work_items(struct request *req, const char *path, struct date 
 		if (count > 0)
 			json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", work_lists[w].code, "label",
 							      work_lists[w].label, "count", (json_int_t)count, "link",
-							      work_lists[w].link));
+							      link_of(req, work_lists[w].link, org_id)));
 	}
 	return DB_OK;
 }
@@ -276,12 +288,12 @@ static void get_dashboard(struct request *req)
 	json_t *work = json_array();
 	if (al.term)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
-						      "count", (json_int_t)al.term, "link", "/orgs?alerts=1"));
+						      "count", (json_int_t)al.term, "link", link_of(req, "/orgs?alerts=1", org_id)));
 	if (al.committee)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
 						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
-						      "/orgs?alerts=1"));
-	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, today, work);
+						      link_of(req, "/orgs?alerts=1", org_id)));
+	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, org_id, today, work);
 	if (wrc != DB_OK) {
 		json_decref(figs);
 		json_decref(alerts);
