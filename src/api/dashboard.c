@@ -17,6 +17,7 @@
 #include "model/stats.h"
 #include "model/worklist.h"
 #include "auth/session.h"
+#include "core/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +270,9 @@ static void get_dashboard(struct request *req)
 			return;
 		}
 	}
+	double t0 = clock_mono_ms();
 	json_t *figs = figures(req, &now, &last, snap.id);
+	double t_figs = clock_mono_ms();
 	ind_scope_done(&last);
 	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
 	struct ind_alerts al = {0, 0, 0, NULL};
@@ -293,7 +296,9 @@ static void get_dashboard(struct request *req)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
 						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
 						      link_of(req, "/orgs?alerts=1", org_id)));
+	double t_alerts = clock_mono_ms();
 	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, org_id, today, work);
+	double t_work = clock_mono_ms();
 	if (wrc != DB_OK) {
 		json_decref(figs);
 		json_decref(alerts);
@@ -317,6 +322,7 @@ static void get_dashboard(struct request *req)
 		}
 		stats_add(&total, &s);
 	}
+	double t_charts = clock_mono_ms();
 	/* the children, for drill-down: the first DASH_CHILDREN in the tree's order */
 	json_t *children = json_array();
 	int64_t nchildren = 0;
@@ -358,6 +364,8 @@ static void get_dashboard(struct request *req)
 			return;
 		}
 	}
+	log_msg(LOG_DEBUG, NULL, "dashboard computed: figures %.0f ms, alerts %.0f, work lists %.0f, charts %.0f, children %.0f",
+		t_figs - t0, t_alerts - t_figs, t_work - t_alerts, t_charts - t_work, clock_mono_ms() - t_charts);
 	json_t *body = json_pack("{s:o, s:i, s:o, s:{s:I, s:o}, s:o, s:o, s:I, s:o}", "org",
 				 org_id ? json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)o.id, "name", o.name, "type",
 						    o.type, "parent_id",
