@@ -17,6 +17,7 @@
 #include "model/stats.h"
 #include "model/worklist.h"
 #include "auth/session.h"
+#include "core/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,7 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 	for (size_t i = 0; i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0}, l = {0, 0};
-		enum db_rc rc = ind->compute(req->db, now, &v);
+		enum db_rc rc = indicator_value(req->db, ind, now, &v);
 		if (rc != DB_OK) {
 			json_decref(items);
 			req_fail_db(req, rc);
@@ -115,7 +116,7 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 				       indicator_format(ind, &v, text, sizeof text));
 		bool have = false;
 		if (ind->period)
-			have = ind->compute(req->db, last, &l) == DB_OK;
+			have = indicator_value(req->db, ind, last, &l) == DB_OK;
 		else if (snapshot_id)
 			have = report_snapshot_value(req->db, snapshot_id, ind->key, &l.num, &l.den) == DB_OK;
 		if (have)
@@ -129,22 +130,24 @@ static json_t *figures(struct request *req, const struct ind_scope *now, const s
 
 /* The work lists the capabilities leave for today (model/worklist.h): each counted
  * where the caller holds its permission, within the organization on screen, and shown
- * only when something is waiting. */
+ * only when something is waiting. A link opens its page pre-filtered: the query below
+ * is what that page reads from its URL (tab, box, status, overdue), and the
+ * organization on screen is added as org_id (link_of). */
 static const struct {
 	enum wl_kind kind;
 	const char *perm, *code, *label, *link;
 } work_lists[] = {
-	{WL_DEV_OVERDUE, "dev.write", "dev_overdue", "发展党员步骤已超期", "/development"},
-	{WL_DEV_DUE, "dev.write", "dev_due", "发展党员步骤临近期限", "/development"},
-	{WL_TRF_APPROVE, "transfer.approve", "transfer_approve", "组织关系转接待审批", "/transfers"},
-	{WL_TRF_SEND, "transfer.write", "transfer_send", "已审批待开具介绍信", "/transfers"},
-	{WL_TRF_ACCEPT, "transfer.write", "transfer_accept", "转入组织关系待接收", "/transfers"},
-	{WL_MTG_REVIEW, "meeting.review", "meeting_review", "下级会议记录待审核", "/meetings"},
-	{WL_MTG_RETURNED, "meeting.write", "meeting_returned", "会议记录被退回待修改", "/meetings"},
-	{WL_BASE_APPROVE, "base.approve", "base_approve", "基地预约待审批", "/base-queue"},
-	{WL_SVC_OVERDUE, "service.write", "service_overdue", "服务诉求已超时", "/services"},
-	{WL_SVC_OPEN, "service.write", "service_open", "服务诉求办理中", "/services"},
-	{WL_SVC_TASKS, "service.task", "service_tasks", "派给本组织的服务任务待办", "/m/tasks"},
+	{WL_DEV_OVERDUE, "dev.write", "dev_overdue", "发展党员步骤已超期", "/development?tab=warnings"},
+	{WL_DEV_DUE, "dev.write", "dev_due", "发展党员步骤临近期限", "/development?tab=warnings"},
+	{WL_TRF_APPROVE, "transfer.approve", "transfer_approve", "组织关系转接待审批", "/transfers?box=outgoing"},
+	{WL_TRF_SEND, "transfer.write", "transfer_send", "已审批待开具介绍信", "/transfers?box=outgoing"},
+	{WL_TRF_ACCEPT, "transfer.write", "transfer_accept", "转入组织关系待接收", "/transfers?box=incoming"},
+	{WL_MTG_REVIEW, "meeting.review", "meeting_review", "下级会议记录待审核", "/meetings?tab=queue"},
+	{WL_MTG_RETURNED, "meeting.write", "meeting_returned", "会议记录被退回待修改", "/meetings?tab=list&status=returned"},
+	{WL_BASE_APPROVE, "base.approve", "base_approve", "基地预约待审批", "/base-queue?status=requested"},
+	{WL_SVC_OVERDUE, "service.write", "service_overdue", "服务诉求已超时", "/services?overdue=1"},
+	{WL_SVC_OPEN, "service.write", "service_open", "服务诉求办理中", "/services?open=1"},
+	{WL_SVC_TASKS, "service.task", "service_tasks", "派给本组织的服务任务待办", "/m/tasks?"},
 };
 
 /* The caller's ranges for perm within the organization at path (NULL: the whole
@@ -172,7 +175,17 @@ static size_t perm_ranges(struct request *req, const char *perm, const char *pat
 	return k;
 }
 
-static enum db_rc work_items(struct request *req, const char *path, struct date today, json_t *work)
+/* link + the organization on screen (org_id), or link alone (a path ending in "?" loses it) */
+static const char *link_of(struct request *req, const char *link, int64_t org_id)
+{
+	size_t n = strlen(link);
+	if (!org_id)
+		return n && link[n - 1] == '?' ? arena_printf(req->arena, "%.*s", (int)(n - 1), link) : link;
+	return arena_printf(req->arena, "%s%sorg_id=%lld", link, n && link[n - 1] == '?' ? "" : strchr(link, '?') ? "&" : "?",
+			    (long long)org_id);
+}
+
+static enum db_rc work_items(struct request *req, const char *path, int64_t org_id, struct date today, json_t *work)
 {
 	for (size_t w = 0; w < sizeof work_lists / sizeof work_lists[0]; w++) {
 		const char **p, **e;
@@ -188,7 +201,7 @@ static enum db_rc work_items(struct request *req, const char *path, struct date 
 		if (count > 0)
 			json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", work_lists[w].code, "label",
 							      work_lists[w].label, "count", (json_int_t)count, "link",
-							      work_lists[w].link));
+							      link_of(req, work_lists[w].link, org_id)));
 	}
 	return DB_OK;
 }
@@ -257,7 +270,9 @@ static void get_dashboard(struct request *req)
 			return;
 		}
 	}
+	double t0 = clock_mono_ms();
 	json_t *figs = figures(req, &now, &last, snap.id);
+	double t_figs = clock_mono_ms();
 	ind_scope_done(&last);
 	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
 	struct ind_alerts al = {0, 0, 0, NULL};
@@ -276,12 +291,14 @@ static void get_dashboard(struct request *req)
 	json_t *work = json_array();
 	if (al.term)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
-						      "count", (json_int_t)al.term, "link", "/orgs?alerts=1"));
+						      "count", (json_int_t)al.term, "link", link_of(req, "/orgs?alerts=1", org_id)));
 	if (al.committee)
 		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
 						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
-						      "/orgs?alerts=1"));
-	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, today, work);
+						      link_of(req, "/orgs?alerts=1", org_id)));
+	double t_alerts = clock_mono_ms();
+	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, org_id, today, work);
+	double t_work = clock_mono_ms();
 	if (wrc != DB_OK) {
 		json_decref(figs);
 		json_decref(alerts);
@@ -305,6 +322,7 @@ static void get_dashboard(struct request *req)
 		}
 		stats_add(&total, &s);
 	}
+	double t_charts = clock_mono_ms();
 	/* the children, for drill-down: the first DASH_CHILDREN in the tree's order */
 	json_t *children = json_array();
 	int64_t nchildren = 0;
@@ -346,6 +364,8 @@ static void get_dashboard(struct request *req)
 			return;
 		}
 	}
+	log_msg(LOG_DEBUG, NULL, "dashboard computed: figures %.0f ms, alerts %.0f, work lists %.0f, charts %.0f, children %.0f",
+		t_figs - t0, t_alerts - t_figs, t_work - t_alerts, t_charts - t_work, clock_mono_ms() - t_charts);
 	json_t *body = json_pack("{s:o, s:i, s:o, s:{s:I, s:o}, s:o, s:o, s:I, s:o}", "org",
 				 org_id ? json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)o.id, "name", o.name, "type",
 						    o.type, "parent_id",

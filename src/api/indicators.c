@@ -108,7 +108,7 @@ static void get_indicators(struct request *req)
 	for (size_t i = 0; i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0};
-		enum db_rc rc = ind->compute(req->db, &c.s, &v);
+		enum db_rc rc = indicator_value(req->db, ind, &c.s, &v);
 		if (rc != DB_OK) {
 			ind_scope_done(&c.s);
 			json_decref(items);
@@ -202,7 +202,7 @@ static void get_export(struct request *req)
 	for (size_t i = 0; i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0};
-		enum db_rc rc = ind->compute(req->db, &c.s, &v);
+		enum db_rc rc = indicator_value(req->db, ind, &c.s, &v);
 		char text[48], frozen[48] = "";
 		int64_t fnum, fden;
 		if (rc == DB_OK && c.snap.id && report_snapshot_value(req->db, c.snap.id, ind->key, &fnum, &fden) == DB_OK)
@@ -343,7 +343,7 @@ static const char *report_value(void *vctx, const char *key)
 	if (!ind)
 		return NULL;
 	struct ind_value v = {0, 0};
-	if (ind->compute(req->db, &c->s, &v) != DB_OK)
+	if (indicator_value(req->db, ind, &c->s, &v) != DB_OK)
 		return NULL;
 	char now[48], frozen[48];
 	indicator_format(ind, &v, now, sizeof now);
@@ -468,7 +468,7 @@ static void post_snapshot(struct request *req)
 	for (size_t i = 0; rc == DB_OK && i < indicator_count(); i++) {
 		const struct indicator *ind = indicator_at(i);
 		struct ind_value v = {0, 0};
-		rc = ind->compute(req->db, &c.s, &v);
+		rc = indicator_value(req->db, ind, &c.s, &v);
 		if (rc == DB_OK)
 			rc = report_snapshot_put(req->db, id, ind->key, v.num, v.den);
 	}

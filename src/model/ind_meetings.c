@@ -12,11 +12,11 @@
 #include <string.h>
 
 enum ind_mtg_stmt {
-	STMT_IM_HELD_N,
 	STMT_IM_HELD_ROWS,
 	STMT_IM_VIEWS_N,
 	STMT_IM_VIEWS_ROWS,
 	STMT_IM_TYPES,
+	STMT_IM_MONTHS,
 	STMT_IM_TYPE_ROWS,
 	STMT_IM_HOURS_ROWS,
 	IND_MTG_STMT__MAX
@@ -26,9 +26,6 @@ enum im_type_col { IM_T_TYPE, IM_T_N, IM_T_HOURS };
 
 static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	/* $1/$2 range, $3/$4 dates */
-	[STMT_IM_HELD_N] = {"ind_mtg.held_n",
-	 "SELECT COUNT(*) FROM meetings WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
-	 " AND status IN ('submitted', 'approved')"},
 	[STMT_IM_HELD_ROWS] = {"ind_mtg.held_rows",
 	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name FROM meetings m JOIN orgs o ON o.id = m.org_id"
 	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
@@ -42,9 +39,20 @@ static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	 " WHERE v.org_path >= $1 AND v.org_path < $2 AND v.viewed_at >= $3 AND v.viewed_at < $4 AND v.id > $5"
 	 " ORDER BY v.id LIMIT $6"},
 	/* by type, one pass for every type's figure (kept in the scope's memo) */
+	/* a period's partial months (the whole months are read from the counters): by day
+	 * first (0121 meetings_held), as the subtree's range may hold the district's 1.3M */
 	[STMT_IM_TYPES] = {"ind_mtg.types",
-	 "SELECT type, COUNT(*), COALESCE(SUM(present_count * hours_x10), 0) FROM meetings WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
+	 "SELECT type, COUNT(*), COALESCE(SUM(present_count * hours_x10), 0) FROM meetings INDEXED BY meetings_held"
+	 " WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
+	 " AND status IN ('submitted', 'approved') GROUP BY type",
+	 "SELECT type, COUNT(*), COALESCE(SUM(present_count * hours_x10), 0) FROM meetings"
+	 " WHERE org_path >= $1 AND org_path < $2 AND held_on >= $3 AND held_on <= $4"
 	 " AND status IN ('submitted', 'approved') GROUP BY type"},
+	/* the whole months [$2, $3] (YYYYMM) of the subtree whose root's path is $1: the
+	 * counters kept by 0121's triggers for the root and every organization above */
+	[STMT_IM_MONTHS] = {"ind_mtg.months",
+	 "SELECT type, COALESCE(SUM(n), 0), COALESCE(SUM(hours), 0) FROM meeting_month_counts"
+	 " WHERE anc_path = $1 AND ym >= $2 AND ym <= $3 GROUP BY type"},
 	[STMT_IM_TYPE_ROWS] = {"ind_mtg.type_rows",
 	 "SELECT m.id, m.type, COALESCE(m.topic, ''), m.held_on, o.name FROM meetings m JOIN orgs o ON o.id = m.org_id"
 	 " WHERE m.org_path >= $1 AND m.org_path < $2 AND m.held_on >= $3 AND m.held_on <= $4"
@@ -111,9 +119,17 @@ static enum db_rc rows(struct db *db, const struct ind_scope *s, enum ind_mtg_st
 	return ind_rows_stmt(db, s, &ind_mtg_sql[which], p, np, after, limit, row, &which, emit, ctx);
 }
 
+static enum db_rc type_counts(struct db *db, const struct ind_scope *s, int64_t counts[MTG_TYPE__MAX]);
+/* the records held are those of every type (0071: type BETWEEN 1 AND 7): the sum of the
+ * type pass, not a pass of its own */
 static enum db_rc held_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
-	return count(db, s, STMT_IM_HELD_N, false, out);
+	int64_t counts[MTG_TYPE__MAX];
+	enum db_rc rc = type_counts(db, s, counts);
+	out->num = out->den = 0;
+	for (int t = 1; rc == DB_OK && t < MTG_TYPE__MAX; t++)
+		out->num += counts[t];
+	return rc;
 }
 
 static enum db_rc held_rows(struct db *db, const struct ind_scope *s, int64_t after, int limit, ind_emit_fn emit,
@@ -144,23 +160,52 @@ static enum db_rc type_counts(struct db *db, const struct ind_scope *s, int64_t 
 		return DB_OK;
 	}
 	memset(counts, 0, sizeof(int64_t) * MTG_TYPE__MAX);
-	for (size_t i = 0; i < s->n; i++) {
-		struct db_stmt *st = db_prepare(db, &ind_mtg_sql[STMT_IM_TYPES]);
-		if (!st)
-			return DB_ERROR;
-		struct ind_param p[2];
-		ind_bind(st, s, s->prefix[i], s->end[i], p, period(s, false, p));
-		enum db_rc rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			int64_t t = db_col_int(st, IM_T_TYPE);
-			if (t > 0 && t < MTG_TYPE__MAX)
-				counts[t] += db_col_int(st, IM_T_N);
-			counts[0] += db_col_int(st, IM_T_HOURS);
-		}
-		db_reset(st);
-		if (rc != DB_DONE)
-			return rc;
+	/* the whole months of the period from the counters, the days of its partial
+	 * months (the first's from `from`, the last's up to `to`) from the records */
+	struct date first = s->from.d == 1 ? s->from : date_add_months((struct date){s->from.y, s->from.m, 1}, 1);
+	struct date after_to = date_from_days(date_to_days(s->to) + 1);
+	struct date last = after_to.d == 1 ? s->to : date_from_days(date_to_days((struct date){s->to.y, s->to.m, 1}) - 1);
+	bool months = date_to_days(first) <= date_to_days(last);
+	struct {
+		struct date from, to;
+	} edge[2];
+	int nedge = 0;
+	if (!months)
+		edge[nedge].from = s->from, edge[nedge++].to = s->to;
+	else {
+		if (date_to_days(first) > date_to_days(s->from))
+			edge[nedge].from = s->from, edge[nedge++].to = date_from_days(date_to_days(first) - 1);
+		if (date_to_days(last) < date_to_days(s->to))
+			edge[nedge].from = date_from_days(date_to_days(last) + 1), edge[nedge++].to = s->to;
 	}
+	for (size_t i = 0; i < s->n; i++)
+		for (int e = -1; e < nedge; e++) {
+			if (e < 0 && !months)
+				continue;
+			struct db_stmt *st = db_prepare(db, &ind_mtg_sql[e < 0 ? STMT_IM_MONTHS : STMT_IM_TYPES]);
+			if (!st)
+				return DB_ERROR;
+			if (e < 0) {
+				db_bind_text(st, 1, s->prefix[i], -1);
+				db_bind_int(st, 2, first.y * 100 + first.m);
+				db_bind_int(st, 3, last.y * 100 + last.m);
+			} else {
+				struct ind_scope part = *s;
+				part.from = edge[e].from, part.to = edge[e].to;
+				struct ind_param p[2];
+				ind_bind(st, &part, part.prefix[i], part.end[i], p, period(&part, false, p));
+			}
+			enum db_rc rc;
+			while ((rc = db_step(st)) == DB_ROW) {
+				int64_t t = db_col_int(st, IM_T_TYPE);
+				if (t > 0 && t < MTG_TYPE__MAX)
+					counts[t] += db_col_int(st, IM_T_N);
+				counts[0] += db_col_int(st, IM_T_HOURS);
+			}
+			db_reset(st);
+			if (rc != DB_DONE)
+				return rc;
+		}
 	if (kept)
 		memcpy(kept, counts, sizeof(int64_t) * MTG_TYPE__MAX);
 	return DB_OK;

@@ -1,6 +1,8 @@
 /* indicators.c: see indicators.h. The registry is the generated indicator_tables
  * (tools/gen_registry), flattened once into a sorted index for look-ups by key. */
 #include "model/indicators.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,4 +203,37 @@ enum db_rc ind_rows_stmt(struct db *db, const struct ind_scope *s, const struct 
 			return rc;
 	}
 	return DB_OK;
+}
+
+/* ---- computed values, once per scope ------------------------------------------------- */
+
+/* One slot per indicator (the registry's order): whether it was computed, and what. */
+struct ind_values {
+	bool done[IND_MAX];
+	enum db_rc rc[IND_MAX];
+	struct ind_value v[IND_MAX];
+};
+
+enum db_rc indicator_value(struct db *db, const struct indicator *ind, const struct ind_scope *s, struct ind_value *out)
+{
+	size_t i = 0, n = indicator_count();
+	while (i < n && all[i] != ind)
+		i++;
+	bool fresh;
+	struct ind_values *kept = i < n ? ind_memo(s, "indicator.values", sizeof *kept, NULL, &fresh) : NULL;
+	if (kept && kept->done[i]) {
+		*out = kept->v[i];
+		return kept->rc[i];
+	}
+	double t0 = clock_mono_ms();
+	enum db_rc rc = ind->compute(db, s, out);
+	double ms = clock_mono_ms() - t0;
+	if (ms >= 20)
+		log_msg(LOG_DEBUG, NULL, "indicator %s computed in %.1f ms", ind->key, ms);
+	if (kept) {
+		kept->done[i] = true;
+		kept->rc[i] = rc;
+		kept->v[i] = *out;
+	}
+	return rc;
 }

@@ -134,6 +134,11 @@ struct ind_alerts {
 };
 enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out);
 
+/* ind->compute over s, kept in s's memo (when it has one) so that a figure named twice
+ * (the report's sentences and its appendix; the parts computed from one pass) is
+ * computed once per request; a computation of 20 ms or more is logged (debug). */
+enum db_rc indicator_value(struct db *db, const struct indicator *ind, const struct ind_scope *s, struct ind_value *out);
+
 /* The value as the report writes it into buf: "1,234", "96.5%", "—". */
 const char *indicator_format(const struct indicator *ind, const struct ind_value *v, char *buf, size_t cap);
 #endif

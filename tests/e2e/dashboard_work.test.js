@@ -1,7 +1,8 @@
 // 首页's work lists (issue 19 #2) in Debian's chromium: the district's staff and a
 // branch secretary each see the lists the server counted for their permissions (the
 // page draws what GET /dashboard says), and a list's link opens its page.
-// Screenshots: dashboard-work-district.png, dashboard-work-secretary.png.
+// Screenshots: dashboard-work-district.png, dashboard-work-secretary.png,
+// dashboard-work-links.png, dashboard-work-link-meetings.png.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { launch, freshPage, settle, screenshotPath, DESKTOP } from './lib/browser.js'
@@ -49,9 +50,50 @@ test('首页 work lists: the district’s staff see what waits for approval and 
   const { page, api } = await workList(accounts.admin, 'dashboard-work-district')
   const kinds = api.worklist.map((w) => w.kind)
   assert.ok(kinds.some((k) => ['transfer_approve', 'meeting_review', 'base_approve', 'service_open'].includes(k)), `approvals among ${kinds}`)
-  const first = api.worklist.find((w) => !w.link.startsWith('/m/') && !w.link.includes('?'))
+  const first = api.worklist.find((w) => !w.link.startsWith('/m/'))
   await page.locator('ul.work li', { hasText: first.label }).getByRole('link').click()
-  await page.waitForURL((u) => u.pathname === first.link)
+  const want = new URL(first.link, 'http://x')
+  await page.waitForURL((u) => u.pathname === want.pathname && u.searchParams.get('org_id') === want.searchParams.get('org_id'))
+})
+
+// each link carries the filter its page reads from the URL (api/dashboard.c link_of):
+// the page opens with that filter applied
+test('首页 work lists: a link opens its page pre-filtered', { skip: skipAll }, async () => {
+  const { page, api } = await workList(accounts.admin, 'dashboard-work-links')
+  const open = async (w) => {
+    await page.goto(new URL(w.link, process.env.DJ_BASE_URL).href)
+    await page.waitForURL((u) => u.pathname === new URL(w.link, 'http://x').pathname)
+  }
+  const byKind = Object.fromEntries(api.worklist.map((w) => [w.kind, w]))
+  let checked = 0
+  if (byKind.service_overdue) {
+    await open(byKind.service_overdue)
+    await page.locator('.el-checkbox.is-checked').first().waitFor()
+    checked++
+  }
+  if (byKind.meeting_review) {
+    await open(byKind.meeting_review)
+    await page.locator('.el-tabs__item.is-active', { hasText: '审核调阅' }).waitFor()
+    checked++
+  }
+  for (const k of ['term', 'committee']) {
+    if (!byKind[k]) continue
+    await open(byKind[k])
+    await page.getByTestId('org-subtree-alerts').locator('.alert-link').first().waitFor()
+    checked++
+    break
+  }
+  if (byKind.dev_overdue || byKind.dev_due) {
+    await open(byKind.dev_overdue || byKind.dev_due)
+    await page.locator('.el-tabs__item.is-active', { hasText: '工作提醒' }).waitFor()
+    checked++
+  }
+  // a returned record, as a secretary would follow it: the status tag on the list
+  await page.goto(new URL(`/meetings?tab=list&status=returned&org_id=${process.env.DJ_PARENT_ORG_ID}`, process.env.DJ_BASE_URL).href)
+  await page.getByTestId('mtg-status-filter').waitFor()
+  await settle(page)
+  await page.screenshot({ path: screenshotPath('dashboard-work-link-meetings'), fullPage: false })
+  assert.ok(checked >= 2, `pre-filtered pages checked: ${checked} of ${Object.keys(byKind)}`)
 })
 
 test('首页 work lists: a branch secretary sees their branch’s lists only', { skip: skipAll || (!accounts.secretary && 'set DJ_SECRETARY_*') }, async () => {

@@ -1097,5 +1097,7 @@ export default {
     targetHint: { page: '/m/…', study: '学习专题编号', url: 'https://…' },
     stats: { title: '微信公众号', sections: '版块', items: '栏目内容（项）', linked: '绑定党员（人）', linkRate: '绑定率', sent: '模板消息发送（条）' }
   },
+  // 首页's work-list links (report branch): what the target pages add for them
+  worklink: { subtreeAlerts: '本组织及下级的提醒（{n} 条）' },
   // (each capability adds its block above this line, ending with a comma)
 }
