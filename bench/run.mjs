@@ -589,9 +589,13 @@ async function mainSqlite() {
       const idb = join(DATA, `import-${fmt}.db`);
       for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
       dj(['demo', '--orgs', '1', '--members', '0', '--seed', '1'], { db: idb });
+      // the import is a CLI process beside the (idle) server: what else used the box
+      // meanwhile is said with its figure (the server's CPU, the box's load)
+      const c0 = procCpu(srv.child.pid), b0 = boxCpu(), l0 = os.loadavg()[0];
       const [s, r] = timed(() => dj(['import', join(DATA, `export.${fmt}`), '--org', '1'], { db: idb, allowFail: true }));
+      const c1 = procCpu(srv.child.pid), b1 = boxCpu(), l1 = os.loadavg()[0];
       const lastLine = (r.stdout.trim().split('\n').pop() || r.stderr.trim().split('\n').pop() || '').slice(0, 160);
-      results.once.push({ name: `import of the export from .${fmt} into an empty district`, value: `${s.toFixed(1)} s (exit ${r.status}: ${lastLine})` });
+      results.once.push({ name: `import of the export from .${fmt} into an empty district`, value: `${s.toFixed(1)} s (exit ${r.status}: ${lastLine}; meanwhile the server used ${(c1 - c0).toFixed(1)} s of CPU, the box was ${(100 * (b1.busy - b0.busy) / (b1.total - b0.total)).toFixed(0)}% busy, 1-minute load ${l0.toFixed(1)} → ${l1.toFixed(1)})` });
       for (const x of ['', '-wal', '-shm']) rmSync(idb + x, { force: true });
     }
     results.ratio = { own: OWN ? OWN.rps : null, nginx: NG ? NG.rps : null, leafList: AL ? AL.rps : null };
