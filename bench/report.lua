@@ -1,29 +1,20 @@
--- bench/report.lua: wrk script. Optional env: DJ_COOKIE (session cookie), DJ_METHOD,
--- DJ_BODY, DJ_CSRF. Prints one JSON line with throughput and latency percentiles.
-local cookie = os.getenv("DJ_COOKIE")
-local method = os.getenv("DJ_METHOD") or "GET"
+-- bench/report.lua: wrk script of one fixed request. Optional env: DJ_COOKIE (session
+-- cookie), DJ_METHOD, DJ_BODY (JSON), DJ_CSRF; DJ_XFF=1: each request carries an
+-- X-Forwarded-For of a random 10.x.y.z (public endpoints measured as many residents
+-- behind the proxy, not one address over their per-address limit: the server is started
+-- with --trusted-proxy 127.0.0.1 by bench/run.mjs). Prints the line of bench/lib.lua.
+local lib = dofile("bench/lib.lua")
 local body = os.getenv("DJ_BODY")
-local csrf = os.getenv("DJ_CSRF")
-wrk.method = method
-if cookie then wrk.headers["Cookie"] = cookie end
-if csrf then wrk.headers["X-CSRF-Token"] = csrf end
-if body then
-  wrk.body = body
-  wrk.headers["Content-Type"] = "application/json"
+wrk.method = os.getenv("DJ_METHOD") or "GET"
+for k, v in pairs(lib.headers(body ~= nil)) do wrk.headers[k] = v end
+if body then wrk.body = body end
+
+if os.getenv("DJ_XFF") == "1" then
+  init = lib.seed
+  request = function()
+    wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+    return wrk.format()
+  end
 end
 
-local statuses = {}
-response = function(status, headers, b)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-done = function(summary, latency, requests)
-  local codes = {}
-  for k, v in pairs(statuses) do codes[#codes + 1] = string.format('"%d":%d', k, v) end
-  io.write(string.format(
-    'BENCH {"requests":%d,"duration_us":%d,"rps":%.1f,"p50_us":%d,"p99_us":%d,"max_us":%d,"errors":%d,"status":{%s}}\n',
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), latency.max,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
-    table.concat(codes, ",")))
-end
+lib.report()
