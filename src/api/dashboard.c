@@ -28,36 +28,48 @@
 /* The dashboard is read far more often than anything on it changes: each answer is
  * kept as its text for cfg.replica_max_lag_ms (the staleness a replica may already
  * add to this route), keyed by what it was computed over and by the members'
- * revision, so a change to the roster shows at once and any other within that time. */
+ * revision, so a change to the roster shows at once and any other within that time.
+ * When an entry's time is up, the first request to see it rebuilds it and the others
+ * keep getting the old text meanwhile (at most DASH_REFRESH_MS more: the district's
+ * rebuild takes seconds, and every worker rebuilding it at once stalled all of them). */
+#define DASH_REFRESH_MS 30000.0
 static struct {
 	pthread_mutex_t mu;
 	struct {
 		char key[160];
 		int64_t epoch, rev;
-		double at;
+		double at, refreshing; /* refreshing: when a rebuild began, 0 if none */
 		char *body;
 		size_t len;
 	} e[DASH_CACHE];
 	unsigned next;
-} cache = {PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0, NULL, 0}}, 0};
+} cache = {PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0, 0, NULL, 0}}, 0};
 
 static bool cache_get(struct request *req, const char *key, int64_t epoch, int64_t rev)
 {
 	bool hit = false;
 	double now = clock_mono_ms();
 	pthread_mutex_lock(&cache.mu);
-	for (unsigned i = 0; i < DASH_CACHE && !hit; i++)
-		if (cache.e[i].body && cache.e[i].epoch == epoch && cache.e[i].rev == rev &&
-		    now - cache.e[i].at < (double)cfg.replica_max_lag_ms && strcmp(cache.e[i].key, key) == 0) {
-			char *copy = arena_alloc(req->arena, cache.e[i].len);
-			memcpy(copy, cache.e[i].body, cache.e[i].len);
-			req_reply_raw(req, 200, "application/json", copy, cache.e[i].len);
-			hit = true;
+	for (unsigned i = 0; i < DASH_CACHE; i++) {
+		if (!cache.e[i].body || cache.e[i].epoch != epoch || cache.e[i].rev != rev ||
+		    strcmp(cache.e[i].key, key) != 0)
+			continue;
+		if (now - cache.e[i].at >= (double)cfg.replica_max_lag_ms &&
+		    (!cache.e[i].refreshing || now - cache.e[i].refreshing >= DASH_REFRESH_MS)) {
+			cache.e[i].refreshing = now; /* this request rebuilds it */
+			break;
 		}
+		char *copy = arena_alloc(req->arena, cache.e[i].len);
+		memcpy(copy, cache.e[i].body, cache.e[i].len);
+		req_reply_raw(req, 200, "application/json", copy, cache.e[i].len);
+		hit = true;
+		break;
+	}
 	pthread_mutex_unlock(&cache.mu);
 	return hit;
 }
 
+/* An entry of the same key is replaced (with its rebuild mark), else the oldest slot. */
 static void cache_put(const char *key, int64_t epoch, int64_t rev, const char *body, size_t len)
 {
 	char *copy = malloc(len);
@@ -67,12 +79,17 @@ static void cache_put(const char *key, int64_t epoch, int64_t rev, const char *b
 	}
 	memcpy(copy, body, len);
 	pthread_mutex_lock(&cache.mu);
-	unsigned i = cache.next++ % DASH_CACHE;
+	unsigned i = 0;
+	while (i < DASH_CACHE && !(cache.e[i].body && strcmp(cache.e[i].key, key) == 0))
+		i++;
+	if (i == DASH_CACHE)
+		i = cache.next++ % DASH_CACHE;
 	free(cache.e[i].body);
 	snprintf(cache.e[i].key, sizeof cache.e[i].key, "%s", key);
 	cache.e[i].epoch = epoch;
 	cache.e[i].rev = rev;
 	cache.e[i].at = clock_mono_ms();
+	cache.e[i].refreshing = 0;
 	cache.e[i].body = copy;
 	cache.e[i].len = len;
 	pthread_mutex_unlock(&cache.mu);
