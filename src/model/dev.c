@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/idcard.h"
 #include "model/codes.h"
+#include "model/revcache.h"
 #include "model/seal.h"
 #include "model/workday.h"
 #include <stdlib.h>
@@ -73,6 +74,7 @@ enum dev_stmt {
 	STMT_DEV_STATS,
 	STMT_DEV_PIPELINE,
 	STMT_DEV_BY_MEMBER,
+	STMT_DEV_REV,
 	STMT_DEV_CIPHERS,
 	DEV_STMT__MAX
 };
@@ -198,6 +200,8 @@ static const struct db_sql dev_sql[DEV_STMT__MAX] = {
 	[STMT_DEV_BY_MEMBER] = {"dev.by_member",
 	 "SELECT " DEV_COLS " FROM dev_applicants a JOIN orgs o ON o.id = a.org_id WHERE a.member_id = $1"},
 	[STMT_DEV_CIPHERS] = {"dev.ciphers", "SELECT id_cipher, mobile_cipher FROM dev_applicants WHERE id = $1"},
+	/* the records' revision (0124), raised with every change of dev_applicants */
+	[STMT_DEV_REV] = {"dev.rev", "SELECT epoch, rev FROM dev_rev WHERE id = 1"},
 };
 DB_SQL_TABLE(dev, dev_sql);
 
@@ -1388,8 +1392,66 @@ enum db_rc dev_board(struct db *db, struct arena *ar, const char *prefix, const 
 	return DB_OK;
 }
 
+/* The statistics of a subtree and period, kept per (range, period, revision of the
+ * records): ~20 ms of index scans over 50,000 records at the district, asked by the
+ * statistics page, the indicators and the yearly report. None of the figures ages
+ * with the day (ages are taken at approval), so the day is not in the key. */
+REVCACHE_DEFINE(stats_cache, 64, struct dev_stats);
+
+/* dev.rev's row */
+enum dev_rev_col { DR_EPOCH, DR_REV };
+
+/* The records' revision, or rev -1 when it cannot be read (no caching). */
+static void dev_revision(struct db *db, int64_t *epoch, int64_t *rev)
+{
+	*epoch = 0;
+	*rev = -1;
+	struct db_stmt *st = db_prepare(db, &dev_sql[STMT_DEV_REV]);
+	if (st && db_step(st) == DB_ROW) {
+		*epoch = db_col_int(st, DR_EPOCH);
+		*rev = db_col_int(st, DR_REV);
+	}
+	if (st)
+		db_reset(st);
+}
+
+static enum db_rc stats_range(struct db *db, const char *prefix, const char *end, const char *from, const char *to,
+			      struct dev_stats *s);
+
 enum db_rc dev_stats_range(struct db *db, const char *prefix, const char *end, const char *from, const char *to,
 			   struct dev_stats *s)
+{
+	char key[sizeof stats_cache_slots[0].prefix];
+	int64_t epoch, rev;
+	dev_revision(db, &epoch, &rev);
+	int kl = snprintf(key, sizeof key, "%s|%s|%s|%s", prefix, end, from, to);
+	bool keep = rev >= 0 && kl > 0 && (size_t)kl < sizeof key;
+	struct dev_stats one;
+	if (!keep || !revcache_get(&stats_cache, key, epoch, rev, 0, &one)) {
+		memset(&one, 0, sizeof one);
+		enum db_rc rc = stats_range(db, prefix, end, from, to, &one);
+		if (rc != DB_OK)
+			return rc;
+		if (keep)
+			revcache_put(&stats_cache, key, epoch, rev, 0, &one);
+	}
+	s->developed += one.developed;
+	s->under_35 += one.under_35;
+	s->college_plus += one.college_plus;
+	s->two_new += one.two_new;
+	s->women += one.women;
+	s->minorities += one.minorities;
+	for (int k = 0; k < 6; k++)
+		s->stage[k] += one.stage[k];
+	s->applicants += one.applicants;
+	s->activists += one.activists;
+	s->candidates += one.candidates;
+	s->probationary += one.probationary;
+	return DB_OK;
+}
+
+static enum db_rc stats_range(struct db *db, const char *prefix, const char *end, const char *from, const char *to,
+			      struct dev_stats *s)
 {
 	struct db_stmt *st = db_prepare(db, &dev_sql[STMT_DEV_STATS]);
 	if (!st)

@@ -445,7 +445,10 @@ static enum db_rc enqueue_subtree(struct db *db, const char *key_prefix, const c
 		db_bind_text(st, 2, channel, -1);
 		db_bind_text(st, 3, t->code, -1);
 		db_bind_text(st, 4, t->kind, -1);
-		db_bind_text(st, 5, ptext, -1);
+		/* an in-app row is delivered as it is written: its rendered title and body are
+		 * what the inbox shows and nothing sends its parameters again, so a push to a
+		 * million members does not write them a million times (issue 16's ≤ 10 s) */
+		db_bind_text(st, 5, inapp ? "{}" : ptext, -1);
 		db_bind_text(st, 6, title, -1);
 		db_bind_text(st, 7, body, -1);
 		db_bind_opt_text(st, 8, link);
@@ -455,10 +458,14 @@ static enum db_rc enqueue_subtree(struct db *db, const char *key_prefix, const c
 		db_bind_text(st, 12, prefix, -1);
 		db_bind_text(st, 13, end, -1);
 		db_bind_int(st, 14, unlinked ? 1 : 0);
+		/* the whole push's dirty pages in the cache rather than spilled to the WAL
+		 * and written there again as the random index pages change once more */
+		db_cache_kib(db, 128 * 1024);
 		rc = done_rc(db_step(st));
 		db_reset(st);
 		if (rc == DB_OK)
 			*queued = db_changes(db);
+		db_cache_kib(db, 0);
 	}
 	free(ptext);
 	arena_free(a);

@@ -425,6 +425,14 @@ test('board, statistics and the member\'s own progress', async () => {
   const y = await admin.call('GET', '/api/v1/stats/development?from=2023-01-01&to=2023-12-31');
   assert.equal(y.body.developed.total, Number(sqlQuery(srv.dir, "SELECT COUNT(*) FROM dev_applicants WHERE approved_on BETWEEN '2023-01-01' AND '2023-12-31' AND status <> 'withdrawn'")));
   refused(await admin.call('GET', '/api/v1/stats/development?from=2024-01-01&to=2023-01-01'), 'to', 'invalid_range');
+  // the figures are kept at the records' revision (0124): every change shows at once
+  const again = await admin.call('GET', '/api/v1/stats/development?from=2000-01-01&to=2099-12-31');
+  const one = await newApplicant({ name: '统计缓存' });
+  const later = await admin.call('GET', '/api/v1/stats/development?from=2000-01-01&to=2099-12-31');
+  assert.equal(later.body.pipeline.applicants, again.body.pipeline.applicants + 1);
+  sqlQuery(srv.dir, `UPDATE dev_applicants SET status = 'withdrawn' WHERE id = ${one.id}`);
+  const gone = await admin.call('GET', '/api/v1/stats/development?from=2000-01-01&to=2099-12-31');
+  assert.equal(gone.body.pipeline.applicants, again.body.pipeline.applicants);
   // 我的: the 预备党员's own record through the account linked to the member
   const mine = await walk(await newApplicant({ name: '手机用户' }), 16);
   const u = await signIn(srv, { role: 'member', org: BRANCH });

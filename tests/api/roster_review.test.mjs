@@ -248,6 +248,15 @@ test('P20 organization search: each result with its path, paged, true total', as
   const mine = srv.sql(`SELECT name FROM orgs WHERE id = ${srv.branch(0)}`);
   const s = await sec.call('GET', `/api/v1/orgs?q=${encodeURIComponent(mine)}`);
   assert.deepEqual(s.body.items.find((o) => o.id === srv.branch(0)).path_names, []);
+  // the totals are kept at the organizations' revision (0124): an added, renamed or
+  // removed organization shows in the next answer
+  const id = addChildren(b, 1, '同名检索');
+  assert.equal((await admin.call('GET', `/api/v1/orgs?q=${encodeURIComponent('同名检索')}&limit=50`)).body.total, 64);
+  srv.sql(`UPDATE orgs SET name = '改名检索' WHERE id = ${id}`);
+  assert.equal((await admin.call('GET', `/api/v1/orgs?q=${encodeURIComponent('同名检索')}&limit=50`)).body.total, 63);
+  assert.equal((await admin.call('GET', `/api/v1/orgs?parent_id=${b}&q=${encodeURIComponent('改名检索')}`)).body.total, 1);
+  srv.sql(`DELETE FROM orgs WHERE id = ${id}`);
+  assert.equal((await admin.call('GET', `/api/v1/orgs?parent_id=${b}&q=${encodeURIComponent('改名检索')}`)).body.total, 0);
 });
 
 async function importJob(buf, query) {
