@@ -115,7 +115,7 @@ static const struct option_def options[] = {
 	S(services_tiles, "", NULL, false,
 	  "map tile URL template ({z}/{x}/{y}; 天地图 with the deployment's key); empty: the map page shows a list"),
 	S(services_jurisdiction, "dangjian", NULL, true, "Open311 jurisdiction_id this server answers for"),
-	I(services_public_per_min, "120", 1, 1000000, "public service API requests per client address per minute"),
+	I(services_public_per_min, "120", 1, 1000000000, "public service API requests per client address per minute"),
 	I(services_file_per_hour, "20", 1, 1000000, "requests a client address may file per hour on the residents' page"),
 };
 #undef I

@@ -19,6 +19,7 @@
 #include "http/params.h"
 #include "model/base.h"
 #include "model/file.h"
+#include "model/revcache.h"
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -545,6 +546,9 @@ static void cal_add(void *ctx, const char *day, int start, int64_t taken, int64_
 	s->waiting = waiting;
 }
 
+/* built calendars (see get_calendar) */
+REVCACHE_BLOB_DEFINE(calendar_cache, 64);
+
 static void get_calendar(struct request *req)
 {
 	const struct cal_in *in = req->in;
@@ -567,17 +571,37 @@ static void get_calendar(struct request *req)
 	char from[11], to[11];
 	date_format(first, from);
 	date_format(next, to);
+	/* built once per (base, month, day asked) at a revision of the bases and today's
+	 * date (the past days, the booking window): the visibility is checked above on each
+	 * request, the answer is the same for everyone who sees the base */
+	struct date today0 = roster_today();
+	char key[64];
+	snprintf(key, sizeof key, "%lld|%s|%s", (long long)b.id, from, in->day ? in->day : "");
+	int64_t epoch, rev, kday = date_to_days(today0);
+	base_revision(req->db, &epoch, &rev);
+	char *hit;
+	size_t hlen;
+	if (rev >= 0 && revcache_get_blob(&calendar_cache, key, epoch, rev, kday, req->arena, &hit, &hlen)) {
+		req_reply_raw(req, 200, "application/json", hit, hlen);
+		return;
+	}
 	struct cal_acc acc = {req->arena, NULL, 0, 0};
 	enum db_rc rc = base_month(req->db, b.id, from, to, cal_add, &acc);
-	json_t *closed = json_array();
+	/* a constant number of statements: the month's bookings (one range of
+	 * base_bookings_slot), its closed days and its statutory holidays (one range each);
+	 * the days are then walked in C beside these lists, all in day order */
+	json_t *closed = json_array(), *hols = json_array();
 	if (rc == DB_OK)
 		rc = base_closed_list(req->db, b.id, from, to, closed);
+	if (rc == DB_OK && b.holidays_closed)
+		rc = base_holidays(req->db, from, to, hols);
 	if (rc != DB_OK) {
 		json_decref(closed);
+		json_decref(hols);
 		req_fail_db(req, rc);
 		return;
 	}
-	struct date wfirst, wlast, today = roster_today();
+	struct date wfirst, wlast, today = today0;
 	base_window(&wfirst, &wlast);
 	struct jsonw w;
 	jw_init(&w, req->arena, 16384);
@@ -590,7 +614,7 @@ static void get_calendar(struct request *req)
 	jw_kstr(&w, "last_bookable", arena_printf(req->arena, "%04d-%02d-%02d", wlast.y, wlast.m, wlast.d));
 	jw_key(&w, "days");
 	jw_array(&w);
-	size_t k = 0;
+	size_t k = 0, ci = 0, hi = 0;
 	for (int64_t d = date_to_days(first); d < date_to_days(next); d++) {
 		struct date dd = date_from_days(d);
 		char ds[11];
@@ -598,26 +622,19 @@ static void get_calendar(struct request *req)
 		int wd = base_weekday(dd);
 		const char *reason = NULL;
 		bool shut = false;
-		size_t i;
 		json_t *it;
-		json_array_foreach(closed, i, it) if (strcmp(json_string_value(json_object_get(it, "day")), ds) == 0)
-		{
+		while ((it = json_array_get(closed, ci)) && strcmp(json_string_value(json_object_get(it, "day")), ds) < 0)
+			ci++;
+		if (it && strcmp(json_string_value(json_object_get(it, "day")), ds) == 0) {
 			shut = true;
 			reason = json_string_value(json_object_get(it, "reason"));
 		}
-		if (!shut && b.holidays_closed) {
-			bool hol = false;
-			const char *hname = NULL;
-			enum db_rc hrc = base_holiday(req->db, req->arena, ds, &hol, &hname);
-			if (hrc != DB_OK) {
-				json_decref(closed);
-				req_fail_db(req, hrc);
-				return;
-			}
-			if (hol) {
-				shut = true;
-				reason = hname && *hname ? hname : "法定节假日";
-			}
+		while ((it = json_array_get(hols, hi)) && strcmp(json_string_value(json_object_get(it, "day")), ds) < 0)
+			hi++;
+		if (!shut && it && strcmp(json_string_value(json_object_get(it, "day")), ds) == 0) {
+			const char *hname = json_string_value(json_object_get(it, "name"));
+			shut = true;
+			reason = hname && *hname ? hname : "法定节假日";
 		}
 		bool open = b.open && !shut && b.opens[wd] >= 0;
 		bool bookable_day = open && date_cmp(dd, wfirst) >= 0 && date_cmp(dd, wlast) <= 0;
@@ -640,22 +657,25 @@ static void get_calendar(struct request *req)
 		while (k < acc.n && strcmp(acc.v[k].day, ds) < 0)
 			k++;
 		if (open) {
+			/* the day's slots with bookings come in slot order, as the slots are walked */
+			size_t q = k;
 			for (int s = b.opens[wd]; s + b.slot_minutes <= b.closes[wd]; s += b.slot_minutes) {
 				int64_t taken = 0, waiting = 0;
-				for (size_t q = k; q < acc.n && strcmp(acc.v[q].day, ds) == 0; q++)
-					if (acc.v[q].start == s) {
-						taken = acc.v[q].taken;
-						waiting = acc.v[q].waiting;
-					}
-				char hs[6], he[6];
-				base_format_hm(s, hs);
-				base_format_hm(s + b.slot_minutes, he);
+				while (q < acc.n && acc.v[q].start < s && strcmp(acc.v[q].day, ds) == 0)
+					q++;
+				if (q < acc.n && acc.v[q].start == s && strcmp(acc.v[q].day, ds) == 0) {
+					taken = acc.v[q].taken;
+					waiting = acc.v[q].waiting;
+				}
 				int64_t fr = b.capacity - taken > 0 ? b.capacity - taken : 0;
 				free_sum += fr;
 				taken_sum += taken;
 				waiting_sum += waiting;
 				if (!detail)
 					continue;
+				char hs[6], he[6];
+				base_format_hm(s, hs);
+				base_format_hm(s + b.slot_minutes, he);
 				jw_object(&w);
 				jw_kstr(&w, "slot", hs);
 				jw_kstr(&w, "end", he);
@@ -679,6 +699,9 @@ static void get_calendar(struct request *req)
 	jw_array_end(&w);
 	jw_object_end(&w);
 	json_decref(closed);
+	json_decref(hols);
+	if (rev >= 0)
+		revcache_put_blob(&calendar_cache, key, epoch, rev, kday, w.buf, w.len);
 	req_reply_raw(req, 200, "application/json", w.buf, w.len);
 }
 

@@ -142,10 +142,13 @@ static void get_transfers(struct request *req)
 		return;
 	}
 	size_t shown = n > (size_t)in->limit ? (size_t)in->limit : n;
-	json_t *items = json_array();
+	/* the items streamed (transfer_jw): a page of 20 letters of ~50 fields each was
+	 * two thirds of the request's CPU as jansson values */
+	struct jsonw *w = req_list_begin(req, 512 + shown * 1400);
+	struct date today = roster_today();
 	for (size_t i = 0; i < shown; i++)
-		json_array_append_new(items, view(req, &rows[i]));
-	req_reply_list(req, items, n > shown ? roster_cursor_encode(req, "", rows[shown - 1].id) : NULL, total);
+		transfer_jw(w, &rows[i], today, false, on_sending_side(req, &rows[i], "transfer.read"));
+	req_list_end(req, w, n > shown ? roster_cursor_encode(req, "", rows[shown - 1].id) : NULL, total);
 }
 
 struct counts_in {

@@ -1,6 +1,7 @@
 /* jsonw.c: see jsonw.h. */
 #include "core/jsonw.h"
 #include "core/arena.h"
+#include <stdio.h>
 #include <string.h>
 
 static void grow(struct jsonw *w, size_t need)
@@ -188,4 +189,34 @@ void jw_kint(struct jsonw *w, const char *k, int64_t v)
 {
 	jw_key(w, k);
 	jw_int(w, v);
+}
+
+void jw_real(struct jsonw *w, double v)
+{
+	/* as jansson writes a real (JSON_REAL_PRECISION 0): %.17g, a ".0" when it would read
+	 * back as an integer, no '+' nor leading zeros in the exponent */
+	char b[40];
+	int n = snprintf(b, sizeof b - 2, "%.17g", v);
+	if (n < 0 || n >= (int)sizeof b - 2) {
+		jw_null(w);
+		return;
+	}
+	if (!strchr(b, '.') && !strchr(b, 'e')) {
+		memcpy(b + n, ".0", 3);
+		n += 2;
+	}
+	char *e = strchr(b, 'e');
+	if (e) {
+		char *start = e + 1, *end = start + 1;
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		if (end != start) {
+			memmove(start, end, (size_t)(b + n - end) + 1);
+			n -= (int)(end - start);
+		}
+	}
+	sep(w);
+	put(w, b, (size_t)n);
 }

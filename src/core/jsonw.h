@@ -35,6 +35,8 @@ void jw_str(struct jsonw *w, const char *s);
 void jw_int(struct jsonw *w, int64_t v);
 void jw_bool(struct jsonw *w, bool v);
 void jw_null(struct jsonw *w);
+/* A real written as jansson writes it (the same bytes as its json_dumps). */
+void jw_real(struct jsonw *w, double v);
 /* Shorthands for one member: key then value. */
 void jw_kstr(struct jsonw *w, const char *k, const char *s);
 void jw_kint(struct jsonw *w, const char *k, int64_t v);

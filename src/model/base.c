@@ -19,6 +19,8 @@ enum base_stmt {
 	STMT_BASE_CLOSED_ON,
 	STMT_BASE_ASSIGNMENTS,
 	STMT_BASE_MEMBER_COUNT,
+	STMT_BASE_HOLIDAYS,
+	STMT_BASE_REV,
 	BASE_STMT__MAX
 };
 /* base.get's and base.list's rows */
@@ -47,6 +49,8 @@ enum base_col {
 };
 enum base_assign_col { BA_COL_USER_ID, BA_COL_NAME, BA_COL_ROLE, BA_COL_ORG_ID, BA_COL_ORG_NAME };
 enum base_closed_col { BC_COL_DAY, BC_COL_REASON };
+/* base.rev's row */
+enum base_rev_col { BR_COL_EPOCH, BR_COL_REV };
 
 #define BASE_COLS                                                                                          \
 	"b.id, b.org_id, o.path, o.name, b.name, b.kind, b.address, b.lat_e6, b.lng_e6, b.capacity,"     \
@@ -88,6 +92,11 @@ static const struct db_sql base_sql[BASE_STMT__MAX] = {
 	[STMT_BASE_MEMBER_COUNT] = {"base.member_count",
 	 "SELECT COUNT(*) FROM (SELECT 1 FROM members WHERE org_path >= $1 AND org_path < $2 AND state = 'normal'"
 	 " LIMIT $3) AS m"},
+	/* the statutory holidays of the working-day calendar (0060) in [$1, $2): one range of
+	 * calendar_days' primary key (a month's calendar, a booking's day) */
+	[STMT_BASE_HOLIDAYS] = {"base.holidays",
+	 "SELECT day, name FROM calendar_days WHERE day >= $1 AND day < $2 AND kind = 'holiday' ORDER BY day"},
+	[STMT_BASE_REV] = {"base.rev", "SELECT epoch, rev FROM base_rev WHERE id = 1"},
 };
 DB_SQL_TABLE(base, base_sql);
 
@@ -394,25 +403,51 @@ enum db_rc base_member_count(struct db *db, const char *prefix, const char *end,
 	return rc;
 }
 
+enum db_rc base_holidays(struct db *db, const char *from, const char *to, json_t *items)
+{
+	struct db_stmt *st = db_prepare(db, &base_sql[STMT_BASE_HOLIDAYS]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, from, -1);
+	db_bind_text(st, 2, to, -1);
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_array_append_new(items, json_pack("{s:s, s:s}", "day", db_col_text(st, BC_COL_DAY), "name",
+						       db_col_text(st, BC_COL_REASON) ? db_col_text(st, BC_COL_REASON) : ""));
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
 enum db_rc base_holiday(struct db *db, struct arena *a, const char *day, bool *holiday, const char **name)
 {
 	struct date d;
 	*holiday = false;
 	if (!date_parse(day, &d))
 		return DB_OK;
+	/* the one day: [day, day + 1) */
+	char next[11];
+	date_format(date_from_days(date_to_days(d) + 1), next);
 	json_t *items = json_array();
-	enum db_rc rc = workday_year_list(db, d.y, items);
-	size_t i;
-	json_t *it;
-	json_array_foreach(items, i, it)
-	{
-		const char *k = json_string_value(json_object_get(it, "kind"));
-		if (k && strcmp(k, "holiday") == 0 && strcmp(json_string_value(json_object_get(it, "day")), day) == 0) {
-			*holiday = true;
-			if (name)
-				*name = arena_strdup(a, json_string_value(json_object_get(it, "name")));
-		}
+	enum db_rc rc = base_holidays(db, day, next, items);
+	json_t *it = json_array_get(items, 0);
+	if (rc == DB_OK && it && strcmp(json_string_value(json_object_get(it, "day")), day) == 0) {
+		*holiday = true;
+		if (name)
+			*name = arena_strdup(a, json_string_value(json_object_get(it, "name")));
 	}
 	json_decref(items);
 	return rc;
+}
+
+void base_revision(struct db *db, int64_t *epoch, int64_t *rev)
+{
+	*epoch = 0;
+	*rev = -1;
+	struct db_stmt *st = db_prepare(db, &base_sql[STMT_BASE_REV]);
+	if (st && db_step(st) == DB_ROW) {
+		*epoch = db_col_int(st, BR_COL_EPOCH);
+		*rev = db_col_int(st, BR_COL_REV);
+	}
+	if (st)
+		db_reset(st);
 }

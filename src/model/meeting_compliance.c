@@ -1,7 +1,8 @@
 /* meeting_compliance.c: what is computed over many meeting records (see meeting.h):
  * R-MTG-01's cadence pass with exemptions (the heat-map of branches × months and the
  * early warnings come from the same pass), the yearly plan, 民主评议党员 grades, study
- * hours and the statistics. The pass reads organizations and counted meetings once each
+ * hours and the statistics. The pass reads organizations and the months with counted
+ * meetings (0118 meeting_months: one row per organization, type and year) once each
  * (db_scan over covering indexes) and counts into bit masks in C: per branch and type,
  * the months of the year with a meeting held, and those exempted. */
 #include "model/meeting.h"
@@ -40,12 +41,14 @@ static const struct db_sql compliance_sql[COMPLIANCE_STMT__MAX] = {
 	 " WHEN '党小组' THEN 2 ELSE 0 END) FROM orgs WHERE path >= $1 AND path < $2",
 	 "SELECT id, COALESCE(parent_id, 0), CASE type WHEN '党支部' THEN 1 WHEN '联合党支部' THEN 1"
 	 " WHEN '党小组' THEN 2 ELSE 0 END FROM orgs WHERE path >= $1 AND path < $2"},
-	/* $3/$4: YYYYMM bounds of the year */
+	/* $3 the year: per organization and type, the months with a counted meeting as bits
+	 * (0118 meeting_months, kept by triggers: a row per (organization, type) rather than
+	 * one per meeting) */
 	[STMT_MC_MEETINGS] = {"mc.meetings",
-	 "SELECT dj_row(org_id, type, held_ym) FROM meetings INDEXED BY meetings_scan"
-	 " WHERE org_path >= $1 AND org_path < $2 AND held_ym >= $3 AND held_ym <= $4 AND " COUNTED,
-	 "SELECT org_id, type, held_ym FROM meetings"
-	 " WHERE org_path >= $1 AND org_path < $2 AND held_ym >= $3 AND held_ym <= $4 AND " COUNTED},
+	 "SELECT dj_row(org_id, type, mask) FROM meeting_months INDEXED BY meeting_months_scan"
+	 " WHERE org_path >= $1 AND org_path < $2 AND year = $3 AND mask <> 0",
+	 "SELECT org_id, type, mask FROM meeting_months"
+	 " WHERE org_path >= $1 AND org_path < $2 AND year = $3 AND mask <> 0"},
 	/* $3 "2026", $4 "2026~": the year's periods sort between */
 	[STMT_MC_EXEMPTIONS] = {"mc.exemptions",
 	 "SELECT org_id, type, period FROM meeting_exemptions WHERE org_path >= $1 AND org_path < $2"
@@ -195,9 +198,9 @@ static void meeting_row(void *ctx, const int64_t *v, int n)
 	struct branch *b = p->last_org == v[0] && p->last_org ? p->last : branch_of(p, v[0]);
 	p->last_org = v[0];
 	p->last = b;
-	int type = (int)v[1], month = (int)(v[2] % 100);
-	if (b && type > 0 && type < MTG_TYPE__MAX && month >= 1 && month <= 12)
-		b->held[type] |= (uint16_t)(1u << (month - 1));
+	int type = (int)v[1];
+	if (b && type > 0 && type < MTG_TYPE__MAX)
+		b->held[type] |= (uint16_t)(v[2] & 0xFFF);
 }
 
 /* The months of a period key of the year ("2026-03", "2026-Q1", "2026") as bits. */
@@ -243,8 +246,7 @@ static enum db_rc run_pass(struct db *db, const char *prefix, const char *end, i
 		return DB_ERROR;
 	db_bind_text(st, 1, prefix, -1);
 	db_bind_text(st, 2, end, -1);
-	db_bind_int(st, 3, (int64_t)year * 100 + 1);
-	db_bind_int(st, 4, (int64_t)year * 100 + 12);
+	db_bind_int(st, 3, year);
 	rc = db_scan(st, meeting_row, p, NULL);
 	if (rc != DB_OK)
 		return rc;

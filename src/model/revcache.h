@@ -32,8 +32,23 @@ struct revcache {
 	static struct revcache name = {PTHREAD_MUTEX_INITIALIZER, (n_), 0, sizeof(type), name##_slots,        \
 				       (unsigned char *)name##_values}
 
+/* Variable-size values (a built answer, as bytes): each slot's value owns a malloc'd
+ * copy, replaced when the slot is reused; a hit is copied out under the lock. */
+struct revcache_blob {
+	char *p;
+	size_t len;
+};
+#define REVCACHE_BLOB_DEFINE(name, n_) REVCACHE_DEFINE(name, n_, struct revcache_blob)
+struct arena;
+
 /* Copies the value kept for the key into out; false when there is none. */
 bool revcache_get(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, void *out);
 /* Keeps value for the key, in place of the oldest. */
 void revcache_put(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, const void *value);
+/* The same for a cache of REVCACHE_BLOB_DEFINE: the bytes kept, copied into a (with a
+ * terminating NUL not counted in *len) / a copy of p kept (false: not kept, no memory). */
+bool revcache_get_blob(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day,
+		       struct arena *a, char **out, size_t *len);
+bool revcache_put_blob(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day,
+		       const char *p, size_t len);
 #endif

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/idcard.h"
+#include "core/jsonw.h"
 #include "model/seal.h"
 #include "model/token.h"
 #include "model/workday.h"
@@ -644,15 +645,14 @@ json_t *svc_request_json(const struct svc_request *r, int64_t now)
 }
 
 /* Public text: runs of 7 or more digits (a mobile, an ID number, a house phone) are
- * starred, so that no answer to the public carries someone's number. */
-static json_t *public_text(const char *s)
+ * starred, so that no answer to the public carries someone's number. A copy (arena;
+ * NULL stays NULL). */
+static const char *public_dup(struct arena *a, const char *s)
 {
 	if (!s)
-		return json_null();
+		return NULL;
 	size_t n = strlen(s);
-	char *b = malloc(n + 1);
-	if (!b)
-		return json_null();
+	char *b = arena_alloc_raw(a, n + 1);
 	memcpy(b, s, n + 1);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
@@ -662,27 +662,64 @@ static json_t *public_text(const char *s)
 			memset(b + i, '*', j - i);
 		i = j > i ? j : i + 1;
 	}
-	json_t *j = json_string(b);
-	free(b);
-	return j ? j : json_null();
+	return b;
+}
+
+static void jw_rfc(struct jsonw *w, const char *k, int64_t t)
+{
+	char b[21];
+	if (t > 0)
+		clock_rfc3339(t, b);
+	jw_kstr(w, k, t > 0 ? b : NULL);
+}
+
+static void jw_deg(struct jsonw *w, const char *k, bool has, int64_t e6)
+{
+	jw_key(w, k);
+	if (has)
+		jw_real(w, (double)e6 / 1e6);
+	else
+		jw_null(w);
+}
+
+void svc_request_o311_jw(struct jsonw *w, const struct svc_request *r)
+{
+	char id[24];
+	snprintf(id, sizeof id, "%lld", (long long)r->id);
+	jw_object(w);
+	jw_kstr(w, "service_request_id", id);
+	jw_kstr(w, "status", svc_state_open(r->state) ? "open" : "closed");
+	jw_kstr(w, "status_notes", public_dup(w->arena, r->status_note));
+	jw_kstr(w, "service_name", r->service_name);
+	jw_kstr(w, "service_code", r->service_code);
+	jw_kstr(w, "description", public_dup(w->arena, r->description));
+	jw_kstr(w, "agency_responsible", r->org_name);
+	jw_kstr(w, "service_notice", NULL);
+	jw_kstr(w, "address", public_dup(w->arena, r->address));
+	jw_kstr(w, "address_id", NULL);
+	jw_kstr(w, "zipcode", NULL);
+	jw_deg(w, "lat", r->has_point, r->lat_e6);
+	jw_deg(w, "long", r->has_point, r->lon_e6);
+	jw_kstr(w, "media_url", NULL);
+	jw_rfc(w, "requested_datetime", r->requested_at);
+	jw_rfc(w, "updated_datetime", r->updated_at);
+	jw_rfc(w, "expected_datetime", r->due_at);
+	jw_object_end(w);
 }
 
 json_t *svc_request_open311(const struct svc_request *r)
 {
-	json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:n, s:o, s:n, s:n, s:o, s:o, s:n}",
-			      "service_request_id", "", "status", svc_state_open(r->state) ? "open" : "closed",
-			      "status_notes", public_text(r->status_note), "service_name", r->service_name,
-			      "service_code", r->service_code, "description", public_text(r->description),
-			      "agency_responsible", r->org_name, "service_notice", "address", public_text(r->address),
-			      "address_id", "zipcode", "lat", deg(r->has_point, r->lat_e6), "long",
-			      deg(r->has_point, r->lon_e6), "media_url");
-	char id[24];
-	snprintf(id, sizeof id, "%lld", (long long)r->id);
-	json_object_set_new(o, "service_request_id", json_string(id));
-	rfc(o, "requested_datetime", r->requested_at);
-	rfc(o, "updated_datetime", r->updated_at);
-	rfc(o, "expected_datetime", r->due_at);
-	return o;
+	/* one writer for both: the public list streams svc_request_o311_jw, the rest parse it */
+	struct arena *a = arena_new();
+	json_t *o = NULL;
+	if (a) {
+		struct jsonw w;
+		jw_init(&w, a, 1024);
+		svc_request_o311_jw(&w, r);
+		o = json_loadb(w.buf, w.len, 0, NULL);
+		arena_free(a);
+	}
+	return o ? o : json_object();
 }
 
 enum db_rc svc_event_add(struct db *db, int64_t request_id, int64_t at, int64_t actor_id, const char *actor_name,
@@ -792,7 +829,7 @@ enum db_rc svc_task_list(struct db *db, struct arena *a, const struct svc_filter
 	return rc;
 }
 
-enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, json_t *items)
+enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, struct jsonw *w)
 {
 	struct db_stmt *st = db_prepare(db, &svc_sql[f->status < 0 ? STMT_SVC_O311_ALL : STMT_SVC_O311_STATUS]);
 	if (!st)
@@ -807,7 +844,7 @@ enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o31
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct svc_request r;
 		read_request(st, a, &r);
-		json_array_append_new(items, svc_request_open311(&r));
+		svc_request_o311_jw(w, &r);
 	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;

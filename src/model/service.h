@@ -112,7 +112,11 @@ struct svc_o311_filter {
 	int status;
 	const char *service_code;
 };
-enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, json_t *items);
+/* …each written into w, inside the array the caller opened */
+struct jsonw;
+enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, struct jsonw *w);
+/* One request as Open311 shows it, written into w (svc_request_open311 parses the same) */
+void svc_request_o311_jw(struct jsonw *w, const struct svc_request *r);
 
 /* Volunteers (members) of a grid with a skill tag (NULL: any), at most limit, among the
  * members of the subtree [prefix, end) (the grid's community). */

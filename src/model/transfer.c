@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/idcard.h"
+#include "core/jsonw.h"
 #include "model/revcache.h"
 #include "model/seal.h"
 #include <stdio.h>
@@ -693,7 +694,7 @@ enum db_rc transfer_destinations(struct db *db, struct arena *a, const char *q, 
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reveal, bool with_member)
+void transfer_jw(struct jsonw *w, const struct transfer_rec *t, struct date today, bool reveal, bool with_member)
 {
 	struct transfer_flags f;
 	transfer_flags(t, today, &f);
@@ -718,11 +719,18 @@ json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reve
 	char c[21], u[21];
 	clock_rfc3339(t->created_at, c);
 	clock_rfc3339(t->updated_at, u);
-	json_t *j = json_object();
-#define S(k, v) json_object_set_new_nocheck(j, k, str_or_null(v))
-#define I(k, v) json_object_set_new_nocheck(j, k, (v) > 0 ? json_integer(v) : json_null())
-#define B(k, v) json_object_set_new_nocheck(j, k, json_boolean(v))
-	json_object_set_new_nocheck(j, "id", json_integer(t->id));
+	jw_object(w);
+#define S(k, v) jw_kstr(w, k, v)
+#define I(k, v)                                                                                                  \
+	do {                                                                                                     \
+		jw_key(w, k);                                                                                    \
+		if ((v) > 0)                                                                                     \
+			jw_int(w, v);                                                                            \
+		else                                                                                             \
+			jw_null(w);                                                                              \
+	} while (0)
+#define B(k, v) (jw_key(w, k), jw_bool(w, v))
+	jw_kint(w, "id", t->id);
 	S("kind", t->kind);
 	S("kind_name", transfer_kind_name(t->kind));
 	S("state", t->state);
@@ -739,7 +747,7 @@ json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reve
 	S("letter_no", t->letter_no);
 	S("name", t->name);
 	S("sex", t->sex);
-	json_object_set_new_nocheck(j, "age", json_integer(age));
+	jw_kint(w, "age", age);
 	S("birth_date", t->birth_date);
 	S("ethnicity", t->ethnicity);
 	S("party_status", t->party_status);
@@ -751,7 +759,7 @@ json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reve
 	S("mobile", mobile);
 	S("dues_paid_to", t->dues_paid_to);
 	B("outside_city", t->outside_city);
-	json_object_set_new_nocheck(j, "validity_days", json_integer(t->validity_days));
+	jw_kint(w, "validity_days", t->validity_days);
 	S("sent_on", t->sent_on);
 	S("valid_until", t->valid_until);
 	S("received_on", t->received_on);
@@ -760,29 +768,44 @@ json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reve
 	S("sender_phone", t->sender_phone);
 	S("reason", t->reason);
 	S("return_reason", t->return_reason);
-	json_object_set_new_nocheck(j, "renewals", json_integer(t->renewals));
+	jw_kint(w, "renewals", t->renewals);
 	B("applied_by_member", t->applied_by_member);
 	B("expired", f.expired);
 	B("expiring", f.expiring);
 	B("receipt_overdue", f.receipt_overdue);
-	json_object_set_new_nocheck(j, "arrears_months", json_integer(f.arrears_months));
-	json_t *warn = json_array();
+	jw_kint(w, "arrears_months", f.arrears_months);
+	jw_key(w, "warnings");
+	jw_array(w);
+#define WARN(code, msg) (jw_object(w), jw_kstr(w, "code", code), jw_kstr(w, "message", msg), jw_object_end(w))
 	if (f.arrears_months > 0)
-		json_array_append_new(warn, json_pack("{s:s, s:s}", "code", "R-TRF-04", "message",
-						      "党费未交清：党费交至月份早于转出当月，请督促补交"));
+		WARN("R-TRF-04", "党费未交清：党费交至月份早于转出当月，请督促补交");
 	else if (f.arrears_months < 0)
-		json_array_append_new(warn, json_pack("{s:s, s:s}", "code", "R-TRF-04", "message", "未记录党费交至月份"));
+		WARN("R-TRF-04", "未记录党费交至月份");
 	if (f.expired)
-		json_array_append_new(warn, json_pack("{s:s, s:s}", "code", "R-TRF-02", "message",
-						      "介绍信已超过有效期，需续期后方可接收"));
+		WARN("R-TRF-02", "介绍信已超过有效期，需续期后方可接收");
 	if (f.receipt_overdue)
-		json_array_append_new(warn, json_pack("{s:s, s:s}", "code", "R-TRF-05", "message",
-						      "接收已超过一个月，回执尚未返回"));
-	json_object_set_new_nocheck(j, "warnings", warn);
+		WARN("R-TRF-05", "接收已超过一个月，回执尚未返回");
+	jw_array_end(w);
 	S("created_at", c);
 	S("updated_at", u);
+	jw_object_end(w);
+#undef WARN
 #undef S
 #undef I
 #undef B
-	return j;
+}
+
+json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reveal, bool with_member)
+{
+	/* one writer for both: the list pages stream transfer_jw, the rest parse it */
+	struct arena *a = arena_new();
+	json_t *j = NULL;
+	if (a) {
+		struct jsonw w;
+		jw_init(&w, a, 2048);
+		transfer_jw(&w, t, today, reveal, with_member);
+		j = json_loadb(w.buf, w.len, 0, NULL);
+		arena_free(a);
+	}
+	return j ? j : json_object();
 }

@@ -127,6 +127,10 @@ enum db_rc transfer_destinations(struct db *db, struct arena *a, const char *q, 
 /* The transfer as the API shows it (the letter's fields; ID number and mobile masked
  * unless reveal; member_id only when with_member). */
 json_t *transfer_json(const struct transfer_rec *t, struct date today, bool reveal, bool with_member);
+/* The same object written into w (the list pages stream their items: no jansson value
+ * per field); transfer_json parses this writer's output, so both are the same. */
+struct jsonw;
+void transfer_jw(struct jsonw *w, const struct transfer_rec *t, struct date today, bool reveal, bool with_member);
 
 /* ---- changes that touch the roster (transfer_flow.c) ---- */
 

@@ -369,6 +369,45 @@ test('R-BASE-12 a base that closes on holidays follows the district working-day 
   assert.equal(cd.closed_reason, '测试假日');
 });
 
+test('R-BASE-04 the month calendar follows every change: bookings, cancellations, the base, its closed days, the holidays', async () => {
+  // the server keeps a built calendar per revision of the bases (0117 base_rev): each
+  // write below must show in the next read
+  const b = await newBase({ capacity: 5, holidays_closed: true });
+  const d = day(7), m = d.slice(0, 7);
+  const read = async () => {
+    const r = await sec.call('GET', `/api/v1/bases/${b.id}/calendar?month=${m}&day=${d}`);
+    assert.equal(r.status, 200, r.text);
+    return r.body.days.find((x) => x.day === d);
+  };
+  const slot = (x) => x.slots.find((s) => s.slot === '10:00');
+  const c0 = await read();
+  assert.deepEqual(await read(), c0, 'the same answer twice');
+  assert.equal(slot(c0).taken, 0);
+  const a = await sec.call('POST', '/api/v1/base-bookings', booking(b, { headcount: 2 }));
+  assert.equal(a.status, 201, a.text);
+  assert.deepEqual([slot(await read()).taken, (await read()).taken], [2, 2]);
+  const c = await sec.call('POST', `/api/v1/base-bookings/${a.body.id}/cancel`, { reason: '改期' });
+  assert.equal(c.body.status, 'cancelled');
+  assert.equal(slot(await read()).taken, 0);
+  const p = await comm.call('PATCH', `/api/v1/bases/${b.id}`, { capacity: 7 });
+  assert.equal(p.status, 200, p.text);
+  assert.equal(slot(await read()).free, 7);
+  const put = await comm.call('PUT', `/api/v1/bases/${b.id}/closed-days`, { days: [{ day: d, reason: '布展' }] });
+  assert.ok(put.status < 300, put.text);
+  let x = await read();
+  assert.deepEqual([x.open, x.closed_reason], [false, '布展']);
+  await comm.call('PUT', `/api/v1/bases/${b.id}/closed-days`, { days: [] });
+  assert.equal((await read()).open, weekday(d) < 7);
+  const year = Number(d.slice(0, 4));
+  const cal = await admin.call('GET', `/api/v1/calendar?year=${year}`);
+  const days = (cal.body.items || []).filter((i) => i.day !== d).map(({ day: dd, kind, name }) => ({ day: dd, kind, name }));
+  assert.equal((await admin.call('PUT', '/api/v1/calendar', { year, days: [...days, { day: d, kind: 'holiday', name: '缓存假日' }] })).status, 200);
+  x = await read();
+  assert.deepEqual([x.open, x.closed_reason], [false, '缓存假日']);
+  assert.equal((await admin.call('PUT', '/api/v1/calendar', { year, days })).status, 200);
+  assert.equal((await read()).open, true);
+});
+
 test('R-BASE-13 the yearly report\'s figures: bases, bookings received (批), visiting members (人次) with their records', async () => {
   const from = day(-30), to = day(60);
   const r = await admin.call('GET', `/api/v1/indicators?org_id=1&from=${from}&to=${to}`);

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, problemOk } from './lib/server.mjs';
+import { ROOT, problemOk, isPg } from './lib/server.mjs';
 import { signIn } from './lib/auth.mjs';
 import { district, as, upload, download } from './lib/roster_api.mjs';
 
@@ -296,4 +296,15 @@ test('a moved branch takes its records along: the new parent\'s list and heat-ma
   assert.ok(!heatFrom.body.rows.some((r) => r.org_id === b));
   const listTo = await admin.call('GET', `/api/v1/meetings?org_id=${to}&limit=200`);
   assert.ok(listTo.body.items.some((m) => m.org_id === b));
+});
+
+test('R-MTG-01 the months kept per organization, type and year (0118 meeting_months, read by the heat-map) are those of the counted meetings after every change above', async () => {
+  const bit = isPg() ? '(1::bigint << CAST(held_ym % 100 - 1 AS INTEGER))' : '(1 << (held_ym % 100 - 1))';
+  const want = srv.sql(`SELECT org_id || ':' || type || ':' || (held_ym / 100) || ':' || SUM(DISTINCT ${bit}) FROM meetings
+    WHERE status IN ('submitted', 'approved') AND held_ym > 0 GROUP BY org_id, type, held_ym / 100 ORDER BY 1`);
+  const have = srv.sql("SELECT org_id || ':' || type || ':' || year || ':' || mask FROM meeting_months WHERE mask <> 0 ORDER BY 1");
+  assert.ok(want.length > 0, 'counted meetings to compare');
+  assert.equal(have, want);
+  // and each row carries its organization's path (a moved branch's rows moved too)
+  assert.equal(Number(srv.sql('SELECT COUNT(*) FROM meeting_months k JOIN orgs o ON o.id = k.org_id WHERE k.org_path <> o.path AND k.mask <> 0')), 0);
 });

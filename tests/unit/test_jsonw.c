@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -121,12 +122,32 @@ static void test_random_bytes(void **state)
 	arena_free(a);
 }
 
+/* a real is written with the bytes jansson's dump gives it */
+static void test_reals(void **state)
+{
+	(void)state;
+	const double v[] = {31.18, 31.130037, 121.44, 0.0, -0.5, 1.0, 3.0, 1e20, 1e-7, -2.5e-300, 123456789012.0, 0.1};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct arena *a = arena_new();
+		struct jsonw w;
+		jw_init(&w, a, 16);
+		jw_real(&w, v[i]);
+		json_t *j = json_real(v[i]);
+		char *t = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+		assert_string_equal(w.buf, t);
+		free(t);
+		json_decref(j);
+		arena_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_reals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

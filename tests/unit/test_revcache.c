@@ -6,9 +6,11 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "model/revcache.h"
 
 REVCACHE_DEFINE(cache, 4, int64_t);
+REVCACHE_BLOB_DEFINE(blobs, 2);
 
 static void test_keys(void **state)
 {
@@ -38,10 +40,33 @@ static void test_keys(void **state)
 	assert_int_equal(v, 3);
 }
 
+/* built answers: copied out whole, replaced (and freed) when their slot is reused */
+static void test_blobs(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new();
+	char *out = NULL;
+	size_t len = 0;
+	assert_false(revcache_get_blob(&blobs, "13|2027-01-01|", 5, 1, 0, a, &out, &len));
+	assert_true(revcache_put_blob(&blobs, "13|2027-01-01|", 5, 1, 0, "{\"days\":[]}", 11));
+	assert_true(revcache_get_blob(&blobs, "13|2027-01-01|", 5, 1, 0, a, &out, &len));
+	assert_int_equal(len, 11);
+	assert_string_equal(out, "{\"days\":[]}");
+	assert_false(revcache_get_blob(&blobs, "13|2027-01-01|", 5, 2, 0, a, &out, &len));
+	assert_false(revcache_get_blob(&blobs, "13|2027-01-01|", 5, 1, 1, a, &out, &len));
+	assert_true(revcache_put_blob(&blobs, "x", 5, 1, 0, "1", 1));
+	assert_true(revcache_put_blob(&blobs, "y", 5, 1, 0, "22", 2));
+	assert_false(revcache_get_blob(&blobs, "13|2027-01-01|", 5, 1, 0, a, &out, &len));
+	assert_true(revcache_get_blob(&blobs, "y", 5, 1, 0, a, &out, &len));
+	assert_int_equal(len, 2);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_blobs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
