@@ -55,6 +55,7 @@ static const struct slot slots[] = {
 	{"term_due", "换届提醒（R-ORG-02）", MSK_TERM_DUE_TIME, 0, NULL, REM_TERM_DUE},
 	{"transfer_receipt", "转接回执催办（R-TRF-05）", MSK_TERM_DUE_TIME, 0, NULL, REM_TRANSFER_RECEIPT},
 	{"transfer_expiring", "介绍信到期提醒（R-TRF-02）", MSK_TERM_DUE_TIME, 0, NULL, REM_TRANSFER_EXPIRING},
+	{"publicity_ending", "发展党员公示期满提醒（R-DEV-15）", MSK_TERM_DUE_TIME, 0, NULL, REM_PUBLICITY_ENDING},
 	{"probation_ending", "预备期满转正提醒（R-DEV-11）", MSK_TERM_DUE_TIME, 0, NULL, REM_PROBATION_ENDING},
 	{"meetings_missing", "三会一课缺会提醒（R-MTG-01）", MSK_TERM_DUE_TIME, 0, NULL, REM_MEETINGS_MISSING},
 	{"booking_tomorrow", "基地预约次日提醒", MSK_TERM_DUE_TIME, 0, NULL, REM_BOOKING_TOMORROW},

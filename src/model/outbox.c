@@ -13,11 +13,12 @@
 
 const char *const outbox_kinds[] = {"birthday", "term_due", "study", "notice",
 				     /* the reminders (issue 16 item 5, model/reminders.c) */
-				     "transfer_expiring", "probation_ending", "meetings_missing", "booking_tomorrow", NULL};
+				     "transfer_expiring", "publicity_ending", "probation_ending", "meetings_missing",
+				     "booking_tomorrow", NULL};
 
 /* The kinds' Chinese names, in outbox_kinds' order (我的: the opt-out list). */
 static const char *const kind_names[] = {"政治生日", "换届提醒", "学习专题", "通知", "介绍信到期提醒",
-					 "预备期满提醒", "三会一课缺会提醒", "基地预约提醒", NULL};
+					 "公示期满提醒", "预备期满提醒", "三会一课缺会提醒", "基地预约提醒", NULL};
 
 const char *outbox_kind_name(const char *kind)
 {
@@ -44,6 +45,8 @@ static const struct outbox_template templates[] = {
 	{"transfer_expiring", "transfer_expiring", "介绍信到期提醒", "介绍信即将到期：{name}",
 	 "{name}同志的组织关系介绍信（{serial}）有效期至{date}，请在到期前到{org}报到；逾期须办理延期。",
 	 {"name", "serial", "date", "org", NULL}},
+	{"publicity_ending", "publicity_ending", "公示期满提醒", "公示即将期满：{name}",
+	 "{name}同志的{what}公示将于{date}期满，期满无异议后可办理下一步。", {"name", "what", "date", NULL}},
 	{"probation_ending", "probation_ending", "预备期满提醒", "预备期即将期满：{name}",
 	 "{name}同志（{org}）的预备期将于{date}期满，请及时提醒其提出转正申请，并召开支部党员大会讨论转正。",
 	 {"name", "org", "date", NULL}},

@@ -150,6 +150,7 @@ enum rem_daily_stmt {
 	STMT_RD_USER,
 	STMT_RD_TRF_RECEIPTS,
 	STMT_RD_TRF_EXPIRING,
+	STMT_RD_PUBLICITY,
 	STMT_RD_PROBATION,
 	STMT_RD_BOOKINGS,
 	RD_STMT__MAX
@@ -176,6 +177,11 @@ static const struct db_sql rd_sql[RD_STMT__MAX] = {
 	 "SELECT id, COALESCE(member_id, 0), COALESCE(from_org_id, 0), COALESCE(to_org_id, 0), name,"
 	 " COALESCE(serial, letter_no, ''), valid_until, to_org_name FROM transfers"
 	 " WHERE state = 'sent' AND valid_until >= $1 AND valid_until <= $2 ORDER BY id LIMIT 5000"},
+	/* R-DEV-15: 公示 (0119) whose end is in [$1, $2], of applicants still before the step */
+	[STMT_RD_PUBLICITY] = {"reminders.publicity_ending",
+	 "SELECT a.id, a.org_id, p.step, a.name, p.end_on FROM dev_publicity p JOIN dev_applicants a ON a.id = p.applicant_id"
+	 " WHERE p.end_on >= $1 AND p.end_on <= $2 AND a.status = 'active' AND a.last_step < p.step ORDER BY a.id, p.step"
+	 " LIMIT 5000"},
 	/* R-DEV-11: 预备党员 (steps 17–21 done, 转正 not yet applied for) whose 预备期 ends in [$1, $2] */
 	[STMT_RD_PROBATION] = {"reminders.probation_ending",
 	 "SELECT a.id, a.org_id, a.name, o.name, a.probation_end FROM dev_applicants a JOIN orgs o ON o.id = a.org_id"
@@ -378,6 +384,34 @@ static enum db_rc rem_transfers_expiring(struct rem_run *r)
 	return rc;
 }
 
+/* R-DEV-15: a 公示 posted (dev_publicity) ends within REMINDER_PUBLICITY_DAYS and its
+ * step is not recorded yet: to the branch secretary, once per applicant, step and end. */
+static enum db_rc rem_publicity_ending(struct rem_run *r)
+{
+	json_t *rows = rows_of(r, &rd_sql[STMT_RD_PUBLICITY], day_str(r, r->from, 0),
+			       day_str(r, r->today, REMINDER_PUBLICITY_DAYS), "iiiss");
+	if (!rows)
+		return DB_ERROR;
+	enum db_rc rc = DB_OK;
+	size_t i;
+	json_t *l;
+	json_array_foreach(rows, i, l)
+	{
+		if (rc != DB_OK)
+			break;
+		r->c->members++;
+		int64_t id = COL_I(l, 0), step = COL_I(l, 2);
+		json_t *p = json_pack("{s:s, s:s, s:s}", "name", COL_S(l, 3), "what", step == 7 ? "发展对象" : "转正", "date",
+				      COL_S(l, 4));
+		rc = tell_users(r, SECRETARIES, 0, COL_I(l, 1),
+				arena_printf(r->a, "publicity:%lld:%lld:%s:", (long long)id, (long long)step, COL_S(l, 4)),
+				"publicity_ending", p, arena_printf(r->a, "/development?id=%lld", (long long)id));
+		json_decref(p);
+	}
+	json_decref(rows);
+	return rc;
+}
+
 /* R-DEV-11: the 预备期 ends within REMINDER_PROBATION_DAYS: the 转正 is due; to the
  * branch secretary, once per applicant and end date (an extension reminds again). */
 static enum db_rc rem_probation_ending(struct rem_run *r)
@@ -480,6 +514,7 @@ static const struct reminder {
 	[REM_TERM_DUE] = {"个组织临近换届", rem_term_due},
 	[REM_TRANSFER_RECEIPT] = {"份介绍信回执逾期未退回", rem_transfer_receipts},
 	[REM_TRANSFER_EXPIRING] = {"份介绍信临近有效期", rem_transfers_expiring},
+	[REM_PUBLICITY_ENDING] = {"项发展党员公示即将期满", rem_publicity_ending},
 	[REM_PROBATION_ENDING] = {"名预备党员预备期将满", rem_probation_ending},
 	[REM_MEETINGS_MISSING] = {"项三会一课尚未召开", rem_meetings_missing},
 	[REM_BOOKING_TOMORROW] = {"个基地预约即将到来", rem_bookings_tomorrow},

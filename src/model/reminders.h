@@ -35,6 +35,10 @@ enum db_rc reminders_birthdays(struct db *db, const char *from, const char *to, 
  *  - REM_TRANSFER_EXPIRING (R-TRF-02): a letter sent and not received whose validity
  *    ends within REMINDER_TRANSFER_DAYS → the member and the desks of both sides
  *    (trf_expiring:<id>:<valid_until>:m<member> / :<user>).
+ *  - REM_PUBLICITY_ENDING (R-DEV-15): a 公示 posted before step 7 or 23 (dev_publicity,
+ *    PUT /development/applicants/{id}/publicity) ends within REMINDER_PUBLICITY_DAYS and
+ *    the step is not recorded → the branch secretary
+ *    (publicity:<applicant>:<step>:<end>:<user>).
  *  - REM_PROBATION_ENDING (R-DEV-11/12): a 预备期 ending within REMINDER_PROBATION_DAYS
  *    (转正 due) → the branch secretary (probation:<applicant>:<end>:<user>).
  *  - REM_MEETINGS_MISSING (R-MTG-01): in the last 10 days of a period, a branch still
@@ -46,10 +50,12 @@ enum db_rc reminders_birthdays(struct db *db, const char *from, const char *to, 
  * where it has none, the desk users at its parent. */
 #define REMINDER_TRANSFER_DAYS 7
 #define REMINDER_PROBATION_DAYS 30
+#define REMINDER_PUBLICITY_DAYS 2
 enum reminder_id {
 	REM_TERM_DUE,
 	REM_TRANSFER_RECEIPT,
 	REM_TRANSFER_EXPIRING,
+	REM_PUBLICITY_ENDING,
 	REM_PROBATION_ENDING,
 	REM_MEETINGS_MISSING,
 	REM_BOOKING_TOMORROW,

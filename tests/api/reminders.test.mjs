@@ -1,6 +1,7 @@
 // reminders.test.mjs: the daily reminders of issue 16 item 5 (model/reminders.c), each a
 // message kind with its own template and opt-out, queued in-app through the outbox by
-// the scheduler's slots: transfer_expiring (R-TRF-02), probation_ending (R-DEV-11),
+// the scheduler's slots: transfer_expiring (R-TRF-02), publicity_ending (R-DEV-15, with
+// PUT /development/applicants/{id}/publicity that posts a 公示), probation_ending (R-DEV-11),
 // meetings_missing (R-MTG-01) and booking_tomorrow (bases). For each: sent once, not
 // again on a second run, nor on a catch-up after downtime (nor when a second server
 // with no claim runs the day again: the dedup key holds), the opt-out respected, and
@@ -89,12 +90,42 @@ before(async () => {
   memberSes = await memberUser(member);
   const g = await memberSes.call('GET', '/api/v1/me/message-prefs');
   assert.equal(g.status, 200, g.text);
-  for (const k of ['transfer_expiring', 'probation_ending', 'meetings_missing', 'booking_tomorrow'])
+  for (const k of ['transfer_expiring', 'publicity_ending', 'probation_ending', 'meetings_missing', 'booking_tomorrow'])
     assert.ok(g.body.kinds.some((x) => x.kind === k && x.name) && g.body.opt_out[k] === false, g.text);
   const p = await memberSes.call('PUT', '/api/v1/me/message-prefs', { opt_out: { transfer_expiring: true } });
   assert.equal(p.status, 200, p.text);
   assert.equal(p.body.opt_out.transfer_expiring, true);
+  // 公示 posted (R-DEV-15): two applicants of branchA before step 7, one that stays so
+  pub.a = pubApplicant(0);
+  pub.b = pubApplicant(1);
+  for (const id of [pub.a, pub.b]) {
+    const r = await secA.call('PUT', `/api/v1/development/applicants/${id}/publicity`, { step: 7, start: '2036-09-01' });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([r.body.start, r.body.end, r.body.workdays], ['2036-09-01', '2036-09-05', 5]);
+  }
+  pub.posted = n("SELECT COUNT(*) FROM audit_log WHERE action = 'dev.publicity'");
+  // bad input changes nothing; a foreign applicant is a missing one; the wrong step is refused
+  const bad = await secA.call('PUT', `/api/v1/development/applicants/${pub.a}/publicity`, { step: 8, start: '2036-02-30' });
+  assert.equal(bad.status, 400, bad.text);
+  assert.deepEqual(bad.body.errors.map((e) => e.field).sort(), ['start', 'step']);
+  const wrong = await secA.call('PUT', `/api/v1/development/applicants/${pub.a}/publicity`, { step: 23, start: '2036-09-01' });
+  assert.equal(wrong.status, 409, wrong.text);
+  assert.equal(wrong.body.code, 'wrong_step');
+  const foreign = await secB.call('PUT', `/api/v1/development/applicants/${pub.a}/publicity`, { step: 7, start: '2036-09-01' });
+  assert.equal(foreign.status, 404, foreign.text);
+  assert.equal(n(`SELECT COUNT(*) FROM dev_publicity WHERE applicant_id = ${pub.a}`), 1);
+  assert.equal(n("SELECT COUNT(*) FROM audit_log WHERE action = 'dev.publicity'"), pub.posted);
 });
+
+// an applicant of branchA at step 5 (积极分子, before 确定发展对象), from the other end of
+// the table than applicant() below
+const pub = {};
+function pubApplicant(k) {
+  const id = n(`SELECT id FROM dev_applicants ORDER BY id DESC LIMIT 1 OFFSET ${k}`);
+  sql(`UPDATE dev_applicants SET org_id = ${branchA}, org_path = (SELECT path FROM orgs WHERE id = ${branchA}),
+       status = 'active', last_step = 5, probation_end = NULL WHERE id = ${id}`);
+  return id;
+}
 after(async () => { await setClock(srv, 0); await srv.stop(); });
 
 test('transfer_expiring (R-TRF-02): a letter in transit whose validity ends within 7 days reminds the member and both sides\' desks, once; catch-up; opt-out; nothing before', async () => {
@@ -300,11 +331,30 @@ test('booking_tomorrow: an approved base booking tomorrow reminds the user who b
   assert.equal(keys(`booking:${k3}:%`), 1);
 });
 
+test('publicity_ending (R-DEV-15): a 公示 posted ends within 2 days: the branch secretary is reminded, once; not once the step is recorded; nothing before', async () => {
+  // b's step 7 is recorded meanwhile: its 公示 needs no reminder
+  sql(`UPDATE dev_applicants SET last_step = 7 WHERE id = ${pub.b}`);
+  await at('2036-09-02');
+  let t = await tick();
+  assert.equal(ran(t, 'publicity_ending').outcome, 'ok');
+  assert.equal(keys('publicity:%'), 0);
+  await at('2036-09-03');
+  t = await tick();
+  assert.equal(keys(`publicity:${pub.a}:7:2036-09-05:${secA.user.id}`), 1);
+  assert.equal(keys('publicity:%'), 1);
+  const body = sql(`SELECT body FROM outbox WHERE dedup_key = 'publicity:${pub.a}:7:2036-09-05:${secA.user.id}'`);
+  assert.match(body, /发展对象公示将于2036-09-05期满/);
+  await tick();
+  await at('2036-09-05');
+  await tick();
+  assert.equal(keys('publicity:%'), 1);
+});
+
 test('the schedule lists every reminder slot, and the old ones keep their shape (term_due, transfer_receipt)', async () => {
   const admin = await as(srv, 'district_admin', 1);
   const s = await admin.call('GET', '/api/v1/system/schedule');
   assert.equal(s.status, 200, s.text);
-  for (const slot of ['term_due', 'transfer_receipt', 'transfer_expiring', 'probation_ending', 'meetings_missing', 'booking_tomorrow']) {
+  for (const slot of ['term_due', 'transfer_receipt', 'transfer_expiring', 'publicity_ending', 'probation_ending', 'meetings_missing', 'booking_tomorrow']) {
     const it = s.body.items.find((x) => x.slot === slot);
     assert.ok(it && it.last_run && it.last_run.outcome === 'ok', slot);
   }
