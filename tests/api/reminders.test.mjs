@@ -136,7 +136,7 @@ test('transfer_expiring (R-TRF-02): a letter in transit whose validity ends with
   await at('2036-03-01');
   let t = await tick();
   assert.equal(ran(t, 'transfer_expiring').outcome, 'ok', JSON.stringify(t.ran));
-  assert.equal(keys('trf_expiring:%'), 0);
+  assert.equal(keys('trf_expiring:%:2036-%'), 0);
   // 9 March: a and c end within 7 days
   await at('2036-03-09');
   t = await tick();
@@ -152,14 +152,14 @@ test('transfer_expiring (R-TRF-02): a letter in transit whose validity ends with
   assert.equal(keys(`trf_expiring:${c.id}:%:m%`), 0);
   assert.equal(keys(`trf_expiring:${c.id}:2036-03-15:${secA.user.id}`), 1);
   assert.equal(keys(`trf_expiring:${b.id}:%`), 0);
-  const all = keys('trf_expiring:%');
+  const all = keys('trf_expiring:%:2036-%');
   // a second run the same day, and the next day's, add nothing
   t = await tick();
   assert.ok(!ran(t, 'transfer_expiring'));
   await at('2036-03-10');
   t = await tick();
   assert.equal(ran(t, 'transfer_expiring').outcome, 'ok');
-  assert.equal(keys('trf_expiring:%'), all);
+  assert.equal(keys('trf_expiring:%:2036-%'), all);
   // down from the 11th to the 25th: b became due on the 23rd; the run on the 26th covers it, once
   await at('2036-03-26');
   t = await tick();
@@ -167,12 +167,12 @@ test('transfer_expiring (R-TRF-02): a letter in transit whose validity ends with
   assert.equal(keys(`trf_expiring:${b.id}:2036-03-30:${secA.user.id}`), 1);
   assert.equal(keys(`trf_expiring:${b.id}:2036-03-30:m%`), 1);
   assert.equal(n("SELECT COUNT(*) FROM schedule_runs WHERE slot = 'transfer_expiring' AND slot_key > '2036-03-10' AND slot_key < '2036-03-26'"), 0);
-  const after26 = keys('trf_expiring:%');
+  const after26 = keys('trf_expiring:%:2036-%');
   // a second server without the claim runs the day again: the dedup keys hold
   sql("DELETE FROM schedule_claims WHERE job = 'transfer_expiring' AND day = '2036-03-26'");
   t = await tick();
   assert.equal(ran(t, 'transfer_expiring').outcome, 'ok');
-  assert.equal(keys('trf_expiring:%'), after26);
+  assert.equal(keys('trf_expiring:%:2036-%'), after26);
   // a renewal's new date reminds again
   sql(`UPDATE transfers SET valid_until = '2036-04-20' WHERE id = ${a.id}`);
   await at('2036-04-14');
