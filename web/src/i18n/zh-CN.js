@@ -876,6 +876,8 @@ export default {
     result: '预审结果',
     publicityStart: '公示开始日期',
     publicityEnd: '公示期满（按工作日计算）',
+    publicityPost: '登记公示（期满前提醒书记）',
+    publicityPosted: '已登记公示，{end} 期满，期满前将提醒支部书记',
     vote: '表决情况',
     due: '应到（有表决权正式党员）',
     present: '实到',
