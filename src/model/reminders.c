@@ -176,22 +176,22 @@ static const struct db_sql rd_sql[RD_STMT__MAX] = {
 	[STMT_RD_TRF_EXPIRING] = {"reminders.transfers_expiring",
 	 "SELECT id, COALESCE(member_id, 0), COALESCE(from_org_id, 0), COALESCE(to_org_id, 0), name,"
 	 " COALESCE(serial, letter_no, ''), valid_until, to_org_name FROM transfers"
-	 " WHERE state = 'sent' AND valid_until >= $1 AND valid_until <= $2 ORDER BY id LIMIT 5000"},
+	 " WHERE state = 'sent' AND valid_until >= $1 AND valid_until <= $2 ORDER BY id LIMIT 50000"},
 	/* R-DEV-15: 公示 (0119) whose end is in [$1, $2], of applicants still before the step */
 	[STMT_RD_PUBLICITY] = {"reminders.publicity_ending",
 	 "SELECT a.id, a.org_id, p.step, a.name, p.end_on FROM dev_publicity p JOIN dev_applicants a ON a.id = p.applicant_id"
 	 " WHERE p.end_on >= $1 AND p.end_on <= $2 AND a.status = 'active' AND a.last_step < p.step ORDER BY a.id, p.step"
-	 " LIMIT 5000"},
+	 " LIMIT 50000"},
 	/* R-DEV-11: 预备党员 (steps 17–21 done, 转正 not yet applied for) whose 预备期 ends in [$1, $2] */
 	[STMT_RD_PROBATION] = {"reminders.probation_ending",
 	 "SELECT a.id, a.org_id, a.name, o.name, a.probation_end FROM dev_applicants a JOIN orgs o ON o.id = a.org_id"
 	 " WHERE a.status = 'active' AND a.last_step >= 17 AND a.last_step <= 21 AND a.probation_end >= $1"
-	 " AND a.probation_end <= $2 ORDER BY a.id LIMIT 5000"},
+	 " AND a.probation_end <= $2 ORDER BY a.id LIMIT 50000"},
 	/* approved base bookings on days [$1, $2] */
 	[STMT_RD_BOOKINGS] = {"reminders.bookings",
 	 "SELECT k.id, k.org_id, COALESCE(k.created_by, 0), b.name, k.day, k.slot_start, k.headcount"
 	 " FROM base_bookings k JOIN bases b ON b.id = k.base_id WHERE k.status = 'approved' AND k.day >= $1"
-	 " AND k.day <= $2 ORDER BY k.id LIMIT 5000"},
+	 " AND k.day <= $2 ORDER BY k.id LIMIT 50000"},
 };
 DB_SQL_TABLE(reminders_daily, rd_sql);
 

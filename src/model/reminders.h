@@ -46,6 +46,7 @@ enum db_rc reminders_birthdays(struct db *db, const char *from, const char *to, 
  *    (mtg_missing:<org>:<type>:<period>:<user>).
  *  - REM_BOOKING_TOMORROW: an approved base booking tomorrow → the user who booked it,
  *    else the booking organization's desks (booking:<id>:<day>:<user>).
+ * Each reads at most 50,000 due things a run (transfer_receipt 5,000, as before).
  * "The branch secretary": users with the branch_secretary role at the organization;
  * where it has none, the desk users at its parent. */
 #define REMINDER_TRANSFER_DAYS 7
