@@ -400,7 +400,11 @@ static void get_prefs(struct request *req)
 		req_fail_db(req, DB_ERROR);
 		return;
 	}
-	req_reply_json(req, 200, json_pack("{s:o}", "opt_out", o));
+	/* the kinds with their names, in order: the page lists whatever is here */
+	json_t *kinds = json_array();
+	for (const char *const *k = outbox_kinds; *k; k++)
+		json_array_append_new(kinds, json_pack("{s:s, s:s}", "kind", *k, "name", outbox_kind_name(*k)));
+	req_reply_json(req, 200, json_pack("{s:o, s:o}", "opt_out", o, "kinds", kinds));
 }
 
 /* PUT /me/message-prefs {opt_out: {birthday: true, …}} */
@@ -417,7 +421,7 @@ static void put_prefs(struct request *req)
 	const char *k;
 	json_t *v;
 	json_object_foreach(o, k, v) if (!outbox_kind_valid(k) || !json_is_boolean(v))
-	    req_field_error(req, "opt_out", "invalid_code", "消息类别应为 birthday、term_due、study、notice，取值为 true/false");
+	    req_field_error(req, "opt_out", "invalid_code", "消息类别无效（见 GET /me/message-prefs 的 kinds），取值为 true/false");
 	int64_t m = req_failed(req) ? 0 : my_member(req);
 	if (m <= 0)
 		return;

@@ -23,7 +23,8 @@ struct slot {
 	const char *name, *title;
 	enum msg_key at;   /* daily at this setting's HH:MM (Beijing) … */
 	int every_minutes; /* … or every this many minutes (at = MSK__MAX) */
-	slot_fn fn;
+	slot_fn fn;	   /* the slot's work, or NULL for a reminder: */
+	enum reminder_id rem; /* model/reminders.c's, run on the days [from, key] */
 };
 
 static enum db_rc run_birthdays(struct db *db, const struct msg_settings *s, const char *from, const char *to,
@@ -33,28 +34,6 @@ static enum db_rc run_birthdays(struct db *db, const struct msg_settings *s, con
 	enum db_rc rc = reminders_birthdays(db, from, to, s->v[MSK_BIRTHDAY_CHANNELS], &c);
 	snprintf(detail, n, "%s 至 %s：%lld 人过政治生日，新排队 %lld 条，已退订 %lld，已存在 %lld", from, to,
 		 (long long)c.members, (long long)c.queued, (long long)c.opted_out, (long long)c.duplicate);
-	return rc;
-}
-
-static enum db_rc run_term_due(struct db *db, const struct msg_settings *s, const char *from, const char *to,
-			       char *detail, size_t n)
-{
-	(void)s;
-	(void)from;
-	struct reminder_counts c;
-	enum db_rc rc = reminders_term_due(db, to, &c);
-	snprintf(detail, n, "%lld 个组织临近换届，新提醒 %lld 条", (long long)c.members, (long long)c.queued);
-	return rc;
-}
-
-static enum db_rc run_transfer_receipts(struct db *db, const struct msg_settings *s, const char *from, const char *to,
-				       char *detail, size_t n)
-{
-	(void)s;
-	(void)from;
-	struct reminder_counts c;
-	enum db_rc rc = reminders_transfer_receipts(db, to, &c);
-	snprintf(detail, n, "%lld 份介绍信回执逾期未退回，新提醒 %lld 条", (long long)c.members, (long long)c.queued);
 	return rc;
 }
 
@@ -71,10 +50,16 @@ static enum db_rc run_recover(struct db *db, const struct msg_settings *s, const
 }
 
 static const struct slot slots[] = {
-	{"birthday", "政治生日祝福（R-BDAY-01）", MSK_BIRTHDAY_TIME, 0, run_birthdays},
-	{"term_due", "换届提醒（R-ORG-02）", MSK_TERM_DUE_TIME, 0, run_term_due},
-	{"transfer_receipt", "转接回执催办（R-TRF-05）", MSK_TERM_DUE_TIME, 0, run_transfer_receipts},
-	{"outbox_recover", "消息发送中断检查", MSK__MAX, 15, run_recover},
+	{"birthday", "政治生日祝福（R-BDAY-01）", MSK_BIRTHDAY_TIME, 0, run_birthdays, REM__MAX},
+	/* the reminders, daily at the reminders' time */
+	{"term_due", "换届提醒（R-ORG-02）", MSK_TERM_DUE_TIME, 0, NULL, REM_TERM_DUE},
+	{"transfer_receipt", "转接回执催办（R-TRF-05）", MSK_TERM_DUE_TIME, 0, NULL, REM_TRANSFER_RECEIPT},
+	{"transfer_expiring", "介绍信到期提醒（R-TRF-02）", MSK_TERM_DUE_TIME, 0, NULL, REM_TRANSFER_EXPIRING},
+	{"publicity_ending", "发展党员公示期满提醒（R-DEV-15）", MSK_TERM_DUE_TIME, 0, NULL, REM_PUBLICITY_ENDING},
+	{"probation_ending", "预备期满转正提醒（R-DEV-11）", MSK_TERM_DUE_TIME, 0, NULL, REM_PROBATION_ENDING},
+	{"meetings_missing", "三会一课缺会提醒（R-MTG-01）", MSK_TERM_DUE_TIME, 0, NULL, REM_MEETINGS_MISSING},
+	{"booking_tomorrow", "基地预约次日提醒", MSK_TERM_DUE_TIME, 0, NULL, REM_BOOKING_TOMORROW},
+	{"outbox_recover", "消息发送中断检查", MSK__MAX, 15, run_recover, REM__MAX},
 };
 #define N_SLOTS (sizeof slots / sizeof slots[0])
 
@@ -192,7 +177,13 @@ static enum db_rc run_tx(struct db *db, void *p)
 		if (rc != DB_ROW && rc != DB_DONE)
 			return rc;
 	}
-	rc = r->sl->fn(db, r->s, r->from, r->key, r->detail, sizeof r->detail);
+	if (r->sl->fn) {
+		rc = r->sl->fn(db, r->s, r->from, r->key, r->detail, sizeof r->detail);
+	} else {
+		struct reminder_counts c;
+		rc = reminders_run(db, r->sl->rem, r->from, r->key, &c);
+		reminders_detail(r->sl->rem, &c, r->detail, sizeof r->detail);
+	}
 	if (rc != DB_OK)
 		return rc;
 	r->claimed = true;

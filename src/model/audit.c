@@ -463,6 +463,8 @@ static const struct {
 	{"dev.step", "记录发展党员步骤"},
 	{"dev.return", "退回修改发展党员步骤"},
 	{"dev.withdraw", "终止发展"},
+	/* issue 16 item 5: a 公示 posted, its end computed (publicity_ending reminder) */
+	{"dev.publicity", "登记发展党员公示"},
 	{"dev.quota", "下达发展指标"},
 	{"dev.form", "生成发展党员文书"},
 	/* files store */

@@ -44,7 +44,7 @@ static const struct ms_def defs[MSK__MAX] = {
 	[MSK_SMS_TPL_SVC_FOLLOW] = {"sms_tpl_svc_follow", "短信模板：服务诉求查询码", "", MST_TEXT, 0, 50},
 	[MSK_BIRTHDAY_TIME] = {"birthday_time", "政治生日祝福发送时间", "09:00", MST_HHMM},
 	[MSK_BIRTHDAY_CHANNELS] = {"birthday_channels", "政治生日祝福渠道", "inapp,sms", MST_CHANNELS},
-	[MSK_TERM_DUE_TIME] = {"term_due_time", "换届提醒检查时间", "08:30", MST_HHMM},
+	[MSK_TERM_DUE_TIME] = {"term_due_time", "提醒检查时间（换届、转接、预备期、三会一课、基地预约）", "08:30", MST_HHMM},
 	/* WeChat Official Account (公众号) */
 	[MSK_WECHAT_APPID] = {"wechat_appid", "公众号 AppID", "", MST_TEXT, 0, 64},
 	[MSK_WECHAT_SECRET] = {"wechat_secret", "公众号 AppSecret", "", MST_SECRET, 0, 128},

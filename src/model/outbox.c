@@ -11,7 +11,22 @@
 #include <string.h>
 #include <time.h>
 
-const char *const outbox_kinds[] = {"birthday", "term_due", "study", "notice", NULL};
+const char *const outbox_kinds[] = {"birthday", "term_due", "study", "notice",
+				     /* the reminders (issue 16 item 5, model/reminders.c) */
+				     "transfer_expiring", "publicity_ending", "probation_ending", "meetings_missing",
+				     "booking_tomorrow", NULL};
+
+/* The kinds' Chinese names, in outbox_kinds' order (我的: the opt-out list). */
+static const char *const kind_names[] = {"政治生日", "换届提醒", "学习专题", "通知", "介绍信到期提醒",
+					 "公示期满提醒", "预备期满提醒", "三会一课缺会提醒", "基地预约提醒", NULL};
+
+const char *outbox_kind_name(const char *kind)
+{
+	for (size_t i = 0; kind && outbox_kinds[i]; i++)
+		if (strcmp(outbox_kinds[i], kind) == 0)
+			return kind_names[i];
+	return NULL;
+}
 const char *const outbox_channels[] = {"sms", "wechat", "inapp", NULL};
 
 static const struct outbox_template templates[] = {
@@ -26,6 +41,20 @@ static const struct outbox_template templates[] = {
 	{"transfer_receipt", "notice", "转接回执催办", "转接回执逾期未退回：{name}",
 	 "{name}同志的组织关系介绍信（{serial}）已于{date}由{org}接收，回执逾期一个月未退回，请及时催办。",
 	 {"name", "serial", "date", "org", NULL}},
+	/* the reminders (model/reminders.c); desk users get them in-app, members too where named */
+	{"transfer_expiring", "transfer_expiring", "介绍信到期提醒", "介绍信即将到期：{name}",
+	 "{name}同志的组织关系介绍信（{serial}）有效期至{date}，请在到期前到{org}报到；逾期须办理延期。",
+	 {"name", "serial", "date", "org", NULL}},
+	{"publicity_ending", "publicity_ending", "公示期满提醒", "公示即将期满：{name}",
+	 "{name}同志的{what}公示将于{date}期满，期满无异议后可办理下一步。", {"name", "what", "date", NULL}},
+	{"probation_ending", "probation_ending", "预备期满提醒", "预备期即将期满：{name}",
+	 "{name}同志（{org}）的预备期将于{date}期满，请及时提醒其提出转正申请，并召开支部党员大会讨论转正。",
+	 {"name", "org", "date", NULL}},
+	{"meetings_missing", "meetings_missing", "三会一课缺会提醒", "{type}尚未召开：{period}",
+	 "{org}{period}的{type}尚未召开，距期末还有{days}天，请按规定召开并录入记录。", {"org", "type", "period", "days", NULL}},
+	{"booking_tomorrow", "booking_tomorrow", "基地预约提醒", "明日参观：{base}",
+	 "您预约的{base}参观将于{date} {time}开始（{headcount}人），请按时前往并出示签到码。",
+	 {"base", "date", "time", "headcount", NULL}},
 	/* issue 18: the follow code to the mobile a resident filed with (a bare mobile: sealed) */
 	{"svc_follow", "notice", "服务诉求查询码", "服务诉求已受理",
 	 "您的服务诉求（第{id}号）已受理，查询码{code}，凭编号和查询码可查看办理进度并评价。", {"id", "code", NULL}},
@@ -72,6 +101,7 @@ enum outbox_stmt {
 	STMT_OB_INSERT,
 	STMT_OB_MEMBER_PATH,
 	STMT_OB_OPTED_OUT,
+	STMT_OB_USER_OPTED_OUT,
 	STMT_OB_SUBTREE,
 	STMT_OB_CLAIM,
 	STMT_OB_MOBILE,
@@ -143,6 +173,9 @@ static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	 " RETURNING id"},
 	[STMT_OB_MEMBER_PATH] = {"outbox.member_path", "SELECT org_path FROM members WHERE id = $1"},
 	[STMT_OB_OPTED_OUT] = {"outbox.opted_out", "SELECT 1 FROM message_optouts WHERE member_id = $1 AND kind = $2"},
+	/* a desk user's opt-out: the member record the account is linked to (我的) */
+	[STMT_OB_USER_OPTED_OUT] = {"outbox.user_opted_out",
+	 "SELECT 1 FROM users u JOIN message_optouts o ON o.member_id = u.member_id WHERE u.id = $1 AND o.kind = $2"},
 	/* one row per member of the subtree not opted out; $1 key prefix, $2 channel, $3
 	 * template, $4 kind, $5 params, $6 title, $7 body, $8 link, $9 state, $10 now, $11
 	 * day (in-app rows are delivered at once), $12/$13 the range, $14 1: only members
@@ -333,9 +366,21 @@ enum outbox_result outbox_enqueue(struct db *db, const struct outbox_msg *m, int
 		snprintf(why, whylen, "缺少收件人");
 		return OUTBOX_BAD_INPUT;
 	}
-	bool out;
+	bool out = false;
 	if (outbox_opted_out(db, m->member_id, t->kind, &out) != DB_OK)
 		return OUTBOX_DB_ERROR;
+	if (!out && m->member_id <= 0 && m->user_id > 0) {
+		struct db_stmt *us = db_prepare(db, &outbox_sql[STMT_OB_USER_OPTED_OUT]);
+		if (!us)
+			return OUTBOX_DB_ERROR;
+		db_bind_int(us, 1, m->user_id);
+		db_bind_text(us, 2, t->kind, -1);
+		enum db_rc urc = db_step(us);
+		db_reset(us);
+		if (urc != DB_ROW && urc != DB_DONE)
+			return OUTBOX_DB_ERROR;
+		out = urc == DB_ROW;
+	}
 	if (out)
 		return OUTBOX_OPTED_OUT;
 	struct arena *a = arena_new();

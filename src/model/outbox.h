@@ -33,8 +33,13 @@ struct outbox_template {
 const struct outbox_template *outbox_template(const char *code);
 /* Every template (the settings page lists them), *n of them. */
 const struct outbox_template *outbox_templates(size_t *n);
-/* True for a kind members may opt out of: birthday, term_due, study, notice. */
+/* True for a kind members may opt out of: birthday, term_due, study, notice and the
+ * reminders' kinds (transfer_expiring, probation_ending, meetings_missing,
+ * booking_tomorrow). A desk user's messages honour the opt-outs of the member record
+ * the account is linked to (users.member_id). */
 bool outbox_kind_valid(const char *kind);
+/* The kind's Chinese name, or NULL. */
+const char *outbox_kind_name(const char *kind);
 extern const char *const outbox_kinds[];    /* NULL-terminated */
 extern const char *const outbox_channels[]; /* sms, wechat, inapp; NULL-terminated */
 

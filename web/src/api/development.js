@@ -13,6 +13,8 @@ export const devApi = {
   batch: (body) => http.post('/development/batch', body),
   returnStep: (id, body) => http.post(`/development/applicants/${enc(id)}/return`, body),
   withdraw: (id, body) => http.post(`/development/applicants/${enc(id)}/withdraw`, body),
+  // issue 16: a 公示 posted before step 7 or 23 {step, start} → {end}; reminded when it ends
+  publicity: (id, body) => http.put(`/development/applicants/${enc(id)}/publicity`, body),
   voters: (id, date) => http.get(`/development/applicants/${enc(id)}/voters`, { date }),
   quotas: (query) => http.get('/development/quotas', query),
   putQuota: (body) => http.put('/development/quotas', body),

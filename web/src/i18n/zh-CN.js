@@ -876,6 +876,8 @@ export default {
     result: '预审结果',
     publicityStart: '公示开始日期',
     publicityEnd: '公示期满（按工作日计算）',
+    publicityPost: '登记公示（期满前提醒书记）',
+    publicityPosted: '已登记公示，{end} 期满，期满前将提醒支部书记',
     vote: '表决情况',
     due: '应到（有表决权正式党员）',
     present: '实到',
@@ -978,7 +980,7 @@ export default {
     providers: { none: '不发送短信', aliyun: '阿里云短信', tencent: '腾讯云短信' },
     ch: { sms: '短信', wechat: '微信', inapp: '站内' },
     state: { queued: '排队中', sending: '发送中', sent: '已发送', failed: '失败', given_up: '已放弃', cancelled: '已取消' },
-    kind: { birthday: '政治生日', term_due: '换届提醒', study: '学习专题', notice: '通知' },
+    kind: { birthday: '政治生日', term_due: '换届提醒', study: '学习专题', notice: '通知', transfer_expiring: '介绍信到期提醒', publicity_ending: '公示期满提醒', probation_ending: '预备期满提醒', meetings_missing: '三会一课缺会提醒', booking_tomorrow: '基地预约提醒' },
     stats: {
       title: '消息推送（本年）',
       birthdaySms: '政治生日短信',
