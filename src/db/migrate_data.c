@@ -31,7 +31,8 @@
  * and the copy replaces the target's row with the source's. A new migration that seeds
  * another table makes a fresh target look non-empty (the refusal names the table, and
  * tests/api/migrate_data.test.mjs fails): add the table here then. */
-static const char *const seeded_tables[] = {"member_rev", "calendar_days", "calendar_years", "transfer_rev", NULL};
+static const char *const seeded_tables[] = {"member_rev", "calendar_days", "calendar_years", "transfer_rev",
+						"path_positions" /* 0121 */, "meeting_rev" /* 0122 */, NULL};
 
 /* How a column's values are written into COPY's text format, from the target's type. */
 enum md_kind { MD_TEXT, MD_INT, MD_FLOAT, MD_BYTEA };
