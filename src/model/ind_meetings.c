@@ -8,6 +8,7 @@
  * from the same pass, rounded to whole hours). */
 #include "model/indicators.h"
 #include "model/meeting.h"
+#include "model/revcache.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -17,12 +18,14 @@ enum ind_mtg_stmt {
 	STMT_IM_VIEWS_ROWS,
 	STMT_IM_TYPES,
 	STMT_IM_MONTHS,
+	STMT_IM_REV,
 	STMT_IM_TYPE_ROWS,
 	STMT_IM_HOURS_ROWS,
 	IND_MTG_STMT__MAX
 };
 enum im_row_col { IM_ID, IM_TYPE, IM_WHAT, IM_DATE, IM_ORG, IM_HOURS, IM_PRESENT };
 enum im_type_col { IM_T_TYPE, IM_T_N, IM_T_HOURS };
+enum im_rev_col { IM_R_REV, IM_R_EPOCH };
 
 static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	/* $1/$2 range, $3/$4 dates */
@@ -50,6 +53,9 @@ static const struct db_sql ind_mtg_sql[IND_MTG_STMT__MAX] = {
 	 " AND status IN ('submitted', 'approved') GROUP BY type"},
 	/* the whole months [$2, $3] (YYYYMM) of the subtree whose root's path is $1: the
 	 * counters kept by 0121's triggers for the root and every organization above */
+	/* what the compliance pass reads, at this revision (0122), in this database (epoch) */
+	[STMT_IM_REV] = {"ind_mtg.rev",
+	 "SELECT r.rev, m.epoch FROM meeting_rev r CROSS JOIN member_rev m WHERE r.id = 1 AND m.id = 1"},
 	[STMT_IM_MONTHS] = {"ind_mtg.months",
 	 "SELECT type, COALESCE(SUM(n), 0), COALESCE(SUM(hours), 0) FROM meeting_month_counts"
 	 " WHERE anc_path = $1 AND ym >= $2 AND ym <= $3 GROUP BY type"},
@@ -253,19 +259,52 @@ static enum db_rc hours_rows(struct db *db, const struct ind_scope *s, int64_t a
 	return rows(db, s, STMT_IM_HOURS_ROWS, false, 0, after, limit, emit, ctx);
 }
 
+/* The compliance pass's met and missing of a subtree, year and day, kept at the
+ * revision of what it reads (0122 meeting_rev): 首页 asks for this year's and last
+ * year's at every load, and the pass walks every branch of the subtree. */
+struct rate_kept {
+	int64_t met, missing;
+};
+REVCACHE_DEFINE(rate_cache, 32, struct rate_kept);
+
+static enum db_rc rate_rev(struct db *db, int64_t *rev, int64_t *epoch)
+{
+	struct db_stmt *st = db_prepare(db, &ind_mtg_sql[STMT_IM_REV]);
+	if (!st)
+		return DB_ERROR;
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*rev = db_col_int(st, IM_R_REV);
+		*epoch = db_col_int(st, IM_R_EPOCH);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
+}
+
 static enum db_rc rate_n(struct db *db, const struct ind_scope *s, struct ind_value *out)
 {
 	out->num = out->den = 0;
+	int64_t rev = -1, epoch = 0;
+	if (rate_rev(db, &rev, &epoch) != DB_OK)
+		rev = -1; /* not kept */
+	/* the key's day: today, and the year in the high bits */
+	int64_t day = date_to_days(s->today) * 10000 + s->to.y;
 	for (size_t i = 0; i < s->n; i++) {
-		struct mtg_heat_opts o = {s->prefix[i], s->end[i], s->to.y, s->today, 0, 0, 0};
-		enum db_rc rc;
-		json_t *h = mtg_heatmap(db, s->a, &o, &rc);
-		if (!h)
-			return rc;
-		int64_t met = json_integer_value(json_object_get(h, "met")), missing = json_integer_value(json_object_get(h, "missing"));
-		out->num += met;
-		out->den += met + missing;
-		json_decref(h);
+		struct rate_kept k;
+		if (rev < 0 || !revcache_get(&rate_cache, s->prefix[i], epoch, rev, day, &k)) {
+			struct mtg_heat_opts o = {s->prefix[i], s->end[i], s->to.y, s->today, 0, 0, 0};
+			enum db_rc rc;
+			json_t *h = mtg_heatmap(db, s->a, &o, &rc);
+			if (!h)
+				return rc;
+			k.met = json_integer_value(json_object_get(h, "met"));
+			k.missing = json_integer_value(json_object_get(h, "missing"));
+			json_decref(h);
+			if (rev >= 0)
+				revcache_put(&rate_cache, s->prefix[i], epoch, rev, day, &k);
+		}
+		out->num += k.met;
+		out->den += k.met + k.missing;
 	}
 	if (out->den == 0)
 		out->den = -1;

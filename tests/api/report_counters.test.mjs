@@ -80,3 +80,34 @@ test('R-RPT-PERF-02 the counters follow every write to the records (insert, chan
   assert.equal(countersDiff(), 0, 'after the delete');
   for (const org of [1, b0, b1]) await check(org, `${y}-01-10`, `${y}-11-20`);
 });
+
+// meetings.compliance_rate is kept per subtree, year and day at the revision of what the
+// pass reads (0122 meeting_rev): a write to the records, the exemptions or the tree shows
+// at once, as the heat-map (computed afresh) says
+test('R-RPT-PERF-03 the kept compliance rate follows the records, the exemptions and the tree', async () => {
+  const org = srv.community(0);
+  const y = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 4);
+  const same = async (what) => {
+    const r = await admin.call('GET', `/api/v1/indicators?org_id=${org}`);
+    assert.equal(r.status, 200, r.text);
+    const v = r.body.items.find((i) => i.key === 'meetings.compliance_rate').value;
+    const c = await admin.call('GET', `/api/v1/meetings/compliance?org_id=${org}&year=${y}&limit=0`);
+    assert.equal(c.status, 200, c.text);
+    assert.equal(v.num, c.body.met, `met ${what}`);
+    assert.equal(v.den, c.body.met + c.body.missing || -1, `met + missing ${what}`);
+    return v;
+  };
+  const v0 = await same('at first');
+  assert.deepEqual(await same('read again (kept)'), v0);
+  const p = pathOf(org), end = p.slice(0, -1) + '0';
+  const b = srv.sql(`SELECT org_id FROM meetings WHERE org_path >= '${p}' AND org_path < '${end}' AND ${HELD} AND held_on >= '${y}-01-01' ORDER BY id LIMIT 1`);
+  assert.ok(b, 'a held record in the community');
+  srv.sql(`UPDATE meetings SET status = 'returned' WHERE org_id = ${b} AND ${HELD} AND held_on >= '${y}-01-01'`);
+  const v1 = await same('after records were returned');
+  assert.ok(v1.num < v0.num, `fewer met: ${v1.num} < ${v0.num}`);
+  srv.sql(`INSERT INTO meeting_exemptions (org_id, org_path, type, period, reason, created_at) SELECT id, path, 2, '${y}', '测试免于考核', 0 FROM orgs WHERE id = ${b}`);
+  const v2 = await same('after an exemption');
+  assert.ok(v2.den < v1.den, `fewer items counted: ${v2.den} < ${v1.den}`);
+  srv.sql(`UPDATE orgs SET type = '党总支' WHERE id = ${b}`);
+  await same('after a branch became a 党总支');
+});
