@@ -102,6 +102,8 @@ enum member_history_col {
 	MEMBER_HISTORY_COL_REASON,
 	MEMBER_HISTORY_COL_ACTOR_NAME,
 };
+/* member.subtree_counts's row */
+enum subtree_counts_col { SUBTREE_COUNTS_COL_MEMBERS, SUBTREE_COUNTS_COL_ROSTER, SUBTREE_COUNTS_COL_FORMAL };
 /* member.rev's row */
 enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 
@@ -246,10 +248,12 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	/* the page plans with every column */
 	PAGE_PLANS(MEMBER_PAGE, "member.page", MEMBER_COLS, " JOIN orgs o ON o.id = m.org_id"),
 	[STMT_MEMBER_COUNT_FILTERED] = {"member.count_filtered", "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER},
-	/* every member of the subtree, from the organizations' counters (0040_member_counts):
-	 * ~10,000 index entries for a 10% subtree instead of ~100,000 members */
-	[STMT_MEMBER_SUBTREE_TOTAL] = DB_SQL_INDEXED("member.subtree_total",
-	 "SELECT COALESCE(SUM(n_members), 0) FROM orgs", "orgs_path_members", " WHERE path >= $1 AND path < $2"),
+	/* the subtree's members, 在册 and 正式党员 on the roster, from the organizations'
+	 * counters (0040, 0096, 0115_org_roster_counts): ~10,000 index entries for a 10%
+	 * subtree instead of ~100,000 members, ~100 for a community instead of ~2,000 */
+	[STMT_MEMBER_SUBTREE_TOTAL] = DB_SQL_INDEXED("member.subtree_counts",
+	 "SELECT COALESCE(SUM(n_members), 0), COALESCE(SUM(n_roster), 0), COALESCE(SUM(n_formal), 0) FROM orgs",
+	 "orgs_path_counts", " WHERE path >= $1 AND path < $2"),
 	/* the count when every filter can be read from stats_key (member.h): a pass over
 	 * the covering index instead of the table (DESIGN.md §10) */
 	[STMT_MEMBER_COUNT_PACKED] = DB_SQL_INDEXED("member.count_packed",
@@ -749,12 +753,19 @@ static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
 	return packed_on(f, false, mask, value);
 }
 
-/* Subtree totals computed at a revision of the members' placement: the sum over a 10%
- * subtree reads ~10,000 counters (~1 ms), over the district ~100,000 (~12 ms); at an
- * unchanged revision the same sum is read back from here. A cached total is exact for
- * every snapshot at its (epoch, rev), as the revision rises in the same transaction as
- * every write that moves a member in or out of a subtree (0040_member_counts). */
-REVCACHE_DEFINE(total_cache, 64, int64_t);
+/* Totals computed at a revision of the members (0040_member_counts, 0042_stats_revision):
+ * the revision rises in the same transaction as every write that moves a member in or
+ * out of a subtree or changes its stats_key or state, so a count at (epoch, rev) is
+ * exact for every snapshot at it, whichever store it was counted on; at an unchanged
+ * revision the same count is read back from a cache. Two caches: the subtree's counters
+ * (subtree_counts: the sum over a 10% subtree reads ~10,000 counters, ~1 ms, over the
+ * district ~100,000, ~12 ms) by prefix, and the stats_key passes over the subtree's
+ * index entries (packed_total) by filter and prefix. */
+struct subtree_counts {
+	int64_t members, roster, formal;
+};
+REVCACHE_DEFINE(total_cache, 64, struct subtree_counts);
+REVCACHE_DEFINE(packed_cache, 64, int64_t);
 
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev)
 {
@@ -771,84 +782,111 @@ enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev)
 	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
 }
 
-static enum db_rc subtree_total(struct db *db, const char *prefix, const char *end, int64_t *n)
-{
-	int64_t epoch = 0, rev;
-	enum db_rc rc = member_revision(db, &epoch, &rev);
-	if (rc != DB_OK)
-		return rc;
-	if (rev >= 0 && revcache_get(&total_cache, prefix, epoch, rev, 0, n))
-		return DB_OK;
-	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_SUBTREE_TOTAL]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, prefix, -1);
-	db_bind_text(st, 2, end, -1);
-	rc = db_step(st);
-	if (rc == DB_ROW) {
-		*n = db_col_int(st, DB_COL_ONLY);
-		rc = DB_OK;
-	}
-	db_reset(st);
-	/* stored only when the revision is the same after the sum: inside a transaction it
-	 * always is; outside one, no write that moves a member committed in between */
-	int64_t epoch2 = 0, rev2;
-	if (rc == DB_OK && rev >= 0 && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
-		revcache_put(&total_cache, prefix, epoch, rev, 0, n);
-	return rc;
-}
-
-static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t *n);
-
-/* A total whose filter is stats_key's alone (the default view, 在册党员, is one: issue
- * 20 #7 made every list's total such a pass over the subtree's index entries, ~10 ms
- * for a 10% subtree of the bench district), kept like subtree_total's: the revision
- * also rises with every change of stats_key or state (0042_stats_revision), so a count
- * at (epoch, rev) is exact for every snapshot at it, whichever store it was counted
- * on. Counted on the replica when one keeps up (as the other totals), else on this
- * connection; the revision is read on the connection that counts. The key is the
- * filter and the prefix. */
-REVCACHE_DEFINE(packed_cache, 64, int64_t);
-
-static enum db_rc packed_count(struct db *db, const struct member_filter *f, const char *key, bool keep, int64_t *n)
+/* A count on db by fn(db, arg, out), read from the cache c under key at the revision
+ * read on db, or counted and kept there (keep: when the key fits). It is kept only when
+ * the revision is the same after the count: inside a transaction it always is; outside
+ * one, no write that changes what is counted committed in between. */
+static enum db_rc cached_count(struct revcache *c, struct db *db, const char *key, bool keep,
+			       enum db_rc (*fn)(struct db *, const void *, void *), const void *arg, void *out)
 {
 	int64_t epoch = 0, rev;
 	enum db_rc rc = member_revision(db, &epoch, &rev);
 	if (rc != DB_OK)
 		return rc;
 	keep = keep && rev >= 0;
-	if (keep && revcache_get(&packed_cache, key, epoch, rev, 0, n))
+	if (keep && revcache_get(c, key, epoch, rev, 0, out))
 		return DB_OK;
-	rc = count_on(db, f, n);
+	rc = fn(db, arg, out);
 	int64_t epoch2 = 0, rev2;
 	if (rc == DB_OK && keep && member_revision(db, &epoch2, &rev2) == DB_OK && rev2 == rev && epoch2 == epoch)
-		revcache_put(&packed_cache, key, epoch, rev, 0, n);
+		revcache_put(c, key, epoch, rev, 0, out);
 	return rc;
 }
 
+static enum db_rc sum_counters(struct db *db, const void *arg, void *out)
+{
+	const struct member_filter *f = arg;
+	struct subtree_counts *k = out;
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_SUBTREE_TOTAL]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, f->prefix, -1);
+	db_bind_text(st, 2, f->end, -1);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		k->members = db_col_int(st, SUBTREE_COUNTS_COL_MEMBERS);
+		k->roster = db_col_int(st, SUBTREE_COUNTS_COL_ROSTER);
+		k->formal = db_col_int(st, SUBTREE_COUNTS_COL_FORMAL);
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
+}
+
+static enum db_rc subtree_counts(struct db *db, const struct member_filter *f, struct subtree_counts *k)
+{
+	return cached_count(&total_cache, db, f->prefix, true, sum_counters, f, k);
+}
+
+static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t *n);
+
+static enum db_rc count_on_cb(struct db *db, const void *arg, void *out)
+{
+	return count_on(db, arg, out);
+}
+
+/* A total whose filter is stats_key's alone and not one of the counters' (the 在册 view
+ * with 男/女, 汉族, …): a pass over the subtree's index entries (~10 ms for a 10% subtree
+ * of the bench district), counted on the replica when one keeps up (as the other
+ * totals), else on this connection; the revision is read on the connection that counts.
+ * The key is the filter and the prefix. */
 static enum db_rc packed_total(struct db *db, const struct member_filter *f, int64_t mask, int64_t value, int64_t *n)
 {
 	char key[96];
 	int k = snprintf(key, sizeof key, "%lld:%lld:%s", (long long)mask, (long long)value, f->prefix);
 	bool keep = k > 0 && (size_t)k < sizeof key;
 	struct db *replica = db_replica();
-	if (replica && replica != db && !db_in_tx(replica) && packed_count(replica, f, key, keep, n) == DB_OK)
+	if (replica && replica != db && !db_in_tx(replica) &&
+	    cached_count(&packed_cache, replica, key, keep, count_on_cb, f, n) == DB_OK)
 		return DB_OK;
-	return packed_count(db, f, key, keep, n);
+	return cached_count(&packed_cache, db, key, keep, count_on_cb, f, n);
 }
 
-/* A filtered list's total. The subtree's whole count comes from the organizations'
- * counters; any other is a pass over an index or the subtree's rows (~0.5 s at the root
- * of a million members), which goes to the replica when one keeps up (db_replica; it
- * may be replica_max_lag_ms behind, as the issue allows for totals), else the primary. */
+/* The total of a stats_key filter (mask, value) from the organizations' counters, when
+ * they hold it: every member, 在册 or not (the roster bit), 正式 or 预备党员 on the
+ * roster (n_formal counts MSK_FORMAL | MSK_IN_ROSTER). */
+static bool from_counters(const struct subtree_counts *k, int64_t mask, int64_t value, int64_t *n)
+{
+	if (mask == 0)
+		*n = k->members;
+	else if (mask == MSK_IN_ROSTER)
+		*n = value ? k->roster : k->members - k->roster;
+	else if (mask == (MSK_IN_ROSTER | MSK_FORMAL) && (value & MSK_IN_ROSTER))
+		*n = value & MSK_FORMAL ? k->formal : k->roster - k->formal;
+	else
+		return false;
+	return true;
+}
+
+/* A filtered list's total. The subtree's whole count, 在册, 正式/预备党员 on the roster come
+ * from the organizations' counters; any other is a pass over an index or the subtree's
+ * rows (~0.5 s at the root of a million members), which goes to the replica when one
+ * keeps up (db_replica; it may be replica_max_lag_ms behind, as the issue allows for
+ * totals), else the primary. */
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n)
 {
 	int64_t mask, value;
-	if (!f->id_blind && !f->mobile_blind && packed(f, &mask, &value) && mask == 0 && !f->birth_after &&
-	    !f->birth_upto)
-		return subtree_total(db, f->prefix, f->end, n);
-	if (!f->id_blind && !f->mobile_blind && packed(f, &mask, &value) && !f->birth_after && !f->birth_upto)
+	if (!f->id_blind && !f->mobile_blind && packed(f, &mask, &value) && !f->birth_after && !f->birth_upto) {
+		struct subtree_counts k;
+		if (mask == 0 || mask == MSK_IN_ROSTER || mask == (MSK_IN_ROSTER | MSK_FORMAL)) {
+			enum db_rc rc = subtree_counts(db, f, &k);
+			if (rc != DB_OK)
+				return rc;
+			if (from_counters(&k, mask, value, n))
+				return DB_OK;
+		}
 		return packed_total(db, f, mask, value, n);
+	}
 	struct db *replica = db_replica();
 	if (replica && replica != db && !db_in_tx(replica) && count_on(replica, f, n) == DB_OK)
 		return DB_OK;
@@ -1031,11 +1069,11 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 {
 	*rows = NULL;
 	*n = 0;
-	int64_t size;
-	enum db_rc rc = subtree_total(db, f->prefix, f->end, &size);
+	struct subtree_counts size;
+	enum db_rc rc = subtree_counts(db, f, &size);
 	if (rc != DB_OK)
 		return rc;
-	bool large = size > SMALL_SUBTREE;
+	bool large = size.members > SMALL_SUBTREE;
 	struct db_stmt *st;
 	if (f->id_blind || f->mobile_blind) {
 		st = db_prepare(db, &mq_sql[f->id_blind ? STMT_MEMBER_PAGE_ID_BLIND : STMT_MEMBER_PAGE_MOBILE_BLIND]);
