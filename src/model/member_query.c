@@ -164,6 +164,10 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 	" AND (CAST($8 AS TEXT) IS NULL OR m.joined_on >= $8) AND (CAST($9 AS TEXT) IS NULL OR m.joined_on <= $9)"
 #define IDS_BY_NAME " AND (m.name_pinyin, m.id) > ($10, $11) ORDER BY m.name_pinyin, m.id LIMIT $12"
 #define IDS_BY_JOINED " AND (m.joined_on, m.id) > ($10, $11) ORDER BY m.joined_on, m.id LIMIT $12"
+/* the same without the order and the limit (a small subtree on SQLite: ids_top); $12
+ * still named so that both engines take the same parameters */
+#define IDS_SCAN_NAME " AND (m.name_pinyin, m.id) > ($10, $11) AND CAST($12 AS BIGINT) > 0"
+#define IDS_SCAN_JOINED " AND (m.joined_on, m.id) > ($10, $11) AND CAST($12 AS BIGINT) > 0"
 
 enum member_query_stmt {
 	STMT_MEMBER_LOAD,
@@ -288,12 +292,17 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	[STMT_MEMBER_COUNT_MOBILE_BLIND] = {"member.count_mobile_blind",
 	 "SELECT COUNT(*) FROM members m WHERE" MEMBER_FILTER " AND m.mobile_blind = $15"},
 	/* a list page's ids (MEMBER_KEY_FILTER), the same four plans as PAGE_PLANS */
-	[STMT_MEMBER_IDS_SMALL_NAME] = DB_SQL_INDEXED("member.ids_small_name", "SELECT m.id, m.name_pinyin FROM members m",
-	 "members_path_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
+	/* a small subtree's ids: on SQLite every entry of the subtree's range past the
+	 * cursor, the page kept by the caller (ids_top: the sorter's insert and delete per
+	 * entry cost as much as the scan itself, bench/results.md issue 21); PostgreSQL sorts */
+	[STMT_MEMBER_IDS_SMALL_NAME] = {"member.ids_small_name",
+	 "SELECT m.id, m.name_pinyin FROM members m INDEXED BY members_path_name WHERE" MEMBER_KEY_FILTER IDS_SCAN_NAME,
+	 "SELECT m.id, m.name_pinyin FROM members m WHERE" MEMBER_KEY_FILTER IDS_BY_NAME},
 	[STMT_MEMBER_IDS_LARGE_NAME] = DB_SQL_INDEXED("member.ids_large_name", "SELECT m.id, m.name_pinyin FROM members m",
 	 "members_pinyin", " WHERE" MEMBER_KEY_FILTER IDS_BY_NAME),
-	[STMT_MEMBER_IDS_SMALL_JOINED] = DB_SQL_INDEXED("member.ids_small_joined",
-	 "SELECT m.id, m.joined_on FROM members m", "members_path_name", " WHERE" MEMBER_KEY_FILTER IDS_BY_JOINED),
+	[STMT_MEMBER_IDS_SMALL_JOINED] = {"member.ids_small_joined",
+	 "SELECT m.id, m.joined_on FROM members m INDEXED BY members_path_name WHERE" MEMBER_KEY_FILTER IDS_SCAN_JOINED,
+	 "SELECT m.id, m.joined_on FROM members m WHERE" MEMBER_KEY_FILTER IDS_BY_JOINED},
 	[STMT_MEMBER_IDS_LARGE_JOINED] = DB_SQL_INDEXED("member.ids_large_joined",
 	 "SELECT m.id, m.joined_on FROM members m", "members_joined", " WHERE" MEMBER_KEY_FILTER IDS_BY_JOINED),
 	/* 预备党员 in joined order (issue 21 #3): they joined last, at the far end of
@@ -995,6 +1004,39 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 	return rc;
 }
 
+/* (key, id) against (ckey, cid), as SQLite's ORDER BY key, id (BINARY: byte order) */
+static int key_cmp(const char *key, int64_t id, const char *ckey, int64_t cid)
+{
+	int c = strcmp(key, ckey);
+	return c ? c : (id > cid) - (id < cid);
+}
+
+/* The first limit rows of member.ids_small_*'s rows by (key, id), into out (*n of
+ * them): a sorted array into which a row goes only when it precedes the last one kept
+ * (a subtree's range of members_path_name is a run per organization, each already in
+ * key order, so few rows do). Rows whose key is NULL are not returned by the statement
+ * (a row value compared with NULL is not true). */
+static enum db_rc ids_top(struct db_stmt *st, struct arena *a, struct member_row *out, int limit, size_t *n)
+{
+	size_t k = 0, cap = limit > 0 ? (size_t)limit : 0;
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *key = db_col_text(st, MEMBER_IDS_COL_KEY);
+		int64_t id = db_col_int(st, MEMBER_IDS_COL_ID);
+		if (!key || cap == 0 || (k == cap && key_cmp(key, id, out[k - 1].key, out[k - 1].id) >= 0))
+			continue;
+		size_t i = k < cap ? k++ : k - 1;
+		while (i > 0 && key_cmp(key, id, out[i - 1].key, out[i - 1].id) < 0) {
+			out[i] = out[i - 1];
+			i--;
+		}
+		out[i].id = id;
+		out[i].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+	}
+	*n = k;
+	return rc;
+}
+
 /* A list page (list_cols) whose filter fits the index entry (packed_on): its ids and
  * keys from the index alone, then its rows by id (issue 21 #2: the small-subtree plan
  * read every member row of the subtree to keep 20). */
@@ -1035,10 +1077,14 @@ static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct membe
 	struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
 	size_t k = 0;
 	enum db_rc rc;
-	while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
-		out[k].id = db_col_int(st, MEMBER_IDS_COL_ID);
-		out[k].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
-		k++;
+	if (s == STMT_MEMBER_IDS_SMALL_NAME || s == STMT_MEMBER_IDS_SMALL_JOINED) {
+		rc = ids_top(st, a, out, limit, &k);
+	} else {
+		while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
+			out[k].id = db_col_int(st, MEMBER_IDS_COL_ID);
+			out[k].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+			k++;
+		}
 	}
 	db_reset(st);
 	if (rc != DB_DONE && rc != DB_ROW)
