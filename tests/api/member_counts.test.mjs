@@ -1,5 +1,6 @@
-// member_counts.test.mjs: the organizations' member counters (0040_member_counts) that
-// give an unfiltered members list its `total` stay exact under every write path:
+// member_counts.test.mjs: the organizations' member counters (0040_member_counts,
+// 0096 n_formal, 0115 n_roster) that give a members list its `total` (every member, 在册,
+// 历史, 正式 / 预备党员 on the roster) stay exact under every write path:
 // create, a move to another organization, a state change, delete, an import job, and
 // an organization moved under another parent; the total equals a count of the rows.
 // An import into an empty roster takes the bulk path (indexes dropped and rebuilt in its
@@ -30,12 +31,20 @@ async function exact(org) {
   assert.equal(Number(wrongFormal), 0, 'every formal counter equals a count of the rows');
   const wrongCommittee = srv.sql('SELECT COUNT(*) FROM orgs o WHERE n_committee <> (SELECT COUNT(*) FROM org_committee c WHERE c.org_id = o.id AND c.ended_on IS NULL)');
   assert.equal(Number(wrongCommittee), 0, 'every committee counter equals a count of the rows');
+  // 0115: the members on the roster (在册) of each organization
+  const wrongRoster = srv.sql('SELECT COUNT(*) FROM orgs o WHERE n_roster <> (SELECT COUNT(*) FROM members m WHERE m.org_id = o.id AND (m.stats_key & 64) = 64)');
+  assert.equal(Number(wrongRoster), 0, 'every roster counter equals a count of the rows');
   for (const id of [1, org]) {
     const path = srv.sql(`SELECT path FROM orgs WHERE id = ${Number(id)}`);
-    const rows = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE substr(org_path, 1, length('${path}')) = '${path}'`));
-    const r = await admin.call('GET', `/api/v1/members?org_id=${id}&state=all&limit=5`);
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.total, rows, `total of org ${id}`);
+    const rows = (cond) => Number(srv.sql(`SELECT COUNT(*) FROM members WHERE substr(org_path, 1, length('${path}')) = '${path}'${cond}`));
+    // each total the counters give (0115): every member, 在册 (the default view), 历史,
+    // 正式 / 预备党员 on the roster
+    for (const [q, cond] of [['&state=all', ''], ['', ' AND (stats_key & 64) = 64'], ['&state=history', ' AND (stats_key & 64) = 0'],
+      ['&party_status=formal', ' AND (stats_key & 65) = 65'], ['&party_status=probationary', ' AND (stats_key & 65) = 64']]) {
+      const r = await admin.call('GET', `/api/v1/members?org_id=${id}${q}&limit=5`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.total, rows(cond), `total of org ${id} (${q || 'roster'})`);
+    }
   }
 }
 
@@ -66,6 +75,20 @@ test('member counters: exact after the demo load, create, move, state change and
   await exact(b);
   const dead = await admin.call('POST', `/api/v1/members/${x.body.id}/state`, { state: 'deceased', date: '2026-11-20', reason: '病故', confirm: true });
   assert.ok(dead.status === 200, dead.text);
+  await exact(b);
+  // 出党 (开除党籍): off the roster, its 在册 and 正式 counters follow (0115)
+  const y = await admin.call('POST', '/api/v1/members', person(a, 303));
+  assert.equal(y.status, 201, y.text);
+  await exact(a);
+  const out = await admin.call('POST', `/api/v1/members/${y.body.id}/state`, { state: 'expelled', date: '2026-11-21', reason: '严重违纪', confirm: true });
+  assert.equal(out.status, 200, out.text);
+  await exact(a);
+  // moved off the roster to another organization, then deleted
+  const mo = await admin.call('PATCH', `/api/v1/members/${y.body.id}`, { org_id: b });
+  if (mo.status === 200) await exact(b);
+  const dy = await admin.call('DELETE', `/api/v1/members/${y.body.id}`);
+  assert.ok(dy.status === 200 || dy.status === 204, dy.text);
+  await exact(a);
   await exact(b);
   const d = await admin.call('DELETE', `/api/v1/members/${c.body.id}`);
   assert.ok(d.status === 200 || d.status === 204, d.text);

@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { district, as } from './lib/roster_api.mjs';
+import { addYears } from './lib/roster.mjs';
 
 const MEMBERS = 2600;
 let srv, admin, root, small;
@@ -65,6 +66,9 @@ function assertOrder(items, key) {
   }
 }
 
+// 35 岁以下: born after this date (Beijing time, as the server's today)
+const Y35 = addYears(new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10), -35);
+
 const CASES = [
   // [title, org (function: resolved after before()), query, where, order, key, limit]
   ['root, by name (large plan)', () => root, '', '1 = 1', 'm.name_pinyin, m.id', 'name_pinyin', 200],
@@ -79,6 +83,10 @@ const CASES = [
   ['root, a name search by joined date', () => root, 'q=%E5%BC%A0&sort=joined', "m.name LIKE '%张%'", 'm.joined_on, m.id', 'joined_on', 9],
   ['root, a joined-date range by name', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.name_pinyin, m.id', 'name_pinyin', 53],
   ['root, a joined-date range by joined date', () => root, 'joined_from=2005-01-01&joined_to=2015-12-31&sort=joined', "m.joined_on >= '2005-01-01' AND m.joined_on <= '2015-12-31'", 'm.joined_on, m.id', 'joined_on', 61],
+  // issue 21 #3: 35 岁以下 by joined date starts its walk 17 years after the age band's
+  // first birth date (R-DEV-01: no one joins before 18)
+  ['root, 35 岁以下 by joined date (the walk starts past the older members)', () => root, 'age_band=under_35&sort=joined', `m.birth_date > '${Y35}'`, 'm.joined_on, m.id', 'joined_on', 13],
+  ['a community, 35 岁以下 by joined date (small plan)', () => small, 'age_band=under_35&sort=joined', `m.birth_date > '${Y35}'`, 'm.joined_on, m.id', 'joined_on', 5],
   ['a community, 正式党员 大专以上 by joined date (small plan, index entries only)', () => small, 'party_status=formal&edu_group=college_plus&sort=joined', "m.party_status = 'formal' AND COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40'", 'm.joined_on, m.id', 'joined_on', 11],
 ];
 
