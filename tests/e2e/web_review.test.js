@@ -42,8 +42,11 @@ test('W23 我的: first contentful paint on the slow 4G profile (reported, not a
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN })
     let jsBytes = 0
     cdp.on('Network.loadingFinished', (e) => (jsBytes += e.encodedDataLength))
-    await page.goto(url('/m/me'), { waitUntil: 'load', timeout: 60000 })
-    await page.locator('[data-testid=me-name], .me-page, main').first().waitFor({ timeout: 60000 })
+    await page.goto(url('/m/me'), { waitUntil: 'commit', timeout: 60000 })
+    // the page's own content: the member's name (after the scripts, the session and GET /me)
+    // (not a condition of the test: on a box under load it may take longer than the wait)
+    const named = await page.locator('#me-name').waitFor({ timeout: 90000 }).then(() => page.evaluate(() => performance.now()), () => null)
+    if (named == null) await shot(page, `me-slow4g-no-name-${i}`)
     const m = await page.evaluate(() => new Promise((resolve) => {
       const get = () => performance.getEntriesByName('first-contentful-paint')[0]
       const done = () => {
@@ -54,7 +57,7 @@ test('W23 我的: first contentful paint on the slow 4G profile (reported, not a
       else new PerformanceObserver(() => get() && done()).observe({ type: 'paint', buffered: true })
     }))
     await page.waitForLoadState('networkidle', { timeout: 60000 }).catch(() => {})
-    runs.push({ ...m, transferredBytes: jsBytes })
+    runs.push({ ...m, named, transferredBytes: jsBytes })
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
     await cdp.detach()
   }
@@ -66,12 +69,13 @@ test('W23 我的: first contentful paint on the slow 4G profile (reported, not a
     profile: { name: 'slow 4G (Lighthouse mobile, DevTools throttling)', ...SLOW_4G, cpuSlowdown: CPU_SLOWDOWN },
     target_ms: 1500,
     fcp_ms_median: Math.round(median),
-    runs: runs.map((r) => ({ fcp_ms: Math.round(r.fcp), dom_content_loaded_ms: Math.round(r.domContentLoaded), load_ms: Math.round(r.load), transferred_bytes: r.transferredBytes })),
+    name_shown_ms_median: (() => { const n = runs.map((r) => r.named).filter((x) => x != null).sort((a, b) => a - b); return n.length ? Math.round(n[Math.floor(n.length / 2)]) : null })(),
+    runs: runs.map((r) => ({ fcp_ms: Math.round(r.fcp), name_shown_ms: r.named == null ? null : Math.round(r.named), dom_content_loaded_ms: Math.round(r.domContentLoaded), load_ms: Math.round(r.load), transferred_bytes: r.transferredBytes })),
     note: 'a shared 2-core box under load: a relative figure, compare runs on the same box',
     measured_at: new Date().toISOString()
   }
   writeFileSync(join(SCREENSHOT_DIR, 'web-fcp-me-slow4g.json'), JSON.stringify(report, null, 2) + '\n')
-  console.log(`# 我的 first contentful paint, slow 4G + ${CPU_SLOWDOWN}× CPU: median ${report.fcp_ms_median} ms (runs ${report.runs.map((r) => r.fcp_ms).join(', ')} ms; target 1500 ms)`)
+  console.log(`# 我的 first contentful paint, slow 4G + ${CPU_SLOWDOWN}× CPU: median ${report.fcp_ms_median} ms (runs ${report.runs.map((r) => r.fcp_ms).join(', ')} ms; target 1500 ms); the member's name shown at ${report.name_shown_ms_median} ms`)
   assert.ok(median > 0, 'a first contentful paint was recorded')
 })
 
