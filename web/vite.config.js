@@ -17,7 +17,8 @@ import { baseCompile } from '@intlify/message-compiler'
 // 'virtual:zh-cn-rest', everything else, loaded by the router when the user leaves them
 // (issue 20 #23: the login page's JavaScript budget).
 const ZH = fileURLToPath(new URL('./src/i18n/zh-CN.js', import.meta.url))
-const EN = fileURLToPath(new URL('./src/i18n/en.js', import.meta.url))
+const I18N_DIR = fileURLToPath(new URL('./src/i18n/', import.meta.url))
+const I18N_INDEX = fileURLToPath(new URL('./src/i18n/index.js', import.meta.url))
 // Messages precompiled here into vue-i18n's AST (what @intlify/unplugin-vue-i18n does), so
 // the bundle leaves out vue-i18n's message compiler (__INTLIFY_DROP_MESSAGE_COMPILER__:
 // ~9 KB gzip off every page). A message without {, }, @ or | stays a string: vue-i18n
@@ -50,10 +51,13 @@ function zhSplit() {
       const part = Object.fromEntries(Object.entries(all).filter(([k]) => ZH_CORE_KEYS.includes(k) === core))
       return `export default ${JSON.stringify(precompile(part))}`
     },
+    // any other messages file of src/i18n/ imported as a module (en.js; a branch's own):
+    // precompiled too, or its placeholders would show as written without the compiler
     async transform(code, id) {
-      if (id !== EN) return null
-      const en = (await import(`${pathToFileURL(EN)}?t=${Date.now()}`)).default
-      return { code: `export default ${JSON.stringify(precompile(en))}`, map: null }
+      if (!id.startsWith(I18N_DIR) || id === I18N_INDEX || !id.endsWith('.js')) return null
+      const msgs = (await import(`${pathToFileURL(id)}?t=${Date.now()}`)).default
+      if (!msgs || typeof msgs !== 'object') return null
+      return { code: `export default ${JSON.stringify(precompile(msgs))}`, map: null }
     }
   }
 }
