@@ -88,7 +88,7 @@ test('login: a one-time password must be changed before anything else', { skip: 
   }
   // inside the admin layout, with a menu filtered by permissions
   await page.locator('aside.sidebar').waitFor()
-  assert.ok(await page.locator('.el-menu-item').count() >= 1, 'menu has entries')
+  assert.ok(await page.locator('.sidebar .side-item').count() >= 1, 'menu has entries')
   await logout(page)
   await page.getByText('您已安全退出').waitFor()
   // the new password works
@@ -527,7 +527,7 @@ test('pages: change-password page and the admin layout at 390×844', { skip: ski
   await settle(page)
   await capture(page, problems, 'members-390x844')
   await page.locator('.menu-toggle').click()
-  await page.locator('.el-drawer .el-menu-item').first().waitFor()
+  await page.locator('.el-drawer .side-item').first().waitFor()
   await capture(page, problems, 'menu-390x844')
   await page.setViewportSize(DESKTOP)
   await page.goto(url('/password'))

@@ -21,7 +21,7 @@ test('the transfers badge stands on its label\'s line in the side menu', { skip 
   await badge.waitFor({ timeout: 15000 })
   const box = await page.evaluate(() => {
     const b = document.querySelector('[data-testid=menu-badge-transfers]')
-    const item = b.closest('.el-menu-item')
+    const item = b.closest('.side-item')
     const sup = b.querySelector('.el-badge__content')
     const label = item.querySelector('[data-testid=menu-label]') || item
     const r = (e) => { const x = e.getBoundingClientRect(); return { top: x.top, bottom: x.bottom, left: x.left, right: x.right } }

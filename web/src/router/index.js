@@ -115,16 +115,18 @@ export function homeFor(session) {
 }
 
 router.beforeEach(async (to) => {
-  // every page but the login page speaks with the whole of zh-CN.js (issue 20 #23)
-  if (to.name !== 'login') await loadAllMessages().catch(() => {})
   const s = useSessionStore()
-  if (!s.loaded) {
-    try {
-      await s.load()
-    } catch {
-      /* unreachable server: the login page will say so when used */
-    }
+  // at once, not one after the other (a phone's round trips, issue 20 #23): the rest of
+  // zh-CN.js (every page but the login page speaks with it), the session, and the page's
+  // own chunks (fetched here, they are in when the router resolves them after this guard)
+  const waits = []
+  if (to.name !== 'login') waits.push(loadAllMessages().catch(() => {}))
+  if (!s.loaded) waits.push(s.load().catch(() => { /* unreachable server: the login page will say so when used */ }))
+  for (const r of to.matched) {
+    const c = r.components?.default
+    if (typeof c === 'function' && !c.prototype && !c.__vccOpts) c()?.catch?.(() => {})
   }
+  await Promise.all(waits)
   if (to.meta.public) {
     if (to.name === 'login' && s.loggedIn) {
       return safeRedirect(to.query.redirect) || homeFor(s)

@@ -1,6 +1,8 @@
 // Turning an ApiError into words for the user. Known codes get our Chinese text;
 // otherwise the server's Chinese `detail` is shown (as text, never HTML).
-import { ElMessage } from 'element-plus'
+// ElMessage loaded when the first toast is due: the login page (which imports this
+// file) does not carry it (issue 20 #23, its JavaScript budget)
+const message = (opts) => import('element-plus/es/components/message/index.mjs').then((m) => m.ElMessage(opts))
 import { nextTick, reactive } from 'vue'
 import { t, te } from '../i18n/index.js'
 import { ApiError } from '../api/client.js'
@@ -21,16 +23,19 @@ export function errorText(err) {
   return t('errors.generic', { status: err.status || '-' })
 }
 
+/** A toast (ElMessage's options), Element Plus's message loaded on first use. */
+export const toast = message
+
 /** Toast an error unless the client already redirected for it. */
 export function showError(err) {
   if (!err || err.handled) return
   if (!(err instanceof ApiError)) {
     // a bug in our own code: keep the details in the console for developers
     console.error(err)
-    ElMessage.error(t('errors.generic', { status: '-' }))
+    message({ type: 'error', message: t('errors.generic', { status: '-' }) })
     return
   }
-  ElMessage({ type: 'error', message: errorText(err), showClose: true, duration: 5000, grouping: true })
+  message({ type: 'error', message: errorText(err), showClose: true, duration: 5000, grouping: true })
 }
 
 /**
