@@ -293,6 +293,28 @@ static json_t *rows_of(struct rem_run *r, const struct db_sql *q, const char *b1
 #define COL_I(row, i) ((int64_t)json_integer_value(json_array_get(row, i)))
 #define COL_S(row, i) (json_string_value(json_array_get(row, i)) ? json_string_value(json_array_get(row, i)) : "")
 
+/* One reminder's due rows (rows_of), each counted and handed to tell until one fails. */
+typedef enum db_rc rem_row_fn(struct rem_run *r, json_t *l);
+static enum db_rc each_row(struct rem_run *r, const struct db_sql *q, const char *b1, const char *b2,
+			   const char *cols, rem_row_fn *tell)
+{
+	json_t *rows = rows_of(r, q, b1, b2, cols);
+	if (!rows)
+		return DB_ERROR;
+	enum db_rc rc = DB_OK;
+	size_t i;
+	json_t *l;
+	json_array_foreach(rows, i, l)
+	{
+		if (rc != DB_OK)
+			break;
+		r->c->members++;
+		rc = tell(r, l);
+	}
+	json_decref(rows);
+	return rc;
+}
+
 /* R-ORG-02: the roster's term_due alerts on today, to the desks of the organization. */
 static enum db_rc rem_term_due(struct rem_run *r)
 {
@@ -322,121 +344,90 @@ static enum db_rc rem_term_due(struct rem_run *r)
 }
 
 /* R-TRF-05: letters received more than a month ago whose receipt is out. */
+static enum db_rc rem_transfer_receipts_row(struct rem_run *r, json_t *l)
+{
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "name", COL_S(l, 2), "serial", COL_S(l, 3), "date", COL_S(l, 4),
+			      "org", COL_S(l, 5));
+	enum db_rc rc = tell_users(r, DESKS, 0, COL_I(l, 1), arena_printf(r->a, "trf_receipt:%lld:", (long long)COL_I(l, 0)),
+			"transfer_receipt", p, "/transfers");
+	json_decref(p);
+	return rc;
+}
+
 static enum db_rc rem_transfer_receipts(struct rem_run *r)
 {
 	char month_ago[11];
 	date_format(date_add_months(r->today, -1), month_ago);
-	json_t *rows = rows_of(r, &rd_sql[STMT_RD_TRF_RECEIPTS], month_ago, NULL, "iissss");
-	if (!rows)
-		return DB_ERROR;
-	enum db_rc rc = DB_OK;
-	size_t i;
-	json_t *l;
-	json_array_foreach(rows, i, l)
-	{
-		if (rc != DB_OK)
-			break;
-		r->c->members++;
-		json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "name", COL_S(l, 2), "serial", COL_S(l, 3), "date", COL_S(l, 4),
-				      "org", COL_S(l, 5));
-		rc = tell_users(r, DESKS, 0, COL_I(l, 1), arena_printf(r->a, "trf_receipt:%lld:", (long long)COL_I(l, 0)),
-				"transfer_receipt", p, "/transfers");
-		json_decref(p);
-	}
-	json_decref(rows);
-	return rc;
+	return each_row(r, &rd_sql[STMT_RD_TRF_RECEIPTS], month_ago, NULL, "iissss", rem_transfer_receipts_row);
 }
 
 /* R-TRF-02: a letter sent and not received whose validity ends within
  * REMINDER_TRANSFER_DAYS: to the member and to the desks of both sides, once per
  * letter and validity (a renewal's new date reminds again). */
+static enum db_rc rem_transfers_expiring_row(struct rem_run *r, json_t *l)
+{
+	enum db_rc rc = DB_OK;
+	int64_t id = COL_I(l, 0), member = COL_I(l, 1);
+	const char *until = COL_S(l, 6);
+	json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "name", COL_S(l, 4), "serial", COL_S(l, 5), "date", until, "org",
+			      COL_S(l, 7));
+	const char *key = arena_printf(r->a, "trf_expiring:%lld:%s:", (long long)id, until);
+	if (member > 0) {
+		struct outbox_msg m = {.dedup_key = arena_printf(r->a, "%sm%lld", key, (long long)member),
+				       .channel = "inapp", .tmpl = "transfer_expiring", .params = p,
+				       .member_id = member, .link = "/m/inbox"};
+		rc = send1(r, &m);
+	}
+	for (int side = 2; side <= 3 && rc == DB_OK; side++)
+		if (COL_I(l, side) > 0)
+			rc = tell_users(r, DESKS, 0, COL_I(l, side), key, "transfer_expiring", p, "/transfers");
+	json_decref(p);
+	return rc;
+}
+
 static enum db_rc rem_transfers_expiring(struct rem_run *r)
 {
-	json_t *rows = rows_of(r, &rd_sql[STMT_RD_TRF_EXPIRING], day_str(r, r->from, 0),
-			       day_str(r, r->today, REMINDER_TRANSFER_DAYS), "iiiissss");
-	if (!rows)
-		return DB_ERROR;
-	enum db_rc rc = DB_OK;
-	size_t i;
-	json_t *l;
-	json_array_foreach(rows, i, l)
-	{
-		if (rc != DB_OK)
-			break;
-		r->c->members++;
-		int64_t id = COL_I(l, 0), member = COL_I(l, 1);
-		const char *until = COL_S(l, 6);
-		json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "name", COL_S(l, 4), "serial", COL_S(l, 5), "date", until, "org",
-				      COL_S(l, 7));
-		const char *key = arena_printf(r->a, "trf_expiring:%lld:%s:", (long long)id, until);
-		if (member > 0) {
-			struct outbox_msg m = {.dedup_key = arena_printf(r->a, "%sm%lld", key, (long long)member),
-					       .channel = "inapp", .tmpl = "transfer_expiring", .params = p,
-					       .member_id = member, .link = "/m/inbox"};
-			rc = send1(r, &m);
-		}
-		for (int side = 2; side <= 3 && rc == DB_OK; side++)
-			if (COL_I(l, side) > 0)
-				rc = tell_users(r, DESKS, 0, COL_I(l, side), key, "transfer_expiring", p, "/transfers");
-		json_decref(p);
-	}
-	json_decref(rows);
-	return rc;
+	return each_row(r, &rd_sql[STMT_RD_TRF_EXPIRING], day_str(r, r->from, 0),
+			day_str(r, r->today, REMINDER_TRANSFER_DAYS), "iiiissss", rem_transfers_expiring_row);
 }
 
 /* R-DEV-15: a 公示 posted (dev_publicity) ends within REMINDER_PUBLICITY_DAYS and its
  * step is not recorded yet: to the branch secretary, once per applicant, step and end. */
+static enum db_rc rem_publicity_ending_row(struct rem_run *r, json_t *l)
+{
+	int64_t id = COL_I(l, 0), step = COL_I(l, 2);
+	json_t *p = json_pack("{s:s, s:s, s:s}", "name", COL_S(l, 3), "what", step == 7 ? "发展对象" : "转正", "date",
+			      COL_S(l, 4));
+	enum db_rc rc = tell_users(r, SECRETARIES, 0, COL_I(l, 1),
+			arena_printf(r->a, "publicity:%lld:%lld:%s:", (long long)id, (long long)step, COL_S(l, 4)),
+			"publicity_ending", p, arena_printf(r->a, "/development?id=%lld", (long long)id));
+	json_decref(p);
+	return rc;
+}
+
 static enum db_rc rem_publicity_ending(struct rem_run *r)
 {
-	json_t *rows = rows_of(r, &rd_sql[STMT_RD_PUBLICITY], day_str(r, r->from, 0),
-			       day_str(r, r->today, REMINDER_PUBLICITY_DAYS), "iiiss");
-	if (!rows)
-		return DB_ERROR;
-	enum db_rc rc = DB_OK;
-	size_t i;
-	json_t *l;
-	json_array_foreach(rows, i, l)
-	{
-		if (rc != DB_OK)
-			break;
-		r->c->members++;
-		int64_t id = COL_I(l, 0), step = COL_I(l, 2);
-		json_t *p = json_pack("{s:s, s:s, s:s}", "name", COL_S(l, 3), "what", step == 7 ? "发展对象" : "转正", "date",
-				      COL_S(l, 4));
-		rc = tell_users(r, SECRETARIES, 0, COL_I(l, 1),
-				arena_printf(r->a, "publicity:%lld:%lld:%s:", (long long)id, (long long)step, COL_S(l, 4)),
-				"publicity_ending", p, arena_printf(r->a, "/development?id=%lld", (long long)id));
-		json_decref(p);
-	}
-	json_decref(rows);
-	return rc;
+	return each_row(r, &rd_sql[STMT_RD_PUBLICITY], day_str(r, r->from, 0),
+			day_str(r, r->today, REMINDER_PUBLICITY_DAYS), "iiiss", rem_publicity_ending_row);
 }
 
 /* R-DEV-11: the 预备期 ends within REMINDER_PROBATION_DAYS: the 转正 is due; to the
  * branch secretary, once per applicant and end date (an extension reminds again). */
+static enum db_rc rem_probation_ending_row(struct rem_run *r, json_t *l)
+{
+	int64_t id = COL_I(l, 0);
+	json_t *p = json_pack("{s:s, s:s, s:s}", "name", COL_S(l, 2), "org", COL_S(l, 3), "date", COL_S(l, 4));
+	enum db_rc rc = tell_users(r, SECRETARIES, 0, COL_I(l, 1),
+			arena_printf(r->a, "probation:%lld:%s:", (long long)id, COL_S(l, 4)), "probation_ending", p,
+			arena_printf(r->a, "/development?id=%lld", (long long)id));
+	json_decref(p);
+	return rc;
+}
+
 static enum db_rc rem_probation_ending(struct rem_run *r)
 {
-	json_t *rows = rows_of(r, &rd_sql[STMT_RD_PROBATION], day_str(r, r->from, 0),
-			       day_str(r, r->today, REMINDER_PROBATION_DAYS), "iisss");
-	if (!rows)
-		return DB_ERROR;
-	enum db_rc rc = DB_OK;
-	size_t i;
-	json_t *l;
-	json_array_foreach(rows, i, l)
-	{
-		if (rc != DB_OK)
-			break;
-		r->c->members++;
-		int64_t id = COL_I(l, 0);
-		json_t *p = json_pack("{s:s, s:s, s:s}", "name", COL_S(l, 2), "org", COL_S(l, 3), "date", COL_S(l, 4));
-		rc = tell_users(r, SECRETARIES, 0, COL_I(l, 1),
-				arena_printf(r->a, "probation:%lld:%s:", (long long)id, COL_S(l, 4)), "probation_ending", p,
-				arena_printf(r->a, "/development?id=%lld", (long long)id));
-		json_decref(p);
-	}
-	json_decref(rows);
-	return rc;
+	return each_row(r, &rd_sql[STMT_RD_PROBATION], day_str(r, r->from, 0),
+			day_str(r, r->today, REMINDER_PROBATION_DAYS), "iisss", rem_probation_ending_row);
 }
 
 /* R-MTG-01: in the last 10 days of a period, each branch still without its 支部党员大会
@@ -475,36 +466,29 @@ static enum db_rc rem_meetings_missing(struct rem_run *r)
 /* Bases: an approved booking tomorrow (after downtime, today's too): to the user who
  * booked it, or where none is known the desks of the booking organization; once per
  * booking and day. */
+static enum db_rc rem_bookings_tomorrow_row(struct rem_run *r, json_t *l)
+{
+	enum db_rc rc = DB_OK;
+	char hm[6];
+	base_format_hm((int)COL_I(l, 5), hm);
+	json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "base", COL_S(l, 3), "date", COL_S(l, 4), "time", hm,
+			      "headcount", (json_int_t)COL_I(l, 6));
+	const char *key = arena_printf(r->a, "booking:%lld:%s:", (long long)COL_I(l, 0), COL_S(l, 4));
+	int64_t by = COL_I(l, 2);
+	int64_t before = r->c->queued + r->c->duplicate + r->c->opted_out;
+	if (by > 0)
+		rc = tell_users(r, &rd_sql[STMT_RD_USER], by, COL_I(l, 1), key, "booking_tomorrow", p, "/bases");
+	if (rc == DB_OK && r->c->queued + r->c->duplicate + r->c->opted_out == before)
+		rc = tell_users(r, DESKS, 0, COL_I(l, 1), key, "booking_tomorrow", p, "/bases");
+	json_decref(p);
+	return rc;
+}
+
 static enum db_rc rem_bookings_tomorrow(struct rem_run *r)
 {
 	bool caught_up = date_cmp(r->from, r->today) < 0;
-	json_t *rows = rows_of(r, &rd_sql[STMT_RD_BOOKINGS], day_str(r, r->today, caught_up ? 0 : 1),
-			       day_str(r, r->today, 1), "iiissii");
-	if (!rows)
-		return DB_ERROR;
-	enum db_rc rc = DB_OK;
-	size_t i;
-	json_t *l;
-	json_array_foreach(rows, i, l)
-	{
-		if (rc != DB_OK)
-			break;
-		r->c->members++;
-		char hm[6];
-		base_format_hm((int)COL_I(l, 5), hm);
-		json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "base", COL_S(l, 3), "date", COL_S(l, 4), "time", hm,
-				      "headcount", (json_int_t)COL_I(l, 6));
-		const char *key = arena_printf(r->a, "booking:%lld:%s:", (long long)COL_I(l, 0), COL_S(l, 4));
-		int64_t by = COL_I(l, 2);
-		int64_t before = r->c->queued + r->c->duplicate + r->c->opted_out;
-		if (by > 0)
-			rc = tell_users(r, &rd_sql[STMT_RD_USER], by, COL_I(l, 1), key, "booking_tomorrow", p, "/bases");
-		if (rc == DB_OK && r->c->queued + r->c->duplicate + r->c->opted_out == before)
-			rc = tell_users(r, DESKS, 0, COL_I(l, 1), key, "booking_tomorrow", p, "/bases");
-		json_decref(p);
-	}
-	json_decref(rows);
-	return rc;
+	return each_row(r, &rd_sql[STMT_RD_BOOKINGS], day_str(r, r->today, caught_up ? 0 : 1),
+			day_str(r, r->today, 1), "iiissii", rem_bookings_tomorrow_row);
 }
 
 static const struct reminder {
