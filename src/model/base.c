@@ -50,7 +50,7 @@ enum base_col {
 enum base_assign_col { BA_COL_USER_ID, BA_COL_NAME, BA_COL_ROLE, BA_COL_ORG_ID, BA_COL_ORG_NAME };
 enum base_closed_col { BC_COL_DAY, BC_COL_REASON };
 /* base.rev's row */
-enum base_rev_col { BR_COL_EPOCH, BR_COL_REV };
+enum base_rev_col { BR_COL_EPOCH, BR_COL_REV, BR_COL_LAST_BOOKING };
 
 #define BASE_COLS                                                                                          \
 	"b.id, b.org_id, o.path, o.name, b.name, b.kind, b.address, b.lat_e6, b.lng_e6, b.capacity,"     \
@@ -96,7 +96,9 @@ static const struct db_sql base_sql[BASE_STMT__MAX] = {
 	 * calendar_days' primary key (a month's calendar, a booking's day) */
 	[STMT_BASE_HOLIDAYS] = {"base.holidays",
 	 "SELECT day, name FROM calendar_days WHERE day >= $1 AND day < $2 AND kind = 'holiday' ORDER BY day"},
-	[STMT_BASE_REV] = {"base.rev", "SELECT epoch, rev FROM base_rev WHERE id = 1"},
+	/* an insert into base_bookings raises the highest id, not rev (0131) */
+	[STMT_BASE_REV] = {"base.rev",
+	 "SELECT epoch, rev, (SELECT COALESCE(MAX(id), 0) FROM base_bookings) FROM base_rev WHERE id = 1"},
 };
 DB_SQL_TABLE(base, base_sql);
 
@@ -445,7 +447,11 @@ void base_revision(struct db *db, int64_t *epoch, int64_t *rev)
 	*rev = -1;
 	struct db_stmt *st = db_prepare(db, &base_sql[STMT_BASE_REV]);
 	if (st && db_step(st) == DB_ROW) {
-		*epoch = db_col_int(st, BR_COL_EPOCH);
+		/* (epoch, rev, last booking) folded into the pair the caches compare: the
+		 * multiplication by an odd constant is one-to-one modulo 2^64, so two different
+		 * last bookings never give the same pair */
+		uint64_t last = (uint64_t)db_col_int(st, BR_COL_LAST_BOOKING);
+		*epoch = (int64_t)((uint64_t)db_col_int(st, BR_COL_EPOCH) ^ (last * UINT64_C(0x9E3779B97F4A7C15)));
 		*rev = db_col_int(st, BR_COL_REV);
 	}
 	if (st)

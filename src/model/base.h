@@ -73,9 +73,11 @@ enum db_rc base_holiday(struct db *db, struct arena *a, const char *day, bool *h
 /* The statutory holidays in [from, to) as items [{day, name}] in day order (one
  * statement: a month's calendar reads its holidays at once). */
 enum db_rc base_holidays(struct db *db, const char *from, const char *to, json_t *items);
-/* The revision of what a month calendar shows (0117 base_rev: raised by every write to
- * the bookings, the bases, their closed days and the working-day calendar, in the
- * writer's transaction) and the database's epoch; *rev = -1 when it cannot be read. */
+/* The revision of what a month calendar shows (0117 base_rev: raised by every update and
+ * delete of the bookings and every write to the bases, their closed days and the
+ * working-day calendar, in the writer's transaction; an insert of a booking raises the
+ * bookings' highest id instead, 0131) and the database's epoch, folded with that id;
+ * *rev = -1 when it cannot be read. */
 void base_revision(struct db *db, int64_t *epoch, int64_t *rev);
 /* Members of the subtree [prefix, end) (the booker's membership), counted up to at_most. */
 enum db_rc base_member_count(struct db *db, const char *prefix, const char *end, int64_t at_most, int64_t *n);
