@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync, c
 import { join, resolve } from 'node:path';
 import os from 'node:os';
 import { startCluster, pgAvailable, SETTINGS, clusterCpu, procCpu, boxCpu } from './pg.mjs';
+import { bookingRate, rateText } from './capabilities/bases.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -835,6 +836,15 @@ async function mainPg() {
       await drain(s.srv.base);
       const cr = wrkOnce(`${s.srv.base}/api/v1/members`, { script: 'bench/create.lua', env: { DJ_COOKIE: s.sess.cookie, DJ_CSRF: s.sess.csrf, DJ_ORG: String(s.t.leaf.id), DJ_SEED: String((Math.floor(Date.now() / 1000) + (k === 'pg' ? 250 : 0)) % 500) }, conns: 16 });
       pg.once.push({ name: `${k === 'pg' ? 'PostgreSQL' : 'SQLite'}: member creations per second (16 connections; each commit durable)`, value: `${cr.rps.toFixed(0)} /s (p99 ${(cr.p99_us / 1000).toFixed(1)} ms; ${cr.requests} requests, ${cr.errors + Object.entries(cr.status).filter(([c]) => c !== '201').reduce((n, [, v]) => n + v, 0)} non-201/errors)` });
+    }
+
+    // 基地 (issue 17): booking requests for different slots on each store, as the bases
+    // module measures them on SQLite (64 connections; each commit durable before its answer)
+    for (const k of ['sqlite', 'pg']) {
+      const s = store[k];
+      await drain(s.srv.base);
+      const b = await bookingRate({ base: s.srv.base, sess: s.sess, http, wrkOnce, seconds: QUICK ? 3 : 10 });
+      pg.once.push({ name: `${k === 'pg' ? 'PostgreSQL' : 'SQLite'}: 基地 booking requests per second for different slots (64 connections; each commit durable)`, value: rateText(b) });
     }
 
     // the district statistics right after a write (the uncached pass), on each store

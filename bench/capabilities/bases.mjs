@@ -3,7 +3,11 @@
 // requests for different slots of next month (wrk, synchronous=FULL on SQLite: each is
 // one write transaction), which also fill the month; topped up to 10,000 bookings; then
 // the base's month calendar (one range over base_bookings_slot, folded in C).
-export default async function bases({ base, sess, get, http, scenario, wrkOnce, drain, log, results, QUICK }) {
+// The booking rate (also run by bench/run.mjs's PostgreSQL section on both stores): a
+// base open around the clock, then booking requests for different slots of next month for
+// `seconds` (wrk, 64 connections; each a write transaction whose answer waits for its
+// commit to be durable). Returns the base, the month, wrk's result and its failures.
+export async function bookingRate({ base, sess, http, wrkOnce, seconds }) {
   const auth = { cookie: sess.cookie, csrf: sess.csrf };
   const r = await http(base, 'POST', '/api/v1/bases', {
     ...auth,
@@ -19,13 +23,23 @@ export default async function bases({ base, sess, get, http, scenario, wrkOnce, 
   next.setUTCMonth(next.getUTCMonth() + 1);
   const month = next.toISOString().slice(0, 7);
   const env = { DJ_COOKIE: sess.cookie, DJ_CSRF: sess.csrf, DJ_BASE: String(id), DJ_ORG: '1', DJ_MONTH: month, DJ_SLOTS: '96' };
+  const w = wrkOnce(`${base}/api/v1/base-bookings`, { script: 'bench/capabilities/bases_book.lua', env, seconds });
+  const bad = w.errors + Object.entries(w.status).filter(([k]) => !k.startsWith('2')).reduce((s, [, v]) => s + v, 0);
+  return { id, month, w, bad };
+}
 
+// "1,000 /s (p50 …, p99 …; n requests, k non-2xx/errors)"
+export const rateText = ({ w, bad }) =>
+  `${w.rps.toFixed(0)} /s (p50 ${(w.p50_us / 1000).toFixed(1)} ms, p99 ${(w.p99_us / 1000).toFixed(1)} ms; ${w.requests} requests, ${bad} non-2xx/errors)`;
+
+export default async function bases({ base, sess, get, http, scenario, wrkOnce, drain, log, results, QUICK }) {
+  const auth = { cookie: sess.cookie, csrf: sess.csrf };
   // booking requests for different slots (each a write: capacity counted in the writer's transaction)
   await drain(base);
-  const w = wrkOnce(`${base}/api/v1/base-bookings`, { script: 'bench/capabilities/bases_book.lua', env, seconds: QUICK ? 3 : 10 });
-  const bad = w.errors + Object.entries(w.status).filter(([k]) => !k.startsWith('2')).reduce((s, [, v]) => s + v, 0);
+  const b = await bookingRate({ base, sess, http, wrkOnce, seconds: QUICK ? 3 : 10 });
+  const { id, month, w, bad } = b;
   log(`基地: booking requests ${w.rps.toFixed(0)} /s, p99 ${(w.p99_us / 1000).toFixed(1)} ms, ${bad} non-2xx/errors`);
-  results.once.push({ name: '基地: booking requests per second for different slots (synchronous=FULL)', value: `${w.rps.toFixed(0)} /s (p50 ${(w.p50_us / 1000).toFixed(1)} ms, p99 ${(w.p99_us / 1000).toFixed(1)} ms; ${w.requests} requests, ${bad} non-2xx/errors)` });
+  results.once.push({ name: '基地: booking requests per second for different slots (synchronous=FULL)', value: rateText(b) });
 
   // top the month up to 10,000 bookings, 32 requests at a time
   // the month's days carry their taken places (the slots only with ?day=)
