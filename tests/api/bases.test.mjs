@@ -195,6 +195,25 @@ test('R-BASE-05 concurrency: 100 simultaneous requests for the last 10 places gr
   assert.equal(count(`SELECT SUM(headcount) FROM base_bookings WHERE base_id = ${b.id} AND status IN ('requested', 'approved')`), 100);
 });
 
+test('R-BASE-05 concurrency: 30 simultaneous requests for the whole of one slot: exactly one succeeds', async () => {
+  const b = await newBase({ capacity: 5, approval_required: false });
+  const before = await admin.call('GET', `/api/v1/bases/${b.id}/calendar?month=${day(7).slice(0, 7)}&day=${day(7)}`);
+  assert.equal(before.body.days.find((d) => d.day === day(7)).slots.find((x) => x.slot === '14:00').taken, 0);
+  const rs = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+    admin.call('POST', '/api/v1/base-bookings', booking(b, { org_id: 1, headcount: 5, slot: '14:00', purpose: `整场${i}` }))));
+  const by = {};
+  for (const r of rs) by[r.status] = (by[r.status] || 0) + 1;
+  assert.equal(by[201], 1, JSON.stringify(by));
+  assert.equal(by[409], 29, JSON.stringify(by));
+  assert.ok(rs.filter((r) => r.status === 409).every((r) => r.body.code === 'slot_full'));
+  assert.equal(count(`SELECT COUNT(*) FROM base_bookings WHERE base_id = ${b.id}`), 1);
+  // the calendar shows the one booking (its revision follows inserts through the highest id, 0131)
+  const cal = await admin.call('GET', `/api/v1/bases/${b.id}/calendar?month=${day(7).slice(0, 7)}&day=${day(7)}`);
+  assert.equal(cal.status, 200, cal.text);
+  const slot = cal.body.days.find((d) => d.day === day(7)).slots.find((x) => x.slot === '14:00');
+  assert.equal(slot.taken, 5, JSON.stringify(slot));
+});
+
 test('R-BASE-06 series: the same weekday of each month, conflicts reported per date', async () => {
   const b = await newBase();
   const d0 = day(8);
