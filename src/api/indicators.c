@@ -136,7 +136,8 @@ static void get_indicators(struct request *req)
 	memcpy(ask.rev, revs, sizeof revs);
 	char *text;
 	size_t len;
-	if (cacheable && revtext_get(&ind_texts, &ask, req->arena, &text, &len) != REVTEXT_BUILD) {
+	enum revtext_got got = cacheable ? revtext_get(&ind_texts, &ask, req->arena, &text, &len) : REVTEXT_BUILD;
+	if (got == REVTEXT_HIT || got == REVTEXT_STALE) {
 		req_reply_raw(req, 200, "application/json", text, len);
 		return;
 	}

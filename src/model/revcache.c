@@ -146,6 +146,11 @@ enum revtext_got revtext_get(struct revtext *c, const struct revtext_ask *q, str
 		}
 		if (!e->rebuilding || now - e->rebuilding >= REVTEXT_REBUILD_MS) {
 			e->rebuilding = now;
+			if (theirs) {
+				text_copy(e, a, out, len);
+				pthread_mutex_unlock(&c->mu);
+				return REVTEXT_REFRESH;
+			}
 			break;
 		}
 		if (theirs) {

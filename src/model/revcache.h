@@ -101,7 +101,10 @@ struct revtext_ask {
 enum revtext_got {
 	REVTEXT_HIT,   /* *out is the current text */
 	REVTEXT_STALE, /* *out is the text of the revision before, while another rebuilds */
-	REVTEXT_BUILD  /* compute it, then revtext_put (or revtext_abandon on failure) */
+	REVTEXT_BUILD, /* compute it, then revtext_put (or revtext_abandon on failure) */
+	REVTEXT_REFRESH /* as REVTEXT_BUILD, and *out is the text the caller may have
+			 * meanwhile (as REVTEXT_STALE): a caller that can compute on a
+			 * thread of its own answers it at once */
 };
 /* The text for q (copied into a, NUL-terminated, *len without it), or REVTEXT_BUILD.
  * May wait for another request's computation (see above). */
