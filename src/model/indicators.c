@@ -262,6 +262,27 @@ enum db_rc ind_revisions(struct db *db, int64_t out[IND_REVS])
 	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
 }
 
+/* Whether a figure at its revision (and day) is exact: all that it reads raises that
+ * revision when it changes. The members' figures (the roster's pass, 0040/0042); the
+ * organizations' by type (type and path: 0124 org_rev; not 两新, not terms); the held
+ * meetings by type and the compliance rate (0122 meeting_rev: status, type, day,
+ * organization, exemptions, the tree; not the study hours, not the views); the
+ * development records' figures (0124 dev_rev). The others are kept for at most
+ * cfg.replica_max_lag_ms. */
+static bool exact_at_rev(const char *key)
+{
+	static const char *const exact[] = {"orgs.grassroots", "orgs.committees", "orgs.general_branches", "orgs.branches",
+					    "meetings.held", "meetings.general", "meetings.committee", "meetings.group",
+					    "meetings.lecture", "meetings.theme_day", "meetings.life", "meetings.appraisal",
+					    "meetings.compliance_rate"};
+	if (strncmp(key, "members.", 8) == 0 || strncmp(key, "development.", 12) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+		if (strcmp(exact[i], key) == 0)
+			return true;
+	return false;
+}
+
 /* The key and revisions a value of ind over s is kept under; false: not kept. */
 static bool kept_key(struct db *db, const struct indicator *ind, size_t idx, const struct ind_scope *s,
 		     char key[160], int64_t rev[2], bool *ttl)
@@ -280,17 +301,16 @@ static bool kept_key(struct db *db, const struct indicator *ind, size_t idx, con
 		kl += snprintf(key + kl, 160 - (size_t)kl, "|%s", s->prefix[i]);
 	if (kl <= 0 || kl >= 160)
 		return false;
-	*ttl = true;
 	rev[0] = rev[1] = 0;
-	if (strncmp(ind->key, "members.", 8) == 0) {
+	if (strncmp(ind->key, "members.", 8) == 0)
 		rev[0] = r->v[REVS_MEMBER_EPOCH], rev[1] = r->v[REVS_MEMBER];
-		*ttl = false; /* a figure of the roster at a revision and a day is exact */
-	} else if (strncmp(ind->key, "orgs.", 5) == 0)
+	else if (strncmp(ind->key, "orgs.", 5) == 0)
 		rev[0] = r->v[REVS_ORG_EPOCH], rev[1] = r->v[REVS_ORG];
 	else if (strncmp(ind->key, "meetings.", 9) == 0)
 		rev[1] = r->v[REVS_MEETING];
-	else if (strncmp(ind->key, "dev.", 4) == 0)
+	else if (strncmp(ind->key, "development.", 12) == 0)
 		rev[0] = r->v[REVS_DEV_EPOCH], rev[1] = r->v[REVS_DEV];
+	*ttl = !exact_at_rev(ind->key);
 	return rev[1] >= 0;
 }
 
