@@ -7,7 +7,8 @@
 #include "api/roster_util.h"
 #include "config.h"
 #include "model/member.h"
-#include <pthread.h>
+#include "model/revcache.h"
+#include "jobs/background.h"
 #include "auth/scope.h"
 #include "core/clock.h"
 #include "http/params.h"
@@ -26,74 +27,13 @@
 #define DASH_CACHE 32
 
 /* The dashboard is read far more often than anything on it changes: each answer is
- * kept as its text for cfg.replica_max_lag_ms (the staleness a replica may already
- * add to this route), keyed by what it was computed over and by the members'
- * revision, so a change to the roster shows at once and any other within that time.
- * When an entry's time is up, the first request to see it rebuilds it and the others
- * keep getting the old text meanwhile (at most DASH_REFRESH_MS more: the district's
- * rebuild takes seconds, and every worker rebuilding it at once stalled all of them). */
-#define DASH_REFRESH_MS 30000.0
-static struct {
-	pthread_mutex_t mu;
-	struct {
-		char key[160];
-		int64_t epoch, rev;
-		double at, refreshing; /* refreshing: when a rebuild began, 0 if none */
-		char *body;
-		size_t len;
-	} e[DASH_CACHE];
-	unsigned next;
-} cache = {PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0, 0, NULL, 0}}, 0};
-
-static bool cache_get(struct request *req, const char *key, int64_t epoch, int64_t rev)
-{
-	bool hit = false;
-	double now = clock_mono_ms();
-	pthread_mutex_lock(&cache.mu);
-	for (unsigned i = 0; i < DASH_CACHE; i++) {
-		if (!cache.e[i].body || cache.e[i].epoch != epoch || cache.e[i].rev != rev ||
-		    strcmp(cache.e[i].key, key) != 0)
-			continue;
-		if (now - cache.e[i].at >= (double)cfg.replica_max_lag_ms &&
-		    (!cache.e[i].refreshing || now - cache.e[i].refreshing >= DASH_REFRESH_MS)) {
-			cache.e[i].refreshing = now; /* this request rebuilds it */
-			break;
-		}
-		char *copy = arena_alloc(req->arena, cache.e[i].len);
-		memcpy(copy, cache.e[i].body, cache.e[i].len);
-		req_reply_raw(req, 200, "application/json", copy, cache.e[i].len);
-		hit = true;
-		break;
-	}
-	pthread_mutex_unlock(&cache.mu);
-	return hit;
-}
-
-/* An entry of the same key is replaced (with its rebuild mark), else the oldest slot. */
-static void cache_put(const char *key, int64_t epoch, int64_t rev, const char *body, size_t len)
-{
-	char *copy = malloc(len);
-	if (!copy || strlen(key) >= sizeof cache.e[0].key) {
-		free(copy);
-		return;
-	}
-	memcpy(copy, body, len);
-	pthread_mutex_lock(&cache.mu);
-	unsigned i = 0;
-	while (i < DASH_CACHE && !(cache.e[i].body && strcmp(cache.e[i].key, key) == 0))
-		i++;
-	if (i == DASH_CACHE)
-		i = cache.next++ % DASH_CACHE;
-	free(cache.e[i].body);
-	snprintf(cache.e[i].key, sizeof cache.e[i].key, "%s", key);
-	cache.e[i].epoch = epoch;
-	cache.e[i].rev = rev;
-	cache.e[i].at = clock_mono_ms();
-	cache.e[i].refreshing = 0;
-	cache.e[i].body = copy;
-	cache.e[i].len = len;
-	pthread_mutex_unlock(&cache.mu);
-}
+ * kept as its text (model/revcache.h, revtext) keyed by what it was computed over and
+ * by the members' revision, for at most cfg.replica_max_lag_ms (the staleness a replica
+ * may already add to this route) for the figures no revision covers. When it is not
+ * current, the first request rebuilds it and the others get the text of a moment before
+ * meanwhile, except a caller whose own write came after that text began: they wait for
+ * (or do) the rebuild, so their change shows. */
+REVTEXT_DEFINE(dash_texts, DASH_CACHE);
 
 struct dash_in {
 	int64_t org_id;
@@ -239,6 +179,233 @@ static json_t *member_charts(const struct member_stats *s, int this_year)
 	return out;
 }
 
+/* The answer for the organization (or the scope's roots [prefix, end) when org_id is 0),
+ * or NULL after failing the request. */
+static json_t *build(struct request *req, int64_t org_id, const struct org_rec *o, const char **prefix, const char **end,
+		     size_t n, struct date today)
+{
+	struct ind_scope now = {prefix, end, n, {today.y, 1, 1}, today, today, req->arena, NULL, true};
+	ind_scope_memo(&now);
+	struct ind_scope last = now;
+	ind_scope_memo(&last);
+	last.from = (struct date){today.y - 1, 1, 1};
+	last.to = date_add_years(today, -1);
+	struct report_snapshot snap = {0};
+	if (org_id) {
+		enum db_rc rc = report_snapshot_get(req->db, req->arena, org_id, today.y - 1, &snap);
+		if (rc != DB_OK && rc != DB_DONE) {
+			req_fail_db(req, rc);
+			return NULL;
+		}
+	}
+	double t0 = clock_mono_ms();
+	json_t *figs = figures(req, &now, &last, snap.id);
+	double t_figs = clock_mono_ms();
+	ind_scope_done(&last);
+	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
+	struct ind_alerts al = {0, 0, 0, NULL};
+	enum db_rc arc = figs ? ind_org_alerts(req->db, &now, &al) : DB_ERROR;
+	ind_scope_done(&now);
+	if (!figs)
+		return NULL;
+	if (arc != DB_OK) {
+		json_decref(al.first);
+		json_decref(figs);
+		req_fail_db(req, arc);
+		return NULL;
+	}
+	json_t *alerts = al.first;
+	size_t nalerts = (size_t)al.total;
+	json_t *work = json_array();
+	if (al.term)
+		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
+						      "count", (json_int_t)al.term, "link", link_of(req, "/orgs?alerts=1", org_id)));
+	if (al.committee)
+		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
+						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
+						      link_of(req, "/orgs?alerts=1", org_id)));
+	double t_alerts = clock_mono_ms();
+	enum db_rc wrc = work_items(req, org_id ? o->path : NULL, org_id, today, work);
+	double t_work = clock_mono_ms();
+	if (wrc != DB_OK) {
+		json_decref(figs);
+		json_decref(alerts);
+		json_decref(work);
+		req_fail_db(req, wrc);
+		return NULL;
+	}
+	size_t i;
+	/* the roster's breakdowns */
+	struct member_stats total;
+	memset(&total, 0, sizeof total);
+	for (size_t k = 0; k < n; k++) {
+		struct member_stats s;
+		enum db_rc rc = stats_members(req->db, prefix[k], end[k], today, &s);
+		if (rc != DB_OK) {
+			json_decref(figs);
+			json_decref(alerts);
+			json_decref(work);
+			req_fail_db(req, rc);
+			return NULL;
+		}
+		stats_add(&total, &s);
+	}
+	double t_charts = clock_mono_ms();
+	/* the children, for drill-down: the first DASH_CHILDREN in the tree's order */
+	json_t *children = json_array();
+	int64_t nchildren = 0;
+	if (org_id) {
+		json_t *kids = json_array();
+		int64_t last_id = 0;
+		size_t nk = 0;
+		struct org_filter f = {.prefix = o->path, .end = scope_path_end(req->arena, o->path), .parent_id = org_id,
+				       .limit = DASH_CHILDREN};
+		enum db_rc rc = org_list(req->db, req->arena, &f, kids, &last_id, &nk);
+		int64_t members = 0, formal = 0, prob = 0;
+		if (rc == DB_OK)
+			rc = org_counts(req->db, org_id, &nchildren, &members, &formal, &prob);
+		json_t *k;
+		json_array_foreach(kids, i, k)
+		{
+			if (rc != DB_OK)
+				break;
+			struct org_rec c;
+			rc = org_get(req->db, req->arena, json_integer_value(json_object_get(k, "id")), &c);
+			/* 在册 and 正式党员 from the organizations' counters (0115), as the
+			 * statistics pass counts them (total, formal; probationary the rest) */
+			int64_t roster = 0, cformal = 0;
+			if (rc == DB_OK)
+				rc = member_subtree_counts(req->db, c.path, scope_path_end(req->arena, c.path), &roster,
+							   &cformal);
+			if (rc == DB_OK)
+				json_array_append_new(children,
+						      json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:I}", "id", (json_int_t)c.id,
+								"name", c.name, "type", c.type, "child_count",
+								json_object_get(k, "child_count"), "members", (json_int_t)roster,
+								"formal", (json_int_t)cformal, "probationary",
+								(json_int_t)(roster - cformal)));
+		}
+		json_decref(kids);
+		if (rc != DB_OK) {
+			json_decref(figs);
+			json_decref(alerts);
+			json_decref(work);
+			json_decref(children);
+			req_fail_db(req, rc);
+			return NULL;
+		}
+	}
+	log_msg(LOG_DEBUG, NULL, "dashboard computed: figures %.0f ms, alerts %.0f, work lists %.0f, charts %.0f, children %.0f",
+		t_figs - t0, t_alerts - t_figs, t_work - t_alerts, t_charts - t_work, clock_mono_ms() - t_charts);
+	json_t *body = json_pack("{s:o, s:i, s:o, s:{s:I, s:o}, s:o, s:o, s:I, s:o}", "org",
+				 org_id ? json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)o->id, "name", o->name, "type",
+						    o->type, "parent_id",
+						    o->parent_id > 0 ? json_integer(o->parent_id) : json_null())
+					: json_null(),
+				 "year", today.y, "figures", figs, "alerts", "count", (json_int_t)nalerts, "items", alerts,
+				 "worklist", work, "children", children, "children_total", (json_int_t)nchildren, "charts",
+				 member_charts(&total, today.y));
+	if (snap.id)
+		json_object_set_new(body, "last_year_snapshot",
+				    json_pack("{s:I, s:s}", "taken_at", (json_int_t)snap.taken_at, "taken_by", snap.taken_by));
+	return body;
+}
+
+/* ---- a rebuild on a thread of its own ------------------------------------------------
+ * The district's dashboard takes long to compute; the worker that would compute it holds
+ * many connections (64 in the bench, one worker's share of them stalled for the whole
+ * rebuild). When the caller may have the text of a moment before (REVTEXT_REFRESH), it
+ * gets that at once and the rebuild runs on a thread of its own (jobs/background.h)
+ * with a copy of what it needs: the caller's session (the work lists follow its
+ * permissions), the organization and the ranges, on its own connection and snapshot. */
+struct aside {
+	struct arena *a;
+	struct request fake; /* what build() reads of a request: arena, db, session, err */
+	struct auth_session session;
+	struct revtext_ask ask;
+	int64_t org_id;
+	struct org_rec o;
+	const char **prefix, **end;
+	size_t n;
+	struct date today;
+};
+
+static enum db_rc aside_build(struct db *db, void *arg)
+{
+	struct aside *x = arg;
+	x->fake.db = db;
+	json_t *body = build(&x->fake, x->org_id, &x->o, x->prefix, x->end, x->n, x->today);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return DB_ERROR;
+	revtext_put(&dash_texts, &x->ask, text, strlen(text));
+	free(text);
+	return DB_OK;
+}
+
+static void aside_done(void *arg, enum db_rc rc)
+{
+	struct aside *x = arg;
+	if (rc != DB_OK) {
+		log_msg(LOG_WARN, NULL, "dashboard rebuilt aside: failed (%d); the next request rebuilds", (int)rc);
+		revtext_abandon(&dash_texts, &x->ask);
+	}
+	json_decref(x->fake.err.fields);
+	arena_free(x->a);
+}
+
+static const char *dup_or_null(struct arena *a, const char *s)
+{
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+static bool rebuild_aside(struct request *req, const struct revtext_ask *ask, int64_t org_id, const struct org_rec *o,
+			  const char **prefix, const char **end, size_t n, struct date today)
+{
+	if (!req->session)
+		return false;
+	struct arena *a = arena_new();
+	if (!a)
+		return false;
+	struct aside *x = arena_alloc(a, sizeof *x);
+	memset(x, 0, sizeof *x);
+	x->a = a;
+	x->fake.arena = a;
+	x->fake.out_fd = -1;
+	const struct auth_session *s = req->session;
+	x->session = *s;
+	x->session.username = dup_or_null(a, s->username);
+	x->session.name = dup_or_null(a, s->name);
+	x->session.as = arena_alloc(a, sizeof *x->session.as * (s->n_as ? s->n_as : 1));
+	for (size_t i = 0; i < s->n_as; i++) {
+		x->session.as[i] = s->as[i];
+		x->session.as[i].org_path = dup_or_null(a, s->as[i].org_path);
+		x->session.as[i].org_name = dup_or_null(a, s->as[i].org_name);
+	}
+	x->fake.session = &x->session;
+	x->ask = *ask;
+	x->ask.key = arena_strdup(a, ask->key);
+	x->org_id = org_id;
+	/* what build() reads of the organization; nothing else points into the request */
+	x->o.id = o->id;
+	x->o.parent_id = o->parent_id;
+	x->o.path = dup_or_null(a, o->path);
+	x->o.name = dup_or_null(a, o->name);
+	x->o.type = dup_or_null(a, o->type);
+	x->prefix = arena_alloc(a, sizeof *x->prefix * (n ? n : 1));
+	x->end = arena_alloc(a, sizeof *x->end * (n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		x->prefix[i] = arena_strdup(a, prefix[i]), x->end[i] = arena_strdup(a, end[i]);
+	x->n = n;
+	x->today = today;
+	if (!jobs_background_read(db_name(req->db), aside_build, aside_done, x)) {
+		arena_free(a);
+		return false; /* the caller rebuilds */
+	}
+	return true;
+}
+
 static void get_dashboard(struct request *req)
 {
 	const struct dash_in *in = req->in;
@@ -264,140 +431,41 @@ static void get_dashboard(struct request *req)
 			  (long long)(req->session ? req->session->user_id : 0));
 	for (size_t k = 0; !org_id && k < n && kl > 0 && (size_t)kl < sizeof key; k++)
 		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", prefix[k]);
-	int64_t epoch = 0, rev = -1;
-	enum db_rc rrc = member_revision(req->db, &epoch, &rev);
+	/* the revisions of the members, organizations, meetings and development records */
+	int64_t revs[IND_REVS];
+	enum db_rc rrc = ind_revisions(req->db, revs);
 	if (rrc != DB_OK) {
 		req_fail_db(req, rrc);
 		return;
 	}
+	int64_t rev = revs[1];
 	bool cacheable = rev >= 0 && kl > 0 && (size_t)kl < sizeof key && cfg.replica_max_lag_ms > 0;
-	if (cacheable && cache_get(req, key, epoch, rev))
-		return;
-	struct ind_scope now = {prefix, end, n, {today.y, 1, 1}, today, today, req->arena, NULL};
-	ind_scope_memo(&now);
-	struct ind_scope last = now;
-	ind_scope_memo(&last);
-	last.from = (struct date){today.y - 1, 1, 1};
-	last.to = date_add_years(today, -1);
-	struct report_snapshot snap = {0};
-	if (org_id) {
-		enum db_rc rc = report_snapshot_get(req->db, req->arena, org_id, today.y - 1, &snap);
-		if (rc != DB_OK && rc != DB_DONE) {
-			req_fail_db(req, rc);
+	struct revtext_ask ask = {key, {0}, (double)cfg.replica_max_lag_ms, req->t0,
+				  req->session ? req->session->user_id : 0};
+	memcpy(ask.rev, revs, sizeof revs);
+	if (cacheable) {
+		char *text;
+		size_t len;
+		enum revtext_got got = revtext_get(&dash_texts, &ask, req->arena, &text, &len);
+		if (got == REVTEXT_REFRESH && rebuild_aside(req, &ask, org_id, &o, prefix, end, n, today))
+			got = REVTEXT_STALE;
+		if (got != REVTEXT_BUILD && got != REVTEXT_REFRESH) {
+			req_reply_raw(req, 200, "application/json", text, len);
 			return;
 		}
 	}
-	double t0 = clock_mono_ms();
-	json_t *figs = figures(req, &now, &last, snap.id);
-	double t_figs = clock_mono_ms();
-	ind_scope_done(&last);
-	/* alerts over the subtree (R-ORG-02…05), as the figures counted them */
-	struct ind_alerts al = {0, 0, 0, NULL};
-	enum db_rc arc = figs ? ind_org_alerts(req->db, &now, &al) : DB_ERROR;
-	ind_scope_done(&now);
-	if (!figs)
-		return;
-	if (arc != DB_OK) {
-		json_decref(al.first);
-		json_decref(figs);
-		req_fail_db(req, arc);
+	json_t *body = build(req, org_id, &o, prefix, end, n, today);
+	if (!body) {
+		if (cacheable)
+			revtext_abandon(&dash_texts, &ask); /* the next request rebuilds */
 		return;
 	}
-	json_t *alerts = al.first;
-	size_t nalerts = (size_t)al.total;
-	json_t *work = json_array();
-	if (al.term)
-		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "term", "label", "换届到期或已届满",
-						      "count", (json_int_t)al.term, "link", link_of(req, "/orgs?alerts=1", org_id)));
-	if (al.committee)
-		json_array_append_new(work, json_pack("{s:s, s:s, s:I, s:s}", "kind", "committee", "label",
-						      "班子配备需调整", "count", (json_int_t)al.committee, "link",
-						      link_of(req, "/orgs?alerts=1", org_id)));
-	double t_alerts = clock_mono_ms();
-	enum db_rc wrc = work_items(req, org_id ? o.path : NULL, org_id, today, work);
-	double t_work = clock_mono_ms();
-	if (wrc != DB_OK) {
-		json_decref(figs);
-		json_decref(alerts);
-		json_decref(work);
-		req_fail_db(req, wrc);
-		return;
-	}
-	size_t i;
-	/* the roster's breakdowns */
-	struct member_stats total;
-	memset(&total, 0, sizeof total);
-	for (size_t k = 0; k < n; k++) {
-		struct member_stats s;
-		enum db_rc rc = stats_members(req->db, prefix[k], end[k], today, &s);
-		if (rc != DB_OK) {
-			json_decref(figs);
-			json_decref(alerts);
-			json_decref(work);
-			req_fail_db(req, rc);
-			return;
-		}
-		stats_add(&total, &s);
-	}
-	double t_charts = clock_mono_ms();
-	/* the children, for drill-down: the first DASH_CHILDREN in the tree's order */
-	json_t *children = json_array();
-	int64_t nchildren = 0;
-	if (org_id) {
-		json_t *kids = json_array();
-		int64_t last_id = 0;
-		size_t nk = 0;
-		struct org_filter f = {.prefix = o.path, .end = scope_path_end(req->arena, o.path), .parent_id = org_id,
-				       .limit = DASH_CHILDREN};
-		enum db_rc rc = org_list(req->db, req->arena, &f, kids, &last_id, &nk);
-		int64_t members = 0, formal = 0, prob = 0;
-		if (rc == DB_OK)
-			rc = org_counts(req->db, org_id, &nchildren, &members, &formal, &prob);
-		json_t *k;
-		json_array_foreach(kids, i, k)
-		{
-			if (rc != DB_OK)
-				break;
-			struct org_rec c;
-			rc = org_get(req->db, req->arena, json_integer_value(json_object_get(k, "id")), &c);
-			struct member_stats s;
-			if (rc == DB_OK)
-				rc = stats_members(req->db, c.path, scope_path_end(req->arena, c.path), today, &s);
-			if (rc == DB_OK)
-				json_array_append_new(children,
-						      json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:I}", "id", (json_int_t)c.id,
-								"name", c.name, "type", c.type, "child_count",
-								json_object_get(k, "child_count"), "members", (json_int_t)s.total,
-								"formal", (json_int_t)s.formal, "probationary",
-								(json_int_t)s.probationary));
-		}
-		json_decref(kids);
-		if (rc != DB_OK) {
-			json_decref(figs);
-			json_decref(alerts);
-			json_decref(work);
-			json_decref(children);
-			req_fail_db(req, rc);
-			return;
-		}
-	}
-	log_msg(LOG_DEBUG, NULL, "dashboard computed: figures %.0f ms, alerts %.0f, work lists %.0f, charts %.0f, children %.0f",
-		t_figs - t0, t_alerts - t_figs, t_work - t_alerts, t_charts - t_work, clock_mono_ms() - t_charts);
-	json_t *body = json_pack("{s:o, s:i, s:o, s:{s:I, s:o}, s:o, s:o, s:I, s:o}", "org",
-				 org_id ? json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)o.id, "name", o.name, "type",
-						    o.type, "parent_id",
-						    o.parent_id > 0 ? json_integer(o.parent_id) : json_null())
-					: json_null(),
-				 "year", today.y, "figures", figs, "alerts", "count", (json_int_t)nalerts, "items", alerts,
-				 "worklist", work, "children", children, "children_total", (json_int_t)nchildren, "charts",
-				 member_charts(&total, today.y));
-	if (snap.id)
-		json_object_set_new(body, "last_year_snapshot",
-				    json_pack("{s:I, s:s}", "taken_at", (json_int_t)snap.taken_at, "taken_by", snap.taken_by));
 	char *text = cacheable ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (cacheable && !text)
+		revtext_abandon(&dash_texts, &ask);
 	if (text) {
 		size_t len = strlen(text);
-		cache_put(key, epoch, rev, text, len);
+		revtext_put(&dash_texts, &ask, text, len);
 		char *copy = arena_alloc(req->arena, len);
 		memcpy(copy, text, len);
 		free(text);

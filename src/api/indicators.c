@@ -16,7 +16,10 @@
 #include "http/params.h"
 #include "http/request.h"
 #include "model/indicators.h"
+#include "model/member.h"
 #include "model/report.h"
+#include "model/revcache.h"
+#include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,11 +101,69 @@ static json_t *value_json(const struct indicator *ind, const struct ind_value *v
 	return json_pack("{s:I, s:I, s:s}", "num", (json_int_t)v->num, "den", (json_int_t)v->den, "text", text);
 }
 
+/* The table is computed over the whole subtree, every indicator: kept as its text the
+ * same way as the dashboard's (model/revcache.h, revtext): by the subtree (the scope's
+ * roots when no organization is named), the period and the day, at the members'
+ * revision, for at most cfg.replica_max_lag_ms for the figures no revision covers; one
+ * request rebuilds while the others get the text of a moment before, except a caller
+ * whose own write came after it began. */
+#define IND_TEXTS 32
+REVTEXT_DEFINE(ind_texts, IND_TEXTS);
+
+static json_t *table(struct request *req, struct ctx *c);
+
 static void get_indicators(struct request *req)
 {
 	struct ctx c;
 	if (!scope_of(req, req->in, &c))
 		return;
+	char key[160];
+	int kl = snprintf(key, sizeof key, "%lld:%s:%s@%04d-%02d-%02d", (long long)c.org_id, c.from, c.to, c.s.today.y,
+			  c.s.today.m, c.s.today.d);
+	for (size_t k = 0; !c.org_id && k < c.s.n && kl > 0 && (size_t)kl < sizeof key; k++)
+		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", c.s.prefix[k]);
+	/* the revisions of the members, organizations, meetings and development records */
+	int64_t revs[IND_REVS];
+	enum db_rc rrc = ind_revisions(req->db, revs);
+	if (rrc != DB_OK) {
+		req_fail_db(req, rrc);
+		return;
+	}
+	int64_t rev = revs[1];
+	bool cacheable = rev >= 0 && kl > 0 && (size_t)kl < sizeof key && cfg.replica_max_lag_ms > 0;
+	struct revtext_ask ask = {key, {0}, (double)cfg.replica_max_lag_ms, req->t0,
+				  req->session ? req->session->user_id : 0};
+	memcpy(ask.rev, revs, sizeof revs);
+	char *text;
+	size_t len;
+	enum revtext_got got = cacheable ? revtext_get(&ind_texts, &ask, req->arena, &text, &len) : REVTEXT_BUILD;
+	if (got == REVTEXT_HIT || got == REVTEXT_STALE) {
+		req_reply_raw(req, 200, "application/json", text, len);
+		return;
+	}
+	json_t *body = table(req, &c);
+	char *dumped = body && cacheable ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (cacheable && !dumped)
+		revtext_abandon(&ind_texts, &ask); /* the next request computes */
+	if (!dumped) {
+		if (body)
+			req_reply_json(req, 200, body);
+		return;
+	}
+	len = strlen(dumped);
+	revtext_put(&ind_texts, &ask, dumped, len);
+	text = arena_alloc(req->arena, len);
+	memcpy(text, dumped, len);
+	free(dumped);
+	json_decref(body);
+	req_reply_raw(req, 200, "application/json", text, len);
+}
+
+/* The table's answer, or NULL after failing the request. */
+static json_t *table(struct request *req, struct ctx *cp)
+{
+	struct ctx c = *cp;
+	c.s.shared = true; /* each figure kept across requests (model/indicators.h) */
 	ind_scope_memo(&c.s);
 	json_t *items = json_array();
 	for (size_t i = 0; i < indicator_count(); i++) {
@@ -113,7 +174,7 @@ static void get_indicators(struct request *req)
 			ind_scope_done(&c.s);
 			json_decref(items);
 			req_fail_db(req, rc);
-			return;
+			return NULL;
 		}
 		json_t *it = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:b}", "key", ind->key, "name", ind->name, "unit",
 				       ind->unit, "group", ind->group, "definition", ind->definition, "ratio", ind->ratio,
@@ -138,7 +199,7 @@ static void get_indicators(struct request *req)
 	if (c.snap.id)
 		json_object_set_new(body, "snapshot", json_pack("{s:i, s:I, s:s}", "year", c.year, "taken_at",
 								(json_int_t)c.snap.taken_at, "taken_by", c.snap.taken_by));
-	req_reply_json(req, 200, body);
+	return body;
 }
 
 static void emit_row(void *ctx, const struct ind_row *r)

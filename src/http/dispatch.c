@@ -5,8 +5,10 @@
  * (server.c, body.c), rendering the answer (respond.c), limits on the request head
  * (limits.c). */
 #include "auth/auth.h"
+#include "auth/session.h"
 #include "core/arena.h"
 #include "core/log.h"
+#include "core/wrote.h"
 #include "db/db.h"
 #include "http/internal.h"
 #include "http/params.h"
@@ -168,7 +170,8 @@ static void tx_close(struct request *req)
 				drop_answer(req);
 				req->err.status = 0;
 				req_fail_db(req, rc);
-			}
+			} else if ((req->route->flags & RF_TX_WRITE) && req->session)
+				wrote_note(req->session->user_id); /* their next read shows it (core/wrote.h) */
 		}
 	}
 	if (!req_failed(req) && req->after_commit)

@@ -3,6 +3,7 @@
 #include "model/indicators.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "config.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,148 @@ enum db_rc ind_rows_stmt(struct db *db, const struct ind_scope *s, const struct 
 	return DB_OK;
 }
 
+/* ---- values kept across requests (s->shared) ----------------------------------------- */
+
+enum ind_stmt { STMT_IND_REVS, IND_STMT__MAX };
+enum ind_revs_col { REVS_MEMBER_EPOCH, REVS_MEMBER, REVS_ORG_EPOCH, REVS_ORG, REVS_MEETING, REVS_DEV_EPOCH, REVS_DEV, REVS__N };
+static const struct db_sql ind_sql[IND_STMT__MAX] = {
+	/* the revisions the figures are kept at (0040, 0122, 0124), in one read */
+	[STMT_IND_REVS] = {"ind.revs",
+	 "SELECT (SELECT epoch FROM member_rev WHERE id = 1), (SELECT rev FROM member_rev WHERE id = 1),"
+	 " (SELECT epoch FROM org_rev WHERE id = 1), (SELECT rev FROM org_rev WHERE id = 1),"
+	 " (SELECT rev FROM meeting_rev WHERE id = 1),"
+	 " (SELECT epoch FROM dev_rev WHERE id = 1), (SELECT rev FROM dev_rev WHERE id = 1)"},
+};
+DB_SQL_TABLE(indicators, ind_sql);
+
+#define KEPT_N 1024
+struct kept {
+	char key[160];
+	int64_t rev[2];
+	double at; /* clock_mono_ms when its computation began */
+	bool ttl;  /* expires after cfg.replica_max_lag_ms */
+	struct ind_value v;
+};
+static struct {
+	pthread_mutex_t mu;
+	unsigned next;
+	struct kept e[KEPT_N];
+} kept_values = {PTHREAD_MUTEX_INITIALIZER, 0, {{{0}, {0, 0}, 0, false, {0, 0}}}};
+
+/* The revisions of s's transaction, read once per memo (NULL: none). */
+struct ind_revs {
+	int64_t v[REVS__N];
+	enum db_rc rc;
+};
+static const struct ind_revs *scope_revs(struct db *db, const struct ind_scope *s)
+{
+	bool fresh;
+	struct ind_revs *r = ind_memo(s, "indicator.revs", sizeof *r, NULL, &fresh);
+	if (!r || !fresh)
+		return r && r->rc == DB_OK ? r : NULL;
+	r->rc = ind_revisions(db, r->v);
+	return r->rc == DB_OK ? r : NULL;
+}
+
+enum db_rc ind_revisions(struct db *db, int64_t out[IND_REVS])
+{
+	_Static_assert(IND_REVS == REVS__N, "ind.revs reads IND_REVS columns");
+	struct db_stmt *st = db_prepare(db, &ind_sql[STMT_IND_REVS]);
+	if (!st)
+		return DB_ERROR;
+	enum db_rc rc = db_step(st);
+	for (int i = 0; rc == DB_ROW && i < REVS__N; i++)
+		out[i] = db_col_null(st, i) ? -1 : db_col_int(st, i);
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
+}
+
+/* Whether a figure at its revision (and day) is exact: all that it reads raises that
+ * revision when it changes. The members' figures (the roster's pass, 0040/0042); the
+ * organizations' by type (type and path: 0124 org_rev; not 两新, not terms); the held
+ * meetings by type and the compliance rate (0122 meeting_rev: status, type, day,
+ * organization, exemptions, the tree; not the study hours, not the views); the
+ * development records' figures (0124 dev_rev). The others are kept for at most
+ * cfg.replica_max_lag_ms. */
+static bool exact_at_rev(const char *key)
+{
+	static const char *const exact[] = {"orgs.grassroots", "orgs.committees", "orgs.general_branches", "orgs.branches",
+					    "meetings.held", "meetings.general", "meetings.committee", "meetings.group",
+					    "meetings.lecture", "meetings.theme_day", "meetings.life", "meetings.appraisal",
+					    "meetings.compliance_rate"};
+	if (strncmp(key, "members.", 8) == 0 || strncmp(key, "development.", 12) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+		if (strcmp(exact[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* The key and revisions a value of ind over s is kept under; false: not kept. */
+static bool kept_key(struct db *db, const struct indicator *ind, size_t idx, const struct ind_scope *s,
+		     char key[160], int64_t rev[2], bool *ttl)
+{
+	if (!s->shared || !s->memo)
+		return false;
+	const struct ind_revs *r = scope_revs(db, s);
+	if (!r)
+		return false;
+	char from[11], to[11], today[11];
+	date_format(s->from, from);
+	date_format(s->to, to);
+	date_format(s->today, today);
+	int kl = snprintf(key, 160, "%zu:%s:%s:%s:%s", idx, ind->key, from, to, today);
+	for (size_t i = 0; i < s->n && kl > 0 && kl < 160; i++)
+		kl += snprintf(key + kl, 160 - (size_t)kl, "|%s", s->prefix[i]);
+	if (kl <= 0 || kl >= 160)
+		return false;
+	rev[0] = rev[1] = 0;
+	if (strncmp(ind->key, "members.", 8) == 0)
+		rev[0] = r->v[REVS_MEMBER_EPOCH], rev[1] = r->v[REVS_MEMBER];
+	else if (strncmp(ind->key, "orgs.", 5) == 0)
+		rev[0] = r->v[REVS_ORG_EPOCH], rev[1] = r->v[REVS_ORG];
+	else if (strncmp(ind->key, "meetings.", 9) == 0)
+		rev[1] = r->v[REVS_MEETING];
+	else if (strncmp(ind->key, "development.", 12) == 0)
+		rev[0] = r->v[REVS_DEV_EPOCH], rev[1] = r->v[REVS_DEV];
+	*ttl = !exact_at_rev(ind->key);
+	return rev[1] >= 0;
+}
+
+static bool kept_get(const char *key, const int64_t rev[2], struct ind_value *out)
+{
+	bool hit = false;
+	double now = clock_mono_ms();
+	pthread_mutex_lock(&kept_values.mu);
+	for (unsigned i = 0; i < KEPT_N && !hit; i++) {
+		const struct kept *k = &kept_values.e[i];
+		if (k->key[0] && k->rev[1] == rev[1] && k->rev[0] == rev[0] && strcmp(k->key, key) == 0 &&
+		    (!k->ttl || now - k->at < (double)cfg.replica_max_lag_ms)) {
+			*out = k->v;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&kept_values.mu);
+	return hit;
+}
+
+static void kept_put(const char *key, const int64_t rev[2], bool ttl, double at, const struct ind_value *v)
+{
+	pthread_mutex_lock(&kept_values.mu);
+	unsigned i = 0;
+	while (i < KEPT_N && strcmp(kept_values.e[i].key, key) != 0)
+		i++;
+	if (i == KEPT_N)
+		i = kept_values.next++ % KEPT_N;
+	struct kept *k = &kept_values.e[i];
+	snprintf(k->key, sizeof k->key, "%s", key);
+	k->rev[0] = rev[0], k->rev[1] = rev[1];
+	k->at = at;
+	k->ttl = ttl;
+	k->v = *v;
+	pthread_mutex_unlock(&kept_values.mu);
+}
+
 /* ---- computed values, once per scope ------------------------------------------------- */
 
 /* One slot per indicator (the registry's order): whether it was computed, and what. */
@@ -225,9 +368,22 @@ enum db_rc indicator_value(struct db *db, const struct indicator *ind, const str
 		*out = kept->v[i];
 		return kept->rc[i];
 	}
+	char key[160];
+	int64_t rev[2];
+	bool ttl = true, shared = i < n && kept_key(db, ind, i, s, key, rev, &ttl);
+	if (shared && kept_get(key, rev, out)) {
+		if (kept) {
+			kept->done[i] = true;
+			kept->rc[i] = DB_OK;
+			kept->v[i] = *out;
+		}
+		return DB_OK;
+	}
 	double t0 = clock_mono_ms();
 	enum db_rc rc = ind->compute(db, s, out);
 	double ms = clock_mono_ms() - t0;
+	if (shared && rc == DB_OK)
+		kept_put(key, rev, ttl, t0, out);
 	if (ms >= 20)
 		log_msg(LOG_DEBUG, NULL, "indicator %s computed in %.1f ms", ind->key, ms);
 	if (kept) {

@@ -29,6 +29,9 @@ struct ind_scope {
 	 * organizations serves every organization figure); NULL: none kept. Made by
 	 * ind_scope_memo, released by ind_scope_done. */
 	struct ind_memo *memo;
+	/* true: indicator_value keeps each value across requests (see there); the
+	 * dashboard's and the indicator table's scopes */
+	bool shared;
 };
 
 /* Gives s a memo (arena-owned); ind_scope_done releases what its entries hold. */
@@ -134,9 +137,22 @@ struct ind_alerts {
 };
 enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out);
 
+/* The revisions the kept figures follow (members 0040, organizations and development
+ * records 0124, meetings 0122; a missing one -1), read in one statement: what a kept
+ * answer made of figures is keyed by (model/revcache.h, revtext). */
+#define IND_REVS 7
+enum db_rc ind_revisions(struct db *db, int64_t out[IND_REVS]);
+
 /* ind->compute over s, kept in s's memo (when it has one) so that a figure named twice
  * (the report's sentences and its appendix; the parts computed from one pass) is
- * computed once per request; a computation of 20 ms or more is logged (debug). */
+ * computed once per request; a computation of 20 ms or more is logged (debug).
+ * With s->shared (and a memo), a value is also kept across requests for the same
+ * subtree, period and day: a member figure at the members' revision (exact: a write to
+ * the roster shows at once), an organization figure at the organizations' revision, a
+ * meeting figure at the meetings' and a development figure at the development records'
+ * revision, and every figure but the members' for at most cfg.replica_max_lag_ms (what
+ * an RF_REPLICA read may already be behind; services, messages, bases… have no
+ * revision). */
 enum db_rc indicator_value(struct db *db, const struct indicator *ind, const struct ind_scope *s, struct ind_value *out);
 
 /* The value as the report writes it into buf: "1,234", "96.5%", "—". */

@@ -205,6 +205,10 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp);
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev);
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);
+/* The members on the roster (在册) of the subtree [prefix, end) and of them 正式党员,
+ * from the organizations' counters (0115): what stats_members counts as total and
+ * formal, without a pass over the members (cached per members revision). */
+enum db_rc member_subtree_counts(struct db *db, const char *prefix, const char *end, int64_t *roster, int64_t *formal);
 /* Decrypts a row's ID number and mobile into its record (for export). */
 void member_row_decrypt(struct arena *a, struct member_rec *r, const void *idc, size_t idl, const void *mc, size_t ml);
 #endif

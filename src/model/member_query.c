@@ -837,6 +837,16 @@ static enum db_rc subtree_counts(struct db *db, const struct member_filter *f, s
 	return cached_count(&total_cache, db, f->prefix, true, sum_counters, f, k);
 }
 
+enum db_rc member_subtree_counts(struct db *db, const char *prefix, const char *end, int64_t *roster, int64_t *formal)
+{
+	struct member_filter f = {.prefix = prefix, .end = end};
+	struct subtree_counts k = {0, 0, 0};
+	enum db_rc rc = subtree_counts(db, &f, &k);
+	*roster = k.roster;
+	*formal = k.formal;
+	return rc;
+}
+
 static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t *n);
 
 static enum db_rc count_on_cb(struct db *db, const void *arg, void *out)

@@ -1,9 +1,12 @@
 /* revcache.c: see revcache.h. */
 #include "model/revcache.h"
 #include "core/arena.h"
+#include "core/clock.h"
+#include "core/wrote.h"
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 bool revcache_get(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, void *out)
 {
@@ -79,4 +82,129 @@ bool revcache_put_blob(struct revcache *c, const char *prefix, int64_t epoch, in
 	s->used = true;
 	pthread_mutex_unlock(&c->mu);
 	return true;
+}
+
+/* ---- computed texts ------------------------------------------------------------------ */
+
+static struct revtext_entry *text_find(struct revtext *c, const char *key)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].key[0] && strcmp(c->e[i].key, key) == 0)
+			return &c->e[i];
+	return NULL;
+}
+
+/* A slot for key: an unused one, else the next in turn that nobody is rebuilding. */
+static struct revtext_entry *text_claim(struct revtext *c, const char *key)
+{
+	struct revtext_entry *e = NULL;
+	for (unsigned i = 0; i < c->n && !e; i++)
+		if (!c->e[i].key[0])
+			e = &c->e[i];
+	for (unsigned k = 0; k < c->n && !e; k++) {
+		struct revtext_entry *x = &c->e[c->next++ % c->n];
+		if (!x->rebuilding)
+			e = x;
+	}
+	if (!e)
+		e = &c->e[c->next++ % c->n];
+	free(e->text);
+	memset(e, 0, sizeof *e);
+	snprintf(e->key, sizeof e->key, "%s", key);
+	return e;
+}
+
+static void text_copy(const struct revtext_entry *e, struct arena *a, char **out, size_t *len)
+{
+	*out = arena_alloc_raw(a, e->len + 1);
+	memcpy(*out, e->text, e->len);
+	(*out)[e->len] = '\0';
+	*len = e->len;
+}
+
+enum revtext_got revtext_get(struct revtext *c, const struct revtext_ask *q, struct arena *a, char **out,
+			     size_t *len)
+{
+	if (strlen(q->key) >= sizeof c->e[0].key)
+		return REVTEXT_BUILD;
+	double wrote = wrote_last(q->user_id);
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		double now = clock_mono_ms();
+		struct revtext_entry *e = text_find(c, q->key);
+		if (!e) {
+			e = text_claim(c, q->key);
+			e->rebuilding = now;
+			break;
+		}
+		/* the caller's own last write is in the text's snapshot */
+		bool theirs = e->text && wrote < e->began;
+		if (theirs && now - e->began < q->ttl_ms && memcmp(e->rev, q->rev, sizeof e->rev) == 0) {
+			text_copy(e, a, out, len);
+			pthread_mutex_unlock(&c->mu);
+			return REVTEXT_HIT;
+		}
+		if (!e->rebuilding || now - e->rebuilding >= REVTEXT_REBUILD_MS) {
+			e->rebuilding = now;
+			if (theirs) {
+				text_copy(e, a, out, len);
+				pthread_mutex_unlock(&c->mu);
+				return REVTEXT_REFRESH;
+			}
+			break;
+		}
+		if (theirs) {
+			text_copy(e, a, out, len);
+			pthread_mutex_unlock(&c->mu);
+			return REVTEXT_STALE;
+		}
+		/* nothing this caller may have yet: wait for the rebuild in flight */
+		double until_ms = e->rebuilding + REVTEXT_REBUILD_MS - now;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ns = ts.tv_nsec + (int64_t)(until_ms * 1e6);
+		ts.tv_sec += (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return REVTEXT_BUILD;
+}
+
+void revtext_put(struct revtext *c, const struct revtext_ask *q, const char *p, size_t len)
+{
+	if (strlen(q->key) >= sizeof c->e[0].key)
+		return;
+	char *copy = malloc(len ? len : 1);
+	if (copy)
+		memcpy(copy, p, len);
+	pthread_mutex_lock(&c->mu);
+	struct revtext_entry *e = text_find(c, q->key);
+	if (!e)
+		e = text_claim(c, q->key);
+	e->rebuilding = 0;
+	/* a computation taken over (REVTEXT_REBUILD_MS) may end after a later one: the
+	 * later snapshot stays */
+	if (copy && (!e->text || e->began <= q->began)) {
+		free(e->text);
+		e->text = copy;
+		e->len = len;
+		memcpy(e->rev, q->rev, sizeof e->rev);
+		e->began = q->began;
+		e->built = clock_mono_ms();
+		copy = NULL;
+	}
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	free(copy);
+}
+
+void revtext_abandon(struct revtext *c, const struct revtext_ask *q)
+{
+	pthread_mutex_lock(&c->mu);
+	struct revtext_entry *e = strlen(q->key) < sizeof c->e[0].key ? text_find(c, q->key) : NULL;
+	if (e)
+		e->rebuilding = 0;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 }
