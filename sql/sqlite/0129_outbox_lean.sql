@@ -2,13 +2,14 @@
 -- million in-app rows in one statement (issue 16: ≤ 10 s). Measured on the bench
 -- district (1M members, SQLite CLI, CPU seconds of the INSERT … SELECT): 10.1 s before,
 -- of which the two CHECK (x IN (…)) constraints were ~2–3 s (SQLite probes an ephemeral
--- table per row for an IN list), outbox_kind ~1 s (no reader needs it: the birthday
--- figure and the monitor filter on done_day first, outbox_done), and reading every
--- member's table row for its state ~0.8 s.
+-- table per row for an IN list), outbox_kind ~1 s (its only reader, the birthday
+-- figure of model/ind_messages.c, counts SMS), and reading every member's table row for
+-- its state ~0.8 s.
 -- So: the outbox is rebuilt with the same columns, the same checks written as OR of
--- equalities (the same rule, compared in place), without outbox_kind; and the members
--- in the normal state have a narrow index (org_path, id) that an in-app push reads
--- alone (model/outbox.c: outbox.subtree_inapp).
+-- equalities (the same rule, compared in place), outbox_kind holds the rows sent by a
+-- provider only (channel <> 'inapp': its readers say so); and the members in the normal
+-- state have a narrow index (org_path, id) that an in-app push reads alone
+-- (model/outbox.c: outbox.subtree_inapp).
 CREATE TABLE outbox_lean (
   id              INTEGER PRIMARY KEY,
   dedup_key       TEXT NOT NULL UNIQUE,
@@ -52,4 +53,5 @@ CREATE INDEX outbox_sending ON outbox (lease_until) WHERE state = 'sending';
 CREATE INDEX outbox_member ON outbox (member_id, channel, id);
 CREATE INDEX outbox_user ON outbox (user_id, channel, id) WHERE user_id IS NOT NULL;
 CREATE INDEX outbox_done ON outbox (done_day, channel, state);
+CREATE INDEX outbox_kind ON outbox (kind, state) WHERE channel <> 'inapp';
 CREATE INDEX members_normal ON members (org_path, id) WHERE state = 'normal';
