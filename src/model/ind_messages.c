@@ -7,8 +7,10 @@
 enum ind_msg_stmt { STMT_IND_BDAY_N, STMT_IND_BDAY_ROWS, IND_MSG_STMT__MAX };
 enum ind_msg_col { IMC_ID, IMC_NAME, IMC_DAY, IMC_ORG };
 
+/* channel <> 'inapp' (implied by 'sms') lets SQLite read outbox_kind, which holds no in-app row (0129) */
 #define BDAY_WHERE                                                                                                  \
-	" WHERE o.kind = 'birthday' AND o.channel = 'sms' AND o.state = 'sent' AND o.org_path >= $1"               \
+	" WHERE o.kind = 'birthday' AND o.channel = 'sms' AND o.channel <> 'inapp' AND o.state = 'sent'"            \
+	" AND o.org_path >= $1"                                                                                     \
 	" AND o.org_path < $2 AND o.done_day >= $3 AND o.done_day <= $4"
 
 static const struct db_sql ind_msg_sql[IND_MSG_STMT__MAX] = {

@@ -103,6 +103,7 @@ enum outbox_stmt {
 	STMT_OB_OPTED_OUT,
 	STMT_OB_USER_OPTED_OUT,
 	STMT_OB_SUBTREE,
+	STMT_OB_SUBTREE_INAPP,
 	STMT_OB_CLAIM,
 	STMT_OB_MOBILE,
 	STMT_OB_OPENID,
@@ -191,6 +192,19 @@ static const struct db_sql outbox_sql[OUTBOX_STMT__MAX] = {
 	 " FROM members m WHERE m.org_path >= $12 AND m.org_path < $13 AND m.state = 'normal'"
 	 " AND (CAST($2 AS TEXT) <> 'sms' OR m.mobile_cipher IS NOT NULL)"
 	 " AND (CAST($2 AS TEXT) <> 'wechat' OR EXISTS (SELECT 1 FROM member_wechat w WHERE w.member_id = m.id))"
+	 " AND ($14 = 0 OR NOT EXISTS (SELECT 1 FROM member_wechat w WHERE w.member_id = m.id))"
+	 " AND NOT EXISTS (SELECT 1 FROM message_optouts x WHERE x.member_id = m.id AND x.kind = CAST($4 AS TEXT))"
+	 " ON CONFLICT (dedup_key) DO NOTHING"},
+	/* the same for the in-app channel ($2 'inapp'): it reads nothing of the member but
+	 * the id and path, so the members in the normal state are read from their narrow
+	 * index (members_normal, 0129) alone, not row by row from the table */
+	[STMT_OB_SUBTREE_INAPP] = {"outbox.subtree_inapp",
+	 "INSERT INTO outbox (dedup_key, kind, channel, member_id, org_path, template, params, title, body, link, state,"
+	 " next_attempt_at, created_at, updated_at, done_day)"
+	 " SELECT CAST($1 AS TEXT) || CAST(m.id AS TEXT), CAST($4 AS TEXT), CAST($2 AS TEXT), m.id, m.org_path,"
+	 " CAST($3 AS TEXT), CAST($5 AS TEXT), CAST($6 AS TEXT), CAST($7 AS TEXT), CAST($8 AS TEXT), CAST($9 AS TEXT),"
+	 " CAST($10 AS BIGINT), CAST($10 AS BIGINT), CAST($10 AS BIGINT), CAST($11 AS TEXT)"
+	 " FROM members m WHERE m.org_path >= $12 AND m.org_path < $13 AND m.state = 'normal'"
 	 " AND ($14 = 0 OR NOT EXISTS (SELECT 1 FROM member_wechat w WHERE w.member_id = m.id))"
 	 " AND NOT EXISTS (SELECT 1 FROM message_optouts x WHERE x.member_id = m.id AND x.kind = CAST($4 AS TEXT))"
 	 " ON CONFLICT (dedup_key) DO NOTHING"},
@@ -480,10 +494,11 @@ static enum db_rc enqueue_subtree(struct db *db, const char *key_prefix, const c
 	char *title = outbox_render(a, t, params, true, why, whylen);
 	char *body = title ? outbox_render(a, t, params, false, why, whylen) : NULL;
 	char *ptext = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS);
-	struct db_stmt *st = body && ptext ? db_prepare(db, &outbox_sql[STMT_OB_SUBTREE]) : NULL;
+	bool inapp = strcmp(channel, "inapp") == 0;
+	struct db_stmt *st =
+	    body && ptext ? db_prepare(db, &outbox_sql[inapp ? STMT_OB_SUBTREE_INAPP : STMT_OB_SUBTREE]) : NULL;
 	if (st) {
 		int64_t now = clock_now();
-		bool inapp = strcmp(channel, "inapp") == 0;
 		char day[11];
 		outbox_day(now, day);
 		db_bind_text(st, 1, key_prefix, -1);
