@@ -285,6 +285,7 @@ const ONCE_TARGETS = [
   { re: /^三会一课: compliance heat-map/, max: 200, unit: 'ms', issue: 15 },
   { re: /^三会一课: photo upload/, max: 150, unit: 'ms', issue: 15 },
   { re: /^消息推送: one in-app notice queued/, max: 10, unit: 's', issue: 16 },
+  { re: /^消息推送: one study issue published/, max: 10, unit: 's', issue: 16 },
   { re: /^消息推送: SMS sender drain/, min: 2000, unit: 'messages/s', issue: 16 },
   { re: /^消息推送: political-birthday run over the district, 1 day/, max: 5000, unit: 'ms', issue: 16, num: /([\d.]+) ms\s*$/ },
   { re: /^基地: booking requests per second/, min: 1000, unit: '/s', issue: 17 },
@@ -336,17 +337,19 @@ function importSummary(r) {
 
 const cookieOf = (res) => (res.headers.get('set-cookie') || '').split(';')[0];
 
-async function login(base, db = RUNDB) {
+// a district_admin's session (created, or its password reset, through the CLI); a
+// second user (a study issue's reviewer is not its author) by another name
+async function login(base, db = RUNDB, username = 'bench') {
   const PASSWORD = 'Speed-Test-2026-党建!';
-  let r = dj(['user', 'add', '--username', 'bench', '--name', '压测账号', '--role', 'district_admin', '--org', '1'], { allowFail: true, db });
+  let r = dj(['user', 'add', '--username', username, '--name', username === 'bench' ? '压测账号' : `压测账号 ${username}`, '--role', 'district_admin', '--org', '1'], { allowFail: true, db });
   if (r.status !== 0) {
     const add = `${r.stderr}${r.stdout}`.trim() || `exit ${r.status}, signal ${r.signal}${r.error ? `, ${r.error.message}` : ""}`;
-    r = dj(['user', 'reset-password', 'bench'], { db, allowFail: true });
+    r = dj(['user', 'reset-password', username], { db, allowFail: true });
     if (r.status !== 0) throw new Error(`no bench user: user add: ${add}; reset-password: ${r.stderr}${r.stdout}`);
   }
   const otp = (r.stdout.match(/(?:password|密码)[^:：]*[:：]\s*(\S+)/i) || [])[1];
   if (!otp) throw new Error(`no one-time password in: ${r.stdout}`);
-  let s = await http(base, 'POST', '/api/v1/session', { body: { username: 'bench', password: otp } });
+  let s = await http(base, 'POST', '/api/v1/session', { body: { username, password: otp } });
   let cookie = cookieOf(s);
   s = await http(base, 'PUT', '/api/v1/session/password', { body: { old_password: otp, new_password: PASSWORD }, cookie, csrf: s.body.csrf_token });
   if (s.status !== 200) throw new Error(`password change: ${s.status} ${JSON.stringify(s.body)}`);
@@ -582,7 +585,7 @@ async function mainSqlite() {
       log(`capability scenarios: ${f}`);
       setCap(CAP_TITLES[f.replace(/\.mjs$/, '')] || f.replace(/\.mjs$/, ''));
       const mod = await import(join(capDir, f));
-      await mod.default({ base: srv.base, sess, env, get, http, scenario, wrkOnce, drain, quiet: (after) => quiet(srv.child.pid, after), dj, DATA, RUNDB, ROOT, idNumber, log, results, QUICK, discovered: { best, street, leaf, community, total, memberId } });
+      await mod.default({ base: srv.base, sess, login: (username) => login(srv.base, RUNDB, username), env, get, http, scenario, wrkOnce, drain, quiet: (after) => quiet(srv.child.pid, after), dj, DATA, RUNDB, ROOT, idNumber, log, results, QUICK, discovered: { best, street, leaf, community, total, memberId } });
       await quiet(srv.child.pid, `the ${f} module`);
     }
 

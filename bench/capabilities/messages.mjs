@@ -7,7 +7,7 @@ import { startGateway } from '../../tests/api/lib/sms_gateway.mjs';
 
 const SECRET = 'bench-aliyun-secret';
 
-export default async function messages({ base, sess, http, dj, log, results, QUICK, discovered }) {
+export default async function messages({ base, sess, login, http, dj, log, results, QUICK, discovered }) {
   const call = (method, path, body) => http(base, method, path, { body, cookie: sess.cookie, csrf: sess.csrf });
   const secs = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -17,6 +17,24 @@ export default async function messages({ base, sess, http, dj, log, results, QUI
   const pushS = secs(t0);
   results.once.push({ name: `消息推送: one in-app notice queued to the whole district (${push.body?.queued?.inapp ?? '?'} members)`, value: `${pushS.toFixed(2)} s (HTTP ${push.status})` });
   log(`messages: push to the district ${pushS.toFixed(2)} s`);
+
+  // 1a. the figure issue 16 names: one study item pushed to the district, i.e. a 学习专题
+  // of one article published by its reviewer (not its author): the in-app row per member
+  // and the per-organization push counts of the read rate, in one request
+  {
+    const reviewer = await login('bench-review');
+    const rcall = (method, path, body) => http(base, method, path, { body, cookie: reviewer.cookie, csrf: reviewer.csrf });
+    const iss = await call('POST', '/api/v1/study/issues', { org_id: 1, title: '性能测试：学习专题' });
+    const id = iss.body?.id;
+    const item = id && await call('POST', `/api/v1/study/issues/${id}/items`, { kind: 'article', title: '原文学习', study_minutes: 30, body_html: '<p>性能测试正文</p>' });
+    const sub = id && await call('POST', `/api/v1/study/issues/${id}/submit`);
+    if (!id || item.status !== 201 || sub.status !== 200) throw new Error(`study issue for the push: ${iss.status} ${item?.status} ${sub?.status} ${JSON.stringify(sub?.body || iss.body)}`);
+    t0 = process.hrtime.bigint();
+    const pub = await rcall('POST', `/api/v1/study/issues/${id}/review`, { decision: 'publish' });
+    const pubS = secs(t0);
+    results.once.push({ name: `消息推送: one study issue published to the whole district (${pub.body?.pushed ?? '?'} members)`, value: `${pubS.toFixed(2)} s (HTTP ${pub.status})` });
+    log(`messages: study issue published to the district ${pubS.toFixed(2)} s`);
+  }
 
   // 1b. what the push leaves to the sender: in-app rows are written as sent in the
   // push's own transaction, so nothing should be queued; if something is (another
