@@ -2,6 +2,7 @@
  * the caller's whole scope), from one pass over the covering index (model/stats.c). */
 #include "api/roster_util.h"
 #include "auth/scope.h"
+#include "core/jsonw.h"
 #include "http/params.h"
 #include "http/request.h"
 #include "model/stats.h"
@@ -31,7 +32,10 @@ static void get_member_stats(struct request *req)
 		}
 		stats_add(&total, &s);
 	}
-	req_reply_json(req, 200, stats_members_json(&total));
+	struct jsonw w;
+	jw_init(&w, req->arena, 2048);
+	stats_members_write(&w, &total);
+	req_reply_raw(req, 200, "application/json", w.buf, w.len);
 }
 
 static const struct route stats_routes[] = {

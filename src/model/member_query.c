@@ -103,7 +103,12 @@ enum member_history_col {
 	MEMBER_HISTORY_COL_ACTOR_NAME,
 };
 /* member.subtree_counts's row */
-enum subtree_counts_col { SUBTREE_COUNTS_COL_MEMBERS, SUBTREE_COUNTS_COL_ROSTER, SUBTREE_COUNTS_COL_FORMAL };
+enum subtree_counts_col {
+	SUBTREE_COUNTS_COL_MEMBERS,
+	SUBTREE_COUNTS_COL_ROSTER,
+	SUBTREE_COUNTS_COL_FORMAL,
+	SUBTREE_COUNTS_COL_ORGS,
+};
 /* member.rev's row */
 enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 
@@ -156,8 +161,10 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
  * not apply is written away by its parameter (mask 0, born after -1, born before 1 << 21):
  * PostgreSQL folds it out of a custom plan, where its own estimate of (stats_key & …)
  * terms would walk the whole of members_path_name instead of the sort's index. */
-#define MEMBER_KEY_FILTER                                                                                         \
-	" m.org_path >= $1 AND m.org_path < $2 AND (CAST($3 AS BIGINT) = 0 OR (m.stats_key & $3) = $4)"           \
+#define MEMBER_KEY_FILTER " m.org_path >= $1 AND m.org_path < $2 AND" MEMBER_KEY_CONDS
+/* MEMBER_KEY_FILTER's conditions on the entry, past the path's ($3 … $9) */
+#define MEMBER_KEY_CONDS                                                                                          \
+	" (CAST($3 AS BIGINT) = 0 OR (m.stats_key & $3) = $4)"                                                    \
 	" AND (CAST($5 AS BIGINT) < 0 OR ((m.stats_key / 256) % 1048576) > $5)"                                   \
 	" AND (CAST($6 AS BIGINT) >= 2097152 OR ((m.stats_key / 256) % 1048576) <= $6)"                           \
 	" AND (CAST($7 AS TEXT) IS NULL OR m.name LIKE $7 ESCAPE '\\')"                                            \
@@ -202,6 +209,8 @@ enum member_query_stmt {
 	STMT_MEMBER_COUNT_KEYS_JOINED,
 	STMT_MEMBER_COUNT_KEYS_PROBATIONARY,
 	STMT_MEMBER_COUNT_FLAGS,
+	STMT_MEMBER_SUBTREE_ORGS,
+	STMT_MEMBER_IDS_ORG_NAME,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -256,7 +265,8 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 * counters (0040, 0096, 0115_org_roster_counts): ~10,000 index entries for a 10%
 	 * subtree instead of ~100,000 members, ~100 for a community instead of ~2,000 */
 	[STMT_MEMBER_SUBTREE_TOTAL] = DB_SQL_INDEXED("member.subtree_counts",
-	 "SELECT COALESCE(SUM(n_members), 0), COALESCE(SUM(n_roster), 0), COALESCE(SUM(n_formal), 0) FROM orgs",
+	 "SELECT COALESCE(SUM(n_members), 0), COALESCE(SUM(n_roster), 0), COALESCE(SUM(n_formal), 0),"
+	 " COUNT(CASE WHEN n_members > 0 THEN 1 END) FROM orgs",
 	 "orgs_path_counts", " WHERE path >= $1 AND path < $2"),
 	/* the count when every filter can be read from stats_key (member.h): a pass over
 	 * the covering index instead of the table (DESIGN.md §10) */
@@ -327,6 +337,14 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 * root of 200,000 members) */
 	[STMT_MEMBER_COUNT_FLAGS] = DB_SQL_INDEXED("member.count_flags", "SELECT COUNT(*) FROM members", "members_stats",
 	 " WHERE org_path >= $1 AND org_path < $2 AND (stats_key & $3) = $4"),
+	/* the subtree's organizations that hold members (ids_merge), from the counters' index */
+	[STMT_MEMBER_SUBTREE_ORGS] = DB_SQL_INDEXED("member.subtree_orgs", "SELECT path FROM orgs", "orgs_path_counts",
+	 " WHERE path >= $1 AND path < $2 AND n_members > 0"),
+	/* one organization's first ids by name (ids_merge): its own run of members_path_name,
+	 * in order from the cursor; $1 its path, $2 the subtree's end, $3 … $12 as
+	 * member.ids_large_name */
+	[STMT_MEMBER_IDS_ORG_NAME] = DB_SQL_INDEXED("member.ids_org_name", "SELECT m.id, m.name_pinyin FROM members m",
+	 "members_path_name", " WHERE m.org_path = $1 AND m.org_path < $2 AND" MEMBER_KEY_CONDS IDS_BY_NAME),
 	/* one row of a list page, by id */
 	[STMT_MEMBER_LIST_ROW] = {"member.list_row",
 	 "SELECT " MEMBER_LIST_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
@@ -772,6 +790,7 @@ static bool packed(const struct member_filter *f, int64_t *mask, int64_t *value)
  * index entries (packed_total) by filter and prefix. */
 struct subtree_counts {
 	int64_t members, roster, formal;
+	int64_t orgs; /* organizations that hold members (ids_merge's runs) */
 };
 REVCACHE_DEFINE(total_cache, 64, struct subtree_counts);
 REVCACHE_DEFINE(packed_cache, 64, int64_t);
@@ -826,6 +845,7 @@ static enum db_rc sum_counters(struct db *db, const void *arg, void *out)
 		k->members = db_col_int(st, SUBTREE_COUNTS_COL_MEMBERS);
 		k->roster = db_col_int(st, SUBTREE_COUNTS_COL_ROSTER);
 		k->formal = db_col_int(st, SUBTREE_COUNTS_COL_FORMAL);
+		k->orgs = db_col_int(st, SUBTREE_COUNTS_COL_ORGS);
 		rc = DB_OK;
 	}
 	db_reset(st);
@@ -1024,6 +1044,19 @@ static int key_cmp(const char *key, int64_t id, const char *ckey, int64_t cid)
 	return c ? c : (id > cid) - (id < cid);
 }
 
+/* Keeps (key, id) in out, the first k of at most cap by (key, id) in order (ids_top). */
+static void top_insert(struct arena *a, struct db_stmt *st, const char *key, int64_t id, struct member_row *out,
+		       size_t cap, size_t *k)
+{
+	size_t i = *k < cap ? (*k)++ : *k - 1;
+	while (i > 0 && key_cmp(key, id, out[i - 1].key, out[i - 1].id) < 0) {
+		out[i] = out[i - 1];
+		i--;
+	}
+	out[i].id = id;
+	out[i].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+}
+
 /* The first limit rows of member.ids_small_*'s rows by (key, id), into out (*n of
  * them): a sorted array into which a row goes only when it precedes the last one kept
  * (a subtree's range of members_path_name is a run per organization, each already in
@@ -1038,13 +1071,7 @@ static enum db_rc ids_top(struct db_stmt *st, struct arena *a, struct member_row
 		int64_t id = db_col_int(st, MEMBER_IDS_COL_ID);
 		if (!key || cap == 0 || (k == cap && key_cmp(key, id, out[k - 1].key, out[k - 1].id) >= 0))
 			continue;
-		size_t i = k < cap ? k++ : k - 1;
-		while (i > 0 && key_cmp(key, id, out[i - 1].key, out[i - 1].id) < 0) {
-			out[i] = out[i - 1];
-			i--;
-		}
-		out[i].id = id;
-		out[i].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+		top_insert(a, st, key, id, out, cap, &k);
 	}
 	*n = k;
 	return rc;
@@ -1053,10 +1080,87 @@ static enum db_rc ids_top(struct db_stmt *st, struct arena *a, struct member_row
 /* A list page (list_cols) whose filter fits the index entry (packed_on): its ids and
  * keys from the index alone, then its rows by id (issue 21 #2: the small-subtree plan
  * read every member row of the subtree to keep 20). */
-static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct member_filter *f, bool large, int64_t mask,
-			      int64_t value, const char *ckey, int64_t cid, int limit, struct member_row **rows,
-			      size_t *n)
+/* Binds MEMBER_KEY_FILTER's parameters ($1 path, $2 end) and the page's ($10 … $12). */
+static void bind_keys(struct db_stmt *st, const struct member_filter *f, const char *path, const char *end,
+		      int64_t mask, int64_t value, const char *ckey, int64_t cid, int limit)
 {
+	db_bind_text(st, 1, path, -1);
+	db_bind_text(st, 2, end, -1);
+	db_bind_int(st, 3, mask);
+	db_bind_int(st, 4, value);
+	db_bind_int(st, 5, birth_key(f->birth_after, -1));
+	db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+	db_bind_text(st, 7, f->name_like, -1);
+	db_bind_text(st, 8, f->joined_from, -1);
+	db_bind_text(st, 9, f->joined_to, -1);
+	db_bind_text(st, 10, ckey ? ckey : "", -1);
+	db_bind_int(st, 11, cid);
+	db_bind_int(st, 12, limit);
+}
+
+/* A name-ordered page's ids merged from the subtree's organizations' own runs of
+ * members_path_name (issue 21: a community of ~1,700 members in ~55 organizations read
+ * its ~1,700 entries to keep 20; a larger one walked ~10,000 entries of members_pinyin):
+ * each organization's run is read from the cursor, in order, and only while it precedes
+ * the last id kept, so that past the first organizations most runs end at their first
+ * entry. The same ids as ids_top over the subtree's range: the page is the first limit
+ * of the union of the runs, each run's first limit being all it can give. */
+static enum db_rc ids_merge(struct db *db, struct arena *a, const struct member_filter *f, int64_t mask, int64_t value,
+			    const char *ckey, int64_t cid, int limit, struct member_row *out, size_t *n)
+{
+	size_t k = 0, cap = limit > 0 ? (size_t)limit : 0;
+	struct db_stmt *os = db_prepare(db, &mq_sql[STMT_MEMBER_SUBTREE_ORGS]);
+	if (!os)
+		return DB_ERROR;
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_IDS_ORG_NAME]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(os, 1, f->prefix, -1);
+	db_bind_text(os, 2, f->end, -1);
+	enum db_rc rc = DB_DONE;
+	while (cap > 0 && (rc = db_step(os)) == DB_ROW) {
+		bind_keys(st, f, db_col_text(os, DB_COL_ONLY), f->end, mask, value, ckey, cid, limit);
+		enum db_rc r;
+		while ((r = db_step(st)) == DB_ROW) {
+			const char *key = db_col_text(st, MEMBER_IDS_COL_KEY);
+			int64_t id = db_col_int(st, MEMBER_IDS_COL_ID);
+			if (!key)
+				continue;
+			if (k == cap && key_cmp(key, id, out[k - 1].key, out[k - 1].id) >= 0)
+				break; /* the rest of this run follows it too */
+			top_insert(a, st, key, id, out, cap, &k);
+		}
+		db_reset(st);
+		if (r != DB_ROW && r != DB_DONE) {
+			db_reset(os);
+			return r;
+		}
+	}
+	db_reset(os);
+	*n = k;
+	return cap == 0 || rc == DB_DONE ? DB_OK : rc;
+}
+
+/* Whether a name-ordered page merges its organizations' runs (ids_merge) rather than
+ * read the subtree's range (small) or walk members_pinyin (large): when a run's seek,
+ * statement and all (~MERGE_SEEK entries' worth, measured) per organization costs less
+ * than the entries those read: every one of a small subtree's, and for a large one
+ * ~limit × district ÷ subtree, taken as at least MERGE_WALK (the bench district's
+ * 5,000–50,000 class, ~350 organizations for ~10,000 members, walks ~2,000 entries and
+ * is ~4× dearer merged; 501–5,000, ~55 organizations for ~1,700, is ~2× cheaper). */
+#define MERGE_SEEK 8
+#define MERGE_WALK 2000
+static bool merge_pays(const struct subtree_counts *size)
+{
+	int64_t read = size->members < MERGE_WALK ? size->members : MERGE_WALK;
+	return size->orgs > 1 && size->orgs * MERGE_SEEK < read;
+}
+
+static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct member_filter *f,
+			      const struct subtree_counts *size, int64_t mask, int64_t value, const char *ckey,
+			      int64_t cid, int limit, struct member_row **rows, size_t *n)
+{
+	bool large = size->members > SMALL_SUBTREE;
 	enum member_query_stmt s;
 	if (!f->sort_joined)
 		s = large ? STMT_MEMBER_IDS_LARGE_NAME : STMT_MEMBER_IDS_SMALL_NAME;
@@ -1085,36 +1189,31 @@ static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct membe
 			cid = 0;
 		}
 	}
-	struct db_stmt *st = db_prepare(db, &mq_sql[s]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, f->prefix, -1);
-	db_bind_text(st, 2, f->end, -1);
-	db_bind_int(st, 3, mask);
-	db_bind_int(st, 4, value);
-	db_bind_int(st, 5, birth_key(f->birth_after, -1));
-	db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
-	db_bind_text(st, 7, f->name_like, -1);
-	db_bind_text(st, 8, f->joined_from, -1);
-	db_bind_text(st, 9, f->joined_to, -1);
-	db_bind_text(st, 10, ckey ? ckey : "", -1);
-	db_bind_int(st, 11, cid);
-	db_bind_int(st, 12, limit);
 	struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
 	size_t k = 0;
 	enum db_rc rc;
-	if (s == STMT_MEMBER_IDS_SMALL_NAME || s == STMT_MEMBER_IDS_SMALL_JOINED) {
-		rc = ids_top(st, a, out, limit, &k);
+	struct db_stmt *st;
+	if (!f->sort_joined && db_dialect(db) == DB_SQLITE && merge_pays(size)) {
+		rc = ids_merge(db, a, f, mask, value, ckey, cid, limit, out, &k);
+		if (rc != DB_OK)
+			return rc;
 	} else {
-		while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
-			out[k].id = db_col_int(st, MEMBER_IDS_COL_ID);
-			out[k].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
-			k++;
+		if (!(st = db_prepare(db, &mq_sql[s])))
+			return DB_ERROR;
+		bind_keys(st, f, f->prefix, f->end, mask, value, ckey, cid, limit);
+		if (s == STMT_MEMBER_IDS_SMALL_NAME || s == STMT_MEMBER_IDS_SMALL_JOINED) {
+			rc = ids_top(st, a, out, limit, &k);
+		} else {
+			while ((rc = db_step(st)) == DB_ROW && k < (size_t)limit) {
+				out[k].id = db_col_int(st, MEMBER_IDS_COL_ID);
+				out[k].key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+				k++;
+			}
 		}
+		db_reset(st);
+		if (rc != DB_DONE && rc != DB_ROW)
+			return rc;
 	}
-	db_reset(st);
-	if (rc != DB_DONE && rc != DB_ROW)
-		return rc;
 	if (!(st = db_prepare(db, &mq_sql[STMT_MEMBER_LIST_ROW])))
 		return DB_ERROR;
 	size_t kept = 0;
@@ -1174,7 +1273,7 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 	int64_t mask, value;
 	/* (姓氏笔画 has no such index: its pages take the plans below) */
 	if (f->list_cols && !f->sort_strokes && packed_on(f, true, &mask, &value))
-		return page_by_ids(db, a, f, large, mask, value, ckey, cid, limit, rows, n);
+		return page_by_ids(db, a, f, &size, mask, value, ckey, cid, limit, rows, n);
 	enum page_family fam = f->list_cols ? PAGE_LIST_COLS : f->no_org_name ? PAGE_NO_ORG : PAGE_ALL_COLS;
 	enum page_plan plan = f->sort_joined    ? (large ? PLAN_LARGE_JOINED : PLAN_SMALL_JOINED)
 			      : f->sort_strokes ? (large ? PLAN_LARGE_STROKES : PLAN_SMALL_STROKES)

@@ -28,4 +28,7 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 void stats_add(struct member_stats *to, const struct member_stats *from);
 /* The reply shape of GET /api/v1/stats/members (docs/api-contract.md). New reference. */
 json_t *stats_members_json(const struct member_stats *s);
+/* The same written straight into w (the API's reply). */
+struct jsonw;
+void stats_members_write(struct jsonw *w, const struct member_stats *s);
 #endif

@@ -87,6 +87,11 @@ const CASES = [
   // first birth date (R-DEV-01: no one joins before 18)
   ['root, 35 岁以下 by joined date (the walk starts past the older members)', () => root, 'age_band=under_35&sort=joined', `m.birth_date > '${Y35}'`, 'm.joined_on, m.id', 'joined_on', 13],
   ['a community, 35 岁以下 by joined date (small plan)', () => small, 'age_band=under_35&sort=joined', `m.birth_date > '${Y35}'`, 'm.joined_on, m.id', 'joined_on', 5],
+  // issue 21 #2: a name-ordered page of a subtree of several organizations merges the
+  // organizations' own runs of members_path_name (src/model/member_query.c ids_merge)
+  ['a community, 正式党员 女 by name (its organizations\' runs merged)', () => small, 'party_status=formal&sex=2', "m.party_status = 'formal' AND m.sex = '2'", 'm.name_pinyin, m.id', 'name_pinyin', 17],
+  ['a community, a name search by name (runs merged)', () => small, 'q=%E7%8E%8B', "m.name LIKE '%王%'", 'm.name_pinyin, m.id', 'name_pinyin', 3],
+  ['a community, by name one at a time (runs merged)', () => small, '', '1 = 1', 'm.name_pinyin, m.id', 'name_pinyin', 1],
   ['a community, 正式党员 大专以上 by joined date (small plan, index entries only)', () => small, 'party_status=formal&edu_group=college_plus&sort=joined', "m.party_status = 'formal' AND COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40'", 'm.joined_on, m.id', 'joined_on', 11],
 ];
 
@@ -113,6 +118,14 @@ for (const [title, org, query, where, order, key, limit] of CASES) {
     assert.equal(pages, Math.max(1, Math.ceil(want.length / limit)));
   });
 }
+
+test('members list: the community of the walks takes the merge of its organizations\' runs', () => {
+  // ids_merge's condition (merge_pays): more than one organization holding members, and
+  // 8 per organization fewer than the subtree's members
+  const [orgs, members] = srv.sql(`SELECT COUNT(CASE WHEN x.n_members > 0 THEN 1 END) || '|' || SUM(x.n_members)
+    FROM orgs x, orgs o WHERE o.id = ${small} AND x.path >= o.path AND x.path < substr(o.path, 1, length(o.path) - 1) || '0'`).split('|').map(Number);
+  assert.ok(orgs > 1 && orgs * 8 < members, `${orgs} organizations, ${members} members`);
+});
 
 test('members list: the root walk has more than the plan switch and the subtree walks add up', async () => {
   // the roster's demo made MEMBERS; the development demo adds the 预备党员 of step 15

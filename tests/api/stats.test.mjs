@@ -2,7 +2,7 @@
 // by SQL over the database (the covering-index pass in C must agree with GROUP BY).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { problemOk } from './lib/server.mjs';
+import { problemOk, cli } from './lib/server.mjs';
 import { district, as } from './lib/roster_api.mjs';
 import { addYears } from './lib/roster.mjs';
 
@@ -61,6 +61,18 @@ test('stats over the whole district equal SQL over the database', async () => {
   compare(r.body, truth('1 = 1'));
   const one = await admin.call('GET', '/api/v1/stats/members?org_id=1');
   assert.deepEqual(one.body, r.body);
+});
+
+// issue 21: the API writes its reply straight (stats_members_write), the CLI through
+// jansson (stats_members_json): the same bytes
+test('stats: the reply written straight is byte for byte the CLI\'s jansson text', async () => {
+  for (const org of [1, srv.community(0), srv.branch(1)]) {
+    const r = await admin.call('GET', `/api/v1/stats/members?org_id=${org}`);
+    assert.equal(r.status, 200, r.text);
+    const c = cli(srv.dir, ['stats', '--org', String(org)]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(r.text, c.stdout.trim());
+  }
 });
 
 test('stats over a subtree; a branch secretary sees only their branch', async () => {
