@@ -75,6 +75,7 @@ enum dev_stmt {
 	STMT_DEV_PIPELINE,
 	STMT_DEV_BY_MEMBER,
 	STMT_DEV_REV,
+	STMT_DEV_VIEW_REV,
 	STMT_DEV_CIPHERS,
 	DEV_STMT__MAX
 };
@@ -202,6 +203,10 @@ static const struct db_sql dev_sql[DEV_STMT__MAX] = {
 	[STMT_DEV_CIPHERS] = {"dev.ciphers", "SELECT id_cipher, mobile_cipher FROM dev_applicants WHERE id = $1"},
 	/* the records' revision (0124), raised with every change of dev_applicants */
 	[STMT_DEV_REV] = {"dev.rev", "SELECT epoch, rev FROM dev_rev WHERE id = 1"},
+	/* what the board and the work list show: the records (0124 dev_rev) and the
+	 * organizations' names (0124 org_rev) */
+	[STMT_DEV_VIEW_REV] = {"dev.view_rev",
+	 "SELECT d.epoch, d.rev, o.rev FROM dev_rev d CROSS JOIN org_rev o WHERE d.id = 1 AND o.id = 1"},
 };
 DB_SQL_TABLE(dev, dev_sql);
 
@@ -1399,7 +1404,7 @@ enum db_rc dev_board(struct db *db, struct arena *ar, const char *prefix, const 
 REVCACHE_DEFINE(stats_cache, 64, struct dev_stats);
 
 /* dev.rev's row */
-enum dev_rev_col { DR_EPOCH, DR_REV };
+enum dev_rev_col { DR_EPOCH, DR_REV, DR_ORG_REV };
 
 /* The records' revision, or rev -1 when it cannot be read (no caching). */
 static void dev_revision(struct db *db, int64_t *epoch, int64_t *rev)
@@ -1410,6 +1415,20 @@ static void dev_revision(struct db *db, int64_t *epoch, int64_t *rev)
 	if (st && db_step(st) == DB_ROW) {
 		*epoch = db_col_int(st, DR_EPOCH);
 		*rev = db_col_int(st, DR_REV);
+	}
+	if (st)
+		db_reset(st);
+}
+
+void dev_view_revision(struct db *db, int64_t *epoch, int64_t *rev, int64_t *org_rev)
+{
+	*epoch = 0;
+	*rev = *org_rev = -1;
+	struct db_stmt *st = db_prepare(db, &dev_sql[STMT_DEV_VIEW_REV]);
+	if (st && db_step(st) == DB_ROW) {
+		*epoch = db_col_int(st, DR_EPOCH);
+		*rev = db_col_int(st, DR_REV);
+		*org_rev = db_col_int(st, DR_ORG_REV);
 	}
 	if (st)
 		db_reset(st);

@@ -148,6 +148,10 @@ enum db_rc dev_list(struct db *db, struct arena *ar, const char *prefix, const c
  * (root itself for its own), and the overdue ones (dev_due's overdue warnings). */
 enum db_rc dev_board(struct db *db, struct arena *ar, const char *prefix, const char *end, struct date today,
 		     json_t *out);
+/* The revisions of what the board and the work list show: the records' (dev_rev, with
+ * the database's epoch) and the organizations' (org_rev: their names); rev -1 when
+ * they cannot be read (do not cache). */
+void dev_view_revision(struct db *db, int64_t *epoch, int64_t *rev, int64_t *org_rev);
 /* The warnings of every active applicant in [prefix, end), overdue first. */
 enum db_rc dev_warnings(struct db *db, struct arena *ar, const char *prefix, const char *end, struct date today,
 			json_t *items);
