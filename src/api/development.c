@@ -13,6 +13,7 @@
 #include "auth/session.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/jsonw.h"
 #include "http/input.h"
 #include "http/params.h"
 #include "model/dev.h"
@@ -706,18 +707,26 @@ static void get_warnings(struct request *req)
 	view_key(req, &vk, prefix, nr);
 	if (view_hit(req, &warn_cache, &vk))
 		return;
-	json_t *items = json_array();
+	struct jsonw w;
+	jw_init(&w, req->arena, 65536);
+	jw_object(&w);
+	jw_key(&w, "items");
+	jw_array(&w);
+	int64_t n = 0;
 	for (size_t i = 0; i < nr; i++) {
-		enum db_rc rc = dev_warnings(req->db, req->arena, prefix[i], end[i], roster_today(), items);
+		enum db_rc rc = dev_warnings(req->db, prefix[i], end[i], roster_today(), &w, &n);
 		if (rc != DB_OK) {
-			json_decref(items);
 			req_fail_db(req, rc);
 			return;
 		}
 	}
-	int64_t n = (int64_t)json_array_size(items);
-	view_reply(req, &warn_cache, &vk,
-		   json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", json_null(), "total", (json_int_t)n));
+	jw_array_end(&w);
+	jw_kstr(&w, "next_cursor", NULL);
+	jw_kint(&w, "total", n);
+	jw_object_end(&w);
+	if (vk.ok)
+		revcache_put_blob(&warn_cache, vk.k, vk.epoch, vk.rev, vk.day, w.buf, w.len);
+	req_reply_raw(req, 200, "application/json", w.buf, w.len);
 }
 
 struct quota_in {
