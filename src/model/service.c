@@ -29,6 +29,7 @@ enum svc_stmt {
 	STMT_SVC_O311_STATUS,
 	STMT_SVC_O311_CODE,
 	STMT_SVC_O311_CODE_STATUS,
+	STMT_SVC_O311_SERVICES,
 	STMT_SVC_EVENT_ADD,
 	STMT_SVC_EVENT_LIST,
 	STMT_SVC_CANDIDATES,
@@ -73,13 +74,15 @@ enum svc_request_col {
 
 /* the rows of Open311's list: what svc_request_o311_jw shows */
 enum svc_o311_col {
-	SVC_O_ID, SVC_O_STATE, SVC_O_NOTE, SVC_O_S_NAME, SVC_O_S_CODE, SVC_O_DESCRIPTION, SVC_O_O_NAME, SVC_O_ADDRESS,
+	SVC_O_ID, SVC_O_STATE, SVC_O_NOTE, SVC_O_SERVICE_ID, SVC_O_DESCRIPTION, SVC_O_O_NAME, SVC_O_ADDRESS,
 	SVC_O_LAT, SVC_O_LON, SVC_O_REQUESTED_AT, SVC_O_UPDATED_AT, SVC_O_DUE_AT
 };
+/* (the service's code and name from svc.o311_services, read once per page: a join
+ * was a seek per row) */
 #define SVC_O311_COLS                                                                                                \
-	"SELECT r.id, r.state, r.status_note, s.name, s.code, r.description, o.name, r.address, r.lat_e6, r.lon_e6,"   \
-	" r.requested_at, r.updated_at, r.due_at FROM svc_requests r JOIN svc_services s ON s.id = r.service_id"      \
-	" JOIN orgs o ON o.id = r.org_id"
+	"SELECT r.id, r.state, r.status_note, r.service_id, r.description, o.name, r.address, r.lat_e6, r.lon_e6,"     \
+	" r.requested_at, r.updated_at, r.due_at FROM svc_requests r JOIN orgs o ON o.id = r.org_id"
+enum svc_o311_service_col { SVC_OS_ID, SVC_OS_CODE, SVC_OS_NAME };
 
 enum svc_event_col { SVC_E_AT, SVC_E_ACTOR, SVC_E_ACTION, SVC_E_FROM, SVC_E_TO, SVC_E_NOTE, SVC_E_PUBLIC };
 enum svc_cand_col { SVC_C_ID, SVC_C_NAME, SVC_C_TAGS, SVC_C_ORG };
@@ -147,6 +150,7 @@ static const struct db_sql svc_sql[SVC_STMT__MAX] = {
 	[STMT_SVC_O311_CODE] = {"svc.o311_code",
 	 SVC_O311_COLS " WHERE r.service_id = (SELECT c.id FROM svc_services c WHERE c.code = $4)"
 	 " AND r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
+	[STMT_SVC_O311_SERVICES] = {"svc.o311_services", "SELECT id, code, name FROM svc_services ORDER BY id"},
 	[STMT_SVC_O311_CODE_STATUS] = {"svc.o311_code_status",
 	 SVC_O311_COLS " WHERE r.service_id = (SELECT c.id FROM svc_services c WHERE c.code = $4) AND r.is_open = $5"
 	 " AND r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
@@ -877,10 +881,34 @@ enum db_rc svc_task_list(struct db *db, struct arena *a, const struct svc_filter
 
 enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, struct jsonw *w)
 {
+	/* the catalogue (a few dozen services), then the page */
+	struct o311_svc {
+		int64_t id;
+		const char *code, *name;
+	} *svcs = NULL;
+	size_t nsvc = 0, cap = 0;
+	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_O311_SERVICES]);
+	if (!st)
+		return DB_ERROR;
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (nsvc == cap) {
+			cap = cap ? 2 * cap : 32;
+			struct o311_svc *nv = arena_alloc(a, cap * sizeof *nv);
+			if (nsvc)
+				memcpy(nv, svcs, nsvc * sizeof *nv);
+			svcs = nv;
+		}
+		svcs[nsvc++] = (struct o311_svc){db_col_int(st, SVC_OS_ID), db_col_dup(a, st, SVC_OS_CODE),
+						 db_col_dup(a, st, SVC_OS_NAME)};
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
 	bool code = f->service_code != NULL;
 	enum svc_stmt which = code ? (f->status < 0 ? STMT_SVC_O311_CODE : STMT_SVC_O311_CODE_STATUS)
 				   : (f->status < 0 ? STMT_SVC_O311_ALL : STMT_SVC_O311_STATUS);
-	struct db_stmt *st = db_prepare(db, &svc_sql[which]);
+	st = db_prepare(db, &svc_sql[which]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, f->from);
@@ -891,18 +919,28 @@ enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o31
 		db_bind_text(st, n++, f->service_code, -1);
 	if (f->status >= 0)
 		db_bind_int(st, n, f->status);
-	enum db_rc rc;
 	/* the row's text is read in place (valid until the next step): nothing copied but
 	 * what public_dup stars */
-	(void)a;
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct svc_request r = {0};
 		r.id = db_col_int(st, SVC_O_ID);
 		int s = svc_state_parse(db_col_text(st, SVC_O_STATE));
 		r.state = s < 0 ? SVC_ACCEPTED : (enum svc_state)s;
 		r.status_note = db_col_text(st, SVC_O_NOTE);
-		r.service_name = db_col_text(st, SVC_O_S_NAME);
-		r.service_code = db_col_text(st, SVC_O_S_CODE);
+		/* ids ascending: a binary search (a request's service always exists: FK) */
+		int64_t sid = db_col_int(st, SVC_O_SERVICE_ID);
+		size_t lo = 0, hi = nsvc;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (svcs[mid].id < sid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nsvc || svcs[lo].id != sid)
+			continue; /* not in the catalogue read above: not shown, as the join did */
+		r.service_name = svcs[lo].name;
+		r.service_code = svcs[lo].code;
 		r.description = db_col_text(st, SVC_O_DESCRIPTION);
 		r.org_name = db_col_text(st, SVC_O_O_NAME);
 		r.address = db_col_text(st, SVC_O_ADDRESS);
