@@ -1,5 +1,6 @@
 /* clock.c: see clock.h. */
 #include "core/clock.h"
+#include "core/date.h"
 #include <stdatomic.h>
 #include <time.h>
 
@@ -36,43 +37,38 @@ void clock_today(char buf[11])
 	strftime(buf, 11, "%Y-%m-%d", &tm);
 }
 
-/* n as exactly w decimal digits at p */
-static void digits(char *p, int64_t n, int w)
+static void put2(char *b, int v)
 {
-	for (int i = w - 1; i >= 0; i--, n /= 10)
-		p[i] = (char)('0' + n % 10);
+	b[0] = (char)('0' + v / 10);
+	b[1] = (char)('0' + v % 10);
 }
 
 void clock_rfc3339(int64_t t, char buf[21])
 {
-	/* years 1970..9999 by the civil calendar directly (H. Hinnant's days_to_civil):
-	 * gmtime_r + strftime were a tenth of a list page's CPU (four instants a row) */
-	if (t < 0 || t > 253402300799) {
-		time_t tt = (time_t)t;
-		struct tm tm;
-		gmtime_r(&tt, &tm);
-		strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* years 1000 … 9999 by arithmetic (a list of 200 rows writes 600 of these: gmtime_r
+	 * and strftime were a tenth of its CPU); the rest as before (strftime's %Y does not
+	 * pad a year below 1000) */
+	if (t >= -30610224000LL && t <= 253402300799LL) {
+		int64_t days = (t >= 0 ? t : t - 86399) / 86400, s = t - days * 86400;
+		struct date d = date_from_days(days);
+		put2(buf, d.y / 100);
+		put2(buf + 2, d.y % 100);
+		buf[4] = '-';
+		put2(buf + 5, d.m);
+		buf[7] = '-';
+		put2(buf + 8, d.d);
+		buf[10] = 'T';
+		put2(buf + 11, (int)(s / 3600));
+		buf[13] = ':';
+		put2(buf + 14, (int)(s / 60 % 60));
+		buf[16] = ':';
+		put2(buf + 17, (int)(s % 60));
+		buf[19] = 'Z';
+		buf[20] = '\0';
 		return;
 	}
-	int64_t days = t / 86400, secs = t % 86400;
-	int64_t z = days + 719468, era = z / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-	int64_t y = yoe + era * 400 + (m <= 2);
-	digits(buf, y, 4);
-	buf[4] = '-';
-	digits(buf + 5, m, 2);
-	buf[7] = '-';
-	digits(buf + 8, d, 2);
-	buf[10] = 'T';
-	digits(buf + 11, secs / 3600, 2);
-	buf[13] = ':';
-	digits(buf + 14, secs / 60 % 60, 2);
-	buf[16] = ':';
-	digits(buf + 17, secs % 60, 2);
-	buf[19] = 'Z';
-	buf[20] = '\0';
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
