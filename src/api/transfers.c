@@ -15,11 +15,13 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/jsonw.h"
 #include "http/input.h"
 #include "http/params.h"
 #include "model/member.h"
 #include "model/org.h"
 #include "model/rate.h"
+#include "model/revcache.h"
 #include "model/transfer.h"
 #include <sodium.h>
 #include <string.h>
@@ -104,6 +106,9 @@ static const struct param list_params[] = {
 };
 static const struct params list_in = PARAMS(struct list_in, list_params);
 
+/* built list answers (see get_transfers) */
+REVCACHE_BLOB_DEFINE(page_cache, 32);
+
 static void get_transfers(struct request *req)
 {
 	const struct list_in *in = req->in;
@@ -133,6 +138,31 @@ static void get_transfers(struct request *req)
 		.limit = (int)in->limit + 1,
 		.today = roster_today(),
 	};
+	/* the sending side (on_sending_side) against the caller's roots, gathered once and
+	 * not per row */
+	const char **roots;
+	size_t nroots = scope_roots(req, "transfer.read", &roots);
+	/* The answer is built once per (subtree, filters, cursor, size, the caller's roots:
+	 * which rows show the member's id) at a revision of the transfers and a day (the
+	 * flags, the ages): every field comes from the transfers' rows, whose every change
+	 * raises the revision in its transaction. The district's in-transit list is asked
+	 * by every page of the queue and the menu. */
+	char key[96];
+	int kl = snprintf(key, sizeof key, "%s|%s|%d|%d|%s|%s|%lld|%lld|", f.prefix, f.end, (int)f.box,
+			  (int)f.open_only, f.state ? f.state : "", f.flag ? f.flag : "", (long long)cid,
+			  (long long)in->limit);
+	for (size_t i = 0; i < nroots && kl >= 0 && kl < (int)sizeof key; i++)
+		kl += snprintf(key + kl, sizeof key - (size_t)kl, "%s,", roots[i]);
+	int64_t epoch, rev, kday = date_to_days(f.today);
+	transfer_revision(req->db, &epoch, &rev);
+	if (kl < 0 || kl >= (int)sizeof key)
+		rev = -1; /* too long to keep: built each time */
+	char *hit;
+	size_t hlen;
+	if (rev >= 0 && revcache_get_blob(&page_cache, key, epoch, rev, kday, req->arena, &hit, &hlen)) {
+		req_reply_raw(req, 200, "application/json", hit, hlen);
+		return;
+	}
 	struct transfer_rec *rows;
 	size_t n;
 	int64_t total = 0;
@@ -145,10 +175,12 @@ static void get_transfers(struct request *req)
 	/* the items streamed (transfer_jw): a page of 20 letters of ~50 fields each was
 	 * two thirds of the request's CPU as jansson values */
 	struct jsonw *w = req_list_begin(req, 512 + shown * 1400);
-	struct date today = roster_today();
 	for (size_t i = 0; i < shown; i++)
-		transfer_jw(w, &rows[i], today, false, on_sending_side(req, &rows[i], "transfer.read"));
+		transfer_jw(w, &rows[i], f.today, false,
+			    rows[i].from_path && scope_path_covers(roots, nroots, rows[i].from_path));
 	req_list_end(req, w, n > shown ? roster_cursor_encode(req, "", rows[shown - 1].id) : NULL, total);
+	if (rev >= 0)
+		revcache_put_blob(&page_cache, key, epoch, rev, kday, w->buf, w->len);
 }
 
 struct counts_in {

@@ -4,10 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void grow(struct jsonw *w, size_t need)
+static void grow_slow(struct jsonw *w, size_t need)
 {
-	if (w->len + need <= w->cap)
-		return;
 	size_t cap = w->cap ? w->cap : 256;
 	while (cap < w->len + need)
 		cap *= 2;
@@ -17,6 +15,13 @@ static void grow(struct jsonw *w, size_t need)
 		memcpy(nb, w->buf, w->len);
 	w->buf = nb;
 	w->cap = cap;
+}
+
+/* inline: a list's page calls it for every byte run it writes */
+static inline void grow(struct jsonw *w, size_t need)
+{
+	if (w->len + need > w->cap)
+		grow_slow(w, need);
 }
 
 static void put(struct jsonw *w, const char *s, size_t n)
@@ -121,6 +126,11 @@ void jw_str(struct jsonw *w, const char *s)
 	w->buf[w->len++] = '"';
 	const unsigned char *run = p; /* bytes copied as they are */
 	while (*p) {
+		/* the common bytes (printable ASCII but the quote and backslash) in one pass */
+		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (!*p)
+			break;
 		size_t l = utf8_len(p);
 		if (l == 1 && *p >= 0x20 && *p != '"' && *p != '\\') {
 			p++;
@@ -177,6 +187,12 @@ void jw_null(struct jsonw *w)
 {
 	sep(w);
 	put(w, "null", 4);
+}
+
+void jw_raw(struct jsonw *w, const char *json, size_t n)
+{
+	sep(w);
+	put(w, json, n);
 }
 
 void jw_kstr(struct jsonw *w, const char *k, const char *s)

@@ -37,6 +37,8 @@ void jw_bool(struct jsonw *w, bool v);
 void jw_null(struct jsonw *w);
 /* A real written as jansson writes it (the same bytes as its json_dumps). */
 void jw_real(struct jsonw *w, double v);
+/* a value already in JSON's syntax (a number the caller formatted), written as given */
+void jw_raw(struct jsonw *w, const char *json, size_t n);
 /* Shorthands for one member: key then value. */
 void jw_kstr(struct jsonw *w, const char *k, const char *s);
 void jw_kint(struct jsonw *w, const char *k, int64_t v);

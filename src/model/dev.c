@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/idcard.h"
+#include "core/jsonw.h"
 #include "model/codes.h"
 #include "model/revcache.h"
 #include "model/seal.h"
@@ -75,6 +76,7 @@ enum dev_stmt {
 	STMT_DEV_PIPELINE,
 	STMT_DEV_BY_MEMBER,
 	STMT_DEV_REV,
+	STMT_DEV_VIEW_REV,
 	STMT_DEV_CIPHERS,
 	DEV_STMT__MAX
 };
@@ -202,6 +204,10 @@ static const struct db_sql dev_sql[DEV_STMT__MAX] = {
 	[STMT_DEV_CIPHERS] = {"dev.ciphers", "SELECT id_cipher, mobile_cipher FROM dev_applicants WHERE id = $1"},
 	/* the records' revision (0124), raised with every change of dev_applicants */
 	[STMT_DEV_REV] = {"dev.rev", "SELECT epoch, rev FROM dev_rev WHERE id = 1"},
+	/* what the board and the work list show: the records (0124 dev_rev) and the
+	 * organizations' names (0124 org_rev) */
+	[STMT_DEV_VIEW_REV] = {"dev.view_rev",
+	 "SELECT d.epoch, d.rev, o.rev FROM dev_rev d CROSS JOIN org_rev o WHERE d.id = 1 AND o.id = 1"},
 };
 DB_SQL_TABLE(dev, dev_sql);
 
@@ -1270,25 +1276,51 @@ json_t *dev_json(const struct dev_applicant *a, bool reveal)
 	return j;
 }
 
-static void list_item(struct db_stmt *st, struct date today, json_t *items)
+/* A list row written to w (the work list streams it: ~1,000 rows as jansson values
+ * were half of its CPU) */
+static void list_item_jw(struct db_stmt *st, const char *t, struct jsonw *w)
 {
 	const char *due = db_col_text(st, LIST_COL_DUE_ON), *warn = db_col_text(st, LIST_COL_WARN_ON);
-	char t[11];
-	date_format(today, t);
 	const char *level = !due ? NULL : strcmp(t, due) > 0 ? "overdue" : warn && strcmp(t, warn) >= 0 ? "due" : NULL;
 	int step = (int)db_col_int(st, LIST_COL_LAST_STEP);
+	int stage = (int)db_col_int(st, LIST_COL_STAGE);
 	const struct dev_step_def *def = dev_step_def(step), *next = dev_step_def(step + 1);
-	json_array_append_new(
-		items,
-		json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "id",
-			  (json_int_t)db_col_int(st, LIST_COL_ID), "org_id", (json_int_t)db_col_int(st, LIST_COL_ORG_ID),
-			  "org_name", db_col_text(st, LIST_COL_ORG_NAME), "name", db_col_text(st, LIST_COL_NAME), "sex",
-			  db_col_text(st, LIST_COL_SEX), "id_number", db_col_text(st, LIST_COL_ID_MASKED), "stage",
-			  (json_int_t)db_col_int(st, LIST_COL_STAGE), "stage_name",
-			  dev_stage_name((int)db_col_int(st, LIST_COL_STAGE)), "last_step", step, "last_step_name",
-			  def ? def->name : "", "last_on", db_col_text(st, LIST_COL_LAST_ON), "status",
-			  db_col_text(st, LIST_COL_STATUS), "next_step_name", next ? next->name : NULL, "due_code",
-			  db_col_text(st, LIST_COL_DUE_CODE), "due_on", due, "warning", level));
+	jw_object(w);
+	jw_kint(w, "id", db_col_int(st, LIST_COL_ID));
+	jw_kint(w, "org_id", db_col_int(st, LIST_COL_ORG_ID));
+	jw_kstr(w, "org_name", db_col_text(st, LIST_COL_ORG_NAME));
+	jw_kstr(w, "name", db_col_text(st, LIST_COL_NAME));
+	jw_kstr(w, "sex", db_col_text(st, LIST_COL_SEX));
+	jw_kstr(w, "id_number", db_col_text(st, LIST_COL_ID_MASKED));
+	jw_kint(w, "stage", stage);
+	jw_kstr(w, "stage_name", dev_stage_name(stage));
+	jw_kint(w, "last_step", step);
+	jw_kstr(w, "last_step_name", def ? def->name : "");
+	jw_kstr(w, "last_on", db_col_text(st, LIST_COL_LAST_ON));
+	jw_kstr(w, "status", db_col_text(st, LIST_COL_STATUS));
+	jw_kstr(w, "next_step_name", next ? next->name : NULL);
+	jw_kstr(w, "due_code", db_col_text(st, LIST_COL_DUE_CODE));
+	jw_kstr(w, "due_on", due);
+	jw_kstr(w, "warning", level);
+	jw_object_end(w);
+}
+
+/* The same row appended to items (one writer for both) */
+static void list_item(struct db_stmt *st, struct date today, json_t *items)
+{
+	char t[11];
+	date_format(today, t);
+	struct arena *a = arena_new();
+	json_t *j = NULL;
+	if (a) {
+		struct jsonw w;
+		jw_init(&w, a, 1024);
+		list_item_jw(st, t, &w);
+		j = json_loadb(w.buf, w.len, 0, NULL);
+		arena_free(a);
+	}
+	if (j)
+		json_array_append_new(items, j);
 }
 
 enum db_rc dev_list(struct db *db, struct arena *ar, const char *prefix, const char *end, int stage,
@@ -1319,10 +1351,9 @@ enum db_rc dev_list(struct db *db, struct arena *ar, const char *prefix, const c
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-enum db_rc dev_warnings(struct db *db, struct arena *ar, const char *prefix, const char *end, struct date today,
-			json_t *items)
+enum db_rc dev_warnings(struct db *db, const char *prefix, const char *end, struct date today, struct jsonw *w,
+			int64_t *n)
 {
-	(void)ar;
 	struct db_stmt *st = db_prepare(db, &dev_sql[STMT_DEV_WARNINGS]);
 	if (!st)
 		return DB_ERROR;
@@ -1332,8 +1363,10 @@ enum db_rc dev_warnings(struct db *db, struct arena *ar, const char *prefix, con
 	db_bind_text(st, 2, end, -1);
 	db_bind_text(st, 3, t, -1);
 	enum db_rc rc;
-	while ((rc = db_step(st)) == DB_ROW)
-		list_item(st, today, items);
+	while ((rc = db_step(st)) == DB_ROW) {
+		list_item_jw(st, t, w);
+		(*n)++;
+	}
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc;
 }
@@ -1399,7 +1432,7 @@ enum db_rc dev_board(struct db *db, struct arena *ar, const char *prefix, const 
 REVCACHE_DEFINE(stats_cache, 64, struct dev_stats);
 
 /* dev.rev's row */
-enum dev_rev_col { DR_EPOCH, DR_REV };
+enum dev_rev_col { DR_EPOCH, DR_REV, DR_ORG_REV };
 
 /* The records' revision, or rev -1 when it cannot be read (no caching). */
 static void dev_revision(struct db *db, int64_t *epoch, int64_t *rev)
@@ -1410,6 +1443,20 @@ static void dev_revision(struct db *db, int64_t *epoch, int64_t *rev)
 	if (st && db_step(st) == DB_ROW) {
 		*epoch = db_col_int(st, DR_EPOCH);
 		*rev = db_col_int(st, DR_REV);
+	}
+	if (st)
+		db_reset(st);
+}
+
+void dev_view_revision(struct db *db, int64_t *epoch, int64_t *rev, int64_t *org_rev)
+{
+	*epoch = 0;
+	*rev = *org_rev = -1;
+	struct db_stmt *st = db_prepare(db, &dev_sql[STMT_DEV_VIEW_REV]);
+	if (st && db_step(st) == DB_ROW) {
+		*epoch = db_col_int(st, DR_EPOCH);
+		*rev = db_col_int(st, DR_REV);
+		*org_rev = db_col_int(st, DR_ORG_REV);
 	}
 	if (st)
 		db_reset(st);

@@ -148,9 +148,15 @@ enum db_rc dev_list(struct db *db, struct arena *ar, const char *prefix, const c
  * (root itself for its own), and the overdue ones (dev_due's overdue warnings). */
 enum db_rc dev_board(struct db *db, struct arena *ar, const char *prefix, const char *end, struct date today,
 		     json_t *out);
-/* The warnings of every active applicant in [prefix, end), overdue first. */
-enum db_rc dev_warnings(struct db *db, struct arena *ar, const char *prefix, const char *end, struct date today,
-			json_t *items);
+/* The revisions of what the board and the work list show: the records' (dev_rev, with
+ * the database's epoch) and the organizations' (org_rev: their names); rev -1 when
+ * they cannot be read (do not cache). */
+void dev_view_revision(struct db *db, int64_t *epoch, int64_t *rev, int64_t *org_rev);
+/* The warnings of every active applicant in [prefix, end), overdue first: list items
+ * written to w, *n += their number. */
+struct jsonw;
+enum db_rc dev_warnings(struct db *db, const char *prefix, const char *end, struct date today, struct jsonw *w,
+			int64_t *n);
 
 /* Statistics (issue 13 #9): developed (D(17) in [from, to]) in total, under 35 on D(17),
  * 大专及以上, from 两新, women, minorities; the pipeline by stage (active). */

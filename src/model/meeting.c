@@ -4,6 +4,7 @@
 #include "model/meeting.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/jsonw.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,7 @@ enum meeting_stmt {
 	STMT_MTG_AMEND_ADD,
 	STMT_MTG_AMENDMENTS,
 	STMT_MTG_LIST,
+	STMT_MTG_LIST_REV,
 	STMT_MTG_QUEUE,
 	STMT_MTG_QUEUE_COUNTS,
 	STMT_MTG_MOVE_MEETINGS,
@@ -176,6 +178,9 @@ static const struct db_sql meeting_sql[MEETING_STMT__MAX] = {
 	 " AND ($5 = '' OR COALESCE(m.held_on, m.planned_on, '') >= $5) AND ($6 = '' OR COALESCE(m.held_on, m.planned_on, '') <= $6)"
 	 " AND (COALESCE(m.held_on, m.planned_on, '') < $7 OR (COALESCE(m.held_on, m.planned_on, '') = $7 AND m.id < $8))"
 	 " ORDER BY COALESCE(m.held_on, m.planned_on, '') DESC, m.id DESC LIMIT $9"},
+	/* what a list page shows, at this revision (0127), in this database (epoch) */
+	[STMT_MTG_LIST_REV] = {"mtg.list_rev",
+	 "SELECT r.rev, m.epoch FROM meeting_list_rev r CROSS JOIN member_rev m WHERE r.id = 1 AND m.id = 1"},
 	[STMT_MTG_QUEUE] = {"mtg.queue",
 	 "SELECT " MTG_COLS " FROM meetings m JOIN orgs o ON o.id = m.org_id"
 	 " WHERE m.status = 'submitted' AND m.org_path >= $1 AND m.org_path < $2 ORDER BY m.id LIMIT $3"},
@@ -197,6 +202,7 @@ enum att_col { AC_MEMBER_ID, AC_NAME, AC_STATUS, AC_REASON };
 enum view_col { VC_VIEWER_ID, VC_NAME, VC_AT };
 enum amend_col { AMC_VERSION, AMC_REASON, AMC_BEFORE, AMC_BY, AMC_AT };
 enum qcount_col { QC_STATUS, QC_N, QC_VIEWS };
+enum lrev_col { LR_REV, LR_EPOCH };
 
 static enum db_rc done(struct db_stmt *st)
 {
@@ -389,28 +395,107 @@ static json_t *instant_or_null(int64_t t)
 	return json_string(at);
 }
 
+/* read_row without the copies: the strings are the row's, valid until the next step
+ * (the list streams each row out before stepping on) */
+static void peek_row(struct db_stmt *st, struct meeting *m)
+{
+	memset(m, 0, sizeof *m);
+	m->id = db_col_int(st, MC_ID);
+	m->org_id = db_col_int(st, MC_ORG_ID);
+	m->org_name = db_col_text(st, MC_ORG_NAME);
+	m->type = (int)db_col_int(st, MC_TYPE);
+	m->status = mtg_status_of(db_col_text(st, MC_STATUS));
+	m->topic = db_col_text(st, MC_TOPIC);
+	m->planned_on = db_col_text(st, MC_PLANNED_ON);
+	m->held_on = db_col_text(st, MC_HELD_ON);
+	m->place = db_col_text(st, MC_PLACE);
+	m->host = db_col_text(st, MC_HOST);
+	m->recorder = db_col_text(st, MC_RECORDER);
+	m->content = db_col_text(st, MC_CONTENT);
+	m->resolution = db_col_text(st, MC_RESOLUTION);
+	m->hours_x10 = (int)db_col_int(st, MC_HOURS);
+	m->due = (int)db_col_int(st, MC_DUE);
+	m->present = (int)db_col_int(st, MC_PRESENT);
+	m->leave = (int)db_col_int(st, MC_LEAVE);
+	m->absent = (int)db_col_int(st, MC_ABSENT);
+	m->guests = (int)db_col_int(st, MC_GUESTS);
+	m->return_reason = db_col_text(st, MC_RETURN_REASON);
+	m->reviewer_id = db_col_int(st, MC_REVIEWER_ID);
+	m->reviewer_name = db_col_text(st, MC_REVIEWER_NAME);
+	m->reviewed_at = db_col_int(st, MC_REVIEWED_AT);
+	m->view_count = db_col_int(st, MC_VIEW_COUNT);
+	m->version = db_col_int(st, MC_VERSION);
+	m->created_by = db_col_int(st, MC_CREATED_BY);
+	m->created_at = db_col_int(st, MC_CREATED_AT);
+	m->updated_at = db_col_int(st, MC_UPDATED_AT);
+	m->submitted_at = db_col_int(st, MC_SUBMITTED_AT);
+}
+
+static void jw_kinstant(struct jsonw *w, const char *k, int64_t t)
+{
+	jw_key(w, k);
+	if (t <= 0) {
+		jw_null(w);
+		return;
+	}
+	char at[21];
+	clock_rfc3339(t, at);
+	jw_str(w, at);
+}
+
+void mtg_jw(struct jsonw *w, const struct meeting *m)
+{
+	jw_object(w);
+	jw_kint(w, "id", m->id);
+	jw_kint(w, "org_id", m->org_id);
+	jw_kstr(w, "org_name", m->org_name);
+	jw_kint(w, "type", m->type);
+	jw_kstr(w, "type_name", mtg_type_name(m->type) ? mtg_type_name(m->type) : "");
+	jw_kstr(w, "status", mtg_status_code(m->status));
+	jw_kstr(w, "topic", m->topic);
+	jw_kstr(w, "planned_on", m->planned_on);
+	jw_kstr(w, "held_on", m->held_on);
+	jw_kstr(w, "place", m->place);
+	jw_kstr(w, "host", m->host);
+	jw_kstr(w, "recorder", m->recorder);
+	jw_kstr(w, "content", m->content);
+	jw_kstr(w, "resolution", m->resolution);
+	jw_key(w, "hours");
+	jw_real(w, m->hours_x10 / 10.0);
+	jw_key(w, "attendance");
+	jw_object(w);
+	jw_kint(w, "due", m->due);
+	jw_kint(w, "present", m->present);
+	jw_kint(w, "leave", m->leave);
+	jw_kint(w, "absent", m->absent);
+	jw_kint(w, "guests", m->guests);
+	jw_object_end(w);
+	jw_kstr(w, "return_reason", m->return_reason);
+	jw_kstr(w, "reviewer_name", m->reviewer_name);
+	jw_kinstant(w, "reviewed_at", m->reviewed_at);
+	jw_kint(w, "view_count", m->view_count);
+	jw_kint(w, "version", m->version);
+	jw_key(w, "locked");
+	jw_bool(w, m->status == MTG_APPROVED);
+	jw_kinstant(w, "created_at", m->created_at);
+	jw_kinstant(w, "updated_at", m->updated_at);
+	jw_kinstant(w, "submitted_at", m->submitted_at);
+	jw_object_end(w);
+}
+
 json_t *mtg_json(const struct meeting *m)
 {
-	json_t *j = json_pack("{s:I, s:I, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
-			      (json_int_t)m->id, "org_id", (json_int_t)m->org_id, "org_name", m->org_name, "type", m->type,
-			      "type_name", mtg_type_name(m->type) ? mtg_type_name(m->type) : "", "status",
-			      mtg_status_code(m->status), "topic", m->topic, "planned_on", m->planned_on, "held_on",
-			      m->held_on, "place", m->place, "host", m->host, "recorder", m->recorder, "content", m->content,
-			      "resolution", m->resolution);
-	json_object_set_new(j, "hours", json_real(m->hours_x10 / 10.0));
-	json_object_set_new(j, "attendance",
-			    json_pack("{s:i, s:i, s:i, s:i, s:i}", "due", m->due, "present", m->present, "leave",
-				      m->leave, "absent", m->absent, "guests", m->guests));
-	json_object_set_new(j, "return_reason", m->return_reason ? json_string(m->return_reason) : json_null());
-	json_object_set_new(j, "reviewer_name", m->reviewer_name ? json_string(m->reviewer_name) : json_null());
-	json_object_set_new(j, "reviewed_at", instant_or_null(m->reviewed_at));
-	json_object_set_new(j, "view_count", json_integer(m->view_count));
-	json_object_set_new(j, "version", json_integer(m->version));
-	json_object_set_new(j, "locked", json_boolean(m->status == MTG_APPROVED));
-	json_object_set_new(j, "created_at", instant_or_null(m->created_at));
-	json_object_set_new(j, "updated_at", instant_or_null(m->updated_at));
-	json_object_set_new(j, "submitted_at", instant_or_null(m->submitted_at));
-	return j;
+	/* one writer for both: the list streams mtg_jw, the rest parse it */
+	struct arena *a = arena_new();
+	json_t *j = NULL;
+	if (a) {
+		struct jsonw w;
+		jw_init(&w, a, 1024);
+		mtg_jw(&w, m);
+		j = json_loadb(w.buf, w.len, 0, NULL);
+		arena_free(a);
+	}
+	return j ? j : json_object();
 }
 
 enum db_rc mtg_attendance(struct db *db, int64_t id, json_t *items)
@@ -532,7 +617,7 @@ enum db_rc mtg_amendments(struct db *db, int64_t id, json_t *items)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-enum db_rc mtg_list(struct db *db, struct arena *a, const struct mtg_filter *f, json_t *items, const char **last_key,
+enum db_rc mtg_list(struct db *db, const struct mtg_filter *f, struct jsonw *w, int *n, char last_key[MTG_KEY_MAX],
 		    int64_t *last_id, bool *more)
 {
 	struct db_stmt *st = db_prepare(db, &meeting_sql[STMT_MTG_LIST]);
@@ -548,22 +633,38 @@ enum db_rc mtg_list(struct db *db, struct arena *a, const struct mtg_filter *f, 
 	db_bind_int(st, 8, f->after_id > 0 ? f->after_id : INT64_MAX);
 	db_bind_int(st, 9, f->limit + 1);
 	enum db_rc rc;
-	int n = 0;
+	int k = 0;
 	*more = false;
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (n == f->limit) {
+		if (k == f->limit) {
 			*more = true;
 			db_reset(st);
 			return DB_OK;
 		}
 		struct meeting m;
-		read_row(a, st, &m);
-		*last_key = db_col_dup(a, st, MC_KEY);
+		peek_row(st, &m);
+		const char *key = db_col_text(st, MC_KEY);
+		snprintf(last_key, MTG_KEY_MAX, "%s", key ? key : "");
 		*last_id = m.id;
-		json_array_append_new(items, mtg_json(&m));
-		n++;
+		mtg_jw(w, &m);
+		k++;
+		(*n)++;
 	}
 	return rc == DB_DONE ? DB_OK : rc;
+}
+
+void mtg_list_revision(struct db *db, int64_t *epoch, int64_t *rev)
+{
+	*epoch = 0;
+	*rev = -1;
+	struct db_stmt *st = db_prepare(db, &meeting_sql[STMT_MTG_LIST_REV]);
+	if (!st)
+		return;
+	if (db_step(st) == DB_ROW) {
+		*rev = db_col_int(st, LR_REV);
+		*epoch = db_col_int(st, LR_EPOCH);
+	}
+	db_reset(st);
 }
 
 enum db_rc mtg_queue(struct db *db, struct arena *a, const char *prefix, const char *end, int limit, json_t *items,

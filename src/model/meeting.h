@@ -79,6 +79,9 @@ enum db_rc mtg_update(struct db *db, const struct meeting *m, const struct mtg_a
 enum db_rc mtg_get(struct db *db, struct arena *a, int64_t id, struct meeting *m);
 /* The record as JSON (no attendance). New reference. */
 json_t *mtg_json(const struct meeting *m);
+/* The same object written to w (the list pages stream it). */
+struct jsonw;
+void mtg_jw(struct jsonw *w, const struct meeting *m);
 /* Its attendance lines, in order. */
 enum db_rc mtg_attendance(struct db *db, int64_t id, json_t *items);
 /* Deletes a record (attendance, views, amendments go with it; files are the caller's). */
@@ -96,7 +99,8 @@ enum db_rc mtg_amendments(struct db *db, int64_t id, json_t *items);
 
 /* A page of a subtree's records (org_path range), newest first (held, else planned date),
  * optionally of one type or status, after the keyset (key date, id) of the last row
- * shown ("" and 0 for the first page). Appends mtg_json rows; *more when there are more. */
+ * shown ("" and 0 for the first page). Writes the rows (mtg_jw) to w, adds their number to
+ * *n, keeps the last one's keyset; *more when there are more. */
 struct mtg_filter {
 	const char *prefix, *end;
 	int type;                /* 0: any */
@@ -106,8 +110,12 @@ struct mtg_filter {
 	int64_t after_id;
 	int limit;
 };
-enum db_rc mtg_list(struct db *db, struct arena *a, const struct mtg_filter *f, json_t *items, const char **last_key,
+#define MTG_KEY_MAX 32
+enum db_rc mtg_list(struct db *db, const struct mtg_filter *f, struct jsonw *w, int *n, char last_key[MTG_KEY_MAX],
 		    int64_t *last_id, bool *more);
+/* The revision of what a list page shows (0127_meeting_list_rev) and the database's
+ * epoch; *rev = -1 when unknown (do not cache). */
+void mtg_list_revision(struct db *db, int64_t *epoch, int64_t *rev);
 /* The reviewer's queue: submitted records of the range, oldest first, up to limit, and
  * the range's counts by status and its 调阅 total. */
 enum db_rc mtg_queue(struct db *db, struct arena *a, const char *prefix, const char *end, int limit, json_t *items,

@@ -27,6 +27,9 @@ enum svc_stmt {
 	STMT_SVC_TASKS_ORG,
 	STMT_SVC_O311_ALL,
 	STMT_SVC_O311_STATUS,
+	STMT_SVC_O311_CODE,
+	STMT_SVC_O311_CODE_STATUS,
+	STMT_SVC_O311_SERVICES,
 	STMT_SVC_EVENT_ADD,
 	STMT_SVC_EVENT_LIST,
 	STMT_SVC_CANDIDATES,
@@ -68,6 +71,18 @@ enum svc_request_col {
 	" r.rate_hash, r.rate_expires, r.rating, r.rating_comment, r.rated_at, s.code, s.name, s.grp, o.name, g.name" \
 	" FROM svc_requests r JOIN svc_services s ON s.id = r.service_id JOIN orgs o ON o.id = r.org_id"             \
 	" LEFT JOIN grids g ON g.id = r.grid_id"
+
+/* the rows of Open311's list: what svc_request_o311_jw shows */
+enum svc_o311_col {
+	SVC_O_ID, SVC_O_STATE, SVC_O_NOTE, SVC_O_SERVICE_ID, SVC_O_DESCRIPTION, SVC_O_O_NAME, SVC_O_ADDRESS,
+	SVC_O_LAT, SVC_O_LON, SVC_O_REQUESTED_AT, SVC_O_UPDATED_AT, SVC_O_DUE_AT
+};
+/* (the service's code and name from svc.o311_services, read once per page: a join
+ * was a seek per row) */
+#define SVC_O311_COLS                                                                                                \
+	"SELECT r.id, r.state, r.status_note, r.service_id, r.description, o.name, r.address, r.lat_e6, r.lon_e6,"     \
+	" r.requested_at, r.updated_at, r.due_at FROM svc_requests r JOIN orgs o ON o.id = r.org_id"
+enum svc_o311_service_col { SVC_OS_ID, SVC_OS_CODE, SVC_OS_NAME };
 
 enum svc_event_col { SVC_E_AT, SVC_E_ACTOR, SVC_E_ACTION, SVC_E_FROM, SVC_E_TO, SVC_E_NOTE, SVC_E_PUBLIC };
 enum svc_cand_col { SVC_C_ID, SVC_C_NAME, SVC_C_TAGS, SVC_C_ORG };
@@ -122,13 +137,23 @@ static const struct db_sql svc_sql[SVC_STMT__MAX] = {
 	[STMT_SVC_TASKS_ORG] = {"svc.tasks_org",
 	 SVC_REQUEST_COLS " WHERE r.assignee_org_path >= $1 AND r.assignee_org_path < $2 AND r.assignee_member_id IS NULL"
 	 " AND r.state IN ('dispatched', 'in_progress') ORDER BY r.due_at, r.id LIMIT 200"},
-	/* Open311: $1 from, $2 to, $3 service code or NULL, $4 limit ($5 is_open) */
+	/* Open311's list: $1 from, $2 to, $3 limit, then $4 is_open, or $4 service code and
+	 * $5 is_open. Each filter's page is a walk of one index from the newest that stops
+	 * after the page (all: svc_requests_at; status: svc_requests_open_at; a service:
+	 * svc_requests_service, and with a status svc_requests_service_open, 0125), with only
+	 * the columns the answer shows */
 	[STMT_SVC_O311_ALL] = {"svc.o311_all",
-	 SVC_REQUEST_COLS " WHERE r.requested_at >= $1 AND r.requested_at <= $2 AND (CAST($3 AS TEXT) IS NULL OR s.code = $3)"
-	 " ORDER BY r.requested_at DESC, r.id DESC LIMIT $4"},
+	 SVC_O311_COLS " WHERE r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
 	[STMT_SVC_O311_STATUS] = {"svc.o311_status",
-	 SVC_REQUEST_COLS " WHERE r.is_open = $5 AND r.requested_at >= $1 AND r.requested_at <= $2"
-	 " AND (CAST($3 AS TEXT) IS NULL OR s.code = $3) ORDER BY r.is_open DESC, r.requested_at DESC, r.id DESC LIMIT $4"},
+	 SVC_O311_COLS " WHERE r.is_open = $4 AND r.requested_at >= $1 AND r.requested_at <= $2"
+	 " ORDER BY r.is_open DESC, r.requested_at DESC, r.id DESC LIMIT $3"},
+	[STMT_SVC_O311_CODE] = {"svc.o311_code",
+	 SVC_O311_COLS " WHERE r.service_id = (SELECT c.id FROM svc_services c WHERE c.code = $4)"
+	 " AND r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
+	[STMT_SVC_O311_SERVICES] = {"svc.o311_services", "SELECT id, code, name FROM svc_services ORDER BY id"},
+	[STMT_SVC_O311_CODE_STATUS] = {"svc.o311_code_status",
+	 SVC_O311_COLS " WHERE r.service_id = (SELECT c.id FROM svc_services c WHERE c.code = $4) AND r.is_open = $5"
+	 " AND r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
 	/* $1 request, $2 at, $3 actor id, $4 actor name, $5 action, $6 from, $7 to, $8 note, $9 public */
 	[STMT_SVC_EVENT_ADD] = {"svc.event_add",
 	 "INSERT INTO svc_events (request_id, at, actor_id, actor_name, action, from_state, to_state, note, public)"
@@ -651,6 +676,13 @@ static const char *public_dup(struct arena *a, const char *s)
 {
 	if (!s)
 		return NULL;
+	/* most texts have no such run: the text itself, uncopied */
+	size_t run = 0;
+	const char *q = s;
+	for (; *q && run < 7; q++)
+		run = (*q >= '0' && *q <= '9') || ((*q == 'X' || *q == 'x') && run > 0) ? run + 1 : 0;
+	if (run < 7)
+		return s;
 	size_t n = strlen(s);
 	char *b = arena_alloc_raw(a, n + 1);
 	memcpy(b, s, n + 1);
@@ -673,13 +705,31 @@ static void jw_rfc(struct jsonw *w, const char *k, int64_t t)
 	jw_kstr(w, k, t > 0 ? b : NULL);
 }
 
+/* Degrees from millionths: "31.130037", the shortest decimal of the same double as
+ * e6 / 1e6 (an integer divided by 1e6 is correctly rounded, and so is the reading of
+ * its exact decimal), without printf's %.17g, a fifth of the list's CPU. */
 static void jw_deg(struct jsonw *w, const char *k, bool has, int64_t e6)
 {
 	jw_key(w, k);
-	if (has)
-		jw_real(w, (double)e6 / 1e6);
-	else
+	if (!has) {
 		jw_null(w);
+		return;
+	}
+	char b[32], *q = b + sizeof b;
+	uint64_t u = e6 < 0 ? (uint64_t)0 - (uint64_t)e6 : (uint64_t)e6;
+	uint64_t frac = u % 1000000, whole = u / 1000000;
+	int digits = 6;
+	while (digits > 1 && frac % 10 == 0)
+		frac /= 10, digits--;
+	for (int i = 0; i < digits; i++, frac /= 10)
+		*--q = (char)('0' + frac % 10);
+	*--q = '.';
+	do
+		*--q = (char)('0' + whole % 10);
+	while (whole /= 10);
+	if (e6 < 0)
+		*--q = '-';
+	jw_raw(w, q, (size_t)(b + sizeof b - q));
 }
 
 void svc_request_o311_jw(struct jsonw *w, const struct svc_request *r)
@@ -831,19 +881,75 @@ enum db_rc svc_task_list(struct db *db, struct arena *a, const struct svc_filter
 
 enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, struct jsonw *w)
 {
-	struct db_stmt *st = db_prepare(db, &svc_sql[f->status < 0 ? STMT_SVC_O311_ALL : STMT_SVC_O311_STATUS]);
+	/* the catalogue (a few dozen services), then the page */
+	struct o311_svc {
+		int64_t id;
+		const char *code, *name;
+	} *svcs = NULL;
+	size_t nsvc = 0, cap = 0;
+	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_O311_SERVICES]);
+	if (!st)
+		return DB_ERROR;
+	enum db_rc rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (nsvc == cap) {
+			cap = cap ? 2 * cap : 32;
+			struct o311_svc *nv = arena_alloc(a, cap * sizeof *nv);
+			if (nsvc)
+				memcpy(nv, svcs, nsvc * sizeof *nv);
+			svcs = nv;
+		}
+		svcs[nsvc++] = (struct o311_svc){db_col_int(st, SVC_OS_ID), db_col_dup(a, st, SVC_OS_CODE),
+						 db_col_dup(a, st, SVC_OS_NAME)};
+	}
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc;
+	bool code = f->service_code != NULL;
+	enum svc_stmt which = code ? (f->status < 0 ? STMT_SVC_O311_CODE : STMT_SVC_O311_CODE_STATUS)
+				   : (f->status < 0 ? STMT_SVC_O311_ALL : STMT_SVC_O311_STATUS);
+	st = db_prepare(db, &svc_sql[which]);
 	if (!st)
 		return DB_ERROR;
 	db_bind_int(st, 1, f->from);
 	db_bind_int(st, 2, f->to);
-	db_bind_opt_text(st, 3, f->service_code);
-	db_bind_int(st, 4, f->limit);
+	db_bind_int(st, 3, f->limit);
+	int n = 4;
+	if (code)
+		db_bind_text(st, n++, f->service_code, -1);
 	if (f->status >= 0)
-		db_bind_int(st, 5, f->status);
-	enum db_rc rc;
+		db_bind_int(st, n, f->status);
+	/* the row's text is read in place (valid until the next step): nothing copied but
+	 * what public_dup stars */
 	while ((rc = db_step(st)) == DB_ROW) {
-		struct svc_request r;
-		read_request(st, a, &r);
+		struct svc_request r = {0};
+		r.id = db_col_int(st, SVC_O_ID);
+		int s = svc_state_parse(db_col_text(st, SVC_O_STATE));
+		r.state = s < 0 ? SVC_ACCEPTED : (enum svc_state)s;
+		r.status_note = db_col_text(st, SVC_O_NOTE);
+		/* ids ascending: a binary search (a request's service always exists: FK) */
+		int64_t sid = db_col_int(st, SVC_O_SERVICE_ID);
+		size_t lo = 0, hi = nsvc;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (svcs[mid].id < sid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == nsvc || svcs[lo].id != sid)
+			continue; /* not in the catalogue read above: not shown, as the join did */
+		r.service_name = svcs[lo].name;
+		r.service_code = svcs[lo].code;
+		r.description = db_col_text(st, SVC_O_DESCRIPTION);
+		r.org_name = db_col_text(st, SVC_O_O_NAME);
+		r.address = db_col_text(st, SVC_O_ADDRESS);
+		r.has_point = !db_col_null(st, SVC_O_LAT) && !db_col_null(st, SVC_O_LON);
+		r.lat_e6 = opt_int(st, SVC_O_LAT);
+		r.lon_e6 = opt_int(st, SVC_O_LON);
+		r.requested_at = db_col_int(st, SVC_O_REQUESTED_AT);
+		r.updated_at = db_col_int(st, SVC_O_UPDATED_AT);
+		r.due_at = db_col_int(st, SVC_O_DUE_AT);
 		svc_request_o311_jw(w, &r);
 	}
 	db_reset(st);

@@ -168,8 +168,7 @@ enum transfer_rev_col { TR_EPOCH, TR_REV };
 REVCACHE_DEFINE(counts_cache, 64, struct transfer_counts);
 REVCACHE_DEFINE(total_cache, 128, int64_t);
 
-/* The transfers' revision (0065), or rev -1 when it cannot be read (no caching). */
-static void transfer_revision(struct db *db, int64_t *epoch, int64_t *rev)
+void transfer_revision(struct db *db, int64_t *epoch, int64_t *rev)
 {
 	*epoch = 0;
 	*rev = -1;

@@ -105,6 +105,9 @@ struct transfer_filter {
 	int limit;
 	struct date today;
 };
+/* The transfers' revision (0065: raised in the same transaction as every change of a
+ * transfer), or rev -1 when it cannot be read (then nothing is cached). */
+void transfer_revision(struct db *db, int64_t *epoch, int64_t *rev);
 enum db_rc transfer_page(struct db *db, struct arena *a, const struct transfer_filter *f, struct transfer_rec **rows,
 			 size_t *n, int64_t *total);
 /* The queues' counts of a subtree for the menu. */

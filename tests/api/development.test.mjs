@@ -406,6 +406,35 @@ test('return for edit with a reason, withdrawal with a reason, every change audi
   assert.equal(list.body.items.length, 0);
 });
 
+test('the board and the work list are kept at a revision of what they show (0124 dev_rev, org_rev) and the day: a new applicant, a rename, a withdrawal show at once; the scope is checked on each request', async () => {
+  const b = '/api/v1/development/board?org_id=3', w = '/api/v1/development/warnings?org_id=3';
+  const b0 = await committee.call('GET', b), w0 = await committee.call('GET', w);
+  assert.equal(b0.status, 200, b0.text);
+  assert.equal(w0.status, 200, w0.text);
+  assert.deepEqual((await committee.call('GET', b)).body, b0.body);
+  assert.deepEqual((await committee.call('GET', w)).body, w0.body);
+  assert.deepEqual((await admin.call('GET', b)).body, b0.body); // the same ranges: the same answer
+  problemOk(null, await foreign.call('GET', b), 404, 'not_found');
+  problemOk(null, await foreign.call('GET', w), 404, 'not_found');
+  // a new applicant whose talk is overdue: on the board and on the work list at once
+  const today = iso(new Date(Date.now() + 8 * 3600e3));
+  const a = await newApplicant({ name: '缓存申请人', applied_on: addDays(today, -40) });
+  const b1 = await committee.call('GET', b), w1 = await committee.call('GET', w);
+  assert.equal(b1.body.total, b0.body.total + 1);
+  assert.equal(b1.body.overdue, b0.body.overdue + 1);
+  assert.equal(w1.body.items.find((i) => i.id === a.id)?.warning, 'overdue');
+  // the branch renamed: its name on the board's row and on the work list
+  const old = sqlQuery(srv.dir, `SELECT name FROM orgs WHERE id = ${BRANCH}`);
+  assert.equal((await admin.call('PATCH', `/api/v1/orgs/${BRANCH}`, { name: `${old}（缓存）` })).status, 200);
+  assert.equal((await committee.call('GET', b)).body.orgs.find((o) => o.org_id === BRANCH).org_name, `${old}（缓存）`);
+  assert.equal((await committee.call('GET', w)).body.items.find((i) => i.id === a.id).org_name, `${old}（缓存）`);
+  assert.equal((await admin.call('PATCH', `/api/v1/orgs/${BRANCH}`, { name: old })).status, 200);
+  // withdrawn (written behind the API, as a restore or another server would): gone at once
+  sqlQuery(srv.dir, `UPDATE dev_applicants SET status = 'withdrawn' WHERE id = ${a.id}`);
+  assert.deepEqual((await committee.call('GET', b)).body, b0.body);
+  assert.deepEqual((await committee.call('GET', w)).body, w0.body);
+});
+
 test('board, statistics and the member\'s own progress', async () => {
   const board = await committee.call('GET', '/api/v1/development/board?org_id=3');
   assert.equal(board.status, 200, board.text);

@@ -118,6 +118,49 @@ test('调阅 count: each opening of a submitted record by a higher level is coun
   assert.ok(q.body.counts.views >= 3);
 });
 
+test('a branch\'s list is kept at a revision of what it shows (0127): a 调阅, an edit, a rename, a new and a deleted record show at once; the scope is checked on each request', async () => {
+  const url = `/api/v1/meetings?org_id=${branch}&limit=50`;
+  const row = (l, id) => l.body.items.find((m) => m.id === id);
+  const l0 = await sec.call('GET', url);
+  assert.equal(l0.status, 200, l0.text);
+  assert.deepEqual((await sec.call('GET', url)).body, l0.body);
+  // the level above sees the same page (same ranges); a foreign branch none
+  assert.deepEqual((await committee.call('GET', url)).body, l0.body);
+  problemOk(null, await other.call('GET', url), 404, 'not_found');
+  // a 调阅 raises the view_count shown
+  const v0 = row(l0, rec.id).view_count;
+  assert.equal((await committee.call('GET', `/api/v1/meetings/${rec.id}`)).body.view_count, v0 + 1);
+  assert.equal(row(await sec.call('GET', url), rec.id).view_count, v0 + 1);
+  // a new draft, then an edit of its text, then its deletion
+  const d = await sec.call('POST', '/api/v1/meetings', record({ topic: '缓存：新记录' }));
+  assert.equal(d.status, 201, d.text);
+  assert.equal(row(await sec.call('GET', url), d.body.id).topic, '缓存：新记录');
+  assert.equal((await sec.call('PATCH', `/api/v1/meetings/${d.body.id}`, { content: '缓存：改过的内容' })).status, 200);
+  assert.equal(row(await sec.call('GET', url), d.body.id).content, '缓存：改过的内容');
+  assert.equal((await sec.call('DELETE', `/api/v1/meetings/${d.body.id}`)).status, 204);
+  assert.equal(row(await sec.call('GET', url), d.body.id), undefined);
+  // the branch renamed: its name on every row
+  const old = srv.sql(`SELECT name FROM orgs WHERE id = ${branch}`);
+  const ren = await admin.call('PATCH', `/api/v1/orgs/${branch}`, { name: `${old}（缓存）` });
+  assert.equal(ren.status, 200, ren.text);
+  const l1 = await sec.call('GET', url);
+  assert.ok(l1.body.items.length > 0 && l1.body.items.every((m) => m.org_name === `${old}（缓存）`), l1.text);
+  assert.equal((await admin.call('PATCH', `/api/v1/orgs/${branch}`, { name: old })).status, 200);
+  assert.ok((await sec.call('GET', url)).body.items.every((m) => m.org_name === old));
+  // pages by cursor: the same rows, in order, as one page
+  const all = (await sec.call('GET', url)).body.items.map((m) => m.id);
+  const seen = [];
+  let cursor = null;
+  for (let i = 0; i < 50; i++) {
+    const p = await sec.call('GET', `/api/v1/meetings?org_id=${branch}&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.equal(p.status, 200, p.text);
+    seen.push(...p.body.items.map((m) => m.id));
+    cursor = p.body.next_cursor;
+    if (!cursor) break;
+  }
+  assert.deepEqual(seen, all);
+});
+
 test('review: approving one\'s own branch\'s record refused; return with a reason; resubmit; approve; then locked, amendments keep history', async () => {
   problemOk(null, await selfRole.call('POST', `/api/v1/meetings/${rec.id}/review`, { action: 'approve' }), 403, 'own_record');
   problemOk(null, await sec.call('POST', `/api/v1/meetings/${rec.id}/review`, { action: 'approve' }), 403, 'forbidden');

@@ -184,3 +184,32 @@ test('O311-07 per-address rate limit on the public endpoints', async () => {
     assert.equal(page.status, 429);
   } finally { await s2.stop(); }
 });
+
+test('O311-08 GET requests.json: each filter\'s page is the newest 200 of the database\'s rows, ties on the instant by id, across the page\'s end', async () => {
+  // 300 requests at one instant (ties cross the 200-row page's end), a third of them open
+  const at = Math.floor(Date.now() / 1000) - 5 * 86400;
+  sql(`UPDATE svc_requests SET requested_at = ${at} WHERE id IN (SELECT id FROM svc_requests ORDER BY id DESC LIMIT 300)`);
+  const iso = (t) => new Date(t * 1000).toISOString().slice(0, 19) + 'Z';
+  const from = at - 30 * 86400, to = at + 86400;
+  const cases = [
+    [{}, ''],
+    [{ status: 'open' }, ' AND r.is_open = 1'],
+    [{ status: 'closed' }, ' AND r.is_open = 0'],
+    [{ service_code: 'LIGHT' }, " AND s.code = 'LIGHT'"],
+    [{ service_code: 'LIGHT', status: 'open' }, " AND s.code = 'LIGHT' AND r.is_open = 1"],
+    [{ service_code: 'ELDER', status: 'closed' }, " AND s.code = 'ELDER' AND r.is_open = 0"],
+    [{ service_code: 'NO-SUCH', status: 'open' }, " AND s.code = 'NO-SUCH'"],
+  ];
+  for (const [params, where] of cases) {
+    const want = sql(`SELECT r.id FROM svc_requests r JOIN svc_services s ON s.id = r.service_id WHERE r.requested_at >= ${from}
+      AND r.requested_at <= ${to}${where} ORDER BY r.requested_at DESC, r.id DESC LIMIT 200`).split('\n').filter(Boolean);
+    const r = await client.requests({ ...params, start_date: iso(from), end_date: iso(to) });
+    assert.equal(r.status, 200, JSON.stringify(params));
+    assert.deepEqual(r.body.map((x) => x.service_request_id), want, JSON.stringify(params));
+  }
+  // the point: millionths of a degree, as the detail answers them
+  const [id, lat, lon] = sql('SELECT id, lat_e6, lon_e6 FROM svc_requests WHERE lat_e6 IS NOT NULL ORDER BY id DESC LIMIT 1').split('|').map(Number);
+  const item = (await client.requests({ service_request_id: String(id) })).body[0];
+  assert.equal(item.lat, lat / 1e6);
+  assert.equal(item.long, lon / 1e6);
+});

@@ -319,6 +319,41 @@ test('transfers: queues and counts per organization; statistics 人次 in, out, 
   assert.ok(rows.body.items.length > 0 && !/\d{17}[\dX]/.test(rows.text));
 });
 
+test('transfers: the in-transit list\'s pages across the cursor are the database\'s rows newest first; a kept answer is not shown after a change, nor to another side', async () => {
+  const visible = "open = 1 AND (from_path LIKE '/1/%' OR (to_path LIKE '/1/%' AND state NOT IN ('draft', 'submitted', 'approved', 'cancelled')))";
+  const walk = async () => {
+    const ids = [];
+    let cursor = null, total = null;
+    for (let i = 0; i < 200; i++) {
+      const r = await admin.call('GET', `/api/v1/transfers?box=transit&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(r.status, 200, r.text);
+      total = r.body.total;
+      ids.push(...r.body.items.map((x) => x.id));
+      if (!(cursor = r.body.next_cursor)) break;
+    }
+    return { ids, total };
+  };
+  const want = () => srv.sql(`SELECT id FROM transfers WHERE ${visible} ORDER BY id DESC`).split('\n').filter(Boolean).map(Number);
+  const a = await walk();
+  assert.deepEqual(a.ids, want());
+  assert.equal(a.total, a.ids.length);
+  assert.deepEqual(await walk(), a); // the same again (kept)
+  const t = await sent();
+  const first = await admin.call('GET', '/api/v1/transfers?box=transit&limit=3');
+  assert.equal(first.body.items[0].id, t.id);
+  assert.equal(first.body.total, a.total + 1);
+  assert.deepEqual((await walk()).ids, want());
+  // the sending side sees the member's id, the receiving side (other roots) only the letter
+  assert.equal(first.body.items[0].member_id, t.member_id);
+  const recv = await recvSec.call('GET', '/api/v1/transfers?box=transit&limit=3');
+  const mine = recv.body.items.find((x) => x.id === t.id);
+  assert.ok(mine && !('member_id' in mine), recv.text);
+  await step(recvCom, t.id, 'accept');
+  const after = await admin.call('GET', '/api/v1/transfers?box=transit&limit=3');
+  assert.ok(!after.body.items.some((x) => x.id === t.id));
+  assert.equal(after.body.total, a.total);
+});
+
 test('transfers: 200 concurrent acceptances of different transfers move each member once; two of one: one wins', async () => {
   const total0 = srv.sql('SELECT COUNT(*) FROM members');
   const ms = srv.sql(`SELECT id, org_id FROM members WHERE state = 'normal' AND org_id <> ${toBranch} AND id NOT IN (SELECT member_id FROM transfers WHERE member_id IS NOT NULL) ORDER BY id LIMIT 201`)
