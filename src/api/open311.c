@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/date.h"
 #include "core/jsonw.h"
+#include "model/revcache.h"
 #include "model/token.h"
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,9 @@ static bool instant(const char *s, bool end_of_day, int64_t *out)
 	return s && date_parse_instant(s, end_of_day, out);
 }
 
+/* built list answers (see get_requests) */
+REVCACHE_BLOB_DEFINE(list_cache, 32);
+
 static void get_requests(struct request *req)
 {
 	if (!gate(req, NULL))
@@ -293,6 +297,22 @@ static void get_requests(struct request *req)
 		o311_error(req, 400, "start_date and end_date may be at most 90 days apart");
 		return;
 	}
+	/* The answer is kept per (window, status, service) at a revision of the requests and
+	 * the catalogue and of the organizations: every field shown comes from those rows
+	 * (no day, no caller in it), and each change raises a revision in its transaction */
+	char key[96];
+	int64_t epoch, rev, orev;
+	svc_open311_revision(req->db, &epoch, &rev, &orev);
+	int kl = snprintf(key, sizeof key, "%lld|%lld|%d|%lld|%s", (long long)f.from, (long long)f.to, f.status,
+			  (long long)orev, f.service_code ? f.service_code : "");
+	if (kl < 0 || kl >= (int)sizeof key)
+		rev = -1; /* too long to keep: built each time */
+	char *hit;
+	size_t hlen;
+	if (rev >= 0 && revcache_get_blob(&list_cache, key, epoch, rev, 0, req->arena, &hit, &hlen)) {
+		req_reply_raw(req, 200, "application/json", hit, hlen);
+		return;
+	}
 	/* streamed (svc_request_o311_jw): 200 items as jansson values were two thirds of
 	 * the request's CPU */
 	struct jsonw w;
@@ -304,6 +324,8 @@ static void get_requests(struct request *req)
 	}
 	jw_array_end(&w);
 	req_reply_raw(req, 200, "application/json", w.buf, w.len);
+	if (rev >= 0)
+		revcache_put_blob(&list_cache, key, epoch, rev, 0, w.buf, w.len);
 }
 
 static void get_request(struct request *req)

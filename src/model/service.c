@@ -30,6 +30,7 @@ enum svc_stmt {
 	STMT_SVC_O311_CODE,
 	STMT_SVC_O311_CODE_STATUS,
 	STMT_SVC_O311_SERVICES,
+	STMT_SVC_O311_REV,
 	STMT_SVC_EVENT_ADD,
 	STMT_SVC_EVENT_LIST,
 	STMT_SVC_CANDIDATES,
@@ -83,6 +84,7 @@ enum svc_o311_col {
 	"SELECT r.id, r.state, r.status_note, r.service_id, r.description, o.name, r.address, r.lat_e6, r.lon_e6,"     \
 	" r.requested_at, r.updated_at, r.due_at FROM svc_requests r JOIN orgs o ON o.id = r.org_id"
 enum svc_o311_service_col { SVC_OS_ID, SVC_OS_CODE, SVC_OS_NAME };
+enum svc_o311_rev_col { SVC_RV_EPOCH, SVC_RV_REV, SVC_RV_ORG_REV };
 
 enum svc_event_col { SVC_E_AT, SVC_E_ACTOR, SVC_E_ACTION, SVC_E_FROM, SVC_E_TO, SVC_E_NOTE, SVC_E_PUBLIC };
 enum svc_cand_col { SVC_C_ID, SVC_C_NAME, SVC_C_TAGS, SVC_C_ORG };
@@ -151,6 +153,9 @@ static const struct db_sql svc_sql[SVC_STMT__MAX] = {
 	 SVC_O311_COLS " WHERE r.service_id = (SELECT c.id FROM svc_services c WHERE c.code = $4)"
 	 " AND r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
 	[STMT_SVC_O311_SERVICES] = {"svc.o311_services", "SELECT id, code, name FROM svc_services ORDER BY id"},
+	/* the requests' and catalogue's revision (0126) and the organizations' (0124) */
+	[STMT_SVC_O311_REV] = {"svc.o311_rev",
+	 "SELECT s.epoch, s.rev, o.rev FROM svc_rev s, org_rev o WHERE s.id = 1 AND o.id = 1"},
 	[STMT_SVC_O311_CODE_STATUS] = {"svc.o311_code_status",
 	 SVC_O311_COLS " WHERE r.service_id = (SELECT c.id FROM svc_services c WHERE c.code = $4) AND r.is_open = $5"
 	 " AND r.requested_at >= $1 AND r.requested_at <= $2 ORDER BY r.requested_at DESC, r.id DESC LIMIT $3"},
@@ -877,6 +882,21 @@ enum db_rc svc_task_list(struct db *db, struct arena *a, const struct svc_filter
 		rc = tasks_into(st, a, f->now, items);
 	}
 	return rc;
+}
+
+void svc_open311_revision(struct db *db, int64_t *epoch, int64_t *rev, int64_t *org_rev)
+{
+	*epoch = 0;
+	*rev = -1;
+	*org_rev = 0;
+	struct db_stmt *st = db_prepare(db, &svc_sql[STMT_SVC_O311_REV]);
+	if (st && db_step(st) == DB_ROW) {
+		*epoch = db_col_int(st, SVC_RV_EPOCH);
+		*rev = db_col_int(st, SVC_RV_REV);
+		*org_rev = db_col_int(st, SVC_RV_ORG_REV);
+	}
+	if (st)
+		db_reset(st);
 }
 
 enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, struct jsonw *w)

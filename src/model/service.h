@@ -114,6 +114,10 @@ struct svc_o311_filter {
 };
 /* …each written into w, inside the array the caller opened */
 struct jsonw;
+/* The revision Open311's list answers are kept at: the requests' and catalogue's
+ * (0126) with its epoch, and the organizations' (0124: their names are shown); rev -1
+ * when it cannot be read (then nothing is kept). */
+void svc_open311_revision(struct db *db, int64_t *epoch, int64_t *rev, int64_t *org_rev);
 enum db_rc svc_open311_list(struct db *db, struct arena *a, const struct svc_o311_filter *f, struct jsonw *w);
 /* One request as Open311 shows it, written into w (svc_request_open311 parses the same) */
 void svc_request_o311_jw(struct jsonw *w, const struct svc_request *r);

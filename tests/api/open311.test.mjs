@@ -213,3 +213,24 @@ test('O311-08 GET requests.json: each filter\'s page is the newest 200 of the da
   assert.equal(item.lat, lat / 1e6);
   assert.equal(item.long, lon / 1e6);
 });
+
+test('O311-09 GET requests.json: an answer kept at a revision is not shown after a request, its state, the catalogue or its organization\'s name change', async () => {
+  const list = async (p = {}) => (await client.requests(p)).body;
+  const before = await list({ status: 'open' });
+  assert.deepEqual(await list({ status: 'open' }), before); // the same again (kept)
+  const id = (await client.post(example)).body[0].service_request_id;
+  const open = await list({ status: 'open' });
+  assert.equal(open[0].service_request_id, id);
+  const org = Number(sql(`SELECT org_id FROM svc_requests WHERE id = ${id}`));
+  const comm = await as(srv, 'committee_admin', org);
+  await comm.call('POST', `/api/v1/services/requests/${id}/dispatch`, { kind: 'social', name: '阳光社工服务社' });
+  await comm.call('POST', `/api/v1/services/requests/${id}/complete`, { note: '已修好' });
+  assert.ok(!(await list({ status: 'open' })).some((x) => x.service_request_id === id));
+  const closed = (await list({ status: 'closed' })).find((x) => x.service_request_id === id);
+  assert.equal(closed.status_notes, '已修好');
+  sql(`UPDATE orgs SET name = name || '（更名）' WHERE id = ${org}`);
+  const renamed = (await list({ status: 'closed' })).find((x) => x.service_request_id === id);
+  assert.match(renamed.agency_responsible, /（更名）$/);
+  sql("UPDATE svc_services SET name = name || '（新）' WHERE code = 'LIGHT'");
+  assert.match((await list({ status: 'closed' })).find((x) => x.service_request_id === id).service_name, /（新）$/);
+});
