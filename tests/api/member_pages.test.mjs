@@ -7,7 +7,8 @@
 // community under it), by name, by joined date and by 姓氏笔画.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { district, as } from './lib/roster_api.mjs';
+import { district, as, exportFile } from './lib/roster_api.mjs';
+import { readCsv } from './lib/roster.mjs';
 
 const MEMBERS = 2600;
 let srv, admin, root, small;
@@ -109,4 +110,33 @@ test('R-MEM-PAGE issue 20 #14: a branch secretary pages only their branch (scope
   const pages = Math.max(1, Math.ceil(want.length / 2));
   assert.equal(r.body.total, want.length, 'the branch only');
   assert.deepEqual(r.body.items.map((m) => m.id), want.slice((pages - 1) * 2), 'the branch\'s last page');
+});
+
+// 导出所选 (issue 20 #14's bulk actions): the rows ticked on a page, in their order
+test('R-MEM-PAGE issue 20 #14: export of the selected rows (ids=) writes exactly them; a foreign or malformed id is refused', async () => {
+  const page1 = await page(`org_id=${small}&limit=20&page=2`);
+  const pick = [page1.items[3], page1.items[0], page1.items[7]];
+  const r = await exportFile(srv, admin, `format=csv&ids=${pick.map((m) => m.id).join(',')}`);
+  assert.equal(r.status, 200, r.text);
+  const [head, ...rows] = readCsv(r.buf);
+  const at = head.findIndex((h) => h.startsWith('姓名'));
+  const idAt = head.findIndex((h) => h.startsWith('身份证'));
+  assert.deepEqual(rows.map((x) => x[at]), pick.map((m) => m.name), 'the selected members, in their order');
+  assert.ok(rows.every((x) => x[idAt].includes('*')), 'masked');
+  // a branch secretary can not export a member of another branch by id
+  const branch = srv.branch();
+  const sec = await as(srv, 'branch_secretary', branch);
+  const foreign = Number(srv.sql(`SELECT m.id FROM members m, orgs o WHERE o.id = ${branch} AND NOT (${inSubtree('o')}) ORDER BY m.id LIMIT 1`));
+  const own = Number(srv.sql(`SELECT m.id FROM members m, orgs o WHERE o.id = ${branch} AND ${inSubtree('o')} ORDER BY m.id LIMIT 1`));
+  const jobs = Number(srv.sql('SELECT COUNT(*) FROM jobs'));
+  const f = await sec.call('POST', `/api/v1/members/exports?format=csv&ids=${own},${foreign}`);
+  assert.equal(f.status, 404, f.text);
+  for (const bad of ['1,,2', 'a', '-3', Array.from({ length: 1001 }, (_, i) => i + 1).join(',')]) {
+    const b = await admin.call('POST', `/api/v1/members/exports?format=csv&ids=${bad}`);
+    assert.equal(b.status, 400, `${bad.slice(0, 20)}: ${b.text}`);
+  }
+  assert.equal(Number(srv.sql('SELECT COUNT(*) FROM jobs')), jobs, 'no job started by a refused export');
+  const mine = await exportFile(srv, sec, `format=csv&ids=${own}`);
+  assert.equal(mine.status, 200);
+  assert.equal(readCsv(mine.buf).length, 2, 'the header and the one row');
 });
