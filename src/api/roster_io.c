@@ -49,6 +49,7 @@ struct import_job {
 	char *org_path;
 	char actor[64], ip[64], today[11];
 	bool started;     /* handed to the worker, which frees it */
+	char errtok[33];  /* the error rows' file: .exported-<job>-<errtok>.xlsx (issue 20 #9) */
 };
 
 static void import_job_free(void *p)
@@ -119,6 +120,21 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	ij->o.now = clock_now();
 	enum db_rc rc;
 	json_t *res = import_members(db, ij->data, ij->len, &ij->o, &rc, why, whylen);
+	/* issue 20 #9: the refused rows back as the user's own cells with their errors, an
+	 * .xlsx downloaded as an export's file is (GET /jobs/{id}/file, kept a day) */
+	if (res && json_array_size(json_object_get(res, "errors")) > 0) {
+		char dir[4096], path[4400];
+		config_work_dir(dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/.exported-%lld-%s.xlsx", dir, (long long)ij->o.job_id, ij->errtok);
+		long k = import_errors_xlsx(ij->data, ij->len, ij->o.format, res, path);
+		if (k > 0) {
+			char until[21], dl[64];
+			clock_rfc3339(clock_now() + 24 * 3600, until);
+			snprintf(dl, sizeof dl, "/api/v1/jobs/%lld/file", (long long)ij->o.job_id);
+			json_object_set_new(res, "errors_file", json_pack("{s:I, s:s}", "rows", (json_int_t)k, "download", dl));
+			json_object_set_new(res, "expires_at", json_string(until));
+		}
+	}
 	if (!res && rc == DB_BUSY)
 		snprintf(why, whylen, "数据库繁忙，请稍后重新导入");
 	else if (!res && rc == DB_FULL)
@@ -285,14 +301,19 @@ static void post_import(struct request *req)
 				    /* sniff: an xlsx is a zip */
 				    : req->body_len >= 4 && memcmp(req->body, "PK\3\4", 4) == 0 ? IMPORT_XLSX : IMPORT_CSV;
 	bool dry_run = in->dry_run == 1, good_only = in->mode && strcmp(in->mode, "good_only") == 0;
-	json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I}", "org_id", (json_int_t)o.id, "format",
-				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
-				   "bytes", (json_int_t)req->body_len);
 	struct import_job *ij = import_job_new(req, &o);
-	if (!ij) {
-		json_decref(params);
+	if (!ij)
 		return;
-	}
+	unsigned char tok[16];
+	randombytes_buf(tok, sizeof tok);
+	sodium_bin2hex(ij->errtok, sizeof ij->errtok, tok, sizeof tok);
+	struct date today = roster_today();
+	char day[11];
+	date_format(today, day);
+	json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I, s:s, s:s}", "org_id", (json_int_t)o.id, "format",
+				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
+				   "bytes", (json_int_t)req->body_len, "errors_file", ij->errtok, "errors_file_name",
+				   arena_printf(req->arena, "导入错误行_%s_%.4s%.2s%.2s.xlsx", o.name, day, day + 5, day + 8));
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;
@@ -948,7 +969,16 @@ static void get_job_file(struct request *req)
 	const char *fmt = json_string_value(json_object_get(params, "format"));
 	const char *name = json_string_value(json_object_get(params, "file_name"));
 	bool csv = fmt && strcmp(fmt, "csv") == 0;
-	if (strcmp(kind, "member.export") != 0 || !stem || !name) {
+	/* an import's file: its refused rows, annotated (issue 20 #9) */
+	bool import = strcmp(kind, "member.import") == 0;
+	if (import) {
+		stem = json_object_get(json_object_get(job, "result"), "errors_file")
+			       ? json_string_value(json_object_get(params, "errors_file"))
+			       : NULL;
+		name = json_string_value(json_object_get(params, "errors_file_name"));
+		csv = false;
+	}
+	if ((!import && strcmp(kind, "member.export") != 0) || !stem || !name) {
 		req_fail(req, 404, "not_found", "该任务没有文件");
 	} else if (strcmp(status, "done") != 0) {
 		req_fail(req, 409, "job_not_done", "导出尚未完成");

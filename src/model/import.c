@@ -255,7 +255,8 @@ static json_t *result_of(struct imp *m, enum sheet_encoding enc, bool commit)
 	static const char *const encs[] = {"utf-8", "utf-8-bom", "gb18030"};
 	sort_errors(m->errors);
 	/* issue 20 #22: the list stops at max_errors, and says so */
-	return json_pack("{s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "total", (json_int_t)m->total, "good",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "header_row",
+			 (json_int_t)m->header_row, "total", (json_int_t)m->total, "good",
 			 (json_int_t)m->good, "bad", (json_int_t)m->bad, "imported", (json_int_t)(commit ? m->staged : 0),
 			 "dry_run", m->o->dry_run, "good_only", m->o->good_only, "encoding",
 			 m->o->format == IMPORT_CSV ? encs[enc] : "xlsx", "error_count", (json_int_t)m->nerrors, "errors",

@@ -50,6 +50,7 @@ struct imp {
 	struct date today;
 	int colpos[C__MAX]; /* enum import_col → file column, -1 */
 	bool header_done;
+	long header_row; /* the header's row in the file (after any title rows) */
 	int64_t total, good, bad, staged, foreign;
 	int64_t seq, seq_committed; /* staging sequence of the next row */
 	json_t *errors;

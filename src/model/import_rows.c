@@ -289,6 +289,7 @@ int import_read_header(struct imp *m, long rowno, const char *const *cells, size
 			missing = true;
 		}
 	m->header_done = true;
+	m->header_row = rowno;
 	if (missing) {
 		snprintf(m->why, m->whylen, "表头缺少必填列，请使用导入模板");
 		return IMP_HEADER;

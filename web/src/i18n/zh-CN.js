@@ -363,6 +363,8 @@ export default {
   },
   import: {
     errorsTruncated: '共 {n} 条错误，下表只列出前 {shown} 条；请修改后重新校验',
+    errorsFile: '下载出错的 {n} 行（标注原因）',
+    errorsFileHint: '在下载的表格中按“错误说明”修改后，删去前两列即可重新导入',
     title: '批量导入党员',
     steps: { file: '选择文件', check: '校验数据', result: '校验结果', done: '完成导入' },
     org: '导入到组织',
