@@ -197,6 +197,15 @@ static int flush(struct imp *m)
 static int on_row(void *ctx, long rowno, const char *const *cells, size_t n)
 {
 	struct imp *m = ctx;
+	if (rowno == 0) { /* a further sheet (core/sheet.h): its own header, its own rows */
+		m->sheet_no++;
+		snprintf(m->sheet_name, sizeof m->sheet_name, "%s", n ? cells[0] : "");
+		m->header_done = false;
+		m->skip_sheet = false;
+		return IMP_GO_ON;
+	}
+	if (m->skip_sheet)
+		return IMP_GO_ON;
 	if (!m->header_done)
 		return import_read_header(m, rowno, cells, n);
 	bool empty = true;
@@ -346,7 +355,7 @@ static json_t *run(struct imp *m, const void *data, enum db_rc *db_rc)
 			prc = IMP_DB;
 		}
 	}
-	if (prc != IMP_GO_ON || !m->header_done) {
+	if (prc != IMP_GO_ON || m->headers == 0) {
 		if (m->staged)
 			import_stage_discard(m->db, m->o->job_id);
 		if (prc == IMP_DB)

@@ -21,10 +21,13 @@ struct annot {
 	/* the header's texts: the writer keeps the pointers until its first row */
 	char *head[ANNOT_MAX_COLS];
 	size_t nhead;
+	/* several sheets: the current one after the first (0: the first) and its name */
+	int sheet_no;
+	char sheet[128];
 };
 
 /* Every message of row, "列：说明；…", malloc'd (NULL when none). */
-static char *messages_of(json_t *errors, long row)
+static char *messages_of(json_t *errors, long row, int sheet_no, const char *sheet)
 {
 	size_t cap = 0, len = 0;
 	char *out = NULL;
@@ -33,6 +36,9 @@ static char *messages_of(json_t *errors, long row)
 	json_array_foreach(errors, i, e)
 	{
 		if (json_integer_value(json_object_get(e, "row")) != row)
+			continue;
+		const char *es = json_string_value(json_object_get(e, "sheet"));
+		if (sheet_no == 0 ? es != NULL : !es || strcmp(es, sheet) != 0)
 			continue;
 		const char *col = json_string_value(json_object_get(e, "column"));
 		const char *msg = json_string_value(json_object_get(e, "message"));
@@ -55,10 +61,16 @@ static char *messages_of(json_t *errors, long row)
 static int annot_row(void *ctx, long rowno, const char *const *cells, size_t n)
 {
 	struct annot *an = ctx;
+	if (rowno == 0) { /* a further sheet: its rows are named by it */
+		an->sheet_no++;
+		snprintf(an->sheet, sizeof an->sheet, "%s", n ? cells[0] : "");
+		return 0;
+	}
 	if (n > ANNOT_MAX_COLS - 2)
 		n = ANNOT_MAX_COLS - 2;
 	const char *row[ANNOT_MAX_COLS];
-	if (rowno == an->header_row) {
+	bool header = an->sheet_no == 0 && rowno == an->header_row;
+	if (header) {
 		an->head[0] = strdup("原行号");
 		an->head[1] = strdup("错误说明");
 		for (size_t i = 0; i < n; i++)
@@ -76,17 +88,20 @@ static int annot_row(void *ctx, long rowno, const char *const *cells, size_t n)
 		}
 		xlsx_stream_table_view(an->x);
 	}
-	char *msg = messages_of(an->errors, rowno);
+	char *msg = messages_of(an->errors, rowno, an->sheet_no, an->sheet);
 	if (!msg)
 		return 0;
 	int rc = 0;
 	if (an->x) {
-		char no[24];
-		snprintf(no, sizeof no, "%ld", rowno);
-		row[0] = rowno == an->header_row ? "表头" : no;
+		char no[160];
+		if (an->sheet_no)
+			snprintf(no, sizeof no, "%s!%ld", an->sheet, rowno);
+		else
+			snprintf(no, sizeof no, "%ld", rowno);
+		row[0] = header ? "表头" : no;
 		row[1] = msg;
 		for (size_t i = 0; i < n; i++)
-			row[i + 2] = rowno == an->header_row ? "" : cells[i];
+			row[i + 2] = header ? "" : cells[i];
 		if (xlsx_stream_row(an->x, row, n + 2) != 0) {
 			an->failed = 1;
 			rc = 1;
@@ -103,7 +118,7 @@ long import_errors_xlsx(const void *data, size_t len, enum import_format format,
 	json_t *errors = json_object_get(result, "errors");
 	if (!json_is_array(errors) || json_array_size(errors) == 0)
 		return 0;
-	struct annot an = {errors, (long)json_integer_value(json_object_get(result, "header_row")), NULL, path, 0, 0, {0}, 0};
+	struct annot an = {errors, (long)json_integer_value(json_object_get(result, "header_row")), NULL, path, 0, 0, {0}, 0, 0, ""};
 	if (an.header_row <= 0) /* a file refused at its header: the result names no row */
 		an.header_row = 1;
 	char why[256] = "";

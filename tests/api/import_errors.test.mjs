@@ -91,3 +91,38 @@ test('R-IMP-ERR issue 20 #9: a file whose header lacks a required column gets th
   const none = await download(srv, admin, `/api/v1/jobs/${g.id}/file`);
   assert.equal(none.status, 404);
 });
+
+test('R-IMP-SHEETS issue 20 #9: every visible sheet is read, each with its own title rows and header; hidden and instruction sheets are passed over', async () => {
+  const rows = rosterRows(7, 41);
+  rows[6]['身份证号码'] = '999';
+  const wb = new ExcelJS.Workbook();
+  const a = wb.addWorksheet('一支部');
+  a.addRow(['第一党支部党员花名册']);
+  a.addRow(HEADERS);
+  for (const r of rows.slice(0, 4)) a.addRow(HEADERS.map((h) => r[h] ?? ''));
+  const lists = wb.addWorksheet('lists', { state: 'hidden' });
+  for (let i = 0; i < 12; i++) lists.addRow(['男', '女', '汉族']);
+  const b = wb.addWorksheet('二支部');
+  b.addRow(HEADERS);
+  for (const r of rows.slice(4)) b.addRow(HEADERS.map((h) => r[h] ?? ''));
+  const c = wb.addWorksheet('填表说明');
+  for (let i = 0; i < 14; i++) c.addRow([`${i + 1}. 请按模板填写`]);
+  const buf = Buffer.from(await wb.xlsx.writeBuffer());
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(2)}&dry_run=1&format=xlsx`, buf);
+  const job = await waitJob(admin, r.body.id);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.result.failed, undefined, JSON.stringify(job.result));
+  assert.deepEqual([job.result.total, job.result.good, job.result.bad], [7, 6, 1], JSON.stringify(job.result.errors));
+  assert.equal(job.result.header_row, 2);
+  const e = job.result.errors.find((x) => x.code !== 'duplicate_in_file');
+  assert.equal(e.sheet, '二支部');
+  assert.equal(e.row, 4, 'the row in its own sheet');
+  const { rows: out } = await sheetRows((await download(srv, admin, job.result.errors_file.download)).buf);
+  assert.equal(out[1][0], '二支部!4');
+  assert.equal(out[1][2], rows[6]['姓名']);
+  // and the good rows of both sheets import
+  const before = Number(srv.sql('SELECT COUNT(*) FROM members'));
+  const g = await waitJob(admin, (await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(2)}&format=xlsx&mode=good_only`, buf)).body.id);
+  assert.equal(g.result.imported, 6, JSON.stringify(g.result));
+  assert.equal(Number(srv.sql('SELECT COUNT(*) FROM members')), before + 6);
+});
