@@ -211,13 +211,56 @@ struct members_in {
 	struct member_filter_in f;
 	int64_t limit;
 	const char *cursor;
+	int64_t page;
+	int last;
 };
 static const struct param members_params[] = {
 	MEMBER_FILTER_PARAMS(struct members_in),
 	PARAM_INT(struct members_in, limit, 1, 200, 20),
 	PARAM_STR(struct members_in, cursor, 512),
+	PARAM_INT(struct members_in, page, 1, 1000000, 1),
+	PARAM_BOOL(struct members_in, last),
 };
 static const struct params members_in = PARAMS(struct members_in, members_params);
+
+/* Issue 20 #14: the keyset cursor before the row at position pos (0-based) of q's order,
+ * for a page chosen by number. One scope root: member_seek from whichever end of the
+ * order is nearer (the last page reads its rows back from the far end of the index:
+ * ≤ limit entries); several roots or a blind-index search: a forward walk of the merged
+ * order, 200 rows a step, bounded by the total. *found false when the rows ran out. */
+static enum db_rc page_cursor(struct request *req, const struct member_list_query *q, int64_t pos, int64_t total,
+			      const char **ckey, int64_t *cid, bool *found)
+{
+	*ckey = "";
+	*cid = 0;
+	*found = false;
+	if (q->nranges == 1 && !q->f.id_blind && !q->f.mobile_blind) {
+		struct member_filter f = q->f;
+		f.prefix = q->prefix[0];
+		f.end = q->end[0];
+		bool back = total - 1 - pos < pos;
+		return member_seek(req->db, req->arena, &f, back ? total - 1 - pos : pos, back, ckey, cid, found);
+	}
+	int64_t left = pos + 1;
+	while (left > 0) {
+		int step = left > 200 ? 200 : (int)left;
+		struct member_row *rows;
+		size_t n;
+		enum db_rc rc = member_filter_page(req->db, req->arena, q, *ckey, *cid, step, &rows, &n, NULL);
+		if (rc != DB_OK)
+			return rc;
+		size_t take = n > (size_t)step ? (size_t)step : n;
+		if (take == 0)
+			return DB_OK;
+		*ckey = rows[take - 1].key ? rows[take - 1].key : "";
+		*cid = rows[take - 1].id;
+		left -= (int64_t)take;
+		if (take < (size_t)step)
+			return DB_OK;
+	}
+	*found = true;
+	return DB_OK;
+}
 
 static void get_members(struct request *req)
 {
@@ -229,12 +272,44 @@ static void get_members(struct request *req)
 	int64_t limit = in->limit;
 	const char *ckey = "";
 	int64_t cid = 0;
+	if (in->cursor && (in->page > 1 || in->last == 1)) {
+		req_field_error(req, "page", "conflict", "按页码跳转时不能同时带游标");
+		return;
+	}
 	if (in->cursor && !roster_cursor_decode(req, in->cursor, &ckey, &cid))
 		return;
 	struct member_row *rows;
 	size_t n;
 	int64_t total;
-	enum db_rc rc = member_filter_page(req->db, req->arena, &q, ckey, cid, (int)limit, &rows, &n, &total);
+	enum db_rc rc;
+	/* a page by number (issue 20 #14): the total first, then the cursor before the
+	 * page's first row, then the ordinary keyset page from it */
+	int64_t page = 1, pages = 1;
+	bool numbered = !in->cursor && (in->page > 1 || in->last == 1);
+	if (numbered) {
+		if ((rc = member_filter_count(req->db, &q, &total)) != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		pages = total > 0 ? (total + limit - 1) / limit : 1;
+		page = in->last == 1 ? pages : in->page;
+		if (page > pages) { /* past the last page: no rows, and where the last one is */
+			struct jsonw *w = req_list_begin(req, 128);
+			req_list_end_page(req, w, NULL, total, page, pages);
+			return;
+		}
+		bool found = true;
+		if (page > 1 && (rc = page_cursor(req, &q, (page - 1) * limit - 1, total, &ckey, &cid, &found)) != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		if (!found) {
+			struct jsonw *w = req_list_begin(req, 128);
+			req_list_end_page(req, w, NULL, total, page, pages);
+			return;
+		}
+	}
+	rc = member_filter_page(req->db, req->arena, &q, ckey, cid, (int)limit, &rows, &n, numbered ? NULL : &total);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
 		return;
@@ -243,8 +318,11 @@ static void get_members(struct request *req)
 	struct jsonw *w = req_list_begin(req, 512 + shown * 400);
 	for (size_t i = 0; i < shown; i++)
 		member_list_write(w, &rows[i].r, rows[i].org_name);
-	req_list_end(req, w, n > (size_t)limit ? roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id) : NULL,
-		     total);
+	const char *next = n > (size_t)limit ? roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id) : NULL;
+	if (numbered)
+		req_list_end_page(req, w, next, total, page, pages);
+	else
+		req_list_end(req, w, next, total);
 }
 
 struct member_in {

@@ -49,6 +49,7 @@ struct import_job {
 	char *org_path;
 	char actor[64], ip[64], today[11];
 	bool started;     /* handed to the worker, which frees it */
+	char errtok[33];  /* the error rows' file: .exported-<job>-<errtok>.xlsx (issue 20 #9) */
 };
 
 static void import_job_free(void *p)
@@ -119,6 +120,21 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	ij->o.now = clock_now();
 	enum db_rc rc;
 	json_t *res = import_members(db, ij->data, ij->len, &ij->o, &rc, why, whylen);
+	/* issue 20 #9: the refused rows back as the user's own cells with their errors, an
+	 * .xlsx downloaded as an export's file is (GET /jobs/{id}/file, kept a day) */
+	if (res && json_array_size(json_object_get(res, "errors")) > 0) {
+		char dir[4096], path[4400];
+		config_work_dir(dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/.exported-%lld-%s.xlsx", dir, (long long)ij->o.job_id, ij->errtok);
+		long k = import_errors_xlsx(ij->data, ij->len, ij->o.format, res, path);
+		if (k > 0) {
+			char until[21], dl[64];
+			clock_rfc3339(clock_now() + 24 * 3600, until);
+			snprintf(dl, sizeof dl, "/api/v1/jobs/%lld/file", (long long)ij->o.job_id);
+			json_object_set_new(res, "errors_file", json_pack("{s:I, s:s}", "rows", (json_int_t)k, "download", dl));
+			json_object_set_new(res, "expires_at", json_string(until));
+		}
+	}
 	if (!res && rc == DB_BUSY)
 		snprintf(why, whylen, "数据库繁忙，请稍后重新导入");
 	else if (!res && rc == DB_FULL)
@@ -285,14 +301,19 @@ static void post_import(struct request *req)
 				    /* sniff: an xlsx is a zip */
 				    : req->body_len >= 4 && memcmp(req->body, "PK\3\4", 4) == 0 ? IMPORT_XLSX : IMPORT_CSV;
 	bool dry_run = in->dry_run == 1, good_only = in->mode && strcmp(in->mode, "good_only") == 0;
-	json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I}", "org_id", (json_int_t)o.id, "format",
-				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
-				   "bytes", (json_int_t)req->body_len);
 	struct import_job *ij = import_job_new(req, &o);
-	if (!ij) {
-		json_decref(params);
+	if (!ij)
 		return;
-	}
+	unsigned char tok[16];
+	randombytes_buf(tok, sizeof tok);
+	sodium_bin2hex(ij->errtok, sizeof ij->errtok, tok, sizeof tok);
+	struct date today = roster_today();
+	char day[11];
+	date_format(today, day);
+	json_t *params = json_pack("{s:I, s:s, s:b, s:b, s:I, s:s, s:s}", "org_id", (json_int_t)o.id, "format",
+				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
+				   "bytes", (json_int_t)req->body_len, "errors_file", ij->errtok, "errors_file_name",
+				   arena_printf(req->arena, "导入错误行_%s_%.4s%.2s%.2s.xlsx", o.name, day, day + 5, day + 8));
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;
@@ -435,6 +456,10 @@ struct export_job {
 	} o;
 	int64_t rows, total;
 	bool cancelled;
+	/* issue 20 #14: the rows selected on the page (ids=), in their order, instead of the
+	 * filter's; each checked against the caller's scope when the job was asked for */
+	int64_t *ids;
+	size_t nids;
 };
 
 static void export_job_free(void *p)
@@ -451,6 +476,25 @@ static void export_path(const struct export_job *ej, int64_t id, char *out, size
 	snprintf(out, cap, "%s/.exported-%lld-%s.%s", ej->dir, (long long)id, ej->token, ej->csv ? "csv" : "xlsx");
 }
 
+/* One member's row of the file. */
+static enum db_rc export_row(struct db *db, struct arena *a, struct export_job *ej, const struct member_rec *r, size_t nh)
+{
+	const char *cells[32];
+	export_cells(a, r, ej->reveal, ej->csv, cells);
+	cells[import_nheaders] = org_name_of(db, ej->o.orgs, r->org_id);
+	/* 党龄 from 转正; none while probationary (预备党员 have no 党龄) */
+	cells[import_nheaders + 1] = r->party_status && strcmp(r->party_status, "formal") == 0 && r->confirmed_on
+					     ? arena_printf(a, "%d", member_party_age(r->confirmed_on, ej->today))
+					     : NULL;
+	enum db_rc rc = DB_OK;
+	if (ej->csv)
+		csv_out_row(ej->o.out, cells, nh);
+	else if (ej->o.xs ? xlsx_stream_row(ej->o.xs, cells, nh) != 0 : xlsx_out_row(ej->o.x, cells, nh) != 0)
+		rc = DB_ERROR;
+	ej->rows++;
+	return rc;
+}
+
 /* Every member of the query, a page at a time, in one read transaction (one
  * consistent snapshot; no write lock while the file is written). */
 static enum db_rc export_read_tx(struct db *db, void *ctx)
@@ -463,6 +507,23 @@ static enum db_rc export_read_tx(struct db *db, void *ctx)
 	/* test mode only: a pause before each page, so that a test can cancel a running job */
 	const char *pause = cfg.test_mode ? getenv("DJ_TEST_EXPORT_PAUSE_MS") : NULL;
 	long pause_ms = pause ? strtol(pause, NULL, 10) : 0;
+	if (rc == DB_OK && ej->nids) { /* the selected rows (a few hundred at most) */
+		ej->total = (int64_t)ej->nids;
+		struct arena *a = arena_new();
+		for (size_t i = 0; rc == DB_OK && i < ej->nids; i++) {
+			struct member_rec r;
+			enum db_rc lr = member_load(db, a, ej->ids[i], ej->reveal, &r, NULL);
+			if (lr == DB_NOT_FOUND)
+				continue; /* deleted since it was asked for */
+			if (lr != DB_OK) {
+				rc = lr;
+				break;
+			}
+			rc = export_row(db, a, ej, &r, nh);
+		}
+		arena_free(a);
+		return rc;
+	}
 	while (rc == DB_OK) {
 		for (long w = 0; w < pause_ms && !jobs_cancelled(ej->j); w += 10)
 			usleep(10000);
@@ -475,22 +536,8 @@ static enum db_rc export_read_tx(struct db *db, void *ctx)
 		size_t n;
 		rc = member_filter_page(db, a, &ej->q, key, cid, EXPORT_PAGE, &page, &n, NULL);
 		size_t use = n > EXPORT_PAGE ? EXPORT_PAGE : n;
-		for (size_t i = 0; rc == DB_OK && i < use; i++) {
-			const char *cells[32];
-			const struct member_rec *r = &page[i].r;
-			export_cells(a, r, ej->reveal, ej->csv, cells);
-			cells[import_nheaders] = org_name_of(db, ej->o.orgs, r->org_id);
-			/* 党龄 from 转正; none while probationary (预备党员 have no 党龄) */
-			cells[import_nheaders + 1] =
-				r->party_status && strcmp(r->party_status, "formal") == 0 && r->confirmed_on
-					? arena_printf(a, "%d", member_party_age(r->confirmed_on, ej->today))
-					: NULL;
-			if (ej->csv)
-				csv_out_row(ej->o.out, cells, nh);
-			else if (ej->o.xs ? xlsx_stream_row(ej->o.xs, cells, nh) != 0 : xlsx_out_row(ej->o.x, cells, nh) != 0)
-				rc = DB_ERROR;
-			ej->rows++;
-		}
+		for (size_t i = 0; rc == DB_OK && i < use; i++)
+			rc = export_row(db, a, ej, &page[i].r, nh);
 		bool more = rc == DB_OK && n > EXPORT_PAGE;
 		if (more) {
 			snprintf(key, sizeof key, "%s", page[use - 1].key ? page[use - 1].key : "");
@@ -682,14 +729,51 @@ struct export_in {
 	struct member_filter_in f;
 	const char *format, *purpose;
 	int reveal;
+	const char *ids;
 };
+/* at most this many selected rows (ids=): a page holds 200 */
+#define EXPORT_MAX_IDS 1000
 static const char *const export_formats[] = {"xlsx", "csv", NULL};
 static const struct param export_params[] = {
 	MEMBER_FILTER_PARAMS(struct export_in),
 	PARAM_ENUM(struct export_in, format, export_formats, "应为 xlsx 或 csv"),
 	PARAM_STR(struct export_in, purpose, 200),
 	PARAM_BOOL(struct export_in, reveal),
+	PARAM_STR(struct export_in, ids, EXPORT_MAX_IDS * 12),
 };
+
+/* ids= (issue 20 #14, 导出所选): comma-separated member ids, each in the caller's scope
+ * for member.export (a foreign or missing one answers 404, as a single record does);
+ * into *out (request arena). False after setting the request's error. */
+static bool export_ids(struct request *req, const char *text, int64_t **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!text)
+		return true;
+	int64_t *ids = arena_alloc(req->arena, sizeof *ids * EXPORT_MAX_IDS);
+	size_t k = 0;
+	const char *p = text;
+	while (*p) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p || v <= 0 || (*end && *end != ',') || k == EXPORT_MAX_IDS) {
+			req_field_error(req, "ids", "invalid", "应为以逗号分隔的党员编号（至多 1000 个）");
+			return false;
+		}
+		ids[k++] = v;
+		p = *end ? end + 1 : end;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct member_rec r;
+		enum db_rc rc = member_load(req->db, req->arena, ids[i], false, &r, NULL);
+		if (!roster_found(req, rc, rc == DB_OK && scope_allows(req, "member.export", r.org_path), "党员不存在"))
+			return false;
+	}
+	*out = ids;
+	*n = k;
+	return true;
+}
 static const struct params export_in = PARAMS(struct export_in, export_params);
 
 /* The export's options, from its declared inputs; false after an error. */
@@ -738,6 +822,10 @@ static void post_export(struct request *req)
 	if (!export_args(req, &q, &csv, &reveal, &purpose))
 		return;
 	const struct export_in *in = req->in;
+	int64_t *ids;
+	size_t nids;
+	if (!export_ids(req, in->ids, &ids, &nids))
+		return;
 	/* the file says what it holds: 党员名册_<organization>_<date> (issue 20 #10) */
 	struct org_rec top;
 	const char *org = "";
@@ -762,6 +850,11 @@ static void post_export(struct request *req)
 	}
 	ej->a = a;
 	member_query_copy(a, &q, &ej->q);
+	if (nids) {
+		ej->ids = arena_alloc(a, sizeof *ej->ids * nids);
+		memcpy(ej->ids, ids, sizeof *ids * nids);
+		ej->nids = nids;
+	}
 	ej->csv = csv;
 	ej->reveal = reveal;
 	ej->purpose = purpose ? arena_strdup(a, purpose) : NULL;
@@ -876,7 +969,16 @@ static void get_job_file(struct request *req)
 	const char *fmt = json_string_value(json_object_get(params, "format"));
 	const char *name = json_string_value(json_object_get(params, "file_name"));
 	bool csv = fmt && strcmp(fmt, "csv") == 0;
-	if (strcmp(kind, "member.export") != 0 || !stem || !name) {
+	/* an import's file: its refused rows, annotated (issue 20 #9) */
+	bool import = strcmp(kind, "member.import") == 0;
+	if (import) {
+		stem = json_object_get(json_object_get(job, "result"), "errors_file")
+			       ? json_string_value(json_object_get(params, "errors_file"))
+			       : NULL;
+		name = json_string_value(json_object_get(params, "errors_file_name"));
+		csv = false;
+	}
+	if ((!import && strcmp(kind, "member.export") != 0) || !stem || !name) {
 		req_fail(req, 404, "not_found", "该任务没有文件");
 	} else if (strcmp(status, "done") != 0) {
 		req_fail(req, 409, "job_not_done", "导出尚未完成");

@@ -36,6 +36,11 @@ struct sheet_limits sheet_limits_for(size_t len, size_t ratio, size_t max_part);
  * are NUL-terminated UTF-8, valid only during the call; missing cells are "".
  * Return 0 to go on, non-zero to stop (the parser then returns that value). */
 typedef int (*sheet_row_fn)(void *ctx, long rowno, const char *const *cells, size_t ncells);
+/* An .xlsx with several visible worksheets (issue 20 #9) is read sheet after sheet, in
+ * the workbook's order (hidden ones, such as a template's lists, are passed over), each
+ * numbering its rows from 1; before each sheet after the first the callback is called
+ * once with rowno 0 and one cell, the sheet's name. */
+#define SHEET_MAX_SHEETS 16
 
 enum sheet_encoding { SHEET_UTF8, SHEET_UTF8_BOM, SHEET_GB18030 };
 

@@ -679,9 +679,12 @@ static void sst_free(struct sst *t)
 /* --- workbook: the first sheet's relationship id, then its target --- */
 struct wb {
 	struct xguard g;
-	char rid[128];
-	char target[256];
-	const char *want;
+	/* the visible sheets, in the workbook's order: relationship id, name, part */
+	char rid[SHEET_MAX_SHEETS][128];
+	char name[SHEET_MAX_SHEETS][128];
+	char target[SHEET_MAX_SHEETS][256];
+	int n;
+	bool rels;
 };
 
 static void wb_start(void *ud, const char *name, const char **atts)
@@ -690,18 +693,22 @@ static void wb_start(void *ud, const char *name, const char **atts)
 	if (!guard_enter(&w->g))
 		return;
 	const char *l = local(name);
-	if (strcmp(l, "sheet") == 0 && !w->rid[0]) {
-		const char *id = attr(atts, "id");
-		if (id)
-			snprintf(w->rid, sizeof w->rid, "%s", id);
-	} else if (strcmp(l, "Relationship") == 0 && w->want && !w->target[0]) {
-		const char *id = attr(atts, "Id"), *t = attr(atts, "Target");
-		if (id && t && strcmp(id, w->want) == 0) {
-			if (t[0] == '/')
-				snprintf(w->target, sizeof w->target, "%s", t + 1);
-			else
-				snprintf(w->target, sizeof w->target, "xl/%s", t);
+	if (strcmp(l, "sheet") == 0 && w->n < SHEET_MAX_SHEETS) {
+		const char *id = attr(atts, "id"), *nm = attr(atts, "name"), *st = attr(atts, "state");
+		if (id && !(st && (strcmp(st, "hidden") == 0 || strcmp(st, "veryHidden") == 0))) {
+			snprintf(w->rid[w->n], sizeof w->rid[0], "%s", id);
+			snprintf(w->name[w->n], sizeof w->name[0], "%s", nm ? nm : "");
+			w->n++;
 		}
+	} else if (strcmp(l, "Relationship") == 0 && w->rels) {
+		const char *id = attr(atts, "Id"), *t = attr(atts, "Target");
+		for (int i = 0; id && t && i < w->n; i++)
+			if (!w->target[i][0] && strcmp(id, w->rid[i]) == 0) {
+				if (t[0] == '/')
+					snprintf(w->target[i], sizeof w->target[0], "%s", t + 1);
+				else
+					snprintf(w->target[i], sizeof w->target[0], "xl/%s", t);
+			}
 	}
 }
 
@@ -957,21 +964,35 @@ static int read_wb_part(const struct reader *rd, zip_t *z, const char *name, str
 	return r;
 }
 
-/* The first worksheet's part name, through xl/workbook.xml and its relationships. */
-static int find_sheet(const struct reader *rd, zip_t *z, char *out, size_t outlen, char *why, size_t whylen)
+/* The visible worksheets' part names and names, through xl/workbook.xml and its
+ * relationships, into wb (wb->n of them, each target present in the file); a workbook
+ * without them reads xl/worksheets/sheet1.xml. */
+static int find_sheets(const struct reader *rd, zip_t *z, struct wb *wb, char *why, size_t whylen)
 {
-	struct wb wb = {0};
-	snprintf(out, outlen, "xl/worksheets/sheet1.xml");
-	if (zip_name_locate(z, "xl/workbook.xml", 0) < 0)
-		return 0;
-	if (read_wb_part(rd, z, "xl/workbook.xml", &wb, why, whylen))
-		return -1;
-	if (wb.rid[0] && zip_name_locate(z, "xl/_rels/workbook.xml.rels", 0) >= 0) {
-		wb.want = wb.rid;
-		if (read_wb_part(rd, z, "xl/_rels/workbook.xml.rels", &wb, why, whylen))
+	memset(wb, 0, sizeof *wb);
+	if (zip_name_locate(z, "xl/workbook.xml", 0) >= 0) {
+		if (read_wb_part(rd, z, "xl/workbook.xml", wb, why, whylen))
 			return -1;
-		if (wb.target[0] && zip_name_locate(z, wb.target, 0) >= 0)
-			snprintf(out, outlen, "%s", wb.target);
+		if (wb->n && zip_name_locate(z, "xl/_rels/workbook.xml.rels", 0) >= 0) {
+			wb->rels = true;
+			if (read_wb_part(rd, z, "xl/_rels/workbook.xml.rels", wb, why, whylen))
+				return -1;
+		}
+	}
+	int k = 0;
+	for (int i = 0; i < wb->n; i++)
+		if (wb->target[i][0] && zip_name_locate(z, wb->target[i], 0) >= 0) {
+			if (k != i) {
+				memcpy(wb->target[k], wb->target[i], sizeof wb->target[0]);
+				memcpy(wb->name[k], wb->name[i], sizeof wb->name[0]);
+			}
+			k++;
+		}
+	wb->n = k;
+	if (wb->n == 0) {
+		snprintf(wb->target[0], sizeof wb->target[0], "xl/worksheets/sheet1.xml");
+		wb->name[0][0] = 0;
+		wb->n = 1;
 	}
 	return 0;
 }
@@ -1013,15 +1034,26 @@ int sheet_xlsx_limited(const void *data, size_t len, const struct sheet_limits *
 	struct reader rd = {lim, lim->max_seconds > 0 ? clock_mono_ms() + lim->max_seconds * 1000 : 0};
 	int rc = -1;
 	struct sst sst = {.lim = lim, .g = {.why = why, .whylen = whylen}};
-	char sheet[300];
-	if (read_sst(&rd, z, &sst, why, whylen) == 0 && find_sheet(&rd, z, sheet, sizeof sheet, why, whylen) == 0) {
-		struct sh sh = {.lim = lim, .sst = &sst, .fn = fn, .ctx = ctx, .why = why, .whylen = whylen,
-				.g = {.why = why, .whylen = whylen}};
-		rc = read_sheet(&rd, z, sheet, &sh, why, whylen);
-		free(sh.val.p);
-		for (size_t i = 0; i < SHEET_MAX_COLS; i++)
-			free(sh.cells[i].p);
+	struct wb *wb = malloc(sizeof *wb);
+	if (wb && read_sst(&rd, z, &sst, why, whylen) == 0 && find_sheets(&rd, z, wb, why, whylen) == 0) {
+		rc = 0;
+		for (int s = 0; rc == 0 && s < wb->n; s++) {
+			if (s > 0) { /* a further sheet: the caller hears its name first */
+				const char *name = wb->name[s];
+				if ((rc = fn(ctx, 0, &name, 1)) != 0)
+					break;
+			}
+			struct sh sh = {.lim = lim, .sst = &sst, .fn = fn, .ctx = ctx, .why = why, .whylen = whylen,
+					.g = {.why = why, .whylen = whylen}};
+			rc = read_sheet(&rd, z, wb->target[s], &sh, why, whylen);
+			free(sh.val.p);
+			for (size_t i = 0; i < SHEET_MAX_COLS; i++)
+				free(sh.cells[i].p);
+		}
+	} else if (!wb) {
+		snprintf(why, whylen, "内存不足");
 	}
+	free(wb);
 	sst_free(&sst);
 	zip_discard(z);
 	return rc;

@@ -132,6 +132,22 @@ void req_list_end(struct request *req, struct jsonw *w, const char *next_cursor,
 	req_reply_raw(req, 200, "application/json", w->buf, w->len);
 }
 
+void req_list_end_page(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total, int64_t page,
+		       int64_t pages)
+{
+	jw_array_end(w);
+	jw_kstr(w, "next_cursor", next_cursor);
+	jw_kint(w, "total", total);
+	jw_kint(w, "page", page);
+	jw_kint(w, "pages", pages);
+	jw_object_end(w);
+	if (req->out) {
+		json_decref(req->out);
+		req->out = NULL;
+	}
+	req_reply_raw(req, 200, "application/json", w->buf, w->len);
+}
+
 void req_reply_raw(struct request *req, int status, const char *type, const char *data, size_t len)
 {
 	req->status = status;

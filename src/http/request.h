@@ -139,6 +139,9 @@ void req_reply_list(struct request *req, json_t *items, const char *next_cursor,
 struct jsonw;
 struct jsonw *req_list_begin(struct request *req, size_t hint);
 void req_list_end(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total);
+/* The same with the page's number and the number of pages (a page chosen by number). */
+void req_list_end_page(struct request *req, struct jsonw *w, const char *next_cursor, int64_t total, int64_t page,
+		       int64_t pages);
 /* Takes the body over, for work that outlives the request (an import job): returns it
  * (NUL-terminated, *len bytes, read-only; NULL when there is none) and leaves the request
  * without a body. Free it with req_body_free(body, len), never with free(). */

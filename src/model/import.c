@@ -197,6 +197,15 @@ static int flush(struct imp *m)
 static int on_row(void *ctx, long rowno, const char *const *cells, size_t n)
 {
 	struct imp *m = ctx;
+	if (rowno == 0) { /* a further sheet (core/sheet.h): its own header, its own rows */
+		m->sheet_no++;
+		snprintf(m->sheet_name, sizeof m->sheet_name, "%s", n ? cells[0] : "");
+		m->header_done = false;
+		m->skip_sheet = false;
+		return IMP_GO_ON;
+	}
+	if (m->skip_sheet)
+		return IMP_GO_ON;
 	if (!m->header_done)
 		return import_read_header(m, rowno, cells, n);
 	bool empty = true;
@@ -255,7 +264,8 @@ static json_t *result_of(struct imp *m, enum sheet_encoding enc, bool commit)
 	static const char *const encs[] = {"utf-8", "utf-8-bom", "gb18030"};
 	sort_errors(m->errors);
 	/* issue 20 #22: the list stops at max_errors, and says so */
-	return json_pack("{s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "total", (json_int_t)m->total, "good",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "header_row",
+			 (json_int_t)m->header_row, "total", (json_int_t)m->total, "good",
 			 (json_int_t)m->good, "bad", (json_int_t)m->bad, "imported", (json_int_t)(commit ? m->staged : 0),
 			 "dry_run", m->o->dry_run, "good_only", m->o->good_only, "encoding",
 			 m->o->format == IMPORT_CSV ? encs[enc] : "xlsx", "error_count", (json_int_t)m->nerrors, "errors",
@@ -345,7 +355,7 @@ static json_t *run(struct imp *m, const void *data, enum db_rc *db_rc)
 			prc = IMP_DB;
 		}
 	}
-	if (prc != IMP_GO_ON || !m->header_done) {
+	if (prc != IMP_GO_ON || m->headers == 0) {
 		if (m->staged)
 			import_stage_discard(m->db, m->o->job_id);
 		if (prc == IMP_DB)

@@ -91,6 +91,13 @@ enum db_rc import_resume(struct db *db, int64_t job_id, import_finish_fn finish,
  * job still queued or running are its process's and stay. DB_OK or the first failure. */
 enum db_rc import_sweep(struct db *db);
 
+/* Issue 20 #9: the rows of the uploaded file (data, len, format) named by result's
+ * errors, as an .xlsx at path: the file's own header row and cells, each row after
+ * 原行号 and 错误说明 (every message of the row, with its column); the header's own
+ * errors (a missing column) on a row of their own. Rows past the listed errors are not
+ * in it (the result says how many were listed). The number of rows written, or -1. */
+long import_errors_xlsx(const void *data, size_t len, enum import_format format, json_t *result, const char *path);
+
 /* Writes the import template (headers and one example row) as .xlsx to path. 0 or -1. */
 int import_template_xlsx(const char *path, const char *tmpdir);
 #endif

@@ -50,6 +50,14 @@ struct imp {
 	struct date today;
 	int colpos[C__MAX]; /* enum import_col → file column, -1 */
 	bool header_done;
+	long header_row; /* the header's row in the file (after any title rows) */
+	/* several sheets (issue 20 #9): the current one after the first (0: the first), its
+	 * name (errors name it), and whether it has no header (an instructions sheet: passed
+	 * over) */
+	int sheet_no;
+	char sheet_name[128];
+	bool skip_sheet;
+	int headers; /* header rows found, over all sheets */
 	int64_t total, good, bad, staged, foreign;
 	int64_t seq, seq_committed; /* staging sequence of the next row */
 	json_t *errors;

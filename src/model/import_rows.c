@@ -28,9 +28,13 @@ static const char *const col_field[C__MAX] = {
 void import_add_error(struct imp *m, long row, const char *column, const char *code, const char *message)
 {
 	m->row_bad = true;
-	if (m->nerrors++ < m->max_errors)
-		json_array_append_new(m->errors, json_pack("{s:I, s:s, s:s, s:s}", "row", (json_int_t)row, "column",
-							   column ? column : "", "code", code, "message", message));
+	if (m->nerrors++ < m->max_errors) {
+		json_t *e = json_pack("{s:I, s:s, s:s, s:s}", "row", (json_int_t)row, "column", column ? column : "", "code",
+				      code, "message", message);
+		if (e && m->sheet_no > 0) /* a row of a further sheet: which one */
+			json_object_set_new(e, "sheet", json_string(m->sheet_name));
+		json_array_append_new(m->errors, e);
+	}
 }
 
 static void field_err(void *ctx, const char *field, const char *code, const char *message)
@@ -281,6 +285,13 @@ int import_read_header(struct imp *m, long rowno, const char *const *cells, size
 		any = any || (required_col[c] && m->colpos[c] >= 0);
 	if (!any && rowno < HEADER_SEARCH_ROWS)
 		return IMP_GO_ON; /* a title row: the header is further down */
+	/* a further sheet is a roster only when its header names 姓名 and 身份证号码; any
+	 * other (instructions, a code table) is passed over */
+	if (m->sheet_no > 0 && (m->colpos[C_NAME] < 0 || m->colpos[C_ID] < 0)) {
+		if (rowno >= HEADER_SEARCH_ROWS)
+			m->skip_sheet = true;
+		return IMP_GO_ON;
+	}
 	bool missing = false;
 	for (int c = 0; c < C__MAX; c++)
 		if (required_col[c] && m->colpos[c] < 0) {
@@ -289,6 +300,9 @@ int import_read_header(struct imp *m, long rowno, const char *const *cells, size
 			missing = true;
 		}
 	m->header_done = true;
+	m->headers++;
+	if (m->sheet_no == 0)
+		m->header_row = rowno;
 	if (missing) {
 		snprintf(m->why, m->whylen, "表头缺少必填列，请使用导入模板");
 		return IMP_HEADER;

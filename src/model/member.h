@@ -194,6 +194,12 @@ struct member_row {
  * size (DESIGN.md §10). */
 enum db_rc member_page(struct db *db, struct arena *a, const struct member_filter *f, const char *ckey, int64_t cid,
 		       int limit, struct member_row **rows, size_t *n);
+/* The sort key and id of the row at position pos (0-based) of f's order, counted from
+ * its start or, from_end, from its end (the reverse walk of the same order): the keyset
+ * cursor before a page chosen by number (issue 20 #14). *found is false past either end
+ * and for a blind-index search (a handful of rows: the caller walks them). */
+enum db_rc member_seek(struct db *db, struct arena *a, const struct member_filter *f, int64_t pos, bool from_end,
+		       const char **key, int64_t *id, bool *found);
 /* How many members f selects. */
 /* The members' revision (0040, 0042): it rises in the same transaction as every write
  * that changes a subtree's list total or statistics; epoch is random per database.

@@ -176,6 +176,18 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 #define IDS_SCAN_NAME " AND (m.name_pinyin, m.id) > ($10, $11) AND CAST($12 AS BIGINT) > 0"
 #define IDS_SCAN_JOINED " AND (m.joined_on, m.id) > ($10, $11) AND CAST($12 AS BIGINT) > 0"
 
+/* member_seek's statements, a pair each: S forward, S##_REV the same order reversed */
+#define SEEK_KEYS(S, name, key, index)                                                                            \
+	[S] = DB_SQL_INDEXED("member.seek_" name, "SELECT m.id, " key " FROM members m", index,                     \
+	 " WHERE" MEMBER_KEY_FILTER " AND " key " IS NOT NULL ORDER BY " key ", m.id LIMIT 1 OFFSET $10"),          \
+	[S##_REV] = DB_SQL_INDEXED("member.seek_" name "_rev", "SELECT m.id, " key " FROM members m", index,         \
+	 " WHERE" MEMBER_KEY_FILTER " AND " key " IS NOT NULL ORDER BY " key " DESC, m.id DESC LIMIT 1 OFFSET $10")
+#define SEEK_ROWS(S, name, key)                                                                                   \
+	[S] = {"member.seek_rows_" name, "SELECT m.id, " key " FROM members m WHERE" MEMBER_FILTER " AND " key      \
+	 " IS NOT NULL ORDER BY " key ", m.id LIMIT 1 OFFSET $15"},                                                   \
+	[S##_REV] = {"member.seek_rows_" name "_rev", "SELECT m.id, " key " FROM members m WHERE" MEMBER_FILTER     \
+	 " AND " key " IS NOT NULL ORDER BY " key " DESC, m.id DESC LIMIT 1 OFFSET $15"}
+
 enum member_query_stmt {
 	STMT_MEMBER_LOAD,
 	STMT_MEMBER_UPDATE,
@@ -211,6 +223,21 @@ enum member_query_stmt {
 	STMT_MEMBER_COUNT_FLAGS,
 	STMT_MEMBER_SUBTREE_ORGS,
 	STMT_MEMBER_IDS_ORG_NAME,
+	/* the cursor of a page by number (member_seek, issue 20 #14): forward and reverse */
+	STMT_MEMBER_SEEK_SMALL_NAME,
+	STMT_MEMBER_SEEK_SMALL_NAME_REV,
+	STMT_MEMBER_SEEK_LARGE_NAME,
+	STMT_MEMBER_SEEK_LARGE_NAME_REV,
+	STMT_MEMBER_SEEK_SMALL_JOINED,
+	STMT_MEMBER_SEEK_SMALL_JOINED_REV,
+	STMT_MEMBER_SEEK_LARGE_JOINED,
+	STMT_MEMBER_SEEK_LARGE_JOINED_REV,
+	STMT_MEMBER_SEEK_NAME,
+	STMT_MEMBER_SEEK_NAME_REV,
+	STMT_MEMBER_SEEK_STROKES,
+	STMT_MEMBER_SEEK_STROKES_REV,
+	STMT_MEMBER_SEEK_JOINED,
+	STMT_MEMBER_SEEK_JOINED_REV,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -345,6 +372,19 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 * member.ids_large_name */
 	[STMT_MEMBER_IDS_ORG_NAME] = DB_SQL_INDEXED("member.ids_org_name", "SELECT m.id, m.name_pinyin FROM members m",
 	 "members_path_name", " WHERE m.org_path = $1 AND m.org_path < $2 AND" MEMBER_KEY_CONDS IDS_BY_NAME),
+	/* The (id, key) at a position of a list's order, counted from its start (ascending)
+	 * or from its end (the same order reversed): the cursor before a page chosen by
+	 * number (member_seek). A filter that fits the index entry (MEMBER_KEY_FILTER,
+	 * $1 … $9, $10 the position) passes index entries only: a small subtree's range of
+	 * members_path_name sorted, a large one's walk of the sort key's index, from either
+	 * end; any other filter (MEMBER_FILTER, $1 … $14, $15 the position) reads the rows. */
+	SEEK_KEYS(STMT_MEMBER_SEEK_SMALL_NAME, "small_name", "m.name_pinyin", "members_path_name"),
+	SEEK_KEYS(STMT_MEMBER_SEEK_LARGE_NAME, "large_name", "m.name_pinyin", "members_pinyin"),
+	SEEK_KEYS(STMT_MEMBER_SEEK_SMALL_JOINED, "small_joined", "m.joined_on", "members_path_name"),
+	SEEK_KEYS(STMT_MEMBER_SEEK_LARGE_JOINED, "large_joined", "m.joined_on", "members_joined"),
+	SEEK_ROWS(STMT_MEMBER_SEEK_NAME, "name", "m.name_pinyin"),
+	SEEK_ROWS(STMT_MEMBER_SEEK_STROKES, "strokes", "m.name_strokes"),
+	SEEK_ROWS(STMT_MEMBER_SEEK_JOINED, "joined", "m.joined_on"),
 	/* one row of a list page, by id */
 	[STMT_MEMBER_LIST_ROW] = {"member.list_row",
 	 "SELECT " MEMBER_LIST_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
@@ -1304,4 +1344,59 @@ enum db_rc member_page(struct db *db, struct arena *a, const struct member_filte
 	*rows = out;
 	*n = k;
 	return DB_OK;
+}
+
+enum db_rc member_seek(struct db *db, struct arena *a, const struct member_filter *f, int64_t pos, bool from_end,
+		       const char **key, int64_t *id, bool *found)
+{
+	*found = false;
+	*key = NULL;
+	*id = 0;
+	if (f->id_blind || f->mobile_blind || pos < 0)
+		return DB_OK; /* (a blind search's handful: the caller walks it) */
+	int64_t mask, value;
+	bool keys = !f->sort_strokes && packed_on(f, true, &mask, &value);
+	enum member_query_stmt s;
+	if (keys) {
+		struct subtree_counts size;
+		enum db_rc rc = subtree_counts(db, f, &size);
+		if (rc != DB_OK)
+			return rc;
+		bool large = size.members > SMALL_SUBTREE;
+		s = f->sort_joined ? (large ? STMT_MEMBER_SEEK_LARGE_JOINED : STMT_MEMBER_SEEK_SMALL_JOINED)
+				   : (large ? STMT_MEMBER_SEEK_LARGE_NAME : STMT_MEMBER_SEEK_SMALL_NAME);
+	} else {
+		s = f->sort_joined ? STMT_MEMBER_SEEK_JOINED : f->sort_strokes ? STMT_MEMBER_SEEK_STROKES : STMT_MEMBER_SEEK_NAME;
+	}
+	if (from_end)
+		s++; /* each statement's _REV follows it */
+	struct db_stmt *st = db_prepare(db, &mq_sql[s]);
+	if (!st)
+		return DB_ERROR;
+	if (keys) {
+		db_bind_text(st, 1, f->prefix, -1);
+		db_bind_text(st, 2, f->end, -1);
+		db_bind_int(st, 3, mask);
+		db_bind_int(st, 4, value);
+		db_bind_int(st, 5, birth_key(f->birth_after, -1));
+		db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
+		db_bind_text(st, 7, f->name_like, -1);
+		db_bind_text(st, 8, f->joined_from, -1);
+		db_bind_text(st, 9, f->joined_to, -1);
+		db_bind_int(st, 10, pos);
+	} else {
+		bind_filter(st, f);
+		db_bind_int(st, 15, pos);
+	}
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_col_int(st, MEMBER_IDS_COL_ID);
+		*key = db_col_dup(a, st, MEMBER_IDS_COL_KEY);
+		*found = true;
+		rc = DB_OK;
+	} else if (rc == DB_DONE) {
+		rc = DB_OK;
+	}
+	db_reset(st);
+	return rc;
 }

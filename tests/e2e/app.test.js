@@ -456,7 +456,7 @@ test('scope: a branch secretary sees exactly their subtree (members, organizatio
   const shown = []
   for (let pages = 0; pages < 50; pages++) {
     const names = await table.locator('.el-table__body tr .name-link').allInnerTexts()
-    const orgNames = await table.locator('.el-table__body tr td:nth-child(6)').allInnerTexts() // after the selection column (issue 20 #14)
+    const orgNames = await table.locator('.el-table__body tr td:nth-child(5)').allInnerTexts() // after the selection column (issue 20 #14); 性别 sits in the name's cell (#17)
     assert.ok(orgNames.every((n) => ownOrgNames.has(n.trim())), `every row belongs to the subtree: ${orgNames.join(', ')}`)
     shown.push(...names.map((n) => n.trim()))
     const next = page.locator('[data-testid=next-page]')
