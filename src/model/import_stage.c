@@ -4,6 +4,7 @@
  * the commit point and lets the caller mark the job done (S18, S24). What does not
  * belong here: reading the file (import_rows.c) and deciding what to stage (import.c). */
 #include "config.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "model/import_internal.h"
 #include <signal.h>
@@ -101,8 +102,14 @@ void import_test_kill(const char *point)
 		raise(SIGKILL);
 }
 
-/* how long a writing import leaves the lock free after each batch */
+/* how long the command line's import leaves the lock free after each batch */
 #define IMPORT_STAND_ASIDE_MS 3
+static bool held_aside = true;
+
+void import_stand_aside_short(void)
+{
+	held_aside = false;
+}
 
 enum db_rc import_tx(struct db *db, bool write, enum db_rc (*fn)(struct db *, void *), void *ctx)
 {
@@ -110,15 +117,22 @@ enum db_rc import_tx(struct db *db, bool write, enum db_rc (*fn)(struct db *, vo
 	/* each try waits busy_timeout_ms for the lock; a job may wait minutes, a
 	 * request never waits for it */
 	for (int attempt = 0; attempt < 120 && rc == DB_BUSY; attempt++) {
+		double t0 = clock_mono_ms();
 		rc = db_tx_run(db, write, fn, ctx);
 		if (rc == DB_BUSY) {
 			usleep(50 * 1000);
+		} else if (write && held_aside) {
+			/* S18: in the server, stand aside as long as the lock was held, so that the
+			 * requests' writes (queued first come, first served, db_sqlite.c) find it
+			 * free half of the time: at nice 15 on a busy box a batch can hold it for
+			 * hundreds of milliseconds, which a request waiting behind every batch would
+			 * add to its time */
+			double held = clock_mono_ms() - t0;
+			usleep((useconds_t)((held < 5 ? 5 : held > 500 ? 500 : held) * 1000));
 		} else if (write) {
-			/* S18: stand aside after each batch, so that a waiting writer gets the lock:
-			 * this process's own writers are queued first come, first served (db_sqlite.c)
-			 * and another process's look again every millisecond (its busy handler), so
-			 * a few milliseconds are enough; standing aside as long as the lock was held
-			 * (SQLite's handler looked every 100 ms) halved an import's speed */
+			/* the command line's import: another process's writers look again every
+			 * millisecond (db_sqlite.c's busy handler), so a few milliseconds let one
+			 * in; standing aside as long as the lock was held halved the import's speed */
 			usleep(IMPORT_STAND_ASIDE_MS * 1000);
 		}
 	}
