@@ -432,6 +432,8 @@ static void export_cells(struct arena *a, const struct member_rec *r, bool revea
 #define EXPORT_KEEP_SECONDS (24 * 3600)
 /* rows read per page (and between two looks at a cancel) */
 #define EXPORT_PAGE 1000
+/* the database mapped while an export reads it (SQLite caps it at its build's limit) */
+#define EXPORT_MMAP (64ll << 30)
 
 /* An export job (issue 20 #21): everything it needs, copied from the request, so that
  * the file is written on the jobs worker and no request thread waits for it. */
@@ -659,7 +661,11 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 		snprintf(why, whylen, disk_full(ej->dir, errno) ? "存储空间不足，无法生成文件，请联系管理员" : "无法生成导出文件");
 		return NULL;
 	}
+	/* the whole file is read, in name order (a random page per row): mapped, each page
+	 * is read in place instead of copied through pread (a fifth of the export's CPU) */
+	db_mmap(db, EXPORT_MMAP);
 	enum db_rc rc = db_tx_run(db, false, export_read_tx, ej);
+	db_mmap(db, 0);
 	free(ej->o.orgs);
 	errno = 0;
 	int closed = ej->csv ? (ferror(ej->o.out) | fclose(ej->o.out))

@@ -102,6 +102,8 @@ static int run(struct db *db, struct import_opts *o, const char *data, size_t le
 	o->hold = hold_job;
 	/* the job is this process's while it runs: a server on the same database takes it
 	 * over only if its lease runs out (jobs.h) */
+	jobs_background_priority(false);
+	import_stand_aside_short();
 	if (jobs_lease_start(false) != 0 || jobs_start(c.id, work, &c, NULL) != 0) {
 		jobs_fail(db, c.id, "后台任务无法启动");
 		jobs_lease_stop();

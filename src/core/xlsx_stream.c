@@ -69,7 +69,21 @@ struct xlsx_stream {
 	pthread_cond_t work, room;
 	bool writing, stopping;
 	char cols[MAX_COLS][4];
+	char rowref[12]; /* the row being written's number, in digits */
+	size_t nrowref;
 };
+
+/* x->rowref: the number of the row about to be written (x->row + 1). */
+static void set_rowref(struct xlsx_stream *x)
+{
+	char d[12];
+	size_t n = 0;
+	for (uint32_t v = x->row + 1; v; v /= 10)
+		d[n++] = (char)('0' + v % 10);
+	for (size_t i = 0; i < n; i++)
+		x->rowref[i] = d[n - 1 - i];
+	x->nrowref = n;
+}
 
 static void put16(unsigned char *p, unsigned v)
 {
@@ -310,9 +324,15 @@ static bool is_decimal(const char *s)
 
 static int emit_cell(struct xlsx_stream *x, size_t col, const char *v, bool header)
 {
-	char ref[32];
-	int n = snprintf(ref, sizeof ref, "<c r=\"%s%u\"", x->cols[col], (unsigned)x->row + 1);
-	if (emit(x, ref, (size_t)n))
+	/* <c r="B12" without printf: a cell of every column of every row */
+	char ref[32] = "<c r=\"";
+	size_t n = 6, k = strlen(x->cols[col]);
+	memcpy(ref + n, x->cols[col], k);
+	n += k;
+	memcpy(ref + n, x->rowref, x->nrowref);
+	n += x->nrowref;
+	ref[n++] = '"';
+	if (emit(x, ref, n))
 		return -1;
 	if (!header && col < 64 && (x->numeric >> col & 1) && is_decimal(v))
 		return EMIT(x, " s=\"3\"><v>") || emit(x, v, strlen(v)) || EMIT(x, "</v></c>");
@@ -354,6 +374,7 @@ static int start_sheet(struct xlsx_stream *x)
 	}
 	if (EMIT(x, "</cols><sheetData><row r=\"1\">"))
 		return -1;
+	set_rowref(x);
 	for (size_t i = 0; i < x->ncols; i++)
 		if (x->headers[i] && emit_cell(x, i, x->headers[i], true))
 			return -1;
@@ -420,9 +441,8 @@ int xlsx_stream_row(struct xlsx_stream *x, const char *const *cells, size_t n)
 		x->failed = true;
 		return -1;
 	}
-	char r[32];
-	int k = snprintf(r, sizeof r, "<row r=\"%u\">", (unsigned)x->row + 1);
-	if (emit(x, r, (size_t)k))
+	set_rowref(x);
+	if (EMIT(x, "<row r=\"") || emit(x, x->rowref, x->nrowref) || EMIT(x, "\">"))
 		return -1;
 	for (size_t i = 0; i < n && i < x->ncols; i++) {
 		if (!cells[i] || !*cells[i])

@@ -362,6 +362,11 @@ void db_cache_kib(struct db *db, int64_t kib)
 	db->ops->cache_kib(db, kib);
 }
 
+void db_mmap(struct db *db, int64_t bytes)
+{
+	db->ops->mmap(db, bytes);
+}
+
 int64_t db_changes(struct db *db)
 {
 	return db->ops->changes(db);

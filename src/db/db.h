@@ -191,6 +191,12 @@ const char *db_col_dup(struct arena *a, struct db_stmt *st, int i);
  * configured size (cfg.cache_kib) back, and the pages above it are freed. For a bulk
  * load that would otherwise spill its dirty pages to the WAL again and again. */
 void db_cache_kib(struct db *db, int64_t kib);
+/* Maps up to bytes of this connection's database file into memory for the reads that
+ * follow (PRAGMA mmap_size); bytes <= 0 sets the configured size (cfg.mmap_size) back.
+ * For one long read of most of the file (an export): the pages are read in place, not
+ * copied through pread into the page cache. The mapping is the file's (page cache), not
+ * anonymous memory. No-op on PostgreSQL. */
+void db_mmap(struct db *db, int64_t bytes);
 /* Rows changed by the last INSERT/UPDATE/DELETE on the connection. */
 int64_t db_changes(struct db *db);
 

@@ -27,6 +27,7 @@ struct db_ops {
 	size_t (*col_len)(struct db_stmt *st, int i);
 	bool (*col_null)(struct db_stmt *st, int i);
 	void (*cache_kib)(struct db *db, int64_t kib);
+	void (*mmap)(struct db *db, int64_t bytes);
 	int64_t (*changes)(struct db *db);
 	enum db_rc (*tx_begin)(struct db *db, bool write);
 	enum db_rc (*tx_undo)(struct db *db);

@@ -632,6 +632,12 @@ static bool pg_col_null(struct db_stmt *st, int i)
 	return column(s, i) ? PQgetisnull(s->res, s->row, i) : true;
 }
 
+static void pg_mmap(struct db *d, int64_t bytes)
+{
+	(void)d;
+	(void)bytes; /* the server reads its own pages */
+}
+
 static void pg_cache_kib(struct db *d, int64_t kib)
 {
 	(void)d;
@@ -788,6 +794,7 @@ static const struct db_ops pg_ops = {
 	.col_len = pg_col_len,
 	.col_null = pg_col_null,
 	.cache_kib = pg_cache_kib,
+	.mmap = pg_mmap,
 	.changes = pg_changes,
 	.tx_begin = pg_tx_begin,
 	.tx_undo = pg_tx_undo,

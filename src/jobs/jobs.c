@@ -533,13 +533,21 @@ static void *lease_main(void *unused)
 	return NULL;
 }
 
+static bool lower_priority = true;
+
+void jobs_background_priority(bool lower)
+{
+	lower_priority = lower;
+}
+
 static void *worker(void *unused)
 {
 	(void)unused;
 	/* jobs are the most background work there is: below the requests' threads and
 	 * below the offload thread (nice 10), so that an import's parsing does not slow the
-	 * logins' hashing (S18) */
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 15) != 0)
+	 * logins' hashing (S18); a command line's job has no requests beside it (an import
+	 * at nice 15 on a busy box got a third of a core) */
+	if (lower_priority && setpriority(PRIO_PROCESS, (id_t)gettid(), 15) != 0)
 		log_msg(LOG_DEBUG, NULL, "jobs worker keeps normal priority");
 	for (;;) {
 		pthread_mutex_lock(&mu);

@@ -68,6 +68,10 @@ enum db_rc jobs_recover(struct db *db);
  * the worker run jobs_recover every half lease. The command line's import starts it
  * without. 0, or -1 when the thread cannot start. */
 int jobs_lease_start(bool take_over_expired);
+/* The server's worker runs below its requests (nice 15); a command line's (the CLI's
+ * import) keeps its normal priority: nothing else in its process waits for the cores.
+ * Before the first jobs_start. */
+void jobs_background_priority(bool lower);
 /* Stops the lease thread (jobs_drain_for does it at shutdown). */
 void jobs_lease_stop(void);
 /* In a write transaction that writes job id's data: DB_OK while the job is still this

@@ -90,6 +90,11 @@ enum db_rc import_resume(struct db *db, int64_t job_id, import_finish_fn finish,
  * their commit point: what an import that failed to remove its own rows left. Rows of a
  * job still queued or running are its process's and stay. DB_OK or the first failure. */
 enum db_rc import_sweep(struct db *db);
+/* For the command line's import (before it runs): after each write batch it leaves the
+ * lock free for a few milliseconds, not as long as it held it (the server's jobs stand
+ * aside that long, S18, so that requests queued behind a batch find the lock free half
+ * of the time). Another process's writers look for the lock every millisecond. */
+void import_stand_aside_short(void);
 
 /* Issue 20 #9: the rows of the uploaded file (data, len, format) named by result's
  * errors, as an .xlsx at path: the file's own header row and cells, each row after
