@@ -429,20 +429,15 @@ static void get_dashboard(struct request *req)
 	/* the work lists follow the caller's permissions: the user is part of the key */
 	int kl = snprintf(key, sizeof key, "%lld@%04d-%02d-%02d#%lld", (long long)org_id, today.y, today.m, today.d,
 			  (long long)(req->session ? req->session->user_id : 0));
-	for (size_t k = 0; !org_id && k < n && kl > 0 && (size_t)kl < sizeof key; k++)
-		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", prefix[k]);
-	/* the revisions of the members, organizations, meetings and development records */
-	int64_t revs[IND_REVS];
-	enum db_rc rrc = ind_revisions(req->db, revs);
+	/* at the revisions of the members, organizations, meetings and development records */
+	struct revtext_ask ask;
+	bool cacheable;
+	enum db_rc rrc = ind_text_ask(req->db, key, sizeof key, kl, !org_id, prefix, n, req->t0,
+				      req->session ? req->session->user_id : 0, &ask, &cacheable);
 	if (rrc != DB_OK) {
 		req_fail_db(req, rrc);
 		return;
 	}
-	int64_t rev = revs[1];
-	bool cacheable = rev >= 0 && kl > 0 && (size_t)kl < sizeof key && cfg.replica_max_lag_ms > 0;
-	struct revtext_ask ask = {key, {0}, (double)cfg.replica_max_lag_ms, req->t0,
-				  req->session ? req->session->user_id : 0};
-	memcpy(ask.rev, revs, sizeof revs);
 	if (cacheable) {
 		char *text;
 		size_t len;

@@ -120,20 +120,15 @@ static void get_indicators(struct request *req)
 	char key[160];
 	int kl = snprintf(key, sizeof key, "%lld:%s:%s@%04d-%02d-%02d", (long long)c.org_id, c.from, c.to, c.s.today.y,
 			  c.s.today.m, c.s.today.d);
-	for (size_t k = 0; !c.org_id && k < c.s.n && kl > 0 && (size_t)kl < sizeof key; k++)
-		kl += snprintf(key + kl, sizeof key - (size_t)kl, "|%s", c.s.prefix[k]);
-	/* the revisions of the members, organizations, meetings and development records */
-	int64_t revs[IND_REVS];
-	enum db_rc rrc = ind_revisions(req->db, revs);
+	/* at the revisions of the members, organizations, meetings and development records */
+	struct revtext_ask ask;
+	bool cacheable;
+	enum db_rc rrc = ind_text_ask(req->db, key, sizeof key, kl, !c.org_id, c.s.prefix, c.s.n, req->t0,
+				      req->session ? req->session->user_id : 0, &ask, &cacheable);
 	if (rrc != DB_OK) {
 		req_fail_db(req, rrc);
 		return;
 	}
-	int64_t rev = revs[1];
-	bool cacheable = rev >= 0 && kl > 0 && (size_t)kl < sizeof key && cfg.replica_max_lag_ms > 0;
-	struct revtext_ask ask = {key, {0}, (double)cfg.replica_max_lag_ms, req->t0,
-				  req->session ? req->session->user_id : 0};
-	memcpy(ask.rev, revs, sizeof revs);
 	char *text;
 	size_t len;
 	enum revtext_got got = cacheable ? revtext_get(&ind_texts, &ask, req->arena, &text, &len) : REVTEXT_BUILD;

@@ -1,6 +1,7 @@
 /* indicators.c: see indicators.h. The registry is the generated indicator_tables
  * (tools/gen_registry), flattened once into a sorted index for look-ups by key. */
 #include "model/indicators.h"
+#include "model/revcache.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "config.h"
@@ -260,6 +261,22 @@ enum db_rc ind_revisions(struct db *db, int64_t out[IND_REVS])
 		out[i] = db_col_null(st, i) ? -1 : db_col_int(st, i);
 	db_reset(st);
 	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
+}
+
+enum db_rc ind_text_ask(struct db *db, char *key, size_t size, int kl, bool roots, const char *const *prefix,
+			size_t n, double began, int64_t user_id, struct revtext_ask *ask, bool *cacheable)
+{
+	for (size_t k = 0; roots && k < n && kl > 0 && (size_t)kl < size; k++)
+		kl += snprintf(key + kl, size - (size_t)kl, "|%s", prefix[k]);
+	int64_t revs[IND_REVS];
+	enum db_rc rc = ind_revisions(db, revs);
+	if (rc != DB_OK)
+		return rc;
+	*cacheable = revs[1] >= 0 && kl > 0 && (size_t)kl < size && cfg.replica_max_lag_ms > 0;
+	*ask = (struct revtext_ask){key, {0}, (double)cfg.replica_max_lag_ms, began, user_id};
+	_Static_assert(IND_REVS <= REVTEXT_REVS, "the revisions fit the question");
+	memcpy(ask->rev, revs, sizeof revs);
+	return DB_OK;
 }
 
 /* Whether a figure at its revision (and day) is exact: all that it reads raises that

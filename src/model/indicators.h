@@ -143,6 +143,15 @@ enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_a
 #define IND_REVS 7
 enum db_rc ind_revisions(struct db *db, int64_t out[IND_REVS]);
 
+/* The revtext question (model/revcache.h) for an answer made of figures (the dashboard,
+ * the indicator table): key with, when no organization is named (roots), the scope's
+ * roots appended after its first kl bytes; the revisions above; kept at most
+ * cfg.replica_max_lag_ms. *cacheable false when nothing may be kept (the key does not
+ * fit, no members' revision, replica_max_lag_ms 0). */
+struct revtext_ask;
+enum db_rc ind_text_ask(struct db *db, char *key, size_t size, int kl, bool roots, const char *const *prefix,
+			size_t n, double began, int64_t user_id, struct revtext_ask *ask, bool *cacheable);
+
 /* ind->compute over s, kept in s's memo (when it has one) so that a figure named twice
  * (the report's sentences and its appendix; the parts computed from one pass) is
  * computed once per request; a computation of 20 ms or more is logged (debug).
