@@ -335,32 +335,39 @@ enum db_rc mtg_update(struct db *db, const struct meeting *m, const struct mtg_a
 	return rc;
 }
 
+/* A meeting's text columns: copied into a, or (a NULL) borrowed from the row, valid until
+ * the next step (the list streams each row out before stepping on). */
+static const char *col_text(struct arena *a, struct db_stmt *st, int i)
+{
+	return a ? db_col_dup(a, st, i) : db_col_text(st, i);
+}
+
 static void read_row(struct arena *a, struct db_stmt *st, struct meeting *m)
 {
 	memset(m, 0, sizeof *m);
 	m->id = db_col_int(st, MC_ID);
 	m->org_id = db_col_int(st, MC_ORG_ID);
-	m->org_path = db_col_dup(a, st, MC_ORG_PATH);
-	m->org_name = db_col_dup(a, st, MC_ORG_NAME);
+	m->org_path = col_text(a, st, MC_ORG_PATH);
+	m->org_name = col_text(a, st, MC_ORG_NAME);
 	m->type = (int)db_col_int(st, MC_TYPE);
 	m->status = mtg_status_of(db_col_text(st, MC_STATUS));
-	m->topic = db_col_dup(a, st, MC_TOPIC);
-	m->planned_on = db_col_dup(a, st, MC_PLANNED_ON);
-	m->held_on = db_col_dup(a, st, MC_HELD_ON);
-	m->place = db_col_dup(a, st, MC_PLACE);
-	m->host = db_col_dup(a, st, MC_HOST);
-	m->recorder = db_col_dup(a, st, MC_RECORDER);
-	m->content = db_col_dup(a, st, MC_CONTENT);
-	m->resolution = db_col_dup(a, st, MC_RESOLUTION);
+	m->topic = col_text(a, st, MC_TOPIC);
+	m->planned_on = col_text(a, st, MC_PLANNED_ON);
+	m->held_on = col_text(a, st, MC_HELD_ON);
+	m->place = col_text(a, st, MC_PLACE);
+	m->host = col_text(a, st, MC_HOST);
+	m->recorder = col_text(a, st, MC_RECORDER);
+	m->content = col_text(a, st, MC_CONTENT);
+	m->resolution = col_text(a, st, MC_RESOLUTION);
 	m->hours_x10 = (int)db_col_int(st, MC_HOURS);
 	m->due = (int)db_col_int(st, MC_DUE);
 	m->present = (int)db_col_int(st, MC_PRESENT);
 	m->leave = (int)db_col_int(st, MC_LEAVE);
 	m->absent = (int)db_col_int(st, MC_ABSENT);
 	m->guests = (int)db_col_int(st, MC_GUESTS);
-	m->return_reason = db_col_dup(a, st, MC_RETURN_REASON);
+	m->return_reason = col_text(a, st, MC_RETURN_REASON);
 	m->reviewer_id = db_col_int(st, MC_REVIEWER_ID);
-	m->reviewer_name = db_col_dup(a, st, MC_REVIEWER_NAME);
+	m->reviewer_name = col_text(a, st, MC_REVIEWER_NAME);
 	m->reviewed_at = db_col_int(st, MC_REVIEWED_AT);
 	m->view_count = db_col_int(st, MC_VIEW_COUNT);
 	m->version = db_col_int(st, MC_VERSION);
@@ -393,42 +400,6 @@ static json_t *instant_or_null(int64_t t)
 	char at[21];
 	clock_rfc3339(t, at);
 	return json_string(at);
-}
-
-/* read_row without the copies: the strings are the row's, valid until the next step
- * (the list streams each row out before stepping on) */
-static void peek_row(struct db_stmt *st, struct meeting *m)
-{
-	memset(m, 0, sizeof *m);
-	m->id = db_col_int(st, MC_ID);
-	m->org_id = db_col_int(st, MC_ORG_ID);
-	m->org_name = db_col_text(st, MC_ORG_NAME);
-	m->type = (int)db_col_int(st, MC_TYPE);
-	m->status = mtg_status_of(db_col_text(st, MC_STATUS));
-	m->topic = db_col_text(st, MC_TOPIC);
-	m->planned_on = db_col_text(st, MC_PLANNED_ON);
-	m->held_on = db_col_text(st, MC_HELD_ON);
-	m->place = db_col_text(st, MC_PLACE);
-	m->host = db_col_text(st, MC_HOST);
-	m->recorder = db_col_text(st, MC_RECORDER);
-	m->content = db_col_text(st, MC_CONTENT);
-	m->resolution = db_col_text(st, MC_RESOLUTION);
-	m->hours_x10 = (int)db_col_int(st, MC_HOURS);
-	m->due = (int)db_col_int(st, MC_DUE);
-	m->present = (int)db_col_int(st, MC_PRESENT);
-	m->leave = (int)db_col_int(st, MC_LEAVE);
-	m->absent = (int)db_col_int(st, MC_ABSENT);
-	m->guests = (int)db_col_int(st, MC_GUESTS);
-	m->return_reason = db_col_text(st, MC_RETURN_REASON);
-	m->reviewer_id = db_col_int(st, MC_REVIEWER_ID);
-	m->reviewer_name = db_col_text(st, MC_REVIEWER_NAME);
-	m->reviewed_at = db_col_int(st, MC_REVIEWED_AT);
-	m->view_count = db_col_int(st, MC_VIEW_COUNT);
-	m->version = db_col_int(st, MC_VERSION);
-	m->created_by = db_col_int(st, MC_CREATED_BY);
-	m->created_at = db_col_int(st, MC_CREATED_AT);
-	m->updated_at = db_col_int(st, MC_UPDATED_AT);
-	m->submitted_at = db_col_int(st, MC_SUBMITTED_AT);
 }
 
 static void jw_kinstant(struct jsonw *w, const char *k, int64_t t)
@@ -642,7 +613,7 @@ enum db_rc mtg_list(struct db *db, const struct mtg_filter *f, struct jsonw *w, 
 			return DB_OK;
 		}
 		struct meeting m;
-		peek_row(st, &m);
+		read_row(NULL, st, &m);
 		const char *key = db_col_text(st, MC_KEY);
 		snprintf(last_key, MTG_KEY_MAX, "%s", key ? key : "");
 		*last_id = m.id;
