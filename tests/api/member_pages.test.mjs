@@ -7,25 +7,13 @@
 // community under it), by name, by joined date and by 姓氏笔画.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { district, as, exportFile } from './lib/roster_api.mjs';
+import { planDistrict, inSubtree, as, exportFile } from './lib/roster_api.mjs';
 import { readCsv } from './lib/roster.mjs';
 
-const MEMBERS = 2600;
 let srv, admin, root, small;
 
-before(async () => {
-  srv = await district({ orgs: 60, members: MEMBERS, seed: 11 });
-  admin = await as(srv, 'district_admin', 1);
-  root = Number(srv.sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1'));
-  small = Number(srv.sql(`SELECT o.id FROM orgs o WHERE o.parent_id IS NOT NULL AND
-    (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) BETWEEN 100 AND 2000
-    ORDER BY (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) DESC, o.id LIMIT 1`));
-});
+before(async () => { ({ srv, admin, root, small } = await planDistrict(11)); });
 after(async () => { await srv.stop(); });
-
-function inSubtree(o) {
-  return `m.org_path >= ${o}.path AND m.org_path < substr(${o}.path, 1, length(${o}.path) - 1) || '0'`;
-}
 
 function dbIds(org, where, order) {
   const out = srv.sql(`SELECT m.id FROM members m, orgs o WHERE o.id = ${org} AND ${inSubtree('o')} AND (${where}) ORDER BY ${order}`);

@@ -8,28 +8,16 @@
 // on every page, and must equal the database's own ORDER BY.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { district, as } from './lib/roster_api.mjs';
+import { planDistrict, inSubtree } from './lib/roster_api.mjs';
 import { addYears } from './lib/roster.mjs';
 
-const MEMBERS = 2600;
+const MEMBERS = 2600; // planDistrict's
 let srv, admin, root, small;
 
-before(async () => {
-  srv = await district({ orgs: 60, members: MEMBERS, seed: 7 });
-  admin = await as(srv, 'district_admin', 1);
-  root = Number(srv.sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1'));
-  // the largest subtree at or under the plan switch: a community or a unit
-  small = Number(srv.sql(`SELECT o.id FROM orgs o WHERE o.parent_id IS NOT NULL AND
-    (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) BETWEEN 100 AND 2000
-    ORDER BY (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) DESC, o.id LIMIT 1`));
-});
+before(async () => { ({ srv, admin, root, small } = await planDistrict(7)); });
 after(async () => { await srv.stop(); });
 
 const ON_ROSTER = "m.state NOT IN ('deceased', 'withdrawn', 'removed', 'expelled')";
-
-function inSubtree(o) {
-  return `m.org_path >= ${o}.path AND m.org_path < substr(${o}.path, 1, length(${o}.path) - 1) || '0'`;
-}
 
 // The member ids of org's subtree matching where, in order, from the database.
 function dbIds(org, where, order) {

@@ -6,40 +6,23 @@
 // what app.test.js did to the shared accounts.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { dirname } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
 import { login, url, formItem, fillDate } from './lib/app.js'
-import { cli } from '../api/lib/server.mjs'
+import { runSql as sql, addAccount } from './lib/rundb.js'
 
 const DB = process.env.DJ_E2E_DB
 const skipAll = process.env.DJ_BASE_URL && DB && process.env.DJ_PARENT_ORG_ID ? false : 'run through tests/e2e/run.mjs (DJ_E2E_DB, DJ_PARENT_ORG_ID)'
 let browser
 const acct = {}
 
-function sql(q) {
-  const r = spawnSync('sqlite3', ['-readonly', DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
-function addUser(username, role, org, member) {
-  const args = ['user', 'add', '--username', username, '--name', '发展测试', '--role', role]
-  if (org) args.push('--org', String(org))
-  if (member) args.push('--member', String(member))
-  const r = cli(dirname(DB), args)
-  const m = r.stdout.match(/one-time password: (\S+)/)
-  if (r.status !== 0 || !m) throw new Error(`user add ${username}: ${r.stderr}${r.stdout}`)
-  return { username, password: m[1], totpSecret: null, changedPassword: false }
-}
 
 before(async () => {
   if (skipAll) return
   browser = await launch()
-  acct.admin = addUser('dev_e2e_admin', 'district_admin', process.env.DJ_PARENT_ORG_ID)
+  acct.admin = addAccount('dev_e2e_admin', { name: '发展测试', role: 'district_admin', org: process.env.DJ_PARENT_ORG_ID })
   // a 预备党员 made by the demo's step 15, with an account of the member role
   const mine = sql("SELECT member_id FROM dev_applicants WHERE member_id IS NOT NULL AND status = 'active' ORDER BY id LIMIT 1")
-  if (mine) acct.member = addUser('dev_e2e_member', 'member', sql(`SELECT org_id FROM members WHERE id = ${Number(mine)}`), mine)
+  if (mine) acct.member = addAccount('dev_e2e_member', { name: '发展测试', role: 'member', org: sql(`SELECT org_id FROM members WHERE id = ${Number(mine)}`), member: mine })
 })
 after(async () => {
   if (browser) await browser.close()

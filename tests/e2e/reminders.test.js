@@ -6,14 +6,8 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { launch, freshPage, settle, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
-import { spawnSync } from 'node:child_process'
 import { accounts, login, url, formItem, fillDate } from './lib/app.js'
-
-function sql(q) {
-  const r = spawnSync('sqlite3', ['-readonly', process.env.DJ_E2E_DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
+import { runSql as sql } from './lib/rundb.js'
 
 const READY = process.env.DJ_BASE_URL && accounts.admin
 const skipAll = READY ? false : 'set DJ_BASE_URL and DJ_ADMIN_USER/DJ_ADMIN_PASSWORD to run the browser tests'

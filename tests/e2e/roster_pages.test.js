@@ -4,35 +4,22 @@
 // database's own order's slice. Screenshots: tests/e2e/screenshots/pages-*.png.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { dirname } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
 import { login, url } from './lib/app.js'
-import { cli } from '../api/lib/server.mjs'
+import { runSql, addAccount } from './lib/rundb.js'
 
 const DB = process.env.DJ_E2E_DB
 const skipAll = process.env.DJ_BASE_URL && DB ? false : 'set DJ_BASE_URL and DJ_E2E_DB (tests/e2e/run.mjs does)'
 let browser, root
 const acct = {}
 
-function sql(q) {
-  const r = spawnSync('sqlite3', [DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
 function account(key, role, org) {
-  const username = `pg_${key}_${process.pid}`
-  const args = ['user', 'add', '--username', username, '--name', `分页${key}`, '--role', role]
-  if (org) args.push('--org', String(org))
-  const r = cli(dirname(DB), args)
-  if (r.status !== 0) throw new Error(`user add: ${r.stderr}${r.stdout}`)
-  acct[key] = { username, password: r.stdout.match(/one-time password: (\S+)/)[1], totpSecret: null, changedPassword: false }
+  acct[key] = addAccount(`pg_${key}_${process.pid}`, { name: `分页${key}`, role, org })
 }
 
 before(async () => {
   if (skipAll) return
-  root = sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1')
+  root = runSql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1')
   account('admin', 'district_admin', root)
   browser = await launch()
 })
@@ -42,7 +29,7 @@ after(async () => {
 
 // the default view (在册党员: stats_key's bit 64) of the district, by name (pinyin, id)
 function rosterNames() {
-  return sql('SELECT name FROM members WHERE (stats_key & 64) = 64 ORDER BY name_pinyin, id').split('\n')
+  return runSql('SELECT name FROM members WHERE (stats_key & 64) = 64 ORDER BY name_pinyin, id').split('\n')
 }
 
 async function pageState(page) {
@@ -209,7 +196,7 @@ test('P09 import: the refused rows come back as an annotated xlsx of the user\'s
   const dir = mkdtempSync(join(tmpdir(), 'dj-e2e-ierr-'))
   const file = join(dir, '花名册.csv')
   writeCsv(file, rows)
-  const branch = sql("SELECT id FROM orgs WHERE type = '党支部' ORDER BY id LIMIT 1")
+  const branch = runSql("SELECT id FROM orgs WHERE type = '党支部' ORDER BY id LIMIT 1")
   const { page } = await freshPage(browser.context, { viewport: DESKTOP })
   await login(page, acct.admin)
   await page.goto(url(`/members?org_id=${branch}`))

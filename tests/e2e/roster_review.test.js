@@ -4,37 +4,24 @@
 // so that it does not depend on what app.test.js did to the shared ones.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { dirname } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP } from './lib/browser.js'
 import { login, url, formItem, dialog, fillDate } from './lib/app.js'
 import { validId, uniqueName } from './lib/data.js'
-import { cli } from '../api/lib/server.mjs'
+import { runSql, addAccount } from './lib/rundb.js'
 
 const DB = process.env.DJ_E2E_DB
 const skipAll = process.env.DJ_BASE_URL && DB ? false : 'set DJ_BASE_URL and DJ_E2E_DB (tests/e2e/run.mjs does)'
 let browser
 const acct = {}
 
-function sql(q) {
-  const r = spawnSync('sqlite3', [DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
 function account(key, role, org) {
-  const username = `rr_${key}_${process.pid}`
-  const args = ['user', 'add', '--username', username, '--name', `评审${key}`, '--role', role]
-  if (org) args.push('--org', String(org))
-  const r = cli(dirname(DB), args)
-  if (r.status !== 0) throw new Error(`user add: ${r.stderr}${r.stdout}`)
-  acct[key] = { username, password: r.stdout.match(/one-time password: (\S+)/)[1], totpSecret: null, changedPassword: false }
+  acct[key] = addAccount(`rr_${key}_${process.pid}`, { name: `评审${key}`, role, org })
 }
 
 before(async () => {
   if (skipAll) return
-  const root = sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1')
-  const branch = sql("SELECT o.id FROM orgs o WHERE o.type = '党支部' AND EXISTS (SELECT 1 FROM members m WHERE m.org_id = o.id) ORDER BY o.id DESC LIMIT 1")
+  const root = runSql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1')
+  const branch = runSql("SELECT o.id FROM orgs o WHERE o.type = '党支部' AND EXISTS (SELECT 1 FROM members m WHERE m.org_id = o.id) ORDER BY o.id DESC LIMIT 1")
   account('admin', 'district_admin', root)
   account('secadmin', 'secadmin')
   account('secretary', 'branch_secretary', branch)
@@ -131,7 +118,7 @@ test('P05 P06 P07 P16 members: own branch by default, 在册 view, outgoing stat
   await page.locator('[data-testid=member-create]').click()
   const dlg = dialog(page, '新增党员')
   await dlg.waitFor()
-  const branchName = sql(`SELECT name FROM orgs WHERE id = ${acct.branch}`)
+  const branchName = runSql(`SELECT name FROM orgs WHERE id = ${acct.branch}`)
   await page.waitForFunction((n) => [...document.querySelectorAll('.el-dialog .el-select__selected-item')].some((e) => e.textContent.includes(n)), branchName)
   const name = uniqueName('出党测试')
   await formItem(dlg, '姓名').locator('input').fill(name)
@@ -183,13 +170,13 @@ test('P05 P06 P07 P16 members: own branch by default, 在册 view, outgoing stat
 /** A street with 1,020 branches (滚动测试1…1020党支部), made once per run: P19/P20 page
  * through it and P17 moves one of them, each test whichever runs first. */
 function bigStreet() {
-  const street = Number(sql("SELECT id FROM orgs WHERE label IN ('社区党委', '区域党委') ORDER BY id LIMIT 1"))
-  if (Number(sql("SELECT COUNT(*) FROM orgs WHERE name LIKE '滚动测试%'")) === 0) {
-    const path = sql(`SELECT path FROM orgs WHERE id = ${street}`)
-    const base = Number(sql('SELECT MAX(id) FROM orgs')) + 1
+  const street = Number(runSql("SELECT id FROM orgs WHERE label IN ('社区党委', '区域党委') ORDER BY id LIMIT 1"))
+  if (Number(runSql("SELECT COUNT(*) FROM orgs WHERE name LIKE '滚动测试%'")) === 0) {
+    const path = runSql(`SELECT path FROM orgs WHERE id = ${street}`)
+    const base = Number(runSql('SELECT MAX(id) FROM orgs')) + 1
     const rows = []
     for (let i = 0; i < 1020; i++) rows.push(`(${base + i}, ${street}, '${path}${base + i}/', '滚动测试${i + 1}党支部', '党支部', '社区')`)
-    sql(`INSERT INTO orgs (id, parent_id, path, name, type, domain) VALUES ${rows.join(',')}`)
+    runSql(`INSERT INTO orgs (id, parent_id, path, name, type, domain) VALUES ${rows.join(',')}`, { write: true })
   }
   return street
 }
@@ -201,7 +188,7 @@ test('P19 P20 the tree pages a node of 1,000+ children as it scrolls; search sho
   await page.goto(url(`/orgs?org_id=${street}`))
   await page.locator('[data-testid=org-name]').waitFor()
   await settle(page)
-  const streetName = sql(`SELECT name FROM orgs WHERE id = ${street}`)
+  const streetName = runSql(`SELECT name FROM orgs WHERE id = ${street}`)
   const content = page.locator('.org-tree .el-tree-node__content').filter({ has: page.locator(`.node-name:text-is("${streetName}")`) }).first()
   await content.waitFor()
   await content.locator('.el-tree-node__expand-icon').click()
@@ -238,7 +225,7 @@ test('P16 P17 editing shows masked values and logs no full view; a half-filled f
   await page.locator('[data-testid=members-table]').waitFor()
   await settle(page)
   assert.equal((await page.locator('.avatar').first().innerText()).trim(), '评') // 评审admin, not "in"
-  const views = () => Number(sql("SELECT COUNT(*) FROM audit_log WHERE action = 'member.pii_view'"))
+  const views = () => Number(runSql("SELECT COUNT(*) FROM audit_log WHERE action = 'member.pii_view'"))
   const before = views()
   await page.locator('[data-testid=members-table] .el-table__body tr').first().getByRole('button', { name: '编辑' }).click()
   const dlg = dialog(page, '编辑党员信息')
@@ -293,9 +280,9 @@ test('P17 after a move the tree opens at the moved organization again; the picke
   await login(page, acct.admin)
   // its own data: it failed whenever P19 (which made the 1,020 branches) had not run
   bigStreet()
-  const org = Number(sql("SELECT id FROM orgs WHERE name = '滚动测试1017党支部'"))
+  const org = Number(runSql("SELECT id FROM orgs WHERE name = '滚动测试1017党支部'"))
   assert.ok(org > 0)
-  const target = sql("SELECT name FROM orgs WHERE label IN ('社区党委', '区域党委') ORDER BY id LIMIT 1 OFFSET 1")
+  const target = runSql("SELECT name FROM orgs WHERE label IN ('社区党委', '区域党委') ORDER BY id LIMIT 1 OFFSET 1")
   await page.goto(url(`/orgs?org_id=${org}`))
   await page.locator('[data-testid=org-name]').waitFor()
   await settle(page)
@@ -310,6 +297,6 @@ test('P17 after a move the tree opens at the moved organization again; the picke
   await dlg.waitFor({ state: 'hidden' })
   // opening the tree at the pick pages through a thousand siblings: give a loaded CI box time
   await page.waitForFunction(() => document.querySelector('.org-tree .is-current')?.textContent.includes('滚动测试1017党支部'), null, { timeout: 60000 })
-  assert.equal(Number(sql(`SELECT parent_id FROM orgs WHERE id = ${org}`)), Number(sql(`SELECT id FROM orgs WHERE name = '${target}'`)))
+  assert.equal(Number(runSql(`SELECT parent_id FROM orgs WHERE id = ${org}`)), Number(runSql(`SELECT id FROM orgs WHERE name = '${target}'`)))
   await shot(page, 'p17-tree-after-move')
 })

@@ -9,11 +9,9 @@
 // database in DJ_E2E_DB), each with a one-time password that the first sign-in changes.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { dirname } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP, PHONE } from './lib/browser.js'
 import { login, url } from './lib/app.js'
-import { cli } from '../api/lib/server.mjs'
+import { runSql as sql, addAccount } from './lib/rundb.js'
 import { badChecksumId } from './lib/data.js'
 
 const DB = process.env.DJ_E2E_DB
@@ -23,19 +21,8 @@ let browser
 const acct = {}
 const w = {} // the world: organizations and people this file works with
 
-function sql(q) {
-  const r = spawnSync('sqlite3', ['-readonly', DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
 function account(username, role, org, member) {
-  const args = ['user', 'add', '--username', username, '--name', `接转${role}`, '--role', role, '--org', String(org)]
-  if (member) args.push('--member', String(member))
-  const r = cli(dirname(DB), args)
-  const m = r.stdout.match(/one-time password: (\S+)/)
-  if (r.status !== 0 || !m) throw new Error(`user add ${username}: ${r.stderr}${r.stdout}`)
-  return { username, password: m[1], totpSecret: null, changedPassword: false }
+  return addAccount(username, { name: `接转${role}`, role, org, member })
 }
 
 before(async () => {

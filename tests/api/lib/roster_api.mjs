@@ -78,3 +78,21 @@ export async function exportFile(srv, s, query) {
   const r = await download(srv, s, job.result.download);
   return { ...r, job };
 }
+
+/** SQL: member m is in the subtree of organization row o (path prefix as a range). */
+export function inSubtree(o) {
+  return `m.org_path >= ${o}.path AND m.org_path < substr(${o}.path, 1, length(${o}.path) - 1) || '0'`;
+}
+
+/** A district of 2,600 members around the list's plan switch (member_query.c
+ * SMALL_SUBTREE = 2,000): the root takes the large plan, `small` (the largest subtree of
+ * 100–2,000 members, a community or a unit) the small one. */
+export async function planDistrict(seed) {
+  const srv = await district({ orgs: 60, members: 2600, seed });
+  const admin = await as(srv, 'district_admin', 1);
+  const root = Number(srv.sql('SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id LIMIT 1'));
+  const small = Number(srv.sql(`SELECT o.id FROM orgs o WHERE o.parent_id IS NOT NULL AND
+    (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) BETWEEN 100 AND 2000
+    ORDER BY (SELECT COUNT(*) FROM members m WHERE ${inSubtree('o')}) DESC, o.id LIMIT 1`));
+  return { srv, admin, root, small };
+}
