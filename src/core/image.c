@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <webp/decode.h>
 #include <zip.h>
 
@@ -649,6 +651,11 @@ enum image_rc image_prepare(enum file_type t, const unsigned char *p, size_t n, 
 static void *thumb_main(void *arg)
 {
 	struct image_job *j = arg;
+	/* back to normal priority where allowed: a thread inherits its creator's nice value
+	 * (the offload thread's 10), and an HTTP worker holding the writer lock waits for
+	 * this one; where it is not allowed the thread keeps its creator's */
+	if (getpriority(PRIO_PROCESS, (id_t)gettid()) > 0)
+		(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), 0);
 	j->rc = image_thumb(j->t, j->orient, j->o);
 	return NULL;
 }
