@@ -15,7 +15,7 @@
 MODE    ?= release
 B       := build/$(MODE)
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium liboath xlsxwriter libzip expat inih zlib libjpeg libpng libwebp libcurl libqrencode
+PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium liboath xlsxwriter libzip expat inih zlib libjpeg libpng libwebp libcurl libqrencode libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 

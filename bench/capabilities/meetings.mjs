@@ -7,12 +7,20 @@
 //   - a branch's meeting list (p99 ≤ 10 ms) with wrk;
 //   - a 5 MiB photo upload, thumbnail included (≤ 150 ms server time): a 12-megapixel
 //     JPEG made by bench/capabilities/mkjpeg.c (libjpeg, compiled here), uploaded
-//     one at a time; the server time is the request's time on loopback.
+//     one at a time; the server time is the answer's Server-Timing header (app;dur:
+//     from the request's arrival to its answer queued, after the commit, as the access
+//     log's ms is measured), the round trip on loopback a second figure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+// the server's own time for an answer: its Server-Timing header (app;dur=<ms>)
+export const serverTiming = (res) => {
+  const m = (res.headers.get('server-timing') || '').match(/app;dur=([\d.]+)/);
+  if (!m) throw new Error('no Server-Timing header in the answer');
+  return Number(m[1]);
+};
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
 export default async function meetings({ base, sess, env, get, http, scenario, DATA, ROOT, log, results, QUICK, discovered }) {
@@ -57,20 +65,21 @@ export default async function meetings({ base, sess, env, get, http, scenario, D
     if (c.status !== 201) throw new Error(`meeting for uploads: ${c.status} ${JSON.stringify(c.body)}`);
     owner = c.body.id;
   }
-  const up = [];
+  const up = [], srv = [];
   for (let i = 0; i < (QUICK ? 3 : 9); i++) {
     const t0 = process.hrtime.bigint();
     const res = await fetch(`${base}/api/v1/files?owner_kind=meeting&owner_id=${owner}&name=bench${i}.jpg`, {
       method: 'POST', body: bytes, headers: { cookie: sess.cookie, 'x-csrf-token': sess.csrf, 'content-type': 'image/jpeg' } });
     const body = await res.json();
     up.push(ms(t0));
+    srv.push(serverTiming(res));
     if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(body)}`);
     if (!body.has_thumb) throw new Error('upload: no thumbnail');
     await http(base, 'DELETE', `/api/v1/files/${body.id}`, { cookie: sess.cookie, csrf: sess.csrf });
   }
   results.once.push({
     name: `三会一课: photo upload of ${(statSync(photo).size / 1048576).toFixed(1)} MiB (4000×3000 JPEG; EXIF strip, decode at 1/8, thumbnail, chunks into the database), one at a time`,
-    value: `median ${median(up).toFixed(0)} ms (min ${Math.min(...up).toFixed(0)}, max ${Math.max(...up).toFixed(0)}; target ≤ 150 ms)`,
+    value: `server time median ${median(srv).toFixed(0)} ms (min ${Math.min(...srv).toFixed(0)}, max ${Math.max(...srv).toFixed(0)}; target ≤ 150 ms); round trip median ${median(up).toFixed(0)} ms (min ${Math.min(...up).toFixed(0)}, max ${Math.max(...up).toFixed(0)})`,
   });
-  log(`meetings: 5 MiB upload median ${median(up).toFixed(0)} ms`);
+  log(`meetings: 5 MiB upload server time median ${median(srv).toFixed(0)} ms, round trip ${median(up).toFixed(0)} ms`);
 }

@@ -23,6 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* a resident's photo: one per request, at most this many bytes (the route's body cap; the
+ * public config tells the page, which downsizes a camera photo well below it) */
+#define SVC_PHOTO_MAX (8 << 20)
+
 /* ---- the catalogue ----------------------------------------------------------------- */
 
 static void get_catalog(struct request *req)
@@ -750,9 +754,12 @@ static void get_public_config(struct request *req)
 		req_fail_db(req, rc);
 		return;
 	}
-	req_reply_json(req, 200, json_pack("{s:o, s:s, s:s, s:o, s:o}", "bbox", svc_bbox_json(), "tiles",
+	/* what the photo endpoint accepts (the page checks a chosen photo against it first) */
+	json_t *photo = json_pack("{s:I, s:i, s:[s,s,s]}", "max_bytes", (json_int_t)SVC_PHOTO_MAX, "max_count", 1, "types",
+				  "image/jpeg", "image/png", "image/webp");
+	req_reply_json(req, 200, json_pack("{s:o, s:s, s:s, s:o, s:o, s:o}", "bbox", svc_bbox_json(), "tiles",
 					   cfg.services_tiles, "jurisdiction_id", cfg.services_jurisdiction, "services",
-					   services, "grids", grids));
+					   services, "grids", grids, "photo", photo));
 }
 
 static void post_public_request(struct request *req)
@@ -914,20 +921,33 @@ struct photo {
 	enum file_type type;
 	enum image_rc rc;
 	struct image_out out;
+	struct image_job thumb; /* the decode and thumbnail, on a thread of its own */
 };
 
+/* On the offload thread: the type and the stripped copy; the decode and thumbnail run on
+ * a thread of their own while photo_then writes the stripped bytes (as api/files.c). */
 static void photo_work(void *ctx)
 {
 	struct photo *p = ctx;
 	p->type = image_sniff(p->body, p->len);
-	if (image_is_photo(p->type))
-		p->rc = image_prepare(p->type, p->body, p->len, &p->out);
+	if (image_is_photo(p->type)) {
+		int orient;
+		p->rc = image_strip(p->type, p->body, p->len, &p->out, &orient);
+		if (p->rc == IMAGE_OK)
+			image_thumb_start(&p->thumb, p->type, orient, &p->out);
+	}
+}
+
+static void photo_free(struct photo *p)
+{
+	image_thumb_wait(&p->thumb);
+	image_out_free(&p->out);
 }
 
 static int photo_drop(struct request *req, void *ctx)
 {
 	(void)req;
-	image_out_free(&((struct photo *)ctx)->out);
+	photo_free(ctx);
 	return DB_OK;
 }
 
@@ -948,10 +968,19 @@ static void photo_then(struct request *req, void *ctx)
 		goto out;
 	}
 	struct file_rec f = {.org_id = r.org_id, .owner_kind = "service_request", .owner_id = r.id, .name = "居民照片",
-			     .content_type = image_mime(p->type), .width = p->out.width, .height = p->out.height,
-			     .created_at = clock_now()};
+			     .content_type = image_mime(p->type), .created_at = clock_now()};
 	f.name = arena_printf(req->arena, "居民照片%s", image_ext(p->type));
-	enum db_rc rc = file_insert(req->db, &f, p->out.out, p->out.out_len, p->out.thumb, p->out.thumb_len);
+	/* the stripped bytes go in while the thumbnail is being made; then the thumbnail */
+	enum db_rc rc = file_insert_content(req->db, &f, p->out.out, p->out.out_len);
+	if (rc == DB_OK && image_thumb_wait(&p->thumb) != IMAGE_OK) {
+		req_fail(req, 415, "unsupported_file_type", "只能上传 JPEG、PNG 或 WebP 照片");
+		goto out; /* rolled back: nothing stored */
+	}
+	if (rc == DB_OK) {
+		f.width = p->out.width;
+		f.height = p->out.height;
+		rc = file_insert_thumb(req->db, &f, p->out.thumb, p->out.thumb_len);
+	}
 	if (rc == DB_OK) {
 		r.media_file_id = f.id;
 		rc = svc_request_set_media(req->db, r.id, f.id);
@@ -964,7 +993,7 @@ static void photo_then(struct request *req, void *ctx)
 		goto out;
 	req_reply_json(req, 201, json_pack("{s:I, s:I}", "id", (json_int_t)r.id, "file_id", (json_int_t)f.id));
 out:
-	image_out_free(&p->out);
+	photo_free(p);
 }
 
 static void post_public_photo(struct request *req)
@@ -1090,7 +1119,7 @@ static const struct route services_routes[] = {
 	{"GET", "/api/v1/public/services/requests/{id}", get_public_request, PERM_PUBLIC, RF_TX_READ, 0,
 	 "a resident follows a request (?code=)", &follow_in},
 	{"POST", "/api/v1/public/services/requests/{id}/photo", post_public_photo, PERM_PUBLIC,
-	 RF_TX_WRITE | RF_RAW_BODY | RF_NO_CSRF, 8 << 20, "a resident adds a photo (?code=; metadata stripped)", &follow_in},
+	 RF_TX_WRITE | RF_RAW_BODY | RF_NO_CSRF, SVC_PHOTO_MAX, "a resident adds a photo (?code=; metadata stripped)", &follow_in},
 	{"POST", "/api/v1/public/services/rating", post_rating, PERM_PUBLIC, RF_TX_WRITE | RF_NO_CSRF, 4096,
 	 "a resident rates (signed single-use token)"},
 	{"GET", "/api/v1/stats/services", get_stats, "stats.read", RF_TX_READ | RF_REPLICA, 0,

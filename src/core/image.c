@@ -3,6 +3,7 @@
  * may upload it, quotas (model/file.c, api/files.c). Every length read from a file is
  * checked against the buffer before it is used. */
 #include "core/image.h"
+#include "core/thread.h"
 #include <stdio.h> /* before jpeglib.h, which uses FILE */
 #include <jpeglib.h>
 #include <png.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <webp/decode.h>
 #include <zip.h>
 
@@ -599,12 +602,12 @@ static enum image_rc webp_thumb(const unsigned char *p, size_t n, struct raster 
 	return IMAGE_OK;
 }
 
-enum image_rc image_prepare(enum file_type t, const unsigned char *p, size_t n, struct image_out *o)
+enum image_rc image_strip(enum file_type t, const unsigned char *p, size_t n, struct image_out *o, int *orient)
 {
 	memset(o, 0, sizeof *o);
 	struct buf b = {0};
-	int orient = 1;
-	bool ok = t == FILE_T_JPEG ? jpeg_strip(p, n, &b, &orient)
+	*orient = 1;
+	bool ok = t == FILE_T_JPEG ? jpeg_strip(p, n, &b, orient)
 		  : t == FILE_T_PNG ? png_strip(p, n, &b)
 		  : t == FILE_T_WEBP ? webp_strip(p, n, &b)
 				     : false;
@@ -613,28 +616,65 @@ enum image_rc image_prepare(enum file_type t, const unsigned char *p, size_t n, 
 		free(b.p);
 		return oom ? IMAGE_NOMEM : IMAGE_CORRUPT;
 	}
+	o->out = b.p;
+	o->out_len = b.len;
+	return IMAGE_OK;
+}
+
+enum image_rc image_thumb(enum file_type t, int orient, struct image_out *o)
+{
 	/* the stripped bytes are what is stored, so they are what is decoded */
 	struct raster r = {0};
 	bool thumbable = true;
-	enum image_rc rc = t == FILE_T_JPEG ? jpeg_thumb(b.p, b.len, &r, &o->width, &o->height, &thumbable)
-			   : t == FILE_T_PNG ? png_thumb(b.p, b.len, &r, &o->width, &o->height)
-					     : webp_thumb(b.p, b.len, &r, &o->width, &o->height, &thumbable);
-	if (rc != IMAGE_OK) {
-		free(r.px);
-		free(b.p);
-		return rc;
-	}
-	o->out = b.p;
-	o->out_len = b.len;
-	if (thumbable && r.px) {
-		if (!raster_orient(&r, orient) || !jpeg_encode(&r, &o->thumb, &o->thumb_len)) {
-			free(r.px);
-			image_out_free(o);
-			return IMAGE_NOMEM;
-		}
+	enum image_rc rc = t == FILE_T_JPEG ? jpeg_thumb(o->out, o->out_len, &r, &o->width, &o->height, &thumbable)
+			   : t == FILE_T_PNG ? png_thumb(o->out, o->out_len, &r, &o->width, &o->height)
+					     : webp_thumb(o->out, o->out_len, &r, &o->width, &o->height, &thumbable);
+	if (rc == IMAGE_OK && thumbable && r.px && (!raster_orient(&r, orient) || !jpeg_encode(&r, &o->thumb, &o->thumb_len))) {
+		free(o->thumb);
+		o->thumb = NULL;
+		o->thumb_len = 0;
+		rc = IMAGE_NOMEM;
 	}
 	free(r.px);
-	return IMAGE_OK;
+	return rc;
+}
+
+enum image_rc image_prepare(enum file_type t, const unsigned char *p, size_t n, struct image_out *o)
+{
+	int orient;
+	enum image_rc rc = image_strip(t, p, n, o, &orient);
+	if (rc == IMAGE_OK && (rc = image_thumb(t, orient, o)) != IMAGE_OK)
+		image_out_free(o);
+	return rc;
+}
+
+static void *thumb_main(void *arg)
+{
+	struct image_job *j = arg;
+	/* back to normal priority where allowed: a thread inherits its creator's nice value
+	 * (the offload thread's 10), and an HTTP worker holding the writer lock waits for
+	 * this one; where it is not allowed the thread keeps its creator's */
+	if (getpriority(PRIO_PROCESS, (id_t)gettid()) > 0)
+		(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), 0);
+	j->rc = image_thumb(j->t, j->orient, j->o);
+	return NULL;
+}
+
+void image_thumb_start(struct image_job *j, enum file_type t, int orient, struct image_out *o)
+{
+	*j = (struct image_job){.o = o, .t = t, .orient = orient};
+	j->state = thread_start("dj-thumb", thumb_main, j, &j->th) == 0 ? 1 : 2;
+	if (j->state == 2) /* no thread: now, on this one */
+		thumb_main(j);
+}
+
+enum image_rc image_thumb_wait(struct image_job *j)
+{
+	if (j->state == 1) {
+		pthread_join(j->th, NULL);
+		j->state = 2;
+	}
+	return j->state ? j->rc : IMAGE_OK;
 }
 
 void image_out_free(struct image_out *o)

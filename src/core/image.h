@@ -7,6 +7,7 @@
  * XLSX by their parts. */
 #ifndef DJ_IMAGE_H
 #define DJ_IMAGE_H
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,4 +63,25 @@ struct image_out {
 };
 enum image_rc image_prepare(enum file_type t, const unsigned char *p, size_t n, struct image_out *o);
 void image_out_free(struct image_out *o);
+
+/* image_prepare's two halves, for a caller that overlaps the second (the decode, the
+ * costly part: a 12-megapixel JPEG's entropy data is read whole even at 1/8 scale) with
+ * other work, e.g. storing the stripped bytes (api/files.c). image_strip sets o->out
+ * and *orient; image_thumb decodes o->out and sets the rest (on failure o->out is left
+ * for the caller to free: another thread may be reading it). */
+enum image_rc image_strip(enum file_type t, const unsigned char *p, size_t n, struct image_out *o, int *orient);
+enum image_rc image_thumb(enum file_type t, int orient, struct image_out *o);
+/* image_thumb on a thread of its own (on the caller's when none can be started): the
+ * caller leaves o alone until image_thumb_wait, which returns its result; waiting again,
+ * or on a job never started (zeroed), returns at once. */
+struct image_job {
+	struct image_out *o;
+	enum file_type t;
+	int orient;
+	enum image_rc rc;
+	int state; /* 0 never started, 1 running on th, 2 done */
+	pthread_t th;
+};
+void image_thumb_start(struct image_job *j, enum file_type t, int orient, struct image_out *o);
+enum image_rc image_thumb_wait(struct image_job *j);
 #endif

@@ -28,6 +28,12 @@ struct file_rec {
  * chunks, in the caller's write transaction. f->id is set. The bytes are the caller's. */
 enum db_rc file_insert(struct db *db, struct file_rec *f, const void *data, size_t len, const void *thumb,
 		       size_t thumb_len);
+/* file_insert in two steps, for a caller whose thumbnail is still being made: the row
+ * (f->thumb_size, width and height as they are then) and the content's chunks; then the
+ * thumbnail's chunks (none when thumb_len is 0) and the row's thumb_size, width and
+ * height from f. */
+enum db_rc file_insert_content(struct db *db, struct file_rec *f, const void *data, size_t len);
+enum db_rc file_insert_thumb(struct db *db, struct file_rec *f, const void *thumb, size_t thumb_len);
 /* One file's row (DB_NOT_FOUND when none). Strings arena-owned. */
 enum db_rc file_get(struct db *db, struct arena *a, int64_t id, struct file_rec *f);
 /* Bytes stored for the organization (contents and thumbnails): what the quota counts. */
