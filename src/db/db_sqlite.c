@@ -174,6 +174,9 @@ struct sq_file {
 	bool ckpt_wanted, ckpt_started, ckpt_stop;
 	pthread_t ckpt_thread;
 	struct db_durable_wait *wait_head; /* db_durable_async's callers */
+	/* the writer lock's turns, logged when the file's last connection closes: how long
+	 * each was held (from its grant to queue_leave) and waited for (queue_enter) */
+	uint64_t turns, hold_ns, hold_max_ns, wait_ns, wait_max_ns, held_since_ns;
 };
 
 #define SQ_FILES 8
@@ -220,12 +223,31 @@ static void deadline_after(struct timespec *ts, int64_t ms)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Under f->mu: this thread's turn starts after waiting since t0. */
+static void turn_start(struct sq_file *f, uint64_t t0)
+{
+	uint64_t now = mono_ns(), w = now - t0;
+	f->held_since_ns = now;
+	f->wait_ns += w;
+	if (w > f->wait_max_ns)
+		f->wait_max_ns = w;
+}
+
 /* A place in the file's queue: 0 when it is this thread's turn, -1 after busy_timeout_ms. */
 static int queue_enter(struct sq_file *f)
 {
+	uint64_t t0 = mono_ns();
 	pthread_mutex_lock(&f->mu);
 	if (!f->held && !f->head) {
 		f->held = true;
+		turn_start(f, t0);
 		pthread_mutex_unlock(&f->mu);
 		return 0;
 	}
@@ -253,6 +275,8 @@ static int queue_enter(struct sq_file *f)
 		if (f->tail == &w)
 			f->tail = prev;
 		ret = -1;
+	} else {
+		turn_start(f, t0);
 	}
 	pthread_mutex_unlock(&f->mu);
 	pthread_cond_destroy(&w.cv);
@@ -262,7 +286,13 @@ static int queue_enter(struct sq_file *f)
 /* The next in the queue gets the turn (held stays true), or nobody waits. */
 static void queue_leave(struct sq_file *f)
 {
+	uint64_t now = mono_ns();
 	pthread_mutex_lock(&f->mu);
+	uint64_t h = now - f->held_since_ns;
+	f->turns++;
+	f->hold_ns += h;
+	if (h > f->hold_max_ns)
+		f->hold_max_ns = h;
 	struct sq_waiter *w = f->head;
 	if (w) {
 		f->head = w->next;
@@ -526,6 +556,14 @@ bool db_sqlite_durable_async(struct db_durable_wait *w)
 static void group_stop(struct sq_file *f)
 {
 	pthread_mutex_lock(&f->mu);
+	if (f->turns)
+		log_msg(LOG_INFO, NULL,
+			"db: writer lock: %llu turns, held %.3f ms on average (longest %.1f ms), waited for %.3f ms on "
+			"average (longest %.1f ms)",
+			(unsigned long long)f->turns, (double)f->hold_ns / (double)f->turns / 1e6,
+			(double)f->hold_max_ns / 1e6, (double)f->wait_ns / (double)f->turns / 1e6,
+			(double)f->wait_max_ns / 1e6);
+	f->turns = f->hold_ns = f->hold_max_ns = f->wait_ns = f->wait_max_ns = 0;
 	bool started = f->sync_started;
 	f->sync_stop = true;
 	pthread_cond_broadcast(&f->sync_cv);
