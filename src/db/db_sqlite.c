@@ -174,6 +174,9 @@ struct sq_file {
 	bool ckpt_wanted, ckpt_started, ckpt_stop;
 	pthread_t ckpt_thread;
 	struct db_durable_wait *wait_head; /* db_durable_async's callers */
+	/* the writer lock's turns, logged when the file's last connection closes: how long
+	 * each was held (from its grant to queue_leave) and waited for (queue_enter) */
+	uint64_t turns, hold_ns, hold_max_ns, wait_ns, wait_max_ns, held_since_ns;
 };
 
 #define SQ_FILES 8
@@ -220,12 +223,31 @@ static void deadline_after(struct timespec *ts, int64_t ms)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Under f->mu: this thread's turn starts after waiting since t0. */
+static void turn_start(struct sq_file *f, uint64_t t0)
+{
+	uint64_t now = mono_ns(), w = now - t0;
+	f->held_since_ns = now;
+	f->wait_ns += w;
+	if (w > f->wait_max_ns)
+		f->wait_max_ns = w;
+}
+
 /* A place in the file's queue: 0 when it is this thread's turn, -1 after busy_timeout_ms. */
 static int queue_enter(struct sq_file *f)
 {
+	uint64_t t0 = mono_ns();
 	pthread_mutex_lock(&f->mu);
 	if (!f->held && !f->head) {
 		f->held = true;
+		turn_start(f, t0);
 		pthread_mutex_unlock(&f->mu);
 		return 0;
 	}
@@ -253,6 +275,8 @@ static int queue_enter(struct sq_file *f)
 		if (f->tail == &w)
 			f->tail = prev;
 		ret = -1;
+	} else {
+		turn_start(f, t0);
 	}
 	pthread_mutex_unlock(&f->mu);
 	pthread_cond_destroy(&w.cv);
@@ -262,7 +286,13 @@ static int queue_enter(struct sq_file *f)
 /* The next in the queue gets the turn (held stays true), or nobody waits. */
 static void queue_leave(struct sq_file *f)
 {
+	uint64_t now = mono_ns();
 	pthread_mutex_lock(&f->mu);
+	uint64_t h = now - f->held_since_ns;
+	f->turns++;
+	f->hold_ns += h;
+	if (h > f->hold_max_ns)
+		f->hold_max_ns = h;
 	struct sq_waiter *w = f->head;
 	if (w) {
 		f->head = w->next;
@@ -360,6 +390,7 @@ static void *sync_main(void *arg)
  * the WAL into the database and two fsyncs. A grouped writer hands it to this thread
  * instead (PASSIVE: it never blocks a writer), which uses a connection of its own. */
 #define WAL_CHECKPOINT_PAGES 1000 /* SQLite's default */
+#define WAL_CHECKPOINT_RETRY_MS 50 /* a pass held back by a reader is tried again after this */
 
 static void *ckpt_main(void *arg)
 {
@@ -368,17 +399,46 @@ static void *ckpt_main(void *arg)
 	if (sqlite3_open_v2(f->path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, f->vfs[0] ? f->vfs : NULL) !=
 	    SQLITE_OK)
 		log_msg(LOG_ERROR, NULL, "db: the checkpoint thread cannot open the database");
+	/* A connection learns that the file is in WAL mode, and opens its WAL, on its first
+	 * read: before it, sqlite3_wal_checkpoint_v2 answers SQLITE_OK with -1 frames and
+	 * copies nothing. Without this read the thread never checkpointed: under grouped
+	 * writes the WAL only grew (no writer ever found it copied whole to start it over),
+	 * and every page a reader or writer looked up walked its whole wal-index (one hash
+	 * table per 4,096 frames): 18% of a booking's CPU, 45% of a cached month calendar's
+	 * after 10 s of bookings (perf). Its synchronous=FULL (SQLite's default, said here):
+	 * the WAL is synced before its frames are copied, the file after, before a writer may
+	 * start the WAL over. */
+	if (h && sqlite3_exec(h, "PRAGMA synchronous=FULL; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
+		     SQLITE_OK)
+		log_msg(LOG_ERROR, NULL, "db: the checkpoint thread cannot read the database: %s", sqlite3_errmsg(h));
 	pthread_mutex_lock(&f->mu);
+	bool behind = false; /* the last checkpoint left frames of the WAL to copy */
 	for (;;) {
-		while (!f->ckpt_wanted && !f->ckpt_stop)
-			pthread_cond_wait(&f->sync_cv, &f->mu);
+		if (behind && !f->ckpt_wanted && !f->ckpt_stop) {
+			/* no commit asks any more (the writes stopped), but a reader's snapshot
+			 * held the last pass back: try again shortly. A WAL not copied whole costs
+			 * every later read a walk through its wal-index (one hash table per 4,096
+			 * frames, ~40 after a burst of bookings) until the next writer; copied
+			 * whole, readers skip the WAL and the next writer starts it over. */
+			struct timespec until;
+			deadline_after(&until, WAL_CHECKPOINT_RETRY_MS);
+			/* sync_cv is also the sync thread's: its wake-ups are not a reason */
+			while (!f->ckpt_wanted && !f->ckpt_stop &&
+			       pthread_cond_timedwait(&f->sync_cv, &f->mu, &until) != ETIMEDOUT)
+				;
+		} else {
+			while (!f->ckpt_wanted && !f->ckpt_stop)
+				pthread_cond_wait(&f->sync_cv, &f->mu);
+		}
 		if (f->ckpt_stop)
 			break;
 		f->ckpt_wanted = false;
 		pthread_mutex_unlock(&f->mu);
-		int rc = h ? sqlite3_wal_checkpoint_v2(h, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) : SQLITE_ERROR;
+		int log = 0, copied = 0;
+		int rc = h ? sqlite3_wal_checkpoint_v2(h, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied) : SQLITE_ERROR;
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_msg(LOG_WARN, NULL, "db: checkpoint: %s", sqlite3_errstr(rc));
+		behind = h && (rc == SQLITE_BUSY || (rc == SQLITE_OK && copied < log));
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -496,6 +556,14 @@ bool db_sqlite_durable_async(struct db_durable_wait *w)
 static void group_stop(struct sq_file *f)
 {
 	pthread_mutex_lock(&f->mu);
+	if (f->turns)
+		log_msg(LOG_INFO, NULL,
+			"db: writer lock: %llu turns, held %.3f ms on average (longest %.1f ms), waited for %.3f ms on "
+			"average (longest %.1f ms)",
+			(unsigned long long)f->turns, (double)f->hold_ns / (double)f->turns / 1e6,
+			(double)f->hold_max_ns / 1e6, (double)f->wait_ns / (double)f->turns / 1e6,
+			(double)f->wait_max_ns / 1e6);
+	f->turns = f->hold_ns = f->hold_max_ns = f->wait_ns = f->wait_max_ns = 0;
 	bool started = f->sync_started;
 	f->sync_stop = true;
 	pthread_cond_broadcast(&f->sync_cv);
@@ -537,11 +605,20 @@ static void file_release(struct sq_file *f)
 static const struct db_ops sq_ops;
 static void sq_close(struct db *db);
 
+/* A statement journal (the undo of one statement inside a longer transaction: an insert
+ * with indexes and triggers in a request's write transaction) stays in memory up to this
+ * many bytes. SQLite's 64 KiB spilled a member's creation (a leaf of each of the members'
+ * ~12 indexes, the table, the counters) into a temporary file opened, written and
+ * unlinked inside the writer lock, once per creation (strace: 225 opens for 221). */
+#define STMT_JOURNAL_SPILL (4 << 20)
+
 /* Before the first connection: no global memory statistics, whose mutex every
- * sqlite3_malloc of every thread would take (nothing here reads them). */
+ * sqlite3_malloc of every thread would take (nothing here reads them); statement
+ * journals kept in memory (STMT_JOURNAL_SPILL). */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
 }
 
 struct db *db_sqlite_open(const char *path, int flags, const char *vfs)
