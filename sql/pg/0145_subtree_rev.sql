@@ -3,7 +3,7 @@
 -- a change of a member or of an organization is row-level; TRUNCATE of members raises
 -- every organization's path (PostgreSQL only: SQLite has no TRUNCATE).
 CREATE TABLE subtree_rev (
-  anc_path TEXT PRIMARY KEY,
+  anc_path TEXT NOT NULL PRIMARY KEY,
   rev      BIGINT NOT NULL
 );
 

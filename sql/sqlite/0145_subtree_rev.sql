@@ -10,7 +10,7 @@
 -- (model/ind_members.c), so that after one member write the district's figures recount
 -- only the street the write was in, not 1M members.
 CREATE TABLE subtree_rev (
-  anc_path TEXT PRIMARY KEY,
+  anc_path TEXT NOT NULL PRIMARY KEY,
   rev      INTEGER NOT NULL
 );
 
