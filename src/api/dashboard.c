@@ -240,7 +240,7 @@ static json_t *build(struct request *req, int64_t org_id, const struct org_rec *
 	memset(&total, 0, sizeof total);
 	for (size_t k = 0; k < n; k++) {
 		struct member_stats s;
-		enum db_rc rc = stats_members(req->db, prefix[k], end[k], today, &s);
+		enum db_rc rc = ind_member_stats(req->db, prefix[k], end[k], today, &s);
 		if (rc != DB_OK) {
 			json_decref(figs);
 			json_decref(alerts);
@@ -271,12 +271,15 @@ static json_t *build(struct request *req, int64_t org_id, const struct org_rec *
 				break;
 			struct org_rec c;
 			rc = org_get(req->db, req->arena, json_integer_value(json_object_get(k, "id")), &c);
-			/* 在册 and 正式党员 from the organizations' counters (0115), as the
-			 * statistics pass counts them (total, formal; probationary the rest) */
+			/* 在册 and 正式党员 as the statistics pass counts them (total, formal;
+			 * probationary the rest), kept per subtree at its revision (0145): the
+			 * figures above have just counted the district's streets */
 			int64_t roster = 0, cformal = 0;
+			struct member_stats cs;
 			if (rc == DB_OK)
-				rc = member_subtree_counts(req->db, c.path, scope_path_end(req->arena, c.path), &roster,
-							   &cformal);
+				rc = ind_member_stats(req->db, c.path, scope_path_end(req->arena, c.path), today, &cs);
+			if (rc == DB_OK)
+				roster = cs.total, cformal = cs.formal;
 			if (rc == DB_OK)
 				json_array_append_new(children,
 						      json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:I}", "id", (json_int_t)c.id,

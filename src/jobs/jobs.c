@@ -11,6 +11,7 @@
  * of a job's data checks the lease in its own transaction (jobs_hold), so the process
  * that lost a job writes nothing more for it, and each job ends exactly once. */
 #include "jobs/jobs.h"
+#include "jobs/background.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/thread.h"
@@ -694,6 +695,8 @@ void jobs_drain(void)
 
 bool jobs_drain_for(double seconds)
 {
+	/* the background reads (jobs/background.h: 首页 rebuilt aside) end first: joined */
+	jobs_background_stop();
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += (time_t)seconds;

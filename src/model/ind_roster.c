@@ -167,18 +167,6 @@ static void summary_release(void *v)
 	json_decref(((struct ind_alerts *)v)->first);
 }
 
-static void summarize(void *ctx, const struct org_rec *o, const struct org_alert *al)
-{
-	struct ind_alerts *s = ctx;
-	s->total++;
-	if (is_term(al))
-		s->term++;
-	else
-		s->committee++;
-	if (json_array_size(s->first) < IND_ALERTS_FIRST)
-		json_array_append_new(s->first, org_alert_json(o, al));
-}
-
 enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out)
 {
 	bool fresh;
@@ -190,8 +178,22 @@ enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_a
 	}
 	struct ind_alerts a = {0, 0, 0, json_array()};
 	enum db_rc rc = a.first ? DB_OK : DB_ERROR;
-	for (size_t i = 0; rc == DB_OK && i < s->n; i++)
-		rc = org_alerts_scan(db, s->prefix[i], s->end[i], s->today, summarize, &a);
+	for (size_t i = 0; rc == DB_OK && i < s->n; i++) {
+		struct ind_alerts one;
+		rc = ind_alerts_range(db, s->a, s->prefix[i], s->end[i], s->today, &one);
+		if (rc == DB_OK) {
+			a.total += one.total, a.term += one.term, a.committee += one.committee;
+			size_t k;
+			json_t *v;
+			json_array_foreach(one.first, k, v)
+			{
+				if (json_array_size(a.first) >= IND_ALERTS_FIRST)
+					break;
+				json_array_append(a.first, v);
+			}
+		}
+		json_decref(one.first);
+	}
 	if (kept) {
 		*kept = a;
 		kept->first = json_incref(a.first);
@@ -247,7 +249,7 @@ static enum db_rc member_stats_of(struct db *db, const struct ind_scope *s, stru
 	memset(total, 0, sizeof *total);
 	for (size_t i = 0; i < s->n; i++) {
 		struct member_stats one;
-		enum db_rc rc = stats_members(db, s->prefix[i], s->end[i], s->today, &one);
+		enum db_rc rc = ind_member_stats(db, s->prefix[i], s->end[i], s->today, &one);
 		if (rc != DB_OK)
 			return rc;
 		stats_add(total, &one);

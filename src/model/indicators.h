@@ -136,6 +136,17 @@ struct ind_alerts {
 	json_t *first;
 };
 enum db_rc ind_org_alerts(struct db *db, const struct ind_scope *s, struct ind_alerts *out);
+/* The same over one range, kept per organization path at its revision (0145 subtree_rev,
+ * model/ind_members.c); out->first is a new reference (also on failure). */
+enum db_rc ind_alerts_range(struct db *db, struct arena *a, const char *prefix, const char *end, struct date today,
+			    struct ind_alerts *out);
+
+/* The roster's statistics of the subtree [prefix, end) (model/stats.h), as stats_members
+ * counts them, kept per organization path at that path's revision (0145): after a
+ * member write only the subtrees it changed are counted again (model/ind_members.c). */
+#include "model/stats.h"
+enum db_rc ind_member_stats(struct db *db, const char *prefix, const char *end, struct date today,
+			    struct member_stats *s);
 
 /* The revisions the kept figures follow (members 0040, organizations and development
  * records 0124, meetings 0122; a missing one -1), read in one statement: what a kept
