@@ -290,6 +290,11 @@ void import_preview_saved(json_t *pv, const char *mapping)
 		int c = json_string_length(v) ? field_col(json_string_value(v)) : -1;
 		if (c < 0 && json_string_length(v))
 			continue;
+		/* what was matched anyway keeps saying how */
+		const char *src = json_string_value(json_object_get(col, "source"));
+		const char *f = json_string_value(json_object_get(col, "field"));
+		if (src && strcmp(src, "saved") != 0 && (c >= 0 ? f && strcmp(f, import_col_field[c]) == 0 : !f))
+			continue;
 		set_field(col, c, "saved");
 	}
 	json_decref(m);

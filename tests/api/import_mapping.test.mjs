@@ -151,6 +151,7 @@ test('R-IMP-MAP-03 issue 20 #9: an import with the mapping reads the columns as 
   assert.equal(col(pv.body, ' 证件号* ').field, 'id_number');
   assert.equal(col(pv.body, '工号').field, null);
   assert.equal(col(pv.body, '工号').source, 'saved', '不导入 is remembered too');
+  assert.equal(col(pv.body, '手机号码').source, 'template', 'what is matched anyway says how');
   // a mapping change is audited
   assert.ok(Number(srv.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'member.import' AND summary LIKE '%列对应关系%'")) >= 1);
 });
