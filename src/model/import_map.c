@@ -17,6 +17,10 @@ _Static_assert(C__MAX <= IMPORT_MAX_FIELDS, "import_opts.colmap holds every colu
 #define PREVIEW_SAMPLES 3 /* data rows shown under it */
 #define PREVIEW_ROWS (PREVIEW_SCAN + PREVIEW_SAMPLES)
 #define SAMPLE_CHARS 40   /* bytes of a sample, cut at a character */
+/* bytes of a CSV the preview reads (its encoding is checked, and GBK converted, over
+ * what it is given): the head of the file, cut after a line; an .xlsx's sheet is
+ * streamed and the parser stops after PREVIEW_ROWS rows */
+#define PREVIEW_CSV_BYTES (256u << 10)
 
 /* Headers of columns the import passes over without asking: what exports and hand-made
  * rosters add (a running number, the export's own extra columns, derived values). */
@@ -204,6 +208,13 @@ json_t *import_preview(const void *data, size_t len, enum import_format format, 
 	struct pv_rows p;
 	memset(&p, 0, sizeof p);
 	enum sheet_encoding enc = SHEET_UTF8;
+	if (format == IMPORT_CSV && len > PREVIEW_CSV_BYTES) {
+		const char *d = data;
+		size_t cut = PREVIEW_CSV_BYTES;
+		while (cut > 0 && d[cut - 1] != '\n')
+			cut--;
+		len = cut ? cut : PREVIEW_CSV_BYTES; /* a first line longer than that: as it comes */
+	}
 	int rc = format == IMPORT_CSV ? sheet_csv(data, len, pv_row, &p, &enc, why, whylen)
 				      : sheet_xlsx(data, len, pv_row, &p, why, whylen);
 	if (rc < 0 || p.oom) {

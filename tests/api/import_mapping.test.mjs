@@ -203,3 +203,21 @@ test('R-IMP-MAP-04 issue 20 #9: xlsx with a title row, mapped; the errors file k
   assert.equal(job2.result.imported, 3);
   assert.equal(count(org), before + 3);
 });
+
+test('R-IMP-MAP-05 issue 20 #9: the preview of a large file reads only its head', async () => {
+  // 40,000 rows (~6 MB) and then a byte that no encoding the import knows can hold: the
+  // import, which reads it all, refuses the file; the preview never gets there
+  const rows = oddRows(40000, 57);
+  const head = writeCsv(join(tmp, 'big.csv'), rows, { headers: ODD });
+  const buf = Buffer.concat([head, Buffer.from([0xff, 0x0d, 0x0a])]);
+  assert.ok(buf.length > 4 << 20);
+  const pv = await preview(srv.branch(7), buf, 'csv');
+  assert.equal(pv.status, 200, pv.text);
+  assert.deepEqual(pv.body.columns.map((c) => c.header), ODD);
+  assert.equal(col(pv.body, '党员名字').samples.length, 3);
+  const r = await importWith(srv.branch(7), buf, 'csv', MAPPING(), '&dry_run=1');
+  assert.equal(r.status, 202, r.text);
+  const job = await waitJob(admin, r.body.id, 120000);
+  assert.ok(job.status === 'failed' || job.result?.failed, 'the whole file is read by the import');
+  assert.match(JSON.stringify(job), /编码/);
+});
