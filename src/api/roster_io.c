@@ -269,6 +269,7 @@ struct import_in {
 	int64_t org_id;
 	const char *format, *mode;
 	int dry_run;
+	const char *mapping;
 };
 static const char *const import_formats[] = {"xlsx", "csv", NULL};
 static const char *const import_modes[] = {"all", "good_only", NULL};
@@ -277,8 +278,134 @@ static const struct param import_params[] = {
 	PARAM_ENUM(struct import_in, format, import_formats, "应为 xlsx 或 csv"),
 	PARAM_ENUM(struct import_in, mode, import_modes, "应为 all 或 good_only"),
 	PARAM_BOOL(struct import_in, dry_run),
+	PARAM_STR(struct import_in, mapping, 4000),
 };
 static const struct params import_in = PARAMS(struct import_in, import_params);
+
+/* The organization whose remembered mappings the caller's own are (issue 20 #9): the one
+ * where the caller's import role sits, when it holds the import's organization (o), so
+ * that everyone importing under it finds the mapping; else o itself. */
+static int64_t mapping_org(struct request *req, const struct org_rec *o)
+{
+	int64_t role_org = 0;
+	auth_actor(req, "member.import", NULL, NULL, &role_org);
+	struct org_rec ro;
+	if (role_org > 0 && org_get(req->db, req->arena, role_org, &ro) == DB_OK &&
+	    strncmp(o->path, ro.path, strlen(ro.path)) == 0)
+		return role_org;
+	return o->id;
+}
+
+/* The import's organization from its inputs, in the caller's scope for member.import
+ * and member.write, and a body: false after setting the request's error. */
+static bool import_target(struct request *req, int64_t org_id, struct org_rec *o)
+{
+	if (!roster_org_in_scope(req, org_id, "member.import", o))
+		return false;
+	if (!scope_allows(req, "member.write", o->path)) {
+		req_fail(req, 404, "not_found", "党组织不存在");
+		return false;
+	}
+	if (req->body_len == 0) {
+		req_field_error(req, "body", "required", "请上传 .xlsx 或 .csv 文件");
+		return false;
+	}
+	return true;
+}
+
+static enum import_format upload_format(struct request *req, const char *format)
+{
+	return format ? (strcmp(format, "csv") == 0 ? IMPORT_CSV : IMPORT_XLSX)
+		      /* sniff: an xlsx is a zip */
+		      : req->body_len >= 4 && memcmp(req->body, "PK\3\4", 4) == 0 ? IMPORT_XLSX : IMPORT_CSV;
+}
+
+/* The upload's preview (import_preview), with the mapping remembered for its headers
+ * applied; NULL after setting the request's error. */
+static json_t *upload_preview(struct request *req, enum import_format format)
+{
+	char why[256] = "";
+	json_t *pv = import_preview(req->body, req->body_len, format, why, sizeof why);
+	if (!pv)
+		req_field_error(req, "body", "unreadable", why[0] ? why : "无法读取文件");
+	return pv;
+}
+
+/* POST /members/import/preview (issue 20 #9): the upload's header and a few rows, each
+ * column matched to a template field or left for the user to map, required fields
+ * still missing, masked samples; a mapping remembered for the same headers (at the
+ * import's organization or above it) comes applied. Reads; changes nothing. */
+struct preview_in {
+	int64_t org_id;
+	const char *format;
+};
+static const struct param preview_params[] = {
+	PARAM_ID(struct preview_in, org_id, "党组织编号无效"),
+	PARAM_ENUM(struct preview_in, format, import_formats, "应为 xlsx 或 csv"),
+};
+static const struct params preview_in = PARAMS(struct preview_in, preview_params);
+
+static void post_preview(struct request *req)
+{
+	const struct preview_in *in = req->in;
+	struct org_rec o;
+	if (!import_target(req, in->org_id, &o))
+		return;
+	json_t *pv = upload_preview(req, upload_format(req, in->format));
+	if (!pv)
+		return;
+	const char *saved = NULL;
+	enum db_rc rc = import_mapping_find(req->db, req->arena, o.path,
+					    json_string_value(json_object_get(pv, "signature")), &saved);
+	if (rc == DB_OK)
+		import_preview_saved(pv, saved);
+	else if (rc != DB_NOT_FOUND) {
+		json_decref(pv);
+		req_fail_db(req, rc);
+		return;
+	}
+	req_reply_json(req, 200, pv);
+}
+
+/* mapping= on an import (issue 20 #9): checked against the upload's header (nothing is
+ * imported when it does not fit), then remembered for these headers at mapping_org and
+ * audited. Sets o's mapping; false after setting the request's error. */
+static bool import_mapping(struct request *req, const struct org_rec *org, enum import_format format,
+			   const char *text, struct import_opts *o)
+{
+	json_t *mapping = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	json_t *pv = mapping ? upload_preview(req, format) : NULL;
+	if (!mapping) {
+		req_field_error(req, "mapping", "invalid", "列对应关系格式无效：应为“列序号 → 字段”的 JSON 对象");
+		return false;
+	}
+	const char *code = NULL;
+	char msg[256];
+	bool ok = pv && import_mapping_check(pv, mapping, o, &code, msg, sizeof msg);
+	if (pv && !ok)
+		req_field_error(req, "mapping", code, msg);
+	if (ok) {
+		char *mt = json_dumps(mapping, JSON_COMPACT | JSON_SORT_KEYS);
+		char *ht = json_dumps(json_object_get(pv, "headers"), JSON_COMPACT);
+		int64_t at = mapping_org(req, org);
+		enum db_rc rc = mt && ht ? import_mapping_save(req->db, at, json_string_value(json_object_get(pv, "signature")),
+							     ht, mt, auth_user_id(req), clock_now())
+					 : DB_ERROR;
+		free(mt);
+		free(ht);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			ok = false;
+		} else {
+			struct audit_event ev = {"member.import", "org", at, at, true,
+						 "保存导入文件的列对应关系（下次相同表头的文件自动套用）"};
+			ok = audit_record(req, &ev) == 0;
+		}
+	}
+	json_decref(pv);
+	json_decref(mapping);
+	return ok;
+}
 
 /* POST /members/import: records the job (this route's write transaction) and starts it
  * once that has committed; the answer is 202 with the job. Imports queue on the jobs
@@ -287,19 +414,12 @@ static void post_import(struct request *req)
 {
 	const struct import_in *in = req->in;
 	struct org_rec o;
-	if (!roster_org_in_scope(req, in->org_id, "member.import", &o))
+	if (!import_target(req, in->org_id, &o))
 		return;
-	if (!scope_allows(req, "member.write", o.path)) {
-		req_fail(req, 404, "not_found", "党组织不存在");
+	enum import_format format = upload_format(req, in->format);
+	struct import_opts mapped = {0};
+	if (in->mapping && !import_mapping(req, &o, format, in->mapping, &mapped))
 		return;
-	}
-	if (req->body_len == 0) {
-		req_field_error(req, "body", "required", "请上传 .xlsx 或 .csv 文件");
-		return;
-	}
-	enum import_format format = in->format ? (strcmp(in->format, "csv") == 0 ? IMPORT_CSV : IMPORT_XLSX)
-				    /* sniff: an xlsx is a zip */
-				    : req->body_len >= 4 && memcmp(req->body, "PK\3\4", 4) == 0 ? IMPORT_XLSX : IMPORT_CSV;
 	bool dry_run = in->dry_run == 1, good_only = in->mode && strcmp(in->mode, "good_only") == 0;
 	struct import_job *ij = import_job_new(req, &o);
 	if (!ij)
@@ -314,6 +434,12 @@ static void post_import(struct request *req)
 				   format == IMPORT_XLSX ? "xlsx" : "csv", "dry_run", dry_run, "good_only", good_only,
 				   "bytes", (json_int_t)req->body_len, "errors_file", ij->errtok, "errors_file_name",
 				   arena_printf(req->arena, "导入错误行_%s_%.4s%.2s%.2s.xlsx", o.name, day, day + 5, day + 8));
+	if (mapped.mapped) {
+		json_object_set_new(params, "mapped", json_true());
+		ij->o.mapped = true;
+		ij->o.map_header_row = mapped.map_header_row;
+		memcpy(ij->o.colmap, mapped.colmap, sizeof ij->o.colmap);
+	}
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;
@@ -1028,6 +1154,8 @@ static void get_job_file(struct request *req)
 static const struct route roster_io_routes[] = {
 	{"POST", "/api/v1/members/import", post_import, "member.import", RF_RAW_BODY | RF_TX_WRITE, IMPORT_CAP,
 	 "import members from .xlsx/.csv as a job", &import_in},
+	{"POST", "/api/v1/members/import/preview", post_preview, "member.import", RF_RAW_BODY | RF_TX_READ, IMPORT_CAP,
+	 "the header of an upload matched to the import's fields, for the column mapping", &preview_in},
 	{"GET", "/api/v1/members/import/template.xlsx", get_template, "member.import", 0, 0, "the import template"},
 	{"POST", "/api/v1/members/exports", post_export, "member.export", RF_TX_WRITE, 0,
 	 "export members (xlsx/csv) as a job, audited", &export_in},

@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 enum import_format { IMPORT_CSV, IMPORT_XLSX };
+/* at least the template's columns (import_internal.h checks) */
+#define IMPORT_MAX_FIELDS 32
 
 /* Called inside the transaction of the last batch that moves a committed import into
  * the roster, with the job's result (JSON text): marks the job done. DB_OK to commit. */
@@ -63,6 +65,12 @@ struct import_opts {
 	import_finish_fn finish; /* may be NULL */
 	import_hold_fn hold;     /* may be NULL: nobody else can take the job over */
 	void *finish_ctx;        /* for finish and hold */
+	/* issue 20 #9: a column mapping the user confirmed (import_mapping_check): the first
+	 * sheet's header is row map_header_row, and colmap gives each template column's file
+	 * column (-1: none); further sheets are matched by their headers as usual */
+	bool mapped;
+	long map_header_row;
+	int colmap[IMPORT_MAX_FIELDS];
 };
 
 /* The template's column headers, in order, and how many. */
@@ -102,6 +110,36 @@ void import_stand_aside_short(void);
  * errors (a missing column) on a row of their own. Rows past the listed errors are not
  * in it (the result says how many were listed). The number of rows written, or -1. */
 long import_errors_xlsx(const void *data, size_t len, enum import_format format, json_t *result, const char *path);
+
+/* Issue 20 #9, the column mapping (import_map.c). The preview of an upload: only the
+ * first sheet's first rows are read (the header: the first of 10 rows naming a required
+ * column, else the first with three or more cells; then a few data rows), and every
+ * decision is made here:
+ * {format, header_row, signature, columns:[{index, header, field|null, label|null,
+ *  source: "template"|"alias"|"ignored"|"saved"|null, required, samples:[…]}],
+ *  unmatched:[index…], missing_required:[{field, label}], fields:[{field, label,
+ *  required}], needs_mapping, saved}. Samples are masked where they hold 7 or more
+ * digits in a run (ID numbers, mobiles). NULL with why when the file is unreadable. */
+json_t *import_preview(const void *data, size_t len, enum import_format format, char *why, size_t whylen);
+/* Applies a remembered mapping (import_mapping_find's text) to a preview: its columns
+ * pre-mapped (source "saved"), unmatched and missing_required again, saved true. */
+void import_preview_saved(json_t *preview, const char *mapping);
+/* Checks the user's mapping (a JSON object: column index as text → field name, or ""
+ * for 不导入) against the preview's automatic matches, and sets o->mapped,
+ * map_header_row and colmap. False with a stable code and a Chinese message when a
+ * column is not in the file, a field is unknown, a field is given two columns, or a
+ * required field has none. */
+bool import_mapping_check(const json_t *preview, const json_t *mapping, struct import_opts *o, const char **code,
+			  char *msg, size_t msglen);
+/* The mapping remembered for signature at the nearest of the organizations on path
+ * (its own id last: "/1/17/" looks at 17, then 1), into *mapping (arena); DB_NOT_FOUND
+ * when none. */
+struct arena;
+enum db_rc import_mapping_find(struct db *db, struct arena *a, const char *path, const char *signature,
+			       const char **mapping);
+/* Remembers mapping (JSON text) for signature at org_id, replacing what was there. */
+enum db_rc import_mapping_save(struct db *db, int64_t org_id, const char *signature, const char *headers,
+			       const char *mapping, int64_t user_id, int64_t now);
 
 /* Writes the import template (headers and one example row) as .xlsx to path. 0 or -1. */
 int import_template_xlsx(const char *path, const char *tmpdir);

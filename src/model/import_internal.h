@@ -79,6 +79,12 @@ struct imp {
 };
 
 /* import_rows.c */
+/* The API field each column feeds ("id_number" …). */
+extern const char *const import_col_field[C__MAX];
+bool import_col_required(int c);
+/* The column header cell h names, by the template's own name (alias false) or by one of
+ * the words other systems use (alias true); -1 when none. */
+int import_header_col(const char *h, bool alias);
 void import_add_error(struct imp *m, long row, const char *column, const char *code, const char *message);
 /* The header row: maps the columns; IMP_HEADER (with why) when a required one is missing. */
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n);

@@ -19,7 +19,7 @@ const char *const import_headers[] = {
 const size_t import_nheaders = C__MAX;
 static const bool required_col[C__MAX] = {[C_NAME] = true, [C_ID] = true, [C_STATUS] = true, [C_JOINED] = true};
 /* the API field each column feeds, to name a column in errors */
-static const char *const col_field[C__MAX] = {
+const char *const import_col_field[C__MAX] = {
 	"name", "former_name", "sex", "id_number", "ethnicity", "native_place", "mobile", "address", "education",
 	"degree", "work_unit", "unit_type", "post", "category", "party_status", "state", "party_post", "joined_on",
 	"confirmed_on", "introducers", "dues_base", "dues_paid_to",
@@ -44,7 +44,7 @@ static void field_err(void *ctx, const char *field, const char *code, const char
 		return;
 	const char *column = field;
 	for (int c = 0; c < C__MAX; c++)
-		if (strcmp(col_field[c], field) == 0)
+		if (strcmp(import_col_field[c], field) == 0)
 			column = import_headers[c];
 	if (strcmp(field, "birth_date") == 0)
 		column = "身份证号码";
@@ -256,12 +256,47 @@ static bool header_is(const char *h, const char *text)
 	       (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF);
 }
 
+bool import_col_required(int c)
+{
+	return c >= 0 && c < C__MAX && required_col[c];
+}
+
+int import_header_col(const char *h, bool alias)
+{
+	while (*h == ' ' || *h == '*')
+		h++;
+	if (!alias) {
+		for (int c = 0; c < C__MAX; c++)
+			if (header_is(h, import_headers[c]))
+				return c;
+		return -1;
+	}
+	for (size_t k = 0; k < sizeof header_alias / sizeof header_alias[0]; k++)
+		if (header_is(h, header_alias[k].name))
+			return header_alias[k].col;
+	return -1;
+}
+
 /* Rows before the header that are titles ("某某党支部党员花名册", a date line) are passed
  * over: the header is the first row that names a required column, within this many. */
 #define HEADER_SEARCH_ROWS 10
 
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n)
 {
+	if (m->o->mapped && m->sheet_no == 0) {
+		/* a mapping the user confirmed (import_map.c): the header is where the preview
+		 * found it, its columns as mapped; the rows above it are titles */
+		(void)cells;
+		(void)n;
+		if (rowno < m->o->map_header_row)
+			return IMP_GO_ON;
+		for (int c = 0; c < C__MAX; c++)
+			m->colpos[c] = m->o->colmap[c];
+		m->header_done = true;
+		m->headers++;
+		m->header_row = rowno;
+		return IMP_GO_ON;
+	}
 	for (int c = 0; c < C__MAX; c++)
 		m->colpos[c] = -1;
 	for (size_t i = 0; i < n; i++) {

@@ -36,6 +36,9 @@ export const api = {
   memberHistory: (id) => http.get(`/members/${enc(id)}/history`),
   importMembers: (file, query, contentType) =>
     request('POST', '/members/import', { query, raw: file, contentType }),
+  // issue 20 #9 (wizard): the upload's header matched to the import's fields
+  importPreview: (file, query, contentType) =>
+    request('POST', '/members/import/preview', { query, raw: file, contentType }),
   importTemplate: () => request('GET', '/members/import/template.xlsx', { blob: true }),
   startExport: (query) => request('POST', '/members/exports', { query }),
   getJob: (id) => http.get(`/jobs/${enc(id)}`),

@@ -362,6 +362,21 @@ export default {
     noHistory: '暂无状态变更记录'
   },
   import: {
+    // issue 20 #9: the column mapping
+    map: {
+      title: '文件中有系统不认识的列名，请指定每一列对应的字段',
+      saved: '已按上次为相同表头保存的对应关系自动填好，请核对后确认',
+      missing: '尚未对应的必填项：',
+      none: '必填项均已对应',
+      headerRow: '表头在第 {row} 行',
+      cols: { header: '文件中的列', samples: '示例数据', field: '对应字段' },
+      skip: '不导入',
+      pick: '请选择',
+      required: '（必填）',
+      auto: '自动识别',
+      confirm: '按此对应关系校验',
+      remember: '确认后，系统将记住这组表头的对应关系，下次自动套用'
+    },
     errorsTruncated: '共 {n} 条错误，下表只列出前 {shown} 条；请修改后重新校验',
     errorsFile: '下载出错的 {n} 行（标注原因）',
     errorsFileHint: '在下载的表格中按“错误说明”修改后，删去前两列即可重新导入',
