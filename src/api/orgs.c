@@ -47,25 +47,53 @@ static bool credit_code_valid(const char *s)
 	return false;
 }
 
-/* A telephone number as people write one: digits with - ( ) + and spaces, 7 to 15
- * digits (a landline with its area code and extension, or a mobile). */
+/* A telephone number as people write one: 7 to 15 digits, grouped by single "-" or
+ * spaces, an area code in one pair of brackets, a leading "+" for a country code
+ * (021-6432 1234, (021) 64321234, +86 138 0013 8000, 6432 1234-801); it starts with a
+ * digit, "+" or "(" and ends with a digit (re-audit of issue 20 #17: "--1234567",
+ * "1234567-" and "((021))1234567" passed). */
 static bool phone_valid(const char *s)
 {
-	int digits = 0;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9')
+	int digits = 0, open = 0, close = 0;
+	if (!(*s == '+' || *s == '(' || (*s >= '0' && *s <= '9')))
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
 			digits++;
-		else if (!strchr("-()+ ", *s))
+			continue;
+		}
+		if (*p == '+') {
+			if (p != s)
+				return false;
+		} else if (*p == '(') {
+			if (open++ || (digits > 0 && p[-1] != ' ' && p[-1] != '+'))
+				return false;
+		} else if (*p == ')') {
+			if (close++ || !open || p[-1] < '0' || p[-1] > '9')
+				return false;
+		} else if (*p == '-' || *p == ' ') {
+			if (p[1] == *p)
+				return false;
+		} else
 			return false;
 	}
-	return digits >= 7 && digits <= 15;
+	size_t n = strlen(s);
+	return open == close && s[n - 1] >= '0' && s[n - 1] <= '9' && digits >= 7 && digits <= 15;
 }
 
-/* An organization code: letters, digits and - only. */
+static bool alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* An organization code: letters and digits, groups joined by single "-" (DZB-001);
+ * it starts and ends with a letter or digit ("-", "A--1" and "DZB-" were taken). */
 static bool org_code_valid(const char *s)
 {
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '-'))
+	if (!alnum(*s))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!alnum(*p) && !(*p == '-' && alnum(p[1])))
 			return false;
 	return true;
 }
@@ -118,9 +146,9 @@ static void read_org(struct request *req, json_t *b, struct org_rec *o, bool pat
 	if (o->label && !codes_valid("org_label", o->label))
 		req_field_error(req, "label", "invalid_code", "习惯称谓无效");
 	if (o->phone && !phone_valid(o->phone))
-		req_field_error(req, "phone", "invalid_phone", "联系电话应为 7 至 15 位数字，可含区号分隔符“-”");
+		req_field_error(req, "phone", "invalid_phone", "联系电话应为 7 至 15 位数字，可用“-”、空格或括号分隔（如 021-6432 1234、13800138000）");
 	if (o->code && !org_code_valid(o->code))
-		req_field_error(req, "code", "invalid_code", "组织代码只能包含字母、数字和“-”");
+		req_field_error(req, "code", "invalid_code", "组织代码由字母和数字组成，可用单个“-”分隔，以字母或数字开头和结尾（如 DZB-001）");
 	if (o->credit_code && !credit_code_valid(o->credit_code))
 		req_field_error(req, "credit_code", "credit_code_invalid", "统一社会信用代码无效（18位，校验位不符）");
 	struct date today = roster_today(), d;

@@ -28,6 +28,7 @@ export default {
     view: '查看',
     loading: '加载中…',
     empty: '暂无数据',
+    loadFailed: '加载失败，请稍后重试',
     yes: '是',
     no: '否',
     all: '全部',

@@ -7,9 +7,10 @@
 import { reactive } from 'vue'
 
 export function useKeyset(fetchPage) {
-  const st = reactive({ stack: [null], next: null, total: 0, pages: 1, items: [], loading: false, limit: 20 })
+  const st = reactive({ stack: [null], next: null, total: 0, pages: 1, items: [], loading: false, failed: false, limit: 20 })
   async function fetchAt(last) {
     st.loading = true
+    st.failed = false
     try {
       const cursor = st.stack[st.stack.length - 1]
       const arg = last ? { limit: st.limit, last: 1 }
@@ -26,6 +27,8 @@ export function useKeyset(fetchPage) {
       st.items = []
       st.next = null
       st.total = 0
+      st.pages = 1 // nor its page count ("第 1 / 21 页" over an empty table)
+      st.failed = true // the table says the query failed, not that nothing matched
       throw e
     } finally {
       st.loading = false
