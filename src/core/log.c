@@ -1,6 +1,7 @@
 /* log.c: see log.h. */
 #include "core/log.h"
 #include "core/clock.h"
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_fp;
@@ -124,8 +126,17 @@ static void access_flush_locked(void)
 	if (!access_len)
 		return;
 	FILE *fp = log_fp ? log_fp : stderr;
-	fwrite(access_buf, 1, access_len, fp);
 	fflush(fp);
+	/* one write(2) for the batch (a line-buffered fwrite wrote it in several) */
+	int fd = fileno(fp);
+	for (size_t off = 0; off < access_len;) {
+		ssize_t n = write(fd, access_buf + off, access_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* a full disk: the lines are lost, as fputs would have lost them */
+		off += (size_t)n;
+	}
 	access_len = 0;
 }
 

@@ -117,7 +117,8 @@ struct cached {
 
 static struct cached *cache[STATIC_CACHE_SLOTS];
 static size_t cache_bytes;
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+/* read-locked to serve (both workers at once), write-locked to check, add or drop */
+static pthread_rwlock_t cache_mu = PTHREAD_RWLOCK_INITIALIZER;
 
 static size_t cache_slot(const char *key)
 {
@@ -145,29 +146,35 @@ static bool cache_serve(struct request *req, const char *key)
 {
 	size_t slot = cache_slot(key);
 	double now = clock_mono_ms();
-	pthread_mutex_lock(&cache_mu);
+	pthread_rwlock_rdlock(&cache_mu);
 	struct cached *c = cache[slot];
-	if (!c || strcmp(c->key, key) != 0) {
-		pthread_mutex_unlock(&cache_mu);
-		return false;
-	}
-	if (now - c->checked > STATIC_CHECK_MS) {
+	if (c && strcmp(c->key, key) == 0 && now - c->checked > STATIC_CHECK_MS) {
+		/* due for a check: under the write lock, and looked up again */
+		pthread_rwlock_unlock(&cache_mu);
+		pthread_rwlock_wrlock(&cache_mu);
+		c = cache[slot];
 		struct stat st;
-		if (lstat(c->file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != c->ino || st.st_size != c->size ||
-		    st.st_mtim.tv_sec != c->mtime.tv_sec || st.st_mtim.tv_nsec != c->mtime.tv_nsec) {
-			cache[slot] = NULL;
-			cached_free(c);
-			pthread_mutex_unlock(&cache_mu);
-			return false;
+		if (c && strcmp(c->key, key) == 0 && now - c->checked > STATIC_CHECK_MS) {
+			if (lstat(c->file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_ino != c->ino || st.st_size != c->size ||
+			    st.st_mtim.tv_sec != c->mtime.tv_sec || st.st_mtim.tv_nsec != c->mtime.tv_nsec) {
+				cache[slot] = NULL;
+				cached_free(c);
+				c = NULL;
+			} else {
+				c->checked = now;
+			}
 		}
-		c->checked = now;
+	}
+	if (!c || strcmp(c->key, key) != 0) {
+		pthread_rwlock_unlock(&cache_mu);
+		return false;
 	}
 	char *body = arena_memdup(req->arena, c->body, c->len);
 	const char *etag = arena_strdup(req->arena, c->etag);
 	size_t len = c->len;
 	const char *type = c->type, *cc = c->cache_control;
 	bool gz = c->gz, vary = c->vary;
-	pthread_mutex_unlock(&cache_mu);
+	pthread_rwlock_unlock(&cache_mu);
 	/* the same headers, in the same order, as the slow path below */
 	if (gz)
 		req_add_header_static(req, "Content-Encoding", "gzip");
@@ -213,12 +220,12 @@ static void cache_put(const char *key, const char *file, const struct stat *st, 
 	c->size = st->st_size;
 	c->mtime = st->st_mtim;
 	c->checked = clock_mono_ms();
-	pthread_mutex_lock(&cache_mu);
+	pthread_rwlock_wrlock(&cache_mu);
 	size_t slot = cache_slot(key);
 	struct cached *old = cache[slot];
 	size_t after = cache_bytes - (old ? old->len : 0) + len;
 	if (!c->key || !c->file || !c->body || !c->etag || after > STATIC_CACHE_BYTES) {
-		pthread_mutex_unlock(&cache_mu);
+		pthread_rwlock_unlock(&cache_mu);
 		c->len = 0;
 		free(c->key);
 		free(c->file);
@@ -230,7 +237,7 @@ static void cache_put(const char *key, const char *file, const struct stat *st, 
 	cached_free(old); /* a slot holds one path: a colliding one replaces it */
 	cache_bytes += len;
 	cache[slot] = c;
-	pthread_mutex_unlock(&cache_mu);
+	pthread_rwlock_unlock(&cache_mu);
 }
 
 void static_serve(struct request *req)
