@@ -295,6 +295,7 @@ const ONCE_TARGETS = [
   { re: /^首页: the whole district’s dashboard right after a write/, max: 300, unit: 'ms', issue: 19 },
   { re: /^年度报告: the district’s DOCX report/, max: 2000, unit: 'ms', issue: 19 },
   { re: /^export of the whole district to \.xlsx/, max: 20, unit: 's', issue: 21 },
+  { re: /^server anonymous memory at 256 connections/, max: 32, unit: 'MiB', issue: 21 },
 ];
 
 // ---- session --------------------------------------------------------------------
@@ -527,6 +528,31 @@ async function mainSqlite() {
     results.notes.push('Kept fixed-organization rows, and why: “10% subtree” first and next page (the line earlier runs and the PostgreSQL section compare with; a next page needs one organization’s cursor), the leaf branch’s next page (same), one member’s detail, the whole district’s statistics (the district is one organization), the tree pages of a community and of a street (issue 20’s figures), and the static ceilings.');
     const A = await scenario('a. members list, 10% subtree, first page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env });
     if (page1.next_cursor) await scenario('a. members list, 10% subtree, next page', `${srv.base}/api/v1/members?org_id=${best.id}&limit=20&cursor=${encodeURIComponent(page1.next_cursor)}`, { env });
+    // issue 21 #8: the server's own memory at 256 connections on the list pages: the 10%
+    // subtree's first page, then a random organization of each size class, at c=256;
+    // RssAnon sampled every 200 ms (its peak; VmHWM counts the mmap'd database file too)
+    const MEM_NAME = 'server anonymous memory at 256 connections on the list pages';
+    if (!MATCH || MATCH.test(MEM_NAME)) {
+      const rssAnon = () => Number((readFileSync(`/proc/${srv.child.pid}/status`, 'utf8').match(/RssAnon:\s+(\d+)/) || [])[1] || 0);
+      const before = rssAnon();
+      let peak = before;
+      const t = setInterval(() => { try { peak = Math.max(peak, rssAnon()); } catch { /* exited */ } }, 200);
+      const secs = Math.min(SECONDS, QUICK ? 5 : 10);
+      const runs = [];
+      try {
+        await drain(srv.base);
+        runs.push(await wrkAsync(`${srv.base}/api/v1/members?org_id=${best.id}&limit=20`, { env, conns: 256, seconds: secs }));
+        for (const c of classes.filter((k) => k.pick.length)) {
+          await drain(srv.base);
+          runs.push(await wrkAsync(`${srv.base}/`, { script: 'bench/orgs.lua', env: { DJ_COOKIE: sess.cookie, DJ_IDS: c.file, DJ_PATH: '/api/v1/members?org_id=%d&limit=20' }, conns: 256, seconds: secs }));
+        }
+      } finally { clearInterval(t); }
+      const after = rssAnon(), v = vm(srv.child.pid);
+      const mib = (kb) => (kb / 1024).toFixed(1);
+      const ok = runs.filter(Boolean);
+      results.once.push({ name: MEM_NAME, value: `${mib(peak)} MiB peak RssAnon (${mib(before)} before, ${mib(after)} after; VmHWM ${mib(v.hwm)} MiB with the mapped database) over ${ok.length} runs of ${secs} s at c=256: 10% subtree first page ${ok[0] ? ok[0].rps.toFixed(0) : 'n/a'} req/s, then each size class (${ok.slice(1).map((r) => `${r.rps.toFixed(0)}`).join(', ')} req/s; ${ok.reduce((n, r) => n + badOf(r), 0)} non-2xx/errors)` });
+      log(`${MEM_NAME}: ${results.once.at(-1).value}`);
+    }
     if (leaf1.next_cursor) await scenario('a. members list, leaf branch, next page', `${srv.base}/api/v1/members?org_id=${leaf.id}&limit=20&cursor=${encodeURIComponent(leaf1.next_cursor)}`, { env });
     AL = classRows.xs || A;
     await scenario('b. one member’s detail', `${srv.base}/api/v1/members/${memberId}`, { env });

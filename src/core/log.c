@@ -1,6 +1,7 @@
 /* log.c: see log.h. */
 #include "core/log.h"
 #include "core/clock.h"
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_fp;
@@ -15,10 +17,13 @@ static char log_path[4096];
 static enum log_level log_min = LOG_INFO;
 static volatile sig_atomic_t reopen_flag;
 static const char *const level_names[LOG_LEVEL__MAX] = {"debug", "info", "warn", "error"};
+static void access_flush_locked(void);
+static void flusher_halt(void);
 
 int log_open(const char *path, enum log_level min)
 {
 	pthread_mutex_lock(&log_mu);
+	access_flush_locked();
 	log_min = min;
 	if (log_fp && log_fp != stderr)
 		fclose(log_fp);
@@ -41,6 +46,7 @@ int log_open(const char *path, enum log_level min)
 
 void log_close(void)
 {
+	flusher_halt();
 	pthread_mutex_lock(&log_mu);
 	if (log_fp && log_fp != stderr)
 		fclose(log_fp);
@@ -84,9 +90,9 @@ void log_json_escape(char *buf, size_t cap, size_t *len, const char *s)
 	*len = n;
 }
 
-static void write_line(const char *line)
+/* Reopens the file after SIGHUP (log_mu held). */
+static void reopen_if_asked(void)
 {
-	pthread_mutex_lock(&log_mu);
 	if (reopen_flag && log_path[0]) {
 		reopen_flag = 0;
 		FILE *f = fopen(log_path, "a");
@@ -97,6 +103,106 @@ static void write_line(const char *line)
 			log_fp = f;
 		}
 	}
+}
+
+/* ---- access lines, written in batches ----------------------------------------------
+ * One write(2) per request was ~6% of the server's CPU on a 1 KB static file (issue 21
+ * #4): access lines are appended to a buffer, and a flusher thread writes what gathered
+ * ACCESS_DELAY_US after the first line of a batch (or at once when the buffer is past
+ * half full). Every other line (log_msg) first writes the pending access lines, so the
+ * file keeps the order of events; log_close and a reopen flush too. At most the last
+ * millisecond of access lines is lost if the process dies. */
+#define ACCESS_BUF 65536
+#define ACCESS_DELAY_US 1000
+static char access_buf[ACCESS_BUF];
+static size_t access_len;
+static pthread_cond_t access_cv = PTHREAD_COND_INITIALIZER;
+static pthread_t flusher;
+static bool flusher_on, flusher_stop;
+
+/* Writes the pending access lines (log_mu held). */
+static void access_flush_locked(void)
+{
+	if (!access_len)
+		return;
+	FILE *fp = log_fp ? log_fp : stderr;
+	fflush(fp);
+	/* one write(2) for the batch (a line-buffered fwrite wrote it in several) */
+	int fd = fileno(fp);
+	for (size_t off = 0; off < access_len;) {
+		ssize_t n = write(fd, access_buf + off, access_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* a full disk: the lines are lost, as fputs would have lost them */
+		off += (size_t)n;
+	}
+	access_len = 0;
+}
+
+static void *flusher_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&log_mu);
+	while (!flusher_stop) {
+		if (!access_len) {
+			pthread_cond_wait(&access_cv, &log_mu);
+			continue;
+		}
+		pthread_mutex_unlock(&log_mu);
+		struct timespec d = {0, ACCESS_DELAY_US * 1000L};
+		nanosleep(&d, NULL);
+		pthread_mutex_lock(&log_mu);
+		reopen_if_asked();
+		access_flush_locked();
+	}
+	access_flush_locked();
+	pthread_mutex_unlock(&log_mu);
+	return NULL;
+}
+
+static void flusher_halt(void)
+{
+	pthread_mutex_lock(&log_mu);
+	bool on = flusher_on;
+	flusher_stop = true;
+	flusher_on = false;
+	pthread_cond_signal(&access_cv);
+	pthread_mutex_unlock(&log_mu);
+	if (on)
+		pthread_join(flusher, NULL);
+	flusher_stop = false;
+}
+
+static void write_access(const char *line, size_t n)
+{
+	pthread_mutex_lock(&log_mu);
+	if (!flusher_on && !flusher_stop)
+		flusher_on = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
+	if (!flusher_on || access_len + n + 1 > ACCESS_BUF) {
+		reopen_if_asked();
+		access_flush_locked();
+	}
+	if (n + 1 > ACCESS_BUF || !flusher_on) {
+		FILE *fp = log_fp ? log_fp : stderr;
+		fwrite(line, 1, n, fp);
+		fputc('\n', fp);
+	} else {
+		memcpy(access_buf + access_len, line, n);
+		access_buf[access_len + n] = '\n';
+		bool first = !access_len;
+		access_len += n + 1;
+		if (first || access_len > ACCESS_BUF / 2)
+			pthread_cond_signal(&access_cv);
+	}
+	pthread_mutex_unlock(&log_mu);
+}
+
+static void write_line(const char *line)
+{
+	pthread_mutex_lock(&log_mu);
+	reopen_if_asked();
+	access_flush_locked();
 	FILE *fp = log_fp ? log_fp : stderr;
 	fputs(line, fp);
 	fputc('\n', fp);
@@ -105,8 +211,8 @@ static void write_line(const char *line)
 
 static size_t put_head(char *buf, size_t cap, const char *level, const char *req_id)
 {
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
+	struct timespec tv;
+	clock_gettime(CLOCK_REALTIME, &tv);
 	/* the formatted second, once per second per thread (every request logs a line) */
 	static _Thread_local time_t ts_sec = -1;
 	static _Thread_local char ts[32];
@@ -116,12 +222,30 @@ static size_t put_head(char *buf, size_t cap, const char *level, const char *req
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
 		ts_sec = tv.tv_sec;
 	}
-	int n = snprintf(buf, cap, "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\"", ts, (int)(tv.tv_usec / 1000), level);
-	size_t len = (size_t)n;
+	size_t len = 0, n = strlen(ts), ln = strlen(level);
+	if (n + ln + 64 > cap)
+		return 0;
+	memcpy(buf, "{\"ts\":\"", 7);
+	len = 7;
+	memcpy(buf + len, ts, n);
+	len += n;
+	int ms = (int)(tv.tv_nsec / 1000000);
+	buf[len++] = '.';
+	buf[len++] = (char)('0' + ms / 100);
+	buf[len++] = (char)('0' + ms / 10 % 10);
+	buf[len++] = (char)('0' + ms % 10);
+	memcpy(buf + len, "Z\",\"level\":\"", 12);
+	len += 12;
+	memcpy(buf + len, level, ln);
+	len += ln;
+	buf[len++] = '"';
+	buf[len] = 0;
 	if (req_id) {
-		len += (size_t)snprintf(buf + len, cap - len, ",\"req\":\"");
+		memcpy(buf + len, ",\"req\":\"", 8);
+		len += 8;
 		log_json_escape(buf, cap, &len, req_id);
-		len += (size_t)snprintf(buf + len, cap - len, "\"");
+		buf[len++] = '"';
+		buf[len] = 0;
 	}
 	return len;
 }
@@ -147,16 +271,45 @@ void log_msg(enum log_level lvl, const char *req_id, const char *fmt, ...)
 static void put_str(char *buf, size_t cap, size_t *len, const char *key, const char *val)
 {
 	const size_t reserve = 160; /* status, ms, bytes and the closing brace */
-	if (!val || *len + strlen(key) + 16 + reserve >= cap)
+	size_t kn = strlen(key);
+	if (!val || *len + kn + 16 + reserve >= cap)
 		return;
-	*len += (size_t)snprintf(buf + *len, cap - *len, ",\"%s\":\"", key);
+	char *o = buf + *len;
+	*o++ = ',';
+	*o++ = '"';
+	memcpy(o, key, kn);
+	o += kn;
+	memcpy(o, "\":\"", 3);
+	*len += kn + 5;
 	size_t limit = *len + 512 + 8;
 	if (limit > cap - reserve)
 		limit = cap - reserve;
 	log_json_escape(buf, limit, len, val);
 	if (*len >= limit)
 		*len = limit - 1;
-	*len += (size_t)snprintf(buf + *len, cap - *len, "\"");
+	buf[(*len)++] = '"';
+	buf[*len] = 0;
+}
+
+/* The access line by hand (snprintf's formatting was ~5% of a static file's CPU):
+ * the same bytes as put_head + put_str + "%d/%.3f/%llu" gave. */
+static char *put_lit(char *o, const char *lit, size_t n)
+{
+	memcpy(o, lit, n);
+	return o + n;
+}
+
+static char *put_u64(char *o, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*o++ = tmp[--n];
+	return o;
 }
 
 void log_access_line(const struct log_access *a)
@@ -165,12 +318,39 @@ void log_access_line(const struct log_access *a)
 		return;
 	char buf[2048];
 	size_t len = put_head(buf, sizeof buf, "info", a->req_id);
-	len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"msg\":\"access\"");
+	static const char msg[] = ",\"msg\":\"access\"";
+	memcpy(buf + len, msg, sizeof msg - 1);
+	len += sizeof msg - 1;
 	put_str(buf, sizeof buf, &len, "method", a->method);
 	put_str(buf, sizeof buf, &len, "route", a->route);
 	put_str(buf, sizeof buf, &len, "path", a->path);
 	put_str(buf, sizeof buf, &len, "ip", a->ip);
 	put_str(buf, sizeof buf, &len, "user", a->user);
-	snprintf(buf + len, sizeof buf - len, ",\"status\":%d,\"ms\":%.3f,\"bytes\":%llu}", a->status, a->ms, a->bytes);
-	write_line(buf);
+	/* put_str leaves 160 bytes for these */
+	char *o = buf + len;
+	o = put_lit(o, ",\"status\":", 10);
+	if (a->status < 0) {
+		*o++ = '-';
+		o = put_u64(o, (unsigned long long)-(long long)a->status);
+	} else {
+		o = put_u64(o, (unsigned long long)a->status);
+	}
+	double ms = a->ms;
+	if (ms >= 0 && ms < 1e12) {
+		unsigned long long us = (unsigned long long)(ms * 1000.0 + 0.5);
+		o = put_lit(o, ",\"ms\":", 6);
+		o = put_u64(o, us / 1000);
+		*o++ = '.';
+		unsigned f = (unsigned)(us % 1000);
+		*o++ = (char)('0' + f / 100);
+		*o++ = (char)('0' + f / 10 % 10);
+		*o++ = (char)('0' + f % 10);
+	} else {
+		o += snprintf(o, 64, ",\"ms\":%.3f", ms);
+	}
+	o = put_lit(o, ",\"bytes\":", 9);
+	o = put_u64(o, a->bytes);
+	*o++ = '}';
+	*o = 0;
+	write_access(buf, (size_t)(o - buf));
 }

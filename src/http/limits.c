@@ -11,6 +11,7 @@
 #include "http/request.h"
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +98,10 @@ void limits_check_head(struct request *req)
  * before closing the socket, so a tracked descriptor is always still ours. */
 struct conn_track {
 	int fd;
-	double phase_start; /* clock_mono_ms when the current header phase began */
-	bool in_request;
+	/* written by the connection's worker without the list lock (twice a request: a
+	 * mutex shared by every worker, issue 21 #4), read by the sweep under it */
+	_Atomic double phase_start; /* clock_mono_ms when the current header phase began */
+	_Atomic bool in_request;
 	struct conn_track *prev, *next;
 };
 
@@ -155,10 +158,9 @@ void limits_track_request(struct MHD_Connection *conn, bool in_request)
 	struct conn_track *t = ci ? ci->socket_context : NULL;
 	if (!t)
 		return;
-	pthread_mutex_lock(&track_mu);
-	t->in_request = in_request;
-	t->phase_start = clock_mono_ms();
-	pthread_mutex_unlock(&track_mu);
+	/* the record is freed only by the close notification, on this same worker */
+	atomic_store_explicit(&t->phase_start, clock_mono_ms(), memory_order_relaxed);
+	atomic_store_explicit(&t->in_request, in_request, memory_order_release);
 }
 
 void limits_sweep_slow_headers(void)
@@ -167,7 +169,8 @@ void limits_sweep_slow_headers(void)
 	int n = 0;
 	pthread_mutex_lock(&track_mu);
 	for (struct conn_track *t = tracked; t; t = t->next)
-		if (!t->in_request && t->phase_start < limit && t->fd >= 0) {
+		if (!atomic_load_explicit(&t->in_request, memory_order_acquire) &&
+		    atomic_load_explicit(&t->phase_start, memory_order_relaxed) < limit && t->fd >= 0) {
 			shutdown(t->fd, SHUT_RDWR);
 			t->fd = -1; /* once */
 			n++;

@@ -201,6 +201,15 @@ void req_add_header(struct request *req, const char *name, const char *value)
 	req->headers = h;
 }
 
+void req_add_header_static(struct request *req, const char *name, const char *value)
+{
+	struct req_header *h = arena_alloc_raw(req->arena, sizeof *h);
+	h->name = name;
+	h->value = value;
+	h->next = req->headers;
+	req->headers = h;
+}
+
 static void hook_add(struct request *req, struct req_hook **list, int (*fn)(struct request *req, void *ctx), void *ctx)
 {
 	struct req_hook *h = arena_alloc(req->arena, sizeof *h);

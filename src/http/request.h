@@ -178,4 +178,7 @@ void req_on_failure(struct request *req, int (*fn)(struct request *req, void *ct
 void req_after_commit(struct request *req, int (*fn)(struct request *req, void *ctx), void *ctx);
 /* Adds a response header (name and value copied into the arena). */
 void req_add_header(struct request *req, const char *name, const char *value);
+/* The same without copying: name and value must outlive the request (literals, or
+ * strings in req's arena). */
+void req_add_header_static(struct request *req, const char *name, const char *value);
 #endif

@@ -134,7 +134,7 @@ test('R9 long URI gets 414, huge headers get 431', async () => {
   headersOk(r.headers);
   const q = await api(srv, 'GET', '/healthz?x=' + 'b'.repeat(9000));
   problemOk(null, q, 414, 'uri_too_long');
-  const h = await api(srv, 'GET', '/healthz', { headers: { 'x-big': 'c'.repeat(40000) } });
+  const h = await api(srv, 'GET', '/healthz', { headers: { 'x-big': 'c'.repeat(20000) } });
   problemOk(null, h, 431, 'headers_too_large');
   headersOk(h.headers);
 });
