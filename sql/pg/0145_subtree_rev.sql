@@ -1,6 +1,6 @@
 -- 0145_subtree_rev: see sql/sqlite/0145_subtree_rev.sql. Members' additions and removals
--- are statement-level (a bulk insert raises each ancestor once, as 0040's counters do);
--- a change of a member or of an organization is row-level; TRUNCATE of members raises
+-- and changes are statement-level (a bulk insert raises each ancestor once, as 0040's
+-- counters do); a change of an organization is row-level; TRUNCATE of members raises
 -- every organization's path (PostgreSQL only: SQLite has no TRUNCATE).
 CREATE TABLE subtree_rev (
   anc_path TEXT NOT NULL PRIMARY KEY,
@@ -39,16 +39,19 @@ END $$;
 CREATE TRIGGER members_subtree_rev_del AFTER DELETE ON members
   REFERENCING OLD TABLE AS str_old FOR EACH STATEMENT EXECUTE FUNCTION members_subtree_rev_del();
 
+-- any column (the roster's list pages show most), statement-level over the transition
+-- tables as the additions: a bulk update raises each ancestor once
 CREATE FUNCTION members_subtree_rev_upd() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM subtree_rev_bump(OLD.org_path);
-  PERFORM subtree_rev_bump(NEW.org_path);
+  INSERT INTO subtree_rev (anc_path, rev)
+  SELECT DISTINCT substr(m.org_path, 1, p.k::int), 1::bigint
+  FROM (SELECT org_path FROM str_old UNION SELECT org_path FROM str_new) m JOIN path_positions p
+    ON p.k >= 2 AND p.k <= length(m.org_path) AND substr(m.org_path, p.k::int, 1) = '/'
+  ON CONFLICT (anc_path) DO UPDATE SET rev = subtree_rev.rev + 1;
   RETURN NULL;
 END $$;
-CREATE TRIGGER members_subtree_rev_upd AFTER UPDATE OF org_id, org_path, stats_key, state ON members
-  FOR EACH ROW WHEN (OLD.org_id IS DISTINCT FROM NEW.org_id OR OLD.org_path IS DISTINCT FROM NEW.org_path
-    OR OLD.stats_key IS DISTINCT FROM NEW.stats_key OR OLD.state IS DISTINCT FROM NEW.state)
-  EXECUTE FUNCTION members_subtree_rev_upd();
+CREATE TRIGGER members_subtree_rev_upd AFTER UPDATE ON members
+  REFERENCING OLD TABLE AS str_old NEW TABLE AS str_new FOR EACH STATEMENT EXECUTE FUNCTION members_subtree_rev_upd();
 
 CREATE FUNCTION members_subtree_rev_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,8 +1,8 @@
 -- 0145_subtree_rev: a revision of each organization subtree's members and organizations
 -- (issue 19, 首页 cold after a write). The row of every ancestor path of what changed
 -- (the path's prefixes ending at '/', enumerated with 0121's path_positions) rises when
--- a member is added, removed, moved (org_id, org_path) or changes what the statistics
--- pass counts (stats_key, state), and when an organization is added, removed or changes
+-- a member is added, removed or changed (any column: a move, what the statistics pass
+-- counts, what the roster's list pages show), and when an organization is added, removed or changes
 -- what its figures and R-ORG alerts read (path, parent, name, type, domain, 两新, term,
 -- committee; its formal count n_formal changes only with a member, above). A path
 -- without a row is at revision 0: nothing below it changed since this migration. The
@@ -30,9 +30,9 @@ BEGIN
   ON CONFLICT (anc_path) DO UPDATE SET rev = rev + 1;
 END;
 
-CREATE TRIGGER members_subtree_rev_upd AFTER UPDATE OF org_id, org_path, stats_key, state ON members
-WHEN OLD.org_id IS NOT NEW.org_id OR OLD.org_path IS NOT NEW.org_path OR OLD.stats_key IS NOT NEW.stats_key
-  OR OLD.state IS NOT NEW.state
+-- (any column: the roster's list pages of the subtree show most of them, and are kept at
+-- this revision too (src/api/members.c); the old path and, when it moved, the new one)
+CREATE TRIGGER members_subtree_rev_upd AFTER UPDATE ON members
 BEGIN
   INSERT INTO subtree_rev (anc_path, rev)
   SELECT substr(OLD.org_path, 1, k), 1
@@ -41,6 +41,7 @@ BEGIN
   INSERT INTO subtree_rev (anc_path, rev)
   SELECT substr(NEW.org_path, 1, k), 1
   FROM path_positions WHERE k >= 2 AND k <= length(NEW.org_path) AND substr(NEW.org_path, k, 1) = '/'
+    AND NEW.org_path IS NOT OLD.org_path
   ON CONFLICT (anc_path) DO UPDATE SET rev = rev + 1;
 END;
 

@@ -11,6 +11,7 @@
 #include "auth/session.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/jsonw.h"
 #include "config.h"
 #include "core/crypto.h"
 #include "http/input.h"
@@ -20,6 +21,8 @@
 #include "model/grid.h"
 #include "model/org.h"
 #include "model/member.h"
+#include "model/revcache.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,6 +265,10 @@ static enum db_rc page_cursor(struct request *req, const struct member_list_quer
 	return DB_OK;
 }
 
+/* Built first pages (see get_members): 512 of ~4–10 KB (20 rows), a few MiB at most,
+ * each slot reused in turn. */
+REVCACHE_BLOB_DEFINE(page_cache, 512);
+
 static void get_members(struct request *req)
 {
 	const struct members_in *in = req->in;
@@ -309,6 +316,37 @@ static void get_members(struct request *req)
 			return;
 		}
 	}
+	/* issue 21 #2: a page of one organization's subtree is built once per (organization,
+	 * filter, keyset) at the subtree's revision (0145 subtree_rev: raised by every write
+	 * to a member in it, an organization added, removed, renamed or moved in it; a write
+	 * elsewhere in the district leaves it be). The scope is checked above on each request (the range
+	 * is the caller's) and the page is the same for everyone whose range it is. Not kept:
+	 * pages by number, text searches (an ID number or a mobile in a key), keys too long. */
+	char ck[700];
+	int kl = -1;
+	int64_t epoch = 0, prev = -1;
+	if (!numbered && in->f.org_id > 0 && q.nranges == 1 && !in->f.q) {
+		const struct member_filter_in *fi = &in->f;
+#define S_(x) ((x) ? (x) : "")
+		kl = snprintf(ck, sizeof ck, "%lld|%lld|%s|%s|%s|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%lld", (long long)fi->org_id,
+			      (long long)limit, S_(fi->party_status), S_(fi->state), S_(fi->edu_group),
+			      S_(q.f.birth_after), S_(q.f.birth_upto), S_(fi->sex), S_(fi->ethnicity), S_(fi->joined_from),
+			      S_(fi->joined_to), fi->two_new, S_(fi->sort), S_(fi->age_band), ckey, (long long)cid);
+#undef S_
+		if (kl > 0 && (size_t)kl < sizeof page_cache_slots[0].prefix &&
+		    (rc = member_list_revision(req->db, q.prefix[0], &epoch, &prev)) != DB_OK) {
+			req_fail_db(req, rc);
+			return;
+		}
+		if (kl <= 0 || (size_t)kl >= sizeof page_cache_slots[0].prefix)
+			prev = -1;
+		char *hit;
+		size_t hlen;
+		if (prev >= 0 && revcache_get_blob(&page_cache, ck, epoch, prev, 0, req->arena, &hit, &hlen)) {
+			req_reply_raw(req, 200, "application/json", hit, hlen);
+			return;
+		}
+	}
 	rc = member_filter_page(req->db, req->arena, &q, ckey, cid, (int)limit, &rows, &n, numbered ? NULL : &total);
 	if (rc != DB_OK) {
 		req_fail_db(req, rc);
@@ -319,10 +357,13 @@ static void get_members(struct request *req)
 	for (size_t i = 0; i < shown; i++)
 		member_list_write(w, &rows[i].r, rows[i].org_name);
 	const char *next = n > (size_t)limit ? roster_cursor_encode(req, rows[shown - 1].key, rows[shown - 1].id) : NULL;
-	if (numbered)
+	if (numbered) {
 		req_list_end_page(req, w, next, total, page, pages);
-	else
+	} else {
 		req_list_end(req, w, next, total);
+		if (prev >= 0 && req->status == 200)
+			revcache_put_blob(&page_cache, ck, epoch, prev, 0, w->buf, w->len);
+	}
 }
 
 struct member_in {

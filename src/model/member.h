@@ -210,6 +210,10 @@ enum db_rc member_seek(struct db *db, struct arena *a, const struct member_filte
  * member.update. Ciphertexts are arena-owned. */
 void member_bind_record(struct db_stmt *st, int base, struct arena *a, const struct member_rec *r, int64_t stamp);
 enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev);
+/* The revision of what the subtree at path shows (0145 subtree_rev: raised by every write
+ * to a member of the subtree, an organization added, removed, renamed or moved in it)
+ * with member_rev's epoch; *rev -1 when there is none. */
+enum db_rc member_list_revision(struct db *db, const char *path, int64_t *epoch, int64_t *rev);
 enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, int64_t *n);
 /* The members on the roster (在册) of the subtree [prefix, end) and of them 正式党员,
  * from the organizations' counters (0115): what stats_members counts as total and

@@ -202,6 +202,7 @@ enum member_query_stmt {
 	STMT_MEMBER_SUBTREE_TOTAL,
 	STMT_MEMBER_COUNT_PACKED,
 	STMT_MEMBER_REV,
+	STMT_MEMBER_LIST_REV,
 	STMT_MEMBER_COUNT_NAME,
 	STMT_MEMBER_COUNT_JOINED,
 	PAGE_PLAN_STMTS(MEMBER_LIST),
@@ -302,6 +303,11 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 " AND (stats_key & $3) = $4 AND ((stats_key / 256) % 1048576) > $5 AND ((stats_key / 256) % 1048576) <= $6"),
 	/* the revision of the members' placement (0040_member_counts) */
 	[STMT_MEMBER_REV] = {"member.rev", "SELECT epoch, rev FROM member_rev WHERE id = 1"},
+	/* an organization's subtree's revision (0145 subtree_rev, by its path), 0 while it
+	 * has no row */
+	[STMT_MEMBER_LIST_REV] = {"member.list_rev",
+	 "SELECT m.epoch, COALESCE((SELECT r.rev FROM subtree_rev r WHERE r.anc_path = $1), 0)"
+	 " FROM member_rev m WHERE m.id = 1"},
 	/* a name search's total, read from an index that holds path and name (no table row) */
 	[STMT_MEMBER_COUNT_NAME] = DB_SQL_INDEXED("member.count_name",
 	 "SELECT COUNT(*) FROM members", "members_path_name", " WHERE org_path >= $1 AND org_path < $2"
@@ -841,6 +847,22 @@ enum db_rc member_revision(struct db *db, int64_t *epoch, int64_t *rev)
 	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_REV]);
 	if (!st)
 		return DB_ERROR;
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		*epoch = db_col_int(st, MEMBER_REV_COL_EPOCH);
+		*rev = db_col_int(st, MEMBER_REV_COL_REV);
+	}
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc member_list_revision(struct db *db, const char *path, int64_t *epoch, int64_t *rev)
+{
+	*rev = -1;
+	struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_LIST_REV]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_text(st, 1, path, -1);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		*epoch = db_col_int(st, MEMBER_REV_COL_EPOCH);
