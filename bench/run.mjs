@@ -135,7 +135,9 @@ async function startServer({ db = RUNDB, log = 'server.log', workers = 2, pin = 
     // as in production (docs/OPERATIONS.md: behind a TLS proxy on loopback): the public
     // endpoints' scenarios send each request from a random resident's address through
     // X-Forwarded-For (bench/report.lua DJ_XFF), as the proxy would
-    '--trusted-proxy', '127.0.0.1'];
+    '--trusted-proxy', '127.0.0.1',
+    // the server's own time per answer (issues 15 and 18 name "server time"): off by default
+    '--server-timing', '1'];
   const t0 = process.hrtime.bigint();
   const [cmd, argv] = pin === null ? [BIN, args] : ['taskset', ['-c', String(pin), BIN, ...args]];
   const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

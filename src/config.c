@@ -59,6 +59,7 @@ static const struct option_def options[] = {
 	S(tmp_dir, "", NULL, false, "directory of spooled uploads (mode 0600, unlinked at once); empty: the database's directory"),
 	S(trusted_proxy, "", NULL, false, "proxy address whose X-Forwarded-For/-Proto are trusted"),
 	B(test_mode, "0", "enable test-only routes (settable clock); never in production"),
+	B(server_timing, "0", "add Server-Timing: app;dur=<ms> (the access log's figure) to API answers, for measuring (make bench); off in production: it would tell every client how long each answer took"),
 	S(db, "var/dangjian.db", NULL, true, "SQLite database file, or a postgresql:// URL (docs/OPERATIONS.md)"),
 	S(db_replica, "", NULL, false, "postgresql:// URL of a streaming replica for statistics, exports and list totals (empty: none)"),
 	I(replica_max_lag_ms, "5000", 0, 86400000, "a replica further behind than this many ms is not read (the primary answers)"),

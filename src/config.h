@@ -29,6 +29,7 @@ struct config {
 	char *tmp_dir;             /* spooled uploads; "" = the database's directory */
 	char *trusted_proxy;       /* address whose X-Forwarded-For is believed, or "" */
 	bool test_mode;            /* enables the test-only routes (clock); never in production */
+	bool server_timing;        /* Server-Timing on API answers (measuring only) */
 	/* storage */
 	char *db;                    /* a SQLite file or a postgresql:// URL */
 	char *db_replica;            /* a PostgreSQL replica's URL, or "" */

@@ -188,7 +188,7 @@ enum MHD_Result respond_queue(struct request *req)
 		MHD_add_response_header(resp, "Allow", req->err.allow);
 	if (req->close_conn)
 		MHD_add_response_header(resp, "Connection", "close");
-	if (api) {
+	if (api && cfg.server_timing) {
 		/* the server's time for this answer (W3C Server-Timing), measured as the access
 		 * log's ms is, from the request's arrival (req->t0), to here: queued, after any
 		 * commit; the bench reads it for its "server time" figures (issues 15, 18) */

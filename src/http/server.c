@@ -471,14 +471,21 @@ static void wait_for_stop(const sigset_t *set)
 static int drain_and_stop(struct MHD_Daemon *d)
 {
 	log_msg(LOG_INFO, NULL, "stopping: no new connections, finishing %ld in flight", metrics_inflight());
+	/* the listening socket stops listening at once (shutdown: new connections are
+	 * refused) but is closed only after the daemon stopped: a worker thread may still be
+	 * taking it out of its epoll set after MHD_quiesce_daemon returned, and a closed
+	 * descriptor there is libmicrohttpd's fatal "Failed to remove listen FD from epoll
+	 * set" (seen once in a test's stop) */
 	MHD_socket lfd = MHD_quiesce_daemon(d);
 	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
+		shutdown(lfd, SHUT_RDWR);
 	double until = clock_mono_ms() + (double)cfg.shutdown_grace * 1000.0;
 	while (metrics_inflight() > 0 && clock_mono_ms() < until)
 		usleep(20 * 1000);
 	offload_stop();
 	MHD_stop_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	scheduler_stop(); /* a run in progress finishes its transaction first */
 	sender_stop();    /* a send in progress finishes and is recorded */
 	/* long work (imports) finishes too, within what is left of the grace period; a job

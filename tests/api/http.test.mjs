@@ -87,6 +87,10 @@ test('S12 errors carry no internals or version banner', async () => {
   assert.doesNotMatch(r.text, /sqlite|\.c:|\/src\/|microhttpd/i);
 });
 
+test('S12 no Server-Timing by default: how long an answer took is told only with --server-timing (make bench)', async () => {
+  for (const p of ['/api/v1/%ff%fe', '/api/v1/session', '/healthz']) assert.equal((await api(srv, 'GET', p)).headers.get('server-timing'), null, p);
+});
+
 test('S12 security headers on success responses and metrics', async () => {
   for (const p of ['/healthz', '/readyz', '/metrics']) headersOk((await api(srv, 'GET', p)).headers);
 });

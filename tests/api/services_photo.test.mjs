@@ -13,7 +13,7 @@ import { district, as, download } from './lib/roster_api.mjs';
 const JPEG = readFileSync(join(ROOT, 'tests/api/data/photo.jpg'));
 let srv, comm, grid;
 before(async () => {
-  srv = await district({ orgs: 40, members: 100 });
+  srv = await district({ orgs: 40, members: 100, args: ['--server-timing', '1'] });
   const community = Number(srv.sql('SELECT org_id FROM grids ORDER BY id LIMIT 1'));
   grid = Number(srv.sql(`SELECT id FROM grids WHERE org_id = ${community} ORDER BY id LIMIT 1`));
   comm = await as(srv, 'committee_admin', community);
