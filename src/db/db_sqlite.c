@@ -605,20 +605,14 @@ static void file_release(struct sq_file *f)
 static const struct db_ops sq_ops;
 static void sq_close(struct db *db);
 
-/* A statement journal (the undo of one statement inside a longer transaction: an insert
- * with indexes and triggers in a request's write transaction) stays in memory up to this
- * many bytes. SQLite's 64 KiB spilled a member's creation (a leaf of each of the members'
- * ~12 indexes, the table, the counters) into a temporary file opened, written and
- * unlinked inside the writer lock, once per creation (strace: 225 opens for 221). */
-#define STMT_JOURNAL_SPILL (4 << 20)
-
 /* Before the first connection: no global memory statistics, whose mutex every
- * sqlite3_malloc of every thread would take (nothing here reads them); statement
- * journals kept in memory (STMT_JOURNAL_SPILL). */
+ * sqlite3_malloc of every thread would take (nothing here reads them). (Statement
+ * journals keep SQLite's own 64 KiB spill: SQLITE_CONFIG_STMTJRNL_SPILL at 4 MiB, which
+ * is also the in-memory journal's chunk size, made the bench's dev-demo fail with
+ * "database or disk is full" on its first insert.) */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
 }
 
 struct db *db_sqlite_open(const char *path, int flags, const char *vfs)
