@@ -113,40 +113,21 @@ struct upload {
 	const struct file_owner *kind;
 	int64_t owner_id;
 	const char *name;
-	const unsigned char *body;
-	size_t len;
-	enum file_type type;
-	enum image_rc rc;
-	struct image_out out;
-	struct image_job thumb; /* a photo's decode and thumbnail, on a thread of its own */
+	struct image_upload img; /* the bytes; a photo's stripped copy, its thumbnail on a thread */
 };
 
 /* On the offload thread: what the bytes are, and a photo's stripped copy; its decode
- * and thumbnail start on a thread of their own, which runs while upload_then writes the
- * stripped bytes (the two cores work at once: issue 15's upload time). */
+ * and thumbnail run on a thread of their own while upload_then writes the stripped
+ * bytes (the two cores work at once: issue 15's upload time). */
 static void upload_work(void *ctx)
 {
-	struct upload *u = ctx;
-	u->type = image_sniff(u->body, u->len);
-	if (image_is_photo(u->type)) {
-		int orient;
-		u->rc = image_strip(u->type, u->body, u->len, &u->out, &orient);
-		if (u->rc == IMAGE_OK)
-			image_thumb_start(&u->thumb, u->type, orient, &u->out);
-	}
-}
-
-/* The thumbnail's thread is done before the buffers go (both here and in upload_then). */
-static void upload_free(struct upload *u)
-{
-	image_thumb_wait(&u->thumb);
-	image_out_free(&u->out);
+	image_upload_start(&((struct upload *)ctx)->img);
 }
 
 static int upload_drop(struct request *req, void *ctx)
 {
 	(void)req;
-	upload_free(ctx);
+	image_upload_done(&((struct upload *)ctx)->img);
 	return DB_OK;
 }
 
@@ -198,12 +179,12 @@ static void quota_fail(struct request *req)
 static void upload_then(struct request *req, void *ctx)
 {
 	struct upload *u = ctx;
-	if (u->type == FILE_T_NONE) {
+	if (u->img.type == FILE_T_NONE) {
 		req_fail(req, 415, "unsupported_file_type",
 			 "文件类型不受支持：只能上传 JPEG、PNG、WebP 图片，PDF，Word（.docx）或 Excel（.xlsx）文件");
 		goto out;
 	}
-	if (image_is_photo(u->type) && photo_failed(req, u->rc))
+	if (image_is_photo(u->img.type) && photo_failed(req, u->img.rc))
 		goto out;
 	int64_t org_id;
 	bool locked;
@@ -213,8 +194,8 @@ static void upload_then(struct request *req, void *ctx)
 		req_fail(req, 409, "record_locked", "该记录已审核通过并锁定，不能再添加附件");
 		goto out;
 	}
-	const unsigned char *data = u->out.out ? u->out.out : u->body;
-	size_t len = u->out.out ? u->out.out_len : u->len;
+	const unsigned char *data = u->img.out.out ? u->img.out.out : u->img.body;
+	size_t len = u->img.out.out ? u->img.out.out_len : u->img.len;
 	int64_t used = 0;
 	enum db_rc rc = file_org_usage(req->db, org_id, &used);
 	if (rc != DB_OK) {
@@ -229,8 +210,8 @@ static void upload_then(struct request *req, void *ctx)
 		.org_id = org_id,
 		.owner_kind = u->kind->kind,
 		.owner_id = u->owner_id,
-		.name = stored_name(req, u->name, u->type),
-		.content_type = image_mime(u->type),
+		.name = stored_name(req, u->name, u->img.type),
+		.content_type = image_mime(u->img.type),
 		.created_by = auth_user_id(req),
 		.created_at = clock_now(),
 	};
@@ -240,16 +221,16 @@ static void upload_then(struct request *req, void *ctx)
 		req_fail_db(req, rc);
 		goto out;
 	}
-	if (image_is_photo(u->type)) {
-		if (photo_failed(req, image_thumb_wait(&u->thumb)))
+	if (image_is_photo(u->img.type)) {
+		if (photo_failed(req, image_thumb_wait(&u->img.thumb)))
 			goto out; /* rolled back: nothing stored */
-		if (used + (int64_t)len + (int64_t)u->out.thumb_len > cfg.file_quota_kib * 1024) {
+		if (used + (int64_t)len + (int64_t)u->img.out.thumb_len > cfg.file_quota_kib * 1024) {
 			quota_fail(req);
 			goto out;
 		}
-		f.width = u->out.width;
-		f.height = u->out.height;
-		rc = file_insert_thumb(req->db, &f, u->out.thumb, u->out.thumb_len);
+		f.width = u->img.out.width;
+		f.height = u->img.out.height;
+		rc = file_insert_thumb(req->db, &f, u->img.out.thumb, u->img.out.thumb_len);
 		if (rc != DB_OK) {
 			req_fail_db(req, rc);
 			goto out;
@@ -261,7 +242,7 @@ static void upload_then(struct request *req, void *ctx)
 		goto out;
 	req_reply_json(req, 201, file_json(&f));
 out:
-	upload_free(u);
+	image_upload_done(&u->img);
 }
 
 /* POST /files: the owner is checked here (a foreign one answers 404 before any work),
@@ -284,7 +265,7 @@ static void post_file(struct request *req)
 	}
 	struct upload *u = arena_alloc(req->arena, sizeof *u);
 	*u = (struct upload){.kind = k, .owner_id = in->owner_id, .name = in->name,
-			     .body = (const unsigned char *)req->body, .len = req->body_len};
+			     .img = {.body = (const unsigned char *)req->body, .len = req->body_len}};
 	req_on_failure(req, upload_drop, u);
 	req_offload(req, upload_work, upload_then, u);
 }

@@ -915,39 +915,21 @@ static void post_rating(struct request *req)
 /* ---- the resident's photo ------------------------------------------------------------- */
 
 struct photo {
-	const unsigned char *body;
-	size_t len;
 	const char *code;
-	enum file_type type;
-	enum image_rc rc;
-	struct image_out out;
-	struct image_job thumb; /* the decode and thumbnail, on a thread of its own */
+	struct image_upload img; /* the bytes; the stripped copy, its thumbnail on a thread */
 };
 
-/* On the offload thread: the type and the stripped copy; the decode and thumbnail run on
- * a thread of their own while photo_then writes the stripped bytes (as api/files.c). */
+/* On the offload thread, as api/files.c's upload: the thumbnail runs while photo_then
+ * writes the stripped bytes. */
 static void photo_work(void *ctx)
 {
-	struct photo *p = ctx;
-	p->type = image_sniff(p->body, p->len);
-	if (image_is_photo(p->type)) {
-		int orient;
-		p->rc = image_strip(p->type, p->body, p->len, &p->out, &orient);
-		if (p->rc == IMAGE_OK)
-			image_thumb_start(&p->thumb, p->type, orient, &p->out);
-	}
-}
-
-static void photo_free(struct photo *p)
-{
-	image_thumb_wait(&p->thumb);
-	image_out_free(&p->out);
+	image_upload_start(&((struct photo *)ctx)->img);
 }
 
 static int photo_drop(struct request *req, void *ctx)
 {
 	(void)req;
-	photo_free(ctx);
+	image_upload_done(&((struct photo *)ctx)->img);
 	return DB_OK;
 }
 
@@ -957,7 +939,7 @@ static void photo_then(struct request *req, void *ctx)
 {
 	struct photo *p = ctx;
 	struct svc_request r;
-	if (!image_is_photo(p->type) || p->rc != IMAGE_OK) {
+	if (!image_is_photo(p->img.type) || p->img.rc != IMAGE_OK) {
 		req_fail(req, 415, "unsupported_file_type", "只能上传 JPEG、PNG 或 WebP 照片");
 		goto out;
 	}
@@ -968,18 +950,18 @@ static void photo_then(struct request *req, void *ctx)
 		goto out;
 	}
 	struct file_rec f = {.org_id = r.org_id, .owner_kind = "service_request", .owner_id = r.id, .name = "居民照片",
-			     .content_type = image_mime(p->type), .created_at = clock_now()};
-	f.name = arena_printf(req->arena, "居民照片%s", image_ext(p->type));
+			     .content_type = image_mime(p->img.type), .created_at = clock_now()};
+	f.name = arena_printf(req->arena, "居民照片%s", image_ext(p->img.type));
 	/* the stripped bytes go in while the thumbnail is being made; then the thumbnail */
-	enum db_rc rc = file_insert_content(req->db, &f, p->out.out, p->out.out_len);
-	if (rc == DB_OK && image_thumb_wait(&p->thumb) != IMAGE_OK) {
+	enum db_rc rc = file_insert_content(req->db, &f, p->img.out.out, p->img.out.out_len);
+	if (rc == DB_OK && image_thumb_wait(&p->img.thumb) != IMAGE_OK) {
 		req_fail(req, 415, "unsupported_file_type", "只能上传 JPEG、PNG 或 WebP 照片");
 		goto out; /* rolled back: nothing stored */
 	}
 	if (rc == DB_OK) {
-		f.width = p->out.width;
-		f.height = p->out.height;
-		rc = file_insert_thumb(req->db, &f, p->out.thumb, p->out.thumb_len);
+		f.width = p->img.out.width;
+		f.height = p->img.out.height;
+		rc = file_insert_thumb(req->db, &f, p->img.out.thumb, p->img.out.thumb_len);
 	}
 	if (rc == DB_OK) {
 		r.media_file_id = f.id;
@@ -993,7 +975,7 @@ static void photo_then(struct request *req, void *ctx)
 		goto out;
 	req_reply_json(req, 201, json_pack("{s:I, s:I}", "id", (json_int_t)r.id, "file_id", (json_int_t)f.id));
 out:
-	photo_free(p);
+	image_upload_done(&p->img);
 }
 
 static void post_public_photo(struct request *req)
@@ -1013,8 +995,8 @@ static void post_public_photo(struct request *req)
 		return;
 	}
 	struct photo *p = arena_alloc(req->arena, sizeof *p);
-	*p = (struct photo){.body = (const unsigned char *)req->body, .len = req->body_len,
-			    .code = arena_strdup(req->arena, in->code)};
+	*p = (struct photo){.code = arena_strdup(req->arena, in->code),
+			    .img = {.body = (const unsigned char *)req->body, .len = req->body_len}};
 	req_on_failure(req, photo_drop, p);
 	req_offload(req, photo_work, photo_then, p);
 }

@@ -683,3 +683,20 @@ void image_out_free(struct image_out *o)
 	free(o->thumb);
 	memset(o, 0, sizeof *o);
 }
+
+void image_upload_start(struct image_upload *u)
+{
+	u->type = image_sniff(u->body, u->len);
+	if (image_is_photo(u->type)) {
+		int orient;
+		u->rc = image_strip(u->type, u->body, u->len, &u->out, &orient);
+		if (u->rc == IMAGE_OK)
+			image_thumb_start(&u->thumb, u->type, orient, &u->out);
+	}
+}
+
+void image_upload_done(struct image_upload *u)
+{
+	image_thumb_wait(&u->thumb);
+	image_out_free(&u->out);
+}

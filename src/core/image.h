@@ -84,4 +84,21 @@ struct image_job {
 };
 void image_thumb_start(struct image_job *j, enum file_type t, int orient, struct image_out *o);
 enum image_rc image_thumb_wait(struct image_job *j);
+
+/* An upload's bytes made ready to store, for a handler that stores them on its worker
+ * (api/files.c, the resident's photo in api/services.c): image_upload_start, on the
+ * offload thread, sniffs type and, for a photo, strips it into out (rc) and starts the
+ * decode and thumbnail on a thread of their own (thumb), which runs while the caller
+ * writes out.out; image_thumb_wait(&u->thumb) before reading the thumbnail.
+ * image_upload_done waits for that thread and frees out (body stays the caller's). */
+struct image_upload {
+	const unsigned char *body;
+	size_t len;
+	enum file_type type;
+	enum image_rc rc;
+	struct image_out out;
+	struct image_job thumb;
+};
+void image_upload_start(struct image_upload *u);
+void image_upload_done(struct image_upload *u);
 #endif

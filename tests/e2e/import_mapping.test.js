@@ -6,13 +6,12 @@
 // tests/e2e/screenshots/import-mapping-*.png.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { launch, freshPage, settle, screenshotPath, DESKTOP } from './lib/browser.js'
 import { login, url } from './lib/app.js'
-import { cli } from '../api/lib/server.mjs'
+import { runSql as sql, addAccount } from './lib/rundb.js'
 import { rosterRows, writeCsv, HEADERS } from '../api/lib/roster.mjs'
 
 const DB = process.env.DJ_E2E_DB
@@ -20,19 +19,8 @@ const skipAll = process.env.DJ_BASE_URL && DB ? false : 'set DJ_BASE_URL and DJ_
 let browser, root
 const acct = {}
 
-function sql(q) {
-  const r = spawnSync('sqlite3', [DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
 function account(key, role, org) {
-  const username = `imap_${key}_${process.pid}`
-  const args = ['user', 'add', '--username', username, '--name', `映射${key}`, '--role', role]
-  if (org) args.push('--org', String(org))
-  const r = cli(dirname(DB), args)
-  if (r.status !== 0) throw new Error(`user add: ${r.stderr}${r.stdout}`)
-  acct[key] = { username, password: r.stdout.match(/one-time password: (\S+)/)[1], totpSecret: null, changedPassword: false }
+  acct[key] = addAccount(`imap_${key}_${process.pid}`, { name: `映射${key}`, role, org })
 }
 
 before(async () => {

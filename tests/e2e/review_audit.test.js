@@ -5,13 +5,12 @@
 // (DJ_E2E_DB), as roster_review.test.js does.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { launch, freshPage, settle, screenshotPath, DESKTOP } from './lib/browser.js'
 import { login, url, formItem, dialog } from './lib/app.js'
-import { cli } from '../api/lib/server.mjs'
+import { runSql as sql, addAccount } from './lib/rundb.js'
 import { rosterRows, csvText } from '../api/lib/roster.mjs'
 
 const DB = process.env.DJ_E2E_DB
@@ -19,19 +18,8 @@ const skipAll = process.env.DJ_BASE_URL && DB ? false : 'set DJ_BASE_URL and DJ_
 let browser
 const acct = {}
 
-function sql(q) {
-  const r = spawnSync('sqlite3', [DB, q], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
 function account(key, role, org) {
-  const username = `ra_${key}_${process.pid}`
-  const args = ['user', 'add', '--username', username, '--name', key === 'admin' ? '组织部管理员' : `复核${key}`, '--role', role]
-  if (org) args.push('--org', String(org))
-  const r = cli(dirname(DB), args)
-  if (r.status !== 0) throw new Error(`user add: ${r.stderr}${r.stdout}`)
-  acct[key] = { username, password: r.stdout.match(/one-time password: (\S+)/)[1], totpSecret: null, changedPassword: false }
+  acct[key] = addAccount(`ra_${key}_${process.pid}`, { name: key === 'admin' ? '组织部管理员' : `复核${key}`, role, org })
 }
 
 before(async () => {
