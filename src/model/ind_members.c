@@ -22,12 +22,9 @@
 #define TREE_DEPTH 4  /* levels of sums below the subtree asked for */
 #define TREE_SLOTS 256
 
-enum ind_members_stmt { STMT_IM_PATH_REV, STMT_IM_KIDS, IND_MEMBERS_STMT__MAX };
+enum ind_members_stmt { STMT_IM_KIDS, IND_MEMBERS_STMT__MAX };
 
 static const struct db_sql ind_members_sql[IND_MEMBERS_STMT__MAX] = {
-	/* a path without a row: no change below it since 0145 (revision 0) */
-	[STMT_IM_PATH_REV] = {"ind.members_path_rev",
-	 "SELECT COALESCE((SELECT rev FROM subtree_rev WHERE anc_path = $1), 0)"},
 	/* the children of the organization at $1 when it has no members of its own
 	 * (TREE_KIDS + 1 rows: more than TREE_KIDS means "count the subtree in one pass") */
 	[STMT_IM_KIDS] = {"ind.members_kids",
@@ -40,16 +37,12 @@ _Static_assert(TREE_KIDS + 1 == 65, "ind.members_kids reads TREE_KIDS + 1 rows")
 /* (path, members' epoch, the path's revision, day) → the subtree's statistics */
 REVCACHE_DEFINE(tree_cache, TREE_SLOTS, struct member_stats);
 
+/* the path's revision: the members list's own (one reader of subtree_rev) */
 static enum db_rc path_rev(struct db *db, const char *path, int64_t *rev)
 {
-	struct db_stmt *st = db_prepare(db, &ind_members_sql[STMT_IM_PATH_REV]);
-	if (!st)
-		return DB_ERROR;
-	db_bind_text(st, 1, path, -1);
-	enum db_rc rc = db_step(st);
-	*rev = rc == DB_ROW ? db_col_int(st, DB_COL_ONLY) : 0;
-	db_reset(st);
-	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_ERROR : rc;
+	int64_t epoch;
+	enum db_rc rc = member_list_revision(db, path, &epoch, rev);
+	return rc == DB_OK && *rev < 0 ? DB_ERROR : rc;
 }
 
 /* the end of the subtree at path "/1/17/": "/1/170" */
