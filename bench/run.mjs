@@ -110,6 +110,9 @@ for (const x of ['', '-wal', '-shm']) rmSync(RUNDB + x, { force: true });
 for (const f of ['server.log', 'cli.log']) rmSync(join(DATA, f), { force: true }); // one run's logs, not every run's
 copyFileSync(DB, RUNDB);
 if (existsSync(DB + '-wal')) copyFileSync(DB + '-wal', RUNDB + '-wal');
+// the copy's pages (GBs) reach the disk now, not during the first rows: past dirty_ratio
+// the kernel makes a writer (the server's access log) sleep (docs/perf-notes-tails.md)
+spawnSync('sync', ['-f', RUNDB]);
 
 // ---- static ceiling files -------------------------------------------------------
 rmSync(WWW, { recursive: true, force: true });

@@ -111,32 +111,55 @@ static void reopen_if_asked(void)
  * ACCESS_DELAY_US after the first line of a batch (or at once when the buffer is past
  * half full). Every other line (log_msg) first writes the pending access lines, so the
  * file keeps the order of events; log_close and a reopen flush too. At most the last
- * millisecond of access lines is lost if the process dies. */
-#define ACCESS_BUF 65536
+ * millisecond of access lines is lost if the process dies.
+ *
+ * The flusher writes a batch outside log_mu (two buffers: the workers fill one while the
+ * other is written): a write(2) may sleep for tens of milliseconds when the kernel
+ * throttles a process's dirty pages (a bench's GBs of database and log), and with the
+ * lock held every worker finishing a request waited for it, a stall of every
+ * connection seen as p99 (docs/perf-notes-tails.md). A worker waits only when both
+ * buffers are full; a log_msg line, rare, waits for a batch being written. */
+#define ACCESS_BUF (256 * 1024)
 #define ACCESS_DELAY_US 1000
-static char access_buf[ACCESS_BUF];
+static char access_bufs[2][ACCESS_BUF];
+static char *access_buf = access_bufs[0]; /* the one being filled */
 static size_t access_len;
+static bool access_writing; /* the flusher is writing the other buffer, outside log_mu */
 static pthread_cond_t access_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t access_idle_cv = PTHREAD_COND_INITIALIZER; /* access_writing went false */
+static pthread_cond_t access_room_cv = PTHREAD_COND_INITIALIZER;  /* the full buffer was taken */
 static pthread_t flusher;
 static bool flusher_on, flusher_stop;
 
-/* Writes the pending access lines (log_mu held). */
+/* Writes n bytes to fd; a full disk loses them, as fputs would have. */
+static void write_all(int fd, const char *p, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+static FILE *log_out(void)
+{
+	return log_fp ? log_fp : stderr;
+}
+
+/* Writes the pending access lines (log_mu held), after a batch being written. */
 static void access_flush_locked(void)
 {
+	while (access_writing)
+		pthread_cond_wait(&access_idle_cv, &log_mu);
 	if (!access_len)
 		return;
-	FILE *fp = log_fp ? log_fp : stderr;
+	FILE *fp = log_out();
 	fflush(fp);
 	/* one write(2) for the batch (a line-buffered fwrite wrote it in several) */
-	int fd = fileno(fp);
-	for (size_t off = 0; off < access_len;) {
-		ssize_t n = write(fd, access_buf + off, access_len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* a full disk: the lines are lost, as fputs would have lost them */
-		off += (size_t)n;
-	}
+	write_all(fileno(fp), access_buf, access_len);
 	access_len = 0;
 }
 
@@ -149,12 +172,30 @@ static void *flusher_main(void *arg)
 			pthread_cond_wait(&access_cv, &log_mu);
 			continue;
 		}
-		pthread_mutex_unlock(&log_mu);
-		struct timespec d = {0, ACCESS_DELAY_US * 1000L};
-		nanosleep(&d, NULL);
-		pthread_mutex_lock(&log_mu);
+		if (access_len <= ACCESS_BUF / 2) {
+			pthread_mutex_unlock(&log_mu);
+			struct timespec d = {0, ACCESS_DELAY_US * 1000L};
+			nanosleep(&d, NULL);
+			pthread_mutex_lock(&log_mu);
+		}
 		reopen_if_asked();
-		access_flush_locked();
+		if (!access_len)
+			continue;
+		/* the batch leaves the lock: the workers go on filling the other buffer */
+		char *out = access_buf;
+		size_t n = access_len;
+		access_buf = out == access_bufs[0] ? access_bufs[1] : access_bufs[0];
+		access_len = 0;
+		access_writing = true;
+		FILE *fp = log_out();
+		fflush(fp); /* log_msg's lines are flushed as written: nothing is pending here */
+		int fd = fileno(fp);
+		pthread_cond_broadcast(&access_room_cv);
+		pthread_mutex_unlock(&log_mu);
+		write_all(fd, out, n);
+		pthread_mutex_lock(&log_mu);
+		access_writing = false;
+		pthread_cond_broadcast(&access_idle_cv);
 	}
 	access_flush_locked();
 	pthread_mutex_unlock(&log_mu);
@@ -167,7 +208,8 @@ static void flusher_halt(void)
 	bool on = flusher_on;
 	flusher_stop = true;
 	flusher_on = false;
-	pthread_cond_signal(&access_cv);
+	pthread_cond_broadcast(&access_cv);
+	pthread_cond_broadcast(&access_room_cv);
 	pthread_mutex_unlock(&log_mu);
 	if (on)
 		pthread_join(flusher, NULL);
@@ -179,12 +221,19 @@ static void write_access(const char *line, size_t n)
 	pthread_mutex_lock(&log_mu);
 	if (!flusher_on && !flusher_stop)
 		flusher_on = pthread_create(&flusher, NULL, flusher_main, NULL) == 0;
+	/* no room: the flusher takes this buffer as soon as the batch before is written */
+	while (flusher_on && access_len && access_len + n + 1 > ACCESS_BUF) {
+		pthread_cond_signal(&access_cv);
+		pthread_cond_wait(&access_room_cv, &log_mu);
+	}
 	if (!flusher_on || access_len + n + 1 > ACCESS_BUF) {
+		while (access_writing) /* a halting flusher's last batch: the file may be reopened here */
+			pthread_cond_wait(&access_idle_cv, &log_mu);
 		reopen_if_asked();
 		access_flush_locked();
 	}
 	if (n + 1 > ACCESS_BUF || !flusher_on) {
-		FILE *fp = log_fp ? log_fp : stderr;
+		FILE *fp = log_out();
 		fwrite(line, 1, n, fp);
 		fputc('\n', fp);
 	} else {
@@ -201,9 +250,11 @@ static void write_access(const char *line, size_t n)
 static void write_line(const char *line)
 {
 	pthread_mutex_lock(&log_mu);
+	while (access_writing) /* the file may be reopened here */
+		pthread_cond_wait(&access_idle_cv, &log_mu);
 	reopen_if_asked();
 	access_flush_locked();
-	FILE *fp = log_fp ? log_fp : stderr;
+	FILE *fp = log_out();
 	fputs(line, fp);
 	fputc('\n', fp);
 	pthread_mutex_unlock(&log_mu);
