@@ -119,22 +119,20 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	ij->o.today = ij->today;
 	ij->o.now = clock_now();
 	enum db_rc rc;
+	/* issue 20 #9/#22: every refused row back as the user's own cells with their errors,
+	 * an .xlsx downloaded as an export's file is (GET /jobs/{id}/file, kept a day) */
+	char dir[4096], path[4400], until[21], dl[64];
+	config_work_dir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/.exported-%lld-%s.xlsx", dir, (long long)ij->o.job_id, ij->errtok);
+	clock_rfc3339(clock_now() + 24 * 3600, until);
+	snprintf(dl, sizeof dl, "/api/v1/jobs/%lld/file", (long long)ij->o.job_id);
+	ij->o.errors_xlsx = path;
+	ij->o.errors_download = dl;
+	ij->o.errors_expires_at = until;
 	json_t *res = import_members(db, ij->data, ij->len, &ij->o, &rc, why, whylen);
-	/* issue 20 #9: the refused rows back as the user's own cells with their errors, an
-	 * .xlsx downloaded as an export's file is (GET /jobs/{id}/file, kept a day) */
-	if (res && json_array_size(json_object_get(res, "errors")) > 0) {
-		char dir[4096], path[4400];
-		config_work_dir(dir, sizeof dir);
-		snprintf(path, sizeof path, "%s/.exported-%lld-%s.xlsx", dir, (long long)ij->o.job_id, ij->errtok);
-		long k = import_errors_xlsx(ij->data, ij->len, ij->o.format, res, path);
-		if (k > 0) {
-			char until[21], dl[64];
-			clock_rfc3339(clock_now() + 24 * 3600, until);
-			snprintf(dl, sizeof dl, "/api/v1/jobs/%lld/file", (long long)ij->o.job_id);
-			json_object_set_new(res, "errors_file", json_pack("{s:I, s:s}", "rows", (json_int_t)k, "download", dl));
-			json_object_set_new(res, "expires_at", json_string(until));
-		}
-	}
+	ij->o.errors_xlsx = ij->o.errors_download = ij->o.errors_expires_at = NULL;
+	if (!res || !json_object_get(res, "errors_file"))
+		remove(path); /* none, or an import that failed after writing it */
 	if (!res && rc == DB_BUSY)
 		snprintf(why, whylen, "数据库繁忙，请稍后重新导入");
 	else if (!res && rc == DB_FULL)

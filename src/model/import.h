@@ -71,6 +71,15 @@ struct import_opts {
 	bool mapped;
 	long map_header_row;
 	int colmap[IMPORT_MAX_FIELDS];
+	/* issue 20 #9/#22: when set, every refused row goes back as an annotated .xlsx at
+	 * this path (the uploaded file's own header row and cells, each refused row after
+	 * 原行号 and 错误说明 with every message of the row; the header's own errors on a row
+	 * of their own), however many: the result's errors list stops at max_errors, the
+	 * file does not. The result then says errors_file {rows, download: errors_download}
+	 * and expires_at (errors_expires_at, when not NULL). */
+	const char *errors_xlsx;
+	const char *errors_download;
+	const char *errors_expires_at;
 };
 
 /* The template's column headers, in order, and how many. */
@@ -103,13 +112,6 @@ enum db_rc import_sweep(struct db *db);
  * aside that long, S18, so that requests queued behind a batch find the lock free half
  * of the time). Another process's writers look for the lock every millisecond. */
 void import_stand_aside_short(void);
-
-/* Issue 20 #9: the rows of the uploaded file (data, len, format) named by result's
- * errors, as an .xlsx at path: the file's own header row and cells, each row after
- * 原行号 and 错误说明 (every message of the row, with its column); the header's own
- * errors (a missing column) on a row of their own. Rows past the listed errors are not
- * in it (the result says how many were listed). The number of rows written, or -1. */
-long import_errors_xlsx(const void *data, size_t len, enum import_format format, json_t *result, const char *path);
 
 /* Issue 20 #9, the column mapping (import_map.c). The preview of an upload: only the
  * first sheet's first rows are read (the header: the first of 10 rows naming a required
