@@ -438,6 +438,7 @@ static void post_import(struct request *req)
 		ij->o.map_header_row = mapped.map_header_row;
 		memcpy(ij->o.colmap, mapped.colmap, sizeof ij->o.colmap);
 	}
+	ij->o.saved_mappings = true; /* further sheets: the mappings remembered (issue 20 #9) */
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;

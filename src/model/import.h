@@ -77,6 +77,11 @@ struct import_opts {
 	 * of their own), however many: the result's errors list stops at max_errors, the
 	 * file does not. The result then says errors_file {rows, download: errors_download}
 	 * and expires_at (errors_expires_at, when not NULL). */
+	/* issue 20 #9: a further sheet whose headers the import does not know (no 姓名 or
+	 * 身份证号码 among them) is read with the mapping remembered for its headers' signature
+	 * at org_path or above (import_mapping_find), when there is one that gives every
+	 * required column */
+	bool saved_mappings;
 	const char *errors_xlsx;
 	const char *errors_download;
 	const char *errors_expires_at;

@@ -107,6 +107,10 @@ bool import_col_required(int c);
 /* The column header cell h names, by the template's own name (alias false) or by one of
  * the words other systems use (alias true); -1 when none. */
 int import_header_col(const char *h, bool alias);
+/* The signature of a header row (cells[0..n)) as import_map.c remembers mappings by: a
+ * 16-byte BLAKE2b of each cell without spaces, tabs, line breaks, '*' and U+3000, each
+ * followed by 0x1F, empty cells at the end left out; hex into hex[33]. */
+void import_header_signature(const char *const *cells, size_t n, char hex[33]);
 void import_add_error(struct imp *m, long row, const char *column, const char *code, const char *message);
 /* The header row: maps the columns; IMP_HEADER (with why) when a required one is missing. */
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n);

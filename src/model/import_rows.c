@@ -7,6 +7,7 @@
 #include "core/sheet_write.h"
 #include "model/codes.h"
 #include "model/import_internal.h"
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,102 @@ static char *header_norm(const char *const *cells, size_t n)
 	return out;
 }
 
+void import_header_signature(const char *const *cells, size_t n, char hex[33])
+{
+	while (n && !cells[n - 1][0])
+		n--;
+	crypto_generichash_state hs;
+	crypto_generichash_init(&hs, NULL, 0, 16);
+	for (size_t i = 0; i < n; i++) {
+		char norm[512];
+		size_t o = 0;
+		for (const char *s = cells[i]; *s && o + 1 < sizeof norm;) {
+			if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '*')
+				s++;
+			else if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80)
+				s += 3;
+			else
+				norm[o++] = *s++;
+		}
+		crypto_generichash_update(&hs, (const unsigned char *)norm, o);
+		crypto_generichash_update(&hs, (const unsigned char *)"\x1f", 1);
+	}
+	unsigned char sig[16];
+	crypto_generichash_final(&hs, sig, sizeof sig);
+	sodium_bin2hex(hex, 33, sig, sizeof sig);
+}
+
+struct saved_find {
+	struct imp *m;
+	const char *signature, *mapping;
+};
+
+static enum db_rc saved_find_tx(struct db *db, void *ctx)
+{
+	struct saved_find *f = ctx;
+	return import_mapping_find(db, f->m->a, f->m->o->org_path, f->signature, &f->mapping);
+}
+
+/* A further sheet's header row the import does not know by itself (issue 20 #9): the
+ * mapping remembered for its signature, over the columns matched by name (m->colpos), as
+ * import_map.c's import_mapping_check takes a mapping. True when one was found and gives
+ * each required column exactly one column: m->colpos then holds it. */
+static bool saved_header(struct imp *m, const char *const *cells, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += cells[i][0] != 0;
+	if (k < 3 || n > SHEET_MAX_COLS)
+		return false;
+	char sig[33];
+	import_header_signature(cells, n, sig);
+	struct saved_find f = {m, sig, NULL};
+	if (import_tx(m->db, false, saved_find_tx, &f) != DB_OK || !f.mapping)
+		return false;
+	json_t *map = json_loads(f.mapping, 0, NULL);
+	int colfield[SHEET_MAX_COLS];
+	for (size_t i = 0; i < n; i++)
+		colfield[i] = -1;
+	for (int c = 0; c < C__MAX; c++)
+		if (m->colpos[c] >= 0 && (size_t)m->colpos[c] < n)
+			colfield[m->colpos[c]] = c;
+	bool ok = json_is_object(map);
+	const char *key;
+	json_t *v;
+	json_object_foreach(map, key, v)
+	{
+		char *end;
+		long idx = strtol(key, &end, 10);
+		if (*end || idx < 0 || (size_t)idx >= n || !json_is_string(v)) {
+			ok = false;
+			break;
+		}
+		int c = -1;
+		for (int j = 0; j < C__MAX && json_string_length(v); j++)
+			if (strcmp(import_col_field[j], json_string_value(v)) == 0)
+				c = j;
+		if (c < 0 && json_string_length(v)) {
+			ok = false;
+			break;
+		}
+		colfield[idx] = c;
+	}
+	json_decref(map);
+	int colpos[C__MAX];
+	for (int c = 0; c < C__MAX; c++)
+		colpos[c] = -1;
+	for (size_t i = 0; ok && i < n; i++)
+		if (colfield[i] >= 0) {
+			ok = colpos[colfield[i]] < 0; /* a field given two columns */
+			colpos[colfield[i]] = (int)i;
+		}
+	for (int c = 0; ok && c < C__MAX; c++)
+		ok = !required_col[c] || colpos[c] >= 0;
+	if (ok)
+		memcpy(m->colpos, colpos, sizeof colpos);
+	return ok;
+}
+
 /* The confirmed mapping's columns for the header at rowno. */
 static int mapped_header(struct imp *m, long rowno)
 {
@@ -439,6 +536,12 @@ int import_read_header(struct imp *m, long rowno, const char *const *cells, size
 		for (size_t k = 0; k < sizeof header_alias / sizeof header_alias[0]; k++)
 			if (m->colpos[header_alias[k].col] < 0 && header_is(h, header_alias[k].name))
 				m->colpos[header_alias[k].col] = (int)i;
+	}
+	if (m->sheet_no > 0 && m->o->saved_mappings && rowno < HEADER_SEARCH_ROWS &&
+	    (m->colpos[C_NAME] < 0 || m->colpos[C_ID] < 0) && saved_header(m, cells, n)) {
+		m->header_done = true;
+		m->headers++;
+		return IMP_GO_ON;
 	}
 	bool any = false;
 	for (int c = 0; c < C__MAX; c++)

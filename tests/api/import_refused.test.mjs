@@ -117,3 +117,37 @@ test('R-IMP-SHEETS-MAP issue 20 #9: a confirmed mapping applies to every sheet w
   assert.equal(Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`)), before + 9);
   assert.equal(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org} AND name = '${rows[8]['姓名']}' AND joined_on = '${rows[8]['入党时间']}'`), '1');
 });
+
+test('R-IMP-SHEETS-SAVED issue 20 #9: a further sheet whose headers the import does not know is read with the mapping remembered for those headers; without one it is passed over as before', async () => {
+  const org = srv.branch(10);
+  const RENAME = { 姓名: '名字', 身份证号码: '身份号', 入党时间: '入党', 党员类别: '类别' };
+  const ODD = ['序', ...HEADERS.map((h) => RENAME[h] || h)];
+  const rows = rosterRows(7, 94);
+  const sheet = (wb, name, heads, part, title) => {
+    const ws = wb.addWorksheet(name);
+    if (title) ws.addRow([title]);
+    ws.addRow(heads);
+    for (const [i, r] of part.entries()) ws.addRow(heads === HEADERS ? HEADERS.map((h) => r[h] ?? '') : [i + 1, ...HEADERS.map((h) => r[h] ?? '')]);
+  };
+  const two = new ExcelJS.Workbook();
+  sheet(two, '一支部', HEADERS, rows.slice(0, 3));
+  sheet(two, '二支部', ODD, rows.slice(3), '第二党支部');
+  const buf = Buffer.from(await two.xlsx.writeBuffer());
+  // nothing remembered yet: the second sheet is passed over, as before
+  const first = await importJob(org, buf, 'format=xlsx&dry_run=1');
+  assert.equal(first.result.total, 3, JSON.stringify(first.result));
+  // a one-sheet file with those headers, imported with the user's mapping (remembered)
+  const one = new ExcelJS.Workbook();
+  sheet(one, '花名册', ODD, rosterRows(2, 95));
+  const oneBuf = Buffer.from(await one.xlsx.writeBuffer());
+  const mapping = { 0: '', 1: 'name', [ODD.indexOf('身份号')]: 'id_number', [ODD.indexOf('入党')]: 'joined_on', [ODD.indexOf('类别')]: 'party_status' };
+  await importJob(org, oneBuf, `format=xlsx&dry_run=1&mapping=${encodeURIComponent(JSON.stringify(mapping))}`);
+  // now the second sheet of the two-sheet file is read with it
+  const dry = await importJob(org, buf, 'format=xlsx&dry_run=1');
+  assert.deepEqual([dry.result.total, dry.result.good, dry.result.bad], [7, 7, 0], JSON.stringify(dry.result));
+  const before = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`));
+  const job = await importJob(org, buf, 'format=xlsx');
+  assert.equal(job.result.imported, 7, JSON.stringify(job.result));
+  assert.equal(Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`)), before + 7);
+  assert.equal(srv.sql(`SELECT party_status FROM members WHERE org_id = ${org} AND name = '${rows[6]['姓名']}'`), 'formal');
+});
