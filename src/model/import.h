@@ -82,6 +82,12 @@ struct import_opts {
 	 * at org_path or above (import_mapping_find), when there is one that gives every
 	 * required column */
 	bool saved_mappings;
+	/* issue 20 #9: mappings the user gave for further sheets by their headers' signature
+	 * (import_sheet_mappings_check), {"<signature>": {"<column>": "<field>" or ""}},
+	 * borrowed; they come before a remembered one, and a sheet read with one has it
+	 * remembered at map_org_id by map_user_id (0: not remembered) */
+	const json_t *sheet_mappings;
+	int64_t map_org_id, map_user_id;
 	const char *errors_xlsx;
 	const char *errors_download;
 	const char *errors_expires_at;
@@ -147,6 +153,13 @@ enum db_rc import_mapping_find(struct db *db, struct arena *a, const char *path,
 /* Remembers mapping (JSON text) for signature at org_id, replacing what was there. */
 enum db_rc import_mapping_save(struct db *db, int64_t org_id, const char *signature, const char *headers,
 			       const char *mapping, int64_t user_id, int64_t now);
+
+/* Checks sheet_mappings' shape (import_rows.c): an object of at most 16 header
+ * signatures (32 hex digits), each an object of column index (0..63, as text) → field
+ * name or "". False with a stable code ("invalid", "unknown_column", "unknown_field") and
+ * a Chinese message. Whether a sheet's mapping gives every required column is known
+ * when the sheet is read (its header is then refused like any other). */
+bool import_sheet_mappings_check(const json_t *sheet_mappings, const char **code, char *msg, size_t msglen);
 
 /* Writes the import template (headers and one example row) as .xlsx to path. 0 or -1. */
 int import_template_xlsx(const char *path, const char *tmpdir);

@@ -431,23 +431,112 @@ static enum db_rc saved_find_tx(struct db *db, void *ctx)
 	return import_mapping_find(db, f->m->a, f->m->o->org_path, f->signature, &f->mapping);
 }
 
+static int field_col(const char *field)
+{
+	for (int c = 0; c < C__MAX; c++)
+		if (strcmp(import_col_field[c], field) == 0)
+			return c;
+	return -1;
+}
+
+bool import_sheet_mappings_check(const json_t *sm, const char **code, char *msg, size_t msglen)
+{
+	*code = "invalid";
+	if (!json_is_object(sm) || json_object_size(sm) > 16) {
+		snprintf(msg, msglen, "各工作表的列对应关系格式无效：应为“表头签名 → {列序号 → 字段}”的 JSON 对象");
+		return false;
+	}
+	const char *sig, *k;
+	json_t *map, *v;
+	json_object_foreach((json_t *)sm, sig, map)
+	{
+		if (strlen(sig) != 32 || strspn(sig, "0123456789abcdef") != 32 || !json_is_object(map)) {
+			snprintf(msg, msglen, "各工作表的列对应关系格式无效：应为“表头签名 → {列序号 → 字段}”的 JSON 对象");
+			return false;
+		}
+		json_object_foreach(map, k, v)
+		{
+			char *end;
+			long idx = strtol(k, &end, 10);
+			if (!*k || *end || idx < 0 || idx >= SHEET_MAX_COLS) {
+				*code = "unknown_column";
+				snprintf(msg, msglen, "文件中没有第 %.20s 列", k);
+				return false;
+			}
+			if (!json_is_string(v) || (json_string_length(v) && field_col(json_string_value(v)) < 0)) {
+				*code = "unknown_field";
+				snprintf(msg, msglen, "“%.60s”不是可导入的字段", json_is_string(v) ? json_string_value(v) : "");
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+struct saved_put {
+	struct imp *m;
+	const char *signature, *headers, *mapping;
+};
+
+static enum db_rc saved_put_tx(struct db *db, void *ctx)
+{
+	struct saved_put *p = ctx;
+	return import_mapping_save(db, p->m->o->map_org_id, p->signature, p->headers, p->mapping, p->m->o->map_user_id,
+				   p->m->o->now);
+}
+
+/* Remembers a mapping the user gave for a sheet with these headers (a short write). */
+static void remember(struct imp *m, const char *sig, const char *const *cells, size_t n, const json_t *map)
+{
+	json_t *heads = json_array();
+	while (n && !cells[n - 1][0])
+		n--;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(heads, json_string(cells[i]));
+	char *ht = json_dumps(heads, JSON_COMPACT), *mt = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
+	struct saved_put p = {m, sig, ht, mt};
+	if (ht && mt)
+		import_tx(m->db, true, saved_put_tx, &p); /* not remembered: the import goes on */
+	free(ht);
+	free(mt);
+	json_decref(heads);
+}
+
 /* A further sheet's header row the import does not know by itself (issue 20 #9): the
- * mapping remembered for its signature, over the columns matched by name (m->colpos), as
- * import_map.c's import_mapping_check takes a mapping. True when one was found and gives
- * each required column exactly one column: m->colpos then holds it. */
-static bool saved_header(struct imp *m, const char *const *cells, size_t n)
+ * mapping the user gave for its signature, else the one remembered for it, over the
+ * columns matched by name (m->colpos), as import_map.c's import_mapping_check takes a
+ * mapping. True when one was found and gives each required column exactly one column:
+ * m->colpos then holds it. */
+static bool mapping_fits(struct imp *m, size_t n, const json_t *map);
+/* 1: mapped; 0: no mapping for these headers; -1: the user's does not fit them. */
+static int saved_header(struct imp *m, const char *const *cells, size_t n)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		k += cells[i][0] != 0;
 	if (k < 3 || n > SHEET_MAX_COLS)
-		return false;
+		return 0;
 	char sig[33];
 	import_header_signature(cells, n, sig);
+	const json_t *given = json_object_get(m->o->sheet_mappings, sig);
+	if (given) {
+		if (!mapping_fits(m, n, given))
+			return -1;
+		if (m->o->map_org_id)
+			remember(m, sig, cells, n, given);
+		return 1;
+	}
 	struct saved_find f = {m, sig, NULL};
-	if (import_tx(m->db, false, saved_find_tx, &f) != DB_OK || !f.mapping)
-		return false;
+	if (!m->o->saved_mappings || import_tx(m->db, false, saved_find_tx, &f) != DB_OK || !f.mapping)
+		return 0;
 	json_t *map = json_loads(f.mapping, 0, NULL);
+	bool ok = mapping_fits(m, n, map);
+	json_decref(map);
+	return ok;
+}
+
+static bool mapping_fits(struct imp *m, size_t n, const json_t *map)
+{
 	int colfield[SHEET_MAX_COLS];
 	for (size_t i = 0; i < n; i++)
 		colfield[i] = -1;
@@ -457,7 +546,7 @@ static bool saved_header(struct imp *m, const char *const *cells, size_t n)
 	bool ok = json_is_object(map);
 	const char *key;
 	json_t *v;
-	json_object_foreach(map, key, v)
+	json_object_foreach((json_t *)map, key, v)
 	{
 		char *end;
 		long idx = strtol(key, &end, 10);
@@ -465,17 +554,13 @@ static bool saved_header(struct imp *m, const char *const *cells, size_t n)
 			ok = false;
 			break;
 		}
-		int c = -1;
-		for (int j = 0; j < C__MAX && json_string_length(v); j++)
-			if (strcmp(import_col_field[j], json_string_value(v)) == 0)
-				c = j;
+		int c = json_string_length(v) ? field_col(json_string_value(v)) : -1;
 		if (c < 0 && json_string_length(v)) {
 			ok = false;
 			break;
 		}
 		colfield[idx] = c;
 	}
-	json_decref(map);
 	int colpos[C__MAX];
 	for (int c = 0; c < C__MAX; c++)
 		colpos[c] = -1;
@@ -537,11 +622,19 @@ int import_read_header(struct imp *m, long rowno, const char *const *cells, size
 			if (m->colpos[header_alias[k].col] < 0 && header_is(h, header_alias[k].name))
 				m->colpos[header_alias[k].col] = (int)i;
 	}
-	if (m->sheet_no > 0 && m->o->saved_mappings && rowno < HEADER_SEARCH_ROWS &&
-	    (m->colpos[C_NAME] < 0 || m->colpos[C_ID] < 0) && saved_header(m, cells, n)) {
+	int sv = m->sheet_no > 0 && (m->o->saved_mappings || m->o->sheet_mappings) && rowno < HEADER_SEARCH_ROWS &&
+			 (m->colpos[C_NAME] < 0 || m->colpos[C_ID] < 0)
+		     ? saved_header(m, cells, n)
+		     : 0;
+	if (sv) {
 		m->header_done = true;
 		m->headers++;
-		return IMP_GO_ON;
+		if (sv > 0)
+			return IMP_GO_ON;
+		import_add_error(m, rowno, "", "mapping_mismatch",
+				 "此工作表的列对应关系不完整：每个必填项需要对应一列，每个字段只能对应一列");
+		snprintf(m->why, m->whylen, "工作表“%s”的列对应关系不完整", m->sheet_name);
+		return IMP_HEADER;
 	}
 	bool any = false;
 	for (int c = 0; c < C__MAX; c++)

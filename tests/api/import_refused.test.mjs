@@ -151,3 +151,44 @@ test('R-IMP-SHEETS-SAVED issue 20 #9: a further sheet whose headers the import d
   assert.equal(Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`)), before + 7);
   assert.equal(srv.sql(`SELECT party_status FROM members WHERE org_id = ${org} AND name = '${rows[6]['姓名']}'`), 'formal');
 });
+
+test('R-IMP-SHEETS-OWN issue 20 #9: a further sheet with headers of its own is read with the mapping the user gave for its signature (sheet_mappings), which is remembered; bad ones are refused', async () => {
+  const org = srv.branch(11);
+  const RENAME = { 姓名: '同志姓名', 身份证号码: '身份证明', 入党时间: '入党年份日期' };
+  const OWN = ['编', ...HEADERS.map((h) => RENAME[h] || h)];
+  const rows = rosterRows(6, 96);
+  const wb = new ExcelJS.Workbook();
+  const a = wb.addWorksheet('一支部');
+  a.addRow(HEADERS);
+  for (const r of rows.slice(0, 2)) a.addRow(HEADERS.map((h) => r[h] ?? ''));
+  const b = wb.addWorksheet('二支部');
+  b.addRow(OWN);
+  for (const [i, r] of rows.slice(2).entries()) b.addRow([i + 1, ...HEADERS.map((h) => r[h] ?? '')]);
+  const buf = Buffer.from(await wb.xlsx.writeBuffer());
+  // the signature of those headers, as the preview gives it for a sheet
+  const one = new ExcelJS.Workbook();
+  one.addWorksheet('x').addRow(OWN);
+  const pv = await upload(srv, admin, `/api/v1/members/import/preview?org_id=${org}&format=xlsx`, Buffer.from(await one.xlsx.writeBuffer()));
+  assert.equal(pv.status, 200, pv.text);
+  const sig = pv.body.signature;
+  const mapping = { 0: '', 1: 'name', [OWN.indexOf('身份证明')]: 'id_number', [OWN.indexOf('入党年份日期')]: 'joined_on' };
+  const q = (sm) => `format=xlsx&sheet_mappings=${encodeURIComponent(typeof sm === 'string' ? sm : JSON.stringify(sm))}`;
+  for (const [sm, code] of [['{"zz":{}}', 'invalid'], ['[1]', 'invalid'], [{ [sig]: { 1: 'passport' } }, 'unknown_field'], [{ [sig]: { 99: 'name' } }, 'unknown_column']]) {
+    const r = await upload(srv, admin, `/api/v1/members/import?org_id=${org}&dry_run=1&${q(sm)}`, buf);
+    assert.equal(r.status, 400, r.text);
+    const err = (r.body.errors || []).find((e) => e.field === 'sheet_mappings') || r.body;
+    assert.equal(err.code, code, r.text);
+  }
+  assert.equal(srv.sql(`SELECT COUNT(*) FROM import_mappings WHERE signature = '${sig}'`), '0');
+  // a mapping leaving a required field without a column: the sheet's header is refused
+  const short = await importJob(org, buf, `dry_run=1&${q({ [sig]: { 1: 'name' } })}`);
+  assert.ok(short.result.failed, JSON.stringify(short.result));
+  assert.ok(short.result.errors.some((e) => e.code === 'mapping_mismatch' && e.sheet === '二支部'), JSON.stringify(short.result));
+  const dry = await importJob(org, buf, `dry_run=1&${q({ [sig]: mapping })}`);
+  assert.deepEqual([dry.result.total, dry.result.good, dry.result.bad], [6, 6, 0], JSON.stringify(dry.result));
+  assert.equal(srv.sql(`SELECT COUNT(*) FROM import_mappings WHERE signature = '${sig}'`), '1', 'remembered');
+  assert.equal(srv.sql(`SELECT headers FROM import_mappings WHERE signature = '${sig}'`), JSON.stringify(OWN));
+  // and the next import of the file needs no mapping for it
+  const job = await importJob(org, buf, 'format=xlsx');
+  assert.equal(job.result.imported, 6, JSON.stringify(job.result));
+});
