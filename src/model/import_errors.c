@@ -49,10 +49,10 @@ static char *messages_of(struct annot *an, long row)
 	struct imp *m = an->m;
 	while (an->next < m->nrefusals &&
 	       (m->refusals[an->next].sheet < an->sheet_no ||
-		(m->refusals[an->next].sheet == an->sheet_no && m->refusals[an->next].row < row)))
+		(m->refusals[an->next].sheet == an->sheet_no && (long)m->refusals[an->next].row < row)))
 		an->next++;
 	size_t need = 0, k = an->next;
-	for (; k < m->nrefusals && m->refusals[k].sheet == an->sheet_no && m->refusals[k].row == row; k++)
+	for (; k < m->nrefusals && m->refusals[k].sheet == an->sheet_no && (long)m->refusals[k].row == row; k++)
 		need += m->refusals[k].len + 4;
 	if (k == an->next)
 		return NULL;

@@ -91,13 +91,11 @@ struct imp {
 };
 
 /* One message about a refused row: its sheet (0: the first), row, order of report, and
- * where its text is in imp.spill. */
+ * where its text is in imp.spill (24 bytes: a refused row costs this much memory). */
 struct import_refusal {
-	int sheet;
-	long row;
-	size_t seq;
-	long off;
-	size_t len;
+	int64_t off;
+	uint32_t row, seq, len;
+	int32_t sheet;
 };
 
 /* import_rows.c */

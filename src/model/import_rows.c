@@ -46,7 +46,8 @@ static void spill_error(struct imp *m, long row, const char *column, const char 
 	int len = fprintf(m->spill, "%s%s%s", column && *column ? column : "", column && *column ? "：" : "", message);
 	if (off < 0 || len < 0)
 		goto fail;
-	m->refusals[m->nrefusals] = (struct import_refusal){m->sheet_no, row, m->nrefusals, off, (size_t)len};
+	m->refusals[m->nrefusals] =
+		(struct import_refusal){off, (uint32_t)row, (uint32_t)m->nrefusals, (uint32_t)len, m->sheet_no};
 	m->nrefusals++;
 	return;
 fail:
