@@ -50,6 +50,7 @@ struct import_job {
 	char actor[64], ip[64], today[11];
 	bool started;     /* handed to the worker, which frees it */
 	char errtok[33];  /* the error rows' file: .exported-<job>-<errtok>.xlsx (issue 20 #9) */
+	json_t *sheet_mappings; /* the user's mappings of further sheets (o.sheet_mappings) */
 };
 
 static void import_job_free(void *p)
@@ -60,6 +61,7 @@ static void import_job_free(void *p)
 		free(ij->scope[i]);
 	free(ij->scope);
 	free(ij->org_path);
+	json_decref(ij->sheet_mappings);
 	free(ij);
 }
 
@@ -119,22 +121,20 @@ static json_t *run_import(struct job *j, struct db *db, void *arg, char *why, si
 	ij->o.today = ij->today;
 	ij->o.now = clock_now();
 	enum db_rc rc;
+	/* issue 20 #9/#22: every refused row back as the user's own cells with their errors,
+	 * an .xlsx downloaded as an export's file is (GET /jobs/{id}/file, kept a day) */
+	char dir[4096], path[4400], until[21], dl[64];
+	config_work_dir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/.exported-%lld-%s.xlsx", dir, (long long)ij->o.job_id, ij->errtok);
+	clock_rfc3339(clock_now() + 24 * 3600, until);
+	snprintf(dl, sizeof dl, "/api/v1/jobs/%lld/file", (long long)ij->o.job_id);
+	ij->o.errors_xlsx = path;
+	ij->o.errors_download = dl;
+	ij->o.errors_expires_at = until;
 	json_t *res = import_members(db, ij->data, ij->len, &ij->o, &rc, why, whylen);
-	/* issue 20 #9: the refused rows back as the user's own cells with their errors, an
-	 * .xlsx downloaded as an export's file is (GET /jobs/{id}/file, kept a day) */
-	if (res && json_array_size(json_object_get(res, "errors")) > 0) {
-		char dir[4096], path[4400];
-		config_work_dir(dir, sizeof dir);
-		snprintf(path, sizeof path, "%s/.exported-%lld-%s.xlsx", dir, (long long)ij->o.job_id, ij->errtok);
-		long k = import_errors_xlsx(ij->data, ij->len, ij->o.format, res, path);
-		if (k > 0) {
-			char until[21], dl[64];
-			clock_rfc3339(clock_now() + 24 * 3600, until);
-			snprintf(dl, sizeof dl, "/api/v1/jobs/%lld/file", (long long)ij->o.job_id);
-			json_object_set_new(res, "errors_file", json_pack("{s:I, s:s}", "rows", (json_int_t)k, "download", dl));
-			json_object_set_new(res, "expires_at", json_string(until));
-		}
-	}
+	ij->o.errors_xlsx = ij->o.errors_download = ij->o.errors_expires_at = NULL;
+	if (!res || !json_object_get(res, "errors_file"))
+		remove(path); /* none, or an import that failed after writing it */
 	if (!res && rc == DB_BUSY)
 		snprintf(why, whylen, "数据库繁忙，请稍后重新导入");
 	else if (!res && rc == DB_FULL)
@@ -269,7 +269,7 @@ struct import_in {
 	int64_t org_id;
 	const char *format, *mode;
 	int dry_run;
-	const char *mapping;
+	const char *mapping, *sheet_mappings;
 };
 static const char *const import_formats[] = {"xlsx", "csv", NULL};
 static const char *const import_modes[] = {"all", "good_only", NULL};
@@ -279,6 +279,7 @@ static const struct param import_params[] = {
 	PARAM_ENUM(struct import_in, mode, import_modes, "应为 all 或 good_only"),
 	PARAM_BOOL(struct import_in, dry_run),
 	PARAM_STR(struct import_in, mapping, 4000),
+	PARAM_STR(struct import_in, sheet_mappings, 8000),
 };
 static const struct params import_in = PARAMS(struct import_in, import_params);
 
@@ -407,6 +408,30 @@ static bool import_mapping(struct request *req, const struct org_rec *org, enum 
 	return ok;
 }
 
+/* sheet_mappings= on an import (issue 20 #9): the user's mappings of further sheets by
+ * their headers' signature (the preview's sheets[].signature), checked for shape here and
+ * against each sheet's header when it is read; remembered then at mapping_org, audited
+ * here. The parsed object (new reference), or NULL after setting the request's error. */
+static json_t *import_sheet_mappings(struct request *req, const struct org_rec *org, const char *text)
+{
+	json_t *sm = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	const char *code = "invalid";
+	char msg[256] = "各工作表的列对应关系格式无效：应为“表头签名 → {列序号 → 字段}”的 JSON 对象";
+	if (!sm || !import_sheet_mappings_check(sm, &code, msg, sizeof msg)) {
+		req_field_error(req, "sheet_mappings", code, msg);
+		json_decref(sm);
+		return NULL;
+	}
+	int64_t at = mapping_org(req, org);
+	struct audit_event ev = {"member.import", "org", at, at, true,
+				 "保存导入文件其他工作表的列对应关系（下次相同表头的工作表自动套用）"};
+	if (audit_record(req, &ev) != 0) {
+		json_decref(sm);
+		return NULL;
+	}
+	return sm;
+}
+
 /* POST /members/import: records the job (this route's write transaction) and starts it
  * once that has committed; the answer is 202 with the job. Imports queue on the jobs
  * worker, one at a time (S18): a second one waits, it is not refused. */
@@ -420,10 +445,21 @@ static void post_import(struct request *req)
 	struct import_opts mapped = {0};
 	if (in->mapping && !import_mapping(req, &o, format, in->mapping, &mapped))
 		return;
+	json_t *sheet_maps = in->sheet_mappings ? import_sheet_mappings(req, &o, in->sheet_mappings) : NULL;
+	if (in->sheet_mappings && !sheet_maps)
+		return;
 	bool dry_run = in->dry_run == 1, good_only = in->mode && strcmp(in->mode, "good_only") == 0;
 	struct import_job *ij = import_job_new(req, &o);
-	if (!ij)
+	if (!ij) {
+		json_decref(sheet_maps);
 		return;
+	}
+	if (sheet_maps) {
+		ij->sheet_mappings = sheet_maps;
+		ij->o.sheet_mappings = sheet_maps;
+		ij->o.map_org_id = mapping_org(req, &o);
+		ij->o.map_user_id = auth_user_id(req);
+	}
 	unsigned char tok[16];
 	randombytes_buf(tok, sizeof tok);
 	sodium_bin2hex(ij->errtok, sizeof ij->errtok, tok, sizeof tok);
@@ -440,6 +476,9 @@ static void post_import(struct request *req)
 		ij->o.map_header_row = mapped.map_header_row;
 		memcpy(ij->o.colmap, mapped.colmap, sizeof ij->o.colmap);
 	}
+	if (sheet_maps)
+		json_object_set_new(params, "sheet_mappings", json_integer((json_int_t)json_object_size(sheet_maps)));
+	ij->o.saved_mappings = true; /* further sheets: the mappings remembered (issue 20 #9) */
 	ij->o.format = format;
 	ij->o.dry_run = dry_run;
 	ij->o.good_only = good_only;

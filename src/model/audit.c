@@ -431,6 +431,8 @@ static const struct {
 	{"transfer.letter", "打印组织关系介绍信"},
 	{"member.import", "批量导入党员"},
 	{"member.export", "导出党员"},
+	/* saved import column mappings (issue 20 #9, api/import_maps.c) */
+	{"member.import_mapping_delete", "删除导入列对应关系"},
 	/* export jobs (issue 20 #21) */
 	{"member.export_download", "下载导出文件"},
 	{"member.export_cancel", "取消导出"},

@@ -259,18 +259,40 @@ static void sort_errors(json_t *errors)
 	free(v);
 }
 
+/* Writes the annotated file of every refused row when asked (before the commit point,
+ * so that the committed result names it too). */
+static void write_refused(struct imp *m, const void *data)
+{
+	if (m->o->errors_xlsx && m->nrefusals)
+		m->errors_file_rows = import_refused_xlsx(m, data, m->o->errors_xlsx);
+}
+
+/* errors_file {rows, download} and expires_at in result r, when the file was written */
+static void errors_file_of(const struct imp *m, json_t *r)
+{
+	if (!r || m->errors_file_rows <= 0)
+		return;
+	json_object_set_new(r, "errors_file", json_pack("{s:I, s:s}", "rows", (json_int_t)m->errors_file_rows, "download",
+							m->o->errors_download ? m->o->errors_download : ""));
+	if (m->o->errors_expires_at)
+		json_object_set_new(r, "expires_at", json_string(m->o->errors_expires_at));
+}
+
 static json_t *result_of(struct imp *m, enum sheet_encoding enc, bool commit)
 {
 	static const char *const encs[] = {"utf-8", "utf-8-bom", "gb18030"};
 	sort_errors(m->errors);
-	/* issue 20 #22: the list stops at max_errors, and says so */
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "header_row",
+	/* issue 20 #22: the list stops at max_errors, and says so; the file of refused rows
+	 * has every one */
+	json_t *r = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:s, s:I, s:O, s:I, s:b}", "header_row",
 			 (json_int_t)m->header_row, "total", (json_int_t)m->total, "good",
 			 (json_int_t)m->good, "bad", (json_int_t)m->bad, "imported", (json_int_t)(commit ? m->staged : 0),
 			 "dry_run", m->o->dry_run, "good_only", m->o->good_only, "encoding",
 			 m->o->format == IMPORT_CSV ? encs[enc] : "xlsx", "error_count", (json_int_t)m->nerrors, "errors",
 			 m->errors, "errors_shown", (json_int_t)json_array_size(m->errors), "errors_truncated",
 			 m->nerrors > json_array_size(m->errors));
+	errors_file_of(m, r);
+	return r;
 }
 
 struct commit_ctx {
@@ -360,10 +382,14 @@ static json_t *run(struct imp *m, const void *data, enum db_rc *db_rc)
 			import_stage_discard(m->db, m->o->job_id);
 		if (prc == IMP_DB)
 			*db_rc = m->db_rc;
-		else if (prc == IMP_HEADER) /* a header problem: report it as the result, row 1 */
-			return json_pack("{s:I, s:I, s:I, s:I, s:b, s:O, s:s}", "total", (json_int_t)0, "good", (json_int_t)0,
-					 "bad", (json_int_t)0, "imported", (json_int_t)0, "dry_run", m->o->dry_run, "errors",
-					 m->errors, "failed", m->why);
+		else if (prc == IMP_HEADER) { /* a header problem: report it as the result, row 1 */
+			write_refused(m, data);
+			json_t *r = json_pack("{s:I, s:I, s:I, s:I, s:b, s:O, s:s}", "total", (json_int_t)0, "good",
+					      (json_int_t)0, "bad", (json_int_t)0, "imported", (json_int_t)0, "dry_run",
+					      m->o->dry_run, "errors", m->errors, "failed", m->why);
+			errors_file_of(m, r);
+			return r;
+		}
 		else if (prc == IMP_GO_ON) /* no row named a required column */
 			snprintf(m->why, m->whylen, "没有找到表头：前 10 行中没有“姓名”“身份证号码”等列名，请使用导入模板");
 		return NULL;
@@ -377,6 +403,7 @@ static json_t *run(struct imp *m, const void *data, enum db_rc *db_rc)
 				 "bad", (json_int_t)0, "imported", (json_int_t)0, "dry_run", m->o->dry_run, "errors",
 				 m->errors, "failed", m->why, "code", "no_rows");
 	}
+	write_refused(m, data);
 	return conclude(m, enc, db_rc);
 }
 
@@ -397,6 +424,10 @@ json_t *import_members(struct db *db, const void *data, size_t len, const struct
 	m.a = m.b.a;
 	json_t *result = m.org_path ? run(&m, data, db_rc) : NULL;
 	json_decref(m.errors);
+	if (m.spill)
+		fclose(m.spill);
+	free(m.refusals);
+	free(m.map_head);
 	free(m.seen.key);
 	free(m.seen.row);
 	free(m.org_path);

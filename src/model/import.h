@@ -71,6 +71,26 @@ struct import_opts {
 	bool mapped;
 	long map_header_row;
 	int colmap[IMPORT_MAX_FIELDS];
+	/* issue 20 #9/#22: when set, every refused row goes back as an annotated .xlsx at
+	 * this path (the uploaded file's own header row and cells, each refused row after
+	 * 原行号 and 错误说明 with every message of the row; the header's own errors on a row
+	 * of their own), however many: the result's errors list stops at max_errors, the
+	 * file does not. The result then says errors_file {rows, download: errors_download}
+	 * and expires_at (errors_expires_at, when not NULL). */
+	/* issue 20 #9: a further sheet whose headers the import does not know (no 姓名 or
+	 * 身份证号码 among them) is read with the mapping remembered for its headers' signature
+	 * at org_path or above (import_mapping_find), when there is one that gives every
+	 * required column */
+	bool saved_mappings;
+	/* issue 20 #9: mappings the user gave for further sheets by their headers' signature
+	 * (import_sheet_mappings_check), {"<signature>": {"<column>": "<field>" or ""}},
+	 * borrowed; they come before a remembered one, and a sheet read with one has it
+	 * remembered at map_org_id by map_user_id (0: not remembered) */
+	const json_t *sheet_mappings;
+	int64_t map_org_id, map_user_id;
+	const char *errors_xlsx;
+	const char *errors_download;
+	const char *errors_expires_at;
 };
 
 /* The template's column headers, in order, and how many. */
@@ -104,13 +124,6 @@ enum db_rc import_sweep(struct db *db);
  * of the time). Another process's writers look for the lock every millisecond. */
 void import_stand_aside_short(void);
 
-/* Issue 20 #9: the rows of the uploaded file (data, len, format) named by result's
- * errors, as an .xlsx at path: the file's own header row and cells, each row after
- * 原行号 and 错误说明 (every message of the row, with its column); the header's own
- * errors (a missing column) on a row of their own. Rows past the listed errors are not
- * in it (the result says how many were listed). The number of rows written, or -1. */
-long import_errors_xlsx(const void *data, size_t len, enum import_format format, json_t *result, const char *path);
-
 /* Issue 20 #9, the column mapping (import_map.c). The preview of an upload: only the
  * first sheet's first rows are read (the header: the first of 10 rows naming a required
  * column, else the first with three or more cells; then a few data rows), and every
@@ -140,6 +153,13 @@ enum db_rc import_mapping_find(struct db *db, struct arena *a, const char *path,
 /* Remembers mapping (JSON text) for signature at org_id, replacing what was there. */
 enum db_rc import_mapping_save(struct db *db, int64_t org_id, const char *signature, const char *headers,
 			       const char *mapping, int64_t user_id, int64_t now);
+
+/* Checks sheet_mappings' shape (import_rows.c): an object of at most 16 header
+ * signatures (32 hex digits), each an object of column index (0..63, as text) → field
+ * name or "". False with a stable code ("invalid", "unknown_column", "unknown_field") and
+ * a Chinese message. Whether a sheet's mapping gives every required column is known
+ * when the sheet is read (its header is then refused like any other). */
+bool import_sheet_mappings_check(const json_t *sheet_mappings, const char **code, char *msg, size_t msglen);
 
 /* Writes the import template (headers and one example row) as .xlsx to path. 0 or -1. */
 int import_template_xlsx(const char *path, const char *tmpdir);

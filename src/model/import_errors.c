@@ -1,19 +1,24 @@
 /* import_errors.c: the rows an import refused, offered back as an annotated .xlsx
- * (issue 20 #9): the uploaded file read again, its header row and every row named by the
- * result's errors written after 原行号 and 错误说明, so that the user corrects them in
- * the cells they typed and imports that file again. */
+ * (issue 20 #9): the uploaded file read again, its header row and every refused row
+ * written after 原行号 and 错误说明, so that the user corrects them in the cells they
+ * typed and imports that file again. Every refused row is in it (issue 20 #22: the
+ * result's error list stops at its cap, the file does not): the messages were kept in
+ * a temporary file as the import reported them (import_rows.c import_add_error), an
+ * index of where each is sorted by sheet and row here, and each row's messages read
+ * back as the file is streamed past it: memory holds the index, not the messages. */
 #include "core/sheet.h"
 #include "core/xlsx_stream.h"
-#include "model/import.h"
+#include "model/import_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ANNOT_MAX_COLS 64
 
 struct annot {
-	json_t *errors; /* the result's, sorted by row */
-	long header_row;
+	struct imp *m;
+	size_t next; /* the first refusal not yet written */
 	struct xlsx_stream *x;
 	const char *path;
 	long written;
@@ -26,35 +31,52 @@ struct annot {
 	char sheet[128];
 };
 
-/* Every message of row, "列：说明；…", malloc'd (NULL when none). */
-static char *messages_of(json_t *errors, long row, int sheet_no, const char *sheet)
+static int refusal_cmp(const void *x, const void *y)
 {
-	size_t cap = 0, len = 0;
-	char *out = NULL;
-	size_t i;
-	json_t *e;
-	json_array_foreach(errors, i, e)
-	{
-		if (json_integer_value(json_object_get(e, "row")) != row)
-			continue;
-		const char *es = json_string_value(json_object_get(e, "sheet"));
-		if (sheet_no == 0 ? es != NULL : !es || strcmp(es, sheet) != 0)
-			continue;
-		const char *col = json_string_value(json_object_get(e, "column"));
-		const char *msg = json_string_value(json_object_get(e, "message"));
-		size_t need = strlen(col ? col : "") + strlen(msg ? msg : "") + 8;
-		if (len + need >= cap) {
-			cap = (len + need) * 2;
-			char *n = realloc(out, cap);
-			if (!n) {
-				free(out);
-				return NULL;
-			}
-			out = n;
+	const struct import_refusal *a = x, *b = y;
+	if (a->sheet != b->sheet)
+		return a->sheet < b->sheet ? -1 : 1;
+	if (a->row != b->row)
+		return a->row < b->row ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Every message of the current sheet's row, "列：说明；…", malloc'd (NULL when none or
+ * on failure, an->failed then set). Refusals of rows the file passed over (none should
+ * be) are skipped. */
+static char *messages_of(struct annot *an, long row)
+{
+	struct imp *m = an->m;
+	while (an->next < m->nrefusals &&
+	       (m->refusals[an->next].sheet < an->sheet_no ||
+		(m->refusals[an->next].sheet == an->sheet_no && (long)m->refusals[an->next].row < row)))
+		an->next++;
+	size_t need = 0, k = an->next;
+	for (; k < m->nrefusals && m->refusals[k].sheet == an->sheet_no && (long)m->refusals[k].row == row; k++)
+		need += m->refusals[k].len + 4;
+	if (k == an->next)
+		return NULL;
+	char *out = malloc(need + 1);
+	size_t len = 0;
+	for (size_t i = an->next; out && i < k; i++) {
+		if (len) {
+			memcpy(out + len, "；", 3);
+			len += 3;
 		}
-		len += (size_t)snprintf(out + len, cap - len, "%s%s%s%s", len ? "；" : "", col && *col ? col : "",
-					col && *col ? "：" : "", msg ? msg : "");
+		const struct import_refusal *r = &m->refusals[i];
+		if (pread(fileno(m->spill), out + len, r->len, r->off) != (ssize_t)r->len) {
+			free(out);
+			out = NULL;
+			break;
+		}
+		len += r->len;
 	}
+	an->next = k;
+	if (!out) {
+		an->failed = 1;
+		return NULL;
+	}
+	out[len] = 0;
 	return out;
 }
 
@@ -69,7 +91,7 @@ static int annot_row(void *ctx, long rowno, const char *const *cells, size_t n)
 	if (n > ANNOT_MAX_COLS - 2)
 		n = ANNOT_MAX_COLS - 2;
 	const char *row[ANNOT_MAX_COLS];
-	bool header = an->sheet_no == 0 && rowno == an->header_row;
+	bool header = an->sheet_no == 0 && rowno == an->m->header_row;
 	if (header) {
 		an->head[0] = strdup("原行号");
 		an->head[1] = strdup("错误说明");
@@ -88,9 +110,9 @@ static int annot_row(void *ctx, long rowno, const char *const *cells, size_t n)
 		}
 		xlsx_stream_table_view(an->x);
 	}
-	char *msg = messages_of(an->errors, rowno, an->sheet_no, an->sheet);
+	char *msg = messages_of(an, rowno);
 	if (!msg)
-		return 0;
+		return an->failed;
 	int rc = 0;
 	if (an->x) {
 		char no[160];
@@ -113,20 +135,24 @@ static int annot_row(void *ctx, long rowno, const char *const *cells, size_t n)
 	return rc;
 }
 
-long import_errors_xlsx(const void *data, size_t len, enum import_format format, json_t *result, const char *path)
+long import_refused_xlsx(struct imp *m, const void *data, const char *path)
 {
-	json_t *errors = json_object_get(result, "errors");
-	if (!json_is_array(errors) || json_array_size(errors) == 0)
+	if (m->nrefusals == 0)
 		return 0;
-	struct annot an = {errors, (long)json_integer_value(json_object_get(result, "header_row")), NULL, path, 0, 0, {0}, 0, 0, ""};
-	if (an.header_row <= 0) /* a file refused at its header: the result names no row */
-		an.header_row = 1;
+	if (m->spill_failed || !m->spill || fflush(m->spill) != 0)
+		return -1;
+	qsort(m->refusals, m->nrefusals, sizeof *m->refusals, refusal_cmp);
+	long header_row = m->header_row;
+	if (header_row <= 0) /* a file refused at its header: no row named it */
+		m->header_row = 1;
+	struct annot an = {.m = m, .path = path};
 	char why[256] = "";
 	enum sheet_encoding enc;
-	if (format == IMPORT_CSV)
-		sheet_csv(data, len, annot_row, &an, &enc, why, sizeof why);
+	if (m->o->format == IMPORT_CSV)
+		sheet_csv(data, m->len, annot_row, &an, &enc, why, sizeof why);
 	else
-		sheet_xlsx(data, len, annot_row, &an, why, sizeof why);
+		sheet_xlsx(data, m->len, annot_row, &an, why, sizeof why);
+	m->header_row = header_row;
 	long rc = an.written;
 	if (!an.x)
 		rc = -1;

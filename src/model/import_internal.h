@@ -10,6 +10,7 @@
 #include "model/import.h"
 #include "model/member.h"
 #include <jansson.h>
+#include <stdio.h>
 
 /* The template's columns. */
 enum import_col {
@@ -58,6 +59,9 @@ struct imp {
 	char sheet_name[128];
 	bool skip_sheet;
 	int headers; /* header rows found, over all sheets */
+	/* a confirmed mapping's header row, its cells normalised (import_rows.c), malloc'd:
+	 * a further sheet with the same headers is read with the same mapping */
+	char *map_head;
 	int64_t total, good, bad, staged, foreign;
 	int64_t seq, seq_committed; /* staging sequence of the next row */
 	json_t *errors;
@@ -76,6 +80,22 @@ struct imp {
 	double t0; /* clock_mono_ms at the start, for import_max_seconds */
 	char *why;
 	size_t whylen;
+	/* every refused row's messages (issue 20 #22), when o->errors_xlsx asks for the
+	 * annotated file: "列：说明" texts in a temporary file and where each one is (the
+	 * error list above stops at max_errors; this does not) */
+	FILE *spill;
+	struct import_refusal *refusals;
+	size_t nrefusals, caprefusals;
+	bool spill_failed;
+	long errors_file_rows; /* written to o->errors_xlsx (0: none, -1: failed) */
+};
+
+/* One message about a refused row: its sheet (0: the first), row, order of report, and
+ * where its text is in imp.spill (24 bytes: a refused row costs this much memory). */
+struct import_refusal {
+	int64_t off;
+	uint32_t row, seq, len;
+	int32_t sheet;
 };
 
 /* import_rows.c */
@@ -85,12 +105,20 @@ bool import_col_required(int c);
 /* The column header cell h names, by the template's own name (alias false) or by one of
  * the words other systems use (alias true); -1 when none. */
 int import_header_col(const char *h, bool alias);
+/* The signature of a header row (cells[0..n)) as import_map.c remembers mappings by: a
+ * 16-byte BLAKE2b of each cell without spaces, tabs, line breaks, '*' and U+3000, each
+ * followed by 0x1F, empty cells at the end left out; hex into hex[33]. */
+void import_header_signature(const char *const *cells, size_t n, char hex[33]);
 void import_add_error(struct imp *m, long row, const char *column, const char *code, const char *message);
 /* The header row: maps the columns; IMP_HEADER (with why) when a required one is missing. */
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n);
 /* Reads and checks one data row into r (strings in m->a); false when it has errors
  * (each reported). */
 bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t n, struct member_rec *r);
+
+/* import_errors.c: the annotated .xlsx of every refused row (m->refusals) at path, the
+ * uploaded file (data) read again; the rows written, or -1. */
+long import_refused_xlsx(struct imp *m, const void *data, const char *path);
 
 /* import_stage.c: statements on the staging tables; each inside the caller's
  * transaction unless said otherwise. */

@@ -5,7 +5,9 @@
  * shown. The user's mapping is checked here against those matches before any import
  * runs, and remembered per organization by a signature of the normalised header row. */
 #include "core/arena.h"
+#include "core/clock.h"
 #include "model/import_internal.h"
+#include "model/import_map.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,7 +385,9 @@ bool import_mapping_check(const json_t *pv, const json_t *mapping, struct import
 	return true;
 }
 
-enum map_stmt { STMT_MAP_FIND, STMT_MAP_SAVE, MAP_STMT__MAX };
+enum map_stmt { STMT_MAP_FIND, STMT_MAP_SAVE, STMT_MAP_LIST, STMT_MAP_GET, STMT_MAP_DELETE, MAP_STMT__MAX };
+enum { GET_ORG, GET_PATH, GET_HEADERS };
+enum { LIST_ID, LIST_ORG, LIST_ORG_NAME, LIST_ORG_PATH, LIST_HEADERS, LIST_MAPPING, LIST_BY, LIST_BY_NAME, LIST_AT };
 static const struct db_sql map_sql[MAP_STMT__MAX] = {
 	[STMT_MAP_FIND] = {"import_mappings.find", "SELECT mapping FROM import_mappings WHERE org_id = $1 AND signature = $2"},
 	[STMT_MAP_SAVE] = {"import_mappings.save",
@@ -391,13 +395,19 @@ static const struct db_sql map_sql[MAP_STMT__MAX] = {
 			   " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, signature) DO UPDATE SET"
 			   " headers = excluded.headers, mapping = excluded.mapping, updated_by = excluded.updated_by,"
 			   " updated_at = excluded.updated_at"},
+	[STMT_MAP_LIST] = {"import_mappings.list",
+			   "SELECT m.id, m.org_id, o.name, o.path, m.headers, m.mapping, m.updated_by, u.name, m.updated_at"
+			   " FROM import_mappings m JOIN orgs o ON o.id = m.org_id LEFT JOIN users u ON u.id = m.updated_by"
+			   " WHERE m.org_id = $1 ORDER BY m.updated_at DESC, m.id DESC"},
+	[STMT_MAP_GET] = {"import_mappings.get", "SELECT m.org_id, o.path, m.headers FROM import_mappings m"
+						 " JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
+	[STMT_MAP_DELETE] = {"import_mappings.delete", "DELETE FROM import_mappings WHERE id = $1"},
 };
 DB_SQL_TABLE(import_mappings, map_sql);
 
-enum db_rc import_mapping_find(struct db *db, struct arena *a, const char *path, const char *signature,
-			       const char **mapping)
+/* the organization ids on path, root first; their number */
+static size_t path_ids(const char *path, int64_t ids[64])
 {
-	int64_t ids[64];
 	size_t n = 0;
 	for (const char *s = path; *s && n < 64;) {
 		char *end;
@@ -409,6 +419,14 @@ enum db_rc import_mapping_find(struct db *db, struct arena *a, const char *path,
 		ids[n++] = v;
 		s = end;
 	}
+	return n;
+}
+
+enum db_rc import_mapping_find(struct db *db, struct arena *a, const char *path, const char *signature,
+			       const char **mapping)
+{
+	int64_t ids[64];
+	size_t n = path_ids(path, ids);
 	while (n--) { /* the nearest first */
 		struct db_stmt *st = db_prepare(db, &map_sql[STMT_MAP_FIND]);
 		if (!st)
@@ -439,6 +457,96 @@ enum db_rc import_mapping_save(struct db *db, int64_t org_id, const char *signat
 	db_bind_text(st, 4, mapping, -1);
 	db_bind_int(st, 5, user_id);
 	db_bind_int(st, 6, now);
+	enum db_rc rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc == DB_ROW ? DB_ERROR : rc;
+}
+
+/* One row of the list as the wizard shows it: the mapped columns with their header and
+ * the field's name, the 不导入 ones counted. */
+static json_t *mapping_item(struct db_stmt *st)
+{
+	json_t *headers = json_loads(db_col_text(st, LIST_HEADERS), 0, NULL);
+	json_t *mapping = json_loads(db_col_text(st, LIST_MAPPING), 0, NULL);
+	if (!json_is_array(headers)) {
+		json_decref(headers);
+		headers = json_array();
+	}
+	json_t *fields = json_array();
+	json_int_t skipped = 0;
+	for (size_t i = 0; i < json_array_size(headers); i++) {
+		char key[24];
+		snprintf(key, sizeof key, "%zu", i);
+		const char *f = json_string_value(json_object_get(mapping, key));
+		int c = f && *f ? field_col(f) : -1;
+		if (c >= 0)
+			json_array_append_new(fields, json_pack("{s:I, s:O, s:s, s:s}", "index", (json_int_t)i, "header",
+								json_array_get(headers, i), "field", import_col_field[c],
+								"label", import_headers[c]));
+		else if (f)
+			skipped++;
+	}
+	json_decref(mapping);
+	char at[21];
+	clock_rfc3339(db_col_int(st, LIST_AT), at);
+	const char *by = db_col_null(st, LIST_BY_NAME) ? "" : db_col_text(st, LIST_BY_NAME);
+	return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:I, s:{s:I, s:s}, s:s}", "id", (json_int_t)db_col_int(st, LIST_ID),
+			 "org_id", (json_int_t)db_col_int(st, LIST_ORG), "org_name", db_col_text(st, LIST_ORG_NAME),
+			 "org_path", db_col_text(st, LIST_ORG_PATH), "headers", headers, "fields", fields, "skipped", skipped,
+			 "updated_by", "id", (json_int_t)db_col_int(st, LIST_BY), "name", by, "updated_at", at);
+}
+
+enum db_rc import_mapping_list(struct db *db, struct arena *a, const char *path, json_t *items)
+{
+	(void)a;
+	int64_t ids[64];
+	size_t n = path_ids(path, ids);
+	while (n--) { /* the nearest first */
+		struct db_stmt *st = db_prepare(db, &map_sql[STMT_MAP_LIST]);
+		if (!st)
+			return DB_ERROR;
+		db_bind_int(st, 1, ids[n]);
+		enum db_rc rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			json_t *it = mapping_item(st);
+			if (!it) {
+				rc = DB_ERROR;
+				break;
+			}
+			json_array_append_new(items, it);
+		}
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc;
+	}
+	return DB_OK;
+}
+
+enum db_rc import_mapping_get(struct db *db, struct arena *a, int64_t id, struct import_mapping_rec *m)
+{
+	struct db_stmt *st = db_prepare(db, &map_sql[STMT_MAP_GET]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW) {
+		m->id = id;
+		m->org_id = db_col_int(st, GET_ORG);
+		m->org_path = db_col_dup(a, st, GET_PATH);
+		m->headers = db_col_dup(a, st, GET_HEADERS);
+		rc = m->org_path && m->headers ? DB_OK : DB_ERROR;
+	} else if (rc == DB_DONE)
+		rc = DB_NOT_FOUND;
+	db_reset(st);
+	return rc;
+}
+
+enum db_rc import_mapping_delete(struct db *db, int64_t id)
+{
+	struct db_stmt *st = db_prepare(db, &map_sql[STMT_MAP_DELETE]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
 	enum db_rc rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? DB_OK : rc == DB_ROW ? DB_ERROR : rc;

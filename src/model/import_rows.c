@@ -7,6 +7,7 @@
 #include "core/sheet_write.h"
 #include "model/codes.h"
 #include "model/import_internal.h"
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,39 @@ const char *const import_col_field[C__MAX] = {
 	"confirmed_on", "introducers", "dues_base", "dues_paid_to",
 };
 
+/* Keeps the message for the annotated file of refused rows (import_errors.c): its text
+ * at the end of the spill file, where it is in m->refusals. */
+static void spill_error(struct imp *m, long row, const char *column, const char *message)
+{
+	if (m->spill_failed)
+		return;
+	if (!m->spill && !(m->spill = tmpfile()))
+		goto fail;
+	if (m->nrefusals == m->caprefusals) {
+		size_t cap = m->caprefusals ? m->caprefusals * 2 : 256;
+		struct import_refusal *r = realloc(m->refusals, cap * sizeof *r);
+		if (!r)
+			goto fail;
+		m->refusals = r;
+		m->caprefusals = cap;
+	}
+	long off = ftell(m->spill);
+	int len = fprintf(m->spill, "%s%s%s", column && *column ? column : "", column && *column ? "：" : "", message);
+	if (off < 0 || len < 0)
+		goto fail;
+	m->refusals[m->nrefusals] =
+		(struct import_refusal){off, (uint32_t)row, (uint32_t)m->nrefusals, (uint32_t)len, m->sheet_no};
+	m->nrefusals++;
+	return;
+fail:
+	m->spill_failed = true;
+}
+
 void import_add_error(struct imp *m, long row, const char *column, const char *code, const char *message)
 {
 	m->row_bad = true;
+	if (m->o->errors_xlsx)
+		spill_error(m, row, column, message);
 	if (m->nerrors++ < m->max_errors) {
 		json_t *e = json_pack("{s:I, s:s, s:s, s:s}", "row", (json_int_t)row, "column", column ? column : "", "code",
 				      code, "message", message);
@@ -79,16 +110,46 @@ static const char *norm_date(struct arena *a, const char *s)
 	return date_valid(b) ? arena_strdup(a, b) : NULL;
 }
 
-/* Column c's text, trimmed, in the row's arena; NULL when absent or blank. */
-/* Full-width digits and letters (ＡＢＣ１２３) and the ideographic space as ASCII, into the arena: what
- * people type with a Chinese input method (issue 20 #9). */
+/* The length of a space other than ' ' and tab at u (of left bytes) and whether it is
+ * one of width zero, or 0 (issue 20 #17): the no-break space U+00A0, U+2000..U+200A
+ * (en, em, thin … spaces), U+202F, U+205F, the ideographic space U+3000; of width
+ * zero U+200B..U+200D, U+2060 and U+FEFF (a byte-order mark inside a cell). */
+static size_t odd_space(const unsigned char *u, size_t left, bool *zero)
+{
+	*zero = false;
+	if (left >= 2 && u[0] == 0xC2 && u[1] == 0xA0)
+		return 2;
+	if (left < 3)
+		return 0;
+	if (u[0] == 0xE2 && u[1] == 0x80 && u[2] >= 0x80 && u[2] <= 0x8D) {
+		*zero = u[2] >= 0x8B;
+		return 3;
+	}
+	if (u[0] == 0xE2 && ((u[1] == 0x80 && u[2] == 0xAF) || (u[1] == 0x81 && u[2] == 0x9F)))
+		return 3;
+	if (u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0xA0) {
+		*zero = true;
+		return 3;
+	}
+	if (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80)
+		return 3;
+	if (u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+		*zero = true;
+		return 3;
+	}
+	return 0;
+}
+
+/* Full-width digits and letters (ＡＢＣ１２３) as ASCII, the other spaces as ' ' and the
+ * zero-width ones dropped, into the arena: what people type with a Chinese input method
+ * or paste from web pages and Word (issue 20 #9, #17). */
 static char *halfwidth(struct arena *a, const char *s, size_t len)
 {
 	char *out = arena_alloc(a, len + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
 		const unsigned char *u = (const unsigned char *)s + i;
-		/* U+FF01..U+FF5E: EF BC 81..EF BD 9E; U+3000: E3 80 80 */
+		/* U+FF01..U+FF5E: EF BC 81..EF BD 9E */
 		if (i + 2 < len && u[0] == 0xEF && (u[1] == 0xBC || u[1] == 0xBD)) {
 			unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
 			/* digits and Latin letters only: full-width brackets stay (出国（境）暂留) */
@@ -98,9 +159,12 @@ static char *halfwidth(struct arena *a, const char *s, size_t len)
 				continue;
 			}
 		}
-		if (i + 2 < len && u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80) {
-			out[o++] = ' ';
-			i += 3;
+		bool zero;
+		size_t sp = u[0] >= 0xC2 ? odd_space(u, len - i, &zero) : 0;
+		if (sp) {
+			if (!zero)
+				out[o++] = ' ';
+			i += sp;
 			continue;
 		}
 		out[o++] = s[i++];
@@ -109,8 +173,13 @@ static char *halfwidth(struct arena *a, const char *s, size_t len)
 	return out;
 }
 
-/* Column c's text, full-width forms made ASCII, trimmed, in the row's arena; NULL
- * when absent or blank. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Column c's text, full-width forms made ASCII, every kind of space a space (the
+ * zero-width ones gone), trimmed, in the row's arena; NULL when absent or blank. */
 static const char *cell(struct imp *m, const char *const *cells, size_t n, int c)
 {
 	int pos = m->colpos[c];
@@ -118,12 +187,12 @@ static const char *cell(struct imp *m, const char *const *cells, size_t n, int c
 		return NULL;
 	const char *s = cells[pos];
 	size_t raw = strlen(s);
-	if (memchr(s, 0xEF, raw) || memchr(s, 0xE3, raw))
+	if (memchr(s, 0xEF, raw) || memchr(s, 0xE3, raw) || memchr(s, 0xE2, raw) || memchr(s, 0xC2, raw))
 		s = halfwidth(m->a, s, raw);
-	while (*s == ' ' || *s == '\t')
+	while (blank(*s))
 		s++;
 	size_t len = strlen(s);
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' || s[len - 1] == '\n'))
+	while (len && blank(s[len - 1]))
 		len--;
 	return len ? arena_strndup(m->a, s, len) : NULL;
 }
@@ -142,7 +211,7 @@ static const char *name_cell(struct imp *m, const char *const *cells, size_t n, 
 	char *out = arena_alloc(m->a, strlen(s) + 1);
 	size_t o = 0;
 	for (const char *p = s; *p; p++) {
-		if (*p == ' ' || *p == '\t') {
+		if (blank(*p)) {
 			if (latin && o && out[o - 1] != ' ')
 				out[o++] = ' ';
 			continue;
@@ -252,8 +321,25 @@ static const struct {
 static bool header_is(const char *h, const char *text)
 {
 	size_t hl = strlen(text);
+	bool zero;
 	return strncmp(h, text, hl) == 0 &&
-	       (h[hl] == 0 || h[hl] == ' ' || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF);
+	       (h[hl] == 0 || blank(h[hl]) || h[hl] == '*' || h[hl] == '(' || (unsigned char)h[hl] == 0xEF ||
+		odd_space((const unsigned char *)h + hl, strlen(h + hl), &zero));
+}
+
+/* A header cell past the spaces (of any kind, issue 20 #17) and marks before its name. */
+static const char *header_start(const char *h)
+{
+	for (;;) {
+		bool zero;
+		size_t sp = odd_space((const unsigned char *)h, strlen(h), &zero);
+		if (sp)
+			h += sp;
+		else if (blank(*h) || *h == '*')
+			h++;
+		else
+			return h;
+	}
 }
 
 bool import_col_required(int c)
@@ -263,8 +349,7 @@ bool import_col_required(int c)
 
 int import_header_col(const char *h, bool alias)
 {
-	while (*h == ' ' || *h == '*')
-		h++;
+	h = header_start(h);
 	if (!alias) {
 		for (int c = 0; c < C__MAX; c++)
 			if (header_is(h, import_headers[c]))
@@ -281,39 +366,276 @@ int import_header_col(const char *h, bool alias)
  * over: the header is the first row that names a required column, within this many. */
 #define HEADER_SEARCH_ROWS 10
 
+/* A header row as the mapping's signature sees it (import_map.c normalise): each cell
+ * without spaces of any kind, tabs, line breaks and '*', cells joined by 0x1F, empty
+ * cells at the end left out; malloc'd (NULL when out of memory). */
+static char *header_norm(const char *const *cells, size_t n)
+{
+	while (n && !cells[n - 1][0])
+		n--;
+	size_t cap = 1;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(cells[i]) + 1;
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (const char *s = cells[i]; *s;) {
+			bool zero;
+			size_t sp = odd_space((const unsigned char *)s, strlen(s), &zero);
+			if (sp)
+				s += sp;
+			else if (blank(*s) || *s == '*')
+				s++;
+			else
+				*o++ = *s++;
+		}
+		*o++ = '\x1f';
+	}
+	*o = 0;
+	return out;
+}
+
+void import_header_signature(const char *const *cells, size_t n, char hex[33])
+{
+	while (n && !cells[n - 1][0])
+		n--;
+	crypto_generichash_state hs;
+	crypto_generichash_init(&hs, NULL, 0, 16);
+	for (size_t i = 0; i < n; i++) {
+		char norm[512];
+		size_t o = 0;
+		for (const char *s = cells[i]; *s && o + 1 < sizeof norm;) {
+			if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '*')
+				s++;
+			else if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80)
+				s += 3;
+			else
+				norm[o++] = *s++;
+		}
+		crypto_generichash_update(&hs, (const unsigned char *)norm, o);
+		crypto_generichash_update(&hs, (const unsigned char *)"\x1f", 1);
+	}
+	unsigned char sig[16];
+	crypto_generichash_final(&hs, sig, sizeof sig);
+	sodium_bin2hex(hex, 33, sig, sizeof sig);
+}
+
+struct saved_find {
+	struct imp *m;
+	const char *signature, *mapping;
+};
+
+static enum db_rc saved_find_tx(struct db *db, void *ctx)
+{
+	struct saved_find *f = ctx;
+	return import_mapping_find(db, f->m->a, f->m->o->org_path, f->signature, &f->mapping);
+}
+
+static int field_col(const char *field)
+{
+	for (int c = 0; c < C__MAX; c++)
+		if (strcmp(import_col_field[c], field) == 0)
+			return c;
+	return -1;
+}
+
+bool import_sheet_mappings_check(const json_t *sm, const char **code, char *msg, size_t msglen)
+{
+	*code = "invalid";
+	if (!json_is_object(sm) || json_object_size(sm) > 16) {
+		snprintf(msg, msglen, "各工作表的列对应关系格式无效：应为“表头签名 → {列序号 → 字段}”的 JSON 对象");
+		return false;
+	}
+	const char *sig, *k;
+	json_t *map, *v;
+	json_object_foreach((json_t *)sm, sig, map)
+	{
+		if (strlen(sig) != 32 || strspn(sig, "0123456789abcdef") != 32 || !json_is_object(map)) {
+			snprintf(msg, msglen, "各工作表的列对应关系格式无效：应为“表头签名 → {列序号 → 字段}”的 JSON 对象");
+			return false;
+		}
+		json_object_foreach(map, k, v)
+		{
+			char *end;
+			long idx = strtol(k, &end, 10);
+			if (!*k || *end || idx < 0 || idx >= SHEET_MAX_COLS) {
+				*code = "unknown_column";
+				snprintf(msg, msglen, "文件中没有第 %.20s 列", k);
+				return false;
+			}
+			if (!json_is_string(v) || (json_string_length(v) && field_col(json_string_value(v)) < 0)) {
+				*code = "unknown_field";
+				snprintf(msg, msglen, "“%.60s”不是可导入的字段", json_is_string(v) ? json_string_value(v) : "");
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+struct saved_put {
+	struct imp *m;
+	const char *signature, *headers, *mapping;
+};
+
+static enum db_rc saved_put_tx(struct db *db, void *ctx)
+{
+	struct saved_put *p = ctx;
+	return import_mapping_save(db, p->m->o->map_org_id, p->signature, p->headers, p->mapping, p->m->o->map_user_id,
+				   p->m->o->now);
+}
+
+/* Remembers a mapping the user gave for a sheet with these headers (a short write). */
+static void remember(struct imp *m, const char *sig, const char *const *cells, size_t n, const json_t *map)
+{
+	json_t *heads = json_array();
+	while (n && !cells[n - 1][0])
+		n--;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(heads, json_string(cells[i]));
+	char *ht = json_dumps(heads, JSON_COMPACT), *mt = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
+	struct saved_put p = {m, sig, ht, mt};
+	if (ht && mt)
+		import_tx(m->db, true, saved_put_tx, &p); /* not remembered: the import goes on */
+	free(ht);
+	free(mt);
+	json_decref(heads);
+}
+
+/* A further sheet's header row the import does not know by itself (issue 20 #9): the
+ * mapping the user gave for its signature, else the one remembered for it, over the
+ * columns matched by name (m->colpos), as import_map.c's import_mapping_check takes a
+ * mapping. True when one was found and gives each required column exactly one column:
+ * m->colpos then holds it. */
+static bool mapping_fits(struct imp *m, size_t n, const json_t *map);
+/* 1: mapped; 0: no mapping for these headers; -1: the user's does not fit them. */
+static int saved_header(struct imp *m, const char *const *cells, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += cells[i][0] != 0;
+	if (k < 3 || n > SHEET_MAX_COLS)
+		return 0;
+	char sig[33];
+	import_header_signature(cells, n, sig);
+	const json_t *given = json_object_get(m->o->sheet_mappings, sig);
+	if (given) {
+		if (!mapping_fits(m, n, given))
+			return -1;
+		if (m->o->map_org_id)
+			remember(m, sig, cells, n, given);
+		return 1;
+	}
+	struct saved_find f = {m, sig, NULL};
+	if (!m->o->saved_mappings || import_tx(m->db, false, saved_find_tx, &f) != DB_OK || !f.mapping)
+		return 0;
+	json_t *map = json_loads(f.mapping, 0, NULL);
+	bool ok = mapping_fits(m, n, map);
+	json_decref(map);
+	return ok;
+}
+
+static bool mapping_fits(struct imp *m, size_t n, const json_t *map)
+{
+	int colfield[SHEET_MAX_COLS];
+	for (size_t i = 0; i < n; i++)
+		colfield[i] = -1;
+	for (int c = 0; c < C__MAX; c++)
+		if (m->colpos[c] >= 0 && (size_t)m->colpos[c] < n)
+			colfield[m->colpos[c]] = c;
+	bool ok = json_is_object(map);
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)map, key, v)
+	{
+		char *end;
+		long idx = strtol(key, &end, 10);
+		if (*end || idx < 0 || (size_t)idx >= n || !json_is_string(v)) {
+			ok = false;
+			break;
+		}
+		int c = json_string_length(v) ? field_col(json_string_value(v)) : -1;
+		if (c < 0 && json_string_length(v)) {
+			ok = false;
+			break;
+		}
+		colfield[idx] = c;
+	}
+	int colpos[C__MAX];
+	for (int c = 0; c < C__MAX; c++)
+		colpos[c] = -1;
+	for (size_t i = 0; ok && i < n; i++)
+		if (colfield[i] >= 0) {
+			ok = colpos[colfield[i]] < 0; /* a field given two columns */
+			colpos[colfield[i]] = (int)i;
+		}
+	for (int c = 0; ok && c < C__MAX; c++)
+		ok = !required_col[c] || colpos[c] >= 0;
+	if (ok)
+		memcpy(m->colpos, colpos, sizeof colpos);
+	return ok;
+}
+
+/* The confirmed mapping's columns for the header at rowno. */
+static int mapped_header(struct imp *m, long rowno)
+{
+	for (int c = 0; c < C__MAX; c++)
+		m->colpos[c] = m->o->colmap[c];
+	m->header_done = true;
+	m->headers++;
+	if (m->sheet_no == 0)
+		m->header_row = rowno;
+	return IMP_GO_ON;
+}
+
 int import_read_header(struct imp *m, long rowno, const char *const *cells, size_t n)
 {
 	if (m->o->mapped && m->sheet_no == 0) {
 		/* a mapping the user confirmed (import_map.c): the header is where the preview
 		 * found it, its columns as mapped; the rows above it are titles */
-		(void)cells;
-		(void)n;
 		if (rowno < m->o->map_header_row)
 			return IMP_GO_ON;
-		for (int c = 0; c < C__MAX; c++)
-			m->colpos[c] = m->o->colmap[c];
-		m->header_done = true;
-		m->headers++;
-		m->header_row = rowno;
-		return IMP_GO_ON;
+		free(m->map_head);
+		m->map_head = header_norm(cells, n);
+		return mapped_header(m, rowno);
+	}
+	if (m->map_head && rowno < HEADER_SEARCH_ROWS) {
+		/* a further sheet with the mapped sheet's headers (issue 20 #9): the same
+		 * mapping, whatever its headers would match on their own */
+		char *h = header_norm(cells, n);
+		bool same = h && strcmp(h, m->map_head) == 0;
+		free(h);
+		if (same)
+			return mapped_header(m, rowno);
 	}
 	for (int c = 0; c < C__MAX; c++)
 		m->colpos[c] = -1;
 	for (size_t i = 0; i < n; i++) {
-		const char *h = cells[i];
-		while (*h == ' ' || *h == '*')
-			h++;
+		const char *h = header_start(cells[i]);
 		for (int c = 0; c < C__MAX; c++)
 			if (m->colpos[c] < 0 && header_is(h, import_headers[c]))
 				m->colpos[c] = (int)i;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *h = cells[i];
-		while (*h == ' ' || *h == '*')
-			h++;
+		const char *h = header_start(cells[i]);
 		for (size_t k = 0; k < sizeof header_alias / sizeof header_alias[0]; k++)
 			if (m->colpos[header_alias[k].col] < 0 && header_is(h, header_alias[k].name))
 				m->colpos[header_alias[k].col] = (int)i;
+	}
+	int sv = m->sheet_no > 0 && (m->o->saved_mappings || m->o->sheet_mappings) && rowno < HEADER_SEARCH_ROWS &&
+			 (m->colpos[C_NAME] < 0 || m->colpos[C_ID] < 0)
+		     ? saved_header(m, cells, n)
+		     : 0;
+	if (sv) {
+		m->header_done = true;
+		m->headers++;
+		if (sv > 0)
+			return IMP_GO_ON;
+		import_add_error(m, rowno, "", "mapping_mismatch",
+				 "此工作表的列对应关系不完整：每个必填项需要对应一列，每个字段只能对应一列");
+		snprintf(m->why, m->whylen, "工作表“%s”的列对应关系不完整", m->sheet_name);
+		return IMP_HEADER;
 	}
 	bool any = false;
 	for (int c = 0; c < C__MAX; c++)

@@ -39,6 +39,9 @@ export const api = {
   // issue 20 #9 (wizard): the upload's header matched to the import's fields
   importPreview: (file, query, contentType) =>
     request('POST', '/members/import/preview', { query, raw: file, contentType }),
+  // issue 20 #9 (wizard): the saved column mappings an import at org_id applies
+  importMappings: (orgId) => http.get('/import-mappings', { org_id: orgId }),
+  deleteImportMapping: (id) => http.del(`/import-mappings/${enc(id)}`),
   importTemplate: () => request('GET', '/members/import/template.xlsx', { blob: true }),
   startExport: (query) => request('POST', '/members/exports', { query }),
   getJob: (id) => http.get(`/jobs/${enc(id)}`),

@@ -378,6 +378,19 @@ export default {
       confirm: '按此对应关系校验',
       remember: '确认后，系统将记住这组表头的对应关系，下次自动套用'
     },
+    // issue 20 #9: the saved mappings, listed and deleted in the wizard
+    saved: {
+      open: '已保存的列对应',
+      title: '已保存的列对应关系',
+      hint: '导入到本组织时会自动套用下列对应关系（本组织及上级组织保存的，近者优先）。删除后，相同表头的文件导入时需要重新指定对应字段。',
+      cols: { org: '保存于', headers: '文件表头', fields: '对应字段', by: '保存人', at: '保存时间' },
+      skipped: '另有 {n} 列不导入',
+      same: '另有 {n} 列与模板列名相同',
+      empty: '尚未保存任何列对应关系',
+      upper: '上级组织保存，不能在此删除',
+      confirm: '确定删除这组列对应关系吗？删除后，表头为“{headers}”的文件导入时需要重新指定对应字段。',
+      deleted: '已删除'
+    },
     errorsTruncated: '共 {n} 条错误，下表只列出前 {shown} 条；请修改后重新校验',
     errorsFile: '下载出错的 {n} 行（标注原因）',
     errorsFileHint: '在下载的表格中按“错误说明”修改后，删去前两列即可重新导入',
