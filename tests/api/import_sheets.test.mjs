@@ -101,3 +101,25 @@ test('R-IMP-SHEETS-PREVIEW issue 20 #9: further sheets the import reads by itsel
   const pv = await preview(org, Buffer.from(await wb.xlsx.writeBuffer()));
   assert.deepEqual(pv.sheets, []);
 });
+
+test('R-IMP-SHEETS-PREVIEW issue 20 #9: a sheet_mappings entry that does not fit refuses the import even when sheets follow', async () => {
+  const org = srv.branch(9);
+  const rows = rosterRows(8, 99);
+  const buf = await workbook(rows.slice(0, 6));
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(buf);
+  const c = wb.addWorksheet('三支部');
+  c.addRow(HEADERS);
+  for (const r of rows.slice(6)) c.addRow(HEADERS.map((h) => r[h] ?? ''));
+  const three = Buffer.from(await wb.xlsx.writeBuffer());
+  const pv = await preview(org, three);
+  assert.deepEqual(pv.sheets.map((s) => s.name), ['二支部']);
+  const before = Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`));
+  const short = { [pv.sheets[0].signature]: { [OWN.indexOf('同志姓名')]: 'name' } };
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${org}&format=xlsx&sheet_mappings=${encodeURIComponent(JSON.stringify(short))}`, three);
+  assert.equal(r.status, 202, r.text);
+  const job = await waitJob(admin, r.body.id);
+  assert.ok(job.result?.failed || job.status === 'failed', JSON.stringify(job).slice(0, 2000));
+  assert.ok((job.result?.errors || []).some((e) => e.code === 'mapping_mismatch' && e.sheet === '二支部'), JSON.stringify(job.result).slice(0, 2000));
+  assert.equal(Number(srv.sql(`SELECT COUNT(*) FROM members WHERE org_id = ${org}`)), before, 'nothing imported');
+});
