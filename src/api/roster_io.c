@@ -335,7 +335,9 @@ static json_t *upload_preview(struct request *req, enum import_format format)
 /* POST /members/import/preview (issue 20 #9): the upload's header and a few rows, each
  * column matched to a template field or left for the user to map, required fields
  * still missing, masked samples; a mapping remembered for the same headers (at the
- * import's organization or above it) comes applied. Reads; changes nothing. */
+ * import's organization or above it) comes applied. Further sheets whose headers the
+ * import does not know come in sheets[] the same way (the top-level fields are the
+ * first sheet's). Reads; changes nothing. */
 struct preview_in {
 	int64_t org_id;
 	const char *format;
@@ -360,7 +362,24 @@ static void post_preview(struct request *req)
 					    json_string_value(json_object_get(pv, "signature")), &saved);
 	if (rc == DB_OK)
 		import_preview_saved(pv, saved);
-	else if (rc != DB_NOT_FOUND) {
+	/* further sheets of headers of their own: each with the mapping remembered for
+	 * them, which the import then applies by itself (no step of the wizard's) */
+	size_t i;
+	json_t *sp;
+	json_array_foreach(json_object_get(pv, "sheets"), i, sp)
+	{
+		if (rc != DB_OK && rc != DB_NOT_FOUND)
+			break;
+		saved = NULL;
+		rc = import_mapping_find(req->db, req->arena, o.path, json_string_value(json_object_get(sp, "signature")),
+					 &saved);
+		if (rc == DB_OK) {
+			import_preview_saved(sp, saved);
+			json_object_set_new(sp, "needs_mapping",
+					    json_boolean(json_array_size(json_object_get(sp, "missing_required")) > 0));
+		}
+	}
+	if (rc != DB_OK && rc != DB_NOT_FOUND) {
 		json_decref(pv);
 		req_fail_db(req, rc);
 		return;

@@ -41,6 +41,10 @@ typedef int (*sheet_row_fn)(void *ctx, long rowno, const char *const *cells, siz
  * numbering its rows from 1; before each sheet after the first the callback is called
  * once with rowno 0 and one cell, the sheet's name. */
 #define SHEET_MAX_SHEETS 16
+/* A callback's answer that passes over the rest of the current .xlsx sheet: the next
+ * sheet's rows follow (the import's preview reads only the first rows of each); a CSV,
+ * a single sheet, stops with it. */
+#define SHEET_NEXT 0x5e7e /* a value no other callback answers (the import stops with 1..4) */
 
 enum sheet_encoding { SHEET_UTF8, SHEET_UTF8_BOM, SHEET_GB18030 };
 

@@ -1046,6 +1046,8 @@ int sheet_xlsx_limited(const void *data, size_t len, const struct sheet_limits *
 			struct sh sh = {.lim = lim, .sst = &sst, .fn = fn, .ctx = ctx, .why = why, .whylen = whylen,
 					.g = {.why = why, .whylen = whylen}};
 			rc = read_sheet(&rd, z, wb->target[s], &sh, why, whylen);
+			if (rc == SHEET_NEXT && s + 1 < wb->n)
+				rc = 0; /* the caller has read enough of this sheet */
 			free(sh.val.p);
 			for (size_t i = 0; i < SHEET_MAX_COLS; i++)
 				free(sh.cells[i].p);

@@ -37,11 +37,28 @@ struct pv_rows {
 	bool oom;
 };
 
+/* the first rows of each sheet of the workbook (a CSV has one) */
+struct pv_book {
+	struct pv_rows sheet[SHEET_MAX_SHEETS];
+	char name[SHEET_MAX_SHEETS][128];
+	int nsheets;
+	bool oom;
+};
+
 static int pv_row(void *ctx, long rowno, const char *const *cells, size_t n)
 {
-	struct pv_rows *p = ctx;
-	if (rowno == 0) /* a further sheet: the preview is of the first */
-		return 1;
+	struct pv_book *b = ctx;
+	if (rowno == 0) { /* a further sheet: its name */
+		if (b->nsheets == SHEET_MAX_SHEETS)
+			return 1;
+		snprintf(b->name[b->nsheets++], sizeof b->name[0], "%s", n ? cells[0] : "");
+		return 0;
+	}
+	struct pv_rows *p = &b->sheet[b->nsheets ? b->nsheets - 1 : 0];
+	if (!b->nsheets)
+		b->nsheets = 1;
+	if (p->nrows == PREVIEW_ROWS)
+		return SHEET_NEXT;
 	if (n > SHEET_MAX_COLS)
 		n = SHEET_MAX_COLS;
 	char **copy = calloc(n ? n : 1, sizeof *copy);
@@ -56,7 +73,9 @@ static int pv_row(void *ctx, long rowno, const char *const *cells, size_t n)
 	p->n[p->nrows] = n;
 	p->rowno[p->nrows] = rowno;
 	p->nrows++;
-	return p->oom || p->nrows == PREVIEW_ROWS ? 1 : 0; /* enough read: stop the parser */
+	if (p->oom)
+		b->oom = true;
+	return p->oom ? 1 : p->nrows == PREVIEW_ROWS ? SHEET_NEXT : 0; /* enough of this sheet */
 }
 
 static void pv_free(struct pv_rows *p)
@@ -205,34 +224,15 @@ static void set_field(json_t *col, int c, const char *source)
 	json_object_set_new(col, "source", source ? json_string(source) : json_null());
 }
 
-json_t *import_preview(const void *data, size_t len, enum import_format format, char *why, size_t whylen)
+/* The preview of one sheet's rows (import_preview's shape without format and fields);
+ * NULL when nothing was read. */
+static json_t *sheet_preview(const struct pv_rows *p)
 {
-	struct pv_rows p;
-	memset(&p, 0, sizeof p);
-	enum sheet_encoding enc = SHEET_UTF8;
-	if (format == IMPORT_CSV && len > PREVIEW_CSV_BYTES) {
-		const char *d = data;
-		size_t cut = PREVIEW_CSV_BYTES;
-		while (cut > 0 && d[cut - 1] != '\n')
-			cut--;
-		len = cut ? cut : PREVIEW_CSV_BYTES; /* a first line longer than that: as it comes */
-	}
-	int rc = format == IMPORT_CSV ? sheet_csv(data, len, pv_row, &p, &enc, why, whylen)
-				      : sheet_xlsx(data, len, pv_row, &p, why, whylen);
-	if (rc < 0 || p.oom) {
-		if (p.oom)
-			snprintf(why, whylen, "内存不足，无法读取文件");
-		pv_free(&p);
+	int h = find_header(p);
+	if (h < 0)
 		return NULL;
-	}
-	int h = find_header(&p);
-	if (h < 0) {
-		snprintf(why, whylen, "文件是空的：没有读到表头");
-		pv_free(&p);
-		return NULL;
-	}
-	size_t ncols = p.n[h];
-	while (ncols && !p.cells[h][ncols - 1][0])
+	size_t ncols = p->n[h];
+	while (ncols && !p->cells[h][ncols - 1][0])
 		ncols--;
 	json_t *cols = json_array(), *heads = json_array();
 	int taken[C__MAX];
@@ -242,7 +242,7 @@ json_t *import_preview(const void *data, size_t len, enum import_format format, 
 	int match[SHEET_MAX_COLS];
 	bool by_alias[SHEET_MAX_COLS] = {false};
 	for (size_t i = 0; i < ncols; i++) {
-		match[i] = import_header_col(p.cells[h][i], false);
+		match[i] = import_header_col(p->cells[h][i], false);
 		if (match[i] >= 0 && taken[match[i]] >= 0)
 			match[i] = -1;
 		else if (match[i] >= 0)
@@ -251,7 +251,7 @@ json_t *import_preview(const void *data, size_t len, enum import_format format, 
 	for (size_t i = 0; i < ncols; i++) {
 		if (match[i] >= 0)
 			continue;
-		int c = import_header_col(p.cells[h][i], true);
+		int c = import_header_col(p->cells[h][i], true);
 		if (c >= 0 && taken[c] < 0) {
 			match[i] = c;
 			taken[c] = (int)i;
@@ -262,29 +262,98 @@ json_t *import_preview(const void *data, size_t len, enum import_format format, 
 	crypto_generichash_init(&hs, NULL, 0, 16);
 	for (size_t i = 0; i < ncols; i++) {
 		char norm[512];
-		normalise(p.cells[h][i], norm, sizeof norm);
+		normalise(p->cells[h][i], norm, sizeof norm);
 		crypto_generichash_update(&hs, (const unsigned char *)norm, strlen(norm));
 		crypto_generichash_update(&hs, (const unsigned char *)"\x1f", 1);
 		json_t *samples = json_array();
-		for (int r = h + 1; r < p.nrows && json_array_size(samples) < PREVIEW_SAMPLES; r++)
-			if (filled(&p, r))
-				json_array_append_new(samples, sample_of(i < p.n[r] ? p.cells[r][i] : ""));
-		json_t *col = json_pack("{s:I, s:s, s:o}", "index", (json_int_t)i, "header", p.cells[h][i], "samples", samples);
+		for (int r = h + 1; r < p->nrows && json_array_size(samples) < PREVIEW_SAMPLES; r++)
+			if (filled(p, r))
+				json_array_append_new(samples, sample_of(i < p->n[r] ? p->cells[r][i] : ""));
+		json_t *col = json_pack("{s:I, s:s, s:o}", "index", (json_int_t)i, "header", p->cells[h][i], "samples", samples);
 		set_field(col, match[i], match[i] >= 0 ? (by_alias[i] ? "alias" : "template") : ignored(norm) ? "ignored" : NULL);
 		json_array_append_new(cols, col);
-		json_array_append_new(heads, json_string(p.cells[h][i]));
+		json_array_append_new(heads, json_string(p->cells[h][i]));
 	}
 	unsigned char sig[16];
 	char hex[33];
 	crypto_generichash_final(&hs, sig, sizeof sig);
 	sodium_bin2hex(hex, sizeof hex, sig, sizeof sig);
-	json_t *pv = json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:b}", "format", format == IMPORT_CSV ? "csv" : "xlsx",
-			       "header_row", (json_int_t)p.rowno[h], "signature", hex, "headers", heads, "columns", cols,
-			       "fields", fields_list(), "saved", false);
+	json_t *pv = json_pack("{s:I, s:s, s:o, s:o, s:b}", "header_row", (json_int_t)p->rowno[h], "signature", hex,
+			       "headers", heads, "columns", cols, "saved", false);
 	tally(pv);
 	json_object_set_new(pv, "needs_mapping", json_boolean(json_array_size(json_object_get(pv, "unmatched")) > 0 ||
 								   json_array_size(json_object_get(pv, "missing_required")) > 0));
-	pv_free(&p);
+	/* what the import needs to read a further sheet by itself: 姓名 and 身份证号码 */
+	bool name = false, id = false;
+	size_t i;
+	json_t *c;
+	json_array_foreach(cols, i, c)
+	{
+		const char *f = json_string_value(json_object_get(c, "field"));
+		name = name || (f && strcmp(f, import_col_field[C_NAME]) == 0);
+		id = id || (f && strcmp(f, import_col_field[C_ID]) == 0);
+	}
+	json_object_set_new(pv, "known", json_boolean(name && id));
+	json_object_set_new(pv, "filled", json_integer((json_int_t)filled(p, h)));
+	return pv;
+}
+
+/* A further sheet as the import would read it (import_rows.c import_read_header): one
+ * whose header names 姓名 and 身份证号码 is read by itself, one with the first sheet's
+ * headers as the first is, one whose header has fewer than three cells (instructions, a
+ * code table) is passed over; the others need a mapping by their signature. */
+static bool further_needs_step(const json_t *first, const json_t *sp)
+{
+	return sp && !json_is_true(json_object_get(sp, "known")) &&
+	       json_integer_value(json_object_get(sp, "filled")) >= 3 &&
+	       json_array_size(json_object_get(sp, "columns")) <= SHEET_MAX_COLS &&
+	       strcmp(json_string_value(json_object_get(sp, "signature")), json_string_value(json_object_get(first, "signature"))) != 0;
+}
+
+json_t *import_preview(const void *data, size_t len, enum import_format format, char *why, size_t whylen)
+{
+	struct pv_book *b = calloc(1, sizeof *b);
+	if (!b) {
+		snprintf(why, whylen, "内存不足，无法读取文件");
+		return NULL;
+	}
+	enum sheet_encoding enc = SHEET_UTF8;
+	if (format == IMPORT_CSV && len > PREVIEW_CSV_BYTES) {
+		const char *d = data;
+		size_t cut = PREVIEW_CSV_BYTES;
+		while (cut > 0 && d[cut - 1] != '\n')
+			cut--;
+		len = cut ? cut : PREVIEW_CSV_BYTES; /* a first line longer than that: as it comes */
+	}
+	int rc = format == IMPORT_CSV ? sheet_csv(data, len, pv_row, b, &enc, why, whylen)
+				      : sheet_xlsx(data, len, pv_row, b, why, whylen);
+	json_t *pv = rc < 0 || b->oom ? NULL : sheet_preview(&b->sheet[0]);
+	if (!pv && rc >= 0)
+		snprintf(why, whylen, b->oom ? "内存不足，无法读取文件" : "文件是空的：没有读到表头");
+	json_t *sheets = pv ? json_array() : NULL;
+	for (int s = 1; pv && s < b->nsheets; s++) {
+		json_t *sp = sheet_preview(&b->sheet[s]);
+		if (further_needs_step(pv, sp)) {
+			json_object_del(sp, "known");
+			json_object_del(sp, "filled");
+			json_object_del(sp, "headers");
+			json_object_set_new(sp, "sheet", json_integer(s + 1));
+			json_t *name = json_string(b->name[s]); /* NULL: cut inside a character */
+			json_object_set_new(sp, "name", name ? name : json_string(""));
+			json_array_append(sheets, sp);
+		}
+		json_decref(sp);
+	}
+	if (pv) {
+		json_object_del(pv, "known");
+		json_object_del(pv, "filled");
+		json_object_set_new(pv, "format", json_string(format == IMPORT_CSV ? "csv" : "xlsx"));
+		json_object_set_new(pv, "fields", fields_list());
+		json_object_set_new(pv, "sheets", sheets);
+	}
+	for (int s = 0; s < SHEET_MAX_SHEETS; s++)
+		pv_free(&b->sheet[s]);
+	free(b);
 	return pv;
 }
 

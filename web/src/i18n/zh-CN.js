@@ -376,7 +376,13 @@ export default {
       required: '（必填）',
       auto: '自动识别',
       confirm: '按此对应关系校验',
-      remember: '确认后，系统将记住这组表头的对应关系，下次自动套用'
+      remember: '确认后，系统将记住这组表头的对应关系，下次自动套用',
+      // issue 20 #9, several sheets: one step per sheet whose headers need a mapping
+      sheet: '工作表“{name}”',
+      skipSheet: '不导入此工作表',
+      stepOf: '（第 {n} 步，共 {total} 步）',
+      prev: '上一个工作表',
+      next: '下一个工作表'
     },
     // issue 20 #9: the saved mappings, listed and deleted in the wizard
     saved: {
