@@ -135,6 +135,53 @@ struct db *db_thread(void)
 	return db;
 }
 
+/* The process's writer connection (db.h): opened on first use, by whichever thread, and
+ * used by one thread at a time, inside the writers' queue of its file. */
+static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct db *_Atomic writer_db;
+static bool writer_tried;
+
+static struct db *db_writer(void);
+
+enum db_rc db_writer_take(struct db **out)
+{
+	*out = db_writer();
+	if (!*out)
+		return DB_OK;
+	enum db_rc rc = db_sqlite_lease(*out, true);
+	if (rc != DB_OK)
+		*out = NULL;
+	return rc;
+}
+
+void db_writer_give(struct db *w)
+{
+	assert(!w->in_tx);
+	(void)db_sqlite_lease(w, false);
+}
+
+static struct db *db_writer(void)
+{
+	struct db *w = atomic_load(&writer_db);
+	if (w)
+		return w;
+	pthread_mutex_lock(&writer_mu);
+	if (!(w = atomic_load(&writer_db)) && !writer_tried && !db_is_url(cfg.db)) {
+		writer_tried = true;
+		w = db_open(cfg.db, 0);
+		if (w && !db_sqlite_writer(w)) { /* in memory: a connection of its own would be another database */
+			db_close(w);
+			w = NULL;
+		}
+		if (w) {
+			remember(w);
+			atomic_store(&writer_db, w);
+		}
+	}
+	pthread_mutex_unlock(&writer_mu);
+	return w;
+}
+
 /* The replica's replay lag: 0 when it has replayed all it received (an idle primary
  * sends nothing, and the last replayed transaction's age would grow for no reason);
  * else the age of the last replayed transaction. A server not in recovery is not
@@ -213,6 +260,10 @@ void db_close_all(void)
 	}
 	tl_db = NULL;
 	tl_replica = NULL;
+	pthread_mutex_lock(&writer_mu);
+	atomic_store(&writer_db, NULL);
+	writer_tried = false;
+	pthread_mutex_unlock(&writer_mu);
 	db_sqlite_group_stop();
 }
 

@@ -139,6 +139,18 @@ enum db_rc db_scan(struct db_stmt *st, db_row_fn fn, void *ctx, int64_t *rows);
  * opened. Closed by db_close_all at shutdown. */
 struct db *db_thread(void);
 void db_close_all(void);
+/* SQLite: the process's one connection for requests' write transactions (the
+ * dispatcher's), taken with the turn of its file's writers' queue (first come, first
+ * served; DB_BUSY after busy_timeout_ms) and used by the taker alone until it gives it
+ * back: its transactions (the request's, the hooks' after it) do not queue again.
+ * *out is NULL with DB_OK on PostgreSQL, for a database in memory, or when it cannot be
+ * opened (the caller keeps its thread's). Why: after another connection's commit,
+ * SQLite drops a connection's page cache and unmaps its mapping at the next
+ * transaction's start, so with each worker writing on its own connection every write
+ * began by refilling both inside the writer lock; the writer's own commits leave its
+ * cache valid. */
+enum db_rc db_writer_take(struct db **out);
+void db_writer_give(struct db *writer);
 /* This thread's connection to cfg.db_replica (a PostgreSQL streaming replica) when one
  * is configured, reachable and its replay lag is at most cfg.replica_max_lag_ms (looked
  * at no more than once a second per thread); NULL otherwise: the caller reads the

@@ -72,6 +72,12 @@ void db_set_open_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 enum db_rc db_sqlite_durable_wait(uint64_t ticket);
 bool db_sqlite_durable_async(struct db_durable_wait *w);
 void db_sqlite_group_stop(void);
+/* Makes db (SQLite) the writer connection (db_writer): false when it is not a file's
+ * (no writers' queue). */
+bool db_sqlite_writer(struct db *db);
+/* Takes (DB_OK, or DB_BUSY after busy_timeout_ms) or gives back the writer connection's
+ * turn in its file's writers' queue; its transactions meanwhile do not queue again. */
+enum db_rc db_sqlite_lease(struct db *db, bool take);
 /* Counts a DB_BUSY for /metrics (db_busy_count). */
 void db_note_busy(void);
 /* Logs a misuse of st once and marks it (db.h: asserts in test builds). */

@@ -35,6 +35,9 @@ struct sq_db {
 	struct sq_file *file; /* the process's writers' queue and group commit for this file */
 	bool queued;          /* holds the file's writer queue (a write transaction) */
 	bool nosync;          /* this write transaction commits at synchronous=NORMAL */
+	bool normal_now;      /* synchronous=NORMAL, temp_store=MEMORY are the connection's now */
+	bool keep_settings;   /* the writer connection: they stay from one transaction to the next */
+	bool leased;          /* the writer connection, taken with the file's turn (db_writer_take) */
 	db_row_fn scan_fn; /* db_scan's callback while its statement runs */
 	void *scan_ctx;
 	int64_t scan_rows;
@@ -157,6 +160,8 @@ struct sq_waiter {
 	struct sq_waiter *next;
 };
 
+#define TURN_BUCKETS 1000
+
 struct sq_file {
 	char path[PATH_MAX];
 	char vfs[64];
@@ -177,6 +182,12 @@ struct sq_file {
 	/* the writer lock's turns, logged when the file's last connection closes: how long
 	 * each was held (from its grant to queue_leave) and waited for (queue_enter) */
 	uint64_t turns, hold_ns, hold_max_ns, wait_ns, wait_max_ns, held_since_ns;
+	/* and their distributions: counts per 0.1 ms up to TURN_BUCKETS / 10 ms (the last
+	 * bucket takes the longer ones), for the percentiles of the same line */
+	uint32_t hold_hist[TURN_BUCKETS], wait_hist[TURN_BUCKETS];
+	/* the sync thread's fsyncs: how many, how long, how many tickets each made durable */
+	uint64_t syncs, synced_tickets;
+	uint32_t sync_hist[TURN_BUCKETS];
 };
 
 #define SQ_FILES 8
@@ -230,6 +241,22 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static unsigned turn_bucket(uint64_t ns)
+{
+	uint64_t b = ns / 100000u;
+	return b < TURN_BUCKETS ? (unsigned)b : TURN_BUCKETS - 1;
+}
+
+/* The time (ms) under which the fraction q of the turns counted in h fell. */
+static double turn_pct(const uint32_t *h, uint64_t turns, double q)
+{
+	uint64_t want = (uint64_t)((double)turns * q + 0.999999), seen = 0;
+	for (unsigned i = 0; i < TURN_BUCKETS; i++)
+		if ((seen += h[i]) >= want)
+			return (double)(i + 1) / 10.0;
+	return (double)TURN_BUCKETS / 10.0;
+}
+
 /* Under f->mu: this thread's turn starts after waiting since t0. */
 static void turn_start(struct sq_file *f, uint64_t t0)
 {
@@ -238,6 +265,7 @@ static void turn_start(struct sq_file *f, uint64_t t0)
 	f->wait_ns += w;
 	if (w > f->wait_max_ns)
 		f->wait_max_ns = w;
+	f->wait_hist[turn_bucket(w)]++;
 }
 
 /* A place in the file's queue: 0 when it is this thread's turn, -1 after busy_timeout_ms. */
@@ -293,6 +321,7 @@ static void queue_leave(struct sq_file *f)
 	f->hold_ns += h;
 	if (h > f->hold_max_ns)
 		f->hold_max_ns = h;
+	f->hold_hist[turn_bucket(h)]++;
 	struct sq_waiter *w = f->head;
 	if (w) {
 		f->head = w->next;
@@ -366,10 +395,13 @@ static void *sync_main(void *arg)
 		}
 		if (f->durable == f->committed) /* stopping, and everything synced */
 			break;
-		uint64_t target = f->committed;
+		uint64_t target = f->committed, t0 = mono_ns();
 		pthread_mutex_unlock(&f->mu);
 		int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
 		pthread_mutex_lock(&f->mu);
+		f->syncs++;
+		f->synced_tickets += target - f->durable;
+		f->sync_hist[turn_bucket(mono_ns() - t0)]++;
 		if (rc == SQLITE_OK) {
 			f->durable = target;
 		} else {
@@ -563,7 +595,24 @@ static void group_stop(struct sq_file *f)
 			(unsigned long long)f->turns, (double)f->hold_ns / (double)f->turns / 1e6,
 			(double)f->hold_max_ns / 1e6, (double)f->wait_ns / (double)f->turns / 1e6,
 			(double)f->wait_max_ns / 1e6);
+	if (f->turns)
+		log_msg(LOG_INFO, NULL,
+			"db: writer lock: held p50 %.1f p90 %.1f p99 %.1f ms; waited p50 %.1f p90 %.1f p99 %.1f ms "
+			"(to 0.1 ms)",
+			turn_pct(f->hold_hist, f->turns, 0.5), turn_pct(f->hold_hist, f->turns, 0.9),
+			turn_pct(f->hold_hist, f->turns, 0.99), turn_pct(f->wait_hist, f->turns, 0.5),
+			turn_pct(f->wait_hist, f->turns, 0.9), turn_pct(f->wait_hist, f->turns, 0.99));
 	f->turns = f->hold_ns = f->hold_max_ns = f->wait_ns = f->wait_max_ns = 0;
+	memset(f->hold_hist, 0, sizeof f->hold_hist);
+	memset(f->wait_hist, 0, sizeof f->wait_hist);
+	if (f->syncs)
+		log_msg(LOG_INFO, NULL,
+			"db: group commit: %llu fsyncs for %llu commits (%.1f each), fsync p50 %.1f p90 %.1f p99 %.1f ms",
+			(unsigned long long)f->syncs, (unsigned long long)f->synced_tickets,
+			(double)f->synced_tickets / (double)f->syncs, turn_pct(f->sync_hist, f->syncs, 0.5),
+			turn_pct(f->sync_hist, f->syncs, 0.9), turn_pct(f->sync_hist, f->syncs, 0.99));
+	f->syncs = f->synced_tickets = 0;
+	memset(f->sync_hist, 0, sizeof f->sync_hist);
 	bool started = f->sync_started;
 	f->sync_stop = true;
 	pthread_cond_broadcast(&f->sync_cv);
@@ -582,6 +631,31 @@ static void group_stop(struct sq_file *f)
 	f->sync_started = f->sync_ready = f->sync_stop = f->sync_broken = false;
 	f->committed = f->durable = 0;
 	pthread_mutex_unlock(&f->mu);
+}
+
+enum db_rc db_sqlite_lease(struct db *d, bool take)
+{
+	struct sq_db *db = SQ(d);
+	if (!take) {
+		db->leased = false;
+		queue_leave(db->file);
+		return DB_OK;
+	}
+	if (queue_enter(db->file) != 0) {
+		db_note_busy();
+		return DB_BUSY;
+	}
+	db->leased = true;
+	return DB_OK;
+}
+
+bool db_sqlite_writer(struct db *d)
+{
+	struct sq_db *db = SQ(d);
+	if (!db->file)
+		return false;
+	db->keep_settings = true;
+	return true;
 }
 
 void db_sqlite_group_stop(void)
@@ -946,6 +1020,8 @@ enum tx_stmt {
 	STMT_TX_ROLLBACK,
 	STMT_TX_SYNC_NORMAL,
 	STMT_TX_SYNC_FULL,
+	STMT_TX_TEMP_MEMORY,
+	STMT_TX_TEMP_DEFAULT,
 	TX_STMT__MAX
 };
 static const struct db_sql tx_sql[TX_STMT__MAX] = {
@@ -959,6 +1035,14 @@ static const struct db_sql tx_sql[TX_STMT__MAX] = {
 	/* a grouped write transaction's commit leaves its fsync to the sync thread */
 	[STMT_TX_SYNC_NORMAL] = {"tx.sync_normal", "PRAGMA synchronous=NORMAL", "SELECT 1"},
 	[STMT_TX_SYNC_FULL] = {"tx.sync_full", "PRAGMA synchronous=FULL", "SELECT 1"},
+	/* and keeps its statement journals in memory (the pager decides at BEGIN): a member
+	 * creation's INSERT (12 indexes, the revision triggers) spilled one past SQLite's
+	 * 64 KiB to a temporary file, opened, written and unlinked inside the writer lock
+	 * each time (perf: openat, close, unlink, access and their writes ~8% of a
+	 * creation's CPU). A request's transaction is small; imports and jobs keep the
+	 * default (their journals may be large). */
+	[STMT_TX_TEMP_MEMORY] = {"tx.temp_memory", "PRAGMA temp_store=MEMORY", "SELECT 1"},
+	[STMT_TX_TEMP_DEFAULT] = {"tx.temp_default", "PRAGMA temp_store=DEFAULT", "SELECT 1"},
 };
 DB_SQL_TABLE(tx, tx_sql);
 
@@ -971,18 +1055,35 @@ static enum db_rc exec_simple(struct db *d, const struct db_sql *sql)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
-/* The end of a write transaction: synchronous back to FULL, the next writer's turn. */
+/* A grouped transaction's settings (sync thread's fsync, statement journals in memory)
+ * or the default ones (an fsync at each commit; journals spill to a file past 64 KiB).
+ * Each PRAGMA is prepared again at every step (SQLite runs it when preparing it). */
+static bool group_settings(struct sq_db *db, bool on)
+{
+	if (exec_simple(&db->base, &tx_sql[on ? STMT_TX_SYNC_NORMAL : STMT_TX_SYNC_FULL]) != DB_OK) {
+		log_msg(LOG_ERROR, NULL, "db: synchronous=%s not set: %s", on ? "NORMAL" : "FULL", sqlite3_errmsg(db->h));
+		return false;
+	}
+	db->normal_now = on;
+	/* a failure: the journals as before */
+	if (exec_simple(&db->base, &tx_sql[on ? STMT_TX_TEMP_MEMORY : STMT_TX_TEMP_DEFAULT]) != DB_OK)
+		log_msg(LOG_ERROR, NULL, "db: temp_store not set: %s", sqlite3_errmsg(db->h));
+	return true;
+}
+
+/* The end of a write transaction: the next writer's turn, then synchronous back to FULL
+ * (a setting of this thread's connection alone). The writer connection (db_writer) keeps
+ * its settings: it runs no statement outside its write transactions, each of which
+ * sets what it needs inside its turn. */
 static void write_end(struct sq_db *db)
 {
-	if (db->nosync) {
-		db->nosync = false;
-		if (exec_simple(&db->base, &tx_sql[STMT_TX_SYNC_FULL]) != DB_OK)
-			log_msg(LOG_ERROR, NULL, "db: synchronous=FULL not restored: %s", sqlite3_errmsg(db->h));
-	}
 	if (db->queued) {
 		db->queued = false;
 		queue_leave(db->file);
 	}
+	db->nosync = false;
+	if (db->normal_now && !db->keep_settings)
+		(void)group_settings(db, false);
 }
 
 static enum db_rc sq_tx_begin(struct db *d, bool write)
@@ -992,7 +1093,7 @@ static enum db_rc sq_tx_begin(struct db *d, bool write)
 		d->group = false;
 		return exec_simple(d, &tx_sql[STMT_TX_BEGIN]);
 	}
-	if (db->file) {
+	if (db->file && !db->leased) {
 		if (queue_enter(db->file) != 0) {
 			d->group = false;
 			db_note_busy();
@@ -1000,9 +1101,11 @@ static enum db_rc sq_tx_begin(struct db *d, bool write)
 		}
 		db->queued = true;
 	}
-	if (d->group && db->file && group_ready(db->file) && exec_simple(d, &tx_sql[STMT_TX_SYNC_NORMAL]) == DB_OK)
-		db->nosync = true;
-	else
+	bool group = d->group && db->file && group_ready(db->file);
+	if (group != db->normal_now)
+		(void)group_settings(db, group); /* a failure leaves normal_now as it was */
+	db->nosync = db->normal_now; /* at NORMAL the commit takes a ticket, waited for */
+	if (!db->nosync)
 		d->group = false;
 	enum db_rc rc = exec_simple(d, &tx_sql[STMT_TX_BEGIN_IMMEDIATE]);
 	if (rc == DB_OK) {

@@ -68,6 +68,17 @@ static void parse_json_body(struct request *req)
  * the check that failed and the counters it records (S6, with N servers). Handlers and models never call
  * db_tx_*: tools/codecheck refuses it outside src/db, this file and src/jobs. */
 
+/* The writer connection back to the queue (the next writer's turn), the thread's
+ * connection for what the request does after its transactions. */
+static void writer_give(struct request *req)
+{
+	if (!req->writer)
+		return;
+	db_writer_give(req->writer);
+	req->writer = NULL;
+	req->db = db_thread();
+}
+
 static bool tx_open(struct request *req)
 {
 	unsigned kind = req->route->flags & (RF_TX_READ | RF_TX_WRITE);
@@ -76,8 +87,21 @@ static bool tx_open(struct request *req)
 	/* a request's own write transaction is group-committed: its answer waits for the
 	 * fsync (dispatch_durable), the worker does not */
 	bool group = kind == RF_TX_WRITE && req->db == db_thread();
+	/* on SQLite, on the process's writer connection, taken with the writers' turn
+	 * (db_writer_take: its page cache stays valid from one write to the next) until
+	 * tx_close has run the hooks; the thread's connection again after that */
+	if (group) {
+		int rc = db_writer_take(&req->writer);
+		if (rc != DB_OK) {
+			req_fail_db(req, rc);
+			return false;
+		}
+		if (req->writer)
+			req->db = req->writer;
+	}
 	int rc = group ? db_tx_begin_group(req->db) : db_tx_begin(req->db, kind == RF_TX_WRITE);
 	if (rc != DB_OK) {
+		writer_give(req);
 		req_fail_db(req, rc);
 		return false;
 	}
@@ -151,7 +175,7 @@ static void tx_close(struct request *req)
 	if (!req->db)
 		return;
 	if (db_in_tx(req->db)) {
-		if (req->db != db_thread()) { /* a replica's read: nothing to keep, nothing to write there */
+		if (req->db != db_thread() && req->db != req->writer) { /* a replica's read: nothing to keep, nothing to write there */
 			if (req_failed(req))
 				db_tx_rollback(req->db);
 			else if (db_tx_commit(req->db) != DB_OK)
@@ -179,6 +203,7 @@ static void tx_close(struct request *req)
 	if (req_failed(req) && req->on_failure)
 		run_failure_hooks(req);
 	assert(!db_in_tx(req->db));
+	writer_give(req);
 }
 
 /* The handler, or an offloaded request's continuation, inside the route's transaction. */

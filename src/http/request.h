@@ -72,6 +72,7 @@ struct request {
 	void *in;               /* the route's declared inputs, parsed and valid (arena) */
 
 	struct db *db;          /* this worker's connection, when the route needs one */
+	struct db *writer;      /* db while it is the process's writer connection (db_writer_take) */
 	struct auth_session *session; /* set by auth_authenticate; arena-owned */
 	struct {                /* session writes put off until the read transaction ends */
 		int64_t touch_id, touch_at, drop_id;

@@ -28,6 +28,7 @@
 #include "core/idcard.h"
 #include "core/log.h"
 #include "crashvfs.h"
+#include "db/db_impl.h"
 #include "dbtest.h"
 #include "model/member.h"
 #include "model/org.h"
@@ -56,6 +57,8 @@ struct world {
 	int id_seq; /* for unique ID numbers */
 	bool group; /* commits as the HTTP dispatcher's: grouped, acknowledged once durable */
 	long tickets; /* grouped commits that waited for the sync thread */
+	bool writer; /* on a connection made the server's writer (db_writer): its settings kept
+		      * between transactions, its turn taken around each (a fifth not grouped) */
 	int64_t base_orgs[BASE_ORGS], base_members[BASE_MEMBERS];
 	char tmpl[300], work[300];
 };
@@ -202,7 +205,10 @@ static bool one_op(struct db *db, struct arena *a, uint64_t *rng)
 	int64_t target = 0, ids[3] = {0};
 	int nids = 0;
 	const char *to = NULL;
-	enum db_rc rc = w.group ? db_tx_begin_group(db) : db_tx_begin(db, true);
+	bool grouped = w.group && !(w.writer && cv_rand(rng) % 5 == 0);
+	if (w.writer && db_sqlite_lease(db, true) != DB_OK)
+		fail_msg("the writer's turn was not given");
+	enum db_rc rc = grouped ? db_tx_begin_group(db) : db_tx_begin(db, true);
 	if (rc == DB_OK) {
 		if (kind < 20) { /* a new organization */
 			rc = insert_org(db, a, &ids[0]);
@@ -235,7 +241,7 @@ static bool one_op(struct db *db, struct arena *a, uint64_t *rng)
 	for (int i = 0; kind >= 20 && kind < 60 && i < nids; i++)
 		if (ids[i] && (reused[i] = fact_of(ids[i], F_GONE)) != NULL && reused[i]->kind == F_GONE)
 			reused[i]->maybe = "normal";
-	if (rc == DB_OK && w.group) {
+	if (rc == DB_OK && grouped) {
 		uint64_t ticket = 0;
 		rc = db_tx_commit_group(db, &ticket);
 		w.tickets += rc == DB_OK && ticket > 0;
@@ -244,9 +250,11 @@ static bool one_op(struct db *db, struct arena *a, uint64_t *rng)
 	} else if (rc == DB_OK) {
 		rc = db_tx_commit(db);
 	}
+	if (rc != DB_OK && db_in_tx(db))
+		db_tx_rollback(db);
+	if (w.writer)
+		(void)db_sqlite_lease(db, false);
 	if (rc != DB_OK) {
-		if (db_in_tx(db))
-			db_tx_rollback(db);
 		/* only a power cut may fail a transaction here */
 		assert_true(crashvfs_is_off());
 		return false;
@@ -348,6 +356,8 @@ static struct outcome run(const char *sync, int rounds, uint64_t seed)
 		reset_facts();
 		struct db *db = db_open_vfs(w.work, 0, "crash");
 		assert_non_null(db);
+		if (w.writer)
+			assert_true(db_sqlite_writer(db));
 		if (strcmp(sync, "FULL") != 0) {
 			char pragma[64];
 			snprintf(pragma, sizeof pragma, "PRAGMA synchronous=%s", sync);
@@ -438,6 +448,23 @@ static void test_R1_power_loss_grouped_loses_nothing(void **state)
 	assert_int_equal(o.lost, 0);
 }
 
+/* The same on the server's writer connection (db_writer): synchronous=NORMAL and
+ * temp_store=MEMORY stay set from one grouped transaction to the next, a transaction
+ * that is not grouped sets FULL for its commit and the next grouped one NORMAL again. */
+static void test_R1_power_loss_writer_loses_nothing(void **state)
+{
+	w.group = w.writer = true;
+	w.tickets = 0;
+	struct outcome o = run("FULL", 120, seed_of(0x5EED0003));
+	w.group = w.writer = false;
+	assert_true(w.tickets > 0);
+	assert_int_equal(o.rounds, 120);
+	assert_true(o.acked > 0);
+	assert_true(o.ops_dropped > 0);
+	assert_int_equal(o.corrupt_rounds, 0);
+	assert_int_equal(o.lost, 0);
+}
+
 /* The harness's power: at NORMAL (WAL commits not synced) it must see a loss. */
 static void test_R1_harness_detects_loss_at_normal(void **state)
 {
@@ -456,6 +483,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_R1_power_loss_full_loses_nothing),
 		cmocka_unit_test(test_R1_power_loss_grouped_loses_nothing),
+		cmocka_unit_test(test_R1_power_loss_writer_loses_nothing),
 		cmocka_unit_test(test_R1_harness_detects_loss_at_normal),
 		cmocka_unit_test(test_R1_harness_detects_loss_at_off),
 	};
