@@ -327,19 +327,23 @@ static bool header_is(const char *h, const char *text)
 		odd_space((const unsigned char *)h + hl, strlen(h + hl), &zero));
 }
 
-/* A header cell past the spaces (of any kind, issue 20 #17) and marks before its name. */
+/* s past one space (of any kind, issue 20 #17), tab, line break or '*' at its start, or
+ * s itself: what header_start passes over and header_norm leaves out. */
+static const char *skip_mark(const char *s)
+{
+	bool zero;
+	size_t sp = odd_space((const unsigned char *)s, strlen(s), &zero);
+	if (sp)
+		return s + sp;
+	return blank(*s) || *s == '*' ? s + 1 : s;
+}
+
+/* A header cell past the spaces and marks before its name. */
 static const char *header_start(const char *h)
 {
-	for (;;) {
-		bool zero;
-		size_t sp = odd_space((const unsigned char *)h, strlen(h), &zero);
-		if (sp)
-			h += sp;
-		else if (blank(*h) || *h == '*')
-			h++;
-		else
-			return h;
-	}
+	for (const char *next; (next = skip_mark(h)) != h;)
+		h = next;
+	return h;
 }
 
 bool import_col_required(int c)
@@ -381,12 +385,9 @@ static char *header_norm(const char *const *cells, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		for (const char *s = cells[i]; *s;) {
-			bool zero;
-			size_t sp = odd_space((const unsigned char *)s, strlen(s), &zero);
-			if (sp)
-				s += sp;
-			else if (blank(*s) || *s == '*')
-				s++;
+			const char *next = skip_mark(s);
+			if (next != s)
+				s = next;
 			else
 				*o++ = *s++;
 		}
