@@ -250,6 +250,12 @@ test('P21 an xlsx past a sheet\'s rows goes on to further sheets with the header
     });
     assert.deepEqual(sheets.flatMap((x) => x.rows.slice(1)), one.rows.slice(1));
     assert.equal(Number(r.headers.get('x-row-count')), n);
+    // the file reads back into the importer (several sheets of one header): every row
+    const dry = await upload(small, a, `/api/v1/members/import?org_id=${srv.branch(0)}&dry_run=1`, r.buf);
+    assert.equal(dry.status, 202, dry.text);
+    const dj = await waitJob(a, dry.body.id);
+    assert.equal(dj.status, 'done', JSON.stringify(dj));
+    assert.equal(dj.result.total, n, JSON.stringify(dj.result));
   } finally {
     await small.stop('SIGTERM', { keep: true });
   }
