@@ -642,6 +642,10 @@ struct export_job {
 	} o;
 	int64_t rows, total;
 	bool cancelled;
+	/* the file failed (not the database): which member's row, for the message */
+	bool write_failed;
+	char failed_name[96];
+	int sheets; /* the .xlsx's sheets (over 1,048,576 rows: several) */
 	/* issue 20 #14: the rows selected on the page (ids=), in their order, instead of the
 	 * filter's; each checked against the caller's scope when the job was asked for */
 	int64_t *ids;
@@ -675,8 +679,11 @@ static enum db_rc export_row(struct db *db, struct arena *a, struct export_job *
 	enum db_rc rc = DB_OK;
 	if (ej->csv)
 		csv_out_row(ej->o.out, cells, nh);
-	else if (ej->o.xs ? xlsx_stream_row(ej->o.xs, cells, nh) != 0 : xlsx_out_row(ej->o.x, cells, nh) != 0)
+	else if (ej->o.xs ? xlsx_stream_row(ej->o.xs, cells, nh) != 0 : xlsx_out_row(ej->o.x, cells, nh) != 0) {
+		ej->write_failed = true; /* the file's fault: the message says so, not 存储错误 */
+		snprintf(ej->failed_name, sizeof ej->failed_name, "%s", r->name ? r->name : "");
 		rc = DB_ERROR;
+	}
 	ej->rows++;
 	return rc;
 }
@@ -763,20 +770,26 @@ static enum db_rc export_done_tx(struct db *db, void *ctx)
 /* The xlsx writer (issue 21 #5, bench/results.md): our streaming writer, deflate level
  * 1 with one deflate thread beside the reading one (the numbers chose it: see the
  * commit). Test mode may pick another for A/B runs on one binary: DJ_XLSX_WRITER=
- * libxlsxwriter, DJ_XLSX_LEVEL, DJ_XLSX_THREADS. False: libxlsxwriter. */
+ * libxlsxwriter, DJ_XLSX_LEVEL, DJ_XLSX_THREADS; and DJ_XLSX_ROWS_PER_SHEET, fewer rows
+ * to a sheet than Excel's 1,048,576, so that a test sees a roster go on to further
+ * sheets. False: libxlsxwriter. */
 #define XLSX_LEVEL 1
 #define XLSX_THREADS 1
-static bool xlsx_choice(int *level, int *threads)
+static bool xlsx_choice(int *level, int *threads, uint32_t *per_sheet)
 {
 	*level = XLSX_LEVEL;
 	*threads = XLSX_THREADS;
+	*per_sheet = XLSX_STREAM_ROWS_PER_SHEET;
 	if (!cfg.test_mode)
 		return true;
-	const char *w = getenv("DJ_XLSX_WRITER"), *l = getenv("DJ_XLSX_LEVEL"), *t = getenv("DJ_XLSX_THREADS");
+	const char *w = getenv("DJ_XLSX_WRITER"), *l = getenv("DJ_XLSX_LEVEL"), *t = getenv("DJ_XLSX_THREADS"),
+		   *p = getenv("DJ_XLSX_ROWS_PER_SHEET");
 	if (l)
 		*level = atoi(l);
 	if (t)
 		*threads = atoi(t);
+	if (p && atol(p) > 1 && atol(p) < (long)XLSX_STREAM_ROWS_PER_SHEET)
+		*per_sheet = (uint32_t)atol(p);
 	return !w || strcmp(w, "libxlsxwriter") != 0;
 }
 
@@ -786,6 +799,49 @@ static bool disk_full(const char *dir, int err)
 	struct statvfs v;
 	return err == ENOSPC || err == EDQUOT ||
 	       (statvfs(dir, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < (1ull << 20));
+}
+
+/* An errno of a failed file, in Chinese (the common ones; else its number). */
+static const char *file_error_text(int err, char *buf, size_t cap)
+{
+	switch (err) {
+	case EIO:
+		return "磁盘输入输出错误";
+	case EFBIG:
+		return "文件过大";
+	case EROFS:
+		return "文件系统只读";
+	case EACCES:
+	case EPERM:
+		return "无写入权限";
+	case ENOMEM:
+		return "内存不足";
+	default:
+		snprintf(buf, cap, "错误码 %d", err);
+		return buf;
+	}
+}
+
+/* Why the export's file failed (issue 21 #5: not 存储错误, which is the database's). */
+static void export_file_why(const struct export_job *ej, const struct xlsx_stream_result *res, int err, char *why,
+			    size_t whylen)
+{
+	char buf[32];
+	if (res && res->error == XLSX_STREAM_CELL) {
+		const char *col = res->col < export_nheaders() ? export_headers[res->col] : "";
+		snprintf(why, whylen, "导出失败（党员“%s”的“%s”超过 Excel 单元格的 32,767 个字符上限，位于工作表“%s”的 %s 单元格）",
+			 ej->failed_name, col, res->sheet, res->cell);
+	} else if (res && res->error == XLSX_STREAM_TOO_BIG) {
+		snprintf(why, whylen, "导出失败（文件将超过 4 GiB，请按党组织分批导出）");
+	} else if (res && res->error == XLSX_STREAM_NOMEM) {
+		snprintf(why, whylen, "导出失败（服务器内存不足）");
+	} else if (disk_full(ej->dir, res ? res->err : err)) {
+		snprintf(why, whylen, "导出失败（写入文件出错：存储空间不足，无法生成文件，请联系管理员）");
+	} else {
+		int e = res ? res->err : err;
+		snprintf(why, whylen, e ? "导出失败（写入文件出错：%s）" : "导出失败（写入文件出错）",
+			 file_error_text(e, buf, sizeof buf));
+	}
 }
 
 static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, size_t whylen)
@@ -807,15 +863,17 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 	close(fd);
 	size_t nh = export_nheaders();
 	int level, threads;
+	uint32_t per_sheet;
 	if (ej->csv) {
 		ej->o.out = fopen(tmp, "w");
 		if (ej->o.out) {
 			fputs(SHEET_CSV_BOM, ej->o.out);
 			csv_out_row(ej->o.out, export_headers, nh);
 		}
-	} else if (xlsx_choice(&level, &threads)) {
+	} else if (xlsx_choice(&level, &threads, &per_sheet)) {
 		ej->o.xs = xlsx_stream_open(tmp, "党员名册", export_headers, nh, level, threads);
 		if (ej->o.xs) {
+			xlsx_stream_rows_per_sheet(ej->o.xs, per_sheet);
 			for (size_t i = 0; i < import_nheaders; i++) /* money as a number */
 				if (strcmp(import_headers[i], "党费基数") == 0)
 					xlsx_stream_numeric(ej->o.xs, i);
@@ -852,18 +910,19 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 	db_mmap(db, 0);
 	free(ej->o.orgs);
 	errno = 0;
+	struct xlsx_stream_result xres = {0};
 	int closed = ej->csv ? (ferror(ej->o.out) | fclose(ej->o.out))
-			     : ej->o.xs ? xlsx_stream_close(ej->o.xs) : xlsx_out_close(ej->o.x);
+			     : ej->o.xs ? xlsx_stream_close_result(ej->o.xs, &xres) : xlsx_out_close(ej->o.x);
 	int err = errno;
+	ej->sheets = xres.sheets;
 	if (ej->cancelled || rc != DB_OK || closed != 0) {
 		remove(tmp);
 		if (ej->cancelled)
 			snprintf(why, whylen, "任务已取消");
-		else if (rc != DB_OK)
-			snprintf(why, whylen, rc == DB_BUSY ? "数据库繁忙，请稍后重新导出" : "导出失败（存储错误）");
+		else if (ej->write_failed || closed != 0) /* the file, not the database */
+			export_file_why(ej, ej->o.xs ? &xres : NULL, err, why, whylen);
 		else
-			snprintf(why, whylen, disk_full(ej->dir, err) ? "存储空间不足，无法生成文件，请联系管理员"
-								       : "无法生成导出文件");
+			snprintf(why, whylen, rc == DB_BUSY ? "数据库繁忙，请稍后重新导出" : "导出失败（存储错误）");
 		return NULL;
 	}
 	char path[4400];
@@ -881,6 +940,16 @@ static json_t *run_export(struct job *j, struct db *db, void *arg, char *why, si
 				ej->csv ? "csv" : "xlsx", "file_name", ej->file_name, "size", (json_int_t)size, "masked",
 				!ej->reveal, "expires_at", until, "download",
 				arena_printf(ej->a, "/api/v1/jobs/%lld/file", (long long)id));
+	if (!ej->csv && res) { /* over Excel's rows to a sheet, the members go on to further sheets */
+		int sheets = ej->sheets > 0 ? ej->sheets : 1;
+		json_object_set_new(res, "sheets", json_integer(sheets));
+		if (sheets > 1)
+			json_object_set_new(res, "note",
+					    json_string(arena_printf(ej->a,
+								     "名册超过 Excel 单个工作表的 1,048,576 行，已分为 %d 个工作表"
+								     "（党员名册、党员名册(2) …），每个工作表都有表头",
+								     sheets)));
+	}
 	char *text = json_dumps(res, JSON_COMPACT);
 	struct export_done d = {ej, text};
 	rc = text ? db_tx_run(db, true, export_done_tx, &d) : DB_ERROR;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,19 +42,23 @@ struct entry {
 	uint32_t crc;
 	uint64_t csize, usize, offset;
 	bool descriptor;
+	uint32_t rows; /* a sheet's rows, the header included */
 };
 
 struct xlsx_stream {
 	FILE *f;
 	char sheet[128];
-	const char *const *headers;
+	char **headers; /* copied: every sheet repeats them */
 	size_t ncols;
 	uint64_t numeric;
-	bool table_view, started, failed;
+	bool table_view, failed;
 	int level, nthreads;
-	uint32_t row; /* rows written, the header included */
-	struct entry ent[8];
-	size_t nent;
+	uint32_t row; /* rows written on the current sheet, the header included */
+	uint32_t rows_per_sheet;
+	int nsheets; /* sheets begun: ent[0..nsheets-1] are theirs */
+	struct entry *ent;
+	size_t nent, capent;
+	struct xlsx_stream_result res; /* the first failure's cause */
 	/* the sheet's stream */
 	struct piece ring[RING];
 	uint64_t next_fill, next_write, next_deflate;
@@ -101,13 +106,42 @@ static void put32(unsigned char *p, uint32_t v)
 #define DOS_TIME 0
 #define DOS_DATE 0x21
 
+/* Records the first failure's cause (err: errno for a file error). -1. Called without
+ * mu held, by the caller's thread or a deflate thread writing pieces. */
+static int fail(struct xlsx_stream *x, enum xlsx_stream_error why, int err)
+{
+	pthread_mutex_lock(&x->mu);
+	if (!x->res.error) {
+		x->res.error = why;
+		x->res.err = err;
+	}
+	x->failed = true;
+	pthread_mutex_unlock(&x->mu);
+	return -1;
+}
+
 static int write_all(struct xlsx_stream *x, const void *p, size_t n)
 {
-	if (n && fwrite(p, 1, n, x->f) != n) {
-		x->failed = true;
-		return -1;
-	}
+	if (n && fwrite(p, 1, n, x->f) != n)
+		return fail(x, XLSX_STREAM_FILE, errno ? errno : EIO);
 	return 0;
+}
+
+/* A new zip entry (NULL when out of memory). */
+static struct entry *new_entry(struct xlsx_stream *x)
+{
+	if (x->nent == x->capent) {
+		size_t cap = x->capent ? x->capent * 2 : 16;
+		struct entry *e = realloc(x->ent, cap * sizeof *e);
+		if (!e) {
+			fail(x, XLSX_STREAM_NOMEM, ENOMEM);
+			return NULL;
+		}
+		x->ent = e, x->capent = cap;
+	}
+	struct entry *e = &x->ent[x->nent++];
+	memset(e, 0, sizeof *e);
+	return e;
 }
 
 static int local_header(struct xlsx_stream *x, struct entry *e, bool descriptor)
@@ -115,7 +149,9 @@ static int local_header(struct xlsx_stream *x, struct entry *e, bool descriptor)
 	unsigned char h[30];
 	long off = ftell(x->f);
 	if (off < 0)
-		return -1;
+		return fail(x, XLSX_STREAM_FILE, errno);
+	if ((uint64_t)off >= 0xffffffffu) /* no ZIP64 */
+		return fail(x, XLSX_STREAM_TOO_BIG, EFBIG);
 	e->offset = (uint64_t)off;
 	e->descriptor = descriptor;
 	size_t nl = strlen(e->name);
@@ -136,7 +172,9 @@ static int local_header(struct xlsx_stream *x, struct entry *e, bool descriptor)
 /* A small part, stored. */
 static int put_part(struct xlsx_stream *x, const char *name, const char *text)
 {
-	struct entry *e = &x->ent[x->nent++];
+	struct entry *e = new_entry(x);
+	if (!e)
+		return -1;
 	snprintf(e->name, sizeof e->name, "%s", name);
 	size_t n = strlen(text);
 	e->crc = (uint32_t)crc32(0, (const unsigned char *)text, (uInt)n);
@@ -188,7 +226,7 @@ static void write_ready_locked(struct xlsx_stream *x)
 			break;
 		pthread_mutex_unlock(&x->mu);
 		if (p->failed)
-			x->failed = true;
+			fail(x, XLSX_STREAM_NOMEM, ENOMEM);
 		else if (write_all(x, p->out, p->nout) == 0) {
 			x->crc = (uint32_t)crc32_combine(x->crc, p->crc, (z_off_t)p->nin);
 			x->csize += p->nout;
@@ -237,7 +275,7 @@ static int flush_piece(struct xlsx_stream *x, bool last)
 	x->cur = in;
 	x->ncur = 0;
 	if (!p->dict && !(p->dict = malloc(DICT)))
-		return -1;
+		return fail(x, XLSX_STREAM_NOMEM, ENOMEM);
 	/* primed with the previous piece's last 32 KiB (only the last piece is short) */
 	memcpy(p->dict, x->lastdict, x->nlastdict);
 	p->ndict = x->nlastdict;
@@ -247,7 +285,7 @@ static int flush_piece(struct xlsx_stream *x, bool last)
 	p->done = false;
 	p->seq = x->next_fill;
 	if (!x->cur && !(x->cur = malloc(CHUNK + 65536)))
-		return -1;
+		return fail(x, XLSX_STREAM_NOMEM, ENOMEM);
 	pthread_mutex_lock(&x->mu);
 	x->next_fill++;
 	if (x->nth) {
@@ -345,22 +383,54 @@ static int emit_cell(struct xlsx_stream *x, size_t col, const char *v, bool head
 	return EMIT(x, ">") || emit_text(x, v) || EMIT(x, "</t></is></c>");
 }
 
-/* The sheet's start (views, columns) and the header row: at the first row. */
+/* Sheet k's name (1-based) into out: the name given, and from the second on "名称(k)",
+ * the name cut (on a character's boundary) so that the whole keeps to Excel's 31
+ * characters. */
+static void sheet_name(const struct xlsx_stream *x, int k, char *out, size_t cap)
+{
+	char suffix[16] = "";
+	if (k > 1)
+		snprintf(suffix, sizeof suffix, "(%d)", k);
+	size_t room = 31 - strlen(suffix), chars = 0, o = 0;
+	for (const unsigned char *p = (const unsigned char *)x->sheet; *p;) {
+		size_t len = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1, w = *p >= 0xf0 ? 2 : 1;
+		if (chars + w > room || o + len + strlen(suffix) + 1 > cap)
+			break;
+		for (size_t i = 0; i < len && p[i]; i++)
+			out[o++] = (char)p[i];
+		chars += w;
+		p += len;
+	}
+	snprintf(out + o, cap - o, "%s", suffix);
+}
+
+/* A new sheet (views, columns) and its header row: at the first row, and when the
+ * current sheet is full. */
 static int start_sheet(struct xlsx_stream *x)
 {
-	x->started = true;
-	struct entry *e = &x->ent[x->nent++];
-	snprintf(e->name, sizeof e->name, "xl/worksheets/sheet1.xml");
+	struct entry *e = new_entry(x);
+	if (!e)
+		return -1;
+	x->nsheets++;
+	snprintf(e->name, sizeof e->name, "xl/worksheets/sheet%d.xml", x->nsheets);
+	/* the sheet's own deflate stream and CRC */
+	x->crc = 0;
+	x->csize = x->usize = 0;
+	x->nlastdict = 0;
+	x->row = 0;
 	if (local_header(x, e, true))
 		return -1;
 	if (EMIT(x, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 		    "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
 		    "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"))
 		return -1;
-	if (x->table_view ? EMIT(x, "<sheetViews><sheetView tabSelected=\"1\" workbookViewId=\"0\"><pane ySplit=\"1\" "
-				    "topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/><selection pane=\"bottomLeft\"/>"
-				    "</sheetView></sheetViews>")
-			  : EMIT(x, "<sheetViews><sheetView tabSelected=\"1\" workbookViewId=\"0\"/></sheetViews>"))
+	/* the first sheet is the one shown when the file opens */
+	if (x->nsheets == 1 ? EMIT(x, "<sheetViews><sheetView tabSelected=\"1\" workbookViewId=\"0\"")
+			    : EMIT(x, "<sheetViews><sheetView workbookViewId=\"0\""))
+		return -1;
+	if (x->table_view ? EMIT(x, "><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"
+				    "<selection pane=\"bottomLeft\"/></sheetView></sheetViews>")
+			  : EMIT(x, "/></sheetViews>"))
 		return -1;
 	if (EMIT(x, "<sheetFormatPr defaultRowHeight=\"15\"/><cols>"))
 		return -1;
@@ -382,6 +452,40 @@ static int start_sheet(struct xlsx_stream *x)
 	return EMIT(x, "</row>");
 }
 
+/* The current sheet's end: its last piece written, then its data descriptor. */
+static int end_sheet(struct xlsx_stream *x)
+{
+	char tail[256];
+	int n = x->table_view ? snprintf(tail, sizeof tail, "</sheetData><autoFilter ref=\"A1:%s%u\"/>", x->cols[x->ncols - 1],
+					 (unsigned)(x->row > 1 ? x->row : 2))
+			      : snprintf(tail, sizeof tail, "</sheetData>");
+	if (emit(x, tail, (size_t)n) ||
+	    EMIT(x, "<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>"
+		    "</worksheet>") ||
+	    flush_piece(x, true) != 0)
+		return -1;
+	/* every piece written (the last one's writer has run): the descriptor */
+	pthread_mutex_lock(&x->mu);
+	while (x->next_write < x->next_fill)
+		pthread_cond_wait(&x->room, &x->mu);
+	pthread_mutex_unlock(&x->mu);
+	if (x->failed)
+		return -1;
+	if (x->usize >= 0xffffffffu || x->csize >= 0xffffffffu)
+		return fail(x, XLSX_STREAM_TOO_BIG, EFBIG);
+	struct entry *e = &x->ent[x->nsheets - 1];
+	e->crc = x->crc;
+	e->csize = x->csize;
+	e->usize = x->usize;
+	e->rows = x->row;
+	unsigned char d[16];
+	put32(d, 0x08074b50);
+	put32(d + 4, e->crc);
+	put32(d + 8, (uint32_t)e->csize);
+	put32(d + 12, (uint32_t)e->usize);
+	return write_all(x, d, sizeof d);
+}
+
 struct xlsx_stream *xlsx_stream_open(const char *path, const char *sheet, const char *const *headers, size_t n,
 				     int level, int threads)
 {
@@ -392,19 +496,27 @@ struct xlsx_stream *xlsx_stream_open(const char *path, const char *sheet, const 
 	struct xlsx_stream *x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
-	x->f = fopen(path, "wb");
-	x->cur = malloc(CHUNK + 65536);
-	if (!x->f || !x->cur) {
-		if (x->f)
-			fclose(x->f);
+	x->headers = calloc(n, sizeof *x->headers);
+	bool ok = x->headers != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		if (headers[i] && !(x->headers[i] = strdup(headers[i])))
+			ok = false;
+	x->ncols = n;
+	x->cur = ok ? malloc(CHUNK + 65536) : NULL;
+	x->f = x->cur ? fopen(path, "wb") : NULL;
+	if (!x->f) {
+		int err = errno;
+		for (size_t i = 0; x->headers && i < n; i++)
+			free(x->headers[i]);
+		free(x->headers);
 		free(x->cur);
 		free(x);
+		errno = err;
 		return NULL;
 	}
 	setvbuf(x->f, NULL, _IOFBF, 1u << 20);
 	snprintf(x->sheet, sizeof x->sheet, "%s", sheet);
-	x->headers = headers;
-	x->ncols = n;
+	x->rows_per_sheet = XLSX_STREAM_ROWS_PER_SHEET;
 	x->level = level < 1 ? 1 : level > 9 ? 9 : level;
 	x->nthreads = threads < 0 ? 0 : threads > 4 ? 4 : threads;
 	for (size_t i = 0; i < MAX_COLS; i++) {
@@ -433,24 +545,33 @@ void xlsx_stream_table_view(struct xlsx_stream *x)
 	x->table_view = true;
 }
 
+void xlsx_stream_rows_per_sheet(struct xlsx_stream *x, uint32_t n)
+{
+	if (x->nsheets == 0)
+		x->rows_per_sheet = n < 2 ? 2 : n > XLSX_STREAM_ROWS_PER_SHEET ? XLSX_STREAM_ROWS_PER_SHEET : n;
+}
+
 int xlsx_stream_row(struct xlsx_stream *x, const char *const *cells, size_t n)
 {
-	if (x->failed || (!x->started && start_sheet(x) != 0))
+	if (x->failed || (!x->nsheets && start_sheet(x) != 0))
 		return -1;
-	if (x->row >= 1048576u) { /* Excel's rows */
-		x->failed = true;
+	/* a full sheet (Excel's 1,048,576 rows): the row begins the next one */
+	if (x->row >= x->rows_per_sheet && (end_sheet(x) != 0 || start_sheet(x) != 0))
 		return -1;
-	}
+	for (size_t i = 0; i < n && i < x->ncols; i++)
+		if (cells[i] && strlen(cells[i]) > MAX_CELL) {
+			set_rowref(x);
+			snprintf(x->res.cell, sizeof x->res.cell, "%s%.*s", x->cols[i], (int)x->nrowref, x->rowref);
+			sheet_name(x, x->nsheets, x->res.sheet, sizeof x->res.sheet);
+			x->res.col = i;
+			return fail(x, XLSX_STREAM_CELL, 0);
+		}
 	set_rowref(x);
 	if (EMIT(x, "<row r=\"") || emit(x, x->rowref, x->nrowref) || EMIT(x, "\">"))
 		return -1;
 	for (size_t i = 0; i < n && i < x->ncols; i++) {
 		if (!cells[i] || !*cells[i])
 			continue;
-		if (strlen(cells[i]) > MAX_CELL) {
-			x->failed = true;
-			return -1;
-		}
 		if (emit_cell(x, i, cells[i], false))
 			return -1;
 	}
@@ -458,20 +579,6 @@ int xlsx_stream_row(struct xlsx_stream *x, const char *const *cells, size_t n)
 	return EMIT(x, "</row>");
 }
 
-static const char CONTENT_TYPES[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-	"<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-	"<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-	"<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
-	"<Override PartName=\"/xl/workbook.xml\" "
-	"ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
-	"<Override PartName=\"/xl/worksheets/sheet1.xml\" "
-	"ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
-	"<Override PartName=\"/xl/styles.xml\" "
-	"ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>"
-	"<Override PartName=\"/docProps/app.xml\" "
-	"ContentType=\"application/vnd.openxmlformats-officedocument.extended-properties+xml\"/>"
-	"</Types>";
 static const char ROOT_RELS[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
@@ -483,14 +590,6 @@ static const char ROOT_RELS[] =
 static const char APP[] = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 			  "<Properties xmlns=\"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties\">"
 			  "<Application>Microsoft Excel</Application></Properties>";
-static const char WB_RELS[] =
-	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-	"<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
-	"Target=\"worksheets/sheet1.xml\"/>"
-	"<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" "
-	"Target=\"styles.xml\"/>"
-	"</Relationships>";
 /* cellXfs: 0 default, 1 text (@), 2 bold header, 3 money (#,##0.00) */
 static const char STYLES[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
@@ -510,6 +609,7 @@ static const char STYLES[] =
 	"<dxfs count=\"0\"/><tableStyles count=\"0\" defaultTableStyle=\"TableStyleMedium9\" defaultPivotStyle=\"PivotStyleLight16\"/>"
 	"</styleSheet>";
 
+
 /* A sheet name in XML (& < > " escaped), into out. */
 static void xml_attr(const char *s, char *out, size_t cap)
 {
@@ -526,58 +626,113 @@ static void xml_attr(const char *s, char *out, size_t cap)
 	out[o] = 0;
 }
 
+/* A growing text for the parts that list every sheet. */
+struct text {
+	char *p;
+	size_t n, cap;
+	bool nomem;
+};
+
+__attribute__((format(printf, 2, 3))) static void addf(struct text *t, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int k = t->nomem ? 0 : vsnprintf(t->p ? t->p + t->n : NULL, t->p ? t->cap - t->n : 0, fmt, ap);
+		va_end(ap);
+		if (t->nomem || k < 0) {
+			t->nomem = true;
+			return;
+		}
+		if (t->p && t->n + (size_t)k < t->cap) {
+			t->n += (size_t)k;
+			return;
+		}
+		size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)k;
+		char *q = realloc(t->p, cap);
+		if (!q) {
+			t->nomem = true;
+			return;
+		}
+		t->p = q, t->cap = cap;
+	}
+}
+
+/* workbook.xml, its rels and [Content_Types].xml, which list every sheet. */
+static int put_lists(struct xlsx_stream *x)
+{
+	struct text wb = {0}, rels = {0}, types = {0};
+	addf(&wb, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+		  "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+		  "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
+		  "<bookViews><workbookView/></bookViews><sheets>");
+	addf(&rels, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+		    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">");
+	addf(&types, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+		     "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+		     "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+		     "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+		     "<Override PartName=\"/xl/workbook.xml\" "
+		     "ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>");
+	char name[128], attr[400];
+	for (int k = 1; k <= x->nsheets; k++) {
+		sheet_name(x, k, name, sizeof name);
+		xml_attr(name, attr, sizeof attr);
+		addf(&wb, "<sheet name=\"%s\" sheetId=\"%d\" r:id=\"rId%d\"/>", attr, k, k);
+		addf(&rels,
+		     "<Relationship Id=\"rId%d\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+		     "worksheet\" Target=\"worksheets/sheet%d.xml\"/>",
+		     k, k);
+		addf(&types,
+		     "<Override PartName=\"/xl/worksheets/sheet%d.xml\" "
+		     "ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>",
+		     k);
+	}
+	addf(&wb, "</sheets>");
+	if (x->table_view) { /* each sheet's filter range, as Excel records it */
+		addf(&wb, "<definedNames>");
+		for (int k = 1; k <= x->nsheets; k++) {
+			sheet_name(x, k, name, sizeof name);
+			xml_attr(name, attr, sizeof attr);
+			uint32_t rows = x->ent[k - 1].rows;
+			addf(&wb, "<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"%d\" hidden=\"1\">'%s'!$A$1:$%s$%u</definedName>",
+			     k - 1, attr, x->cols[x->ncols - 1], (unsigned)(rows > 1 ? rows : 2));
+		}
+		addf(&wb, "</definedNames>");
+	}
+	addf(&wb, "</workbook>");
+	addf(&rels,
+	     "<Relationship Id=\"rId%d\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" "
+	     "Target=\"styles.xml\"/></Relationships>",
+	     x->nsheets + 1);
+	addf(&types, "<Override PartName=\"/xl/styles.xml\" "
+		     "ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>"
+		     "<Override PartName=\"/docProps/app.xml\" "
+		     "ContentType=\"application/vnd.openxmlformats-officedocument.extended-properties+xml\"/>"
+		     "</Types>");
+	int rc = wb.nomem || rels.nomem || types.nomem ? fail(x, XLSX_STREAM_NOMEM, ENOMEM)
+		 : put_part(x, "xl/workbook.xml", wb.p) || put_part(x, "xl/_rels/workbook.xml.rels", rels.p) ||
+				 put_part(x, "[Content_Types].xml", types.p)
+			 ? -1
+			 : 0;
+	free(wb.p);
+	free(rels.p);
+	free(types.p);
+	return rc;
+}
+
+/* The last sheet's end, then the small parts (after the sheets: they list them) and
+ * the central directory. */
 static int finish(struct xlsx_stream *x)
 {
-	if (!x->started && start_sheet(x) != 0)
+	if ((!x->nsheets && start_sheet(x) != 0) || end_sheet(x) != 0)
 		return -1;
-	char tail[256];
-	int n = x->table_view ? snprintf(tail, sizeof tail, "</sheetData><autoFilter ref=\"A1:%s%u\"/>", x->cols[x->ncols - 1],
-					 (unsigned)(x->row > 1 ? x->row : 2))
-			      : snprintf(tail, sizeof tail, "</sheetData>");
-	if (emit(x, tail, (size_t)n) ||
-	    EMIT(x, "<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>"
-		    "</worksheet>") ||
-	    flush_piece(x, true) != 0)
-		return -1;
-	/* every piece written (the last one's writer has run): the descriptor */
-	pthread_mutex_lock(&x->mu);
-	while (x->next_write < x->next_fill)
-		pthread_cond_wait(&x->room, &x->mu);
-	pthread_mutex_unlock(&x->mu);
-	if (x->failed || x->usize >= 0xffffffffu || x->csize >= 0xffffffffu)
-		return -1;
-	struct entry *e = &x->ent[x->nent - 1];
-	e->crc = x->crc;
-	e->csize = x->csize;
-	e->usize = x->usize;
-	unsigned char d[16];
-	put32(d, 0x08074b50);
-	put32(d + 4, e->crc);
-	put32(d + 8, (uint32_t)e->csize);
-	put32(d + 12, (uint32_t)e->usize);
-	if (write_all(x, d, sizeof d))
-		return -1;
-	char name[400], names[600] = "", wb[1600];
-	xml_attr(x->sheet, name, sizeof name);
-	if (x->table_view) /* the filter's range, as Excel records it */
-		snprintf(names, sizeof names,
-			 "<definedNames><definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" hidden=\"1\">"
-			 "'%s'!$A$1:$%s$%u</definedName></definedNames>",
-			 name, x->cols[x->ncols - 1], (unsigned)(x->row > 1 ? x->row : 2));
-	snprintf(wb, sizeof wb,
-		 "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-		 "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
-		 "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
-		 "<bookViews><workbookView/></bookViews><sheets><sheet name=\"%s\" sheetId=\"1\" r:id=\"rId1\"/></sheets>"
-		 "%s</workbook>",
-		 name, names);
-	if (put_part(x, "xl/workbook.xml", wb) || put_part(x, "xl/_rels/workbook.xml.rels", WB_RELS) ||
-	    put_part(x, "xl/styles.xml", STYLES) || put_part(x, "docProps/app.xml", APP) ||
-	    put_part(x, "_rels/.rels", ROOT_RELS) || put_part(x, "[Content_Types].xml", CONTENT_TYPES))
+	if (put_lists(x) || put_part(x, "xl/styles.xml", STYLES) || put_part(x, "docProps/app.xml", APP) ||
+	    put_part(x, "_rels/.rels", ROOT_RELS))
 		return -1;
 	long cd = ftell(x->f);
 	if (cd < 0)
-		return -1;
+		return fail(x, XLSX_STREAM_FILE, errno);
 	for (size_t i = 0; i < x->nent; i++) {
 		const struct entry *en = &x->ent[i];
 		unsigned char h[46];
@@ -603,8 +758,10 @@ static int finish(struct xlsx_stream *x)
 			return -1;
 	}
 	long end = ftell(x->f);
-	if (end < 0 || (uint64_t)end >= 0xffffffffu)
-		return -1;
+	if (end < 0)
+		return fail(x, XLSX_STREAM_FILE, errno);
+	if ((uint64_t)end >= 0xffffffffu || x->nent > 0xffff)
+		return fail(x, XLSX_STREAM_TOO_BIG, EFBIG);
 	unsigned char z[22];
 	put32(z, 0x06054b50);
 	put16(z + 4, 0);
@@ -617,7 +774,7 @@ static int finish(struct xlsx_stream *x)
 	return write_all(x, z, sizeof z);
 }
 
-int xlsx_stream_close(struct xlsx_stream *x)
+int xlsx_stream_close_result(struct xlsx_stream *x, struct xlsx_stream_result *res)
 {
 	int rc = x->failed ? -1 : finish(x);
 	pthread_mutex_lock(&x->mu);
@@ -626,16 +783,26 @@ int xlsx_stream_close(struct xlsx_stream *x)
 	pthread_mutex_unlock(&x->mu);
 	for (int i = 0; i < x->nth; i++)
 		pthread_join(x->th[i], NULL);
-	int err = errno;
-	if (fflush(x->f) != 0 || ferror(x->f))
-		rc = -1, err = errno;
-	if (fclose(x->f) != 0)
-		rc = -1, err = errno;
+	errno = 0;
+	if ((fflush(x->f) != 0 || ferror(x->f)) && rc == 0)
+		rc = fail(x, XLSX_STREAM_FILE, errno ? errno : EIO);
+	if (fclose(x->f) != 0 && rc == 0)
+		rc = fail(x, XLSX_STREAM_FILE, errno ? errno : EIO);
+	if (rc != 0 && !x->res.error) /* not expected: every failure names itself */
+		fail(x, XLSX_STREAM_FILE, EIO);
+	x->res.sheets = x->nsheets;
+	if (res)
+		*res = x->res;
+	int err = rc ? x->res.err : 0;
 	for (int i = 0; i < RING; i++) {
 		free(x->ring[i].in);
 		free(x->ring[i].out);
 		free(x->ring[i].dict);
 	}
+	for (size_t i = 0; i < x->ncols; i++)
+		free(x->headers[i]);
+	free(x->headers);
+	free(x->ent);
 	free(x->cur);
 	pthread_mutex_destroy(&x->mu);
 	pthread_cond_destroy(&x->work);
@@ -643,4 +810,9 @@ int xlsx_stream_close(struct xlsx_stream *x)
 	free(x);
 	errno = err;
 	return rc;
+}
+
+int xlsx_stream_close(struct xlsx_stream *x)
+{
+	return xlsx_stream_close_result(x, NULL);
 }

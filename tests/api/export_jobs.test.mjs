@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { problemOk, startServer } from './lib/server.mjs';
 import { district, as, upload, download, waitJob, exportFile } from './lib/roster_api.mjs';
+import ExcelJS from 'exceljs';
 import { readXlsx, readCsv, writeCsv, rosterRows, HEADERS, idNumber } from './lib/roster.mjs';
 
 let srv, admin, cadmin, sec;
@@ -194,4 +195,68 @@ test('P21 the xlsx opens in LibreOffice: an 18-digit ID number, a date and an am
     assert.equal(row[20], '123,456.00'); // a number, shown as #,##0.00 (grouping: not text)
     assert.ok(rows.slice(1).every((x) => /^\d{17}[\dX]$/.test(x[3])), 'every ID number whole');
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+// Every sheet of an .xlsx: its name, view, filter and rows (the roster's columns).
+async function sheetsOf(buf) {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(buf);
+  return wb.worksheets.map((ws) => {
+    const rows = [];
+    ws.eachRow({ includeEmpty: false }, (row) => {
+      const vals = [];
+      for (let c = 1; c <= HEADERS.length; c++) {
+        const v = row.getCell(c).value;
+        vals.push(v === null || v === undefined ? '' : String(v));
+      }
+      rows.push(vals);
+    });
+    return { name: ws.name, views: ws.views, filter: ws.autoFilter, rows };
+  });
+}
+
+// issue 21 #5: a district of 1,058,503 members failed at 98% (存储错误): Excel holds
+// 1,048,576 rows to a sheet. The rows after go on to further sheets of the same file,
+// each with the header, the frozen pane and the filter, and the job says so. A server of
+// its own (test mode: DJ_XLSX_ROWS_PER_SHEET) puts 40 rows, the header one of them, on a
+// sheet; its sheets together hold the same rows as the one sheet of the default.
+test('P21 an xlsx past a sheet\'s rows goes on to further sheets with the header; the job says how many', async () => {
+  const whole = await exportFile(srv, admin, 'format=xlsx');
+  assert.equal(whole.status, 200);
+  assert.equal(whole.job.result.sheets, 1);
+  assert.equal(whole.job.result.note, undefined);
+  const [one, ...none] = await sheetsOf(whole.buf);
+  assert.equal(none.length, 0);
+  assert.equal(one.rows.length - 1, whole.job.result.rows);
+  const small = await startServer({ dir: srv.dir, env: { DJ_XLSX_ROWS_PER_SHEET: '40' } });
+  try {
+    const a = await as(small, 'district_admin', 1);
+    const r = await exportFile(small, a, 'format=xlsx');
+    assert.equal(r.status, 200, JSON.stringify(r.job));
+    const n = r.job.result.rows;
+    assert.equal(n, whole.job.result.rows);
+    const want = Math.ceil(n / 39);
+    assert.ok(want >= 3, `${n} members: several sheets`);
+    assert.equal(r.job.result.sheets, want);
+    assert.equal(r.job.result.note, `名册超过 Excel 单个工作表的 1,048,576 行，已分为 ${want} 个工作表（党员名册、党员名册(2) …），每个工作表都有表头`);
+    const sheets = await sheetsOf(r.buf);
+    assert.deepEqual(sheets.map((x) => x.name), ['党员名册', ...Array.from({ length: want - 1 }, (_, i) => `党员名册(${i + 2})`)]);
+    sheets.forEach((x, i) => {
+      assert.deepEqual(x.rows[0], one.rows[0], `sheet ${i + 1}'s header`);
+      assert.equal(x.rows.length, i < want - 1 ? 40 : n - 39 * (want - 1) + 1, `sheet ${i + 1}'s rows`);
+      assert.equal(x.views[0].state, 'frozen');
+      assert.equal(x.views[0].ySplit, 1);
+      assert.ok(x.filter, `sheet ${i + 1}'s filter`);
+    });
+    assert.deepEqual(sheets.flatMap((x) => x.rows.slice(1)), one.rows.slice(1));
+    assert.equal(Number(r.headers.get('x-row-count')), n);
+    // the file reads back into the importer (several sheets of one header): every row
+    const dry = await upload(small, a, `/api/v1/members/import?org_id=${srv.branch(0)}&dry_run=1`, r.buf);
+    assert.equal(dry.status, 202, dry.text);
+    const dj = await waitJob(a, dry.body.id);
+    assert.equal(dj.status, 'done', JSON.stringify(dj));
+    assert.equal(dj.result.total, n, JSON.stringify(dj.result));
+  } finally {
+    await small.stop('SIGTERM', { keep: true });
+  }
 });
