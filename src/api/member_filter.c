@@ -69,11 +69,11 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 	memset(q, 0, sizeof *q);
 	struct member_filter *f = &q->f;
 	if (in->org_id) {
-		struct org_rec o;
-		if (!roster_org_in_scope(req, in->org_id, perm, &o))
+		const char *path;
+		if (!roster_org_path_in_scope(req, in->org_id, perm, &path))
 			return false;
-		q->prefix[0] = o.path;
-		q->end[0] = scope_path_end(req->arena, o.path);
+		q->prefix[0] = path;
+		q->end[0] = scope_path_end(req->arena, path);
 		q->nranges = 1;
 	} else {
 		const char **p, **e;

@@ -32,6 +32,16 @@ bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, stru
 	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, o->path), "党组织不存在");
 }
 
+bool roster_org_path_in_scope(struct request *req, int64_t id, const char *perm, const char **path)
+{
+	if (id <= 0) {
+		req_fail(req, 404, "not_found", "党组织不存在");
+		return false;
+	}
+	enum db_rc rc = org_path_get(req->db, req->arena, id, path);
+	return roster_found(req, rc, rc == DB_OK && scope_allows(req, perm, *path), "党组织不存在");
+}
+
 bool roster_found(struct request *req, enum db_rc rc, bool visible, const char *message)
 {
 	if (rc == DB_OK && visible)
@@ -60,12 +70,12 @@ size_t roster_org_ranges(struct request *req, const char *perm, int64_t org_id, 
 {
 	if (!org_id)
 		return roster_ranges(req, perm, prefixes, ends);
-	struct org_rec o;
-	if (!roster_org_in_scope(req, org_id, perm, &o))
+	const char *path;
+	if (!roster_org_path_in_scope(req, org_id, perm, &path))
 		return 0;
 	const char **p = arena_alloc(req->arena, sizeof *p), **e = arena_alloc(req->arena, sizeof *e);
-	p[0] = o.path;
-	e[0] = scope_path_end(req->arena, o.path);
+	p[0] = path;
+	e[0] = scope_path_end(req->arena, path);
 	*prefixes = p;
 	*ends = e;
 	return 1;

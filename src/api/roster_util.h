@@ -20,6 +20,8 @@ bool roster_found(struct request *req, enum db_rc rc, bool visible, const char *
 /* Loads org id when it lies in the caller's scope for perm; otherwise sets 404 (or the
  * database error) and returns false. */
 bool roster_org_in_scope(struct request *req, int64_t id, const char *perm, struct org_rec *o);
+/* The same when only its path is needed (a lighter read). */
+bool roster_org_path_in_scope(struct request *req, int64_t id, const char *perm, const char **path);
 /* The caller's scope roots for perm as path ranges (prefix, end); 0 when none. */
 size_t roster_ranges(struct request *req, const char *perm, const char ***prefixes, const char ***ends);
 /* The ranges of the organization org_id (its subtree, 404 when outside the caller's

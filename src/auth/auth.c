@@ -1,9 +1,12 @@
 /* auth.c: request authentication for the dispatcher (see auth.h) and the signed-in
  * caller's facts for handlers (session.h). The session cookie carries a 256-bit random
  * token; the database keeps only its hash. Permissions are computed once per request
- * from the user's assignments (Fossil-style), so a role change applies at once. */
+ * from the user's assignments (Fossil-style), so a role change applies at once: the
+ * rows a check reads are kept per token (authcache.h) only at the auth revision read in
+ * the request's own snapshot, which every such change raises (0155_auth_rev). */
 #include "auth/auth.h"
 #include "auth/account.h"
+#include "auth/authcache.h"
 #include "auth/password.h"
 #include "auth/policy.h"
 #include "auth/session.h"
@@ -54,7 +57,16 @@ static const char *session_cookie(struct request *req)
 	return v && *v && strlen(v) <= 128 ? v : NULL;
 }
 
-bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, const char *token)
+/* dengbao: an administrator's password older than 90 days (unless the ASVS policy). */
+static bool password_expired(const struct auth_session *s, int64_t changed_at)
+{
+	return s->totp_required && !password_policy_asvs() && clock_now() - changed_at > ADMIN_PASSWORD_MAX_AGE;
+}
+
+/* Builds req->session from the user's row and roles; *pw_changed: the instant the
+ * password was changed (what password_expired was computed from). */
+static bool load_user(struct request *req, int64_t user_id, int64_t session_id, const char *token,
+		      int64_t *pw_changed)
 {
 	struct db *db = req->db ? req->db : db_thread();
 	struct user_row u;
@@ -81,24 +93,75 @@ bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, co
 	}
 	s->n_as = (size_t)n;
 	s->totp_required = account_is_admin(s->as, s->n_as);
-	s->password_expired = s->totp_required && !password_policy_asvs() &&
-			      clock_now() - u.password_changed_at > ADMIN_PASSWORD_MAX_AGE;
+	*pw_changed = u.password_changed_at;
+	s->password_expired = password_expired(s, u.password_changed_at);
 	if (token)
 		auth_csrf_for(token, s->csrf);
 	req->session = s;
 	return true;
 }
 
+bool auth_load_user(struct request *req, int64_t user_id, int64_t session_id, const char *token)
+{
+	int64_t pw_changed;
+	return load_user(req, user_id, session_id, token, &pw_changed);
+}
+
+/* What a signed-in caller may not do before a password change or a TOTP enrolment. */
+static bool state_allows(struct request *req)
+{
+	const struct auth_session *s = req->session;
+	bool any_state = req->route && (req->route->flags & RF_ANY_STATE);
+	if (!any_state && (s->must_change_password || s->password_expired)) {
+		req_fail(req, 403, "password_change_required", "请先修改密码");
+		return false;
+	}
+	if (!any_state && s->totp_required && !s->totp_enrolled) {
+		req_fail(req, 403, "totp_enrolment_required", "管理员须先绑定动态口令（TOTP）");
+		return false;
+	}
+	return true;
+}
+
+/* The idle clock is kept running at most once a minute (a write per request would queue
+ * every reader behind the write lock); every is always below the idle limit. */
+static int64_t touch_every(void)
+{
+	return cfg.session_idle >= 600 ? 60 : cfg.session_idle / 10;
+}
+
 bool auth_authenticate(struct request *req)
 {
 	const char *token = session_cookie(req);
+	if (!token || !req->db) {
+		req_fail(req, 401, "unauthenticated", "请先登录");
+		return false;
+	}
+	unsigned char h[32];
+	session_token_hash(token, h);
+	int64_t now = clock_now(), every = touch_every(), rev;
+	enum db_rc rc = auth_revision(req->db, &rev);
+	if (rc != DB_OK) {
+		req_fail_db(req, rc);
+		return false;
+	}
+	/* the answer kept for this token at this revision (authcache.h): taken only while the
+	 * instants kept need no decision (no touch due, so no expiry either: every < idle);
+	 * otherwise the full check below reads the rows and decides */
+	struct auth_session *cs;
+	struct authcache_facts f;
+	if (rev >= 0 && authcache_get(h, rev, req->arena, &cs, &f) && now >= f.last_seen_at &&
+	    now - f.last_seen_at < every && now - f.created_at < cfg.session_absolute) {
+		cs->password_expired = password_expired(cs, f.password_changed_at);
+		req->session = cs;
+		return state_allows(req);
+	}
 	struct session_row sr;
-	enum db_rc rc = token && req->db ? session_find(req->db, token, &sr) : DB_NOT_FOUND;
+	rc = session_find_hash(req->db, h, &sr);
 	if (rc != DB_OK && rc != DB_NOT_FOUND) {
 		req_fail_db(req, rc);
 		return false;
 	}
-	int64_t now = clock_now();
 	if (rc == DB_NOT_FOUND) {
 		req_fail(req, 401, "unauthenticated", "请先登录");
 		return false;
@@ -114,12 +177,12 @@ bool auth_authenticate(struct request *req)
 		req_fail(req, 401, "unauthenticated", "登录已过期，请重新登录");
 		return false;
 	}
-	if (!auth_load_user(req, sr.user_id, sr.id, token))
+	f = (struct authcache_facts){.rev = rev, .created_at = sr.created_at, .last_seen_at = sr.last_seen_at};
+	if (!load_user(req, sr.user_id, sr.id, token, &f.password_changed_at))
 		return false;
-	/* keep the idle clock running, at most once a minute (a write per request would
-	   queue every reader behind the write lock); a busy database never refuses */
-	int64_t every = cfg.session_idle >= 600 ? 60 : cfg.session_idle / 10;
+	/* a busy database never refuses: a touch skipped is taken at the next full check */
 	if (now - sr.last_seen_at >= every) {
+		f.last_seen_at = now;
 		if (later) {
 			req->auth_later.touch_id = sr.id;
 			req->auth_later.touch_at = now;
@@ -127,17 +190,10 @@ bool auth_authenticate(struct request *req)
 			log_msg(LOG_DEBUG, req->id, "session touch skipped");
 		}
 	}
-	const struct auth_session *s = req->session;
-	bool any_state = req->route && (req->route->flags & RF_ANY_STATE);
-	if (!any_state && (s->must_change_password || s->password_expired)) {
-		req_fail(req, 403, "password_change_required", "请先修改密码");
-		return false;
-	}
-	if (!any_state && s->totp_required && !s->totp_enrolled) {
-		req_fail(req, 403, "totp_enrolment_required", "管理员须先绑定动态口令（TOTP）");
-		return false;
-	}
-	return true;
+	/* kept at the revision read before the rows: a write after that read raised it */
+	if (rev >= 0)
+		authcache_put(h, req->session, &f);
+	return state_allows(req);
 }
 
 void auth_after_tx(struct request *req)

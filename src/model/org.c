@@ -161,6 +161,19 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+enum db_rc org_path_get(struct db *db, struct arena *a, int64_t id, const char **path)
+{
+	struct db_stmt *st = db_prepare(db, &org_sql[STMT_ORG_PATH]);
+	if (!st)
+		return DB_ERROR;
+	db_bind_int(st, 1, id);
+	enum db_rc rc = db_step(st);
+	if (rc == DB_ROW)
+		*path = db_col_dup(a, st, DB_COL_ONLY);
+	db_reset(st);
+	return rc == DB_ROW ? DB_OK : rc == DB_DONE ? DB_NOT_FOUND : rc;
+}
+
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o)
 {
 	struct db_stmt *st = db_prepare(db, &org_sql[STMT_ORG_GET]);

@@ -36,6 +36,8 @@ enum db_rc org_insert(struct db *db, struct arena *a, struct org_rec *o);
 int64_t org_max_id(struct db *db);
 /* Loads one organization: DB_OK, DB_NOT_FOUND or an error. */
 enum db_rc org_get(struct db *db, struct arena *a, int64_t id, struct org_rec *o);
+/* The organization's path alone (DB_NOT_FOUND when there is none). */
+enum db_rc org_path_get(struct db *db, struct arena *a, int64_t id, const char **path);
 /* Adds a committee member (role from the committee_role code table). */
 enum db_rc org_committee_add(struct db *db, int64_t org_id, const char *name, const char *role, const char *started_on);
 /* The R-ORG rules over one organization (DOMAIN.md §3), pure: */

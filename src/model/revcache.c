@@ -8,26 +8,47 @@
 #include <string.h>
 #include <time.h>
 
-bool revcache_get(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, void *out)
+/* FNV-1a over the key's text and its numbers; never 0 (0 marks an unused slot). */
+static uint64_t key_hash(const char *prefix, int64_t epoch, int64_t rev, int64_t day)
 {
-	bool hit = false;
-	pthread_mutex_lock(&c->mu);
-	for (unsigned i = 0; i < c->n && !hit; i++) {
-		const struct revcache_slot *s = &c->slots[i];
-		if (s->used && s->rev == rev && s->epoch == epoch && s->day == day && strcmp(s->prefix, prefix) == 0) {
-			memcpy(out, c->values + (size_t)i * c->size, c->size);
-			hit = true;
-		}
-	}
-	pthread_mutex_unlock(&c->mu);
-	return hit;
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)prefix; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	const int64_t k[3] = {epoch, rev, day};
+	const unsigned char *b = (const unsigned char *)k;
+	for (size_t i = 0; i < sizeof k; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h ? h : 1;
 }
 
-void revcache_put(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, const void *value)
+/* The slot holding the key, or -1 (under c->mu). */
+static long find_slot(const struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day,
+		      uint64_t h)
 {
-	if (strlen(prefix) >= sizeof c->slots[0].prefix)
-		return;
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->hash[i] != h)
+			continue;
+		const struct revcache_slot *s = &c->slots[i];
+		if (s->used && s->rev == rev && s->epoch == epoch && s->day == day && strcmp(s->prefix, prefix) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+bool revcache_get(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, void *out)
+{
+	uint64_t h = key_hash(prefix, epoch, rev, day);
 	pthread_mutex_lock(&c->mu);
+	long i = find_slot(c, prefix, epoch, rev, day, h);
+	if (i >= 0)
+		memcpy(out, c->values + (size_t)i * c->size, c->size);
+	pthread_mutex_unlock(&c->mu);
+	return i >= 0;
+}
+
+/* The next slot in turn, named by the key (under c->mu). */
+static unsigned claim(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day)
+{
 	unsigned i = c->next++ % c->n;
 	struct revcache_slot *s = &c->slots[i];
 	snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
@@ -35,6 +56,16 @@ void revcache_put(struct revcache *c, const char *prefix, int64_t epoch, int64_t
 	s->rev = rev;
 	s->day = day;
 	s->used = true;
+	c->hash[i] = key_hash(prefix, epoch, rev, day);
+	return i;
+}
+
+void revcache_put(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day, const void *value)
+{
+	if (strlen(prefix) >= sizeof c->slots[0].prefix)
+		return;
+	pthread_mutex_lock(&c->mu);
+	unsigned i = claim(c, prefix, epoch, rev, day);
 	memcpy(c->values + (size_t)i * c->size, value, c->size);
 	pthread_mutex_unlock(&c->mu);
 }
@@ -42,21 +73,18 @@ void revcache_put(struct revcache *c, const char *prefix, int64_t epoch, int64_t
 bool revcache_get_blob(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day,
 		       struct arena *a, char **out, size_t *len)
 {
-	bool hit = false;
+	uint64_t h = key_hash(prefix, epoch, rev, day);
 	pthread_mutex_lock(&c->mu);
-	for (unsigned i = 0; i < c->n && !hit; i++) {
-		const struct revcache_slot *s = &c->slots[i];
-		if (s->used && s->rev == rev && s->epoch == epoch && s->day == day && strcmp(s->prefix, prefix) == 0) {
-			const struct revcache_blob *v = (const struct revcache_blob *)(c->values + (size_t)i * c->size);
-			*out = arena_alloc_raw(a, v->len + 1);
-			memcpy(*out, v->p, v->len);
-			(*out)[v->len] = '\0';
-			*len = v->len;
-			hit = true;
-		}
+	long i = find_slot(c, prefix, epoch, rev, day, h);
+	if (i >= 0) {
+		const struct revcache_blob *v = (const struct revcache_blob *)(c->values + (size_t)i * c->size);
+		*out = arena_alloc_raw(a, v->len + 1);
+		memcpy(*out, v->p, v->len);
+		(*out)[v->len] = '\0';
+		*len = v->len;
 	}
 	pthread_mutex_unlock(&c->mu);
-	return hit;
+	return i >= 0;
 }
 
 bool revcache_put_blob(struct revcache *c, const char *prefix, int64_t epoch, int64_t rev, int64_t day,
@@ -68,19 +96,13 @@ bool revcache_put_blob(struct revcache *c, const char *prefix, int64_t epoch, in
 	if (!copy)
 		return false;
 	memcpy(copy, p, len);
-	struct revcache_blob v = {copy, len};
 	pthread_mutex_lock(&c->mu);
-	unsigned i = c->next++ % c->n;
-	struct revcache_slot *s = &c->slots[i];
-	struct revcache_blob *old = (struct revcache_blob *)(c->values + (size_t)i * c->size);
-	free(old->p);
-	*old = v;
-	snprintf(s->prefix, sizeof s->prefix, "%s", prefix);
-	s->epoch = epoch;
-	s->rev = rev;
-	s->day = day;
-	s->used = true;
+	unsigned i = claim(c, prefix, epoch, rev, day);
+	struct revcache_blob *v = (struct revcache_blob *)(c->values + (size_t)i * c->size);
+	char *old = v->p;
+	*v = (struct revcache_blob){copy, len};
 	pthread_mutex_unlock(&c->mu);
+	free(old);
 	return true;
 }
 

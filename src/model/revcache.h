@@ -3,6 +3,8 @@
  * in the same transaction as every write that changes such a figure, so a result is
  * exact for every snapshot at its (epoch, rev) — and, for figures that age, its day.
  * Fixed slots, overwritten in turn, one mutex; a prefix too long to keep is not kept.
+ * A look-up compares one 64-bit hash of the whole key per slot (a contiguous array: 4 KiB
+ * for 512 slots), and the key itself only where the hash matches.
  * Used for list totals (member_query.c) and statistics (stats.c).
  *
  * Below, the texts of answers that take long to compute (the dashboard, the indicator
@@ -26,14 +28,16 @@ struct revcache {
 	size_t size;
 	struct revcache_slot *slots;
 	unsigned char *values; /* n values of size bytes */
+	uint64_t *hash;        /* n hashes of the slots' keys (0: unused) */
 };
 
 /* A cache named name of n values of type, at file scope. */
 #define REVCACHE_DEFINE(name, n_, type)                                                                         \
 	static struct revcache_slot name##_slots[n_];                                                         \
 	static type name##_values[n_];                                                                        \
+	static uint64_t name##_hash[n_];                                                                      \
 	static struct revcache name = {PTHREAD_MUTEX_INITIALIZER, (n_), 0, sizeof(type), name##_slots,        \
-				       (unsigned char *)name##_values}
+				       (unsigned char *)name##_values, name##_hash}
 
 /* Variable-size values (a built answer, as bytes): each slot's value owns a malloc'd
  * copy, replaced when the slot is reused; a hit is copied out under the lock. */

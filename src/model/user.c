@@ -40,6 +40,7 @@ enum user_stmt {
 	STMT_SESSION_DELETE,
 	STMT_SESSION_DELETE_USER,
 	STMT_SESSION_FIND,
+	STMT_AUTH_REV,
 	STMT_SESSION_TOUCH,
 	STMT_USER_ORG_EXISTS,
 	STMT_USER_LIST,
@@ -89,7 +90,7 @@ enum throttle_col { THROTTLE_COL_FAILURES, THROTTLE_COL_LAST_AT };
 /* the row of session.find */
 enum session_col { SESSION_COL_ID, SESSION_COL_USER_ID, SESSION_COL_CREATED_AT, SESSION_COL_LAST_SEEN_AT };
 /* user.insert, session.insert (RETURNING id), user.ip_failures, user.ip_failures_oldest,
- * user.count and user.list (one id a row) answer one value: DB_COL_ONLY. */
+ * user.count, user.list (one id a row) and auth.rev answer one value: DB_COL_ONLY. */
 
 static const struct db_sql user_sql[USER_STMT__MAX] = {
 	[STMT_USER_GET] = {"user.get", "SELECT " USER_COLS " FROM users WHERE id = $1"},
@@ -143,6 +144,8 @@ static const struct db_sql user_sql[USER_STMT__MAX] = {
 	[STMT_SESSION_DELETE_USER] = {"session.delete_user", "DELETE FROM sessions WHERE user_id = $1"},
 	[STMT_SESSION_FIND] = {"session.find",
 	 "SELECT id, user_id, created_at, last_seen_at FROM sessions WHERE token_hash = $1"},
+	/* what a session check read is current at (0155_auth_rev, src/auth/authcache.c) */
+	[STMT_AUTH_REV] = {"auth.rev", "SELECT rev FROM auth_rev WHERE id = 1"},
 	/* $1 session id, $2 now */
 	[STMT_SESSION_TOUCH] = {"session.touch",
 	 "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2"},
@@ -538,7 +541,7 @@ enum db_rc login_failure_add(struct db *db, const char *ip, int64_t at, int64_t 
 	return rc == DB_OK ? exec_done(st) : rc;
 }
 
-static void token_hash(const char *token, unsigned char out[32])
+void session_token_hash(const char *token, unsigned char out[32])
 {
 	crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
 }
@@ -548,7 +551,7 @@ enum db_rc session_create(struct db *db, struct arena *a, int64_t user_id, const
 {
 	*token = dj_random_token(a, 32);
 	unsigned char h[32];
-	token_hash(*token, h);
+	session_token_hash(*token, h);
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_INSERT]);
 	if (!st)
 		return DB_ERROR;
@@ -583,11 +586,16 @@ enum db_rc session_delete_user(struct db *db, int64_t user_id)
 enum db_rc session_find(struct db *db, const char *token, struct session_row *s)
 {
 	unsigned char h[32];
-	token_hash(token, h);
+	session_token_hash(token, h);
+	return session_find_hash(db, h, s);
+}
+
+enum db_rc session_find_hash(struct db *db, const unsigned char h[32], struct session_row *s)
+{
 	struct db_stmt *st = db_prepare(db, &user_sql[STMT_SESSION_FIND]);
 	if (!st)
 		return DB_ERROR;
-	db_bind_blob(st, 1, h, sizeof h);
+	db_bind_blob(st, 1, h, 32);
 	enum db_rc rc = db_step(st);
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? DB_NOT_FOUND : rc;
@@ -597,6 +605,17 @@ enum db_rc session_find(struct db *db, const char *token, struct session_row *s)
 	s->last_seen_at = db_col_int(st, SESSION_COL_LAST_SEEN_AT);
 	db_reset(st);
 	return DB_OK;
+}
+
+enum db_rc auth_revision(struct db *db, int64_t *rev)
+{
+	struct db_stmt *st = db_prepare(db, &user_sql[STMT_AUTH_REV]);
+	if (!st)
+		return DB_ERROR;
+	enum db_rc rc = db_step(st);
+	*rev = rc == DB_ROW ? db_col_int(st, DB_COL_ONLY) : -1;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc;
 }
 
 enum db_rc session_touch(struct db *db, int64_t id, int64_t now)

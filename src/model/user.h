@@ -101,6 +101,11 @@ struct session_row {
 };
 /* DB_OK when the token names a session, DB_NOT_FOUND when not, or an error. */
 enum db_rc session_find(struct db *db, const char *token, struct session_row *s);
+/* The same by the token's hash (session_token_hash: what the table keeps). */
+enum db_rc session_find_hash(struct db *db, const unsigned char h[32], struct session_row *s);
+void session_token_hash(const char *token, unsigned char out[32]);
+/* The revision of what a session check reads (0155_auth_rev; -1 when it has no row). */
+enum db_rc auth_revision(struct db *db, int64_t *rev);
 enum db_rc session_touch(struct db *db, int64_t id, int64_t now);
 /* The mobile number masked like 138****5678. */
 const char *user_mask_mobile(struct arena *a, const char *mobile);
