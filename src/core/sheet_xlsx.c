@@ -590,7 +590,7 @@ struct sst {
 	uint32_t *off;   /* string k at text.p + off[k] */
 	size_t n, cap;
 	struct buf cur;
-	size_t cur_units; /* UTF-16 code units of cur (Excel's characters) */
+	size_t cur_units; /* UTF-16 code units of cur (Excel's characters), once over SHEET_MAX_CELL bytes */
 	int in_si, in_t, in_rph;
 	bool failed, too_long;
 };
@@ -667,10 +667,17 @@ static void sst_text(void *ud, const char *s, int len)
 	struct sst *t = ud;
 	if (!t->in_t || t->in_rph || t->failed)
 		return;
-	t->cur_units += sheet_utf16_len(s, (size_t)len);
-	if (t->cur_units > SHEET_MAX_CELL || t->cur.len + (size_t)len > SHEET_MAX_CELL_BYTES)
-		t->failed = t->too_long = true;
-	else if (buf_add(&t->cur, s, (size_t)len))
+	size_t before = t->cur.len;
+	if (before + (size_t)len > SHEET_MAX_CELL) { /* bytes ≥ units: counted only past this */
+		if (before <= SHEET_MAX_CELL)
+			t->cur_units = sheet_utf16_len(t->cur.p, before);
+		t->cur_units += sheet_utf16_len(s, (size_t)len);
+		if (t->cur_units > SHEET_MAX_CELL || before + (size_t)len > SHEET_MAX_CELL_BYTES) {
+			t->failed = t->too_long = true;
+			return;
+		}
+	}
+	if (buf_add(&t->cur, s, (size_t)len))
 		t->failed = true;
 }
 
@@ -737,7 +744,7 @@ struct sh {
 	char type[16];
 	int in_v, in_t, in_is, in_rph;
 	struct buf val;
-	size_t val_units; /* UTF-16 code units of val (Excel's characters) */
+	size_t val_units; /* UTF-16 code units of val (Excel's characters), once over SHEET_MAX_CELL bytes */
 	struct buf cells[SHEET_MAX_COLS];
 	size_t ncells;
 	int rc;
@@ -925,8 +932,13 @@ static void sh_text(void *ud, const char *t, int len)
 	struct sh *s = ud;
 	if (s->stop || s->in_rph || !(s->in_v || (s->in_is && s->in_t)))
 		return;
-	s->val_units += sheet_utf16_len(t, (size_t)len);
-	if (s->val_units > SHEET_MAX_CELL || s->val.len + (size_t)len > SHEET_MAX_CELL_BYTES) {
+	size_t before = s->val.len;
+	if (before + (size_t)len > SHEET_MAX_CELL) { /* bytes ≥ units: counted only past this */
+		if (before <= SHEET_MAX_CELL)
+			s->val_units = sheet_utf16_len(s->val.p, before);
+		s->val_units += sheet_utf16_len(t, (size_t)len);
+	}
+	if (s->val_units > SHEET_MAX_CELL || before + (size_t)len > SHEET_MAX_CELL_BYTES) {
 		char col[8] = "";
 		col_name(s->col, col);
 		if (*col)

@@ -358,7 +358,32 @@ static void test_cell_limit_in_utf16_units(void **state)
 			assert_string_equal(why, refused[how]);
 		}
 	}
+	/* a text in many pieces (expat hands each entity over alone): 32,767 "&amp;" read
+	 * back as 32,767 "&", one more refused */
+	char *amps = malloc(5 * 32768 + 1), *want = malloc(32768);
+	for (int i = 0; i < 32768; i++)
+		memcpy(amps + 5 * i, "&amp;", 5);
+	memset(want, '&', 32767);
+	want[32767] = 0;
+	for (int expat = 0; expat < 2; expat++) {
+		sheet_xlsx_expat_only = expat;
+		for (int how = 1; how < 3; how++) {
+			char why[256] = "", *got;
+			amps[5 * 32767] = 0;
+			assert_int_equal(read_long(how, amps, &got, why, sizeof why), 0);
+			assert_non_null(got);
+			assert_string_equal(got, want);
+			free(got);
+			amps[5 * 32767] = '&';
+			amps[5 * 32768] = 0;
+			assert_int_equal(read_long(how, amps, &got, why, sizeof why), -1);
+			free(got);
+			assert_string_equal(why, refused[how]);
+		}
+	}
 	sheet_xlsx_expat_only = false;
+	free(amps);
+	free(want);
 	free(at);
 	free(over);
 }
