@@ -12,7 +12,11 @@
 
 #define SHEET_MAX_COLS 64
 #define SHEET_MAX_ROWS 2000000
-#define SHEET_MAX_CELL 32767      /* bytes of one cell (Excel's own limit in characters) */
+/* One cell: Excel's own limit, 32,767 characters counted as Excel counts them, in UTF-16
+ * code units (a character outside the BMP counts 2); valid UTF-8 within it takes at
+ * most 3 bytes a unit, the bound of the bytes kept. */
+#define SHEET_MAX_CELL 32767
+#define SHEET_MAX_CELL_BYTES (3 * SHEET_MAX_CELL)
 #define SHEET_MAX_XML ((size_t)3 << 29) /* uncompressed bytes of one XML part: a 1M-row sheet is ~1.2 GiB; parsed as a stream */
 #define SHEET_MAX_SST 4000000     /* shared strings in one workbook (a 1M-row roster: names, addresses …) */
 #define SHEET_MAX_SST_BYTES (192u << 20) /* memory the shared strings may take, their index included */
@@ -69,6 +73,15 @@ extern bool sheet_xlsx_expat_only;
 /* An Excel date serial (1900 system, with Excel's 1900-02-29 bug) to a date; text like
  * "45291" or "45291.5". False when not a number in the range 1900..2199. */
 bool sheet_serial_date(const char *text, struct date *out);
+
+/* The UTF-16 code units of UTF-8 byte c: 1 for a lead byte, 2 for that of a 4-byte
+ * sequence, 0 for a continuation byte (so a text may be counted a chunk at a time). */
+static inline unsigned sheet_utf16_units(unsigned char c)
+{
+	return (c & 0xC0) == 0x80 ? 0 : c >= 0xF0 ? 2 : 1;
+}
+/* The UTF-16 code units (Excel's characters) of len bytes of UTF-8. */
+size_t sheet_utf16_len(const char *s, size_t len);
 
 /* True when s (len bytes) is valid UTF-8. */
 bool sheet_utf8_valid(const char *s, size_t len);

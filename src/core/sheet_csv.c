@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t sheet_utf16_len(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += sheet_utf16_units((unsigned char)s[i]);
+	return n;
+}
+
 bool sheet_utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -87,6 +95,7 @@ struct csv_state {
 	size_t len, cap;
 	size_t starts[SHEET_MAX_COLS];
 	size_t ncells;
+	size_t units; /* UTF-16 code units of the current cell (Excel's characters) */
 	bool too_many;
 };
 
@@ -101,6 +110,7 @@ static int push(struct csv_state *s, char c)
 		s->cap = ncap;
 	}
 	s->buf[s->len++] = c;
+	s->units += sheet_utf16_units((unsigned char)c);
 	return 0;
 }
 
@@ -168,6 +178,7 @@ int sheet_csv(const char *data, size_t len, sheet_row_fn fn, void *ctx, enum she
 		if (c == ',') {
 			if (push(&s, 0))
 				goto oom;
+			s.units = 0;
 			if (s.ncells < SHEET_MAX_COLS)
 				s.starts[s.ncells++] = s.len;
 			else
@@ -203,14 +214,22 @@ int sheet_csv(const char *data, size_t len, sheet_row_fn fn, void *ctx, enum she
 			if (!end || row_has_content)
 				rowno++;
 			s.len = 0;
+			s.units = 0;
 			s.ncells = 1;
 			s.starts[0] = 0;
 			row_has_content = false;
 			i++;
 			continue;
 		}
-		if (s.len - s.starts[s.ncells - 1] >= SHEET_MAX_CELL) {
-			snprintf(why, whylen, "第 %ld 行：单元格内容过长", rowno);
+		/* Excel's limit, in its units (bytes refused a Chinese text at a third of it); a
+		 * quoted part before counts, a quoted cell alone is not checked */
+		if (s.units + sheet_utf16_units((unsigned char)c) > SHEET_MAX_CELL ||
+		    s.len - s.starts[s.ncells - 1] >= SHEET_MAX_CELL_BYTES) {
+			if (s.too_many)
+				snprintf(why, whylen, "第 %ld 行：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）", rowno);
+			else
+				snprintf(why, whylen, "第 %ld 行第 %zu 列：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）",
+					 rowno, s.ncells);
 			rc = -1;
 			goto out;
 		}

@@ -590,8 +590,9 @@ struct sst {
 	uint32_t *off;   /* string k at text.p + off[k] */
 	size_t n, cap;
 	struct buf cur;
+	size_t cur_units; /* UTF-16 code units of cur (Excel's characters), once over SHEET_MAX_CELL bytes */
 	int in_si, in_t, in_rph;
-	bool failed;
+	bool failed, too_long;
 };
 
 static const char *sst_get(const struct sst *t, size_t k)
@@ -611,6 +612,7 @@ static void sst_start(void *ud, const char *name, const char **atts)
 	if (strcmp(l, "si") == 0) {
 		t->in_si = 1;
 		t->cur.len = 0;
+		t->cur_units = 0;
 		if (t->cur.p)
 			t->cur.p[0] = 0;
 	} else if (strcmp(l, "rPh") == 0) {
@@ -665,7 +667,17 @@ static void sst_text(void *ud, const char *s, int len)
 	struct sst *t = ud;
 	if (!t->in_t || t->in_rph || t->failed)
 		return;
-	if (t->cur.len + (size_t)len > SHEET_MAX_CELL || buf_add(&t->cur, s, (size_t)len))
+	size_t before = t->cur.len;
+	if (before + (size_t)len > SHEET_MAX_CELL) { /* bytes ≥ units: counted only past this */
+		if (before <= SHEET_MAX_CELL)
+			t->cur_units = sheet_utf16_len(t->cur.p, before);
+		t->cur_units += sheet_utf16_len(s, (size_t)len);
+		if (t->cur_units > SHEET_MAX_CELL || before + (size_t)len > SHEET_MAX_CELL_BYTES) {
+			t->failed = t->too_long = true;
+			return;
+		}
+	}
+	if (buf_add(&t->cur, s, (size_t)len))
 		t->failed = true;
 }
 
@@ -732,6 +744,7 @@ struct sh {
 	char type[16];
 	int in_v, in_t, in_is, in_rph;
 	struct buf val;
+	size_t val_units; /* UTF-16 code units of val (Excel's characters), once over SHEET_MAX_CELL bytes */
 	struct buf cells[SHEET_MAX_COLS];
 	size_t ncells;
 	int rc;
@@ -750,6 +763,22 @@ static int col_of_ref(const char *r)
 			return -1;
 	}
 	return c - 1;
+}
+
+/* Column c (0-based) as letters, "A" … "XFD", into out[8]; "" when out of range. */
+static void col_name(int c, char out[8])
+{
+	char tmp[8];
+	int n = 0;
+	if (c < 0 || c >= 16384) {
+		out[0] = 0;
+		return;
+	}
+	for (c++; c > 0 && n < 7; c = (c - 1) / 26)
+		tmp[n++] = (char)('A' + (c - 1) % 26);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = 0;
 }
 
 static void sh_fail(struct sh *s, int rc)
@@ -830,6 +859,7 @@ static void sh_start(void *ud, const char *name, const char **atts)
 		memcpy(s->type, t, tl);
 		s->type[tl] = 0;
 		s->val.len = 0;
+		s->val_units = 0;
 		if (s->val.p)
 			s->val.p[0] = 0;
 	} else if (el == EL_V) {
@@ -902,8 +932,20 @@ static void sh_text(void *ud, const char *t, int len)
 	struct sh *s = ud;
 	if (s->stop || s->in_rph || !(s->in_v || (s->in_is && s->in_t)))
 		return;
-	if (s->val.len + (size_t)len > SHEET_MAX_CELL) {
-		snprintf(s->why, s->whylen, "第 %ld 行：单元格内容过长", s->rowno);
+	size_t before = s->val.len;
+	if (before + (size_t)len > SHEET_MAX_CELL) { /* bytes ≥ units: counted only past this */
+		if (before <= SHEET_MAX_CELL)
+			s->val_units = sheet_utf16_len(s->val.p, before);
+		s->val_units += sheet_utf16_len(t, (size_t)len);
+	}
+	if (s->val_units > SHEET_MAX_CELL || before + (size_t)len > SHEET_MAX_CELL_BYTES) {
+		char col[8] = "";
+		col_name(s->col, col);
+		if (*col)
+			snprintf(s->why, s->whylen, "第 %ld 行 %s 列：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）",
+				 s->rowno, col);
+		else
+			snprintf(s->why, s->whylen, "第 %ld 行：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）", s->rowno);
 		sh_fail(s, -1);
 		return;
 	}
@@ -946,7 +988,8 @@ static int read_sst(const struct reader *rd, zip_t *z, struct sst *t, char *why,
 	}
 	if (r || t->failed) {
 		if (!r && !t->g.refused)
-			snprintf(why, whylen, "xlsx 共享字符串过多或过大，不是正常的党员名册");
+			snprintf(why, whylen, t->too_long ? "xlsx 中有单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）"
+							  : "xlsx 共享字符串过多或过大，不是正常的党员名册");
 		return -1;
 	}
 	return 0;

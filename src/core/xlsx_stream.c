@@ -23,7 +23,7 @@
 #define DICT 32768u
 #define RING 8
 #define MAX_COLS 64
-#define MAX_CELL 32767 /* Excel's characters per cell (counted here in bytes: stricter) */
+#define MAX_CELL 32767 /* Excel's characters per cell, in UTF-16 code units */
 
 struct piece {
 	unsigned char *in;   /* XML */
@@ -343,6 +343,24 @@ static int emit_text(struct xlsx_stream *x, const char *s)
 	return emit(x, run, (size_t)(s - run));
 }
 
+/* Whether text s is over Excel's 32,767 characters per cell as Excel counts them, in
+ * UTF-16 code units (a character outside the BMP counts 2), of the text as written
+ * (emit_text drops controls). A text of at most MAX_CELL bytes never is. */
+static bool over_cell_limit(const char *s)
+{
+	size_t len = strlen(s);
+	if (len <= MAX_CELL)
+		return false;
+	size_t units = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			continue;
+		units += (c & 0xC0) == 0x80 ? 0 : c >= 0xF0 ? 2 : 1;
+	}
+	return units > MAX_CELL;
+}
+
 static bool is_decimal(const char *s)
 {
 	const char *p = s;
@@ -559,7 +577,7 @@ int xlsx_stream_row(struct xlsx_stream *x, const char *const *cells, size_t n)
 	if (x->row >= x->rows_per_sheet && (end_sheet(x) != 0 || start_sheet(x) != 0))
 		return -1;
 	for (size_t i = 0; i < n && i < x->ncols; i++)
-		if (cells[i] && strlen(cells[i]) > MAX_CELL) {
+		if (cells[i] && over_cell_limit(cells[i])) {
 			set_rowref(x);
 			snprintf(x->res.cell, sizeof x->res.cell, "%s%.*s", x->cols[i], (int)x->nrowref, x->rowref);
 			sheet_name(x, x->nsheets, x->res.sheet, sizeof x->res.sheet);

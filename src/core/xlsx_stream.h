@@ -36,7 +36,8 @@ void xlsx_stream_table_view(struct xlsx_stream *x);
  * XLSX_STREAM_ROWS_PER_SHEET, the default). */
 void xlsx_stream_rows_per_sheet(struct xlsx_stream *x, uint32_t n);
 /* Appends a row of UTF-8 texts (NULL or "" = empty). 0, or -1 on error (a cell over
- * Excel's 32,767 characters, or the file failed). */
+ * Excel's 32,767 characters, counted as Excel does in UTF-16 code units: a character
+ * outside the BMP counts 2; or the file failed). */
 int xlsx_stream_row(struct xlsx_stream *x, const char *const *cells, size_t n);
 /* Finishes the file and frees x. 0, or -1 on error (errno set when the file failed;
  * the caller removes it). */
@@ -46,7 +47,7 @@ int xlsx_stream_close(struct xlsx_stream *x);
 enum xlsx_stream_error {
 	XLSX_STREAM_OK,
 	XLSX_STREAM_FILE,    /* writing the file failed: err */
-	XLSX_STREAM_CELL,    /* a cell over 32,767 characters: col, cell, sheet */
+	XLSX_STREAM_CELL,    /* a cell over 32,767 characters (UTF-16 units): col, cell, sheet */
 	XLSX_STREAM_TOO_BIG, /* the file would pass the zip's 4 GiB (no ZIP64) */
 	XLSX_STREAM_NOMEM,
 };

@@ -263,6 +263,131 @@ static void test_S19_shared_strings_memory_follows_bytes(void **state)
 	free(sst);
 }
 
+/* n UTF-16 units of Chinese text (malloc'd): "党" (1 unit, 3 bytes UTF-8) and, in the
+ * middle, "𠀀" (U+20000, outside the BMP: 2 units, 4 bytes) */
+static char *chinese_units(size_t n)
+{
+	char *t = malloc(n * 3 + 8), *w = t;
+	assert_non_null(t);
+	for (size_t u = 0; u < n;) {
+		if (u == n / 2 && n - u >= 2) {
+			memcpy(w, "\xF0\xA0\x80\x80", 4);
+			w += 4;
+			u += 2;
+		} else {
+			memcpy(w, "\xE5\x85\x9A", 3);
+			w += 3;
+			u++;
+		}
+	}
+	*w = 0;
+	return t;
+}
+
+/* the last cell of row 2 (malloc'd) */
+static int long_cell(void *ctx, long rowno, const char *const *cells, size_t n)
+{
+	char **out = ctx;
+	if (rowno == 2 && n) {
+		free(*out);
+		*out = strdup(cells[n - 1]);
+	}
+	return 0;
+}
+
+/* One of the three ways a text reaches a cell: CSV, an .xlsx inline string, an .xlsx
+ * shared string. 0 or -1 with why; *got the cell read. */
+static int read_long(int how, const char *text, char **got, char *why, size_t whylen)
+{
+	size_t tl = strlen(text), len;
+	char *buf = malloc(tl + 1024);
+	int rc;
+	*got = NULL;
+	if (how == 0) {
+		len = (size_t)sprintf(buf, "姓名,家庭住址\n张三,%s\n", text);
+		return rc = sheet_csv(buf, len, long_cell, got, NULL, why, whylen), free(buf), rc;
+	}
+	static const char head[] = "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+				   "<sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>姓名</t></is></c></row>"
+				   "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>张三</t></is></c>";
+	char *sst;
+	size_t sstlen;
+	if (how == 1) {
+		sprintf(buf, "%s<c r=\"B2\" t=\"inlineStr\"><is><t>%s</t></is></c></row></sheetData></worksheet>", head, text);
+		sst = empty_sst(0, &sstlen);
+	} else {
+		sprintf(buf, "%s<c r=\"B2\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>", head);
+		sst = malloc(tl + 200);
+		sstlen = (size_t)sprintf(sst,
+					 "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+					 "<si><t>%s</t></si></sst>",
+					 text);
+	}
+	char *z = make_xlsx(sst, sstlen, buf, &len);
+	rc = sheet_xlsx(z, len, long_cell, got, why, whylen);
+	free(z);
+	free(sst);
+	free(buf);
+	return rc;
+}
+
+/* The import reads a cell up to Excel's 32,767 characters as Excel counts them, in
+ * UTF-16 code units (it counted bytes: a Chinese text of 11,000 characters was "too
+ * long"); one more is refused as before, naming the row (and the column where it can):
+ * CSV, inline and shared strings, with the scanner and with expat alone */
+static void test_cell_limit_in_utf16_units(void **state)
+{
+	(void)state;
+	char *at = chinese_units(32767), *over = chinese_units(32768);
+	assert_int_equal(sheet_utf16_len(at, strlen(at)), 32767);
+	assert_int_equal(sheet_utf16_len(over, strlen(over)), 32768);
+	assert_int_equal(sheet_utf16_len("a\xC3\xA9\xE5\x85\x9A\xF0\x9F\x98\x80", 10), 5);
+	static const char *const refused[] = {"第 2 行第 2 列：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）",
+					      "第 2 行 B 列：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）",
+					      "xlsx 中有单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）"};
+	for (int expat = 0; expat < 2; expat++) {
+		sheet_xlsx_expat_only = expat;
+		for (int how = 0; how < 3; how++) {
+			char why[256] = "", *got;
+			assert_int_equal(read_long(how, at, &got, why, sizeof why), 0);
+			assert_non_null(got);
+			assert_string_equal(got, at);
+			free(got);
+			assert_int_equal(read_long(how, over, &got, why, sizeof why), -1);
+			free(got);
+			assert_string_equal(why, refused[how]);
+		}
+	}
+	/* a text in many pieces (expat hands each entity over alone): 32,767 "&amp;" read
+	 * back as 32,767 "&", one more refused */
+	char *amps = malloc(5 * 32768 + 1), *want = malloc(32768);
+	for (int i = 0; i < 32768; i++)
+		memcpy(amps + 5 * i, "&amp;", 5);
+	memset(want, '&', 32767);
+	want[32767] = 0;
+	for (int expat = 0; expat < 2; expat++) {
+		sheet_xlsx_expat_only = expat;
+		for (int how = 1; how < 3; how++) {
+			char why[256] = "", *got;
+			amps[5 * 32767] = 0;
+			assert_int_equal(read_long(how, amps, &got, why, sizeof why), 0);
+			assert_non_null(got);
+			assert_string_equal(got, want);
+			free(got);
+			amps[5 * 32767] = '&';
+			amps[5 * 32768] = 0;
+			assert_int_equal(read_long(how, amps, &got, why, sizeof why), -1);
+			free(got);
+			assert_string_equal(why, refused[how]);
+		}
+	}
+	sheet_xlsx_expat_only = false;
+	free(amps);
+	free(want);
+	free(at);
+	free(over);
+}
+
 static void test_serial_dates(void **state)
 {
 	(void)state;
@@ -308,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_xlsx_garbage_refused),
 		cmocka_unit_test(test_xlsx_shared_string_bomb_refused),
 		cmocka_unit_test(test_S19_shared_strings_memory_follows_bytes),
+		cmocka_unit_test(test_cell_limit_in_utf16_units),
 		cmocka_unit_test(test_serial_dates),
 		cmocka_unit_test(test_csv_out_quotes_and_formula_injection),
 	};

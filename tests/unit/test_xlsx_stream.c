@@ -287,6 +287,105 @@ static void test_a_huge_cell_is_named(void **state)
 	free(path);
 }
 
+/* n UTF-16 units of Chinese text (malloc'd): "党" (U+515A, 1 unit, 3 bytes) and one
+ * "𠀀" (U+20000, outside the BMP: 2 units, 4 bytes) in the middle */
+static char *chinese_units(size_t n)
+{
+	char *t = malloc(n * 3 + 8), *w = t;
+	assert_non_null(t);
+	for (size_t u = 0; u < n;) {
+		if (u == n / 2 && n - u >= 2) {
+			memcpy(w, "\xF0\xA0\x80\x80", 4);
+			w += 4;
+			u += 2;
+		} else {
+			memcpy(w, "\xE5\x85\x9A", 3);
+			w += 3;
+			u++;
+		}
+	}
+	*w = 0;
+	return t;
+}
+
+/* The second cell of the one data row, as the importer's reader reads it back. */
+struct back {
+	long rows;
+	char *text;
+};
+
+static int back_row(void *ctx, long rowno, const char *const *cells, size_t n)
+{
+	struct back *b = ctx;
+	b->rows++;
+	if (rowno == 2 && n >= 2)
+		b->text = strdup(cells[1]);
+	return 0;
+}
+
+/* Excel's limit is 32,767 characters in UTF-16 code units, not bytes: a Chinese text
+ * of 32,767 units (98,000 bytes, one character outside the BMP counting 2) is written
+ * and reads back whole, controls the file can not hold not counted; 32,768 is refused
+ * and named */
+static void test_the_cell_limit_counts_utf16_units(void **state)
+{
+	(void)state;
+	const char *hdr[] = {"姓名", "家庭住址"};
+	char *at = chinese_units(32767), *over = chinese_units(32768);
+	assert_int_equal(sheet_utf16_len(at, strlen(at)), 32767);
+	assert_int_equal(sheet_utf16_len(over, strlen(over)), 32768);
+	assert_true(strlen(at) > 3 * 32000);
+
+	/* at the limit, and at it with a control emit_text drops: written */
+	const char *ctl_cells[2];
+	char *ctl = malloc(strlen(at) + 2);
+	ctl[0] = '\x01';
+	strcpy(ctl + 1, at);
+	ctl_cells[0] = "乙";
+	ctl_cells[1] = ctl;
+	for (int k = 0; k < 2; k++) {
+		char *path = tmpfile_path();
+		struct xlsx_stream *x = xlsx_stream_open(path, "党员名册", hdr, 2, 1, 1);
+		assert_non_null(x);
+		const char *row[] = {"甲", at};
+		assert_int_equal(xlsx_stream_row(x, k ? ctl_cells : row, 2), 0);
+		struct xlsx_stream_result res;
+		assert_int_equal(xlsx_stream_close_result(x, &res), 0);
+		assert_int_equal(res.error, XLSX_STREAM_OK);
+		size_t len;
+		char *data = slurp(path, &len);
+		struct back b = {0};
+		char why[256] = "";
+		assert_int_equal(sheet_xlsx(data, len, back_row, &b, why, sizeof why), 0);
+		assert_int_equal(b.rows, 2);
+		assert_non_null(b.text);
+		assert_string_equal(b.text, at);
+		free(b.text);
+		free(data);
+		unlink(path);
+		free(path);
+	}
+	free(ctl);
+
+	/* one unit over: refused, the column, cell and sheet named */
+	char *path = tmpfile_path();
+	struct xlsx_stream *x = xlsx_stream_open(path, "党员名册", hdr, 2, 1, 1);
+	assert_non_null(x);
+	const char *ok[] = {"甲", "北京"}, *bad[] = {"乙", over};
+	assert_int_equal(xlsx_stream_row(x, ok, 2), 0);
+	assert_int_equal(xlsx_stream_row(x, bad, 2), -1);
+	struct xlsx_stream_result res;
+	assert_int_equal(xlsx_stream_close_result(x, &res), -1);
+	assert_int_equal(res.error, XLSX_STREAM_CELL);
+	assert_int_equal(res.col, 1);
+	assert_string_equal(res.cell, "B3");
+	assert_string_equal(res.sheet, "党员名册");
+	unlink(path);
+	free(path);
+	free(at);
+	free(over);
+}
+
 /* a file that can not be written names the error */
 static void test_a_write_error_is_named(void **state)
 {
@@ -314,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_sheet_names_keep_to_31_characters),
 		cmocka_unit_test(test_excel_row_limit),
 		cmocka_unit_test(test_a_huge_cell_is_named),
+		cmocka_unit_test(test_the_cell_limit_counts_utf16_units),
 		cmocka_unit_test(test_a_write_error_is_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
