@@ -55,9 +55,9 @@ static int domain_index(const struct code_table *t, const char *domain)
 	return -1;
 }
 
-/* Statistics computed at a revision of the members (0040, 0042) and a date: the pass
- * over 1M members costs ~225 ms here, and the figures only change with a write (which
- * raises the revision in its own transaction) or with the date (ages). */
+/* Statistics computed at a revision of the subtree (0145) and a date: the pass over 1M
+ * members costs ~225 ms here, and the figures only change with a write in the subtree
+ * (which raises its revision in its own transaction) or with the date (ages). */
 /* 512 (2.6 KB each, 1.3 MiB): the organizations whose statistics are opened between two
  * writes (the bench's 5,000–50,000 class is 20 organizations, which missed 16 slots taken
  * in turn; its 501–5,000 class draws from 398, which missed 64: a pass over ~1,600
@@ -72,7 +72,10 @@ enum db_rc stats_members(struct db *db, const char *prefix, const char *end, str
 	/* the revision read here stays true while the pass counts: same snapshot */
 	assert(db_in_tx(db));
 	int64_t epoch = 0, rev = -1, day = date_to_days(today);
-	enum db_rc rc = member_revision(db, &epoch, &rev);
+	/* the subtree's own revision (0145: every write to a member of it, an organization
+	 * of it added, removed or changed in what the pass reads: path, type, domain): a
+	 * write elsewhere in the district leaves its figures kept */
+	enum db_rc rc = member_list_revision(db, prefix, &epoch, &rev);
 	if (rc != DB_OK)
 		return rc;
 	if (rev >= 0 && revcache_get(&stats_cache, prefix, epoch, rev, day, s))
