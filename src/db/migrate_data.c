@@ -33,7 +33,7 @@
  * tests/api/migrate_data.test.mjs fails): add the table here then. */
 static const char *const seeded_tables[] = {"member_rev", "calendar_days", "calendar_years", "transfer_rev",
 					    "dev_rev", "org_rev", "base_rev", "path_positions", "meeting_rev",
-					    "svc_rev", "meeting_list_rev", NULL};
+					    "svc_rev", "meeting_list_rev", "auth_rev", NULL};
 
 /* How a column's values are written into COPY's text format, from the target's type. */
 enum md_kind { MD_TEXT, MD_INT, MD_FLOAT, MD_BYTEA };
