@@ -29,29 +29,31 @@
 /* Reads the record's fields from body into r; with patch, absent fields keep r's. */
 static void read_body(struct request *req, json_t *b, struct member_rec *r, bool patch)
 {
-#define STR(field, dst, max)                                                     \
-	do {                                                                     \
-		if (!patch || in_has(b, field))                                  \
-			dst = in_str(req, b, field, IN_OPTIONAL | IN_NULLABLE, max); \
+#define STR(t, dst)                                                                               \
+	do {                                                                                      \
+		const struct member_text_limit *l_ = &member_text_limits[t];                      \
+		if (!patch || in_has(b, l_->field))                                               \
+			dst = in_str(req, b, l_->field, IN_OPTIONAL | IN_NULLABLE, l_->max);      \
 	} while (0)
-	STR("name", r->name, 50);
-	STR("former_name", r->former_name, 50);
-	STR("sex", r->sex, 1);
-	STR("id_number", r->id_number, 18);
-	STR("birth_date", r->birth_date, 10);
-	STR("ethnicity", r->ethnicity, 2);
-	STR("native_place", r->native_place, 50);
-	STR("mobile", r->mobile, 11);
-	STR("address", r->address, 200);
-	STR("education", r->education, 2);
-	STR("degree", r->degree, 30);
-	STR("work_unit", r->work_unit, 100);
-	STR("unit_type", r->unit_type, 20);
-	STR("post", r->post, 50);
-	STR("category", r->category, 20);
-	STR("party_status", r->party_status, 20);
-	STR("party_post", r->party_post, 50);
-	STR("dues_paid_to", r->dues_paid_to, 7);
+	/* the limits are the import's too (model/member.h) */
+	STR(MT_NAME, r->name);
+	STR(MT_FORMER_NAME, r->former_name);
+	STR(MT_SEX, r->sex);
+	STR(MT_ID_NUMBER, r->id_number);
+	STR(MT_BIRTH_DATE, r->birth_date);
+	STR(MT_ETHNICITY, r->ethnicity);
+	STR(MT_NATIVE_PLACE, r->native_place);
+	STR(MT_MOBILE, r->mobile);
+	STR(MT_ADDRESS, r->address);
+	STR(MT_EDUCATION, r->education);
+	STR(MT_DEGREE, r->degree);
+	STR(MT_WORK_UNIT, r->work_unit);
+	STR(MT_UNIT_TYPE, r->unit_type);
+	STR(MT_POST, r->post);
+	STR(MT_CATEGORY, r->category);
+	STR(MT_PARTY_STATUS, r->party_status);
+	STR(MT_PARTY_POST, r->party_post);
+	STR(MT_DUES_PAID_TO, r->dues_paid_to);
 #undef STR
 	if (!patch || in_has(b, "joined_on"))
 		r->joined_on = in_date(req, b, "joined_on", IN_OPTIONAL);

@@ -99,6 +99,22 @@ struct csv_state {
 	bool too_many;
 };
 
+/* True (with why) when byte c would take the current cell past Excel's limit, in its
+ * units (bytes refused a Chinese text at a third of it), or past the bytes kept: a
+ * quoted cell (one with a comma, a quote or a line break) as any other. */
+static bool cell_full(const struct csv_state *s, char c, long rowno, char *why, size_t whylen)
+{
+	if (s->units + sheet_utf16_units((unsigned char)c) <= SHEET_MAX_CELL &&
+	    s->len - s->starts[s->ncells - 1] < SHEET_MAX_CELL_BYTES)
+		return false;
+	if (s->too_many)
+		snprintf(why, whylen, "第 %ld 行：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）", rowno);
+	else
+		snprintf(why, whylen, "第 %ld 行第 %zu 列：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）", rowno,
+			 s->ncells);
+	return true;
+}
+
 static int push(struct csv_state *s, char c)
 {
 	if (s->len + 1 >= s->cap) {
@@ -158,19 +174,18 @@ int sheet_csv(const char *data, size_t len, sheet_row_fn fn, void *ctx, enum she
 					rc = -1;
 					goto out;
 				}
-				if (data[i] == '"') {
-					if (i + 1 < len && data[i + 1] == '"') {
-						if (push(&s, '"'))
-							goto oom;
-						i += 2;
-						continue;
-					}
+				bool escaped = data[i] == '"' && i + 1 < len && data[i + 1] == '"';
+				if (data[i] == '"' && !escaped) {
 					i++;
 					break;
 				}
+				if (cell_full(&s, data[i], rowno, why, whylen)) {
+					rc = -1;
+					goto out;
+				}
 				if (push(&s, data[i]))
 					goto oom;
-				i++;
+				i += escaped ? 2 : 1;
 			}
 			row_has_content = true;
 			continue;
@@ -221,15 +236,7 @@ int sheet_csv(const char *data, size_t len, sheet_row_fn fn, void *ctx, enum she
 			i++;
 			continue;
 		}
-		/* Excel's limit, in its units (bytes refused a Chinese text at a third of it); a
-		 * quoted part before counts, a quoted cell alone is not checked */
-		if (s.units + sheet_utf16_units((unsigned char)c) > SHEET_MAX_CELL ||
-		    s.len - s.starts[s.ncells - 1] >= SHEET_MAX_CELL_BYTES) {
-			if (s.too_many)
-				snprintf(why, whylen, "第 %ld 行：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）", rowno);
-			else
-				snprintf(why, whylen, "第 %ld 行第 %zu 列：单元格内容过长（超过 Excel 单元格的 32,767 个字符上限）",
-					 rowno, s.ncells);
+		if (cell_full(&s, c, rowno, why, whylen)) {
 			rc = -1;
 			goto out;
 		}

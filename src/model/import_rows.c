@@ -728,6 +728,8 @@ bool import_read_row(struct imp *m, long rowno, const char *const *cells, size_t
 	r->dues_paid_to = cell(m, cells, n, C_DUES_PAID);
 	read_special(m, rowno, cells, n, r);
 	member_validate(r, m->today, m->a, field_err, m);
+	/* the API's limits (model/member.h): a cell may hold 32,767 characters */
+	member_check_lengths(r, m->a, field_err, m);
 	return !m->row_bad;
 }
 

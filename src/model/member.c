@@ -136,6 +136,44 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
+const struct member_text_limit member_text_limits[MT__MAX] = {
+	[MT_NAME] = {"name", "姓名", 50, false},
+	[MT_FORMER_NAME] = {"former_name", "曾用名", 50, true},
+	[MT_SEX] = {"sex", "性别", 1, false},
+	[MT_ID_NUMBER] = {"id_number", "身份证号码", 18, false},
+	[MT_BIRTH_DATE] = {"birth_date", "出生日期", 10, false},
+	[MT_ETHNICITY] = {"ethnicity", "民族", 2, false},
+	[MT_NATIVE_PLACE] = {"native_place", "籍贯", 50, true},
+	[MT_MOBILE] = {"mobile", "手机号码", 11, false},
+	[MT_ADDRESS] = {"address", "家庭住址", 200, true},
+	[MT_EDUCATION] = {"education", "学历", 2, false},
+	[MT_DEGREE] = {"degree", "学位", 30, true},
+	[MT_WORK_UNIT] = {"work_unit", "工作单位", 100, true},
+	[MT_UNIT_TYPE] = {"unit_type", "单位性质", 20, false},
+	[MT_POST] = {"post", "职务", 50, true},
+	[MT_CATEGORY] = {"category", "人员类别", 20, false},
+	[MT_PARTY_STATUS] = {"party_status", "党员类别", 20, false},
+	[MT_PARTY_POST] = {"party_post", "党内职务", 50, true},
+	[MT_DUES_PAID_TO] = {"dues_paid_to", "党费交至", 7, false},
+};
+
+int member_check_lengths(const struct member_rec *r, struct arena *a, member_err_fn err, void *ctx)
+{
+	const char *v[MT__MAX] = {[MT_FORMER_NAME] = r->former_name, [MT_NATIVE_PLACE] = r->native_place,
+				  [MT_ADDRESS] = r->address,	     [MT_DEGREE] = r->degree,
+				  [MT_WORK_UNIT] = r->work_unit,     [MT_POST] = r->post,
+				  [MT_PARTY_POST] = r->party_post};
+	int n = 0;
+	for (int i = 0; i < MT__MAX; i++) {
+		const struct member_text_limit *l = &member_text_limits[i];
+		if (l->free_text && v[i] && utf8_chars(v[i]) > l->max) {
+			err(ctx, l->field, "too_long", arena_printf(a, "%s不能超过 %zu 个字", l->label, l->max));
+			n++;
+		}
+	}
+	return n;
+}
+
 #define ERR(f, c, m) (n++, err(ctx, f, c, m))
 /* The name and the ID number, and the sex and birth date it carries (GB 11643). */
 static int validate_identity(struct member_rec *r, struct date today, struct arena *a, member_err_fn err, void *ctx,
@@ -144,8 +182,8 @@ static int validate_identity(struct member_rec *r, struct date today, struct are
 	int n = 0;
 	if (blank(r->name))
 		ERR("name", "required", "请填写姓名");
-	else if (utf8_chars(r->name) > 50)
-		ERR("name", "too_long", "姓名不能超过 50 个字");
+	else if (utf8_chars(r->name) > member_text_limits[MT_NAME].max)
+		ERR("name", "too_long", arena_printf(a, "姓名不能超过 %zu 个字", member_text_limits[MT_NAME].max));
 
 	struct idcard id;
 	bool id_ok = false;

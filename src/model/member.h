@@ -34,6 +34,28 @@ struct member_rec {
 /* Field error sink: field names are the API's (id_number, joined_on, …). */
 typedef void (*member_err_fn)(void *ctx, const char *field, const char *code, const char *message);
 
+/* The record's text fields and their limits, in characters (code points, as in_utf8_len
+ * counts them): one table that the API (members.c reads each field with its limit) and
+ * the import (member_check_lengths) both use, so the two cannot drift. */
+enum member_text {
+	MT_NAME, MT_FORMER_NAME, MT_SEX, MT_ID_NUMBER, MT_BIRTH_DATE, MT_ETHNICITY, MT_NATIVE_PLACE, MT_MOBILE,
+	MT_ADDRESS, MT_EDUCATION, MT_DEGREE, MT_WORK_UNIT, MT_UNIT_TYPE, MT_POST, MT_CATEGORY, MT_PARTY_STATUS,
+	MT_PARTY_POST, MT_DUES_PAID_TO, MT__MAX
+};
+struct member_text_limit {
+	const char *field; /* the API's name */
+	const char *label; /* the form's and the import template's */
+	size_t max;
+	/* free text: nothing but its length limits it (the others are codes, dates and
+	 * numbers member_validate reads, and the name, whose length it checks) */
+	bool free_text;
+};
+extern const struct member_text_limit member_text_limits[MT__MAX];
+/* Reports (through err, code "too_long", message "家庭住址不能超过 200 个字", in a)
+ * each free-text field of r longer than its limit; the number reported. For input
+ * that did not come through the API's reading of each field (the import). */
+int member_check_lengths(const struct member_rec *r, struct arena *a, member_err_fn err, void *ctx);
+
 /* Checks and normalizes r in place (ID upper-cased and upgraded from 15 digits, sex
  * and birth date derived and cross-checked, two_new derived, codes checked, dates
  * consistent with R-DEV-01/11/12/13). Strings it sets are arena-owned. Returns the

@@ -3,10 +3,13 @@
 // en/em/thin, ideographic, zero-width, a BOM) treated as spaces; #22 the annotated file
 // of refused rows carries every refused row, not the error list's first 1,000; #9 a
 // confirmed column mapping applies to every sheet with the mapped sheet's headers.
+// And a row's free-text fields are held to the limits the API applies (a cell may hold
+// 32,767 characters; 家庭住址 is 200).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ExcelJS from 'exceljs';
 import { district, as, upload, download, waitJob } from './lib/roster_api.mjs';
+import { problemOk } from './lib/server.mjs';
 import { rosterRows, HEADERS } from './lib/roster.mjs';
 
 let srv, admin;
@@ -191,4 +194,40 @@ test('R-IMP-SHEETS-OWN issue 20 #9: a further sheet with headers of its own is r
   // and the next import of the file needs no mapping for it
   const job = await importJob(org, buf, 'format=xlsx');
   assert.equal(job.result.imported, 6, JSON.stringify(job.result));
+});
+
+test('R-IMP-LEN a row\'s free-text fields are held to the API\'s limits (家庭住址 200, 籍贯 50, 工作单位 100, 职务 50 characters, counted as the API counts them): each over-long one refused with its row and column, nothing committed', async () => {
+  const org = srv.branch(10);
+  const far = '\u{20000}'; // one character (two UTF-16 units): one, as the API counts
+  const rows = rosterRows(5, 1931);
+  Object.assign(rows[0], { 家庭住址: '党'.repeat(199) + far, 籍贯: '浙'.repeat(50), 工作单位: '单'.repeat(100), 职务: '职'.repeat(50) });
+  rows[1]['家庭住址'] = '党'.repeat(201);
+  rows[2]['籍贯'] = '浙'.repeat(51);
+  Object.assign(rows[3], { 工作单位: '单'.repeat(100) + far, 职务: '职'.repeat(51) });
+  rows[4]['家庭住址'] = `长乐路 ${'党'.repeat(32000)}`; // far below the cell's 32,767
+  const before = Number(srv.sql('SELECT COUNT(*) FROM members'));
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${org}&format=csv`, csv(rows), 'text/csv');
+  assert.equal(r.status, 202, r.text);
+  const job = await waitJob(admin, r.body.id);
+  assert.deepEqual([job.result.total, job.result.good, job.result.bad, job.result.imported], [5, 1, 4, 0],
+    JSON.stringify(job.result).slice(0, 2000));
+  assert.deepEqual(job.result.errors.map((e) => [e.row, e.column, e.code, e.message]), [
+    [3, '家庭住址', 'too_long', '家庭住址不能超过 200 个字'],
+    [4, '籍贯', 'too_long', '籍贯不能超过 50 个字'],
+    [5, '工作单位', 'too_long', '工作单位不能超过 100 个字'],
+    [5, '职务', 'too_long', '职务不能超过 50 个字'],
+    [6, '家庭住址', 'too_long', '家庭住址不能超过 200 个字'],
+  ]);
+  assert.equal(Number(srv.sql('SELECT COUNT(*) FROM members')), before, 'nothing committed');
+  // the API holds the same field to the same limit, counted the same way
+  const id = Number(srv.sql('SELECT id FROM members ORDER BY id LIMIT 1'));
+  const over = await admin.call('PATCH', `/api/v1/members/${id}`, { address: '党'.repeat(201) });
+  problemOk(null, over, 400, 'validation_failed');
+  assert.ok(over.body.errors.some((e) => e.field === 'address' && e.code === 'too_long'), over.text);
+  const at = await admin.call('PATCH', `/api/v1/members/${id}`, { address: rows[0]['家庭住址'] });
+  assert.equal(at.status, 200, at.text);
+  // the row at every limit is imported
+  const ok = await importJob(org, csv(rows.slice(0, 1)), 'format=csv');
+  assert.equal(ok.result.imported, 1, JSON.stringify(ok.result));
+  assert.equal(srv.sql(`SELECT address FROM members WHERE org_id = ${org} AND name = '${rows[0]['姓名']}'`), rows[0]['家庭住址']);
 });

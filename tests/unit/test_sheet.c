@@ -331,6 +331,23 @@ static int read_long(int how, const char *text, char **got, char *why, size_t wh
 	return rc;
 }
 
+/* text as a quoted CSV cell (its quotes doubled) in row 2, column 2 */
+static int read_quoted(const char *text, char **got, char *why, size_t whylen)
+{
+	char *buf = malloc(2 * strlen(text) + 64), *o = buf;
+	*got = NULL;
+	o += sprintf(o, "姓名,家庭住址\n张三,\"");
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			*o++ = '"';
+		*o++ = *p;
+	}
+	o += sprintf(o, "\"\n");
+	int rc = sheet_csv(buf, (size_t)(o - buf), long_cell, got, NULL, why, whylen);
+	free(buf);
+	return rc;
+}
+
 /* The import reads a cell up to Excel's 32,767 characters as Excel counts them, in
  * UTF-16 code units (it counted bytes: a Chinese text of 11,000 characters was "too
  * long"); one more is refused as before, naming the row (and the column where it can):
@@ -357,6 +374,26 @@ static void test_cell_limit_in_utf16_units(void **state)
 			free(got);
 			assert_string_equal(why, refused[how]);
 		}
+	}
+	/* a quoted CSV cell (a comma, a quote, a line break in it) is held to the same
+	 * limit: 32,767 units read back whole, one more refused naming row and column (the
+	 * reader never measured a quoted cell) */
+	for (size_t units = 32767; units <= 32768; units++) {
+		char *tail = chinese_units(units - 4), *text = malloc(strlen(tail) + 5), why[256] = "", *got;
+		sprintf(text, "\"a,\n%s", tail);
+		assert_int_equal(sheet_utf16_len(text, strlen(text)), units);
+		if (units == 32767) {
+			assert_int_equal(read_quoted(text, &got, why, sizeof why), 0);
+			assert_non_null(got);
+			assert_string_equal(got, text);
+		} else {
+			assert_int_equal(read_quoted(text, &got, why, sizeof why), -1);
+			assert_null(got);
+			assert_string_equal(why, refused[0]);
+		}
+		free(got);
+		free(text);
+		free(tail);
 	}
 	/* a text in many pieces (expat hands each entity over alone): 32,767 "&amp;" read
 	 * back as 32,767 "&", one more refused */
