@@ -18,6 +18,7 @@
 
 #include "core/sheet.h"
 #include "core/sheet_write.h"
+#include "units.h"
 
 struct rows {
 	char text[64][256];
@@ -261,27 +262,6 @@ static void test_S19_shared_strings_memory_follows_bytes(void **state)
 	assert_non_null(strstr(why, "解压后过大"));
 	free(zbuf);
 	free(sst);
-}
-
-/* n UTF-16 units of Chinese text (malloc'd): "党" (1 unit, 3 bytes UTF-8) and, in the
- * middle, "𠀀" (U+20000, outside the BMP: 2 units, 4 bytes) */
-static char *chinese_units(size_t n)
-{
-	char *t = malloc(n * 3 + 8), *w = t;
-	assert_non_null(t);
-	for (size_t u = 0; u < n;) {
-		if (u == n / 2 && n - u >= 2) {
-			memcpy(w, "\xF0\xA0\x80\x80", 4);
-			w += 4;
-			u += 2;
-		} else {
-			memcpy(w, "\xE5\x85\x9A", 3);
-			w += 3;
-			u++;
-		}
-	}
-	*w = 0;
-	return t;
 }
 
 /* the last cell of row 2 (malloc'd) */

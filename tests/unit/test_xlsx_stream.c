@@ -14,6 +14,7 @@
 
 #include "core/sheet.h"
 #include "core/xlsx_stream.h"
+#include "units.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -285,27 +286,6 @@ static void test_a_huge_cell_is_named(void **state)
 	free(big);
 	unlink(path);
 	free(path);
-}
-
-/* n UTF-16 units of Chinese text (malloc'd): "党" (U+515A, 1 unit, 3 bytes) and one
- * "𠀀" (U+20000, outside the BMP: 2 units, 4 bytes) in the middle */
-static char *chinese_units(size_t n)
-{
-	char *t = malloc(n * 3 + 8), *w = t;
-	assert_non_null(t);
-	for (size_t u = 0; u < n;) {
-		if (u == n / 2 && n - u >= 2) {
-			memcpy(w, "\xF0\xA0\x80\x80", 4);
-			w += 4;
-			u += 2;
-		} else {
-			memcpy(w, "\xE5\x85\x9A", 3);
-			w += 3;
-			u++;
-		}
-	}
-	*w = 0;
-	return t;
 }
 
 /* The second cell of the one data row, as the importer's reader reads it back. */
