@@ -18,7 +18,7 @@
 
 #include "core/sheet.h"
 #include "core/sheet_write.h"
-#include "units.h"
+#include "helpers.h"
 
 struct rows {
 	char text[64][256];
@@ -110,20 +110,6 @@ static void test_csv_errors(void **state)
 	const char *two = "a\nb\n";
 	assert_int_equal(sheet_csv(two, strlen(two), collect, &s, NULL, why, sizeof why), 7);
 	assert_int_equal(s.n, 1);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *p = malloc((size_t)n);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
 }
 
 static void test_xlsx_write_then_read(void **state)

@@ -14,6 +14,7 @@
 #include "core/sheet.h"
 #include "core/sheet_write.h"
 #include "core/xlsx_stream.h"
+#include "helpers.h"
 
 #define ROWS 20000 /* × 3 cells: several batches, and the queue fills */
 
@@ -38,20 +39,6 @@ static int check_row(void *ctx, long rowno, const char *const *cells, size_t n)
 		s->bad += n != 3 || strcmp(cells[0], a) != 0 || strcmp(cells[1], b) != 0 || strcmp(cells[2], "身份证") != 0;
 	s->rows++;
 	return 0;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *p = malloc((size_t)n);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return p;
 }
 
 static void test_xlsx_many_rows_in_order(void **state)

@@ -14,22 +14,7 @@
 
 #include "core/sheet.h"
 #include "core/xlsx_stream.h"
-#include "units.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *p = malloc((size_t)n + 1);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = 0;
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
+#include "helpers.h"
 
 /* One part of the zip at path, through unzip (malloc'd, NUL-terminated). */
 static char *part(const char *path, const char *name)
