@@ -128,6 +128,7 @@ bool member_filter_build(struct request *req, const char *perm, const struct mem
 		}
 	} else {
 		f->name_like = arena_like_contains(req->arena, in->q);
+		f->name_q = f->name_like ? in->q : NULL;
 	}
 	f->sort_joined = in->sort && strcmp(in->sort, "joined") == 0;
 	/* name: 拼音 order; strokes: 姓氏笔画 (issue 20 #13, core/collate.c) */
@@ -198,7 +199,7 @@ void member_query_copy(struct arena *a, const struct member_list_query *src, str
 	*dst = *src;
 	struct member_filter *f = &dst->f;
 	const char **strs[] = {&f->party_status, &f->state, &f->sex, &f->eth_eq, &f->eth_ne, &f->birth_after,
-			       &f->birth_upto, &f->joined_from, &f->joined_to, &f->name_like};
+			       &f->birth_upto, &f->joined_from, &f->joined_to, &f->name_like, &f->name_q};
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		*strs[i] = dup_or_null(a, *strs[i]);
 	f->prefix = f->end = NULL;

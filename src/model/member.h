@@ -190,6 +190,7 @@ struct member_filter {
 	const char *prefix, *end; /* the organization subtree's path range */
 	const char *party_status, *state, *sex, *eth_eq, *eth_ne, *birth_after, *birth_upto, *joined_from,
 		*joined_to, *name_like;
+	const char *name_q; /* name_like's own text: its characters' ranges of member_name_chars */
 	int edu_college; /* 1 大专及以上, 0 below, -1 any */
 	int two_new;     /* 1, 0, -1 any */
 	bool sort_joined;

@@ -182,6 +182,11 @@ enum member_rev_col { MEMBER_REV_COL_EPOCH, MEMBER_REV_COL_REV };
 	 " WHERE" MEMBER_KEY_FILTER " AND " key " IS NOT NULL ORDER BY " key ", m.id LIMIT 1 OFFSET $10"),          \
 	[S##_REV] = DB_SQL_INDEXED("member.seek_" name "_rev", "SELECT m.id, " key " FROM members m", index,         \
 	 " WHERE" MEMBER_KEY_FILTER " AND " key " IS NOT NULL ORDER BY " key " DESC, m.id DESC LIMIT 1 OFFSET $10")
+#define SEEK_CHARS(S, name, key, cond)                                                                           \
+	[S] = {"member.seek_chars_" name, "SELECT m.id, " key " FROM member_name_chars m WHERE m.ch = lower($11)"   \
+	 cond " AND" MEMBER_KEY_FILTER " ORDER BY " key ", m.id LIMIT 1 OFFSET $10"},                               \
+	[S##_REV] = {"member.seek_chars_" name "_rev", "SELECT m.id, " key " FROM member_name_chars m"              \
+	 " WHERE m.ch = lower($11)" cond " AND" MEMBER_KEY_FILTER " ORDER BY " key " DESC, m.id DESC LIMIT 1 OFFSET $10"}
 #define SEEK_ROWS(S, name, key)                                                                                   \
 	[S] = {"member.seek_rows_" name, "SELECT m.id, " key " FROM members m WHERE" MEMBER_FILTER " AND " key      \
 	 " IS NOT NULL ORDER BY " key ", m.id LIMIT 1 OFFSET $15"},                                                   \
@@ -239,6 +244,14 @@ enum member_query_stmt {
 	STMT_MEMBER_SEEK_STROKES_REV,
 	STMT_MEMBER_SEEK_JOINED,
 	STMT_MEMBER_SEEK_JOINED_REV,
+	STMT_MEMBER_CHAR_PROBE,
+	STMT_MEMBER_IDS_CHARS_NAME,
+	STMT_MEMBER_IDS_CHARS_JOINED,
+	STMT_MEMBER_COUNT_CHARS,
+	STMT_MEMBER_SEEK_CHARS_NAME,
+	STMT_MEMBER_SEEK_CHARS_NAME_REV,
+	STMT_MEMBER_SEEK_CHARS_JOINED,
+	STMT_MEMBER_SEEK_CHARS_JOINED_REV,
 	MEMBER_QUERY_STMT__MAX
 };
 
@@ -391,6 +404,25 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	SEEK_ROWS(STMT_MEMBER_SEEK_NAME, "name", "m.name_pinyin"),
 	SEEK_ROWS(STMT_MEMBER_SEEK_STROKES, "strokes", "m.name_strokes"),
 	SEEK_ROWS(STMT_MEMBER_SEEK_JOINED, "joined", "m.joined_on"),
+	/* A name search over a large subtree (issue 21 #3), from member_name_chars (0157):
+	 * the range of one character of the search (lower()d as the table's ch is), in name
+	 * order (its key; '' while a member has none, which a page by name skips as
+	 * members_pinyin's NULL) or in joined order, every other condition and the whole
+	 * pattern tested on the entry as MEMBER_KEY_FILTER does. The page's ids: $1 … $12 as
+	 * member.ids_large_name, $13 the character; the total: $1 … $9, $10 the character;
+	 * a seek: $1 … $10 as SEEK_KEYS, $11 the character. The probe: how many entries
+	 * (up to CHAR_PROBE) a character has (name_char). */
+	[STMT_MEMBER_CHAR_PROBE] = {"member.char_probe",
+	 "SELECT COUNT(*) FROM (SELECT 1 FROM member_name_chars WHERE ch = lower($1) LIMIT $2) t"},
+	[STMT_MEMBER_IDS_CHARS_NAME] = {"member.ids_chars_name", "SELECT m.id, m.name_pinyin FROM member_name_chars m"
+	 " WHERE m.ch = lower($13) AND m.name_pinyin <> '' AND" MEMBER_KEY_FILTER IDS_BY_NAME},
+	[STMT_MEMBER_IDS_CHARS_JOINED] = DB_SQL_INDEXED("member.ids_chars_joined",
+	 "SELECT m.id, m.joined_on FROM member_name_chars m", "member_name_chars_joined",
+	 " WHERE m.ch = lower($13) AND" MEMBER_KEY_FILTER IDS_BY_JOINED),
+	[STMT_MEMBER_COUNT_CHARS] = {"member.count_chars",
+	 "SELECT COUNT(*) FROM member_name_chars m WHERE m.ch = lower($10) AND" MEMBER_KEY_FILTER},
+	SEEK_CHARS(STMT_MEMBER_SEEK_CHARS_NAME, "name", "m.name_pinyin", " AND m.name_pinyin <> ''"),
+	SEEK_CHARS(STMT_MEMBER_SEEK_CHARS_JOINED, "joined", "m.joined_on", ""),
 	/* one row of a list page, by id */
 	[STMT_MEMBER_LIST_ROW] = {"member.list_row",
 	 "SELECT " MEMBER_LIST_COLS " FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1"},
@@ -919,6 +951,67 @@ static enum db_rc subtree_counts(struct db *db, const struct member_filter *f, s
 	return cached_count(&total_cache, db, f->prefix, true, sum_counters, f, k);
 }
 
+/* The character of f's name search whose range of member_name_chars (0157) is the
+ * shortest, each probed up to CHAR_PROBE entries (the first of equals; a search of one
+ * character is not probed), as UTF-8 into out; *found false when f has no search text
+ * or the subtree is small (SMALL_SUBTREE: its own range of members_path_name is read,
+ * ≤ 2,000 entries, where a character's range is the district's). */
+#define CHAR_PROBE 16384
+#define CHAR_PROBES 8
+static enum db_rc name_char(struct db *db, const struct member_filter *f, char out[8], bool *found)
+{
+	*found = false;
+	if (!f->name_like || !f->name_q || !*f->name_q)
+		return DB_OK;
+	struct subtree_counts size;
+	enum db_rc rc = subtree_counts(db, f, &size);
+	if (rc != DB_OK || size.members <= SMALL_SUBTREE)
+		return rc;
+	int64_t best = -1;
+	const unsigned char *p = (const unsigned char *)f->name_q;
+	for (int probes = 0; *p && probes < CHAR_PROBES; probes++) {
+		size_t len = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+		size_t have = strnlen((const char *)p, len);
+		if (have < len) /* (the search text is checked UTF-8; not expected) */
+			break;
+		int64_t n = 0;
+		if (p != (const unsigned char *)f->name_q || p[len]) {
+			struct db_stmt *st = db_prepare(db, &mq_sql[STMT_MEMBER_CHAR_PROBE]);
+			if (!st)
+				return DB_ERROR;
+			db_bind_text(st, 1, (const char *)p, (int)len);
+			db_bind_int(st, 2, CHAR_PROBE);
+			rc = db_step(st);
+			if (rc == DB_ROW)
+				n = db_col_int(st, DB_COL_ONLY);
+			db_reset(st);
+			if (rc != DB_ROW)
+				return rc;
+		}
+		if (best < 0 || n <= best) { /* (equals: the later, a given name's rather than the surname) */
+			best = n;
+			memcpy(out, p, len);
+			out[len] = 0;
+			*found = true;
+		}
+		p += len;
+	}
+	return DB_OK;
+}
+
+/* f for the statements over ch's range: without the pattern when the search is that
+ * one character and a CJK ideograph (U+4000–U+9FFF, which lower() leaves as it is on
+ * either store: the range is then exactly the names that contain it), in g */
+static const struct member_filter *char_filter(const struct member_filter *f, const char *ch, struct member_filter *g)
+{
+	const unsigned char *c = (const unsigned char *)ch;
+	if (strcmp(f->name_q, ch) != 0 || c[0] < 0xe4 || c[0] > 0xe9)
+		return f;
+	*g = *f;
+	g->name_like = NULL;
+	return g;
+}
+
 enum db_rc member_subtree_counts(struct db *db, const char *prefix, const char *end, int64_t *roster, int64_t *formal)
 {
 	struct member_filter f = {.prefix = prefix, .end = end};
@@ -997,8 +1090,9 @@ enum db_rc member_count_filtered(struct db *db, const struct member_filter *f, i
 	return count_on(db, f, n);
 }
 
+/* (ch: member.count_chars's character, $10) */
 static enum db_rc count_keys(struct db *db, const struct member_filter *f, int64_t mask, int64_t value,
-			     enum member_query_stmt s, int64_t *n)
+			     enum member_query_stmt s, const char *ch, int64_t *n)
 {
 	struct db_stmt *st = db_prepare(db, &mq_sql[s]);
 	if (!st)
@@ -1013,6 +1107,8 @@ static enum db_rc count_keys(struct db *db, const struct member_filter *f, int64
 	db_bind_text(st, 7, f->name_like, -1);
 	db_bind_text(st, 8, f->joined_from ? f->joined_from : bounds ? "" : NULL, -1);
 	db_bind_text(st, 9, f->joined_to ? f->joined_to : bounds ? "\x7f" : NULL, -1);
+	if (ch)
+		db_bind_text(st, 10, ch, -1);
 	enum db_rc rc = db_step(st);
 	if (rc == DB_ROW) {
 		*n = db_col_int(st, DB_COL_ONLY);
@@ -1044,12 +1140,20 @@ static enum db_rc count_on(struct db *db, const struct member_filter *f, int64_t
 	if (packed_on(f, true, &mask, &value)) {
 		bool probationary = (mask & MSK_FORMAL) && !(value & MSK_FORMAL);
 		bool joined = f->joined_from || f->joined_to;
+		char ch[8];
+		bool chars;
+		enum db_rc rc = name_char(db, f, ch, &chars);
+		if (rc != DB_OK)
+			return rc;
+		struct member_filter g;
+		if (chars)
+			return count_keys(db, char_filter(f, ch, &g), mask, value, STMT_MEMBER_COUNT_CHARS, ch, n);
 		if (probationary || joined || f->name_like)
 			return count_keys(db, f, mask, value,
 					  probationary ? STMT_MEMBER_COUNT_KEYS_PROBATIONARY
 					  : joined     ? STMT_MEMBER_COUNT_KEYS_JOINED
 						       : STMT_MEMBER_COUNT_KEYS_PATH,
-					  n);
+					  NULL, n);
 	}
 	bool p = packed(f, &mask, &value);
 	/* the generic count reads every table row of the subtree (~0.5 s at the root): a
@@ -1223,8 +1327,15 @@ static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct membe
 			      int64_t cid, int limit, struct member_row **rows, size_t *n)
 {
 	bool large = size->members > SMALL_SUBTREE;
+	char ch[8];
+	bool chars;
+	enum db_rc rc = name_char(db, f, ch, &chars);
+	if (rc != DB_OK)
+		return rc;
 	enum member_query_stmt s;
-	if (!f->sort_joined)
+	if (chars)
+		s = f->sort_joined ? STMT_MEMBER_IDS_CHARS_JOINED : STMT_MEMBER_IDS_CHARS_NAME;
+	else if (!f->sort_joined)
 		s = large ? STMT_MEMBER_IDS_LARGE_NAME : STMT_MEMBER_IDS_SMALL_NAME;
 	else if (!large)
 		s = STMT_MEMBER_IDS_SMALL_JOINED;
@@ -1253,16 +1364,18 @@ static enum db_rc page_by_ids(struct db *db, struct arena *a, const struct membe
 	}
 	struct member_row *out = arena_alloc(a, sizeof *out * (size_t)(limit > 0 ? limit : 1));
 	size_t k = 0;
-	enum db_rc rc;
 	struct db_stmt *st;
-	if (!f->sort_joined && db_dialect(db) == DB_SQLITE && merge_pays(size)) {
+	if (!chars && !f->sort_joined && db_dialect(db) == DB_SQLITE && merge_pays(size)) {
 		rc = ids_merge(db, a, f, mask, value, ckey, cid, limit, out, &k);
 		if (rc != DB_OK)
 			return rc;
 	} else {
 		if (!(st = db_prepare(db, &mq_sql[s])))
 			return DB_ERROR;
-		bind_keys(st, f, f->prefix, f->end, mask, value, ckey, cid, limit);
+		struct member_filter g;
+		bind_keys(st, chars ? char_filter(f, ch, &g) : f, f->prefix, f->end, mask, value, ckey, cid, limit);
+		if (chars)
+			db_bind_text(st, 13, ch, -1);
 		if (s == STMT_MEMBER_IDS_SMALL_NAME || s == STMT_MEMBER_IDS_SMALL_JOINED) {
 			rc = ids_top(st, a, out, limit, &k);
 		} else {
@@ -1379,14 +1492,21 @@ enum db_rc member_seek(struct db *db, struct arena *a, const struct member_filte
 	int64_t mask, value;
 	bool keys = !f->sort_strokes && packed_on(f, true, &mask, &value);
 	enum member_query_stmt s;
+	char ch[8];
+	bool chars = false;
 	if (keys) {
 		struct subtree_counts size;
 		enum db_rc rc = subtree_counts(db, f, &size);
+		if (rc == DB_OK)
+			rc = name_char(db, f, ch, &chars);
 		if (rc != DB_OK)
 			return rc;
 		bool large = size.members > SMALL_SUBTREE;
-		s = f->sort_joined ? (large ? STMT_MEMBER_SEEK_LARGE_JOINED : STMT_MEMBER_SEEK_SMALL_JOINED)
-				   : (large ? STMT_MEMBER_SEEK_LARGE_NAME : STMT_MEMBER_SEEK_SMALL_NAME);
+		if (chars)
+			s = f->sort_joined ? STMT_MEMBER_SEEK_CHARS_JOINED : STMT_MEMBER_SEEK_CHARS_NAME;
+		else
+			s = f->sort_joined ? (large ? STMT_MEMBER_SEEK_LARGE_JOINED : STMT_MEMBER_SEEK_SMALL_JOINED)
+					   : (large ? STMT_MEMBER_SEEK_LARGE_NAME : STMT_MEMBER_SEEK_SMALL_NAME);
 	} else {
 		s = f->sort_joined ? STMT_MEMBER_SEEK_JOINED : f->sort_strokes ? STMT_MEMBER_SEEK_STROKES : STMT_MEMBER_SEEK_NAME;
 	}
@@ -1402,10 +1522,13 @@ enum db_rc member_seek(struct db *db, struct arena *a, const struct member_filte
 		db_bind_int(st, 4, value);
 		db_bind_int(st, 5, birth_key(f->birth_after, -1));
 		db_bind_int(st, 6, birth_key(f->birth_upto, 1 << 21));
-		db_bind_text(st, 7, f->name_like, -1);
+		struct member_filter g;
+		db_bind_text(st, 7, chars ? char_filter(f, ch, &g)->name_like : f->name_like, -1);
 		db_bind_text(st, 8, f->joined_from, -1);
 		db_bind_text(st, 9, f->joined_to, -1);
 		db_bind_int(st, 10, pos);
+		if (chars)
+			db_bind_text(st, 11, ch, -1);
 	} else {
 		bind_filter(st, f);
 		db_bind_int(st, 15, pos);

@@ -9,7 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { planDistrict, inSubtree } from './lib/roster_api.mjs';
-import { addYears } from './lib/roster.mjs';
+import { isPg as isPgStore } from './lib/server.mjs';
+import { addYears, idNumber } from './lib/roster.mjs';
 
 const MEMBERS = 2600; // planDistrict's
 let srv, admin, root, small;
@@ -80,12 +81,22 @@ const CASES = [
   ['a community, 正式党员 女 by name (its organizations\' runs merged)', () => small, 'party_status=formal&sex=2', "m.party_status = 'formal' AND m.sex = '2'", 'm.name_pinyin, m.id', 'name_pinyin', 17],
   ['a community, a name search by name (runs merged)', () => small, 'q=%E7%8E%8B', "m.name LIKE '%王%'", 'm.name_pinyin, m.id', 'name_pinyin', 3],
   ['a community, by name one at a time (runs merged)', () => small, '', '1 = 1', 'm.name_pinyin, m.id', 'name_pinyin', 1],
+  // issue 21 #3: a name search over a large subtree reads one character's range of
+  // member_name_chars (0157), by name (its key) or by joined date (its second index)
+  ['root, a name search by name (a character\'s range)', () => root, 'q=%E5%BC%A0', "m.name LIKE '%张%'", 'm.name_pinyin, m.id', 'name_pinyin', 7],
+  ['root, a name search, 预备党员 by joined date (a character\'s range)', () => root, 'q=%E7%8E%8B&party_status=probationary&sort=joined', "m.name LIKE '%王%' AND m.party_status = 'probationary'", 'm.joined_on, m.id', 'joined_on', 3],
+  ['root, a two-character search by name (the rarer character\'s range)', () => root, () => `q=${encodeURIComponent(twoChars())}`, () => `m.name LIKE '%${twoChars()}%'`, 'm.name_pinyin, m.id', 'name_pinyin', 2],
   ['a community, 正式党员 大专以上 by joined date (small plan, index entries only)', () => small, 'party_status=formal&edu_group=college_plus&sort=joined', "m.party_status = 'formal' AND COALESCE(m.education, '99') >= '10' AND COALESCE(m.education, '99') < '40'", 'm.joined_on, m.id', 'joined_on', 11],
 ];
 
-for (const [title, org, query, where, order, key, limit] of CASES) {
+// the commonest name of the district (a search of its two first characters)
+const twoChars = () => srv.sql('SELECT substr(name, 1, 2) FROM members GROUP BY substr(name, 1, 2) ORDER BY COUNT(*) DESC, 1 LIMIT 1');
+
+for (const [title, org, query0, where0, order, key, limit] of CASES) {
   test(`members list walk over ${MEMBERS} members: ${title}: every member once, in order, totals match`, async () => {
     const id = org();
+    const query = typeof query0 === 'function' ? query0() : query0;
+    const where = typeof where0 === 'function' ? where0() : where0;
     const want = dbIds(id, where, order);
     if (id === root) assert.ok(want.length > 2000 || where !== '1 = 1', 'the root is past the plan switch');
     else assert.ok(want.length <= 2000, `the subtree is under the plan switch (${want.length})`);
@@ -159,4 +170,81 @@ test('members list: a state change and a 转正 follow into the index-chosen pag
   assert.equal((await has(`org_id=${org}`)).in, false);
   assert.equal((await has(`org_id=${org}`)).total, before[2].total - 1);
   assert.equal((await has(`org_id=${org}&state=history&sort=joined`)).in, true);
+});
+
+// issue 21 #3: pages by number of a name search at the root (member_seek over a
+// character's range of member_name_chars, from the nearer end) are the walk's pages
+test('members list: pages by number of a name search at the root are the walk\'s pages', async () => {
+  for (const sort of ['', '&sort=joined']) {
+    const q = `org_id=${root}&state=all&q=%E5%BC%A0${sort}`;
+    const { items } = await walk(q, 20);
+    assert.ok(items.length > 60, `enough matches for pages (${items.length})`);
+    const pages = Math.ceil(items.length / 20);
+    for (const page of [2, 3, pages - 1]) {
+      const r = await admin.call('GET', `/api/v1/members?${q}&limit=20&page=${page}`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.items.map((m) => m.id), items.slice((page - 1) * 20, page * 20).map((m) => m.id), `page ${page}${sort}`);
+    }
+    const last = await admin.call('GET', `/api/v1/members?${q}&limit=20&last=1`);
+    assert.deepEqual(last.body.items.map((m) => m.id), items.slice((pages - 1) * 20).map((m) => m.id), `the last page${sort}`);
+  }
+});
+
+// issue 21 #3: member_name_chars holds, for every member, each distinct character of the
+// name (lower-cased) with the entry's columns, after every kind of write to members
+test('members list: member_name_chars follows additions, renames, moves, key changes and removals', async () => {
+  const entries = `SELECT DISTINCT lower(substr(m.name, CAST(p.k AS INTEGER), 1)) AS ch, COALESCE(m.name_pinyin, '') AS np, m.id,
+    m.org_path, m.joined_on, m.stats_key, m.name FROM members m JOIN path_positions p ON p.k <= length(m.name)`;
+  const table = 'SELECT ch, name_pinyin, id, org_path, joined_on, stats_key, name FROM member_name_chars';
+  const same = (what) => {
+    assert.equal(srv.sql(`SELECT COUNT(*) FROM (${table} EXCEPT ${entries}) x`), '0', `no stray entry (${what})`);
+    assert.equal(srv.sql(`SELECT COUNT(*) FROM (${entries} EXCEPT ${table}) x`), '0', `no missing entry (${what})`);
+  };
+  same('the demo');
+  const [org, other] = srv.sql(`SELECT id FROM orgs WHERE type = '党支部' ORDER BY id LIMIT 2`).split('\n').map(Number);
+  const c = await admin.call('POST', '/api/v1/members', {
+    org_id: org, name: '欧阳Ab欧', id_number: idNumber('110101', '1990-05-06', 731), party_status: 'probationary',
+    joined_on: '2025-06-01', sex: '1', ethnicity: '01', education: '21',
+  });
+  assert.equal(c.status, 201, c.text);
+  assert.deepEqual(srv.sql(`SELECT ch FROM member_name_chars WHERE id = ${c.body.id}`).split('\n').sort(),
+    ['a', 'b', '欧', '阳'].sort(), 'each character once, lower-cased');
+  same('an addition');
+  // every member (state=all), or the default view (在册党员)
+  const search = async (q, all = true) => (await admin.call('GET', `/api/v1/members?org_id=${root}${all ? '&state=all' : ''}&limit=50&q=${encodeURIComponent(q)}`)).body.items.map((m) => m.id);
+  assert.ok((await search('AB')).includes(c.body.id) === !isPgStore(), 'an ASCII search is case-blind on SQLite, exact on PostgreSQL (its LIKE)');
+  assert.ok((await search('阳Ab')).includes(c.body.id), 'a search of several characters');
+  let r = await admin.call('PATCH', `/api/v1/members/${c.body.id}`, { name: '司马相如' });
+  assert.equal(r.status, 200, r.text);
+  same('a rename');
+  assert.ok(!(await search('欧阳')).includes(c.body.id) && (await search('相')).includes(c.body.id), 'the search follows the rename');
+  r = await admin.call('PATCH', `/api/v1/members/${c.body.id}`, { org_id: other });
+  assert.equal(r.status, 200, r.text);
+  same('a move');
+  r = await admin.call('PATCH', `/api/v1/members/${c.body.id}`, { joined_on: '2025-07-01' });
+  assert.equal(r.status, 200, r.text);
+  same('a joined date');
+  r = await admin.call('POST', `/api/v1/members/${c.body.id}/state`, { state: 'deceased', reason: '病故', date: '2026-02-01', confirm: true });
+  assert.equal(r.status, 200, r.text);
+  same('a state (the packed key)');
+  assert.ok((await search('相')).includes(c.body.id) && !(await search('相', false)).includes(c.body.id), 'off the roster');
+  srv.sql(`UPDATE members SET name_pinyin = NULL WHERE id = ${c.body.id}`);
+  same('a key cleared (not yet keyed)');
+  assert.ok(!(await search('相')).includes(c.body.id), 'a member without a key is not on a page by name');
+  srv.sql(`UPDATE members SET org_path = org_path WHERE id = ${c.body.id}`);
+  same('an update that changes nothing');
+  // the page and total of a large subtree come from the table: an entry taken out by
+  // hand takes the member out of the root's search (not out of a small subtree's)
+  srv.sql(`UPDATE members SET name_pinyin = 'xiang' WHERE id = ${c.body.id}`);
+  assert.ok((await search('相')).includes(c.body.id));
+  srv.sql(`DELETE FROM member_name_chars WHERE id = ${c.body.id} AND ch = '相'`);
+  assert.ok(!(await search('相')).includes(c.body.id), 'the root\'s search reads member_name_chars');
+  const inOrg = await admin.call('GET', `/api/v1/members?org_id=${other}&state=all&q=${encodeURIComponent('相')}`);
+  assert.ok(inOrg.body.items.some((m) => m.id === c.body.id), 'a small subtree reads its own range of members');
+  srv.sql(`UPDATE members SET name = name || '' , name_pinyin = NULL WHERE id = ${c.body.id}`);
+  same('the entries written again');
+  r = await admin.call('DELETE', `/api/v1/members/${c.body.id}`);
+  assert.ok(r.status === 200 || r.status === 204, r.text);
+  same('a removal');
+  assert.equal(srv.sql(`SELECT COUNT(*) FROM member_name_chars WHERE id = ${c.body.id}`), '0');
 });
