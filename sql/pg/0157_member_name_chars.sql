@@ -18,8 +18,6 @@ SELECT DISTINCT lower(substr(m.name, p.k::int, 1)), COALESCE(m.name_pinyin, ''),
   m.stats_key, m.name
 FROM members m JOIN path_positions p ON p.k <= length(m.name);
 
-CREATE INDEX member_name_chars_joined ON member_name_chars (ch, joined_on, id, org_path, stats_key, name);
-
 CREATE FUNCTION members_name_chars_ins() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO member_name_chars (ch, name_pinyin, id, org_path, joined_on, stats_key, name)

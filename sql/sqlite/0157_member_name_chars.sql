@@ -3,10 +3,13 @@
 -- ("contains") otherwise passes every index entry of the subtree: 1M entries at the root
 -- for the total, and nearly as many for a first page by 姓名 (张 sorts under "zhang",
 -- at the far end of members_pinyin): 212 ms. Here the entries of one character of the
--- search are a range, in name order (the key) and in joined-date order (the index
--- below), each carrying the path, the packed statistics key and the whole name, so that
--- the other conditions and the whole pattern are tested on the entry (MEMBER_KEY_FILTER,
--- src/model/member_query.c). ch is the character lower-cased as SQL's lower() does (a
+-- search are a range in name order (the key), each carrying the path, the joined date,
+-- the packed statistics key and the whole name, so that the other conditions and the
+-- whole pattern are tested on the entry (MEMBER_KEY_FILTER, src/model/member_query.c);
+-- a page in joined-date order sorts the range (≤ 20 ms for the commonest character of a
+-- 1M district). No second index: each member's creation writes its characters' entries
+-- (2–3), and an index in joined order doubled the pages a creation writes (bench:
+-- 16 writers' creations −40% with it, bench/results.md). ch is the character lower-cased as SQL's lower() does (a
 -- name search's LIKE is case-blind for ASCII on SQLite; the lookup is lower($q's
 -- character) and the pattern decides the rest). name_pinyin is '' while the member's
 -- is NULL (not yet keyed; a page by name skips it, as members_pinyin's does). Kept by
@@ -27,8 +30,6 @@ SELECT DISTINCT lower(substr(m.name, p.k, 1)), COALESCE(m.name_pinyin, ''), m.id
   m.stats_key, m.name
 FROM members m JOIN path_positions p ON p.k <= length(m.name)
 ORDER BY 1, 2, 3;
-
-CREATE INDEX member_name_chars_joined ON member_name_chars (ch, joined_on, id, org_path, stats_key, name);
 
 CREATE TRIGGER members_name_chars_ins AFTER INSERT ON members
 BEGIN

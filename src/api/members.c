@@ -91,12 +91,17 @@ static void read_body(struct request *req, json_t *b, struct member_rec *r, bool
 			*dst[i] = NULL;
 			continue;
 		}
-		bool ok = json_is_array(lists[i]) && json_array_size(lists[i]) <= (i == 0 ? 2 : 20);
-		size_t k;
-		json_t *e;
-		json_array_foreach(lists[i], k, e) ok = ok && json_is_string(e) && in_utf8_len(json_string_value(e)) <= 50;
+		bool ok;
+		if (i == 0) {
+			ok = member_introducers_ok(lists[i]);
+		} else {
+			ok = json_is_array(lists[i]) && json_array_size(lists[i]) <= 20;
+			size_t k;
+			json_t *e;
+			json_array_foreach(lists[i], k, e) ok = ok && json_is_string(e) && in_utf8_len(json_string_value(e)) <= 50;
+		}
 		if (!ok) {
-			req_field_error(req, names[i], "invalid_list", i == 0 ? "入党介绍人最多2人，每人不超过50字" : "标签最多20个");
+			req_field_error(req, names[i], "invalid_list", i == 0 ? MEMBER_INTRODUCERS_MSG : "标签最多20个");
 			continue;
 		}
 		char *t = json_dumps(lists[i], JSON_COMPACT);

@@ -684,9 +684,13 @@ static void read_special(struct imp *m, long rowno, const char *const *cells, si
 	const char *intro = cell(m, cells, n, C_INTRODUCERS);
 	if (intro) {
 		json_t *names = split_names(intro);
-		char *t = json_dumps(names, JSON_COMPACT);
-		r->introducers_json = arena_strdup(m->a, t);
-		free(t);
+		if (member_introducers_ok(names)) {
+			char *t = json_dumps(names, JSON_COMPACT);
+			r->introducers_json = arena_strdup(m->a, t);
+			free(t);
+		} else { /* (the API's rule: the same list, refused the same way) */
+			import_add_error(m, rowno, "入党介绍人", "invalid_list", MEMBER_INTRODUCERS_MSG);
+		}
 		json_decref(names);
 	}
 	const char *dues = cell(m, cells, n, C_DUES_BASE);

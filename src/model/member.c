@@ -157,6 +157,16 @@ const struct member_text_limit member_text_limits[MT__MAX] = {
 	[MT_DUES_PAID_TO] = {"dues_paid_to", "党费交至", 7, false},
 };
 
+bool member_introducers_ok(const json_t *names)
+{
+	if (!json_is_array(names) || json_array_size(names) > 2)
+		return false;
+	size_t k;
+	json_t *e;
+	json_array_foreach(names, k, e) if (!json_is_string(e) || utf8_chars(json_string_value(e)) > 50) return false;
+	return true;
+}
+
 int member_check_lengths(const struct member_rec *r, struct arena *a, member_err_fn err, void *ctx)
 {
 	const char *v[MT__MAX] = {[MT_FORMER_NAME] = r->former_name, [MT_NATIVE_PLACE] = r->native_place,

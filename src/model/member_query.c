@@ -407,8 +407,9 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	/* A name search over a large subtree (issue 21 #3), from member_name_chars (0157):
 	 * the range of one character of the search (lower()d as the table's ch is), in name
 	 * order (its key; '' while a member has none, which a page by name skips as
-	 * members_pinyin's NULL) or in joined order, every other condition and the whole
-	 * pattern tested on the entry as MEMBER_KEY_FILTER does. The page's ids: $1 … $12 as
+	 * members_pinyin's NULL) or sorted by joined date (the range has no second index:
+	 * 0157), every other condition and the whole pattern tested on the entry as
+	 * MEMBER_KEY_FILTER does. The page's ids: $1 … $12 as
 	 * member.ids_large_name, $13 the character; the total: $1 … $9, $10 the character;
 	 * a seek: $1 … $10 as SEEK_KEYS, $11 the character. The probe: how many entries
 	 * (up to CHAR_PROBE) a character has (name_char). */
@@ -416,9 +417,8 @@ static const struct db_sql mq_sql[MEMBER_QUERY_STMT__MAX] = {
 	 "SELECT COUNT(*) FROM (SELECT 1 FROM member_name_chars WHERE ch = lower($1) LIMIT $2) t"},
 	[STMT_MEMBER_IDS_CHARS_NAME] = {"member.ids_chars_name", "SELECT m.id, m.name_pinyin FROM member_name_chars m"
 	 " WHERE m.ch = lower($13) AND m.name_pinyin <> '' AND" MEMBER_KEY_FILTER IDS_BY_NAME},
-	[STMT_MEMBER_IDS_CHARS_JOINED] = DB_SQL_INDEXED("member.ids_chars_joined",
-	 "SELECT m.id, m.joined_on FROM member_name_chars m", "member_name_chars_joined",
-	 " WHERE m.ch = lower($13) AND" MEMBER_KEY_FILTER IDS_BY_JOINED),
+	[STMT_MEMBER_IDS_CHARS_JOINED] = {"member.ids_chars_joined", "SELECT m.id, m.joined_on FROM member_name_chars m"
+	 " WHERE m.ch = lower($13) AND" MEMBER_KEY_FILTER IDS_BY_JOINED},
 	[STMT_MEMBER_COUNT_CHARS] = {"member.count_chars",
 	 "SELECT COUNT(*) FROM member_name_chars m WHERE m.ch = lower($10) AND" MEMBER_KEY_FILTER},
 	SEEK_CHARS(STMT_MEMBER_SEEK_CHARS_NAME, "name", "m.name_pinyin", " AND m.name_pinyin <> ''"),

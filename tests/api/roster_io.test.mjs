@@ -132,14 +132,33 @@ test('export csv unmasked needs pii.export and a purpose (S14)', async () => {
 
 test('import: introducers split on Chinese and ASCII separators, whole characters only', async () => {
   const rows = rosterRows(4, 91);
-  const lists = ['李四、王五', '张三,赵六', '陈一峰', '王一；刘二 周三'];
+  const lists = ['李四、王五', '张三,赵六', '陈一峰', '王一；刘二'];
   rows.forEach((row, i) => { row['入党介绍人'] = lists[i]; });
   const csv = writeCsv(join(tmp, 'intro.csv'), rows);
   const r = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(3)}&format=csv`, csv, 'text/csv');
   const job = await waitJob(admin, r.body.id);
   assert.equal(job.result.imported, 4, JSON.stringify(job.result));
   const got = rows.map((row) => JSON.parse(srv.sql(`SELECT introducers FROM members WHERE name = '${row['姓名']}' AND org_id = ${srv.branch(3)} ORDER BY id DESC LIMIT 1`)));
-  assert.deepEqual(got, [['李四', '王五'], ['张三', '赵六'], ['陈一峰'], ['王一', '刘二', '周三']]);
+  assert.deepEqual(got, [['李四', '王五'], ['张三', '赵六'], ['陈一峰'], ['王一', '刘二']]);
+});
+
+// the API's rule (src/api/members.c: at most 2 names of at most 50 characters): a row
+// over it is reported with its row and column, and nothing is imported
+test('import: more than 2 introducers, or a name over 50 characters, is a row error like the API\'s', async () => {
+  const rows = rosterRows(3, 92);
+  const lists = ['王一；刘二 周三', '李四、王五', `${'长'.repeat(51)}、王五`];
+  rows.forEach((row, i) => { row['入党介绍人'] = lists[i]; });
+  const csv = writeCsv(join(tmp, 'intro-bad.csv'), rows);
+  const before = srv.sql('SELECT COUNT(*) FROM members');
+  const r = await upload(srv, admin, `/api/v1/members/import?org_id=${srv.branch(3)}&format=csv`, csv, 'text/csv');
+  const job = await waitJob(admin, r.body.id);
+  assert.equal(job.result.imported, 0, JSON.stringify(job.result));
+  const errs = job.result.errors.filter((e) => e.code === 'invalid_list');
+  assert.deepEqual(errs.map((e) => [e.row, e.column, e.message]), [[2, '入党介绍人', '入党介绍人最多2人，每人不超过50字'], [4, '入党介绍人', '入党介绍人最多2人，每人不超过50字']], JSON.stringify(job.result.errors));
+  assert.equal(srv.sql('SELECT COUNT(*) FROM members'), before, 'nothing imported');
+  const api = await admin.call('POST', '/api/v1/members', { introducers: ['王一', '刘二', '周三'] });
+  assert.equal(api.status, 400, api.text);
+  assert.equal(api.body.errors.find((e) => e.field === 'introducers').message, '入党介绍人最多2人，每人不超过50字');
 });
 
 test('R3: on a full disk, an export (a job to record) and the template answer 507 like writes do; reads go on', async (t) => {
