@@ -1,6 +1,6 @@
-/* helpers.h: what the sheet tests share (test_sheet.c, test_sheet_write.c,
- * test_xlsx_stream.c): a file read whole, texts of a given length in Excel's UTF-16
- * units; header-only, after cmocka.h. */
+/* helpers.h: what the unit tests share (test_sheet.c, test_sheet_write.c,
+ * test_xlsx_stream.c, test_image.c): a file read whole, texts of a given length in
+ * Excel's UTF-16 units; header-only, after cmocka.h. */
 #ifndef DJ_TEST_HELPERS_H
 #define DJ_TEST_HELPERS_H
 #include <stdio.h>

@@ -8,35 +8,22 @@
 #include <cmocka.h>
 
 #include "core/image.h"
+#include "helpers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static unsigned char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	unsigned char *p = malloc((size_t)len);
-	assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-	*n = (size_t)len;
-	return p;
-}
 
 static void test_S26_sniff_by_bytes(void **state)
 {
 	(void)state;
 	size_t n;
-	unsigned char *j = slurp("tests/api/data/photo.jpg", &n);
+	unsigned char *j = (unsigned char *)slurp("tests/api/data/photo.jpg", &n);
 	assert_int_equal(image_sniff(j, n), FILE_T_JPEG);
 	free(j);
-	unsigned char *p = slurp("tests/api/data/photo.png", &n);
+	unsigned char *p = (unsigned char *)slurp("tests/api/data/photo.png", &n);
 	assert_int_equal(image_sniff(p, n), FILE_T_PNG);
 	free(p);
-	unsigned char *w = slurp("tests/api/data/photo.webp", &n);
+	unsigned char *w = (unsigned char *)slurp("tests/api/data/photo.webp", &n);
 	assert_int_equal(image_sniff(w, n), FILE_T_WEBP);
 	free(w);
 	assert_int_equal(image_sniff("%PDF-1.7\n%\xe2\xe3", 12), FILE_T_PDF);
@@ -70,7 +57,7 @@ static void test_S26_jpeg_exif_stripped_orientation_kept(void **state)
 {
 	(void)state;
 	size_t n, m;
-	unsigned char *j = slurp("tests/api/data/photo.jpg", &n);
+	unsigned char *j = (unsigned char *)slurp("tests/api/data/photo.jpg", &n);
 	unsigned char *x = with_exif(j, n, &m);
 	struct image_out o;
 	assert_int_equal(image_prepare(FILE_T_JPEG, x, m, &o), IMAGE_OK);
@@ -102,7 +89,7 @@ static void test_truncations(void **state)
 		  {"tests/api/data/photo.webp", FILE_T_WEBP, 3}};
 	for (size_t k = 0; k < sizeof fx / sizeof fx[0]; k++) {
 		size_t n;
-		unsigned char *p = slurp(fx[k].path, &n);
+		unsigned char *p = (unsigned char *)slurp(fx[k].path, &n);
 		for (size_t len = 16; len < n; len += fx[k].step) {
 			unsigned char *c = malloc(len);
 			memcpy(c, p, len);
