@@ -423,6 +423,18 @@ static void *sync_main(void *arg)
  * instead (PASSIVE: it never blocks a writer), which uses a connection of its own. */
 #define WAL_CHECKPOINT_PAGES 1000 /* SQLite's default */
 #define WAL_CHECKPOINT_RETRY_MS 50 /* a pass held back by a reader is tried again after this */
+/* A WAL is started over only by a writer that finds it copied whole, and under steady
+ * writes a pass never is: the frames appended while it copied are left. The WAL then
+ * only grew (16 writers' creations at the 1M district: 1.5 GB in 10 s), every frame was
+ * written to a new part of the file (the kernel zeroes and allocates it) and every page
+ * lookup walked a longer wal-index: a writer's turn 0.54 ms on average, 1,667 /s, p99
+ * 28.6 ms. So once the WAL holds WAL_RESTART_FRAMES and a pass has left at most
+ * WAL_TURN_FRAMES, the thread takes the writers' turn and copies those (1-8 ms with the
+ * two fsyncs); the next writer starts the WAL over (the same run: 16 MB of WAL at most,
+ * a turn 0.33 ms, 2,414 /s, p99 17.0 ms). A pass that a reader held back leaves more
+ * than WAL_TURN_FRAMES: no turn is taken then. */
+#define WAL_RESTART_FRAMES 4000
+#define WAL_TURN_FRAMES 1000
 
 static void *ckpt_main(void *arg)
 {
@@ -471,6 +483,13 @@ static void *ckpt_main(void *arg)
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_msg(LOG_WARN, NULL, "db: checkpoint: %s", sqlite3_errstr(rc));
 		behind = h && (rc == SQLITE_BUSY || (rc == SQLITE_OK && copied < log));
+		if (behind && rc == SQLITE_OK && log >= WAL_RESTART_FRAMES && log - copied <= WAL_TURN_FRAMES &&
+		    queue_enter(f) == 0) {
+			/* the rest, in the writers' turn: nothing is appended meanwhile */
+			rc = sqlite3_wal_checkpoint_v2(h, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+			queue_leave(f);
+			behind = rc == SQLITE_BUSY || (rc == SQLITE_OK && copied < log);
+		}
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);
