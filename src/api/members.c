@@ -91,16 +91,7 @@ static void read_body(struct request *req, json_t *b, struct member_rec *r, bool
 			*dst[i] = NULL;
 			continue;
 		}
-		bool ok;
-		if (i == 0) {
-			ok = member_introducers_ok(lists[i]);
-		} else {
-			ok = json_is_array(lists[i]) && json_array_size(lists[i]) <= 20;
-			size_t k;
-			json_t *e;
-			json_array_foreach(lists[i], k, e) ok = ok && json_is_string(e) && in_utf8_len(json_string_value(e)) <= 50;
-		}
-		if (!ok) {
+		if (!member_list_ok(lists[i], i == 0 ? MEMBER_INTRODUCERS_MAX : MEMBER_TAGS_MAX)) {
 			req_field_error(req, names[i], "invalid_list", i == 0 ? MEMBER_INTRODUCERS_MSG : "标签最多20个");
 			continue;
 		}

@@ -480,16 +480,15 @@ static void *ckpt_main(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		int log = 0, copied = 0;
 		int rc = h ? sqlite3_wal_checkpoint_v2(h, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied) : SQLITE_ERROR;
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-			log_msg(LOG_WARN, NULL, "db: checkpoint: %s", sqlite3_errstr(rc));
-		behind = h && (rc == SQLITE_BUSY || (rc == SQLITE_OK && copied < log));
-		if (behind && rc == SQLITE_OK && log >= WAL_RESTART_FRAMES && log - copied <= WAL_TURN_FRAMES &&
+		if (rc == SQLITE_OK && copied < log && log >= WAL_RESTART_FRAMES && log - copied <= WAL_TURN_FRAMES &&
 		    queue_enter(f) == 0) {
 			/* the rest, in the writers' turn: nothing is appended meanwhile */
 			rc = sqlite3_wal_checkpoint_v2(h, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
 			queue_leave(f);
-			behind = rc == SQLITE_BUSY || (rc == SQLITE_OK && copied < log);
 		}
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_msg(LOG_WARN, NULL, "db: checkpoint: %s", sqlite3_errstr(rc));
+		behind = h && (rc == SQLITE_BUSY || (rc == SQLITE_OK && copied < log));
 		pthread_mutex_lock(&f->mu);
 	}
 	pthread_mutex_unlock(&f->mu);

@@ -684,7 +684,7 @@ static void read_special(struct imp *m, long rowno, const char *const *cells, si
 	const char *intro = cell(m, cells, n, C_INTRODUCERS);
 	if (intro) {
 		json_t *names = split_names(intro);
-		if (member_introducers_ok(names)) {
+		if (member_list_ok(names, MEMBER_INTRODUCERS_MAX)) {
 			char *t = json_dumps(names, JSON_COMPACT);
 			r->introducers_json = arena_strdup(m->a, t);
 			free(t);

@@ -157,13 +157,13 @@ const struct member_text_limit member_text_limits[MT__MAX] = {
 	[MT_DUES_PAID_TO] = {"dues_paid_to", "党费交至", 7, false},
 };
 
-bool member_introducers_ok(const json_t *names)
+bool member_list_ok(const json_t *list, size_t max)
 {
-	if (!json_is_array(names) || json_array_size(names) > 2)
+	if (!json_is_array(list) || json_array_size(list) > max)
 		return false;
 	size_t k;
 	json_t *e;
-	json_array_foreach(names, k, e) if (!json_is_string(e) || utf8_chars(json_string_value(e)) > 50) return false;
+	json_array_foreach(list, k, e) if (!json_is_string(e) || utf8_chars(json_string_value(e)) > 50) return false;
 	return true;
 }
 

@@ -51,11 +51,14 @@ struct member_text_limit {
 	bool free_text;
 };
 extern const struct member_text_limit member_text_limits[MT__MAX];
-/* 入党介绍人 on the record: at most 2 names (R-DEV-05: a member's two; a list, as an
- * old record may lack one) of at most 50 characters each, from the API's list and the
- * import's cell alike; names is a JSON array. */
+/* The record's lists, 入党介绍人 and 标签: whether list is a JSON array of at most max
+ * strings of at most 50 characters each, for the API's lists and the import's cell
+ * alike. 入党介绍人: at most 2 names (R-DEV-05: a member's two; a list, as an old record
+ * may lack one). */
+#define MEMBER_INTRODUCERS_MAX 2
 #define MEMBER_INTRODUCERS_MSG "入党介绍人最多2人，每人不超过50字"
-bool member_introducers_ok(const json_t *names);
+#define MEMBER_TAGS_MAX 20
+bool member_list_ok(const json_t *list, size_t max);
 /* Reports (through err, code "too_long", message "家庭住址不能超过 200 个字", in a)
  * each free-text field of r longer than its limit; the number reported. For input
  * that did not come through the API's reading of each field (the import). */
