@@ -142,7 +142,7 @@ test('import: introducers split on Chinese and ASCII separators, whole character
   assert.deepEqual(got, [['李四', '王五'], ['张三', '赵六'], ['陈一峰'], ['王一', '刘二']]);
 });
 
-// the API's rule (src/api/members.c: at most 2 names of at most 50 characters): a row
+// the API's rule (model/member.c member_list_ok: at most 2 names of at most 50 characters): a row
 // over it is reported with its row and column, and nothing is imported
 test('import: more than 2 introducers, or a name over 50 characters, is a row error like the API\'s', async () => {
   const rows = rosterRows(3, 92);
